@@ -1,0 +1,204 @@
+//! The one API between the engine and everything that drives it.
+//!
+//! The desktop shell forwards these as IPC, and `lifeline-headless` reads [`Command`]s as JSON lines on
+//! stdin and prints [`Event`]s as JSON lines on stdout. The names and fields written here are a public
+//! interface used by IT scripts and tests: add to them, never rename.
+
+use serde::{Deserialize, Serialize};
+
+/// Something the agent (or a script) asks the engine to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Accept the emergency-services warning agreement currently shown.
+    AcceptAgreement,
+    /// Sign in to a SIP server over WebSocket (`ws://` or `wss://`).
+    SignIn {
+        server: String,
+        domain: String,
+        user: String,
+        password: String,
+        /// Keep the password in the OS keychain for the next start.
+        #[serde(default)]
+        remember: bool,
+    },
+    SignOut,
+    /// Dial digits, a user part, or a `sip:` / `tel:` URI.
+    Dial { number: String },
+    Answer,
+    Reject,
+    Hangup,
+    Dtmf { digits: String },
+    Hold,
+    Resume,
+    Mute { on: bool },
+    SetPresence { status: Presence },
+    EmergencyExit,
+    EmergencyRemain,
+    /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
+    Snapshot,
+    Quit,
+}
+
+/// The agent's presence status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Available,
+    Busy,
+    DoNotDisturb,
+    Away,
+    WorkingOffline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationState {
+    Registered,
+    Unregistered,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    Dialing,
+    Ringing,
+    Incoming,
+    Connected,
+    Held,
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Out,
+    In,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyMode {
+    Off,
+    Active,
+    Lock,
+    Remain,
+}
+
+/// Something that happened in the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Who is running and how: sent once at start and again on `snapshot`.
+    AppInfo {
+        version: String,
+        /// True when configured against the local lab: emergency numbers reach the lab's simulated
+        /// dispatcher, never real emergency services.
+        lab: bool,
+        /// Prefilled sign-in values from the configuration (never a password).
+        server: Option<String>,
+        domain: Option<String>,
+        user: Option<String>,
+    },
+    AgreementRequired {
+        version: String,
+        locale: String,
+        title: String,
+        text: String,
+    },
+    AgreementAccepted {
+        version: String,
+        text_sha256: String,
+        /// RFC 3339, UTC.
+        at: String,
+    },
+    Registration {
+        state: RegistrationState,
+        reason: Option<String>,
+    },
+    Call {
+        id: String,
+        state: CallState,
+        direction: Direction,
+        remote: String,
+        emergency: bool,
+        emergency_callback: bool,
+        reason: Option<String>,
+    },
+    CallRejected {
+        remote: String,
+        code: u16,
+        reason: String,
+    },
+    Presence {
+        status: Presence,
+        forced: bool,
+    },
+    Emergency {
+        mode: EmergencyMode,
+        /// RFC 3339, UTC; set in `lock` and `remain`.
+        lock_until: Option<String>,
+    },
+    Error {
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_from_the_documented_json() {
+        let cases = [
+            (r#"{"cmd":"accept_agreement"}"#, Command::AcceptAgreement),
+            (r#"{"cmd":"dial","number":"911"}"#, Command::Dial { number: "911".into() }),
+            (r#"{"cmd":"mute","on":true}"#, Command::Mute { on: true }),
+            (
+                r#"{"cmd":"set_presence","status":"do_not_disturb"}"#,
+                Command::SetPresence { status: Presence::DoNotDisturb },
+            ),
+            (r#"{"cmd":"emergency_remain"}"#, Command::EmergencyRemain),
+            (r#"{"cmd":"quit"}"#, Command::Quit),
+        ];
+        for (json, want) in cases {
+            let got: Command = serde_json::from_str(json).expect(json);
+            assert_eq!(got, want, "{json}");
+        }
+        let sign_in: Command = serde_json::from_str(
+            r#"{"cmd":"sign_in","server":"wss://127.0.0.1:4443","domain":"lifeline.lab","user":"agent","password":"x"}"#,
+        )
+        .expect("sign_in");
+        assert!(matches!(sign_in, Command::SignIn { remember: false, .. }));
+    }
+
+    #[test]
+    fn events_serialize_with_the_documented_names() {
+        let ev = Event::Call {
+            id: "c1".into(),
+            state: CallState::Incoming,
+            direction: Direction::In,
+            remote: "sip:psap@lifeline.lab".into(),
+            emergency: false,
+            emergency_callback: true,
+            reason: None,
+        };
+        let json = serde_json::to_value(&ev).expect("serialize");
+        assert_eq!(json["event"], "call");
+        assert_eq!(json["state"], "incoming");
+        assert_eq!(json["direction"], "in");
+        assert_eq!(json["emergency_callback"], true);
+        let ev = Event::Emergency { mode: EmergencyMode::Lock, lock_until: Some("2026-11-21T21:00:00Z".into()) };
+        assert_eq!(
+            serde_json::to_string(&ev).expect("serialize"),
+            r#"{"event":"emergency","mode":"lock","lock_until":"2026-11-21T21:00:00Z"}"#
+        );
+    }
+
+    #[test]
+    fn unknown_command_is_an_error_not_a_panic() {
+        assert!(serde_json::from_str::<Command>(r#"{"cmd":"launch_rockets"}"#).is_err());
+        assert!(serde_json::from_str::<Command>("not json").is_err());
+    }
+}

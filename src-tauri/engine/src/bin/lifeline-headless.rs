@@ -1,0 +1,131 @@
+//! `lifeline-headless`: the engine without a window. One JSON command per line on stdin, one JSON event
+//! per line on stdout, logs on stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lifeline_engine::api::{Command, Event};
+use lifeline_engine::config::{default_data_dir, EngineConfig};
+use lifeline_engine::store::Store;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[derive(Parser, Debug)]
+#[command(name = "lifeline-headless", version, about = "Lifeline softphone engine driven by JSON lines")]
+struct Args {
+    /// Start-up configuration (JSON): server, domain, user, lab.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A managed-policy file to apply on top of the machine's policy.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Where the local database lives (default: the per-user data directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Use this WAV file as the microphone.
+    #[arg(long)]
+    audio_in: Option<PathBuf>,
+    /// Write what the speaker would play to this WAV file.
+    #[arg(long)]
+    audio_out: Option<PathBuf>,
+    #[command(subcommand)]
+    sub: Option<Sub>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Sub {
+    /// Print the emergency numbers of a country as JSON.
+    EmergencyNumbers {
+        #[arg(long)]
+        country: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    if let Some(sub) = &args.sub {
+        return match sub {
+            Sub::EmergencyNumbers { country } => {
+                eprintln!("emergency-numbers --country {country}: not available in this build yet");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lifeline-headless: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("lifeline-headless: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let mut cfg = match &args.config {
+        Some(p) => EngineConfig::load(p).map_err(|e| e.to_string())?,
+        None => EngineConfig::default(),
+    };
+    cfg.data_dir = match args.data_dir {
+        Some(d) => d,
+        None => default_data_dir().map_err(|e| e.to_string())?,
+    };
+    let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    let handle = lifeline_engine::core::spawn(cfg, store);
+    let commands = handle.commands;
+    let mut events = handle.events;
+
+    // Events: printed as they come; the loop ends when the engine stops.
+    let printer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(ev) = events.recv().await {
+            let Ok(mut line) = serde_json::to_string(&ev) else { continue };
+            line.push('\n');
+            if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(l)) => l,
+            Ok(None) | Err(_) => break, // stdin closed: quit as if asked.
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Command>(&line) {
+            Ok(cmd) => {
+                let quit = cmd == Command::Quit;
+                if commands.send(cmd).await.is_err() || quit {
+                    break;
+                }
+            }
+            Err(e) => {
+                let ev = Event::Error { message: format!("not a command: {e}") };
+                if let Ok(json) = serde_json::to_string(&ev) {
+                    println!("{json}");
+                }
+            }
+        }
+    }
+    let _ = commands.send(Command::Quit).await;
+    drop(commands);
+    let _ = printer.await;
+    Ok(())
+}

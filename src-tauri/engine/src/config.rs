@@ -1,0 +1,61 @@
+//! Start-up configuration of the engine: where it keeps its data and what it signs in to by default.
+//!
+//! This is not the managed policy (that is `policy`); it is what the launcher passes, e.g. the lab profile.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Running against the local lab (shown as a "Lab" badge; emergency numbers reach the lab's dispatcher).
+    #[serde(default)]
+    pub lab: bool,
+    pub server: Option<String>,
+    pub domain: Option<String>,
+    pub user: Option<String>,
+    /// Only for the lab profile: real deployments keep the password in the OS keychain.
+    pub password: Option<String>,
+    /// UI and agreement language, e.g. "en", "fr-CA". Defaults to the system's.
+    pub locale: Option<String>,
+    #[serde(skip)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {source}")]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("no data directory could be found for this user; pass --data-dir")]
+    NoDataDir,
+}
+
+impl EngineConfig {
+    pub fn load(path: &Path) -> Result<EngineConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        serde_json::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+    }
+
+    /// The locale to use: the configured one, else the system's (`LC_ALL`, `LC_MESSAGES`, `LANG`), else "en".
+    pub fn effective_locale(&self) -> String {
+        if let Some(l) = &self.locale {
+            return l.clone();
+        }
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.is_empty() && v != "C" && v != "POSIX")
+            .unwrap_or_else(|| "en".to_owned())
+    }
+}
+
+/// The per-user data directory (`~/.local/share/lifeline` on Linux and the platform equivalents).
+pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
+    directories::ProjectDirs::from("app", "Lifeline", "Lifeline")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or(ConfigError::NoDataDir)
+}

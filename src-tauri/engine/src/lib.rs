@@ -1,0 +1,8 @@
+//! Lifeline's softphone engine, with no UI: everything a shell needs is [`core::spawn`] and the
+//! [`api::Command`] / [`api::Event`] types.
+
+pub mod agreement;
+pub mod api;
+pub mod config;
+pub mod core;
+pub mod store;

@@ -1,0 +1,154 @@
+//! Crash-safe local state in SQLite (WAL): agreement acceptances and, in their own modules, the guard's
+//! state, history and the notification outbox. Every write is committed before the caller reports it.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Schema steps, applied in order; the index + 1 is stored as `PRAGMA user_version`. Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE agreement_acceptance (
+        id INTEGER PRIMARY KEY,
+        os_user TEXT NOT NULL,
+        version TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        accepted_at TEXT NOT NULL
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error("the local database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the local database was written by a newer Lifeline (schema {found}, this one knows {known})")]
+    TooNew { found: i64, known: i64 },
+}
+
+/// A recorded acceptance of the warning agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acceptance {
+    pub os_user: String,
+    pub version: String,
+    pub locale: String,
+    pub text_sha256: String,
+    pub accepted_at: String,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) `lifeline.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::CreateDir { path: dir.display().to_string(), source })?;
+        Store::from_connection(Connection::open(dir.join("lifeline.db"))?)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        Store::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(conn: Connection) -> Result<Store, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a transition is on disk when the commit returns, even if the power goes next.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::TooNew { found, known });
+        }
+        let tx = self.conn.transaction()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The underlying connection, for the other store modules of this crate.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn record_acceptance(&self, a: &Acceptance) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO agreement_acceptance (os_user, version, locale, text_sha256, accepted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![a.os_user, a.version, a.locale, a.text_sha256, a.accepted_at],
+        )?;
+        Ok(())
+    }
+
+    /// The newest acceptance of exactly this text by this OS user, if any.
+    pub fn acceptance_of(&self, os_user: &str, text_sha256: &str) -> Result<Option<Acceptance>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT os_user, version, locale, text_sha256, accepted_at FROM agreement_acceptance
+                 WHERE os_user = ?1 AND text_sha256 = ?2 ORDER BY id DESC LIMIT 1",
+                params![os_user, text_sha256],
+                |r| {
+                    Ok(Acceptance {
+                        os_user: r.get(0)?,
+                        version: r.get(1)?,
+                        locale: r.get(2)?,
+                        text_sha256: r.get(3)?,
+                        accepted_at: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acceptance(sha: &str) -> Acceptance {
+        Acceptance {
+            os_user: "agent".into(),
+            version: "1".into(),
+            locale: "en".into(),
+            text_sha256: sha.into(),
+            accepted_at: "2026-11-21T20:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn acceptance_survives_reopening_the_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            s.record_acceptance(&acceptance("abc")).expect("record");
+        }
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.acceptance_of("agent", "abc").expect("query"), Some(acceptance("abc")));
+        assert_eq!(s.acceptance_of("agent", "other-text").expect("query"), None);
+        assert_eq!(s.acceptance_of("someone-else", "abc").expect("query"), None);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused_not_clobbered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            s.conn().pragma_update(None, "user_version", 999).expect("bump");
+        }
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { found: 999, .. })));
+    }
+}
