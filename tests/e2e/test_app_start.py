@@ -1,0 +1,57 @@
+"""The real app, started through tauri-driver under Xvfb: its first screen is the emergency-services warning
+agreement, the lab badge shows in the lab, and an acceptance is remembered across restarts."""
+
+import time
+
+from selenium.webdriver.common.by import By
+
+from conftest import ROOT, screenshot, wait_for
+
+LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
+AGREEMENT_TITLE = "Emergency calls from Lifeline"
+
+
+def body_text(drv) -> str:
+    return drv.find_element(By.TAG_NAME, "body").text
+
+
+def button(drv, name: str):
+    """A visible button whose accessible name (text or aria-label) is `name`."""
+    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
+        if b.is_displayed():
+            return b
+    return None
+
+
+def test_first_screen_is_the_warning_agreement_with_the_lab_badge(launch_app):
+    t0 = time.monotonic()
+    drv = launch_app("--config", LAB_PROFILE)
+    wait_for(drv, lambda d: AGREEMENT_TITLE in body_text(d), what="the agreement title")
+    print(f"app start to agreement on screen: {time.monotonic() - t0:.2f} s (includes WebDriver session setup)")
+    assert button(drv, "Accept") is not None, "the agreement has an Accept button"
+    badge = wait_for(drv, lambda d: d.find_elements(By.XPATH, "//*[normalize-space(.)='Lab']"), what="Lab badge")
+    assert any(b.is_displayed() for b in badge)
+    assert "Lifeline" in drv.title
+    shot = screenshot(drv, "app-first-screen")
+    assert shot.stat().st_size > 10_000, "the screenshot is not blank"
+
+
+def test_accepting_the_agreement_is_remembered_after_a_restart(launch_app, tmp_path):
+    data = tmp_path / "agent-data"
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data)
+    accept = wait_for(drv, lambda d: button(d, "Accept"), what="Accept button")
+    accept.click()
+    wait_for(drv, lambda d: AGREEMENT_TITLE not in body_text(d), what="the agreement to close")
+    screenshot(drv, "app-after-accept")
+    drv.quit()
+
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data)
+    wait_for(drv, lambda d: button(d, "Sign in") is not None, what="the sign-in screen")
+    assert AGREEMENT_TITLE not in body_text(drv)
+    assert button(drv, "Accept") is None
+
+
+def test_without_the_lab_profile_there_is_no_lab_badge(launch_app):
+    drv = launch_app()
+    wait_for(drv, lambda d: AGREEMENT_TITLE in body_text(d), what="the agreement title")
+    assert not [e for e in drv.find_elements(By.XPATH, "//*[normalize-space(.)='Lab']") if e.is_displayed()]
