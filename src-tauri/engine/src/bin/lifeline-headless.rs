@@ -88,10 +88,15 @@ async fn serve(args: Args) -> Result<(), String> {
     let commands = handle.commands;
     let mut events = handle.events;
 
-    // Events: printed as they come; the loop ends when the engine stops.
+    // One writer owns stdout: engine events and the binary's own answers (bad input) never interleave.
+    let (local_tx, mut local) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let printer = tokio::spawn(async move {
         let mut out = tokio::io::stdout();
-        while let Some(ev) = events.recv().await {
+        loop {
+            let ev = tokio::select! {
+                ev = events.recv() => match ev { Some(ev) => ev, None => break },
+                Some(ev) = local.recv() => ev,
+            };
             let Ok(mut line) = serde_json::to_string(&ev) else { continue };
             line.push('\n');
             if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {
@@ -117,10 +122,7 @@ async fn serve(args: Args) -> Result<(), String> {
                 }
             }
             Err(e) => {
-                let ev = Event::Error { message: format!("not a command: {e}") };
-                if let Ok(json) = serde_json::to_string(&ev) {
-                    println!("{json}");
-                }
+                let _ = local_tx.send(Event::Error { message: format!("not a command: {e}") });
             }
         }
     }
