@@ -1,0 +1,206 @@
+// The browser side of the lab's WebRTC peer: a JsSIP user agent.
+// Bundled by peer.mjs with esbuild and loaded in headless Chromium.
+// peer.mjs calls window.lab.<command>(args); the page reports events with
+// window.labEmit({event: ...}) (a function peer.mjs exposes).
+import JsSIP from 'jssip';
+
+JsSIP.debug.disable('JsSIP:*');
+
+// SIP headers worth reporting on an incoming call (emergency callbacks etc.)
+const HEADERS_OF_INTEREST = [
+  'Priority', 'Call-Info', 'Alert-Info', 'Geolocation', 'Geolocation-Routing',
+  'P-Asserted-Identity', 'Subject', 'User-Agent', 'Content-Type',
+];
+
+let ua = null;
+let session = null;
+let audioCtx = null;
+let analyser = null;
+let remoteAudio = null;
+
+function emit(ev) {
+  window.labEmit(ev);
+}
+
+function headersOf(request) {
+  const out = {};
+  for (const name of HEADERS_OF_INTEREST) {
+    if (request && request.hasHeader(name)) out[name.toLowerCase()] = request.getHeader(name);
+  }
+  return out;
+}
+
+// Feed the remote audio into a WebAudio analyser so stats() can measure it.
+function attachRemote(pc) {
+  const tracks = pc.getReceivers().map((r) => r.track).filter((t) => t && t.kind === 'audio');
+  if (!tracks.length) return;
+  const stream = new MediaStream(tracks);
+  // Chromium only feeds a remote WebRTC stream into WebAudio while a media
+  // element plays it; the element is silent (volume 0) but not muted.
+  if (!remoteAudio) {
+    remoteAudio = new Audio();
+    remoteAudio.autoplay = true;
+    remoteAudio.volume = 0;
+  }
+  remoteAudio.srcObject = stream;
+  remoteAudio.play().catch(() => {});
+  if (!audioCtx) audioCtx = new AudioContext({ sampleRate: 48000 });
+  audioCtx.resume().catch(() => {});
+  analyser = audioCtx.createAnalyser();
+  analyser.fftSize = 32768;
+  analyser.smoothingTimeConstant = 0;
+  audioCtx.createMediaStreamSource(stream).connect(analyser);
+}
+
+function wireSession(s, direction) {
+  session = s;
+  s.on('progress', (e) => emit({ event: 'progress', status: e.response ? e.response.status_code : null }));
+  s.on('accepted', () => emit({ event: 'accepted' }));
+  s.on('confirmed', () => {
+    if (s.connection) attachRemote(s.connection);
+    emit({ event: 'confirmed', direction });
+  });
+  s.on('ended', (e) => { emit({ event: 'ended', cause: e.cause, originator: e.originator }); if (session === s) session = null; });
+  s.on('failed', (e) => {
+    emit({
+      event: 'ended', cause: e.cause, originator: e.originator, failed: true,
+      status: e.message && e.message.status_code ? e.message.status_code : null,
+    });
+    if (session === s) session = null;
+  });
+  s.on('newDTMF', (e) => { if (e.originator === 'remote') emit({ event: 'dtmf', digits: e.dtmf.tone }); });
+  s.on('hold', (e) => emit({ event: 'hold', originator: e.originator }));
+  s.on('unhold', (e) => emit({ event: 'unhold', originator: e.originator }));
+  s.on('peerconnection', (e) => {
+    e.peerconnection.addEventListener('track', () => attachRemote(e.peerconnection));
+  });
+}
+
+function requireSession() {
+  if (!session) throw new Error('no call in progress');
+  return session;
+}
+
+const mediaOptions = {
+  mediaConstraints: { audio: true, video: false },
+  pcConfig: { iceServers: [] },
+  rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: false },
+};
+
+window.lab = {
+  register({ ws, uri, password, display_name: displayName, expires }) {
+    if (ua) ua.stop();
+    const socket = new JsSIP.WebSocketInterface(ws);
+    ua = new JsSIP.UA({
+      sockets: [socket],
+      uri,
+      password,
+      display_name: displayName,
+      register: true,
+      register_expires: expires || 300,
+      session_timers: false,
+      user_agent: 'lifeline-lab-peer (JsSIP)',
+      connection_recovery_min_interval: 1,
+      connection_recovery_max_interval: 5,
+    });
+    ua.on('registered', () => emit({ event: 'registered', uri }));
+    ua.on('unregistered', () => emit({ event: 'unregistered' }));
+    ua.on('registrationFailed', (e) => emit({
+      event: 'registration_failed', cause: e.cause,
+      status: e.response ? e.response.status_code : null,
+    }));
+    ua.on('disconnected', () => emit({ event: 'disconnected' }));
+    ua.on('newRTCSession', (e) => {
+      if (e.originator !== 'remote') return;
+      const req = e.request;
+      wireSession(e.session, 'incoming');
+      emit({
+        event: 'incoming',
+        remote: e.session.remote_identity.uri.toString(),
+        display_name: e.session.remote_identity.display_name || null,
+        request_uri: req.ruri ? req.ruri.toString() : null,
+        to: req.hasHeader('To') ? req.getHeader('To') : null,
+        headers: headersOf(req),
+      });
+    });
+    ua.on('newMessage', (e) => {
+      if (e.originator === 'remote') emit({ event: 'message', body: e.request.body, remote: e.request.from.uri.toString() });
+    });
+    ua.start();
+    return {};
+  },
+  unregister() {
+    if (ua) ua.unregister();
+    return {};
+  },
+  call({ target, headers }) {
+    if (!ua) throw new Error('register first');
+    const s = ua.call(target, { ...mediaOptions, extraHeaders: headers || [] });
+    wireSession(s, 'outgoing');
+    return { call_id: s.id };
+  },
+  answer() {
+    requireSession().answer(mediaOptions);
+    return {};
+  },
+  hangup({ status } = {}) {
+    const s = requireSession();
+    s.terminate(status ? { status_code: status } : undefined);
+    return {};
+  },
+  send_dtmf({ digits, transport }) {
+    requireSession().sendDTMF(digits, { transportType: transport === 'rfc2833' ? 'RFC2833' : 'INFO' });
+    return {};
+  },
+  hold() { requireSession().hold(); return {}; },
+  unhold() { requireSession().unhold(); return {}; },
+  async stats() {
+    const out = { in_call: !!session };
+    if (analyser) {
+      const n = analyser.frequencyBinCount;
+      const spectrum = new Float32Array(n);
+      analyser.getFloatFrequencyData(spectrum);
+      let best = 1;
+      for (let i = 2; i < n; i++) if (spectrum[i] > spectrum[best]) best = i;
+      // parabolic interpolation around the peak for sub-bin precision
+      const a = spectrum[best - 1]; const b = spectrum[best]; const c = spectrum[best + 1] ?? b;
+      const denom = a - 2 * b + c;
+      const shift = denom !== 0 && Number.isFinite(denom) ? 0.5 * (a - c) / denom : 0;
+      out.freq_hz = ((best + shift) * audioCtx.sampleRate) / analyser.fftSize;
+      out.peak_db = b;
+      const wave = new Float32Array(analyser.fftSize);
+      analyser.getFloatTimeDomainData(wave);
+      let sum = 0;
+      for (const v of wave) sum += v * v;
+      out.rms = Math.sqrt(sum / wave.length);
+      out.level_dbfs = out.rms > 0 ? 20 * Math.log10(out.rms) : -Infinity;
+    }
+    const pc = session && session.connection;
+    if (pc) {
+      const report = await pc.getStats();
+      report.forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+          out.packets_received = r.packetsReceived;
+          out.bytes_received = r.bytesReceived;
+          out.packets_lost = r.packetsLost;
+          out.jitter = r.jitter;
+          out.inbound_codec_id = r.codecId;
+        }
+        if (r.type === 'outbound-rtp' && r.kind === 'audio') {
+          out.packets_sent = r.packetsSent;
+          out.bytes_sent = r.bytesSent;
+        }
+      });
+      if (out.inbound_codec_id) {
+        const codec = report.get(out.inbound_codec_id);
+        if (codec) out.codec = `${codec.mimeType}/${codec.clockRate}`;
+      }
+      out.ice_state = pc.iceConnectionState;
+      out.connection_state = pc.connectionState;
+    }
+    if (out.level_dbfs === -Infinity) out.level_dbfs = null;
+    return out;
+  },
+};
+
+emit({ event: 'page_ready' });
