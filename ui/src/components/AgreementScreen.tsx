@@ -1,0 +1,67 @@
+import { useState } from "preact/hooks";
+import { useApp, useFocusOnMount } from "../context";
+import { canDialEmergencyBeforeAgreement, type UiState } from "../state";
+
+export function AgreementScreen({ state }: { state: UiState }) {
+  const { t, intend } = useApp();
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  if (state.agreement.status !== "required") return null;
+  const { title, text, version, accepting } = state.agreement;
+  const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== "");
+  return (
+    <main class="screen screen--agreement">
+      <h1 class="screen__title" tabIndex={-1} ref={heading}>
+        {title}
+      </h1>
+      <div class="agreement__text" tabIndex={0} role="region" aria-label={t("agreement.text_label")}>
+        {paragraphs.map((p, i) => (
+          <p key={i}>{p}</p>
+        ))}
+      </div>
+      <p class="hint">{t("agreement.version", { version })}</p>
+      <button
+        type="button"
+        class="button button--primary button--wide"
+        disabled={accepting}
+        onClick={() => intend({ cmd: "accept_agreement" })}
+      >
+        {t("agreement.accept")}
+      </button>
+      {canDialEmergencyBeforeAgreement(state) && <EmergencyDialBox />}
+    </main>
+  );
+}
+
+/** Typing an emergency number is the one thing that works before the agreement is accepted. */
+export function EmergencyDialBox() {
+  const { t, intend } = useApp();
+  const [number, setNumber] = useState("");
+  return (
+    <form
+      class="emergency-dial"
+      onSubmit={(e) => {
+        e.preventDefault();
+        intend({ cmd: "dial", number });
+      }}
+    >
+      <label for="emergency-number">{t("agreement.emergency_label")}</label>
+      <p class="hint" id="emergency-number-hint">
+        {t("agreement.emergency_hint")}
+      </p>
+      <div class="field-row">
+        <input
+          id="emergency-number"
+          type="tel"
+          inputMode="tel"
+          autoComplete="off"
+          aria-describedby="emergency-number-hint"
+          value={number}
+          onInput={(e) => setNumber(e.currentTarget.value)}
+        />
+        <button type="submit" class="button button--danger">
+          {t("agreement.emergency_call")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,95 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { AppContext, type AppContextValue } from "../context";
+import { pickLocale, translator } from "../i18n";
+import { screenOf, type UiState } from "../state";
+import type { Store } from "../store";
+import { AgreementScreen } from "./AgreementScreen";
+import { EmergencyBanner } from "./EmergencyBanner";
+import { EmergencyCallScreen } from "./EmergencyCallScreen";
+import { EmergencyPrompt } from "./EmergencyPrompt";
+import { Header } from "./Header";
+import { InCallScreen } from "./InCallScreen";
+import { IncomingScreen } from "./IncomingScreen";
+import { SettingsScreen } from "./SettingsScreen";
+import { SignInScreen } from "./SignInScreen";
+import { Softphone } from "./Softphone";
+import { Toasts } from "./Toasts";
+
+function useStoreState(store: Store): UiState {
+  const [state, setState] = useState(store.state);
+  useEffect(() => store.subscribe(setState), [store]);
+  return state;
+}
+
+export function App({ store }: { store: Store }) {
+  const state = useStoreState(store);
+  const locale = pickLocale([
+    state.localeChoice,
+    state.app?.locale,
+    state.agreement.status === "required" ? state.agreement.locale : null,
+    ...(typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language]),
+  ]);
+  const ctx = useMemo<AppContextValue>(
+    () => ({
+      t: translator(locale),
+      locale,
+      intend: (command) => store.intend(command),
+      dispatch: (action) => store.dispatch(action),
+      ipcKind: store.ipcKind,
+    }),
+    [store, locale],
+  );
+  useEffect(() => {
+    document.documentElement.lang = locale;
+    document.title = ctx.t("app.name");
+  }, [locale, ctx]);
+
+  const screen = screenOf(state);
+  let body;
+  switch (screen.kind) {
+    case "connecting":
+      body = (
+        <main class="screen screen--center" aria-busy="true">
+          <p role="status">{ctx.t("app.connecting")}</p>
+        </main>
+      );
+      break;
+    case "agreement":
+      body = <AgreementScreen state={state} />;
+      break;
+    case "sign_in":
+      body = <SignInScreen state={state} />;
+      break;
+    case "settings":
+      body = <SettingsScreen state={state} />;
+      break;
+    case "softphone":
+      body = <Softphone state={state} />;
+      break;
+    case "incoming":
+    case "callback_incoming":
+      body = <IncomingScreen key={screen.call.id} state={state} call={screen.call} />;
+      break;
+    case "in_call":
+      body = <InCallScreen key={screen.call.id} state={state} call={screen.call} />;
+      break;
+    case "emergency_call":
+      body = <EmergencyCallScreen state={state} call={screen.call} />;
+      break;
+  }
+  const showBanner = screen.kind !== "emergency_call" && screen.kind !== "callback_incoming";
+
+  return (
+    <AppContext.Provider value={ctx}>
+      <div class={`app app--${screen.kind.replace("_", "-")}`} data-screen={screen.kind}>
+        <Header state={state} screen={screen.kind} />
+        {showBanner && <EmergencyBanner state={state} />}
+        <div class="app__body" key={screen.kind}>
+          {body}
+        </div>
+        <EmergencyPrompt state={state} />
+        <Toasts toasts={state.toasts} />
+      </div>
+    </AppContext.Provider>
+  );
+}

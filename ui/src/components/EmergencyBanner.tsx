@@ -1,0 +1,47 @@
+import { useApp, useNow } from "../context";
+import { emergencyPromptDue, formatCountdown, type UiState } from "../state";
+
+/** Shown on every ordinary screen while the callback lock or a chosen emergency period is running. */
+export function EmergencyBanner({ state }: { state: UiState }) {
+  const { t, intend } = useApp();
+  const now = useNow(1000);
+  const { mode, lockUntil, choosing } = state.emergency;
+  if (mode === "off" || mode === "active" || emergencyPromptDue(state, now)) return null;
+  if (mode === "lock") {
+    return (
+      <section class="lock-banner" aria-labelledby="lock-title">
+        <h2 id="lock-title" class="lock-banner__title">
+          {t("lock.title")}
+        </h2>
+        {lockUntil !== null && <LockCountdown until={lockUntil} />}
+        <p>{t("lock.explanation")}</p>
+      </section>
+    );
+  }
+  return (
+    <section class="lock-banner lock-banner--remain" aria-labelledby="remain-title">
+      <h2 id="remain-title" class="lock-banner__title">
+        {t("remain.title")}
+      </h2>
+      {lockUntil !== null && <p>{t("remain.until", { time: clockTime(lockUntil) })}</p>}
+      <p>{t("remain.explanation")}</p>
+      <button type="button" class="button" disabled={choosing} onClick={() => intend({ cmd: "emergency_exit" })}>
+        {t("emergency.exit")}
+      </button>
+    </section>
+  );
+}
+
+export function LockCountdown({ until }: { until: number }) {
+  const { t } = useApp();
+  const now = useNow(1000);
+  return (
+    <p class="countdown">
+      {t("lock.countdown", { time: formatCountdown(until, now), until: clockTime(until) })}
+    </p>
+  );
+}
+
+function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}

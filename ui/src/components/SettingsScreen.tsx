@@ -1,0 +1,101 @@
+import { useApp, useFocusOnMount } from "../context";
+import { LOCALES } from "../i18n";
+import type { UiState } from "../state";
+import { DeviceSettings } from "./DeviceSettings";
+
+const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
+
+export function SettingsScreen({ state }: { state: UiState }) {
+  const { t, intend, dispatch, locale, ipcKind } = useApp();
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const app = state.app;
+  const agreement = state.agreement;
+  const registered = state.registration.state === "registered";
+  return (
+    <main class="screen screen--settings">
+      <div class="screen__heading-row">
+        <h1 class="screen__title" tabIndex={-1} ref={heading}>
+          {t("settings.title")}
+        </h1>
+        <button type="button" class="button button--quiet" onClick={() => dispatch({ type: "settings", open: false })}>
+          {t("settings.back")}
+        </button>
+      </div>
+
+      <section aria-labelledby="account-title">
+        <h2 id="account-title" class="section__title">
+          {t("settings.account")}
+        </h2>
+        <dl class="facts">
+          <dt>{t("signin.user")}</dt>
+          <dd>{app?.user ? `${app.user}@${app.domain}` : t("settings.none")}</dd>
+          <dt>{t("signin.server")}</dt>
+          <dd>{app?.server || t("settings.none")}</dd>
+        </dl>
+        {registered && (
+          <button type="button" class="button" onClick={() => intend({ cmd: "sign_out" })}>
+            {t("settings.sign_out")}
+          </button>
+        )}
+      </section>
+
+      <section aria-labelledby="agreement-title">
+        <h2 id="agreement-title" class="section__title">
+          {t("settings.agreement")}
+        </h2>
+        <p>
+          {agreement.status === "accepted"
+            ? t("settings.agreement_accepted", { version: agreement.version, at: dateTime(agreement.at, locale) })
+            : t("settings.agreement_not_accepted")}
+        </p>
+      </section>
+
+      <section aria-labelledby="language-title">
+        <h2 id="language-title" class="section__title">
+          {t("settings.language")}
+        </h2>
+        <label for="language" class="visually-hidden">
+          {t("settings.language")}
+        </label>
+        <select
+          id="language"
+          value={state.localeChoice ?? ""}
+          onChange={(e) => {
+            const value = e.currentTarget.value;
+            dispatch({ type: "choose_locale", locale: value === "" ? null : value });
+          }}
+        >
+          <option value="">{t("settings.language_auto")}</option>
+          {Object.keys(LOCALES).map((code) => (
+            <option value={code} key={code} lang={code}>
+              {LANGUAGE_NAMES[code] ?? code}
+            </option>
+          ))}
+        </select>
+      </section>
+
+      <DeviceSettings state={state} />
+
+      <section aria-labelledby="about-title">
+        <h2 id="about-title" class="section__title">
+          {t("settings.about")}
+        </h2>
+        <dl class="facts">
+          <dt>{t("settings.version")}</dt>
+          <dd>{app?.version ?? "?"}</dd>
+          <dt>{t("settings.mode")}</dt>
+          <dd>
+            {app?.lab ? t("settings.mode_lab") : t("settings.mode_production")}
+            {ipcKind === "mock" ? ` — ${t("settings.mock")}` : ""}
+          </dd>
+        </dl>
+      </section>
+    </main>
+  );
+}
+
+function dateTime(rfc3339: string, locale: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return rfc3339;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(ms);
+}

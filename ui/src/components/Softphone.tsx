@@ -1,0 +1,66 @@
+import { useCallback, useRef, useState } from "preact/hooks";
+import { useApp, useFocusOnMount } from "../context";
+import type { UiState } from "../state";
+import { DialPad, useTypedDigits } from "./DialPad";
+import { PresenceSelect } from "./PresenceSelect";
+
+export function Softphone({ state }: { state: UiState }) {
+  const { t, intend } = useApp();
+  const [number, setNumber] = useState("");
+  const field = useFocusOnMount<HTMLInputElement>();
+  const append = useCallback((key: string) => setNumber((n) => n + key), []);
+  useTypedDigits(append);
+  const form = useRef<HTMLFormElement>(null);
+  const last = state.lastEnded;
+
+  return (
+    <main class="screen screen--softphone">
+      <h1 class="visually-hidden">{t("softphone.title")}</h1>
+      <PresenceSelect state={state} />
+      <form
+        ref={form}
+        class="dialer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          intend({ cmd: "dial", number });
+        }}
+      >
+        <label for="number">{t("softphone.number")}</label>
+        <div class="field-row">
+          <input
+            id="number"
+            ref={field}
+            class="dialer__number"
+            type="tel"
+            inputMode="tel"
+            autoComplete="off"
+            spellcheck={false}
+            value={number}
+            onInput={(e) => setNumber(e.currentTarget.value)}
+          />
+          <button
+            type="button"
+            class="button button--quiet"
+            aria-label={t("softphone.backspace")}
+            title={t("softphone.backspace")}
+            disabled={number === ""}
+            onClick={() => setNumber((n) => n.slice(0, -1))}
+          >
+            <span aria-hidden="true">⌫</span>
+          </button>
+        </div>
+        <DialPad onKey={append} label={t("softphone.pad")} />
+        <button type="submit" class="button button--call button--wide">
+          {t("softphone.call")}
+        </button>
+      </form>
+      {last && (
+        <p class="hint last-call" role="status">
+          {last.reason
+            ? t("softphone.last_call_reason", { remote: last.remote, reason: last.reason })
+            : t("softphone.last_call", { remote: last.remote })}
+        </p>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,61 @@
+// The only place that talks to the desktop shell. Everything else sees the `Ipc` interface.
+//
+// In the Tauri window the shell exposes two commands: `subscribe` (events arrive on a Channel; the engine
+// answers at once with a snapshot) and `send_command` (a Command exactly as in api.rs). Outside Tauri (a
+// normal browser, the browser tests) a scripted mock engine plays the other side; pick its scenario with
+// `?mock=<scenario>`.
+
+import type { Command, EngineEvent } from "./api";
+
+export interface Ipc {
+  /** Start receiving engine events; resolves once the subscription is in place. */
+  subscribe(onEvent: (event: EngineEvent) => void): Promise<void>;
+  /** Hand a command to the engine; rejects with a message a person can read if it could not be delivered. */
+  send(command: Command): Promise<void>;
+  /** "tauri" or "mock": shown in Settings so nobody mistakes the mock for the real engine. */
+  readonly kind: "tauri" | "mock";
+}
+
+class TauriIpc implements Ipc {
+  readonly kind = "tauri" as const;
+
+  async subscribe(onEvent: (event: EngineEvent) => void): Promise<void> {
+    const { Channel, invoke } = await import("@tauri-apps/api/core");
+    const channel = new Channel<EngineEvent>();
+    channel.onmessage = onEvent;
+    await invoke("subscribe", { onEvent: channel });
+  }
+
+  async send(command: Command): Promise<void> {
+    const { invoke } = await import("@tauri-apps/api/core");
+    try {
+      await invoke("send_command", { command });
+    } catch (err) {
+      throw new Error(describe(err));
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  if (typeof err === "string") return err;
+  if (err instanceof Error) return err.message;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+export function inTauri(w: Window = window): boolean {
+  return "__TAURI_INTERNALS__" in w;
+}
+
+/** The real shell when running inside Tauri, otherwise the mock engine with the scenario from the URL. */
+export async function connectIpc(w: Window = window): Promise<Ipc> {
+  if (inTauri(w)) return new TauriIpc();
+  const { MockEngine, scenarioFromQuery } = await import("./mock/engine");
+  const engine = new MockEngine(scenarioFromQuery(w.location.search));
+  // Browser tests and people poking at the mock can push events: window.lifelineMock.emit({...}).
+  (w as unknown as { lifelineMock: unknown }).lifelineMock = engine;
+  return engine;
+}

@@ -1,0 +1,391 @@
+// The UI's state and the pure function that moves it: (state, action) -> (state, commands to send).
+// No I/O and no clock in here: time comes in with every action (`now`, ms since the epoch), and the commands
+// to send to the engine come out. The store (store.ts) does the sending.
+
+import type {
+  CallState,
+  Command,
+  Direction,
+  EmergencyMode,
+  EngineEvent,
+  KnownEvent,
+  Presence,
+  RegistrationState,
+} from "./api";
+
+export interface AppInfo {
+  version: string;
+  lab: boolean;
+  server: string;
+  domain: string;
+  user: string;
+  locale: string | null;
+}
+
+export type AgreementState =
+  | { status: "unknown" }
+  | { status: "required"; version: string; locale: string; title: string; text: string; accepting: boolean }
+  | { status: "accepted"; version: string; textSha256: string; at: string };
+
+export interface CallView {
+  id: string;
+  state: Exclude<CallState, "ended">;
+  direction: Direction;
+  remote: string;
+  emergency: boolean;
+  emergencyCallback: boolean;
+  reason: string | null;
+  muted: boolean;
+  /** When this UI first saw the call connected (ms); drives the call timer. */
+  connectedAt: number | null;
+}
+
+export interface EndedCall {
+  remote: string;
+  reason: string | null;
+  emergency: boolean;
+  at: number;
+}
+
+/** Toasts carry either a translation key (with parameters) or the engine's own text. */
+export interface Toast {
+  id: number;
+  kind: "error" | "info";
+  key?: string;
+  params?: Record<string, string | number>;
+  message?: string;
+  at: number;
+}
+
+export interface UiState {
+  /** True once the first event arrived from the engine. */
+  attached: boolean;
+  app: AppInfo | null;
+  agreement: AgreementState;
+  registration: { state: RegistrationState | "unknown"; reason: string | null };
+  signingIn: boolean;
+  /** Live calls (never `ended`), oldest first. */
+  calls: CallView[];
+  lastEnded: EndedCall | null;
+  presence: { status: Presence; forced: boolean } | null;
+  /** Why the last presence change was not made, if it was refused. */
+  presenceNotice: "emergency" | null;
+  emergency: { mode: EmergencyMode; lockUntil: number | null; choosing: boolean };
+  location: { label: string | null; source: string | null } | null;
+  devices: { input: string | null; output: string | null; ringer: string | null } | null;
+  toasts: Toast[];
+  nextToastId: number;
+  settingsOpen: boolean;
+  /** Language picked by the agent in Settings, if any (wins over the engine's and the browser's). */
+  localeChoice: string | null;
+  /** The last event of each kind this UI does not understand yet: kept so that later features can use them. */
+  other: Record<string, EngineEvent>;
+}
+
+export type Action =
+  | { type: "event"; event: EngineEvent; now: number }
+  | { type: "intent"; command: Command; now: number }
+  | { type: "send_failed"; command: Command; message: string; now: number }
+  | { type: "dismiss_toast"; id: number }
+  | { type: "settings"; open: boolean }
+  | { type: "choose_locale"; locale: string | null };
+
+export interface Update {
+  state: UiState;
+  /** Commands to hand to the engine, in order. */
+  send: Command[];
+}
+
+export const MAX_TOASTS = 4;
+
+export function initialState(localeChoice: string | null = null): UiState {
+  return {
+    attached: false,
+    app: null,
+    agreement: { status: "unknown" },
+    registration: { state: "unknown", reason: null },
+    signingIn: false,
+    calls: [],
+    lastEnded: null,
+    presence: null,
+    presenceNotice: null,
+    emergency: { mode: "off", lockUntil: null, choosing: false },
+    location: null,
+    devices: null,
+    toasts: [],
+    nextToastId: 1,
+    settingsOpen: false,
+    localeChoice,
+    other: {},
+  };
+}
+
+export function update(state: UiState, action: Action): Update {
+  switch (action.type) {
+    case "event":
+      return { state: onEvent({ ...state, attached: true }, action.event, action.now), send: [] };
+    case "intent":
+      return onIntent(state, action.command, action.now);
+    case "send_failed":
+      return {
+        state: afterSendFailed(
+          pushToast(state, { kind: "error", key: "toast.send_failed", params: { detail: action.message } }, action.now),
+          action.command,
+        ),
+        send: [],
+      };
+    case "dismiss_toast":
+      return { state: { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) }, send: [] };
+    case "settings":
+      return { state: { ...state, settingsOpen: action.open }, send: [] };
+    case "choose_locale":
+      return { state: { ...state, localeChoice: action.locale }, send: [] };
+  }
+}
+
+function isKnown(event: EngineEvent): event is KnownEvent {
+  return KNOWN_EVENTS.has(event.event);
+}
+
+const KNOWN_EVENTS = new Set([
+  "app_info",
+  "agreement_required",
+  "agreement_accepted",
+  "registration",
+  "call",
+  "call_rejected",
+  "presence",
+  "emergency",
+  "error",
+  "location",
+  "devices",
+]);
+
+function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
+  if (!isKnown(event)) {
+    return { ...state, other: { ...state.other, [event.event]: event } };
+  }
+  switch (event.event) {
+    case "app_info":
+      return {
+        ...state,
+        app: {
+          version: event.version,
+          lab: event.lab,
+          server: event.server ?? "",
+          domain: event.domain ?? "",
+          user: event.user ?? "",
+          locale: event.locale ?? null,
+        },
+      };
+    case "agreement_required":
+      return {
+        ...state,
+        agreement: {
+          status: "required",
+          version: event.version,
+          locale: event.locale,
+          title: event.title,
+          text: event.text,
+          accepting: false,
+        },
+      };
+    case "agreement_accepted":
+      return {
+        ...state,
+        agreement: { status: "accepted", version: event.version, textSha256: event.text_sha256, at: event.at },
+      };
+    case "registration":
+      return { ...state, registration: { state: event.state, reason: event.reason }, signingIn: false };
+    case "call":
+      return onCall(state, event, now);
+    case "call_rejected":
+      return pushToast(
+        state,
+        { kind: "info", key: "toast.call_rejected", params: { remote: event.remote, code: event.code, reason: event.reason } },
+        now,
+      );
+    case "presence":
+      return {
+        ...state,
+        presence: { status: event.status, forced: event.forced },
+        presenceNotice: state.emergency.mode === "off" ? null : state.presenceNotice,
+      };
+    case "emergency": {
+      const lockUntil = event.lock_until === null ? null : Date.parse(event.lock_until);
+      return {
+        ...state,
+        emergency: { mode: event.mode, lockUntil: Number.isNaN(lockUntil) ? null : lockUntil, choosing: false },
+        presenceNotice: event.mode === "off" ? null : state.presenceNotice,
+      };
+    }
+    case "error":
+      return pushToast(state, { kind: "error", message: event.message }, now);
+    case "location":
+      return { ...state, location: { label: event.label, source: event.source ?? null } };
+    case "devices":
+      return {
+        ...state,
+        devices: { input: event.input, output: event.output, ringer: event.ringer ?? null },
+      };
+  }
+}
+
+function onCall(state: UiState, event: Extract<KnownEvent, { event: "call" }>, now: number): UiState {
+  const existing = state.calls.find((c) => c.id === event.id);
+  if (event.state === "ended") {
+    return {
+      ...state,
+      calls: state.calls.filter((c) => c.id !== event.id),
+      lastEnded: { remote: event.remote, reason: event.reason, emergency: event.emergency, at: now },
+    };
+  }
+  const live = event.state === "connected" || event.state === "held";
+  const view: CallView = {
+    id: event.id,
+    state: event.state,
+    direction: event.direction,
+    remote: event.remote,
+    emergency: event.emergency,
+    emergencyCallback: event.emergency_callback,
+    reason: event.reason,
+    muted: event.muted ?? existing?.muted ?? false,
+    connectedAt: existing?.connectedAt ?? (live ? now : null),
+  };
+  const calls = existing ? state.calls.map((c) => (c.id === event.id ? view : c)) : [...state.calls, view];
+  return { ...state, calls };
+}
+
+function onIntent(state: UiState, command: Command, now: number): Update {
+  switch (command.cmd) {
+    case "set_presence":
+      if (state.emergency.mode !== "off") {
+        // The engine keeps presence at the emergency status; say why instead of silently doing nothing.
+        return { state: { ...state, presenceNotice: "emergency" }, send: [] };
+      }
+      return { state: { ...state, presenceNotice: null }, send: [command] };
+    case "dial": {
+      const number = command.number.trim();
+      if (number === "") {
+        return { state: pushToast(state, { kind: "info", key: "toast.enter_number" }, now), send: [] };
+      }
+      return { state, send: [{ cmd: "dial", number }] };
+    }
+    case "sign_in":
+      return { state: { ...state, signingIn: true }, send: [command] };
+    case "accept_agreement":
+      if (state.agreement.status !== "required") return { state, send: [] };
+      return { state: { ...state, agreement: { ...state.agreement, accepting: true } }, send: [command] };
+    case "mute": {
+      // Optimistic: the engine's call event does not report mute yet (see CallEvent.muted).
+      const target = activeCall(state);
+      if (!target) return { state, send: [] };
+      const calls = state.calls.map((c) => (c.id === target.id ? { ...c, muted: command.on } : c));
+      return { state: { ...state, calls }, send: [command] };
+    }
+    case "hold":
+      // No hold during an emergency call (RFC 6881 ED-66); the reduced panel has no Hold button anyway.
+      if (isEmergencyCallScreen(state)) return { state, send: [] };
+      return { state, send: [command] };
+    case "emergency_exit":
+    case "emergency_remain":
+      return { state: { ...state, emergency: { ...state.emergency, choosing: true } }, send: [command] };
+    default:
+      return { state, send: [command] };
+  }
+}
+
+function afterSendFailed(state: UiState, command: Command): UiState {
+  switch (command.cmd) {
+    case "sign_in":
+      return { ...state, signingIn: false };
+    case "accept_agreement":
+      return state.agreement.status === "required"
+        ? { ...state, agreement: { ...state.agreement, accepting: false } }
+        : state;
+    case "emergency_exit":
+    case "emergency_remain":
+      return { ...state, emergency: { ...state.emergency, choosing: false } };
+    default:
+      return state;
+  }
+}
+
+function pushToast(state: UiState, toast: Omit<Toast, "id" | "at">, now: number): UiState {
+  const next: Toast = { ...toast, id: state.nextToastId, at: now };
+  return { ...state, toasts: [...state.toasts, next].slice(-MAX_TOASTS), nextToastId: state.nextToastId + 1 };
+}
+
+// ---- Derived views -------------------------------------------------------------------------------------
+
+/** The call the in-call controls act on: the first one that is not still ringing in. */
+export function activeCall(state: UiState): CallView | undefined {
+  return state.calls.find((c) => c.state !== "incoming");
+}
+
+export function incomingCall(state: UiState): CallView | undefined {
+  return state.calls.find((c) => c.state === "incoming");
+}
+
+function isEmergencyCall(call: CallView): boolean {
+  return call.emergency || (call.emergencyCallback && call.state !== "incoming");
+}
+
+function isEmergencyCallScreen(state: UiState): boolean {
+  const call = activeCall(state);
+  return state.emergency.mode === "active" || (call !== undefined && isEmergencyCall(call));
+}
+
+export type Screen =
+  | { kind: "connecting" }
+  | { kind: "emergency_call"; call: CallView | null }
+  | { kind: "callback_incoming"; call: CallView }
+  | { kind: "incoming"; call: CallView }
+  | { kind: "in_call"; call: CallView }
+  | { kind: "agreement" }
+  | { kind: "sign_in" }
+  | { kind: "settings" }
+  | { kind: "softphone" };
+
+/** Which screen to show. Calls win over everything; an emergency call wins over every other call. */
+export function screenOf(state: UiState): Screen {
+  const incoming = incomingCall(state);
+  const active = activeCall(state);
+  if (incoming?.emergencyCallback) return { kind: "callback_incoming", call: incoming };
+  if (isEmergencyCallScreen(state)) return { kind: "emergency_call", call: active ?? null };
+  if (incoming) return { kind: "incoming", call: incoming };
+  if (active) return { kind: "in_call", call: active };
+  if (!state.attached) return { kind: "connecting" };
+  if (state.agreement.status === "required") return { kind: "agreement" };
+  if (state.settingsOpen) return { kind: "settings" };
+  if (state.registration.state !== "registered") return { kind: "sign_in" };
+  return { kind: "softphone" };
+}
+
+/** The exit/remain question is asked once the lock (or the chosen remain period) is over and no call is up. */
+export function emergencyPromptDue(state: UiState, now: number): boolean {
+  const { mode, lockUntil } = state.emergency;
+  if (mode !== "lock" && mode !== "remain") return false;
+  if (state.calls.length > 0) return false;
+  return lockUntil !== null && now >= lockUntil;
+}
+
+/** Emergency dialling must work before the agreement is accepted, as soon as a line is registered. */
+export function canDialEmergencyBeforeAgreement(state: UiState): boolean {
+  return state.registration.state === "registered";
+}
+
+/** "m:ss" below an hour, "h:mm:ss" above; never negative. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** Countdown until `until` (ms); rounds up so that "0:00" is shown only when the time is really over. */
+export function formatCountdown(until: number, now: number): string {
+  return formatDuration(Math.ceil(Math.max(0, until - now) / 1000) * 1000);
+}
