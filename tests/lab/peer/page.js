@@ -81,6 +81,19 @@ function requireSession() {
   return session;
 }
 
+function reoffer(what) {
+  const s = requireSession();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer to the re-INVITE within 20 s`)), 20000);
+    const done = () => { clearTimeout(timer); resolve({}); };
+    const ok = what === 'hold' ? s.hold({}, done) : s.unhold({}, done);
+    if (!ok) {
+      clearTimeout(timer);
+      reject(new Error(`cannot ${what} now (wrong hold state or a re-INVITE is in progress)`));
+    }
+  });
+}
+
 const mediaOptions = {
   mediaConstraints: { audio: true, video: false },
   pcConfig: { iceServers: [] },
@@ -152,8 +165,10 @@ window.lab = {
     requireSession().sendDTMF(digits, { transportType: transport === 'rfc2833' ? 'RFC2833' : 'INFO' });
     return {};
   },
-  hold() { requireSession().hold(); return {}; },
-  unhold() { requireSession().unhold(); return {}; },
+  // JsSIP refuses (returns false) while another offer/answer is in progress.
+  // The answer comes once the re-INVITE succeeded.
+  hold() { return reoffer('hold'); },
+  unhold() { return reoffer('unhold'); },
   async stats() {
     const out = { in_call: !!session };
     if (analyser) {

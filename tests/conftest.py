@@ -1,0 +1,90 @@
+"""Shared pytest fixtures for tests that run against the lab.
+
+* ``lab`` (session): a :class:`lablib.Lab`; starts the lab (tests/lab/start) if any
+  part is down and stops, at the end of the session, only the parts it started
+  (set ``LIFELINE_LAB_KEEP=1`` to leave them running). Which parts are up is
+  written to the pytest output.
+* ``psap`` (function): a :class:`lablib.Psap` ctrl_tcp connection to the dispatcher.
+* ``browser_peer`` (function): a factory ``browser_peer(name="peer", audio=None)``
+  returning started :class:`lablib.BrowserPeer` instances, all closed after the test.
+
+Tests that do not ask for ``lab`` never start it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lablib import BrowserPeer, Lab, Psap  # noqa: E402
+
+_LAB_REPORT: list[str] = []
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    _LAB_REPORT.append(line)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[lab] {line}")
+
+
+@pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """The running lab (started on demand)."""
+    the_lab = Lab()
+    before = the_lab.status()
+    down = [p for p, up in before.items() if not up]
+    if down:
+        _say(request.config, f"starting lab parts that are down: {', '.join(down)}")
+        the_lab.start()
+    after = the_lab.status()
+    _say(request.config, "parts up: " + ", ".join(f"{p}={'up' if up else 'DOWN'}" for p, up in after.items()))
+    missing = [p for p, up in after.items() if not up]
+    if missing:
+        pytest.fail(f"lab parts still down after tests/lab/start: {missing}; see {the_lab.logs}")
+    yield the_lab
+    if down and os.environ.get("LIFELINE_LAB_KEEP") != "1":
+        the_lab.stop(*down)
+        _say(request.config, f"stopped the lab parts this session started: {', '.join(down)}")
+
+
+@pytest.fixture
+def psap(lab: Lab) -> Iterator[Psap]:
+    """A ctrl_tcp client of the dispatcher; any call still up at the end is hung up."""
+    client = Psap(lab)
+    yield client
+    try:
+        while client.active_call_count() > 0:
+            client.hangup()
+    except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
+        pass
+    client.close()
+
+
+@pytest.fixture
+def browser_peer(lab: Lab, request: pytest.FixtureRequest):
+    """Factory of browser peers: ``peer = browser_peer("peer")``; all are closed after the test."""
+    peers: list[BrowserPeer] = []
+
+    def make(name: str | None = None, audio: Path | None = None) -> BrowserPeer:
+        label = name or f"{request.node.name}-{len(peers)}"
+        p = BrowserPeer(lab, name=label, audio=audio)
+        peers.append(p)
+        return p
+
+    yield make
+    for p in peers:
+        p.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001 (pytest hook signature)
+    if _LAB_REPORT:
+        terminalreporter.section("lab")
+        for line in _LAB_REPORT:
+            terminalreporter.write_line(line)

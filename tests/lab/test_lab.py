@@ -1,0 +1,210 @@
+"""Self-tests of the lab: every part works for real (run: venv python -m pytest tests/lab)."""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from lablib import Lab, Psap, SipUdpClient, match, wav, websocket_handshake
+
+
+# ------------------------------------------------------------------ Kamailio
+def test_register_over_udp_with_digest_auth_succeeds(lab: Lab):
+    with SipUdpClient(lab) as c:
+        resp = c.register("agent2", lab.users["agent2"].password, expires=30)
+    assert resp.status == 200, resp.raw
+    assert "127.0.0.1" in (resp.header("Contact") or "")
+
+
+def test_register_with_a_wrong_password_is_refused(lab: Lab):
+    with SipUdpClient(lab) as c:
+        resp = c.register("agent2", "not-the-password")
+    assert resp.status in (401, 403), resp.raw
+
+
+def test_register_of_an_unknown_user_is_refused(lab: Lab):
+    with SipUdpClient(lab) as c:
+        resp = c.register("mallory", "whatever")
+    assert resp.status in (401, 403), resp.raw
+
+
+def test_options_to_the_proxy_is_answered(lab: Lab):
+    with SipUdpClient(lab) as c:
+        assert c.options().status == 200
+
+
+@pytest.mark.parametrize("which", ["ws", "wss"])
+def test_websocket_endpoint_completes_a_handshake_with_the_sip_subprotocol(lab: Lab, which: str):
+    url = lab.ws_url if which == "ws" else lab.wss_url
+    resp = websocket_handshake(url)
+    assert resp[":status"] == "101", resp
+    assert resp.get("sec-websocket-protocol") == "sip", resp
+    assert resp[":accept_ok"] == "yes", resp
+
+
+def test_call_to_an_unregistered_user_gets_404(lab: Lab):
+    with SipUdpClient(lab) as c:
+        dialog = c.invite("sip:nobody-here@lifeline.lab", "agent", lab.users["agent"].password)
+    assert dialog.final is not None and dialog.final.status == 404
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["urn:service:sos", "urn:service:test.sos.ambulance", "sip:911@lifeline.lab", "sip:112@lifeline.lab",
+     "sip:999@lifeline.lab", "sip:000@lifeline.lab", "sip:933@lifeline.lab"],
+)
+def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, psap: Psap, target: str):
+    marker = f"lab-selftest-{time.time_ns()}"
+    with SipUdpClient(lab) as c:
+        dialog = c.invite(target, "agent", lab.users["agent"].password,
+                          extra=["Priority: emergency", f"Subject: {marker}"])
+        assert dialog.final is not None and dialog.final.status == 200, dialog.final
+        assert c.bye(dialog).status == 200
+    psap.wait_event("CALL_CLOSED", timeout=20)
+    invites = [m for m in psap.sip_trace().requests("INVITE") if m.header("Subject") == marker]
+    assert len(invites) == 1, "the dispatcher did not log the INVITE"
+    inv = invites[0]
+    assert inv.header("Priority") == "emergency"
+    assert target in (inv.header("To") or ""), "the original target is kept in To"
+    assert "m=audio" in inv.body and "RTP/AVP" in inv.body, "SDP body reaches the dispatcher as plain RTP"
+
+
+# ------------------------------------------------------------------ WebRTC peer <-> dispatcher
+def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_back(lab: Lab, psap: Psap,
+                                                                                      browser_peer):
+    peer = browser_peer("peer")
+    peer.register("peer", transport="wss")
+
+    started = time.time()
+    peer.call("sip:911@lifeline.lab")
+    peer.wait_for("confirmed", timeout=45)
+    psap.wait_event("CALL_ESTABLISHED", timeout=30)
+    heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
+    assert heard["packets_received"] > 0 and heard["packets_sent"] > 0, heard
+
+    # let the dispatcher record a few seconds of the peer's tone
+    deadline = time.monotonic() + 30
+    while peer.stats().get("packets_sent", 0) < 250 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    peer.hangup()
+    peer.wait_for("ended", timeout=20)
+    psap.wait_event("CALL_CLOSED", timeout=20)
+
+    recs = psap.recordings(since=started - 1)
+    assert recs, f"no recording in {lab.recordings}"
+    heard_by_psap, _sent = recs[-1]
+    samples, rate = wav.read_wav(heard_by_psap, skip_seconds=1.0)
+    assert len(samples) > rate, "recording shorter than 2 s"
+    f = wav.dominant_frequency(samples, rate)
+    assert abs(f - lab.peer_tone_hz) <= 0.02 * lab.peer_tone_hz, f"dispatcher heard {f:.1f} Hz"
+    assert wav.rms_dbfs(samples) > -40
+
+    # the dispatcher calls the peer back
+    psap.dial("sip:peer@lifeline.lab")
+    incoming = peer.wait_for("incoming", timeout=30)
+    assert incoming["remote"].startswith("sip:psap@lifeline.lab"), incoming
+    peer.answer()
+    peer.wait_for("confirmed", timeout=30)
+    heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
+    assert heard["packets_received"] > 0
+    psap.hangup()
+    ended = peer.wait_for("ended", timeout=20)
+    assert ended["originator"] == "remote"
+
+
+def test_two_browser_peers_call_each_other_over_webrtc_with_hold_and_dtmf(lab: Lab, browser_peer):
+    caller = browser_peer("caller")
+    callee = browser_peer("callee", audio=wav.write_tone(lab.dir / "gen" / "tone-750.wav", 750, seconds=30))
+    caller.register("peer", transport="wss")
+    callee.register("agent2", transport="ws")
+
+    caller.call("sip:agent2@lifeline.lab")
+    incoming = callee.wait_for("incoming", timeout=30)
+    assert incoming["remote"].startswith("sip:peer@lifeline.lab")
+    callee.answer()
+    caller.wait_for("confirmed", timeout=30)
+    callee.wait_for("confirmed", timeout=30)
+    caller.wait_audio(750, timeout=30)
+    callee.wait_audio(lab.peer_tone_hz, timeout=30)
+
+    caller.send_dtmf("12#")
+    digits = "".join(callee.wait_for("dtmf", timeout=15)["digits"] for _ in range(3))
+    assert digits == "12#"
+
+    caller.hold()
+    caller.wait_for(match(event="hold", originator="local"), timeout=15)
+    callee.wait_for(match(event="hold", originator="remote"), timeout=15)
+    caller.unhold()
+    caller.wait_for(match(event="unhold", originator="local"), timeout=15)
+    callee.wait_for(match(event="unhold", originator="remote"), timeout=15)
+    callee.wait_audio(lab.peer_tone_hz, timeout=30)
+
+    callee.hangup()
+    assert caller.wait_for("ended", timeout=20)["originator"] == "remote"
+
+
+# ------------------------------------------------------------------ SMTP, audio devices
+def _new_mails(lab: Lab, before: set[str], timeout: float = 10.0) -> list[email.message.Message]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = sorted(p for p in lab.mail.glob("*.eml") if p.name not in before)
+        if new:
+            return [email.message_from_bytes(p.read_bytes()) for p in new]
+        time.sleep(0.1)
+    return []
+
+
+def test_a_mail_sent_with_smtplib_lands_in_the_mail_dir(lab: Lab):
+    before = {p.name for p in lab.mail.glob("*.eml")}
+    with smtplib.SMTP(*lab.smtp, timeout=10) as s:
+        s.sendmail("lifeline@lifeline.lab", ["it@lifeline.lab"],
+                   "From: lifeline@lifeline.lab\r\nTo: it@lifeline.lab\r\nSubject: lab plain\r\n\r\nhello\r\n")
+    mails = _new_mails(lab, before)
+    assert [m["Subject"] for m in mails] == ["lab plain"]
+    assert mails[0]["X-Lab-Rcpt-To"] == "it@lifeline.lab"
+
+
+def test_smtp_sink_accepts_starttls_and_auth(lab: Lab):
+    before = {p.name for p in lab.mail.glob("*.eml")}
+    ctx = ssl.create_default_context(cafile=str(lab.cert_path))
+    ctx.check_hostname = False
+    with smtplib.SMTP(*lab.smtp, timeout=10) as s:
+        s.starttls(context=ctx)
+        s.login(*lab.smtp_user)
+        s.sendmail("lifeline@lifeline.lab", ["it@lifeline.lab"], "Subject: lab tls\r\n\r\nhello\r\n")
+    assert [m["Subject"] for m in _new_mails(lab, before)] == ["lab tls"]
+    with smtplib.SMTP(*lab.smtp, timeout=10) as s, pytest.raises(smtplib.SMTPAuthenticationError):
+        s.login("lifeline", "wrong")
+
+
+def test_pulseaudio_shows_the_null_sinks_and_the_mic_source(lab: Lab):
+    env = lab.audio_env()
+    sinks = subprocess.run(["pactl", "list", "short", "sinks"], env=env, capture_output=True, text=True,
+                           timeout=20, check=True).stdout
+    for name in ("lifeline_speaker", "lifeline_ringer", "lifeline_alt_speaker"):
+        assert name in sinks, sinks
+    info = subprocess.run(["pactl", "info"], env=env, capture_output=True, text=True, timeout=20,
+                          check=True).stdout
+    assert "Default Sink: lifeline_speaker" in info
+    assert "Default Source: lifeline_mic.monitor" in info
+
+
+def test_alsa_default_device_plays_into_the_lab_speaker(lab: Lab, tmp_path):
+    """ALSA's default (the pulse plugin) reaches the lab's PulseAudio, so cpal works."""
+    tone = wav.write_tone(tmp_path / "t.wav", 440, seconds=3)
+    rec = tmp_path / "rec.wav"
+    env = lab.audio_env()
+    recorder = subprocess.Popen(["parecord", "-d", "lifeline_speaker.monitor", "--file-format=wav", str(rec)],
+                                env=env, stderr=subprocess.PIPE)
+    try:
+        subprocess.run(["aplay", "-q", "-D", "default", str(tone)], env=env, timeout=30, check=True)
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=10)
+    samples, rate = wav.read_wav(rec)
+    assert abs(wav.dominant_frequency(samples, rate) - 440) < 5

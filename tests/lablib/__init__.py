@@ -1,0 +1,46 @@
+"""lablib: Python helpers for tests that run against the Lifeline lab.
+
+Import from tests (``tests/`` is on ``sys.path`` via ``tests/conftest.py``):
+
+    from lablib import Lab, Psap, BrowserPeer, Headless, match, wav
+
+* :class:`Lab`          paths, ports, users; start/stop/status of the lab scripts
+* :class:`Psap`         the simulated dispatcher over ctrl_tcp (dial, hangup, events,
+                        SIP trace with headers and bodies, recordings)
+* :class:`BrowserPeer`  a JsSIP WebRTC peer in headless Chromium (register, call,
+                        answer, hangup, dtmf, hold, stats with the heard frequency)
+* :class:`Headless`     a ``lifeline-headless`` process: send commands, ``wait_for`` events
+* :func:`match`         event predicate: ``match(event="call", state="connected")``
+* :mod:`lablib.wav`     read WAVs, dominant frequency, RMS, tone files
+* :mod:`lablib.sip`     a tiny SIP/UDP probe client and a WebSocket handshake check
+
+The session fixture ``lab`` (tests/conftest.py) starts the lab when needed.
+"""
+
+from . import wav
+from .headless import Headless
+from .jsonlines import JsonLinesError, JsonLinesProcess, match
+from .lab import PARTS, Lab, LabError, User
+from .peer import BrowserPeer
+from .psap import Psap, PsapError, SipMessage, SipTrace, parse_sip_trace
+from .sip import SipUdpClient, websocket_handshake
+
+__all__ = [
+    "PARTS",
+    "BrowserPeer",
+    "Headless",
+    "JsonLinesError",
+    "JsonLinesProcess",
+    "Lab",
+    "LabError",
+    "Psap",
+    "PsapError",
+    "SipMessage",
+    "SipTrace",
+    "SipUdpClient",
+    "User",
+    "match",
+    "parse_sip_trace",
+    "wav",
+    "websocket_handshake",
+]

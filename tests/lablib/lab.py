@@ -1,0 +1,166 @@
+"""Where the lab is and how to reach it: paths, ports, users, start/stop.
+
+The lab itself is run by ``tests/lab/start`` / ``tests/lab/stop`` (bash); this
+module only wraps those scripts and describes what they bring up, so a test can
+write ``lab.ws_url``, ``lab.users["agent"]`` or ``lab.recordings`` instead of
+hard-coding them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LAB_SRC = REPO / "tests" / "lab"
+
+#: Every part the start script knows, in start order.
+PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp")
+
+
+class LabError(RuntimeError):
+    """The lab could not be started or stopped; the message carries the script's output."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A SIP digest user of the lab (realm ``lifeline.lab``)."""
+
+    name: str
+    password: str
+    domain: str = "lifeline.lab"
+
+    @property
+    def uri(self) -> str:
+        """``sip:<name>@lifeline.lab``"""
+        return f"sip:{self.name}@{self.domain}"
+
+
+@dataclass
+class Lab:
+    """The lab on this machine (everything on 127.0.0.1).
+
+    Attributes worth knowing:
+      dir           lab state dir (``$LIFELINE_LAB_DIR`` or /tmp/lifeline-lab)
+      users         ``{"agent": User(...), "agent2": ..., "peer": ..., "psap": ...}``
+      domain        ``lifeline.lab``
+      sip_udp       ``("127.0.0.1", 5060)``  (also TCP)
+      ws_url        ``ws://127.0.0.1:8080``
+      wss_url       ``wss://127.0.0.1:4443`` (self-signed: ``cert_path``)
+      psap_sip      ``("127.0.0.1", 5080)`` the dispatcher's SIP socket (UDP)
+      psap_ctrl     ``("127.0.0.1", 5555)`` its ctrl_tcp
+      smtp          ``("127.0.0.1", 2525)``
+      rtpengine_ng  ``("127.0.0.1", 2223)``
+    """
+
+    dir: Path = field(default_factory=lambda: Path(os.environ.get("LIFELINE_LAB_DIR", "/tmp/lifeline-lab")))
+    domain: str = "lifeline.lab"
+    sip_udp: tuple[str, int] = ("127.0.0.1", 5060)
+    ws_url: str = "ws://127.0.0.1:8080"
+    wss_url: str = "wss://127.0.0.1:4443"
+    psap_sip: tuple[str, int] = ("127.0.0.1", 5080)
+    psap_ctrl: tuple[str, int] = ("127.0.0.1", 5555)
+    smtp: tuple[str, int] = ("127.0.0.1", 2525)
+    smtp_user: tuple[str, str] = ("lifeline", "lifeline-secret")
+    rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
+    users: dict[str, User] = field(
+        default_factory=lambda: {
+            name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "psap")
+        }
+    )
+
+    # ---- paths -------------------------------------------------------------
+    @property
+    def logs(self) -> Path:
+        return self.dir / "logs"
+
+    @property
+    def mail(self) -> Path:
+        """Where the SMTP sink saves each message as a .eml file."""
+        return self.dir / "mail"
+
+    @property
+    def recordings(self) -> Path:
+        """Where the dispatcher records calls: ``dump-<time>-dec.wav`` is what it heard,
+        ``dump-<time>-enc.wav`` what it sent (48 kHz, 2 channels)."""
+        return self.dir / "recordings"
+
+    @property
+    def cert_path(self) -> Path:
+        """The lab's self-signed certificate (CN/SAN lifeline.lab, 127.0.0.1)."""
+        return self.dir / "certs" / "lab.crt"
+
+    @property
+    def psap_log(self) -> Path:
+        """baresip's output including its full SIP trace (headers and bodies)."""
+        return self.logs / "psap.log"
+
+    @property
+    def kamailio_log(self) -> Path:
+        return self.logs / "kamailio.log"
+
+    @property
+    def psap_tone_hz(self) -> float:
+        """The tone the dispatcher plays into every call."""
+        return 600.0
+
+    @property
+    def peer_tone_hz(self) -> float:
+        """The tone the browser peer's fake microphone plays (``gen/peer-tone.wav``)."""
+        return 1000.0
+
+    @property
+    def peer_tone_wav(self) -> Path:
+        return self.dir / "gen" / "peer-tone.wav"
+
+    @property
+    def env_file(self) -> Path:
+        """``source`` it to reach the lab's PulseAudio (PULSE_SERVER, XDG_RUNTIME_DIR)."""
+        return self.dir / "env.sh"
+
+    def audio_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """An environment for a child process that should use the lab's PulseAudio
+        (null sinks ``lifeline_speaker``, ``lifeline_ringer``, ``lifeline_alt_speaker``;
+        default source ``lifeline_mic.monitor``)."""
+        env = dict(os.environ if base is None else base)
+        env["XDG_RUNTIME_DIR"] = str(self.dir / "pulse" / "run")
+        env["PULSE_SERVER"] = f"unix:{self.dir / 'pulse' / 'run' / 'native'}"
+        env["LIFELINE_LAB_DIR"] = str(self.dir)
+        return env
+
+    # ---- control -----------------------------------------------------------
+    def _run(self, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, LIFELINE_LAB_DIR=str(self.dir))
+        return subprocess.run(
+            [str(LAB_SRC / script), *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
+
+    def status(self) -> dict[str, bool]:
+        """``{part: is_up}`` for every part, from the recorded PIDs."""
+        out = self._run("status").stdout
+        up = {part: False for part in PARTS}
+        for line in out.splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] in up:
+                up[words[0]] = words[1] == "up"
+        return up
+
+    def is_up(self) -> bool:
+        """True when every part is running."""
+        return all(self.status().values())
+
+    def start(self, *parts: str) -> str:
+        """Run ``tests/lab/start`` (idempotent); returns its report, raises LabError on failure."""
+        res = self._run("start", *parts)
+        if res.returncode != 0:
+            raise LabError(f"tests/lab/start failed ({res.returncode}):\n{res.stderr}{res.stdout}")
+        return res.stderr
+
+    def stop(self, *parts: str) -> str:
+        """Run ``tests/lab/stop`` (idempotent)."""
+        res = self._run("stop", *parts)
+        if res.returncode != 0:
+            raise LabError(f"tests/lab/stop failed ({res.returncode}):\n{res.stderr}{res.stdout}")
+        return res.stderr

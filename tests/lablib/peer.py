@@ -1,0 +1,134 @@
+"""The browser WebRTC far end: JsSIP in headless Chromium (tests/lab/peer/peer.mjs).
+
+    with BrowserPeer(lab, name="peer1") as peer:
+        peer.register()                       # wss, user "peer"
+        peer.call("sip:911@lifeline.lab")
+        peer.wait_for("confirmed", timeout=30)
+        s = peer.stats()                      # {"freq_hz": 600.1, "level_dbfs": -9, "packets_received": ...}
+        peer.hangup()
+
+Events (see peer.mjs): ready, registered, registration_failed, incoming (remote,
+request_uri, to, headers{priority, call-info, geolocation, ...}), progress (status),
+accepted, confirmed, ended (cause, originator, status if failed), dtmf (digits),
+hold / unhold (originator).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .jsonlines import Event, JsonLinesError, JsonLinesProcess, match
+from .lab import LAB_SRC, Lab
+
+PEER_DIR = LAB_SRC / "peer"
+
+
+class BrowserPeer(JsonLinesProcess):
+    """Spawn peer.mjs. ``audio`` is the WAV its fake microphone plays (default: the
+    lab's 1000 Hz tone). Its stderr (Chromium console included) goes to
+    ``<lab>/logs/peer-<name>.log``. Waits for the page to be ready (``ready_timeout``)."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        *,
+        name: str = "peer",
+        audio: Path | None = None,
+        ready_timeout: float = 60.0,
+        log_dir: Path | None = None,
+    ) -> None:
+        if not (PEER_DIR / "node_modules" / "jssip").is_dir():
+            raise JsonLinesError(f"the browser peer's npm packages are missing: run `npm ci --prefix {PEER_DIR}`")
+        node = shutil.which("node")
+        if node is None:
+            raise JsonLinesError("node is not installed (Debian package nodejs)")
+        self.lab = lab
+        self._ids = itertools.count(1)
+        argv = [node, PEER_DIR / "peer.mjs", "--audio", audio or lab.peer_tone_wav]
+        super().__init__(
+            argv,
+            stderr_log=(log_dir or lab.logs) / f"peer-{name}.log",
+            env=lab.audio_env(),
+            cwd=PEER_DIR,
+            name=f"browser peer {name}",
+        )
+        self.ready = self.wait_for("ready", timeout=ready_timeout)
+
+    def command(self, cmd: str, timeout: float = 30.0, **args: Any) -> Event:
+        """Send ``{"cmd": cmd, **args}`` and return its answer (``ok`` or ``stats``);
+        raises JsonLinesError if the page reports an error."""
+        cid = next(self._ids)
+        self.send({"cmd": cmd, "id": cid, **args})
+        ev = self.wait_for(lambda e: e.get("id") == cid and e.get("event") in ("ok", "stats", "error"), timeout)
+        if ev["event"] == "error":
+            raise JsonLinesError(f"{self.name}: {cmd} failed: {ev.get('message')}")
+        return ev
+
+    def register(
+        self,
+        user: str = "peer",
+        *,
+        password: str | None = None,
+        transport: str = "wss",
+        timeout: float = 30.0,
+        expect_ok: bool = True,
+    ) -> Event:
+        """REGISTER over ``wss`` (default) or ``ws``; returns the ``registered`` event
+        (or ``registration_failed`` when ``expect_ok`` is False)."""
+        u = self.lab.users[user]
+        url = self.lab.wss_url if transport == "wss" else self.lab.ws_url
+        self.command("register", ws=url, uri=u.uri, password=password if password is not None else u.password)
+        ev = self.wait_for(lambda e: e.get("event") in ("registered", "registration_failed"), timeout)
+        if expect_ok and ev["event"] != "registered":
+            raise JsonLinesError(f"{self.name}: registration failed: {ev}")
+        return ev
+
+    def call(self, target: str, headers: list[str] | None = None) -> Event:
+        """Start a call (``sip:911@lifeline.lab`` or a plain user/number)."""
+        return self.command("call", target=target, headers=headers or [])
+
+    def answer(self) -> Event:
+        return self.command("answer")
+
+    def hangup(self) -> Event:
+        return self.command("hangup")
+
+    def send_dtmf(self, digits: str, transport: str = "info") -> Event:
+        """DTMF by SIP INFO (default) or ``"rfc2833"`` (RTP events)."""
+        return self.command("send_dtmf", digits=digits, transport=transport)
+
+    def hold(self) -> Event:
+        return self.command("hold")
+
+    def unhold(self) -> Event:
+        return self.command("unhold")
+
+    def stats(self) -> Event:
+        """What the peer hears: ``freq_hz`` (dominant frequency of the remote audio, WebAudio
+        FFT), ``level_dbfs``/``rms``, plus getStats ``packets_received``, ``bytes_received``,
+        ``packets_sent``, ``bytes_sent``, ``codec``, ``ice_state``."""
+        return self.command("stats")
+
+    def wait_audio(self, freq_hz: float, *, tolerance: float = 0.02, timeout: float = 30.0) -> Event:
+        """Poll ``stats`` until the received audio's dominant frequency is within
+        ``tolerance`` (relative) of ``freq_hz``; returns the matching stats."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        last: Event = {}
+        while time.monotonic() < deadline:
+            last = self.stats()
+            f = last.get("freq_hz")
+            if f and abs(f - freq_hz) <= tolerance * freq_hz and (last.get("level_dbfs") or -999) > -60:
+                return last
+            time.sleep(0.5)
+        raise JsonLinesError(f"{self.name}: never heard {freq_hz} Hz within {timeout}s; last stats {last}")
+
+    def close(self, quit_command: dict[str, Any] | None = None, timeout: float = 20.0) -> int | None:
+        return super().close(quit_command or {"cmd": "quit"}, timeout)
+
+
+__all__ = ["BrowserPeer", "match"]

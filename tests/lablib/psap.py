@@ -1,0 +1,282 @@
+"""The simulated dispatcher (PSAP): baresip, controlled over ctrl_tcp.
+
+    with Psap(lab) as psap:
+        psap.wait_event("CALL_ESTABLISHED", timeout=30)     # it auto-answers emergency calls
+        invite = psap.sip_trace().last_request("INVITE")    # full SIP as it received it
+        assert invite.header("Priority") == "emergency"
+        psap.hangup()
+        psap.dial("sip:agent@lifeline.lab")                 # call the agent back
+
+ctrl_tcp speaks netstring-framed JSON (``<len>:<json>,``): commands
+``{"command": "dial", "params": "sip:agent@lifeline.lab", "token": "7"}`` answer with
+``{"response": true, "ok": true, "data": "...", "token": "7"}``; call events arrive
+unasked as ``{"event": true, "class": "call", "type": "CALL_ESTABLISHED", "peeruri": ...,
+"id": ...}`` (types seen: CALL_INCOMING, CALL_RINGING, CALL_PROGRESS, CALL_ESTABLISHED,
+CALL_CLOSED, REGISTER_OK, ...).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .lab import Lab
+
+
+class PsapError(RuntimeError):
+    """ctrl_tcp failed, a command was refused, or an awaited event never came."""
+
+
+# ------------------------------------------------------------------ SIP trace
+_TRACE_BLOCK = re.compile(r"\x1b\[36;1m#\r?\n(\w+) (\S+) -> (\S+)\r?\n(.*?)\x1b\[;m", re.S)
+
+
+@dataclass
+class SipMessage:
+    """One SIP message from the dispatcher's trace (as sent or received by baresip)."""
+
+    transport: str
+    src: str
+    dst: str
+    start_line: str
+    headers: list[tuple[str, str]]
+    body: str
+
+    @property
+    def is_request(self) -> bool:
+        return not self.start_line.startswith("SIP/2.0")
+
+    @property
+    def method(self) -> str | None:
+        """Request method, or the CSeq method of a response."""
+        if self.is_request:
+            return self.start_line.split(" ", 1)[0]
+        cseq = self.header("CSeq")
+        return cseq.split()[-1] if cseq else None
+
+    @property
+    def status(self) -> int | None:
+        if self.is_request:
+            return None
+        return int(self.start_line.split()[1])
+
+    @property
+    def received(self) -> bool:
+        """True for messages the dispatcher received (destination is its port 5080)."""
+        return self.dst.endswith(":5080")
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (case-insensitive, compact forms not expanded)."""
+        vals = self.header_all(name)
+        return vals[0] if vals else None
+
+    def header_all(self, name: str) -> list[str]:
+        n = name.lower()
+        return [v for k, v in self.headers if k.lower() == n]
+
+    @property
+    def call_id(self) -> str | None:
+        return self.header("Call-ID") or self.header("i")
+
+
+@dataclass
+class SipTrace:
+    """All SIP messages in the dispatcher's log, oldest first."""
+
+    messages: list[SipMessage]
+
+    def requests(self, method: str | None = None, *, received: bool | None = True) -> list[SipMessage]:
+        """Requests (by default only those the dispatcher received), optionally of one method."""
+        return [
+            m
+            for m in self.messages
+            if m.is_request
+            and (method is None or m.method == method)
+            and (received is None or m.received == received)
+        ]
+
+    def last_request(self, method: str, *, received: bool | None = True) -> SipMessage | None:
+        reqs = self.requests(method, received=received)
+        return reqs[-1] if reqs else None
+
+    def dialog(self, call_id: str) -> list[SipMessage]:
+        return [m for m in self.messages if m.call_id == call_id]
+
+
+def parse_sip_trace(text: str) -> SipTrace:
+    """Parse baresip's ``-s`` trace output (ANSI-coloured blocks) into messages."""
+    msgs: list[SipMessage] = []
+    for transport, src, dst, raw in _TRACE_BLOCK.findall(text):
+        raw = raw.replace("\r\n", "\n")
+        head, _, body = raw.partition("\n\n")
+        lines = head.split("\n")
+        headers: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and headers:  # folded header line
+                k, v = headers[-1]
+                headers[-1] = (k, v + " " + line.strip())
+            elif ":" in line:
+                k, v = line.split(":", 1)
+                headers.append((k.strip(), v.strip()))
+        msgs.append(SipMessage(transport, src, dst, lines[0].strip(), headers, body.rstrip("\n")))
+    return SipTrace(msgs)
+
+
+# ------------------------------------------------------------------ ctrl_tcp client
+class Psap:
+    """A ctrl_tcp connection to the dispatcher. Events are collected by a reader thread
+    from the moment of connection; ``wait_event`` finds them even if they came earlier."""
+
+    def __init__(self, lab: Lab, *, connect_timeout: float = 10.0) -> None:
+        self.lab = lab
+        self._tokens = itertools.count(1)
+        self._cond = threading.Condition()
+        self._responses: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self._unconsumed: list[dict[str, Any]] = []
+        self._closed = False
+        self.connected_at = time.time()
+        try:
+            self._sock = socket.create_connection(lab.psap_ctrl, timeout=connect_timeout)
+        except OSError as e:
+            raise PsapError(f"cannot reach the dispatcher's ctrl_tcp at {lab.psap_ctrl}: {e} (is the lab up?)") from e
+        self._sock.settimeout(None)
+        self._reader = threading.Thread(target=self._read, name="psap-ctrl", daemon=True)
+        self._reader.start()
+
+    # ---- framing -------------------------------------------------------------
+    def _read(self) -> None:
+        buf = b""
+        try:
+            while True:
+                chunk = self._sock.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while True:
+                    colon = buf.find(b":")
+                    if colon < 0:
+                        break
+                    size = int(buf[:colon])
+                    if len(buf) < colon + 1 + size + 1:
+                        break
+                    payload = buf[colon + 1 : colon + 1 + size]
+                    buf = buf[colon + 1 + size + 1 :]
+                    self._dispatch(json.loads(payload))
+        except (OSError, ValueError):
+            pass
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        with self._cond:
+            if msg.get("response"):
+                self._responses[str(msg.get("token"))] = msg
+            elif msg.get("event"):
+                self.events.append(msg)
+                self._unconsumed.append(msg)
+            self._cond.notify_all()
+
+    def command(self, command: str, params: str | None = None, timeout: float = 10.0) -> str:
+        """Run a baresip command (``dial``, ``hangup``, ``listcalls``, ``reginfo``,
+        ``accept``, ``hold``, ``resume``, ``sndcode``, ...); returns its text output.
+        Raises PsapError if baresip answers ok=false or nothing comes back."""
+        token = str(next(self._tokens))
+        data = json.dumps({"command": command, "params": params, "token": token}).encode()
+        self._sock.sendall(str(len(data)).encode() + b":" + data + b",")
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while token not in self._responses:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise PsapError(f"no answer from the dispatcher to {command!r} within {timeout}s")
+                self._cond.wait(left)
+            resp = self._responses.pop(token)
+        if not resp.get("ok"):
+            raise PsapError(f"dispatcher refused {command!r}: {resp.get('data')}")
+        return str(resp.get("data") or "")
+
+    # ---- commands ------------------------------------------------------------
+    def dial(self, uri: str) -> str:
+        """Call ``uri`` (e.g. ``sip:agent@lifeline.lab``) through Kamailio, as psap."""
+        return self.command("dial", uri)
+
+    def hangup(self) -> str:
+        """Hang up the current call."""
+        return self.command("hangup")
+
+    def accept(self) -> str:
+        """Answer an incoming call (calls are auto-answered; for completeness)."""
+        return self.command("accept")
+
+    def list_calls(self) -> str:
+        """Text listing of active calls (``--- Active calls (N) ---``)."""
+        return self.command("listcalls")
+
+    def active_call_count(self) -> int:
+        m = re.search(r"Active calls \((\d+)\)", self.list_calls())
+        return int(m.group(1)) if m else 0
+
+    def reginfo(self) -> str:
+        return self.command("reginfo")
+
+    def send_dtmf(self, digits: str) -> None:
+        """Send DTMF (RTP events) on the current call, one ``sndcode`` per digit."""
+        for d in digits:
+            self.command("sndcode", d)
+
+    # ---- events --------------------------------------------------------------
+    def wait_event(self, type_: str, timeout: float = 30.0, **fields: Any) -> dict[str, Any]:
+        """First not-yet-consumed event with ``type == type_`` (and the given fields,
+        e.g. ``direction="incoming"``), waiting up to ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i, ev in enumerate(self._unconsumed):
+                    if ev.get("type") == type_ and all(ev.get(k) == v for k, v in fields.items()):
+                        del self._unconsumed[i]
+                        return ev
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    seen = [e.get("type") for e in self._unconsumed]
+                    raise PsapError(f"dispatcher event {type_} not seen within {timeout}s (pending: {seen})")
+                self._cond.wait(min(left, 0.5))
+
+    # ---- artefacts -----------------------------------------------------------
+    def sip_trace(self) -> SipTrace:
+        """Every SIP message in the dispatcher's log (headers and bodies)."""
+        return parse_sip_trace(self.lab.psap_log.read_text(errors="replace"))
+
+    def recordings(self, since: float | None = None) -> list[tuple[Path, Path]]:
+        """``(heard, sent)`` WAV pairs (``dump-*-dec.wav``, ``dump-*-enc.wav``) modified at or
+        after ``since`` (epoch seconds; default: when this client connected), oldest first.
+        A recording is complete once the call is closed (CALL_CLOSED)."""
+        since = self.connected_at - 1 if since is None else since
+        out = []
+        for dec in sorted(self.lab.recordings.glob("dump-*-dec.wav")):
+            enc = dec.with_name(dec.name.replace("-dec.wav", "-enc.wav"))
+            if dec.stat().st_mtime >= since:
+                out.append((dec, enc))
+        return out
+
+    def close(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        self._reader.join(timeout=5)
+
+    def __enter__(self) -> Psap:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
