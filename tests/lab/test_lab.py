@@ -74,6 +74,47 @@ def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, ps
     assert "m=audio" in inv.body and "RTP/AVP" in inv.body, "SDP body reaches the dispatcher as plain RTP"
 
 
+PIDF_LO = (
+    '<?xml version="1.0" encoding="UTF-8"?>\r\n'
+    '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:agent@lifeline.lab">'
+    '<tuple id="lab"><status><geopriv xmlns="urn:ietf:params:xml:ns:pidf:geopriv10"><location-info>'
+    '<civicAddress xmlns="urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr"><country>US</country>'
+    '<A1>TX</A1><A3>Lab City</A3></civicAddress></location-info>'
+    '<usage-rules/><method>Manual</method></geopriv></status></tuple></presence>'
+)
+
+
+def test_emergency_invite_with_a_pidf_lo_multipart_body_reaches_the_dispatcher(lab: Lab, psap: Psap):
+    """The caller's multipart body (SDP + PIDF-LO) is kept in Kamailio's trace; the dispatcher
+    (baresip 1.0 cannot parse multipart) gets the SDP part and every header."""
+    marker = f"lab-pidf-{time.time_ns()}"
+    with SipUdpClient(lab) as c:
+        dialog = c.invite(
+            "sip:911@lifeline.lab", "agent", lab.users["agent"].password,
+            extra=["Priority: emergency", "Geolocation: <cid:loc-lab@lifeline.lab>", "Geolocation-Routing: yes",
+                   f"Subject: {marker}"],
+            extra_parts=[("application/pidf+xml", PIDF_LO, ["Content-ID: <loc-lab@lifeline.lab>"])],
+        )
+        assert dialog.final is not None and dialog.final.status == 200, dialog.final
+        assert c.bye(dialog).status == 200
+    psap.wait_event("CALL_CLOSED", timeout=20)
+
+    as_sent = lab.wait_for_kamailio_message(
+        lambda m: m.direction == "rcv" and m.method == "INVITE" and m.header("Subject") == marker
+        and m.header("Proxy-Authorization") is not None)
+    assert (as_sent.header("Content-Type") or "").startswith("multipart/mixed")
+    pidf = as_sent.part("application/pidf+xml")
+    assert pidf is not None and "<A3>Lab City</A3>" in pidf
+    assert [h.get("content-id") for h, _ in as_sent.parts()] == [None, "<loc-lab@lifeline.lab>"]
+
+    at_psap = [m for m in psap.sip_trace().requests("INVITE", received=True) if m.header("Subject") == marker]
+    assert len(at_psap) == 1
+    assert at_psap[0].header("Geolocation") == "<cid:loc-lab@lifeline.lab>"
+    assert at_psap[0].header("Priority") == "emergency"
+    assert at_psap[0].header("Content-Type") == "application/sdp"
+    assert "m=audio" in at_psap[0].body
+
+
 # ------------------------------------------------------------------ WebRTC peer <-> dispatcher
 def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_back(lab: Lab, psap: Psap,
                                                                                       browser_peer):

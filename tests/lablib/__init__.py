@@ -12,6 +12,7 @@ Import from tests (``tests/`` is on ``sys.path`` via ``tests/conftest.py``):
 * :class:`Headless`     a ``lifeline-headless`` process: send commands, ``wait_for`` events
 * :func:`match`         event predicate: ``match(event="call", state="connected")``
 * :mod:`lablib.wav`     read WAVs, dominant frequency, RMS, tone files
+* :mod:`lablib.siptrace` SIP messages from the dispatcher's trace and Kamailio's sipdump
 * :mod:`lablib.sip`     a tiny SIP/UDP probe client and a WebSocket handshake check
 
 The session fixture ``lab`` (tests/conftest.py) starts the lab when needed.
@@ -22,7 +23,8 @@ from .headless import Headless
 from .jsonlines import JsonLinesError, JsonLinesProcess, match
 from .lab import PARTS, Lab, LabError, User
 from .peer import BrowserPeer
-from .psap import Psap, PsapError, SipMessage, SipTrace, parse_sip_trace
+from .psap import Psap, PsapError
+from .siptrace import SipMessage, SipTrace, parse_sip_trace, parse_sipdump, read_sipdump
 from .sip import SipUdpClient, websocket_handshake
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "User",
     "match",
     "parse_sip_trace",
+    "parse_sipdump",
+    "read_sipdump",
     "wav",
     "websocket_handshake",
 ]

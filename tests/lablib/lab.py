@@ -120,6 +120,34 @@ class Lab:
         """``source`` it to reach the lab's PulseAudio (PULSE_SERVER, XDG_RUNTIME_DIR)."""
         return self.dir / "env.sh"
 
+    @property
+    def sipdump_dir(self) -> Path:
+        """Kamailio's sipdump files: every SIP message it received (``rcv``) and sent (``snd``)."""
+        return self.dir / "kamailio" / "sipdump"
+
+    def kamailio_trace(self):
+        """Every SIP message through Kamailio (a :class:`lablib.siptrace.SipTrace`): e.g. the
+        INVITE exactly as the caller sent it, PIDF-LO body included
+        (``trace.requests("INVITE", direction="rcv")``). sipdump writes every ~0.1 s:
+        poll (``wait_for_kamailio_message``) rather than read once right after a send."""
+        from .siptrace import read_sipdump
+
+        return read_sipdump(self.sipdump_dir)
+
+    def wait_for_kamailio_message(self, pred, timeout: float = 10.0):
+        """Poll Kamailio's sipdump until a message satisfies ``pred(msg)``; returns it
+        (raises TimeoutError)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.kamailio_trace().messages:
+                if pred(m):
+                    return m
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no matching SIP message in {self.sipdump_dir} within {timeout}s")
+            time.sleep(0.2)
+
     def audio_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """An environment for a child process that should use the lab's PulseAudio
         (null sinks ``lifeline_speaker``, ``lifeline_ringer``, ``lifeline_alt_speaker``;

@@ -2,7 +2,7 @@
 
     with Psap(lab) as psap:
         psap.wait_event("CALL_ESTABLISHED", timeout=30)     # it auto-answers emergency calls
-        invite = psap.sip_trace().last_request("INVITE")    # full SIP as it received it
+        invite = psap.sip_trace().last_request("INVITE", received=True)  # full SIP as received
         assert invite.header("Priority") == "emergency"
         psap.hangup()
         psap.dial("sip:agent@lifeline.lab")                 # call the agent back
@@ -23,110 +23,15 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .lab import Lab
+from .siptrace import SipMessage, SipTrace, parse_sip_trace  # noqa: F401 (re-exported)
 
 
 class PsapError(RuntimeError):
     """ctrl_tcp failed, a command was refused, or an awaited event never came."""
-
-
-# ------------------------------------------------------------------ SIP trace
-_TRACE_BLOCK = re.compile(r"\x1b\[36;1m#\r?\n(\w+) (\S+) -> (\S+)\r?\n(.*?)\x1b\[;m", re.S)
-
-
-@dataclass
-class SipMessage:
-    """One SIP message from the dispatcher's trace (as sent or received by baresip)."""
-
-    transport: str
-    src: str
-    dst: str
-    start_line: str
-    headers: list[tuple[str, str]]
-    body: str
-
-    @property
-    def is_request(self) -> bool:
-        return not self.start_line.startswith("SIP/2.0")
-
-    @property
-    def method(self) -> str | None:
-        """Request method, or the CSeq method of a response."""
-        if self.is_request:
-            return self.start_line.split(" ", 1)[0]
-        cseq = self.header("CSeq")
-        return cseq.split()[-1] if cseq else None
-
-    @property
-    def status(self) -> int | None:
-        if self.is_request:
-            return None
-        return int(self.start_line.split()[1])
-
-    @property
-    def received(self) -> bool:
-        """True for messages the dispatcher received (destination is its port 5080)."""
-        return self.dst.endswith(":5080")
-
-    def header(self, name: str) -> str | None:
-        """First value of header ``name`` (case-insensitive, compact forms not expanded)."""
-        vals = self.header_all(name)
-        return vals[0] if vals else None
-
-    def header_all(self, name: str) -> list[str]:
-        n = name.lower()
-        return [v for k, v in self.headers if k.lower() == n]
-
-    @property
-    def call_id(self) -> str | None:
-        return self.header("Call-ID") or self.header("i")
-
-
-@dataclass
-class SipTrace:
-    """All SIP messages in the dispatcher's log, oldest first."""
-
-    messages: list[SipMessage]
-
-    def requests(self, method: str | None = None, *, received: bool | None = True) -> list[SipMessage]:
-        """Requests (by default only those the dispatcher received), optionally of one method."""
-        return [
-            m
-            for m in self.messages
-            if m.is_request
-            and (method is None or m.method == method)
-            and (received is None or m.received == received)
-        ]
-
-    def last_request(self, method: str, *, received: bool | None = True) -> SipMessage | None:
-        reqs = self.requests(method, received=received)
-        return reqs[-1] if reqs else None
-
-    def dialog(self, call_id: str) -> list[SipMessage]:
-        return [m for m in self.messages if m.call_id == call_id]
-
-
-def parse_sip_trace(text: str) -> SipTrace:
-    """Parse baresip's ``-s`` trace output (ANSI-coloured blocks) into messages."""
-    msgs: list[SipMessage] = []
-    for transport, src, dst, raw in _TRACE_BLOCK.findall(text):
-        raw = raw.replace("\r\n", "\n")
-        head, _, body = raw.partition("\n\n")
-        lines = head.split("\n")
-        headers: list[tuple[str, str]] = []
-        for line in lines[1:]:
-            if line[:1] in (" ", "\t") and headers:  # folded header line
-                k, v = headers[-1]
-                headers[-1] = (k, v + " " + line.strip())
-            elif ":" in line:
-                k, v = line.split(":", 1)
-                headers.append((k.strip(), v.strip()))
-        msgs.append(SipMessage(transport, src, dst, lines[0].strip(), headers, body.rstrip("\n")))
-    return SipTrace(msgs)
 
 
 # ------------------------------------------------------------------ ctrl_tcp client

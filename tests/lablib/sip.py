@@ -199,11 +199,13 @@ class SipUdpClient:
         return self._final(call_id, 1, "OPTIONS")
 
     def invite(self, target: str, user: str, password: str, *, extra: list[str] | None = None,
+               extra_parts: list[tuple[str, str, list[str]]] | None = None,
                timeout: float = 30.0) -> Dialog:
         """INVITE ``target`` (``urn:service:sos``, ``sip:911@lifeline.lab``...) as ``user``
         with a PCMU offer (the media goes nowhere), answering one 407 challenge
-        (ACKing it). Returns the Dialog; ``dialog.final`` is the final response
-        (2xx are ACKed)."""
+        (ACKing it). ``extra_parts`` ``[(content_type, body, [part headers])]`` make the
+        body multipart/mixed after the SDP (e.g. a PIDF-LO with ``Content-ID: <x@y>``).
+        Returns the Dialog; ``dialog.final`` is the final response (2xx are ACKed)."""
         aor = f"sip:{user}@{self.lab.domain}"
         call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
         sdp = (
@@ -211,10 +213,19 @@ class SipUdpClient:
             f"m=audio {self.port + 2} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
             "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
         )
+        body, ctype = sdp, "application/sdp"
+        if extra_parts:
+            boundary = "lifeline-" + secrets.token_hex(6)
+            body = f"--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}"
+            for part_type, part_body, part_headers in extra_parts:
+                body += f"\r\n--{boundary}\r\nContent-Type: {part_type}\r\n"
+                body += "".join(h + "\r\n" for h in part_headers) + "\r\n" + part_body
+            body += f"\r\n--{boundary}--\r\n"
+            ctype = f"multipart/mixed;boundary={boundary}"
         hdrs = list(extra or [])
         for cseq in (1, 2):
             branch = self._request("INVITE", target, from_uri=aor, to_uri=target, call_id=call_id, cseq=cseq,
-                                   from_tag=tag, extra=hdrs, body=sdp, content_type="application/sdp",
+                                   from_tag=tag, extra=hdrs, body=body, content_type=ctype,
                                    contact_user=user)
             resp = self._final(call_id, cseq, "INVITE", timeout)
             to_hdr = resp.header("To") or f"<{target}>"
