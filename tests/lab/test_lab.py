@@ -145,10 +145,12 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     assert abs(f - lab.peer_tone_hz) <= 0.02 * lab.peer_tone_hz, f"dispatcher heard {f:.1f} Hz"
     assert wav.rms_dbfs(samples) > -40
 
-    # the dispatcher calls the peer back
-    psap.dial("sip:peer@lifeline.lab")
+    # the dispatcher calls the peer back, marked as an emergency callback
+    psap.dial("sip:peer@lifeline.lab", priority_emergency=True)
     incoming = peer.wait_for("incoming", timeout=30)
     assert incoming["remote"].startswith("sip:psap@lifeline.lab"), incoming
+    assert incoming["headers"].get("priority") == "emergency", incoming
+    assert "lab-priority" not in (incoming["request_uri"] or ""), incoming
     peer.answer()
     peer.wait_for("confirmed", timeout=30)
     heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
@@ -187,6 +189,31 @@ def test_two_browser_peers_call_each_other_over_webrtc_with_hold_and_dtmf(lab: L
 
     callee.hangup()
     assert caller.wait_for("ended", timeout=20)["originator"] == "remote"
+
+
+def test_a_call_cancelled_before_answer_ends_on_both_sides(lab: Lab, browser_peer):
+    caller = browser_peer("cancel-caller")
+    callee = browser_peer("cancel-callee")
+    caller.register("peer", transport="wss")
+    callee.register("agent2", transport="wss")
+    caller.call("sip:agent2@lifeline.lab")
+    callee.wait_for("incoming", timeout=30)
+    caller.wait_for(match(event="progress", status=180), timeout=15)
+    caller.hangup()  # CANCEL
+    assert callee.wait_for("ended", timeout=20)["cause"] == "Canceled"
+    assert caller.wait_for("ended", timeout=20)["cause"] == "Canceled"
+
+
+def test_a_call_to_a_busy_or_rejecting_peer_reports_the_status(lab: Lab, browser_peer):
+    caller = browser_peer("reject-caller")
+    callee = browser_peer("reject-callee")
+    caller.register("peer", transport="wss")
+    callee.register("agent2", transport="ws")
+    caller.call("sip:agent2@lifeline.lab")
+    callee.wait_for("incoming", timeout=30)
+    callee.command("hangup", status=486)
+    ended = caller.wait_for("ended", timeout=20)
+    assert ended["status"] == 486 and ended["cause"] == "Busy", ended
 
 
 # ------------------------------------------------------------------ SMTP, audio devices

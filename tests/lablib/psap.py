@@ -110,8 +110,12 @@ class Psap:
         return str(resp.get("data") or "")
 
     # ---- commands ------------------------------------------------------------
-    def dial(self, uri: str) -> str:
-        """Call ``uri`` (e.g. ``sip:agent@lifeline.lab``) through Kamailio, as psap."""
+    def dial(self, uri: str, *, priority_emergency: bool = False) -> str:
+        """Call ``uri`` (e.g. ``sip:agent@lifeline.lab``) through Kamailio, as psap.
+        With ``priority_emergency`` the INVITE reaches the callee with a
+        ``Priority: emergency`` header (Kamailio adds it; baresip cannot)."""
+        if priority_emergency:
+            uri += ";lab-priority=emergency"
         return self.command("dial", uri)
 
     def hangup(self) -> str:
