@@ -47,6 +47,11 @@ def test_websocket_endpoint_completes_a_handshake_with_the_sip_subprotocol(lab: 
     assert resp[":accept_ok"] == "yes", resp
 
 
+def test_websocket_handshake_without_the_sip_subprotocol_is_refused(lab: Lab):
+    """RFC 7118: a client must ask for "sip"; Kamailio answers 400 otherwise."""
+    assert websocket_handshake(lab.ws_url, subprotocol="chat")[":status"] == "400"
+
+
 def test_call_to_an_unregistered_user_gets_404(lab: Lab):
     with SipUdpClient(lab) as c:
         dialog = c.invite("sip:nobody-here@lifeline.lab", "agent", lab.users["agent"].password)
