@@ -1,9 +1,10 @@
 """Shared pytest fixtures for tests that run against the lab.
 
 * ``lab`` (session): a :class:`lablib.Lab`; starts the lab (tests/lab/start) if any
-  part is down and stops, at the end of the session, only the parts it started
-  (set ``LIFELINE_LAB_KEEP=1`` to leave them running). Which parts are up is
-  written to the pytest output.
+  part is down and stops, at the end of the session, only the parts it started,
+  and only if no other pytest session is still using the lab (each session
+  leaves its PID in ``<lab>/sessions/`` while it runs). Set ``LIFELINE_LAB_KEEP=1``
+  to leave the lab running. Which parts are up is written to the pytest output.
 * ``psap`` (function): a :class:`lablib.Psap` ctrl_tcp connection to the dispatcher.
 * ``browser_peer`` (function): a factory ``browser_peer(name="peer", audio=None)``
   returning started :class:`lablib.BrowserPeer` instances, all closed after the test.
@@ -34,10 +35,36 @@ def _say(config: pytest.Config, line: str) -> None:
         reporter.write_line(f"[lab] {line}")
 
 
+def _other_live_sessions(sessions: Path) -> list[int]:
+    """PIDs of other pytest sessions that registered as lab users and are still alive."""
+    alive = []
+    for f in sessions.glob("*.pid"):
+        try:
+            pid = int(f.stem)
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            stat = Path(f"/proc/{pid}/stat").read_text().split()
+            if stat[2] != "Z":
+                alive.append(pid)
+                continue
+        except (OSError, IndexError):
+            pass
+        f.unlink(missing_ok=True)  # a session that died without cleaning up
+    return alive
+
+
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The running lab (started on demand)."""
     the_lab = Lab()
+    sessions = the_lab.dir / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    lease = sessions / f"{os.getpid()}.pid"
+    lease.write_text(str(os.getpid()))
     before = the_lab.status()
     down = [p for p, up in before.items() if not up]
     if down:
@@ -48,19 +75,30 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     missing = [p for p, up in after.items() if not up]
     if missing:
         pytest.fail(f"lab parts still down after tests/lab/start: {missing}; see {the_lab.logs}")
-    yield the_lab
-    if down and os.environ.get("LIFELINE_LAB_KEEP") != "1":
-        the_lab.stop(*down)
-        _say(request.config, f"stopped the lab parts this session started: {', '.join(down)}")
+    try:
+        yield the_lab
+    finally:
+        lease.unlink(missing_ok=True)
+        others = _other_live_sessions(sessions)
+        if down and os.environ.get("LIFELINE_LAB_KEEP") != "1":
+            if others:
+                _say(request.config, f"left the lab running: other test sessions use it (pids {others})")
+            else:
+                the_lab.stop(*down)
+                _say(request.config, f"stopped the lab parts this session started: {', '.join(down)}")
 
 
 @pytest.fixture
 def psap(lab: Lab) -> Iterator[Psap]:
-    """A ctrl_tcp client of the dispatcher; any call still up at the end is hung up."""
+    """A ctrl_tcp client of the dispatcher. At the end, if a call this client saw
+    established was never closed, the dispatcher's current call is hung up."""
     client = Psap(lab)
     yield client
     try:
-        while client.active_call_count() > 0:
+        open_calls = client.open_call_ids()
+        for _ in open_calls:
+            if client.active_call_count() == 0:
+                break
             client.hangup()
     except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
         pass

@@ -70,7 +70,7 @@ def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, ps
                           extra=["Priority: emergency", f"Subject: {marker}"])
         assert dialog.final is not None and dialog.final.status == 200, dialog.final
         assert c.bye(dialog).status == 200
-    psap.wait_event("CALL_CLOSED", timeout=20)
+    psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
     invites = [m for m in psap.sip_trace().requests("INVITE") if m.header("Subject") == marker]
     assert len(invites) == 1, "the dispatcher did not log the INVITE"
     inv = invites[0]
@@ -102,7 +102,7 @@ def test_emergency_invite_with_a_pidf_lo_multipart_body_reaches_the_dispatcher(l
         )
         assert dialog.final is not None and dialog.final.status == 200, dialog.final
         assert c.bye(dialog).status == 200
-    psap.wait_event("CALL_CLOSED", timeout=20)
+    psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
 
     as_sent = lab.wait_for_kamailio_message(
         lambda m: m.direction == "rcv" and m.method == "INVITE" and m.header("Subject") == marker
@@ -126,10 +126,9 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     peer = browser_peer("peer")
     peer.register("peer", transport="wss")
 
-    started = time.time()
-    peer.call("sip:911@lifeline.lab")
+    call_id = peer.call("sip:911@lifeline.lab")["call_id"]
     peer.wait_for("confirmed", timeout=45)
-    psap.wait_event("CALL_ESTABLISHED", timeout=30)
+    psap.wait_event("CALL_ESTABLISHED", timeout=30, id=call_id)
     heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
     assert heard["packets_received"] > 0 and heard["packets_sent"] > 0, heard
 
@@ -139,11 +138,9 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
         time.sleep(0.5)
     peer.hangup()
     peer.wait_for("ended", timeout=20)
-    psap.wait_event("CALL_CLOSED", timeout=20)
+    psap.wait_event("CALL_CLOSED", timeout=20, id=call_id)
 
-    recs = psap.recordings(since=started - 1)
-    assert recs, f"no recording in {lab.recordings}"
-    heard_by_psap, _sent = recs[-1]
+    heard_by_psap, _sent = psap.recording_for(call_id)
     samples, rate = wav.read_wav(heard_by_psap, skip_seconds=1.0)
     assert len(samples) > rate, "recording shorter than 2 s"
     f = wav.dominant_frequency(samples, rate)

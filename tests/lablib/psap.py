@@ -12,7 +12,9 @@ ctrl_tcp speaks netstring-framed JSON (``<len>:<json>,``): commands
 ``{"response": true, "ok": true, "data": "...", "token": "7"}``; call events arrive
 unasked as ``{"event": true, "class": "call", "type": "CALL_ESTABLISHED", "peeruri": ...,
 "id": ...}`` (types seen: CALL_INCOMING, CALL_RINGING, CALL_PROGRESS, CALL_ESTABLISHED,
-CALL_CLOSED, REGISTER_OK, ...).
+CALL_CLOSED, CALL_LOCAL_SDP, CALL_REMOTE_SDP, REGISTER_OK, ...). An event's ``id`` is the
+call's SIP Call-ID: the dispatcher is shared by every test session on the machine, so
+wait for *your* call with ``psap.wait_event("CALL_CLOSED", id=call_id)``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class Psap:
             if msg.get("response"):
                 self._responses[str(msg.get("token"))] = msg
             elif msg.get("event"):
+                msg["_received_at"] = time.time()  # epoch seconds, added by lablib
                 self.events.append(msg)
                 self._unconsumed.append(msg)
             self._cond.notify_all()
@@ -159,6 +162,13 @@ class Psap:
                     raise PsapError(f"dispatcher event {type_} not seen within {timeout}s (pending: {seen})")
                 self._cond.wait(min(left, 0.5))
 
+    def open_call_ids(self) -> list[str]:
+        """Ids of calls this connection saw established (CALL_ESTABLISHED) and not closed yet."""
+        with self._cond:
+            est = [e.get("id") for e in self.events if e.get("type") == "CALL_ESTABLISHED"]
+            closed = {e.get("id") for e in self.events if e.get("type") == "CALL_CLOSED"}
+        return [i for i in est if i not in closed]
+
     # ---- artefacts -----------------------------------------------------------
     def sip_trace(self) -> SipTrace:
         """Every SIP message in the dispatcher's log (headers and bodies)."""
@@ -175,6 +185,32 @@ class Psap:
             if dec.stat().st_mtime >= since:
                 out.append((dec, enc))
         return out
+
+    def recording_for(self, call_id: str, timeout: float = 10.0) -> tuple[Path, Path]:
+        """The ``(heard, sent)`` recording of the call with this SIP Call-ID: the pair whose
+        name (baresip's start time, second resolution) is closest to when this client saw
+        the call established. Wait for CALL_CLOSED before reading it."""
+        est = [e for e in self.events if e.get("type") == "CALL_ESTABLISHED" and e.get("id") == call_id]
+        if not est:
+            raise PsapError(f"this client never saw call {call_id} established")
+        t0 = est[0]["_received_at"]
+        deadline = time.monotonic() + timeout
+        while True:
+            best: tuple[float, Path] | None = None
+            for dec in self.lab.recordings.glob("dump-*-dec.wav"):
+                stamp = dec.name[len("dump-") : -len("-dec.wav")]
+                try:
+                    t = time.mktime(time.strptime(stamp, "%Y-%m-%d-%H-%M-%S"))
+                except ValueError:
+                    continue
+                if abs(t - t0) <= 5 and (best is None or abs(t - t0) < best[0]):
+                    best = (abs(t - t0), dec)
+            if best is not None:
+                dec = best[1]
+                return dec, dec.with_name(dec.name.replace("-dec.wav", "-enc.wav"))
+            if time.monotonic() > deadline:
+                raise PsapError(f"no recording in {self.lab.recordings} for call {call_id}")
+            time.sleep(0.2)
 
     def close(self) -> None:
         try:

@@ -132,6 +132,7 @@ window.lab = {
         remote: e.session.remote_identity.uri.toString(),
         display_name: e.session.remote_identity.display_name || null,
         request_uri: req.ruri ? req.ruri.toString() : null,
+        call_id: req.call_id,
         to: req.hasHeader('To') ? req.getHeader('To') : null,
         headers: headersOf(req),
       });
@@ -150,7 +151,8 @@ window.lab = {
     if (!ua) throw new Error('register first');
     const s = ua.call(target, { ...mediaOptions, extraHeaders: headers || [] });
     wireSession(s, 'outgoing');
-    return { call_id: s.id };
+    // the SIP Call-ID (JsSIP's session id is Call-ID + local tag)
+    return { call_id: s._request ? s._request.call_id : null, session_id: s.id };
   },
   answer() {
     requireSession().answer(mediaOptions);
