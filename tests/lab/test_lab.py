@@ -268,13 +268,26 @@ def test_alsa_default_device_plays_into_the_lab_speaker(lab: Lab, tmp_path):
     """ALSA's default (the pulse plugin) reaches the lab's PulseAudio, so cpal works."""
     tone = wav.write_tone(tmp_path / "t.wav", 440, seconds=3)
     rec = tmp_path / "rec.wav"
-    env = lab.audio_env()
-    recorder = subprocess.Popen(["parecord", "-d", "lifeline_speaker.monitor", "--file-format=wav", str(rec)],
-                                env=env, stderr=subprocess.PIPE)
+    recorder = lab.record_sink("lifeline_speaker", rec)
     try:
-        subprocess.run(["aplay", "-q", "-D", "default", str(tone)], env=env, timeout=30, check=True)
+        subprocess.run(["aplay", "-q", "-D", "default", str(tone)], env=lab.audio_env(), timeout=30, check=True)
     finally:
         recorder.terminate()
         recorder.wait(timeout=10)
     samples, rate = wav.read_wav(rec)
     assert abs(wav.dominant_frequency(samples, rate) - 440) < 5
+
+
+def test_a_wav_played_into_the_mic_is_what_alsa_default_captures(lab: Lab, tmp_path):
+    tone = wav.write_tone(tmp_path / "mic.wav", 880, seconds=30)
+    player = lab.play_into_mic(tone)
+    try:
+        captured = tmp_path / "captured.wav"
+        subprocess.run(["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "1", "-d", "2",
+                        str(captured)], env=lab.audio_env(), timeout=30, check=True)
+    finally:
+        player.terminate()
+        player.wait(timeout=10)
+    samples, rate = wav.read_wav(captured, skip_seconds=0.3)
+    assert abs(wav.dominant_frequency(samples, rate) - 880) < 5
+    assert wav.rms_dbfs(samples) > -20

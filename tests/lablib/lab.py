@@ -158,6 +158,24 @@ class Lab:
         env["LIFELINE_LAB_DIR"] = str(self.dir)
         return env
 
+    def play_into_mic(self, wav_path: Path, *, loop: bool = False) -> subprocess.Popen[bytes]:
+        """Play a WAV into the ``lifeline_mic`` null sink, i.e. into the default capture
+        source (its monitor) every ALSA/cpal client of the lab records from. Returns the
+        paplay process (``loop``: a shell loop replaying it); terminate and wait it when done."""
+        argv = ["paplay", "-d", "lifeline_mic", str(wav_path)]
+        if loop:
+            argv = ["sh", "-c", 'while paplay -d lifeline_mic "$0"; do :; done', str(wav_path)]
+        return subprocess.Popen(argv, env=self.audio_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def record_sink(self, sink: str, out_wav: Path) -> subprocess.Popen[bytes]:
+        """Record what is played into ``sink`` (e.g. ``lifeline_speaker``) to ``out_wav``
+        (parecord of its monitor). Terminate and wait the process to finish the file;
+        ``lablib.wav.read_wav`` reads it even if the header was not finalised."""
+        return subprocess.Popen(
+            ["parecord", "-d", f"{sink}.monitor", "--file-format=wav", str(out_wav)],
+            env=self.audio_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
     # ---- control -----------------------------------------------------------
     def _run(self, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, LIFELINE_LAB_DIR=str(self.dir))

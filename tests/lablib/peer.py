@@ -51,7 +51,8 @@ class BrowserPeer(JsonLinesProcess):
         super().__init__(
             argv,
             stderr_log=(log_dir or lab.logs) / f"peer-{name}.log",
-            env=lab.audio_env(),
+            # Chromium's audio output goes to the lab's own null sink, never the agent's devices
+            env={**lab.audio_env(), "PULSE_SINK": "lab_peer_out"},
             cwd=PEER_DIR,
             name=f"browser peer {name}",
         )
