@@ -17,7 +17,12 @@ import { Toasts } from "./Toasts";
 
 function useStoreState(store: Store): UiState {
   const [state, setState] = useState(store.state);
-  useEffect(() => store.subscribe(setState), [store]);
+  useEffect(() => {
+    const unsubscribe = store.subscribe(setState);
+    // Events may have arrived between the first render and this effect.
+    setState(store.state);
+    return unsubscribe;
+  }, [store]);
   return state;
 }
 

@@ -25,10 +25,10 @@ export function DialPad({ onKey, label }: { onKey: (key: string) => void; label:
           type="button"
           class="pad__key"
           key={key}
-          aria-label={key === "*" ? t("pad.star") : key === "#" ? t("pad.hash") : key}
+          aria-label={key === "*" ? t("pad.star") : key === "#" ? t("pad.hash") : undefined}
           onClick={() => onKey(key)}
         >
-          <span class="pad__digit" aria-hidden="true">{key}</span>
+          <span class="pad__digit" aria-hidden={key === "*" || key === "#" ? "true" : undefined}>{key}</span>
           <span class="pad__letters" aria-hidden="true">{letters}</span>
         </button>
       ))}

@@ -50,7 +50,7 @@ export function InCallScreen({ call }: { state: UiState; call: CallView }) {
           type="button"
           class="button button--toggle"
           aria-expanded={keypad}
-          aria-controls="dtmf-pad"
+          aria-controls={keypad && call.state === "connected" ? "dtmf-pad" : undefined}
           disabled={call.state !== "connected"}
           onClick={() => setKeypad(!keypad)}
         >

@@ -1,0 +1,333 @@
+// Every screen of the UI in headless Chromium against the mock engine: it renders, axe-core finds no
+// violations, nothing breaks the app's CSP, and a screenshot goes to tests/artifacts/screens/<screen>.png.
+// Run with `npm run test:browser` (builds first). Uses Debian's /usr/bin/chromium (override: CHROMIUM=...).
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "./static-server.mjs";
+
+const SCREENS = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../tests/artifacts/screens");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const VIEWPORT = { width: 420, height: 720 };
+
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(SCREENS, { recursive: true });
+  server = await startServer();
+  // Playwright gives every launch a fresh temporary --user-data-dir of its own.
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens the UI with a mock scenario; collects page errors and CSP violations for `check`. */
+async function open(query, options = {}) {
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    locale: options.locale ?? "en-US",
+    colorScheme: options.colorScheme ?? "light",
+    reducedMotion: options.reducedMotion ?? "no-preference",
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(8000);
+  const problems = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  await page.goto(`${server.url}?${query}`);
+  page.problems = problems;
+  page.closeAll = () => context.close();
+  return page;
+}
+
+/** axe-core (served from node_modules, same origin so the CSP allows it) must find nothing. */
+async function axe(page) {
+  await page.addScriptTag({ url: "/__test__/axe.js" });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} -> ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  assert.deepEqual(result, [], `axe-core violations:\n${result.join("\n")}`);
+}
+
+async function check(page, screen) {
+  await axe(page);
+  // Let transitions settle so the screenshot shows the resting state.
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: resolve(SCREENS, `${screen}.png`) });
+  assert.deepEqual(page.problems, [], `problems on ${screen}`);
+}
+
+const button = (page, name) => page.getByRole("button", { name, exact: true });
+
+describe("screens", () => {
+  test("agreement: title, scrollable text and one Accept; nothing else usable", async () => {
+    const page = await open("mock=agreement");
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    assert.match(await page.getByRole("heading", { level: 1 }).innerText(), /Emergency calls from Lifeline/);
+    await button(page, "Accept").waitFor();
+    assert.equal(await button(page, "Call").count(), 0);
+    assert.equal(await button(page, "Settings").count(), 0);
+    assert.equal(await page.getByLabel("Emergency number").count(), 0, "no emergency dialling without a line");
+    await check(page, "agreement");
+    await page.closeAll();
+  });
+
+  test("agreement with a registered line offers emergency dialling only", async () => {
+    const page = await open("mock=agreement-registered");
+    await page.getByLabel("Emergency number").waitFor();
+    assert.equal(await button(page, "Call").count(), 0);
+    await check(page, "agreement-registered");
+    await page.closeAll();
+  });
+
+  test("accepting the agreement leads to sign-in, and signing in to the softphone", async () => {
+    const page = await open("mock=agreement");
+    await button(page, "Accept").click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(await page.getByLabel("Server").inputValue(), "wss://127.0.0.1:4443");
+    assert.equal(await page.getByLabel("Domain").inputValue(), "lifeline.lab");
+    assert.equal(await page.getByLabel("User").inputValue(), "agent");
+    await page.getByText("Not registered").waitFor();
+    await check(page, "sign-in");
+    await page.getByLabel("Password").fill("agent-secret");
+    await page.getByLabel("Remember on this computer").check();
+    await button(page, "Sign in").click();
+    await button(page, "Call").waitFor();
+    await page.getByText("Registered as agent@lifeline.lab").waitFor();
+    await page.closeAll();
+  });
+
+  test("sign-in shows why registration failed", async () => {
+    const page = await open("mock=sign-in-failed");
+    await page.getByText("Registration failed: 401 Unauthorized: wrong user or password").waitFor();
+    await button(page, "Sign in").click();
+    await page.getByText("Fill in every field to sign in.").waitFor();
+    await check(page, "sign-in-failed");
+    await page.closeAll();
+  });
+
+  test("softphone: number, dial pad, Call and status; typing works", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Call").waitFor();
+    await page.keyboard.type("20");
+    await button(page, "1").click();
+    assert.equal(await page.getByLabel("Number to call").inputValue(), "201");
+    await page.getByLabel("Status").waitFor();
+    await check(page, "softphone");
+    await page.closeAll();
+  });
+
+  test("the Lab badge explains where emergency calls go", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Lab").click();
+    await page.getByText("simulated dispatcher").waitFor();
+    await check(page, "lab-badge");
+    await page.closeAll();
+  });
+
+  test("an ordinary call: dialling, then Mute, Hold, keypad and End call", async () => {
+    const page = await open("mock=signed-in");
+    await page.getByLabel("Number to call").fill("peer");
+    await button(page, "Call").click();
+    await button(page, "End call").waitFor();
+    await page.locator(".timer", { hasText: /\d:\d\d/ }).waitFor();
+    await button(page, "Mute").click();
+    await page.locator('button[aria-pressed="true"]', { hasText: "Mute" }).waitFor();
+    await button(page, "Keypad").click();
+    await button(page, "5").click();
+    await page.getByText("Sent: 5").waitFor();
+    await check(page, "in-call");
+    await button(page, "Hold").click();
+    await page.getByText(/On hold/).waitFor();
+    await check(page, "in-call-held");
+    await button(page, "End call").click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
+  test("incoming call: Answer and Reject", async () => {
+    const page = await open("mock=incoming");
+    await button(page, "Answer").waitFor();
+    await button(page, "Reject").waitFor();
+    await check(page, "incoming");
+    await button(page, "Reject").click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
+  test("emergency call: reduced panel with banner, location, devices and End call only", async () => {
+    const page = await open("mock=emergency-active");
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await button(page, "End call").waitFor();
+    await page.getByText("Lab building, 1 Test Street, Floor 3, Room 301").waitFor();
+    await page.getByRole("heading", { name: "Audio devices" }).waitFor();
+    for (const name of ["Mute", "Hold", "Keypad", "Call", "Settings"]) {
+      assert.equal(await button(page, name).count(), 0, `${name} must not be on the reduced panel`);
+    }
+    await check(page, "emergency-active");
+    await page.closeAll();
+  });
+
+  test("callback lock: banner with countdown and explanation; presence change refused with the reason", async () => {
+    const page = await open("mock=lock");
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    await page.getByText(/^(29:\d\d|30:00) left/).waitFor();
+    await page.getByLabel("Status").selectOption("available");
+    await page.getByText("Your status stays Do not disturb during emergency mode").waitFor();
+    assert.equal(await page.getByLabel("Status").inputValue(), "do_not_disturb");
+    await check(page, "lock");
+    await page.closeAll();
+  });
+
+  test("callback: a distinct incoming screen with Answer", async () => {
+    const page = await open("mock=callback");
+    await page.getByRole("heading", { name: "Emergency services are calling back" }).waitFor();
+    assert.equal(await button(page, "Reject").count(), 0);
+    await check(page, "callback");
+    await button(page, "Answer").click();
+    await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
+    await check(page, "callback-connected");
+    await page.closeAll();
+  });
+
+  test("after the lock: the exit-or-remain dialog", async () => {
+    const page = await open("mock=lock-over");
+    await page.getByRole("dialog").waitFor();
+    await button(page, "Remain in emergency mode").waitFor();
+    await button(page, "Exit emergency mode").waitFor();
+    await check(page, "exit-or-remain");
+    await button(page, "Remain in emergency mode").click();
+    await page.getByRole("heading", { name: "Emergency mode is on" }).waitFor();
+    await check(page, "remain");
+    await button(page, "Exit emergency mode").click();
+    await page.getByRole("heading", { name: "Emergency mode is on" }).waitFor({ state: "detached" });
+    await page.closeAll();
+  });
+
+  test("settings show the accepted agreement version and time", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Settings").click();
+    await page.getByText(/Version 1 accepted on/).waitFor();
+    await check(page, "settings");
+    await button(page, "Back").click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
+  test("engine errors appear as toasts that can be dismissed", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Call").waitFor();
+    await page.evaluate(() => window.lifelineMock.emit({ event: "error", message: "Microphone not found: check that a microphone is connected." }));
+    await page.getByRole("alert").getByText("Microphone not found").waitFor();
+    await check(page, "error-toast");
+    await button(page, "Dismiss").click();
+    await page.getByRole("alert").waitFor({ state: "detached" });
+    await page.closeAll();
+  });
+});
+
+describe("keyboard only", () => {
+  test("dial 911, end the call, then answer the exit-or-remain question, all by keyboard", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Call").waitFor();
+    // The number field has focus when the softphone appears.
+    await page.keyboard.type("911");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    // Focus is on the banner heading; Tab reaches End call.
+    let guard = 0;
+    while (!(await page.evaluate(() => document.activeElement?.textContent === "End call")) && guard++ < 10) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    // Pretend the lock is over now.
+    await page.evaluate(() =>
+      window.lifelineMock.emit({ event: "emergency", mode: "lock", lock_until: new Date(Date.now() - 1000).toISOString() }),
+    );
+    await page.getByRole("dialog").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Remain in emergency mode");
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Exit emergency mode");
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    await page.getByLabel("Status").waitFor();
+    assert.equal(await page.getByLabel("Status").inputValue(), "available");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+});
+
+describe("languages and themes", () => {
+  test("French agreement from the browser language", async () => {
+    const page = await open("mock=agreement&lang=fr", { locale: "fr-FR" });
+    await button(page, "Accepter").waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "fr");
+    await check(page, "agreement-fr");
+    await page.closeAll();
+  });
+
+  test("German agreement follows the engine's agreement locale", async () => {
+    const page = await open("mock=agreement&lang=de", { locale: "en-US" });
+    await button(page, "Akzeptieren").waitFor();
+    await check(page, "agreement-de");
+    await page.closeAll();
+  });
+
+  test("German softphone and emergency panel", async () => {
+    let page = await open("mock=signed-in", { locale: "de-DE" });
+    await button(page, "Anrufen").waitFor();
+    await check(page, "softphone-de");
+    await page.closeAll();
+    page = await open("mock=emergency-active", { locale: "de-DE" });
+    await page.getByRole("heading", { name: "Notruf läuft" }).waitFor();
+    await check(page, "emergency-active-de");
+    await page.closeAll();
+  });
+
+  test("dark theme passes contrast checks too", async () => {
+    let page = await open("mock=signed-in", { colorScheme: "dark" });
+    await button(page, "Call").waitFor();
+    await check(page, "softphone-dark");
+    await page.closeAll();
+    page = await open("mock=lock", { colorScheme: "dark" });
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    await check(page, "lock-dark");
+    await page.closeAll();
+  });
+
+  test("reduced motion turns animations off", async () => {
+    const page = await open("mock=signed-in", { reducedMotion: "reduce" });
+    await button(page, "Call").waitFor();
+    const transition = await button(page, "Call").evaluate((el) => getComputedStyle(el).transitionDuration);
+    assert.equal(transition, "0s");
+    await page.closeAll();
+  });
+});

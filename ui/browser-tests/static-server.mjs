@@ -1,0 +1,70 @@
+// A tiny static server for the built UI (ui/dist) on 127.0.0.1, with the same CSP as the Tauri app so
+// that the browser tests also prove the bundle runs under it. It also serves axe-core from node_modules.
+
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+export const DIST = resolve(here, "../dist");
+const AXE = resolve(here, "../node_modules/axe-core/axe.min.js");
+
+// Mirrors src-tauri/tauri.conf.json app.security.csp (minus the ipc: origins a browser does not know).
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join("; ");
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".json": "application/json",
+  ".wav": "audio/wav",
+};
+
+export async function startServer() {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      let file;
+      if (url.pathname === "/__test__/axe.js") file = AXE;
+      else {
+        const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, "");
+        file = join(DIST, rel === "" ? "index.html" : rel);
+        if (!file.startsWith(DIST)) throw Object.assign(new Error("outside dist"), { code: "ENOENT" });
+      }
+      const body = await readFile(file);
+      res.writeHead(200, {
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        "content-security-policy": CSP,
+        "cache-control": "no-store",
+      });
+      res.end(body);
+    } catch (err) {
+      res.writeHead(err?.code === "ENOENT" || err?.code === "EISDIR" ? 404 : 500, { "content-type": "text/plain" });
+      res.end("not found");
+    }
+  });
+  await new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", ok);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}
