@@ -162,6 +162,25 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     assert ended["originator"] == "remote"
 
 
+def test_dispatcher_hold_and_resume_reach_the_webrtc_peer(lab: Lab, psap: Psap, browser_peer):
+    """A re-INVITE from the plain-RTP side crosses rtpengine to the WebRTC side and back."""
+    peer = browser_peer("reinvite")
+    peer.register("peer", transport="ws")
+    psap.dial("sip:peer@lifeline.lab")
+    call_id = peer.wait_for("incoming", timeout=30)["call_id"]
+    peer.answer()
+    peer.wait_for("confirmed", timeout=30)
+    psap.wait_event("CALL_ESTABLISHED", timeout=20, id=call_id)
+    peer.wait_audio(lab.psap_tone_hz, timeout=30)
+    psap.command("hold")
+    peer.wait_for(match(event="hold", originator="remote"), timeout=20)
+    psap.command("resume")
+    peer.wait_for(match(event="unhold", originator="remote"), timeout=20)
+    peer.wait_audio(lab.psap_tone_hz, timeout=30)
+    psap.hangup()
+    assert peer.wait_for("ended", timeout=20)["originator"] == "remote"
+
+
 def test_two_browser_peers_call_each_other_over_webrtc_with_hold_and_dtmf(lab: Lab, browser_peer):
     caller = browser_peer("caller")
     callee = browser_peer("callee", audio=wav.write_tone(lab.dir / "gen" / "tone-750.wav", 750, seconds=30))
