@@ -44,7 +44,8 @@ class Lab:
 
     Attributes worth knowing:
       dir           lab state dir (``$LIFELINE_LAB_DIR`` or /tmp/lifeline-lab)
-      users         ``{"agent": User(...), "agent2": ..., "peer": ..., "psap": ...}``
+      users         ``{"agent": User(...), "agent2", "peer", "peer2", "peer3", "psap"}``
+                    (password ``<name>-secret``; peer2/peer3 are spares for concurrent tests)
       domain        ``lifeline.lab``
       sip_udp       ``("127.0.0.1", 5060)``  (also TCP)
       ws_url        ``ws://127.0.0.1:8080``
@@ -67,7 +68,7 @@ class Lab:
     rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
     users: dict[str, User] = field(
         default_factory=lambda: {
-            name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "psap")
+            name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap")
         }
     )
 
