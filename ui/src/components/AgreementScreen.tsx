@@ -7,13 +7,14 @@ export function AgreementScreen({ state }: { state: UiState }) {
   const heading = useFocusOnMount<HTMLHeadingElement>();
   if (state.agreement.status !== "required") return null;
   const { title, text, version, accepting } = state.agreement;
+  const dialBox = canDialEmergencyBeforeAgreement(state);
   const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== "");
   return (
     <main class="screen screen--agreement">
       <h1 class="screen__title" tabIndex={-1} ref={heading}>
         {title}
       </h1>
-      <div class="agreement__text" tabIndex={0} role="region" aria-label={t("agreement.text_label")}>
+      <div class={dialBox ? "agreement__text agreement__text--short" : "agreement__text"} tabIndex={0} role="region" aria-label={t("agreement.text_label")}>
         {paragraphs.map((p, i) => (
           <p key={i}>{p}</p>
         ))}
@@ -27,7 +28,7 @@ export function AgreementScreen({ state }: { state: UiState }) {
       >
         {t("agreement.accept")}
       </button>
-      {canDialEmergencyBeforeAgreement(state) && <EmergencyDialBox />}
+      {dialBox && <EmergencyDialBox />}
     </main>
   );
 }

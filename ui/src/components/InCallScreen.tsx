@@ -23,9 +23,9 @@ export function InCallScreen({ call }: { state: UiState; call: CallView }) {
   return (
     <main class="screen screen--in-call">
       <h1 class="screen__title" tabIndex={-1} ref={heading}>
-        {call.direction === "in" ? t("call.title_in") : t("call.title_out")}
+        <span class="call__eyebrow">{call.direction === "in" ? t("call.title_in") : t("call.title_out")}</span>
+        <span class="call__remote">{call.remote}</span>
       </h1>
-      <p class="call__remote">{call.remote}</p>
       <CallTimer call={call} />
       <div class="controls">
         <button
