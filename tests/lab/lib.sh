@@ -90,7 +90,7 @@ stop_part() {
 		kill -TERM -- "-$pid" 2>/dev/null || true
 		say "$part stopped (pid $pid)"
 	fi
-	rm -f "$PIDS/$part.pid"
+	rm -f "$PIDS/$part.pid" "$PIDS/$part.sources"
 }
 
 # The python that has aiosmtpd: the test venv if present, else Debian's.
