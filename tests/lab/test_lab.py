@@ -256,6 +256,7 @@ def test_a_mail_sent_with_smtplib_lands_in_the_mail_dir(lab: Lab):
     mails = _new_mails(lab, before)
     assert [m["Subject"] for m in mails] == ["lab plain"]
     assert mails[0]["X-Lab-Rcpt-To"] == "it@lifeline.lab"
+    assert lab.wait_for_mail(lambda m: m["Subject"] == "lab plain", before=before)["To"] == "it@lifeline.lab"
 
 
 def test_smtp_sink_accepts_starttls_and_auth(lab: Lab):
@@ -269,6 +270,30 @@ def test_smtp_sink_accepts_starttls_and_auth(lab: Lab):
     assert [m["Subject"] for m in _new_mails(lab, before)] == ["lab tls"]
     with smtplib.SMTP(*lab.smtp, timeout=10) as s, pytest.raises(smtplib.SMTPAuthenticationError):
         s.login("lifeline", "wrong")
+
+
+def test_webhook_sink_saves_requests_and_can_fail_on_purpose(lab: Lab):
+    import json as _json
+    import urllib.error
+    import urllib.request
+
+    def post(path: str, payload: dict) -> int:
+        req = urllib.request.Request(lab.webhook_url + path, data=_json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    before = lab.webhook_names()
+    key = f"k{time.time_ns()}"
+    assert post("/hook", {"n": 1}) == 200
+    assert post("/status/500/hook", {"n": 2}) == 500
+    assert [post(f"/fail-first/2/{key}", {"n": 3}) for _ in range(3)] == [503, 503, 200]
+    rec = lab.wait_for_webhook(lambda r: r["path"] == "/hook", before=before)
+    assert _json.loads(rec["body"]) == {"n": 1} and rec["headers"]["Content-Type"] == "application/json"
+    assert len(lab.webhook_names() - before) == 5
 
 
 def test_pulseaudio_shows_the_null_sinks_and_the_mic_source(lab: Lab):

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_SRC = REPO / "tests" / "lab"
 
 #: Every part the start script knows, in start order.
-PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp")
+PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp", "webhook")
 
 
 class LabError(RuntimeError):
@@ -54,6 +54,8 @@ class Lab:
       psap_ctrl     ``("127.0.0.1", 5555)`` its ctrl_tcp
       smtp          ``("127.0.0.1", 2525)``
       rtpengine_ng  ``("127.0.0.1", 2223)``
+      webhook_url   ``http://127.0.0.1:8090`` (``/status/<code>/..`` and ``/fail-first/<n>/<key>/..``
+                    answer errors on purpose)
     """
 
     dir: Path = field(default_factory=lambda: Path(os.environ.get("LIFELINE_LAB_DIR", "/tmp/lifeline-lab")))
@@ -66,6 +68,7 @@ class Lab:
     smtp: tuple[str, int] = ("127.0.0.1", 2525)
     smtp_user: tuple[str, str] = ("lifeline", "lifeline-secret")
     rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
+    webhook_url: str = "http://127.0.0.1:8090"
     users: dict[str, User] = field(
         default_factory=lambda: {
             name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap")
@@ -81,6 +84,55 @@ class Lab:
     def mail(self) -> Path:
         """Where the SMTP sink saves each message as a .eml file."""
         return self.dir / "mail"
+
+    @property
+    def webhooks(self) -> Path:
+        """Where the webhook sink saves each request as a .json file."""
+        return self.dir / "webhooks"
+
+    def mail_names(self) -> set[str]:
+        """Names of the .eml files saved so far (pass to ``wait_for_mail(before=...)``)."""
+        return {p.name for p in self.mail.glob("*.eml")}
+
+    def wait_for_mail(self, pred=None, *, before: set[str] | None = None, timeout: float = 30.0):
+        """Wait for a mail saved after the ``before`` snapshot (``mail_names()``; default: any)
+        that satisfies ``pred(msg)`` (an ``email.message.EmailMessage``); returns it."""
+        import email
+        import email.policy
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for p in sorted(self.mail.glob("*.eml")):
+                if before is not None and p.name in before:
+                    continue
+                msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                if pred is None or pred(msg):
+                    return msg
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no matching mail in {self.mail} within {timeout}s")
+            time.sleep(0.2)
+
+    def webhook_names(self) -> set[str]:
+        return {p.name for p in self.webhooks.glob("*.json")}
+
+    def wait_for_webhook(self, pred=None, *, before: set[str] | None = None, timeout: float = 30.0) -> dict:
+        """Wait for a webhook request saved after ``before`` (``webhook_names()``) satisfying
+        ``pred(record)``; a record has method, path, query, headers, body, answered (status)."""
+        import json
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for p in sorted(self.webhooks.glob("*.json")):
+                if before is not None and p.name in before:
+                    continue
+                rec = json.loads(p.read_text())
+                if pred is None or pred(rec):
+                    return rec
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no matching webhook request in {self.webhooks} within {timeout}s")
+            time.sleep(0.2)
 
     @property
     def recordings(self) -> Path:
