@@ -120,6 +120,41 @@ def test_emergency_invite_with_a_pidf_lo_multipart_body_reaches_the_dispatcher(l
     assert "m=audio" in at_psap[0].body
 
 
+def test_injected_faults_answer_the_chosen_code_and_clear(lab: Lab, psap: Psap):
+    user, pw = "agent", lab.users["agent"].password
+    with SipUdpClient(lab) as c:
+        with lab.fault("register", 503):
+            assert c.register(user, pw).status == 503
+        assert c.register(user, pw).status == 200
+        with lab.fault("emergency", 503):
+            assert c.invite("sip:911@lifeline.lab", user, pw).final.status == 503
+        with lab.fault("emergency_multipart", 415):
+            d = c.invite("sip:911@lifeline.lab", user, pw,
+                         extra_parts=[("application/pidf+xml", PIDF_LO, ["Content-ID: <x@lifeline.lab>"])])
+            assert d.final.status == 415
+            d = c.invite("sip:911@lifeline.lab", user, pw)  # without the location body it goes through
+            assert d.final.status == 200
+            assert c.bye(d).status == 200
+        with lab.fault("emergency_tls", 503):  # UDP is not TLS: not affected
+            d = c.invite("sip:911@lifeline.lab", user, pw)
+            assert d.final.status == 200
+            assert c.bye(d).status == 200
+
+
+def test_emergency_tls_fault_refuses_wss_but_not_ws(lab: Lab, browser_peer):
+    peer = browser_peer("tls-fault")
+    with lab.fault("emergency_tls", 503):
+        peer.register("peer2", transport="wss")
+        peer.call("sip:911@lifeline.lab")
+        ended = peer.wait_for("ended", timeout=30)
+        assert ended.get("status") == 503, ended
+        peer.register("peer2", transport="ws")
+        peer.call("sip:911@lifeline.lab")
+        peer.wait_for("confirmed", timeout=45)
+        peer.hangup()
+        peer.wait_for("ended", timeout=20)
+
+
 # ------------------------------------------------------------------ WebRTC peer <-> dispatcher
 def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_back(lab: Lab, psap: Psap,
                                                                                       browser_peer):

@@ -229,6 +229,42 @@ class Lab:
             env=self.audio_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
+    # ---- fault injection (Kamailio "faults" htable over its ctl socket) --------
+    #: faults Kamailio knows (see kamailio.cfg): every emergency INVITE / one with a multipart
+    #: body / one that came over TLS or WSS, every REGISTER
+    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register")
+
+    def _kamcmd(self, *args: str) -> str:
+        sock = f"unix:{self.dir / 'kamailio' / 'run' / 'kamailio_ctl'}"
+        res = subprocess.run(["kamcmd", "-s", sock, *args], capture_output=True, text=True, timeout=10, check=False)
+        if res.returncode != 0:
+            raise LabError(f"kamcmd {' '.join(args)} failed: {res.stderr or res.stdout}")
+        return res.stdout
+
+    def set_fault(self, name: str, code: int) -> None:
+        """Make Kamailio answer ``code`` where fault ``name`` applies (see ``FAULTS``).
+        Faults are global to the lab: clear them (``clear_fault``) or use ``fault()``."""
+        if name not in self.FAULTS:
+            raise ValueError(f"unknown fault {name!r}; known: {self.FAULTS}")
+        self._kamcmd("htable.seti", "faults", name, str(int(code)))
+
+    def clear_fault(self, name: str) -> None:
+        self._kamcmd("htable.delete", "faults", name)
+
+    def fault(self, name: str, code: int):
+        """Context manager: ``with lab.fault("emergency_tls", 503): ...`` (cleared on exit)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def cm():
+            self.set_fault(name, code)
+            try:
+                yield
+            finally:
+                self.clear_fault(name)
+
+        return cm()
+
     # ---- control -----------------------------------------------------------
     def _run(self, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, LIFELINE_LAB_DIR=str(self.dir))
