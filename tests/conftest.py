@@ -90,10 +90,15 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
 
 @pytest.fixture
 def psap(lab: Lab) -> Iterator[Psap]:
-    """A ctrl_tcp client of the dispatcher. At the end, if a call this client saw
-    established was never closed, the dispatcher's current call is hung up."""
+    """A ctrl_tcp client of the dispatcher. At the end the answer mode is back to auto
+    and, if a call this client saw established was never closed, the dispatcher's
+    current call is hung up."""
     client = Psap(lab)
     yield client
+    try:
+        client.set_answer_mode("auto")
+    except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
+        pass
     try:
         open_calls = client.open_call_ids()
         for _ in open_calls:

@@ -216,6 +216,25 @@ def test_dispatcher_hold_and_resume_reach_the_webrtc_peer(lab: Lab, psap: Psap, 
     assert peer.wait_for("ended", timeout=20)["originator"] == "remote"
 
 
+def test_dispatcher_in_manual_answer_mode_rings_then_accepts_or_rejects(lab: Lab, psap: Psap, browser_peer):
+    peer = browser_peer("manual-answer")
+    peer.register("peer3", transport="ws")
+    psap.set_answer_mode("manual")
+    call_id = peer.call("sip:933@lifeline.lab")["call_id"]
+    assert peer.wait_for("progress", timeout=30)["status"] == 180
+    psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
+    psap.accept()
+    peer.wait_for("confirmed", timeout=30)
+    peer.hangup()
+    peer.wait_for("ended", timeout=20)
+
+    call_id = peer.call("sip:933@lifeline.lab")["call_id"]
+    psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
+    psap.reject()
+    ended = peer.wait_for("ended", timeout=20)
+    assert ended["status"] == 486, ended
+
+
 def test_two_browser_peers_call_each_other_over_webrtc_with_hold_and_dtmf(lab: Lab, browser_peer):
     caller = browser_peer("caller")
     callee = browser_peer("callee", audio=wav.write_tone(lab.dir / "gen" / "tone-750.wav", 750, seconds=30))

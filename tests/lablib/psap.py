@@ -126,8 +126,20 @@ class Psap:
         return self.command("hangup")
 
     def accept(self) -> str:
-        """Answer an incoming call (calls are auto-answered; for completeness)."""
+        """Answer the ringing call (after ``set_answer_mode("manual")``)."""
         return self.command("accept")
+
+    def reject(self) -> str:
+        """Turn the ringing call away (baresip answers 486 Busy Here)."""
+        return self.command("hangup")
+
+    def set_answer_mode(self, mode: str) -> str:
+        """``"auto"`` (the lab's default: answer at once) or ``"manual"`` (ring until
+        ``accept()`` / ``reject()``). Global to the dispatcher: the ``psap`` fixture puts it
+        back to auto after each test."""
+        if mode not in ("auto", "manual", "early"):
+            raise ValueError(f"answer mode {mode!r}: use auto, manual or early")
+        return self.command("answermode", mode)
 
     def list_calls(self) -> str:
         """Text listing of active calls (``--- Active calls (N) ---``)."""
