@@ -3,6 +3,8 @@
 
 pub mod agreement;
 pub mod api;
+pub mod audio;
 pub mod config;
 pub mod core;
+pub mod media;
 pub mod store;

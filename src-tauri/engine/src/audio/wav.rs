@@ -1,0 +1,331 @@
+//! A file-backed audio device for headless runs and tests: a WAV file plays as the microphone in real
+//! time and everything the speaker would play is written to a WAV file.
+//!
+//! - Input: any PCM WAV (16-bit integer or 32-bit float, any rate, any channel count); it is mixed to
+//!   mono and resampled to 48 kHz (rubato) when loaded, then paced at one 20 ms frame per 20 ms. At the
+//!   end of the file it either loops (the default: a call may outlast the file) or continues with silence.
+//! - Output: 48 kHz mono 16-bit. One frame is written per 20 ms whether or not the far end sent anything
+//!   (silence when the speaker ring is empty), exactly as a sound card would play it. The header is
+//!   rewritten every 200 ms, so the file stays readable when the process is killed at the end of a call.
+
+use super::pacing::Pacer;
+use super::{ring_pair, AudioPort, AudioSwap, DeviceEnds, RATE};
+use rubato::{FftFixedIn, Resampler};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const FRAME: usize = 960;
+const PERIOD: Duration = Duration::from_millis(20);
+/// Rewrite the output header every this many frames (200 ms).
+const FLUSH_EVERY: u64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WavError {
+    #[error("cannot read the audio input file {path}: {source}")]
+    Read { path: PathBuf, source: hound::Error },
+    #[error("cannot write the audio output file {path}: {source}")]
+    Write { path: PathBuf, source: hound::Error },
+    #[error("the audio input file {path} could not be resampled to 48 kHz: {reason}")]
+    Resample { path: PathBuf, reason: String },
+    #[error("cannot start the audio file thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// What the microphone plays after the input file ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputEnd {
+    #[default]
+    Loop,
+    Silence,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WavConfig {
+    pub input: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub input_end: InputEnd,
+}
+
+/// Counters a test can read.
+#[derive(Debug, Default)]
+pub struct WavCounters {
+    pub mic_frames: AtomicU64,
+    pub speaker_frames: AtomicU64,
+}
+
+/// The running device; stopping it (or dropping it) finalises the output file.
+pub struct WavDevice {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<(), WavError>>>,
+    pub counters: Arc<WavCounters>,
+    swap: AudioSwap,
+}
+
+/// Load a WAV as 48 kHz mono 16-bit samples.
+pub fn load_mono_48k(path: &Path) -> Result<Vec<i16>, WavError> {
+    let read_err = |source| WavError::Read { path: path.to_owned(), source };
+    let mut reader = hound::WavReader::open(path).map_err(read_err)?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let interleaved: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>().map_err(read_err)?,
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+                .map_err(read_err)?
+        }
+    };
+    let mono: Vec<f32> =
+        interleaved.chunks(channels).map(|c| c.iter().sum::<f32>() / channels as f32).collect();
+    let mono = if spec.sample_rate == RATE {
+        mono
+    } else {
+        resample(&mono, spec.sample_rate as usize, RATE as usize)
+            .map_err(|reason| WavError::Resample { path: path.to_owned(), reason })?
+    };
+    Ok(mono.iter().map(|&s| (s * 32768.0).clamp(-32768.0, 32767.0) as i16).collect())
+}
+
+fn resample(input: &[f32], from: usize, to: usize) -> Result<Vec<f32>, String> {
+    let chunk = 1024;
+    let mut r = FftFixedIn::<f32>::new(from, to, chunk, 2, 1).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(input.len() * to / from + chunk);
+    let delay = r.output_delay();
+    let expected = input.len() * to / from;
+    let mut pos = 0;
+    // Keep feeding (zeros after the end) until the resampler's delay has been flushed out too.
+    while pos < input.len() || out.len() < delay + expected {
+        let need = r.input_frames_next();
+        let mut block: Vec<f32> = input[pos.min(input.len())..(pos + need).min(input.len())].to_vec();
+        block.resize(need, 0.0);
+        let res = r.process(&[block], None).map_err(|e| e.to_string())?;
+        out.extend_from_slice(&res[0]);
+        pos += need;
+    }
+    let end = (delay + expected).min(out.len());
+    Ok(out[delay.min(end)..end].to_vec())
+}
+
+impl WavDevice {
+    /// Load the input (if any), create the output (if any) and start pacing in real time.
+    pub fn start(config: WavConfig) -> Result<(WavDevice, AudioPort), WavError> {
+        let input = match &config.input {
+            Some(p) => Some(load_mono_48k(p)?),
+            None => None,
+        };
+        let writer = match &config.output {
+            Some(p) => Some(
+                hound::WavWriter::create(
+                    p,
+                    hound::WavSpec {
+                        channels: 1,
+                        sample_rate: RATE,
+                        bits_per_sample: 16,
+                        sample_format: hound::SampleFormat::Int,
+                    },
+                )
+                .map_err(|source| WavError::Write { path: p.clone(), source })?,
+            ),
+            None => None,
+        };
+        let (media, device) = ring_pair();
+        let (port, swap) = AudioPort::new(media);
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(WavCounters::default());
+        let worker = Worker {
+            input,
+            input_end: config.input_end,
+            pos: 0,
+            writer,
+            output_path: config.output.clone().unwrap_or_default(),
+            device,
+            stop: stop.clone(),
+            counters: counters.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("lifeline-wav-audio".into())
+            .spawn(move || worker.run())
+            .map_err(WavError::Thread)?;
+        Ok((WavDevice { stop, thread: Some(thread), counters, swap }, port))
+    }
+
+    /// The swap handle of the port this device feeds (for tests of device switching).
+    pub fn swap_handle(&self) -> AudioSwap {
+        self.swap.clone()
+    }
+
+    /// Stop pacing and finalise the output file.
+    pub fn stop(mut self) -> Result<(), WavError> {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> Result<(), WavError> {
+        self.stop.store(true, Ordering::SeqCst);
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for WavDevice {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_inner() {
+            tracing::warn!("audio file device stopped with an error: {e}");
+        }
+    }
+}
+
+struct Worker {
+    input: Option<Vec<i16>>,
+    input_end: InputEnd,
+    pos: usize,
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    output_path: PathBuf,
+    device: DeviceEnds,
+    stop: Arc<AtomicBool>,
+    counters: Arc<WavCounters>,
+}
+
+impl Worker {
+    fn run(mut self) -> Result<(), WavError> {
+        let mut pacer = Pacer::new(Instant::now(), PERIOD, 5);
+        let mut frame = vec![0i16; FRAME];
+        let mut result = Ok(());
+        while !self.stop.load(Ordering::SeqCst) {
+            let due = pacer.take_due(Instant::now());
+            for _ in 0..due {
+                self.mic_frame(&mut frame);
+                if let Err(e) = self.speaker_frame(&mut frame) {
+                    result = Err(e);
+                    self.writer = None;
+                }
+            }
+            let now = Instant::now();
+            let deadline = pacer.next_deadline();
+            if deadline > now {
+                std::thread::sleep(deadline - now);
+            }
+        }
+        if let Some(w) = self.writer.take() {
+            w.finalize().map_err(|source| WavError::Write { path: self.output_path.clone(), source })?;
+        }
+        result
+    }
+
+    fn mic_frame(&mut self, frame: &mut [i16]) {
+        let Some(input) = &self.input else { return };
+        for s in frame.iter_mut() {
+            *s = if self.pos < input.len() {
+                let v = input[self.pos];
+                self.pos += 1;
+                v
+            } else if self.input_end == InputEnd::Loop && !input.is_empty() {
+                self.pos = 1;
+                input[0]
+            } else {
+                0
+            };
+        }
+        // A full ring means the media side is not reading (no call yet): drop, as a sound card would.
+        if let Ok(mut chunk) = self.device.mic.write_chunk(frame.len()) {
+            let (a, b) = chunk.as_mut_slices();
+            let split = a.len();
+            a.copy_from_slice(&frame[..split]);
+            b.copy_from_slice(&frame[split..]);
+            chunk.commit_all();
+        }
+        self.counters.mic_frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn speaker_frame(&mut self, frame: &mut [i16]) -> Result<(), WavError> {
+        let n = self.device.speaker.slots().min(frame.len());
+        frame.fill(0);
+        if let Ok(chunk) = self.device.speaker.read_chunk(n) {
+            let (a, b) = chunk.as_slices();
+            frame[..a.len()].copy_from_slice(a);
+            frame[a.len()..a.len() + b.len()].copy_from_slice(b);
+            chunk.commit_all();
+        }
+        let count = self.counters.speaker_frames.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(w) = &mut self.writer {
+            let err = |source| WavError::Write { path: self.output_path.clone(), source };
+            for &s in frame.iter() {
+                w.write_sample(s).map_err(err)?;
+            }
+            if count % FLUSH_EVERY == 0 {
+                w.flush().map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_tone(path: &Path, rate: u32, freq: f32, secs: f32) {
+        let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+        for i in 0..(rate as f32 * secs) as usize {
+            let v = (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin() * 10000.0;
+            w.write_sample(v as i16).expect("write");
+        }
+        w.finalize().expect("finalize");
+    }
+
+    #[test]
+    fn the_input_file_is_paced_in_real_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.wav");
+        write_tone(&input, 48_000, 440.0, 0.2);
+        let (dev, mut port) =
+            WavDevice::start(WavConfig { input: Some(input), output: None, input_end: InputEnd::Loop }).expect("start");
+        let t0 = Instant::now();
+        let mut got = 0usize;
+        let mut buf = vec![0i16; FRAME];
+        while t0.elapsed() < Duration::from_millis(1000) {
+            let avail = port.mic_available().min(FRAME);
+            got += port.read_mic(&mut buf[..avail]);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        dev.stop().expect("stop");
+        // 1 s of audio = 48 000 samples (+ the frame due at t=0), within two frames of scheduling slack.
+        assert!((48_000 - 2 * 960..=48_000 + 3 * 960).contains(&got), "got {got} samples in 1 s");
+    }
+
+    #[test]
+    fn input_at_another_rate_is_resampled_to_48k() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in8k.wav");
+        write_tone(&input, 8_000, 440.0, 0.5);
+        let samples = load_mono_48k(&input).expect("load");
+        assert!((23_900..=24_100).contains(&samples.len()), "{}", samples.len());
+    }
+
+    #[test]
+    fn speaker_output_is_readable_while_the_device_runs_and_complete_after_stop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = dir.path().join("out.wav");
+        let (dev, mut port) =
+            WavDevice::start(WavConfig { input: None, output: Some(output.clone()), input_end: InputEnd::Silence })
+                .expect("start");
+        port.write_speaker(&vec![1000i16; 4800]);
+        std::thread::sleep(Duration::from_millis(500));
+        // Not finalised yet: the periodically rewritten header already makes it a valid WAV.
+        let live = hound::WavReader::open(&output).expect("readable while running").len();
+        assert!(live >= 9_600, "only {live} samples visible while running");
+        dev.stop().expect("stop");
+        let reader = hound::WavReader::open(&output).expect("readable after stop");
+        let samples: Vec<i16> = reader.into_samples::<i16>().collect::<Result<_, _>>().expect("samples");
+        assert!(samples.len() >= 20_000, "{} samples after 500 ms", samples.len());
+        assert_eq!(samples.iter().filter(|&&s| s == 1000).count(), 4800, "played exactly what was queued");
+    }
+}

@@ -1,0 +1,137 @@
+//! One WebRTC audio session per call: ICE, DTLS-SRTP, Opus + PCMU/PCMA, RFC 4733 DTMF, a jitter buffer
+//! with loss concealment, mute.
+//!
+//! Built on `webrtc` 0.21 (the async layer over the sans-IO `rtc` core). The peer connection owns the
+//! network (ICE, DTLS, SRTP); received RTP packets are handed to the media thread ([`pipeline`]), which
+//! owns codecs, the jitter buffer and DTMF and talks to the audio device through an
+//! [`crate::audio::AudioPort`]. The SIP layer only sees SDP strings:
+//!
+//! ```text
+//! let (session, events) = MediaSession::new(config, audio).await?;
+//! let offer = session.create_offer().await?;      // put in the INVITE
+//! session.set_remote_answer(&answer_sdp).await?;  // from the 200 OK
+//! // or, for an incoming INVITE: let answer = session.accept_offer(&offer_sdp).await?;
+//! session.mute(true); session.send_dtmf("123#")?; session.close().await;
+//! ```
+
+pub mod codec;
+pub mod dtmf;
+pub mod g711;
+pub mod jitter;
+pub mod pipeline;
+pub mod sdp;
+pub mod session;
+
+pub use codec::Codec;
+pub use session::MediaSession;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// How a call's media is set up.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// Codecs to offer/accept, most preferred first. G.711 (PCMU and PCMA) is added when `emergency`.
+    pub codecs: Vec<Codec>,
+    /// An emergency call (RFC 6881): G.711 always offered (ED-72), no silence suppression or DTX (ED-73).
+    pub emergency: bool,
+    /// `stun:host:port` URLs; empty means host candidates only.
+    pub stun_servers: Vec<String>,
+    /// Local addresses for ICE host candidates. The lab and tests use 127.0.0.1.
+    pub bind_ips: Vec<IpAddr>,
+    /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
+    pub jitter_target_frames: usize,
+    pub jitter_max_frames: usize,
+    /// How long to wait for ICE candidate gathering before returning an SDP (non-trickle).
+    pub gather_timeout: Duration,
+    /// How often a [`MediaEvent::Stats`] is sent.
+    pub stats_interval: Duration,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            codecs: vec![Codec::Opus, Codec::Pcmu, Codec::Pcma],
+            emergency: false,
+            stun_servers: Vec::new(),
+            bind_ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            jitter_target_frames: 3,
+            jitter_max_frames: 15,
+            gather_timeout: Duration::from_secs(5),
+            stats_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl MediaConfig {
+    /// The codecs actually offered: the configured ones, plus G.711 for emergency calls.
+    pub fn effective_codecs(&self) -> Vec<Codec> {
+        let mut codecs = self.codecs.clone();
+        if codecs.is_empty() {
+            codecs = vec![Codec::Opus, Codec::Pcmu, Codec::Pcma];
+        }
+        if self.emergency {
+            for c in [Codec::Pcmu, Codec::Pcma] {
+                if !codecs.contains(&c) {
+                    codecs.push(c);
+                }
+            }
+        }
+        codecs
+    }
+}
+
+/// Statistics of one call so far.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MediaStats {
+    pub codec: Option<Codec>,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub packets_concealed: u64,
+    pub packets_late: u64,
+    pub dtmf_sent: u64,
+    pub dtmf_received: u64,
+}
+
+/// What a media session reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "media_event", rename_all = "snake_case")]
+pub enum MediaEvent {
+    /// ICE and DTLS are up; media flows. `setup_ms` counts from the offer (made or received).
+    Connected { setup_ms: u64 },
+    /// The first RTP packet from the far end arrived.
+    FirstPacket { after_ms: u64, codec: Codec },
+    /// The connection failed or was lost; the call has no audio.
+    Failed { reason: String },
+    DtmfReceived { digit: char },
+    Stats(MediaStats),
+    Closed,
+}
+
+/// What went wrong, and what the user can do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("the media connection could not be set up ({0}); check the network and try the call again")]
+    PeerConnection(String),
+    #[error("the other side's session description was not usable ({0}); the call cannot carry audio")]
+    RemoteDescription(String),
+    #[error("the other side offers no audio codec Lifeline supports (Opus, PCMU, PCMA)")]
+    NoCommonCodec,
+    #[error("the audio codec could not start: {0}")]
+    Codec(#[from] codec::CodecError),
+    #[error(transparent)]
+    Dtmf(#[from] dtmf::DtmfError),
+    #[error("the other side did not agree to DTMF events (RFC 4733); digits cannot be sent on this call")]
+    DtmfNotNegotiated,
+    #[error("the media thread could not be started: {0}")]
+    Thread(std::io::Error),
+    #[error("the call's media has already ended")]
+    Closed,
+}
+
+impl From<webrtc::error::Error> for MediaError {
+    fn from(e: webrtc::error::Error) -> Self {
+        MediaError::PeerConnection(e.to_string())
+    }
+}

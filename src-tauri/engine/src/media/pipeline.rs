@@ -1,0 +1,304 @@
+//! The media thread of one call: microphone -> encoder -> RTP, and RTP -> jitter buffer -> decoder ->
+//! speaker, paced at one 20 ms frame per period. It owns the codecs, the jitter buffer, DTMF and the
+//! outgoing RTP sequence numbers and timestamps; the peer connection only moves packets. It never blocks
+//! on the network: packets leave through an unbounded channel to the async writer task.
+
+use super::codec::{Codec, Decoder, Encoder, FRAME, PTIME_MS};
+use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
+use super::jitter::{JitterBuffer, Playout};
+use super::sdp::AudioFormats;
+use super::{MediaError, MediaEvent, MediaStats};
+use crate::audio::pacing::Pacer;
+use crate::audio::AudioPort;
+use bytes::Bytes;
+use rtc::rtp;
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
+/// Keep at most this much audio queued for the speaker (drift between device and network clocks).
+const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
+
+/// One received RTP packet, as the media thread needs it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub payload_type: u8,
+    pub sequence_number: u16,
+    pub timestamp: u32,
+    pub payload: Bytes,
+}
+
+/// Requests from the session to the media thread.
+#[derive(Debug, Clone)]
+pub enum Control {
+    Mute(bool),
+    Hold(bool),
+    Dtmf(String),
+    Close,
+}
+
+/// What the media thread needs to know about the negotiated session.
+#[derive(Debug, Clone)]
+pub struct PipelineParams {
+    pub send_codec: Codec,
+    pub send_payload_type: u8,
+    /// telephone-event payload type matching the send codec's clock rate, if negotiated.
+    pub telephone_event: Option<(u8, u32)>,
+    pub ssrc: u32,
+    /// The far end's audio formats (payload type -> codec for received packets).
+    pub remote: AudioFormats,
+    pub dtx: bool,
+    pub jitter_target_frames: usize,
+    pub jitter_max_frames: usize,
+    pub stats_interval: Duration,
+    /// When the offer was made or received (for setup-time figures).
+    pub offer_at: Instant,
+}
+
+enum Entry {
+    Audio(Codec, Bytes),
+    /// A telephone-event packet occupies a sequence slot: play silence for it.
+    Event,
+}
+
+pub struct Pipeline {
+    params: PipelineParams,
+    audio: AudioPort,
+    packets: mpsc::Receiver<Received>,
+    control: mpsc::Receiver<Control>,
+    out: UnboundedSender<rtp::Packet>,
+    events: UnboundedSender<MediaEvent>,
+    encoder: Encoder,
+    decoders: HashMap<Codec, Decoder>,
+    last_codec: Codec,
+    jitter: JitterBuffer<Entry>,
+    dtmf_tx: Option<DtmfSender>,
+    dtmf_rx: DtmfReceiver,
+    seq: u16,
+    timestamp: u32,
+    event_timestamp: u32,
+    muted: bool,
+    held: bool,
+    stats: MediaStats,
+    first_packet_seen: bool,
+}
+
+impl Pipeline {
+    pub fn new(
+        params: PipelineParams,
+        audio: AudioPort,
+        packets: mpsc::Receiver<Received>,
+        control: mpsc::Receiver<Control>,
+        out: UnboundedSender<rtp::Packet>,
+        events: UnboundedSender<MediaEvent>,
+    ) -> Result<Self, MediaError> {
+        let encoder = Encoder::new(params.send_codec, params.dtx)?;
+        let mut decoders = HashMap::new();
+        decoders.insert(params.send_codec, Decoder::new(params.send_codec)?);
+        let dtmf_tx = params.telephone_event.map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60));
+        Ok(Self {
+            jitter: JitterBuffer::new(params.jitter_target_frames, params.jitter_max_frames),
+            last_codec: params.send_codec,
+            stats: MediaStats { codec: Some(params.send_codec), ..MediaStats::default() },
+            seq: rand::random(),
+            timestamp: rand::random(),
+            event_timestamp: 0,
+            encoder,
+            decoders,
+            dtmf_tx,
+            dtmf_rx: DtmfReceiver::default(),
+            muted: false,
+            held: false,
+            first_packet_seen: false,
+            params,
+            audio,
+            packets,
+            control,
+            out,
+            events,
+        })
+    }
+
+    pub fn spawn(self) -> Result<JoinHandle<()>, MediaError> {
+        std::thread::Builder::new().name("lifeline-media".into()).spawn(move || self.run()).map_err(MediaError::Thread)
+    }
+
+    fn run(mut self) {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(start, PERIOD, 5);
+        let mut next_stats = start + self.params.stats_interval;
+        let mut mic = vec![0i16; FRAME];
+        let mut encoded = Vec::with_capacity(1500);
+        let mut pcm = Vec::with_capacity(FRAME * 6);
+        loop {
+            loop {
+                match self.control.try_recv() {
+                    Ok(Control::Close) | Err(mpsc::TryRecvError::Disconnected) => return,
+                    Ok(c) => self.on_control(c),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
+            }
+            self.take_packets();
+            let now = Instant::now();
+            for _ in 0..pacer.take_due(now) {
+                self.send_frame(&mut mic, &mut encoded);
+                self.play_frame(&mut pcm);
+            }
+            if now >= next_stats {
+                next_stats = now + self.params.stats_interval;
+                self.stats.packets_concealed = self.jitter.stats().concealed;
+                self.stats.packets_late = self.jitter.stats().late;
+                let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
+            }
+            let deadline = pacer.next_deadline();
+            let now = Instant::now();
+            if deadline > now {
+                std::thread::sleep(deadline - now);
+            }
+        }
+    }
+
+    fn on_control(&mut self, c: Control) {
+        match c {
+            Control::Mute(on) => self.muted = on,
+            Control::Hold(on) => self.held = on,
+            Control::Dtmf(digits) => {
+                if let Some(tx) = &mut self.dtmf_tx {
+                    // Validated by the session before it got here.
+                    let _ = tx.queue(&digits);
+                }
+            }
+            Control::Close => {}
+        }
+    }
+
+    fn take_packets(&mut self) {
+        while let Ok(p) = self.packets.try_recv() {
+            if self.params.remote.is_telephone_event(p.payload_type) {
+                if let Some(digit) = self.dtmf_rx.on_packet(p.timestamp, &p.payload) {
+                    self.stats.dtmf_received += 1;
+                    let _ = self.events.send(MediaEvent::DtmfReceived { digit });
+                }
+                self.jitter.push(p.sequence_number, Entry::Event);
+                continue;
+            }
+            let Some(codec) = self.params.remote.codec_of(p.payload_type) else {
+                tracing::trace!("ignoring received payload type {}", p.payload_type);
+                continue; // comfort noise, RED, ... : not ours
+            };
+            self.stats.packets_received += 1;
+            if !self.first_packet_seen {
+                self.first_packet_seen = true;
+                let after_ms = self.params.offer_at.elapsed().as_millis() as u64;
+                let _ = self.events.send(MediaEvent::FirstPacket { after_ms, codec });
+            }
+            self.jitter.push(p.sequence_number, Entry::Audio(codec, p.payload));
+        }
+    }
+
+    fn send_frame(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
+        // Always drain the microphone so that unmuting never plays stale audio.
+        self.audio.read_mic(mic);
+        let per_packet = self.params.send_codec.samples_per_packet();
+        let tick = match &mut self.dtmf_tx {
+            Some(tx) => tx.tick(),
+            None => DtmfTick::Audio,
+        };
+        if self.held {
+            self.timestamp = self.timestamp.wrapping_add(per_packet);
+            return;
+        }
+        match tick {
+            DtmfTick::Audio => {
+                if self.muted {
+                    // Keep sending (silence): no silence suppression, and NATs/relays stay open.
+                    mic.fill(0);
+                }
+                if self.encoder.encode(mic, encoded).is_ok() {
+                    let pt = self.params.send_payload_type;
+                    self.emit(pt, false, self.timestamp, Bytes::copy_from_slice(encoded));
+                    self.stats.packets_sent += 1;
+                }
+            }
+            DtmfTick::Event(p) => {
+                if let Some((pt, _)) = self.params.telephone_event {
+                    if p.start {
+                        self.event_timestamp = self.timestamp;
+                        self.stats.dtmf_sent += 1;
+                    }
+                    self.emit(pt, p.start, self.event_timestamp, Bytes::copy_from_slice(&p.payload));
+                }
+            }
+            DtmfTick::Pause => {}
+        }
+        self.timestamp = self.timestamp.wrapping_add(per_packet);
+    }
+
+    fn emit(&mut self, payload_type: u8, marker: bool, timestamp: u32, payload: Bytes) {
+        let packet = rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                marker,
+                payload_type,
+                sequence_number: self.seq,
+                timestamp,
+                ssrc: self.params.ssrc,
+                ..Default::default()
+            },
+            payload,
+        };
+        self.seq = self.seq.wrapping_add(1);
+        let _ = self.out.send(packet);
+    }
+
+    fn play_frame(&mut self, pcm: &mut Vec<i16>) {
+        let playout = self.jitter.pop();
+        pcm.clear();
+        match playout {
+            Playout::Frame(Entry::Audio(codec, payload)) => {
+                self.last_codec = codec;
+                if let Some(dec) = self.decoder(codec) {
+                    if dec.decode(&payload, pcm).is_err() {
+                        pcm.clear();
+                    }
+                }
+            }
+            Playout::Conceal => {
+                let codec = self.last_codec;
+                if let Some(dec) = self.decoder(codec) {
+                    if dec.conceal(pcm).is_err() {
+                        pcm.clear();
+                    }
+                }
+            }
+            Playout::Frame(Entry::Event) | Playout::Idle => {}
+        }
+        if pcm.is_empty() {
+            pcm.resize(FRAME, 0);
+        }
+        if self.held {
+            pcm.fill(0);
+        }
+        if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
+            self.audio.write_speaker(pcm);
+        }
+    }
+
+    fn decoder(&mut self, codec: Codec) -> Option<&mut Decoder> {
+        if !self.decoders.contains_key(&codec) {
+            match Decoder::new(codec) {
+                Ok(d) => {
+                    self.decoders.insert(codec, d);
+                }
+                Err(e) => {
+                    tracing::warn!("cannot decode {codec:?}: {e}");
+                    return None;
+                }
+            }
+        }
+        self.decoders.get_mut(&codec)
+    }
+}

@@ -1,0 +1,132 @@
+//! Reading the few facts the media pipeline needs from an SDP (RFC 8866): the audio payload types and
+//! what they map to. The peer connection does the real negotiation; this only tells the media thread
+//! which payload type carries which codec on the wire.
+
+use super::codec::Codec;
+
+/// One `a=rtpmap` of the audio section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpMap {
+    pub payload_type: u8,
+    pub encoding: String,
+    pub clock_rate: u32,
+}
+
+/// The audio section's formats, in the order of its `m=audio` line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudioFormats {
+    pub formats: Vec<RtpMap>,
+    /// `a=sendrecv` / `sendonly` / `recvonly` / `inactive` of the audio section, if any.
+    pub direction: Option<String>,
+}
+
+impl AudioFormats {
+    /// The first format that is a codec we support, with its payload type.
+    pub fn preferred_codec(&self, allowed: &[Codec]) -> Option<(Codec, u8)> {
+        self.formats.iter().find_map(|f| {
+            Codec::from_encoding_name(&f.encoding)
+                .filter(|c| allowed.contains(c) && c.clock_rate() == f.clock_rate)
+                .map(|c| (c, f.payload_type))
+        })
+    }
+
+    pub fn codec_of(&self, payload_type: u8) -> Option<Codec> {
+        self.formats
+            .iter()
+            .find(|f| f.payload_type == payload_type)
+            .and_then(|f| Codec::from_encoding_name(&f.encoding))
+    }
+
+    /// Payload type of telephone-event at this clock rate.
+    pub fn telephone_event(&self, clock_rate: u32) -> Option<u8> {
+        self.formats
+            .iter()
+            .find(|f| f.encoding.eq_ignore_ascii_case("telephone-event") && f.clock_rate == clock_rate)
+            .map(|f| f.payload_type)
+    }
+
+    pub fn is_telephone_event(&self, payload_type: u8) -> bool {
+        self.formats
+            .iter()
+            .any(|f| f.payload_type == payload_type && f.encoding.eq_ignore_ascii_case("telephone-event"))
+    }
+}
+
+/// Parse the first audio section. Static payload types without `a=rtpmap` (0 PCMU, 8 PCMA) are filled in.
+pub fn audio_formats(sdp: &str) -> AudioFormats {
+    let mut in_audio = false;
+    let mut seen_audio = false;
+    let mut order: Vec<u8> = Vec::new();
+    let mut maps: Vec<RtpMap> = Vec::new();
+    let mut direction = None;
+    for line in sdp.lines().map(str::trim) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if seen_audio {
+                break;
+            }
+            in_audio = m.starts_with("audio ");
+            if in_audio {
+                seen_audio = true;
+                order = m.split_whitespace().skip(3).filter_map(|p| p.parse().ok()).collect();
+            }
+            continue;
+        }
+        if !in_audio {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("a=rtpmap:") {
+            let mut it = rest.splitn(2, ' ');
+            let (Some(pt), Some(enc)) = (it.next(), it.next()) else { continue };
+            let Ok(payload_type) = pt.parse::<u8>() else { continue };
+            let mut parts = enc.split('/');
+            let encoding = parts.next().unwrap_or_default().to_owned();
+            let clock_rate = parts.next().and_then(|r| r.parse().ok()).unwrap_or(8000);
+            maps.push(RtpMap { payload_type, encoding, clock_rate });
+        } else if let Some(d) = line.strip_prefix("a=") {
+            if matches!(d, "sendrecv" | "sendonly" | "recvonly" | "inactive") {
+                direction = Some(d.to_owned());
+            }
+        }
+    }
+    let formats = order
+        .iter()
+        .filter_map(|&pt| {
+            maps.iter().find(|m| m.payload_type == pt).cloned().or(match pt {
+                0 => Some(RtpMap { payload_type: 0, encoding: "PCMU".into(), clock_rate: 8000 }),
+                8 => Some(RtpMap { payload_type: 8, encoding: "PCMA".into(), clock_rate: 8000 }),
+                _ => None,
+            })
+        })
+        .collect();
+    AudioFormats { formats, direction }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHROME_OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\nc=IN IP4 0.0.0.0\r\n\
+a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n\
+a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n\
+a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sendrecv\r\n";
+
+    #[test]
+    fn reads_chrome_audio_formats_in_order() {
+        let f = audio_formats(CHROME_OFFER);
+        assert_eq!(f.formats.len(), 8);
+        assert_eq!(f.preferred_codec(&[Codec::Opus, Codec::Pcmu, Codec::Pcma]), Some((Codec::Opus, 111)));
+        assert_eq!(f.preferred_codec(&[Codec::Pcmu]), Some((Codec::Pcmu, 0)));
+        assert_eq!(f.telephone_event(48000), Some(110));
+        assert_eq!(f.telephone_event(8000), Some(126));
+        assert!(f.is_telephone_event(126));
+        assert_eq!(f.codec_of(8), Some(Codec::Pcma));
+        assert_eq!(f.direction.as_deref(), Some("sendrecv"));
+    }
+
+    #[test]
+    fn static_payload_types_need_no_rtpmap() {
+        let f = audio_formats("m=audio 4000 RTP/AVP 0 8\r\n");
+        assert_eq!(f.preferred_codec(&[Codec::Pcma]), Some((Codec::Pcma, 8)));
+    }
+}

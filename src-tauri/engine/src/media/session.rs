@@ -1,0 +1,385 @@
+//! [`MediaSession`]: the API the SIP layer uses for one call's media. SDP goes in and out as strings.
+
+use super::codec::Codec;
+use super::pipeline::{Control, Pipeline, PipelineParams, Received};
+use super::sdp::{audio_formats, AudioFormats};
+use super::{dtmf, MediaConfig, MediaError, MediaEvent};
+use crate::audio::AudioPort;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{
+    MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
+};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use std::sync::{mpsc, Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+use tokio::sync::{mpsc as tokio_mpsc, watch};
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    register_default_interceptors, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
+    RTCSessionDescription, Registry,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+const PT_OPUS: u8 = 111;
+const PT_PCMU: u8 = 0;
+const PT_PCMA: u8 = 8;
+const PT_TELEPHONE_EVENT_48K: u8 = 110;
+const PT_TELEPHONE_EVENT_8K: u8 = 101;
+
+/// The peer connection's callbacks: forward to the media thread and the event channel, nothing else.
+struct Handler {
+    packets: mpsc::Sender<Received>,
+    events: tokio_mpsc::UnboundedSender<MediaEvent>,
+    gathered: watch::Sender<bool>,
+    offer_at: Arc<OnceLock<Instant>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(true);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        tracing::debug!("media connection state: {state}");
+        let setup_ms = || self.offer_at.get().map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+        let event = match state {
+            RTCPeerConnectionState::Connected => MediaEvent::Connected { setup_ms: setup_ms() },
+            RTCPeerConnectionState::Failed => {
+                MediaEvent::Failed { reason: "the media connection failed (ICE or DTLS)".into() }
+            }
+            RTCPeerConnectionState::Disconnected => {
+                MediaEvent::Failed { reason: "the media connection was lost".into() }
+            }
+            _ => return,
+        };
+        let _ = self.events.send(event);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let packets = self.packets.clone();
+        tracing::debug!("remote audio track started");
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                tracing::trace!("remote track event: {event:?}");
+                match event {
+                    TrackRemoteEvent::OnRtpPacket(p) => {
+                        let received = Received {
+                            payload_type: p.header.payload_type,
+                            sequence_number: p.header.sequence_number,
+                            timestamp: p.header.timestamp,
+                            payload: p.payload,
+                        };
+                        if packets.send(received).is_err() {
+                            break; // the media thread is gone: the call ended
+                        }
+                    }
+                    TrackRemoteEvent::OnEnded => break,
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+/// One call's media. Methods take `&mut self`: one owner (the call) drives it.
+pub struct MediaSession {
+    config: MediaConfig,
+    pc: Box<dyn PeerConnection>,
+    track: Arc<TrackLocalStaticRTP>,
+    sender: Arc<dyn RtpSender>,
+    ssrc: u32,
+    gathered: watch::Receiver<bool>,
+    offer_at: Arc<OnceLock<Instant>>,
+    events: tokio_mpsc::UnboundedSender<MediaEvent>,
+    control: mpsc::Sender<Control>,
+    /// Held until the media thread starts (when the remote description is known).
+    pending: Option<(AudioPort, mpsc::Receiver<Received>, mpsc::Receiver<Control>)>,
+    media_thread: Option<JoinHandle<()>>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+    telephone_event: Option<(u8, u32)>,
+    closed: bool,
+}
+
+fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
+    let (mime, pt, channels, fmtp) = match codec {
+        // No usedtx: Lifeline never uses DTX (required for emergency calls, RFC 6881 ED-73).
+        Codec::Opus => (MIME_TYPE_OPUS, PT_OPUS, 2, "minptime=10;useinbandfec=1"),
+        Codec::Pcmu => (MIME_TYPE_PCMU, PT_PCMU, 0, ""),
+        Codec::Pcma => (MIME_TYPE_PCMA, PT_PCMA, 0, ""),
+    };
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: mime.to_owned(),
+            clock_rate: codec.clock_rate(),
+            channels,
+            sdp_fmtp_line: fmtp.to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: pt,
+    }
+}
+
+fn telephone_event_parameters(clock_rate: u32, payload_type: u8) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
+            clock_rate,
+            channels: 0,
+            sdp_fmtp_line: "0-15".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type,
+    }
+}
+
+impl MediaSession {
+    /// Prepare a session (sockets are bound when the local description is set).
+    pub async fn new(
+        config: MediaConfig,
+        audio: AudioPort,
+    ) -> Result<(MediaSession, tokio_mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
+        let codecs = config.effective_codecs();
+        let mut media_engine = MediaEngine::default();
+        for codec in &codecs {
+            media_engine.register_codec(codec_parameters(*codec), RtpCodecKind::Audio)?;
+        }
+        if codecs.contains(&Codec::Opus) {
+            media_engine.register_codec(
+                telephone_event_parameters(48_000, PT_TELEPHONE_EVENT_48K),
+                RtpCodecKind::Audio,
+            )?;
+        }
+        if codecs.iter().any(|c| c.clock_rate() == 8_000) {
+            media_engine
+                .register_codec(telephone_event_parameters(8_000, PT_TELEPHONE_EVENT_8K), RtpCodecKind::Audio)?;
+        }
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        let ice_servers = if config.stun_servers.is_empty() {
+            vec![]
+        } else {
+            vec![RTCIceServer { urls: config.stun_servers.clone(), ..Default::default() }]
+        };
+        let rtc_config = RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build();
+
+        let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
+        let (packets_tx, packets_rx) = mpsc::channel();
+        let (control_tx, control_rx) = mpsc::channel();
+        let (gathered_tx, gathered_rx) = watch::channel(false);
+        let offer_at = Arc::new(OnceLock::new());
+        let handler = Arc::new(Handler {
+            packets: packets_tx,
+            events: events_tx.clone(),
+            gathered: gathered_tx,
+            offer_at: offer_at.clone(),
+        });
+        let addrs: Vec<String> = config.bind_ips.iter().map(|ip| std::net::SocketAddr::new(*ip, 0).to_string()).collect();
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(rtc_config)
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .with_handler(handler)
+            .with_udp_addrs(addrs)
+            .build()
+            .await?;
+
+        let ssrc: u32 = rand::random();
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            "lifeline".to_owned(),
+            "lifeline-audio".to_owned(),
+            "lifeline-audio".to_owned(),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                // No codec here: a codec on the encoding becomes the transceiver's only preference and
+                // the offer would carry nothing else (no G.711 fallback, no telephone-event).
+                ..Default::default()
+            }],
+        )));
+        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await?;
+        Ok((
+            MediaSession {
+                config,
+                pc: Box::new(pc),
+                track,
+                sender,
+                ssrc,
+                gathered: gathered_rx,
+                offer_at,
+                events: events_tx,
+                control: control_tx,
+                pending: Some((audio, packets_rx, control_rx)),
+                media_thread: None,
+                writer: None,
+                telephone_event: None,
+                closed: false,
+            },
+            events_rx,
+        ))
+    }
+
+    /// Make an offer (for an outgoing INVITE). Returns once ICE candidates are gathered (non-trickle).
+    pub async fn create_offer(&mut self) -> Result<String, MediaError> {
+        self.ensure_open()?;
+        let _ = self.offer_at.set(Instant::now());
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer).await?;
+        self.local_sdp_after_gathering().await
+    }
+
+    /// Apply the answer to our offer (from the 200 OK) and start media.
+    pub async fn set_remote_answer(&mut self, sdp: &str) -> Result<(), MediaError> {
+        self.ensure_open()?;
+        let desc = RTCSessionDescription::answer(sdp.to_owned())
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.start_media(audio_formats(sdp)).await
+    }
+
+    /// Answer an offer (from an incoming INVITE) and start media; returns the answer SDP.
+    pub async fn accept_offer(&mut self, sdp: &str) -> Result<String, MediaError> {
+        self.ensure_open()?;
+        let _ = self.offer_at.set(Instant::now());
+        let remote = audio_formats(sdp);
+        if remote.preferred_codec(&self.config.effective_codecs()).is_none() {
+            return Err(MediaError::NoCommonCodec);
+        }
+        let desc = RTCSessionDescription::offer(sdp.to_owned())
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        let answer = self.pc.create_answer(None).await?;
+        self.pc.set_local_description(answer).await?;
+        let local = self.local_sdp_after_gathering().await?;
+        self.start_media(remote).await?;
+        Ok(local)
+    }
+
+    /// Stop sending and playing (true) or resume (false). The SIP layer signals hold in SDP itself.
+    pub fn hold(&mut self, on: bool) -> Result<(), MediaError> {
+        self.control(Control::Hold(on))
+    }
+
+    /// Send silence instead of the microphone (the stream keeps flowing).
+    pub fn mute(&mut self, on: bool) -> Result<(), MediaError> {
+        self.control(Control::Mute(on))
+    }
+
+    /// Send DTMF digits (0-9, *, #, A-D) as RFC 4733 events.
+    pub fn send_dtmf(&mut self, digits: &str) -> Result<(), MediaError> {
+        for c in digits.chars() {
+            dtmf::event_code(c)?;
+        }
+        if self.media_thread.is_some() && self.telephone_event.is_none() {
+            return Err(MediaError::DtmfNotNegotiated);
+        }
+        self.control(Control::Dtmf(digits.to_owned()))
+    }
+
+    /// The RTP SSRC we send with.
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    /// End the media: stop the media thread and close the connection. Idempotent.
+    pub async fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let _ = self.control.send(Control::Close);
+        if let Some(t) = self.media_thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        if let Err(e) = self.pc.close().await {
+            tracing::debug!("closing the media connection: {e}");
+        }
+        if let Some(w) = self.writer.take() {
+            w.abort();
+        }
+        let _ = self.events.send(MediaEvent::Closed);
+    }
+
+    fn ensure_open(&self) -> Result<(), MediaError> {
+        if self.closed {
+            Err(MediaError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn control(&mut self, c: Control) -> Result<(), MediaError> {
+        self.ensure_open()?;
+        self.control.send(c).map_err(|_| MediaError::Closed)
+    }
+
+    async fn local_sdp_after_gathering(&mut self) -> Result<String, MediaError> {
+        let wait = self.gathered.wait_for(|done| *done);
+        if tokio::time::timeout(self.config.gather_timeout, wait).await.is_err() {
+            tracing::warn!("ICE gathering did not complete in time; sending the candidates found so far");
+        }
+        self.pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or_else(|| MediaError::PeerConnection("no local description after gathering".into()))
+    }
+
+    async fn start_media(&mut self, remote: AudioFormats) -> Result<(), MediaError> {
+        let Some((audio, packets, control)) = self.pending.take() else {
+            return Ok(()); // already running (a re-INVITE's new description)
+        };
+        let codecs = self.config.effective_codecs();
+        let (send_codec, send_payload_type) = remote.preferred_codec(&codecs).ok_or(MediaError::NoCommonCodec)?;
+        let negotiated: Vec<u8> = match self.sender.get_parameters().await {
+            Ok(p) => p.rtp_parameters.codecs.iter().map(|c| c.payload_type).collect(),
+            Err(_) => Vec::new(),
+        };
+        if !negotiated.is_empty() && !negotiated.contains(&send_payload_type) {
+            tracing::warn!("payload type {send_payload_type} not among the sender's negotiated {negotiated:?}");
+        }
+        let te_rate = send_codec.clock_rate();
+        self.telephone_event = remote.telephone_event(te_rate).map(|pt| (pt, te_rate));
+        let params = PipelineParams {
+            send_codec,
+            send_payload_type,
+            telephone_event: self.telephone_event,
+            ssrc: self.ssrc,
+            remote,
+            dtx: false,
+            jitter_target_frames: self.config.jitter_target_frames,
+            jitter_max_frames: self.config.jitter_max_frames,
+            stats_interval: self.config.stats_interval,
+            offer_at: self.offer_at.get().copied().unwrap_or_else(Instant::now),
+        };
+        let (out_tx, mut out_rx) = tokio_mpsc::unbounded_channel();
+        let track = self.track.clone();
+        self.writer = Some(tokio::spawn(async move {
+            while let Some(packet) = out_rx.recv().await {
+                if let Err(e) = track.write_rtp(packet).await {
+                    tracing::trace!("RTP not sent: {e}");
+                }
+            }
+        }));
+        let pipeline = Pipeline::new(params, audio, packets, control, out_tx, self.events.clone())?;
+        self.media_thread = Some(pipeline.spawn()?);
+        tracing::info!("media started: sending {send_codec:?}");
+        Ok(())
+    }
+}
+
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        let _ = self.control.send(Control::Close);
+        if let Some(w) = self.writer.take() {
+            w.abort();
+        }
+    }
+}
