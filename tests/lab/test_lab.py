@@ -350,6 +350,58 @@ def test_webhook_sink_saves_requests_and_can_fail_on_purpose(lab: Lab):
     assert len(lab.webhook_names() - before) == 5
 
 
+HELD_REQUEST = (
+    '<?xml version="1.0"?><locationRequest xmlns="urn:ietf:params:xml:ns:geopriv:held" responseTime="8">'
+    '<locationType exact="true">civic</locationType></locationRequest>'
+)
+
+
+def _held(lab: Lab) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(lab.held_url, data=HELD_REQUEST.encode(), method="POST",
+                                 headers={"Content-Type": "application/held+xml;charset=utf-8",
+                                          "Accept": "application/held+xml"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def test_held_server_answers_the_configured_civic_address_then_errors_on_demand(lab: Lab):
+    import xml.etree.ElementTree as ET
+
+    ca = "{urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr}"
+    gp = "{urn:ietf:params:xml:ns:pidf:geopriv10}"
+    try:
+        lab.set_held_location({"country": "DE", "A1": "BE", "A3": "Berlin", "RD": "Laborstrasse", "HNO": "7",
+                               "FLR": "2", "PC": "10115"}, method="DHCP")
+        status, body = _held(lab)
+        assert status == 200
+        root = ET.fromstring(body)
+        assert root.tag == "{urn:ietf:params:xml:ns:geopriv:held}locationResponse"
+        civic = root.find(f".//{ca}civicAddress")
+        assert civic is not None
+        assert [(e.tag.removeprefix(ca), e.text) for e in civic] == [
+            ("country", "DE"), ("A1", "BE"), ("A3", "Berlin"), ("HNO", "7"), ("FLR", "2"), ("PC", "10115"),
+            ("RD", "Laborstrasse")]
+        assert root.find(f".//{gp}method").text == "DHCP"
+
+        lab.set_held_location(error="locationUnknown")
+        status, body = _held(lab)
+        assert status == 200 and ET.fromstring(body).get("code") == "locationUnknown"
+
+        lab.set_held_location(http_status=503)
+        assert _held(lab)[0] == 503
+        assert lab.held_requests()[-1]["status"] == 503
+    finally:
+        lab.reset_held_location()
+    status, body = _held(lab)
+    assert status == 200 and "Lab City" in body
+
+
 def test_pulseaudio_shows_the_null_sinks_and_the_mic_source(lab: Lab):
     env = lab.audio_env()
     sinks = subprocess.run(["pactl", "list", "short", "sinks"], env=env, capture_output=True, text=True,

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_SRC = REPO / "tests" / "lab"
 
 #: Every part the start script knows, in start order.
-PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp", "webhook")
+PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp", "webhook", "held")
 
 
 class LabError(RuntimeError):
@@ -54,6 +54,8 @@ class Lab:
       psap_ctrl     ``("127.0.0.1", 5555)`` its ctrl_tcp
       smtp          ``("127.0.0.1", 2525)``
       rtpengine_ng  ``("127.0.0.1", 2223)``
+      held_url      ``http://127.0.0.1:8091/held`` HELD (RFC 5985) server; what it answers:
+                    ``set_held_location``
       webhook_url   ``http://127.0.0.1:8090`` (``/status/<code>/..`` and ``/fail-first/<n>/<key>/..``
                     answer errors on purpose)
     """
@@ -69,6 +71,7 @@ class Lab:
     smtp_user: tuple[str, str] = ("lifeline", "lifeline-secret")
     rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
     webhook_url: str = "http://127.0.0.1:8090"
+    held_url: str = "http://127.0.0.1:8091/held"
     users: dict[str, User] = field(
         default_factory=lambda: {
             name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap")
@@ -133,6 +136,47 @@ class Lab:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no matching webhook request in {self.webhooks} within {timeout}s")
             time.sleep(0.2)
+
+    @property
+    def held_dir(self) -> Path:
+        return self.dir / "held"
+
+    def set_held_location(self, civic: dict[str, str] | None = None, *, method: str = "Wiremap",
+                          error: str | None = None, http_status: int | None = None) -> None:
+        """What the HELD server answers from now on: a civic address (RFC 5139 element
+        names: ``{"country": "US", "A1": "TX", "A3": "Austin", "RD": "Congress Ave",
+        "HNO": "100", "FLR": "3", "ROOM": "301", "PC": "78701"}``) with ``method``, or a
+        HELD ``error`` code (``"locationUnknown"``...), or a bare HTTP failure. Global to
+        the lab; ``reset_held_location()`` restores the lab's default address."""
+        import json
+
+        if http_status is not None:
+            doc: dict = {"http_status": http_status}
+        elif error is not None:
+            doc = {"error": error}
+        else:
+            doc = {"civic": civic or {}, "method": method}
+        tmp = self.held_dir / ".location.json.tmp"
+        tmp.write_text(json.dumps(doc, indent=1))
+        tmp.rename(self.held_dir / "location.json")
+
+    def reset_held_location(self) -> None:
+        """Back to the lab's default (a fictional US address, method Wiremap)."""
+        (self.held_dir / "location.json").unlink(missing_ok=True)
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("held_server", LAB_SRC / "held_server.py")
+        if spec is None or spec.loader is None:
+            raise LabError("cannot load tests/lab/held_server.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        self.set_held_location(mod.DEFAULT_LOCATION["civic"], method=mod.DEFAULT_LOCATION["method"])
+
+    def held_requests(self) -> list[dict]:
+        """Every request the HELD server got (body, headers, status, answer), oldest first."""
+        import json
+
+        return [json.loads(p.read_text()) for p in sorted((self.held_dir / "requests").glob("*.json"))]
 
     @property
     def recordings(self) -> Path:
