@@ -61,7 +61,8 @@ def test_call_to_an_unregistered_user_gets_404(lab: Lab):
 @pytest.mark.parametrize(
     "target",
     ["urn:service:sos", "urn:service:test.sos.ambulance", "sip:911@lifeline.lab", "sip:112@lifeline.lab",
-     "sip:999@lifeline.lab", "sip:000@lifeline.lab", "sip:933@lifeline.lab"],
+     "sip:999@lifeline.lab", "sip:000@lifeline.lab", "sip:933@lifeline.lab", "tel:911",
+     "sip:112@lifeline.lab;user=phone"],
 )
 def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, psap: Psap, target: str):
     marker = f"lab-selftest-{time.time_ns()}"
