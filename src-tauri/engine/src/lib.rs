@@ -6,5 +6,8 @@ pub mod api;
 pub mod audio;
 pub mod config;
 pub mod core;
+pub mod emergency;
+pub mod location;
 pub mod media;
+pub mod presence;
 pub mod store;

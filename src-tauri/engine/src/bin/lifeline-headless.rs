@@ -53,8 +53,13 @@ fn main() -> ExitCode {
     if let Some(sub) = &args.sub {
         return match sub {
             Sub::EmergencyNumbers { country } => {
-                eprintln!("emergency-numbers --country {country}: not available in this build yet");
-                ExitCode::from(2)
+                match lifeline_engine::emergency::numbers::print_listing(country, &mut std::io::stdout()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("lifeline-headless emergency-numbers: {e}");
+                        ExitCode::from(2)
+                    }
+                }
             }
         };
     }

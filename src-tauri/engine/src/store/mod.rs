@@ -5,6 +5,8 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+mod guard;
+
 /// Schema steps, applied in order; the index + 1 is stored as `PRAGMA user_version`. Append, never edit.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE agreement_acceptance (
@@ -15,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
         text_sha256 TEXT NOT NULL,
         accepted_at TEXT NOT NULL
     );",
+    guard::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,122 @@
+//! The emergency part of the managed policy (`emergency.*`). The lead's policy module embeds
+//! [`EmergencyPolicy`] as its `emergency` table; every field has a default, so an empty table is valid.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::Presence;
+
+/// Shortest and longest callback lock IT may set, in minutes (RFC 6881 suggests about 30).
+pub const LOCK_MINUTES_MIN: u32 = 5;
+pub const LOCK_MINUTES_MAX: u32 = 120;
+
+/// What to do when the agent dials 112 or 911 (or a home-country number) where it is not native.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberMismatch {
+    /// Dial the local emergency number instead, as mobile phones do (default).
+    #[default]
+    Map,
+    /// Do not dial; tell the agent why and offer the local number (one tap to call it).
+    Block,
+}
+
+/// `emergency.*` in the managed policy.
+///
+/// | key | default | meaning |
+/// | --- | --- | --- |
+/// | `number_mismatch` | `map` | see [`NumberMismatch`] |
+/// | `lock_minutes` | 30 | callback lock after the call ends, 5..=120 |
+/// | `status_during` | `do_not_disturb` | presence forced during active, lock and remain (`working_offline` behaves like 8x8) |
+/// | `callback_from` | `[]` | identities of emergency services calling back: SIP URIs (`sip:psap@lifeline.lab`, `sip:*@psap.example`), domains (`@psap.example`) or number patterns (`+1555*`, `911`); `*` matches any run, `?` one character |
+/// | `keep_redial_entry` | false | keep a redial entry (number only) for emergency calls in history |
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyPolicy {
+    pub number_mismatch: NumberMismatch,
+    pub lock_minutes: u32,
+    pub status_during: Presence,
+    pub callback_from: Vec<String>,
+    pub keep_redial_entry: bool,
+}
+
+impl Default for EmergencyPolicy {
+    fn default() -> Self {
+        EmergencyPolicy {
+            number_mismatch: NumberMismatch::Map,
+            lock_minutes: 30,
+            status_during: Presence::DoNotDisturb,
+            callback_from: Vec::new(),
+            keep_redial_entry: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmergencyPolicyError {
+    #[error("emergency.lock_minutes is {0}: it must be between {LOCK_MINUTES_MIN} and {LOCK_MINUTES_MAX} minutes")]
+    LockMinutes(u32),
+    #[error("emergency.status_during cannot be \"available\": the line must be kept free for the callback")]
+    StatusDuringAvailable,
+    #[error("emergency.callback_from entry {index} is empty")]
+    EmptyCallbackPattern { index: usize },
+}
+
+impl EmergencyPolicy {
+    /// Checks the values IT set; the engine refuses a policy that fails (and keeps the defaults).
+    pub fn validate(&self) -> Result<(), EmergencyPolicyError> {
+        if !(LOCK_MINUTES_MIN..=LOCK_MINUTES_MAX).contains(&self.lock_minutes) {
+            return Err(EmergencyPolicyError::LockMinutes(self.lock_minutes));
+        }
+        if self.status_during == Presence::Available {
+            return Err(EmergencyPolicyError::StatusDuringAvailable);
+        }
+        if let Some(index) = self.callback_from.iter().position(|p| p.trim().is_empty()) {
+            return Err(EmergencyPolicyError::EmptyCallbackPattern { index });
+        }
+        Ok(())
+    }
+
+    /// The lock length, clamped into the allowed range (a defensive second line behind `validate`).
+    pub fn lock_duration(&self) -> time::Duration {
+        time::Duration::minutes(i64::from(self.lock_minutes.clamp(LOCK_MINUTES_MIN, LOCK_MINUTES_MAX)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_policy_table_gives_the_documented_defaults() {
+        let p: EmergencyPolicy = serde_json::from_str("{}").expect("parse");
+        assert_eq!(p, EmergencyPolicy::default());
+        assert_eq!(p.lock_minutes, 30);
+        assert_eq!(p.status_during, Presence::DoNotDisturb);
+        assert_eq!(p.number_mismatch, NumberMismatch::Map);
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn lock_minutes_outside_5_to_120_are_refused() {
+        for (m, ok) in [(4, false), (5, true), (120, true), (121, false), (0, false)] {
+            let p = EmergencyPolicy { lock_minutes: m, ..Default::default() };
+            assert_eq!(p.validate().is_ok(), ok, "{m}");
+        }
+    }
+
+    #[test]
+    fn policy_parses_from_it_json() {
+        let p: EmergencyPolicy = serde_json::from_str(
+            r#"{"number_mismatch":"block","lock_minutes":60,"status_during":"working_offline",
+                "callback_from":["sip:psap@lifeline.lab"],"keep_redial_entry":true}"#,
+        )
+        .expect("parse");
+        assert_eq!(p.number_mismatch, NumberMismatch::Block);
+        assert_eq!(p.status_during, Presence::WorkingOffline);
+        assert!(p.validate().is_ok());
+        assert!(serde_json::from_str::<EmergencyPolicy>(r#"{"lock_minuts":5}"#).is_err());
+        let avail = EmergencyPolicy { status_during: Presence::Available, ..Default::default() };
+        assert_eq!(avail.validate(), Err(EmergencyPolicyError::StatusDuringAvailable));
+    }
+}

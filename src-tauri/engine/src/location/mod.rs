@@ -1,0 +1,68 @@
+//! Where the agent is, for the emergency INVITE: a validated civic address (RFC 5139), where it came from,
+//! the PIDF-LO document (RFC 4119/5491) and the multipart body + `Geolocation` headers (RFC 6442).
+//!
+//! Public API (for the SIP layer and the owner loop):
+//! - [`civic::CivicAddress`] (serde, RFC 5139 names as JSON keys) and `validate() -> Result<CountryCode,
+//!   CivicErrors>`; errors name the field, never its value.
+//! - [`LocationSource`]: policy, network map, HELD (with the server's method), agent entry.
+//! - [`network::NetworkMap`] from policy `location.networks`; `lookup(addrs)` and `change(old, new)`.
+//! - [`pidf::PidfLo { .. }.to_xml()`](pidf::PidfLo::to_xml) and
+//!   [`body::invite_body(sdp, pidf, token, domain)`](body::invite_body) for the INVITE.
+//! - [`country::CountryCode`]: ISO 3166 alpha-2, used by the emergency number table too.
+//!
+//! HELD (RFC 5985) needs I/O and is not here yet; its result enters as `LocationSource::Held`.
+
+pub mod body;
+pub mod civic;
+pub mod country;
+pub mod network;
+pub mod pidf;
+
+use serde::{Deserialize, Serialize};
+
+pub use civic::{CivicAddress, CivicError, CivicErrors, CivicField};
+pub use country::CountryCode;
+
+/// Where a location came from; written into the PIDF-LO as `<method>` and a `<provided-by>` label
+/// (RFC 6881 ED-41/42).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum LocationSource {
+    /// A fixed address in the managed policy.
+    Policy,
+    /// `location.networks`: the subnet the machine is on.
+    NetworkMap,
+    /// A location server (HELD); `method` is the one it reported (e.g. "DHCP", "Wiremap").
+    Held { method: String },
+    /// Typed or confirmed by the agent.
+    AgentEntry,
+}
+
+impl LocationSource {
+    /// The IANA method token for `<gp:method>`.
+    pub fn method(&self) -> &str {
+        match self {
+            // Entered by a person (IT for the policy and each subnet, or the agent).
+            LocationSource::Policy | LocationSource::NetworkMap | LocationSource::AgentEntry => "Manual",
+            LocationSource::Held { method } => method,
+        }
+    }
+
+    /// The label in `<gp:provided-by>`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            LocationSource::Policy => "policy",
+            LocationSource::NetworkMap => "network-map",
+            LocationSource::Held { .. } => "held",
+            LocationSource::AgentEntry => "agent",
+        }
+    }
+}
+
+/// A location ready for an emergency call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub address: CivicAddress,
+    #[serde(flatten)]
+    pub source: LocationSource,
+}
