@@ -198,15 +198,21 @@ def run_call(tmp_path, probe_binary, peer_script, tones, engine_offers: bool, co
         figures["chromium_freq"] = round(measured["freq"], 1)
         figures["chromium_peak_db"] = round(measured["peak_db"], 1)
         figures["chromium_stats"] = stats
+        # RFC 4733 from Chromium (RTCDTMFSender) to the engine.
+        peer.send({"cmd": "dtmf", "digits": "19#"})
+        peer.event("ok")
+        digits = "".join(probe.media("dtmf_received", timeout=10)["digit"] for _ in range(3))
+        figures["dtmf_received"] = digits
     finally:
         probe.stop({"cmd": "close"})
         peer.stop({"cmd": "close"})
     samples, rate = read_wav(engine_out)
     loud = np.flatnonzero(np.abs(samples) > 500)
     assert len(loud) > rate, f"the engine played less than 1 s of audio ({len(loud)} loud samples)"
-    # Analyse the last second of received audio (after jitter-buffer start-up).
-    end = loud[-1]
-    segment = samples[max(loud[0], end - rate) : end]
+    # Analyse one second of received audio, from 0.25 s after it starts (jitter-buffer start-up done;
+    # Chromium's DTMF, which replaces its audio, comes later).
+    start = loud[0] + rate // 4
+    segment = samples[start : start + rate]
     figures["engine_freq"] = round(dominant_frequency(segment, rate), 1)
     figures["engine_rms"] = round(float(np.sqrt(np.mean(segment**2))), 1)
     print(f"\n{'engine offers' if engine_offers else 'engine answers'} {codec}: {json.dumps(figures)}")
@@ -218,6 +224,7 @@ def run_call(tmp_path, probe_binary, peer_script, tones, engine_offers: bool, co
 def test_two_way_tone_with_chromium(tmp_path, probe_binary, peer_script, tones, engine_offers, codec):
     f = run_call(tmp_path, probe_binary, peer_script, tones, engine_offers, codec)
     assert f["received_codec"] == codec
+    assert f["dtmf_received"] == "19#"
     assert f["chromium_stats"]["inbound_codec"].lower() == f"audio/{codec}"
     assert f["chromium_stats"]["state"] == "connected"
     assert abs(f["chromium_freq"] - ENGINE_TONE_HZ) <= ENGINE_TONE_HZ * TOLERANCE, f
