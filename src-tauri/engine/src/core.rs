@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use crate::agreement::Agreement;
 use crate::api::{Command, Event, Presence, RegistrationState};
 use crate::config::EngineConfig;
+use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
 use crate::store::{Acceptance, Store, StoreError};
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -35,17 +36,30 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
             return;
         }
     }
-    while let Some(cmd) = commands.recv().await {
-        let quit = cmd == Command::Quit;
-        for ev in engine.handle(cmd, OffsetDateTime::now_utc()) {
+    let mut sip_events = engine.take_sip_events();
+    loop {
+        let evs = tokio::select! {
+            cmd = commands.recv() => {
+                let Some(cmd) = cmd else { break };
+                let quit = cmd == Command::Quit;
+                let evs = engine.handle(cmd, OffsetDateTime::now_utc());
+                if quit {
+                    for ev in evs {
+                        let _ = events.send(ev).await;
+                    }
+                    break;
+                }
+                evs
+            }
+            Some(ev) = recv_sip(&mut sip_events) => engine.on_sip(ev),
+        };
+        for ev in evs {
             if events.send(ev).await.is_err() {
                 return;
             }
         }
-        if quit {
-            break;
-        }
     }
+    engine.sign_out_and_wait().await;
     tracing::info!("engine stopped");
 }
 
@@ -56,6 +70,12 @@ struct Engine {
     agreement: Agreement,
     accepted: Option<Acceptance>,
     presence: Presence,
+    /// The signed-in SIP account's task, and where it reports.
+    sip: Option<SipHandle>,
+    sip_sessions: u64,
+    sip_tx: mpsc::Sender<(u64, SipEvent)>,
+    sip_rx: Option<mpsc::Receiver<(u64, SipEvent)>>,
+    registration: (RegistrationState, Option<String>),
 }
 
 impl Engine {
@@ -64,7 +84,20 @@ impl Engine {
         let os_user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_owned());
-        Engine { cfg, store, os_user, agreement, accepted: None, presence: Presence::Available }
+        let (sip_tx, sip_rx) = mpsc::channel(EVENT_QUEUE);
+        Engine {
+            cfg,
+            store,
+            os_user,
+            agreement,
+            accepted: None,
+            presence: Presence::Available,
+            sip: None,
+            sip_sessions: 0,
+            sip_tx,
+            sip_rx: Some(sip_rx),
+            registration: (RegistrationState::Unregistered, None),
+        }
     }
 
     fn start(&mut self) -> Vec<Event> {
@@ -92,7 +125,7 @@ impl Engine {
                 text: self.agreement.body.clone(),
             },
         });
-        out.push(Event::Registration { state: RegistrationState::Unregistered, reason: None });
+        out.push(Event::Registration { state: self.registration.0, reason: self.registration.1.clone() });
         out.push(Event::Presence { status: self.presence, forced: false });
         out
     }
@@ -105,8 +138,54 @@ impl Engine {
                 self.presence = status;
                 vec![Event::Presence { status, forced: false }]
             }
+            Command::SignIn { server, domain, user, password, remember: _ } => {
+                if let Some(old) = self.sip.take() {
+                    let _ = old.commands.try_send(SipCommand::SignOut);
+                }
+                let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
+                self.sip_sessions += 1;
+                self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
+                vec![]
+            }
+            Command::SignOut => match &self.sip {
+                Some(h) => {
+                    let _ = h.commands.try_send(SipCommand::SignOut);
+                    vec![]
+                }
+                None => vec![Event::Registration { state: RegistrationState::Unregistered, reason: None }],
+            },
             Command::Quit => vec![],
             other => vec![Event::Error { message: format!("{} is not available in this build yet", name(&other)) }],
+        }
+    }
+
+    fn take_sip_events(&mut self) -> Option<mpsc::Receiver<(u64, SipEvent)>> {
+        self.sip_rx.take()
+    }
+
+    /// What the SIP task reported, as engine events. Calls are wired by the media integration.
+    fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
+        if self.sip.as_ref().map(|h| h.session) != Some(session) {
+            return vec![]; // from a sign-in since replaced or ended
+        }
+        match ev {
+            SipEvent::Registration { state, reason } => {
+                self.registration = (state, reason.clone());
+                vec![Event::Registration { state, reason }]
+            }
+            SipEvent::Call(c) => {
+                tracing::info!("SIP call event not wired yet: {c:?}");
+                vec![]
+            }
+            SipEvent::CallError { id, error } => vec![Event::Error { message: format!("call {id}: {error}") }],
+        }
+    }
+
+    /// On quit: unregister (bounded wait) so the server does not keep ringing a gone client.
+    async fn sign_out_and_wait(&mut self) {
+        if let Some(h) = self.sip.take() {
+            let _ = h.commands.send(SipCommand::SignOut).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), h.task).await;
         }
     }
 
@@ -126,6 +205,13 @@ impl Engine {
             }
             Err(e) => vec![store_error(e)],
         }
+    }
+}
+
+async fn recv_sip(rx: &mut Option<mpsc::Receiver<(u64, SipEvent)>>) -> Option<(u64, SipEvent)> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
     }
 }
 

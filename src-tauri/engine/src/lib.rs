@@ -10,4 +10,5 @@ pub mod emergency;
 pub mod location;
 pub mod media;
 pub mod presence;
+pub mod sip;
 pub mod store;

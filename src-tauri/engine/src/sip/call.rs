@@ -1,0 +1,535 @@
+//! INVITE dialogs in both directions (RFC 3261 12-15), sans-IO. SDP is opaque here: the media layer gives
+//! local SDP (offer or answer) and gets remote SDP through [`CallEvent`]s, so a WebRTC session can sit
+//! behind it without this file knowing anything about media.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Instant;
+
+use ezk_sip_types::{Method, Name};
+
+use super::digest::Authorizer;
+use super::message::{self, param, SipMessage};
+use super::ua::{split_commas, write_request, write_request_with_branch, ClientTx, Local, Output, RequestSpec, TxKind};
+use crate::api::Direction;
+
+/// What a call tells the engine (and the media layer).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    /// A new incoming call is ringing here. Answer with [`super::ua::UserAgent::answer`] or reject.
+    Incoming { id: u64, from: String, offer: Option<String>, headers: Vec<(String, String)> },
+    /// Our outgoing call rings at the far end (180/183), with early media SDP if any.
+    Ringing { id: u64, early_sdp: Option<String> },
+    /// The far end's answer to our offer (INVITE or re-INVITE).
+    RemoteAnswer { id: u64, sdp: String },
+    /// The far end sent a new offer (re-INVITE, e.g. hold); answer with `UserAgent::answer`.
+    RemoteOffer { id: u64, sdp: String },
+    Connected { id: u64 },
+    /// Our re-INVITE (hold/resume) was refused; the call goes on as it was.
+    UpdateFailed { id: u64, code: u16 },
+    Ended { id: u64, code: Option<u16>, reason: String },
+}
+
+/// An outgoing call: where, what body (SDP, or multipart with a PIDF-LO for emergencies) and extra
+/// headers (e.g. `Priority: emergency`, `Geolocation`, `Geolocation-Routing`).
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingCall {
+    pub target: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Calling,
+    Early,
+    Incoming,
+    Confirmed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    #[error("there is no such call")]
+    NoSuchCall,
+    #[error("the call is not in a state where this can be done")]
+    WrongState,
+    #[error("a header or the body cannot be sent as given")]
+    BadRequest,
+    #[error("not connected to the SIP server")]
+    NotConnected,
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    dir: Direction,
+    phase: Phase,
+    call_id: String,
+    local_tag: String,
+    remote_tag: Option<String>,
+    /// From/To values without tags.
+    local_party: String,
+    remote_party: String,
+    /// Request-URI for in-dialog requests: the remote Contact once known.
+    target: String,
+    route: Vec<String>,
+    cseq: u32,
+    /// Our INVITE (initial or re-INVITE) awaiting its final response.
+    invite: Option<(String, RequestSpec)>,
+    cancelled: bool,
+    /// Their INVITE (initial or re-INVITE) awaiting our final response.
+    pending_in: Option<SipMessage>,
+    local_sdp: Option<String>,
+}
+
+pub(crate) struct Ctx<'a> {
+    pub local: &'a Local,
+    pub auth: &'a mut Authorizer,
+    pub txs: &'a mut HashMap<String, ClientTx>,
+    pub out: &'a mut VecDeque<Output>,
+    pub now: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct Calls {
+    calls: BTreeMap<u64, Call>,
+    next_id: u64,
+}
+
+impl Calls {
+    pub fn ids(&self) -> Vec<u64> {
+        self.calls.keys().copied().collect()
+    }
+
+    pub(crate) fn invite(&mut self, call: OutgoingCall, ctx: &mut Ctx<'_>) -> Result<u64, CallError> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let target = call.target.trim().to_owned();
+        if target.contains(['\r', '\n', '<', '>']) {
+            return Err(CallError::BadRequest);
+        }
+        let mut c = Call {
+            dir: Direction::Out,
+            phase: Phase::Calling,
+            call_id: message::token(20),
+            local_tag: message::token(10),
+            remote_tag: None,
+            local_party: format!("<{}>", ctx.local.aor()),
+            remote_party: format!("<{target}>"),
+            target: target.clone(),
+            route: Vec::new(),
+            cseq: 1,
+            invite: None,
+            cancelled: false,
+            pending_in: None,
+            local_sdp: std::str::from_utf8(&call.body).ok().filter(|_| call.content_type == "application/sdp").map(str::to_owned),
+        };
+        let spec = RequestSpec {
+            method: "INVITE".into(),
+            uri: target,
+            from: format!("{};tag={}", c.local_party, c.local_tag),
+            to: c.remote_party.clone(),
+            call_id: c.call_id.clone(),
+            cseq: c.cseq,
+            contact: true,
+            extra: call.extra_headers,
+            body: Some((call.content_type, call.body)),
+            ..RequestSpec::default()
+        };
+        let branch = send_tracked(&spec, id, ctx)?;
+        c.invite = Some((branch, spec));
+        self.calls.insert(id, c);
+        Ok(id)
+    }
+
+    /// Answers their INVITE or re-INVITE with our SDP.
+    pub(crate) fn answer(&mut self, id: u64, sdp: &str, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
+        let req = c.pending_in.take().ok_or(CallError::WrongState)?;
+        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
+        extra.extend(req.raws(&Name::RECORD_ROUTE).into_iter().map(|r| ("Record-Route".to_owned(), r)));
+        let bytes = message::response(&req, 200, "OK", Some(&c.local_tag), &extra, Some(("application/sdp", sdp.as_bytes())))
+            .ok_or(CallError::BadRequest)?;
+        ctx.out.push_back(Output::Send(bytes));
+        c.local_sdp = Some(sdp.to_owned());
+        if c.phase != Phase::Confirmed {
+            c.phase = Phase::Confirmed;
+            ctx.out.push_back(Output::Call(CallEvent::Connected { id }));
+        }
+        Ok(())
+    }
+
+    /// Rejects a ringing incoming call (486 busy, 480 unavailable, 603 decline...).
+    pub(crate) fn reject(&mut self, id: u64, code: u16, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get(&id).ok_or(CallError::NoSuchCall)?;
+        if c.phase != Phase::Incoming {
+            return Err(CallError::WrongState);
+        }
+        let req = c.pending_in.clone().ok_or(CallError::WrongState)?;
+        let bytes = message::response(&req, code, reason_phrase(code), Some(&c.local_tag), &[], None)
+            .ok_or(CallError::BadRequest)?;
+        ctx.out.push_back(Output::Send(bytes));
+        self.end(id, Some(code), "rejected here", ctx.out);
+        Ok(())
+    }
+
+    /// Ends the call whatever its state: CANCEL, BYE, or a 486 for one still ringing here.
+    pub(crate) fn hangup(&mut self, id: u64, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
+        match c.phase {
+            Phase::Incoming => return self.reject(id, 486, ctx),
+            Phase::Calling | Phase::Early => {
+                if let Some((branch, spec)) = &c.invite {
+                    let cancel = RequestSpec {
+                        method: "CANCEL".into(),
+                        extra: Vec::new(),
+                        body: None,
+                        contact: false,
+                        ..spec.clone()
+                    };
+                    if let Some(bytes) = write_request_with_branch(ctx.local, &cancel, None, branch) {
+                        ctx.out.push_back(Output::Send(bytes));
+                    }
+                }
+                // The INVITE's final response (487, or a 200 we then BYE) ends the call.
+                c.cancelled = true;
+            }
+            Phase::Confirmed => {
+                let spec = in_dialog(c, "BYE", None);
+                send_tracked(&spec, id, ctx)?;
+                self.end(id, None, "hung up here", ctx.out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a re-INVITE with new SDP (hold: `a=sendonly`; resume: `a=sendrecv`).
+    pub(crate) fn reinvite(&mut self, id: u64, sdp: &str, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
+        if c.phase != Phase::Confirmed || c.invite.is_some() || c.pending_in.is_some() {
+            return Err(CallError::WrongState);
+        }
+        let spec = in_dialog(c, "INVITE", Some(sdp));
+        let branch = send_tracked(&spec, id, ctx)?;
+        c.local_sdp = Some(sdp.to_owned());
+        c.invite = Some((branch, spec));
+        Ok(())
+    }
+
+    pub(crate) fn on_request(&mut self, req: SipMessage, ctx: &mut Ctx<'_>) {
+        let Some(method) = req.method().cloned() else { return };
+        let to_tag = req.to().and_then(|t| t.tag).map(|t| t.to_string());
+        let found = self.find(&req);
+        if method == Method::INVITE && to_tag.is_none() && found.is_none() {
+            self.new_incoming(req, ctx);
+            return;
+        }
+        let Some(id) = found else {
+            if method != Method::ACK {
+                reply(ctx, &req, 481, "Call/Transaction Does Not Exist", None);
+            }
+            return;
+        };
+        if method == Method::ACK {
+            return; // ends our 2xx/non-2xx server transaction; nothing else to do over a reliable transport
+        }
+        if method == Method::CANCEL {
+            reply(ctx, &req, 200, "OK", self.calls.get(&id).map(|c| c.local_tag.as_str()));
+            let pending = self.calls.get_mut(&id).filter(|c| c.phase == Phase::Incoming).and_then(|c| c.pending_in.take());
+            if let (Some(inv), Some(c)) = (pending, self.calls.get(&id)) {
+                if let Some(b) = message::response(&inv, 487, "Request Terminated", Some(&c.local_tag), &[], None) {
+                    ctx.out.push_back(Output::Send(b));
+                }
+                self.end(id, Some(487), "the caller hung up", ctx.out);
+            }
+            return;
+        }
+        if method == Method::BYE {
+            reply(ctx, &req, 200, "OK", None);
+            self.end(id, None, "the other party hung up", ctx.out);
+            return;
+        }
+        // re-INVITE
+        let Some(c) = self.calls.get_mut(&id) else { return };
+        if c.pending_in.is_some() || c.invite.is_some() {
+            reply(ctx, &req, 491, "Request Pending", None);
+            return;
+        }
+        if let Some(contact) = req.raw(&Name::CONTACT).and_then(uri_of) {
+            c.target = contact;
+        }
+        match req.sdp() {
+            Some(sdp) => {
+                c.pending_in = Some(req);
+                ctx.out.push_back(Output::Call(CallEvent::RemoteOffer { id, sdp }));
+            }
+            None => {
+                // An offerless re-INVITE: repeat our current SDP as the offer in the 200.
+                let sdp = c.local_sdp.clone().unwrap_or_default();
+                c.pending_in = Some(req);
+                let _ = self.answer(id, &sdp, ctx);
+            }
+        }
+    }
+
+    fn new_incoming(&mut self, req: SipMessage, ctx: &mut Ctx<'_>) {
+        let (Some(call_id), Some(from_raw), Some(to_raw)) = (req.call_id(), req.raw(&Name::FROM), req.raw(&Name::TO)) else {
+            return;
+        };
+        let Some(remote_tag) = param(from_raw, "tag").map(str::to_owned) else {
+            reply(ctx, &req, 400, "Missing From tag", None);
+            return;
+        };
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut route = Vec::new();
+        for rr in req.raws(&Name::RECORD_ROUTE) {
+            route.extend(split_commas(&rr));
+        }
+        let c = Call {
+            dir: Direction::In,
+            phase: Phase::Incoming,
+            call_id,
+            local_tag: message::token(10),
+            remote_tag: Some(remote_tag),
+            local_party: strip_tag(to_raw),
+            remote_party: strip_tag(from_raw),
+            target: req.raw(&Name::CONTACT).and_then(uri_of).unwrap_or_default(),
+            route,
+            cseq: 0,
+            invite: None,
+            cancelled: false,
+            pending_in: None,
+            local_sdp: None,
+        };
+        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
+        extra.extend(req.raws(&Name::RECORD_ROUTE).into_iter().map(|r| ("Record-Route".to_owned(), r)));
+        if let Some(b) = message::response(&req, 180, "Ringing", Some(&c.local_tag), &extra, None) {
+            ctx.out.push_back(Output::Send(b));
+        }
+        let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
+        let headers = req.headers.iter().map(|(n, v)| (n.as_print_str().to_owned(), v.to_string())).collect();
+        let offer = req.sdp();
+        let mut c = c;
+        c.pending_in = Some(req);
+        self.calls.insert(id, c);
+        ctx.out.push_back(Output::Call(CallEvent::Incoming { id, from, offer, headers }));
+    }
+
+    pub(crate) fn on_response(&mut self, id: u64, branch: &str, resp: SipMessage, ctx: &mut Ctx<'_>) {
+        let Some(code) = resp.code() else { return };
+        let Some(c) = self.calls.get_mut(&id) else { return };
+        let is_invite = resp.cseq().map(|s| s.method == Method::INVITE).unwrap_or(false);
+        if !is_invite {
+            return; // BYE's answer: the call already ended when we sent it
+        }
+        let initial = c.phase != Phase::Confirmed;
+        match code {
+            100 => {}
+            101..=199 if initial => {
+                c.remote_tag = resp.to().and_then(|t| t.tag).map(|t| t.to_string()).or(c.remote_tag.take());
+                if c.phase == Phase::Calling {
+                    c.phase = Phase::Early;
+                    ctx.out.push_back(Output::Call(CallEvent::Ringing { id, early_sdp: resp.sdp() }));
+                }
+            }
+            101..=199 => {}
+            200..=299 => {
+                c.invite = None;
+                c.remote_tag = resp.to().and_then(|t| t.tag).map(|t| t.to_string()).or(c.remote_tag.take());
+                if initial {
+                    if let Some(t) = resp.raw(&Name::CONTACT).and_then(uri_of) {
+                        c.target = t;
+                    }
+                    let mut route = Vec::new();
+                    for rr in resp.raws(&Name::RECORD_ROUTE) {
+                        route.extend(split_commas(&rr));
+                    }
+                    route.reverse();
+                    c.route = route;
+                }
+                let ack = RequestSpec { cseq: c.cseq, ..in_dialog_same_cseq(c, "ACK") };
+                if let Some((_, b)) = write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now) {
+                    ctx.out.push_back(Output::Send(b));
+                }
+                if initial && c.cancelled {
+                    let bye = in_dialog(c, "BYE", None);
+                    let _ = send_tracked(&bye, id, ctx);
+                    self.end(id, Some(487), "hung up here", ctx.out);
+                    return;
+                }
+                if let Some(sdp) = resp.sdp() {
+                    ctx.out.push_back(Output::Call(CallEvent::RemoteAnswer { id, sdp }));
+                }
+                if initial {
+                    c.phase = Phase::Confirmed;
+                    ctx.out.push_back(Output::Call(CallEvent::Connected { id }));
+                }
+            }
+            _ => {
+                // Non-2xx final: the INVITE client transaction ACKs it with the same branch (RFC 3261 17.1.1.3).
+                let Some((_, spec)) = c.invite.take() else { return };
+                let to = resp.raw(&Name::TO).map(str::to_owned).unwrap_or_else(|| spec.to.clone());
+                let ack = RequestSpec { method: "ACK".into(), to, extra: Vec::new(), body: None, contact: false, ..spec.clone() };
+                if let Some(b) = write_request_with_branch(ctx.local, &ack, None, branch) {
+                    ctx.out.push_back(Output::Send(b));
+                }
+                if (code == 401 || code == 407) && !c.cancelled {
+                    let had = spec.extra.iter().any(|(n, _)| n.ends_with("Authorization"));
+                    if ctx.auth.on_challenge(&resp, had).is_ok() {
+                        let mut again = spec;
+                        again.cseq += 1;
+                        c.cseq = again.cseq;
+                        again.extra.retain(|(n, _)| !n.ends_with("Authorization"));
+                        if let Some(a) = ctx.auth.authorization("INVITE", &again.uri) {
+                            again.extra.push((a.0.to_owned(), a.1));
+                        }
+                        if let Ok(b) = send_tracked(&again, id, ctx) {
+                            if let Some(c) = self.calls.get_mut(&id) {
+                                c.invite = Some((b, again));
+                            }
+                            return;
+                        }
+                    }
+                }
+                if initial {
+                    self.end(id, Some(code), &resp.reason(), ctx.out);
+                } else {
+                    ctx.out.push_back(Output::Call(CallEvent::UpdateFailed { id, code }));
+                }
+            }
+        }
+    }
+
+    /// A response with no live transaction: a retransmitted 2xx to our INVITE gets its ACK again.
+    pub(crate) fn on_stray_response(&mut self, resp: &SipMessage, ctx: &mut Ctx<'_>) {
+        let (Some(code), Some(cseq), Some(call_id)) = (resp.code(), resp.cseq(), resp.call_id()) else { return };
+        if !(200..300).contains(&code) || cseq.method != Method::INVITE {
+            return;
+        }
+        let Some((&id, c)) = self.calls.iter().find(|(_, c)| c.call_id == call_id && c.cseq == cseq.cseq) else { return };
+        let ack = in_dialog_same_cseq(c, "ACK");
+        if let Some((_, b)) = write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now) {
+            ctx.out.push_back(Output::Send(b));
+        }
+    }
+
+    pub(crate) fn on_timeout(&mut self, id: u64, method: &Method, out: &mut VecDeque<Output>) {
+        if *method == Method::INVITE {
+            let initial = self.calls.get(&id).map(|c| c.phase != Phase::Confirmed).unwrap_or(false);
+            if initial {
+                self.end(id, Some(408), "no answer from the server", out);
+            } else if let Some(c) = self.calls.get_mut(&id) {
+                c.invite = None;
+                out.push_back(Output::Call(CallEvent::UpdateFailed { id, code: 408 }));
+            }
+        }
+    }
+
+    pub(crate) fn end_all(&mut self, out: &mut VecDeque<Output>, reason: &str) {
+        for id in self.ids() {
+            self.end(id, None, reason, out);
+        }
+    }
+
+    fn end(&mut self, id: u64, code: Option<u16>, reason: &str, out: &mut VecDeque<Output>) {
+        if self.calls.remove(&id).is_some() {
+            out.push_back(Output::Call(CallEvent::Ended { id, code, reason: reason.to_owned() }));
+        }
+    }
+
+    pub fn direction(&self, id: u64) -> Option<Direction> {
+        self.calls.get(&id).map(|c| c.dir)
+    }
+
+    fn find(&self, req: &SipMessage) -> Option<u64> {
+        let call_id = req.call_id()?;
+        let from_tag = req.from().and_then(|f| f.tag).map(|t| t.to_string());
+        let to_tag = req.to().and_then(|t| t.tag).map(|t| t.to_string());
+        self.calls.iter().find_map(|(id, c)| {
+            let same = c.call_id == call_id
+                && from_tag.is_some()
+                && from_tag == c.remote_tag
+                && (to_tag.is_none() || to_tag.as_deref() == Some(c.local_tag.as_str()));
+            same.then_some(*id)
+        })
+    }
+}
+
+fn send_tracked(spec: &RequestSpec, id: u64, ctx: &mut Ctx<'_>) -> Result<String, CallError> {
+    let (branch, bytes) =
+        write_request(ctx.local, spec, None, ctx.txs, TxKind::Call(id), ctx.now).ok_or(CallError::BadRequest)?;
+    ctx.out.push_back(Output::Send(bytes));
+    Ok(branch)
+}
+
+/// A new in-dialog request (next CSeq).
+fn in_dialog(c: &mut Call, method: &str, sdp: Option<&str>) -> RequestSpec {
+    c.cseq += 1;
+    let mut spec = in_dialog_same_cseq(c, method);
+    spec.contact = method == "INVITE";
+    spec.body = sdp.map(|s| ("application/sdp".to_owned(), s.as_bytes().to_vec()));
+    spec
+}
+
+fn in_dialog_same_cseq(c: &Call, method: &str) -> RequestSpec {
+    let to = match &c.remote_tag {
+        Some(t) => format!("{};tag={t}", c.remote_party),
+        None => c.remote_party.clone(),
+    };
+    RequestSpec {
+        method: method.into(),
+        uri: c.target.clone(),
+        from: format!("{};tag={}", c.local_party, c.local_tag),
+        to,
+        call_id: c.call_id.clone(),
+        cseq: c.cseq,
+        route: c.route.clone(),
+        ..RequestSpec::default()
+    }
+}
+
+fn reply(ctx: &mut Ctx<'_>, req: &SipMessage, code: u16, reason: &str, tag: Option<&str>) {
+    if let Some(b) = message::response(req, code, reason, tag, &[], None) {
+        ctx.out.push_back(Output::Send(b));
+    }
+}
+
+/// The URI inside `<...>`, or the value up to its first `;`.
+fn uri_of(v: &str) -> Option<String> {
+    let v = v.trim();
+    let u = match (v.find('<'), v.find('>')) {
+        (Some(a), Some(b)) if a < b => &v[a + 1..b],
+        _ => v.split(';').next().unwrap_or(v),
+    };
+    (!u.is_empty()).then(|| u.trim().to_owned())
+}
+
+/// A From/To value without its `;tag=` parameter.
+fn strip_tag(v: &str) -> String {
+    let (head, params) = match v.rfind('>') {
+        Some(i) => v.split_at(i + 1),
+        None => match v.find(';') {
+            Some(i) => v.split_at(i),
+            None => (v, ""),
+        },
+    };
+    let kept: Vec<&str> = params.split(';').filter(|p| !p.trim().is_empty() && !p.trim().to_ascii_lowercase().starts_with("tag=")).collect();
+    let mut s = head.trim().to_owned();
+    for p in kept {
+        s.push(';');
+        s.push_str(p.trim());
+    }
+    s
+}
+
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        603 => "Decline",
+        _ => "Rejected",
+    }
+}

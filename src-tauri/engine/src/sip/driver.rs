@@ -1,0 +1,330 @@
+//! The I/O side: one tokio task owns the WebSocket (subprotocol `sip`, RFC 7118) and the [`UserAgent`],
+//! feeds it frames, connection changes and timer ticks with the current time, and carries out what it
+//! asks (send, connect, disconnect). Keepalive is a WebSocket ping every 25 s; no answer within 10 s
+//! counts as a lost connection.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::call::{CallError, CallEvent, OutgoingCall};
+use super::tls;
+use super::ua::{Output, TransportError, UaConfig, UserAgent};
+use crate::api::RegistrationState;
+
+pub const KEEPALIVE: Duration = Duration::from_secs(25);
+const PONG_WAIT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Everything needed to sign in.
+#[derive(Clone)]
+pub struct SipConfig {
+    /// `ws://host:port[/path]` or `wss://...`
+    pub server: String,
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+    /// Extra trusted (and pinned) certificates, PEM.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Skip certificate checks: honoured only when `lab` is true.
+    pub tls_insecure_lab: bool,
+    pub lab: bool,
+    pub expires: u32,
+}
+
+impl std::fmt::Debug for SipConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipConfig").field("server", &self.server).field("user", &self.user).finish()
+    }
+}
+
+impl SipConfig {
+    /// The account from a sign-in, with TLS trust from the environment: `LIFELINE_TLS_CA_FILE` (a PEM
+    /// file of extra trusted/pinned certificates), else in lab mode the lab's own certificate
+    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists.
+    pub fn for_sign_in(engine: &crate::config::EngineConfig, server: String, domain: String, user: String, password: String) -> SipConfig {
+        let lab_cert = || {
+            let dir = std::env::var_os("LIFELINE_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"));
+            Some(dir.join("certs").join("lab.crt")).filter(|p| p.is_file())
+        };
+        let tls_ca_file = std::env::var_os("LIFELINE_TLS_CA_FILE")
+            .map(PathBuf::from)
+            .or_else(|| if engine.lab { lab_cert() } else { None });
+        SipConfig {
+            server,
+            domain,
+            user,
+            password,
+            tls_ca_file,
+            tls_insecure_lab: false,
+            lab: engine.lab,
+            expires: DEFAULT_EXPIRES,
+        }
+    }
+}
+
+/// Registration lifetime we ask for (seconds); refreshed at half.
+pub const DEFAULT_EXPIRES: u32 = 600;
+
+#[derive(Debug)]
+pub enum SipCommand {
+    SignOut,
+    Invite { call: OutgoingCall, reply: tokio::sync::oneshot::Sender<Result<u64, CallError>> },
+    Answer { id: u64, sdp: String },
+    Reject { id: u64, code: u16 },
+    Hangup { id: u64 },
+    Reinvite { id: u64, sdp: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SipEvent {
+    Registration { state: RegistrationState, reason: Option<String> },
+    Call(CallEvent),
+    /// A call command could not be carried out.
+    CallError { id: u64, error: String },
+}
+
+/// The engine's handle on a signed-in account. Dropping it stops the task (after unregistering).
+pub struct SipHandle {
+    pub commands: mpsc::Sender<SipCommand>,
+    pub task: JoinHandle<()>,
+    /// Tags this sign-in's events, so late news from a replaced sign-in can be told apart.
+    pub session: u64,
+}
+
+/// Starts signing in: connects, registers, and keeps the line registered until `SignOut`.
+pub fn spawn(cfg: SipConfig, session: u64, events: mpsc::Sender<(u64, SipEvent)>) -> SipHandle {
+    let (tx, rx) = mpsc::channel(64);
+    let task = tokio::spawn(run(cfg, rx, Events { session, tx: events }));
+    SipHandle { commands: tx, task, session }
+}
+
+/// The engine's event queue, with this sign-in's tag.
+struct Events {
+    session: u64,
+    tx: mpsc::Sender<(u64, SipEvent)>,
+}
+
+impl Events {
+    async fn send(&self, ev: SipEvent) -> Result<(), mpsc::error::SendError<(u64, SipEvent)>> {
+        self.tx.send((self.session, ev)).await
+    }
+}
+
+async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: Events) {
+    let secure = cfg.server.starts_with("wss://");
+    let mut ua = UserAgent::new(UaConfig {
+        domain: cfg.domain.clone(),
+        user: cfg.user.clone(),
+        password: cfg.password.clone(),
+        secure,
+        expires: cfg.expires,
+        user_agent: format!("Lifeline/{}", env!("CARGO_PKG_VERSION")),
+    });
+    let tls = if secure {
+        match tls::client_config(cfg.tls_ca_file.as_deref(), cfg.tls_insecure_lab && cfg.lab) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let _ = events.send(SipEvent::Registration { state: RegistrationState::Failed, reason: Some(e.to_string()) }).await;
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let mut ws: Option<Ws> = None;
+    let mut connecting: Option<JoinHandle<Result<Ws, TransportError>>> = None;
+    let mut ping_sent: Option<Instant> = None;
+    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stopping = false;
+
+    ua.register(Instant::now());
+    loop {
+        // Carry out everything the UA asked for.
+        while let Some(out) = ua.poll_output() {
+            match out {
+                Output::Send(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let sent = match ws.as_mut() {
+                        Some(w) => w.send(Message::text(text)).await.is_ok(),
+                        None => false,
+                    };
+                    if !sent && ws.take().is_some() {
+                        ua.handle_disconnected(TransportError::Lost, Instant::now());
+                    }
+                }
+                Output::Connect => {
+                    ws = None;
+                    if connecting.is_none() {
+                        connecting = Some(tokio::spawn(connect(cfg.server.clone(), tls.clone())));
+                    }
+                }
+                Output::Disconnect => {
+                    if let Some(c) = connecting.take() {
+                        c.abort();
+                    }
+                    if let Some(mut w) = ws.take() {
+                        let _ = w.close(None).await;
+                    }
+                }
+                Output::Registration { state, reason } => {
+                    match (&state, &reason) {
+                        (RegistrationState::Failed, Some(r)) => tracing::warn!("registration failed: {r}"),
+                        _ => tracing::info!("registration: {state:?}"),
+                    }
+                    let _ = events.send(SipEvent::Registration { state, reason }).await;
+                }
+                Output::Call(ev) => {
+                    let _ = events.send(SipEvent::Call(ev)).await;
+                }
+            }
+        }
+        if stopping && ws.is_none() && connecting.is_none() {
+            break;
+        }
+        let deadline = ua.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            cmd = commands.recv(), if !stopping => {
+                let now = Instant::now();
+                match cmd {
+                    None | Some(SipCommand::SignOut) => {
+                        stopping = true;
+                        ua.unregister(now);
+                    }
+                    Some(SipCommand::Invite { call, reply }) => {
+                        let _ = reply.send(ua.invite(call, now));
+                    }
+                    Some(SipCommand::Answer { id, sdp }) => report(&events, id, ua.answer(id, &sdp, now)).await,
+                    Some(SipCommand::Reject { id, code }) => report(&events, id, ua.reject(id, code, now)).await,
+                    Some(SipCommand::Hangup { id }) => report(&events, id, ua.hangup(id, now)).await,
+                    Some(SipCommand::Reinvite { id, sdp }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
+                }
+            }
+            res = join_connect(&mut connecting) => {
+                connecting = None;
+                let now = Instant::now();
+                match res {
+                    Ok(stream) => {
+                        ws = Some(stream);
+                        ping_sent = None;
+                        keepalive.reset();
+                        ua.handle_connected(now);
+                    }
+                    Err(e) => ua.handle_disconnected(e, now),
+                }
+            }
+            frame = next_frame(&mut ws) => {
+                let now = Instant::now();
+                match frame {
+                    Some(Ok(Message::Text(t))) => { ping_sent = None; ua.handle_frame(t.as_bytes(), now) }
+                    Some(Ok(Message::Binary(b))) => { ping_sent = None; ua.handle_frame(&b, now) }
+                    Some(Ok(Message::Pong(_) | Message::Ping(_) | Message::Frame(_))) => ping_sent = None,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                        ws = None;
+                        ua.handle_disconnected(TransportError::Lost, now);
+                    }
+                }
+            }
+            _ = sleep_until(deadline) => ua.handle_timeout(Instant::now()),
+            _ = keepalive.tick(), if ws.is_some() => {
+                let now = Instant::now();
+                match ping_sent {
+                    Some(at) if now.duration_since(at) >= PONG_WAIT => {
+                        ws = None;
+                        ua.handle_disconnected(TransportError::Lost, now);
+                    }
+                    Some(_) => {}
+                    None => {
+                        if let Some(w) = ws.as_mut() {
+                            if w.send(Message::Ping(Vec::new().into())).await.is_ok() {
+                                ping_sent = Some(now);
+                                // Check for the pong sooner than the next keepalive.
+                                keepalive.reset_after(PONG_WAIT);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!("SIP task stopped");
+}
+
+async fn report(events: &Events, id: u64, r: Result<(), CallError>) {
+    if let Err(e) = r {
+        let _ = events.send(SipEvent::CallError { id, error: e.to_string() }).await;
+    }
+}
+
+async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, TransportError>>>) -> Result<Ws, TransportError> {
+    match c {
+        Some(h) => match h.await {
+            Ok(r) => r,
+            Err(e) => Err(TransportError::Unreachable(format!("connect task failed: {e}"))),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_frame(ws: &mut Option<Ws>) -> Option<Result<Message, tungstenite::Error>> {
+    match ws {
+        Some(w) => w.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn connect(server: String, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Ws, TransportError> {
+    let mut req = server
+        .as_str()
+        .into_client_request()
+        .map_err(|e| TransportError::Unreachable(format!("the server address {server} is not valid: {e}")))?;
+    req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+    let connector = tls.map(Connector::Rustls);
+    let fut = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector);
+    match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
+        Err(_) => Err(TransportError::Unreachable("no answer within 10 s".into())),
+        Ok(Ok((ws, _resp))) => Ok(ws),
+        Ok(Err(e)) => Err(classify(e)),
+    }
+}
+
+/// Turns a connection error into what the agent can act on.
+fn classify(e: tungstenite::Error) -> TransportError {
+    match e {
+        tungstenite::Error::Io(io) => {
+            if let Some(rustls::Error::InvalidCertificate(c)) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return TransportError::TlsNotTrusted(format!("{c:?}"));
+            }
+            TransportError::Unreachable(io.to_string())
+        }
+        tungstenite::Error::Tls(t) => {
+            let text = t.to_string();
+            if text.contains("certificate") {
+                TransportError::TlsNotTrusted(text)
+            } else {
+                TransportError::Unreachable(text)
+            }
+        }
+        tungstenite::Error::Http(resp) => TransportError::Refused(format!("HTTP {}", resp.status())),
+        other => TransportError::Unreachable(other.to_string()),
+    }
+}

@@ -1,0 +1,513 @@
+//! The SIP user agent core, sans-IO: it never touches a socket or a clock. The driver feeds it
+//! ([`UserAgent::handle_connected`], [`UserAgent::handle_frame`], [`UserAgent::handle_timeout`], ...) with
+//! the current time, then drains [`UserAgent::poll_output`] and sleeps until [`UserAgent::poll_timeout`].
+//!
+//! It owns the registration, the client transactions (over a reliable transport: no retransmissions, only
+//! Timer B/F = 64*T1) and, through [`super::call::Calls`], the INVITE dialogs.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use ezk_sip_types::{Method, Name};
+
+use super::call::{CallError, Calls, Ctx, OutgoingCall};
+use super::digest::{AuthError, Authorizer};
+use super::message::{self, param, SipMessage};
+use super::registration::{RegFailure, RegPhase, Registration};
+use crate::api::RegistrationState;
+
+/// RFC 3261 Timer B / Timer F: how long a request may wait for its final response.
+pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(32);
+
+/// What the UA needs to know about the account.
+#[derive(Clone)]
+pub struct UaConfig {
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+    /// `wss://`: Via says WSS.
+    pub secure: bool,
+    /// Registration lifetime we ask for, in seconds.
+    pub expires: u32,
+    pub user_agent: String,
+}
+
+impl std::fmt::Debug for UaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UaConfig").field("domain", &self.domain).field("user", &self.user).finish()
+    }
+}
+
+/// Why the transport went down, as the driver saw it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    #[error("cannot reach the SIP server ({0})")]
+    Unreachable(String),
+    #[error("the SIP server's TLS certificate is not trusted ({0})")]
+    TlsNotTrusted(String),
+    #[error("the SIP server refused the WebSocket connection ({0})")]
+    Refused(String),
+    #[error("the connection to the SIP server was lost")]
+    Lost,
+}
+
+/// What the UA asks of its driver, or tells the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send this message as one WebSocket text frame.
+    Send(Vec<u8>),
+    /// Open the WebSocket (or reopen it); answer with `handle_connected` or `handle_disconnected`.
+    Connect,
+    /// Close the WebSocket; nothing more is needed from it.
+    Disconnect,
+    Registration { state: RegistrationState, reason: Option<String> },
+    Call(super::call::CallEvent),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxKind {
+    Register,
+    Unregister,
+    Call(u64),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ClientTx {
+    pub kind: TxKind,
+    pub method: Method,
+    pub deadline: Instant,
+}
+
+/// Per-UA identity used in Via and Contact (RFC 7118 5.2: a random `.invalid` host).
+#[derive(Debug, Clone)]
+pub struct Local {
+    pub host: String,
+    pub via_transport: &'static str,
+    pub user: String,
+    pub domain: String,
+    pub user_agent: String,
+}
+
+impl Local {
+    pub fn contact(&self) -> String {
+        format!("<sip:{}@{};transport=ws;ob>", self.user, self.host)
+    }
+
+    pub fn aor(&self) -> String {
+        format!("sip:{}@{}", self.user, self.domain)
+    }
+
+    pub fn via(&self, branch: &str) -> String {
+        format!("SIP/2.0/{} {};branch={branch};rport", self.via_transport, self.host)
+    }
+}
+
+/// A request about to be written.
+#[derive(Debug, Clone, Default)]
+pub struct RequestSpec {
+    pub method: String,
+    pub uri: String,
+    pub from: String,
+    pub to: String,
+    pub call_id: String,
+    pub cseq: u32,
+    pub route: Vec<String>,
+    pub contact: bool,
+    pub extra: Vec<(String, String)>,
+    pub body: Option<(String, Vec<u8>)>,
+}
+
+pub struct UserAgent {
+    pub(crate) local: Local,
+    pub(crate) auth: Authorizer,
+    pub(crate) connected: bool,
+    pub(crate) reg: Registration,
+    pub(crate) calls: Calls,
+    pub(crate) txs: HashMap<String, ClientTx>,
+    out: VecDeque<Output>,
+    last_reg_event: Option<(RegistrationState, Option<String>)>,
+}
+
+impl UserAgent {
+    pub fn new(cfg: UaConfig) -> UserAgent {
+        let local = Local {
+            host: format!("{}.invalid", message::token(12)),
+            via_transport: if cfg.secure { "WSS" } else { "WS" },
+            user: cfg.user.clone(),
+            domain: cfg.domain.clone(),
+            user_agent: cfg.user_agent.clone(),
+        };
+        UserAgent {
+            local,
+            auth: Authorizer::new(&cfg.user, &cfg.password),
+            connected: false,
+            reg: Registration::new(cfg.expires),
+            calls: Calls::default(),
+            txs: HashMap::new(),
+            out: VecDeque::new(),
+            last_reg_event: None,
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest instant at which `handle_timeout` has something to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tx = self.txs.values().map(|t| t.deadline).min();
+        [tx, self.reg.next_timer()].into_iter().flatten().min()
+    }
+
+    pub fn is_registered(&self) -> bool {
+        self.reg.is_registered()
+    }
+
+    /// Sign in: connect if needed, then REGISTER.
+    pub fn register(&mut self, now: Instant) {
+        self.reg.phase = RegPhase::WaitingTransport;
+        self.reg.reset_backoff();
+        if self.connected {
+            self.send_register(now, false);
+        } else {
+            self.out.push_back(Output::Connect);
+        }
+    }
+
+    /// Sign out: REGISTER with Expires: 0 when we can, then close.
+    pub fn unregister(&mut self, now: Instant) {
+        self.calls.end_all(&mut self.out, "signed out");
+        if self.connected && self.is_registered() {
+            self.send_register(now, true);
+        } else {
+            self.reg.phase = RegPhase::Off;
+            self.txs.clear();
+            self.out.push_back(Output::Disconnect);
+            self.emit_reg(RegistrationState::Unregistered, None);
+        }
+    }
+
+    /// Places a call. The body is our SDP offer (or a multipart with it); see [`OutgoingCall`].
+    pub fn invite(&mut self, call: OutgoingCall, now: Instant) -> Result<u64, CallError> {
+        if !self.connected {
+            return Err(CallError::NotConnected);
+        }
+        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        self.calls.invite(call, &mut ctx)
+    }
+
+    /// Answers an incoming call, or the far end's re-INVITE, with our SDP.
+    pub fn answer(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
+        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        self.calls.answer(id, sdp, &mut ctx)
+    }
+
+    /// Rejects a ringing incoming call with `code` (486, 480, 603...).
+    pub fn reject(&mut self, id: u64, code: u16, now: Instant) -> Result<(), CallError> {
+        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        self.calls.reject(id, code, &mut ctx)
+    }
+
+    pub fn hangup(&mut self, id: u64, now: Instant) -> Result<(), CallError> {
+        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        self.calls.hangup(id, &mut ctx)
+    }
+
+    /// Re-INVITE with new SDP: hold (`a=sendonly`/`a=inactive`) or resume (`a=sendrecv`).
+    pub fn reinvite(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
+        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        self.calls.reinvite(id, sdp, &mut ctx)
+    }
+
+    pub fn handle_connected(&mut self, now: Instant) {
+        self.connected = true;
+        // A new connection may reach a restarted server: old nonces mean nothing there.
+        self.auth.reset();
+        if matches!(self.reg.phase, RegPhase::WaitingTransport | RegPhase::Retry { .. }) {
+            self.send_register(now, false);
+        }
+    }
+
+    pub fn handle_disconnected(&mut self, err: TransportError, now: Instant) {
+        self.connected = false;
+        let had_unregister = self.txs.values().any(|t| t.kind == TxKind::Unregister);
+        self.txs.clear();
+        self.calls.end_all(&mut self.out, "the connection to the server was lost");
+        if had_unregister || self.reg.phase == RegPhase::Off {
+            self.reg.phase = RegPhase::Off;
+            self.emit_reg(RegistrationState::Unregistered, None);
+            return;
+        }
+        if self.reg.phase == RegPhase::Failed {
+            return;
+        }
+        let was_registered = self.is_registered();
+        let failure = match err {
+            TransportError::TlsNotTrusted(d) => RegFailure::TlsNotTrusted(d),
+            TransportError::Lost if was_registered => RegFailure::ConnectionLost,
+            other => RegFailure::Unreachable(other.to_string()),
+        };
+        self.retry_later(failure, was_registered, now);
+    }
+
+    /// One WebSocket frame from the server.
+    pub fn handle_frame(&mut self, frame: &[u8], now: Instant) {
+        let msg = match message::parse(frame) {
+            Ok(m) => m,
+            Err(e) => {
+                // No usable start line or headers: nothing can be answered (RFC 3261 16.3 / 18.1.2).
+                tracing::debug!("dropped an unreadable SIP frame: {e}");
+                return;
+            }
+        };
+        if msg.method().is_some() {
+            self.handle_request(msg, now);
+        } else {
+            self.handle_response(msg, now);
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let expired: Vec<(String, ClientTx)> =
+            self.txs.iter().filter(|(_, t)| t.deadline <= now).map(|(b, t)| (b.clone(), t.clone())).collect();
+        for (branch, tx) in expired {
+            self.txs.remove(&branch);
+            match tx.kind {
+                TxKind::Register => self.retry_later(RegFailure::Timeout, false, now),
+                TxKind::Unregister => self.finish_unregister(),
+                TxKind::Call(id) => self.calls.on_timeout(id, &tx.method, &mut self.out),
+            }
+        }
+        match self.reg.phase {
+            RegPhase::Retry { at } if at <= now => {
+                if self.connected {
+                    self.send_register(now, false);
+                } else {
+                    self.reg.phase = RegPhase::WaitingTransport;
+                    self.out.push_back(Output::Connect);
+                }
+            }
+            RegPhase::Registered { refresh_at } if refresh_at <= now => {
+                if self.connected {
+                    self.send_register(now, false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn handle_request(&mut self, req: SipMessage, now: Instant) {
+        if req.bad_lines > 0 || !req.has_mandatory_headers() {
+            self.reply(&req, 400, "Bad Request", &[], None);
+            return;
+        }
+        let Some(method) = req.method().cloned() else { return };
+        if method == Method::OPTIONS {
+            let extra = vec![
+                ("Allow".to_owned(), ALLOW.to_owned()),
+                ("Accept".to_owned(), "application/sdp".to_owned()),
+            ];
+            self.reply(&req, 200, "OK", &extra, None);
+        } else if [Method::INVITE, Method::ACK, Method::BYE, Method::CANCEL].contains(&method) {
+            let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+            self.calls.on_request(req, &mut ctx);
+        } else {
+            self.reply(&req, 405, "Method Not Allowed", &[("Allow".to_owned(), ALLOW.to_owned())], None);
+        }
+    }
+
+    fn reply(&mut self, req: &SipMessage, code: u16, reason: &str, extra: &[(String, String)], body: Option<(&str, &[u8])>) {
+        let tag = message::token(10);
+        if let Some(bytes) = message::response(req, code, reason, Some(&tag), extra, body) {
+            self.out.push_back(Output::Send(bytes));
+        }
+    }
+
+    fn handle_response(&mut self, resp: SipMessage, now: Instant) {
+        let (Some(branch), Some(code)) = (resp.top_branch(), resp.code()) else { return };
+        let Some(tx) = self.txs.get(&branch).cloned() else {
+            // A 2xx to INVITE retransmitted after its transaction ended: the dialog re-sends its ACK.
+            let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+            self.calls.on_stray_response(&resp, &mut ctx);
+            return;
+        };
+        if resp.cseq().map(|c| c.method) != Some(tx.method.clone()) {
+            return;
+        }
+        if code >= 200 {
+            self.txs.remove(&branch);
+        }
+        match tx.kind {
+            TxKind::Register => self.on_register_response(&resp, code, now),
+            TxKind::Unregister if code >= 200 => self.finish_unregister(),
+            TxKind::Unregister => {}
+            TxKind::Call(id) => {
+                let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+                self.calls.on_response(id, &branch, resp, &mut ctx);
+            }
+        }
+    }
+
+    fn on_register_response(&mut self, resp: &SipMessage, code: u16, now: Instant) {
+        match code {
+            100..=199 => {}
+            200..=299 => {
+                let granted = self.granted_expires(resp);
+                self.reg.on_registered(granted, now);
+                self.emit_reg(RegistrationState::Registered, None);
+            }
+            401 | 407 => match self.auth.on_challenge(resp, self.reg.sent_credentials) {
+                Ok(()) => self.send_register(now, false),
+                Err(AuthError::Rejected) => self.fail(RegFailure::WrongPassword),
+                Err(AuthError::Unsupported) => self.fail(RegFailure::UnsupportedAuth),
+            },
+            423 => {
+                let min = resp.raw(&Name::MIN_EXPIRES).and_then(|v| v.trim().parse::<u32>().ok());
+                match min {
+                    Some(m) if m > self.reg.expires && m <= 86_400 => {
+                        self.reg.expires = m;
+                        self.send_register(now, false);
+                    }
+                    _ => self.fail(RegFailure::Server(code, resp.reason())),
+                }
+            }
+            403 => self.fail(RegFailure::Forbidden),
+            404 => self.fail(RegFailure::UnknownUser),
+            _ => self.retry_later(RegFailure::Server(code, resp.reason()), false, now),
+        }
+    }
+
+    /// The lifetime the registrar granted to *our* binding.
+    fn granted_expires(&self, resp: &SipMessage) -> u32 {
+        let ours = resp
+            .raws(&Name::CONTACT)
+            .iter()
+            .flat_map(|v| split_commas(v))
+            .find(|c| c.contains(&self.local.host))
+            .and_then(|c| param(&c, "expires").and_then(|e| e.parse::<u32>().ok()));
+        let header = resp.raw(&Name::EXPIRES).and_then(|e| e.trim().parse::<u32>().ok());
+        ours.or(header).unwrap_or(self.reg.expires)
+    }
+
+    fn send_register(&mut self, now: Instant, unregister: bool) {
+        self.txs.retain(|_, t| !matches!(t.kind, TxKind::Register | TxKind::Unregister));
+        let expires = if unregister { 0 } else { self.reg.expires };
+        let spec = RequestSpec {
+            method: "REGISTER".into(),
+            uri: format!("sip:{}", self.local.domain),
+            from: format!("<{}>;tag={}", self.local.aor(), self.reg.from_tag),
+            to: format!("<{}>", self.local.aor()),
+            call_id: self.reg.call_id.clone(),
+            cseq: self.reg.next_cseq(),
+            contact: true,
+            extra: vec![("Expires".into(), expires.to_string())],
+            ..RequestSpec::default()
+        };
+        let kind = if unregister { TxKind::Unregister } else { TxKind::Register };
+        let auth = self.auth.authorization("REGISTER", &spec.uri);
+        self.reg.sent_credentials = auth.is_some();
+        if let Some((_, bytes)) = write_request(&self.local, &spec, auth, &mut self.txs, kind, now) {
+            self.out.push_back(Output::Send(bytes));
+        }
+        self.reg.phase = if unregister { RegPhase::Unregistering } else { self.reg.sending_phase() };
+    }
+
+    fn finish_unregister(&mut self) {
+        self.reg.phase = RegPhase::Off;
+        self.out.push_back(Output::Disconnect);
+        self.emit_reg(RegistrationState::Unregistered, None);
+    }
+
+    fn fail(&mut self, f: RegFailure) {
+        self.reg.phase = RegPhase::Failed;
+        self.out.push_back(Output::Disconnect);
+        self.emit_reg(RegistrationState::Failed, Some(f.to_string()));
+    }
+
+    fn retry_later(&mut self, f: RegFailure, immediately: bool, now: Instant) {
+        let delay = if immediately { Duration::ZERO } else { self.reg.next_backoff() };
+        self.reg.phase = RegPhase::Retry { at: now + delay };
+        self.emit_reg(RegistrationState::Failed, Some(format!("{f}; retrying")));
+    }
+
+    fn emit_reg(&mut self, state: RegistrationState, reason: Option<String>) {
+        let ev = (state, reason);
+        if self.last_reg_event.as_ref() == Some(&ev) {
+            return; // the same news again (e.g. each failed reconnect) is noise
+        }
+        self.last_reg_event = Some(ev.clone());
+        self.out.push_back(Output::Registration { state: ev.0, reason: ev.1 });
+    }
+}
+
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+
+/// Writes a request with a fresh Via branch and records its client transaction.
+pub(crate) fn write_request(
+    local: &Local,
+    spec: &RequestSpec,
+    auth: Option<(&'static str, String)>,
+    txs: &mut HashMap<String, ClientTx>,
+    kind: TxKind,
+    now: Instant,
+) -> Option<(String, Vec<u8>)> {
+    let branch = format!("z9hG4bK{}", message::token(16));
+    let bytes = write_request_with_branch(local, spec, auth, &branch)?;
+    let method = Method::from(spec.method.as_str());
+    if spec.method != "ACK" {
+        txs.insert(branch.clone(), ClientTx { kind, method, deadline: now + TRANSACTION_TIMEOUT });
+    }
+    Some((branch, bytes))
+}
+
+pub(crate) fn write_request_with_branch(
+    local: &Local,
+    spec: &RequestSpec,
+    auth: Option<(&'static str, String)>,
+    branch: &str,
+) -> Option<Vec<u8>> {
+    let method = &spec.method;
+    let mut out = format!("{method} {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", spec.uri, local.via(branch));
+    for r in &spec.route {
+        out.push_str(&format!("Route: {r}\r\n"));
+    }
+    out.push_str(&format!(
+        "From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\n",
+        spec.from, spec.to, spec.call_id, spec.cseq
+    ));
+    if spec.contact {
+        out.push_str(&format!("Contact: {}\r\n", local.contact()));
+    }
+    if let Some((name, value)) = auth {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method != "ACK" && method != "CANCEL" {
+        out.push_str(&format!("Allow: {ALLOW}\r\n"));
+    }
+    out.push_str(&format!("User-Agent: {}\r\n", local.user_agent));
+    let body = spec.body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice()));
+    message::push_tail(&mut out, &spec.extra, body)
+}
+
+/// Splits a header value list on commas outside quotes and angle brackets.
+pub(crate) fn split_commas(v: &str) -> Vec<String> {
+    let (mut parts, mut cur, mut quoted, mut angle) = (Vec::new(), String::new(), false, false);
+    for c in v.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' if !quoted && !angle => {
+                parts.push(std::mem::take(&mut cur).trim().to_owned());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        parts.push(cur.trim().to_owned());
+    }
+    parts
+}
