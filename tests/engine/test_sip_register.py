@@ -1,0 +1,148 @@
+"""SIP registration of the real engine (lifeline-headless) against the lab's Kamailio, over ws and wss.
+
+Run: /var/cache/lifeline/venv/bin/python -m pytest tests/engine/test_sip_register.py -v
+The binary comes from $LIFELINE_HEADLESS (default /var/cache/lifeline/target/debug/lifeline-headless).
+The restart test kills and restarts the lab's Kamailio: other tests using the lab at that moment see it
+go away for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from lablib import Headless, match
+
+BINARY = Path(os.environ.get("LIFELINE_HEADLESS", "/var/cache/lifeline/target/debug/lifeline-headless"))
+
+
+def _registration(state: str):
+    def pred(ev):
+        return ev.get("event") == "registration" and ev.get("state") == state
+
+    pred.__doc__ = f"registration {state}"
+    return pred
+
+
+@pytest.fixture
+def engine(tmp_path, lab):
+    """A started engine in lab mode; yields a factory so a test can pass its own config."""
+    if not BINARY.is_file():
+        pytest.skip(f"{BINARY} is not built (cargo build -p lifeline-engine, or set LIFELINE_HEADLESS)")
+    started = []
+
+    def make(lab_mode: bool = True, env: dict[str, str] | None = None) -> Headless:
+        n = len(started)
+        cfg = tmp_path / f"config{n}.json"
+        cfg.write_text(json.dumps({"lab": lab_mode, "locale": "en"}))
+        eng = Headless(
+            BINARY,
+            "--config",
+            cfg,
+            "--data-dir",
+            tmp_path / f"data{n}",
+            log=tmp_path / f"engine{n}.log",
+            env={"LIFELINE_LOG": "info,lifeline_engine::sip=debug", "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
+        )
+        started.append(eng)
+        eng.wait_for(_registration("unregistered"), timeout=10)
+        return eng
+
+    yield make
+    for eng in started:
+        eng.close()
+
+
+def sign_in(eng: Headless, lab, server: str, user: str = "agent", password: str | None = None) -> None:
+    u = lab.users[user]
+    eng.command("sign_in", server=server, domain=lab.domain, user=u.name, password=password or u.password)
+
+
+def test_sign_in_over_ws_registers(engine, lab):
+    eng = engine()
+    t0 = time.monotonic()
+    sign_in(eng, lab, lab.ws_url)
+    ev = eng.wait_for(_registration("registered"), timeout=10)
+    assert ev["reason"] is None
+    print(f"registered over ws in {time.monotonic() - t0:.2f}s")
+
+
+def test_sign_in_over_wss_trusting_the_lab_certificate_registers(engine, lab):
+    eng = engine()
+    sign_in(eng, lab, lab.wss_url)
+    eng.wait_for(_registration("registered"), timeout=10)
+
+
+def test_wss_with_an_untrusted_certificate_fails_and_says_so(engine, lab, tmp_path):
+    # Not in lab mode: the lab's self-signed certificate is not trusted.
+    eng = engine(lab_mode=False)
+    sign_in(eng, lab, lab.wss_url)
+    ev = eng.wait_for(_registration("failed"), timeout=15)
+    assert "TLS certificate not trusted" in ev["reason"], ev
+
+
+def test_wrong_password_fails_with_a_clear_reason(engine, lab):
+    eng = engine()
+    sign_in(eng, lab, lab.ws_url, password="not-the-password")
+    ev = eng.wait_for(_registration("failed"), timeout=10)
+    assert ev["reason"].startswith("wrong password"), ev
+    time.sleep(2)
+    assert not [e for e in eng.drain() if e.get("event") == "registration"], "no retry with a wrong password"
+
+
+def test_unreachable_server_fails_and_says_so(engine, lab):
+    eng = engine()
+    sign_in(eng, lab, "ws://127.0.0.1:9")
+    ev = eng.wait_for(_registration("failed"), timeout=10)
+    assert "server unreachable" in ev["reason"], ev
+
+
+def test_sign_out_unregisters(engine, lab):
+    eng = engine()
+    sign_in(eng, lab, lab.ws_url)
+    eng.wait_for(_registration("registered"), timeout=10)
+    eng.command("sign_out")
+    eng.wait_for(_registration("unregistered"), timeout=10)
+
+
+def _kill_kamailio(lab) -> None:
+    pid = int((lab.dir / "pids" / "kamailio.pid").read_text().strip())
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the main process and its workers, like a crash
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        if not stat.exists() or stat.read_text().split()[2] in ("Z", "X"):
+            return
+        time.sleep(0.05)
+    raise AssertionError("kamailio did not die")
+
+
+def test_kamailio_killed_and_restarted_registers_again_within_10s(engine, lab):
+    eng = engine()
+    sign_in(eng, lab, lab.wss_url)
+    eng.wait_for(_registration("registered"), timeout=10)
+    try:
+        t_kill = time.monotonic()
+        _kill_kamailio(lab)
+        lost = eng.wait_for(_registration("failed"), timeout=10)
+        assert "lost" in lost["reason"] or "unreachable" in lost["reason"], lost
+    finally:
+        lab.start("kamailio")
+    t_up = time.monotonic()
+    eng.wait_for(_registration("registered"), timeout=10)
+    t_reg = time.monotonic()
+    print(
+        f"kamailio down for {t_up - t_kill:.2f}s; registered again {t_reg - t_up:.2f}s after it was back "
+        f"({t_reg - t_kill:.2f}s after the kill)"
+    )
+    assert t_reg - t_up <= 10
