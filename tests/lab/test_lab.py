@@ -198,6 +198,13 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     assert ended["originator"] == "remote"
 
 
+def test_browser_peer_with_a_wrong_password_reports_registration_failed(lab: Lab, browser_peer):
+    peer = browser_peer("wrong-password")
+    ev = peer.register("peer3", password="not-the-password", transport="wss", expect_ok=False)
+    assert ev["event"] == "registration_failed", ev
+    assert ev["status"] in (401, 403) or ev["cause"], ev
+
+
 def test_dispatcher_hold_and_resume_reach_the_webrtc_peer(lab: Lab, psap: Psap, browser_peer):
     """A re-INVITE from the plain-RTP side crosses rtpengine to the WebRTC side and back."""
     peer = browser_peer("reinvite")
