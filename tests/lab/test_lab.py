@@ -167,6 +167,11 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     psap.wait_event("CALL_ESTABLISHED", timeout=30, id=call_id)
     heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
     assert heard["packets_received"] > 0 and heard["packets_sent"] > 0, heard
+    peer.send_dtmf("4#", transport="info")
+    deadline = time.monotonic() + 15
+    while psap.dtmf_digits(call_id) != "4#" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert psap.dtmf_digits(call_id) == "4#"
 
     # let the dispatcher record a few seconds of the peer's tone
     deadline = time.monotonic() + 30

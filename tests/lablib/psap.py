@@ -174,6 +174,18 @@ class Psap:
                     raise PsapError(f"dispatcher event {type_} not seen within {timeout}s (pending: {seen})")
                 self._cond.wait(min(left, 0.5))
 
+    def dtmf_digits(self, call_id: str) -> str:
+        """Digits the dispatcher reported receiving on that call (CALL_DTMF_START events).
+        SIP INFO (application/dtmf-relay) digits are reliable; RFC 4733 RTP events from a
+        WebRTC/Opus caller are often missed by baresip 1.0 (its log shows ``received
+        event: 'N'`` lines for what did arrive)."""
+        with self._cond:
+            return "".join(
+                str(e.get("param") or "")
+                for e in self.events
+                if e.get("type") == "CALL_DTMF_START" and e.get("id") == call_id
+            )
+
     def open_call_ids(self) -> list[str]:
         """Ids of calls this connection saw established (CALL_ESTABLISHED) and not closed yet."""
         with self._cond:
