@@ -47,6 +47,8 @@ async function open(query, options = {}) {
     colorScheme: options.colorScheme ?? "light",
     reducedMotion: options.reducedMotion ?? "no-preference",
   });
+  // The app runs with tauri.conf.json's `freezePrototype: true`: prove the bundle copes with that too.
+  await context.addInitScript(() => Object.freeze(Object.prototype));
   const page = await context.newPage();
   page.setDefaultTimeout(8000);
   const problems = [];
