@@ -128,3 +128,32 @@ def wait_for(drv, predicate, timeout: float = 20.0, what: str = "condition"):
             last_err = e
         time.sleep(0.2)
     raise TimeoutError(f"timed out after {timeout} s waiting for {what} (last error: {last_err})")
+
+
+def app_pids(data_dir: Path) -> list[int]:
+    """PIDs of the running app started with --data-dir data_dir, and of all its descendants (WebKit's web and
+    network processes)."""
+    procs = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            stat = (p / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            cmd = (p / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        procs[int(p.name)] = (ppid, cmd)
+    roots = [pid for pid, (_, cmd) in procs.items()
+             if cmd and cmd[0].endswith(b"lifeline") and str(data_dir).encode() in cmd]
+    found = list(roots)
+    for pid in found:
+        found.extend(c for c, (pp, _) in procs.items() if pp == pid and c not in found)
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0

@@ -2,10 +2,11 @@
 agreement, the lab badge shows in the lab, and an acceptance is remembered across restarts."""
 
 import time
+from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from conftest import ROOT, screenshot, wait_for
+from conftest import ROOT, app_pids, rss_kib, screenshot, wait_for
 
 LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
 AGREEMENT_TITLE = "Emergency calls from Lifeline"
@@ -55,3 +56,17 @@ def test_without_the_lab_profile_there_is_no_lab_badge(launch_app):
     drv = launch_app()
     wait_for(drv, lambda d: AGREEMENT_TITLE in body_text(d), what="the agreement title")
     assert not [e for e in drv.find_elements(By.XPATH, "//*[normalize-space(.)='Lab']") if e.is_displayed()]
+
+
+def test_idle_memory_of_the_app_is_reported(launch_app, tmp_path):
+    """Not a limit (memory depends on the WebKit build): prints the figure for the closing notes."""
+    data = tmp_path / "idle"
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data)
+    wait_for(drv, lambda d: AGREEMENT_TITLE in body_text(d), what="the agreement title")
+    time.sleep(5)
+    pids = app_pids(data)
+    assert pids, "the app's processes were found"
+    per = {pid: rss_kib(pid) for pid in pids}
+    names = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in pids}
+    detail = ", ".join(f"{names[p]} {per[p] / 1024:.0f} MiB" for p in pids)
+    print(f"app idle RSS: {sum(per.values()) / 1024:.0f} MiB across {len(pids)} processes ({detail})")
