@@ -18,6 +18,8 @@ pub mod codec;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
+#[cfg(test)]
+mod pair_tests;
 pub mod pipeline;
 pub mod sdp;
 pub mod session;
