@@ -253,6 +253,23 @@ describe("screens", () => {
   });
 });
 
+describe("toasts", () => {
+  test("an error during an emergency call never covers End call", async () => {
+    const page = await open("mock=emergency-active");
+    await button(page, "End call").waitFor();
+    await page.evaluate(() => window.lifelineMock.emit({ event: "error", message: "Location could not be refreshed: the last known address is sent." }));
+    await page.getByRole("alert").filter({ hasText: "Location could not be refreshed" }).waitFor();
+    const toast = await page.locator(".toast").boundingBox();
+    const end = await button(page, "End call").boundingBox();
+    assert.ok(toast && end, "both visible");
+    const overlap = !(toast.y + toast.height <= end.y || end.y + end.height <= toast.y);
+    assert.equal(overlap, false, "toast overlaps End call");
+    assert.ok(end.y + end.height <= 720, "End call still inside the 720 px window");
+    await check(page, "emergency-active-toast");
+    await page.closeAll();
+  });
+});
+
 describe("keyboard only", () => {
   test("dial 911, end the call, then answer the exit-or-remain question, all by keyboard", async () => {
     const page = await open("mock=signed-in");

@@ -89,11 +89,12 @@ export function App({ store }: { store: Store }) {
       <div class={`app app--${screen.kind.replace("_", "-")}`} data-screen={screen.kind}>
         <Header state={state} screen={screen.kind} />
         {showBanner && <EmergencyBanner state={state} />}
+        {/* In the flow, not floating: a toast must never cover End call or Answer. */}
+        <Toasts toasts={state.toasts} />
         <div class="app__body" key={screen.kind}>
           {body}
         </div>
         <EmergencyPrompt state={state} />
-        <Toasts toasts={state.toasts} />
       </div>
     </AppContext.Provider>
   );

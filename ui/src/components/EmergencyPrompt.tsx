@@ -18,7 +18,11 @@ function PromptDialog({ choosing }: { choosing: boolean }) {
   const remain = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     const d = dialog.current;
-    if (d && !d.open && typeof d.showModal === "function") d.showModal();
+    if (d && !d.open) {
+      // Older WebViews without showModal still get a visible (if not modal) dialog.
+      if (typeof d.showModal === "function") d.showModal();
+      else d.setAttribute("open", "");
+    }
     remain.current?.focus();
     return () => {
       if (d?.open) d.close();
