@@ -33,15 +33,50 @@ log = logging.getLogger("held_server")
 HELD_NS = "urn:ietf:params:xml:ns:geopriv:held"
 # RFC 5139 civicAddress element order (schema sequence)
 CIVIC_ORDER = (
-    "country", "A1", "A2", "A3", "A4", "A5", "A6", "PRD", "POD", "STS", "HNO", "HNS", "LMK", "LOC", "FLR",
-    "NAM", "PC", "BLD", "UNIT", "ROOM", "SEAT", "PLC", "PCN", "POBOX", "ADDCODE", "RD", "RDSEC", "RDBR",
-    "RDSUBBR", "PRM", "POM",
+    "country",
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "A5",
+    "A6",
+    "PRD",
+    "POD",
+    "STS",
+    "HNO",
+    "HNS",
+    "LMK",
+    "LOC",
+    "FLR",
+    "NAM",
+    "PC",
+    "BLD",
+    "UNIT",
+    "ROOM",
+    "SEAT",
+    "PLC",
+    "PCN",
+    "POBOX",
+    "ADDCODE",
+    "RD",
+    "RDSEC",
+    "RDBR",
+    "RDSUBBR",
+    "PRM",
+    "POM",
 )
 
 DEFAULT_LOCATION = {
     "civic": {
-        "country": "US", "A1": "TX", "A3": "Lab City", "RD": "Test Avenue", "HNO": "100",
-        "FLR": "3", "ROOM": "301", "PC": "75001", "NAM": "Lifeline Lab",
+        "country": "US",
+        "A1": "TX",
+        "A3": "Lab City",
+        "RD": "Test Avenue",
+        "HNO": "100",
+        "FLR": "3",
+        "ROOM": "301",
+        "PC": "75001",
+        "NAM": "Lifeline Lab",
     },
     "method": "Wiremap",
 }
@@ -91,8 +126,14 @@ def make_handler(helddir: Path):
             status, ctype, answer = self._answer(body)
             with lock:
                 name = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{next(counter):05d}.json"
-            record = {"time": time.time(), "path": self.path, "headers": dict(self.headers.items()),
-                      "body": body, "status": status, "answer": answer}
+            record = {
+                "time": time.time(),
+                "path": self.path,
+                "headers": dict(self.headers.items()),
+                "body": body,
+                "status": status,
+                "answer": answer,
+            }
             tmp = helddir / "requests" / f".{name}.tmp"
             tmp.write_text(json.dumps(record, indent=1))
             tmp.rename(helddir / "requests" / name)

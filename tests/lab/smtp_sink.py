@@ -44,10 +44,7 @@ class SaveToMaildir:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         name = f"{stamp}-{os.getpid()}-{next(self.counter):05d}.eml"
-        head = (
-            f"X-Lab-Mail-From: {envelope.mail_from}\r\n"
-            f"X-Lab-Rcpt-To: {', '.join(envelope.rcpt_tos)}\r\n"
-        ).encode()
+        head = (f"X-Lab-Mail-From: {envelope.mail_from}\r\nX-Lab-Rcpt-To: {', '.join(envelope.rcpt_tos)}\r\n").encode()
         body = envelope.original_content or envelope.content
         if isinstance(body, str):
             body = body.encode()
@@ -90,8 +87,9 @@ async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.info("listening on %s:%d, saving to %s (STARTTLS %s)", args.host, args.port, maildir,
-             "on" if tls_context else "off")
+    log.info(
+        "listening on %s:%d, saving to %s (STARTTLS %s)", args.host, args.port, maildir, "on" if tls_context else "off"
+    )
     await stop.wait()
     server.close()
     await server.wait_closed()

@@ -60,15 +60,24 @@ def test_call_to_an_unregistered_user_gets_404(lab: Lab):
 
 @pytest.mark.parametrize(
     "target",
-    ["urn:service:sos", "urn:service:test.sos.ambulance", "sip:911@lifeline.lab", "sip:112@lifeline.lab",
-     "sip:999@lifeline.lab", "sip:000@lifeline.lab", "sip:933@lifeline.lab", "tel:911",
-     "sip:112@lifeline.lab;user=phone"],
+    [
+        "urn:service:sos",
+        "urn:service:test.sos.ambulance",
+        "sip:911@lifeline.lab",
+        "sip:112@lifeline.lab",
+        "sip:999@lifeline.lab",
+        "sip:000@lifeline.lab",
+        "sip:933@lifeline.lab",
+        "tel:911",
+        "sip:112@lifeline.lab;user=phone",
+    ],
 )
 def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, psap: Psap, target: str):
     marker = f"lab-selftest-{time.time_ns()}"
     with SipUdpClient(lab) as c:
-        dialog = c.invite(target, "agent", lab.users["agent"].password,
-                          extra=["Priority: emergency", f"Subject: {marker}"])
+        dialog = c.invite(
+            target, "agent", lab.users["agent"].password, extra=["Priority: emergency", f"Subject: {marker}"]
+        )
         assert dialog.final is not None and dialog.final.status == 200, dialog.final
         assert c.bye(dialog).status == 200
     psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
@@ -85,8 +94,8 @@ PIDF_LO = (
     '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:agent@lifeline.lab">'
     '<tuple id="lab"><status><geopriv xmlns="urn:ietf:params:xml:ns:pidf:geopriv10"><location-info>'
     '<civicAddress xmlns="urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr"><country>US</country>'
-    '<A1>TX</A1><A3>Lab City</A3></civicAddress></location-info>'
-    '<usage-rules/><method>Manual</method></geopriv></status></tuple></presence>'
+    "<A1>TX</A1><A3>Lab City</A3></civicAddress></location-info>"
+    "<usage-rules/><method>Manual</method></geopriv></status></tuple></presence>"
 )
 
 
@@ -96,9 +105,15 @@ def test_emergency_invite_with_a_pidf_lo_multipart_body_reaches_the_dispatcher(l
     marker = f"lab-pidf-{time.time_ns()}"
     with SipUdpClient(lab) as c:
         dialog = c.invite(
-            "sip:911@lifeline.lab", "agent", lab.users["agent"].password,
-            extra=["Priority: emergency", "Geolocation: <cid:loc-lab@lifeline.lab>", "Geolocation-Routing: yes",
-                   f"Subject: {marker}"],
+            "sip:911@lifeline.lab",
+            "agent",
+            lab.users["agent"].password,
+            extra=[
+                "Priority: emergency",
+                "Geolocation: <cid:loc-lab@lifeline.lab>",
+                "Geolocation-Routing: yes",
+                f"Subject: {marker}",
+            ],
             extra_parts=[("application/pidf+xml", PIDF_LO, ["Content-ID: <loc-lab@lifeline.lab>"])],
         )
         assert dialog.final is not None and dialog.final.status == 200, dialog.final
@@ -106,8 +121,13 @@ def test_emergency_invite_with_a_pidf_lo_multipart_body_reaches_the_dispatcher(l
     psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
 
     as_sent = lab.wait_for_kamailio_message(
-        lambda m: m.direction == "rcv" and m.method == "INVITE" and m.header("Subject") == marker
-        and m.header("Proxy-Authorization") is not None)
+        lambda m: (
+            m.direction == "rcv"
+            and m.method == "INVITE"
+            and m.header("Subject") == marker
+            and m.header("Proxy-Authorization") is not None
+        )
+    )
     assert (as_sent.header("Content-Type") or "").startswith("multipart/mixed")
     pidf = as_sent.part("application/pidf+xml")
     assert pidf is not None and "<A3>Lab City</A3>" in pidf
@@ -130,8 +150,12 @@ def test_injected_faults_answer_the_chosen_code_and_clear(lab: Lab, psap: Psap):
         with lab.fault("emergency", 503):
             assert c.invite("sip:911@lifeline.lab", user, pw).final.status == 503
         with lab.fault("emergency_multipart", 415):
-            d = c.invite("sip:911@lifeline.lab", user, pw,
-                         extra_parts=[("application/pidf+xml", PIDF_LO, ["Content-ID: <x@lifeline.lab>"])])
+            d = c.invite(
+                "sip:911@lifeline.lab",
+                user,
+                pw,
+                extra_parts=[("application/pidf+xml", PIDF_LO, ["Content-ID: <x@lifeline.lab>"])],
+            )
             assert d.final.status == 415
             d = c.invite("sip:911@lifeline.lab", user, pw)  # without the location body it goes through
             assert d.final.status == 200
@@ -157,8 +181,7 @@ def test_emergency_tls_fault_refuses_wss_but_not_ws(lab: Lab, browser_peer):
 
 
 # ------------------------------------------------------------------ WebRTC peer <-> dispatcher
-def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_back(lab: Lab, psap: Psap,
-                                                                                      browser_peer):
+def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_back(lab: Lab, psap: Psap, browser_peer):
     peer = browser_peer("peer")
     peer.register("peer", transport="wss")
 
@@ -318,8 +341,11 @@ def _new_mails(lab: Lab, before: set[str], timeout: float = 10.0) -> list[email.
 def test_a_mail_sent_with_smtplib_lands_in_the_mail_dir(lab: Lab):
     before = {p.name for p in lab.mail.glob("*.eml")}
     with smtplib.SMTP(*lab.smtp, timeout=10) as s:
-        s.sendmail("lifeline@lifeline.lab", ["it@lifeline.lab"],
-                   "From: lifeline@lifeline.lab\r\nTo: it@lifeline.lab\r\nSubject: lab plain\r\n\r\nhello\r\n")
+        s.sendmail(
+            "lifeline@lifeline.lab",
+            ["it@lifeline.lab"],
+            "From: lifeline@lifeline.lab\r\nTo: it@lifeline.lab\r\nSubject: lab plain\r\n\r\nhello\r\n",
+        )
     mails = _new_mails(lab, before)
     assert [m["Subject"] for m in mails] == ["lab plain"]
     assert mails[0]["X-Lab-Rcpt-To"] == "it@lifeline.lab"
@@ -345,8 +371,12 @@ def test_webhook_sink_saves_requests_and_can_fail_on_purpose(lab: Lab):
     import urllib.request
 
     def post(path: str, payload: dict) -> int:
-        req = urllib.request.Request(lab.webhook_url + path, data=_json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+        req = urllib.request.Request(
+            lab.webhook_url + path,
+            data=_json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 return resp.status
@@ -373,9 +403,12 @@ def _held(lab: Lab) -> tuple[int, str]:
     import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(lab.held_url, data=HELD_REQUEST.encode(), method="POST",
-                                 headers={"Content-Type": "application/held+xml;charset=utf-8",
-                                          "Accept": "application/held+xml"})
+    req = urllib.request.Request(
+        lab.held_url,
+        data=HELD_REQUEST.encode(),
+        method="POST",
+        headers={"Content-Type": "application/held+xml;charset=utf-8", "Accept": "application/held+xml"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read().decode()
@@ -389,8 +422,10 @@ def test_held_server_answers_the_configured_civic_address_then_errors_on_demand(
     ca = "{urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr}"
     gp = "{urn:ietf:params:xml:ns:pidf:geopriv10}"
     try:
-        lab.set_held_location({"country": "DE", "A1": "BE", "A3": "Berlin", "RD": "Laborstrasse", "HNO": "7",
-                               "FLR": "2", "PC": "10115"}, method="DHCP")
+        lab.set_held_location(
+            {"country": "DE", "A1": "BE", "A3": "Berlin", "RD": "Laborstrasse", "HNO": "7", "FLR": "2", "PC": "10115"},
+            method="DHCP",
+        )
         status, body = _held(lab)
         assert status == 200
         root = ET.fromstring(body)
@@ -398,8 +433,14 @@ def test_held_server_answers_the_configured_civic_address_then_errors_on_demand(
         civic = root.find(f".//{ca}civicAddress")
         assert civic is not None
         assert [(e.tag.removeprefix(ca), e.text) for e in civic] == [
-            ("country", "DE"), ("A1", "BE"), ("A3", "Berlin"), ("HNO", "7"), ("FLR", "2"), ("PC", "10115"),
-            ("RD", "Laborstrasse")]
+            ("country", "DE"),
+            ("A1", "BE"),
+            ("A3", "Berlin"),
+            ("HNO", "7"),
+            ("FLR", "2"),
+            ("PC", "10115"),
+            ("RD", "Laborstrasse"),
+        ]
         assert root.find(f".//{gp}method").text == "DHCP"
 
         lab.set_held_location(error="locationUnknown")
@@ -417,12 +458,12 @@ def test_held_server_answers_the_configured_civic_address_then_errors_on_demand(
 
 def test_pulseaudio_shows_the_null_sinks_and_the_mic_source(lab: Lab):
     env = lab.audio_env()
-    sinks = subprocess.run(["pactl", "list", "short", "sinks"], env=env, capture_output=True, text=True,
-                           timeout=20, check=True).stdout
+    sinks = subprocess.run(
+        ["pactl", "list", "short", "sinks"], env=env, capture_output=True, text=True, timeout=20, check=True
+    ).stdout
     for name in ("lifeline_speaker", "lifeline_ringer", "lifeline_alt_speaker"):
         assert name in sinks, sinks
-    info = subprocess.run(["pactl", "info"], env=env, capture_output=True, text=True, timeout=20,
-                          check=True).stdout
+    info = subprocess.run(["pactl", "info"], env=env, capture_output=True, text=True, timeout=20, check=True).stdout
     assert "Default Sink: lifeline_speaker" in info
     assert "Default Source: lifeline_mic.monitor" in info
 
@@ -446,8 +487,12 @@ def test_a_wav_played_into_the_mic_is_what_alsa_default_captures(lab: Lab, tmp_p
     player = lab.play_into_mic(tone)
     try:
         captured = tmp_path / "captured.wav"
-        subprocess.run(["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "1", "-d", "2",
-                        str(captured)], env=lab.audio_env(), timeout=30, check=True)
+        subprocess.run(
+            ["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "1", "-d", "2", str(captured)],
+            env=lab.audio_env(),
+            timeout=30,
+            check=True,
+        )
     finally:
         player.terminate()
         player.wait(timeout=10)

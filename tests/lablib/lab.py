@@ -141,8 +141,14 @@ class Lab:
     def held_dir(self) -> Path:
         return self.dir / "held"
 
-    def set_held_location(self, civic: dict[str, str] | None = None, *, method: str = "Wiremap",
-                          error: str | None = None, http_status: int | None = None) -> None:
+    def set_held_location(
+        self,
+        civic: dict[str, str] | None = None,
+        *,
+        method: str = "Wiremap",
+        error: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
         """What the HELD server answers from now on: a civic address (RFC 5139 element
         names: ``{"country": "US", "A1": "TX", "A3": "Austin", "RD": "Congress Ave",
         "HNO": "100", "FLR": "3", "ROOM": "301", "PC": "78701"}``) with ``method``, or a
@@ -270,7 +276,9 @@ class Lab:
         ``lablib.wav.read_wav`` reads it even if the header was not finalised."""
         return subprocess.Popen(
             ["parecord", "-d", f"{sink}.monitor", "--file-format=wav", str(out_wav)],
-            env=self.audio_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.audio_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     # ---- fault injection (Kamailio "faults" htable over its ctl socket) --------

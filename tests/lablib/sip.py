@@ -179,13 +179,24 @@ class SipUdpClient:
         call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
         extra = [f"Expires: {expires}"]
         for cseq in (1, 2, 3):
-            self._request("REGISTER", f"sip:{dom}", from_uri=aor, to_uri=aor, call_id=call_id, cseq=cseq,
-                          from_tag=tag, extra=extra, contact_user=user)
+            self._request(
+                "REGISTER",
+                f"sip:{dom}",
+                from_uri=aor,
+                to_uri=aor,
+                call_id=call_id,
+                cseq=cseq,
+                from_tag=tag,
+                extra=extra,
+                contact_user=user,
+            )
             resp = self._final(call_id, cseq, "REGISTER")
             chal = resp.header("WWW-Authenticate")
             if resp.status == 401 and chal and cseq == 1:
-                extra = [f"Expires: {expires}", "Authorization: "
-                         + digest_header(chal, "REGISTER", f"sip:{dom}", user, password)]
+                extra = [
+                    f"Expires: {expires}",
+                    "Authorization: " + digest_header(chal, "REGISTER", f"sip:{dom}", user, password),
+                ]
                 continue
             return resp
         return resp
@@ -194,13 +205,21 @@ class SipUdpClient:
         """OPTIONS to the proxy itself (``sip:lifeline.lab``) or ``ruri``."""
         call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
         ruri = ruri or f"sip:{self.lab.domain}"
-        self._request("OPTIONS", ruri, from_uri=f"sip:probe@{self.lab.domain}", to_uri=ruri,
-                      call_id=call_id, cseq=1, from_tag=tag)
+        self._request(
+            "OPTIONS", ruri, from_uri=f"sip:probe@{self.lab.domain}", to_uri=ruri, call_id=call_id, cseq=1, from_tag=tag
+        )
         return self._final(call_id, 1, "OPTIONS")
 
-    def invite(self, target: str, user: str, password: str, *, extra: list[str] | None = None,
-               extra_parts: list[tuple[str, str, list[str]]] | None = None,
-               timeout: float = 30.0) -> Dialog:
+    def invite(
+        self,
+        target: str,
+        user: str,
+        password: str,
+        *,
+        extra: list[str] | None = None,
+        extra_parts: list[tuple[str, str, list[str]]] | None = None,
+        timeout: float = 30.0,
+    ) -> Dialog:
         """INVITE ``target`` (``urn:service:sos``, ``sip:911@lifeline.lab``...) as ``user``
         with a PCMU offer (the media goes nowhere), answering one 407 challenge
         (ACKing it). ``extra_parts`` ``[(content_type, body, [part headers])]`` make the
@@ -224,21 +243,41 @@ class SipUdpClient:
             ctype = f"multipart/mixed;boundary={boundary}"
         hdrs = list(extra or [])
         for cseq in (1, 2):
-            branch = self._request("INVITE", target, from_uri=aor, to_uri=target, call_id=call_id, cseq=cseq,
-                                   from_tag=tag, extra=hdrs, body=body, content_type=ctype,
-                                   contact_user=user)
+            branch = self._request(
+                "INVITE",
+                target,
+                from_uri=aor,
+                to_uri=target,
+                call_id=call_id,
+                cseq=cseq,
+                from_tag=tag,
+                extra=hdrs,
+                body=body,
+                content_type=ctype,
+                contact_user=user,
+            )
             resp = self._final(call_id, cseq, "INVITE", timeout)
             to_hdr = resp.header("To") or f"<{target}>"
             if resp.status >= 300:
                 # ACK for a non-2xx final response: same branch, hop-by-hop
                 to_tag = re.search(r";tag=([^;>\s]+)", to_hdr)
-                self._request("ACK", target, from_uri=aor, to_uri=target, call_id=call_id, cseq=cseq,
-                              from_tag=tag, to_tag=to_tag.group(1) if to_tag else None, branch=branch,
-                              contact_user=user)
+                self._request(
+                    "ACK",
+                    target,
+                    from_uri=aor,
+                    to_uri=target,
+                    call_id=call_id,
+                    cseq=cseq,
+                    from_tag=tag,
+                    to_tag=to_tag.group(1) if to_tag else None,
+                    branch=branch,
+                    contact_user=user,
+                )
             chal = resp.header("Proxy-Authenticate")
             if resp.status == 407 and chal and cseq == 1:
-                hdrs = list(extra or []) + ["Proxy-Authorization: "
-                                            + digest_header(chal, "INVITE", target, user, password)]
+                hdrs = list(extra or []) + [
+                    "Proxy-Authorization: " + digest_header(chal, "INVITE", target, user, password)
+                ]
                 continue
             break
         contact = resp.header("Contact") or resp.header("m") or ""
@@ -253,11 +292,18 @@ class SipUdpClient:
     def _in_dialog(self, dialog: Dialog, method: str, user: str) -> str:
         to_tag = re.search(r";tag=([^;>\s]+)", dialog.to_header)
         to_uri = re.search(r"<([^>]+)>", dialog.to_header)
-        return self._request(method, dialog.remote_target, from_uri=f"sip:{user}@{self.lab.domain}",
-                             to_uri=to_uri.group(1) if to_uri else dialog.remote_target,
-                             call_id=dialog.call_id, cseq=dialog.cseq, from_tag=dialog.from_tag,
-                             to_tag=to_tag.group(1) if to_tag else None, route=dialog.route_set,
-                             contact_user=user)
+        return self._request(
+            method,
+            dialog.remote_target,
+            from_uri=f"sip:{user}@{self.lab.domain}",
+            to_uri=to_uri.group(1) if to_uri else dialog.remote_target,
+            call_id=dialog.call_id,
+            cseq=dialog.cseq,
+            from_tag=dialog.from_tag,
+            to_tag=to_tag.group(1) if to_tag else None,
+            route=dialog.route_set,
+            contact_user=user,
+        )
 
     def _ack_2xx(self, dialog: Dialog, user: str) -> None:
         self._in_dialog(dialog, "ACK", user)

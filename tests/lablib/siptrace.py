@@ -1,12 +1,12 @@
 """SIP messages as logged by the lab: the dispatcher's baresip trace and Kamailio's sipdump.
 
-    trace = psap.sip_trace()                 # what the dispatcher received/sent
-    invite = trace.last_request("INVITE")
-    invite.header("Priority"), invite.body
+trace = psap.sip_trace()                 # what the dispatcher received/sent
+invite = trace.last_request("INVITE")
+invite.header("Priority"), invite.body
 
-    ktrace = lab.kamailio_trace()            # every message Kamailio received/sent
-    inv = ktrace.requests("INVITE", direction="rcv")[-1]   # exactly as the caller sent it
-    inv.parts()                              # multipart body -> [(headers, body), ...]
+ktrace = lab.kamailio_trace()            # every message Kamailio received/sent
+inv = ktrace.requests("INVITE", direction="rcv")[-1]   # exactly as the caller sent it
+inv.parts()                              # multipart body -> [(headers, body), ...]
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ class SipTrace:
 
     messages: list[SipMessage]
 
-    def requests(self, method: str | None = None, *, received: bool | None = None,
-                 direction: str | None = None) -> list[SipMessage]:
+    def requests(
+        self, method: str | None = None, *, received: bool | None = None, direction: str | None = None
+    ) -> list[SipMessage]:
         """Requests, optionally of one method. For the dispatcher's trace ``received=True``
         keeps those it received (the default of ``Psap.sip_trace().last_request``); for
         Kamailio's sipdump use ``direction="rcv"`` (as received) or ``"snd"`` (as forwarded)."""
@@ -118,8 +119,9 @@ class SipTrace:
             and (direction is None or m.direction == direction)
         ]
 
-    def last_request(self, method: str, *, received: bool | None = None,
-                     direction: str | None = None) -> SipMessage | None:
+    def last_request(
+        self, method: str, *, received: bool | None = None, direction: str | None = None
+    ) -> SipMessage | None:
         reqs = self.requests(method, received=received, direction=direction)
         return reqs[-1] if reqs else None
 
@@ -157,7 +159,7 @@ def parse_sip_trace(text: str) -> SipTrace:
     return SipTrace(msgs)
 
 
-_SIPDUMP_BLOCK = re.compile(r"====================\n(.*?)~~~~~~~~~~~~~~~~~~~~\n(.*?)\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|\|", re.S)
+_SIPDUMP_BLOCK = re.compile(r"={20}\n(.*?)~{20}\n(.*?)\|{20}", re.S)
 
 
 def parse_sipdump(text: str) -> SipTrace:
@@ -166,13 +168,18 @@ def parse_sipdump(text: str) -> SipTrace:
     for meta_text, raw in _SIPDUMP_BLOCK.findall(text):
         meta = dict(line.split(": ", 1) for line in meta_text.splitlines() if ": " in line)
         start, headers, body = _parse_message(raw)
-        msgs.append(SipMessage(
-            transport=meta.get("proto", "").split(" ")[0],
-            src=f"{meta.get('srcip')}:{meta.get('srcport')}",
-            dst=f"{meta.get('dstip')}:{meta.get('dstport')}",
-            start_line=start, headers=headers, body=body,
-            direction=meta.get("tag", ""), time=float(meta.get("time", "0") or 0),
-        ))
+        msgs.append(
+            SipMessage(
+                transport=meta.get("proto", "").split(" ")[0],
+                src=f"{meta.get('srcip')}:{meta.get('srcport')}",
+                dst=f"{meta.get('dstip')}:{meta.get('dstport')}",
+                start_line=start,
+                headers=headers,
+                body=body,
+                direction=meta.get("tag", ""),
+                time=float(meta.get("time", "0") or 0),
+            )
+        )
     return SipTrace(msgs)
 
 
