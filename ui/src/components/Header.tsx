@@ -34,6 +34,10 @@ function LabBadge() {
         aria-controls="lab-explanation"
         title={t("lab.explanation")}
         onClick={() => setOpen(!open)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") setOpen(false);
+        }}
+        onBlur={() => setOpen(false)}
       >
         {t("lab.badge")}
       </button>
