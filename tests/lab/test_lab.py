@@ -322,7 +322,7 @@ def test_a_call_to_a_busy_or_rejecting_peer_reports_the_status(lab: Lab, browser
     callee.register("agent2", transport="ws")
     caller.call("sip:agent2@lifeline.lab")
     callee.wait_for("incoming", timeout=30)
-    callee.command("hangup", status=486)
+    callee.hangup(status=486)
     ended = caller.wait_for("ended", timeout=20)
     assert ended["status"] == 486 and ended["cause"] == "Busy", ended
 

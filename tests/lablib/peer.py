@@ -94,8 +94,10 @@ class BrowserPeer(JsonLinesProcess):
     def answer(self) -> Event:
         return self.command("answer")
 
-    def hangup(self) -> Event:
-        return self.command("hangup")
+    def hangup(self, status: int | None = None) -> Event:
+        """End the call (BYE), cancel it (CANCEL) or, with ``status``, reject a ringing
+        incoming call with that SIP code (e.g. 486, 603)."""
+        return self.command("hangup", **({"status": status} if status else {}))
 
     def send_dtmf(self, digits: str, transport: str = "info") -> Event:
         """DTMF by SIP INFO (default) or ``"rfc2833"`` (RTP events)."""

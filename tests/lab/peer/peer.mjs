@@ -6,7 +6,8 @@
 // http server on 127.0.0.1) and is driven by JSON lines:
 //   stdin : {"cmd":"register","ws":"wss://127.0.0.1:4443","uri":"sip:peer@lifeline.lab","password":"peer-secret"}
 //           {"cmd":"call","target":"sip:911@lifeline.lab","headers":["X-Foo: bar"]}
-//           {"cmd":"answer"} {"cmd":"hangup"} {"cmd":"send_dtmf","digits":"12#"}
+//           {"cmd":"answer"} {"cmd":"hangup"} ({"cmd":"hangup","status":486} rejects a ringing call)
+//           {"cmd":"send_dtmf","digits":"12#"} ("transport":"rfc2833" for RTP events; default SIP INFO)
 //           {"cmd":"hold"} {"cmd":"unhold"} {"cmd":"stats"} {"cmd":"unregister"} {"cmd":"quit"}
 //           (any command may carry "id"; its answer echoes it)
 //   stdout: events, one JSON object a line: ready, registered, registration_failed,
