@@ -89,6 +89,23 @@ def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, ps
     assert "m=audio" in inv.body and "RTP/AVP" in inv.body, "SDP body reaches the dispatcher as plain RTP"
 
 
+def test_kamailio_logs_the_emergency_event_but_never_the_dialled_string(lab: Lab, psap: Psap):
+    with SipUdpClient(lab) as c:
+        dialog = c.invite("sip:112@lifeline.lab", "agent", lab.users["agent"].password)
+        assert dialog.final is not None and dialog.final.status == 200
+        assert c.bye(dialog).status == 200
+    psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = [ln for ln in lab.kamailio_log.read_text(errors="replace").splitlines() if dialog.call_id in ln]
+        if any("emergency request from agent" in ln for ln in lines):
+            break
+        time.sleep(0.2)
+    assert any("emergency request from agent routed to the dispatcher" in ln for ln in lines), lines
+    assert not [ln for ln in lines if "112" in ln.split("}", 1)[-1]], lines
+
+
 PIDF_LO = (
     '<?xml version="1.0" encoding="UTF-8"?>\r\n'
     '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:agent@lifeline.lab">'
