@@ -34,10 +34,14 @@ const TYPES = {
   ".wav": "audio/wav",
 };
 
-export async function startServer() {
+/**
+ * Serves dist/ on 127.0.0.1. `routes(req, res, url)` may answer a request first (return true when it did).
+ */
+export async function startServer({ port = 0, routes } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      if (routes && (await routes(req, res, url))) return;
       let file;
       if (url.pathname === "/__test__/axe.js") file = AXE;
       else {
@@ -59,12 +63,12 @@ export async function startServer() {
   });
   await new Promise((ok, fail) => {
     server.once("error", fail);
-    server.listen(0, "127.0.0.1", ok);
+    server.listen(port, "127.0.0.1", ok);
   });
   const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const bound = typeof address === "object" && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${bound}/`,
     close: () => new Promise((ok) => server.close(() => ok())),
   };
 }

@@ -11,7 +11,7 @@ export interface AppContextValue {
   locale: Locale;
   intend: (command: Command) => void;
   dispatch: (action: Action) => void;
-  ipcKind: "tauri" | "mock";
+  ipcKind: "tauri" | "mock" | "bridge";
 }
 
 export const AppContext = createContext<AppContextValue | null>(null);

@@ -3,7 +3,7 @@
 // In the Tauri window the shell exposes two commands: `subscribe` (events arrive on a Channel; the engine
 // answers at once with a snapshot) and `send_command` (a Command exactly as in api.rs). Outside Tauri (a
 // normal browser, the browser tests) a scripted mock engine plays the other side; pick its scenario with
-// `?mock=<scenario>`.
+// `?mock=<scenario>`; `?engine=bridge` talks to the real engine through dev/headless-bridge.mjs.
 
 import type { Command, EngineEvent } from "./api";
 
@@ -12,8 +12,8 @@ export interface Ipc {
   subscribe(onEvent: (event: EngineEvent) => void): Promise<void>;
   /** Hand a command to the engine; rejects with a message a person can read if it could not be delivered. */
   send(command: Command): Promise<void>;
-  /** "tauri" or "mock": shown in Settings so nobody mistakes the mock for the real engine. */
-  readonly kind: "tauri" | "mock";
+  /** Shown in Settings so nobody mistakes the mock for the real engine. */
+  readonly kind: "tauri" | "mock" | "bridge";
 }
 
 class TauriIpc implements Ipc {
@@ -36,6 +36,34 @@ class TauriIpc implements Ipc {
   }
 }
 
+/**
+ * The real engine without Tauri, through `dev/headless-bridge.mjs` (same origin): events arrive as
+ * Server-Sent Events, commands go out as POSTs. Development and tests only; never used inside Tauri.
+ */
+class BridgeIpc implements Ipc {
+  readonly kind = "bridge" as const;
+
+  async subscribe(onEvent: (event: EngineEvent) => void): Promise<void> {
+    const source = new EventSource("/__engine/events");
+    source.onmessage = (message) => {
+      try {
+        onEvent(JSON.parse(message.data) as EngineEvent);
+      } catch {
+        onEvent({ event: "error", message: "The engine sent something that is not JSON." });
+      }
+    };
+  }
+
+  async send(command: Command): Promise<void> {
+    const response = await fetch("/__engine/command", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(command),
+    });
+    if (!response.ok) throw new Error(`the engine bridge answered ${response.status}`);
+  }
+}
+
 function describe(err: unknown): string {
   if (typeof err === "string") return err;
   if (err instanceof Error) return err.message;
@@ -53,6 +81,7 @@ export function inTauri(w: Window = window): boolean {
 /** The real shell when running inside Tauri, otherwise the mock engine with the scenario from the URL. */
 export async function connectIpc(w: Window = window): Promise<Ipc> {
   if (inTauri(w)) return new TauriIpc();
+  if (new URLSearchParams(w.location.search).get("engine") === "bridge") return new BridgeIpc();
   const { MockEngine, scenarioFromQuery } = await import("./mock/engine");
   const engine = new MockEngine(scenarioFromQuery(w.location.search));
   // Browser tests and people poking at the mock can push events: window.lifelineMock.emit({...}).

@@ -86,7 +86,7 @@ export function SettingsScreen({ state }: { state: UiState }) {
           <dt>{t("settings.mode")}</dt>
           <dd>
             {app?.lab ? t("settings.mode_lab") : t("settings.mode_production")}
-            {ipcKind === "mock" ? ` — ${t("settings.mock")}` : ""}
+            {ipcKind === "mock" ? ` — ${t("settings.mock")}` : ipcKind === "bridge" ? ` — ${t("settings.bridge")}` : ""}
           </dd>
         </dl>
       </section>
