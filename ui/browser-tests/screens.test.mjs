@@ -304,6 +304,19 @@ describe("keyboard only", () => {
   });
 });
 
+describe("keyboard only: callback", () => {
+  test("the callback screen focuses Answer, so Enter answers it", async () => {
+    const page = await open("mock=callback");
+    await page.getByRole("heading", { name: "Emergency services are calling back" }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Answer");
+    assert.match(await page.title(), /^Emergency services are calling back · Lifeline$/);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+});
+
 describe("languages and themes", () => {
   test("French agreement from the browser language", async () => {
     const page = await open("mock=agreement&lang=fr", { locale: "fr-FR" });

@@ -86,6 +86,8 @@ export type Action =
   | { type: "event"; event: EngineEvent; now: number }
   | { type: "intent"; command: Command; now: number }
   | { type: "send_failed"; command: Command; message: string; now: number }
+  /** The shell refused the subscription: stay on "connecting", say why. */
+  | { type: "attach_failed"; message: string; now: number }
   | { type: "dismiss_toast"; id: number }
   | { type: "settings"; open: boolean }
   | { type: "choose_locale"; locale: string | null };
@@ -132,6 +134,11 @@ export function update(state: UiState, action: Action): Update {
           pushToast(state, { kind: "error", key: "toast.send_failed", params: { detail: action.message } }, action.now),
           action.command,
         ),
+        send: [],
+      };
+    case "attach_failed":
+      return {
+        state: pushToast(state, { kind: "error", key: "toast.attach_failed", params: { detail: action.message } }, action.now),
         send: [],
       };
     case "dismiss_toast":

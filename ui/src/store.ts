@@ -36,7 +36,7 @@ export class Store {
       await this.ipc.subscribe((event: EngineEvent) => this.dispatch({ type: "event", event, now: this.clock() }));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.dispatch({ type: "event", event: { event: "error", message }, now: this.clock() });
+      this.dispatch({ type: "attach_failed", message, now: this.clock() });
     }
   }
 

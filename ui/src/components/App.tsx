@@ -44,12 +44,21 @@ export function App({ store }: { store: Store }) {
     }),
     [store, locale],
   );
+  const screen = screenOf(state);
+  // The window title says what needs attention, so it shows in the taskbar when the window is behind.
+  const attention =
+    screen.kind === "emergency_call"
+      ? ctx.t("emergency.in_progress")
+      : screen.kind === "callback_incoming"
+        ? ctx.t("callback.title")
+        : screen.kind === "incoming"
+          ? ctx.t("incoming.title")
+          : null;
   useEffect(() => {
     document.documentElement.lang = locale;
-    document.title = ctx.t("app.name");
-  }, [locale, ctx]);
+    document.title = attention ? `${attention} · ${ctx.t("app.name")}` : ctx.t("app.name");
+  }, [locale, ctx, attention]);
 
-  const screen = screenOf(state);
   let body;
   switch (screen.kind) {
     case "connecting":

@@ -3,7 +3,7 @@ import { emergencyPromptDue, formatCountdown, type UiState } from "../state";
 
 /** Shown on every ordinary screen while the callback lock or a chosen emergency period is running. */
 export function EmergencyBanner({ state }: { state: UiState }) {
-  const { t, intend } = useApp();
+  const { t, intend, locale } = useApp();
   const now = useNow(1000);
   const { mode, lockUntil, choosing } = state.emergency;
   if (mode === "off" || mode === "active" || emergencyPromptDue(state, now)) return null;
@@ -23,7 +23,7 @@ export function EmergencyBanner({ state }: { state: UiState }) {
       <h2 id="remain-title" class="lock-banner__title">
         {t("remain.title")}
       </h2>
-      {lockUntil !== null && <p>{t("remain.until", { time: clockTime(lockUntil) })}</p>}
+      {lockUntil !== null && <p>{t("remain.until", { time: clockTime(lockUntil, locale) })}</p>}
       <p>{t("remain.explanation")}</p>
       <button type="button" class="button" disabled={choosing} onClick={() => intend({ cmd: "emergency_exit" })}>
         {t("emergency.exit")}
@@ -33,15 +33,15 @@ export function EmergencyBanner({ state }: { state: UiState }) {
 }
 
 export function LockCountdown({ until }: { until: number }) {
-  const { t } = useApp();
+  const { t, locale } = useApp();
   const now = useNow(1000);
   return (
     <p class="countdown">
-      {t("lock.countdown", { time: formatCountdown(until, now), until: clockTime(until) })}
+      {t("lock.countdown", { time: formatCountdown(until, now), until: clockTime(until, locale) })}
     </p>
   );
 }
 
-function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+function clockTime(ms: number, locale: string): string {
+  return new Date(ms).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
 }
