@@ -14,6 +14,8 @@ pub mod tls;
 pub mod ua;
 
 #[cfg(test)]
+mod driver_tests;
+#[cfg(test)]
 mod tests;
 
 pub use call::{CallError, CallEvent, OutgoingCall};

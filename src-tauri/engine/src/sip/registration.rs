@@ -64,7 +64,6 @@ pub struct Registration {
     backoff: Duration,
     /// The REGISTER in flight carried an Authorization header.
     pub sent_credentials: bool,
-    was_registered: bool,
 }
 
 impl Registration {
@@ -77,7 +76,6 @@ impl Registration {
             cseq: 0,
             backoff: Duration::ZERO,
             sent_credentials: false,
-            was_registered: false,
         }
     }
 
@@ -99,7 +97,6 @@ impl Registration {
     }
 
     pub fn on_registered(&mut self, granted_secs: u32, now: Instant) {
-        self.was_registered = true;
         self.backoff = Duration::ZERO;
         self.phase = RegPhase::Registered { refresh_at: now + refresh_delay(granted_secs) };
     }

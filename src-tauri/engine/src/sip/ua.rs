@@ -288,10 +288,8 @@ impl UserAgent {
                     self.out.push_back(Output::Connect);
                 }
             }
-            RegPhase::Registered { refresh_at } if refresh_at <= now => {
-                if self.connected {
-                    self.send_register(now, false);
-                }
+            RegPhase::Registered { refresh_at } if refresh_at <= now && self.connected => {
+                self.send_register(now, false);
             }
             _ => {}
         }

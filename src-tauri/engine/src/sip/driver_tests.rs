@@ -1,0 +1,110 @@
+//! The driver against an in-process WebSocket server (no lab needed): the `sip` subprotocol, digest
+//! round, registration, a dropped connection and the re-registration, sign-out.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::driver::{spawn, SipCommand, SipConfig, SipEvent};
+use super::message::{self, parse, SipMessage};
+use crate::api::RegistrationState;
+use ezk_sip_types::Name;
+
+type Server = WebSocketStream<TcpStream>;
+
+async fn accept(listener: &TcpListener) -> Server {
+    let (tcp, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("the driver connects")
+        .expect("accept");
+    tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, mut resp: Response| {
+        let proto = req.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(proto, "sip", "RFC 7118 subprotocol");
+        resp.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+        Ok(resp)
+    })
+    .await
+    .expect("websocket handshake")
+}
+
+async fn next_request(ws: &mut Server) -> SipMessage {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a request in time")
+            .expect("stream open")
+            .expect("frame");
+        if let Message::Text(t) = frame {
+            return parse(t.as_bytes()).expect("the driver sends parseable SIP");
+        }
+    }
+}
+
+async fn reply(ws: &mut Server, req: &SipMessage, code: u16, extra: &[(&str, &str)]) {
+    let extra: Vec<(String, String)> = extra.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let bytes = message::response(req, code, "X", Some("srv"), &extra, None).expect("response");
+    ws.send(Message::text(String::from_utf8(bytes).expect("utf8"))).await.expect("send");
+}
+
+async fn registration(rx: &mut mpsc::Receiver<(u64, SipEvent)>) -> (RegistrationState, Option<String>) {
+    loop {
+        let (_, ev) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event in time").expect("open");
+        if let SipEvent::Registration { state, reason } = ev {
+            return (state, reason);
+        }
+    }
+}
+
+async fn register_round(ws: &mut Server) {
+    let first = next_request(ws).await;
+    assert!(first.raw(&Name::AUTHORIZATION).is_none());
+    let ch = ("WWW-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"abc\", qop=\"auth\", algorithm=SHA-256");
+    reply(ws, &first, 401, &[ch]).await;
+    let second = next_request(ws).await;
+    assert!(second.raw(&Name::AUTHORIZATION).unwrap_or("").contains("algorithm=SHA-256"));
+    reply(ws, &second, 200, &[("Expires", "600")]).await;
+}
+
+#[tokio::test]
+async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(64);
+    let cfg = SipConfig {
+        server: format!("ws://{addr}"),
+        domain: "lifeline.lab".into(),
+        user: "agent".into(),
+        password: "agent-secret".into(),
+        tls_ca_file: None,
+        tls_insecure_lab: false,
+        lab: true,
+        expires: 600,
+    };
+    let handle = spawn(cfg, 7, tx);
+
+    let mut ws = accept(&listener).await;
+    register_round(&mut ws).await;
+    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+
+    drop(ws); // the server goes away
+    let (state, reason) = registration(&mut rx).await;
+    assert_eq!(state, RegistrationState::Failed);
+    assert!(reason.unwrap_or_default().contains("lost"));
+
+    let mut ws = accept(&listener).await; // the driver comes back at once
+    register_round(&mut ws).await;
+    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+
+    handle.commands.send(SipCommand::SignOut).await.expect("send");
+    let un = next_request(&mut ws).await;
+    assert_eq!(un.raw(&Name::EXPIRES), Some("0"));
+    reply(&mut ws, &un, 200, &[]).await;
+    assert_eq!(registration(&mut rx).await, (RegistrationState::Unregistered, None));
+    tokio::time::timeout(Duration::from_secs(5), handle.task).await.expect("the task ends").expect("no panic");
+}
