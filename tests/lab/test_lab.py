@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lablib import Lab, Psap, SipUdpClient, match, wav, websocket_handshake
+from lablib import Lab, Psap, RtpEngine, SipUdpClient, match, wav, websocket_handshake
 
 
 # ------------------------------------------------------------------ Kamailio
@@ -241,6 +241,33 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     psap.hangup()
     ended = peer.wait_for("ended", timeout=20)
     assert ended["originator"] == "remote"
+
+
+def test_rtpengine_can_block_media_of_a_call_and_releases_it_after_bye(lab: Lab, psap: Psap, browser_peer):
+    ng = RtpEngine(lab)
+    assert ng.ping()
+    peer = browser_peer("media-block")
+    peer.register("peer2", transport="ws")
+    call_id = peer.call("sip:933@lifeline.lab")["call_id"]
+    peer.wait_for("confirmed", timeout=45)
+    peer.wait_audio(lab.psap_tone_hz, timeout=30)
+    legs = ng.packets_per_leg(call_id)
+    assert len(legs) == 2 and all(n > 0 for n in legs.values()), legs
+
+    ng.block_media(call_id)
+    time.sleep(0.5)  # packets already in flight
+    before = peer.stats()["packets_received"]
+    time.sleep(2)
+    assert peer.stats()["packets_received"] - before <= 5, "media still flows while blocked"
+    ng.unblock_media(call_id)
+    peer.wait_audio(lab.psap_tone_hz, timeout=30)
+
+    peer.hangup()
+    peer.wait_for("ended", timeout=20)
+    deadline = time.monotonic() + 10
+    while call_id in ng.list_calls() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert call_id not in ng.list_calls()
 
 
 def test_browser_peer_with_a_wrong_password_reports_registration_failed(lab: Lab, browser_peer):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lablib import Headless, JsonLinesError, match, parse_sip_trace, parse_sipdump, wav
+from lablib.rtpengine import bdecode, bencode
 
 ECHO_ENGINE = r"""
 import json, sys
@@ -101,3 +102,9 @@ def test_kamailio_sipdump_parses_with_multipart_parts():
     assert msgs[0].part("application/pidf+xml") == "<presence/>"
     assert [h.get("content-id") for h, _ in msgs[0].parts()] == [None, "<l@x>"]
     assert msgs[0].time == 1700000000.5
+
+
+def test_bencode_round_trips_the_ng_protocol_shapes():
+    msg = {"command": "query", "call-id": "abc", "flags": ["all"], "n": 3}
+    assert bencode(msg) == b"d7:call-id3:abc7:command5:query5:flagsl3:alle1:ni3ee"
+    assert bdecode(bencode(msg)) == msg

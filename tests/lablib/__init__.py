@@ -12,6 +12,7 @@ Import from tests (``tests/`` is on ``sys.path`` via ``tests/conftest.py``):
 * :class:`Headless`     a ``lifeline-headless`` process: send commands, ``wait_for`` events
 * :func:`match`         event predicate: ``match(event="call", state="connected")``
 * :mod:`lablib.wav`     read WAVs, dominant frequency, RMS, tone files
+* :class:`RtpEngine`    rtpengine ng client: query a call's media counters, block/silence media
 * :mod:`lablib.siptrace` SIP messages from the dispatcher's trace and Kamailio's sipdump
 * :mod:`lablib.sip`     a tiny SIP/UDP probe client and a WebSocket handshake check
 
@@ -24,6 +25,7 @@ from .jsonlines import JsonLinesError, JsonLinesProcess, match
 from .lab import PARTS, Lab, LabError, User
 from .peer import BrowserPeer
 from .psap import Psap, PsapError
+from .rtpengine import RtpEngine, RtpEngineError
 from .siptrace import SipMessage, SipTrace, parse_sip_trace, parse_sipdump, read_sipdump
 from .sip import SipUdpClient, websocket_handshake
 
@@ -37,6 +39,8 @@ __all__ = [
     "LabError",
     "Psap",
     "PsapError",
+    "RtpEngine",
+    "RtpEngineError",
     "SipMessage",
     "SipTrace",
     "SipUdpClient",
