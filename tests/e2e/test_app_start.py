@@ -6,7 +6,7 @@ from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from conftest import ROOT, app_pids, rss_kib, screenshot, wait_for
+from app_support import ROOT, app_pids, rss_kib, screenshot, wait_for
 
 LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
 AGREEMENT_TITLE = "Emergency calls from Lifeline"
