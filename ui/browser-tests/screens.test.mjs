@@ -42,7 +42,7 @@ after(async () => {
 /** Opens the UI with a mock scenario; collects page errors and CSP violations for `check`. */
 async function open(query, options = {}) {
   const context = await browser.newContext({
-    viewport: VIEWPORT,
+    viewport: options.viewport ?? VIEWPORT,
     locale: options.locale ?? "en-US",
     colorScheme: options.colorScheme ?? "light",
     reducedMotion: options.reducedMotion ?? "no-preference",
@@ -195,6 +195,14 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("emergency call without a known location asks the agent to say where they are", async () => {
+    const page = await open("mock=emergency-active&location=0");
+    await page.getByText("If the call taker asks, tell them where you are").waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Location being sent" }).count(), 0);
+    await check(page, "emergency-active-no-location");
+    await page.closeAll();
+  });
+
   test("callback lock: banner with countdown and explanation; presence change refused with the reason", async () => {
     const page = await open("mock=lock");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
@@ -266,6 +274,17 @@ describe("toasts", () => {
     assert.equal(overlap, false, "toast overlaps End call");
     assert.ok(end.y + end.height <= 720, "End call still inside the 720 px window");
     await check(page, "emergency-active-toast");
+    await page.closeAll();
+  });
+});
+
+describe("smallest window (360 x 560)", () => {
+  test("End call stays on screen during an emergency call, and the softphone's Call is reachable", async () => {
+    const page = await open("mock=emergency-active", { viewport: { width: 360, height: 560 } });
+    await button(page, "End call").waitFor();
+    const end = await button(page, "End call").boundingBox();
+    assert.ok(end && end.y >= 0 && end.y + end.height <= 560, `End call at ${JSON.stringify(end)}`);
+    await check(page, "emergency-active-small");
     await page.closeAll();
   });
 });

@@ -27,6 +27,7 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
           {state.location.source && <p class="hint">{t("emergency.location_source", { source: sourceName(t, state.location.source) })}</p>}
         </section>
       )}
+      {!state.location?.label && <p class="notice notice--warn">{t("emergency.location_unknown")}</p>}
       <DeviceSettings state={state} />
       <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
         {t("call.end")}

@@ -25,11 +25,19 @@ export const SCENARIOS = [
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-export function scenarioFromQuery(search: string): { scenario: Scenario; lang: string | null; lab: boolean } {
+export interface MockOptions {
+  scenario: Scenario;
+  lang: string | null;
+  lab: boolean;
+  /** Whether the mock reports a location during emergencies (`&location=0` turns it off). */
+  location: boolean;
+}
+
+export function scenarioFromQuery(search: string): MockOptions {
   const params = new URLSearchParams(search);
   const asked = params.get("mock") ?? "agreement";
   const scenario = (SCENARIOS as readonly string[]).includes(asked) ? (asked as Scenario) : "agreement";
-  return { scenario, lang: params.get("lang"), lab: params.get("lab") !== "0" };
+  return { scenario, lang: params.get("lang"), lab: params.get("lab") !== "0", location: params.get("location") !== "0" };
 }
 
 const TEXTS: Record<string, string> = { en: agreementEn, fr: agreementFr, de: agreementDe };
@@ -60,7 +68,7 @@ export class MockEngine implements Ipc {
   private readonly lang: string;
   private readonly lab: boolean;
 
-  constructor(private readonly options: { scenario: Scenario; lang: string | null; lab: boolean }) {
+  constructor(private readonly options: MockOptions) {
     this.lang = (options.lang ?? navigator.language ?? "en").slice(0, 2).toLowerCase();
     this.lab = options.lab;
     this.setUp(options.scenario);
@@ -153,7 +161,7 @@ export class MockEngine implements Ipc {
     }
     if (this.registered) this.emit({ event: "presence", status: this.presence, forced: this.forced });
     this.emitEmergency();
-    if (this.mode !== "off") this.emit(LOCATION);
+    if (this.mode !== "off" && this.options.location) this.emit(LOCATION);
     this.emitCall();
   }
 
@@ -264,7 +272,7 @@ export class MockEngine implements Ipc {
       this.lockUntil = null;
       this.emitEmergency();
       this.setPresence("do_not_disturb", true);
-      this.emit(LOCATION);
+      if (this.options.location) this.emit(LOCATION);
     }
     this.emitCall();
     const id = this.call.id;
