@@ -10,13 +10,18 @@
 //!   [`body::invite_body(sdp, pidf, token, domain)`](body::invite_body) for the INVITE.
 //! - [`country::CountryCode`]: ISO 3166 alpha-2, used by the emergency number table too.
 //!
-//! HELD (RFC 5985) needs I/O and is not here yet; its result enters as `LocationSource::Held`.
+//! - [`held::location_request()`] / [`held::parse_response(xml)`](held::parse_response): HELD (RFC 5985)
+//!   bodies; the HTTP POST is the I/O layer's job. Its result enters as `LocationSource::Held`.
+//! - [`resolve::choose(&Candidates)`](resolve::choose): HELD > network map > agent entry > policy, skipping
+//!   addresses that do not validate.
 
 pub mod body;
 pub mod civic;
 pub mod country;
+pub mod held;
 pub mod network;
 pub mod pidf;
+pub mod resolve;
 
 use serde::{Deserialize, Serialize};
 
