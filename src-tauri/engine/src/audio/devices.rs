@@ -8,7 +8,7 @@
 
 use super::{ring_pair, AudioEvent, AudioPort, AudioSwap, DeviceEnds, DeviceRole, RATE};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,12 +83,20 @@ fn find(host: &cpal::Host, role: DeviceRole, wanted: Option<&str>) -> Result<cpa
     }
 }
 
+/// Playback period in frames (50 ms at 48 kHz).
+const OUTPUT_PERIOD: u32 = 2400;
+
 fn stream_config(device: &cpal::Device, input: bool) -> cpal::StreamConfig {
     let channels = if input { device.default_input_config() } else { device.default_output_config() }
         .map(|c| c.channels())
         .unwrap_or(1)
         .max(1);
-    cpal::StreamConfig { channels, sample_rate: RATE, buffer_size: cpal::BufferSize::Default }
+    // Fixed, small buffers. Default attributes make PulseAudio prebuffer seconds (a record stream then
+    // takes ~2 s to deliver anything, a playback stream asks for 4 s up front). Capture: 20 ms periods.
+    // Playback: 50 ms periods (100 ms buffered): with 20 ms the server ran dry whenever this machine
+    // was loaded and the far end's voice had holes.
+    let frames = if input { 960 } else { OUTPUT_PERIOD };
+    cpal::StreamConfig { channels, sample_rate: RATE, buffer_size: cpal::BufferSize::Fixed(frames) }
 }
 
 fn open_input(
@@ -109,7 +117,7 @@ fn open_input(
                     let _ = ring.push((mono * 32767.0).clamp(-32768.0, 32767.0) as i16);
                 }
             },
-            move |_e| failed.store(true, Ordering::Relaxed),
+            error_flag(failed, DeviceRole::Microphone),
             None,
         )
         .map_err(|e| DeviceError::Open { role: DeviceRole::Microphone, name: name.clone(), reason: e.to_string() })?;
@@ -117,11 +125,22 @@ fn open_input(
     Ok(stream)
 }
 
+/// Counters the real-time callbacks keep (relaxed atomics: no locks), for statistics and tests.
+#[derive(Debug, Default)]
+pub struct StreamCounters {
+    pub callbacks: AtomicU64,
+    /// Samples played from the far end.
+    pub played: AtomicU64,
+    /// Samples the device wanted while the ring was empty (played as silence).
+    pub underrun: AtomicU64,
+}
+
 fn open_output(
     device: &cpal::Device,
     role: DeviceRole,
     mut ring: rtrb::Consumer<i16>,
     failed: Arc<AtomicBool>,
+    counters: Arc<StreamCounters>,
 ) -> Result<cpal::Stream, DeviceError> {
     let config = stream_config(device, false);
     let channels = usize::from(config.channels);
@@ -131,12 +150,25 @@ fn open_output(
             config,
             move |data: &mut [f32], _| {
                 // Real-time: pop one mono sample per frame, silence when the ring is empty.
+                let (mut played, mut missing) = (0u64, 0u64);
                 for frame in data.chunks_mut(channels) {
-                    let s = ring.pop().map(|v| f32::from(v) / 32768.0).unwrap_or(0.0);
+                    let s = match ring.pop() {
+                        Ok(v) => {
+                            played += 1;
+                            f32::from(v) / 32768.0
+                        }
+                        Err(_) => {
+                            missing += 1;
+                            0.0
+                        }
+                    };
                     frame.fill(s);
                 }
+                counters.callbacks.fetch_add(1, Ordering::Relaxed);
+                counters.played.fetch_add(played, Ordering::Relaxed);
+                counters.underrun.fetch_add(missing, Ordering::Relaxed);
             },
-            move |_e| failed.store(true, Ordering::Relaxed),
+            error_flag(failed, role),
             None,
         )
         .map_err(|e| DeviceError::Open { role, name: name.clone(), reason: e.to_string() })?;
@@ -144,22 +176,47 @@ fn open_output(
     Ok(stream)
 }
 
-struct Open {
-    _mic: Option<cpal::Stream>,
-    _speaker: Option<cpal::Stream>,
-    mic_name: String,
-    speaker_name: String,
+/// Whether a stream error means the device is gone (reopen elsewhere) or was only a glitch.
+fn is_fatal(e: &cpal::Error) -> bool {
+    !matches!(e.kind(), cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged | cpal::ErrorKind::RealtimeDenied)
 }
 
-/// Microphone and speaker of a call on real devices.
+fn error_flag(failed: Arc<AtomicBool>, role: DeviceRole) -> impl FnMut(cpal::Error) + Send + 'static {
+    // Runs on the host's stream thread, not in the real-time data callback: logging is fine here.
+    move |e| {
+        if is_fatal(&e) {
+            tracing::warn!("{role:?} device failed: {e}");
+            failed.store(true, Ordering::Relaxed);
+        } else {
+            tracing::debug!("{role:?} device glitch: {e}");
+        }
+    }
+}
+
+struct Opened {
+    _stream: cpal::Stream,
+    id: String,
+    name: String,
+}
+
+/// How often [`CpalAudio::poll`] checks that the devices in use still exist. Some hosts keep a stream
+/// alive on another device when its own disappears (PulseAudio moves it to the default sink) and report
+/// no error; the user must still be told.
+const PRESENCE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Microphone and speaker of a call on real devices. Each direction is opened, switched and recovered
+/// on its own, so changing the speaker never interrupts the microphone.
 pub struct CpalAudio {
     host: cpal::Host,
     mic_choice: Option<String>,
     speaker_choice: Option<String>,
-    open: Option<Open>,
+    mic: Option<Opened>,
+    speaker: Option<Opened>,
     mic_failed: Arc<AtomicBool>,
     speaker_failed: Arc<AtomicBool>,
     swap: AudioSwap,
+    pub speaker_counters: Arc<StreamCounters>,
+    last_presence_check: Option<std::time::Instant>,
 }
 
 impl CpalAudio {
@@ -175,92 +232,136 @@ impl CpalAudio {
             host: cpal::default_host(),
             mic_choice: mic.map(str::to_owned),
             speaker_choice: speaker.map(str::to_owned),
-            open: None,
+            mic: None,
+            speaker: None,
             mic_failed: Arc::new(AtomicBool::new(false)),
             speaker_failed: Arc::new(AtomicBool::new(false)),
             swap,
+            speaker_counters: Arc::new(StreamCounters::default()),
+            last_presence_check: None,
         };
-        let events = audio.open_with(device_ends)?;
+        let DeviceEnds { mic, speaker } = device_ends;
+        let mut events = Vec::new();
+        audio.open_mic(mic, &mut events)?;
+        audio.open_speaker(speaker, &mut events)?;
         Ok((audio, port, events))
     }
 
     /// Names of the devices in use (microphone, speaker).
     pub fn active(&self) -> (Option<&str>, Option<&str>) {
-        match &self.open {
-            Some(o) => (Some(o.mic_name.as_str()), Some(o.speaker_name.as_str())),
-            None => (None, None),
-        }
+        (self.mic.as_ref().map(|o| o.name.as_str()), self.speaker.as_ref().map(|o| o.name.as_str()))
     }
 
-    /// Move the call to other devices without interrupting it (`None` keeps the current choice).
+    /// Move the call to other devices without interrupting it (`None` keeps the current one).
     pub fn switch(&mut self, mic: Option<&str>, speaker: Option<&str>) -> Result<Vec<AudioEvent>, DeviceError> {
+        let mut events = Vec::new();
         if let Some(m) = mic {
             self.mic_choice = Some(m.to_owned());
+            self.reopen_mic(&mut events)?;
         }
         if let Some(s) = speaker {
             self.speaker_choice = Some(s.to_owned());
+            self.reopen_speaker(&mut events)?;
         }
-        self.reopen()
+        Ok(events)
     }
 
-    /// Check for failed devices; reopen on the default device when one was lost.
-    pub fn poll(&mut self) -> Vec<AudioEvent> {
-        let mic_lost = self.mic_failed.swap(false, Ordering::Relaxed);
-        let speaker_lost = self.speaker_failed.swap(false, Ordering::Relaxed);
-        if !mic_lost && !speaker_lost {
-            return Vec::new();
+    /// Check for failed or vanished devices; reopen on the default device when one was lost. Call it
+    /// regularly (e.g. every 100 ms) from a non-real-time thread; `now` paces the device-list checks.
+    pub fn poll(&mut self, now: std::time::Instant) -> Vec<AudioEvent> {
+        let due = self.last_presence_check.is_none_or(|t| now.saturating_duration_since(t) >= PRESENCE_CHECK);
+        if due {
+            self.last_presence_check = Some(now);
+            self.check_presence();
         }
-        let (old_mic, old_speaker) = match &self.open {
-            Some(o) => (o.mic_name.clone(), o.speaker_name.clone()),
-            None => (String::new(), String::new()),
-        };
-        if mic_lost {
+        let mut events = Vec::new();
+        if self.mic_failed.swap(false, Ordering::Relaxed) {
+            let old = self.mic.take().map(|o| o.name).unwrap_or_default();
             self.mic_choice = None;
-        }
-        if speaker_lost {
-            self.speaker_choice = None;
-        }
-        let mut events = match self.reopen() {
-            Ok(ev) => ev,
-            Err(e) => {
-                let role = if mic_lost { DeviceRole::Microphone } else { DeviceRole::Speaker };
-                return vec![AudioEvent::DeviceUnavailable { role, reason: e.to_string() }];
+            match self.reopen_mic(&mut events) {
+                Ok(()) => events.push(AudioEvent::DeviceLost {
+                    role: DeviceRole::Microphone,
+                    name: old,
+                    fallback: self.active().0.unwrap_or_default().to_owned(),
+                }),
+                Err(e) => events
+                    .push(AudioEvent::DeviceUnavailable { role: DeviceRole::Microphone, reason: e.to_string() }),
             }
-        };
-        let (new_mic, new_speaker) = match &self.open {
-            Some(o) => (o.mic_name.clone(), o.speaker_name.clone()),
-            None => (String::new(), String::new()),
-        };
-        if mic_lost {
-            events.push(AudioEvent::DeviceLost { role: DeviceRole::Microphone, name: old_mic, fallback: new_mic });
         }
-        if speaker_lost {
-            events.push(AudioEvent::DeviceLost { role: DeviceRole::Speaker, name: old_speaker, fallback: new_speaker });
+        if self.speaker_failed.swap(false, Ordering::Relaxed) {
+            let old = self.speaker.take().map(|o| o.name).unwrap_or_default();
+            self.speaker_choice = None;
+            match self.reopen_speaker(&mut events) {
+                Ok(()) => events.push(AudioEvent::DeviceLost {
+                    role: DeviceRole::Speaker,
+                    name: old,
+                    fallback: self.active().1.unwrap_or_default().to_owned(),
+                }),
+                Err(e) => {
+                    events.push(AudioEvent::DeviceUnavailable { role: DeviceRole::Speaker, reason: e.to_string() })
+                }
+            }
         }
         events
     }
 
-    fn reopen(&mut self) -> Result<Vec<AudioEvent>, DeviceError> {
-        let (media, device_ends) = ring_pair();
-        // Close the old streams first: some hosts allow one stream per device.
-        self.open = None;
-        let events = self.open_with(device_ends)?;
-        self.swap.swap(media);
-        Ok(events)
+    fn check_presence(&mut self) {
+        let Ok(devices) = self.host.devices() else { return };
+        let ids: Vec<String> = devices.map(|d| device_id(&d)).collect();
+        if let Some(m) = &self.mic {
+            if !ids.contains(&m.id) {
+                self.mic_failed.store(true, Ordering::Relaxed);
+            }
+        }
+        if let Some(s) = &self.speaker {
+            if !ids.contains(&s.id) {
+                self.speaker_failed.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
-    fn open_with(&mut self, ends: DeviceEnds) -> Result<Vec<AudioEvent>, DeviceError> {
-        let mut events = Vec::new();
-        let mic_dev = self.pick(DeviceRole::Microphone, &mut events)?;
-        let speaker_dev = self.pick(DeviceRole::Speaker, &mut events)?;
-        let DeviceEnds { mic, speaker } = ends;
-        let mic_stream = open_input(&mic_dev, mic, self.mic_failed.clone())?;
-        let speaker_stream = open_output(&speaker_dev, DeviceRole::Speaker, speaker, self.speaker_failed.clone())?;
-        let (mic_name, speaker_name) = (device_name(&mic_dev), device_name(&speaker_dev));
-        events.push(AudioEvent::DeviceActive { role: DeviceRole::Microphone, name: mic_name.clone() });
-        events.push(AudioEvent::DeviceActive { role: DeviceRole::Speaker, name: speaker_name.clone() });
-        self.open = Some(Open { _mic: Some(mic_stream), _speaker: Some(speaker_stream), mic_name, speaker_name });
-        Ok(events)
+    fn reopen_mic(&mut self, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+        let (producer, consumer) = rtrb::RingBuffer::new(super::RING_CAPACITY);
+        self.mic = None; // some hosts allow one stream per device
+        self.open_mic(producer, events)?;
+        self.swap.swap_mic(consumer);
+        Ok(())
+    }
+
+    fn reopen_speaker(&mut self, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+        let (producer, consumer) = rtrb::RingBuffer::new(super::RING_CAPACITY);
+        // Close the old stream first: cpal's PulseAudio host refuses a second playback stream while one
+        // is open ("Invalid argument"). The gap is one stream start-up (tens of ms); the call goes on.
+        let t = std::time::Instant::now();
+        self.speaker = None;
+        self.open_speaker(consumer, events)?;
+        self.swap.swap_speaker(producer);
+        tracing::debug!("speaker switched in {:?}", t.elapsed());
+        Ok(())
+    }
+
+    fn open_mic(&mut self, ring: rtrb::Producer<i16>, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+        let t = std::time::Instant::now();
+        let dev = self.pick(DeviceRole::Microphone, events)?;
+        tracing::debug!("microphone device found in {:?}", t.elapsed());
+        let stream = open_input(&dev, ring, self.mic_failed.clone())?;
+        tracing::debug!("microphone stream open in {:?}", t.elapsed());
+        let name = device_name(&dev);
+        events.push(AudioEvent::DeviceActive { role: DeviceRole::Microphone, name: name.clone() });
+        self.mic = Some(Opened { _stream: stream, id: device_id(&dev), name });
+        Ok(())
+    }
+
+    fn open_speaker(&mut self, ring: rtrb::Consumer<i16>, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+        let t = std::time::Instant::now();
+        let dev = self.pick(DeviceRole::Speaker, events)?;
+        tracing::debug!("speaker device found in {:?}", t.elapsed());
+        let stream = open_output(&dev, DeviceRole::Speaker, ring, self.speaker_failed.clone(), self.speaker_counters.clone())?;
+        tracing::debug!("speaker stream open in {:?}", t.elapsed());
+        let name = device_name(&dev);
+        events.push(AudioEvent::DeviceActive { role: DeviceRole::Speaker, name: name.clone() });
+        self.speaker = Some(Opened { _stream: stream, id: device_id(&dev), name });
+        Ok(())
     }
 
     fn pick(&mut self, role: DeviceRole, events: &mut Vec<AudioEvent>) -> Result<cpal::Device, DeviceError> {

@@ -61,19 +61,34 @@ pub enum DeviceRole {
 /// it never blocks: missing microphone samples read as silence, a full speaker ring drops samples.
 pub struct AudioPort {
     ends: MediaEnds,
-    swaps: mpsc::Receiver<MediaEnds>,
+    swaps: mpsc::Receiver<Swap>,
 }
 
-/// Hands a new pair of ring ends to an [`AudioPort`] (used when the device changes).
+/// New ring ends for an [`AudioPort`], when a device changes.
+pub enum Swap {
+    Both(MediaEnds),
+    Mic(Consumer<i16>),
+    Speaker(Producer<i16>),
+}
+
+/// Hands new ring ends to an [`AudioPort`] (used when the device changes).
 #[derive(Clone)]
 pub struct AudioSwap {
-    tx: mpsc::Sender<MediaEnds>,
+    tx: mpsc::Sender<Swap>,
 }
 
 impl AudioSwap {
     /// Returns false when the port is gone (the call ended).
     pub fn swap(&self, ends: MediaEnds) -> bool {
-        self.tx.send(ends).is_ok()
+        self.tx.send(Swap::Both(ends)).is_ok()
+    }
+
+    pub fn swap_mic(&self, mic: Consumer<i16>) -> bool {
+        self.tx.send(Swap::Mic(mic)).is_ok()
+    }
+
+    pub fn swap_speaker(&self, speaker: Producer<i16>) -> bool {
+        self.tx.send(Swap::Speaker(speaker)).is_ok()
     }
 }
 
@@ -90,8 +105,12 @@ impl AudioPort {
     }
 
     fn take_swaps(&mut self) {
-        while let Ok(ends) = self.swaps.try_recv() {
-            self.ends = ends;
+        while let Ok(swap) = self.swaps.try_recv() {
+            match swap {
+                Swap::Both(ends) => self.ends = ends,
+                Swap::Mic(mic) => self.ends.mic = mic,
+                Swap::Speaker(speaker) => self.ends.speaker = speaker,
+            }
         }
     }
 
