@@ -15,9 +15,15 @@ export function AgreementScreen({ state }: { state: UiState }) {
         {title}
       </h1>
       <div class={dialBox ? "agreement__text agreement__text--short" : "agreement__text"} tabIndex={0} role="region" aria-label={t("agreement.text_label")}>
-        {paragraphs.map((p, i) => (
-          <p key={i}>{p}</p>
-        ))}
+        {paragraphs.map((p, i) => {
+          const { lead, rest } = splitLead(p);
+          return (
+            <p key={i}>
+              {lead && <strong>{lead}</strong>}
+              {rest}
+            </p>
+          );
+        })}
       </div>
       <p class="hint">{t("agreement.version", { version })}</p>
       <button
@@ -65,4 +71,11 @@ export function EmergencyDialBox() {
       </div>
     </form>
   );
+}
+
+/** A short first sentence ("Your location.") reads as the paragraph's heading: show it in bold. */
+export function splitLead(paragraph: string): { lead: string; rest: string } {
+  const m = /^([^.,;:!?]{3,40}\.)(\s+)/u.exec(paragraph);
+  if (!m || m[1] === undefined) return { lead: "", rest: paragraph };
+  return { lead: m[1], rest: paragraph.slice(m[1].length) };
 }
