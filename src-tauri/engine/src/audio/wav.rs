@@ -297,8 +297,9 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         dev.stop().expect("stop");
-        // 1 s of audio = 48 000 samples (+ the frame due at t=0), within two frames of scheduling slack.
-        assert!((48_000 - 2 * 960..=48_000 + 3 * 960).contains(&got), "got {got} samples in 1 s");
+        // 1 s of audio = 48 000 samples (+ the frame due at t=0). The exact arithmetic is proven in
+        // pacing.rs; here threads really sleep, so allow 100 ms of scheduling slack on a loaded machine.
+        assert!((48_000 - 5 * 960..=48_000 + 5 * 960).contains(&got), "got {got} samples in 1 s");
     }
 
     #[test]
