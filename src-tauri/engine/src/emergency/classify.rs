@@ -342,6 +342,48 @@ mod tests {
     }
 
     #[test]
+    fn every_native_number_of_every_country_is_an_emergency_call_there() {
+        for cc in table().countries() {
+            let entry = table().country(cc).expect("entry");
+            let c = DialContext { country: Some(cc), ..Default::default() };
+            for (n, urn) in &entry.numbers {
+                let got = classify(n, &c, table());
+                assert!(
+                    matches!(&got, Classification::Emergency(t) if &t.to_dial == n && &t.service_urn == urn && !t.mapped),
+                    "{cc} {n}: {got:?}"
+                );
+            }
+            for u in UNIVERSAL {
+                let got = classify(u, &c, table());
+                let want = if entry.numbers.contains_key(u) { u } else { entry.primary.as_str() };
+                assert_eq!(to_dial(&got), Some(want), "{cc} {u}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Kari's Law: whatever outside-line prefix the dial plan uses, a native number works with and
+        /// without it.
+        #[test]
+        fn any_outside_prefix_never_stands_in_the_way(prefix in "[0-9]{1,2}", pick in 0usize..64, c in 0usize..17) {
+            let cc = table().countries().nth(c).expect("17 countries");
+            let entry = table().country(cc).expect("entry");
+            let n = entry.numbers.keys().nth(pick % entry.numbers.len()).expect("a number").clone();
+            let ctx = DialContext { country: Some(cc), outside_prefix: Some(prefix.clone()), ..Default::default() };
+            proptest::prop_assert!(matches!(classify(&n, &ctx, table()), Classification::Emergency(_)));
+            let prefixed = format!("{prefix}{n}");
+            proptest::prop_assert!(matches!(classify(&prefixed, &ctx, table()), Classification::Emergency(_)), "{}", prefixed);
+        }
+
+        #[test]
+        fn classification_is_total_on_any_input(s in "\\PC{0,40}", c in 0usize..17) {
+            let cc = table().countries().nth(c).expect("17 countries");
+            let ctx = DialContext { country: Some(cc), outside_prefix: Some("9".into()), ..Default::default() };
+            let _ = classify(&s, &ctx, table());
+        }
+    }
+
+    #[test]
     fn without_a_known_country_112_and_911_still_work_as_dialled() {
         let none = DialContext::default();
         assert_eq!(to_dial(&classify("112", &none, table())), Some("112"));

@@ -120,6 +120,36 @@ mod tests {
         }
     }
 
+    /// The whole path: the guard's Persist outputs go to the database file, the app dies, a new process
+    /// reopens the file and restores the guard 12 minutes later: 18 minutes of the 30-minute lock remain.
+    #[test]
+    fn a_restart_resumes_the_lock_from_the_database_with_the_right_remaining_time() {
+        use crate::emergency::{EmergencyPolicy, Guard, GuardInput, GuardOutput};
+        use time::macros::datetime;
+        let t0 = datetime!(2026-11-21 21:00 UTC);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let policy = EmergencyPolicy::default();
+        {
+            let store = Store::open(dir.path()).expect("open");
+            let mut g = Guard::new(&policy);
+            let mut outs = g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Busy }, t0);
+            outs.extend(g.handle(GuardInput::EmergencyCallEnded, t0 + time::Duration::minutes(4)));
+            outs.extend(g.handle(GuardInput::Tick, t0 + time::Duration::minutes(5)));
+            for o in outs {
+                if let GuardOutput::Persist(s) = o {
+                    store.save_guard(&s).expect("persist");
+                }
+            }
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        let snap = store.load_guard().expect("load").expect("saved");
+        let now = t0 + time::Duration::minutes(16);
+        let (g, _) = Guard::restore(snap, &policy, now);
+        assert_eq!(g.mode(), EmergencyMode::Lock);
+        assert_eq!(g.lock_until(now), Some(t0 + time::Duration::minutes(34)));
+        assert_eq!(g.snapshot().prior_presence, Some(Presence::Busy));
+    }
+
     #[test]
     fn sub_second_instants_survive_too() {
         let dir = tempfile::tempdir().expect("tempdir");
