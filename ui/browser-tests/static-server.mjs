@@ -37,19 +37,29 @@ const TYPES = {
 /**
  * Serves dist/ on 127.0.0.1. `routes(req, res, url)` may answer a request first (return true when it did).
  */
-export async function startServer({ port = 0, routes } = {}) {
+export async function startServer({ port = 0, routes, freezePrototype = false } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       if (routes && (await routes(req, res, url))) return;
       let file;
       if (url.pathname === "/__test__/axe.js") file = AXE;
+      else if (url.pathname === "/__test__/freeze.js") {
+        // What Tauri's `freezePrototype: true` does, for browsers driven without an init-script hook.
+        res.writeHead(200, { "content-type": "text/javascript", "content-security-policy": CSP });
+        res.end("Object.freeze(Object.prototype);\n");
+        return;
+      }
       else {
         const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, "");
         file = join(DIST, rel === "" ? "index.html" : rel);
         if (!file.startsWith(DIST)) throw Object.assign(new Error("outside dist"), { code: "ENOENT" });
       }
-      const body = await readFile(file);
+      let body = await readFile(file);
+      if (freezePrototype && file.endsWith("index.html")) {
+        // A classic script runs before the (deferred) module bundle.
+        body = Buffer.from(body.toString().replace("<head>", '<head>\n    <script src="/__test__/freeze.js"></script>'));
+      }
       res.writeHead(200, {
         "content-type": TYPES[extname(file)] ?? "application/octet-stream",
         "content-security-policy": CSP,
