@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useContext, useEffect, useMemo, useState } from "preact/hooks";
 import { AppContext, type AppContextValue } from "../context";
 import { pickLocale, translator } from "../i18n";
 import { screenOf, type UiState } from "../state";
@@ -14,6 +14,21 @@ import { SettingsScreen } from "./SettingsScreen";
 import { SignInScreen } from "./SignInScreen";
 import { Softphone } from "./Softphone";
 import { Toasts } from "./Toasts";
+
+/** Waiting for the engine's first event; after a few seconds, say what to do if it never comes. */
+function Connecting() {
+  const { t } = useContext(AppContext) ?? { t: (k: string) => k };
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    const id = setTimeout(() => setSlow(true), 5000);
+    return () => clearTimeout(id);
+  }, []);
+  return (
+    <main class="screen screen--center" aria-busy="true">
+      <p role="status">{slow ? t("app.connecting_slow") : t("app.connecting")}</p>
+    </main>
+  );
+}
 
 function useStoreState(store: Store): UiState {
   const [state, setState] = useState(store.state);
@@ -62,11 +77,7 @@ export function App({ store }: { store: Store }) {
   let body;
   switch (screen.kind) {
     case "connecting":
-      body = (
-        <main class="screen screen--center" aria-busy="true">
-          <p role="status">{ctx.t("app.connecting")}</p>
-        </main>
-      );
+      body = <Connecting />;
       break;
     case "agreement":
       body = <AgreementScreen state={state} />;

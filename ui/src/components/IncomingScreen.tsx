@@ -1,11 +1,12 @@
 import { useApp, useFocusOnMount } from "../context";
-import type { CallView, UiState } from "../state";
+import { activeCall, type CallView, type UiState } from "../state";
 import { LockCountdown } from "./EmergencyBanner";
 
 export function IncomingScreen({ state, call }: { state: UiState; call: CallView }) {
   const { t, intend } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const answer = useFocusOnMount<HTMLButtonElement>();
+  const current = activeCall(state);
   if (call.emergencyCallback) {
     // The dispatcher is calling back: one obvious action, focused, no Reject.
     return (
@@ -28,6 +29,7 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
         {t("incoming.title")}
       </h1>
       <p class="incoming__remote">{call.remote}</p>
+      {current && <p class="notice notice--warn">{t("incoming.while_in_call", { remote: current.remote })}</p>}
       <div class="button-row">
         <button type="button" class="button button--call button--big" onClick={() => intend({ cmd: "answer" })}>
           {t("call.answer")}
