@@ -323,6 +323,22 @@ describe("keyboard only", () => {
   });
 });
 
+describe("keyboard only: before the agreement", () => {
+  test("with a registered line, Tab to the emergency number, type 911, Enter: the emergency panel", async () => {
+    const page = await open("mock=agreement-registered");
+    await page.getByLabel("Emergency number").waitFor();
+    let guard = 0;
+    while (!(await page.evaluate(() => document.activeElement?.id === "emergency-number")) && guard++ < 10) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.type("911");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+});
+
 describe("keyboard only: callback", () => {
   test("the callback screen focuses Answer, so Enter answers it", async () => {
     const page = await open("mock=callback");
