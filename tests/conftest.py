@@ -6,6 +6,7 @@
   leaves its PID in ``<lab>/sessions/`` while it runs). Set ``LIFELINE_LAB_KEEP=1``
   to leave the lab running. Which parts are up is written to the pytest output.
 * ``psap`` (function): a :class:`lablib.Psap` ctrl_tcp connection to the dispatcher.
+* ``ringing_psap`` (function): the same for the ringing dispatcher (answers on command).
 * ``browser_peer`` (function): a factory ``browser_peer(name="peer", audio=None)``
   returning started :class:`lablib.BrowserPeer` instances, all closed after the test.
 
@@ -102,6 +103,22 @@ def psap(lab: Lab) -> Iterator[Psap]:
     try:
         open_calls = client.open_call_ids()
         for _ in open_calls:
+            if client.active_call_count() == 0:
+                break
+            client.hangup()
+    except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
+        pass
+    client.close()
+
+
+@pytest.fixture
+def ringing_psap(lab: Lab) -> Iterator[Psap]:
+    """A ctrl_tcp client of the ringing dispatcher (answers only on ``accept()``). Route a
+    caller's emergency calls to it with ``with lab.ringing_dispatcher_for("peer3"): ...``."""
+    client = Psap(lab, manual=True)
+    yield client
+    try:
+        for _ in client.open_call_ids():
             if client.active_call_count() == 0:
                 break
             client.hangup()

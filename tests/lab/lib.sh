@@ -10,7 +10,7 @@ PIDS="$LAB/pids"
 LOGS="$LAB/logs"
 
 # All parts, in start order (stop goes in reverse).
-LAB_PARTS=(pulse rtpengine kamailio psap smtp webhook held)
+LAB_PARTS=(pulse rtpengine kamailio psap psap_manual smtp webhook held)
 
 say() { printf '[lab] %s\n' "$*" >&2; }
 

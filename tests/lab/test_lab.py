@@ -296,23 +296,24 @@ def test_dispatcher_hold_and_resume_reach_the_webrtc_peer(lab: Lab, psap: Psap, 
     assert peer.wait_for("ended", timeout=20)["originator"] == "remote"
 
 
-def test_dispatcher_in_manual_answer_mode_rings_then_accepts_or_rejects(lab: Lab, psap: Psap, browser_peer):
+def test_ringing_dispatcher_rings_then_accepts_or_rejects(lab: Lab, ringing_psap: Psap, browser_peer):
     peer = browser_peer("manual-answer")
     peer.register("peer3", transport="ws")
-    psap.set_answer_mode("manual")
-    call_id = peer.call("sip:933@lifeline.lab")["call_id"]
-    assert peer.wait_for("progress", timeout=30)["status"] == 180
-    psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
-    psap.accept()
-    peer.wait_for("confirmed", timeout=30)
-    peer.hangup()
-    peer.wait_for("ended", timeout=20)
+    with lab.ringing_dispatcher_for("peer3"):
+        call_id = peer.call("sip:933@lifeline.lab")["call_id"]
+        assert peer.wait_for("progress", timeout=30)["status"] == 180
+        ringing_psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
+        ringing_psap.accept()
+        peer.wait_for("confirmed", timeout=30)
+        peer.wait_audio(lab.psap_tone_hz, timeout=30)
+        peer.hangup()
+        peer.wait_for("ended", timeout=20)
 
-    call_id = peer.call("sip:933@lifeline.lab")["call_id"]
-    psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
-    psap.reject()
-    ended = peer.wait_for("ended", timeout=20)
-    assert ended["status"] == 486, ended
+        call_id = peer.call("sip:933@lifeline.lab")["call_id"]
+        ringing_psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
+        ringing_psap.reject()
+        ended = peer.wait_for("ended", timeout=20)
+        assert ended["status"] == 486, ended
 
 
 def test_two_browser_peers_call_each_other_over_webrtc_with_hold_and_dtmf(lab: Lab, browser_peer):

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_SRC = REPO / "tests" / "lab"
 
 #: Every part the start script knows, in start order.
-PARTS = ("pulse", "rtpengine", "kamailio", "psap", "smtp", "webhook", "held")
+PARTS = ("pulse", "rtpengine", "kamailio", "psap", "psap_manual", "smtp", "webhook", "held")
 
 
 class LabError(RuntimeError):
@@ -52,6 +52,8 @@ class Lab:
       wss_url       ``wss://127.0.0.1:4443`` (self-signed: ``cert_path``)
       psap_sip      ``("127.0.0.1", 5080)`` the dispatcher's SIP socket (UDP)
       psap_ctrl     ``("127.0.0.1", 5555)`` its ctrl_tcp
+      psap_manual_ctrl ``("127.0.0.1", 5556)`` ctrl_tcp of the ringing dispatcher (SIP udp 5082),
+                    which gets the emergency calls of callers put in ``ringing_dispatcher_for(user)``
       smtp          ``("127.0.0.1", 2525)``
       rtpengine_ng  ``("127.0.0.1", 2223)``
       held_url      ``http://127.0.0.1:8091/held`` HELD (RFC 5985) server; what it answers:
@@ -67,6 +69,7 @@ class Lab:
     wss_url: str = "wss://127.0.0.1:4443"
     psap_sip: tuple[str, int] = ("127.0.0.1", 5080)
     psap_ctrl: tuple[str, int] = ("127.0.0.1", 5555)
+    psap_manual_ctrl: tuple[str, int] = ("127.0.0.1", 5556)
     smtp: tuple[str, int] = ("127.0.0.1", 2525)
     smtp_user: tuple[str, str] = ("lifeline", "lifeline-secret")
     rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
@@ -302,6 +305,22 @@ class Lab:
 
     def clear_fault(self, name: str) -> None:
         self._kamcmd("htable.delete", "faults", name)
+
+    def ringing_dispatcher_for(self, user: str):
+        """Context manager: while active, emergency calls from ``user`` (e.g. ``"peer3"``) go
+        to the ringing dispatcher (``Psap(lab, manual=True)``: it rings until ``accept()`` or
+        ``reject()``); everyone else's still reach the auto-answering one."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def cm():
+            self._kamcmd("htable.seti", "manual_psap", user, "1")
+            try:
+                yield
+            finally:
+                self._kamcmd("htable.delete", "manual_psap", user)
+
+        return cm()
 
     def fault(self, name: str, code: int):
         """Context manager: ``with lab.fault("emergency_tls", 503): ...`` (cleared on exit)."""

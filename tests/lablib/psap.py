@@ -41,8 +41,14 @@ class Psap:
     """A ctrl_tcp connection to the dispatcher. Events are collected by a reader thread
     from the moment of connection; ``wait_event`` finds them even if they came earlier."""
 
-    def __init__(self, lab: Lab, *, connect_timeout: float = 10.0) -> None:
+    def __init__(self, lab: Lab, *, manual: bool = False, connect_timeout: float = 10.0) -> None:
+        """``manual=True``: the ringing dispatcher (ctrl 5556, SIP 5082), which never answers
+        by itself and only gets the calls of callers in ``lab.ringing_dispatcher_for(user)``."""
         self.lab = lab
+        self.manual = manual
+        ctrl = lab.psap_manual_ctrl if manual else lab.psap_ctrl
+        self.log_path = lab.logs / ("psap_manual.log" if manual else "psap.log")
+        self.recordings_dir = lab.dir / ("recordings-manual" if manual else "recordings")
         self._tokens = itertools.count(1)
         self._cond = threading.Condition()
         self._responses: dict[str, dict[str, Any]] = {}
@@ -51,9 +57,9 @@ class Psap:
         self._closed = False
         self.connected_at = time.time()
         try:
-            self._sock = socket.create_connection(lab.psap_ctrl, timeout=connect_timeout)
+            self._sock = socket.create_connection(ctrl, timeout=connect_timeout)
         except OSError as e:
-            raise PsapError(f"cannot reach the dispatcher's ctrl_tcp at {lab.psap_ctrl}: {e} (is the lab up?)") from e
+            raise PsapError(f"cannot reach the dispatcher's ctrl_tcp at {ctrl}: {e} (is the lab up?)") from e
         self._sock.settimeout(None)
         self._reader = threading.Thread(target=self._read, name="psap-ctrl", daemon=True)
         self._reader.start()
@@ -134,9 +140,10 @@ class Psap:
         return self.command("hangup")
 
     def set_answer_mode(self, mode: str) -> str:
-        """``"auto"`` (the lab's default: answer at once) or ``"manual"`` (ring until
-        ``accept()`` / ``reject()``). Global to the dispatcher: the ``psap`` fixture puts it
-        back to auto after each test."""
+        """``"auto"`` or ``"manual"`` for THIS dispatcher instance. Prefer the ringing
+        dispatcher (``Psap(lab, manual=True)`` + ``lab.ringing_dispatcher_for(user)``): switching
+        the shared auto-answering one to manual makes every other session's emergency calls
+        ring unanswered. The ``psap`` fixture puts it back to auto after each test."""
         if mode not in ("auto", "manual", "early"):
             raise ValueError(f"answer mode {mode!r}: use auto, manual or early")
         return self.command("answermode", mode)
@@ -196,7 +203,7 @@ class Psap:
     # ---- artefacts -----------------------------------------------------------
     def sip_trace(self) -> SipTrace:
         """Every SIP message in the dispatcher's log (headers and bodies)."""
-        return parse_sip_trace(self.lab.psap_log.read_text(errors="replace"))
+        return parse_sip_trace(self.log_path.read_text(errors="replace"))
 
     def recordings(self, since: float | None = None) -> list[tuple[Path, Path]]:
         """``(heard, sent)`` WAV pairs (``dump-*-dec.wav``, ``dump-*-enc.wav``) modified at or
@@ -204,7 +211,7 @@ class Psap:
         A recording is complete once the call is closed (CALL_CLOSED)."""
         since = self.connected_at - 1 if since is None else since
         out = []
-        for dec in sorted(self.lab.recordings.glob("dump-*-dec.wav")):
+        for dec in sorted(self.recordings_dir.glob("dump-*-dec.wav")):
             enc = dec.with_name(dec.name.replace("-dec.wav", "-enc.wav"))
             if dec.stat().st_mtime >= since:
                 out.append((dec, enc))
@@ -221,7 +228,7 @@ class Psap:
         deadline = time.monotonic() + timeout
         while True:
             best: tuple[float, Path] | None = None
-            for dec in self.lab.recordings.glob("dump-*-dec.wav"):
+            for dec in self.recordings_dir.glob("dump-*-dec.wav"):
                 stamp = dec.name[len("dump-") : -len("-dec.wav")]
                 try:
                     t = time.mktime(time.strptime(stamp, "%Y-%m-%d-%H-%M-%S"))
@@ -233,7 +240,7 @@ class Psap:
                 dec = best[1]
                 return dec, dec.with_name(dec.name.replace("-dec.wav", "-enc.wav"))
             if time.monotonic() > deadline:
-                raise PsapError(f"no recording in {self.lab.recordings} for call {call_id}")
+                raise PsapError(f"no recording in {self.recordings_dir} for call {call_id}")
             time.sleep(0.2)
 
     def close(self) -> None:
