@@ -16,6 +16,8 @@ pub mod ua;
 #[cfg(test)]
 mod driver_tests;
 #[cfg(test)]
+mod live_tests;
+#[cfg(test)]
 mod tests;
 
 pub use call::{CallError, CallEvent, OutgoingCall};

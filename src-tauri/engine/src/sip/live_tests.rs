@@ -1,0 +1,150 @@
+//! SIP meets media against the running lab (Kamailio + rtpengine + the baresip dispatcher): real calls with
+//! the real WebRTC session's SDP. Ignored by default because they need the lab; run them with
+//! `cargo test -p lifeline-engine --lib sip::live_tests -- --ignored --test-threads=1`
+//! (tests/engine/test_sip_calls.py does, after making sure the lab is up).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+
+use super::call::{CallEvent, OutgoingCall};
+use super::driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
+use crate::api::RegistrationState;
+use crate::audio::AudioPort;
+use crate::media::{MediaConfig, MediaEvent, MediaSession};
+
+type Events = mpsc::Receiver<(u64, SipEvent)>;
+
+async fn signed_in(user: &str) -> (SipHandle, Events) {
+    let (tx, mut rx) = mpsc::channel(256);
+    let cfg = SipConfig {
+        server: "ws://127.0.0.1:8080".into(),
+        domain: "lifeline.lab".into(),
+        user: user.into(),
+        password: format!("{user}-secret"),
+        tls_ca_file: None,
+        tls_insecure_lab: false,
+        lab: true,
+        expires: 600,
+    };
+    let h = spawn(cfg, 1, tx);
+    loop {
+        match next(&mut rx).await {
+            SipEvent::Registration { state: RegistrationState::Registered, .. } => break,
+            SipEvent::Registration { state: RegistrationState::Failed, reason } => panic!("registration failed: {reason:?}"),
+            _ => {}
+        }
+    }
+    (h, rx)
+}
+
+async fn next(rx: &mut Events) -> SipEvent {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("a SIP event in time").expect("open").1
+}
+
+async fn next_call(rx: &mut Events) -> CallEvent {
+    loop {
+        if let SipEvent::Call(c) = next(rx).await {
+            return c;
+        }
+    }
+}
+
+/// The first media event that `want`s, or what went wrong instead (failure, or nothing within `secs`).
+async fn media_until(
+    rx: &mut mpsc::UnboundedReceiver<MediaEvent>,
+    secs: u64,
+    want: fn(&MediaEvent) -> bool,
+) -> Result<MediaEvent, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let ev = match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return Err("media session closed".into()),
+            Err(_) => return Err(format!("nothing within {secs} s")),
+        };
+        if let MediaEvent::Failed { reason } = &ev {
+            return Err(reason.clone());
+        }
+        if want(&ev) {
+            return Ok(ev);
+        }
+    }
+}
+
+/// One baresip ctrl_tcp command (netstring-framed JSON).
+async fn psap(command: &str, params: &str) {
+    let mut s = TcpStream::connect("127.0.0.1:5555").await.expect("dispatcher ctrl_tcp");
+    let json = serde_json::json!({"command": command, "params": params, "token": "sip-live"}).to_string();
+    s.write_all(format!("{}:{},", json.len(), json).as_bytes()).await.expect("write");
+    let mut buf = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the lab (tests/lab/start)"]
+async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
+    let (h, mut rx) = signed_in("agent").await;
+    let cfg = MediaConfig { emergency: true, ..MediaConfig::default() };
+    let (mut media, mut media_rx) = MediaSession::new(cfg, AudioPort::detached()).await.expect("media session");
+    let offer = media.create_offer().await.expect("offer");
+    let (reply, answer) = oneshot::channel();
+    let call = OutgoingCall {
+        target: "sip:933@lifeline.lab".into(),
+        content_type: "application/sdp".into(),
+        body: offer.into_bytes(),
+        extra_headers: vec![],
+    };
+    h.commands.send(SipCommand::Invite { call, reply }).await.expect("send");
+    let id = answer.await.expect("reply").expect("invite accepted");
+    let mut connected = false;
+    while !connected {
+        match next_call(&mut rx).await {
+            CallEvent::RemoteAnswer { id: i, sdp } if i == id => media.set_remote_answer(&sdp).await.expect("answer applied"),
+            CallEvent::Connected { id: i } if i == id => connected = true,
+            CallEvent::Ended { code, reason, .. } => panic!("call ended: {code:?} {reason}"),
+            _ => {}
+        }
+    }
+    // The SDP went through SIP intact: ICE and DTLS come up with rtpengine.
+    let up = media_until(&mut media_rx, 15, |e| matches!(e, MediaEvent::Connected { .. })).await;
+    assert!(up.is_ok(), "media did not connect: {up:?}");
+    // Audio from the dispatcher is the media/lab side's business; reported, not asserted here.
+    let first = media_until(&mut media_rx, 5, |e| matches!(e, MediaEvent::FirstPacket { .. })).await;
+    println!("outgoing call: media {up:?}, first packet from the dispatcher: {first:?}");
+
+    h.commands.send(SipCommand::Hangup { id }).await.expect("send");
+    assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { id: i, .. } if i == id));
+    media.close().await;
+    h.commands.send(SipCommand::SignOut).await.expect("send");
+    let _ = tokio::time::timeout(Duration::from_secs(5), h.task).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the lab (tests/lab/start)"]
+async fn live_call_from_the_dispatcher_rings_is_answered_with_media_and_ended_by_it() {
+    let (h, mut rx) = signed_in("agent2").await;
+    psap("dial", "sip:agent2@lifeline.lab").await;
+    let (id, offer) = match next_call(&mut rx).await {
+        CallEvent::Incoming { id, offer, from, .. } => {
+            assert!(from.contains("psap"), "{from}");
+            (id, offer.expect("the dispatcher offers SDP"))
+        }
+        other => panic!("expected an incoming call, got {other:?}"),
+    };
+    let (mut media, mut media_rx) = MediaSession::new(MediaConfig::default(), AudioPort::detached()).await.expect("media");
+    let sdp = media.accept_offer(&offer).await.expect("answer");
+    h.commands.send(SipCommand::Answer { id, sdp }).await.expect("send");
+    assert_eq!(next_call(&mut rx).await, CallEvent::Connected { id });
+    // Media is reported, not asserted: the SIP side is what this test proves.
+    let up = media_until(&mut media_rx, 10, |e| matches!(e, MediaEvent::Connected { .. })).await;
+    println!("incoming call: media {up:?}");
+
+    psap("hangup", "").await;
+    assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { id: i, .. } if i == id));
+    media.close().await;
+    h.commands.send(SipCommand::SignOut).await.expect("send");
+    let _ = tokio::time::timeout(Duration::from_secs(5), h.task).await;
+}
