@@ -89,25 +89,26 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
                 _say(request.config, f"stopped the lab parts this session started: {', '.join(down)}")
 
 
+def _hang_up_leftovers(client: Psap) -> None:
+    """Hang up, by Call-ID, the calls this client saw established and never closed."""
+    for call_id in client.open_call_ids():
+        try:
+            client.hangup(call_id)
+        except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
+            pass
+
+
 @pytest.fixture
 def psap(lab: Lab) -> Iterator[Psap]:
     """A ctrl_tcp client of the dispatcher. At the end the answer mode is back to auto
-    and, if a call this client saw established was never closed, the dispatcher's
-    current call is hung up."""
+    and the calls this client saw established and never closed are hung up."""
     client = Psap(lab)
     yield client
     try:
         client.set_answer_mode("auto")
     except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
         pass
-    try:
-        open_calls = client.open_call_ids()
-        for _ in open_calls:
-            if client.active_call_count() == 0:
-                break
-            client.hangup()
-    except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
-        pass
+    _hang_up_leftovers(client)
     client.close()
 
 
@@ -117,13 +118,7 @@ def ringing_psap(lab: Lab) -> Iterator[Psap]:
     caller's emergency calls to it with ``with lab.ringing_dispatcher_for("peer3"): ...``."""
     client = Psap(lab, manual=True)
     yield client
-    try:
-        for _ in client.open_call_ids():
-            if client.active_call_count() == 0:
-                break
-            client.hangup()
-    except Exception:  # noqa: BLE001 (cleanup must not mask the test's result)
-        pass
+    _hang_up_leftovers(client)
     client.close()
 
 

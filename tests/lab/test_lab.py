@@ -231,6 +231,7 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     # the dispatcher calls the peer back, marked as an emergency callback
     psap.dial("sip:peer@lifeline.lab", priority_emergency=True)
     incoming = peer.wait_for("incoming", timeout=30)
+    callback_id = incoming["call_id"]
     assert incoming["remote"].startswith("sip:psap@lifeline.lab"), incoming
     assert incoming["headers"].get("priority") == "emergency", incoming
     assert "lab-priority" not in (incoming["request_uri"] or ""), incoming
@@ -238,7 +239,7 @@ def test_browser_peer_calls_911_audio_flows_both_ways_and_the_dispatcher_calls_b
     peer.wait_for("confirmed", timeout=30)
     heard = peer.wait_audio(lab.psap_tone_hz, tolerance=0.02, timeout=30)
     assert heard["packets_received"] > 0
-    psap.hangup()
+    psap.hangup(callback_id)
     ended = peer.wait_for("ended", timeout=20)
     assert ended["originator"] == "remote"
 
@@ -287,12 +288,12 @@ def test_dispatcher_hold_and_resume_reach_the_webrtc_peer(lab: Lab, psap: Psap, 
     peer.wait_for("confirmed", timeout=30)
     psap.wait_event("CALL_ESTABLISHED", timeout=20, id=call_id)
     peer.wait_audio(lab.psap_tone_hz, timeout=30)
-    psap.command("hold")
+    psap.hold(call_id)
     peer.wait_for(match(event="hold", originator="remote"), timeout=20)
-    psap.command("resume")
+    psap.resume(call_id)
     peer.wait_for(match(event="unhold", originator="remote"), timeout=20)
     peer.wait_audio(lab.psap_tone_hz, timeout=30)
-    psap.hangup()
+    psap.hangup(call_id)
     assert peer.wait_for("ended", timeout=20)["originator"] == "remote"
 
 
@@ -303,7 +304,7 @@ def test_ringing_dispatcher_rings_then_accepts_or_rejects(lab: Lab, ringing_psap
         call_id = peer.call("sip:933@lifeline.lab")["call_id"]
         assert peer.wait_for("progress", timeout=30)["status"] == 180
         ringing_psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
-        ringing_psap.accept()
+        ringing_psap.accept(call_id)
         peer.wait_for("confirmed", timeout=30)
         peer.wait_audio(lab.psap_tone_hz, timeout=30)
         peer.hangup()
@@ -311,7 +312,7 @@ def test_ringing_dispatcher_rings_then_accepts_or_rejects(lab: Lab, ringing_psap
 
         call_id = peer.call("sip:933@lifeline.lab")["call_id"]
         ringing_psap.wait_event("CALL_INCOMING", timeout=20, id=call_id)
-        ringing_psap.reject()
+        ringing_psap.reject(call_id)
         ended = peer.wait_for("ended", timeout=20)
         assert ended["status"] == 486, ended
 

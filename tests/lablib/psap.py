@@ -119,25 +119,49 @@ class Psap:
         return str(resp.get("data") or "")
 
     # ---- commands ------------------------------------------------------------
+    # The dispatcher is shared by every test session on the machine: commands that act on
+    # "the current call" take the call's SIP Call-ID to select it first (``callfind``).
+    def select_call(self, call_id: str) -> str:
+        """Make the call with this SIP Call-ID the dispatcher's current call."""
+        return self.command("callfind", call_id)
+
     def dial(self, uri: str, *, priority_emergency: bool = False) -> str:
         """Call ``uri`` (e.g. ``sip:agent@lifeline.lab``) through Kamailio, as psap.
         With ``priority_emergency`` the INVITE reaches the callee with a
-        ``Priority: emergency`` header (Kamailio adds it; baresip cannot)."""
+        ``Priority: emergency`` header (Kamailio adds it; baresip cannot). The callee
+        sees the Call-ID (BrowserPeer: ``incoming["call_id"]``); use it for ``hangup``."""
         if priority_emergency:
             uri += ";lab-priority=emergency"
         return self.command("dial", uri)
 
-    def hangup(self) -> str:
-        """Hang up the current call."""
+    def hangup(self, call_id: str | None = None) -> str:
+        """Hang up the call with this Call-ID (or, without one, the current call: only
+        safe when no other session uses the dispatcher)."""
+        if call_id:
+            self.select_call(call_id)
         return self.command("hangup")
 
-    def accept(self) -> str:
-        """Answer the ringing call (after ``set_answer_mode("manual")``)."""
+    def accept(self, call_id: str | None = None) -> str:
+        """Answer the ringing call (the ringing dispatcher, ``Psap(lab, manual=True)``)."""
+        if call_id:
+            self.select_call(call_id)
         return self.command("accept")
 
-    def reject(self) -> str:
+    def reject(self, call_id: str | None = None) -> str:
         """Turn the ringing call away (baresip answers 486 Busy Here)."""
+        if call_id:
+            self.select_call(call_id)
         return self.command("hangup")
+
+    def hold(self, call_id: str | None = None) -> str:
+        if call_id:
+            self.select_call(call_id)
+        return self.command("hold")
+
+    def resume(self, call_id: str | None = None) -> str:
+        if call_id:
+            self.select_call(call_id)
+        return self.command("resume")
 
     def set_answer_mode(self, mode: str) -> str:
         """``"auto"`` or ``"manual"`` for THIS dispatcher instance. Prefer the ringing
@@ -159,8 +183,10 @@ class Psap:
     def reginfo(self) -> str:
         return self.command("reginfo")
 
-    def send_dtmf(self, digits: str) -> None:
-        """Send DTMF (RTP events) on the current call, one ``sndcode`` per digit."""
+    def send_dtmf(self, digits: str, call_id: str | None = None) -> None:
+        """Send DTMF (RTP events) on the call, one ``sndcode`` per digit."""
+        if call_id:
+            self.select_call(call_id)
         for d in digits:
             self.command("sndcode", d)
 
