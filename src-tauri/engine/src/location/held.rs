@@ -192,6 +192,22 @@ mod tests {
         assert!(matches!(parse_response(""), Err(HeldError::NoCivicAddress) | Err(HeldError::Malformed(_))));
     }
 
+    proptest::proptest! {
+        /// The parser reads what the network sends: it must answer, never panic, on any input, including
+        /// damaged versions of a real answer.
+        #[test]
+        fn parse_response_never_panics(s in "\\PC{0,300}", cut in 0usize..2000, junk in "[<>&;a-z:\"/ ]{0,8}") {
+            let _ = parse_response(&s);
+            let mut damaged = LAB_RESPONSE.to_owned();
+            let at = cut.min(damaged.len());
+            if damaged.is_char_boundary(at) {
+                damaged.insert_str(at, &junk);
+            }
+            let _ = parse_response(&damaged);
+            let _ = parse_response(&LAB_RESPONSE[..at.min(LAB_RESPONSE.len())]);
+        }
+    }
+
     #[test]
     fn the_request_asks_for_a_civic_location_in_the_held_namespace() {
         let req = location_request();

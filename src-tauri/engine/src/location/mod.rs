@@ -8,6 +8,8 @@
 //! - [`network::NetworkMap`] from policy `location.networks`; `lookup(addrs)` and `change(old, new)`.
 //! - [`pidf::PidfLo { .. }.to_xml()`](pidf::PidfLo::to_xml) and
 //!   [`body::invite_body(sdp, pidf, token, domain)`](body::invite_body) for the INVITE.
+//! - [`policy::LocationPolicy`]: `location.*` of the managed policy (`address`, `networks`, `held_url`,
+//!   `prompt_unknown_network`); `validate()` returns the [`network::NetworkMap`].
 //! - [`country::CountryCode`]: ISO 3166 alpha-2, used by the emergency number table too.
 //!
 //! - [`held::location_request()`] / [`held::parse_response(xml)`](held::parse_response): HELD (RFC 5985)
@@ -21,6 +23,7 @@ pub mod country;
 pub mod held;
 pub mod network;
 pub mod pidf;
+pub mod policy;
 pub mod resolve;
 
 use serde::{Deserialize, Serialize};

@@ -146,6 +146,16 @@ mod tests {
         assert!(!psap.matches(""));
     }
 
+    proptest::proptest! {
+        /// From/To values come from the network: parsing and matching never panic.
+        #[test]
+        fn parsing_and_matching_never_panic(s in "\\PC{0,80}", p in "\\PC{0,20}") {
+            let id = Identity::parse(&s);
+            let _ = id.matches(&p);
+            let _ = id.same_line(&Identity::parse(&p));
+        }
+    }
+
     #[test]
     fn glob_handles_stars_and_question_marks() {
         assert!(glob("*", ""));
