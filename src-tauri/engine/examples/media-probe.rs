@@ -9,6 +9,7 @@
 //! `cargo run -p lifeline-engine --example media-probe -- --audio-in tone.wav --audio-out out.wav`
 
 use clap::Parser;
+use lifeline_engine::audio::processing::VoiceProcessing;
 use lifeline_engine::audio::wav::{InputEnd, WavConfig, WavDevice};
 use lifeline_engine::media::{Codec, MediaConfig, MediaSession};
 use serde::Deserialize;
@@ -30,6 +31,10 @@ struct Args {
     codecs: String,
     #[arg(long)]
     emergency: bool,
+    /// Run echo cancellation, noise suppression and gain control on the microphone (off by default
+    /// here: the tests play synthetic tones, which noise suppression treats as noise).
+    #[arg(long)]
+    voice_processing: bool,
 }
 
 #[derive(Deserialize)]
@@ -64,7 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         output: args.audio_out.clone(),
         input_end: if args.no_loop { InputEnd::Silence } else { InputEnd::Loop },
     })?;
-    let config = MediaConfig { codecs, emergency: args.emergency, ..MediaConfig::default() };
+    let voice_processing = if args.voice_processing { VoiceProcessing::default() } else { VoiceProcessing::off() };
+    let config = MediaConfig { codecs, emergency: args.emergency, voice_processing, ..MediaConfig::default() };
     let (mut session, mut events) = MediaSession::new(config, port).await?;
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {

@@ -8,6 +8,7 @@
 
 pub mod devices;
 pub mod pacing;
+pub mod processing;
 pub mod wav;
 
 use rtrb::{Consumer, Producer, RingBuffer};

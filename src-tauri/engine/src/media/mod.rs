@@ -48,6 +48,8 @@ pub struct MediaConfig {
     pub gather_timeout: Duration,
     /// How often a [`MediaEvent::Stats`] is sent.
     pub stats_interval: Duration,
+    /// Echo cancellation, noise suppression and gain control of the microphone (on by default).
+    pub voice_processing: crate::audio::processing::VoiceProcessing,
 }
 
 impl Default for MediaConfig {
@@ -61,6 +63,7 @@ impl Default for MediaConfig {
             jitter_max_frames: 15,
             gather_timeout: Duration::from_secs(5),
             stats_interval: Duration::from_secs(5),
+            voice_processing: crate::audio::processing::VoiceProcessing::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! in-process pair harness for behaviour that Chromium cannot observe (DTMF reception, mute, hold).
 
 use super::{Codec, MediaConfig, MediaError, MediaEvent, MediaSession};
+use crate::audio::processing::VoiceProcessing;
 use crate::audio::wav::{InputEnd, WavConfig, WavDevice};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,8 +102,10 @@ async fn finish(mut s: Side) -> Vec<f32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_exchange_audio_and_dtmf_both_ways() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = side(dir.path(), "a", 1000.0, MediaConfig::default()).await;
-    let mut b = side(dir.path(), "b", 440.0, MediaConfig::default()).await;
+    // Synthetic tones: noise suppression would treat a steady tone as noise.
+    let config = MediaConfig { voice_processing: VoiceProcessing::off(), ..MediaConfig::default() };
+    let mut a = side(dir.path(), "a", 1000.0, config.clone()).await;
+    let mut b = side(dir.path(), "b", 440.0, config).await;
     connect(&mut a, &mut b).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     a.session.send_dtmf("42*").expect("dtmf a->b");
@@ -130,8 +133,9 @@ async fn two_engines_exchange_audio_and_dtmf_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mute_sends_silence_and_keeps_the_stream_flowing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut a = side(dir.path(), "a", 1000.0, MediaConfig::default()).await;
-    let mut b = side(dir.path(), "b", 440.0, MediaConfig::default()).await;
+    let config = MediaConfig { voice_processing: VoiceProcessing::off(), ..MediaConfig::default() };
+    let mut a = side(dir.path(), "a", 1000.0, config.clone()).await;
+    let mut b = side(dir.path(), "b", 440.0, config).await;
     connect(&mut a, &mut b).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     a.session.mute(true).expect("mute");

@@ -9,6 +9,7 @@ use super::jitter::{JitterBuffer, Playout};
 use super::sdp::AudioFormats;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
+use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
 use crate::audio::AudioPort;
 use bytes::Bytes;
 use rtc::rtp;
@@ -54,6 +55,7 @@ pub struct PipelineParams {
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     pub stats_interval: Duration,
+    pub voice_processing: VoiceProcessing,
     /// When the offer was made or received (for setup-time figures).
     pub offer_at: Instant,
 }
@@ -84,6 +86,7 @@ pub struct Pipeline {
     held: bool,
     stats: MediaStats,
     first_packet_seen: bool,
+    voice: Option<VoiceProcessor>,
 }
 
 impl Pipeline {
@@ -113,6 +116,7 @@ impl Pipeline {
             muted: false,
             held: false,
             first_packet_seen: false,
+            voice: VoiceProcessor::new(params.voice_processing),
             params,
             audio,
             packets,
@@ -202,6 +206,9 @@ impl Pipeline {
     fn send_frame(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
         // Always drain the microphone so that unmuting never plays stale audio.
         self.audio.read_mic(mic);
+        if let Some(voice) = &mut self.voice {
+            voice.capture(mic);
+        }
         let per_packet = self.params.send_codec.samples_per_packet();
         let tick = match &mut self.dtmf_tx {
             Some(tx) => tx.tick(),
@@ -281,6 +288,9 @@ impl Pipeline {
         }
         if self.held {
             pcm.fill(0);
+        }
+        if let Some(voice) = &mut self.voice {
+            voice.render(pcm);
         }
         if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
             self.audio.write_speaker(pcm);

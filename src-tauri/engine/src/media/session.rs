@@ -357,6 +357,7 @@ impl MediaSession {
             jitter_target_frames: self.config.jitter_target_frames,
             jitter_max_frames: self.config.jitter_max_frames,
             stats_interval: self.config.stats_interval,
+            voice_processing: self.config.voice_processing,
             offer_at: self.offer_at.get().copied().unwrap_or_else(Instant::now),
         };
         let (out_tx, mut out_rx) = tokio_mpsc::unbounded_channel();

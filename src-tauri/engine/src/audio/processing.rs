@@ -1,0 +1,157 @@
+//! Voice processing of the microphone signal: echo cancellation (AEC3), noise suppression and automatic
+//! gain control, with `sonora` (a pure-Rust port of WebRTC's audio processing module; it builds offline
+//! with no C++ toolchain, unlike webrtc-audio-processing's bundled build).
+//!
+//! It runs on the media thread, never in a device callback: for every 20 ms period the media thread
+//! passes the frame it sends to the speaker (the far end, the echo reference) and the microphone frame,
+//! which is processed in place. sonora works on 10 ms chunks, so each frame is two chunks.
+
+use sonora::config::{EchoCanceller, GainController2, NoiseSuppression};
+use sonora::{AudioProcessing, Config, StreamConfig};
+
+const CHUNK: usize = 480; // 10 ms at 48 kHz
+
+/// What to run on the microphone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoiceProcessing {
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub gain_control: bool,
+}
+
+impl Default for VoiceProcessing {
+    fn default() -> Self {
+        Self { echo_cancellation: true, noise_suppression: true, gain_control: true }
+    }
+}
+
+impl VoiceProcessing {
+    /// Nothing: the microphone is sent as captured (tests with synthetic tones, file devices).
+    pub fn off() -> Self {
+        Self { echo_cancellation: false, noise_suppression: false, gain_control: false }
+    }
+
+    pub fn is_off(&self) -> bool {
+        !self.echo_cancellation && !self.noise_suppression && !self.gain_control
+    }
+}
+
+pub struct VoiceProcessor {
+    apm: AudioProcessing,
+    src: Vec<f32>,
+    dest: Vec<f32>,
+}
+
+impl VoiceProcessor {
+    /// `None` when everything is off.
+    pub fn new(settings: VoiceProcessing) -> Option<Self> {
+        if settings.is_off() {
+            return None;
+        }
+        let config = Config {
+            echo_canceller: settings.echo_cancellation.then(EchoCanceller::default),
+            noise_suppression: settings.noise_suppression.then(NoiseSuppression::default),
+            gain_controller2: settings.gain_control.then(GainController2::default),
+            ..Default::default()
+        };
+        let apm = AudioProcessing::builder()
+            .config(config)
+            .capture_config(StreamConfig::new(48_000, 1))
+            .render_config(StreamConfig::new(48_000, 1))
+            .build();
+        Some(Self { apm, src: vec![0.0; CHUNK], dest: vec![0.0; CHUNK] })
+    }
+
+    /// Feed the far-end frame being played (the echo reference).
+    pub fn render(&mut self, far_end: &[i16]) {
+        for chunk in far_end.chunks(CHUNK) {
+            self.load(chunk);
+            let (src, dest) = (&self.src[..], &mut self.dest[..]);
+            if let Err(e) = self.apm.process_render_f32(&[src], &mut [dest]) {
+                tracing::debug!("echo reference not processed: {e:?}");
+            }
+        }
+    }
+
+    /// Clean the microphone frame in place.
+    pub fn capture(&mut self, mic: &mut [i16]) {
+        for chunk in mic.chunks_mut(CHUNK) {
+            self.load(chunk);
+            let (src, dest) = (&self.src[..], &mut self.dest[..]);
+            match self.apm.process_capture_f32(&[src], &mut [dest]) {
+                Ok(()) => {
+                    for (s, &v) in chunk.iter_mut().zip(self.dest.iter()) {
+                        *s = (v * 32768.0).clamp(-32768.0, 32767.0) as i16;
+                    }
+                }
+                Err(e) => tracing::debug!("microphone frame not processed: {e:?}"),
+            }
+        }
+    }
+
+    fn load(&mut self, chunk: &[i16]) {
+        self.src.clear();
+        self.src.extend(chunk.iter().map(|&s| f32::from(s) / 32768.0));
+        self.src.resize(CHUNK, 0.0);
+        self.dest.resize(CHUNK, 0.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(freq: f32, start: usize, n: usize, amp: f32) -> Vec<i16> {
+        (0..n).map(|i| ((2.0 * std::f32::consts::PI * freq * (start + i) as f32 / 48_000.0).sin() * amp) as i16).collect()
+    }
+
+    /// Energy at `freq` (Goertzel), relative.
+    fn energy_at(x: &[i16], freq: f32) -> f32 {
+        let k = 2.0 * (2.0 * std::f32::consts::PI * freq / 48_000.0).cos();
+        let (mut s1, mut s2) = (0.0f32, 0.0f32);
+        for &v in x {
+            let s0 = f32::from(v) + k * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        (s1 * s1 + s2 * s2 - k * s1 * s2) / (x.len() as f32 * x.len() as f32)
+    }
+
+    #[test]
+    fn echo_of_the_far_end_is_removed_while_the_near_end_voice_stays() {
+        let mut p = VoiceProcessor::new(VoiceProcessing { echo_cancellation: true, noise_suppression: false, gain_control: false })
+            .expect("processor");
+        let delay = 960; // the echo comes back 20 ms later, quieter
+        let mut far_history = vec![0i16; delay];
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for f in 0..200 {
+            // 4 s: far end speaks a 700 Hz tone (with a slow warble so it is not perfectly stationary).
+            let far: Vec<i16> = tone(700.0 + (f % 10) as f32, f * 960, 960, 8000.0);
+            far_history.extend_from_slice(&far);
+            let echo = &far_history[far_history.len() - 960 - delay..far_history.len() - delay];
+            // The near end talks (1.9 kHz) only in the last second.
+            let near = if f >= 150 { tone(1900.0, f * 960, 960, 4000.0) } else { vec![0; 960] };
+            let mut mic: Vec<i16> = echo.iter().zip(&near).map(|(&e, &n)| (e / 2).saturating_add(n)).collect();
+            if f < 10 {
+                before.extend_from_slice(&mic);
+            }
+            p.render(&far);
+            p.capture(&mut mic);
+            if f >= 160 {
+                after.extend_from_slice(&mic);
+            }
+        }
+        let echo_before = energy_at(&before, 700.0);
+        let echo_after = energy_at(&after, 700.0);
+        let near_after = energy_at(&after, 1900.0);
+        let reduction_db = 10.0 * (echo_before / echo_after.max(1e-9)).log10();
+        println!("echo reduced by {reduction_db:.1} dB; near/echo after: {:.1} dB", 10.0 * (near_after / echo_after.max(1e-9)).log10());
+        assert!(reduction_db > 10.0, "echo reduced by only {reduction_db:.1} dB");
+        assert!(near_after > echo_after * 10.0, "near-end voice must dominate after cancellation");
+    }
+
+    #[test]
+    fn everything_off_means_no_processor() {
+        assert!(VoiceProcessor::new(VoiceProcessing::off()).is_none());
+    }
+}
