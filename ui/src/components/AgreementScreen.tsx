@@ -6,15 +6,15 @@ export function AgreementScreen({ state }: { state: UiState }) {
   const { t, intend } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   if (state.agreement.status !== "required") return null;
-  const { title, text, version, accepting } = state.agreement;
+  const { title, text, version, accepting, locale } = state.agreement;
   const dialBox = canDialEmergencyBeforeAgreement(state);
   const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== "");
   return (
     <main class="screen screen--agreement">
-      <h1 class="screen__title" tabIndex={-1} ref={heading}>
+      <h1 class="screen__title" tabIndex={-1} ref={heading} lang={locale}>
         {title}
       </h1>
-      <div class={dialBox ? "agreement__text agreement__text--short" : "agreement__text"} tabIndex={0} role="region" aria-label={t("agreement.text_label")}>
+      <div class={dialBox ? "agreement__text agreement__text--short" : "agreement__text"} tabIndex={0} role="region" aria-label={t("agreement.text_label")} lang={locale}>
         {paragraphs.map((p, i) => {
           const { lead, rest } = splitLead(p);
           return (
