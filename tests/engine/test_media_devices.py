@@ -164,3 +164,23 @@ def test_a_lost_speaker_falls_back_to_the_default_and_the_stream_goes_on(probe, 
     assert lost[0]["name"] == "Lifeline_Test_USB"
     assert lost[0]["fallback"] == "Lifeline_Speaker"
     assert events[-1]["event"] == "done"
+
+
+def test_the_ringer_rings_on_its_own_device_and_not_on_the_call_speaker(probe, env, tmp_path):
+    ringer = Recorder("lifeline_ringer", tmp_path / "ringer.raw", env)
+    speaker = Recorder("lifeline_speaker", tmp_path / "speaker.raw", env)
+    try:
+        time.sleep(2.5)  # wake the null sinks
+        events = run_probe(probe, env, "ring", "--device", "lifeline_ringer", "--seconds", "3")
+        time.sleep(0.5)
+    finally:
+        r = ringer.stop()
+        s = speaker.stop()
+    assert events[0] == {"event": "ringing", "device": "Lifeline_Ringer"}
+    r_first, _, r_total = loud_seconds(r)
+    _, _, s_total = loud_seconds(s)
+    print(f"\nringer loud {r_total:.2f} s, call speaker loud {s_total:.2f} s")
+    assert r_total >= 0.3
+    assert s_total == 0.0
+    start = int(r_first * RATE)
+    assert 430 <= dominant(r[start : start + RATE // 2]) <= 490

@@ -6,7 +6,7 @@
 //! optionally moving the call to another speaker mid-stream; audio events are printed as JSON lines.
 
 use clap::{Parser, Subcommand};
-use lifeline_engine::audio::devices::{list_devices, CpalAudio};
+use lifeline_engine::audio::devices::{list_devices, CpalAudio, Ringer};
 use lifeline_engine::audio::AudioEvent;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -20,6 +20,13 @@ struct Args {
 #[derive(Subcommand)]
 enum Cmd {
     List,
+    /// Ring on the ringer device: a 440/480 Hz ring tone, looped.
+    Ring {
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f32,
+    },
     Play {
         #[arg(long, default_value_t = 1000.0)]
         tone: f32,
@@ -54,6 +61,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     match Args::parse().cmd {
         Cmd::List => println!("{}", json!({"event": "devices", "devices": list_devices()?})),
+        Cmd::Ring { device, seconds } => {
+            // North American ring: 440 + 480 Hz, 2 s on, 4 s off (here: the on part, looped).
+            let tone: Vec<i16> = (0..96_000)
+                .map(|i| {
+                    let t = i as f32 / 48_000.0;
+                    (((2.0 * std::f32::consts::PI * 440.0 * t).sin() + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
+                        * 6_000.0) as i16
+                })
+                .collect();
+            let ringer = Ringer::start(device.as_deref(), tone.into())?;
+            println!("{}", json!({"event": "ringing", "device": ringer.device_name()}));
+            std::thread::sleep(Duration::from_secs_f32(seconds));
+            drop(ringer);
+            println!("{}", json!({"event": "done"}));
+        }
         Cmd::Play { tone, seconds, mic, speaker, switch_to, switch_after } => {
             let t0 = Instant::now();
             let (mut audio, mut port, events) = CpalAudio::start(mic.as_deref(), speaker.as_deref())?;

@@ -207,7 +207,12 @@ const PRESENCE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// Microphone and speaker of a call on real devices. Each direction is opened, switched and recovered
 /// on its own, so changing the speaker never interrupts the microphone.
 pub struct CpalAudio {
+    /// One host (on PulseAudio: one server connection) per direction. With a single connection,
+    /// an open record stream starved the playback stream (4 callbacks in 4 s here).
     host: cpal::Host,
+    mic_host: cpal::Host,
+    /// A third connection for the presence checks, so listing never waits behind a stream.
+    list_host: cpal::Host,
     mic_choice: Option<String>,
     speaker_choice: Option<String>,
     mic: Option<Opened>,
@@ -230,6 +235,8 @@ impl CpalAudio {
         let (port, swap) = AudioPort::new(media);
         let mut audio = CpalAudio {
             host: cpal::default_host(),
+            mic_host: cpal::default_host(),
+            list_host: cpal::default_host(),
             mic_choice: mic.map(str::to_owned),
             speaker_choice: speaker.map(str::to_owned),
             mic: None,
@@ -242,8 +249,8 @@ impl CpalAudio {
         };
         let DeviceEnds { mic, speaker } = device_ends;
         let mut events = Vec::new();
-        audio.open_mic(mic, &mut events)?;
         audio.open_speaker(speaker, &mut events)?;
+        audio.open_mic(mic, &mut events)?;
         Ok((audio, port, events))
     }
 
@@ -306,7 +313,7 @@ impl CpalAudio {
     }
 
     fn check_presence(&mut self) {
-        let Ok(devices) = self.host.devices() else { return };
+        let Ok(devices) = self.list_host.devices() else { return };
         let ids: Vec<String> = devices.map(|d| device_id(&d)).collect();
         if let Some(m) = &self.mic {
             if !ids.contains(&m.id) {
@@ -365,11 +372,15 @@ impl CpalAudio {
     }
 
     fn pick(&mut self, role: DeviceRole, events: &mut Vec<AudioEvent>) -> Result<cpal::Device, DeviceError> {
-        let choice = if role == DeviceRole::Microphone { &mut self.mic_choice } else { &mut self.speaker_choice };
-        match find(&self.host, role, choice.as_deref()) {
+        let (host, choice) = if role == DeviceRole::Microphone {
+            (&self.mic_host, &mut self.mic_choice)
+        } else {
+            (&self.host, &mut self.speaker_choice)
+        };
+        match find(host, role, choice.as_deref()) {
             Ok(d) => Ok(d),
             Err(DeviceError::NotFound { name, .. }) => {
-                let d = find(&self.host, role, None)?;
+                let d = find(host, role, None)?;
                 events.push(AudioEvent::DeviceLost { role, name, fallback: device_name(&d) });
                 *choice = None;
                 Ok(d)
