@@ -249,6 +249,19 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("signing out during the callback lock warns and asks twice", async () => {
+    const page = await open("mock=lock");
+    await button(page, "Settings").click();
+    await page.getByText("if you sign out, emergency services cannot call you back here").waitFor();
+    await button(page, "Sign out").click();
+    await button(page, "Sign out anyway").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Sign out anyway");
+    await check(page, "settings-lock-sign-out");
+    await button(page, "Sign out anyway").click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.closeAll();
+  });
+
   test("engine errors appear as toasts that can be dismissed", async () => {
     const page = await open("mock=signed-in");
     await button(page, "Call").waitFor();

@@ -116,6 +116,14 @@ describe("screens", () => {
     expect(screenOf(s).kind).toBe("incoming");
   });
 
+  it("closes settings when the agent signs out", () => {
+    const open = update(signedIn(), { type: "settings", open: true }).state;
+    const out = intend(open, { cmd: "sign_out" });
+    expect(out.send).toEqual([{ cmd: "sign_out" }]);
+    const s = events(out.state, [{ event: "registration", state: "unregistered", reason: null }]);
+    expect(screenOf(s).kind).toBe("sign_in");
+  });
+
   it("opens settings only from the ordinary screens", () => {
     const s = update(signedIn(), { type: "settings", open: true }).state;
     expect(screenOf(s).kind).toBe("settings");

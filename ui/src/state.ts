@@ -280,6 +280,9 @@ function onIntent(state: UiState, command: Command, now: number): Update {
     }
     case "sign_in":
       return { state: { ...state, signingIn: true }, send: [command] };
+    case "sign_out":
+      // Back to the sign-in form rather than a Settings page for an account that is gone.
+      return { state: { ...state, settingsOpen: false }, send: [command] };
     case "accept_agreement":
       if (state.agreement.status !== "required") return { state, send: [] };
       return { state: { ...state, agreement: { ...state.agreement, accepting: true } }, send: [command] };

@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useApp, useFocusOnMount } from "../context";
 import { LOCALES } from "../i18n";
 import type { UiState } from "../state";
@@ -6,7 +7,7 @@ import { DeviceSettings } from "./DeviceSettings";
 const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
 
 export function SettingsScreen({ state }: { state: UiState }) {
-  const { t, intend, dispatch, locale, ipcKind } = useApp();
+  const { t, dispatch, locale, ipcKind } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const app = state.app;
   const agreement = state.agreement;
@@ -32,11 +33,7 @@ export function SettingsScreen({ state }: { state: UiState }) {
           <dt>{t("signin.server")}</dt>
           <dd>{app?.server || t("settings.none")}</dd>
         </dl>
-        {registered && (
-          <button type="button" class="button" onClick={() => intend({ cmd: "sign_out" })}>
-            {t("settings.sign_out")}
-          </button>
-        )}
+        {registered && <SignOut emergency={state.emergency.mode !== "off"} />}
       </section>
 
       <section aria-labelledby="agreement-title">
@@ -91,6 +88,40 @@ export function SettingsScreen({ state }: { state: UiState }) {
         </dl>
       </section>
     </main>
+  );
+}
+
+/** During emergency modes signing out would stop the dispatcher's callback: say so and ask twice. */
+function SignOut({ emergency }: { emergency: boolean }) {
+  const { t, intend } = useApp();
+  const [confirming, setConfirming] = useState(false);
+  const anyway = useRef<HTMLButtonElement>(null);
+  // The first button disappears: move keyboard focus to its replacement.
+  useEffect(() => {
+    if (confirming) anyway.current?.focus();
+  }, [confirming]);
+  if (!emergency) {
+    return (
+      <button type="button" class="button" onClick={() => intend({ cmd: "sign_out" })}>
+        {t("settings.sign_out")}
+      </button>
+    );
+  }
+  return (
+    <div class="sign-out">
+      <p class="notice notice--warn" id="sign-out-warning">
+        {t("settings.sign_out_emergency")}
+      </p>
+      {confirming ? (
+        <button type="button" class="button button--danger" ref={anyway} aria-describedby="sign-out-warning" onClick={() => intend({ cmd: "sign_out" })}>
+          {t("settings.sign_out_anyway")}
+        </button>
+      ) : (
+        <button type="button" class="button" aria-describedby="sign-out-warning" onClick={() => setConfirming(true)}>
+          {t("settings.sign_out")}
+        </button>
+      )}
+    </div>
   );
 }
 
