@@ -2,6 +2,7 @@
 // that the browser tests also prove the bundle runs under it. It also serves axe-core from node_modules.
 
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,19 +11,39 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 export const DIST = resolve(here, "../dist");
 const AXE = resolve(here, "../node_modules/axe-core/axe.min.js");
 
-// Mirrors src-tauri/tauri.conf.json app.security.csp (minus the ipc: origins a browser does not know).
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join("; ");
+// The app's own CSP, read from src-tauri/tauri.conf.json so the tests follow any change the shell makes.
+// A browser knows no `ipc:` / `http://ipc.localhost` origins: those become 'self'.
+const FALLBACK_CSP = {
+  "default-src": "'self'",
+  "script-src": "'self'",
+  "style-src": "'self'",
+  "connect-src": "'self'",
+  "object-src": "'none'",
+  "base-uri": "'none'",
+};
+
+function appCsp() {
+  let directives = FALLBACK_CSP;
+  try {
+    const conf = JSON.parse(readFileSync(resolve(here, "../../src-tauri/tauri.conf.json"), "utf8"));
+    const csp = conf?.app?.security?.csp;
+    if (csp && typeof csp === "object") directives = csp;
+    else if (typeof csp === "string") return csp;
+  } catch {
+    // No shell config next to this UI (e.g. the package on its own): test against the strict fallback.
+  }
+  return Object.entries(directives)
+    .map(([name, value]) => {
+      const sources = String(value)
+        .split(/\s+/)
+        .filter((v) => v !== "" && v !== "ipc:" && !v.includes("ipc.localhost") && v !== "asset:");
+      if (name === "connect-src" && !sources.includes("'self'")) sources.push("'self'");
+      return `${name} ${sources.join(" ") || "'none'"}`;
+    })
+    .join("; ");
+}
+
+export const CSP = appCsp();
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
