@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-phonenumbers = pytest.importorskip("phonenumbers")
-from phonenumbers import PhoneMetadata, shortnumberinfo  # noqa: E402
+from phonenumbers import PhoneMetadata, shortnumberinfo  # the oracle: tests/requirements.txt
 
 COUNTRIES = "US CA PR GB IE AU NZ AT DE FR IT SI DK BR MY PH TH".split()
 HEADLESS = Path(os.environ.get("LIFELINE_HEADLESS", "/var/cache/lifeline/target/debug/lifeline-headless"))

@@ -27,7 +27,8 @@
 //! `Store::save_guard` before anything else), `ApplyPresence` (publish), `Emit` (send the event),
 //! `AskExitOrRemain` (UI prompt), `Refused` (send `Event::Error { message: refusal.to_string() }`).
 //! On start: `Store::load_guard` and [`Guard::restore`]. Before hold / transfer / dial: [`Guard::may`].
-//! Test calls (933, `urn:service:test.sos`) need not enter the guard.
+//! Test calls (933, `urn:service:test.sos`) need not enter the guard. An emergency call that failed or was
+//! never answered still ends in a lock when it ends: the dispatcher may have seen the attempt and call back.
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
