@@ -103,7 +103,7 @@ pub struct Encoder {
 
 enum EncoderKind {
     Opus(opus::Encoder),
-    G711(Law, RateConverter),
+    G711(Law, Box<RateConverter>),
 }
 
 impl Encoder {
@@ -117,8 +117,8 @@ impl Encoder {
                 enc.set_bitrate(opus::Bitrate::Bits(32_000))?;
                 EncoderKind::Opus(enc)
             }
-            Codec::Pcmu => EncoderKind::G711(Law::Mu, RateConverter::new(48_000, 8_000, FRAME)?),
-            Codec::Pcma => EncoderKind::G711(Law::A, RateConverter::new(48_000, 8_000, FRAME)?),
+            Codec::Pcmu => EncoderKind::G711(Law::Mu, Box::new(RateConverter::new(48_000, 8_000, FRAME)?)),
+            Codec::Pcma => EncoderKind::G711(Law::A, Box::new(RateConverter::new(48_000, 8_000, FRAME)?)),
         };
         Ok(Self { kind, scratch: Vec::with_capacity(FRAME) })
     }
@@ -151,15 +151,15 @@ pub struct Decoder {
 
 enum DecoderKind {
     Opus(opus::Decoder),
-    G711(Law, RateConverter),
+    G711(Law, Box<RateConverter>),
 }
 
 impl Decoder {
     pub fn new(codec: Codec) -> Result<Self, CodecError> {
         let kind = match codec {
             Codec::Opus => DecoderKind::Opus(opus::Decoder::new(RATE, opus::Channels::Mono)?),
-            Codec::Pcmu => DecoderKind::G711(Law::Mu, RateConverter::new(8_000, 48_000, 160)?),
-            Codec::Pcma => DecoderKind::G711(Law::A, RateConverter::new(8_000, 48_000, 160)?),
+            Codec::Pcmu => DecoderKind::G711(Law::Mu, Box::new(RateConverter::new(8_000, 48_000, 160)?)),
+            Codec::Pcma => DecoderKind::G711(Law::A, Box::new(RateConverter::new(8_000, 48_000, 160)?)),
         };
         Ok(Self { kind, scratch: Vec::with_capacity(FRAME), last: vec![0; FRAME], concealed_in_row: 0 })
     }

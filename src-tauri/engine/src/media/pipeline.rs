@@ -13,6 +13,7 @@ use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
 use crate::audio::AudioPort;
 use bytes::Bytes;
 use rtc::rtp;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -298,17 +299,15 @@ impl Pipeline {
     }
 
     fn decoder(&mut self, codec: Codec) -> Option<&mut Decoder> {
-        if !self.decoders.contains_key(&codec) {
-            match Decoder::new(codec) {
-                Ok(d) => {
-                    self.decoders.insert(codec, d);
-                }
+        match self.decoders.entry(codec) {
+            MapEntry::Occupied(e) => Some(e.into_mut()),
+            MapEntry::Vacant(v) => match Decoder::new(codec) {
+                Ok(d) => Some(v.insert(d)),
                 Err(e) => {
                     tracing::warn!("cannot decode {codec:?}: {e}");
-                    return None;
+                    None
                 }
-            }
+            },
         }
-        self.decoders.get_mut(&codec)
     }
 }
