@@ -151,6 +151,34 @@ async fn mute_sends_silence_and_keeps_the_stream_flowing() {
     assert!(heard_by_b.iter().any(|s| s.abs() > 5000.0));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_silences_both_directions_and_resume_brings_the_audio_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = MediaConfig { voice_processing: VoiceProcessing::off(), ..MediaConfig::default() };
+    let mut a = side(dir.path(), "a", 1000.0, config.clone()).await;
+    let mut b = side(dir.path(), "b", 440.0, config).await;
+    connect(&mut a, &mut b).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let held = a.session.hold_offer(true).await.expect("hold");
+    assert!(held.contains("a=sendonly"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let resumed = a.session.hold_offer(false).await.expect("resume");
+    assert!(resumed.contains("a=sendrecv"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard_by_b = finish(b).await;
+    let heard_by_a = finish(a).await;
+    // Per 100 ms block: loud or not. Expect loud, then a silent stretch (the hold), then loud again.
+    let pattern = |x: &[f32]| -> String {
+        x.chunks_exact(4800).map(|b| if rms(b) > 1000.0 { 'L' } else { '.' }).collect()
+    };
+    for (who, heard) in [("b", &heard_by_b), ("a", &heard_by_a)] {
+        let p = pattern(heard);
+        let trimmed = p.trim_matches('.');
+        assert!(trimmed.contains("........"), "{who} heard no hold gap of 0.8 s: {p}");
+        assert!(trimmed.starts_with("LL") && trimmed.ends_with("LL"), "{who} lost the audio for good: {p}");
+    }
+}
+
 #[tokio::test]
 async fn an_emergency_offer_always_carries_g711_and_never_dtx() {
     let config = MediaConfig { codecs: vec![Codec::Opus], emergency: true, ..MediaConfig::default() };

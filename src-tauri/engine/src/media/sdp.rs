@@ -101,6 +101,59 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
     AudioFormats { formats, direction }
 }
 
+/// A copy of `sdp` for a re-offer on the same transport: every audio direction attribute replaced by
+/// `direction` (`sendrecv`, `sendonly`, `recvonly`, `inactive`) and the `o=` session version incremented
+/// (RFC 3264 section 8). ICE and DTLS attributes are kept, so the media path does not change.
+pub fn with_direction(sdp: &str, direction: &str) -> String {
+    let mut out = String::with_capacity(sdp.len() + 8);
+    let mut in_audio = false;
+    let mut wrote_direction = false;
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines = sdp.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.strip_prefix("o=") {
+            let mut parts: Vec<String> = rest.split(' ').map(str::to_owned).collect();
+            if let Some(v) = parts.get_mut(2) {
+                if let Ok(n) = v.parse::<u64>() {
+                    *v = (n + 1).to_string();
+                }
+            }
+            out.push_str("o=");
+            out.push_str(&parts.join(" "));
+            out.push_str(eol);
+            continue;
+        }
+        if line.starts_with("m=") {
+            in_audio = line.starts_with("m=audio");
+            wrote_direction = false;
+        }
+        if in_audio && matches!(line, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive") {
+            if !wrote_direction {
+                out.push_str("a=");
+                out.push_str(direction);
+                out.push_str(eol);
+                wrote_direction = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push_str(eol);
+        // An audio section without any direction attribute gets one after its m= line.
+        if in_audio && line.starts_with("m=audio") && !section_has_direction(lines.clone()) {
+            out.push_str("a=");
+            out.push_str(direction);
+            out.push_str(eol);
+            wrote_direction = true;
+        }
+    }
+    out
+}
+
+fn section_has_direction<'a>(rest: impl Iterator<Item = &'a str>) -> bool {
+    rest.take_while(|l| !l.starts_with("m="))
+        .any(|l| matches!(l, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +175,26 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
         assert!(f.is_telephone_event(126));
         assert_eq!(f.codec_of(8), Some(Codec::Pcma));
         assert_eq!(f.direction.as_deref(), Some("sendrecv"));
+    }
+
+    #[test]
+    fn a_hold_re_offer_changes_only_the_direction_and_the_version() {
+        let held = with_direction(CHROME_OFFER, "sendonly");
+        assert!(held.contains("o=- 1 3 IN IP4 127.0.0.1\r\n"));
+        assert!(held.contains("a=sendonly\r\n"));
+        assert!(!held.contains("a=sendrecv"));
+        assert_eq!(held.lines().count(), CHROME_OFFER.lines().count());
+        assert_eq!(audio_formats(&held).direction.as_deref(), Some("sendonly"));
+        let resumed = with_direction(&held, "sendrecv");
+        assert!(resumed.contains("o=- 1 4 IN IP4"));
+        assert_eq!(audio_formats(&resumed).formats, audio_formats(CHROME_OFFER).formats);
+    }
+
+    #[test]
+    fn an_audio_section_without_direction_gets_one() {
+        let held = with_direction("v=0\r\no=- 5 7 IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", "inactive");
+        assert!(held.contains("m=audio 4000 RTP/AVP 0\r\na=inactive\r\n"), "{held}");
+        assert!(held.contains("o=- 5 8 IN IP4"));
     }
 
     #[test]

@@ -106,6 +106,8 @@ pub struct MediaSession {
     media_thread: Option<JoinHandle<()>>,
     writer: Option<tokio::task::JoinHandle<()>>,
     telephone_event: Option<(u8, u32)>,
+    /// The last SDP we sent after a hold re-offer (its `o=` version is the one to increment next).
+    last_local_sdp: Option<String>,
     closed: bool,
 }
 
@@ -220,6 +222,7 @@ impl MediaSession {
                 media_thread: None,
                 writer: None,
                 telephone_event: None,
+                last_local_sdp: None,
                 closed: false,
             },
             events_rx,
@@ -262,9 +265,29 @@ impl MediaSession {
         Ok(local)
     }
 
-    /// Stop sending and playing (true) or resume (false). The SIP layer signals hold in SDP itself.
+    /// Stop sending and playing (true) or resume (false), locally only.
     pub fn hold(&mut self, on: bool) -> Result<(), MediaError> {
         self.control(Control::Hold(on))
+    }
+
+    /// Hold or resume and get the SDP for the re-INVITE: our last description with `a=sendonly`
+    /// (hold) or `a=sendrecv` (resume) and a new `o=` version. The transport (ICE, DTLS) stays as it
+    /// is, so the far end's answer needs no processing here: do not pass it to `set_remote_answer`.
+    pub async fn hold_offer(&mut self, on: bool) -> Result<String, MediaError> {
+        self.ensure_open()?;
+        let base = match self.last_local_sdp.take() {
+            Some(sdp) => sdp,
+            None => self
+                .pc
+                .local_description()
+                .await
+                .map(|d| d.sdp)
+                .ok_or_else(|| MediaError::PeerConnection("no local description to re-offer".into()))?,
+        };
+        let sdp = super::sdp::with_direction(&base, if on { "sendonly" } else { "sendrecv" });
+        self.last_local_sdp = Some(sdp.clone());
+        self.hold(on)?;
+        Ok(sdp)
     }
 
     /// Send silence instead of the microphone (the stream keeps flowing).
