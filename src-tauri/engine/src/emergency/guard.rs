@@ -171,7 +171,12 @@ impl Guard {
         out.push(GuardOutput::Persist(g.snap.clone()));
         g.push_forced_presence(&mut out);
         out.push(GuardOutput::Emit(g.mode_event(now)));
+        let was_over = g.snap.mode == EmergencyMode::Lock && g.snap.lock_over;
         g.check_expiry(now, &mut out);
+        if was_over && g.snap.mode == EmergencyMode::Lock {
+            // The question was pending when the app stopped: ask again.
+            out.push(GuardOutput::AskExitOrRemain);
+        }
         (g, out)
     }
 

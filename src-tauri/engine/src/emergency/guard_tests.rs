@@ -178,6 +178,11 @@ fn a_restart_after_the_lock_ran_out_asks_exit_or_remain() {
     let (g2, out) = Guard::restore(locked().snapshot().clone(), &policy(), T0 + Duration::hours(2));
     assert_eq!(g2.mode(), EmergencyMode::Lock);
     assert!(out.contains(&GuardOutput::AskExitOrRemain));
+    // Already over (and asked) before the restart: asked again after it.
+    let mut over = locked();
+    over.handle(GuardInput::Tick, T0 + Duration::minutes(31));
+    let (_, out) = Guard::restore(over.snapshot().clone(), &policy(), T0 + Duration::minutes(40));
+    assert_eq!(out.iter().filter(|o| **o == GuardOutput::AskExitOrRemain).count(), 1);
     let (g3, out) = Guard::restore(locked().snapshot().clone(), &policy(), T0 + Duration::hours(25));
     assert_eq!(g3.mode(), EmergencyMode::Off);
     assert_eq!(applied(&out).last(), Some(&(Presence::Available, false)));
