@@ -59,6 +59,7 @@ pub struct WavCounters {
 /// The running device; stopping it (or dropping it) finalises the output file.
 pub struct WavDevice {
     stop: Arc<AtomicBool>,
+    ends_tx: std::sync::mpsc::Sender<DeviceEnds>,
     thread: Option<JoinHandle<Result<(), WavError>>>,
     pub counters: Arc<WavCounters>,
     swap: AudioSwap,
@@ -138,7 +139,9 @@ impl WavDevice {
         let (port, swap) = AudioPort::new(media);
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(WavCounters::default());
+        let (ends_tx, ends_rx) = std::sync::mpsc::channel();
         let worker = Worker {
+            ends_rx,
             input,
             input_end: config.input_end,
             pos: 0,
@@ -152,7 +155,17 @@ impl WavDevice {
             .name("lifeline-wav-audio".into())
             .spawn(move || worker.run())
             .map_err(WavError::Thread)?;
-        Ok((WavDevice { stop, thread: Some(thread), counters, swap }, port))
+        Ok((WavDevice { stop, ends_tx, thread: Some(thread), counters, swap }, port))
+    }
+
+    /// A fresh port for the next call: the device moves to it at its next 20 ms tick and the previous
+    /// port goes quiet (the WAV files run on across calls, as a sound card would).
+    pub fn new_port(&self) -> AudioPort {
+        let (media, device) = ring_pair();
+        if self.ends_tx.send(device).is_err() {
+            tracing::warn!("the audio file device has stopped; the new port is silent");
+        }
+        AudioPort::new(media).0
     }
 
     /// The swap handle of the port this device feeds (for tests of device switching).
@@ -183,6 +196,7 @@ impl Drop for WavDevice {
 }
 
 struct Worker {
+    ends_rx: std::sync::mpsc::Receiver<DeviceEnds>,
     input: Option<Vec<i16>>,
     input_end: InputEnd,
     pos: usize,
@@ -199,6 +213,9 @@ impl Worker {
         let mut frame = vec![0i16; FRAME];
         let mut result = Ok(());
         while !self.stop.load(Ordering::SeqCst) {
+            while let Ok(ends) = self.ends_rx.try_recv() {
+                self.device = ends;
+            }
             let due = pacer.take_due(Instant::now());
             for _ in 0..due {
                 self.mic_frame(&mut frame);
@@ -300,6 +317,30 @@ mod tests {
         // 1 s of audio = 48 000 samples (+ the frame due at t=0). The exact arithmetic is proven in
         // pacing.rs; here threads really sleep, so allow 100 ms of scheduling slack on a loaded machine.
         assert!((48_000 - 5 * 960..=48_000 + 5 * 960).contains(&got), "got {got} samples in 1 s");
+    }
+
+    #[test]
+    fn a_new_port_for_the_next_call_takes_over_the_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.wav");
+        let output = dir.path().join("out.wav");
+        write_tone(&input, 48_000, 440.0, 0.5);
+        let (dev, mut first) =
+            WavDevice::start(WavConfig { input: Some(input), output: Some(output.clone()), input_end: InputEnd::Loop })
+                .expect("start");
+        std::thread::sleep(Duration::from_millis(100));
+        let mut second = dev.new_port();
+        std::thread::sleep(Duration::from_millis(100)); // the device switches at its next tick
+        let _ = first.read_mic(&mut vec![0i16; 48_000]);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(first.read_mic(&mut vec![0i16; 960]), 0, "the old port gets nothing any more");
+        assert!(second.mic_available() >= 960 * 5, "the new port gets the microphone");
+        assert_eq!(second.write_speaker(&vec![777i16; 960]), 960);
+        std::thread::sleep(Duration::from_millis(100));
+        dev.stop().expect("stop");
+        let samples: Vec<i16> =
+            hound::WavReader::open(&output).expect("open").into_samples::<i16>().collect::<Result<_, _>>().expect("read");
+        assert_eq!(samples.iter().filter(|&&s| s == 777).count(), 960);
     }
 
     #[test]
