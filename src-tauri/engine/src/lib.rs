@@ -3,12 +3,14 @@
 
 pub mod agreement;
 pub mod api;
+pub mod audit;
 pub mod audio;
 pub mod config;
 pub mod core;
 pub mod emergency;
 pub mod location;
 pub mod media;
+pub mod notify;
 pub mod presence;
 pub mod sip;
 pub mod store;

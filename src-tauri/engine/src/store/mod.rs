@@ -6,6 +6,9 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 
 mod guard;
+mod outbox;
+
+pub use outbox::{Channel, DeliveryState, Outbox, OutboxRow};
 
 /// Schema steps, applied in order; the index + 1 is stored as `PRAGMA user_version`. Append, never edit.
 const MIGRATIONS: &[&str] = &[
@@ -18,6 +21,8 @@ const MIGRATIONS: &[&str] = &[
         accepted_at TEXT NOT NULL
     );",
     guard::MIGRATION,
+    outbox::MIGRATION,
+    crate::audit::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]
