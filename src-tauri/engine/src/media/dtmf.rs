@@ -254,6 +254,46 @@ mod tests {
         assert!(s.is_idle());
     }
 
+    proptest::proptest! {
+        /// For any digits: each event starts once (marker), its duration never shrinks, it ends with
+        /// exactly three end packets of the full duration, and the receiver reports the digits in order.
+        #[test]
+        fn every_digit_string_is_sent_as_well_formed_events(digits in "[0-9*#A-D]{1,12}",
+                                                            tone_ms in 40u32..300, gap_ms in 0u32..200) {
+            let mut s = DtmfSender::new(8000, 20, tone_ms, gap_ms);
+            s.queue(&digits).expect("valid digits");
+            let mut events: Vec<Vec<EventPayload>> = Vec::new();
+            let mut r = DtmfReceiver::default();
+            let (mut ts, mut event_ts, mut heard) = (0u32, 0u32, String::new());
+            for _ in 0..10_000 {
+                if s.is_idle() {
+                    break;
+                }
+                if let DtmfTick::Event(p) = s.tick() {
+                    if p.start {
+                        events.push(Vec::new());
+                        event_ts = ts;
+                    }
+                    let e = decode_payload(&p.payload).expect("4 bytes");
+                    events.last_mut().expect("an event started with a marker").push(e);
+                    if let Some(d) = r.on_packet(event_ts, &p.payload) {
+                        heard.push(d);
+                    }
+                }
+                ts = ts.wrapping_add(160);
+            }
+            proptest::prop_assert!(s.is_idle());
+            proptest::prop_assert_eq!(events.len(), digits.len());
+            proptest::prop_assert_eq!(heard, digits);
+            let full = ((tone_ms / 20).max(1) * 160) as u16;
+            for ev in &events {
+                proptest::prop_assert!(ev.windows(2).all(|w| w[0].duration <= w[1].duration));
+                proptest::prop_assert_eq!(ev.iter().filter(|e| e.end).count(), END_REDUNDANCY as usize);
+                proptest::prop_assert!(ev.iter().rev().take(3).all(|e| e.end && e.duration == full));
+            }
+        }
+    }
+
     #[test]
     fn receiver_reports_each_event_once_despite_redundant_packets() {
         let mut s = DtmfSender::new(8000, 20, 100, 60);
