@@ -11,6 +11,7 @@ pub mod emergency;
 pub mod location;
 pub mod media;
 pub mod notify;
+pub mod policy;
 pub mod presence;
 pub mod sip;
 pub mod store;

@@ -1,0 +1,220 @@
+//! Schema-only mirrors of the policy tables other modules own (`emergency.*`, `location.*`, `notify.*`).
+//!
+//! Those types live in `emergency::policy`, `location::policy` and `notify::policy` and do not derive `JsonSchema`; rather
+//! than edit them, the root [`super::model::Policy`] points schemars at these mirrors. A test checks that
+//! each mirror has exactly the keys the real type serializes, and that the schema's allowed values agree
+//! with the real type's `validate()`. Their `Default`s are placeholders: the schema's defaults are
+//! filled from the real `Policy::default()` (so IT's schema can never drift from what the engine accepts).
+
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+
+use crate::location::civic::CivicField;
+
+/// `emergency.*`
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencySchema {
+    /// When the agent dials 112/911 or a home-country number where it is not native: map = dial the local
+    /// emergency number instead (as mobile phones do); block = do not dial, explain and offer the local number.
+    number_mismatch: NumberMismatchSchema,
+    /// Callback lock after an emergency call ends, in minutes (RFC 6881 suggests about 30).
+    #[schemars(range(min = 5, max = 120))]
+    lock_minutes: u32,
+    /// Presence forced during the emergency call and the callback lock ("available" is not allowed: the line
+    /// must be kept free for the dispatcher's callback).
+    status_during: StatusDuringSchema,
+    /// Identities of emergency services calling back: SIP URIs (sip:psap@example.org, sip:*@psap.example),
+    /// domains (@psap.example) or number patterns (+1555*, 911); * matches any run, ? one character.
+    #[schemars(inner(length(min = 1)), inner(regex(pattern = r"\S")))]
+    callback_from: Vec<String>,
+    /// Keep a redial entry (the number only) for emergency calls in the call history.
+    keep_redial_entry: bool,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum NumberMismatchSchema {
+    #[default]
+    Map,
+    Block,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum StatusDuringSchema {
+    Busy,
+    #[default]
+    DoNotDisturb,
+    Away,
+    WorkingOffline,
+}
+
+/// `location.*`
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocationSchema {
+    /// One fixed civic address for every agent this policy reaches (RFC 5139 element names).
+    address: Option<CivicAddressSchema>,
+    /// Subnet -> address map: an agent on one of these networks is located at its address.
+    networks: Vec<NetworkSchema>,
+    /// A HELD (RFC 5985) location server asked before each emergency call (http:// or https://).
+    #[schemars(regex(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+(/\S*)?$"))]
+    held_url: Option<String>,
+    /// Ask the agent to confirm their location on a network the map does not know.
+    prompt_unknown_network: bool,
+}
+
+/// One `location.networks` entry.
+#[allow(dead_code)]
+#[derive(JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkSchema {
+    /// The subnet, e.g. 10.20.0.0/16 or 2001:db8:20::/48.
+    #[schemars(regex(pattern = r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$"))]
+    cidr: String,
+    address: CivicAddressSchema,
+    /// A name IT recognises ("HQ floor 3"), shown to the agent.
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// A civic address: `country` (ISO 3166 alpha-2), optional `lang`, and RFC 5139 elements (A1..A6, RD, HNO,
+/// FLR, ROOM, PC...). Whether it is dispatchable is checked by the engine, not by the schema.
+#[derive(Serialize)]
+pub struct CivicAddressSchema;
+
+impl JsonSchema for CivicAddressSchema {
+    fn schema_name() -> Cow<'static, str> {
+        "CivicAddress".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut props = serde_json::Map::new();
+        props.insert(
+            "country".into(),
+            serde_json::json!({"type": "string", "pattern": "^[A-Za-z]{2}$",
+                               "description": "ISO 3166 alpha-2 country code, e.g. US, GB"}),
+        );
+        props.insert(
+            "lang".into(),
+            serde_json::json!({"type": "string", "description": "Language of the values, e.g. en"}),
+        );
+        for f in CivicField::ALL {
+            props.insert(f.as_str().into(), serde_json::json!({"type": "string", "minLength": 1, "maxLength": 256}));
+        }
+        let mut s = json_schema!({
+            "type": "object",
+            "required": ["country"],
+            "additionalProperties": false,
+        });
+        s.insert("description".into(), Self::DESCRIPTION.into());
+        s.insert("properties".into(), serde_json::Value::Object(props));
+        s
+    }
+}
+
+impl CivicAddressSchema {
+    const DESCRIPTION: &'static str = "A civic address with RFC 5139 element names: country (ISO 3166 \
+        alpha-2), A1 (state), A3 (city), RD (street), HNO (house number), FLR, ROOM, PC (postcode)...";
+}
+
+/// `notify.*`
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySchema {
+    /// The mail server emergency notifications are sent through (host and from are required); without it,
+    /// email_to cannot be delivered.
+    smtp: Option<SmtpSchema>,
+    /// Addresses that get an email for each emergency call and its follow-ups.
+    #[schemars(inner(regex(pattern = r"^[^@]+@[^@]+$")))]
+    email_to: Vec<String>,
+    /// URLs that get a POST for each emergency call and its follow-ups.
+    webhooks: Vec<WebhookSchema>,
+    /// Overrides of the built-in notification templates (minijinja syntax).
+    templates: TemplatesSchema,
+}
+
+/// `notify.smtp`
+#[allow(dead_code)]
+#[derive(JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpSchema {
+    /// Host name of the mail server.
+    #[schemars(length(min = 1, max = 253))]
+    host: String,
+    /// TCP port; default 25 for none, 587 for starttls, 465 for tls.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
+    port: Option<u16>,
+    /// Transport security: none (trusted relay only), starttls (default) or tls (from the first byte).
+    #[serde(default)]
+    tls: SmtpTlsSchema,
+    /// The sender address, e.g. "Lifeline <lifeline@example.com>".
+    #[schemars(regex(pattern = "@"))]
+    from: String,
+    /// Login for SMTP AUTH; none means no authentication.
+    #[serde(default)]
+    user: Option<String>,
+    /// Name of the OS keychain entry holding the SMTP password (never the password itself).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 256))]
+    password_ref: Option<String>,
+    /// Extra trusted root certificate (PEM file path) for a private mail server's CA.
+    #[serde(default)]
+    ca_file: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum SmtpTlsSchema {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+/// One `notify.webhooks` entry.
+#[allow(dead_code)]
+#[derive(JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSchema {
+    /// https:// URL (http:// only for a lab).
+    #[schemars(regex(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+(/\S*)?$"))]
+    url: String,
+    /// Body format: generic (Lifeline's JSON; "json" is accepted too), slack, or teams (Adaptive Card).
+    #[serde(default)]
+    format: WebhookFormatSchema,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum WebhookFormatSchema {
+    #[default]
+    Generic,
+    Json,
+    Slack,
+    Teams,
+}
+
+/// `notify.templates`
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct TemplatesSchema {
+    /// Replaces the built-in email subject template.
+    email_subject: Option<String>,
+    /// Replaces the built-in email body template.
+    email_body: Option<String>,
+    /// Replaces the short text used by Slack, Teams (card title) and the generic webhook.
+    chat_text: Option<String>,
+}

@@ -1,0 +1,86 @@
+//! The managed policy's types: [`Policy`] is the root IT writes (as JSON, registry values or a managed
+//! preferences plist). Every field has a default, so an empty document `{}` is a valid policy.
+//!
+//! The `emergency` and `location` tables (the emergency engineer's) and `notify` (the notify engineer's) are
+//! embedded as they are; their schema comes from the mirrors in [`super::mirror`] (kept in step by tests).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::emergency::policy::EmergencyPolicy;
+use crate::location::policy::LocationPolicy;
+use crate::notify::NotifyPolicy;
+
+/// Lifeline managed policy: what IT sets for every agent; managed keys cannot be changed by the agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schemars(title = "Lifeline managed policy")]
+pub struct Policy {
+    /// Emergency calling: callback lock, presence during the call, number mismatch, callback identities.
+    #[schemars(with = "super::mirror::EmergencySchema")]
+    pub emergency: EmergencyPolicy,
+    /// The agent's location for emergency calls: fixed address, network map, HELD server.
+    #[schemars(with = "super::mirror::LocationSchema")]
+    pub location: LocationPolicy,
+    /// The SIP account's server and lines.
+    pub sip: SipPolicy,
+    /// Who is told when an agent dials an emergency number.
+    #[schemars(with = "super::mirror::NotifySchema")]
+    pub notify: NotifyPolicy,
+    /// Where audit events are sent.
+    pub audit: AuditPolicy,
+    /// The organisation's own emergency-services agreement text.
+    pub agreement: AgreementPolicy,
+    /// The user interface.
+    pub ui: UiPolicy,
+}
+
+/// `sip.*`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipPolicy {
+    /// SIP over WebSocket server, e.g. wss://sip.example.com:443 (ws:// only for a lab).
+    #[schemars(regex(pattern = r"^wss?://[^\s/]+(/\S*)?$"))]
+    pub server: Option<String>,
+    /// SIP domain of the accounts, e.g. example.com.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"))]
+    pub domain: Option<String>,
+    /// The agent's emergency line (number or SIP URI) dispatchers call back; presented as caller identity.
+    #[schemars(length(min = 1, max = 256))]
+    pub emergency_line: Option<String>,
+    /// Digits dialled before outside numbers (e.g. "9"); emergency numbers work with and without it.
+    #[schemars(regex(pattern = r"^[0-9*#]{1,4}$"))]
+    pub outside_prefix: Option<String>,
+}
+
+/// `audit.*`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditPolicy {
+    /// https:// URL audit events are posted to; none are sent when unset.
+    #[schemars(regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
+    pub url: Option<String>,
+}
+
+/// `agreement.*`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgreementPolicy {
+    /// The organisation's text shown with the emergency-services agreement, per locale ("en", "fr-CA").
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$" }))]
+    pub text: BTreeMap<String, String>,
+    /// Version of the organisation's text; a new version asks every agent to accept again.
+    #[schemars(length(min = 1, max = 64))]
+    pub version: Option<String>,
+}
+
+/// `ui.*`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiPolicy {
+    /// Language of the interface and the agreement, e.g. "en", "fr-CA"; the system's when unset.
+    #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
+    pub locale: Option<String>,
+}

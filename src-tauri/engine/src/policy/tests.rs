@@ -1,0 +1,478 @@
+//! Tests of the managed policy: the committed MDM files, checking, precedence, and each source.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::check::{check_value, PolicyError, ANNOTATIONS, SUPPORTED_KEYWORDS};
+use super::effective::{load_effective, SourceDoc};
+use super::schema::{leaf_keys, policy_schema, policy_schema_text};
+use super::sources::etc::read_policy_dir;
+use super::sources::plist::{mobileconfig_payload, plist_to_json};
+use super::sources::registry::{registry_to_json, RegData, RegistryValue};
+use super::{admx, check_text, Policy};
+use crate::api::Presence;
+use crate::emergency::policy::EmergencyPolicy;
+use crate::location::policy::LocationPolicy;
+use crate::notify::NotifyPolicy;
+
+fn mdm_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/mdm")
+}
+
+/// Compares a committed file with what the code generates; `LIFELINE_BLESS=1` rewrites it.
+fn assert_committed(rel: &str, generated: &str) {
+    let path = mdm_dir().join(rel);
+    if std::env::var_os("LIFELINE_BLESS").is_some() {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, generated).expect("write");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "assets/mdm/{rel} is out of date with the policy types: run `LIFELINE_BLESS=1 cargo test -p lifeline-engine policy` and commit it"
+    );
+}
+
+fn doc(source: &str, v: Value) -> SourceDoc {
+    SourceDoc { source: source.into(), doc: Ok(v) }
+}
+
+fn messages(errs: &[PolicyError]) -> String {
+    errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+// ---- the committed MDM files stay in step with the types ----
+
+#[test]
+fn committed_schema_is_the_one_generated_from_the_types() {
+    assert_committed("lifeline-policy.schema.json", &policy_schema_text());
+}
+
+#[test]
+fn committed_admx_and_adml_are_the_ones_generated_from_the_types() {
+    assert_committed("lifeline.admx", &admx::admx());
+    assert_committed("en-US/lifeline.adml", &admx::adml_en_us());
+}
+
+#[test]
+fn admx_lists_every_leaf_key_of_the_schema_with_its_string() {
+    let schema = policy_schema();
+    let admx = std::fs::read_to_string(mdm_dir().join("lifeline.admx")).expect("admx committed");
+    let adml = std::fs::read_to_string(mdm_dir().join("en-US/lifeline.adml")).expect("adml committed");
+    let leaves = leaf_keys(&schema);
+    assert!(leaves.len() >= 20, "{}", leaves.len());
+    for (key, _) in leaves {
+        let id = key.replace('.', "_");
+        assert!(admx.contains(&format!(r#"<policy name="{id}""#)), "ADMX lacks {key}");
+        let value_name = key.rsplit('.').next().expect("name");
+        assert!(admx.contains(&format!(r#"valueName="{value_name}""#)), "ADMX lacks value {value_name}");
+        assert!(adml.contains(&format!(r#"<string id="{id}_Explain">"#)), "ADML lacks {key}");
+    }
+}
+
+#[test]
+fn sample_mobileconfig_payload_is_a_valid_policy_that_sets_every_section() {
+    let path = mdm_dir().join("lifeline.mobileconfig");
+    let bytes = std::fs::read(&path).expect("mobileconfig committed");
+    let v = mobileconfig_payload(&bytes, "lifeline.mobileconfig").expect("payload");
+    assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
+    for section in ["emergency", "location", "sip", "notify", "audit", "agreement", "ui"] {
+        assert!(v.get(section).is_some(), "sample lacks {section}");
+    }
+    let p: Policy = serde_json::from_value(v).expect("policy");
+    assert_eq!(p.emergency.lock_minutes, 45);
+}
+
+#[test]
+fn schema_uses_only_keywords_the_checker_understands_and_every_pattern_compiles() {
+    fn visit(v: &Value, in_props: bool, found: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, child) in o {
+                    if in_props {
+                        visit(child, false, found);
+                        continue;
+                    }
+                    if k == "pattern" {
+                        regex::Regex::new(child.as_str().expect("pattern string")).expect("pattern compiles");
+                    }
+                    if !SUPPORTED_KEYWORDS.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) {
+                        found.push(k.clone());
+                    }
+                    if k != "default" && k != "examples" && k != "enum" && k != "const" && k != "required" {
+                        visit(child, k == "properties" || k == "$defs", found);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| visit(x, false, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    visit(&policy_schema(), false, &mut found);
+    assert!(found.is_empty(), "keywords the checker ignores: {found:?}");
+}
+
+#[test]
+fn schema_mirrors_have_exactly_the_keys_of_the_emergency_location_and_notify_tables() {
+    let schema = policy_schema();
+    // Every leaf of the real default value (descending into objects) is a leaf of the schema, and back.
+    fn leaves_of(v: &Value, prefix: &str, out: &mut Vec<String>) {
+        match v.as_object() {
+            Some(o) if !o.is_empty() => o.iter().for_each(|(k, c)| leaves_of(c, &format!("{prefix}.{k}"), out)),
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    for (section, real) in [
+        ("emergency", serde_json::to_value(EmergencyPolicy::default()).expect("ser")),
+        ("location", serde_json::to_value(LocationPolicy::default()).expect("ser")),
+        ("notify", serde_json::to_value(NotifyPolicy::default()).expect("ser")),
+    ] {
+        let mut real_keys = Vec::new();
+        leaves_of(&real, section, &mut real_keys);
+        real_keys.sort();
+        let mut schema_keys: Vec<String> =
+            leaf_keys(schema).into_iter().map(|(k, _)| k).filter(|k| k.starts_with(&format!("{section}."))).collect();
+        schema_keys.sort();
+        assert_eq!(real_keys, schema_keys, "{section}");
+    }
+    // The optional tables' own fields, through a full value.
+    let smtp: Value = serde_json::from_str(r#"{"host":"h","from":"a@b","port":1,"tls":"tls","user":"u","password_ref":"p","ca_file":"/c"}"#).expect("json");
+    let real: crate::notify::SmtpPolicy = serde_json::from_value(smtp.clone()).expect("engine accepts");
+    assert_eq!(serde_json::to_value(real).expect("ser").as_object().map(|o| o.len()), smtp.as_object().map(|o| o.len()));
+    assert!(check_value(&json!({"notify": {"smtp": smtp}})).is_empty());
+}
+
+#[test]
+fn schema_and_engine_agree_on_every_lock_minutes_and_status_during() {
+    for m in 0..=200u32 {
+        let by_schema = check_value(&json!({"emergency": {"lock_minutes": m}})).is_empty();
+        let by_engine = EmergencyPolicy { lock_minutes: m, ..Default::default() }.validate().is_ok();
+        assert_eq!(by_schema, by_engine, "lock_minutes {m}");
+    }
+    for p in [Presence::Available, Presence::Busy, Presence::DoNotDisturb, Presence::Away, Presence::WorkingOffline] {
+        let v = serde_json::to_value(p).expect("ser");
+        let by_schema = check_value(&json!({"emergency": {"status_during": v}})).is_empty();
+        let by_engine = EmergencyPolicy { status_during: p, ..Default::default() }.validate().is_ok();
+        assert_eq!(by_schema, by_engine, "{p:?}");
+    }
+}
+
+#[test]
+fn schema_defaults_are_the_engine_defaults() {
+    let schema = policy_schema();
+    let defaults = serde_json::to_value(Policy::default()).expect("ser");
+    for (key, prop) in leaf_keys(&schema) {
+        let pointer = format!("/{}", key.replace('.', "/"));
+        assert_eq!(prop.get("default"), defaults.pointer(&pointer), "{key}");
+    }
+}
+
+// ---- policy check ----
+
+#[test]
+fn an_empty_document_is_the_default_policy() {
+    assert_eq!(check_text("{}", "t").expect("valid"), Policy::default());
+}
+
+#[test]
+fn a_wrong_type_names_the_key_the_value_and_what_is_allowed() {
+    let errs = check_text(r#"{"emergency":{"lock_minutes":"thirty"}}"#, "t").expect_err("invalid");
+    let m = messages(&errs);
+    assert!(m.contains("emergency.lock_minutes"), "{m}");
+    assert!(m.contains(r#""thirty""#), "{m}");
+    assert!(m.contains("a whole number from 5 to 120"), "{m}");
+}
+
+#[test]
+fn an_out_of_range_value_names_the_range() {
+    let m = messages(&check_text(r#"{"emergency":{"lock_minutes":121}}"#, "t").expect_err("invalid"));
+    assert!(m.contains("emergency.lock_minutes: 121 is not allowed; allowed: a whole number from 5 to 120"), "{m}");
+    let m = messages(&check_text(r#"{"notify":{"smtp":{"host":"h","from":"a@b","tls":"ssl"}}}"#, "t").expect_err("invalid"));
+    assert!(m.contains(r#"notify.smtp.tls: "ssl" is not allowed; allowed: one of "none", "starttls", "tls""#), "{m}");
+}
+
+#[test]
+fn an_unknown_key_is_an_error_with_a_suggestion() {
+    let m = messages(&check_text(r#"{"emergency":{"lock_minuts":30}}"#, "t").expect_err("invalid"));
+    assert!(m.contains("emergency.lock_minuts: unknown key (did you mean emergency.lock_minutes?)"), "{m}");
+    let m = messages(&check_text(r#"{"lock_minutes":30}"#, "t").expect_err("invalid"));
+    assert!(m.contains("lock_minutes: unknown key (did you mean emergency.lock_minutes?)"), "{m}");
+    let m = messages(&check_text(r#"{"zzz":1}"#, "t").expect_err("invalid"));
+    assert_eq!(m, "zzz: unknown key");
+}
+
+#[test]
+fn broken_json_names_the_line_and_column() {
+    let m = messages(&check_text("{\n  \"emergency\": {\n    \"lock_minutes\": 30,\n  }\n}", "f.json").expect_err("bad"));
+    assert!(m.starts_with("f.json: not valid JSON at line 4, column 3"), "{m}");
+}
+
+#[test]
+fn engine_checks_reject_a_non_dispatchable_address_without_echoing_it() {
+    let errs = check_text(r#"{"location":{"address":{"country":"US","RD":"Secret Street"}}}"#, "t").expect_err("bad");
+    let m = messages(&errs);
+    assert!(m.starts_with("location.address: "), "{m}");
+    assert!(!m.contains("Secret Street"), "{m}");
+    let errs = check_text(r#"{"location":{"networks":[{"cidr":"10.0.0.0/99","address":{"country":"GB"}}]}}"#, "t")
+        .expect_err("bad");
+    assert!(messages(&errs).starts_with("location.networks[0]"), "{}", messages(&errs));
+}
+
+#[test]
+fn a_full_policy_checks_clean() {
+    let v = json!({
+        "emergency": {"number_mismatch": "block", "lock_minutes": 60, "status_during": "working_offline",
+                      "callback_from": ["sip:psap@lifeline.lab", "+1555*"], "keep_redial_entry": true},
+        "location": {"held_url": "http://127.0.0.1:8091/held", "prompt_unknown_network": false,
+                     "networks": [{"cidr": "10.1.0.0/16", "label": "Austin",
+                                   "address": {"country": "US", "A1": "TX", "A3": "Austin", "RD": "Congress", "HNO": "100"}}]},
+        "sip": {"server": "wss://sip.example.com", "domain": "example.com", "emergency_line": "+15125550100", "outside_prefix": "9"},
+        "notify": {"smtp": {"host": "smtp.example.com", "port": 465, "tls": "tls", "from": "lifeline@example.com",
+                            "user": "lifeline", "password_ref": "lifeline-smtp"},
+                   "email_to": ["security@example.com"], "webhooks": [{"url": "https://hooks.example.com/x", "format": "teams"}]},
+        "audit": {"url": "https://audit.example.com/events"},
+        "agreement": {"version": "2026-11", "text": {"en": "Call 911 from your desk.", "fr-CA": "Composez le 911."}},
+        "ui": {"locale": "fr-CA"}
+    });
+    assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
+}
+
+// ---- precedence and fallback ----
+
+#[test]
+fn managed_policy_wins_over_user_settings_which_win_over_defaults() {
+    let managed = [doc("policy.json", json!({"emergency": {"lock_minutes": 60}, "ui": {"locale": "de"}}))];
+    let user = doc("settings", json!({"emergency": {"lock_minutes": 10, "keep_redial_entry": true}, "ui": {"locale": "fr"}}));
+    let eff = load_effective(&managed, Some(&user));
+    assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
+    assert_eq!(eff.policy.emergency.lock_minutes, 60, "managed beats user");
+    assert_eq!(eff.policy.ui.locale.as_deref(), Some("de"));
+    assert!(eff.policy.emergency.keep_redial_entry, "user beats default where not managed");
+    assert_eq!(eff.policy.emergency.status_during, Presence::DoNotDisturb, "default where nobody set it");
+    assert!(eff.is_managed("emergency.lock_minutes"));
+    assert!(eff.is_managed("ui.locale"));
+    assert!(!eff.is_managed("emergency.keep_redial_entry"));
+    assert!(!eff.is_managed("emergency"), "a section is managed key by key");
+}
+
+#[test]
+fn later_managed_documents_override_earlier_ones_key_by_key_and_leaves_whole() {
+    let a = doc("a", json!({"notify": {"templates": {"email_subject": "A", "chat_text": "a"}, "email_to": ["a@x.y", "b@x.y"]},
+                            "location": {"address": {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "PC": "WC2N 5DN"}}}));
+    let b = doc("b", json!({"notify": {"templates": {"email_subject": "B"}, "email_to": ["c@x.y"]},
+                            "location": {"address": {"country": "DE", "A3": "Berlin", "RD": "Unter den Linden", "HNO": "1", "PC": "10117"}}}));
+    let eff = load_effective(&[a, b], None);
+    assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
+    assert_eq!(eff.policy.notify.templates.email_subject.as_deref(), Some("B"));
+    assert_eq!(eff.policy.notify.templates.chat_text.as_deref(), Some("a"), "sections merge key by key");
+    assert_eq!(eff.policy.notify.email_to, vec!["c@x.y".to_owned()], "lists are replaced whole");
+    let addr = eff.policy.location.address.as_ref().expect("address");
+    assert_eq!(addr.country, "DE");
+    assert_eq!(addr.fields.len(), 4, "an address is replaced whole, never mixed with another");
+    assert!(eff.is_managed("location.address"));
+    assert!(eff.is_managed("location.address.RD"));
+}
+
+#[test]
+fn a_bad_managed_key_falls_back_to_the_user_setting_or_default_with_a_warning() {
+    let managed = [doc("policy.json", json!({"emergency": {"lock_minutes": 1000, "status_during": "available", "keep_redial_entry": true},
+                                             "ui": {"locale": 5}, "bogus": true}))];
+    let user = doc("settings", json!({"ui": {"locale": "fr"}}));
+    let eff = load_effective(&managed, Some(&user));
+    assert_eq!(eff.policy.emergency.lock_minutes, 30, "out of range -> default, never off");
+    assert_eq!(eff.policy.emergency.status_during, Presence::DoNotDisturb);
+    assert!(eff.policy.emergency.keep_redial_entry, "the good keys of the same source still apply");
+    assert_eq!(eff.policy.ui.locale.as_deref(), Some("fr"), "falls back to the user's setting");
+    assert!(!eff.is_managed("emergency.lock_minutes"));
+    let text: Vec<String> = eff.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 4, "{text:?}");
+    assert!(text.iter().any(|w| w.starts_with("policy.json: emergency.lock_minutes: 1000 is not allowed")), "{text:?}");
+    assert!(text.iter().any(|w| w.contains("bogus: unknown key")), "{text:?}");
+}
+
+#[test]
+fn one_bad_list_entry_drops_only_that_entry() {
+    let managed = [doc("p", json!({"notify": {"webhooks": [{"url": "https://ok.example/1"}, {"url": "ftp://bad"}, {"format": "slack"},
+                                                           {"url": "https://ok.example/2", "format": "slack"}]},
+                                   "emergency": {"callback_from": ["sip:psap@lifeline.lab", " ", "911"]}}))];
+    let eff = load_effective(&managed, None);
+    let urls: Vec<&str> = eff.policy.notify.webhooks.iter().map(|w| w.url.as_str()).collect();
+    assert_eq!(urls, ["https://ok.example/1", "https://ok.example/2"]);
+    assert_eq!(eff.policy.emergency.callback_from, ["sip:psap@lifeline.lab", "911"]);
+    assert_eq!(eff.warnings.len(), 3, "{:?}", eff.warnings);
+}
+
+#[test]
+fn an_unreadable_source_is_a_warning_and_the_others_still_apply() {
+    let broken = SourceDoc {
+        source: "x.json".into(),
+        doc: Err(PolicyError::Syntax { source_name: "x.json".into(), line: 1, column: 2, message: "EOF".into() }),
+    };
+    let eff = load_effective(&[broken, doc("y.json", json!({"emergency": {"lock_minutes": 15}}))], None);
+    assert_eq!(eff.policy.emergency.lock_minutes, 15);
+    assert_eq!(eff.warnings.len(), 1);
+    assert!(eff.warnings[0].to_string().contains("this source is ignored"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever IT writes in `emergency`, the engine ends with an emergency policy it accepts.
+    #[test]
+    fn any_emergency_table_yields_a_valid_emergency_policy(
+        lock in prop_oneof![any::<i64>().prop_map(Value::from), any::<bool>().prop_map(Value::from), "[a-z]{0,5}".prop_map(Value::from)],
+        status in prop_oneof![Just("available"), Just("busy"), Just("off"), Just("away"), Just("")],
+        mismatch in prop_oneof![Just("map"), Just("block"), Just("never")],
+        patterns in proptest::collection::vec("[ a-z+*0-9]{0,4}", 0..4),
+        extra in "[a-z_]{1,8}",
+    ) {
+        let v = json!({"emergency": {"lock_minutes": lock, "status_during": status, "number_mismatch": mismatch,
+                                      "callback_from": patterns, extra: 1}});
+        let eff = load_effective(&[doc("p", v)], None);
+        prop_assert!(eff.policy.emergency.validate().is_ok());
+    }
+
+    /// Any JSON value at any top-level key never makes loading fail or panic.
+    #[test]
+    fn any_json_under_any_section_loads(section in prop_oneof![Just("emergency"), Just("location"), Just("sip"), Just("notify"), Just("zz")],
+                                       n in any::<i64>(), s in ".{0,12}", b in any::<bool>()) {
+        for v in [json!(n), json!(s.clone()), json!(b), json!([n, s.clone()]), json!({"k": n}), Value::Null] {
+            let eff = load_effective(&[doc("p", json!({section: v}))], None);
+            prop_assert!(eff.policy.emergency.validate().is_ok());
+            prop_assert!(eff.policy.location.validate().is_ok());
+        }
+    }
+}
+
+// ---- sources ----
+
+#[test]
+fn etc_reader_merges_policy_json_then_policy_d_in_name_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir(root.join("policy.d")).expect("mkdir");
+    std::fs::write(root.join("policy.json"), r#"{"emergency":{"lock_minutes":20,"keep_redial_entry":true},"ui":{"locale":"en"}}"#)
+        .expect("w");
+    std::fs::write(root.join("policy.d/20-late.json"), r#"{"emergency":{"lock_minutes":90}}"#).expect("w");
+    std::fs::write(root.join("policy.d/10-early.json"), r#"{"emergency":{"lock_minutes":40},"ui":{"locale":"de"}}"#).expect("w");
+    std::fs::write(root.join("policy.d/15-broken.json"), "{\"ui\": ").expect("w");
+    std::fs::write(root.join("policy.d/README.txt"), "not json").expect("w");
+    let docs = read_policy_dir(root);
+    let names: Vec<String> =
+        docs.iter().map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned()).collect();
+    assert_eq!(names, ["policy.json", "10-early.json", "15-broken.json", "20-late.json"]);
+    let eff = load_effective(&docs, None);
+    assert_eq!(eff.policy.emergency.lock_minutes, 90);
+    assert!(eff.policy.emergency.keep_redial_entry);
+    assert_eq!(eff.policy.ui.locale.as_deref(), Some("de"));
+    assert_eq!(eff.warnings.len(), 1, "{:?}", eff.warnings);
+    assert!(eff.warnings[0].to_string().contains("15-broken.json: not valid JSON at line 1"), "{}", eff.warnings[0]);
+}
+
+#[test]
+fn etc_reader_with_no_directory_is_no_policy() {
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(read_policy_dir(&dir.path().join("absent")).is_empty());
+}
+
+fn reg(key: &str, name: &str, data: RegData) -> RegistryValue {
+    RegistryValue { key: key.into(), name: name.into(), data }
+}
+
+#[test]
+fn registry_values_become_the_policy_tree_by_type() {
+    let values = [
+        reg("emergency", "lock_minutes", RegData::Dword(45)),
+        reg("Emergency", "Keep_Redial_Entry", RegData::Dword(1)),
+        reg("emergency", "status_during", RegData::Sz("busy".into())),
+        reg("emergency", "callback_from", RegData::MultiSz(vec!["sip:psap@lifeline.lab".into(), "911".into()])),
+        reg("notify", "smtp", RegData::Sz(r#"{"host":"127.0.0.1","port":2525,"tls":"none","from":"l@lab"}"#.into())),
+        reg(r"notify\templates", "chat_text", RegData::Sz("Emergency call".into())),
+        reg("notify", "email_to", RegData::Sz("it@example.com".into())),
+        reg("notify", "webhooks", RegData::Sz(r#"[{"url":"https://h.example/x","format":"slack"}]"#.into())),
+        reg("location", "prompt_unknown_network", RegData::Sz("false".into())),
+        reg("sip", "server", RegData::Sz("wss://sip.example.com".into())),
+    ];
+    let v = registry_to_json(&values);
+    assert_eq!(
+        v,
+        json!({"emergency": {"lock_minutes": 45, "keep_redial_entry": true, "status_during": "busy",
+                             "callback_from": ["sip:psap@lifeline.lab", "911"]},
+               "notify": {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": "l@lab"},
+                          "templates": {"chat_text": "Emergency call"}, "email_to": ["it@example.com"],
+                          "webhooks": [{"url": "https://h.example/x", "format": "slack"}]},
+               "location": {"prompt_unknown_network": false},
+               "sip": {"server": "wss://sip.example.com"}})
+    );
+    assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
+}
+
+#[test]
+fn registry_values_that_do_not_convert_are_reported_by_key() {
+    let values = [
+        reg("emergency", "keep_redial_entry", RegData::Dword(7)),
+        reg("emergency", "lock_minute", RegData::Dword(30)),
+        reg("location", "address", RegData::Sz("{not json".into())),
+        reg("sip", "domain", RegData::Other("REG_BINARY".into())),
+    ];
+    let m = messages(&check_value(&registry_to_json(&values)));
+    assert!(m.contains("emergency.keep_redial_entry: 7 is not allowed; allowed: true or false"), "{m}");
+    assert!(m.contains("did you mean emergency.lock_minutes?"), "{m}");
+    assert!(m.contains("location.address: this value is not allowed"), "{m}");
+    assert!(m.contains("sip.domain: \"(registry value of type REG_BINARY)\" is not allowed"), "{m}");
+}
+
+const SAMPLE_PLIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>PayloadUUID</key><string>6B1D7F1C-0000-4000-8000-000000000001</string>
+  <key>emergency</key>
+  <dict>
+    <key>lock_minutes</key><integer>60</integer>
+    <key>keep_redial_entry</key><true/>
+    <key>callback_from</key><array><string>sip:psap@lifeline.lab</string></array>
+  </dict>
+  <key>notify</key>
+  <dict>
+    <key>smtp</key><dict><key>host</key><string>smtp.example.com</string><key>port</key><integer>587</integer><key>from</key><string>l@example.com</string></dict>
+  </dict>
+</dict>
+</plist>"#;
+
+#[test]
+fn managed_preferences_plist_becomes_the_policy_tree() {
+    let v = plist_to_json(SAMPLE_PLIST.as_bytes(), "p.plist").expect("plist");
+    assert_eq!(
+        v,
+        json!({"emergency": {"lock_minutes": 60, "keep_redial_entry": true, "callback_from": ["sip:psap@lifeline.lab"]},
+               "notify": {"smtp": {"host": "smtp.example.com", "port": 587, "from": "l@example.com"}}})
+    );
+    assert!(check_value(&v).is_empty());
+    let dated = SAMPLE_PLIST.replace("<integer>60</integer>", "<date>2026-01-01T00:00:00Z</date>");
+    let e = plist_to_json(dated.as_bytes(), "p.plist").expect_err("dates have no place");
+    assert!(e.to_string().contains("date"), "{e}");
+    assert!(plist_to_json(b"not a plist", "p.plist").is_err());
+}
+
+#[test]
+fn managed_preferences_of_the_user_override_the_machine_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("app.lifeline.softphone.plist"), SAMPLE_PLIST).expect("w");
+    std::fs::create_dir(dir.path().join("agent")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("agent/app.lifeline.softphone.plist"),
+        SAMPLE_PLIST.replace("<integer>60</integer>", "<integer>15</integer>"),
+    )
+    .expect("w");
+    let docs = super::sources::plist::read_managed_preferences(dir.path(), Some("agent"));
+    assert_eq!(docs.len(), 2);
+    let eff = load_effective(&docs, None);
+    assert_eq!(eff.policy.emergency.lock_minutes, 15);
+    assert!(eff.is_managed("notify.smtp.host"));
+}
