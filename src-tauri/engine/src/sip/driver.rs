@@ -156,9 +156,14 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         while let Some(out) = ua.poll_output() {
             match out {
                 Output::Send(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    // Text frames for UTF-8 messages (all of ours unless a body is binary), else binary
+                    // frames: RFC 7118 5.1 allows both.
+                    let frame = match String::from_utf8(bytes) {
+                        Ok(text) => Message::text(text),
+                        Err(e) => Message::binary(e.into_bytes()),
+                    };
                     let sent = match ws.as_mut() {
-                        Some(w) => w.send(Message::text(text)).await.is_ok(),
+                        Some(w) => w.send(frame).await.is_ok(),
                         None => false,
                     };
                     if !sent && ws.take().is_some() {

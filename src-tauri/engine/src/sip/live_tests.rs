@@ -74,6 +74,34 @@ async fn media_until(
     }
 }
 
+/// The SDP's media direction attribute.
+fn direction(sdp: &str) -> Option<&str> {
+    sdp.lines().map(str::trim).find(|l| ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"].contains(l))
+}
+
+/// Puts the first ICE candidate's address and port into `c=` and `m=` (JSEP, RFC 8829 5.2.1: once
+/// candidates are gathered, the default candidate goes there). The WebRTC stack leaves `0.0.0.0` and
+/// port 9, which rtpengine (with `trust-address`) takes for "on hold" and answers a=recvonly: no audio.
+/// A no-op once the media layer fills them itself.
+fn with_default_candidate(sdp: &str) -> String {
+    let Some(cand) = sdp.lines().find(|l| l.starts_with("a=candidate:")) else { return sdp.to_owned() };
+    let f: Vec<&str> = cand.split_whitespace().collect();
+    let (Some(ip), Some(port)) = (f.get(4), f.get(5)) else { return sdp.to_owned() };
+    sdp.lines()
+        .map(|l| {
+            if l.starts_with("m=audio 9 ") {
+                l.replacen("m=audio 9 ", &format!("m=audio {port} "), 1)
+            } else if l == "c=IN IP4 0.0.0.0" {
+                format!("c=IN IP4 {ip}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        + "\r\n"
+}
+
 /// One baresip ctrl_tcp command (netstring-framed JSON).
 async fn psap(command: &str, params: &str) {
     let mut s = TcpStream::connect("127.0.0.1:5555").await.expect("dispatcher ctrl_tcp");
@@ -89,12 +117,12 @@ async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
     let (h, mut rx) = signed_in("agent").await;
     let cfg = MediaConfig { emergency: true, ..MediaConfig::default() };
     let (mut media, mut media_rx) = MediaSession::new(cfg, AudioPort::detached()).await.expect("media session");
-    let offer = media.create_offer().await.expect("offer");
+    let offer = with_default_candidate(&media.create_offer().await.expect("offer"));
     let (reply, answer) = oneshot::channel();
     let call = OutgoingCall {
         target: "sip:933@lifeline.lab".into(),
         content_type: "application/sdp".into(),
-        body: offer.into_bytes(),
+        body: offer.clone().into_bytes(),
         extra_headers: vec![],
     };
     h.commands.send(SipCommand::Invite { call, reply }).await.expect("send");
@@ -102,7 +130,10 @@ async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
     let mut connected = false;
     while !connected {
         match next_call(&mut rx).await {
-            CallEvent::RemoteAnswer { id: i, sdp } if i == id => media.set_remote_answer(&sdp).await.expect("answer applied"),
+            CallEvent::RemoteAnswer { id: i, sdp } if i == id => {
+                assert_eq!(direction(&sdp), Some("a=sendrecv"), "the dispatcher talks back");
+                media.set_remote_answer(&sdp).await.expect("answer applied")
+            }
             CallEvent::Connected { id: i } if i == id => connected = true,
             CallEvent::Ended { code, reason, .. } => panic!("call ended: {code:?} {reason}"),
             _ => {}
@@ -111,9 +142,23 @@ async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
     // The SDP went through SIP intact: ICE and DTLS come up with rtpengine.
     let up = media_until(&mut media_rx, 15, |e| matches!(e, MediaEvent::Connected { .. })).await;
     assert!(up.is_ok(), "media did not connect: {up:?}");
-    // Audio from the dispatcher is the media/lab side's business; reported, not asserted here.
-    let first = media_until(&mut media_rx, 5, |e| matches!(e, MediaEvent::FirstPacket { .. })).await;
+    let first = media_until(&mut media_rx, 10, |e| matches!(e, MediaEvent::FirstPacket { .. })).await;
     println!("outgoing call: media {up:?}, first packet from the dispatcher: {first:?}");
+    assert!(first.is_ok(), "no audio from the dispatcher: {first:?}");
+
+    // Hold and resume are re-INVITEs in the dialog (through Kamailio's Record-Route and rtpengine).
+    for (ours, held) in [("a=sendonly", true), ("a=sendrecv", false)] {
+        let sdp = offer.replace("a=sendrecv", ours);
+        h.commands.send(SipCommand::Reinvite { id, sdp }).await.expect("send");
+        match next_call(&mut rx).await {
+            CallEvent::RemoteAnswer { id: i, sdp } if i == id => {
+                // Held: the far end only receives; resumed: both ways again.
+                let want = if held { "a=recvonly" } else { "a=sendrecv" };
+                assert_eq!(direction(&sdp), Some(want), "re-INVITE with {ours}");
+            }
+            other => panic!("re-INVITE {ours}: {other:?}"),
+        }
+    }
 
     h.commands.send(SipCommand::Hangup { id }).await.expect("send");
     assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { id: i, .. } if i == id));
@@ -135,12 +180,12 @@ async fn live_call_from_the_dispatcher_rings_is_answered_with_media_and_ended_by
         other => panic!("expected an incoming call, got {other:?}"),
     };
     let (mut media, mut media_rx) = MediaSession::new(MediaConfig::default(), AudioPort::detached()).await.expect("media");
-    let sdp = media.accept_offer(&offer).await.expect("answer");
+    let sdp = with_default_candidate(&media.accept_offer(&offer).await.expect("answer"));
     h.commands.send(SipCommand::Answer { id, sdp }).await.expect("send");
     assert_eq!(next_call(&mut rx).await, CallEvent::Connected { id });
-    // Media is reported, not asserted: the SIP side is what this test proves.
     let up = media_until(&mut media_rx, 10, |e| matches!(e, MediaEvent::Connected { .. })).await;
-    println!("incoming call: media {up:?}");
+    let first = media_until(&mut media_rx, 10, |e| matches!(e, MediaEvent::FirstPacket { .. })).await;
+    println!("incoming call: media {up:?}, first packet from the dispatcher: {first:?}");
 
     psap("hangup", "").await;
     assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { id: i, .. } if i == id));
