@@ -11,7 +11,7 @@ mod backoff;
 mod deliver;
 mod email;
 mod notice;
-mod policy;
+pub mod policy;
 mod render;
 mod worker;
 

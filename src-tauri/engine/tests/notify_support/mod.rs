@@ -122,6 +122,53 @@ pub fn unquote(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The lab venv's python (it has aiosmtpd), else the system one.
+pub fn python() -> PathBuf {
+    let venv = PathBuf::from("/var/cache/lifeline/venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("/usr/bin/python3")
+    }
+}
+
+const IMPLICIT_TLS_SINK: &str = r#"
+import asyncio, signal, ssl, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from smtp_sink import SaveToMaildir, authenticate
+from aiosmtpd.smtp import SMTP
+port, maildir, cert, key = int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5]
+async def main():
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    handler = SaveToMaildir(maildir)
+    factory = lambda: SMTP(handler, hostname="lifeline.lab", authenticator=authenticate,
+                           auth_required=False, auth_require_tls=False)
+    server = await asyncio.get_running_loop().create_server(factory, host="127.0.0.1", port=port, ssl=ctx)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+asyncio.run(main())
+"#;
+
+/// A test CA and a server certificate it signed for 127.0.0.1 (as a company's private CA would):
+/// returns (ca.crt, server.crt, server.key).
+pub fn make_test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let ok = Command::new("openssl").args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        assert!(ok.is_ok_and(|s| s.success()), "openssl {args:?}");
+    };
+    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Lifeline Test CA",
+          "-keyout", "ca.key", "-out", "ca.crt"]);
+    run(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"]);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
+        .expect("ext.cnf");
+    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+          "-extfile", "ext.cnf", "-out", "server.crt"]);
+    (dir.join("ca.crt"), dir.join("server.crt"), dir.join("server.key"))
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
@@ -134,14 +181,34 @@ pub struct PrivateSmtp {
 impl PrivateSmtp {
     pub fn start(port: u16, maildir: &Path) -> PrivateSmtp {
         let script = repo_root().join("tests/lab/smtp_sink.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--maildir"])
-            .arg(maildir)
+        let mut cmd = Command::new(python());
+        cmd.arg(script).args(["--port", &port.to_string(), "--maildir"]).arg(maildir);
+        PrivateSmtp::spawn(cmd, port)
+    }
+
+    /// With STARTTLS offered, using `cert`/`key`.
+    pub fn start_starttls(port: u16, maildir: &Path, cert: &Path, key: &Path) -> PrivateSmtp {
+        let script = repo_root().join("tests/lab/smtp_sink.py");
+        let mut cmd = Command::new(python());
+        cmd.arg(script).args(["--port", &port.to_string(), "--maildir"]).arg(maildir);
+        cmd.arg("--cert").arg(cert).arg("--key").arg(key);
+        PrivateSmtp::spawn(cmd, port)
+    }
+
+    /// Implicit TLS (SMTPS) from the first byte, same handler and AUTH as the lab's sink.
+    pub fn start_implicit_tls(port: u16, maildir: &Path, cert: &Path, key: &Path) -> PrivateSmtp {
+        let mut cmd = Command::new(python());
+        cmd.arg("-c").arg(IMPLICIT_TLS_SINK).arg(repo_root().join("tests/lab")).arg(port.to_string());
+        cmd.arg(maildir).arg(cert).arg(key);
+        PrivateSmtp::spawn(cmd, port)
+    }
+
+    fn spawn(mut cmd: Command, port: u16) -> PrivateSmtp {
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start python3 tests/lab/smtp_sink.py (needs python3-aiosmtpd)");
+            .expect("start a private SMTP sink (needs aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "private SMTP sink did not start on {port}");
