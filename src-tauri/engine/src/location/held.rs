@@ -192,6 +192,82 @@ mod tests {
         assert!(matches!(parse_response(""), Err(HeldError::NoCivicAddress) | Err(HeldError::Malformed(_))));
     }
 
+    /// Interop with the lab's HELD server (tests/lab/held_server.py, Python standard library only): the
+    /// request we send is accepted and its answers parse. Skipped where python3 or the script is missing.
+    #[test]
+    fn the_lab_held_server_understands_our_request_and_we_understand_its_answers() {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        use std::process::{Child, Command, Stdio};
+        use std::time::{Duration, Instant};
+
+        struct Server(Child);
+        impl Drop for Server {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/held_server.py");
+        if !script.exists() {
+            eprintln!("skipped: {} not found", script.display());
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let write_location =
+            |json: &str| std::fs::write(dir.path().join("location.json"), json).expect("location.json");
+        write_location(
+            r#"{"civic":{"country":"GB","A3":"London","RD":"Strand","HNO":"1","PC":"WC2N 5DN","NAM":"Smith & Sons <HQ>"},"method":"DHCP"}"#,
+        );
+        let child = match Command::new("python3")
+            .arg(&script)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--helddir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("skipped: cannot run python3: {e}");
+                return;
+            }
+        };
+        let _server = Server(child);
+        let post = |body: &str| -> String {
+            let started = Instant::now();
+            let mut stream = loop {
+                match TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(s) => break s,
+                    Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(e) => panic!("the lab HELD server did not start: {e}"),
+                }
+            };
+            let req = format!(
+                "POST /held HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(req.as_bytes()).expect("send");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).expect("receive");
+            let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+            assert!(head.contains(" 200 "), "{head}");
+            body.to_owned()
+        };
+        let loc = parse_response(&post(&location_request())).expect("a location");
+        assert_eq!(loc.method, "DHCP");
+        assert_eq!(loc.address.get(CivicField::Nam), Some("Smith & Sons <HQ>"));
+        assert!(loc.address.validate().is_ok());
+        write_location(r#"{"error":"locationUnknown"}"#);
+        assert!(
+            matches!(parse_response(&post(&location_request())), Err(HeldError::Server { code, .. }) if code == "locationUnknown")
+        );
+    }
+
     proptest::proptest! {
         /// The parser reads what the network sends: it must answer, never panic, on any input, including
         /// damaged versions of a real answer.
