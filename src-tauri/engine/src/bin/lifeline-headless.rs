@@ -39,6 +39,11 @@ enum Sub {
         #[arg(long)]
         country: String,
     },
+    /// Managed policy tools: check a file, print the schema or the effective settings.
+    Policy {
+        #[command(subcommand)]
+        action: lifeline_engine::policy::cli::PolicyCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +65,9 @@ fn main() -> ExitCode {
                         ExitCode::from(2)
                     }
                 }
+            }
+            Sub::Policy { action } => {
+                ExitCode::from(lifeline_engine::policy::cli::run(action, &mut std::io::stdout(), &mut std::io::stderr()))
             }
         };
     }

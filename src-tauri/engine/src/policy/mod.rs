@@ -13,6 +13,7 @@
 
 pub mod admx;
 pub mod check;
+pub mod cli;
 pub mod effective;
 pub mod mirror;
 pub mod model;

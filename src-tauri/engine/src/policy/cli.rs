@@ -1,0 +1,113 @@
+//! `lifeline-headless policy ...`: the tools IT runs before deploying a policy.
+//!
+//! - `policy check FILE`: prints `OK` and exits 0 for a valid policy; otherwise prints one line per problem
+//!   (key, value, what is allowed; or the line and column of a JSON error) on stderr and exits 1 (2 when
+//!   the file cannot be read). `.plist` files are read as managed preferences, `.mobileconfig` files as a
+//!   configuration profile (its `app.lifeline.softphone` payload); anything else as JSON.
+//! - `policy schema`: prints the JSON Schema.
+//! - `policy effective [--dir DIR] [--user FILE]`: prints the effective settings, the managed keys and the
+//!   warnings, as the engine would start with them (`--dir` reads DIR/policy.json and DIR/policy.d instead
+//!   of the platform's own policy).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::check::{check_value, parse_json, PolicyError};
+use super::effective::{load_effective, SourceDoc};
+use super::schema::policy_schema_text;
+use super::sources::{etc::read_policy_dir, plist, read_managed_policy};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Check a policy file (JSON, managed-preferences .plist or .mobileconfig): "OK" or what is wrong.
+    Check { file: PathBuf },
+    /// Print the policy's JSON Schema.
+    Schema,
+    /// Print the effective settings (defaults < user settings < managed policy), managed keys and warnings.
+    Effective {
+        /// Read DIR/policy.json and DIR/policy.d/*.json instead of this machine's managed policy.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The user's settings (JSON).
+        #[arg(long)]
+        user: Option<PathBuf>,
+    },
+}
+
+/// Runs one command; returns the process exit code.
+pub fn run(cmd: &PolicyCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match cmd {
+        PolicyCommand::Check { file } => check_file(file, out, err),
+        PolicyCommand::Schema => match out.write_all(policy_schema_text().as_bytes()) {
+            Ok(()) => 0,
+            Err(_) => 2,
+        },
+        PolicyCommand::Effective { dir, user } => {
+            let managed = match dir {
+                Some(d) => read_policy_dir(d),
+                None => read_managed_policy(),
+            };
+            let user = user.as_ref().map(|p| read_doc(p));
+            let eff = load_effective(&managed, user.as_ref());
+            match serde_json::to_string_pretty(&eff) {
+                Ok(text) => {
+                    let _ = writeln!(out, "{text}");
+                    0
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "cannot print the effective policy: {e}");
+                    2
+                }
+            }
+        }
+    }
+}
+
+fn read_doc(path: &Path) -> SourceDoc {
+    let source = path.display().to_string();
+    let doc = match std::fs::read(path) {
+        Err(e) => Err(PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() }),
+        Ok(bytes) => match path.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("plist") => plist::plist_to_json(&bytes, &source),
+            Some("mobileconfig") => plist::mobileconfig_payload(&bytes, &source),
+            _ => match String::from_utf8(bytes) {
+                Ok(text) => parse_json(&text, &source),
+                Err(_) => Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() }),
+            },
+        },
+    };
+    SourceDoc { source, doc }
+}
+
+fn check_file(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let d = read_doc(path);
+    let errors = match &d.doc {
+        Ok(v) => check_value(v),
+        Err(e @ PolicyError::Unreadable { .. }) => {
+            let _ = writeln!(err, "{e}");
+            return 2;
+        }
+        Err(e) => vec![e.clone()],
+    };
+    if errors.is_empty() {
+        let _ = writeln!(out, "OK");
+        return 0;
+    }
+    for e in &errors {
+        match e {
+            PolicyError::Syntax { .. } => {
+                let _ = writeln!(err, "{e}");
+            }
+            _ => {
+                let _ = writeln!(err, "{}: {e}", d.source);
+            }
+        }
+    }
+    let consequence = if errors.iter().any(|e| e.key().is_none()) {
+        "the engine would ignore this file"
+    } else {
+        "the engine would ignore these keys and use their defaults"
+    };
+    let _ = writeln!(err, "{} problem(s) found; {consequence}", errors.len());
+    1
+}
