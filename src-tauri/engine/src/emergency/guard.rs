@@ -198,11 +198,18 @@ impl Guard {
         self.policy = policy.clone();
     }
 
-    /// When the current lock (or remain period) ends in wall-clock terms, seen from `now`.
+    /// The `lock_until` of `Event::Emergency`, in wall-clock terms seen from `now`: while the lock runs, when
+    /// it ends; once it is over, when it ended (not after `now`: the UI asks exit-or-remain when
+    /// `now >= lock_until`); in remain, when remain ends (24 h after the call).
     pub fn lock_until(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let lock_ms = self.snap.lock_secs.saturating_mul(1000);
         let limit_ms = match self.snap.mode {
-            EmergencyMode::Lock if !self.snap.lock_over => self.snap.lock_secs.saturating_mul(1000),
-            EmergencyMode::Lock | EmergencyMode::Remain => REMAIN_MAX.whole_milliseconds() as i64,
+            EmergencyMode::Lock if self.snap.lock_over => {
+                let over_by = (self.snap.elapsed_ms - lock_ms).max(0);
+                return Some(now - Duration::milliseconds(over_by));
+            }
+            EmergencyMode::Lock => lock_ms,
+            EmergencyMode::Remain => REMAIN_MAX.whole_milliseconds() as i64,
             EmergencyMode::Off | EmergencyMode::Active => return None,
         };
         let remaining = (limit_ms - self.snap.elapsed_ms).max(0);

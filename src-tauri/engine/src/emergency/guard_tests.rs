@@ -94,9 +94,11 @@ fn presence_change_is_refused_with_the_lock_end_during_the_lock() {
 #[test]
 fn after_the_lock_a_change_to_available_asks_exit_or_remain_and_exit_restores_prior() {
     let mut g = locked();
-    let out = g.handle(GuardInput::Tick, T0 + Duration::minutes(30));
+    let out = g.handle(GuardInput::Tick, T0 + Duration::minutes(30) + Duration::seconds(1));
     assert!(out.contains(&GuardOutput::AskExitOrRemain));
     assert_eq!(g.mode(), EmergencyMode::Lock);
+    // The event tells when the lock ended, so a UI comparing `now >= lock_until` shows the question too.
+    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]);
     let out = g.handle(GuardInput::PresenceRequested(Presence::Available), T0 + Duration::minutes(31));
     assert_eq!(out, vec![GuardOutput::AskExitOrRemain]);
     let out = g.handle(GuardInput::Exit, T0 + Duration::minutes(32));
