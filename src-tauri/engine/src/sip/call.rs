@@ -218,7 +218,7 @@ impl Calls {
 
     pub(crate) fn on_request(&mut self, req: SipMessage, ctx: &mut Ctx<'_>) {
         let Some(method) = req.method().cloned() else { return };
-        let to_tag = req.to().and_then(|t| t.tag).map(|t| t.to_string());
+        let to_tag = req.to_tag();
         let found = self.find(&req);
         if method == Method::INVITE && to_tag.is_none() && found.is_none() {
             self.new_incoming(req, ctx);
@@ -276,7 +276,7 @@ impl Calls {
         let (Some(call_id), Some(from_raw), Some(to_raw)) = (req.call_id(), req.raw(&Name::FROM), req.raw(&Name::TO)) else {
             return;
         };
-        let Some(remote_tag) = param(from_raw, "tag").map(str::to_owned) else {
+        let Some(remote_tag) = message::tag_of(from_raw) else {
             reply(ctx, &req, 400, "Missing From tag", None);
             return;
         };
@@ -327,7 +327,7 @@ impl Calls {
         match code {
             100 => {}
             101..=199 if initial => {
-                c.remote_tag = resp.to().and_then(|t| t.tag).map(|t| t.to_string()).or(c.remote_tag.take());
+                c.remote_tag = resp.to_tag().or(c.remote_tag.take());
                 if c.phase == Phase::Calling {
                     c.phase = Phase::Early;
                     ctx.out.push_back(Output::Call(CallEvent::Ringing { id, early_sdp: resp.sdp() }));
@@ -336,7 +336,7 @@ impl Calls {
             101..=199 => {}
             200..=299 => {
                 c.invite = None;
-                c.remote_tag = resp.to().and_then(|t| t.tag).map(|t| t.to_string()).or(c.remote_tag.take());
+                c.remote_tag = resp.to_tag().or(c.remote_tag.take());
                 if initial {
                     if let Some(t) = resp.raw(&Name::CONTACT).and_then(uri_of) {
                         c.target = t;
@@ -444,8 +444,8 @@ impl Calls {
 
     fn find(&self, req: &SipMessage) -> Option<u64> {
         let call_id = req.call_id()?;
-        let from_tag = req.from().and_then(|f| f.tag).map(|t| t.to_string());
-        let to_tag = req.to().and_then(|t| t.tag).map(|t| t.to_string());
+        let from_tag = req.from_tag();
+        let to_tag = req.to_tag();
         self.calls.iter().find_map(|(id, c)| {
             let same = c.call_id == call_id
                 && from_tag.is_some()

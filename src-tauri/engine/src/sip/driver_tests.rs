@@ -18,6 +18,8 @@ use ezk_sip_types::Name;
 
 type Server = WebSocketStream<TcpStream>;
 
+// The handshake callback's error type is tungstenite's (a whole HTTP response); not ours to shrink.
+#[allow(clippy::result_large_err)]
 async fn accept(listener: &TcpListener) -> Server {
     let (tcp, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
         .await

@@ -181,6 +181,9 @@ async fn live_call_from_the_dispatcher_rings_is_answered_with_media_and_ended_by
     };
     let (mut media, mut media_rx) = MediaSession::new(MediaConfig::default(), AudioPort::detached()).await.expect("media");
     let sdp = with_default_candidate(&media.accept_offer(&offer).await.expect("answer"));
+    if std::env::var_os("SIP_LIVE_DUMP").is_some() {
+        println!("OFFER FROM THE DISPATCHER:\n{offer}\nOUR ANSWER:\n{sdp}");
+    }
     h.commands.send(SipCommand::Answer { id, sdp }).await.expect("send");
     assert_eq!(next_call(&mut rx).await, CallEvent::Connected { id });
     let up = media_until(&mut media_rx, 10, |e| matches!(e, MediaEvent::Connected { .. })).await;

@@ -128,6 +128,15 @@ impl SipMessage {
         self.headers.get::<FromTo>(Name::TO).ok()
     }
 
+    /// The `tag` of From, read from the raw value so any URI scheme works (`urn:service:sos`, `tel:`).
+    pub fn from_tag(&self) -> Option<String> {
+        self.raw(&Name::FROM).and_then(tag_of)
+    }
+
+    pub fn to_tag(&self) -> Option<String> {
+        self.raw(&Name::TO).and_then(tag_of)
+    }
+
     /// The branch of the topmost Via: the key of the transaction this message belongs to.
     pub fn top_branch(&self) -> Option<String> {
         let vias = self.headers.get_named::<Vec<Via>>().ok()?;
@@ -153,8 +162,8 @@ impl SipMessage {
         self.top_branch().is_some()
             && self.cseq().is_some()
             && self.call_id().is_some()
-            && self.from().is_some()
-            && self.to().is_some()
+            && self.raw(&Name::FROM).is_some()
+            && self.raw(&Name::TO).is_some()
     }
 }
 
@@ -214,6 +223,16 @@ pub fn push_tail(out: &mut String, extra: &[(String, String)], body: Option<(&st
         }
     }
     Some(bytes)
+}
+
+/// The `tag` header parameter of a From/To value (after the `>` when the URI is bracketed, so a URI
+/// parameter is never taken for it).
+pub fn tag_of(value: &str) -> Option<String> {
+    let params = match value.rfind('>') {
+        Some(i) => &value[i..],
+        None => value,
+    };
+    param(params, "tag").filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 /// A random token of `n` hex digits (tags, branches, Call-IDs, cnonces, the `.invalid` host).
@@ -308,5 +327,19 @@ From: <sip:p@l>;tag=9\r\nTo: <sip:agent@l>\r\nCall-ID: c\r\nCSeq: 2 OPTIONS\r\n\
         assert_eq!(param("<sip:a@b>;Tag=xyz;expires=60", "tag"), Some("xyz"));
         assert_eq!(param("<sip:a@b>;expires=60", "expires"), Some("60"));
         assert_eq!(param("<sip:a@b>", "tag"), None);
+    }
+}
+
+#[cfg(test)]
+mod urn_tests {
+    use super::*;
+
+    #[test]
+    fn a_response_to_an_invite_for_urn_service_sos_still_yields_its_tags() {
+        let text = "SIP/2.0 200 OK\r\nVia: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\nFrom: <sip:agent@lifeline.lab>;tag=f1\r\n\
+To: <urn:service:sos>;tag=t1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n";
+        let m = parse(text.as_bytes()).expect("parse");
+        assert_eq!(m.to_tag().as_deref(), Some("t1"));
+        assert_eq!(m.from_tag().as_deref(), Some("f1"));
     }
 }

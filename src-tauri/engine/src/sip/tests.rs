@@ -561,3 +561,32 @@ proptest! {
         let _ = drain(&mut ua);
     }
 }
+
+#[test]
+fn a_call_to_urn_service_sos_keeps_its_dialog_for_the_bye() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let call = OutgoingCall {
+        target: "urn:service:sos".into(),
+        content_type: "multipart/mixed;boundary=b1".into(),
+        body: b"--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b1--\r\n".to_vec(),
+        extra_headers: vec![
+            ("Priority".into(), "emergency".into()),
+            ("Geolocation".into(), "<cid:loc1@lifeline.lab>".into()),
+            ("Geolocation-Routing".into(), "yes".into()),
+        ],
+    };
+    let id = ua.invite(call, t).expect("invite");
+    let outs = drain(&mut ua);
+    let raw = text(&outs).remove(0);
+    assert!(raw.starts_with("INVITE urn:service:sos SIP/2.0\r\n"));
+    assert!(raw.contains("Geolocation: <cid:loc1@lifeline.lab>\r\n") && raw.contains("Geolocation-Routing: yes\r\n"));
+    assert!(raw.contains("Content-Type: multipart/mixed;boundary=b1\r\n"));
+    // ezk-sip-types reads only sip:/sips: request-URIs; the scripted server answers from a copy.
+    let inv = parse(raw.replacen("urn:service:sos", "sip:sos@lifeline.lab", 1).as_bytes()).expect("parse");
+    ua.handle_frame(&answer(&inv, 200, &[("Contact", "<sip:psap@127.0.0.1:5080>")], Some("v=0\r\n")), t);
+    drain(&mut ua);
+    ua.hangup(id, t).expect("hangup");
+    let bye = sent(&drain(&mut ua)).remove(0);
+    assert_eq!(bye.to_tag().as_deref(), Some("srvtag"));
+}
