@@ -22,7 +22,8 @@ def test_sip_calls_both_ways_against_the_lab(lab):
     env = dict(os.environ)
     env.setdefault("LIFELINE_LAB_DIR", str(lab.dir))
     res = subprocess.run(
-        ["cargo", "test", "-p", "lifeline-engine", "--lib", "sip::live_tests", "--",
+        # --workspace, like scripts/test-all, so the build it already made is reused (same features).
+        ["cargo", "test", "--workspace", "--locked", "--lib", "--", "sip::live_tests",
          "--ignored", "--test-threads=1", "--nocapture"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
