@@ -125,7 +125,7 @@ fn title(key: &str) -> String {
 /// The `.admx` file.
 pub fn admx() -> String {
     let schema = policy_schema();
-    let leaves = leaves(&schema);
+    let leaves = leaves(schema);
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="utf-8"?>"#);
     let _ = writeln!(x, "<!-- Generated from the Lifeline policy types; do not edit (see src-tauri/engine/src/policy/admx.rs). -->");
@@ -215,7 +215,7 @@ pub fn admx() -> String {
 /// The en-US `.adml` file.
 pub fn adml_en_us() -> String {
     let schema = policy_schema();
-    let leaves = leaves(&schema);
+    let leaves = leaves(schema);
     let mut strings: Vec<(String, String)> = vec![
         ("Lifeline".into(), "Lifeline softphone".into()),
         (SUPPORTED.into(), "Lifeline 0.1 and later".into()),
@@ -238,7 +238,7 @@ pub fn adml_en_us() -> String {
         let description = l.prop.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ");
         let default = l.prop.get("default").map(Value::to_string).unwrap_or_else(|| "none".into());
         let format_note = match &l.kind {
-            LeafKind::Json => "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned() + &describe(&l.prop, &schema),
+            LeafKind::Json => "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned() + &describe(&l.prop, schema),
             LeafKind::MultiText => "\n\nOne entry per line.".to_owned(),
             _ => String::new(),
         };

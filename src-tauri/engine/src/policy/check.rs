@@ -108,7 +108,7 @@ pub fn parse_json(text: &str, source_name: &str) -> Result<Value, PolicyError> {
 pub fn check_value(doc: &Value) -> Vec<PolicyError> {
     let schema = policy_schema();
     let mut out = Vec::new();
-    walk(doc, &schema, &schema, &KeyPath::default(), &mut out);
+    walk(doc, schema, schema, &KeyPath::default(), &mut out);
     if out.is_empty() {
         out.extend(engine_checks(doc));
     }

@@ -12,10 +12,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::check::{check_value, parse_json, PolicyError};
-use super::effective::{load_effective, SourceDoc};
+use super::check::{check_value, PolicyError};
+use super::effective::load_effective;
 use super::schema::policy_schema_text;
-use super::sources::{etc::read_policy_dir, plist, read_managed_policy};
+use super::sources::{etc::read_policy_dir, read_doc, read_managed_policy};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum PolicyCommand {
@@ -61,22 +61,6 @@ pub fn run(cmd: &PolicyCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 
             }
         }
     }
-}
-
-fn read_doc(path: &Path) -> SourceDoc {
-    let source = path.display().to_string();
-    let doc = match std::fs::read(path) {
-        Err(e) => Err(PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() }),
-        Ok(bytes) => match path.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("plist") => plist::plist_to_json(&bytes, &source),
-            Some("mobileconfig") => plist::mobileconfig_payload(&bytes, &source),
-            _ => match String::from_utf8(bytes) {
-                Ok(text) => parse_json(&text, &source),
-                Err(_) => Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() }),
-            },
-        },
-    };
-    SourceDoc { source, doc }
 }
 
 fn check_file(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {

@@ -73,26 +73,26 @@ pub fn load_effective(managed_docs: &[SourceDoc], user: Option<&SourceDoc>) -> E
     for d in managed_docs {
         match &d.doc {
             Ok(v) => {
-                let clean = sanitize(v.clone(), &d.source, &schema, &mut warnings);
-                merge(&mut managed, &clean, &schema);
+                let clean = sanitize(v.clone(), &d.source, schema, &mut warnings);
+                merge(&mut managed, &clean, schema);
             }
             Err(e) => warnings.push(PolicyWarning { source: d.source.clone(), error: e.clone() }),
         }
     }
-    let managed = sanitize(managed, "managed policy", &schema, &mut warnings);
+    let managed = sanitize(managed, "managed policy", schema, &mut warnings);
 
     let mut eff = serde_json::to_value(Policy::default()).unwrap_or_else(|_| Value::Object(Map::new()));
     if let Some(u) = user {
         match &u.doc {
             Ok(v) => {
-                let clean = sanitize(v.clone(), &u.source, &schema, &mut warnings);
-                merge(&mut eff, &clean, &schema);
+                let clean = sanitize(v.clone(), &u.source, schema, &mut warnings);
+                merge(&mut eff, &clean, schema);
             }
             Err(e) => warnings.push(PolicyWarning { source: u.source.clone(), error: e.clone() }),
         }
     }
-    merge(&mut eff, &managed, &schema);
-    let eff = sanitize(eff, "effective settings", &schema, &mut warnings);
+    merge(&mut eff, &managed, schema);
+    let eff = sanitize(eff, "effective settings", schema, &mut warnings);
     let policy = serde_json::from_value(eff).unwrap_or_else(|e| {
         warnings.push(PolicyWarning {
             source: "effective settings".into(),
@@ -101,7 +101,7 @@ pub fn load_effective(managed_docs: &[SourceDoc], user: Option<&SourceDoc>) -> E
         Policy::default()
     });
     let mut keys = BTreeSet::new();
-    present_leaves(&managed, &schema, &schema, "", &mut keys);
+    present_leaves(&managed, schema, schema, "", &mut keys);
     EffectivePolicy { policy, managed: keys, warnings }
 }
 

@@ -26,3 +26,4 @@ mod tests;
 pub use check::{check_text, check_value, KeyPath, PolicyError};
 pub use effective::{load_effective, EffectivePolicy, PolicyWarning, SourceDoc};
 pub use model::Policy;
+pub use sources::{load_startup, read_managed_policy};

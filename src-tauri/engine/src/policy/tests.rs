@@ -63,7 +63,7 @@ fn admx_lists_every_leaf_key_of_the_schema_with_its_string() {
     let schema = policy_schema();
     let admx = std::fs::read_to_string(mdm_dir().join("lifeline.admx")).expect("admx committed");
     let adml = std::fs::read_to_string(mdm_dir().join("en-US/lifeline.adml")).expect("adml committed");
-    let leaves = leaf_keys(&schema);
+    let leaves = leaf_keys(schema);
     assert!(leaves.len() >= 20, "{}", leaves.len());
     for (key, _) in leaves {
         let id = key.replace('.', "_");
@@ -113,7 +113,7 @@ fn schema_uses_only_keywords_the_checker_understands_and_every_pattern_compiles(
         }
     }
     let mut found = Vec::new();
-    visit(&policy_schema(), false, &mut found);
+    visit(policy_schema(), false, &mut found);
     assert!(found.is_empty(), "keywords the checker ignores: {found:?}");
 }
 
@@ -166,7 +166,7 @@ fn schema_and_engine_agree_on_every_lock_minutes_and_status_during() {
 fn schema_defaults_are_the_engine_defaults() {
     let schema = policy_schema();
     let defaults = serde_json::to_value(Policy::default()).expect("ser");
-    for (key, prop) in leaf_keys(&schema) {
+    for (key, prop) in leaf_keys(schema) {
         let pointer = format!("/{}", key.replace('.', "/"));
         assert_eq!(prop.get("default"), defaults.pointer(&pointer), "{key}");
     }

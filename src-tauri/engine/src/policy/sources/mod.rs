@@ -5,7 +5,10 @@ pub mod etc;
 pub mod plist;
 pub mod registry;
 
-use super::effective::SourceDoc;
+use std::path::Path;
+
+use super::check::{parse_json, PolicyError};
+use super::effective::{load_effective, EffectivePolicy, SourceDoc};
 
 /// The managed policy documents of this machine, in precedence order (later wins).
 ///
@@ -30,4 +33,32 @@ pub fn read_managed_policy() -> Vec<SourceDoc> {
             .unwrap_or_else(|| std::path::PathBuf::from(etc::ETC_DIR));
         etc::read_policy_dir(&root)
     }
+}
+
+/// What the engine starts with: this machine's managed policy, then `extra_policy` (the headless binary's
+/// `--policy FILE`, applied on top), over the user's settings file. Never fails: problems are warnings.
+pub fn load_startup(extra_policy: Option<&Path>, user_settings: Option<&Path>) -> EffectivePolicy {
+    let mut managed = read_managed_policy();
+    managed.extend(extra_policy.map(read_doc));
+    // A user who never saved settings has no file: that is not a problem worth a banner.
+    let user = user_settings.filter(|p| p.exists()).map(read_doc);
+    load_effective(&managed, user.as_ref())
+}
+
+/// Reads one policy document: `.plist` as managed preferences, `.mobileconfig` as a configuration profile
+/// (its Lifeline payload), anything else as JSON.
+pub fn read_doc(path: &Path) -> SourceDoc {
+    let source = path.display().to_string();
+    let doc = match std::fs::read(path) {
+        Err(e) => Err(PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() }),
+        Ok(bytes) => match path.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("plist") => plist::plist_to_json(&bytes, &source),
+            Some("mobileconfig") => plist::mobileconfig_payload(&bytes, &source),
+            _ => match String::from_utf8(bytes) {
+                Ok(text) => parse_json(&text, &source),
+                Err(_) => Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() }),
+            },
+        },
+    };
+    SourceDoc { source, doc }
 }
