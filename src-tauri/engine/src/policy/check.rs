@@ -98,9 +98,14 @@ impl PolicyError {
     }
 }
 
-/// Parses JSON text, naming the line and column of a syntax error.
+/// Parses JSON text, naming the line and column of a syntax error. A top-level `"$schema"` (which editors
+/// use to find the schema) is not a policy key and is dropped.
 pub fn parse_json(text: &str, source_name: &str) -> Result<Value, PolicyError> {
-    serde_json::from_str(text).map_err(|e| PolicyError::syntax(source_name, &e))
+    let mut v: Value = serde_json::from_str(text).map_err(|e| PolicyError::syntax(source_name, &e))?;
+    if let Value::Object(o) = &mut v {
+        o.remove("$schema");
+    }
+    Ok(v)
 }
 
 /// Every problem in a policy document; empty when it is valid. Schema problems come first; the engine's own

@@ -177,6 +177,8 @@ fn schema_defaults_are_the_engine_defaults() {
 #[test]
 fn an_empty_document_is_the_default_policy() {
     assert_eq!(check_text("{}", "t").expect("valid"), Policy::default());
+    let with_schema = r#"{"$schema": "./lifeline-policy.schema.json"}"#;
+    assert_eq!(check_text(with_schema, "t").expect("$schema is for editors"), Policy::default());
 }
 
 #[test]
@@ -475,4 +477,30 @@ fn managed_preferences_of_the_user_override_the_machine_ones() {
     let eff = load_effective(&docs, None);
     assert_eq!(eff.policy.emergency.lock_minutes, 15);
     assert!(eff.is_managed("notify.smtp.host"));
+}
+
+#[test]
+fn startup_applies_the_extra_policy_file_and_a_missing_user_file_is_no_warning() {
+    if std::path::Path::new(super::sources::etc::ETC_DIR).exists() || std::env::var_os("LIFELINE_POLICY_DIR").is_some() {
+        return; // this machine has a real policy; the test assumes none.
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let extra = dir.path().join("extra.json");
+    std::fs::write(&extra, r#"{"sip":{"domain":"lifeline.lab"},"emergency":{"lock_minutes":5}}"#).expect("w");
+    let eff = super::load_startup(Some(&extra), Some(&dir.path().join("absent-settings.json")));
+    assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
+    assert_eq!(eff.policy.sip.domain.as_deref(), Some("lifeline.lab"));
+    assert_eq!(eff.policy.emergency.lock_minutes, 5);
+    assert!(eff.is_managed("sip.domain"));
+}
+
+#[test]
+fn effective_policy_serializes_for_the_ui_with_managed_keys_and_warning_texts() {
+    let eff = load_effective(&[doc("p.json", json!({"ui": {"locale": "en"}, "audit": {"url": "nope"}}))], None);
+    let v = serde_json::to_value(&eff).expect("ser");
+    assert_eq!(v["managed"], json!(["ui.locale"]));
+    let w = v["warnings"][0].as_str().expect("text");
+    assert!(w.starts_with(r#"p.json: audit.url: "nope" is not allowed"#), "{w}");
+    assert!(w.ends_with("this key is ignored and its default or the user's setting applies"), "{w}");
+    assert_eq!(v["policy"]["emergency"]["lock_minutes"], json!(30));
 }

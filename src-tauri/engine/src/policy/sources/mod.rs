@@ -33,6 +33,10 @@ pub fn read_managed_policy() -> Vec<SourceDoc> {
             .unwrap_or_else(|| std::path::PathBuf::from(etc::ETC_DIR));
         etc::read_policy_dir(&root)
     }
+    #[cfg(not(any(windows, unix)))]
+    {
+        Vec::new()
+    }
 }
 
 /// What the engine starts with: this machine's managed policy, then `extra_policy` (the headless binary's
