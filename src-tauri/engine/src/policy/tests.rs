@@ -504,3 +504,40 @@ fn effective_policy_serializes_for_the_ui_with_managed_keys_and_warning_texts() 
     assert!(w.ends_with("this key is ignored and its default or the user's setting applies"), "{w}");
     assert_eq!(v["policy"]["emergency"]["lock_minutes"], json!(30));
 }
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+        prop_oneof![Just("map".to_owned()), Just("tls".to_owned()), Just("US".to_owned()), ".{0,10}"].prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        let keys = prop_oneof![
+            Just("emergency".to_owned()), Just("location".to_owned()), Just("notify".to_owned()), Just("smtp".to_owned()),
+            Just("address".to_owned()), Just("networks".to_owned()), Just("lock_minutes".to_owned()),
+            Just("country".to_owned()), Just("url".to_owned()), "[a-zA-Z_$]{1,6}",
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(keys, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Checking and loading are total: any JSON document, as managed policy or as user settings, gives a
+    /// policy the engine accepts, and every problem found names a key.
+    #[test]
+    fn any_json_document_checks_and_loads_to_a_policy_the_engine_accepts(v in arb_json(), u in arb_json()) {
+        let errs = check_value(&v);
+        prop_assert!(errs.iter().all(|e| e.key().is_some()));
+        let eff = load_effective(&[doc("m", v)], Some(&doc("u", u)));
+        prop_assert!(eff.policy.emergency.validate().is_ok());
+        prop_assert!(eff.policy.location.validate().is_ok());
+        prop_assert!(check_value(&serde_json::to_value(&eff.policy).expect("ser")).is_empty());
+    }
+}
