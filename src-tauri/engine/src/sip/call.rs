@@ -8,7 +8,7 @@ use std::time::Instant;
 use ezk_sip_types::{Method, Name};
 
 use super::digest::Authorizer;
-use super::message::{self, param, SipMessage};
+use super::message::{self, SipMessage};
 use super::ua::{split_commas, write_request, write_request_with_branch, ClientTx, Local, Output, RequestSpec, TxKind};
 use crate::api::Direction;
 

@@ -1,9 +1,28 @@
 //! SIP user agent over WebSocket (RFC 3261 + RFC 7118).
 //!
 //! - [`message`]: parsing (`ezk-sip-types` grammar) and writing of messages.
-//! - [`digest`]: Digest authentication, MD5 and SHA-256 with qop=auth.
+//! - [`digest`]: Digest authentication, MD5 and SHA-256 with qop=auth, 401 and 407.
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
+//!
+//! # Wiring calls (for the engine's owner task)
+//! `core.rs` holds a [`SipHandle`] per sign-in and gets `(session, SipEvent)` from it. A call's SDP is
+//! opaque here; the media layer (`media::MediaSession`) makes and takes it:
+//! - dial: `offer = media.create_offer()`, then [`SipCommand::Invite`] with an [`OutgoingCall`]
+//!   (`content_type: "application/sdp"`, or a `multipart/mixed` body with the SDP and a PIDF-LO, plus extra
+//!   headers such as `Priority: emergency`, `Geolocation`, `Geolocation-Routing`); the reply gives the
+//!   call id. Then [`CallEvent::Ringing`], [`CallEvent::RemoteAnswer`] (give it to
+//!   `media.set_remote_answer`), [`CallEvent::Connected`], eventually [`CallEvent::Ended`].
+//! - incoming: [`CallEvent::Incoming`] (with the offer and all headers, for callback recognition); answer
+//!   with [`SipCommand::Answer`] carrying `media.accept_offer(offer)`, or [`SipCommand::Reject`] with 486,
+//!   480 or 603.
+//! - hold/resume: [`SipCommand::Reinvite`] with SDP whose direction is `a=sendonly` / `a=sendrecv`; the
+//!   answer comes as [`CallEvent::RemoteAnswer`]. A far-end re-INVITE comes as [`CallEvent::RemoteOffer`]
+//!   and is answered with [`SipCommand::Answer`].
+//! - hang up: [`SipCommand::Hangup`] (CANCEL before answer, BYE after, 486 for one still ringing here).
+//!
+//! Lab finding (see `live_tests.rs`): an SDP with `c=IN IP4 0.0.0.0` and `m=audio 9` (what the WebRTC
+//! stack writes) is taken by rtpengine as "on hold"; the default candidate must be in `c=`/`m=`.
 
 pub mod call;
 pub mod digest;
