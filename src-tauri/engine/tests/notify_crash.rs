@@ -43,7 +43,7 @@ fn spawn_child(db: &std::path::Path, port: u16, call_id: Option<&str>) -> Child 
         .env("NOTIFY_CHILD_DB", db)
         .env("NOTIFY_CHILD_PORT", port.to_string())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::inherit());
     if let Some(c) = call_id {
         cmd.env("NOTIFY_CHILD_ENQUEUE", c);
     }
@@ -84,7 +84,13 @@ fn kill_9_with_a_notification_pending_then_restart_delivers_it_once() {
     // Wait until the child has queued the notice and failed at least twice (the server is down).
     let deadline = Instant::now() + Duration::from_secs(60);
     let attempts_before = loop {
-        let rows = Store::open(db.path()).and_then(|s| s.outbox_rows(&n.notice_id())).unwrap_or_default();
+        let rows = match Store::open(db.path()).and_then(|s| s.outbox_rows(&n.notice_id())) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("(reading the outbox while the child runs: {e})");
+                Vec::new()
+            }
+        };
         if let Some(r) = rows.first() {
             if r.attempts >= 2 {
                 break r.attempts;
@@ -111,4 +117,22 @@ fn kill_9_with_a_notification_pending_then_restart_delivers_it_once() {
     assert_eq!(files_containing(maildir.path(), &key).len(), 1, "exactly once");
     let rows = Store::open(db.path()).and_then(|s| s.outbox_rows(&n.notice_id())).expect("rows");
     assert_eq!(rows[0].state, DeliveryState::Delivered);
+}
+
+/// The engine and the worker open the same new database at start: both must succeed (the migration
+/// runs once, under the write lock).
+#[test]
+fn connections_opening_a_new_database_at_once_all_succeed() {
+    for _ in 0..5 {
+        let db = tempfile::tempdir().expect("db");
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let dir = db.path().to_owned();
+                std::thread::spawn(move || Store::open(&dir).map(|_| ()).map_err(|e| e.to_string()))
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().expect("thread"), Ok(()));
+        }
+    }
 }

@@ -63,22 +63,25 @@ impl Store {
     }
 
     fn from_connection(conn: Connection) -> Result<Store, StoreError> {
+        // First, so that another connection holding a lock makes the pragmas below wait, not fail.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a transition is on disk when the commit returns, even if the power goes next.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let found: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        // IMMEDIATE: read the version under the write lock, so two connections opening a new database at
+        // once (the engine and the notification worker) do not both run the same migrations.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if found > known {
             return Err(StoreError::TooNew { found, known });
         }
-        let tx = self.conn.transaction()?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
