@@ -41,6 +41,8 @@ pub struct SipConfig {
     pub tls_insecure_lab: bool,
     pub lab: bool,
     pub expires: u32,
+    /// WebSocket ping interval; no pong within min(10 s, this) means the connection is dead.
+    pub keepalive: Duration,
 }
 
 impl std::fmt::Debug for SipConfig {
@@ -70,6 +72,7 @@ impl SipConfig {
             tls_insecure_lab: false,
             lab: engine.lab,
             expires: DEFAULT_EXPIRES,
+            keepalive: KEEPALIVE,
         }
     }
 }
@@ -146,7 +149,8 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
     let mut ws: Option<Ws> = None;
     let mut connecting: Option<JoinHandle<Result<Ws, TransportError>>> = None;
     let mut ping_sent: Option<Instant> = None;
-    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    let pong_wait = PONG_WAIT.min(cfg.keepalive);
+    let mut keepalive = tokio::time::interval(cfg.keepalive);
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping = false;
 
@@ -246,7 +250,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
             _ = keepalive.tick(), if ws.is_some() => {
                 let now = Instant::now();
                 match ping_sent {
-                    Some(at) if now.duration_since(at) >= PONG_WAIT => {
+                    Some(at) if now.duration_since(at) >= pong_wait => {
                         ws = None;
                         ua.handle_disconnected(TransportError::Lost, now);
                     }
@@ -256,7 +260,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                             if w.send(Message::Ping(Vec::new().into())).await.is_ok() {
                                 ping_sent = Some(now);
                                 // Check for the pong sooner than the next keepalive.
-                                keepalive.reset_after(PONG_WAIT);
+                                keepalive.reset_after(pong_wait);
                             }
                         }
                     }

@@ -73,12 +73,8 @@ async fn register_round(ws: &mut Server) {
     reply(ws, &second, 200, &[("Expires", "600")]).await;
 }
 
-#[tokio::test]
-async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (tx, mut rx) = mpsc::channel(64);
-    let cfg = SipConfig {
+fn config(addr: std::net::SocketAddr, keepalive: Duration) -> SipConfig {
+    SipConfig {
         server: format!("ws://{addr}"),
         domain: "lifeline.lab".into(),
         user: "agent".into(),
@@ -87,8 +83,16 @@ async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
         tls_insecure_lab: false,
         lab: true,
         expires: 600,
-    };
-    let handle = spawn(cfg, 7, tx);
+        keepalive,
+    }
+}
+
+#[tokio::test]
+async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = spawn(config(addr, super::driver::KEEPALIVE), 7, tx);
 
     let mut ws = accept(&listener).await;
     register_round(&mut ws).await;
@@ -109,4 +113,36 @@ async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
     reply(&mut ws, &un, 200, &[]).await;
     assert_eq!(registration(&mut rx).await, (RegistrationState::Unregistered, None));
     tokio::time::timeout(Duration::from_secs(5), handle.task).await.expect("the task ends").expect("no panic");
+}
+
+#[tokio::test]
+async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = spawn(config(addr, Duration::from_millis(300)), 1, tx);
+
+    let mut silent = accept(&listener).await;
+    register_round(&mut silent).await;
+    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    // From here `silent` is never read again, so the driver's pings get no pong.
+    let (state, reason) = registration(&mut rx).await;
+    assert_eq!(state, RegistrationState::Failed);
+    assert!(reason.unwrap_or_default().contains("lost"));
+
+    let mut live = accept(&listener).await;
+    register_round(&mut live).await;
+    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    // A server that reads (and so answers pings) keeps the connection through several keepalive periods.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until, live.next()).await {
+        if matches!(frame, Message::Ping(_)) {
+            pings += 1;
+        }
+    }
+    assert!(pings >= 2, "pings seen: {pings}");
+    assert!(rx.try_recv().is_err(), "no registration news while the connection is alive");
+    drop(silent);
+    handle.task.abort();
 }

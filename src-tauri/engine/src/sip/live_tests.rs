@@ -28,6 +28,7 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
         tls_insecure_lab: false,
         lab: true,
         expires: 600,
+        keepalive: super::driver::KEEPALIVE,
     };
     let h = spawn(cfg, 1, tx);
     loop {
