@@ -173,8 +173,9 @@ impl Engine {
                 self.registration = (state, reason.clone());
                 vec![Event::Registration { state, reason }]
             }
-            SipEvent::Call(c) => {
-                tracing::info!("SIP call event not wired yet: {c:?}");
+            SipEvent::Call(_) => {
+                // Not logged in detail: a call event can carry the dialled number and location headers.
+                tracing::info!("SIP call event (calls are not wired to the engine yet)");
                 vec![]
             }
             SipEvent::CallError { id, error } => vec![Event::Error { message: format!("call {id}: {error}") }],
