@@ -3,7 +3,8 @@
 The calls are driven by the Rust tests in src-tauri/engine/src/sip/live_tests.rs (ignored in a plain
 `cargo test` because they need the lab); this test makes sure the lab is up and runs them.
 What they prove: REGISTER, INVITE to 933 -> 180 -> 200 with rtpengine's SDP -> ACK, media ICE+DTLS up,
-BYE; and an INVITE from the dispatcher -> 180 -> our 200 with the media layer's answer -> ACK -> their BYE.
+BYE; an INVITE from the dispatcher -> 180 -> our 200 with the media layer's answer -> ACK -> their BYE;
+and incoming calls rejected with 486 and 603.
 Audio arriving from the dispatcher is printed, not asserted (media/lab business).
 
 Run: /var/cache/lifeline/venv/bin/python -m pytest tests/engine/test_sip_calls.py -v -s
@@ -32,4 +33,4 @@ def test_sip_calls_both_ways_against_the_lab(lab):
         if "call:" in line or "test result" in line or "panicked" in line:
             print(line)
     assert res.returncode == 0, out[-4000:]
-    assert "2 passed" in out, out[-2000:]
+    assert "3 passed" in out, out[-2000:]

@@ -197,3 +197,27 @@ async fn live_call_from_the_dispatcher_rings_is_answered_with_media_and_ended_by
     h.commands.send(SipCommand::SignOut).await.expect("send");
     let _ = tokio::time::timeout(Duration::from_secs(5), h.task).await;
 }
+
+#[tokio::test]
+#[ignore = "needs the lab (tests/lab/start)"]
+async fn live_call_from_the_dispatcher_rejected_with_486_ends_here() {
+    let (h, mut rx) = signed_in("agent2").await;
+    psap("dial", "sip:agent2@lifeline.lab").await;
+    let id = match next_call(&mut rx).await {
+        CallEvent::Incoming { id, .. } => id,
+        other => panic!("expected an incoming call, got {other:?}"),
+    };
+    h.commands.send(SipCommand::Reject { id, code: 486 }).await.expect("send");
+    assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { id: i, code: Some(486), .. } if i == id));
+    // The line stays usable: the dispatcher can call again and ring here.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    psap("dial", "sip:agent2@lifeline.lab").await;
+    let again = match next_call(&mut rx).await {
+        CallEvent::Incoming { id, .. } => id,
+        other => panic!("expected a second incoming call, got {other:?}"),
+    };
+    h.commands.send(SipCommand::Reject { id: again, code: 603 }).await.expect("send");
+    assert!(matches!(next_call(&mut rx).await, CallEvent::Ended { code: Some(603), .. }));
+    h.commands.send(SipCommand::SignOut).await.expect("send");
+    let _ = tokio::time::timeout(Duration::from_secs(5), h.task).await;
+}
