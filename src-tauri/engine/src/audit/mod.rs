@@ -97,23 +97,31 @@ fn entry_hash(prev: &str, at: &str, event: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// Appends one entry inside the caller's transaction (which must be a write transaction, so the chain's
+/// last hash cannot change underneath).
+pub(crate) fn audit_append_in(
+    conn: &rusqlite::Connection,
+    event: &AuditEvent,
+    now: OffsetDateTime,
+) -> Result<i64, StoreError> {
+    let json = serde_json::to_string(event)
+        .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+    let at = now.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default();
+    let prev: String = conn
+        .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let hash = entry_hash(&prev, &at, &json);
+    conn.prepare_cached("INSERT INTO audit_log (at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![at, json, prev, hash])?;
+    Ok(conn.last_insert_rowid())
+}
+
 impl Store {
     /// Appends one entry (one transaction, chained to the last one); returns its id.
     pub fn audit_append(&self, event: &AuditEvent, now: OffsetDateTime) -> Result<i64, StoreError> {
-        let json = serde_json::to_string(event)
-            .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        let at = now.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default();
-        let tx = self.conn().unchecked_transaction()?;
-        let prev: String = tx
-            .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-            .optional()?
-            .unwrap_or_else(|| GENESIS.to_owned());
-        let hash = entry_hash(&prev, &at, &json);
-        tx.execute(
-            "INSERT INTO audit_log (at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)",
-            params![at, json, prev, hash],
-        )?;
-        let id = tx.last_insert_rowid();
+        let tx = rusqlite::Transaction::new_unchecked(self.conn(), rusqlite::TransactionBehavior::Immediate)?;
+        let id = audit_append_in(&tx, event, now)?;
         tx.commit()?;
         Ok(id)
     }

@@ -32,8 +32,8 @@ pub use worker::{spawn_worker, WorkerConfig};
 
 pub(crate) use deliver::http_client as deliver_http_client;
 
-use crate::audit::AuditEvent;
-use crate::store::{Outbox, Store};
+use crate::audit::{audit_append_in, AuditEvent};
+use crate::store::{Outbox, Store, StoreError};
 
 /// Queues the notice for every recipient, writes the audit entry for this moment of the call, and wakes
 /// the worker. Never fails: problems are logged (without the address or the number) and audited.
@@ -45,19 +45,37 @@ pub fn record_emergency(
     now: OffsetDateTime,
     wakeup: &Notify,
 ) -> usize {
-    let queued = match Outbox::enqueue(store, policy, notice, now) {
+    // One transaction (one fsync) for the outbox rows and the audit entry: this sits before the INVITE.
+    let together = || -> Result<usize, StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(store.conn(), rusqlite::TransactionBehavior::Immediate)?;
+        let queued = Outbox::enqueue_in(&tx, policy, notice, now)?;
+        audit_append_in(&tx, &audit_event(notice, queued), now)?;
+        tx.commit()?;
+        Ok(queued)
+    };
+    let queued = match together() {
         Ok(n) => n,
         Err(e) => {
             tracing::error!(error = %e, kind = notice.kind.as_str(), "notify: could not queue the emergency notification");
-            let ev = AuditEvent::NotificationQueueFailed { call_id: notice.call_id.clone(), error: e.to_string() };
-            if let Err(e) = store.audit_append(&ev, now) {
-                tracing::error!(error = %e, "audit: cannot append");
+            let failed = AuditEvent::NotificationQueueFailed { call_id: notice.call_id.clone(), error: e.to_string() };
+            for ev in [failed, audit_event(notice, 0)] {
+                if let Err(e) = store.audit_append(&ev, now) {
+                    tracing::error!(error = %e, "audit: cannot append");
+                }
             }
             0
         }
     };
+    if queued > 0 {
+        wakeup.notify_one();
+    }
+    tracing::info!(kind = notice.kind.as_str(), queued, "notify: emergency notification queued");
+    queued
+}
+
+fn audit_event(notice: &EmergencyNotice, queued: usize) -> AuditEvent {
     let call_id = notice.call_id.clone();
-    let event = match notice.kind {
+    match notice.kind {
         NoticeKind::Dialed => AuditEvent::EmergencyDialed {
             call_id,
             location_source: notice.location.as_ref().map(|l| l.source.label().to_owned()),
@@ -66,15 +84,7 @@ pub fn record_emergency(
         NoticeKind::Connected => AuditEvent::EmergencyConnected { call_id },
         NoticeKind::Ended => AuditEvent::EmergencyEnded { call_id, reason: notice.reason.clone() },
         NoticeKind::Dropped => AuditEvent::EmergencyDropped { call_id, reason: notice.reason.clone() },
-    };
-    if let Err(e) = store.audit_append(&event, now) {
-        tracing::error!(error = %e, "audit: cannot append");
     }
-    if queued > 0 {
-        wakeup.notify_one();
-    }
-    tracing::info!(kind = notice.kind.as_str(), queued, "notify: emergency notification queued");
-    queued
 }
 
 /// Shared test fixture: a dialled notice with every field set.

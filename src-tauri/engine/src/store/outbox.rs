@@ -115,35 +115,46 @@ impl Outbox {
         if !policy.has_recipients() {
             return Ok(0);
         }
+        let tx = store.conn().unchecked_transaction()?;
+        let n = Outbox::enqueue_in(&tx, policy, notice, now)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// [`Outbox::enqueue`] inside the caller's transaction (so an audit entry can share its commit).
+    pub(crate) fn enqueue_in(
+        conn: &rusqlite::Connection,
+        policy: &NotifyPolicy,
+        notice: &EmergencyNotice,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        if !policy.has_recipients() {
+            return Ok(0);
+        }
         let json = serde_json::to_string(notice).map_err(json_error)?;
         let notice_id = notice.notice_id();
         let now_s = rfc3339(now);
-        let conn = store.conn();
-        let tx = conn.unchecked_transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO notify_outbox (notice_id, idempotency_key, channel, recipient, format,
-                     notice, created_at, attempts, next_attempt_at, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?7, 'pending')",
-            )?;
-            for to in &policy.email_to {
-                let key = idempotency_key(&notice_id, Channel::Email.as_str(), to);
-                insert.execute(params![notice_id, key, Channel::Email.as_str(), to, "email", json, now_s])?;
-            }
-            for hook in &policy.webhooks {
-                let key = idempotency_key(&notice_id, Channel::Webhook.as_str(), &hook.url);
-                insert.execute(params![
-                    notice_id,
-                    key,
-                    Channel::Webhook.as_str(),
-                    hook.url,
-                    hook.format.as_str(),
-                    json,
-                    now_s
-                ])?;
-            }
+        let mut insert = conn.prepare_cached(
+            "INSERT OR IGNORE INTO notify_outbox (notice_id, idempotency_key, channel, recipient, format,
+                 notice, created_at, attempts, next_attempt_at, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?7, 'pending')",
+        )?;
+        for to in &policy.email_to {
+            let key = idempotency_key(&notice_id, Channel::Email.as_str(), to);
+            insert.execute(params![notice_id, key, Channel::Email.as_str(), to, "email", json, now_s])?;
         }
-        tx.commit()?;
+        for hook in &policy.webhooks {
+            let key = idempotency_key(&notice_id, Channel::Webhook.as_str(), &hook.url);
+            insert.execute(params![
+                notice_id,
+                key,
+                Channel::Webhook.as_str(),
+                hook.url,
+                hook.format.as_str(),
+                json,
+                now_s
+            ])?;
+        }
         Ok(policy.email_to.len() + policy.webhooks.len())
     }
 }
