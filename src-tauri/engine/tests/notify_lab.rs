@@ -197,3 +197,41 @@ async fn a_failing_webhook_is_retried_until_it_is_accepted_then_never_again() {
     let key = idempotency_key(&n.notice_id(), "webhook", &url);
     assert_eq!(files_containing(&hookdir, &key).len(), 3, "three requests, all with the same key");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab (tests/lab/start)"]
+async fn audit_entries_are_posted_to_audit_url_in_order_after_they_are_logged_locally() {
+    use lifeline_engine::audit::AuditEvent;
+    let hookdir = lab_dir().join("webhooks");
+    let run = unique("audit");
+    // The first two POSTs fail: the cursor must not advance past an entry the server did not take.
+    let url = format!("http://127.0.0.1:8090/fail-first/2/{run}/audit");
+    let dir = tempfile::tempdir().expect("db");
+    let store = Store::open(dir.path()).expect("store");
+    let now = OffsetDateTime::now_utc();
+    let ids: Vec<String> = (0..3).map(|i| format!("{run}-call-{i}")).collect();
+    for id in &ids {
+        store.audit_append(&AuditEvent::EmergencyConnected { call_id: id.clone() }, now).expect("append");
+    }
+    let wake = Arc::new(Notify::new());
+    let mut cfg = WorkerConfig::new(NotifyPolicy::default(), secrets());
+    cfg.audit_url = Some(url);
+    let worker = spawn_worker(cfg, dir.path().to_owned(), wake.clone());
+    // The worker posts on each round; nudge it so the retries after the two 503s come quickly.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while files_containing(&hookdir, &ids[2]).is_empty() && std::time::Instant::now() < deadline {
+        wake.notify_one();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    worker.abort();
+    let entries = store.audit_entries(0, 10).expect("entries");
+    let mut seen = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let got = files_containing(&hookdir, id);
+        let ok: Vec<_> = got.iter().filter(|(_, t)| t.contains(&entries[i].hash)).collect();
+        assert!(!ok.is_empty(), "entry {i} posted with its hash");
+        seen.push(got.last().map(|(p, _)| p.clone()));
+    }
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "posted in order: {seen:?}");
+    assert_eq!(store.audit_verify().expect("verify"), Ok(3));
+}

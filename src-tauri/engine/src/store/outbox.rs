@@ -9,6 +9,7 @@
 //!    A crash between 2 and 3, after the server accepted the message, sends it again with the same
 //!    idempotency key (email Message-ID, webhook `X-Lifeline-Idempotency-Key`): receivers that dedupe by
 //!    it see each message exactly once; others may see that one duplicate. Nothing is ever lost.
+//!
 //! The notice body (which holds the address) is erased from the row once it is delivered.
 
 use rusqlite::{params, OptionalExtension};
