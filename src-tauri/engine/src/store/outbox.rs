@@ -341,6 +341,75 @@ mod tests {
         assert_eq!(s.outbox_due(now + time::Duration::hours(1), 10).expect("due").len(), 2);
     }
 
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// The worker starts an attempt, retrying `secs` later if nothing else happens.
+        Claim(u8),
+        Fail { permanent: bool },
+        Deliver,
+        Wait(u8),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u8..60).prop_map(Op::Claim),
+            any::<bool>().prop_map(|permanent| Op::Fail { permanent }),
+            Just(Op::Deliver),
+            (0u8..120).prop_map(Op::Wait),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the worker does in whatever order: a delivered or permanently failed row is never due
+        /// again, attempts only grow, and a pending row is due exactly when its retry time has come.
+        #[test]
+        fn outbox_row_lifecycle_holds_its_invariants(ops in proptest::collection::vec(op(), 1..40)) {
+            let s = Store::in_memory().expect("store");
+            let mut now = datetime!(2026-11-21 21:00 UTC);
+            let p = NotifyPolicy { email_to: vec!["a@example.com".into()], ..NotifyPolicy::default() };
+            let n = sample_notice();
+            Outbox::enqueue(&s, &p, &n, now).expect("enqueue");
+            let id = s.outbox_rows(&n.notice_id()).expect("rows")[0].id;
+            let mut attempts = 0;
+            let mut final_state = None;
+            let mut retry_at = now;
+            for op in ops {
+                match op {
+                    Op::Claim(secs) => {
+                        if final_state.is_none() {
+                            retry_at = now + time::Duration::seconds(i64::from(secs));
+                            attempts = s.outbox_claim(id, retry_at).expect("claim");
+                        }
+                    }
+                    Op::Fail { permanent } => {
+                        if final_state.is_none() {
+                            s.outbox_mark_failed(id, "x", permanent).expect("fail");
+                            if permanent { final_state = Some(DeliveryState::Failed); }
+                        }
+                    }
+                    Op::Deliver => {
+                        if final_state.is_none() {
+                            s.outbox_mark_delivered(id, now).expect("deliver");
+                            final_state = Some(DeliveryState::Delivered);
+                        }
+                    }
+                    Op::Wait(secs) => now += time::Duration::seconds(i64::from(secs)),
+                }
+                let row = s.outbox_rows(&n.notice_id()).expect("rows").remove(0);
+                proptest::prop_assert_eq!(row.attempts, attempts);
+                let due = s.outbox_due(now, 10).expect("due").iter().any(|r| r.id == id);
+                match final_state {
+                    Some(st) => {
+                        proptest::prop_assert_eq!(row.state, st);
+                        proptest::prop_assert!(!due);
+                    }
+                    None => proptest::prop_assert_eq!(due, now >= retry_at),
+                }
+            }
+        }
+    }
+
     #[test]
     fn timestamps_sort_as_text_in_time_order() {
         let a = rfc3339(datetime!(2026-11-21 21:00:09.5 UTC));
