@@ -149,6 +149,45 @@ pub fn with_direction(sdp: &str, direction: &str) -> String {
     out
 }
 
+/// Put the default candidate into `c=` and the `m=audio` port (RFC 8839 section 4.2.1.2, JSEP 5.2.1):
+/// a gathered SDP still saying `c=IN IP4 0.0.0.0` and port 9 looks like an old-style hold (RFC 2543)
+/// to SIP middleboxes such as rtpengine, which then send nothing. The default is the first UDP
+/// candidate of component 1 (host candidates come first).
+pub fn with_default_candidate(sdp: &str) -> String {
+    let candidate = sdp.lines().find_map(|l| {
+        let f: Vec<&str> = l.strip_prefix("a=candidate:")?.split_whitespace().collect();
+        // foundation component transport priority address port "typ" type
+        (f.len() >= 8 && f[1] == "1" && f[2].eq_ignore_ascii_case("udp")).then(|| (f[4].to_owned(), f[5].to_owned()))
+    });
+    let Some((address, port)) = candidate else { return sdp.to_owned() };
+    let family = if address.contains(':') { "IP6" } else { "IP4" };
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 16);
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            in_audio = line.starts_with("m=audio ");
+            if in_audio {
+                let mut parts: Vec<&str> = line.split(' ').collect();
+                if parts.len() > 1 {
+                    parts[1] = &port;
+                }
+                out.push_str(&parts.join(" "));
+                out.push_str(eol);
+                continue;
+            }
+        }
+        if in_audio && line.starts_with("c=IN ") {
+            out.push_str(&format!("c=IN {family} {address}"));
+            out.push_str(eol);
+            continue;
+        }
+        out.push_str(line);
+        out.push_str(eol);
+    }
+    out
+}
+
 fn section_has_direction<'a>(rest: impl Iterator<Item = &'a str>) -> bool {
     rest.take_while(|l| !l.starts_with("m="))
         .any(|l| matches!(l, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"))
@@ -195,6 +234,21 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
         let held = with_direction("v=0\r\no=- 5 7 IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", "inactive");
         assert!(held.contains("m=audio 4000 RTP/AVP 0\r\na=inactive\r\n"), "{held}");
         assert!(held.contains("o=- 5 8 IN IP4"));
+    }
+
+    #[test]
+    fn the_default_candidate_replaces_the_placeholder_address_and_port() {
+        let ours = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n\
+                    c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n\
+                    a=candidate:1 1 udp 2130706431 127.0.0.1 48124 typ host\r\n\
+                    a=candidate:1 2 udp 2130706431 127.0.0.1 48125 typ host\r\na=end-of-candidates\r\n";
+        let fixed = with_default_candidate(ours);
+        assert!(fixed.contains("m=audio 48124 UDP/TLS/RTP/SAVPF 111 0\r\n"), "{fixed}");
+        assert!(fixed.contains("c=IN IP4 127.0.0.1\r\n"), "{fixed}");
+        assert!(fixed.contains("a=candidate:1 1 udp 2130706431 127.0.0.1 48124 typ host"));
+        assert_eq!(fixed.lines().count(), ours.lines().count());
+        // Without candidates nothing changes.
+        assert_eq!(with_default_candidate("m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n"), "m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n");
     }
 
     #[test]

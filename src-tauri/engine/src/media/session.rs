@@ -22,7 +22,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     register_default_interceptors, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
-    RTCSessionDescription, Registry,
+    RTCSessionDescription, Registry, SettingEngineBuilder, SrtpProtectionProfile,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -184,8 +184,19 @@ impl MediaSession {
             offer_at: offer_at.clone(),
         });
         let addrs: Vec<String> = config.bind_ips.iter().map(|ip| std::net::SocketAddr::new(*ip, 0).to_string()).collect();
+        // AES_CM_128_HMAC_SHA1_80 first: every SIP/WebRTC gateway supports it (RFC 8827 requires it
+        // of browsers); the AEAD GCM profiles remain on offer.
+        let setting_engine = SettingEngineBuilder::new()
+            .with_srtp_protection_profiles(vec![
+                SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_80,
+                SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm,
+                SrtpProtectionProfile::Srtp_Aead_Aes_256_Gcm,
+                SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_32,
+            ])
+            .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
+            .with_setting_engine(setting_engine)
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
             .with_handler(handler)
@@ -351,7 +362,7 @@ impl MediaSession {
         self.pc
             .local_description()
             .await
-            .map(|d| d.sdp)
+            .map(|d| super::sdp::with_default_candidate(&d.sdp))
             .ok_or_else(|| MediaError::PeerConnection("no local description after gathering".into()))
     }
 
