@@ -153,10 +153,10 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
     match serde_json::from_value::<Policy>(doc.clone()) {
         Ok(p) => {
             if let Err(e) = p.emergency.validate() {
-                out.push(PolicyError::Rejected { key: emergency_key(&e), reason: e.to_string() });
+                out.push(rejected(emergency_key(&e), e.to_string()));
             }
             if let Err(e) = p.location.validate() {
-                out.push(PolicyError::Rejected { key: location_key(&e), reason: e.to_string() });
+                out.push(rejected(location_key(&e), e.to_string()));
             }
         }
         Err(e) => {
@@ -174,6 +174,13 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
         }
     }
     out
+}
+
+/// The embedded tables' messages often start with their key already; say it once.
+fn rejected(key: KeyPath, reason: String) -> PolicyError {
+    let prefix = format!("{key}: ");
+    let reason = reason.strip_prefix(&prefix).map(str::to_owned).unwrap_or(reason);
+    PolicyError::Rejected { key, reason }
 }
 
 fn without_position(e: &serde_json::Error) -> String {
