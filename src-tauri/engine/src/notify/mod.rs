@@ -150,4 +150,16 @@ mod tests {
         let text = serde_json::to_string(&e).expect("json");
         assert!(!text.contains("Example") && !text.contains("+1555"), "no address or number in the audit log");
     }
+
+    #[test]
+    fn a_broken_outbox_never_fails_the_call_and_leaves_an_audit_trace() {
+        let s = Store::in_memory().expect("store");
+        s.conn().execute_batch("DROP TABLE notify_outbox").expect("break the outbox");
+        let p = NotifyPolicy { email_to: vec!["a@example.com".into()], ..Default::default() };
+        let n = sample_notice();
+        assert_eq!(record_emergency(&s, &p, &n, n.at, &Notify::new()), 0);
+        let e = s.audit_entries(0, 10).expect("audit");
+        let types: Vec<String> = e.iter().map(|x| x.event["type"].as_str().unwrap_or("").to_owned()).collect();
+        assert_eq!(types, vec!["notification_queue_failed", "emergency_dialed"]);
+    }
 }
