@@ -128,8 +128,14 @@ pub fn admx() -> String {
     let leaves = leaves(schema);
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="utf-8"?>"#);
-    let _ = writeln!(x, "<!-- Generated from the Lifeline policy types; do not edit (see src-tauri/engine/src/policy/admx.rs). -->");
-    let _ = writeln!(x, r#"<policyDefinitions xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" revision="1.0" schemaVersion="1.0" xmlns="{NS}">"#);
+    let _ = writeln!(
+        x,
+        "<!-- Generated from the Lifeline policy types; do not edit (see src-tauri/engine/src/policy/admx.rs). -->"
+    );
+    let _ = writeln!(
+        x,
+        r#"<policyDefinitions xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" revision="1.0" schemaVersion="1.0" xmlns="{NS}">"#
+    );
     let _ = writeln!(x, "  <policyNamespaces>");
     let _ = writeln!(x, r#"    <target prefix="lifeline" namespace="Lifeline.Policies.Softphone" />"#);
     let _ = writeln!(x, r#"    <using prefix="windows" namespace="Microsoft.Policies.Windows" />"#);
@@ -164,8 +170,10 @@ pub fn admx() -> String {
     let _ = writeln!(x, "  <policies>");
     for l in &leaves {
         let id = &l.id;
-        let presentation = if l.kind == LeafKind::Bool { String::new() } else { format!(r#" presentation="$(presentation.{id})""#) };
-        let value_name = if l.kind == LeafKind::Bool { format!(r#" valueName="{}""#, l.value_name) } else { String::new() };
+        let presentation =
+            if l.kind == LeafKind::Bool { String::new() } else { format!(r#" presentation="$(presentation.{id})""#) };
+        let value_name =
+            if l.kind == LeafKind::Bool { format!(r#" valueName="{}""#, l.value_name) } else { String::new() };
         let _ = writeln!(
             x,
             r#"    <policy name="{id}" class="Machine" displayName="$(string.{id})" explainText="$(string.{id}_Explain)"{presentation} key="{}"{value_name}>"#,
@@ -182,7 +190,10 @@ pub fn admx() -> String {
             LeafKind::Decimal { min, max } => {
                 let min = min.map(|m| format!(r#" minValue="{m}""#)).unwrap_or_default();
                 let max = max.map(|m| format!(r#" maxValue="{m}""#)).unwrap_or_default();
-                let _ = writeln!(x, r#"      <elements><decimal id="{id}" valueName="{vn}" required="true"{min}{max} /></elements>"#);
+                let _ = writeln!(
+                    x,
+                    r#"      <elements><decimal id="{id}" valueName="{vn}" required="true"{min}{max} /></elements>"#
+                );
             }
             LeafKind::Enum(items) => {
                 let _ = writeln!(x, r#"      <elements>"#);
@@ -197,13 +208,22 @@ pub fn admx() -> String {
                 let _ = writeln!(x, "        </enum>\n      </elements>");
             }
             LeafKind::Text => {
-                let _ = writeln!(x, r#"      <elements><text id="{id}" valueName="{vn}" maxLength="{TEXT_MAX_LENGTH}" required="true" /></elements>"#);
+                let _ = writeln!(
+                    x,
+                    r#"      <elements><text id="{id}" valueName="{vn}" maxLength="{TEXT_MAX_LENGTH}" required="true" /></elements>"#
+                );
             }
             LeafKind::MultiText => {
-                let _ = writeln!(x, r#"      <elements><multiText id="{id}" valueName="{vn}" maxLength="{JSON_MAX_LENGTH}" /></elements>"#);
+                let _ = writeln!(
+                    x,
+                    r#"      <elements><multiText id="{id}" valueName="{vn}" maxLength="{JSON_MAX_LENGTH}" /></elements>"#
+                );
             }
             LeafKind::Json => {
-                let _ = writeln!(x, r#"      <elements><text id="{id}" valueName="{vn}" maxLength="{JSON_MAX_LENGTH}" required="true" /></elements>"#);
+                let _ = writeln!(
+                    x,
+                    r#"      <elements><text id="{id}" valueName="{vn}" maxLength="{JSON_MAX_LENGTH}" required="true" /></elements>"#
+                );
             }
         }
         let _ = writeln!(x, "    </policy>");
@@ -216,10 +236,8 @@ pub fn admx() -> String {
 pub fn adml_en_us() -> String {
     let schema = policy_schema();
     let leaves = leaves(schema);
-    let mut strings: Vec<(String, String)> = vec![
-        ("Lifeline".into(), "Lifeline softphone".into()),
-        (SUPPORTED.into(), "Lifeline 0.1 and later".into()),
-    ];
+    let mut strings: Vec<(String, String)> =
+        vec![("Lifeline".into(), "Lifeline softphone".into()), (SUPPORTED.into(), "Lifeline 0.1 and later".into())];
     let mut cats: BTreeSet<Vec<String>> = BTreeSet::new();
     for l in &leaves {
         let sections: Vec<String> = l.key.split('.').map(str::to_owned).collect();
@@ -238,7 +256,9 @@ pub fn adml_en_us() -> String {
         let description = l.prop.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ");
         let default = l.prop.get("default").map(Value::to_string).unwrap_or_else(|| "none".into());
         let format_note = match &l.kind {
-            LeafKind::Json => "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned() + &describe(&l.prop, schema),
+            LeafKind::Json => {
+                "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned() + &describe(&l.prop, schema)
+            }
             LeafKind::MultiText => "\n\nOne entry per line.".to_owned(),
             _ => String::new(),
         };
@@ -266,7 +286,10 @@ pub fn adml_en_us() -> String {
         let body = match &l.kind {
             LeafKind::Bool => continue,
             LeafKind::Decimal { .. } => {
-                format!(r#"<decimalTextBox refId="{id}"{}>{label}</decimalTextBox>"#, default_attr(l.prop.get("default")))
+                format!(
+                    r#"<decimalTextBox refId="{id}"{}>{label}</decimalTextBox>"#,
+                    default_attr(l.prop.get("default"))
+                )
             }
             LeafKind::Enum(items) => {
                 let idx = l.prop.get("default").and_then(Value::as_str).and_then(|d| items.iter().position(|i| i == d));
@@ -280,10 +303,19 @@ pub fn adml_en_us() -> String {
     }
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="utf-8"?>"#);
-    let _ = writeln!(x, "<!-- Generated from the Lifeline policy types; do not edit (see src-tauri/engine/src/policy/admx.rs). -->");
-    let _ = writeln!(x, r#"<policyDefinitionResources xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" revision="1.0" schemaVersion="1.0" xmlns="{NS}">"#);
+    let _ = writeln!(
+        x,
+        "<!-- Generated from the Lifeline policy types; do not edit (see src-tauri/engine/src/policy/admx.rs). -->"
+    );
+    let _ = writeln!(
+        x,
+        r#"<policyDefinitionResources xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" revision="1.0" schemaVersion="1.0" xmlns="{NS}">"#
+    );
     let _ = writeln!(x, "  <displayName>Lifeline softphone</displayName>");
-    let _ = writeln!(x, "  <description>Managed policy for the Lifeline softphone (HKLM\\SOFTWARE\\Policies\\Lifeline).</description>");
+    let _ = writeln!(
+        x,
+        "  <description>Managed policy for the Lifeline softphone (HKLM\\SOFTWARE\\Policies\\Lifeline).</description>"
+    );
     let _ = writeln!(x, "  <resources>\n    <stringTable>");
     for (id, text) in &strings {
         let _ = writeln!(x, r#"      <string id="{id}">{}</string>"#, esc(text));

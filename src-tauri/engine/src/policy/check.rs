@@ -127,7 +127,8 @@ pub fn check_text(text: &str, source_name: &str) -> Result<Policy, Vec<PolicyErr
     if !errs.is_empty() {
         return Err(errs);
     }
-    serde_json::from_value(doc).map_err(|e| vec![PolicyError::Rejected { key: KeyPath::default(), reason: e.to_string() }])
+    serde_json::from_value(doc)
+        .map_err(|e| vec![PolicyError::Rejected { key: KeyPath::default(), reason: e.to_string() }])
 }
 
 // Exhaustive matches on purpose: a new error variant must be given its key here.
@@ -207,11 +208,26 @@ fn location_key(e: &LocationPolicyError) -> KeyPath {
 
 /// The keywords the walk understands; annotations (description, default...) are ignored by design.
 pub const SUPPORTED_KEYWORDS: &[&str] = &[
-    "$ref", "anyOf", "oneOf", "type", "const", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
-    "properties", "additionalProperties", "required", "propertyNames", "items", "minItems", "maxItems",
+    "$ref",
+    "anyOf",
+    "oneOf",
+    "type",
+    "const",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "properties",
+    "additionalProperties",
+    "required",
+    "propertyNames",
+    "items",
+    "minItems",
+    "maxItems",
 ];
-pub const ANNOTATIONS: &[&str] =
-    &["$schema", "$id", "$defs", "title", "description", "default", "format", "examples"];
+pub const ANNOTATIONS: &[&str] = &["$schema", "$id", "$defs", "title", "description", "default", "format", "examples"];
 
 fn walk(v: &Value, node: &Value, root: &Value, path: &KeyPath, out: &mut Vec<PolicyError>) {
     let s = resolve(node, root);
@@ -427,11 +443,8 @@ fn suggest(k: &str, props: Option<&serde_json::Map<String, Value>>, root: &Value
             return Some(parent.clone().key(c).to_string());
         }
     }
-    let elsewhere: Vec<String> = leaf_keys(root)
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| p.rsplit('.').next() == Some(lower.as_str()))
-        .collect();
+    let elsewhere: Vec<String> =
+        leaf_keys(root).into_iter().map(|(p, _)| p).filter(|p| p.rsplit('.').next() == Some(lower.as_str())).collect();
     match elsewhere.as_slice() {
         [one] => Some(one.clone()),
         _ => None,

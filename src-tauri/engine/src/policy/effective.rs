@@ -36,7 +36,11 @@ pub struct PolicyWarning {
 impl fmt::Display for PolicyWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.error.key() {
-            Some(_) => write!(f, "{}: {}; this key is ignored and its default or the user's setting applies", self.source, self.error),
+            Some(_) => write!(
+                f,
+                "{}: {}; this key is ignored and its default or the user's setting applies",
+                self.source, self.error
+            ),
             None => write!(f, "{}; this source is ignored", self.error),
         }
     }

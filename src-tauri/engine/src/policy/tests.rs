@@ -141,9 +141,15 @@ fn schema_mirrors_have_exactly_the_keys_of_the_emergency_location_and_notify_tab
         assert_eq!(real_keys, schema_keys, "{section}");
     }
     // The optional tables' own fields, through a full value.
-    let smtp: Value = serde_json::from_str(r#"{"host":"h","from":"a@b","port":1,"tls":"tls","user":"u","password_ref":"p","ca_file":"/c"}"#).expect("json");
+    let smtp: Value = serde_json::from_str(
+        r#"{"host":"h","from":"a@b","port":1,"tls":"tls","user":"u","password_ref":"p","ca_file":"/c"}"#,
+    )
+    .expect("json");
     let real: crate::notify::SmtpPolicy = serde_json::from_value(smtp.clone()).expect("engine accepts");
-    assert_eq!(serde_json::to_value(real).expect("ser").as_object().map(|o| o.len()), smtp.as_object().map(|o| o.len()));
+    assert_eq!(
+        serde_json::to_value(real).expect("ser").as_object().map(|o| o.len()),
+        smtp.as_object().map(|o| o.len())
+    );
     assert!(check_value(&json!({"notify": {"smtp": smtp}})).is_empty());
 }
 
@@ -194,7 +200,9 @@ fn a_wrong_type_names_the_key_the_value_and_what_is_allowed() {
 fn an_out_of_range_value_names_the_range() {
     let m = messages(&check_text(r#"{"emergency":{"lock_minutes":121}}"#, "t").expect_err("invalid"));
     assert!(m.contains("emergency.lock_minutes: 121 is not allowed; allowed: a whole number from 5 to 120"), "{m}");
-    let m = messages(&check_text(r#"{"notify":{"smtp":{"host":"h","from":"a@b","tls":"ssl"}}}"#, "t").expect_err("invalid"));
+    let m = messages(
+        &check_text(r#"{"notify":{"smtp":{"host":"h","from":"a@b","tls":"ssl"}}}"#, "t").expect_err("invalid"),
+    );
     assert!(m.contains(r#"notify.smtp.tls: "ssl" is not allowed; allowed: one of "none", "starttls", "tls""#), "{m}");
 }
 
@@ -210,7 +218,8 @@ fn an_unknown_key_is_an_error_with_a_suggestion() {
 
 #[test]
 fn broken_json_names_the_line_and_column() {
-    let m = messages(&check_text("{\n  \"emergency\": {\n    \"lock_minutes\": 30,\n  }\n}", "f.json").expect_err("bad"));
+    let m =
+        messages(&check_text("{\n  \"emergency\": {\n    \"lock_minutes\": 30,\n  }\n}", "f.json").expect_err("bad"));
     assert!(m.starts_with("f.json: not valid JSON at line 4, column 3"), "{m}");
 }
 
@@ -249,7 +258,8 @@ fn a_full_policy_checks_clean() {
 #[test]
 fn managed_policy_wins_over_user_settings_which_win_over_defaults() {
     let managed = [doc("policy.json", json!({"emergency": {"lock_minutes": 60}, "ui": {"locale": "de"}}))];
-    let user = doc("settings", json!({"emergency": {"lock_minutes": 10, "keep_redial_entry": true}, "ui": {"locale": "fr"}}));
+    let user =
+        doc("settings", json!({"emergency": {"lock_minutes": 10, "keep_redial_entry": true}, "ui": {"locale": "fr"}}));
     let eff = load_effective(&managed, Some(&user));
     assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
     assert_eq!(eff.policy.emergency.lock_minutes, 60, "managed beats user");
@@ -264,10 +274,16 @@ fn managed_policy_wins_over_user_settings_which_win_over_defaults() {
 
 #[test]
 fn later_managed_documents_override_earlier_ones_key_by_key_and_leaves_whole() {
-    let a = doc("a", json!({"notify": {"templates": {"email_subject": "A", "chat_text": "a"}, "email_to": ["a@x.y", "b@x.y"]},
-                            "location": {"address": {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "PC": "WC2N 5DN"}}}));
-    let b = doc("b", json!({"notify": {"templates": {"email_subject": "B"}, "email_to": ["c@x.y"]},
-                            "location": {"address": {"country": "DE", "A3": "Berlin", "RD": "Unter den Linden", "HNO": "1", "PC": "10117"}}}));
+    let a = doc(
+        "a",
+        json!({"notify": {"templates": {"email_subject": "A", "chat_text": "a"}, "email_to": ["a@x.y", "b@x.y"]},
+                            "location": {"address": {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "PC": "WC2N 5DN"}}}),
+    );
+    let b = doc(
+        "b",
+        json!({"notify": {"templates": {"email_subject": "B"}, "email_to": ["c@x.y"]},
+                            "location": {"address": {"country": "DE", "A3": "Berlin", "RD": "Unter den Linden", "HNO": "1", "PC": "10117"}}}),
+    );
     let eff = load_effective(&[a, b], None);
     assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
     assert_eq!(eff.policy.notify.templates.email_subject.as_deref(), Some("B"));
@@ -282,8 +298,11 @@ fn later_managed_documents_override_earlier_ones_key_by_key_and_leaves_whole() {
 
 #[test]
 fn a_bad_managed_key_falls_back_to_the_user_setting_or_default_with_a_warning() {
-    let managed = [doc("policy.json", json!({"emergency": {"lock_minutes": 1000, "status_during": "available", "keep_redial_entry": true},
-                                             "ui": {"locale": 5}, "bogus": true}))];
+    let managed = [doc(
+        "policy.json",
+        json!({"emergency": {"lock_minutes": 1000, "status_during": "available", "keep_redial_entry": true},
+                                             "ui": {"locale": 5}, "bogus": true}),
+    )];
     let user = doc("settings", json!({"ui": {"locale": "fr"}}));
     let eff = load_effective(&managed, Some(&user));
     assert_eq!(eff.policy.emergency.lock_minutes, 30, "out of range -> default, never off");
@@ -299,9 +318,12 @@ fn a_bad_managed_key_falls_back_to_the_user_setting_or_default_with_a_warning() 
 
 #[test]
 fn one_bad_list_entry_drops_only_that_entry() {
-    let managed = [doc("p", json!({"notify": {"webhooks": [{"url": "https://ok.example/1"}, {"url": "ftp://bad"}, {"format": "slack"},
+    let managed = [doc(
+        "p",
+        json!({"notify": {"webhooks": [{"url": "https://ok.example/1"}, {"url": "ftp://bad"}, {"format": "slack"},
                                                            {"url": "https://ok.example/2", "format": "slack"}]},
-                                   "emergency": {"callback_from": ["sip:psap@lifeline.lab", " ", "911"]}}))];
+                                   "emergency": {"callback_from": ["sip:psap@lifeline.lab", " ", "911"]}}),
+    )];
     let eff = load_effective(&managed, None);
     let urls: Vec<&str> = eff.policy.notify.webhooks.iter().map(|w| w.url.as_str()).collect();
     assert_eq!(urls, ["https://ok.example/1", "https://ok.example/2"]);
@@ -358,15 +380,18 @@ fn etc_reader_merges_policy_json_then_policy_d_in_name_order() {
     let dir = tempfile::tempdir().expect("tmp");
     let root = dir.path();
     std::fs::create_dir(root.join("policy.d")).expect("mkdir");
-    std::fs::write(root.join("policy.json"), r#"{"emergency":{"lock_minutes":20,"keep_redial_entry":true},"ui":{"locale":"en"}}"#)
-        .expect("w");
+    std::fs::write(
+        root.join("policy.json"),
+        r#"{"emergency":{"lock_minutes":20,"keep_redial_entry":true},"ui":{"locale":"en"}}"#,
+    )
+    .expect("w");
     std::fs::write(root.join("policy.d/20-late.json"), r#"{"emergency":{"lock_minutes":90}}"#).expect("w");
-    std::fs::write(root.join("policy.d/10-early.json"), r#"{"emergency":{"lock_minutes":40},"ui":{"locale":"de"}}"#).expect("w");
+    std::fs::write(root.join("policy.d/10-early.json"), r#"{"emergency":{"lock_minutes":40},"ui":{"locale":"de"}}"#)
+        .expect("w");
     std::fs::write(root.join("policy.d/15-broken.json"), "{\"ui\": ").expect("w");
     std::fs::write(root.join("policy.d/README.txt"), "not json").expect("w");
     let docs = read_policy_dir(root);
-    let names: Vec<String> =
-        docs.iter().map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned()).collect();
+    let names: Vec<String> = docs.iter().map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned()).collect();
     assert_eq!(names, ["policy.json", "10-early.json", "15-broken.json", "20-late.json"]);
     let eff = load_effective(&docs, None);
     assert_eq!(eff.policy.emergency.lock_minutes, 90);
@@ -481,7 +506,8 @@ fn managed_preferences_of_the_user_override_the_machine_ones() {
 
 #[test]
 fn startup_applies_the_extra_policy_file_and_a_missing_user_file_is_no_warning() {
-    if std::path::Path::new(super::sources::etc::ETC_DIR).exists() || std::env::var_os("LIFELINE_POLICY_DIR").is_some() {
+    if std::path::Path::new(super::sources::etc::ETC_DIR).exists() || std::env::var_os("LIFELINE_POLICY_DIR").is_some()
+    {
         return; // this machine has a real policy; the test assumes none.
     }
     let dir = tempfile::tempdir().expect("tmp");
@@ -511,13 +537,21 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
-        prop_oneof![Just("map".to_owned()), Just("tls".to_owned()), Just("US".to_owned()), ".{0,10}"].prop_map(Value::from),
+        prop_oneof![Just("map".to_owned()), Just("tls".to_owned()), Just("US".to_owned()), ".{0,10}"]
+            .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         let keys = prop_oneof![
-            Just("emergency".to_owned()), Just("location".to_owned()), Just("notify".to_owned()), Just("smtp".to_owned()),
-            Just("address".to_owned()), Just("networks".to_owned()), Just("lock_minutes".to_owned()),
-            Just("country".to_owned()), Just("url".to_owned()), "[a-zA-Z_$]{1,6}",
+            Just("emergency".to_owned()),
+            Just("location".to_owned()),
+            Just("notify".to_owned()),
+            Just("smtp".to_owned()),
+            Just("address".to_owned()),
+            Just("networks".to_owned()),
+            Just("lock_minutes".to_owned()),
+            Just("country".to_owned()),
+            Just("url".to_owned()),
+            "[a-zA-Z_$]{1,6}",
         ];
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),

@@ -60,7 +60,9 @@ pub fn read_doc(path: &Path) -> SourceDoc {
             Some("mobileconfig") => plist::mobileconfig_payload(&bytes, &source),
             _ => match String::from_utf8(bytes) {
                 Ok(text) => parse_json(&text, &source),
-                Err(_) => Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() }),
+                Err(_) => {
+                    Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() })
+                }
             },
         },
     };

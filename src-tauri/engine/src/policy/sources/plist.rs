@@ -17,8 +17,10 @@ pub const MANAGED_PREFERENCES_DIR: &str = "/Library/Managed Preferences";
 /// metadata, present when a payload dictionary is read straight from a `.mobileconfig`) are not policy keys
 /// and are skipped.
 pub fn plist_to_json(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
-    let v = plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map_err(|e| PolicyError::Unreadable { source_name: source.to_owned(), message: format!("not a property list: {e}") })?;
+    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| PolicyError::Unreadable {
+        source_name: source.to_owned(),
+        message: format!("not a property list: {e}"),
+    })?;
     let mut out = convert(&v, source)?;
     if let Value::Object(o) = &mut out {
         o.retain(|k, _| !k.starts_with("Payload"));
@@ -28,15 +30,18 @@ pub fn plist_to_json(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
 
 /// The payload for Lifeline inside a configuration profile (`.mobileconfig`), as the JSON tree.
 pub fn mobileconfig_payload(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
-    let v = plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map_err(|e| PolicyError::Unreadable { source_name: source.to_owned(), message: format!("not a property list: {e}") })?;
+    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| PolicyError::Unreadable {
+        source_name: source.to_owned(),
+        message: format!("not a property list: {e}"),
+    })?;
     let payload = v
         .as_dictionary()
         .and_then(|d| d.get("PayloadContent"))
         .and_then(plist::Value::as_array)
         .and_then(|items| {
             items.iter().find(|p| {
-                p.as_dictionary().and_then(|d| d.get("PayloadType")).and_then(plist::Value::as_string) == Some(BUNDLE_ID)
+                p.as_dictionary().and_then(|d| d.get("PayloadType")).and_then(plist::Value::as_string)
+                    == Some(BUNDLE_ID)
             })
         })
         .ok_or_else(|| PolicyError::Unreadable {
@@ -71,7 +76,10 @@ fn convert(v: &plist::Value, source: &str) -> Result<Value, PolicyError> {
         other => {
             return Err(PolicyError::Unreadable {
                 source_name: source.to_owned(),
-                message: format!("a {} value has no place in the policy (use strings, numbers, booleans, arrays and dictionaries)", kind(other)),
+                message: format!(
+                    "a {} value has no place in the policy (use strings, numbers, booleans, arrays and dictionaries)",
+                    kind(other)
+                ),
             })
         }
     })
