@@ -19,7 +19,10 @@ pub mod mirror;
 pub mod model;
 pub mod schema;
 pub mod sources;
+pub mod walk;
 
+#[cfg(test)]
+mod mdm_tests;
 #[cfg(test)]
 mod tests;
 
