@@ -43,7 +43,6 @@ def test_accepting_the_agreement_is_remembered_after_a_restart(launch_app, tmp_p
     accept = wait_for(drv, lambda d: button(d, "Accept"), what="Accept button")
     accept.click()
     wait_for(drv, lambda d: AGREEMENT_TITLE not in body_text(d), what="the agreement to close")
-    screenshot(drv, "app-after-accept")
     drv.quit()
 
     drv = launch_app("--config", LAB_PROFILE, data_dir=data)
