@@ -36,7 +36,8 @@ def lab_env() -> dict:
 
 
 @pytest.fixture(scope="module")
-def env():
+def env(lab):
+    """The lab's PulseAudio environment; asking for `lab` starts it, so these tests never skip for order."""
     return lab_env()
 
 
