@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoSecrets, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, NoSecrets, NoticeKind, NotifyPolicy, WorkerConfig,
 };
 use lifeline_engine::store::{DeliveryState, Outbox, Store};
 use notify_support::*;
@@ -21,19 +21,7 @@ use tokio::sync::Notify;
 const TO: &str = "security@example.com";
 
 fn policy(port: u16) -> NotifyPolicy {
-    NotifyPolicy {
-        smtp: Some(SmtpPolicy {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            tls: SmtpTls::None,
-            from: "lifeline@lifeline.lab".into(),
-            user: None,
-            password_ref: None,
-            ca_file: None,
-        }),
-        email_to: vec![TO.into()],
-        ..Default::default()
-    }
+    plain_smtp_policy(port, TO)
 }
 
 fn spawn_child(db: &std::path::Path, port: u16, call_id: Option<&str>) -> Child {

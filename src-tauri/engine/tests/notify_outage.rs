@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoSecrets, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, NoSecrets, NoticeKind, WorkerConfig,
 };
 use lifeline_engine::store::{DeliveryState, Outbox, Store};
 use notify_support::*;
@@ -22,19 +22,7 @@ async fn smtp_down_for_30_s_then_up_delivers_the_email_once() {
     let maildir = tempfile::tempdir().expect("maildir");
     let db = tempfile::tempdir().expect("db");
     let to = "security@example.com".to_owned();
-    let policy = NotifyPolicy {
-        smtp: Some(SmtpPolicy {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            tls: SmtpTls::None,
-            from: "lifeline@lifeline.lab".into(),
-            user: None,
-            password_ref: None,
-            ca_file: None,
-        }),
-        email_to: vec![to.clone()],
-        ..Default::default()
-    };
+    let policy = plain_smtp_policy(port, &to);
     let n = notice(&unique("outage"), NoticeKind::Dialed);
     let key = idempotency_key(&n.notice_id(), "email", &to);
     let store = Store::open(db.path()).expect("store");

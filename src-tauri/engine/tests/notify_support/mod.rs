@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lifeline_engine::location::{CivicAddress, CivicField, Location, LocationSource};
-use lifeline_engine::notify::{AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind, SecretError, SecretSource};
+use lifeline_engine::notify::{
+    AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls,
+};
 
 pub fn lab_dir() -> PathBuf {
     std::env::var_os("LIFELINE_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"))
@@ -222,5 +224,22 @@ impl Drop for PrivateSmtp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Email to `to` through an SMTP server on 127.0.0.1:`port` without TLS or AUTH.
+pub fn plain_smtp_policy(port: u16, to: &str) -> NotifyPolicy {
+    NotifyPolicy {
+        smtp: Some(SmtpPolicy {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            tls: SmtpTls::None,
+            from: "lifeline@lifeline.lab".into(),
+            user: None,
+            password_ref: None,
+            ca_file: None,
+        }),
+        email_to: vec![to.to_owned()],
+        ..Default::default()
     }
 }
