@@ -1,0 +1,228 @@
+"""The engine as a lab agent: ``lifeline-headless`` with a WAV microphone and a WAV speaker, signed in
+to the lab's Kamailio, plus the helpers its call tests share (finding the dispatcher's side of a call,
+measuring the tone the engine's speaker played).
+
+    agent = Agent(lab, tmp_path, user="agent", codecs=["pcmu"], tone_hz=1000)
+    agent.sign_in()                               # accepts the agreement, registers over wss
+    call = agent.dial("933")                      # the "dialing" call event
+    agent.wait_call("connected", timeout=30)
+    media = agent.wait_media()                    # {"event":"media","state":"connected","codec":"pcmu",...}
+    agent.hangup(); agent.wait_call("ended")
+    agent.close()                                 # quit: the speaker WAV is finalised
+    freq, level = heard_tone(agent.audio_out)     # what the speaker played while the call was up
+
+The engine's microphone loops a sine WAV (``tone_hz``) for the whole run; its speaker WAV records the
+whole run too, silence between calls included. The engine's stderr (logs) is ``<workdir>/<name>.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import wav
+from .headless import Headless
+from .jsonlines import Event, JsonLinesError
+from .lab import Lab
+from .psap import Psap
+
+
+def headless_binary() -> Path:
+    """``$LIFELINE_HEADLESS``, else ``$CARGO_TARGET_DIR/debug/lifeline-headless`` (the shared target
+    ``/var/cache/lifeline/target`` when unset), as ``scripts/env.sh`` sets them."""
+    explicit = os.environ.get("LIFELINE_HEADLESS")
+    if explicit:
+        return Path(explicit)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", "/var/cache/lifeline/target"))
+    return target / "debug" / "lifeline-headless"
+
+
+class Agent(Headless):
+    """Start ``lifeline-headless`` in lab mode for ``user`` (a lab user name: agent, agent2...).
+
+    ``codecs``: the config's codec list (``["opus"]``, ``["pcmu"]``...; None = the engine's default).
+    ``tone_hz``: the frequency its microphone WAV plays (``mic_wav`` overrides it with any WAV).
+    ``env``: extra environment (``LIFELINE_LOG`` defaults to info with SIP and media at debug).
+    """
+
+    def __init__(
+        self,
+        lab: Lab,
+        workdir: Path,
+        *,
+        user: str = "agent",
+        codecs: list[str] | None = None,
+        tone_hz: float = 1000.0,
+        mic_wav: Path | None = None,
+        binary: Path | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        extra_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.lab = lab
+        self.user = lab.users[user]
+        self.name_ = name or f"engine-{user}"
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        binary = binary or headless_binary()
+        if not binary.is_file():
+            raise JsonLinesError(
+                f"{binary} is not built: `source scripts/env.sh && cargo build -p lifeline-engine "
+                "--bin lifeline-headless` (or set LIFELINE_HEADLESS)"
+            )
+        cfg: dict[str, Any] = {"lab": True, "locale": "en"}
+        if codecs is not None:
+            cfg["codecs"] = list(codecs)
+        cfg.update(extra_config or {})
+        self.config_path = self.workdir / f"{self.name_}-config.json"
+        self.config_path.write_text(json.dumps(cfg))
+        self.mic_wav = mic_wav or wav.write_tone(self.workdir / f"{self.name_}-mic-{tone_hz:g}hz.wav", tone_hz, seconds=10)
+        self.audio_out = self.workdir / f"{self.name_}-speaker.wav"
+        log_env = {"LIFELINE_LOG": "info,lifeline_engine::sip=debug,lifeline_engine::media=debug"}
+        super().__init__(
+            binary,
+            "--config",
+            self.config_path,
+            "--data-dir",
+            self.workdir / f"{self.name_}-data",
+            "--audio-in",
+            self.mic_wav,
+            "--audio-out",
+            self.audio_out,
+            log=self.workdir / f"{self.name_}.log",
+            env={**log_env, "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
+        )
+        self.started_at = time.monotonic()
+
+    # ---- sign-in -------------------------------------------------------------
+    def sign_in(self, *, transport: str = "wss", timeout: float = 20.0) -> Event:
+        """Accept the agreement (a fresh data dir asks for it), sign in over ``wss`` (default) or
+        ``ws`` and wait until registered; returns the registration event."""
+        self.command("accept_agreement")
+        self.wait_for("agreement_accepted", timeout=10)
+        server = self.lab.wss_url if transport == "wss" else self.lab.ws_url
+        self.command("sign_in", server=server, domain=self.lab.domain, user=self.user.name, password=self.user.password)
+        ev = self.wait_for(
+            lambda e: e.get("event") == "registration" and e.get("state") in ("registered", "failed"), timeout
+        )
+        if ev["state"] != "registered":
+            raise JsonLinesError(f"{self.name}: sign-in as {self.user.name} failed: {ev}{self._tail()}")
+        return ev
+
+    # ---- calls ---------------------------------------------------------------
+    def dial(self, number: str, timeout: float = 15.0) -> Event:
+        """Send ``dial`` and return the call's first event (``dialing``); raises JsonLinesError if
+        the engine answers with an ``error`` event instead."""
+        self.command("dial", number=number)
+        ev = self.wait_for(
+            lambda e: e.get("event") == "error" or (e.get("event") == "call" and e.get("direction") == "out"),
+            timeout,
+        )
+        if ev["event"] == "error":
+            raise JsonLinesError(f"{self.name}: dial was refused: {ev.get('message')}{self._tail()}")
+        return ev
+
+    def wait_call(self, state: str, timeout: float = 30.0, *, id: str | None = None, **fields: Any) -> Event:
+        """The next ``call`` event in ``state`` (of call ``id`` if given, with ``fields`` equal)."""
+
+        def pred(e: Event) -> bool:
+            return (
+                e.get("event") == "call"
+                and e.get("state") == state
+                and (id is None or e.get("id") == id)
+                and all(e.get(k) == v for k, v in fields.items())
+            )
+
+        pred.__doc__ = f"call state={state}" + (f" id={id}" if id else "") + "".join(f" {k}={v}" for k, v in fields.items())
+        return self.wait_for(pred, timeout)
+
+    def wait_media(self, timeout: float = 20.0, *, id: str | None = None) -> Event:
+        """The next ``media`` event (``connected`` or ``failed``) of call ``id`` if given."""
+
+        def pred(e: Event) -> bool:
+            return e.get("event") == "media" and (id is None or e.get("id") == id)
+
+        pred.__doc__ = "media event" + (f" of call {id}" if id else "")
+        return self.wait_for(pred, timeout)
+
+    def hangup(self) -> None:
+        self.command("hangup")
+
+    def call_events(self) -> list[Event]:
+        return self.events_named("call")
+
+    def errors(self) -> list[Event]:
+        return self.events_named("error")
+
+    def log_text(self) -> str:
+        try:
+            return self.stderr_log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+# ---------------------------------------------------------------- the dispatcher's side
+def psap_call_from(psap: Psap, user: str, event_type: str = "CALL_ESTABLISHED", timeout: float = 30.0) -> dict:
+    """The dispatcher's event ``event_type`` for the call that comes from lab user ``user``
+    (``peeruri`` ``sip:<user>@lifeline.lab``); its ``id`` is the SIP Call-ID. The dispatcher is
+    shared by every test session: give each concurrent test its own caller identity."""
+    return psap.wait_event(event_type, timeout=timeout, peeruri=f"sip:{user}@lifeline.lab")
+
+
+def wait_dtmf(psap: Psap, call_id: str, digits: str, timeout: float = 15.0) -> str:
+    """Poll the digits the dispatcher reported on the call until they are ``digits`` (or more
+    came, or ``timeout``); returns what it got."""
+    deadline = time.monotonic() + timeout
+    got = psap.dtmf_digits(call_id)
+    while got != digits and len(got) <= len(digits) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        got = psap.dtmf_digits(call_id)
+    return got
+
+
+# ---------------------------------------------------------------- what the speaker played
+def tone_windows(
+    path: Path, *, window: float = 0.5, min_dbfs: float = -40.0, skip_seconds: float = 0.0
+) -> list[tuple[float, float, float]]:
+    """``(start_seconds, dominant_hz, dbfs)`` of every ``window``-long stretch of the WAV louder
+    than ``min_dbfs``."""
+    samples, rate = wav.read_wav(path, skip_seconds=skip_seconds)
+    n = int(window * rate)
+    out = []
+    for start in range(0, len(samples) - n + 1, n):
+        seg = samples[start : start + n]
+        level = wav.rms_dbfs(seg)
+        if level > min_dbfs:
+            out.append((skip_seconds + start / rate, wav.dominant_frequency(seg, rate), level))
+    return out
+
+
+def heard_tone(path: Path, *, min_dbfs: float = -40.0, settle_windows: int = 1) -> tuple[float, float, int]:
+    """What tone a recording holds: ``(median dominant Hz, median dBFS, loud windows)`` over its loud
+    half-second windows, leaving out the first ``settle_windows`` of them (jitter buffer start-up).
+    ``(0.0, -inf, 0)`` when nothing was loud."""
+    wins = tone_windows(path, min_dbfs=min_dbfs)[settle_windows:]
+    if not wins:
+        return 0.0, float("-inf"), 0
+    return float(np.median([w[1] for w in wins])), float(np.median([w[2] for w in wins])), len(wins)
+
+
+def within(freq: float, want: float, tolerance: float = 0.02) -> bool:
+    return abs(freq - want) <= tolerance * want
+
+
+def first(events: Iterable[Event], **fields: Any) -> Event | None:
+    """The first event with all ``fields`` equal, or None."""
+    for e in events:
+        if all(e.get(k) == v for k, v in fields.items()):
+            return e
+    return None
+
+
+__all__ = ["Agent", "first", "headless_binary", "heard_tone", "psap_call_from", "tone_windows", "wait_dtmf", "within"]
