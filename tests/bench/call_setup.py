@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test; CI does not run it): call setup time and the cost of a call, the engine
+(lifeline-headless) against JsSIP in headless Chromium, both calling the same far end in the same run.
+
+    source scripts/env.sh
+    cargo build -p lifeline-engine --bin lifeline-headless          # or --release, then
+    #   export LIFELINE_HEADLESS=$CARGO_TARGET_DIR/release/lifeline-headless
+    $LIFELINE_VENV/bin/python tests/bench/call_setup.py [--calls 5] [--talk-seconds 10]
+        [--target sip:psap@lifeline.lab] [--json figures.json]
+
+The lab is started if it is down (and those parts stopped again at the end unless another test session
+uses them or --keep-lab). The far end is the lab's dispatcher (baresip behind rtpengine, auto-answer) by
+default, reached as an ordinary call (``sip:psap@lifeline.lab``) so the engine does not enter emergency
+mode between calls; ``--target 933`` measures the emergency path instead.
+
+What it prints, for each side (medians and p95 over ``--calls`` calls, engine and browser calls alternating):
+  dial -> connected         engine: ``dial`` sent -> call event ``connected``;
+                            browser: JsSIP ``call()`` -> ``confirmed`` (200 OK + ACK)
+  dial -> media connected   engine: ``dial`` sent -> ``media`` event ``connected`` (ICE + DTLS up);
+                            browser: ``call()`` -> RTCPeerConnection ``connectionState`` "connected"
+                            (polled every ~20 ms through the page, so +/- one poll)
+  offer -> media connected  engine only: the ``media`` event's ``setup_ms`` (from the offer it made)
+Then one call of ``--talk-seconds`` each (not at the same time) while /proc is sampled: CPU % of one core
+(utime+stime over the window) and RSS (peak of 2 Hz samples; for Chromium the sum over its processes,
+plus PSS, which counts shared pages once) of the engine process vs Chromium's processes (the node driver
+that runs playwright is listed apart and counted in neither).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lablib import BrowserPeer, Lab, Psap  # noqa: E402
+from lablib.agent import Agent, headless_binary  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+# ------------------------------------------------------------------ /proc sampling
+def children_of(root: int) -> list[int]:
+    """``root`` and all its descendants (from /proc/*/stat parent pids)."""
+    parents: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(d.name)] = int(fields[1])
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(p for p, pp in parents.items() if pp == pid)
+    return out
+
+
+def cpu_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """``(rss_kb, pss_kb)``; zeros if the process is gone."""
+    rss = pss = 0
+    try:
+        rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, pss
+
+
+@dataclass
+class Usage:
+    cpu_percent: float = 0.0
+    rss_mb: float = 0.0
+    pss_mb: float = 0.0
+    processes: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+def measure(pids_fn, seconds: float) -> Usage:
+    """CPU % (of one core) and peak memory of the processes ``pids_fn()`` returns, over ``seconds``."""
+    pids = pids_fn()
+    start = {p: cpu_ticks(p) for p in pids}
+    t0 = time.monotonic()
+    peak_rss = peak_pss = 0
+    while time.monotonic() - t0 < seconds:
+        rss = pss = 0
+        for p in pids_fn():
+            r, s = memory_kb(p)
+            rss += r
+            pss += s
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.5)
+    wall = time.monotonic() - t0
+    ticks = 0
+    for p, t in start.items():
+        end = cpu_ticks(p)
+        if t is not None and end is not None:
+            ticks += end - t
+    return Usage(
+        cpu_percent=100.0 * ticks / CLK_TCK / wall,
+        rss_mb=peak_rss / 1024,
+        pss_mb=peak_pss / 1024,
+        processes=len(pids),
+        names=sorted({comm(p) for p in pids}),
+    )
+
+
+# ------------------------------------------------------------------ one call each
+def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = False) -> dict:
+    t0 = time.monotonic()
+    call = agent.dial(target)
+    connected = agent.wait_call("connected", timeout=30, id=call["id"])
+    t_conn = time.monotonic()
+    media = agent.wait_media(timeout=20, id=call["id"])
+    t_media = time.monotonic()
+    if media.get("state") != "connected":
+        raise RuntimeError(f"engine media failed: {media}")
+    out = {
+        "dial_to_connected_ms": (t_conn - t0) * 1000,
+        "dial_to_media_ms": (t_media - t0) * 1000,
+        "offer_to_media_ms": media.get("setup_ms"),
+        "codec": media.get("codec"),
+        "emergency": connected.get("emergency"),
+    }
+    if usage:
+        out["usage"] = measure(lambda: [agent.proc.pid], talk)
+    elif talk:
+        time.sleep(talk)
+    agent.hangup()
+    agent.wait_call("ended", timeout=20, id=call["id"])
+    return out
+
+
+def browser_call(peer: BrowserPeer, target: str, talk: float = 0.0, usage: bool = False) -> dict:
+    t0 = time.monotonic()
+    peer.call(target)
+    t_media = None
+    deadline = t0 + 30
+    while t_media is None and time.monotonic() < deadline:
+        s = peer.stats()
+        if s.get("connection_state") == "connected":
+            t_media = time.monotonic()
+        else:
+            time.sleep(0.02)
+    peer.wait_for("confirmed", timeout=30)
+    confirmed = [e for e in peer.events if e.get("event") == "confirmed"][-1]
+    t_conn = confirmed["_t"]
+    if t_media is None:
+        raise RuntimeError("the browser's peer connection never reached 'connected'")
+    stats = peer.stats()
+    out = {
+        "dial_to_connected_ms": (t_conn - t0) * 1000,
+        "dial_to_media_ms": (t_media - t0) * 1000,
+        "offer_to_media_ms": None,
+        "codec": stats.get("codec"),
+    }
+    if usage:
+        node = peer.proc.pid
+        out["usage"] = measure(lambda: [p for p in children_of(node) if comm(p) not in ("node", "esbuild")], talk)
+        out["driver_rss_mb"] = memory_kb(node)[0] / 1024
+    elif talk:
+        time.sleep(talk)
+    peer.hangup()
+    peer.wait_for("ended", timeout=20)
+    return out
+
+
+class TimedPeer(BrowserPeer):
+    """A BrowserPeer that stamps each event with its arrival time (``_t``, monotonic)."""
+
+    def _read(self) -> None:  # same as JsonLinesProcess._read, plus the stamp
+        import json as _json
+
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                ev = _json.loads(line)
+            except _json.JSONDecodeError:
+                ev = {"event": "_unparsed", "line": line}
+            if not isinstance(ev, dict):
+                ev = {"event": "_unparsed", "line": line}
+            ev["_t"] = time.monotonic()
+            with self._cond:
+                self.events.append(ev)
+                self._unconsumed.append(ev)
+                self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+
+# ------------------------------------------------------------------ report
+def summary(values: list[float]) -> str:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "n/a"
+    return f"median {statistics.median(vals):7.1f}  p95 {float(np.percentile(vals, 95)):7.1f}  (n={len(vals)})"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--calls", type=int, default=5)
+    ap.add_argument("--talk-seconds", type=float, default=10.0)
+    ap.add_argument("--target", default="sip:psap@lifeline.lab")
+    ap.add_argument("--engine-user", default="agent")
+    ap.add_argument("--peer-user", default="peer3")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep-lab", action="store_true")
+    args = ap.parse_args()
+
+    binary = headless_binary()
+    if not binary.is_file():
+        print(f"{binary} is not built: cargo build -p lifeline-engine --bin lifeline-headless", file=sys.stderr)
+        return 2
+    lab = Lab()
+    sessions = lab.dir / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    lease = sessions / f"{os.getpid()}.pid"  # tests/conftest.py leaves a running lab alone while this exists
+    lease.write_text(str(os.getpid()))
+    down = [p for p, up in lab.status().items() if not up]
+    if down:
+        print(f"starting lab parts: {', '.join(down)}", file=sys.stderr)
+        lab.start()
+    work = Path(tempfile.mkdtemp(prefix="lifeline-bench-"))
+    agent = peer = psap = None
+    rows: dict[str, list[dict]] = {"engine": [], "browser": []}
+    try:
+        psap = Psap(lab)
+        agent = Agent(lab, work, user=args.engine_user, binary=binary)
+        agent.sign_in(transport="wss")
+        peer = TimedPeer(lab, name="bench", log_dir=work)
+        peer.register(args.peer_user, transport="wss")
+        target_uri = args.target if ":" in args.target else f"sip:{args.target}@{lab.domain}"
+        # one warm-up call each (first-call costs: DNS-free but TLS/session caches, JIT, page audio graph)
+        engine_call(agent, args.target)
+        browser_call(peer, target_uri)
+        for i in range(args.calls):
+            rows["engine"].append(engine_call(agent, args.target))
+            time.sleep(0.5)
+            rows["browser"].append(browser_call(peer, target_uri))
+            time.sleep(0.5)
+            print(f"call {i + 1}/{args.calls}: engine {rows['engine'][-1]['dial_to_connected_ms']:.0f} ms, "
+                  f"browser {rows['browser'][-1]['dial_to_connected_ms']:.0f} ms", file=sys.stderr)
+        eng_usage = engine_call(agent, args.target, talk=args.talk_seconds, usage=True)
+        time.sleep(0.5)
+        web_usage = browser_call(peer, target_uri, talk=args.talk_seconds, usage=True)
+    finally:
+        for p in (peer, agent):
+            if p is not None:
+                p.close()
+        if psap is not None:
+            psap.close()
+        lease.unlink(missing_ok=True)
+        others = [f for f in sessions.glob("*.pid") if f.stem.isdigit() and Path(f"/proc/{f.stem}").exists()]
+        if down and not args.keep_lab and not others:
+            lab.stop(*down)
+
+    print(f"\nCall setup, {args.calls} calls each to {args.target} (after one warm-up call each); "
+          f"engine {binary}")
+    print(f"  codecs: engine {sorted({r['codec'] for r in rows['engine']})}, "
+          f"browser {sorted({str(r['codec']) for r in rows['browser']})}")
+    for key, label in [
+        ("dial_to_connected_ms", "dial -> connected (ms)"),
+        ("dial_to_media_ms", "dial -> media connected (ms)"),
+        ("offer_to_media_ms", "offer -> media connected (ms)"),
+    ]:
+        print(f"  {label:32} engine  {summary([r[key] for r in rows['engine']])}")
+        print(f"  {'':32} browser {summary([r[key] for r in rows['browser']])}")
+    eu, wu = eng_usage["usage"], web_usage["usage"]
+    print(f"\nDuring one {args.talk_seconds:.0f} s call each:")
+    print(f"  engine  (1 process)           CPU {eu.cpu_percent:5.1f} % of one core   RSS {eu.rss_mb:6.1f} MB   PSS {eu.pss_mb:6.1f} MB")
+    print(f"  chromium ({wu.processes} processes)        CPU {wu.cpu_percent:5.1f} % of one core   RSS {wu.rss_mb:6.1f} MB   PSS {wu.pss_mb:6.1f} MB")
+    print(f"  (not counted: the node/playwright driver, RSS {web_usage['driver_rss_mb']:.1f} MB; Chromium's processes: {', '.join(wu.names)})")
+    if args.json:
+        def plain(o):
+            return o.__dict__ if isinstance(o, Usage) else o
+        args.json.write_text(json.dumps({"rows": rows, "engine_call": eng_usage, "browser_call": web_usage},
+                                        default=plain, indent=1))
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
