@@ -143,16 +143,14 @@ def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = Fals
     t0 = time.monotonic()
     call = agent.dial(target)
     connected = agent.wait_call("connected", timeout=30, id=call["id"])
-    t_conn = time.monotonic()
     media = agent.wait_media(timeout=20, id=call["id"])
-    t_media = time.monotonic()
     if media.get("state") != "connected":
         raise RuntimeError(f"engine media failed: {media}")
     out = {
-        "dial_to_connected_ms": (t_conn - t0) * 1000,
-        "dial_to_media_ms": (t_media - t0) * 1000,
+        "dial_to_connected_ms": (connected["_t"] - t0) * 1000,
+        "dial_to_media_ms": (media["_t"] - t0) * 1000,
         "offer_to_media_ms": media.get("setup_ms"),
-        "codec": media.get("codec"),
+        "codec": agent.media_codec(call["id"]),
         "emergency": connected.get("emergency"),
     }
     if usage:
@@ -175,9 +173,7 @@ def browser_call(peer: BrowserPeer, target: str, talk: float = 0.0, usage: bool 
             t_media = time.monotonic()
         else:
             time.sleep(0.02)
-    peer.wait_for("confirmed", timeout=30)
-    confirmed = [e for e in peer.events if e.get("event") == "confirmed"][-1]
-    t_conn = confirmed["_t"]
+    t_conn = peer.wait_for("confirmed", timeout=30)["_t"]
     if t_media is None:
         raise RuntimeError("the browser's peer connection never reached 'connected'")
     stats = peer.stats()
@@ -199,30 +195,15 @@ def browser_call(peer: BrowserPeer, target: str, talk: float = 0.0, usage: bool 
 
 
 class TimedPeer(BrowserPeer):
-    """A BrowserPeer that stamps each event with its arrival time (``_t``, monotonic)."""
+    """A BrowserPeer whose events carry their arrival time (``_t``, monotonic)."""
 
-    def _read(self) -> None:  # same as JsonLinesProcess._read, plus the stamp
-        import json as _json
+    stamp_events = True
 
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                ev = _json.loads(line)
-            except _json.JSONDecodeError:
-                ev = {"event": "_unparsed", "line": line}
-            if not isinstance(ev, dict):
-                ev = {"event": "_unparsed", "line": line}
-            ev["_t"] = time.monotonic()
-            with self._cond:
-                self.events.append(ev)
-                self._unconsumed.append(ev)
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
+
+class TimedAgent(Agent):
+    """An Agent whose events carry their arrival time (``_t``, monotonic)."""
+
+    stamp_events = True
 
 
 # ------------------------------------------------------------------ report
@@ -262,7 +243,7 @@ def main() -> int:
     rows: dict[str, list[dict]] = {"engine": [], "browser": []}
     try:
         psap = Psap(lab)
-        agent = Agent(lab, work, user=args.engine_user, binary=binary)
+        agent = TimedAgent(lab, work, user=args.engine_user, binary=binary)
         agent.sign_in(transport="wss")
         peer = TimedPeer(lab, name="bench", log_dir=work)
         peer.register(args.peer_user, transport="wss")

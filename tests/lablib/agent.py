@@ -142,14 +142,25 @@ class Agent(Headless):
         pred.__doc__ = f"call state={state}" + (f" id={id}" if id else "") + "".join(f" {k}={v}" for k, v in fields.items())
         return self.wait_for(pred, timeout)
 
-    def wait_media(self, timeout: float = 20.0, *, id: str | None = None) -> Event:
-        """The next ``media`` event (``connected`` or ``failed``) of call ``id`` if given."""
+    def wait_media(
+        self, timeout: float = 20.0, *, id: str | None = None, states: tuple[str, ...] = ("connected", "failed")
+    ) -> Event:
+        """The next ``media`` event in one of ``states`` (``connected`` when ICE+DTLS are up,
+        ``receiving`` at the first audio packet, ``failed``) of call ``id`` if given."""
 
         def pred(e: Event) -> bool:
-            return e.get("event") == "media" and (id is None or e.get("id") == id)
+            return e.get("event") == "media" and e.get("state") in states and (id is None or e.get("id") == id)
 
-        pred.__doc__ = "media event" + (f" of call {id}" if id else "")
+        pred.__doc__ = f"media event {'|'.join(states)}" + (f" of call {id}" if id else "")
         return self.wait_for(pred, timeout)
+
+    def media_codec(self, call_id: str, timeout: float = 20.0) -> str | None:
+        """The call's codec: from its ``media`` events (``connected`` or ``receiving``), waiting for a
+        ``receiving`` one if no event so far named it."""
+        for e in self.events_named("media"):
+            if e.get("id") == call_id and e.get("codec"):
+                return e["codec"]
+        return self.wait_media(timeout, id=call_id, states=("receiving", "failed")).get("codec")
 
     def hangup(self) -> None:
         self.command("hangup")

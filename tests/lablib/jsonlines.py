@@ -42,7 +42,12 @@ class JsonLinesProcess:
 
     stderr goes to ``stderr_log`` (a file), so long-running children never block on a
     full pipe and the log survives for post-mortems.
+
+    Set ``stamp_events = True`` (class or instance, before events arrive) to have each event
+    carry ``_t``, the ``time.monotonic()`` of its arrival (benchmarks measure with it).
     """
+
+    stamp_events: bool = False
 
     def __init__(
         self,
@@ -87,6 +92,8 @@ class JsonLinesProcess:
                 ev = {"event": "_unparsed", "line": line}
             if not isinstance(ev, dict):
                 ev = {"event": "_unparsed", "line": line}
+            if self.stamp_events:
+                ev["_t"] = time.monotonic()
             with self._cond:
                 self.events.append(ev)
                 self._unconsumed.append(ev)
