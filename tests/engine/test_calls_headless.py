@@ -5,7 +5,8 @@ microphone playing 1 kHz and a WAV speaker, against
   the peer must hear 1 kHz, the engine's speaker must have played the peer's 440 Hz (each within 2 %);
 * the simulated dispatcher (baresip behind rtpengine) with the engine restricted to Opus, then to PCMU:
   the dispatcher's recording must hold 1 kHz, the engine's speaker its 600 Hz;
-* DTMF, hold/resume, cancel before answer, reject with 486, and the far end hanging up.
+* DTMF both ways (engine -> dispatcher, Chromium -> engine), hold/resume, cancel before answer, reject
+  with 486, and the far end hanging up.
 
 Kamailio killed and restarted (registered again within 10 s) is proven through lifeline-headless by
 tests/engine/test_sip_register.py::test_kamailio_killed_and_restarted_registers_again_within_10s; a device
@@ -183,6 +184,25 @@ def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, 
     got = wait_dtmf(psap, call_id, digits, timeout=20)
     assert got == digits, f"the dispatcher reported {got!r} (its log: {psap.log_path}; engine log: {eng.stderr_log})"
     assert not eng.errors(), eng.errors()
+    eng.hangup()
+    eng.wait_call("ended", timeout=20, id=call["id"])
+
+
+def test_dtmf_from_a_browser_peer_arrives_as_dtmf_events_in_order(agent, browser_peer):
+    """RFC 4733 the other way: Chromium's RTCDTMFSender -> rtpengine -> the engine's ``dtmf`` events."""
+    peer = browser_peer("dtmf-in")
+    peer.register("peer", transport="wss")
+    eng = agent("agent")
+    call = eng.dial("peer")
+    peer.wait_for("incoming", timeout=30)
+    peer.answer()
+    eng.wait_call("connected", timeout=30, id=call["id"])
+    peer.wait_for("confirmed", timeout=30)
+    assert_media_up(eng, call["id"])
+    peer.wait_audio(ENGINE_TONE_HZ, timeout=30)
+    peer.send_dtmf("19#*", transport="rfc2833")
+    got = "".join(eng.wait_for(match(event="dtmf", id=call["id"]), timeout=15)["digit"] for _ in range(4))
+    assert got == "19#*", got
     eng.hangup()
     eng.wait_call("ended", timeout=20, id=call["id"])
 
