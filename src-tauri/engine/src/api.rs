@@ -38,6 +38,9 @@ pub enum Command {
     /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
     Snapshot,
     Quit,
+    /// Start the app when the agent logs in to the computer. Handled by the desktop shell (never reaches the
+    /// engine); the shell answers with [`Event::AppSettings`].
+    SetStartAtLogin { on: bool },
 }
 
 /// The agent's presence status.
@@ -140,9 +143,50 @@ pub enum Event {
         /// RFC 3339, UTC; set in `lock` and `remain`.
         lock_until: Option<String>,
     },
+    /// The call's media: `connected` when ICE and DTLS are up (`setup_ms` from the offer), `receiving` at
+    /// the first audio packet (with its codec), `failed` when the media path broke (the call stays up).
+    Media {
+        id: String,
+        state: MediaState,
+        codec: Option<String>,
+        setup_ms: Option<u64>,
+        reason: Option<String>,
+    },
+    /// A DTMF digit received from the far end (RFC 4733).
+    Dtmf {
+        id: String,
+        digit: String,
+    },
+    CallMuted {
+        id: String,
+        on: bool,
+    },
+    /// An audio device became active, was lost (the default took over) or could not be opened.
+    AudioDevice {
+        #[serde(flatten)]
+        change: crate::audio::AudioEvent,
+    },
     Error {
         message: String,
     },
+    /// A `tel:`/`sip:` link was opened (or handed over by a second launch): fill the dialler with `number`.
+    /// Sent by the desktop shell, never by the engine. A request to fill, never to dial, also for emergency
+    /// numbers: the agent presses Call.
+    DialRequest {
+        number: String,
+    },
+    /// The desktop shell's own settings, sent when the UI subscribes and after each change.
+    AppSettings {
+        start_at_login: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaState {
+    Connected,
+    Receiving,
+    Failed,
 }
 
 #[cfg(test)]
@@ -194,6 +238,16 @@ mod tests {
             serde_json::to_string(&ev).expect("serialize"),
             r#"{"event":"emergency","mode":"lock","lock_until":"2026-11-21T21:00:00Z"}"#
         );
+    }
+
+    #[test]
+    fn shell_commands_and_events_have_the_documented_json() {
+        let got: Command = serde_json::from_str(r#"{"cmd":"set_start_at_login","on":true}"#).expect("parse");
+        assert_eq!(got, Command::SetStartAtLogin { on: true });
+        let ev = Event::DialRequest { number: "911".into() };
+        assert_eq!(serde_json::to_string(&ev).expect("serialize"), r#"{"event":"dial_request","number":"911"}"#);
+        let ev = Event::AppSettings { start_at_login: false };
+        assert_eq!(serde_json::to_string(&ev).expect("serialize"), r#"{"event":"app_settings","start_at_login":false}"#);
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct EngineConfig {
     pub password: Option<String>,
     /// UI and agreement language, e.g. "en", "fr-CA". Defaults to the system's.
     pub locale: Option<String>,
+    /// Audio codecs to offer and accept, most preferred first ("opus", "pcmu", "pcma"). Default: all
+    /// three, Opus first. Emergency calls always add G.711.
+    #[serde(default)]
+    pub codecs: Vec<crate::media::Codec>,
     #[serde(skip)]
     pub data_dir: PathBuf,
 }

@@ -4,6 +4,7 @@
 pub mod agreement;
 pub mod api;
 pub mod audit;
+pub mod calls;
 pub mod audio;
 pub mod config;
 pub mod core;

@@ -7,6 +7,7 @@
 //! and no real-time callback ever waits for the media thread.
 
 pub mod devices;
+pub mod line;
 pub mod pacing;
 pub mod processing;
 pub mod wav;

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lifeline_engine::api::{Command, Event};
+use lifeline_engine::audio::line::AudioSetup;
+use lifeline_engine::audio::wav::WavConfig;
 use lifeline_engine::config::{default_data_dir, EngineConfig};
+use lifeline_engine::core::EngineOptions;
 use lifeline_engine::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -97,7 +100,12 @@ async fn serve(args: Args) -> Result<(), String> {
         None => default_data_dir().map_err(|e| e.to_string())?,
     };
     let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
-    let handle = lifeline_engine::core::spawn(cfg, store);
+    let audio = if args.audio_in.is_some() || args.audio_out.is_some() {
+        AudioSetup::Files(WavConfig { input: args.audio_in.clone(), output: args.audio_out.clone(), ..WavConfig::default() })
+    } else {
+        AudioSetup::Devices
+    };
+    let handle = lifeline_engine::core::spawn_with(cfg, store, EngineOptions { audio });
     let commands = handle.commands;
     let mut events = handle.events;
 

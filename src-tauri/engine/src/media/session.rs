@@ -301,6 +301,33 @@ impl MediaSession {
         Ok(sdp)
     }
 
+    /// Answer the far end's re-offer on the same transport (their hold or resume): our last description
+    /// with the direction that mirrors theirs (`sendonly` -> `recvonly`, `inactive` -> `inactive`,
+    /// otherwise `sendrecv`). While they hold us we stop sending (local hold); their resume undoes it.
+    pub async fn answer_reoffer(&mut self, remote_sdp: &str) -> Result<String, MediaError> {
+        self.ensure_open()?;
+        let theirs = super::sdp::audio_formats(remote_sdp).direction;
+        let ours = match theirs.as_deref() {
+            Some("sendonly") => "recvonly",
+            Some("inactive") => "inactive",
+            Some("recvonly") => "sendonly",
+            _ => "sendrecv",
+        };
+        let base = match self.last_local_sdp.take() {
+            Some(sdp) => sdp,
+            None => self
+                .pc
+                .local_description()
+                .await
+                .map(|d| d.sdp)
+                .ok_or_else(|| MediaError::PeerConnection("no local description to answer with".into()))?,
+        };
+        let sdp = super::sdp::with_direction(&base, ours);
+        self.last_local_sdp = Some(sdp.clone());
+        self.hold(ours == "recvonly" || ours == "inactive")?;
+        Ok(sdp)
+    }
+
     /// Send silence instead of the microphone (the stream keeps flowing).
     pub fn mute(&mut self, on: bool) -> Result<(), MediaError> {
         self.control(Control::Mute(on))
@@ -380,7 +407,13 @@ impl MediaSession {
             tracing::warn!("payload type {send_payload_type} not among the sender's negotiated {negotiated:?}");
         }
         let te_rate = send_codec.clock_rate();
-        self.telephone_event = remote.telephone_event(te_rate).map(|pt| (pt, te_rate));
+        // RFC 4733 wants the event clock to match the audio codec's; many SIP endpoints (baresip,
+        // Asterisk) only ever negotiate telephone-event/8000, even with Opus. Use that rather than send
+        // no digits: receivers read the event code, and the duration is counted in the event's own clock.
+        self.telephone_event = remote
+            .telephone_event(te_rate)
+            .map(|pt| (pt, te_rate))
+            .or_else(|| [8_000, 48_000].into_iter().find_map(|r| remote.telephone_event(r).map(|pt| (pt, r))));
         let params = PipelineParams {
             send_codec,
             send_payload_type,

@@ -7,9 +7,14 @@ use tokio::sync::mpsc;
 
 use crate::agreement::Agreement;
 use crate::api::{Command, Event, Presence, RegistrationState};
+use crate::audio::line::{AudioLine, AudioSetup};
+use crate::calls::CallTable;
 use crate::config::EngineConfig;
+use crate::media::MediaEvent;
 use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
 use crate::store::{Acceptance, Store, StoreError};
+
+mod call_flow;
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
 const COMMAND_QUEUE: usize = 64;
@@ -22,13 +27,33 @@ pub struct EngineHandle {
     pub events: mpsc::Receiver<Event>,
 }
 
-/// Starts the engine on the current tokio runtime.
+/// How the shell wants the engine run, beyond its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub audio: AudioSetup,
+}
+
+/// Starts the engine on the current tokio runtime, with the system's audio devices.
 pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
+    spawn_with(cfg, store, EngineOptions::default())
+}
+
+/// Starts the engine on the current tokio runtime.
+pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    tokio::spawn(run(Engine::new(cfg, store), cmd_rx, ev_tx));
+    let (audio, audio_error) = match AudioLine::start(opts.audio) {
+        Ok(line) => (line, None),
+        Err(e) => (AudioLine::Silent, Some(Event::Error { message: format!("audio is off: {e}") })),
+    };
+    let mut engine = Engine::new(cfg, store, audio);
+    engine.pending.extend(audio_error);
+    tokio::spawn(run(engine, cmd_rx, ev_tx));
     EngineHandle { commands: cmd_tx, events: ev_rx }
 }
+
+/// How often the owner task checks timers (guard expiry) and audio devices.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
 async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Event>) {
     for ev in engine.start() {
@@ -37,12 +62,15 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
         }
     }
     let mut sip_events = engine.take_sip_events();
+    let mut media_events = engine.take_media_events();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let evs = tokio::select! {
             cmd = commands.recv() => {
                 let Some(cmd) = cmd else { break };
                 let quit = cmd == Command::Quit;
-                let evs = engine.handle(cmd, OffsetDateTime::now_utc());
+                let evs = engine.handle(cmd, OffsetDateTime::now_utc()).await;
                 if quit {
                     for ev in evs {
                         let _ = events.send(ev).await;
@@ -51,7 +79,9 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
                 }
                 evs
             }
-            Some(ev) = recv_sip(&mut sip_events) => engine.on_sip(ev),
+            Some(ev) = recv_sip(&mut sip_events) => engine.on_sip(ev).await,
+            Some((id, ev)) = recv_media(&mut media_events) => engine.on_media(id, ev),
+            _ = tick.tick() => engine.on_tick(std::time::Instant::now()),
         };
         for ev in evs {
             if events.send(ev).await.is_err() {
@@ -60,6 +90,8 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
         }
     }
     engine.sign_out_and_wait().await;
+    engine.close_all_media().await;
+    engine.audio.stop();
     tracing::info!("engine stopped");
 }
 
@@ -76,15 +108,24 @@ struct Engine {
     sip_tx: mpsc::Sender<(u64, SipEvent)>,
     sip_rx: Option<mpsc::Receiver<(u64, SipEvent)>>,
     registration: (RegistrationState, Option<String>),
+    /// The signed-in account's domain (numbers dialled go there).
+    domain: Option<String>,
+    calls: CallTable,
+    audio: AudioLine,
+    media_tx: mpsc::UnboundedSender<(u64, MediaEvent)>,
+    media_rx: Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>,
+    /// Events to hand out with the next batch (e.g. from start-up).
+    pending: Vec<Event>,
 }
 
 impl Engine {
-    fn new(cfg: EngineConfig, store: Store) -> Engine {
+    fn new(cfg: EngineConfig, store: Store, audio: AudioLine) -> Engine {
         let agreement = Agreement::shipped(&cfg.effective_locale());
         let os_user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_owned());
         let (sip_tx, sip_rx) = mpsc::channel(EVENT_QUEUE);
+        let (media_tx, media_rx) = mpsc::unbounded_channel();
         Engine {
             cfg,
             store,
@@ -97,6 +138,12 @@ impl Engine {
             sip_tx,
             sip_rx: Some(sip_rx),
             registration: (RegistrationState::Unregistered, None),
+            domain: None,
+            calls: CallTable::default(),
+            audio,
+            media_tx,
+            media_rx: Some(media_rx),
+            pending: Vec::new(),
         }
     }
 
@@ -105,7 +152,9 @@ impl Engine {
             Ok(found) => self.accepted = found,
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
-        self.snapshot()
+        let mut out = self.snapshot();
+        out.append(&mut self.pending);
+        out
     }
 
     fn snapshot(&self) -> Vec<Event> {
@@ -127,10 +176,11 @@ impl Engine {
         });
         out.push(Event::Registration { state: self.registration.0, reason: self.registration.1.clone() });
         out.push(Event::Presence { status: self.presence, forced: false });
+        out.extend(self.calls.iter().map(|(id, c)| c.event(id, None)));
         out
     }
 
-    fn handle(&mut self, cmd: Command, now: OffsetDateTime) -> Vec<Event> {
+    async fn handle(&mut self, cmd: Command, now: OffsetDateTime) -> Vec<Event> {
         match cmd {
             Command::AcceptAgreement => self.accept_agreement(now),
             Command::Snapshot => self.snapshot(),
@@ -142,6 +192,7 @@ impl Engine {
                 if let Some(old) = self.sip.take() {
                     let _ = old.commands.try_send(SipCommand::SignOut);
                 }
+                self.domain = Some(domain.clone());
                 let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
                 self.sip_sessions += 1;
                 self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
@@ -155,16 +206,33 @@ impl Engine {
                 None => vec![Event::Registration { state: RegistrationState::Unregistered, reason: None }],
             },
             Command::Quit => vec![],
+            Command::Dial { number } => self.dial(number).await,
+            Command::Answer => self.answer().await,
+            Command::Reject => self.reject(),
+            Command::Hangup => self.hangup(),
+            Command::Dtmf { digits } => self.dtmf(&digits),
+            Command::Hold => self.hold(true).await,
+            Command::Resume => self.hold(false).await,
+            Command::Mute { on } => self.mute(on),
             other => vec![Event::Error { message: format!("{} is not available in this build yet", name(&other)) }],
         }
+    }
+
+    fn take_media_events(&mut self) -> Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>> {
+        self.media_rx.take()
+    }
+
+    /// Timers and device checks.
+    fn on_tick(&mut self, now: std::time::Instant) -> Vec<Event> {
+        self.audio.poll(now).into_iter().map(|change| Event::AudioDevice { change }).collect()
     }
 
     fn take_sip_events(&mut self) -> Option<mpsc::Receiver<(u64, SipEvent)>> {
         self.sip_rx.take()
     }
 
-    /// What the SIP task reported, as engine events. Calls are wired by the media integration.
-    fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
+    /// What the SIP task reported, as engine events.
+    async fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
         if self.sip.as_ref().map(|h| h.session) != Some(session) {
             return vec![]; // from a sign-in since replaced or ended
         }
@@ -173,12 +241,10 @@ impl Engine {
                 self.registration = (state, reason.clone());
                 vec![Event::Registration { state, reason }]
             }
-            SipEvent::Call(_) => {
-                // Not logged in detail: a call event can carry the dialled number and location headers.
-                tracing::info!("SIP call event (calls are not wired to the engine yet)");
-                vec![]
+            SipEvent::Call(ev) => self.on_call_event(ev).await,
+            SipEvent::CallError { id, error } => {
+                vec![Event::Error { message: format!("call {}: {error}", crate::calls::call_id(id)) }]
             }
-            SipEvent::CallError { id, error } => vec![Event::Error { message: format!("call {id}: {error}") }],
         }
     }
 
@@ -206,6 +272,13 @@ impl Engine {
             }
             Err(e) => vec![store_error(e)],
         }
+    }
+}
+
+async fn recv_media(rx: &mut Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>) -> Option<(u64, MediaEvent)> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -242,7 +315,7 @@ mod tests {
 
     fn engine() -> Engine {
         let cfg = EngineConfig { locale: Some("en".into()), ..EngineConfig::default() };
-        Engine::new(cfg, Store::in_memory().expect("store"))
+        Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent)
     }
 
     #[test]
@@ -256,7 +329,7 @@ mod tests {
     fn acceptance_is_recorded_and_not_asked_again() {
         let mut e = engine();
         e.start();
-        let evs = e.handle(Command::AcceptAgreement, OffsetDateTime::UNIX_EPOCH);
+        let evs = e.accept_agreement(OffsetDateTime::UNIX_EPOCH);
         assert!(matches!(&evs[..], [Event::AgreementAccepted { at, .. }] if at == "1970-01-01T00:00:00Z"));
         let again = e.start();
         assert!(again.iter().any(|ev| matches!(ev, Event::AgreementAccepted { .. })));
