@@ -49,6 +49,8 @@ class Agent(Headless):
     ``codecs``: the config's codec list (``["opus"]``, ``["pcmu"]``...; None = the engine's default).
     ``tone_hz``: the frequency its microphone WAV plays (``mic_wav`` overrides it with any WAV).
     ``env``: extra environment (``LIFELINE_LOG`` defaults to info with SIP and media at debug).
+    ``extra_args``: more command-line arguments (e.g. ``["--policy", path]``). The data dir is
+    ``<workdir>/<name>-data``: a new Agent with the same ``workdir`` and ``name`` resumes its state.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Agent(Headless):
         env: dict[str, str] | None = None,
         name: str | None = None,
         extra_config: dict[str, Any] | None = None,
+        extra_args: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.lab = lab
         self.user = lab.users[user]
@@ -95,6 +98,7 @@ class Agent(Headless):
             self.mic_wav,
             "--audio-out",
             self.audio_out,
+            *extra_args,
             log=self.workdir / f"{self.name_}.log",
             env={**log_env, "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
         )
