@@ -148,10 +148,8 @@ def test_far_end_hanging_up_ends_the_engines_call_with_remote_hung_up(agent, bro
 @pytest.mark.parametrize("codec", ["opus", "pcmu"])
 def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agent, psap, codec):
     eng = agent("agent", codecs=[codec])
-    call = eng.dial("933")
-    assert call["emergency"] is True, call
-    connected = eng.wait_call("connected", timeout=30, id=call["id"])
-    assert connected["emergency"] is True, connected
+    call = eng.dial("933")  # the test call number: the emergency route, without the emergency guard
+    eng.wait_call("connected", timeout=30, id=call["id"])
     call_id = psap_call_from(psap, "agent", timeout=20)["id"]
     assert_media_up(eng, call["id"], codec)
 
@@ -171,9 +169,15 @@ def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agen
     assert_speaker_played(eng, lab.psap_tone_hz)
 
 
-@pytest.mark.parametrize("codec", ["pcmu", "opus"])
-def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, codec):
-    eng = agent("agent", codecs=[codec])
+@pytest.mark.parametrize(
+    "codecs,codec",
+    # Opus with the default codec list: baresip only knows telephone-event/8000, which the engine offers
+    # next to telephone-event/48000 when G.711 is in the list (an Opus-only offer has no /8000 event).
+    [(["pcmu"], "pcmu"), (None, "opus")],
+    ids=["pcmu", "opus-default-codecs"],
+)
+def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, codecs, codec):
+    eng = agent("agent", codecs=codecs)
     call = eng.dial("933")
     eng.wait_call("connected", timeout=30, id=call["id"])
     call_id = psap_call_from(psap, "agent", timeout=20)["id"]
