@@ -128,6 +128,7 @@ class SipUdpClient:
         contact_user: str = "probe",
         branch: str | None = None,
         route: list[str] | None = None,
+        contact: str | None = None,
     ) -> str:
         branch = branch or "z9hG4bK" + secrets.token_hex(8)
         to = f"<{to_uri}>" + (f";tag={to_tag}" if to_tag else "")
@@ -139,7 +140,7 @@ class SipUdpClient:
             f"To: {to}",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:{contact_user}@127.0.0.1:{self.port}>",
+            f"Contact: {contact}" if contact else f"Contact: <sip:{contact_user}@127.0.0.1:{self.port}>",
             "User-Agent: lifeline-lab-probe",
         ]
         lines += [f"Route: {r}" for r in (route or [])]
@@ -197,6 +198,26 @@ class SipUdpClient:
                     f"Expires: {expires}",
                     "Authorization: " + digest_header(chal, "REGISTER", f"sip:{dom}", user, password),
                 ]
+                continue
+            return resp
+        return resp
+
+    def unregister_all(self, user: str, password: str) -> Response:
+        """Remove every registered contact of ``user`` (``Contact: *``, ``Expires: 0``), e.g. one left
+        behind by a client that was killed; returns the final response (200 when done)."""
+        dom = self.lab.domain
+        aor = f"sip:{user}@{dom}"
+        call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
+        extra = ["Expires: 0"]
+        for cseq in (1, 2):
+            self._request(
+                "REGISTER", f"sip:{dom}", from_uri=aor, to_uri=aor, call_id=call_id, cseq=cseq, from_tag=tag,
+                extra=extra, contact="*",
+            )
+            resp = self._final(call_id, cseq, "REGISTER")
+            chal = resp.header("WWW-Authenticate")
+            if resp.status == 401 and chal and cseq == 1:
+                extra = ["Expires: 0", "Authorization: " + digest_header(chal, "REGISTER", f"sip:{dom}", user, password)]
                 continue
             return resp
         return resp
