@@ -35,6 +35,8 @@ pub enum Command {
     SetPresence { status: Presence },
     EmergencyExit,
     EmergencyRemain,
+    /// The agent's own entry (or confirmation) of where they are, as an RFC 5139 civic address.
+    SetLocation { address: crate::location::CivicAddress },
     /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
     Snapshot,
     Quit,
@@ -160,6 +162,29 @@ pub enum Event {
     CallMuted {
         id: String,
         on: bool,
+    },
+    /// Where the agent is, as it would be sent with an emergency call. `label` is one line to show or read
+    /// out; `source` is `policy`, `network-map`, `held` or `agent`; `prompt` asks the agent to enter or
+    /// confirm the address (`missing`, `unknown_network`).
+    Location {
+        label: Option<String>,
+        source: Option<String>,
+        prompt: Option<String>,
+    },
+    /// The number was not dialled (policy `emergency.number_mismatch: block`): why, and what to dial.
+    DialBlocked {
+        reason: String,
+        offer: String,
+    },
+    /// An emergency call could not be completed: use another phone now; `address` is what to read out.
+    EmergencyCallFailed {
+        message: String,
+        address: Option<String>,
+    },
+    /// Which settings the organisation manages, and problems found in its policy (shown as a banner).
+    PolicyStatus {
+        managed: Vec<String>,
+        warnings: Vec<String>,
     },
     /// An audio device became active, was lost (the default took over) or could not be opened.
     AudioDevice {

@@ -27,6 +27,23 @@ pub struct CallEntry {
     pub muted: bool,
     /// The agent hung up before the far end answered.
     pub cancelled: bool,
+    /// Reached `connected` at some point.
+    pub ever_connected: bool,
+    /// Set for an emergency (or test) call placed here.
+    pub emergency_call: Option<EmergencyCall>,
+}
+
+/// What the engine keeps about an outgoing emergency or test call (never logged: `target` is the number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyCall {
+    /// Ties the notifications of this call together and names the location's Content-ID.
+    pub token: String,
+    /// The INVITE carries the PIDF-LO (false on the retry without it, or when no location is known).
+    pub with_location: bool,
+    /// A test call (933, `urn:service:test.sos`): no guard, no notifications.
+    pub test: bool,
+    /// The number or URN dialled (after mapping).
+    pub target: String,
 }
 
 impl CallEntry {
@@ -43,6 +60,8 @@ impl CallEntry {
             held: false,
             muted: false,
             cancelled: false,
+            ever_connected: false,
+            emergency_call: None,
         }
     }
 
@@ -92,6 +111,10 @@ impl CallTable {
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &CallEntry)> {
         self.calls.iter().map(|(id, c)| (*id, c))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut CallEntry)> {
+        self.calls.iter_mut().map(|(id, c)| (*id, c))
     }
 
     /// The call a command without an id means (see the module documentation).

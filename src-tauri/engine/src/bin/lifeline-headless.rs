@@ -105,7 +105,7 @@ async fn serve(args: Args) -> Result<(), String> {
     } else {
         AudioSetup::Devices
     };
-    let handle = lifeline_engine::core::spawn_with(cfg, store, EngineOptions { audio });
+    let handle = lifeline_engine::core::spawn_with(cfg, store, EngineOptions { audio, policy_file: args.policy.clone() });
     let commands = handle.commands;
     let mut events = handle.events;
 

@@ -204,6 +204,11 @@ impl Engine {
         let Some(id) = self.connected_call() else {
             return error("There is no call in conversation to hold or resume.");
         };
+        if on {
+            if let Err(r) = self.guard.may(crate::emergency::guard::CallAction::Hold) {
+                return error(r.to_string());
+            }
+        }
         let Some(c) = self.calls.get_mut(id) else { return vec![] };
         if c.held == on {
             return vec![];
@@ -277,13 +282,17 @@ impl Engine {
                     Err(e) => error(format!("call {}: {e}", call_id(id))),
                 }
             }
-            CallEvent::Connected { id } => match self.calls.get_mut(id) {
-                Some(c) => {
-                    c.state = if c.held { CallState::Held } else { CallState::Connected };
-                    vec![c.event(id, None)]
+            CallEvent::Connected { id } => {
+                let Some(c) = self.calls.get_mut(id) else { return vec![] };
+                c.state = if c.held { CallState::Held } else { CallState::Connected };
+                c.ever_connected = true;
+                let mut out = vec![c.event(id, None)];
+                if let Some(call) = c.emergency_call.clone() {
+                    self.emergency_connected(&call);
                 }
-                None => vec![],
-            },
+                out.extend(self.callback_answered(id));
+                out
+            }
             CallEvent::UpdateFailed { id, code } => {
                 let Some(c) = self.calls.get_mut(id) else { return vec![] };
                 let was = !c.held;
@@ -301,12 +310,14 @@ impl Engine {
         }
     }
 
-    fn on_incoming(&mut self, id: u64, from: String, offer: Option<String>, _headers: Vec<(String, String)>) -> Vec<Event> {
-        let mut entry = CallEntry::new(Direction::In, from, CallState::Incoming);
+    fn on_incoming(&mut self, id: u64, from: String, offer: Option<String>, headers: Vec<(String, String)>) -> Vec<Event> {
+        let mut entry = CallEntry::new(Direction::In, from.clone(), CallState::Incoming);
         entry.offer = offer;
-        let ev = entry.event(id, None);
         self.calls.insert(id, entry);
-        vec![ev]
+        if let Some(refused) = self.arbitrate_incoming(id, &from, &headers) {
+            return refused;
+        }
+        self.calls.get(id).map(|c| vec![c.event(id, None)]).unwrap_or_default()
     }
 
     /// The far end's answer to our offer; a later one (re-INVITE answer) changes nothing in the transport.
@@ -339,7 +350,13 @@ impl Engine {
         }
         let why = end_reason(code, reason, c.cancelled);
         c.state = CallState::Ended;
-        vec![c.event(id, Some(why))]
+        let mut out = vec![c.event(id, Some(why.clone()))];
+        if let Some(call) = c.emergency_call.take() {
+            out.extend(self.emergency_call_ended(call, c.ever_connected, c.cancelled, code, &why).await);
+        } else if c.emergency_callback && c.ever_connected {
+            out.extend(self.guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded));
+        }
+        out
     }
 
     pub(super) fn on_media(&mut self, id: u64, ev: MediaEvent) -> Vec<Event> {

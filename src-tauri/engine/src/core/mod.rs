@@ -5,8 +5,14 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use crate::agreement::Agreement;
 use crate::api::{Command, Event, Presence, RegistrationState};
+use crate::emergency::guard::{Guard, GuardInput};
+use crate::location::held::HeldLocation;
+use crate::policy::EffectivePolicy;
 use crate::audio::line::{AudioLine, AudioSetup};
 use crate::calls::CallTable;
 use crate::config::EngineConfig;
@@ -15,6 +21,13 @@ use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
 use crate::store::{Acceptance, Store, StoreError};
 
 mod call_flow;
+mod emergency_flow;
+mod location_flow;
+
+/// Results of background work (never on the emergency path) coming back to the owner task.
+pub(crate) enum Aux {
+    Held(Result<HeldLocation, String>),
+}
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
 const COMMAND_QUEUE: usize = 64;
@@ -31,6 +44,8 @@ pub struct EngineHandle {
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     pub audio: AudioSetup,
+    /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
+    pub policy_file: Option<PathBuf>,
 }
 
 /// Starts the engine on the current tokio runtime, with the system's audio devices.
@@ -46,8 +61,11 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
         Ok(line) => (line, None),
         Err(e) => (AudioLine::Silent, Some(Event::Error { message: format!("audio is off: {e}") })),
     };
+    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
     let mut engine = Engine::new(cfg, store, audio);
+    engine.set_policy(policy);
     engine.pending.extend(audio_error);
+    engine.start_notify_worker();
     tokio::spawn(run(engine, cmd_rx, ev_tx));
     EngineHandle { commands: cmd_tx, events: ev_rx }
 }
@@ -63,6 +81,7 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
     }
     let mut sip_events = engine.take_sip_events();
     let mut media_events = engine.take_media_events();
+    let mut aux = engine.aux_rx.take();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -81,6 +100,9 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
             }
             Some(ev) = recv_sip(&mut sip_events) => engine.on_sip(ev).await,
             Some((id, ev)) = recv_media(&mut media_events) => engine.on_media(id, ev),
+            Some(a) = recv_aux(&mut aux) => match a {
+                Aux::Held(r) => engine.on_held(r),
+            },
             _ = tick.tick() => engine.on_tick(std::time::Instant::now()),
         };
         for ev in evs {
@@ -116,6 +138,15 @@ struct Engine {
     media_rx: Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>,
     /// Events to hand out with the next batch (e.g. from start-up).
     pending: Vec<Event>,
+    policy: EffectivePolicy,
+    guard: Guard,
+    location: location_flow::LocationState,
+    /// The signed-in SIP user.
+    account_user: Option<String>,
+    notify_wakeup: Arc<tokio::sync::Notify>,
+    notify_worker: Option<tokio::task::JoinHandle<()>>,
+    aux_tx: mpsc::UnboundedSender<Aux>,
+    aux_rx: Option<mpsc::UnboundedReceiver<Aux>>,
 }
 
 impl Engine {
@@ -126,6 +157,8 @@ impl Engine {
             .unwrap_or_else(|_| "unknown".to_owned());
         let (sip_tx, sip_rx) = mpsc::channel(EVENT_QUEUE);
         let (media_tx, media_rx) = mpsc::unbounded_channel();
+        let (aux_tx, aux_rx) = mpsc::unbounded_channel();
+        let policy = crate::policy::load_effective(&[], None);
         Engine {
             cfg,
             store,
@@ -144,7 +177,49 @@ impl Engine {
             media_tx,
             media_rx: Some(media_rx),
             pending: Vec::new(),
+            guard: Guard::new(&policy.policy.emergency),
+            policy,
+            location: location_flow::LocationState::default(),
+            account_user: None,
+            notify_wakeup: Arc::new(tokio::sync::Notify::new()),
+            notify_worker: None,
+            aux_tx,
+            aux_rx: Some(aux_rx),
         }
+    }
+
+    /// The managed policy in force: the guard's rules, the network map, and the banner for its problems.
+    fn set_policy(&mut self, policy: EffectivePolicy) {
+        for w in &policy.warnings {
+            tracing::warn!("policy: {w}");
+        }
+        self.guard.set_policy(&policy.policy.emergency);
+        match policy.policy.location.validate() {
+            Ok(map) => self.location.map = map,
+            Err(e) => tracing::warn!("policy: {e}"),
+        }
+        self.policy = policy;
+    }
+
+    fn policy_event(&self) -> Event {
+        Event::PolicyStatus {
+            managed: self.policy.managed.iter().cloned().collect(),
+            warnings: self.policy.warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
+    /// Delivers queued notifications (and their retries) in the background, when anyone is to be told.
+    fn start_notify_worker(&mut self) {
+        if !self.policy.policy.notify.has_recipients() && self.policy.policy.audit.url.is_none() {
+            return;
+        }
+        let mut cfg = crate::notify::WorkerConfig::new(
+            self.policy.policy.notify.clone(),
+            Arc::new(crate::notify::NoSecrets),
+        );
+        cfg.audit_url = self.policy.policy.audit.url.clone();
+        self.notify_worker =
+            Some(crate::notify::spawn_worker(cfg, self.cfg.data_dir.clone(), self.notify_wakeup.clone()));
     }
 
     fn start(&mut self) -> Vec<Event> {
@@ -152,9 +227,13 @@ impl Engine {
             Ok(found) => self.accepted = found,
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
-        let mut out = self.snapshot();
-        out.append(&mut self.pending);
-        out
+        let mut out = self.start_guard(OffsetDateTime::now_utc());
+        // The snapshot below carries the location: its own announcement would say it twice.
+        let _ = self.refresh_location(std::time::Instant::now(), true);
+        let mut first = self.snapshot();
+        first.append(&mut out);
+        first.append(&mut self.pending);
+        first
     }
 
     fn snapshot(&self) -> Vec<Event> {
@@ -176,6 +255,9 @@ impl Engine {
         });
         out.push(Event::Registration { state: self.registration.0, reason: self.registration.1.clone() });
         out.push(Event::Presence { status: self.presence, forced: false });
+        out.extend(self.guard.current_events(OffsetDateTime::now_utc()));
+        out.push(self.location_event());
+        out.push(self.policy_event());
         out.extend(self.calls.iter().map(|(id, c)| c.event(id, None)));
         out
     }
@@ -184,29 +266,33 @@ impl Engine {
         match cmd {
             Command::AcceptAgreement => self.accept_agreement(now),
             Command::Snapshot => self.snapshot(),
-            Command::SetPresence { status } => {
-                self.presence = status;
-                vec![Event::Presence { status, forced: false }]
-            }
+            Command::SetPresence { status } => self.request_presence(status),
+            Command::EmergencyExit => self.guard_input(GuardInput::Exit),
+            Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
+            Command::SetLocation { address } => self.set_location(address),
             Command::SignIn { server, domain, user, password, remember: _ } => {
                 if let Some(old) = self.sip.take() {
                     let _ = old.commands.try_send(SipCommand::SignOut);
                 }
                 self.domain = Some(domain.clone());
+                self.account_user = Some(user.clone());
                 let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
                 self.sip_sessions += 1;
                 self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
                 vec![]
             }
-            Command::SignOut => match &self.sip {
-                Some(h) => {
-                    let _ = h.commands.try_send(SipCommand::SignOut);
-                    vec![]
+            Command::SignOut if self.guard.protecting() => {
+                let outs = self.guard.handle(GuardInput::SignOut, now);
+                let refused = outs.iter().any(|o| matches!(o, crate::emergency::guard::GuardOutput::Refused(_)));
+                let mut evs = self.apply_guard(outs);
+                if !refused {
+                    evs.extend(self.sign_out());
                 }
-                None => vec![Event::Registration { state: RegistrationState::Unregistered, reason: None }],
-            },
+                evs
+            }
+            Command::SignOut => self.sign_out(),
             Command::Quit => vec![],
-            Command::Dial { number } => self.dial(number).await,
+            Command::Dial { number } => self.dial_any(number).await,
             Command::Answer => self.answer().await,
             Command::Reject => self.reject(),
             Command::Hangup => self.hangup(),
@@ -222,9 +308,24 @@ impl Engine {
         self.media_rx.take()
     }
 
+    fn sign_out(&mut self) -> Vec<Event> {
+        match &self.sip {
+            Some(h) => {
+                let _ = h.commands.try_send(SipCommand::SignOut);
+                vec![]
+            }
+            None => vec![Event::Registration { state: RegistrationState::Unregistered, reason: None }],
+        }
+    }
+
     /// Timers and device checks.
     fn on_tick(&mut self, now: std::time::Instant) -> Vec<Event> {
-        self.audio.poll(now).into_iter().map(|change| Event::AudioDevice { change }).collect()
+        let mut evs: Vec<Event> = self.audio.poll(now).into_iter().map(|change| Event::AudioDevice { change }).collect();
+        if self.guard.protecting() {
+            evs.extend(self.guard_input(GuardInput::Tick));
+        }
+        evs.extend(self.refresh_location(now, false));
+        evs
     }
 
     fn take_sip_events(&mut self) -> Option<mpsc::Receiver<(u64, SipEvent)>> {
@@ -276,6 +377,13 @@ impl Engine {
 }
 
 async fn recv_media(rx: &mut Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>) -> Option<(u64, MediaEvent)> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_aux(rx: &mut Option<mpsc::UnboundedReceiver<Aux>>) -> Option<Aux> {
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,

@@ -60,6 +60,11 @@ impl NetworkMap {
         Ok(NetworkMap { entries })
     }
 
+    /// No networks are mapped (IT gave none).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn entry(&self, index: usize) -> Option<&NetworkLocation> {
         self.entries.get(index)
     }

@@ -1,0 +1,344 @@
+//! The emergency path in the owner task: classify what was dialled, enter the guard (on disk first),
+//! queue the notifications, and send the INVITE with the location; arbitrate incoming calls while the
+//! line is protected; retry a failed emergency call without the location, then tell the agent to use
+//! another phone.
+//!
+//! Order on an emergency dial (nothing here waits on the network): guard `Persist` -> notifications
+//! queued (one SQLite transaction) -> INVITE. The location was resolved before the dial
+//! ([`super::location_flow`]); a missing one sends the call without it.
+
+use time::OffsetDateTime;
+
+use super::Engine;
+use crate::api::{CallState, Direction, Event, Presence};
+use crate::calls::{call_id, dial_target, EmergencyCall};
+use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
+use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput};
+use crate::emergency::numbers::NumberTable;
+use crate::location::body::invite_body;
+use crate::location::pidf::PidfLo;
+use crate::location::CountryCode;
+use crate::notify::{record_emergency, AgentInfo, EmergencyNotice, NoticeKind};
+use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, IncomingCall, LineState};
+use crate::sip::SipCommand;
+
+fn error(message: impl Into<String>) -> Vec<Event> {
+    vec![Event::Error { message: message.into() }]
+}
+
+/// A random token for Content-IDs and the notifications of one emergency call.
+fn token() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// The final responses after which a second try (without the location body) is pointless.
+fn retry_pointless(code: Option<u16>) -> bool {
+    matches!(code, Some(486 | 600 | 603))
+}
+
+impl Engine {
+    /// Restores the guard from disk (a crash or restart never loses the lock).
+    pub(super) fn start_guard(&mut self, now: OffsetDateTime) -> Vec<Event> {
+        let policy = self.policy.policy.emergency.clone();
+        match self.store.load_guard() {
+            Ok(Some(snap)) => {
+                let (guard, outs) = Guard::restore(snap, &policy, now);
+                self.guard = guard;
+                self.apply_guard(outs)
+            }
+            Ok(None) => vec![],
+            Err(e) => {
+                tracing::error!("reading the emergency guard state failed: {e}");
+                error(format!("The emergency callback state could not be read: {e}"))
+            }
+        }
+    }
+
+    /// Carries out the guard's outputs in order: the state is on disk before anything is shown.
+    pub(super) fn apply_guard(&mut self, outs: Vec<GuardOutput>) -> Vec<Event> {
+        let mut evs = Vec::new();
+        for out in outs {
+            match out {
+                GuardOutput::Persist(snap) => {
+                    if let Err(e) = self.store.save_guard(&snap) {
+                        tracing::error!("saving the emergency guard state failed: {e}");
+                        evs.push(Event::Error {
+                            message: format!("The emergency callback state could not be saved: {e}"),
+                        });
+                    }
+                }
+                GuardOutput::ApplyPresence { status, forced: _ } => self.presence = status,
+                GuardOutput::Emit(ev) => evs.push(ev),
+                GuardOutput::AskExitOrRemain => tracing::info!("emergency: asking the agent to exit or remain"),
+                GuardOutput::Refused(r) => evs.push(Event::Error { message: r.to_string() }),
+            }
+        }
+        evs
+    }
+
+    pub(super) fn guard_input(&mut self, input: GuardInput) -> Vec<Event> {
+        let outs = self.guard.handle(input, OffsetDateTime::now_utc());
+        self.apply_guard(outs)
+    }
+
+    fn dial_context(&self) -> DialContext {
+        let country = self
+            .location
+            .current
+            .as_ref()
+            .and_then(|l| CountryCode::parse(&l.address.country).ok())
+            .or_else(|| self.policy.policy.location.address.as_ref().and_then(|a| CountryCode::parse(&a.country).ok()));
+        DialContext {
+            country,
+            home_country: None,
+            outside_prefix: self.policy.policy.sip.outside_prefix.clone(),
+            mismatch: self.policy.policy.emergency.number_mismatch,
+        }
+    }
+
+    /// `dial`: an emergency number goes the emergency way; anything else is an ordinary call (if allowed).
+    pub(super) async fn dial_any(&mut self, number: String) -> Vec<Event> {
+        let class = match NumberTable::builtin() {
+            Ok(table) => classify(&number, &self.dial_context(), table),
+            Err(e) => {
+                tracing::error!("the emergency number table is unusable: {e}");
+                Classification::Ordinary
+            }
+        };
+        match class {
+            Classification::Ordinary => match self.guard.may(CallAction::Dial) {
+                Ok(()) => self.dial(number).await,
+                Err(r) => error(r.to_string()),
+            },
+            Classification::Blocked { reason, offer } => {
+                vec![Event::DialBlocked { reason: reason.to_string(), offer }]
+            }
+            Classification::Test(target) => self.place_emergency(target, true).await,
+            Classification::Emergency(target) => {
+                if let Err(r) = self.guard.may(CallAction::DialEmergency) {
+                    return error(r.to_string());
+                }
+                self.place_emergency(target, false).await
+            }
+        }
+    }
+
+    fn notice(&self, kind: NoticeKind, call: &EmergencyCall, now: OffsetDateTime, reason: Option<String>) -> EmergencyNotice {
+        let (user, line) = match (&self.account_user, &self.domain) {
+            (Some(u), Some(d)) => (u.clone(), Some(format!("sip:{u}@{d}"))),
+            _ => (self.os_user.clone(), None),
+        };
+        let zoned = jiff::Zoned::now();
+        let offset = time::UtcOffset::from_whole_seconds(zoned.offset().seconds()).unwrap_or(time::UtcOffset::UTC);
+        EmergencyNotice {
+            kind,
+            call_id: call.token.clone(),
+            agent: AgentInfo { user, display_name: None, line: line.clone() },
+            caller_id: line.clone(),
+            callback_number: self.policy.policy.sip.emergency_line.clone().or(line),
+            location: if call.with_location { self.location.current.clone() } else { None },
+            device: self.location.device.clone(),
+            at: now,
+            agent_utc_offset: offset,
+            agent_time_zone: zoned.time_zone().iana_name().map(str::to_owned),
+            reason,
+        }
+    }
+
+    fn notify(&mut self, kind: NoticeKind, call: &EmergencyCall, reason: Option<String>) {
+        if call.test {
+            return;
+        }
+        let now = OffsetDateTime::now_utc();
+        let notice = self.notice(kind, call, now, reason);
+        record_emergency(&self.store, &self.policy.policy.notify, &notice, now, &self.notify_wakeup);
+    }
+
+    /// An emergency (or test) call: guard first (persisted), notifications queued, then the INVITE.
+    async fn place_emergency(&mut self, target: EmergencyTarget, test: bool) -> Vec<Event> {
+        tracing::info!(test, "emergency call: dialling");
+        let mut evs = Vec::new();
+        let prior = self.presence;
+        if !test {
+            evs.extend(self.guard_input(GuardInput::EmergencyCallPlaced { presence: prior }));
+        }
+        let call = EmergencyCall { token: token(), with_location: self.location.current.is_some(), test, target: target.to_dial.clone() };
+        self.notify(NoticeKind::Dialed, &call, None);
+        evs.extend(self.send_emergency_invite(call).await);
+        evs
+    }
+
+    /// Sends the INVITE (with the location when the call has one); on failure tells the agent at once.
+    async fn send_emergency_invite(&mut self, call: EmergencyCall) -> Vec<Event> {
+        let domain = self.domain.clone().unwrap_or_else(|| "invalid".to_owned());
+        let uri = if call.target.starts_with("urn:") {
+            call.target.clone()
+        } else {
+            dial_target(&call.target, &domain).unwrap_or_else(|_| format!("sip:{}@{domain}", call.target))
+        };
+        let mut headers = vec![("Priority".to_owned(), "emergency".to_owned())];
+        let pidf = match (&self.location.current, call.with_location) {
+            (Some(loc), true) => {
+                let entity = match &self.account_user {
+                    Some(u) => format!("sip:{u}@{domain}"),
+                    None => format!("sip:{}@{domain}", self.os_user),
+                };
+                let tuple = format!("loc-{}", call.token);
+                let doc = PidfLo {
+                    entity: &entity,
+                    tuple_id: &tuple,
+                    address: &loc.address,
+                    source: &loc.source,
+                    timestamp: OffsetDateTime::now_utc(),
+                };
+                match doc.to_xml() {
+                    Ok(xml) => Some(xml),
+                    Err(e) => {
+                        tracing::error!("the location document could not be written: {e}");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let wrapped = pidf.and_then(|xml| {
+            // Build once with a placeholder SDP to learn the headers; the real body is built around the offer.
+            let probe = invite_body("v=0\r\n", &xml, &call.token, &domain).ok()?;
+            Some((xml, probe.geolocation, probe.geolocation_routing))
+        });
+        let events = match wrapped {
+            Some((xml, geolocation, routing)) => {
+                headers.push(("Geolocation".to_owned(), geolocation));
+                headers.push(("Geolocation-Routing".to_owned(), routing.to_owned()));
+                let token = call.token.clone();
+                let dom = domain.clone();
+                let wrap = move |sdp: &str| match invite_body(sdp, &xml, &token, &dom) {
+                    Ok(b) => (b.content_type, b.body.into_bytes()),
+                    Err(_) => ("application/sdp".to_owned(), sdp.as_bytes().to_vec()),
+                };
+                self.place_call(uri, !call.test, headers, Some(&wrap)).await
+            }
+            None => self.place_call(uri, !call.test, headers, None).await,
+        };
+        let placed = events.iter().find_map(|e| match e {
+            Event::Call { id, state: CallState::Dialing, .. } => Some(id.clone()),
+            _ => None,
+        });
+        match placed {
+            Some(id) => {
+                if let Some(c) = self.calls.iter_mut().find(|(cid, _)| call_id(*cid) == id).map(|(_, c)| c) {
+                    c.emergency_call = Some(call);
+                }
+                events
+            }
+            None => {
+                let mut evs = events;
+                evs.extend(self.emergency_failed(&call, "the call could not be sent"));
+                evs
+            }
+        }
+    }
+
+    /// The emergency call could not be completed: the agent must use another phone now.
+    fn emergency_failed(&mut self, call: &EmergencyCall, why: &str) -> Vec<Event> {
+        tracing::warn!("emergency call failed: {why}");
+        self.notify(NoticeKind::Dropped, call, Some(why.to_owned()));
+        let mut evs = vec![Event::EmergencyCallFailed {
+            message: "The emergency call could not be placed. Use another phone now and give this address.".to_owned(),
+            address: self.location.current.as_ref().map(|l| super::location_flow::label(&l.address)),
+        }];
+        if !call.test {
+            evs.extend(self.guard_input(GuardInput::EmergencyCallEnded));
+        }
+        evs
+    }
+
+    /// An emergency call ended: retry without the location, or lock, or tell the agent to use another phone.
+    pub(super) async fn emergency_call_ended(
+        &mut self,
+        call: EmergencyCall,
+        connected: bool,
+        cancelled: bool,
+        code: Option<u16>,
+        reason: &str,
+    ) -> Vec<Event> {
+        if connected || cancelled {
+            self.notify(if connected { NoticeKind::Ended } else { NoticeKind::Dropped }, &call, Some(reason.to_owned()));
+            return if call.test { vec![] } else { self.guard_input(GuardInput::EmergencyCallEnded) };
+        }
+        if call.with_location && !retry_pointless(code) {
+            tracing::warn!("emergency call failed; retrying without the location body");
+            let retry = EmergencyCall { with_location: false, ..call };
+            return self.send_emergency_invite(retry).await;
+        }
+        self.emergency_failed(&call, reason)
+    }
+
+    pub(super) fn emergency_connected(&mut self, call: &EmergencyCall) {
+        self.notify(NoticeKind::Connected, call, None);
+    }
+
+    /// An incoming call while the line may be protected: ring, ring with priority, or refuse (486).
+    pub(super) fn arbitrate_incoming(&mut self, id: u64, from: &str, headers: &[(String, String)]) -> Option<Vec<Event>> {
+        let header = |name: &str| {
+            headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        };
+        let call = IncomingCall {
+            from: header("P-Asserted-Identity").unwrap_or_else(|| from.to_owned()),
+            request_uri: header("To").unwrap_or_default(),
+            to: header("To").unwrap_or_default(),
+            priority: header("Priority"),
+        };
+        let line = LineState {
+            mode: self.guard.mode(),
+            presence: self.presence,
+            call_in_progress: self.calls.busy(),
+            call_waiting: self.guard.may(CallAction::CallWaiting).is_ok(),
+        };
+        let rules = CallbackRules::new(&self.policy.policy.emergency, self.policy.policy.sip.emergency_line.as_deref());
+        match arbitrate(&call, line, &rules) {
+            Arbitration::Ring => None,
+            Arbitration::RingPriority => {
+                tracing::info!("emergency callback ringing");
+                if let Some(c) = self.calls.get_mut(id) {
+                    c.emergency_callback = true;
+                }
+                None
+            }
+            Arbitration::Reject { code, reason, missed } => {
+                tracing::info!(code, missed, "incoming call refused: {}", reason.phrase());
+                self.send_sip(SipCommand::Reject { id, code });
+                self.calls.remove(id);
+                Some(vec![Event::CallRejected { remote: from.to_owned(), code, reason: reason.phrase().to_owned() }])
+            }
+        }
+    }
+
+    /// `set_presence`, through the guard (refused or turned into "exit or remain?" while protecting).
+    pub(super) fn request_presence(&mut self, status: Presence) -> Vec<Event> {
+        self.guard_input(GuardInput::PresenceRequested(status))
+    }
+
+    /// The callback was answered: the guard is active again until it ends.
+    pub(super) fn callback_answered(&mut self, id: u64) -> Vec<Event> {
+        match self.calls.get(id) {
+            Some(c) if c.emergency_callback && c.dir == Direction::In => self.guard_input(GuardInput::CallbackAnswered),
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_pointless;
+
+    #[test]
+    fn busy_and_decline_are_not_retried_but_errors_and_timeouts_are() {
+        assert!(retry_pointless(Some(486)));
+        assert!(retry_pointless(Some(603)));
+        assert!(!retry_pointless(Some(415)));
+        assert!(!retry_pointless(Some(408)));
+        assert!(!retry_pointless(Some(503)));
+        assert!(!retry_pointless(None));
+    }
+}

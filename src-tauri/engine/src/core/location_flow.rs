@@ -1,0 +1,194 @@
+//! Where the agent is, kept ready before anyone dials: the owner task recomputes the location when the
+//! machine's addresses change (checked every [`NETWORK_CHECK`]) and asks the HELD server in the background
+//! when one is configured. An emergency dial only reads [`LocationState::current`]; it never waits here.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::{Aux, Engine};
+use crate::api::Event;
+use crate::location::network::{NetworkChange, NetworkMap};
+use crate::location::resolve::{choose, Candidates};
+use crate::location::{held, CivicAddress, Location};
+use crate::notify::{address_lines, DeviceInfo};
+
+/// How often the machine's addresses are compared with the last look.
+pub const NETWORK_CHECK: Duration = Duration::from_secs(10);
+/// How often the HELD server is asked again when nothing changed.
+pub const HELD_REFRESH: Duration = Duration::from_secs(300);
+const HELD_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct LocationState {
+    pub map: NetworkMap,
+    pub held: Option<(CivicAddress, String)>,
+    pub agent_entry: Option<CivicAddress>,
+    pub device: DeviceInfo,
+    pub current: Option<Location>,
+    pub prompt: Option<&'static str>,
+    last_check: Option<Instant>,
+    last_held: Option<Instant>,
+    held_in_flight: bool,
+    /// What the UI was last told (so an unchanged location is not announced again).
+    announced: Option<Event>,
+}
+
+/// One line to show or read out: "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US".
+pub fn label(a: &CivicAddress) -> String {
+    use crate::location::CivicField as F;
+    let mut lines = address_lines(a);
+    let extra: Vec<String> = [(F::Flr, "Floor"), (F::Room, "Room")]
+        .iter()
+        .filter_map(|(f, word)| a.get(*f).filter(|v| !v.trim().is_empty()).map(|v| format!("{word} {v}")))
+        .collect();
+    if !extra.is_empty() {
+        let at = lines.len().min(1);
+        lines.insert(at, extra.join(", "));
+    }
+    lines.join(", ")
+}
+
+impl Engine {
+    /// Looks at the network (when due or `force`d), recomputes the location and announces a change.
+    pub(super) fn refresh_location(&mut self, now: Instant, force: bool) -> Vec<Event> {
+        let due = force || self.location.last_check.is_none_or(|t| now.duration_since(t) >= NETWORK_CHECK);
+        if !due {
+            return vec![];
+        }
+        self.location.last_check = Some(now);
+        let device = DeviceInfo::gather();
+        let old: Vec<IpAddr> = self.location.device.ip_addresses.clone();
+        let change = self.location.map.change(&old, &device.ip_addresses);
+        let moved = force || !matches!(change, NetworkChange::Unchanged | NetworkChange::SameLocation);
+        self.location.device = device;
+        if moved && !force {
+            tracing::info!(change = ?change, "network change");
+            // A location measured on the old network no longer says where the agent is.
+            self.location.held = None;
+        }
+        let held_due = self.policy.policy.location.held_url.is_some()
+            && !self.location.held_in_flight
+            && (moved || self.location.last_held.is_none_or(|t| now.duration_since(t) >= HELD_REFRESH));
+        if held_due {
+            self.ask_held(now);
+        }
+        self.recompute_location(matches!(change, NetworkChange::UnknownNetwork))
+    }
+
+    fn ask_held(&mut self, now: Instant) {
+        let Some(url) = self.policy.policy.location.held_url.clone() else { return };
+        self.location.held_in_flight = true;
+        self.location.last_held = Some(now);
+        let tx: mpsc::UnboundedSender<Aux> = self.aux_tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(Aux::Held(fetch_held(&url).await));
+        });
+    }
+
+    pub(super) fn on_held(&mut self, result: Result<held::HeldLocation, String>) -> Vec<Event> {
+        self.location.held_in_flight = false;
+        match result {
+            Ok(h) => match h.address.validate() {
+                Ok(_) => self.location.held = Some((h.address, h.method)),
+                Err(e) => tracing::warn!("the location server's address is not dispatchable: {e}"),
+            },
+            Err(e) => tracing::warn!("location server: {e}"),
+        }
+        self.recompute_location(false)
+    }
+
+    /// Chooses the location from what is known and tells the UI when it (or the prompt) changed.
+    pub(super) fn recompute_location(&mut self, unknown_network: bool) -> Vec<Event> {
+        let ips = self.location.device.ip_addresses.clone();
+        let network_map = self.location.map.lookup(&ips).and_then(|i| self.location.map.entry(i)).map(|e| e.address.clone());
+        let candidates = Candidates {
+            held: self.location.held.clone(),
+            network_map,
+            agent_entry: self.location.agent_entry.clone(),
+            policy: self.policy.policy.location.address.clone(),
+        };
+        self.location.current = choose(&candidates);
+        // Without a network map every network is "unknown": only ask when IT maps its networks (or nothing
+        // but the agent's word can say where they are).
+        let trusted = candidates.held.is_some()
+            || candidates.network_map.is_some()
+            || candidates.agent_entry.is_some()
+            || (self.location.map.is_empty() && candidates.policy.is_some());
+        self.location.prompt = match &self.location.current {
+            None => Some("missing"),
+            Some(_) if unknown_network && !trusted && self.policy.policy.location.prompt_unknown_network => {
+                Some("unknown_network")
+            }
+            Some(_) if self.location.prompt == Some("unknown_network") && !trusted => Some("unknown_network"),
+            Some(_) => None,
+        };
+        let ev = self.location_event();
+        if self.location.announced.as_ref() == Some(&ev) {
+            return vec![];
+        }
+        self.location.announced = Some(ev.clone());
+        vec![ev]
+    }
+
+    pub(super) fn location_event(&self) -> Event {
+        Event::Location {
+            label: self.location.current.as_ref().map(|l| label(&l.address)),
+            source: self.location.current.as_ref().map(|l| l.source.label().to_owned()),
+            prompt: self.location.prompt.map(str::to_owned),
+        }
+    }
+
+    /// The agent typed (or confirmed) where they are.
+    pub(super) fn set_location(&mut self, address: CivicAddress) -> Vec<Event> {
+        if let Err(e) = address.validate() {
+            return vec![Event::Error { message: format!("This address cannot be used for emergency calls: {e}") }];
+        }
+        self.location.agent_entry = Some(address);
+        self.location.prompt = None;
+        self.recompute_location(false)
+    }
+}
+
+async fn fetch_held(url: &str) -> Result<held::HeldLocation, String> {
+    let client = crate::notify::deliver_http_client().map_err(|e| e.to_string())?;
+    let resp = client
+        .post(url)
+        .timeout(HELD_TIMEOUT)
+        .header("Content-Type", "application/held+xml;charset=utf-8")
+        .header("Accept", "application/held+xml")
+        .body(held::location_request())
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the location server ({e})"))?;
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    held::parse_response(&text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::CivicField;
+
+    #[test]
+    fn the_label_reads_like_an_address_with_floor_and_room() {
+        let a = CivicAddress {
+            country: "US".into(),
+            lang: None,
+            fields: [
+                (CivicField::A1, "TX"),
+                (CivicField::A3, "Austin"),
+                (CivicField::Rd, "Main"),
+                (CivicField::Sts, "St"),
+                (CivicField::Hno, "100"),
+                (CivicField::Flr, "3"),
+                (CivicField::Room, "301"),
+            ]
+            .into_iter()
+            .map(|(f, v)| (f, v.to_owned()))
+            .collect(),
+        };
+        assert_eq!(label(&a), "100 Main St, Floor 3, Room 301, Austin, TX, US");
+    }
+}
