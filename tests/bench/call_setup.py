@@ -140,6 +140,17 @@ def measure(pids_fn, seconds: float) -> Usage:
 
 # ------------------------------------------------------------------ one call each
 def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = False) -> dict:
+    try:
+        return _engine_call(agent, target, talk, usage)
+    except Exception:
+        try:
+            agent.hangup()  # whatever state the call is in; a no-call error event is harmless
+        except Exception:  # noqa: BLE001
+            pass
+        raise
+
+
+def _engine_call(agent: Agent, target: str, talk: float, usage: bool) -> dict:
     t0 = time.monotonic()
     call = agent.dial(target)
     connected = agent.wait_call("connected", timeout=30, id=call["id"])
@@ -163,6 +174,17 @@ def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = Fals
 
 
 def browser_call(peer: BrowserPeer, target: str, talk: float = 0.0, usage: bool = False) -> dict:
+    try:
+        return _browser_call(peer, target, talk, usage)
+    except Exception:
+        try:
+            peer.hangup()
+        except Exception:  # noqa: BLE001 (no call in progress)
+            pass
+        raise
+
+
+def _browser_call(peer: BrowserPeer, target: str, talk: float, usage: bool) -> dict:
     t0 = time.monotonic()
     peer.call(target)
     t_media = None
@@ -206,6 +228,19 @@ class TimedAgent(Agent):
     stamp_events = True
 
 
+def attempt(fn, *args, tries: int = 3, failures: list[str], **kw) -> dict:
+    """Run one measured call; a call that fails (e.g. the shared dispatcher hung it up because another
+    test session's cleanup did) is retried, and the failure is reported with the figures."""
+    for n in range(tries):
+        try:
+            return fn(*args, **kw)
+        except Exception as e:  # noqa: BLE001 (reported, then retried)
+            failures.append(f"{fn.__name__}: {str(e).splitlines()[0][:300]}")
+            print(f"  {fn.__name__} failed (try {n + 1}/{tries}): {str(e).splitlines()[0][:200]}", file=sys.stderr)
+            time.sleep(2)
+    raise RuntimeError(f"{fn.__name__} failed {tries} times: {failures[-tries:]}")
+
+
 # ------------------------------------------------------------------ report
 def summary(values: list[float]) -> str:
     vals = [v for v in values if v is not None]
@@ -241,6 +276,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="lifeline-bench-"))
     agent = peer = psap = None
     rows: dict[str, list[dict]] = {"engine": [], "browser": []}
+    failures: list[str] = []
     try:
         psap = Psap(lab)
         agent = TimedAgent(lab, work, user=args.engine_user, binary=binary)
@@ -248,19 +284,19 @@ def main() -> int:
         peer = TimedPeer(lab, name="bench", log_dir=work)
         peer.register(args.peer_user, transport="wss")
         target_uri = args.target if ":" in args.target else f"sip:{args.target}@{lab.domain}"
-        # one warm-up call each (first-call costs: DNS-free but TLS/session caches, JIT, page audio graph)
-        engine_call(agent, args.target)
-        browser_call(peer, target_uri)
+        # one warm-up call each (first-call costs: TLS/session caches, the page's audio graph)
+        attempt(engine_call, agent, args.target, failures=failures)
+        attempt(browser_call, peer, target_uri, failures=failures)
         for i in range(args.calls):
-            rows["engine"].append(engine_call(agent, args.target))
-            time.sleep(0.5)
-            rows["browser"].append(browser_call(peer, target_uri))
-            time.sleep(0.5)
+            rows["engine"].append(attempt(engine_call, agent, args.target, failures=failures))
+            time.sleep(1.0)
+            rows["browser"].append(attempt(browser_call, peer, target_uri, failures=failures))
+            time.sleep(1.0)
             print(f"call {i + 1}/{args.calls}: engine {rows['engine'][-1]['dial_to_connected_ms']:.0f} ms, "
                   f"browser {rows['browser'][-1]['dial_to_connected_ms']:.0f} ms", file=sys.stderr)
-        eng_usage = engine_call(agent, args.target, talk=args.talk_seconds, usage=True)
-        time.sleep(0.5)
-        web_usage = browser_call(peer, target_uri, talk=args.talk_seconds, usage=True)
+        eng_usage = attempt(engine_call, agent, args.target, talk=args.talk_seconds, usage=True, failures=failures)
+        time.sleep(1.0)
+        web_usage = attempt(browser_call, peer, target_uri, talk=args.talk_seconds, usage=True, failures=failures)
     finally:
         for p in (peer, agent):
             if p is not None:
@@ -288,10 +324,14 @@ def main() -> int:
     print(f"  engine  (1 process)           CPU {eu.cpu_percent:5.1f} % of one core   RSS {eu.rss_mb:6.1f} MB   PSS {eu.pss_mb:6.1f} MB")
     print(f"  chromium ({wu.processes} processes)        CPU {wu.cpu_percent:5.1f} % of one core   RSS {wu.rss_mb:6.1f} MB   PSS {wu.pss_mb:6.1f} MB")
     print(f"  (not counted: the node/playwright driver, RSS {web_usage['driver_rss_mb']:.1f} MB; Chromium's processes: {', '.join(wu.names)})")
+    if failures:
+        print(f"\n{len(failures)} call(s) failed and were retried:")
+        for f in failures:
+            print(f"  {f}")
     if args.json:
         def plain(o):
             return o.__dict__ if isinstance(o, Usage) else o
-        args.json.write_text(json.dumps({"rows": rows, "engine_call": eng_usage, "browser_call": web_usage},
+        args.json.write_text(json.dumps({"rows": rows, "engine_call": eng_usage, "browser_call": web_usage, "failures": failures},
                                         default=plain, indent=1))
         print(f"\nfigures written to {args.json}")
     return 0

@@ -121,13 +121,20 @@ class Agent(Headless):
 
     # ---- calls ---------------------------------------------------------------
     def dial(self, number: str, timeout: float = 15.0) -> Event:
-        """Send ``dial`` and return the call's first event (``dialing``); raises JsonLinesError if
-        the engine answers with an ``error`` event instead."""
+        """Send ``dial`` and return the new call's first event (``dialing``); raises JsonLinesError if
+        the engine answers with an ``error`` event instead. Events of earlier calls not consumed yet
+        stay where they are."""
+        known = {e.get("id") for e in self.events_named("call")}
+        seen_before = len(self.events)
         self.command("dial", number=number)
-        ev = self.wait_for(
-            lambda e: e.get("event") == "error" or (e.get("event") == "call" and e.get("direction") == "out"),
-            timeout,
-        )
+
+        def pred(e: Event) -> bool:
+            if e.get("event") == "error":  # only an error that came after this dial
+                return any(e is x for x in self.events[seen_before:])
+            return e.get("event") == "call" and e.get("direction") == "out" and e.get("id") not in known
+
+        pred.__doc__ = "the new call's first event (or an error)"
+        ev = self.wait_for(pred, timeout)
         if ev["event"] == "error":
             raise JsonLinesError(f"{self.name}: dial was refused: {ev.get('message')}{self._tail()}")
         return ev
