@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub struct Options {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
+    /// `tel:`/`sip:`/`sips:` links to show in the dialler (the OS passes a clicked link as an argument).
+    pub links: Vec<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -16,10 +18,11 @@ pub enum Parsed {
     Exit(String),
 }
 
-const HELP: &str = "Usage: lifeline [--config FILE] [--data-dir DIR]\n\
+const HELP: &str = "Usage: lifeline [--config FILE] [--data-dir DIR] [tel:NUMBER | sip:USER@HOST]\n\
   --config FILE    start-up configuration (server, domain, user, lab)\n\
   --data-dir DIR   where the local database lives\n\
-  --version        print the version and exit";
+  --version        print the version and exit\n\
+  tel:/sip: link   fill the dialler with this number (never dials); handed to a running Lifeline";
 
 impl Options {
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
@@ -31,7 +34,7 @@ impl Options {
                 "--help" | "-h" => return Ok(Parsed::Exit(HELP.to_owned())),
                 "--config" => o.config = Some(it.next().ok_or("--config needs a file")?.into()),
                 "--data-dir" => o.data_dir = Some(it.next().ok_or("--data-dir needs a directory")?.into()),
-                // tel: and sip: links are handled by the deep-link plugin; other arguments are an error.
+                link if crate::deep_link::is_link_arg(link) => o.links.push(link.to_owned()),
                 other => return Err(format!("unknown argument {other:?}\n{HELP}")),
             }
         }
@@ -54,8 +57,15 @@ mod tests {
 
     #[test]
     fn config_and_data_dir_are_read() {
-        let want = Options { config: Some("c.json".into()), data_dir: Some("/tmp/d".into()) };
+        let want = Options { config: Some("c.json".into()), data_dir: Some("/tmp/d".into()), links: vec![] };
         assert_eq!(parse(&["--config", "c.json", "--data-dir", "/tmp/d"]), Ok(Parsed::Run(want)));
+    }
+
+    #[test]
+    fn a_tel_or_sip_link_is_taken_as_a_link_not_an_error() {
+        let want = Options { links: vec!["tel:911".into(), "sip:bob@example.com".into()], ..Options::default() };
+        assert_eq!(parse(&["tel:911", "sip:bob@example.com"]), Ok(Parsed::Run(want)));
+        assert!(parse(&["mailto:x@example.com"]).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The desktop shell: a window with the web UI, forwarding [`Command`]s to the engine and its
-//! [`Event`]s back. No softphone logic lives here.
+//! [`Event`]s back. No softphone logic lives here; the shell adds what only a desktop app has: one instance
+//! per session, `tel:`/`sip:` links, start at login, the window's size and place, and log files.
 
 use std::process::ExitCode;
 
@@ -7,29 +8,92 @@ use lifeline_engine::api::{Command, Event};
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::store::Store;
 use tauri::ipc::Channel;
-use tauri::{Manager, State};
-use tokio::sync::{mpsc, Mutex};
+use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tokio::sync::mpsc;
 
 mod cli;
+mod deep_link;
+mod logging;
+mod redact;
+mod ui_events;
 
-/// The engine as the shell sees it: where to send commands, and the events waiting for a subscriber.
+use ui_events::ToUi;
+
+/// The engine and the UI owner as the shell's commands see them.
 struct Bridge {
     commands: mpsc::Sender<Command>,
-    events: Mutex<Option<mpsc::Receiver<Event>>>,
-    subscriber: Mutex<Option<Channel<Event>>>,
+    ui: mpsc::Sender<ToUi>,
 }
 
+const ENGINE_STOPPED: &str = "the engine has stopped; restart Lifeline";
+
 #[tauri::command]
-async fn send_command(command: Command, bridge: State<'_, Bridge>) -> Result<(), String> {
-    bridge.commands.send(command).await.map_err(|_| "the engine has stopped".to_owned())
+async fn send_command(command: Command, app: AppHandle, bridge: State<'_, Bridge>) -> Result<(), String> {
+    match command {
+        // The shell's own setting: never forwarded to the engine.
+        Command::SetStartAtLogin { on } => set_start_at_login(&app, &bridge, on).await,
+        other => bridge.commands.send(other).await.map_err(|_| ENGINE_STOPPED.to_owned()),
+    }
 }
 
-/// The UI hands over a channel; every engine event from now on goes there. A reloaded UI subscribes
-/// again and asks for a snapshot.
+/// The UI hands over a channel; every event from now on goes there. A reloaded UI subscribes again; the
+/// engine repeats its state (snapshot) and the shell sends its settings and any link opened meanwhile.
 #[tauri::command]
-async fn subscribe(on_event: Channel<Event>, bridge: State<'_, Bridge>) -> Result<(), String> {
-    *bridge.subscriber.lock().await = Some(on_event);
-    bridge.commands.send(Command::Snapshot).await.map_err(|_| "the engine has stopped".to_owned())
+async fn subscribe(on_event: Channel<Event>, app: AppHandle, bridge: State<'_, Bridge>) -> Result<(), String> {
+    let first = vec![app_settings(&app)];
+    bridge.ui.send(ToUi::Subscribe { channel: on_event, first }).await.map_err(|_| ENGINE_STOPPED.to_owned())?;
+    bridge.commands.send(Command::Snapshot).await.map_err(|_| ENGINE_STOPPED.to_owned())
+}
+
+fn app_settings<R: Runtime>(app: &AppHandle<R>) -> Event {
+    let start_at_login = app.autolaunch().is_enabled().unwrap_or_else(|e| {
+        log::warn!("cannot tell whether start at login is on: {e}");
+        false
+    });
+    Event::AppSettings { start_at_login }
+}
+
+async fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, bridge: &Bridge, on: bool) -> Result<(), String> {
+    let launcher = app.autolaunch();
+    let result = if on { launcher.enable() } else { launcher.disable() };
+    // Whatever happened, the UI shows the setting as it now is.
+    let _ = bridge.ui.send(ToUi::Shell(app_settings(app))).await;
+    result.map_err(|e| {
+        let what = if on { "turn on" } else { "turn off" };
+        log::warn!("start at login: could not {what}: {e}");
+        format!("Could not {what} start at login ({e}). Your IT department may manage this setting.")
+    })
+}
+
+/// Links from a launch (this one's arguments or a second launch's): the last valid one fills the dialler.
+fn handle_links<R: Runtime>(app: &AppHandle<R>, links: &[&str]) {
+    let mut wanted = None;
+    for link in links {
+        match deep_link::dial_text(link) {
+            Ok(text) => wanted = Some(text),
+            // Never log the link itself: it may hold an emergency number.
+            Err(e) => log::warn!("ignored a link given to Lifeline: {e}"),
+        }
+    }
+    let Some(number) = wanted else { return };
+    log::info!("a tel:/sip: link filled the dialler (not dialled)");
+    let ui = app.state::<Bridge>().ui.clone();
+    tauri::async_runtime::spawn(async move {
+        if ui.send(ToUi::Shell(Event::DialRequest { number })).await.is_err() {
+            log::warn!("a link arrived while Lifeline was stopping; ignored");
+        }
+    });
+}
+
+fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        if let Err(e) = w.set_focus() {
+            log::warn!("could not bring the window to the front: {e}");
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -44,13 +108,6 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     match run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -65,47 +122,72 @@ fn run(opts: cli::Options) -> Result<(), String> {
         Some(p) => EngineConfig::load(p).map_err(|e| e.to_string())?,
         None => EngineConfig::default(),
     };
-    cfg.data_dir = match opts.data_dir {
-        Some(d) => d,
+    cfg.data_dir = match &opts.data_dir {
+        Some(d) => d.clone(),
         None => default_data_dir().map_err(|e| e.to_string())?,
     };
-    let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    let redactor = redact::Redactor::with_builtin_numbers().map_err(|e| format!("log redaction: {e}"))?;
+    let log_spec = std::env::var("LIFELINE_LOG").unwrap_or_else(|_| "info".to_owned());
+    // Started at login, Lifeline opens with the same profile it was started with when the agent chose it.
+    let mut autostart_args = Vec::new();
+    if let Some(c) = &opts.config {
+        autostart_args.extend(["--config".to_owned(), c.display().to_string()]);
+    }
+    if let Some(d) = &opts.data_dir {
+        autostart_args.extend(["--data-dir".to_owned(), d.display().to_string()]);
+    }
+    let links = opts.links;
 
     tauri::Builder::default()
+        // First: a second launch hands its arguments to the running app and exits before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            log::info!("a second launch handed over to this window");
+            show_main_window(app);
+            handle_links(app, &deep_link::links_in_args(&argv));
+        }))
+        .plugin(logging::plugin(redactor, &log_spec))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::Builder::new().args(autostart_args).build())
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::SIZE
+                        | tauri_plugin_window_state::StateFlags::POSITION
+                        | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+                )
+                .build(),
+        )
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
-            let handle = tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });
-            app.manage(Bridge {
-                commands: handle.commands,
-                events: Mutex::new(Some(handle.events)),
-                subscriber: Mutex::new(None),
-            });
-            let app_handle = app.handle().clone();
-            tauri::async_runtime::spawn(forward_events(app_handle));
+            let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+            let engine = tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });
+            let (ui_tx, ui_rx) = mpsc::channel(64);
+            tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events));
+            app.manage(Bridge { commands: engine.commands, ui: ui_tx });
+            // macOS delivers clicked links as events; Linux and Windows pass them as arguments.
+            #[cfg(target_os = "macos")]
+            {
+                use tauri_plugin_deep_link::DeepLinkExt as _;
+                let handle = app.handle().clone();
+                app.deep_link().on_open_url(move |event| {
+                    let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
+                    let links: Vec<&str> = urls.iter().map(String::as_str).collect();
+                    show_main_window(&handle);
+                    handle_links(&handle, &links);
+                });
+            }
+            let links: Vec<&str> = links.iter().map(String::as_str).collect();
+            handle_links(app.handle(), &links);
             Ok(())
         })
         .build(tauri::generate_context!())
         .map_err(|e| format!("cannot start the window: {e}"))?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
-                let bridge = app.state::<Bridge>();
-                let _ = bridge.commands.try_send(Command::Quit);
+                if let Some(bridge) = app.try_state::<Bridge>() {
+                    let _ = bridge.commands.try_send(Command::Quit);
+                }
             }
         });
     Ok(())
 }
-
-/// Moves engine events to the current subscriber. Events before the first subscription are dropped: the
-/// UI asks for a snapshot when it subscribes, so it never misses the state.
-async fn forward_events(app: tauri::AppHandle) {
-    let bridge = app.state::<Bridge>();
-    let Some(mut events) = bridge.events.lock().await.take() else { return };
-    while let Some(ev) = events.recv().await {
-        if let Some(ch) = bridge.subscriber.lock().await.as_ref() {
-            if let Err(e) = ch.send(ev) {
-                tracing::warn!("event not delivered to the window: {e}");
-            }
-        }
-    }
-}
-

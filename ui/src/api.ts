@@ -1,6 +1,9 @@
 // TypeScript mirror of src-tauri/engine/src/api.rs: the one contract between the UI and the engine.
 // Names and fields must match the Rust enums exactly (serde tag `cmd` / `event`, snake_case).
 
+import type { CivicAddress, LiveEvent } from "./api-live";
+export type * from "./api-live";
+
 export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
 export const PRESENCES: readonly Presence[] = [
   "available",
@@ -30,8 +33,12 @@ export type Command =
   | { cmd: "set_presence"; status: Presence }
   | { cmd: "emergency_exit" }
   | { cmd: "emergency_remain" }
+  /** The agent's own entry (or confirmation) of where they are (RFC 5139 keys). */
+  | { cmd: "set_location"; address: CivicAddress }
   | { cmd: "snapshot" }
-  | { cmd: "quit" };
+  | { cmd: "quit" }
+  /** Handled by the desktop shell, never by the engine; answered with `app_settings`. */
+  | { cmd: "set_start_at_login"; on: boolean };
 
 export interface AppInfoEvent {
   event: "app_info";
@@ -74,7 +81,7 @@ export interface CallEvent {
   emergency: boolean;
   emergency_callback: boolean;
   reason: string | null;
-  /** Not in api.rs yet: whether the microphone is muted for this call. */
+  /** Not in api.rs (the engine reports mute as `call_muted`); older mocks sent it here. */
   muted?: boolean;
 }
 
@@ -102,17 +109,6 @@ export interface ErrorEvent {
   message: string;
 }
 
-/**
- * Not in api.rs yet (proposed): where the agent is, as sent with an emergency call.
- * `label` is a one-line dispatchable address ("12 Main St, Floor 3, Room 301"); `source` says where it came
- * from (policy, network, user).
- */
-export interface LocationEvent {
-  event: "location";
-  label: string | null;
-  source?: string | null;
-}
-
 /** Not in api.rs yet (proposed): the audio devices in use. */
 export interface DevicesEvent {
   event: "devices";
@@ -121,7 +117,20 @@ export interface DevicesEvent {
   ringer?: string | null;
 }
 
+/** From the desktop shell: a tel:/sip: link was opened; fill the number field (never dial). */
+export interface DialRequestEvent {
+  event: "dial_request";
+  number: string;
+}
+
+/** From the desktop shell: its own settings, sent on subscribe and after each change. */
+export interface AppSettingsEvent {
+  event: "app_settings";
+  start_at_login: boolean;
+}
+
 export type KnownEvent =
+  | LiveEvent
   | AppInfoEvent
   | AgreementRequiredEvent
   | AgreementAcceptedEvent
@@ -131,8 +140,9 @@ export type KnownEvent =
   | PresenceEvent
   | EmergencyEvent
   | ErrorEvent
-  | LocationEvent
-  | DevicesEvent;
+  | DevicesEvent
+  | DialRequestEvent
+  | AppSettingsEvent;
 
 /** Anything the engine sends; events this UI does not know yet are kept, not dropped. */
 export type EngineEvent = KnownEvent | { event: string; [field: string]: unknown };

@@ -351,3 +351,45 @@ describe("properties", () => {
     );
   });
 });
+
+describe("links and app settings from the desktop shell", () => {
+  const signedIn = () => events(initialState(), [appInfo, accepted, registered]);
+
+  it("a tel: link fills the number field and never dials, also for an emergency number", () => {
+    const out = update(signedIn(), { type: "event", event: { event: "dial_request", number: "911" }, now: T0 });
+    expect(out.send).toEqual([]);
+    expect(out.state.dialRequest).toEqual({ number: "911", seq: 1 });
+    expect(out.state.calls).toEqual([]);
+    expect(screenOf(out.state).kind).toBe("softphone");
+  });
+
+  it("a link that arrives before sign-in waits for the dialler", () => {
+    const s = events(initialState(), [appInfo, required, { event: "dial_request", number: " +15550100 " }]);
+    expect(screenOf(s).kind).toBe("agreement");
+    expect(s.dialRequest).toEqual({ number: "+15550100", seq: 1 });
+  });
+
+  it("the dialler takes a request once; a newer link is not cleared by an older take", () => {
+    let s = events(signedIn(), [{ event: "dial_request", number: "911" }]);
+    s = events(s, [{ event: "dial_request", number: "sip:bob@example.com" }]);
+    expect(s.dialRequest).toEqual({ number: "sip:bob@example.com", seq: 2 });
+    s = update(s, { type: "dial_request_taken", seq: 1 }).state;
+    expect(s.dialRequest?.seq).toBe(2);
+    s = update(s, { type: "dial_request_taken", seq: 2 }).state;
+    expect(s.dialRequest).toBeNull();
+  });
+
+  it("an empty dial request is ignored", () => {
+    const s = events(signedIn(), [{ event: "dial_request", number: "  " }]);
+    expect(s.dialRequest).toBeNull();
+  });
+
+  it("start at login is unknown until the shell reports it, and the toggle goes to the shell", () => {
+    expect(signedIn().startAtLogin).toBeNull();
+    const s = events(signedIn(), [{ event: "app_settings", start_at_login: true }]);
+    expect(s.startAtLogin).toBe(true);
+    const out = intend(s, { cmd: "set_start_at_login", on: false });
+    expect(out.send).toEqual([{ cmd: "set_start_at_login", on: false }]);
+    expect(out.state.startAtLogin).toBe(true);
+  });
+});

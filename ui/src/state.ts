@@ -78,6 +78,13 @@ export interface UiState {
   settingsOpen: boolean;
   /** Language picked by the agent in Settings, if any (wins over the engine's and the browser's). */
   localeChoice: string | null;
+  /**
+   * A tel:/sip: link asked to fill the number field (the shell's `dial_request`); `seq` tells repeated links
+   * apart. The dialler takes it when it shows and clears it; it is never dialled without the agent.
+   */
+  dialRequest: { number: string; seq: number } | null;
+  /** "Start at login" as the desktop shell reports it; null outside the desktop app (no such setting). */
+  startAtLogin: boolean | null;
   /** The last event of each kind this UI does not understand yet: kept so that later features can use them. */
   other: Record<string, EngineEvent>;
 }
@@ -90,7 +97,9 @@ export type Action =
   | { type: "attach_failed"; message: string; now: number }
   | { type: "dismiss_toast"; id: number }
   | { type: "settings"; open: boolean }
-  | { type: "choose_locale"; locale: string | null };
+  | { type: "choose_locale"; locale: string | null }
+  /** The dialler filled its number field from `dialRequest` (seq). */
+  | { type: "dial_request_taken"; seq: number };
 
 export interface Update {
   state: UiState;
@@ -118,6 +127,8 @@ export function initialState(localeChoice: string | null = null): UiState {
     nextToastId: 1,
     settingsOpen: false,
     localeChoice,
+    dialRequest: null,
+    startAtLogin: null,
     other: {},
   };
 }
@@ -147,6 +158,11 @@ export function update(state: UiState, action: Action): Update {
       return { state: { ...state, settingsOpen: action.open }, send: [] };
     case "choose_locale":
       return { state: { ...state, localeChoice: action.locale }, send: [] };
+    case "dial_request_taken":
+      return {
+        state: state.dialRequest?.seq === action.seq ? { ...state, dialRequest: null } : state,
+        send: [],
+      };
   }
 }
 
@@ -166,6 +182,8 @@ const KNOWN_EVENTS = new Set([
   "error",
   "location",
   "devices",
+  "dial_request",
+  "app_settings",
 ]);
 
 function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
@@ -235,6 +253,13 @@ function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
         ...state,
         devices: { input: event.input, output: event.output, ringer: event.ringer ?? null },
       };
+    case "dial_request": {
+      const number = event.number.trim();
+      if (number === "") return state;
+      return { ...state, dialRequest: { number, seq: (state.dialRequest?.seq ?? 0) + 1 } };
+    }
+    case "app_settings":
+      return { ...state, startAtLogin: event.start_at_login };
   }
 }
 

@@ -7,7 +7,7 @@ import { DeviceSettings } from "./DeviceSettings";
 const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
 
 export function SettingsScreen({ state }: { state: UiState }) {
-  const { t, dispatch, locale, ipcKind } = useApp();
+  const { t, dispatch, intend, locale, ipcKind } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const app = state.app;
   const agreement = state.agreement;
@@ -70,6 +70,23 @@ export function SettingsScreen({ state }: { state: UiState }) {
           ))}
         </select>
       </section>
+
+      {state.startAtLogin !== null && (
+        <section aria-labelledby="startup-title">
+          <h2 id="startup-title" class="section__title">
+            {t("settings.startup")}
+          </h2>
+          <label class="check">
+            <input
+              type="checkbox"
+              id="start-at-login"
+              checked={state.startAtLogin}
+              onChange={(e) => intend({ cmd: "set_start_at_login", on: e.currentTarget.checked })}
+            />{" "}
+            {t("settings.start_at_login")}
+          </label>
+        </section>
+      )}
 
       <DeviceSettings state={state} />
 

@@ -1,13 +1,21 @@
-import { useCallback, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { useApp, useFocusOnMount } from "../context";
 import type { UiState } from "../state";
 import { DialPad, useTypedDigits } from "./DialPad";
 import { PresenceSelect } from "./PresenceSelect";
 
 export function Softphone({ state }: { state: UiState }) {
-  const { t, intend } = useApp();
+  const { t, intend, dispatch } = useApp();
   const [number, setNumber] = useState("");
   const field = useFocusOnMount<HTMLInputElement>();
+  // A tel:/sip: link fills the field; the agent still presses Call (never dialled from a link).
+  const request = state.dialRequest;
+  useEffect(() => {
+    if (!request) return;
+    setNumber(request.number);
+    field.current?.focus();
+    dispatch({ type: "dial_request_taken", seq: request.seq });
+  }, [request?.seq]);
   const append = useCallback((key: string) => setNumber((n) => n + key), []);
   useTypedDigits(append);
   const form = useRef<HTMLFormElement>(null);
