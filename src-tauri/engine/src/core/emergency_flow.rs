@@ -68,7 +68,12 @@ impl Engine {
                     }
                 }
                 GuardOutput::ApplyPresence { status, forced: _ } => self.presence = status,
-                GuardOutput::Emit(ev) => evs.push(ev),
+                GuardOutput::Emit(ev) => {
+                    if let Event::Emergency { mode, lock_until } = &ev {
+                        self.audit(crate::audit::AuditEvent::EmergencyMode { mode: *mode, lock_until: lock_until.clone() });
+                    }
+                    evs.push(ev)
+                }
                 GuardOutput::AskExitOrRemain => tracing::info!("emergency: asking the agent to exit or remain"),
                 GuardOutput::Refused(r) => evs.push(Event::Error { message: r.to_string() }),
             }
@@ -300,6 +305,7 @@ impl Engine {
             Arbitration::Ring => None,
             Arbitration::RingPriority => {
                 tracing::info!("emergency callback ringing");
+                self.audit(crate::audit::AuditEvent::EmergencyCallback { call_id: call_id(id) });
                 if let Some(c) = self.calls.get_mut(id) {
                     c.emergency_callback = true;
                 }

@@ -110,7 +110,10 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
                 return;
             }
         }
+        // After the events (and after any INVITE): the audit log never delays the emergency path.
+        engine.flush_audit();
     }
+    engine.flush_audit();
     engine.sign_out_and_wait().await;
     engine.close_all_media().await;
     engine.audio.stop();
@@ -147,6 +150,8 @@ struct Engine {
     notify_worker: Option<tokio::task::JoinHandle<()>>,
     aux_tx: mpsc::UnboundedSender<Aux>,
     aux_rx: Option<mpsc::UnboundedReceiver<Aux>>,
+    /// Audit entries written after the current batch of work (see the run loop).
+    audit_queue: Vec<(crate::audit::AuditEvent, OffsetDateTime)>,
 }
 
 impl Engine {
@@ -185,6 +190,7 @@ impl Engine {
             notify_worker: None,
             aux_tx,
             aux_rx: Some(aux_rx),
+            audit_queue: Vec::new(),
         }
     }
 
@@ -308,6 +314,18 @@ impl Engine {
         self.media_rx.take()
     }
 
+    fn audit(&mut self, ev: crate::audit::AuditEvent) {
+        self.audit_queue.push((ev, OffsetDateTime::now_utc()));
+    }
+
+    fn flush_audit(&mut self) {
+        for (ev, at) in std::mem::take(&mut self.audit_queue) {
+            if let Err(e) = self.store.audit_append(&ev, at) {
+                tracing::error!("audit: cannot append: {e}");
+            }
+        }
+    }
+
     fn sign_out(&mut self) -> Vec<Event> {
         match &self.sip {
             Some(h) => {
@@ -368,6 +386,12 @@ impl Engine {
         match self.store.record_acceptance(&a) {
             Ok(()) => {
                 let ev = accepted_event(&a);
+                self.audit(crate::audit::AuditEvent::AgreementAccepted {
+                    os_user: a.os_user.clone(),
+                    version: a.version.clone(),
+                    locale: a.locale.clone(),
+                    text_sha256: a.text_sha256.clone(),
+                });
                 self.accepted = Some(a);
                 vec![ev]
             }
@@ -444,3 +468,7 @@ mod tests {
         assert!(!again.iter().any(|ev| matches!(ev, Event::AgreementRequired { .. })));
     }
 }
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod flow_tests;
