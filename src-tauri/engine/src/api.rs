@@ -35,6 +35,17 @@ pub enum Command {
     SetPresence { status: Presence },
     EmergencyExit,
     EmergencyRemain,
+    /// Choose audio devices by id (`None` keeps the current choice); a call in progress moves at once.
+    SetDevices {
+        #[serde(default)]
+        input: Option<String>,
+        #[serde(default)]
+        output: Option<String>,
+        #[serde(default)]
+        ringer: Option<String>,
+    },
+    /// Ask for the `devices` event (the list changes when headsets come and go).
+    ListDevices,
     /// The agent's own entry (or confirmation) of where they are, as an RFC 5139 civic address.
     SetLocation { address: crate::location::CivicAddress },
     /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
@@ -162,6 +173,13 @@ pub enum Event {
     CallMuted {
         id: String,
         on: bool,
+    },
+    /// The audio devices there are, and the chosen ones (`None`: the system default).
+    Devices {
+        available: Vec<crate::audio::devices::DeviceInfo>,
+        input: Option<String>,
+        output: Option<String>,
+        ringer: Option<String>,
     },
     /// Where the agent is, as it would be sent with an emergency call. `label` is one line to show or read
     /// out; `source` is `policy`, `network-map`, `held` or `agent`; `prompt` asks the agent to enter or

@@ -3,9 +3,10 @@
 //! card would), or nothing. A device that cannot be opened never stops a call: the call gets a silent
 //! port and the agent is told.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::devices::{CpalAudio, DeviceError};
+use super::devices::{list_devices, CpalAudio, DeviceError, DeviceInfo, Ringer};
 use super::wav::{WavConfig, WavDevice, WavError};
 use super::{AudioEvent, AudioPort, DeviceRole};
 
@@ -22,7 +23,13 @@ pub enum AudioSetup {
 }
 
 pub enum AudioLine {
-    Devices { mic: Option<String>, speaker: Option<String>, open: Option<CpalAudio> },
+    Devices {
+        mic: Option<String>,
+        speaker: Option<String>,
+        ringer: Option<String>,
+        open: Option<CpalAudio>,
+        ringing: Vec<Ringer>,
+    },
     Files(WavDevice),
     Silent,
 }
@@ -30,7 +37,9 @@ pub enum AudioLine {
 impl AudioLine {
     pub fn start(setup: AudioSetup) -> Result<AudioLine, WavError> {
         Ok(match setup {
-            AudioSetup::Devices => AudioLine::Devices { mic: None, speaker: None, open: None },
+            AudioSetup::Devices => {
+                AudioLine::Devices { mic: None, speaker: None, ringer: None, open: None, ringing: Vec::new() }
+            }
             AudioSetup::Files(cfg) => {
                 let (dev, _first_port) = WavDevice::start(cfg)?;
                 AudioLine::Files(dev)
@@ -44,7 +53,7 @@ impl AudioLine {
         match self {
             AudioLine::Files(dev) => (dev.new_port(), vec![]),
             AudioLine::Silent => (AudioPort::detached(), vec![]),
-            AudioLine::Devices { mic, speaker, open } => {
+            AudioLine::Devices { mic, speaker, open, .. } => {
                 *open = None;
                 match CpalAudio::start(mic.as_deref(), speaker.as_deref()) {
                     Ok((audio, port, events)) => {
@@ -65,14 +74,22 @@ impl AudioLine {
     }
 
     /// Choose devices (by id or name); an open call moves to them at once.
-    pub fn choose(&mut self, new_mic: Option<String>, new_speaker: Option<String>) -> Result<Vec<AudioEvent>, DeviceError> {
+    pub fn choose(
+        &mut self,
+        new_mic: Option<String>,
+        new_speaker: Option<String>,
+        new_ringer: Option<String>,
+    ) -> Result<Vec<AudioEvent>, DeviceError> {
         match self {
-            AudioLine::Devices { mic, speaker, open } => {
+            AudioLine::Devices { mic, speaker, ringer, open, .. } => {
                 if new_mic.is_some() {
                     mic.clone_from(&new_mic);
                 }
                 if new_speaker.is_some() {
                     speaker.clone_from(&new_speaker);
+                }
+                if new_ringer.is_some() {
+                    ringer.clone_from(&new_ringer);
                 }
                 match open {
                     Some(audio) => audio.switch(new_mic.as_deref(), new_speaker.as_deref()),
@@ -80,6 +97,48 @@ impl AudioLine {
                 }
             }
             _ => Ok(vec![]),
+        }
+    }
+
+    /// The devices there are and the ones chosen (microphone, speaker, ringer); empty with audio files.
+    pub fn devices(&self) -> (Vec<DeviceInfo>, [Option<String>; 3]) {
+        match self {
+            AudioLine::Devices { mic, speaker, ringer, .. } => {
+                let list = list_devices().unwrap_or_else(|e| {
+                    tracing::warn!("listing audio devices: {e}");
+                    Vec::new()
+                });
+                (list, [mic.clone(), speaker.clone(), ringer.clone()])
+            }
+            _ => (Vec::new(), [None, None, None]),
+        }
+    }
+
+    /// Ring: on the ringer device; a callback from the emergency services also on the speaker, with its
+    /// own tone, so it is heard whatever the agent wears. A device that cannot ring is reported, not fatal.
+    pub fn start_ringing(&mut self, callback: bool) -> Vec<AudioEvent> {
+        let AudioLine::Devices { speaker, ringer, ringing, .. } = self else { return vec![] };
+        if !ringing.is_empty() {
+            return vec![];
+        }
+        let tone = ring_tone(callback);
+        let mut targets = vec![ringer.clone()];
+        if callback && speaker != ringer {
+            targets.push(speaker.clone());
+        }
+        let mut events = Vec::new();
+        for dev in targets {
+            match Ringer::start(dev.as_deref(), tone.clone()) {
+                Ok(r) => ringing.push(r),
+                Err(e) => events.push(unavailable(&e)),
+            }
+        }
+        events
+    }
+
+    pub fn stop_ringing(&mut self) {
+        if let AudioLine::Devices { ringing, .. } = self {
+            ringing.clear();
         }
     }
 
@@ -101,6 +160,31 @@ impl AudioLine {
     }
 }
 
+/// 48 kHz ring tones: the usual two-tone ring (440 + 480 Hz, 2 s on, 4 s off), or for an emergency callback
+/// a fast alternating 960/770 Hz warble (2 s on, 1 s off) that cannot be mistaken for an ordinary call.
+pub fn ring_tone(callback: bool) -> Arc<[i16]> {
+    let rate = super::RATE as f32;
+    let (on, off) = if callback { (2.0, 1.0) } else { (2.0, 4.0) };
+    let n_on = (on * rate) as usize;
+    let total = ((on + off) * rate) as usize;
+    let amp = 0.3 * 32767.0;
+    (0..total)
+        .map(|i| {
+            if i >= n_on {
+                return 0;
+            }
+            let t = i as f32 / rate;
+            let v = if callback {
+                let f = if (t * 8.0) as u32 % 2 == 0 { 960.0 } else { 770.0 };
+                (2.0 * std::f32::consts::PI * f * t).sin()
+            } else {
+                0.5 * ((2.0 * std::f32::consts::PI * 440.0 * t).sin() + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
+            };
+            (v * amp) as i16
+        })
+        .collect()
+}
+
 fn unavailable(e: &DeviceError) -> AudioEvent {
     let role = match e {
         DeviceError::NotFound { role, .. } | DeviceError::Open { role, .. } => *role,
@@ -108,4 +192,19 @@ fn unavailable(e: &DeviceError) -> AudioEvent {
         _ => DeviceRole::Speaker,
     };
     AudioEvent::DeviceUnavailable { role, reason: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ring_tone;
+
+    #[test]
+    fn the_callback_ring_differs_from_the_ordinary_ring() {
+        let ordinary = ring_tone(false);
+        let callback = ring_tone(true);
+        assert_eq!(ordinary.len(), 6 * 48_000);
+        assert_eq!(callback.len(), 3 * 48_000);
+        assert!(ordinary[..48_000].iter().any(|s| s.unsigned_abs() > 5_000));
+        assert!(ordinary[3 * 48_000..].iter().all(|s| *s == 0), "silent after 2 s");
+    }
 }

@@ -129,6 +129,7 @@ impl Engine {
             self.send_sip(SipCommand::Reject { id, code: 488 });
             return error("The incoming call offered no audio description; it was refused.");
         };
+        self.audio.stop_ringing();
         let (mut media, media_rx, mut out) = match self.new_media(emergency).await {
             Ok(m) => m,
             Err(e) => return error(format!("The call could not be answered: {e}")),
@@ -317,7 +318,11 @@ impl Engine {
         if let Some(refused) = self.arbitrate_incoming(id, &from, &headers) {
             return refused;
         }
-        self.calls.get(id).map(|c| vec![c.event(id, None)]).unwrap_or_default()
+        let Some(c) = self.calls.get(id) else { return vec![] };
+        let mut out = vec![c.event(id, None)];
+        let callback = c.emergency_callback;
+        out.extend(self.audio.start_ringing(callback).into_iter().map(|change| Event::AudioDevice { change }));
+        out
     }
 
     /// The far end's answer to our offer; a later one (re-INVITE answer) changes nothing in the transport.
@@ -344,6 +349,9 @@ impl Engine {
         let Some(mut c) = self.calls.remove(id) else { return vec![] };
         if let Some(mut m) = c.media.take() {
             m.close().await;
+        }
+        if self.calls.ringing_incoming().is_none() {
+            self.audio.stop_ringing();
         }
         if self.calls.is_empty() {
             self.audio.release();

@@ -276,6 +276,15 @@ impl Engine {
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
             Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
             Command::SetLocation { address } => self.set_location(address),
+            Command::SetDevices { input, output, ringer } => {
+                let mut evs = match self.audio.choose(input, output, ringer) {
+                    Ok(changes) => changes.into_iter().map(|change| Event::AudioDevice { change }).collect(),
+                    Err(e) => vec![Event::Error { message: e.to_string() }],
+                };
+                evs.push(self.devices_event());
+                evs
+            }
+            Command::ListDevices => vec![self.devices_event()],
             Command::SignIn { server, domain, user, password, remember: _ } => {
                 if let Some(old) = self.sip.take() {
                     let _ = old.commands.try_send(SipCommand::SignOut);
@@ -312,6 +321,11 @@ impl Engine {
 
     fn take_media_events(&mut self) -> Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>> {
         self.media_rx.take()
+    }
+
+    fn devices_event(&self) -> Event {
+        let (available, [input, output, ringer]) = self.audio.devices();
+        Event::Devices { available, input, output, ringer }
     }
 
     fn audit(&mut self, ev: crate::audit::AuditEvent) {
