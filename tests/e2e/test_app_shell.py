@@ -1,0 +1,220 @@
+"""The desktop shell's deployment parts with the real release app: one instance per session (a second launch
+hands its tel: link to the running window and exits), links fill the dialler without dialling, start at login,
+and log files without secrets.
+
+These tests run their own tauri-driver (ports 4446/4447) with a private D-Bus session bus (the single-instance
+lock lives there on Linux) and a private HOME (autostart entry, window state and log files land there).
+"""
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+
+from app_support import ROOT, app_binary, stop, wait_for, wait_port
+
+LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
+DRIVER_PORT = 4446
+NATIVE_PORT = 4447
+IDENTIFIER = "app.lifeline.softphone"
+# agent2, so that calls the lab tests place to "agent" never ring here.
+USER, PASSWORD = "agent2", "agent2-secret"
+
+
+@pytest.fixture(scope="module")
+def shell_env(display, tmp_path_factory):
+    """DISPLAY, a private session bus and a private HOME for the app and its second launches."""
+    base = tmp_path_factory.mktemp("shell")
+    home = base / "home"
+    home.mkdir()
+    bus = base / "bus"
+    log = open(base / "dbus.log", "w")
+    dbus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"], stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 10
+    while not bus.exists():
+        if dbus.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"dbus-daemon did not start; see {base / 'dbus.log'}")
+        time.sleep(0.05)
+    env = dict(
+        os.environ,
+        DISPLAY=display,
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        DBUS_SESSION_BUS_ADDRESS=f"unix:path={bus}",
+        WEBKIT_DISABLE_COMPOSITING_MODE="1",
+        LIFELINE_LOG="info",
+    )
+    env.pop("WAYLAND_DISPLAY", None)
+    yield {"env": env, "home": home, "base": base}
+    stop(dbus)
+
+
+@pytest.fixture(scope="module")
+def shell_driver(shell_env):
+    exe = shutil.which("tauri-driver") or str(
+        Path(os.environ.get("LIFELINE_TOOLS", "/var/cache/lifeline/tools")) / "bin" / "tauri-driver"
+    )
+    if not Path(app_binary()).exists():
+        pytest.fail(f"the app is not built: {app_binary()} (run scripts/build-app)")
+    log = open(shell_env["base"] / "tauri-driver.log", "w")
+    proc = subprocess.Popen(
+        [exe, "--port", str(DRIVER_PORT), "--native-port", str(NATIVE_PORT)], stdout=log, stderr=log,
+        env=shell_env["env"],
+    )
+    wait_port(DRIVER_PORT, 30)
+    yield f"http://127.0.0.1:{DRIVER_PORT}"
+    stop(proc)
+
+
+@pytest.fixture
+def app(shell_driver, tmp_path):
+    """Starts the release app with the lab profile; returns (driver, data_dir)."""
+    sessions = []
+
+    def launch(data: Path):
+        opts = ArgOptions()
+        opts.set_capability("browserName", "wry")
+        opts.set_capability(
+            "tauri:options",
+            {"application": str(app_binary()), "args": ["--data-dir", str(data), "--config", LAB_PROFILE]},
+        )
+        drv = webdriver.Remote(command_executor=shell_driver, options=opts)
+        drv.implicitly_wait(0)
+        sessions.append(drv)
+        return drv
+
+    yield launch
+    for drv in sessions:
+        try:
+            drv.quit()
+        except Exception:  # the session may already be gone
+            pass
+
+
+def app_roots(data: Path) -> list[int]:
+    """PIDs of `lifeline` processes (not WebKit's helpers) started for this data dir."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().split(b"\0")
+            state = (p / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if cmd and Path(cmd[0].decode(errors="replace")).name == "lifeline" and str(data).encode() in cmd and state != "Z":
+            pids.append(int(p.name))
+    return pids
+
+
+def button(drv, name: str):
+    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
+        if b.is_displayed():
+            return b
+    return None
+
+
+def accept_agreement(drv) -> None:
+    wait_for(drv, lambda d: button(d, "Accept"), what="Accept button").click()
+    wait_for(drv, lambda d: button(d, "Sign in"), what="the sign-in screen")
+
+
+def sign_in(drv) -> None:
+    accept_agreement(drv)
+    user = drv.find_element(By.ID, "user")
+    user.clear()
+    user.send_keys(USER)
+    drv.find_element(By.ID, "password").send_keys(PASSWORD)
+    button(drv, "Sign in").click()
+    wait_for(drv, lambda d: d.find_element(By.ID, "number").is_displayed(), timeout=30, what="the dialler")
+
+
+def number_field(drv) -> str:
+    return drv.find_element(By.ID, "number").get_attribute("value") or ""
+
+
+def second_launch(env: dict, data: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [str(app_binary()), "--data-dir", str(data), "--config", LAB_PROFILE, *extra],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    return done, time.monotonic() - t0
+
+
+def log_text(home: Path) -> str:
+    logs = home / ".local" / "share" / IDENTIFIER / "logs"
+    return "\n".join(p.read_text(errors="replace") for p in sorted(logs.glob("*.log")))
+
+
+def test_a_second_launch_with_tel_911_fills_the_running_dialler_and_places_no_call(lab, app, shell_env, tmp_path):
+    data = tmp_path / "agent-data"
+    drv = app(data)
+    sign_in(drv)
+    first = app_roots(data)
+    assert len(first) == 1, f"one app process after start, found {first}"
+
+    done, took = second_launch(shell_env["env"], data, "tel:911")
+    print(f"second launch handed over and exited in {took:.2f} s (exit code {done.returncode})")
+    assert done.returncode == 0, done.stderr
+    wait_for(drv, lambda d: number_field(d) == "911", timeout=10, what="911 in the number field")
+    assert app_roots(data) == first, "no second app process is left running"
+
+    # Filled, never dialled: after a while the dialler is still up and no call screen appeared.
+    time.sleep(3)
+    assert number_field(drv) == "911"
+    assert button(drv, "End call") is None
+    assert "Emergency call in progress" not in drv.find_element(By.TAG_NAME, "body").text
+    assert app_roots(data) == first
+
+    # A link that is not a phone number is ignored; the field keeps what the agent had.
+    done, _ = second_launch(shell_env["env"], data, "tel:not-a-number")
+    assert done.returncode == 0, done.stderr
+    time.sleep(1.5)
+    assert number_field(drv) == "911"
+
+    # A sip: link is cleaned (headers dropped) and replaces the number.
+    done, _ = second_launch(shell_env["env"], data, "sip:peer@lifeline.lab?subject=hello")
+    assert done.returncode == 0, done.stderr
+    wait_for(drv, lambda d: number_field(d) == "sip:peer@lifeline.lab", timeout=10, what="the sip address")
+    assert app_roots(data) == first
+
+    text = log_text(shell_env["home"])
+    assert "a second launch handed over to this window" in text
+    assert "a tel:/sip: link filled the dialler (not dialled)" in text
+    assert "ignored a link given to Lifeline" in text
+    assert "tel:911" not in text and "not-a-number" not in text, "links are not logged"
+    assert PASSWORD not in text, "the password is not logged"
+
+
+def test_start_at_login_toggle_writes_and_removes_the_autostart_entry(app, shell_env, tmp_path):
+    autostart = shell_env["home"] / ".config" / "autostart"
+    entries = lambda: sorted(autostart.glob("*.desktop"))  # noqa: E731
+    for e in entries():
+        e.unlink()
+    data = tmp_path / "data"
+    drv = app(data)
+    accept_agreement(drv)
+    wait_for(drv, lambda d: button(d, "Settings"), what="Settings button").click()
+    box = wait_for(drv, lambda d: d.find_element(By.ID, "start-at-login"), what="the start-at-login toggle")
+    assert not box.is_selected()
+    box.click()
+    wait_for(drv, lambda d: entries(), timeout=10, what=f"an autostart entry in {autostart}")
+    text = entries()[0].read_text()
+    print(f"autostart entry {entries()[0].name}: " + " | ".join(text.splitlines()))
+    # Started at login, the app comes up with the profile it was started with.
+    assert f"Exec={app_binary()} " in text and str(data) in text and LAB_PROFILE in text
+    wait_for(drv, lambda d: d.find_element(By.ID, "start-at-login").is_selected(), what="the toggle to show on")
+    drv.find_element(By.ID, "start-at-login").click()
+    wait_for(drv, lambda d: not entries(), timeout=10, what="the autostart entry to go")
+    wait_for(drv, lambda d: not d.find_element(By.ID, "start-at-login").is_selected(), what="the toggle to show off")
