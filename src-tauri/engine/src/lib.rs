@@ -14,5 +14,6 @@ pub mod media;
 pub mod notify;
 pub mod policy;
 pub mod presence;
+pub mod secrets;
 pub mod sip;
 pub mod store;
