@@ -1,0 +1,307 @@
+"""The emergency path through lifeline-headless against the lab (issue 4): a real 911 call to the simulated
+dispatcher, the INVITE's location as Kamailio received it, presence forced during the call, no hold, the
+callback lock afterwards (ordinary calls 486, the dispatcher's callback rings), exit/remain once the lock is
+over, and the lock surviving kill -9.
+
+Policy: lock 5 minutes (the minimum), callback from ``sip:psap@lifeline.lab``, the agent's address
+100 Main St, floor 3, room 301, Austin TX 78701, status during the emergency left at its default
+(do_not_disturb). The lock's end is never waited for: the guard state is persisted, so a test stops the
+engine, marks the lock's minutes as witnessed in ``<data-dir>/lifeline.db`` and restarts it.
+
+Identities: see emergency_support (engine ``peer2``, ordinary caller ``peer3``). No timing is asserted;
+every wait is bounded.
+
+Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
+     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_emergency_live.py -v
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from emergency_support import (
+    AGENT_USER,
+    CALLER_USER,
+    DISPATCHER_URI,
+    STEP,
+    US_ADDRESS,
+    EmergencyAgent,
+    emergency_invite,
+    end_the_lock_on_disk,
+    parse_time,
+    place_emergency_call,
+    utc_now,
+    wait_lock_after_end,
+    write_policy,
+)
+
+from lablib.agent import headless_binary
+from lablib.sip import SipUdpClient
+
+LOCK_MINUTES = 5
+#: Wall-clock slack when comparing a lock_until with "now + lock minutes" or across a restart.
+SLACK = dt.timedelta(seconds=2)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    path = headless_binary()
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_stale_contacts(lab):
+    """Start and end with no registered contact of the engine's user: a contact left by a killed engine
+    (the kill -9 test) would otherwise get a fork of every call to it."""
+    with SipUdpClient(lab) as c:
+        c.unregister_all(AGENT_USER, lab.users[AGENT_USER].password)
+    yield
+    with SipUdpClient(lab) as c:
+        c.unregister_all(AGENT_USER, lab.users[AGENT_USER].password)
+
+
+@pytest.fixture
+def policy(tmp_path, binary):
+    return write_policy(tmp_path / "policy.json", lock_minutes=LOCK_MINUTES)
+
+
+@pytest.fixture
+def engine(lab, tmp_path, policy):
+    """Factory: ``engine(sign_in=True)`` -> an :class:`EmergencyAgent` under ``policy``; each call with the
+    same ``name`` restarts on the same data dir. All are closed after the test."""
+    started: list[EmergencyAgent] = []
+
+    def make(sign_in: bool = True, name: str = "engine") -> EmergencyAgent:
+        a = EmergencyAgent(lab, tmp_path, policy, name=name)
+        started.append(a)
+        if sign_in:
+            a.sign_in(transport="wss")
+        return a
+
+    yield make
+    for a in started:
+        a.close()
+
+
+@pytest.fixture
+def locked(engine, psap):
+    """An engine whose 911 call has ended (the agent hung up): in the callback lock. Before the call the
+    agent set its presence to ``away`` (the status to restore on exit). Returns (engine, lock event)."""
+    eng = engine()
+    eng.command("set_presence", status="away")
+    eng.wait_event("presence", status="away", forced=False)
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    return eng, wait_lock_after_end(eng, call["id"])
+
+
+def local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def assert_lock_runs(lock: dict, now: dt.datetime) -> None:
+    until = parse_time(lock["lock_until"])
+    assert until.utcoffset() == dt.timedelta(0), f"lock_until is not UTC: {lock}"
+    expected = now + dt.timedelta(minutes=LOCK_MINUTES)
+    assert expected - dt.timedelta(seconds=30) < until <= expected + SLACK, (
+        f"lock_until {until} is not {LOCK_MINUTES} minutes after the call ended ({now})"
+    )
+
+
+# ------------------------------------------------------------------ location
+def test_location_from_the_policy_is_announced_at_start_and_after_sign_in(engine):
+    eng = engine(sign_in=False)
+    first = eng.wait_event("location", timeout=STEP)
+    assert first["source"] == "policy", first
+    assert first.get("prompt") is None, first
+    label = first["label"] or ""
+    for part in ("100", "Main", "Austin", "3", "301", "78701"):
+        assert part in label, f"{part!r} missing from the location label {label!r}"
+    eng.sign_in(transport="wss")
+    again = eng.wait_event("location", timeout=STEP)
+    assert (again["label"], again["source"]) == (first["label"], first["source"]), (first, again)
+
+
+# ------------------------------------------------------------------ the 911 call
+def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_room(lab, engine, psap):
+    eng = engine()
+    call, sip_call_id = place_emergency_call(eng, psap)
+    invite = emergency_invite(lab, sip_call_id)
+
+    assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
+    assert (invite.header("Geolocation-Routing") or "").lower() == "yes", invite.headers
+    geo = invite.header("Geolocation") or ""
+    assert geo.startswith("<cid:") and geo.endswith(">"), f"Geolocation must reference the body: {geo!r}"
+    ctype = (invite.header("Content-Type") or invite.header("c") or "").lower()
+    assert ctype.startswith("multipart/mixed"), ctype
+
+    parts = {h.get("content-type", "").split(";")[0].strip().lower(): (h, b) for h, b in invite.parts()}
+    assert set(parts) >= {"application/sdp", "application/pidf+xml"}, list(parts)
+    sdp = parts["application/sdp"][1]
+    assert "m=audio" in sdp, sdp
+    assert "PCMU/8000" in sdp or "PCMA/8000" in sdp, f"G.711 must always be offered (RFC 6881 ED-72):\n{sdp}"
+    pidf_headers, pidf = parts["application/pidf+xml"]
+    assert pidf_headers.get("content-id") == "<" + geo[len("<cid:") : -1] + ">", (geo, pidf_headers)
+
+    root = ET.fromstring(pidf)
+    civic = {local_name(e.tag): (e.text or "").strip() for e in root.iter()}
+    for key, want in US_ADDRESS.items():
+        assert civic.get(key) == want, f"PIDF-LO {key} is {civic.get(key)!r}, not {want!r}:\n{pidf}"
+    assert civic.get("method") == "Manual", pidf  # a fixed address typed by IT (RFC 6881 ED-41)
+
+    # baresip (the dispatcher) was given the SDP only; the call is up with media.
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
+
+
+def test_911_call_forces_do_not_disturb_and_refuses_hold_while_the_call_stays_connected(engine, psap):
+    eng = engine()
+    call, _ = place_emergency_call(eng, psap)
+    eng.wait_event("presence", status="do_not_disturb", forced=True)
+    active = eng.wait_emergency("active")
+    assert active.get("lock_until") is None, active
+
+    refusal = eng.refused("hold")
+    assert refusal["message"], refusal
+    time.sleep(1.0)  # a hold, had it been done, would show as a "held" call event by now
+    assert not [e for e in eng.call_events() if e.get("state") == "held"], eng.call_events()
+    state = eng.current_state()
+    assert state["call"]["state"] == "connected" and state["call"]["id"] == call["id"], state
+    assert state["call"]["emergency"] is True, state
+    assert state["presence"] == {"event": "presence", "status": "do_not_disturb", "forced": True}, state
+
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
+# ------------------------------------------------------------------ the callback lock
+def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine, psap):
+    eng = engine()
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    lock = wait_lock_after_end(eng, call["id"])
+    assert_lock_runs(lock, utc_now())
+
+
+def test_the_dispatcher_hanging_up_also_starts_the_lock(engine, psap):
+    eng = engine()
+    call, sip_call_id = place_emergency_call(eng, psap)
+    psap.hangup(sip_call_id)
+    ended = eng.wait_call("ended", timeout=STEP, id=call["id"])
+    assert ended.get("reason") == "remote hung up", ended
+    lock = eng.wait_emergency("lock", timeout=STEP)
+    assert_lock_runs(lock, utc_now())
+
+
+def test_during_the_lock_presence_change_and_exit_are_refused_and_presence_stays_forced(locked):
+    eng, lock = locked
+    refusal = eng.refused("set_presence", status="available")
+    text = refusal["message"].lower()
+    assert "free" in text and "line" in text, f"the refusal does not say the line is kept free: {refusal}"
+
+    exit_refusal = eng.refused("emergency_exit")
+    assert exit_refusal["message"], exit_refusal
+
+    state = eng.current_state()
+    assert state["presence"] == {"event": "presence", "status": "do_not_disturb", "forced": True}, state
+    assert state["emergency"]["mode"] == "lock", state
+    assert abs(parse_time(state["emergency"]["lock_until"]) - parse_time(lock["lock_until"])) <= SLACK, (lock, state)
+
+
+def test_during_the_lock_an_ordinary_call_is_rejected_with_486(lab, locked):
+    eng, _ = locked
+    caller = lab.users[CALLER_USER]
+    with SipUdpClient(lab) as c:
+        dialog = c.invite(eng.user.uri, caller.name, caller.password, timeout=STEP)
+    assert dialog.final is not None and dialog.final.status == 486, dialog.final
+    rejected = eng.wait_event("call_rejected", timeout=STEP)
+    assert rejected["code"] == 486, rejected
+    assert CALLER_USER in rejected["remote"], rejected
+    assert rejected.get("reason"), rejected
+    rang = [e for e in eng.call_events() if e.get("state") == "incoming" and CALLER_USER in e.get("remote", "")]
+    assert not rang, f"the ordinary call rang during the lock: {rang}"
+
+
+def test_during_the_lock_the_dispatchers_callback_rings_and_can_be_answered(locked, psap):
+    eng, _ = locked
+    psap.dial(eng.user.uri)
+    ringing = eng.wait_call("incoming", timeout=STEP)
+    assert ringing["emergency_callback"] is True, ringing
+    assert ringing["remote"].startswith(DISPATCHER_URI), ringing
+    eng.command("answer")
+    eng.wait_call("connected", timeout=STEP, id=ringing["id"])
+    sip_call_id = psap.wait_event("CALL_ESTABLISHED", timeout=STEP, peeruri=eng.user.uri)["id"]
+
+    since = eng.mark()
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=ringing["id"])
+    lock = eng.wait_emergency("lock", timeout=STEP, since=since)
+    assert_lock_runs(lock, utc_now())
+    psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
+
+
+# ------------------------------------------------------------------ after the lock, and across restarts
+def restart_with_the_lock_over(engine, eng: EmergencyAgent) -> EmergencyAgent:
+    """Quit ``eng``, mark its lock's minutes as witnessed on disk, start it again on the same data dir and
+    check it resumes in ``lock`` with the lock over (``lock_until`` not after now)."""
+    eng.close()
+    end_the_lock_on_disk(eng.data_dir)
+    again = engine(sign_in=False)
+    lock = again.wait_emergency("lock", timeout=STEP)
+    assert parse_time(lock["lock_until"]) <= utc_now() + SLACK, f"the lock should be over: {lock}"
+    return again
+
+
+def test_when_the_lock_is_over_exit_restores_the_prior_presence(engine, locked):
+    eng, _ = locked
+    again = restart_with_the_lock_over(engine, eng)
+    since = again.mark()
+    again.command("emergency_exit")
+    again.wait_emergency("off", timeout=STEP, since=since)
+    presence = [e for e in again.events if e.get("event") == "presence" and id(e) not in since]
+    assert presence and presence[-1] == {"event": "presence", "status": "away", "forced": False}, (
+        f"the presence before the call was away; presence events after emergency_exit: {presence}"
+    )
+    assert again.current_state()["presence"] == presence[-1]
+    assert not [e for e in again.errors() if "exit" in e.get("message", "").lower()], again.errors()
+
+
+def test_when_the_lock_is_over_remain_keeps_the_line_protected(engine, locked):
+    eng, _ = locked
+    again = restart_with_the_lock_over(engine, eng)
+    since = again.mark()
+    again.command("emergency_remain")
+    remain = again.wait_emergency("remain", timeout=STEP, since=since)
+    assert remain.get("lock_until"), remain
+    state = again.current_state()
+    assert state["presence"] == {"event": "presence", "status": "do_not_disturb", "forced": True}, state
+    assert state["emergency"]["mode"] == "remain", state
+
+
+def test_a_kill_9_during_the_lock_resumes_the_same_lock_after_restart(engine, locked):
+    eng, lock = locked
+    eng.crash()
+    again = engine(sign_in=False)
+    resumed = again.wait_emergency("lock", timeout=STEP)
+    assert abs(parse_time(resumed["lock_until"]) - parse_time(lock["lock_until"])) <= SLACK, (lock, resumed)
+    again.wait_event("presence", timeout=STEP, status="do_not_disturb", forced=True)
+    assert parse_time(resumed["lock_until"]) > utc_now(), "the lock must still run after the restart"
+
+
+# ------------------------------------------------------------------ privacy
+def test_the_engine_log_names_neither_the_address_nor_the_number_dialled(engine, psap):
+    eng = engine()
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    eng.close()
+    text = eng.log_text()
+    assert text, "the engine wrote no log at all"
+    for secret in ("Main St", "78701", "Austin", "sip:911@", "tel:911", '"911"'):
+        assert secret not in text, f"the engine's log contains {secret!r} ({eng.stderr_log})"
