@@ -292,7 +292,7 @@ impl MediaSession {
                 .pc
                 .local_description()
                 .await
-                .map(|d| d.sdp)
+                .map(|d| super::sdp::with_default_candidate(&d.sdp))
                 .ok_or_else(|| MediaError::PeerConnection("no local description to re-offer".into()))?,
         };
         let sdp = super::sdp::with_direction(&base, if on { "sendonly" } else { "sendrecv" });
@@ -319,7 +319,7 @@ impl MediaSession {
                 .pc
                 .local_description()
                 .await
-                .map(|d| d.sdp)
+                .map(|d| super::sdp::with_default_candidate(&d.sdp))
                 .ok_or_else(|| MediaError::PeerConnection("no local description to answer with".into()))?,
         };
         let sdp = super::sdp::with_direction(&base, ours);
@@ -386,11 +386,16 @@ impl MediaSession {
         if tokio::time::timeout(self.config.gather_timeout, wait).await.is_err() {
             tracing::warn!("ICE gathering did not complete in time; sending the candidates found so far");
         }
-        self.pc
+        let sdp = self
+            .pc
             .local_description()
             .await
             .map(|d| super::sdp::with_default_candidate(&d.sdp))
-            .ok_or_else(|| MediaError::PeerConnection("no local description after gathering".into()))
+            .ok_or_else(|| MediaError::PeerConnection("no local description after gathering".into()))?;
+        // Re-offers (hold, resume) start from what was sent, with its default candidate in c=/m=: a bare
+        // 0.0.0.0 / port 9 there reads as an old-style hold to rtpengine, and a resume would never resume.
+        self.last_local_sdp = Some(sdp.clone());
+        Ok(sdp)
     }
 
     async fn start_media(&mut self, remote: AudioFormats) -> Result<(), MediaError> {
