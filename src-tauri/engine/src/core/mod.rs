@@ -260,7 +260,10 @@ impl Engine {
             },
         });
         out.push(Event::Registration { state: self.registration.0, reason: self.registration.1.clone() });
-        out.push(Event::Presence { status: self.presence, forced: false });
+        if !self.guard.protecting() {
+            out.push(Event::Presence { status: self.presence, forced: false });
+        }
+        // While protecting: the forced presence, then the mode.
         out.extend(self.guard.current_events(OffsetDateTime::now_utc()));
         out.push(self.location_event());
         out.push(self.policy_event());
@@ -371,8 +374,14 @@ impl Engine {
         }
         match ev {
             SipEvent::Registration { state, reason } => {
+                let newly = state == RegistrationState::Registered && self.registration.0 != state;
                 self.registration = (state, reason.clone());
-                vec![Event::Registration { state, reason }]
+                let mut evs = vec![Event::Registration { state, reason }];
+                if newly {
+                    // What an emergency call from this line would send, now that there is a line.
+                    evs.push(self.location_event());
+                }
+                evs
             }
             SipEvent::Call(ev) => self.on_call_event(ev).await,
             SipEvent::CallError { id, error } => {
