@@ -196,7 +196,8 @@ def place_emergency_call(agent: EmergencyAgent, psap: Psap, number: str = "911")
     call event and the SIP Call-ID the dispatcher saw."""
     call = agent.dial(number)
     assert call["emergency"] is True, f"dialling {number} did not make an emergency call: {call}"
-    agent.wait_call("connected", timeout=STEP, id=call["id"])
+    connected = agent.wait_call("connected", timeout=STEP, id=call["id"])
+    assert connected["emergency"] is True, connected
     psap_call_id = psap_call_from(psap, agent.user.name, timeout=STEP)["id"]
     return call, psap_call_id
 

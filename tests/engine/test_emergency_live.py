@@ -214,12 +214,20 @@ def test_during_the_lock_presence_change_and_exit_are_refused_and_presence_stays
     assert abs(parse_time(state["emergency"]["lock_until"]) - parse_time(lock["lock_until"])) <= SLACK, (lock, state)
 
 
-def test_during_the_lock_an_ordinary_call_is_rejected_with_486(lab, locked):
+@pytest.mark.parametrize("caller", ["sip_client", "browser_peer"])
+def test_during_the_lock_an_ordinary_call_is_rejected_with_486(lab, locked, browser_peer, caller):
     eng, _ = locked
-    caller = lab.users[CALLER_USER]
-    with SipUdpClient(lab) as c:
-        dialog = c.invite(eng.user.uri, caller.name, caller.password, timeout=STEP)
-    assert dialog.final is not None and dialog.final.status == 486, dialog.final
+    user = lab.users[CALLER_USER]
+    if caller == "sip_client":  # plain SIP over UDP, RTP/AVP offer
+        with SipUdpClient(lab) as c:
+            dialog = c.invite(eng.user.uri, user.name, user.password, timeout=STEP)
+        assert dialog.final is not None and dialog.final.status == 486, dialog.final
+    else:  # JsSIP in Chromium over wss, WebRTC offer
+        peer = browser_peer("lock-486")
+        peer.register(user.name, transport="wss")
+        peer.call(eng.user.uri)
+        ended = peer.wait_for("ended", timeout=STEP)
+        assert ended.get("status") == 486, ended
     rejected = eng.wait_event("call_rejected", timeout=STEP)
     assert rejected["code"] == 486, rejected
     assert CALLER_USER in rejected["remote"], rejected
