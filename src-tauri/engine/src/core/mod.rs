@@ -20,6 +20,7 @@ use crate::media::MediaEvent;
 use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
 use crate::store::{Acceptance, Store, StoreError};
 
+mod account_flow;
 mod call_flow;
 mod emergency_flow;
 mod location_flow;
@@ -27,6 +28,10 @@ mod location_flow;
 /// Results of background work (never on the emergency path) coming back to the owner task.
 pub(crate) enum Aux {
     Held(Result<HeldLocation, String>),
+    /// The keychain's answer for a remembered account (its password, if stored).
+    Remembered(account_flow::RememberedAccount, Result<Option<String>, String>),
+    /// The password was (or could not be) stored in the keychain.
+    Saved(Result<(), String>),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -102,6 +107,9 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
             Some((id, ev)) = recv_media(&mut media_events) => engine.on_media(id, ev),
             Some(a) = recv_aux(&mut aux) => match a {
                 Aux::Held(r) => engine.on_held(r),
+                Aux::Remembered(account, r) => engine.on_remembered(account, r),
+                Aux::Saved(Ok(())) => vec![],
+                Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
             _ = tick.tick() => engine.on_tick(std::time::Instant::now()),
         };
@@ -219,10 +227,16 @@ impl Engine {
         if !self.policy.policy.notify.has_recipients() && self.policy.policy.audit.url.is_none() {
             return;
         }
-        let mut cfg = crate::notify::WorkerConfig::new(
-            self.policy.policy.notify.clone(),
-            Arc::new(crate::notify::NoSecrets),
-        );
+        let needs_secret = self.policy.policy.notify.smtp.as_ref().is_some_and(|s| s.password_ref.is_some());
+        let secrets: Arc<dyn crate::notify::SecretSource> = match needs_secret.then(crate::secrets::Keychain::open) {
+            Some(Ok(k)) => Arc::new(k),
+            Some(Err(e)) => {
+                tracing::warn!("notify: the SMTP password cannot be read from the keychain: {e}");
+                Arc::new(crate::notify::NoSecrets)
+            }
+            None => Arc::new(crate::notify::NoSecrets),
+        };
+        let mut cfg = crate::notify::WorkerConfig::new(self.policy.policy.notify.clone(), secrets);
         cfg.audit_url = self.policy.policy.audit.url.clone();
         self.notify_worker =
             Some(crate::notify::spawn_worker(cfg, self.cfg.data_dir.clone(), self.notify_wakeup.clone()));
@@ -232,6 +246,9 @@ impl Engine {
         match self.store.acceptance_of(&self.os_user, &self.agreement.fingerprint()) {
             Ok(found) => self.accepted = found,
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
+        }
+        if !self.cfg.data_dir.as_os_str().is_empty() {
+            self.resume_remembered_account();
         }
         let mut out = self.start_guard(OffsetDateTime::now_utc());
         // The snapshot below carries the location: its own announcement would say it twice.
@@ -288,16 +305,26 @@ impl Engine {
                 evs
             }
             Command::ListDevices => vec![self.devices_event()],
-            Command::SignIn { server, domain, user, password, remember: _ } => {
-                if let Some(old) = self.sip.take() {
-                    let _ = old.commands.try_send(SipCommand::SignOut);
+            Command::SignIn { server, domain, user, password, remember } => {
+                if password.is_empty() {
+                    // "Use my remembered password": ask the keychain (off this task), then sign in.
+                    self.sip = None;
+                    let account = account_flow::RememberedAccount { server, domain, user };
+                    let tx = self.aux_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let key = crate::secrets::sip_account(&account.user, &account.domain);
+                        let r = crate::secrets::Keychain::open().and_then(|k| k.load(&key)).map_err(|e| e.to_string());
+                        let r = match r {
+                            Ok(None) => Err("no password is remembered for this account; enter it".to_owned()),
+                            other => other,
+                        };
+                        let _ = tx.send(Aux::Remembered(account, r));
+                    });
+                    return vec![];
                 }
-                self.domain = Some(domain.clone());
-                self.account_user = Some(user.clone());
-                let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
-                self.sip_sessions += 1;
-                self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
-                vec![]
+                let evs = if remember { self.remember(&server, &domain, &user, &password) } else { vec![] };
+                self.start_sign_in(server, domain, user, password);
+                evs
             }
             Command::SignOut if self.guard.protecting() => {
                 let outs = self.guard.handle(GuardInput::SignOut, now);
@@ -341,6 +368,17 @@ impl Engine {
                 tracing::error!("audit: cannot append: {e}");
             }
         }
+    }
+
+    fn start_sign_in(&mut self, server: String, domain: String, user: String, password: String) {
+        if let Some(old) = self.sip.take() {
+            let _ = old.commands.try_send(SipCommand::SignOut);
+        }
+        self.domain = Some(domain.clone());
+        self.account_user = Some(user.clone());
+        let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
+        self.sip_sessions += 1;
+        self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
     }
 
     fn sign_out(&mut self) -> Vec<Event> {
