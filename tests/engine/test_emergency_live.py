@@ -38,7 +38,7 @@ from emergency_support import (
     write_policy,
 )
 
-from lablib.agent import headless_binary
+from lablib.agent import headless_binary, psap_call_from
 from lablib.sip import SipUdpClient
 
 LOCK_MINUTES = 5
@@ -178,6 +178,62 @@ def test_911_call_forces_do_not_disturb_and_refuses_hold_while_the_call_stays_co
 
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
+
+
+def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab, engine, psap):
+    """RFC 6881 ED-47: a far end that refuses the multipart body gets the call again with the SDP alone,
+    rather than the agent getting no call at all. (The lab fault is global: other sessions' emergency
+    INVITEs with a PIDF-LO are refused too while it is set, and retried the same way.)"""
+    eng = engine()
+    with lab.fault("emergency_multipart", 415):
+        eng.dial("911")
+        connected = eng.wait_call("connected", timeout=STEP)
+    assert connected["emergency"] is True, connected
+    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    invite = emergency_invite(lab, sip_call_id)
+    ctype = (invite.header("Content-Type") or invite.header("c") or "").lower()
+    assert ctype.startswith("application/sdp"), f"the retry must carry the SDP alone: {ctype}"
+    assert invite.header("Geolocation") is None, "no Geolocation header without the location body"
+    assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
+    refused = [
+        m
+        for m in lab.kamailio_trace().requests("INVITE", direction="rcv")
+        if AGENT_USER in (m.header("From") or m.header("f") or "") and m.part("application/pidf+xml") is not None
+    ]
+    assert refused, "the engine never tried with the location first"
+    eng.hangup()
+    wait_lock_after_end(eng, connected["id"])
+
+
+def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone_and_locks(lab, engine, ringing_psap):
+    """Busy (486) is final: no retry; the agent is told at once, with the address to read out, and the line
+    is protected anyway (the dispatcher saw the attempt and may call back)."""
+    eng = engine()
+    with lab.ringing_dispatcher_for(AGENT_USER):
+        eng.dial("911")
+        incoming = psap_call_from(ringing_psap, AGENT_USER, "CALL_INCOMING", timeout=STEP)
+        ringing_psap.reject(incoming["id"])
+        failed = eng.wait_event("emergency_call_failed", timeout=STEP)
+    assert "another phone" in failed["message"].lower(), failed
+    assert "100 Main St" in (failed.get("address") or "") and "301" in failed["address"], failed
+    lock = eng.wait_emergency("lock", timeout=STEP)
+    assert_lock_runs(lock, utc_now())
+
+
+def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_locks_the_line(lab, engine, psap):
+    """RFC 6881 ED-77..81: a test call exercises the route and the location, and is not an emergency."""
+    eng = engine()
+    call = eng.dial("933")
+    eng.wait_call("connected", timeout=STEP, id=call["id"])
+    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.part("application/pidf+xml") is not None, "the test call should carry the location"
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=call["id"])
+    time.sleep(2.0)  # a lock, had one started, would be announced with the end of the call
+    modes = [e["mode"] for e in eng.events_named("emergency")]
+    assert set(modes) <= {"off"}, f"a test call must not enter emergency mode: {modes}"
+    assert not [e for e in eng.events_named("presence") if e.get("forced")], eng.events_named("presence")
 
 
 # ------------------------------------------------------------------ the callback lock
