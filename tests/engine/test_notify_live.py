@@ -4,7 +4,8 @@ policy with ``notify.*`` set; the lab's SMTP sink (127.0.0.1:2525, one .eml per 
 the call, one email and one request per webhook format (generic JSON, Slack, Teams), each exactly once,
 naming the agent (user, line), caller id and callback number, the address with floor and room and its
 source, the machine's host name and IP addresses, and the time in the agent's zone and in UTC.
-A notification that cannot be delivered (SMTP at a closed port) never holds the call up.
+A notification that cannot be delivered (SMTP at a closed port) never holds the call up. A 911 the
+dispatcher refuses is reported dialed, then dropped (with the reason); a 933 test call notifies nobody.
 
 The notify worker itself (formats, retries, TLS) is tested in src-tauri/engine/tests/notify_*.rs; these
 tests prove the engine feeds it from a real emergency call. Recipients and webhook paths carry a run id, so
@@ -301,3 +302,34 @@ def test_a_notification_that_cannot_be_delivered_never_blocks_the_911_call(lab, 
         time.sleep(0.3)
     assert any(kind_of_hook(h) == "dialed" for h in hooks_of(lab, run)), hooks_of(lab, run)
     assert not mails_of(lab, run), "the mail server was down: nothing can have been delivered"
+
+
+def test_a_911_the_dispatcher_refuses_is_reported_dialed_then_dropped_once_each(lab, engine, ringing_psap, tmp_path):
+    run = unique_run("notify-drop")
+    policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run), sip={"emergency_line": CALLBACK})
+    eng = engine(policy)
+    with lab.ringing_dispatcher_for(AGENT_USER):
+        eng.dial("911")
+        incoming = ringing_psap.wait_event("CALL_INCOMING", timeout=STEP, peeruri=f"sip:{AGENT_USER}@lifeline.lab")
+        ringing_psap.reject(incoming["id"])
+        eng.wait_event("emergency_call_failed", timeout=STEP)
+    wait_deliveries(lab, run, ("dialed", "dropped"))
+    time.sleep(DUPLICATE_WINDOW)
+    got = deliveries(lab, run)
+    expected = Counter({(ch, k): 1 for ch in ("email", "json", "slack", "teams") for k in ("dialed", "dropped")})
+    assert got == expected, f"dialed and dropped once each, nothing else: got {dict(got)}"
+    dropped = next(h["json"] for h in hooks_of(lab, run) if h["format"] == "json" and h["json"]["kind"] == "dropped")
+    assert dropped["reason"], f"a dropped notice says why: {dropped}"
+
+
+def test_a_933_test_call_notifies_nobody(lab, engine, psap, tmp_path):
+    """A test call (RFC 6881 ED-77..81) is not an emergency: security staff are not alerted."""
+    run = unique_run("notify-test")
+    policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run))
+    eng = engine(policy)
+    call = eng.dial("933")
+    eng.wait_call("connected", timeout=STEP, id=call["id"])
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=call["id"])
+    time.sleep(DUPLICATE_WINDOW)  # a notice, had one been queued, is delivered within this on the lab
+    assert not deliveries(lab, run), dict(deliveries(lab, run))
