@@ -186,7 +186,7 @@ describe("screens", () => {
     const page = await open("mock=emergency-active");
     await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
     await button(page, "End call").waitFor();
-    await page.getByText("Lab building, 1 Test Street, Floor 3, Room 301").waitFor();
+    await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
     await page.getByRole("heading", { name: "Audio devices" }).waitFor();
     for (const name of ["Mute", "Hold", "Keypad", "Call", "Settings"]) {
       assert.equal(await button(page, name).count(), 0, `${name} must not be on the reduced panel`);
@@ -274,6 +274,150 @@ describe("screens", () => {
   });
 });
 
+describe("the engine's emergency and call events", () => {
+  test("an emergency call that fails: use another phone, with the address to read out", async () => {
+    const page = await open("mock=signed-in&fail=1");
+    await page.getByLabel("Number to call").fill("911");
+    await button(page, "Call").click();
+    await page.getByRole("heading", { name: "Use another phone now", level: 1 }).waitFor();
+    await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Use another phone now");
+    assert.match(await page.title(), /^Use another phone now · Lifeline$/);
+    await check(page, "emergency-failed");
+    await button(page, "Close").click();
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    await page.closeAll();
+  });
+
+  test("a blocked number says why and offers the local one, which the agent dials", async () => {
+    const page = await open("mock=signed-in&mismatch=block");
+    await page.getByLabel("Number to call").fill("999");
+    await button(page, "Call").click();
+    await page.getByText("999 is not an emergency number in the US").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Call 911");
+    await check(page, "dial-blocked");
+    await button(page, "Call 911").click();
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.closeAll();
+  });
+
+  test("no known address: the agent is asked, enters one, and it becomes the location", async () => {
+    const page = await open("mock=location-missing");
+    await page.getByRole("heading", { name: "Where are you?" }).waitFor();
+    await check(page, "location-missing");
+    await button(page, "Enter your address").click();
+    await page.getByLabel("Country").fill("us");
+    await button(page, "Save address").click();
+    await page.getByRole("alert").getByText("need the city").waitFor();
+    for (const [label, value] of [["House number", "100"], ["Street", "Main St"], ["Floor", "3"], ["Room", "301"], ["City", "Austin"], ["State or province", "tx"], ["Postal code", "78701"]]) {
+      await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await check(page, "location-form");
+    await button(page, "Save address").click();
+    await page.getByRole("heading", { name: "Where are you?" }).waitFor({ state: "detached" });
+    await button(page, "Settings").click();
+    await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
+    await page.getByText("From the address you entered").waitFor();
+    await page.closeAll();
+  });
+
+  test("an unknown network asks whether the agent is still at the known address", async () => {
+    const page = await open("mock=unknown-network");
+    await page.getByRole("heading", { name: "New network: are you still here?" }).waitFor();
+    await page.getByText("100 Main St, Floor 3, Room 301").waitFor();
+    await check(page, "location-unknown-network");
+    await page.closeAll();
+  });
+
+  test("the organisation's policy: warnings as a banner, managed settings locked in Settings", async () => {
+    const page = await open("mock=signed-in&managed=1&policywarn=1");
+    await page.getByRole("heading", { name: "Some of your organisation's settings could not be used" }).waitFor();
+    await page.getByText("notify.smtp.port").waitFor();
+    await check(page, "policy-warnings");
+    await button(page, "Settings").click();
+    await page.getByRole("heading", { name: "Managed by your organisation" }).waitFor();
+    await page.getByText("How long the line is kept free for the emergency callback").waitFor();
+    assert.equal(await page.locator("#language").isDisabled(), true, "ui.locale is managed: the language is locked");
+    await check(page, "settings-managed");
+    await page.closeAll();
+  });
+
+  test("in a call: audio state and codec, digits received, mute as the engine reports it", async () => {
+    const page = await open("mock=in-call");
+    await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
+    await page.evaluate(() => {
+      for (const digit of ["4", "2", "#"]) window.lifelineMock.emit({ event: "dtmf", id: "c1", digit });
+    });
+    await page.getByText("Tones received: 42#").waitFor();
+    await button(page, "Mute").click();
+    await page.locator('button[aria-pressed="true"]', { hasText: "Mute" }).waitFor();
+    await page.evaluate(() => window.lifelineMock.emit({ event: "call_muted", id: "c1", on: false }));
+    await page.locator('button[aria-pressed="false"]', { hasText: "Mute" }).waitFor();
+    await page.evaluate(() =>
+      window.lifelineMock.emit({ event: "media", id: "c1", state: "failed", codec: null, setup_ms: null, reason: "the media path broke (ICE failed)" }),
+    );
+    await page.getByText("No audio on this call: the media path broke (ICE failed)").waitFor();
+    await check(page, "in-call-media-failed");
+    await page.closeAll();
+  });
+
+  test("during the lock: calls turned away are listed in the banner", async () => {
+    const page = await open("mock=lock");
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    await page.evaluate(() => window.lifelineMock.emit({ event: "call_rejected", remote: "sip:peer3@lifeline.lab", code: 486, reason: "Busy Here" }));
+    await page.getByText("Calls turned away meanwhile: 1").waitFor();
+    await page.getByText(/^sip:peer3@lifeline.lab at /).waitFor();
+    await check(page, "lock-missed");
+    await page.closeAll();
+  });
+});
+
+describe("keyboard only: the whole emergency flow", () => {
+  const focused = (page) => page.evaluate(() => document.activeElement?.textContent ?? "");
+  async function tabTo(page, text) {
+    for (let i = 0; i < 15 && (await focused(page)) !== text; i++) await page.keyboard.press("Tab");
+    assert.equal(await focused(page), text, `Tab never reached ${text}`);
+  }
+
+  test("911, End call, status refused, callback answered and ended, then Exit: keys only", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Call").waitFor();
+    await page.keyboard.type("911");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
+    await page.getByText("Built-in microphone").waitFor();
+    await tabTo(page, "End call");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    // The status select: focus it by keyboard and step to another status.
+    // The number field has focus; the status select is just before it.
+    for (let i = 0; i < 25 && !(await page.evaluate(() => document.activeElement?.id === "presence")); i++) await page.keyboard.press("Shift+Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "presence");
+    await page.keyboard.press("ArrowUp");
+    await page.getByText("Your status stays Do not disturb during emergency mode").waitFor();
+    assert.equal(await page.getByLabel("Status").inputValue(), "do_not_disturb");
+    // The dispatcher calls back (the far end's doing, not a key).
+    await page.evaluate(() => window.lifelineMock.callBack());
+    await page.getByRole("heading", { name: "Emergency services are calling back" }).waitFor();
+    assert.equal(await focused(page), "Answer");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
+    await tabTo(page, "End call");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+    await page.evaluate(() => window.lifelineMock.endLock());
+    await page.getByRole("dialog").waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(page), "Exit emergency mode");
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    assert.equal(await page.getByLabel("Status").inputValue(), "available");
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+});
+
 describe("toasts", () => {
   test("an error during an emergency call never covers End call", async () => {
     const page = await open("mock=emergency-active");
@@ -318,9 +462,7 @@ describe("keyboard only", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
     // Pretend the lock is over now.
-    await page.evaluate(() =>
-      window.lifelineMock.emit({ event: "emergency", mode: "lock", lock_until: new Date(Date.now() - 1000).toISOString() }),
-    );
+    await page.evaluate(() => window.lifelineMock.endLock());
     await page.getByRole("dialog").waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Remain in emergency mode");
     await page.keyboard.press("Escape");

@@ -1,6 +1,9 @@
 // TypeScript mirror of src-tauri/engine/src/api.rs: the one contract between the UI and the engine.
 // Names and fields must match the Rust enums exactly (serde tag `cmd` / `event`, snake_case).
 
+import type { CivicAddress, LiveEvent } from "./api-live";
+export type * from "./api-live";
+
 export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
 export const PRESENCES: readonly Presence[] = [
   "available",
@@ -30,6 +33,8 @@ export type Command =
   | { cmd: "set_presence"; status: Presence }
   | { cmd: "emergency_exit" }
   | { cmd: "emergency_remain" }
+  /** The agent's own entry (or confirmation) of where they are (RFC 5139 keys). */
+  | { cmd: "set_location"; address: CivicAddress }
   | { cmd: "snapshot" }
   | { cmd: "quit" }
   /** Handled by the desktop shell, never by the engine; answered with `app_settings`. */
@@ -76,7 +81,7 @@ export interface CallEvent {
   emergency: boolean;
   emergency_callback: boolean;
   reason: string | null;
-  /** Not in api.rs yet: whether the microphone is muted for this call. */
+  /** Not in api.rs (the engine reports mute as `call_muted`); older mocks sent it here. */
   muted?: boolean;
 }
 
@@ -104,17 +109,6 @@ export interface ErrorEvent {
   message: string;
 }
 
-/**
- * Not in api.rs yet (proposed): where the agent is, as sent with an emergency call.
- * `label` is a one-line dispatchable address ("12 Main St, Floor 3, Room 301"); `source` says where it came
- * from (policy, network, user).
- */
-export interface LocationEvent {
-  event: "location";
-  label: string | null;
-  source?: string | null;
-}
-
 /** Not in api.rs yet (proposed): the audio devices in use. */
 export interface DevicesEvent {
   event: "devices";
@@ -136,6 +130,7 @@ export interface AppSettingsEvent {
 }
 
 export type KnownEvent =
+  | LiveEvent
   | AppInfoEvent
   | AgreementRequiredEvent
   | AgreementAcceptedEvent
@@ -145,7 +140,6 @@ export type KnownEvent =
   | PresenceEvent
   | EmergencyEvent
   | ErrorEvent
-  | LocationEvent
   | DevicesEvent
   | DialRequestEvent
   | AppSettingsEvent;

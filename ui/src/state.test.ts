@@ -184,12 +184,32 @@ describe("presence and emergency modes", () => {
     expect(out.send).toEqual([{ cmd: "set_presence", status: "away" }]);
   });
 
-  it("refuses presence changes during emergency mode and says why", () => {
-    for (const mode of ["active", "lock", "remain"] as const) {
-      const s = events(signedIn(), [{ event: "emergency", mode, lock_until: "2026-11-21T21:30:00Z" }]);
+  it("during the call and the lock, the engine's refusal of a presence change shows by the select, not as a toast", () => {
+    for (const mode of ["active", "lock"] as const) {
+      const s = events(signedIn(), [
+        { event: "presence", status: "do_not_disturb", forced: true },
+        { event: "emergency", mode, lock_until: "2026-11-21T21:30:00Z" },
+      ]);
       const out = intend(s, { cmd: "set_presence", status: "available" });
-      expect(out.send).toEqual([]);
-      expect(out.state.presenceNotice).toBe("emergency");
+      expect(out.send).toEqual([{ cmd: "set_presence", status: "available" }]);
+      expect(out.state.presence?.status).toBe("do_not_disturb");
+      const refused = events(out.state, [{ event: "error", message: "the line is kept free until 21:30 (UTC)" }]);
+      expect(refused.presenceNotice).toBe("emergency");
+      expect(refused.toasts).toEqual([]);
+      // The next error is an ordinary one again.
+      expect(events(refused, [{ event: "error", message: "x" }]).toasts).toHaveLength(1);
+    }
+  });
+
+  it("after the lock, and in remain mode, a presence change asks exit-or-remain", () => {
+    const lockOver = events(signedIn(), [{ event: "emergency", mode: "lock", lock_until: "2026-11-21T20:59:00Z" }]);
+    const remain = events(signedIn(), [{ event: "emergency", mode: "remain", lock_until: "2026-11-22T21:00:00Z" }]);
+    expect(emergencyPromptDue(remain, T0)).toBe(false);
+    for (const s of [lockOver, remain]) {
+      const out = intend(s, { cmd: "set_presence", status: "available" });
+      expect(out.send).toEqual([{ cmd: "set_presence", status: "available" }]);
+      expect(emergencyPromptDue(out.state, T0)).toBe(true);
+      expect(out.state.presenceAsked).toBe(false);
     }
   });
 
@@ -304,6 +324,24 @@ const arbEvent: fc.Arbitrary<EngineEvent> = fc.oneof(
     .map(({ mode, offset }) => ({ event: "emergency", mode, lock_until: new Date(T0 + offset).toISOString() }) as EngineEvent),
   fc.string().map((message) => ({ event: "error", message }) as EngineEvent),
   fc.constantFrom("available", "busy", "away").map((status) => ({ event: "presence", status, forced: false }) as EngineEvent),
+  fc.constantFrom<EngineEvent>(
+    { event: "location", label: "100 Main St", source: "policy", prompt: null },
+    { event: "location", label: null, source: null, prompt: "missing" },
+    { event: "dial_blocked", reason: "not the local number", offer: "911" },
+    { event: "emergency_call_failed", message: "use another phone", address: "100 Main St" },
+    { event: "policy_status", managed: ["emergency.lock_minutes"], warnings: ["bad key"] },
+    { event: "call_rejected", remote: "sip:peer3@lifeline.lab", code: 486, reason: "Busy Here" },
+    { event: "audio_device", audio_event: "device_unavailable", role: "microphone", reason: "none" },
+  ),
+  fc
+    .record({ id: fc.constantFrom("a", "b", "c"), kind: fc.constantFrom("connected", "receiving", "failed", "dtmf", "muted") })
+    .map(({ id, kind }) =>
+      kind === "dtmf"
+        ? ({ event: "dtmf", id, digit: "5" } as EngineEvent)
+        : kind === "muted"
+          ? ({ event: "call_muted", id, on: true } as EngineEvent)
+          : ({ event: "media", id, state: kind, codec: "opus/48000/2", setup_ms: 400, reason: null } as EngineEvent),
+    ),
 );
 const arbCommand: fc.Arbitrary<Command> = fc.oneof(
   fc.constant<Command>({ cmd: "accept_agreement" }),
@@ -318,6 +356,7 @@ const arbAction: fc.Arbitrary<Action> = fc.oneof(
   arbEvent.map<Action>((event) => ({ type: "event", event, now: T0 })),
   arbCommand.map<Action>((command) => ({ type: "intent", command, now: T0 })),
   fc.boolean().map<Action>((open) => ({ type: "settings", open })),
+  fc.constantFrom<Action>({ type: "dismiss_dial_blocked" }, { type: "dismiss_emergency_failed" }),
 );
 
 describe("properties", () => {
@@ -327,6 +366,7 @@ describe("properties", () => {
         let s = initialState();
         for (const action of actions) {
           const out = update(s, action);
+          const before = s;
           s = out.state;
           const screen = screenOf(s);
           // Ended calls never linger; call ids stay unique.
@@ -337,9 +377,22 @@ describe("properties", () => {
           if (s.emergency.mode === "active") {
             expect(["emergency_call", "callback_incoming"]).toContain(screen.kind);
           }
-          // Presence never leaves the UI during an emergency mode.
-          if (s.emergency.mode !== "off" && action.type === "intent" && action.command.cmd === "set_presence") {
-            expect(out.send).toEqual([]);
+          // During an emergency mode a presence change is the engine's to decide: the UI never shows it
+          // before the engine reports it, and never sends anything else with it.
+          if (before.emergency.mode !== "off" && action.type === "intent" && action.command.cmd === "set_presence") {
+            expect(s.presence).toEqual(before.presence);
+            expect(out.send).toEqual([action.command]);
+          }
+          // What the engine said about a call goes with the call.
+          if (action.type === "event" && action.event.event === "call" && action.event.state === "ended") {
+            const id = String(action.event.id);
+            expect(s.live.media[id]).toBeUndefined();
+            expect(s.live.dtmfIn[id]).toBeUndefined();
+          }
+          // "Use another phone" never hides an emergency call or the dispatcher's callback.
+          if (screen.kind === "emergency_failed") {
+            expect(s.emergency.mode).not.toBe("active");
+            expect(s.calls.filter((c) => c.emergencyCallback || (c.emergency && c.state !== "incoming"))).toEqual([]);
           }
           // Hold is never sent while the reduced emergency panel is up.
           if (screen.kind === "emergency_call") {

@@ -12,6 +12,7 @@ import type {
   Presence,
   RegistrationState,
 } from "./api";
+import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, type LiveState } from "./live";
 
 export interface AppInfo {
   version: string;
@@ -70,8 +71,15 @@ export interface UiState {
   presence: { status: Presence; forced: boolean } | null;
   /** Why the last presence change was not made, if it was refused. */
   presenceNotice: "emergency" | null;
-  emergency: { mode: EmergencyMode; lockUntil: number | null; choosing: boolean };
-  location: { label: string | null; source: string | null } | null;
+  /** A presence change went to the engine during emergency mode and it has not answered yet. */
+  presenceAsked: boolean;
+  /**
+   * `choosing`: exit or remain was sent, waiting for the engine. `asking`: the agent asked for something
+   * (a presence change) that the engine answers with "exit or remain?" rather than an event.
+   */
+  emergency: { mode: EmergencyMode; lockUntil: number | null; choosing: boolean; asking: boolean };
+  /** Location, policy status, media, DTMF, devices, blocked dials, failed emergency calls (live.ts). */
+  live: LiveState;
   devices: { input: string | null; output: string | null; ringer: string | null } | null;
   toasts: Toast[];
   nextToastId: number;
@@ -98,6 +106,8 @@ export type Action =
   | { type: "dismiss_toast"; id: number }
   | { type: "settings"; open: boolean }
   | { type: "choose_locale"; locale: string | null }
+  | { type: "dismiss_dial_blocked" }
+  | { type: "dismiss_emergency_failed" }
   /** The dialler filled its number field from `dialRequest` (seq). */
   | { type: "dial_request_taken"; seq: number };
 
@@ -120,8 +130,9 @@ export function initialState(localeChoice: string | null = null): UiState {
     lastEnded: null,
     presence: null,
     presenceNotice: null,
-    emergency: { mode: "off", lockUntil: null, choosing: false },
-    location: null,
+    presenceAsked: false,
+    emergency: { mode: "off", lockUntil: null, choosing: false, asking: false },
+    live: initialLive(),
     devices: null,
     toasts: [],
     nextToastId: 1,
@@ -138,7 +149,7 @@ export function update(state: UiState, action: Action): Update {
     case "event":
       return { state: onEvent({ ...state, attached: true }, action.event, action.now), send: [] };
     case "intent":
-      return onIntent(state, action.command, action.now);
+      return onIntent({ ...state, live: onLiveIntent(state.live, action.command) }, action.command, action.now);
     case "send_failed":
       return {
         state: afterSendFailed(
@@ -158,6 +169,10 @@ export function update(state: UiState, action: Action): Update {
       return { state: { ...state, settingsOpen: action.open }, send: [] };
     case "choose_locale":
       return { state: { ...state, localeChoice: action.locale }, send: [] };
+    case "dismiss_dial_blocked":
+      return { state: { ...state, live: dismissDialBlocked(state.live) }, send: [] };
+    case "dismiss_emergency_failed":
+      return { state: { ...state, live: dismissEmergencyFailed(state.live) }, send: [] };
     case "dial_request_taken":
       return {
         state: state.dialRequest?.seq === action.seq ? { ...state, dialRequest: null } : state,
@@ -180,15 +195,21 @@ const KNOWN_EVENTS = new Set([
   "presence",
   "emergency",
   "error",
-  "location",
   "devices",
+  "call_muted",
   "dial_request",
   "app_settings",
 ]);
 
-function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
+function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
+  let state = before;
+  const live = onLiveEvent(state.live, event, now);
+  if (live) {
+    state = { ...state, live: live.live };
+    if (live.toast) state = pushToast(state, live.toast, now);
+  }
   if (!isKnown(event)) {
-    return { ...state, other: { ...state.other, [event.event]: event } };
+    return live ? state : { ...state, other: { ...state.other, [event.event]: event } };
   }
   switch (event.event) {
     case "app_info":
@@ -235,19 +256,25 @@ function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
         ...state,
         presence: { status: event.status, forced: event.forced },
         presenceNotice: state.emergency.mode === "off" ? null : state.presenceNotice,
+        presenceAsked: false,
       };
     case "emergency": {
       const lockUntil = event.lock_until === null ? null : Date.parse(event.lock_until);
       return {
         ...state,
-        emergency: { mode: event.mode, lockUntil: Number.isNaN(lockUntil) ? null : lockUntil, choosing: false },
+        emergency: { mode: event.mode, lockUntil: Number.isNaN(lockUntil) ? null : lockUntil, choosing: false, asking: false },
         presenceNotice: event.mode === "off" ? null : state.presenceNotice,
+        presenceAsked: event.mode === "off" ? false : state.presenceAsked,
       };
     }
     case "error":
+      if (state.presenceAsked && state.emergency.mode !== "off") {
+        // The engine's answer to the presence change asked for during emergency mode: say it by the select.
+        return { ...state, presenceAsked: false, presenceNotice: "emergency" };
+      }
       return pushToast(state, { kind: "error", message: event.message }, now);
-    case "location":
-      return { ...state, location: { label: event.label, source: event.source ?? null } };
+    case "call_muted":
+      return { ...state, calls: state.calls.map((c) => (c.id === event.id ? { ...c, muted: event.on } : c)) };
     case "devices":
       return {
         ...state,
@@ -260,6 +287,8 @@ function onEvent(state: UiState, event: EngineEvent, now: number): UiState {
     }
     case "app_settings":
       return { ...state, startAtLogin: event.start_at_login };
+    default:
+      return state;
   }
 }
 
@@ -290,12 +319,15 @@ function onCall(state: UiState, event: Extract<KnownEvent, { event: "call" }>, n
 
 function onIntent(state: UiState, command: Command, now: number): Update {
   switch (command.cmd) {
-    case "set_presence":
-      if (state.emergency.mode !== "off") {
-        // The engine keeps presence at the emergency status; say why instead of silently doing nothing.
-        return { state: { ...state, presenceNotice: "emergency" }, send: [] };
-      }
-      return { state: { ...state, presenceNotice: null }, send: [command] };
+    case "set_presence": {
+      const { mode, lockUntil } = state.emergency;
+      if (mode === "off") return { state: { ...state, presenceNotice: null }, send: [command] };
+      // The engine's guard decides: during the call and the lock it refuses with an error (shown by the
+      // select); after the lock, and in remain mode, it wants "exit or remain?" answered first.
+      const over = mode === "remain" || (mode === "lock" && lockUntil !== null && now >= lockUntil);
+      if (over) return { state: { ...state, emergency: { ...state.emergency, asking: true } }, send: [command] };
+      return { state: { ...state, presenceAsked: true }, send: [command] };
+    }
     case "dial": {
       const number = command.number.trim();
       if (number === "") {
@@ -324,7 +356,7 @@ function onIntent(state: UiState, command: Command, now: number): Update {
       return { state, send: [command] };
     case "emergency_exit":
     case "emergency_remain":
-      return { state: { ...state, emergency: { ...state.emergency, choosing: true } }, send: [command] };
+      return { state: { ...state, emergency: { ...state.emergency, choosing: true, asking: false } }, send: [command] };
     default:
       return { state, send: [command] };
   }
@@ -374,6 +406,7 @@ function isEmergencyCallScreen(state: UiState): boolean {
 export type Screen =
   | { kind: "connecting" }
   | { kind: "emergency_call"; call: CallView | null }
+  | { kind: "emergency_failed" }
   | { kind: "callback_incoming"; call: CallView }
   | { kind: "incoming"; call: CallView }
   | { kind: "in_call"; call: CallView }
@@ -388,6 +421,8 @@ export function screenOf(state: UiState): Screen {
   const active = activeCall(state);
   if (incoming?.emergencyCallback) return { kind: "callback_incoming", call: incoming };
   if (isEmergencyCallScreen(state)) return { kind: "emergency_call", call: active ?? null };
+  // Use another phone: stays until the agent closes it, over every ordinary call and screen.
+  if (state.live.emergencyFailed) return { kind: "emergency_failed" };
   if (incoming) return { kind: "incoming", call: incoming };
   if (active) return { kind: "in_call", call: active };
   if (!state.attached) return { kind: "connecting" };
@@ -399,10 +434,10 @@ export function screenOf(state: UiState): Screen {
 
 /** The exit/remain question is asked once the lock (or the chosen remain period) is over and no call is up. */
 export function emergencyPromptDue(state: UiState, now: number): boolean {
-  const { mode, lockUntil } = state.emergency;
+  const { mode, lockUntil, asking } = state.emergency;
   if (mode !== "lock" && mode !== "remain") return false;
   if (state.calls.length > 0) return false;
-  return lockUntil !== null && now >= lockUntil;
+  return asking || (lockUntil !== null && now >= lockUntil);
 }
 
 /** Emergency dialling must work before the agreement is accepted, as soon as a line is registered. */

@@ -38,8 +38,13 @@ describe("store", () => {
     ipc.emit({ event: "emergency", mode: "lock", lock_until: "2026-11-21T21:30:00Z" });
     store.intend({ cmd: "set_presence", status: "available" });
     await tick();
-    expect(ipc.sent).toEqual([{ cmd: "dial", number: "201" }]);
-    expect(store.state.presenceNotice).toBe("emergency");
+    expect(ipc.sent).toEqual([
+      { cmd: "dial", number: "201" },
+      { cmd: "set_presence", status: "available" },
+    ]);
+    store.intend({ cmd: "dial", number: "   " });
+    await tick();
+    expect(ipc.sent).toHaveLength(2);
   });
 
   it("turns a command the shell could not deliver into a toast and re-enables the button", async () => {

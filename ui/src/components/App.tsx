@@ -5,11 +5,15 @@ import { screenOf, type UiState } from "../state";
 import type { Store } from "../store";
 import { AgreementScreen } from "./AgreementScreen";
 import { EmergencyBanner } from "./EmergencyBanner";
+import { DialBlocked } from "./DialBlocked";
 import { EmergencyCallScreen } from "./EmergencyCallScreen";
+import { EmergencyFailedScreen } from "./EmergencyFailedScreen";
 import { EmergencyPrompt } from "./EmergencyPrompt";
 import { Header } from "./Header";
 import { InCallScreen } from "./InCallScreen";
 import { IncomingScreen } from "./IncomingScreen";
+import { LocationPrompt } from "./LocationPrompt";
+import { PolicyBanner } from "./PolicyBanner";
 import { SettingsScreen } from "./SettingsScreen";
 import { SignInScreen } from "./SignInScreen";
 import { Softphone } from "./Softphone";
@@ -64,11 +68,13 @@ export function App({ store }: { store: Store }) {
   const attention =
     screen.kind === "emergency_call"
       ? ctx.t("emergency.in_progress")
-      : screen.kind === "callback_incoming"
-        ? ctx.t("callback.title")
-        : screen.kind === "incoming"
-          ? ctx.t("incoming.title")
-          : null;
+      : screen.kind === "emergency_failed"
+        ? ctx.t("failed.title")
+        : screen.kind === "callback_incoming"
+          ? ctx.t("callback.title")
+          : screen.kind === "incoming"
+            ? ctx.t("incoming.title")
+            : null;
   useEffect(() => {
     document.documentElement.lang = locale;
     document.title = attention ? `${attention} · ${ctx.t("app.name")}` : ctx.t("app.name");
@@ -101,8 +107,14 @@ export function App({ store }: { store: Store }) {
     case "emergency_call":
       body = <EmergencyCallScreen state={state} call={screen.call} />;
       break;
+    case "emergency_failed":
+      body = <EmergencyFailedScreen state={state} />;
+      break;
   }
-  const showBanner = screen.kind !== "emergency_call" && screen.kind !== "callback_incoming";
+  const urgent = screen.kind === "emergency_call" || screen.kind === "callback_incoming" || screen.kind === "emergency_failed";
+  const showBanner = !urgent;
+  // Blocked dials come from the dialler (or the agreement screen's emergency field).
+  const dialler = screen.kind === "softphone" || screen.kind === "agreement";
 
   return (
     <AppContext.Provider value={ctx}>
@@ -111,6 +123,9 @@ export function App({ store }: { store: Store }) {
         {showBanner && <EmergencyBanner state={state} />}
         {/* In the flow, not floating: a toast must never cover End call or Answer. */}
         <Toasts toasts={state.toasts} />
+        {!urgent && <PolicyBanner state={state} />}
+        {dialler && <DialBlocked state={state} />}
+        {screen.kind === "softphone" && <LocationPrompt state={state} />}
         <div class="app__body" key={screen.kind}>
           {body}
         </div>

@@ -15,6 +15,7 @@ export function EmergencyBanner({ state }: { state: UiState }) {
         </h2>
         {lockUntil !== null && <LockCountdown until={lockUntil} />}
         <p>{t("lock.explanation")}</p>
+        <MissedCalls state={state} />
       </section>
     );
   }
@@ -25,6 +26,7 @@ export function EmergencyBanner({ state }: { state: UiState }) {
       </h2>
       {lockUntil !== null && <p>{t("remain.until", { time: clockTime(lockUntil, locale) })}</p>}
       <p>{t("remain.explanation")}</p>
+      <MissedCalls state={state} />
       <button type="button" class="button" disabled={choosing} onClick={() => intend({ cmd: "emergency_exit" })}>
         {t("emergency.exit")}
       </button>
@@ -44,4 +46,21 @@ export function LockCountdown({ until }: { until: number }) {
 
 function clockTime(ms: number, locale: string): string {
   return new Date(ms).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Who was turned away while the line was kept free, so the agent can call them back later. */
+function MissedCalls({ state }: { state: UiState }) {
+  const { t, locale } = useApp();
+  const missed = state.live.missed;
+  if (missed.length === 0) return null;
+  return (
+    <div class="missed">
+      <p class="missed__title">{t("lock.missed_title", { count: missed.length })}</p>
+      <ul class="missed__list">
+        {missed.map((m, i) => (
+          <li key={i}>{t("lock.missed_item", { remote: m.remote, time: clockTime(m.at, locale) })}</li>
+        ))}
+      </ul>
+    </div>
+  );
 }

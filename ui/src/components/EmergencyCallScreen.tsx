@@ -3,12 +3,14 @@ import type { Translate } from "../i18n";
 import type { CallView, UiState } from "../state";
 import { CallTimer } from "./CallTimer";
 import { DeviceSettings } from "./DeviceSettings";
+import { MediaStatus } from "./MediaStatus";
 
 /** The reduced panel: a banner, the location being sent, device settings and End call. Nothing else. */
 export function EmergencyCallScreen({ state, call }: { state: UiState; call: CallView | null }) {
   const { t, intend } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const callback = call?.emergencyCallback === true && !call.emergency;
+  const location = state.live.location;
   return (
     <main class="screen screen--emergency">
       <div class="emergency-banner" role="alert">
@@ -18,16 +20,17 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
         {call && <p class="emergency-banner__remote">{call.remote}</p>}
       </div>
       {call && <CallTimer call={call} />}
-      {state.location?.label && (
+      {call && <MediaStatus state={state} call={call} />}
+      {location?.label && (
         <section class="location" aria-labelledby="location-title">
           <h2 id="location-title" class="section__title">
-            {t("emergency.location_title")}
+            {callback ? t("emergency.location_known_title") : t("emergency.location_title")}
           </h2>
-          <p class="location__label">{state.location.label}</p>
-          {state.location.source && <p class="hint">{t("emergency.location_source", { source: sourceName(t, state.location.source) })}</p>}
+          <p class="location__label">{location.label}</p>
+          {location.source && <p class="hint">{t("emergency.location_source", { source: locationSourceName(t, location.source) })}</p>}
         </section>
       )}
-      {!state.location?.label && <p class="notice notice--warn">{t("emergency.location_unknown")}</p>}
+      {!location?.label && <p class="notice notice--warn">{t("emergency.location_unknown")}</p>}
       <DeviceSettings state={state} />
       <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
         {t("call.end")}
@@ -36,8 +39,9 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
   );
 }
 
-function sourceName(t: Translate, source: string): string {
-  const key = `location.source_${source}`;
+/** "your organisation's settings", "the network you are connected to"… or the engine's word if unknown. */
+export function locationSourceName(t: Translate, source: string): string {
+  const key = `location.source_${source.replace(/-/g, "_")}`;
   const name = t(key);
   return name === key ? source : name;
 }

@@ -3,8 +3,9 @@ import { useApp, useFocusOnMount } from "../context";
 import type { CallView, UiState } from "../state";
 import { CallTimer } from "./CallTimer";
 import { DialPad, useTypedDigits } from "./DialPad";
+import { MediaStatus } from "./MediaStatus";
 
-export function InCallScreen({ call }: { state: UiState; call: CallView }) {
+export function InCallScreen({ state, call }: { state: UiState; call: CallView }) {
   const { t, intend } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const [keypad, setKeypad] = useState(false);
@@ -27,6 +28,12 @@ export function InCallScreen({ call }: { state: UiState; call: CallView }) {
         <span class="call__remote">{call.remote}</span>
       </h1>
       <CallTimer call={call} />
+      <MediaStatus state={state} call={call} />
+      {state.live.dtmfIn[call.id] && (
+        <p class="hint dtmf__received" aria-live="polite">
+          {t("call.keypad_received", { digits: state.live.dtmfIn[call.id] ?? "" })}
+        </p>
+      )}
       <div class="controls">
         <button
           type="button"

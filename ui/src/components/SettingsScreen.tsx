@@ -3,6 +3,9 @@ import { useApp, useFocusOnMount } from "../context";
 import { LOCALES } from "../i18n";
 import type { UiState } from "../state";
 import { DeviceSettings } from "./DeviceSettings";
+import { LocationSettings } from "./LocationPrompt";
+import { ManagedSettings } from "./ManagedSettings";
+import { isManaged } from "../live";
 
 const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
 
@@ -12,6 +15,7 @@ export function SettingsScreen({ state }: { state: UiState }) {
   const app = state.app;
   const agreement = state.agreement;
   const registered = state.registration.state === "registered";
+  const localeManaged = isManaged(state.live, "ui.locale");
   return (
     <main class="screen screen--settings">
       <div class="screen__heading-row">
@@ -57,6 +61,8 @@ export function SettingsScreen({ state }: { state: UiState }) {
         <select
           id="language"
           value={state.localeChoice ?? ""}
+          disabled={localeManaged}
+          aria-describedby={localeManaged ? "language-managed" : undefined}
           onChange={(e) => {
             const value = e.currentTarget.value;
             dispatch({ type: "choose_locale", locale: value === "" ? null : value });
@@ -69,7 +75,14 @@ export function SettingsScreen({ state }: { state: UiState }) {
             </option>
           ))}
         </select>
+        {localeManaged && (
+          <p id="language-managed" class="hint">
+            {t("managed.tag")}
+          </p>
+        )}
       </section>
+
+      <LocationSettings state={state} />
 
       {state.startAtLogin !== null && (
         <section aria-labelledby="startup-title">
@@ -89,6 +102,8 @@ export function SettingsScreen({ state }: { state: UiState }) {
       )}
 
       <DeviceSettings state={state} />
+
+      <ManagedSettings state={state} />
 
       <section aria-labelledby="about-title">
         <h2 id="about-title" class="section__title">

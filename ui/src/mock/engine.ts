@@ -22,6 +22,9 @@ export const SCENARIOS = [
   "remain",
   "callback",
   "callback-connected",
+  "emergency-failed",
+  "location-missing",
+  "unknown-network",
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -29,15 +32,32 @@ export interface MockOptions {
   scenario: Scenario;
   lang: string | null;
   lab: boolean;
-  /** Whether the mock reports a location during emergencies (`&location=0` turns it off). */
+  /** Whether the mock knows a location (`&location=0` turns it off: the engine's `prompt: missing`). */
   location: boolean;
+  /** `&managed=1`: the organisation manages some settings (policy_status.managed). */
+  managed: boolean;
+  /** `&policywarn=1`: the organisation's policy has a problem (policy_status.warnings). */
+  policyWarning: boolean;
+  /** `&mismatch=block`: emergency numbers of other countries are blocked (dial_blocked with an offer). */
+  blockMismatch: boolean;
+  /** `&fail=1`: emergency calls fail (emergency_call_failed). */
+  failEmergency: boolean;
 }
 
 export function scenarioFromQuery(search: string): MockOptions {
   const params = new URLSearchParams(search);
   const asked = params.get("mock") ?? "agreement";
   const scenario = (SCENARIOS as readonly string[]).includes(asked) ? (asked as Scenario) : "agreement";
-  return { scenario, lang: params.get("lang"), lab: params.get("lab") !== "0", location: params.get("location") !== "0" };
+  return {
+    scenario,
+    lang: params.get("lang"),
+    lab: params.get("lab") !== "0",
+    location: params.get("location") !== "0" && scenario !== "location-missing",
+    managed: params.get("managed") === "1",
+    policyWarning: params.get("policywarn") === "1",
+    blockMismatch: params.get("mismatch") === "block",
+    failEmergency: params.get("fail") === "1" || scenario === "emergency-failed",
+  };
 }
 
 const TEXTS: Record<string, string> = { en: agreementEn, fr: agreementFr, de: agreementDe };
@@ -52,7 +72,11 @@ function agreementFor(lang: string): { title: string; text: string; locale: stri
 const EMERGENCY = /^(911|999|112|933|urn:service:(test\.)?sos(\..*)?)$/;
 const LOCK_MS = 30 * 60 * 1000;
 const REMAIN_MS = 60 * 60 * 1000;
-const LOCATION = { event: "location", label: "Lab building, 1 Test Street, Floor 3, Room 301", source: "policy" } as const;
+const LOCATION_LABEL = "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US";
+/** What the real engine says when the guard refuses a presence change during the lock (GuardRefusal). */
+const LOCK_REFUSAL = (until: string) =>
+  `the line is kept free for the emergency services to call back until ${until} (UTC); this can wait until then`;
+const CALL_REFUSAL = "not during an emergency call: hold, transfer, other calls and status changes wait until it ends";
 
 export class MockEngine implements Ipc {
   readonly kind = "mock" as const;
@@ -65,12 +89,17 @@ export class MockEngine implements Ipc {
   private lockUntil: number | null = null;
   private call: { id: string; state: string; direction: "in" | "out"; remote: string; emergency: boolean; callback: boolean; muted: boolean } | null = null;
   private seq = 0;
+  private location: { label: string | null; source: string | null; prompt: string | null };
+  private devicesAnnounced = false;
   private readonly lang: string;
   private readonly lab: boolean;
 
   constructor(private readonly options: MockOptions) {
     this.lang = (options.lang ?? navigator.language ?? "en").slice(0, 2).toLowerCase();
     this.lab = options.lab;
+    this.location = options.location
+      ? { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null }
+      : { label: null, source: null, prompt: "missing" };
     this.setUp(options.scenario);
   }
 
@@ -111,6 +140,10 @@ export class MockEngine implements Ipc {
         this.lockUntil = now + LOCK_MS;
         this.call = { id: "c2", state: "connected", direction: "in", remote: "sip:psap@lifeline.lab", emergency: false, callback: true, muted: false };
         break;
+      case "emergency-failed":
+        this.mode = "lock";
+        this.lockUntil = now + LOCK_MS;
+        break;
       default:
         break;
     }
@@ -132,6 +165,20 @@ export class MockEngine implements Ipc {
   /** Push any event, as if the engine had sent it (used by the browser tests). */
   emit(event: EngineEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** The dispatcher calls back (a call from the emergency services while the line is protected). */
+  callBack(): void {
+    this.seq += 1;
+    this.call = { id: `cb${this.seq}`, state: "incoming", direction: "in", remote: "sip:psap@lifeline.lab", emergency: false, callback: true, muted: false };
+    this.emitCall();
+  }
+
+  /** Make the callback lock's time run out now (as the engine does when its minutes are over). */
+  endLock(): void {
+    if (this.mode !== "lock") return;
+    this.lockUntil = Date.now() - 1000;
+    this.emitEmergency();
   }
 
   private later(ms: number, f: () => void): void {
@@ -161,8 +208,38 @@ export class MockEngine implements Ipc {
     }
     if (this.registered) this.emit({ event: "presence", status: this.presence, forced: this.forced });
     this.emitEmergency();
-    if (this.mode !== "off" && this.options.location) this.emit(LOCATION);
+    this.emitLocation();
+    this.emit({
+      event: "policy_status",
+      managed: this.options.managed ? ["emergency.callback_from", "emergency.lock_minutes", "location.address", "ui.locale"] : [],
+      warnings: this.options.policyWarning ? ["notify.smtp.port: expected a number from 1 to 65535, found \"twenty-five\" (the rest of the policy applies)"] : [],
+    });
     this.emitCall();
+    if (this.call && (this.call.state === "connected" || this.call.state === "held")) this.emitMediaUp(this.call.id);
+    if (scenario === "emergency-failed") this.emitFailed();
+  }
+
+  private emitLocation(): void {
+    this.emit({ event: "location", ...this.location });
+  }
+
+  private emitFailed(): void {
+    this.emit({
+      event: "emergency_call_failed",
+      message: "The emergency call could not be placed. Use another phone now and give this address.",
+      address: this.location.label,
+    });
+  }
+
+  /** As the engine: media `connected` with the setup time, then `receiving` with the codec; devices once. */
+  private emitMediaUp(id: string): void {
+    if (!this.devicesAnnounced) {
+      this.devicesAnnounced = true;
+      this.emit({ event: "audio_device", audio_event: "device_active", role: "microphone", name: "Built-in microphone" });
+      this.emit({ event: "audio_device", audio_event: "device_active", role: "speaker", name: "Built-in speaker" });
+    }
+    this.emit({ event: "media", id, state: "connected", codec: null, setup_ms: 380, reason: null });
+    this.emit({ event: "media", id, state: "receiving", codec: "opus/48000/2", setup_ms: null, reason: null });
   }
 
   private emitEmergency(): void {
@@ -182,7 +259,6 @@ export class MockEngine implements Ipc {
       emergency: c.emergency,
       emergency_callback: c.callback,
       reason,
-      muted: c.muted,
     });
   }
 
@@ -218,7 +294,12 @@ export class MockEngine implements Ipc {
       case "answer":
         if (this.call?.state === "incoming") {
           this.call.state = "connected";
+          if (this.call.callback && this.mode !== "off") {
+            this.mode = "active";
+            this.emitEmergency();
+          }
           this.emitCall();
+          this.emitMediaUp(this.call.id);
         }
         return;
       case "reject":
@@ -234,15 +315,25 @@ export class MockEngine implements Ipc {
       case "mute":
         if (this.call) {
           this.call.muted = command.on;
-          this.emitCall();
+          this.emit({ event: "call_muted", id: this.call.id, on: command.on });
         }
         return;
-      case "set_presence":
-        if (this.mode !== "off") {
-          return this.emit({ event: "error", message: "Presence stays Do not disturb during emergency mode." });
+      case "set_presence": {
+        // As the engine's guard: refused during the call and the lock; after it, "exit or remain?" (no event).
+        if (this.mode === "active") return this.emit({ event: "error", message: CALL_REFUSAL });
+        const over = this.mode === "remain" || (this.mode === "lock" && this.lockUntil !== null && Date.now() >= this.lockUntil);
+        if (this.mode === "lock" && !over && this.lockUntil !== null) {
+          return this.emit({ event: "error", message: LOCK_REFUSAL(new Date(this.lockUntil).toISOString().replace(/\.\d+Z$/, "Z")) });
         }
+        if (over) return;
         return this.setPresence(command.status, false);
+      }
+      case "set_location":
+        return this.setLocation(command.address);
       case "emergency_exit":
+        if (this.mode === "lock" && this.lockUntil !== null && Date.now() < this.lockUntil) {
+          return this.emit({ event: "error", message: LOCK_REFUSAL(new Date(this.lockUntil).toISOString()) });
+        }
         this.mode = "off";
         this.lockUntil = null;
         this.emitEmergency();
@@ -257,10 +348,31 @@ export class MockEngine implements Ipc {
     }
   }
 
+  private setLocation(address: Record<string, string | undefined>): void {
+    const country = address.country ?? "";
+    if (!/^[A-Z]{2}$/.test(country)) {
+      return this.emit({ event: "error", message: "This address cannot be used for emergency calls: country: expected a two-letter country code" });
+    }
+    if (!address.A3 || !(address.RD || address.LMK)) {
+      return this.emit({ event: "error", message: `This address cannot be used for emergency calls: ${country} addresses need the city (A3) and the street (RD)` });
+    }
+    // Laid out as the engine's label: "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US".
+    const street = [address.HNO, address.RD, address.STS].filter(Boolean).join(" ");
+    const floor = address.FLR ? `Floor ${address.FLR}` : null;
+    const room = address.ROOM ? `Room ${address.ROOM}` : null;
+    const parts = [street, floor, room, address.A3, address.A1, address.PC, country].filter(Boolean);
+    this.location = { label: parts.join(", "), source: "agent", prompt: null };
+    this.emitLocation();
+  }
+
   private dial(number: string): void {
     if (!this.registered) {
       return this.emit({ event: "error", message: "Not registered: sign in before calling." });
     }
+    if (this.options.blockMismatch && (number === "999" || number === "112")) {
+      return this.emit({ event: "dial_blocked", reason: `${number} is not an emergency number in the US, where you are`, offer: "911" });
+    }
+    if (this.mode === "active") return this.emit({ event: "error", message: CALL_REFUSAL });
     const emergency = EMERGENCY.test(number);
     if (!emergency && !this.accepted) {
       return this.emit({ event: "error", message: "Accept the emergency-services warning before making calls." });
@@ -272,10 +384,17 @@ export class MockEngine implements Ipc {
       this.lockUntil = null;
       this.emitEmergency();
       this.setPresence("do_not_disturb", true);
-      if (this.options.location) this.emit(LOCATION);
     }
     this.emitCall();
     const id = this.call.id;
+    if (emergency && this.options.failEmergency) {
+      this.later(600, () => {
+        if (this.call?.id !== id) return;
+        this.endCall("503 Service Unavailable");
+        this.emitFailed();
+      });
+      return;
+    }
     this.later(500, () => {
       if (this.call?.id !== id) return;
       this.call.state = "ringing";
@@ -285,6 +404,7 @@ export class MockEngine implements Ipc {
       if (this.call?.id !== id) return;
       this.call.state = "connected";
       this.emitCall();
+      this.emitMediaUp(id);
     });
   }
 
@@ -294,7 +414,7 @@ export class MockEngine implements Ipc {
     c.state = "ended";
     this.emitCall(reason);
     this.call = null;
-    if (c.emergency) {
+    if (c.emergency || (c.callback && this.mode === "active")) {
       this.mode = "lock";
       this.lockUntil = Date.now() + LOCK_MS;
       this.emitEmergency();
