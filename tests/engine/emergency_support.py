@@ -65,16 +65,17 @@ def write_policy(
     *,
     lock_minutes: int = 5,
     callback_from: Iterable[str] = (DISPATCHER_URI,),
-    address: dict[str, str] | None = None,
+    location: dict[str, Any] | None = None,
     notify: dict[str, Any] | None = None,
     sip: dict[str, Any] | None = None,
     emergency: dict[str, Any] | None = None,
 ) -> Path:
     """Write the managed policy the engine runs under and check it with ``lifeline-headless policy check``
-    (a typo in a key would otherwise make the test prove nothing)."""
+    (a typo in a key would otherwise make the test prove nothing). ``location`` is the whole
+    ``location.*`` table (default: ``{"address": US_ADDRESS}``; ``{}`` for none)."""
     doc: dict[str, Any] = {
         "emergency": {"lock_minutes": lock_minutes, "callback_from": list(callback_from), **(emergency or {})},
-        "location": {"address": address or US_ADDRESS},
+        "location": {"address": US_ADDRESS} if location is None else location,
     }
     if notify is not None:
         doc["notify"] = notify
@@ -224,6 +225,32 @@ def emergency_invite(lab: Lab, sip_call_id: str, timeout: float = 10.0) -> SipMe
     return invites[-1]
 
 
+def pidf_fields(invite: SipMessage) -> dict[str, str]:
+    """``{local element name: text}`` of the INVITE's PIDF-LO (civic fields, ``method``, ``source``...);
+    ``{}`` when the INVITE carries none."""
+    import xml.etree.ElementTree as ET
+
+    pidf = invite.part("application/pidf+xml")
+    if pidf is None:
+        return {}
+    return {e.tag.rsplit("}", 1)[-1]: (e.text or "").strip() for e in ET.fromstring(pidf).iter()}
+
+
+def machine_ipv4() -> str | None:
+    """One non-loopback IPv4 address of this machine (the engine's network map looks at these)."""
+    import ipaddress
+
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5, check=False).stdout
+    except OSError:
+        return None
+    for a in out.split():
+        ip = ipaddress.ip_address(a)
+        if ip.version == 4 and not ip.is_loopback:
+            return a
+    return None
+
+
 # ------------------------------------------------------------------ time and the guard on disk
 def parse_time(text: str) -> dt.datetime:
     """RFC 3339 (``Z`` or an offset) to an aware datetime."""
@@ -265,6 +292,8 @@ __all__ = [
     "emergency_invite",
     "end_the_lock_on_disk",
     "guard_snapshot",
+    "machine_ipv4",
+    "pidf_fields",
     "parse_time",
     "place_emergency_call",
     "smtp_and_webhooks",

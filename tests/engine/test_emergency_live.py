@@ -8,8 +8,15 @@ Policy: lock 5 minutes (the minimum), callback from ``sip:psap@lifeline.lab``, t
 (do_not_disturb). The lock's end is never waited for: the guard state is persisted, so a test stops the
 engine, marks the lock's minutes as witnessed in ``<data-dir>/lifeline.db`` and restarts it.
 
+Location: the policy address, a HELD answer (the lab server's current one), a mapped network, an unmapped
+one (the agent is asked and their entry is sent) and none at all (911 still goes out, SDP only). The
+``location`` event's ``source`` values are api.rs's: ``policy``, ``network-map``, ``held``, ``agent``.
+Failures: a 415 for the multipart body is retried without it (ED-47); a dispatcher's 486 ends in
+``emergency_call_failed`` (use another phone) and a lock. A 933 test call carries the location, never locks.
+
 Identities: see emergency_support (engine ``peer2``, ordinary caller ``peer3``). No timing is asserted;
-every wait is bounded.
+every wait is bounded. Lab faults and the HELD answer are global to the lab: the tests that use a fault
+hold it only for one dial.
 
 Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
      $LIFELINE_VENV/bin/python -m pytest tests/engine/test_emergency_live.py -v
@@ -18,7 +25,9 @@ Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-head
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
+from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -31,7 +40,9 @@ from emergency_support import (
     EmergencyAgent,
     emergency_invite,
     end_the_lock_on_disk,
+    machine_ipv4,
     parse_time,
+    pidf_fields,
     place_emergency_call,
     utc_now,
     wait_lock_after_end,
@@ -72,11 +83,12 @@ def policy(tmp_path, binary):
 
 @pytest.fixture
 def engine(lab, tmp_path, policy):
-    """Factory: ``engine(sign_in=True)`` -> an :class:`EmergencyAgent` under ``policy``; each call with the
-    same ``name`` restarts on the same data dir. All are closed after the test."""
+    """Factory: ``engine(sign_in=True, policy=...)`` -> an :class:`EmergencyAgent` under ``policy`` (the
+    fixture's by default); each call with the same ``name`` restarts on the same data dir. All are closed
+    after the test."""
     started: list[EmergencyAgent] = []
 
-    def make(sign_in: bool = True, name: str = "engine") -> EmergencyAgent:
+    def make(sign_in: bool = True, name: str = "engine", policy: Path = policy) -> EmergencyAgent:
         a = EmergencyAgent(lab, tmp_path, policy, name=name)
         started.append(a)
         if sign_in:
@@ -127,6 +139,80 @@ def test_location_from_the_policy_is_announced_at_start_and_after_sign_in(engine
     assert (again["label"], again["source"]) == (first["label"], first["source"]), (first, again)
 
 
+def location_where(eng: EmergencyAgent, what: str, **fields) -> dict:
+    """The first ``location`` event with ``fields`` equal (the engine may announce the policy's address
+    first and a better one when its source answers)."""
+
+    def pred(e: dict) -> bool:
+        return e.get("event") == "location" and all(e.get(k) == v for k, v in fields.items())
+
+    pred.__doc__ = f"location event {what}"
+    return eng.wait_for(pred, STEP)
+
+
+def invite_of_911(lab, eng: EmergencyAgent, psap) -> dict[str, str]:
+    """Dial 911, return the PIDF-LO fields of the INVITE the dispatcher answered, hang up into the lock."""
+    call, sip_call_id = place_emergency_call(eng, psap)
+    fields = pidf_fields(emergency_invite(lab, sip_call_id))
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    return fields
+
+
+def test_a_held_location_is_preferred_to_the_policy_address_and_sent_with_its_method(lab, engine, psap, tmp_path):
+    held = json.loads((lab.held_dir / "location.json").read_text())
+    if "civic" not in held:
+        pytest.skip(f"another session set the lab's HELD server to answer {held}")
+    policy = write_policy(tmp_path / "held.json", location={"address": US_ADDRESS, "held_url": lab.held_url})
+    eng = engine(policy=policy)
+    loc = location_where(eng, "from HELD", source="held")
+    assert held["civic"]["ROOM"] in loc["label"] and loc.get("prompt") is None, loc
+    fields = invite_of_911(lab, eng, psap)
+    for key, want in held["civic"].items():
+        assert fields.get(key) == want, f"PIDF-LO {key}: {fields.get(key)!r}, HELD said {want!r}"
+    assert fields.get("method") == held["method"], fields
+    assert fields.get("source") == "held", fields
+
+
+def test_a_mapped_network_gives_its_address(lab, engine, psap, tmp_path):
+    ip = machine_ipv4()
+    if ip is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to map")
+    floor5 = {**US_ADDRESS, "FLR": "5", "ROOM": "512"}
+    table = {"address": US_ADDRESS, "networks": [{"cidr": f"{ip}/32", "label": "lab floor 5", "address": floor5}]}
+    eng = engine(policy=write_policy(tmp_path / "map.json", location=table))
+    loc = location_where(eng, "from the network map", source="network-map")
+    assert "512" in loc["label"] and loc.get("prompt") is None, loc
+    fields = invite_of_911(lab, eng, psap)
+    assert (fields.get("FLR"), fields.get("ROOM"), fields.get("source")) == ("5", "512", "network-map"), fields
+
+
+def test_on_an_unmapped_network_the_agent_is_asked_and_their_entry_is_sent(lab, engine, psap, tmp_path):
+    other = {**US_ADDRESS, "FLR": "9", "ROOM": "901"}
+    table = {"address": US_ADDRESS, "networks": [{"cidr": "10.99.0.0/16", "address": other}]}
+    eng = engine(policy=write_policy(tmp_path / "unmapped.json", location=table))
+    asked = location_where(eng, "asking to confirm", prompt="unknown_network")
+    assert asked["source"] == "policy", asked
+    entered = {**US_ADDRESS, "FLR": "2", "ROOM": "204"}
+    eng.command("set_location", address=entered)
+    loc = location_where(eng, "entered by the agent", source="agent")
+    assert loc.get("prompt") is None and "204" in loc["label"], loc
+    fields = invite_of_911(lab, eng, psap)
+    assert (fields.get("FLR"), fields.get("ROOM"), fields.get("source")) == ("2", "204", "agent"), fields
+
+
+def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine, psap, tmp_path):
+    eng = engine(policy=write_policy(tmp_path / "nowhere.json", location={}))
+    missing = location_where(eng, "missing", prompt="missing")
+    assert missing.get("label") is None, missing
+    call, sip_call_id = place_emergency_call(eng, psap)
+    invite = emergency_invite(lab, sip_call_id)
+    assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
+    assert invite.part("application/pidf+xml") is None and invite.header("Geolocation") is None, invite.headers
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
 # ------------------------------------------------------------------ the 911 call
 def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_room(lab, engine, psap):
     eng = engine()
@@ -160,7 +246,7 @@ def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_ro
     psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
 
 
-def test_911_call_forces_do_not_disturb_and_refuses_hold_while_the_call_stays_connected(engine, psap):
+def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while_it_stays_connected(engine, psap):
     eng = engine()
     call, _ = place_emergency_call(eng, psap)
     eng.wait_event("presence", status="do_not_disturb", forced=True)
@@ -169,6 +255,8 @@ def test_911_call_forces_do_not_disturb_and_refuses_hold_while_the_call_stays_co
 
     refusal = eng.refused("hold")
     assert "emergency" in refusal["message"].lower(), refusal
+    second = eng.refused("dial", number=f"sip:{CALLER_USER}@lifeline.lab")  # no second call (ED-66)
+    assert "emergency" in second["message"].lower(), second
     time.sleep(1.0)  # a hold, had it been done, would show as a "held" call event by now
     assert not [e for e in eng.call_events() if e.get("state") == "held"], eng.call_events()
     state = eng.current_state()
