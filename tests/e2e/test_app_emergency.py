@@ -1,0 +1,269 @@
+"""The real app's emergency flow end to end, through tauri-driver on the lab (issue 5).
+
+Under a managed policy (LIFELINE_POLICY_DIR: a US address with floor and room, the lab dispatcher listed as
+the emergency services calling back, a 5-minute lock) the agent accepts the agreement, signs in, sets
+Busy, dials 911 and sees the reduced panel (banner, the location being sent, audio devices, End call, and
+nothing else). After End call the lock banner counts down; a status change is refused; the dispatcher calls
+back and the distinct callback screen answers it; after that call the lock banner is back. Then the app is
+closed, the persisted guard is aged past the lock on disk, and the relaunched app asks exit-or-remain;
+"Exit emergency mode" restores the status the agent had before (Busy).
+
+Screenshots of every screen go to tests/artifacts/screens/app-emergency-*.png. Printed figures: time from
+the Call click to the reduced panel in the page (ms), and the idle RSS of the app's processes.
+
+Run alongside other e2e sessions with their own display and ports, e.g.
+LIFELINE_E2E_DISPLAY=95 LIFELINE_E2E_DRIVER_PORT=4454 LIFELINE_E2E_NATIVE_PORT=4455.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from app_support import ROOT, app_pids, rss_kib, screenshot, wait_for
+
+LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
+AGENT_URI = "sip:agent@lifeline.lab"
+DISPATCHER_URI = "sip:psap@lifeline.lab"
+#: The agent's dispatchable location as IT writes it (RFC 5139 keys).
+US_ADDRESS = {
+    "country": "US",
+    "A1": "TX",
+    "A3": "Austin",
+    "RD": "Main",
+    "STS": "St",
+    "HNO": "100",
+    "FLR": "3",
+    "ROOM": "301",
+    "PC": "78701",
+}
+LOCATION_LABEL = "100 Main St, Floor 3, Room 301"
+STEP = 30.0
+
+LOCK_TITLE = "Line kept free for the emergency callback"
+EMERGENCY_TITLE = "Emergency call in progress"
+CALLBACK_TITLE = "Emergency services are calling back"
+CALLBACK_IN_PROGRESS = "Emergency callback in progress"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def body_text(drv: WebDriver) -> str:
+    return drv.find_element(By.TAG_NAME, "body").text
+
+
+def button(drv: WebDriver, name: str):
+    """A visible button whose accessible name (text or aria-label) is exactly `name`, else None."""
+    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
+        if b.is_displayed():
+            return b
+    return None
+
+
+def heading(drv: WebDriver, text: str):
+    for h in drv.find_elements(By.XPATH, f"//*[self::h1 or self::h2][normalize-space(.)='{text}']"):
+        if h.is_displayed():
+            return h
+    return None
+
+
+def wait_heading(drv: WebDriver, text: str, timeout: float = STEP):
+    return wait_for(drv, lambda d: heading(d, text), timeout, what=f"the heading {text!r}")
+
+
+def wait_button(drv: WebDriver, name: str, timeout: float = STEP):
+    return wait_for(drv, lambda d: button(d, name), timeout, what=f"the {name!r} button")
+
+
+def presence_value(drv: WebDriver) -> str:
+    return drv.find_element(By.ID, "presence").get_attribute("value") or ""
+
+
+def shot(drv: WebDriver, name: str) -> None:
+    """A screenshot a moment after the screen settled (WebKitWebDriver's screenshot can hang mid-transition)."""
+    time.sleep(0.6)
+    path = screenshot(drv, f"app-emergency-{name}")
+    assert path.stat().st_size > 10_000, f"the {name} screenshot is blank"
+
+
+def write_policy(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "emergency": {"lock_minutes": 5, "callback_from": [DISPATCHER_URI]},
+        "location": {"address": US_ADDRESS},
+    }
+    (directory / "policy.json").write_text(json.dumps(doc, indent=1))
+    return directory
+
+
+def wait_app_gone(data: Path, timeout: float = STEP) -> None:
+    deadline = time.monotonic() + timeout
+    while app_pids(data):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the app started with {data} is still running")
+        time.sleep(0.2)
+
+
+def age_the_lock_on_disk(data: Path) -> dict:
+    """Make the stopped app's persisted lock look fully witnessed: elapsed = lock + 1 s."""
+    with sqlite3.connect(data / "lifeline.db", timeout=10) as db:
+        row = db.execute("SELECT snapshot FROM emergency_guard WHERE id = 1").fetchone()
+        assert row is not None, "the app persisted no emergency guard state"
+        snap = json.loads(row[0])
+        assert snap.get("mode") == "lock", f"the persisted guard is not in the lock: {snap}"
+        snap["elapsed_ms"] = int(snap["lock_secs"]) * 1000 + 1000
+        db.execute("UPDATE emergency_guard SET snapshot = ? WHERE id = 1", (json.dumps(snap),))
+    return snap
+
+
+def idle_rss_mib(data: Path) -> tuple[float, str]:
+    pids = app_pids(data)
+    assert pids, "the app's processes were found"
+    per = {pid: rss_kib(pid) for pid in pids}
+    names = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in pids}
+    detail = ", ".join(f"{names[p]} {per[p] / 1024:.0f} MiB" for p in pids)
+    return sum(per.values()) / 1024, detail
+
+
+def click_and_time_until_heading(drv: WebDriver, element, text: str, timeout_ms: int = 20_000) -> float:
+    """Clicks `element` in the page and returns the ms until an h1 reading `text` is in the DOM and painted
+    (next animation frame), measured in the page so WebDriver round trips do not count."""
+    return drv.execute_async_script(
+        """
+        const [el, text, timeoutMs, done] = arguments;
+        const found = () => [...document.querySelectorAll('h1')].some((h) => h.textContent.trim() === text);
+        const t0 = performance.now();
+        let finished = false;
+        const finish = (v) => { if (!finished) { finished = true; obs.disconnect(); done(v); } };
+        const obs = new MutationObserver(() => {
+          if (found()) requestAnimationFrame(() => finish(performance.now() - t0));
+        });
+        obs.observe(document.body, { subtree: true, childList: true, characterData: true });
+        setTimeout(() => finish(-1), timeoutMs);
+        el.click();
+        """,
+        element,
+        text,
+        timeout_ms,
+    )
+
+
+# ------------------------------------------------------------------------------------------------- test
+def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch_app, tmp_path):  # noqa: ARG001 (lab)
+    policy_dir = write_policy(tmp_path / "policy")
+    data = tmp_path / "agent-data"
+    env = {"LIFELINE_POLICY_DIR": str(policy_dir)}
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data, env=env)
+    drv.set_script_timeout(30)
+
+    # Agreement -> Accept.
+    wait_button(drv, "Accept").click()
+
+    # Sign-in, prefilled from the lab profile (never the password).
+    wait_heading(drv, "Sign in")
+    time.sleep(1.0)
+    shot(drv, "01-sign-in")
+    assert drv.find_element(By.ID, "server").get_attribute("value") == "ws://127.0.0.1:8080"
+    assert drv.find_element(By.ID, "domain").get_attribute("value") == "lifeline.lab"
+    assert drv.find_element(By.ID, "user").get_attribute("value") == "agent"
+    drv.find_element(By.ID, "password").send_keys("agent-secret")
+    button(drv, "Sign in").click()
+    wait_for(drv, lambda d: "Registered as agent@lifeline.lab" in body_text(d), STEP, what="registered")
+    wait_button(drv, "Call")
+
+    # The organisation's settings are shown as managed.
+    button(drv, "Settings").click()
+    wait_heading(drv, "Managed by your organisation")
+    text = body_text(drv)
+    assert "How long the line is kept free for the emergency callback" in text
+    assert "Your address for emergency calls" in text
+    assert LOCATION_LABEL in text, "Settings shows the address emergency calls carry"
+    shot(drv, "02-settings-managed")
+    button(drv, "Back").click()
+    wait_button(drv, "Call")
+
+    # Busy before the emergency: the status exit must bring back.
+    Select(drv.find_element(By.ID, "presence")).select_by_value("busy")
+    wait_for(drv, lambda d: presence_value(d) == "busy", STEP, what="status Busy")
+    time.sleep(3)  # idle
+    rss, detail = idle_rss_mib(data)
+    print(f"app idle RSS (signed in, softphone): {rss:.0f} MiB ({detail})")
+    shot(drv, "03-softphone")
+
+    # 911 -> Call -> the reduced panel.
+    drv.find_element(By.ID, "number").send_keys("911")
+    ms = click_and_time_until_heading(drv, button(drv, "Call"), EMERGENCY_TITLE)
+    assert ms >= 0, "the reduced panel did not appear after Call"
+    print(f"Call click to the reduced emergency panel: {ms:.0f} ms (in the page, until painted)")
+    wait_heading(drv, EMERGENCY_TITLE)
+    wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP, what="connected (call timer)")
+    text = body_text(drv)
+    assert "Location being sent" in text and LOCATION_LABEL in text, text
+    assert heading(drv, "Audio devices") is not None
+    assert button(drv, "End call") is not None
+    for absent in ("Mute", "Hold", "Keypad", "Call", "Settings", "Answer", "Reject"):
+        assert button(drv, absent) is None, f"{absent} must not be on the reduced panel"
+    assert not [e for e in drv.find_elements(By.ID, "presence") if e.is_displayed()], "no status select"
+    assert not [e for e in drv.find_elements(By.CSS_SELECTOR, ".pad, #dtmf-pad, #number") if e.is_displayed()], "no keypad"
+    shot(drv, "04-reduced-panel")
+
+    # End call -> the lock banner with its countdown.
+    button(drv, "End call").click()
+    wait_heading(drv, LOCK_TITLE)
+    countdown = wait_for(drv, lambda d: re.search(r"\b([0-5]):(\d\d) left", body_text(d)), STEP, what="countdown")
+    assert int(countdown.group(1)) * 60 + int(countdown.group(2)) <= 300, countdown.group(0)
+    assert presence_value(drv) == "do_not_disturb"
+    shot(drv, "05-lock-banner")
+
+    # Available -> refused by the engine's guard: the status stays Do not disturb and the reason shows.
+    Select(drv.find_element(By.ID, "presence")).select_by_value("available")
+    wait_for(drv, lambda d: "Your status stays Do not disturb during emergency mode" in body_text(d), STEP, what="refusal")
+    time.sleep(1)
+    assert presence_value(drv) == "do_not_disturb"
+    shot(drv, "06-presence-refused")
+
+    # The dispatcher calls back: the distinct callback screen, Answer focused, no Reject.
+    psap.dial(AGENT_URI)
+    wait_heading(drv, CALLBACK_TITLE)
+    assert button(drv, "Reject") is None
+    assert drv.switch_to.active_element.text == "Answer"
+    shot(drv, "07-callback")
+    button(drv, "Answer").click()
+    wait_heading(drv, CALLBACK_IN_PROGRESS)
+    wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP, what="callback connected")
+    for absent in ("Mute", "Hold", "Keypad"):
+        assert button(drv, absent) is None, f"{absent} must not be on the callback panel"
+    shot(drv, "08-callback-connected")
+    button(drv, "End call").click()
+    wait_heading(drv, LOCK_TITLE)
+    assert presence_value(drv) == "do_not_disturb"
+    shot(drv, "09-lock-after-callback")
+
+    # Close the app; age the lock on disk; relaunch: exit or remain?
+    drv.quit()
+    wait_app_gone(data)
+    snap = age_the_lock_on_disk(data)
+    assert snap["lock_secs"] == 300, snap
+    assert snap.get("prior_presence") == "busy", snap
+
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data, env=env)
+    wait_for(drv, lambda d: [e for e in d.find_elements(By.TAG_NAME, "dialog") if e.is_displayed()], STEP, what="the exit-or-remain dialog")
+    assert wait_button(drv, "Remain in emergency mode") is not None
+    shot(drv, "10-exit-or-remain")
+    button(drv, "Exit emergency mode").click()
+    wait_for(drv, lambda d: not d.find_elements(By.TAG_NAME, "dialog"), STEP, what="the dialog to close")
+
+    # Back to normal: sign in again; the status before the emergency (Busy) is back, no lock banner.
+    wait_heading(drv, "Sign in")
+    drv.find_element(By.ID, "password").send_keys("agent-secret")
+    button(drv, "Sign in").click()
+    wait_button(drv, "Call")
+    wait_for(drv, lambda d: presence_value(d) == "busy", STEP, what="the prior status (Busy) restored")
+    assert heading(drv, LOCK_TITLE) is None
+    shot(drv, "11-after-exit")
