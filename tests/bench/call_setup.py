@@ -199,6 +199,10 @@ def _browser_call(peer: BrowserPeer, target: str, talk: float, usage: bool) -> d
     if t_media is None:
         raise RuntimeError("the browser's peer connection never reached 'connected'")
     stats = peer.stats()
+    deadline = time.monotonic() + 3
+    while not stats.get("codec") and time.monotonic() < deadline:  # getStats names it with the first packets
+        time.sleep(0.1)
+        stats = peer.stats()
     out = {
         "dial_to_connected_ms": (t_conn - t0) * 1000,
         "dial_to_media_ms": (t_media - t0) * 1000,
