@@ -181,6 +181,10 @@ pub enum Event {
         output: Option<String>,
         ringer: Option<String>,
     },
+    /// Recent calls, newest first (emergency calls only as a redial entry, and only when policy keeps one).
+    History {
+        entries: Vec<HistoryEntry>,
+    },
     /// Where the agent is, as it would be sent with an emergency call. `label` is one line to show or read
     /// out; `source` is `policy`, `network-map`, `held` or `agent`; `prompt` asks the agent to enter or
     /// confirm the address (`missing`, `unknown_network`).
@@ -222,6 +226,22 @@ pub enum Event {
     AppSettings {
         start_at_login: bool,
     },
+}
+
+/// One line of the call history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub direction: Direction,
+    /// Who (the number or address to call back).
+    pub remote: String,
+    /// When the call started (RFC 3339, UTC); `None` for a redial entry.
+    pub at: Option<String>,
+    /// Seconds in conversation; `None` when never connected or for a redial entry.
+    pub duration_s: Option<u64>,
+    /// `answered`, `missed`, `rejected`, `cancelled`, `failed` or `redial`.
+    pub outcome: String,
+    /// An emergency call kept only for redialling (policy `emergency.keep_redial_entry`).
+    pub redial_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

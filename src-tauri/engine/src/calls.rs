@@ -29,6 +29,9 @@ pub struct CallEntry {
     pub cancelled: bool,
     /// Reached `connected` at some point.
     pub ever_connected: bool,
+    pub started_at: time::OffsetDateTime,
+    /// When the conversation began (for the duration in history).
+    pub connected_at: Option<std::time::Instant>,
     /// Set for an emergency (or test) call placed here.
     pub emergency_call: Option<EmergencyCall>,
 }
@@ -61,6 +64,8 @@ impl CallEntry {
             muted: false,
             cancelled: false,
             ever_connected: false,
+            started_at: time::OffsetDateTime::now_utc(),
+            connected_at: None,
             emergency_call: None,
         }
     }

@@ -286,6 +286,9 @@ impl Engine {
             CallEvent::Connected { id } => {
                 let Some(c) = self.calls.get_mut(id) else { return vec![] };
                 c.state = if c.held { CallState::Held } else { CallState::Connected };
+                if !c.ever_connected {
+                    c.connected_at = Some(std::time::Instant::now());
+                }
                 c.ever_connected = true;
                 let mut out = vec![c.event(id, None)];
                 if let Some(call) = c.emergency_call.clone() {
@@ -359,6 +362,7 @@ impl Engine {
         let why = end_reason(code, reason, c.cancelled);
         c.state = CallState::Ended;
         let mut out = vec![c.event(id, Some(why.clone()))];
+        out.extend(self.record_call(&c, &why));
         if let Some(call) = c.emergency_call.take() {
             out.extend(self.emergency_call_ended(call, c.ever_connected, c.cancelled, code, &why).await);
         } else if c.emergency_callback && c.ever_connected {

@@ -315,7 +315,12 @@ impl Engine {
                 tracing::info!(code, missed, "incoming call refused: {}", reason.phrase());
                 self.send_sip(SipCommand::Reject { id, code });
                 self.calls.remove(id);
-                Some(vec![Event::CallRejected { remote: from.to_owned(), code, reason: reason.phrase().to_owned() }])
+                let mut evs =
+                    vec![Event::CallRejected { remote: from.to_owned(), code, reason: reason.phrase().to_owned() }];
+                if missed {
+                    evs.extend(self.record_missed(from));
+                }
+                Some(evs)
             }
         }
     }

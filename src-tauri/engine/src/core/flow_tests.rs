@@ -57,14 +57,14 @@ async fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings(
     e.handle(Command::Dial { number: "911".into() }, OffsetDateTime::now_utc()).await;
     assert_eq!(e.guard.mode(), EmergencyMode::Lock);
 
-    let evs = e.on_call_event(incoming(7, "<sip:peer@lifeline.lab>;tag=a")).await;
+    let evs = e.on_call_event(incoming(7, "sip:peer@lifeline.lab")).await;
     assert!(
-        matches!(&evs[..], [Event::CallRejected { code: 486, .. }]),
-        "an ordinary call is refused with 486, not rung: {evs:?}"
+        matches!(&evs[..], [Event::CallRejected { code: 486, .. }, Event::History { .. }]),
+        "an ordinary call is refused with 486 and kept as missed, not rung: {evs:?}"
     );
     assert!(e.calls.get(7).is_none());
 
-    let evs = e.on_call_event(incoming(8, "<sip:psap@lifeline.lab>;tag=b")).await;
+    let evs = e.on_call_event(incoming(8, "sip:psap@lifeline.lab")).await;
     assert!(
         evs.iter().any(|ev| matches!(ev, Event::Call { state: CallState::Incoming, emergency_callback: true, .. })),
         "the callback rings as an emergency callback: {evs:?}"
@@ -97,6 +97,36 @@ async fn presence_changes_are_refused_during_the_lock_and_restored_on_exit_after
 async fn ordinary_calls_ring_when_no_emergency_is_on() {
     let mut e = engine_with(us_policy());
     e.start();
-    let evs = e.on_call_event(incoming(3, "<sip:peer@lifeline.lab>;tag=a")).await;
+    let evs = e.on_call_event(incoming(3, "sip:peer@lifeline.lab")).await;
     assert!(evs.iter().any(|ev| matches!(ev, Event::Call { state: CallState::Incoming, emergency_callback: false, .. })));
+}
+
+#[tokio::test]
+async fn emergency_calls_stay_out_of_history_and_refused_callers_are_missed_calls() {
+    let mut e = engine_with(us_policy());
+    e.start();
+    e.handle(Command::Dial { number: "911".into() }, OffsetDateTime::now_utc()).await;
+    assert!(e.store.recent_history(10).expect("read").is_empty(), "no trace of the emergency call");
+    e.on_call_event(incoming(7, "sip:peer@lifeline.lab")).await;
+    let h = e.store.recent_history(10).expect("read");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].outcome, "missed");
+}
+
+#[tokio::test]
+async fn policy_can_keep_a_redial_entry_with_the_number_only() {
+    let mut p = us_policy();
+    p["emergency"]["keep_redial_entry"] = serde_json::json!(true);
+    let mut e = engine_with(p);
+    e.start();
+    let mut c = crate::calls::CallEntry::new(crate::api::Direction::Out, "sip:911@x".into(), CallState::Dialing);
+    c.emergency_call = Some(crate::calls::EmergencyCall {
+        token: "t".into(),
+        with_location: true,
+        test: false,
+        target: "911".into(),
+    });
+    e.record_call(&c, "hung up");
+    let h = e.store.recent_history(10).expect("read");
+    assert_eq!((h[0].remote.as_str(), h[0].redial_only, h[0].at.as_deref()), ("911", true, None));
 }

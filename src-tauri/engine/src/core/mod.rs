@@ -23,6 +23,7 @@ use crate::store::{Acceptance, Store, StoreError};
 mod account_flow;
 mod call_flow;
 mod emergency_flow;
+mod history_flow;
 mod location_flow;
 
 /// Results of background work (never on the emergency path) coming back to the owner task.
@@ -284,6 +285,7 @@ impl Engine {
         out.extend(self.guard.current_events(OffsetDateTime::now_utc()));
         out.push(self.location_event());
         out.push(self.policy_event());
+        out.push(self.history_event());
         out.extend(self.calls.iter().map(|(id, c)| c.event(id, None)));
         out
     }

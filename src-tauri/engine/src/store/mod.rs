@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 
 mod guard;
+mod history;
 mod outbox;
 
 pub use outbox::{Channel, DeliveryState, Outbox, OutboxRow};
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     guard::MIGRATION,
     outbox::MIGRATION,
     crate::audit::MIGRATION,
+    history::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]
