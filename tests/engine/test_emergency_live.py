@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from pathlib import Path
 import xml.etree.ElementTree as ET
@@ -398,7 +399,39 @@ def test_during_the_lock_the_dispatchers_callback_rings_and_can_be_answered(lock
     psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
 
 
+def test_without_a_callback_list_the_dispatcher_is_recognised_only_by_priority_emergency(engine, psap, tmp_path):
+    """No ``emergency.callback_from``: the dispatcher's plain call is an ordinary one (486 during the lock);
+    the same call marked ``Priority: emergency`` is the callback and rings."""
+    eng = engine(policy=write_policy(tmp_path / "nolist.json", callback_from=()))
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+    psap.dial(eng.user.uri)
+    rejected = eng.wait_event("call_rejected", timeout=STEP)
+    assert rejected["code"] == 486 and rejected["remote"].startswith(DISPATCHER_URI), rejected
+
+    psap.dial(eng.user.uri, priority_emergency=True)
+    ringing = eng.wait_call("incoming", timeout=STEP)
+    assert ringing["emergency_callback"] is True and ringing["remote"].startswith(DISPATCHER_URI), ringing
+    eng.command("answer")
+    eng.wait_call("connected", timeout=STEP, id=ringing["id"])
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=ringing["id"])
+
+
 # ------------------------------------------------------------------ after the lock, and across restarts
+def ordinary_call(lab, uri: str, result: dict) -> None:
+    """An ordinary SIP call (peer3, plain RTP offer) to ``uri``; the final status goes to ``result``."""
+    user = lab.users[CALLER_USER]
+    try:
+        with SipUdpClient(lab) as c:
+            dialog = c.invite(uri, user.name, user.password, timeout=STEP)
+        result["status"] = dialog.final.status if dialog.final else None
+    except Exception as e:  # noqa: BLE001 (reported through result to the test thread)
+        result["error"] = repr(e)
+
+
 def restart_with_the_lock_over(engine, eng: EmergencyAgent) -> EmergencyAgent:
     """Quit ``eng``, mark its lock's minutes as witnessed on disk, start it again on the same data dir and
     check it resumes in ``lock`` with the lock over (``lock_until`` not after now)."""
@@ -423,6 +456,17 @@ def test_when_the_lock_is_over_exit_restores_the_prior_presence(engine, locked):
     assert again.current_state()["presence"] == presence[-1]
     assert not [e for e in again.errors() if "exit" in e.get("message", "").lower()], again.errors()
 
+    # The line is no longer protected: an ordinary call rings again (the agent turns it away).
+    again.sign_in(transport="wss")
+    result: dict = {}
+    caller = threading.Thread(target=ordinary_call, args=(again.lab, again.user.uri, result), daemon=True)
+    caller.start()
+    ringing = again.wait_call("incoming", timeout=STEP)
+    assert CALLER_USER in ringing["remote"] and ringing["emergency_callback"] is False, ringing
+    again.command("reject")
+    caller.join(timeout=STEP)
+    assert result.get("status") == 486, result
+
 
 def test_when_the_lock_is_over_remain_keeps_the_line_protected(engine, locked):
     eng, _ = locked
@@ -434,6 +478,11 @@ def test_when_the_lock_is_over_remain_keeps_the_line_protected(engine, locked):
     state = again.current_state()
     assert state["presence"] == {"event": "presence", "status": "do_not_disturb", "forced": True}, state
     assert state["emergency"]["mode"] == "remain", state
+    again.sign_in(transport="wss")
+    result: dict = {}
+    ordinary_call(again.lab, again.user.uri, result)
+    assert result.get("status") == 486, f"an ordinary call during remain must be turned away: {result}"
+    assert again.wait_event("call_rejected", timeout=STEP)["code"] == 486
 
 
 def test_a_kill_9_during_the_lock_resumes_the_same_lock_after_restart(engine, locked):
