@@ -294,6 +294,24 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     wait_lock_after_end(eng, connected["id"])
 
 
+def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connects(lab, engine, psap):
+    """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail. The lab answers 503 to every
+    emergency INVITE that came over TLS/WSS while the fault is set (global: held only for this dial)."""
+    eng = engine()
+    with lab.fault("emergency_tls", 503):
+        eng.dial("911")
+        outcome = eng.wait_for(
+            lambda e: e.get("event") == "emergency_call_failed" or (e.get("event") == "call" and e.get("state") == "connected"),
+            STEP,
+        )
+    assert outcome["event"] == "call", f"the 911 call failed instead of being retried without TLS: {outcome}"
+    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.transport.lower() in ("ws", "tcp", "udp"), f"the retry still went over {invite.transport}"
+    eng.hangup()
+    wait_lock_after_end(eng, outcome["id"])
+
+
 def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone_and_locks(lab, engine, ringing_psap):
     """Busy (486) is final: no retry; the agent is told at once, with the address to read out, and the line
     is protected anyway (the dispatcher saw the attempt and may call back)."""
