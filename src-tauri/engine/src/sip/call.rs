@@ -280,6 +280,12 @@ impl Calls {
             reply(ctx, &req, 400, "Missing From tag", None);
             return;
         };
+        // Our BYE goes to the Contact (RFC 3261 12.1.1): without a SIP URI there, we could never hang up
+        // (found by the parser fuzz test: "BYE  SIP/2.0").
+        let Some(target) = req.raw(&Name::CONTACT).and_then(uri_of) else {
+            reply(ctx, &req, 400, "Missing Contact", None);
+            return;
+        };
         self.next_id += 1;
         let id = self.next_id;
         let mut route = Vec::new();
@@ -294,7 +300,7 @@ impl Calls {
             remote_tag: Some(remote_tag),
             local_party: strip_tag(to_raw),
             remote_party: strip_tag(from_raw),
-            target: req.raw(&Name::CONTACT).and_then(uri_of).unwrap_or_default(),
+            target,
             route,
             cseq: 0,
             invite: None,
@@ -502,7 +508,10 @@ fn uri_of(v: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v.split(';').next().unwrap_or(v),
     };
-    (!u.is_empty()).then(|| u.trim().to_owned())
+    let u = u.trim();
+    // Only a URI that reads back as a request line can be a remote target: a `Contact: *` or a garbled
+    // value must not become the request line of our ACK/BYE (found by the parser fuzz test: "ACK * SIP/2.0").
+    message::is_request_uri(u).then(|| u.to_owned())
 }
 
 /// A From/To value without its `;tag=` parameter.

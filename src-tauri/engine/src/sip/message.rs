@@ -117,7 +117,8 @@ impl SipMessage {
     }
 
     pub fn call_id(&self) -> Option<String> {
-        self.headers.get_named::<CallID>().ok().map(|c| c.0.to_string())
+        // An empty Call-ID is no Call-ID (RFC 3261 25.1: `word ["@" word]`); found by the parser fuzz test.
+        self.headers.get_named::<CallID>().ok().map(|c| c.0.to_string()).filter(|c| !c.trim().is_empty())
     }
 
     pub fn from(&self) -> Option<FromTo> {
@@ -235,6 +236,18 @@ pub fn tag_of(value: &str) -> Option<String> {
     param(params, "tag").filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
+/// True when `uri` can stand in a request line as we write it (`METHOD uri SIP/2.0`) and be read back:
+/// the check for a dialog's remote target taken from a Contact.
+pub fn is_request_uri(uri: &str) -> bool {
+    if uri.is_empty() || uri.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let src = Bytes::from(format!("OPTIONS {uri} SIP/2.0").into_bytes());
+    let Ok(line) = std::str::from_utf8(&src) else { return false };
+    let readable = matches!(MessageLine::parse(&src)(line), Ok((rest, _)) if rest.trim().is_empty());
+    readable
+}
+
 /// A random token of `n` hex digits (tags, branches, Call-IDs, cnonces, the `.invalid` host).
 pub fn token(n: usize) -> String {
     let mut s = String::with_capacity(n);
@@ -320,6 +333,22 @@ From: <sip:p@l>;tag=9\r\nTo: <sip:agent@l>\r\nCall-ID: c\r\nCSeq: 2 OPTIONS\r\n\
     fn header_injection_through_extra_headers_is_refused() {
         let mut s = String::new();
         assert!(push_tail(&mut s, &[("X".into(), "a\r\nEvil: 1".into())], None).is_none());
+    }
+
+    #[test]
+    fn contact_uris_that_can_be_a_request_line_are_told_from_garbage() {
+        for ok in [
+            "sip:psap@127.0.0.1:5080",
+            "sip:psap@127.0.0.1:5080;alias=127.0.0.1~5080~1",
+            "sips:agent@lifeline.lab;transport=ws;ob",
+            "sip:x@[::1]:5060",
+            "sip:+15551234567;phone-context=+1@lifeline.lab;user=phone",
+        ] {
+            assert!(is_request_uri(ok), "{ok}");
+        }
+        for bad in ["", "*", "sip:psap@127`0.0.1:5080", "sip:a b@c", "sip:a@b\r\nX: y"] {
+            assert!(!is_request_uri(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub mod ua;
 #[cfg(test)]
 mod driver_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod live_tests;
 #[cfg(test)]
 mod tests;
