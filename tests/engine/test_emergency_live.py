@@ -343,6 +343,47 @@ def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_lock
     assert not [e for e in eng.events_named("presence") if e.get("forced")], eng.events_named("presence")
 
 
+#: An address in the UK, where 999 and 112 are the emergency numbers and 911 is not.
+GB_ADDRESS = {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "FLR": "2", "ROOM": "201", "PC": "WC2N 5DN"}
+
+
+@pytest.mark.parametrize(
+    ("dialled", "outside_prefix", "address", "request_uri"),
+    [
+        ("112", None, US_ADDRESS, "sip:112@lifeline.lab"),  # native in the US too: dialled as is
+        ("tel:911", None, US_ADDRESS, "sip:911@lifeline.lab"),
+        ("9911", "9", US_ADDRESS, "sip:911@lifeline.lab"),  # with the outside-line prefix (and without)
+        ("urn:service:sos", None, US_ADDRESS, "urn:service:sos"),
+        ("911", None, GB_ADDRESS, "sip:999@lifeline.lab"),  # not a UK number: mapped, as mobiles do
+    ],
+    ids=["112-us", "tel-911", "prefix-9-911", "urn-sos", "911-in-gb"],
+)
+def test_emergency_dial_strings_reach_the_dispatcher_as_emergency_calls(
+    lab, engine, psap, tmp_path, dialled, outside_prefix, address, request_uri
+):
+    sip = {"outside_prefix": outside_prefix} if outside_prefix else None
+    eng = engine(policy=write_policy(tmp_path / "dial.json", sip=sip, location={"address": address}))
+    call, sip_call_id = place_emergency_call(eng, psap, dialled)
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.start_line.split()[1].split(";")[0] == request_uri, invite.start_line
+    fields = pidf_fields(invite)
+    assert (fields.get("country"), fields.get("ROOM")) == (address["country"], address["ROOM"]), fields
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
+def test_with_number_mismatch_block_911_in_the_uk_is_refused_with_999_offered(engine, tmp_path):
+    """Never a silent failure: the agent is told which number works here."""
+    policy = write_policy(tmp_path / "block.json", location={"address": GB_ADDRESS}, emergency={"number_mismatch": "block"})
+    eng = engine(policy=policy)
+    since = eng.mark()
+    eng.command("dial", number="911")
+    blocked = eng.wait_event("dial_blocked", timeout=STEP, since=since)
+    assert blocked["offer"] == "999" and "999" in blocked["reason"], blocked
+    time.sleep(1.0)  # a call, had one been placed, would have announced itself by now
+    assert not [e for e in eng.call_events() if id(e) not in since], eng.call_events()
+
+
 # ------------------------------------------------------------------ the callback lock
 def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine, psap):
     eng = engine()
