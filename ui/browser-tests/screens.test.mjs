@@ -545,6 +545,19 @@ describe("languages and themes", () => {
     await page.closeAll();
   });
 
+  test("dark theme: use another phone, a blocked dial and the policy banner pass contrast checks", async () => {
+    let page = await open("mock=emergency-failed", { colorScheme: "dark" });
+    await page.getByRole("heading", { name: "Use another phone now" }).waitFor();
+    await check(page, "emergency-failed-dark");
+    await page.closeAll();
+    page = await open("mock=signed-in&mismatch=block&managed=1&policywarn=1", { colorScheme: "dark" });
+    await page.getByLabel("Number to call").fill("112");
+    await button(page, "Call").click();
+    await button(page, "Call 911").waitFor();
+    await check(page, "dial-blocked-dark");
+    await page.closeAll();
+  });
+
   test("reduced motion turns animations off", async () => {
     const page = await open("mock=signed-in", { reducedMotion: "reduce" });
     await button(page, "Call").waitFor();

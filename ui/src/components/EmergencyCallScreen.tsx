@@ -1,3 +1,4 @@
+import { displayRemote } from "../remote";
 import { useApp, useFocusOnMount } from "../context";
 import type { Translate } from "../i18n";
 import type { CallView, UiState } from "../state";
@@ -17,7 +18,7 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
         <h1 class="emergency-banner__title" tabIndex={-1} ref={heading}>
           {callback ? t("emergency.callback_in_progress") : t("emergency.in_progress")}
         </h1>
-        {call && <p class="emergency-banner__remote">{call.remote}</p>}
+        {call && <p class="emergency-banner__remote">{displayRemote(call.remote, state.app?.domain)}</p>}
       </div>
       {call && <CallTimer call={call} />}
       {call && <MediaStatus state={state} call={call} />}

@@ -1,4 +1,5 @@
 import { useCallback, useState } from "preact/hooks";
+import { displayRemote } from "../remote";
 import { useApp, useFocusOnMount } from "../context";
 import type { CallView, UiState } from "../state";
 import { CallTimer } from "./CallTimer";
@@ -25,7 +26,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
     <main class="screen screen--in-call">
       <h1 class="screen__title" tabIndex={-1} ref={heading}>
         <span class="call__eyebrow">{call.direction === "in" ? t("call.title_in") : t("call.title_out")}</span>
-        <span class="call__remote">{call.remote}</span>
+        <span class="call__remote">{displayRemote(call.remote, state.app?.domain)}</span>
       </h1>
       <CallTimer call={call} />
       <MediaStatus state={state} call={call} />

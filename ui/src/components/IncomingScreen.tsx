@@ -1,3 +1,4 @@
+import { displayRemote } from "../remote";
 import { useApp, useFocusOnMount } from "../context";
 import { activeCall, type CallView, type UiState } from "../state";
 import { LockCountdown } from "./EmergencyBanner";
@@ -13,7 +14,7 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
       <main class="screen screen--callback">
         <div class="callback" role="alert">
           <h1 class="callback__title">{t("callback.title")}</h1>
-          <p class="callback__remote">{call.remote}</p>
+          <p class="callback__remote">{displayRemote(call.remote, state.app?.domain)}</p>
           <p>{t("callback.explanation")}</p>
         </div>
         <button type="button" class="button button--call button--wide button--big" ref={answer} onClick={() => intend({ cmd: "answer" })}>
@@ -28,7 +29,7 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
       <h1 class="screen__title" tabIndex={-1} ref={heading}>
         {t("incoming.title")}
       </h1>
-      <p class="incoming__remote">{call.remote}</p>
+      <p class="incoming__remote">{displayRemote(call.remote, state.app?.domain)}</p>
       {current && <p class="notice notice--warn">{t("incoming.while_in_call", { remote: current.remote })}</p>}
       <div class="button-row">
         <button type="button" class="button button--call button--big" onClick={() => intend({ cmd: "answer" })}>
