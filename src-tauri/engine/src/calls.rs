@@ -47,6 +47,8 @@ pub struct EmergencyCall {
     pub test: bool,
     /// The number or URN dialled (after mapping).
     pub target: String,
+    /// Its RFC 5031 service URN (`urn:service:sos`, `urn:service:test.sos`).
+    pub service_urn: String,
 }
 
 impl CallEntry {

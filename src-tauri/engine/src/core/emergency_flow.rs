@@ -15,6 +15,7 @@ use crate::calls::{call_id, dial_target, EmergencyCall};
 use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
 use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput};
 use crate::emergency::numbers::NumberTable;
+use crate::emergency::policy::RequestUri;
 use crate::location::body::invite_body;
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
@@ -167,7 +168,13 @@ impl Engine {
         if !test {
             evs.extend(self.guard_input(GuardInput::EmergencyCallPlaced { presence: prior }));
         }
-        let call = EmergencyCall { token: token(), with_location: self.location.current.is_some(), test, target: target.to_dial.clone() };
+        let call = EmergencyCall {
+            token: token(),
+            with_location: self.location.current.is_some(),
+            test,
+            target: target.to_dial.clone(),
+            service_urn: target.service_urn.clone(),
+        };
         self.notify(NoticeKind::Dialed, &call, None);
         evs.extend(self.send_emergency_invite(call).await);
         evs
@@ -178,6 +185,8 @@ impl Engine {
         let domain = self.domain.clone().unwrap_or_else(|| "invalid".to_owned());
         let uri = if call.target.starts_with("urn:") {
             call.target.clone()
+        } else if self.policy.policy.emergency.request_uri == RequestUri::ServiceUrn {
+            call.service_urn.clone()
         } else {
             dial_target(&call.target, &domain).unwrap_or_else(|_| format!("sip:{}@{domain}", call.target))
         };

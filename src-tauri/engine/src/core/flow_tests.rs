@@ -125,8 +125,18 @@ async fn policy_can_keep_a_redial_entry_with_the_number_only() {
         with_location: true,
         test: false,
         target: "911".into(),
+        service_urn: "urn:service:sos".into(),
     });
     e.record_call(&c, "hung up");
     let h = e.store.recent_history(10).expect("read");
     assert_eq!((h[0].remote.as_str(), h[0].redial_only, h[0].at.as_deref()), ("911", true, None));
+}
+
+#[tokio::test]
+async fn policy_can_put_the_service_urn_in_the_request_uri() {
+    let mut p = us_policy();
+    p["emergency"]["request_uri"] = serde_json::json!("service_urn");
+    let e = engine_with(p);
+    assert_eq!(e.policy.policy.emergency.request_uri, crate::emergency::policy::RequestUri::ServiceUrn);
+    assert!(e.policy.warnings.is_empty(), "{:?}", e.policy.warnings);
 }

@@ -20,6 +20,18 @@ pub enum NumberMismatch {
     Block,
 }
 
+/// What the emergency INVITE's Request-URI carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestUri {
+    /// The (mapped) number dialled, at the account's domain: what most PBXs and SIP trunks route (default).
+    #[default]
+    Dialled,
+    /// The RFC 5031 service URN (`urn:service:sos`, `urn:service:test.sos` for test calls), for
+    /// NG9-1-1/NG112 networks that route on it (RFC 6881 SP-6).
+    ServiceUrn,
+}
+
 /// `emergency.*` in the managed policy.
 ///
 /// | key | default | meaning |
@@ -29,6 +41,7 @@ pub enum NumberMismatch {
 /// | `status_during` | `do_not_disturb` | presence forced during active, lock and remain (`working_offline` behaves like 8x8) |
 /// | `callback_from` | `[]` | identities of emergency services calling back: SIP URIs (`sip:psap@lifeline.lab`, `sip:*@psap.example`), domains (`@psap.example`) or number patterns (`+1555*`, `911`); `*` matches any run, `?` one character |
 /// | `keep_redial_entry` | false | keep a redial entry (number only) for emergency calls in history |
+/// | `request_uri` | `dialled` | the emergency INVITE's Request-URI: `dialled` (the number at the account's domain) or `service_urn` (`urn:service:sos`) |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmergencyPolicy {
@@ -37,6 +50,7 @@ pub struct EmergencyPolicy {
     pub status_during: Presence,
     pub callback_from: Vec<String>,
     pub keep_redial_entry: bool,
+    pub request_uri: RequestUri,
 }
 
 impl Default for EmergencyPolicy {
@@ -47,6 +61,7 @@ impl Default for EmergencyPolicy {
             status_during: Presence::DoNotDisturb,
             callback_from: Vec::new(),
             keep_redial_entry: false,
+            request_uri: RequestUri::Dialled,
         }
     }
 }

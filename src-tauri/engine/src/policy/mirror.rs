@@ -33,6 +33,18 @@ pub struct EmergencySchema {
     callback_from: Vec<String>,
     /// Keep a redial entry (the number only) for emergency calls in the call history.
     keep_redial_entry: bool,
+    /// The emergency call's Request-URI: dialled = the number dialled at the SIP domain (what PBXs and trunks
+    /// route); service_urn = urn:service:sos (NG9-1-1 / NG112 networks).
+    request_uri: RequestUriSchema,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum RequestUriSchema {
+    #[default]
+    Dialled,
+    ServiceUrn,
 }
 
 #[allow(dead_code)]
