@@ -568,6 +568,45 @@ def test_a_kill_9_during_the_emergency_call_starts_a_full_lock_at_restart(engine
 
 
 # ------------------------------------------------------------------ privacy
+def latest_history(eng: EmergencyAgent, since: set[int]) -> list[dict]:
+    """The entries of the first ``history`` event after ``since`` (one comes after each call)."""
+    return eng.wait_event("history", timeout=STEP, since=since)["entries"]
+
+
+def test_emergency_calls_and_callbacks_stay_out_of_history_and_refused_callers_are_missed(lab, locked, psap):
+    eng, _ = locked
+    psap.dial(eng.user.uri)  # the callback, answered and ended
+    ringing = eng.wait_call("incoming", timeout=STEP)
+    assert ringing["emergency_callback"] is True, ringing
+    eng.command("answer")
+    eng.wait_call("connected", timeout=STEP, id=ringing["id"])
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=ringing["id"])
+    eng.wait_emergency("lock", timeout=STEP)
+
+    since = eng.mark()
+    result: dict = {}
+    ordinary_call(lab, eng.user.uri, result)  # refused during the lock
+    assert result.get("status") == 486, result
+    entries = latest_history(eng, since)
+    assert [(e["direction"], e["outcome"]) for e in entries if CALLER_USER in e["remote"]][:1] == [("in", "missed")], entries
+    leaked = [e for e in entries if "911" in e["remote"] or "psap" in e["remote"] or e["redial_only"]]
+    assert not leaked, f"emergency calls and callbacks must stay out of the history: {leaked}"
+
+
+def test_with_keep_redial_entry_the_911_call_is_kept_as_a_bare_redial_entry(engine, psap, tmp_path):
+    eng = engine(policy=write_policy(tmp_path / "redial.json", emergency={"keep_redial_entry": True}))
+    call, _ = place_emergency_call(eng, psap)
+    since = eng.mark()
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    entries = latest_history(eng, since)
+    redial = [e for e in entries if e["redial_only"]]
+    assert redial == [
+        {"direction": "out", "remote": "911", "at": None, "duration_s": None, "outcome": "redial", "redial_only": True}
+    ], entries
+
+
 def test_the_engine_log_names_neither_the_address_nor_the_number_dialled(engine, psap):
     eng = engine()
     call, _ = place_emergency_call(eng, psap)
