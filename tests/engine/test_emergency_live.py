@@ -29,7 +29,6 @@ import json
 import threading
 import time
 from pathlib import Path
-import xml.etree.ElementTree as ET
 
 import pytest
 from emergency_support import (
@@ -111,10 +110,6 @@ def locked(engine, psap):
     call, _ = place_emergency_call(eng, psap)
     eng.hangup()
     return eng, wait_lock_after_end(eng, call["id"])
-
-
-def local_name(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def assert_lock_runs(lock: dict, now: dt.datetime) -> None:
@@ -235,11 +230,11 @@ def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_ro
     pidf_headers, pidf = parts["application/pidf+xml"]
     assert pidf_headers.get("content-id") == "<" + geo[len("<cid:") : -1] + ">", (geo, pidf_headers)
 
-    root = ET.fromstring(pidf)
-    civic = {local_name(e.tag): (e.text or "").strip() for e in root.iter()}
+    civic = pidf_fields(invite)
     for key, want in US_ADDRESS.items():
         assert civic.get(key) == want, f"PIDF-LO {key} is {civic.get(key)!r}, not {want!r}:\n{pidf}"
     assert civic.get("method") == "Manual", pidf  # a fixed address typed by IT (RFC 6881 ED-41)
+    assert civic.get("source") == "policy", pidf  # where it came from (ED-42)
 
     # baresip (the dispatcher) was given the SDP only; the call is up with media.
     eng.hangup()
