@@ -161,3 +161,17 @@ describe("calls turned away while the line is protected", () => {
     expect(s.live.missed).toEqual([]);
   });
 });
+
+describe("the agent's address form", () => {
+  it("sends only the filled-in fields, trimmed, with the country and state in capitals", async () => {
+    const { addressFrom } = await import("./components/LocationForm");
+    expect(addressFrom({ country: " us ", A1: "tx", A3: " Austin ", RD: "Main St", HNO: "100", FLR: "", ROOM: "  ", PC: "78701" })).toEqual({
+      country: "US",
+      A1: "TX",
+      A3: "Austin",
+      RD: "Main St",
+      HNO: "100",
+      PC: "78701",
+    });
+  });
+});
