@@ -5,7 +5,8 @@ guard state on disk.
 Identities: the engine signs in as ``peer2`` (a spare lab user) and ordinary callers call as ``peer3``, so
 the dispatcher's callback and the ordinary call reach this test's engine only, even while other sessions
 run engines registered as ``agent`` / ``agent2`` against the same lab (Kamailio forks a call to every
-contact of the user).
+contact of the user, and the dispatcher's events are told apart by the caller). tests/bench/call_setup.py
+also registers ``peer2`` by default: do not run it at the same time, or move one of them (``AGENT_USER``).
 
     policy = write_policy(tmp_path / "policy.json", run=run)
     eng = EmergencyAgent(lab, tmp_path, policy)
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import sqlite3
 import subprocess
@@ -33,9 +35,11 @@ from lablib.agent import Agent, headless_binary, psap_call_from
 from lablib.jsonlines import Event, JsonLinesError
 from lablib.siptrace import SipMessage
 
-#: The lab user the engine signs in as, and the one ordinary callers use (see the module doc).
-AGENT_USER = "peer2"
-CALLER_USER = "peer3"
+#: The lab user the engine signs in as, and the one ordinary callers use (see the module doc). Two sessions
+#: running these tests at the same time must not share them: set ``LIFELINE_EMERGTESTS_USER`` /
+#: ``LIFELINE_EMERGTESTS_CALLER`` (lab users: agent, agent2, peer, peer2, peer3) in one of them.
+AGENT_USER = os.environ.get("LIFELINE_EMERGTESTS_USER", "peer2")
+CALLER_USER = os.environ.get("LIFELINE_EMERGTESTS_CALLER", "peer3")
 DISPATCHER_URI = "sip:psap@lifeline.lab"
 
 #: The agent's dispatchable location (RFC 5139 names), as IT writes it in ``location.address``.
