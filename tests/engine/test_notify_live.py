@@ -6,6 +6,8 @@ naming the agent (user, line), caller id and callback number, the address with f
 source, the machine's host name and IP addresses, and the time in the agent's zone and in UTC.
 A notification that cannot be delivered (SMTP at a closed port) never holds the call up. A 911 the
 dispatcher refuses is reported dialed, then dropped (with the reason); a 933 test call notifies nobody.
+The outbox is durable: notices queued while the mail server is down survive a kill -9 and arrive once each
+when it is back.
 
 The notify worker itself (formats, retries, TLS) is tested in src-tauri/engine/tests/notify_*.rs; these
 tests prove the engine feeds it from a real emergency call. Recipients and webhook paths carry a run id, so
@@ -333,3 +335,61 @@ def test_a_933_test_call_notifies_nobody(lab, engine, psap, tmp_path):
     eng.wait_call("ended", timeout=STEP, id=call["id"])
     time.sleep(DUPLICATE_WINDOW)  # a notice, had one been queued, is delivered within this on the lab
     assert not deliveries(lab, run), dict(deliveries(lab, run))
+
+
+class OwnSmtpSink:
+    """An SMTP server of this test alone (aiosmtpd, 127.0.0.1:``port``), started when the test wants the mail
+    server to come back; it keeps every message's raw bytes."""
+
+    def __init__(self, port: int) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+                sink.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller.start()
+
+    def kinds(self) -> Counter:
+        return Counter(kind_of_subject(str(m["Subject"])) for m in self.messages)
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def test_notices_queued_while_the_mail_server_is_down_arrive_once_when_it_is_back_even_after_a_kill_9(
+    lab, engine, psap, tmp_path
+):
+    """The outbox is durable: the engine dies (kill -9) with all three notices undelivered; restarted on the
+    same data dir it delivers each of them once, when the mail server answers again."""
+    run = unique_run("notify-outbox")
+    port = free_port()
+    notify = {
+        "smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "from": "Lifeline <lifeline@lifeline.lab>"},
+        "email_to": [f"security+{run}@example.com"],
+    }
+    eng = engine(write_policy(tmp_path / "policy.json", notify=notify))
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    eng.crash()
+
+    sink = OwnSmtpSink(port)
+    try:
+        again = EmergencyAgent(lab, tmp_path, eng.policy_path, env={"TZ": AGENT_ZONE})
+        try:
+            deadline = time.monotonic() + 120  # the outbox backs off up to 60 s between attempts
+            while set(sink.kinds()) < set(KINDS) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert set(sink.kinds()) >= set(KINDS), f"not delivered after the restart: {dict(sink.kinds())}"
+            time.sleep(DUPLICATE_WINDOW)
+            assert sink.kinds() == Counter({k: 1 for k in KINDS}), dict(sink.kinds())
+        finally:
+            again.close()
+    finally:
+        sink.stop()
