@@ -126,11 +126,12 @@ class EmergencyAgent(Agent):
         super().__init__(lab, workdir, user=user, name=name, env=env, extra_args=["--policy", policy])
         self.policy_path = policy
 
-    def sign_in(self, *, transport: str = "wss", timeout: float = 45.0) -> Event:
-        """Accept the agreement and sign in; unlike :meth:`Agent.sign_in` a ``failed ... retrying``
-        registration is waited out (another session may be restarting Kamailio) until ``timeout``."""
-        self.command("accept_agreement")
-        self.wait_for("agreement_accepted", timeout=10)
+    def sign_in(self, *, transport: str = "wss", timeout: float = 45.0, accept: bool = True) -> Event:
+        """Accept the agreement (unless ``accept`` is False) and sign in; unlike :meth:`Agent.sign_in` a
+        ``failed ... retrying`` registration is waited out (another session may be restarting Kamailio)."""
+        if accept:
+            self.command("accept_agreement")
+            self.wait_for("agreement_accepted", timeout=10)
         server = self.lab.wss_url if transport == "wss" else self.lab.ws_url
         self.command("sign_in", server=server, domain=self.lab.domain, user=self.user.name, password=self.user.password)
         deadline = time.monotonic() + timeout

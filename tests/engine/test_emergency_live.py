@@ -264,6 +264,18 @@ def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while
     wait_lock_after_end(eng, call["id"])
 
 
+def test_before_the_agreement_is_accepted_only_emergency_calls_can_be_made(engine, psap):
+    """DESIGN section 5: no calls until the agreement is accepted, except emergency dialling itself."""
+    eng = engine(sign_in=False)
+    eng.sign_in(transport="wss", accept=False)
+    refusal = eng.refused("dial", number=f"sip:{CALLER_USER}@lifeline.lab")
+    assert "agreement" in refusal["message"].lower() or "accept" in refusal["message"].lower(), refusal
+    assert not [e for e in eng.call_events() if e.get("direction") == "out"], eng.call_events()
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
 def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab, engine, psap):
     """RFC 6881 ED-47: a far end that refuses the multipart body gets the call again with the SDP alone,
     rather than the agent getting no call at all. (The lab fault is global: other sessions' emergency
@@ -433,6 +445,30 @@ def test_during_the_lock_an_ordinary_call_is_rejected_with_486(lab, locked, brow
     assert rejected.get("reason"), rejected
     rang = [e for e in eng.call_events() if e.get("state") == "incoming" and CALLER_USER in e.get("remote", "")]
     assert not rang, f"the ordinary call rang during the lock: {rang}"
+
+
+def test_during_the_lock_signing_out_is_refused_and_the_line_stays_registered(lab, locked):
+    """Signing out would make the agent unreachable for the callback."""
+    eng, _ = locked
+    since = eng.mark()
+    refusal = eng.refused("sign_out")
+    assert "free" in refusal["message"].lower(), refusal
+    time.sleep(1.0)  # an unregistration, had one started, would be reported by now
+    assert not [e for e in eng.events_named("registration") if id(e) not in since], eng.events_named("registration")
+    result: dict = {}
+    ordinary_call(lab, eng.user.uri, result)  # still registered, still protected
+    assert result.get("status") == 486, result
+
+
+def test_dialling_911_again_during_the_lock_connects_and_starts_a_new_full_lock(locked, psap):
+    eng, first_lock = locked
+    since = eng.mark()
+    call, _ = place_emergency_call(eng, psap)
+    eng.wait_emergency("active", since=since)
+    eng.hangup()
+    lock = wait_lock_after_end(eng, call["id"])
+    assert_lock_runs(lock, utc_now())
+    assert parse_time(lock["lock_until"]) > parse_time(first_lock["lock_until"]), (first_lock, lock)
 
 
 def test_during_the_lock_the_dispatchers_callback_rings_and_can_be_answered(locked, psap):
