@@ -11,7 +11,11 @@
 The lab is started if it is down (and those parts stopped again at the end unless another test session
 uses them or --keep-lab). The far end is the lab's dispatcher (baresip behind rtpengine, auto-answer) by
 default, reached as an ordinary call (``sip:psap@lifeline.lab``) so the engine does not enter emergency
-mode between calls; ``--target 933`` measures the emergency path instead.
+mode between calls; ``--target 933`` measures the emergency path instead. The dispatcher is shared by every
+test session: a session's psap fixture, at teardown, hangs up calls it saw (this run's included), so a
+call can end early; such calls are retried and listed. ``--far-end browser`` has a second JsSIP peer
+(``--callee-user``, default peer) answer instead (lab identities are shared too: pick one no
+concurrent session registers).
 
 What it prints, for each side (medians and p95 over ``--calls`` calls, engine and browser calls alternating):
   dial -> connected         engine: ``dial`` sent -> call event ``connected``;
@@ -139,6 +143,26 @@ def measure(pids_fn, seconds: float) -> Usage:
 
 
 # ------------------------------------------------------------------ one call each
+class FarEnd:
+    """Who answers: the dispatcher answers by itself; a browser callee is answered by this script as
+    soon as its ``incoming`` event arrives (the same small delay for both callers)."""
+
+    def __init__(self, callee: BrowserPeer | None = None) -> None:
+        self.callee = callee
+
+    def before_dial(self) -> None:
+        if self.callee is not None:
+            self.callee.drain()  # events of earlier calls
+
+    def answer(self) -> None:
+        if self.callee is not None:
+            self.callee.wait_for("incoming", timeout=20)
+            self.callee.answer()
+
+
+FAR_END = FarEnd()
+
+
 def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = False) -> dict:
     try:
         return _engine_call(agent, target, talk, usage)
@@ -151,8 +175,10 @@ def engine_call(agent: Agent, target: str, talk: float = 0.0, usage: bool = Fals
 
 
 def _engine_call(agent: Agent, target: str, talk: float, usage: bool) -> dict:
+    FAR_END.before_dial()
     t0 = time.monotonic()
     call = agent.dial(target)
+    FAR_END.answer()
     connected = agent.wait_call("connected", timeout=30, id=call["id"])
     media = agent.wait_media(timeout=20, id=call["id"])
     if media.get("state") != "connected":
@@ -185,8 +211,10 @@ def browser_call(peer: BrowserPeer, target: str, talk: float = 0.0, usage: bool 
 
 
 def _browser_call(peer: BrowserPeer, target: str, talk: float, usage: bool) -> dict:
+    FAR_END.before_dial()
     t0 = time.monotonic()
     peer.call(target)
+    FAR_END.answer()
     t_media = None
     deadline = t0 + 30
     while t_media is None and time.monotonic() < deadline:
@@ -254,10 +282,15 @@ def summary(values: list[float]) -> str:
 
 
 def main() -> int:
+    global FAR_END
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--calls", type=int, default=5)
     ap.add_argument("--talk-seconds", type=float, default=10.0)
-    ap.add_argument("--target", default="sip:psap@lifeline.lab")
+    ap.add_argument("--target", default="sip:psap@lifeline.lab",
+                    help="whom both call (with --far-end psap): sip:psap@lifeline.lab, or 933")
+    ap.add_argument("--far-end", choices=["psap", "browser"], default="psap",
+                    help="browser: a second JsSIP peer (--callee-user) answers instead of the dispatcher")
+    ap.add_argument("--callee-user", default="peer")
     ap.add_argument("--engine-user", default="agent")
     ap.add_argument("--peer-user", default="peer3")
     ap.add_argument("--json", type=Path)
@@ -287,6 +320,11 @@ def main() -> int:
         agent.sign_in(transport="wss")
         peer = TimedPeer(lab, name="bench", log_dir=work)
         peer.register(args.peer_user, transport="wss")
+        if args.far_end == "browser":
+            callee = TimedPeer(lab, name="bench-callee", log_dir=work)
+            callee.register(args.callee_user, transport="wss")
+            FAR_END = FarEnd(callee)
+            args.target = f"sip:{args.callee_user}@{lab.domain}"
         target_uri = args.target if ":" in args.target else f"sip:{args.target}@{lab.domain}"
         # one warm-up call each (first-call costs: TLS/session caches, the page's audio graph)
         attempt(engine_call, agent, args.target, failures=failures)
@@ -302,7 +340,7 @@ def main() -> int:
         time.sleep(1.0)
         web_usage = attempt(browser_call, peer, target_uri, talk=args.talk_seconds, usage=True, failures=failures)
     finally:
-        for p in (peer, agent):
+        for p in (peer, agent, FAR_END.callee):
             if p is not None:
                 p.close()
         if psap is not None:
@@ -312,8 +350,9 @@ def main() -> int:
         if down and not args.keep_lab and not others:
             lab.stop(*down)
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nCall setup, {args.calls} calls each to {args.target} (after one warm-up call each); "
-          f"engine {binary}")
+          f"engine {binary}; load average {load} on {os.cpu_count()} cores (shared machine: figures vary with it)")
     print(f"  codecs: engine {sorted({r['codec'] for r in rows['engine']})}, "
           f"browser {sorted({str(r['codec']) for r in rows['browser']})}")
     for key, label in [
