@@ -391,6 +391,15 @@ def test_with_number_mismatch_block_911_in_the_uk_is_refused_with_999_offered(en
     assert not [e for e in eng.call_events() if id(e) not in since], eng.call_events()
 
 
+def test_the_policys_status_during_is_the_presence_forced_for_the_call_and_the_lock(engine, psap, tmp_path):
+    eng = engine(policy=write_policy(tmp_path / "offline.json", emergency={"status_during": "working_offline"}))
+    call, _ = place_emergency_call(eng, psap)
+    eng.wait_event("presence", status="working_offline", forced=True)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    assert eng.current_state()["presence"] == {"event": "presence", "status": "working_offline", "forced": True}
+
+
 # ------------------------------------------------------------------ the callback lock
 def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine, psap):
     eng = engine()
