@@ -14,7 +14,10 @@ switch mid-call by tests/engine/test_media_devices.py.
 
 Identities: the engine signs in as ``agent`` for outgoing calls and as ``agent2`` where a far end calls it
 or where the test reroutes its emergency calls (``ringing_dispatcher_for``), so that another session's
-engine registered as ``agent`` never forks those calls. No timing is asserted; every wait is bounded.
+engine registered as ``agent`` never forks those calls; the browser peer is ``peer``. Lab identities are
+shared by every session on the machine: move these with LIFELINE_CALLTESTS_USER / _IN_USER / _PEER when
+another suite (e.g. the emergency tests, engine peer2 and caller peer3) runs at the same time.
+No timing is asserted; every wait is bounded.
 
 Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
      $LIFELINE_VENV/bin/python -m pytest tests/engine/test_calls_headless.py -v
@@ -23,6 +26,7 @@ The binary is $LIFELINE_HEADLESS (default $CARGO_TARGET_DIR/debug/lifeline-headl
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -35,6 +39,11 @@ PEER_TONE_HZ = 440.0
 TOLERANCE = 0.02
 #: How long each call carries audio before the tones are measured (recordings need a few seconds).
 TALK_SECONDS = 4.0
+#: Lab identities (movable so that two sessions on one lab never share one; see the module docstring).
+OUT_USER = os.environ.get("LIFELINE_CALLTESTS_USER", "agent")
+IN_USER = os.environ.get("LIFELINE_CALLTESTS_IN_USER", "agent2")
+PEER_USER = os.environ.get("LIFELINE_CALLTESTS_PEER", "peer")
+PEER_URI = f"sip:{PEER_USER}@lifeline.lab"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,7 @@ def agent(lab, tmp_path, binary):
     the test (a test may close one earlier to read its speaker WAV)."""
     started: list[Agent] = []
 
-    def make(user: str = "agent", codecs: list[str] | None = None, sign_in: bool = True) -> Agent:
+    def make(user: str = OUT_USER, codecs: list[str] | None = None, sign_in: bool = True) -> Agent:
         a = Agent(lab, tmp_path / f"engine{len(started)}", user=user, codecs=codecs, tone_hz=ENGINE_TONE_HZ, binary=binary)
         started.append(a)
         if sign_in:
@@ -94,18 +103,18 @@ def assert_speaker_played(agent: Agent, freq_hz: float) -> None:
 @pytest.mark.parametrize("who_calls", ["engine_calls_peer", "peer_calls_engine"])
 def test_call_with_a_browser_peer_over_wss_carries_each_sides_tone(lab, agent, browser_peer, peer_tone, who_calls):
     peer = browser_peer("calls-wss", audio=peer_tone)
-    peer.register("peer", transport="wss")
-    eng = agent("agent" if who_calls == "engine_calls_peer" else "agent2")
+    peer.register(PEER_USER, transport="wss")
+    eng = agent(OUT_USER if who_calls == "engine_calls_peer" else IN_USER)
 
     if who_calls == "engine_calls_peer":
-        call = eng.dial("peer")
+        call = eng.dial(PEER_USER)
         incoming = peer.wait_for("incoming", timeout=30)
         assert incoming["remote"].startswith(eng.user.uri), incoming
         peer.answer()
     else:
         peer.call(eng.user.uri)
         call = eng.wait_call("incoming", timeout=30)
-        assert call["direction"] == "in" and call["remote"].startswith("sip:peer@lifeline.lab"), call
+        assert call["direction"] == "in" and call["remote"].startswith(PEER_URI), call
         assert call["emergency"] is False, call
         eng.command("answer")
     connected = eng.wait_call("connected", timeout=30, id=call["id"])
@@ -131,9 +140,9 @@ def test_call_with_a_browser_peer_over_wss_carries_each_sides_tone(lab, agent, b
 
 def test_far_end_hanging_up_ends_the_engines_call_with_remote_hung_up(agent, browser_peer):
     peer = browser_peer("far-end-bye")
-    peer.register("peer", transport="wss")
-    eng = agent("agent")
-    call = eng.dial("sip:peer@lifeline.lab")
+    peer.register(PEER_USER, transport="wss")
+    eng = agent(OUT_USER)
+    call = eng.dial(PEER_URI)
     peer.wait_for("incoming", timeout=30)
     peer.answer()
     eng.wait_call("connected", timeout=30, id=call["id"])
@@ -147,10 +156,10 @@ def test_far_end_hanging_up_ends_the_engines_call_with_remote_hung_up(agent, bro
 # ------------------------------------------------------------------ engine <-> the dispatcher (rtpengine)
 @pytest.mark.parametrize("codec", ["opus", "pcmu"])
 def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agent, psap, codec):
-    eng = agent("agent", codecs=[codec])
+    eng = agent(OUT_USER, codecs=[codec])
     call = eng.dial("933")  # the test call number: the emergency route, without the emergency guard
     eng.wait_call("connected", timeout=30, id=call["id"])
-    call_id = psap_call_from(psap, "agent", timeout=20)["id"]
+    call_id = psap_call_from(psap, OUT_USER, timeout=20)["id"]
     assert_media_up(eng, call["id"], codec)
 
     invite = next(m for m in psap.sip_trace().dialog(call_id) if m.is_request and m.method == "INVITE")
@@ -177,10 +186,10 @@ def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agen
     ids=["pcmu", "opus-default-codecs"],
 )
 def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, codecs, codec):
-    eng = agent("agent", codecs=codecs)
+    eng = agent(OUT_USER, codecs=codecs)
     call = eng.dial("933")
     eng.wait_call("connected", timeout=30, id=call["id"])
-    call_id = psap_call_from(psap, "agent", timeout=20)["id"]
+    call_id = psap_call_from(psap, OUT_USER, timeout=20)["id"]
     assert_media_up(eng, call["id"], codec)
     time.sleep(0.5)  # media flowing both ways before the first digit
     digits = "1234#*"
@@ -195,9 +204,9 @@ def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, 
 def test_dtmf_from_a_browser_peer_arrives_as_dtmf_events_in_order(agent, browser_peer):
     """RFC 4733 the other way: Chromium's RTCDTMFSender -> rtpengine -> the engine's ``dtmf`` events."""
     peer = browser_peer("dtmf-in")
-    peer.register("peer", transport="wss")
-    eng = agent("agent")
-    call = eng.dial("peer")
+    peer.register(PEER_USER, transport="wss")
+    eng = agent(OUT_USER)
+    call = eng.dial(PEER_USER)
     peer.wait_for("incoming", timeout=30)
     peer.answer()
     eng.wait_call("connected", timeout=30, id=call["id"])
@@ -214,9 +223,9 @@ def test_dtmf_from_a_browser_peer_arrives_as_dtmf_events_in_order(agent, browser
 # ------------------------------------------------------------------ hold, cancel, reject
 def test_hold_and_resume_reach_the_far_end_as_a_sendonly_reinvite(lab, agent, browser_peer, peer_tone):
     peer = browser_peer("hold", audio=peer_tone)
-    peer.register("peer", transport="wss")
-    eng = agent("agent")
-    call = eng.dial("peer")
+    peer.register(PEER_USER, transport="wss")
+    eng = agent(OUT_USER)
+    call = eng.dial(PEER_USER)
     sip_call_id = peer.wait_for("incoming", timeout=30)["call_id"]
     peer.answer()
     eng.wait_call("connected", timeout=30, id=call["id"])
@@ -252,10 +261,10 @@ def test_hold_and_resume_reach_the_far_end_as_a_sendonly_reinvite(lab, agent, br
 
 
 def test_hanging_up_before_the_dispatcher_answers_cancels_the_call(lab, agent, ringing_psap):
-    eng = agent("agent2")
-    with lab.ringing_dispatcher_for("agent2"):
+    eng = agent(IN_USER)
+    with lab.ringing_dispatcher_for(IN_USER):
         call = eng.dial("933")
-        ringing = psap_call_from(ringing_psap, "agent2", "CALL_INCOMING", timeout=20)
+        ringing = psap_call_from(ringing_psap, IN_USER, "CALL_INCOMING", timeout=20)
         eng.wait_call("ringing", timeout=20, id=call["id"])
         eng.hangup()
         ended = eng.wait_call("ended", timeout=20, id=call["id"])
@@ -272,8 +281,8 @@ def test_hanging_up_before_the_dispatcher_answers_cancels_the_call(lab, agent, r
 
 def test_rejecting_an_incoming_call_answers_486_busy_here(agent, browser_peer):
     peer = browser_peer("reject")
-    peer.register("peer", transport="wss")
-    eng = agent("agent2")
+    peer.register(PEER_USER, transport="wss")
+    eng = agent(IN_USER)
     peer.call(eng.user.uri)
     call = eng.wait_call("incoming", timeout=30)
     eng.command("reject")
