@@ -38,10 +38,13 @@ impl Engine {
     async fn new_media(
         &mut self,
         emergency: bool,
+        remote_offer: Option<&str>,
     ) -> Result<(MediaSession, tokio::sync::mpsc::UnboundedReceiver<MediaEvent>, Vec<Event>), String> {
         let (port, audio_events) = self.audio.port_for_call();
         let events = audio_events.into_iter().map(|change| Event::AudioDevice { change }).collect();
-        let (media, rx) = MediaSession::new(self.media_config(emergency), port).await.map_err(|e| e.to_string())?;
+        let mut config = self.media_config(emergency);
+        config.dtls_answer_passive = !remote_offer.is_some_and(|o| o.contains("a=setup:passive"));
+        let (media, rx) = MediaSession::new(config, port).await.map_err(|e| e.to_string())?;
         Ok((media, rx, events))
     }
 
@@ -81,7 +84,7 @@ impl Engine {
         let Some(sip) = self.sip.as_ref().map(|h| h.commands.clone()) else {
             return error("Not signed in: the call cannot be placed.");
         };
-        let (mut media, media_rx, mut out) = match self.new_media(emergency).await {
+        let (mut media, media_rx, mut out) = match self.new_media(emergency, None).await {
             Ok(m) => m,
             Err(e) => return error(format!("The call could not be placed: {e}")),
         };
@@ -130,7 +133,7 @@ impl Engine {
             return error("The incoming call offered no audio description; it was refused.");
         };
         self.audio.stop_ringing();
-        let (mut media, media_rx, mut out) = match self.new_media(emergency).await {
+        let (mut media, media_rx, mut out) = match self.new_media(emergency, Some(&offer)).await {
             Ok(m) => m,
             Err(e) => return error(format!("The call could not be answered: {e}")),
         };

@@ -50,6 +50,9 @@ pub struct MediaConfig {
     pub stats_interval: Duration,
     /// Echo cancellation, noise suppression and gain control of the microphone (on by default).
     pub voice_processing: crate::audio::processing::VoiceProcessing,
+    /// When answering: take the DTLS server role (`a=setup:passive`). Set it false for an offer that says
+    /// `a=setup:passive` (the offerer wants to be the server).
+    pub dtls_answer_passive: bool,
 }
 
 impl Default for MediaConfig {
@@ -64,6 +67,7 @@ impl Default for MediaConfig {
             gather_timeout: Duration::from_secs(5),
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
+            dtls_answer_passive: true,
         }
     }
 }

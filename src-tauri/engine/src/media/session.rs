@@ -193,6 +193,14 @@ impl MediaSession {
                 SrtpProtectionProfile::Srtp_Aead_Aes_256_Gcm,
                 SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_32,
             ])
+            // As answerer, be the DTLS server (passive) unless the offer asks us to be the client: our own
+            // offers say `active`, and rtc's default answering role (client) would make both sides wait for
+            // a ClientHello. The far end then connects once it has our answer, when we are ready for it.
+            .with_answering_dtls_role(if config.dtls_answer_passive {
+                rtc::peer_connection::transport::RTCDtlsRole::Server
+            } else {
+                rtc::peer_connection::transport::RTCDtlsRole::Client
+            })
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
