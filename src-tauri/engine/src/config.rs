@@ -19,6 +19,9 @@ pub struct EngineConfig {
     pub password: Option<String>,
     /// UI and agreement language, e.g. "en", "fr-CA". Defaults to the system's.
     pub locale: Option<String>,
+    /// The agent's name as people should read it in emergency notifications. Defaults to the OS
+    /// account's full name (on Linux the passwd GECOS field).
+    pub display_name: Option<String>,
     /// Audio codecs to offer and accept, most preferred first ("opus", "pcmu", "pcma"). Default: all
     /// three, Opus first. Emergency calls always add G.711.
     #[serde(default)]
@@ -62,4 +65,35 @@ pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
     directories::ProjectDirs::from("app", "Lifeline", "Lifeline")
         .map(|d| d.data_dir().to_owned())
         .ok_or(ConfigError::NoDataDir)
+}
+
+/// The full name of OS user `user` from a passwd file's text (the GECOS field's first part), if set.
+pub fn gecos_name(passwd: &str, user: &str) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() >= 5 && f[0] == user).then(|| f[4].split(',').next().unwrap_or("").trim().to_owned())
+    })
+    .filter(|n| !n.is_empty())
+}
+
+/// The OS account's full name, where the platform has one we can read without asking anyone.
+pub fn os_display_name(user: &str) -> Option<String> {
+    if cfg!(unix) {
+        std::fs::read_to_string("/etc/passwd").ok().and_then(|p| gecos_name(&p, user))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gecos_name;
+
+    #[test]
+    fn the_full_name_is_the_first_gecos_field() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000:Ann Smith,Room 301,,:/home/ann:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\n";
+        assert_eq!(gecos_name(passwd, "ann").as_deref(), Some("Ann Smith"));
+        assert_eq!(gecos_name(passwd, "bob"), None);
+        assert_eq!(gecos_name(passwd, "eve"), None);
+    }
 }

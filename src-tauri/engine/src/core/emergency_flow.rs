@@ -139,7 +139,11 @@ impl Engine {
         EmergencyNotice {
             kind,
             call_id: call.token.clone(),
-            agent: AgentInfo { user, display_name: None, line: line.clone() },
+            agent: AgentInfo {
+                user,
+                display_name: self.cfg.display_name.clone().or_else(|| crate::config::os_display_name(&self.os_user)),
+                line: line.clone(),
+            },
             caller_id: line.clone(),
             callback_number: self.policy.policy.sip.emergency_line.clone().or(line),
             location: if call.with_location { self.location.current.clone() } else { None },
