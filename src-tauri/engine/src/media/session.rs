@@ -301,6 +301,14 @@ impl MediaSession {
     /// is, so the far end's answer needs no processing here: do not pass it to `set_remote_answer`.
     pub async fn hold_offer(&mut self, on: bool) -> Result<String, MediaError> {
         self.ensure_open()?;
+        let sdp = self.redirected_sdp(if on { "sendonly" } else { "sendrecv" }).await?;
+        self.hold(on)?;
+        Ok(sdp)
+    }
+
+    /// Our last description with every audio direction set to `direction` and a new `o=` version; it
+    /// becomes the last description.
+    async fn redirected_sdp(&mut self, direction: &str) -> Result<String, MediaError> {
         let base = match self.last_local_sdp.take() {
             Some(sdp) => sdp,
             None => self
@@ -310,9 +318,8 @@ impl MediaSession {
                 .map(|d| super::sdp::with_default_candidate(&d.sdp))
                 .ok_or_else(|| MediaError::PeerConnection("no local description to re-offer".into()))?,
         };
-        let sdp = super::sdp::with_direction(&base, if on { "sendonly" } else { "sendrecv" });
+        let sdp = super::sdp::with_direction(&base, direction);
         self.last_local_sdp = Some(sdp.clone());
-        self.hold(on)?;
         Ok(sdp)
     }
 
@@ -328,17 +335,7 @@ impl MediaSession {
             Some("recvonly") => "sendonly",
             _ => "sendrecv",
         };
-        let base = match self.last_local_sdp.take() {
-            Some(sdp) => sdp,
-            None => self
-                .pc
-                .local_description()
-                .await
-                .map(|d| super::sdp::with_default_candidate(&d.sdp))
-                .ok_or_else(|| MediaError::PeerConnection("no local description to answer with".into()))?,
-        };
-        let sdp = super::sdp::with_direction(&base, ours);
-        self.last_local_sdp = Some(sdp.clone());
+        let sdp = self.redirected_sdp(ours).await?;
         self.hold(ours == "recvonly" || ours == "inactive")?;
         Ok(sdp)
     }
