@@ -32,7 +32,7 @@ import time
 import pytest
 
 from lablib import match, wav
-from lablib.agent import Agent, headless_binary, heard_tone, psap_call_from, tone_windows, wait_dtmf, within
+from lablib.agent import Agent, headless_binary, heard_tone, tone_windows, wait_dtmf, within
 
 ENGINE_TONE_HZ = 1000.0
 PEER_TONE_HZ = 440.0
@@ -159,7 +159,8 @@ def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agen
     eng = agent(OUT_USER, codecs=[codec])
     call = eng.dial("933")  # the test call number: the emergency route, without the emergency guard
     eng.wait_call("connected", timeout=30, id=call["id"])
-    call_id = psap_call_from(psap, OUT_USER, timeout=20)["id"]
+    call_id = eng.last_call_id()
+    psap.wait_event("CALL_ESTABLISHED", timeout=20, id=call_id)
     assert_media_up(eng, call["id"], codec)
 
     invite = next(m for m in psap.sip_trace().dialog(call_id) if m.is_request and m.method == "INVITE")
@@ -189,7 +190,8 @@ def test_dtmf_from_the_engine_reaches_the_dispatcher_in_order(lab, agent, psap, 
     eng = agent(OUT_USER, codecs=codecs)
     call = eng.dial("933")
     eng.wait_call("connected", timeout=30, id=call["id"])
-    call_id = psap_call_from(psap, OUT_USER, timeout=20)["id"]
+    call_id = eng.last_call_id()
+    psap.wait_event("CALL_ESTABLISHED", timeout=20, id=call_id)
     assert_media_up(eng, call["id"], codec)
     time.sleep(0.5)  # media flowing both ways before the first digit
     digits = "1234#*"
@@ -264,7 +266,7 @@ def test_hanging_up_before_the_dispatcher_answers_cancels_the_call(lab, agent, r
     eng = agent(IN_USER)
     with lab.ringing_dispatcher_for(IN_USER):
         call = eng.dial("933")
-        ringing = psap_call_from(ringing_psap, IN_USER, "CALL_INCOMING", timeout=20)
+        ringing = ringing_psap.wait_event("CALL_INCOMING", timeout=20, id=eng.last_call_id())
         eng.wait_call("ringing", timeout=20, id=call["id"])
         eng.hangup()
         ended = eng.wait_call("ended", timeout=20, id=call["id"])

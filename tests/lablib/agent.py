@@ -176,6 +176,42 @@ class Agent(Headless):
     def hangup(self) -> None:
         self.command("hangup")
 
+    # ---- what this engine sent through Kamailio ----------------------------------
+    def sip_ports(self) -> set[int]:
+        """Local ports of this engine's TCP connections (its WebSocket to Kamailio)."""
+        return local_tcp_ports(self.proc.pid)
+
+    def sent_invite_call_ids(self, timeout: float = 10.0) -> list[str]:
+        """SIP Call-IDs of the calls this engine started (initial INVITEs Kamailio received from its
+        connections), oldest first; waits up to ``timeout`` for at least one (sipdump is written
+        every ~0.1 s). Unlike the caller identity, this tells this engine's calls apart from those of
+        another session signed in as the same lab user."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ports = {f"127.0.0.1:{p}" for p in self.sip_ports()}
+            ids: list[str] = []
+            for m in self.lab.kamailio_trace().messages:
+                if (
+                    m.direction == "rcv"
+                    and m.is_request
+                    and m.method == "INVITE"
+                    and m.src in ports
+                    and ";tag=" not in (m.header("To") or m.header("t") or "")
+                    and m.call_id
+                    and m.call_id not in ids
+                ):
+                    ids.append(m.call_id)
+            if ids or time.monotonic() > deadline:
+                return ids
+            time.sleep(0.2)
+
+    def last_call_id(self, timeout: float = 10.0) -> str:
+        """The SIP Call-ID of the latest call this engine started (raises JsonLinesError if none)."""
+        ids = self.sent_invite_call_ids(timeout)
+        if not ids:
+            raise JsonLinesError(f"{self.name}: Kamailio received no INVITE from this engine within {timeout}s")
+        return ids[-1]
+
     def call_events(self) -> list[Event]:
         return self.events_named("call")
 
@@ -190,10 +226,38 @@ class Agent(Headless):
 
 
 # ---------------------------------------------------------------- the dispatcher's side
+def local_tcp_ports(pid: int) -> set[int]:
+    """Local ports of the TCP sockets process ``pid`` holds (from /proc; Linux only)."""
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return set()
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[9] in inodes:
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 def psap_call_from(psap: Psap, user: str, event_type: str = "CALL_ESTABLISHED", timeout: float = 30.0) -> dict:
     """The dispatcher's event ``event_type`` for the call that comes from lab user ``user``
     (``peeruri`` ``sip:<user>@lifeline.lab``); its ``id`` is the SIP Call-ID. The dispatcher is
-    shared by every test session: give each concurrent test its own caller identity."""
+    shared by every test session: where another session may call as the same user, find the call by
+    its Call-ID instead (``Agent.last_call_id`` and ``psap.wait_event(..., id=call_id)``)."""
     return psap.wait_event(event_type, timeout=timeout, peeruri=f"sip:{user}@lifeline.lab")
 
 
