@@ -45,6 +45,7 @@ from emergency_support import (
     pidf_fields,
     place_emergency_call,
     utc_now,
+    wait_dispatcher_capacity,
     wait_lock_after_end,
     write_policy,
 )
@@ -281,6 +282,7 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     rather than the agent getting no call at all. (The lab fault is global: other sessions' emergency
     INVITEs with a PIDF-LO are refused too while it is set, and retried the same way.)"""
     eng = engine()
+    wait_dispatcher_capacity(psap)
     with lab.fault("emergency_multipart", 415):
         eng.dial("911")
         connected = eng.wait_call("connected", timeout=STEP)
@@ -305,6 +307,7 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
     """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail. The lab answers 503 to every
     emergency INVITE that came over TLS/WSS while the fault is set (global: held only for this dial)."""
     eng = engine()
+    wait_dispatcher_capacity(psap)
     with lab.fault("emergency_tls", 503):
         eng.dial("911")
         outcome = eng.wait_for(
@@ -337,6 +340,7 @@ def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone
 def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_locks_the_line(lab, engine, psap):
     """RFC 6881 ED-77..81: a test call exercises the route and the location, and is not an emergency."""
     eng = engine()
+    wait_dispatcher_capacity(psap)
     call = eng.dial("933")
     eng.wait_call("connected", timeout=STEP, id=call["id"])
     sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]

@@ -42,6 +42,7 @@ from emergency_support import (
     smtp_and_webhooks,
     unique_run,
     utc_now,
+    wait_dispatcher_capacity,
     wait_lock_after_end,
     webhook_url,
     write_policy,
@@ -329,6 +330,7 @@ def test_a_933_test_call_notifies_nobody(lab, engine, psap, tmp_path):
     run = unique_run("notify-test")
     policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run))
     eng = engine(policy)
+    wait_dispatcher_capacity(psap)
     call = eng.dial("933")
     eng.wait_call("connected", timeout=STEP, id=call["id"])
     eng.hangup()
