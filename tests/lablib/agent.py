@@ -103,6 +103,8 @@ class Agent(Headless):
             env={**log_env, "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
         )
         self.started_at = time.monotonic()
+        self.started_wall = time.time()
+        self.last_dial_wall: float | None = None
 
     # ---- sign-in -------------------------------------------------------------
     def sign_in(self, *, transport: str = "wss", timeout: float = 20.0) -> Event:
@@ -126,6 +128,7 @@ class Agent(Headless):
         stay where they are."""
         known = {e.get("id") for e in self.events_named("call")}
         seen_before = len(self.events)
+        self.last_dial_wall = time.time()
         self.command("dial", number=number)
 
         def pred(e: Event) -> bool:
@@ -181,11 +184,13 @@ class Agent(Headless):
         """Local ports of this engine's TCP connections (its WebSocket to Kamailio)."""
         return local_tcp_ports(self.proc.pid)
 
-    def sent_invite_call_ids(self, timeout: float = 10.0) -> list[str]:
+    def sent_invite_call_ids(self, since: float | None = None, timeout: float = 10.0) -> list[str]:
         """SIP Call-IDs of the calls this engine started (initial INVITEs Kamailio received from its
-        connections), oldest first; waits up to ``timeout`` for at least one (sipdump is written
-        every ~0.1 s). Unlike the caller identity, this tells this engine's calls apart from those of
-        another session signed in as the same lab user."""
+        connections since ``since``, epoch seconds, default the engine's start), oldest first; waits up
+        to ``timeout`` for at least one (sipdump is written every ~0.1 s). Unlike the caller identity,
+        this tells this engine's calls apart from those of another session signed in as the same lab
+        user. (The time bound matters: an earlier process may have used the same local port.)"""
+        since = (self.started_wall if since is None else since) - 0.5
         deadline = time.monotonic() + timeout
         while True:
             ports = {f"127.0.0.1:{p}" for p in self.sip_ports()}
@@ -193,6 +198,7 @@ class Agent(Headless):
             for m in self.lab.kamailio_trace().messages:
                 if (
                     m.direction == "rcv"
+                    and m.time >= since
                     and m.is_request
                     and m.method == "INVITE"
                     and m.src in ports
@@ -206,8 +212,8 @@ class Agent(Headless):
             time.sleep(0.2)
 
     def last_call_id(self, timeout: float = 10.0) -> str:
-        """The SIP Call-ID of the latest call this engine started (raises JsonLinesError if none)."""
-        ids = self.sent_invite_call_ids(timeout)
+        """The SIP Call-ID of the call of the latest ``dial`` (raises JsonLinesError if none)."""
+        ids = self.sent_invite_call_ids(since=self.last_dial_wall, timeout=timeout)
         if not ids:
             raise JsonLinesError(f"{self.name}: Kamailio received no INVITE from this engine within {timeout}s")
         return ids[-1]
