@@ -32,7 +32,7 @@ import time
 import pytest
 
 from lablib import match, wav
-from lablib.agent import Agent, headless_binary, heard_tone, tone_windows, wait_dtmf, within
+from lablib.agent import Agent, headless_binary, heard_tone, tone_windows, wait_dtmf, wait_psap_closed, within
 
 ENGINE_TONE_HZ = 1000.0
 PEER_TONE_HZ = 440.0
@@ -170,7 +170,7 @@ def test_emergency_test_call_to_the_dispatcher_carries_each_sides_tone(lab, agen
     time.sleep(TALK_SECONDS)
     eng.hangup()
     eng.wait_call("ended", timeout=20, id=call["id"])
-    psap.wait_event("CALL_CLOSED", timeout=20, id=call_id)
+    wait_psap_closed(psap, call_id, timeout=20)
 
     heard_by_psap, _sent = psap.recording_for(call_id)
     f, level, windows = heard_tone(heard_by_psap)

@@ -267,6 +267,25 @@ def psap_call_from(psap: Psap, user: str, event_type: str = "CALL_ESTABLISHED", 
     return psap.wait_event(event_type, timeout=timeout, peeruri=f"sip:{user}@lifeline.lab")
 
 
+def wait_psap_closed(psap: Psap, call_id: str, timeout: float = 20.0) -> str:
+    """Wait until the dispatcher closed the call: its CALL_CLOSED event, or (ctrl_tcp events have
+    been seen to go missing while several sessions use the dispatcher) its SIP trace showing the
+    BYE of that call answered. Returns which of the two it saw; raises PsapError on timeout."""
+    from .psap import PsapError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if any(e.get("type") == "CALL_CLOSED" and e.get("id") == call_id for e in list(psap.events)):
+            return "event"
+        for m in psap.sip_trace().dialog(call_id):
+            if not m.is_request and m.method == "BYE" and m.status == 200:
+                time.sleep(0.3)  # the recorder closes its files right after
+                return "sip trace"
+        if time.monotonic() > deadline:
+            raise PsapError(f"the dispatcher never closed call {call_id} (no CALL_CLOSED, no BYE answered)")
+        time.sleep(0.2)
+
+
 def wait_dtmf(psap: Psap, call_id: str, digits: str, timeout: float = 15.0) -> str:
     """Poll the digits the dispatcher reported on the call until they are ``digits`` (or more
     came, or ``timeout``); returns what it got."""
@@ -317,4 +336,15 @@ def first(events: Iterable[Event], **fields: Any) -> Event | None:
     return None
 
 
-__all__ = ["Agent", "first", "headless_binary", "heard_tone", "psap_call_from", "tone_windows", "wait_dtmf", "within"]
+__all__ = [
+    "Agent",
+    "first",
+    "headless_binary",
+    "heard_tone",
+    "local_tcp_ports",
+    "psap_call_from",
+    "tone_windows",
+    "wait_dtmf",
+    "wait_psap_closed",
+    "within",
+]
