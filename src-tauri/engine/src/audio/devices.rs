@@ -254,6 +254,12 @@ impl CpalAudio {
         Ok((audio, port, events))
     }
 
+    /// From now on, device changes go to the port behind `swap` (the call's own port, which took this
+    /// device's ring ends when the devices were opened after the call had started).
+    pub fn rebind(&mut self, swap: AudioSwap) {
+        self.swap = swap;
+    }
+
     /// Names of the devices in use (microphone, speaker).
     pub fn active(&self) -> (Option<&str>, Option<&str>) {
         (self.mic.as_ref().map(|o| o.name.as_str()), self.speaker.as_ref().map(|o| o.name.as_str()))

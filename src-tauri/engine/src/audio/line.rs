@@ -10,6 +10,26 @@ use super::devices::{list_devices, CpalAudio, DeviceError, DeviceInfo, Ringer};
 use super::wav::{WavConfig, WavDevice, WavError};
 use super::{AudioEvent, AudioPort, DeviceRole};
 
+/// Opening the sound card for a call, to run off the owner task.
+pub struct DeviceOpening {
+    mic: Option<String>,
+    speaker: Option<String>,
+    swap: super::AudioSwap,
+}
+
+/// What [`DeviceOpening::open`] found.
+pub struct OpenedDevices {
+    result: Result<(CpalAudio, AudioPort, Vec<AudioEvent>), DeviceError>,
+    swap: super::AudioSwap,
+}
+
+impl DeviceOpening {
+    /// Blocks while the sound system opens the devices.
+    pub fn open(self) -> OpenedDevices {
+        OpenedDevices { result: CpalAudio::start(self.mic.as_deref(), self.speaker.as_deref()), swap: self.swap }
+    }
+}
+
 /// How the engine was told to do audio.
 #[derive(Debug, Clone, Default)]
 pub enum AudioSetup {
@@ -48,21 +68,39 @@ impl AudioLine {
         })
     }
 
-    /// A port for a call that starts now; the previous call's port (if any) goes quiet.
-    pub fn port_for_call(&mut self) -> (AudioPort, Vec<AudioEvent>) {
+    /// A port for a call that starts now; the previous call's port (if any) goes quiet. Never waits for a
+    /// sound card: with real devices the port starts silent and [`DeviceOpening::open`] (run it on a
+    /// blocking thread; opening PulseAudio devices takes a second or two) connects it, then hand the
+    /// result to [`AudioLine::devices_opened`]. The call's INVITE does not wait for any of this.
+    pub fn port_for_call(&mut self) -> (AudioPort, Option<DeviceOpening>) {
         match self {
-            AudioLine::Files(dev) => (dev.new_port(), vec![]),
-            AudioLine::Silent => (AudioPort::detached(), vec![]),
+            AudioLine::Files(dev) => (dev.new_port(), None),
+            AudioLine::Silent => (AudioPort::detached(), None),
             AudioLine::Devices { mic, speaker, open, .. } => {
                 *open = None;
-                match CpalAudio::start(mic.as_deref(), speaker.as_deref()) {
-                    Ok((audio, port, events)) => {
-                        *open = Some(audio);
-                        (port, events)
-                    }
-                    Err(e) => (AudioPort::detached(), vec![unavailable(&e)]),
-                }
+                let (media_ends, _no_device_yet) = super::ring_pair();
+                let (port, swap) = AudioPort::new(media_ends);
+                (port, Some(DeviceOpening { mic: mic.clone(), speaker: speaker.clone(), swap }))
             }
+        }
+    }
+
+    /// The devices for a call's port are open: they feed it from now on (unless the call is gone).
+    pub fn devices_opened(&mut self, opened: OpenedDevices, still_wanted: bool) -> Vec<AudioEvent> {
+        let OpenedDevices { result, swap } = opened;
+        match result {
+            Ok((mut audio, device_port, events)) => {
+                if !still_wanted {
+                    return vec![];
+                }
+                audio.rebind(swap.clone());
+                swap.swap(device_port.into_ends());
+                if let AudioLine::Devices { open, .. } = self {
+                    *open = Some(audio);
+                }
+                events
+            }
+            Err(e) => vec![unavailable(&e)],
         }
     }
 
@@ -196,7 +234,17 @@ fn unavailable(e: &DeviceError) -> AudioEvent {
 
 #[cfg(test)]
 mod tests {
-    use super::ring_tone;
+    use super::{ring_tone, AudioLine, AudioSetup};
+
+    #[test]
+    fn a_call_on_real_devices_gets_its_port_at_once_and_opens_the_devices_later() {
+        let mut line = AudioLine::start(AudioSetup::Devices).expect("line");
+        let (mut port, opening) = line.port_for_call();
+        assert!(opening.is_some(), "the sound card is opened off the call path");
+        let mut buf = [1i16; 960];
+        assert_eq!(port.read_mic(&mut buf), 0, "silence until the devices are open");
+        assert!(buf.iter().all(|s| *s == 0));
+    }
 
     #[test]
     fn the_callback_ring_differs_from_the_ordinary_ring() {

@@ -106,6 +106,12 @@ impl AudioPort {
         Self::new(media).0
     }
 
+    /// The ring ends this port reads and writes now (to hand them to another port through its swap).
+    pub fn into_ends(mut self) -> MediaEnds {
+        self.take_swaps();
+        self.ends
+    }
+
     fn take_swaps(&mut self) {
         while let Ok(swap) = self.swaps.try_recv() {
             match swap {

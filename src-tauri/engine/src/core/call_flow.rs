@@ -3,7 +3,7 @@
 
 use tokio::sync::oneshot;
 
-use super::Engine;
+use super::{Aux, Engine};
 use crate::api::{CallState, Direction, Event, MediaState};
 use crate::calls::{call_id, dial_target, CallEntry};
 use crate::media::{MediaConfig, MediaEvent, MediaSession};
@@ -40,8 +40,16 @@ impl Engine {
         emergency: bool,
         remote_offer: Option<&str>,
     ) -> Result<(MediaSession, tokio::sync::mpsc::UnboundedReceiver<MediaEvent>, Vec<Event>), String> {
-        let (port, audio_events) = self.audio.port_for_call();
-        let events = audio_events.into_iter().map(|change| Event::AudioDevice { change }).collect();
+        let (port, opening) = self.audio.port_for_call();
+        if let Some(opening) = opening {
+            self.audio_generation += 1;
+            let generation = self.audio_generation;
+            let tx = self.aux_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Aux::DevicesOpened(opening.open(), generation));
+            });
+        }
+        let events = Vec::new();
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !remote_offer.is_some_and(|o| o.contains("a=setup:passive"));
         let (media, rx) = MediaSession::new(config, port).await.map_err(|e| e.to_string())?;

@@ -33,6 +33,8 @@ pub(crate) enum Aux {
     Remembered(account_flow::RememberedAccount, Result<Option<String>, String>),
     /// The password was (or could not be) stored in the keychain.
     Saved(Result<(), String>),
+    /// A call's sound devices are open (tagged with the call's audio generation).
+    DevicesOpened(crate::audio::line::OpenedDevices, u64),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -109,6 +111,10 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
             Some(a) = recv_aux(&mut aux) => match a {
                 Aux::Held(r) => engine.on_held(r),
                 Aux::Remembered(account, r) => engine.on_remembered(account, r),
+                Aux::DevicesOpened(opened, generation) => {
+                    let wanted = generation == engine.audio_generation && !engine.calls.is_empty();
+                    engine.audio.devices_opened(opened, wanted).into_iter().map(|change| Event::AudioDevice { change }).collect()
+                }
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
@@ -161,6 +167,8 @@ struct Engine {
     aux_rx: Option<mpsc::UnboundedReceiver<Aux>>,
     /// Audit entries written after the current batch of work (see the run loop).
     audit_queue: Vec<(crate::audit::AuditEvent, OffsetDateTime)>,
+    /// Counts calls' device openings, so a late one for a call since replaced is dropped.
+    audio_generation: u64,
 }
 
 impl Engine {
@@ -200,6 +208,7 @@ impl Engine {
             aux_tx,
             aux_rx: Some(aux_rx),
             audit_queue: Vec::new(),
+            audio_generation: 0,
         }
     }
 
