@@ -30,6 +30,27 @@ impl DeviceOpening {
     }
 }
 
+/// The ring tone and the devices to play it on (see [`AudioLine::ring_job`]).
+pub struct RingJob {
+    targets: Vec<Option<String>>,
+    tone: Arc<[i16]>,
+}
+
+impl RingJob {
+    /// Blocks while the devices open; a device that cannot ring is reported, never fatal.
+    pub fn start(self) -> (Vec<Ringer>, Vec<AudioEvent>) {
+        let mut ringers = Vec::new();
+        let mut events = Vec::new();
+        for dev in self.targets {
+            match Ringer::start(dev.as_deref(), self.tone.clone()) {
+                Ok(r) => ringers.push(r),
+                Err(e) => events.push(unavailable(&e)),
+            }
+        }
+        (ringers, events)
+    }
+}
+
 /// How the engine was told to do audio.
 #[derive(Debug, Clone, Default)]
 pub enum AudioSetup {
@@ -153,25 +174,26 @@ impl AudioLine {
     }
 
     /// Ring: on the ringer device; a callback from the emergency services also on the speaker, with its
-    /// own tone, so it is heard whatever the agent wears. A device that cannot ring is reported, not fatal.
-    pub fn start_ringing(&mut self, callback: bool) -> Vec<AudioEvent> {
-        let AudioLine::Devices { speaker, ringer, ringing, .. } = self else { return vec![] };
+    /// own tone, so it is heard whatever the agent wears. Opening the devices blocks (a second or two on
+    /// PulseAudio), so this only says what to open: run [`RingJob::start`] on a blocking thread and hand
+    /// the ringers to [`AudioLine::ringers_started`].
+    pub fn ring_job(&self, callback: bool) -> Option<RingJob> {
+        let AudioLine::Devices { speaker, ringer, ringing, .. } = self else { return None };
         if !ringing.is_empty() {
-            return vec![];
+            return None;
         }
-        let tone = ring_tone(callback);
         let mut targets = vec![ringer.clone()];
         if callback && speaker != ringer {
             targets.push(speaker.clone());
         }
-        let mut events = Vec::new();
-        for dev in targets {
-            match Ringer::start(dev.as_deref(), tone.clone()) {
-                Ok(r) => ringing.push(r),
-                Err(e) => events.push(unavailable(&e)),
-            }
+        Some(RingJob { targets, tone: ring_tone(callback) })
+    }
+
+    /// Ringers opened by a [`RingJob`]; dropped (silenced) when the call stopped ringing meanwhile.
+    pub fn ringers_started(&mut self, ringers: Vec<Ringer>, still_ringing: bool) {
+        if let (AudioLine::Devices { ringing, .. }, true) = (self, still_ringing) {
+            ringing.extend(ringers);
         }
-        events
     }
 
     pub fn stop_ringing(&mut self) {

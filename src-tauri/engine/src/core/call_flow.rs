@@ -333,9 +333,14 @@ impl Engine {
             return refused;
         }
         let Some(c) = self.calls.get(id) else { return vec![] };
-        let mut out = vec![c.event(id, None)];
-        let callback = c.emergency_callback;
-        out.extend(self.audio.start_ringing(callback).into_iter().map(|change| Event::AudioDevice { change }));
+        let out = vec![c.event(id, None)];
+        if let Some(job) = self.audio.ring_job(c.emergency_callback) {
+            let tx = self.aux_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let (ringers, events) = job.start();
+                let _ = tx.send(Aux::RingersStarted(ringers, events));
+            });
+        }
         out
     }
 

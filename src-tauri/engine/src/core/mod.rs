@@ -35,6 +35,8 @@ pub(crate) enum Aux {
     Saved(Result<(), String>),
     /// A call's sound devices are open (tagged with the call's audio generation).
     DevicesOpened(crate::audio::line::OpenedDevices, u64),
+    /// The ring tone plays on these devices (or could not, as the events say).
+    RingersStarted(Vec<crate::audio::devices::Ringer>, Vec<crate::audio::AudioEvent>),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -114,6 +116,11 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
                 Aux::DevicesOpened(opened, generation) => {
                     let wanted = generation == engine.audio_generation && !engine.calls.is_empty();
                     engine.audio.devices_opened(opened, wanted).into_iter().map(|change| Event::AudioDevice { change }).collect()
+                }
+                Aux::RingersStarted(ringers, events) => {
+                    let ringing = engine.calls.ringing_incoming().is_some();
+                    engine.audio.ringers_started(ringers, ringing);
+                    events.into_iter().map(|change| Event::AudioDevice { change }).collect()
                 }
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
