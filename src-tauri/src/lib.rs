@@ -28,12 +28,25 @@ struct Bridge {
 
 const ENGINE_STOPPED: &str = "the engine has stopped; restart Lifeline";
 
+/// Where a command from the UI goes: the shell's own settings stay here, everything else to the engine.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    StartAtLogin(bool),
+    Engine(Command),
+}
+
+fn route(command: Command) -> Route {
+    match command {
+        Command::SetStartAtLogin { on } => Route::StartAtLogin(on),
+        other => Route::Engine(other),
+    }
+}
+
 #[tauri::command]
 async fn send_command(command: Command, app: AppHandle, bridge: State<'_, Bridge>) -> Result<(), String> {
-    match command {
-        // The shell's own setting: never forwarded to the engine.
-        Command::SetStartAtLogin { on } => set_start_at_login(&app, &bridge, on).await,
-        other => bridge.commands.send(other).await.map_err(|_| ENGINE_STOPPED.to_owned()),
+    match route(command) {
+        Route::StartAtLogin(on) => set_start_at_login(&app, &bridge, on).await,
+        Route::Engine(cmd) => bridge.commands.send(cmd).await.map_err(|_| ENGINE_STOPPED.to_owned()),
     }
 }
 
@@ -190,4 +203,22 @@ fn run(opts: cli::Options) -> Result<(), String> {
             }
         });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_at_login_stays_in_the_shell_and_never_reaches_the_engine() {
+        assert_eq!(route(Command::SetStartAtLogin { on: true }), Route::StartAtLogin(true));
+        assert_eq!(route(Command::SetStartAtLogin { on: false }), Route::StartAtLogin(false));
+    }
+
+    #[test]
+    fn every_other_command_goes_to_the_engine_unchanged() {
+        let dial = Command::Dial { number: "911".into() };
+        assert_eq!(route(dial.clone()), Route::Engine(dial));
+        assert_eq!(route(Command::Snapshot), Route::Engine(Command::Snapshot));
+    }
 }

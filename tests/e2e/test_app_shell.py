@@ -6,6 +6,7 @@ These tests run their own tauri-driver (ports 4446/4447) with a private D-Bus se
 lock lives there on Linux) and a private HOME (autostart entry, window state and log files land there).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -218,3 +219,57 @@ def test_start_at_login_toggle_writes_and_removes_the_autostart_entry(app, shell
     drv.find_element(By.ID, "start-at-login").click()
     wait_for(drv, lambda d: not entries(), timeout=10, what="the autostart entry to go")
     wait_for(drv, lambda d: not d.find_element(By.ID, "start-at-login").is_selected(), what="the toggle to show off")
+
+
+def desktop_entry_of_the_deb() -> list[str] | None:
+    """The lines of the desktop file in the built .deb, or None when no .deb was built."""
+    debs = sorted((app_binary().parent / "bundle" / "deb").glob("*.deb"))
+    if not debs:
+        return None
+    listing = subprocess.run(["dpkg-deb", "-c", str(debs[-1])], capture_output=True, text=True, check=True).stdout
+    desktop = [line.split()[-1] for line in listing.splitlines() if line.endswith(".desktop")]
+    assert desktop, "the package has a desktop file"
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], stdout=subprocess.PIPE) as tar_stream:
+        text = subprocess.run(
+            ["tar", "-xO", desktop[0]], stdin=tar_stream.stdout, capture_output=True, text=True, check=True
+        ).stdout
+    print(f"{debs[-1].name}: {desktop[0]}: " + " | ".join(text.splitlines()))
+    return text.splitlines()
+
+
+def test_the_packages_register_lifeline_for_tel_and_sip_links():
+    conf = json.loads((ROOT / "src-tauri" / "tauri.conf.json").read_text())
+    assert conf["plugins"]["deep-link"]["desktop"]["schemes"] == ["tel", "sip"]
+    lines = desktop_entry_of_the_deb()
+    if lines is None:
+        pytest.skip("no .deb built (scripts/build-app --bundles deb)")
+    assert "MimeType=x-scheme-handler/tel;x-scheme-handler/sip;" in lines
+    # %u: the desktop passes the clicked link to Lifeline as an argument (without it, nothing is passed).
+    assert next(line for line in lines if line.startswith("Exec=")).endswith(" %u")
+
+
+def test_a_tel_link_opened_by_the_desktop_reaches_the_running_window(lab, app, shell_env, tmp_path):
+    """The packaged desktop file, installed for this private HOME and made the tel: handler, opened with
+    `gio open tel:…` as a browser or mail client would."""
+    lines = desktop_entry_of_the_deb()
+    if lines is None:
+        pytest.skip("no .deb built (scripts/build-app --bundles deb)")
+    data = tmp_path / "agent-data"
+    env = shell_env["env"]
+    apps = shell_env["home"] / ".local" / "share" / "applications"
+    apps.mkdir(parents=True, exist_ok=True)
+    exec_line = f"Exec={app_binary()} --data-dir {data} --config {LAB_PROFILE} %u"
+    entry = [exec_line if line.startswith("Exec=") else line for line in lines]
+    (apps / "lifeline-e2e.desktop").write_text("\n".join(entry) + "\n")
+    subprocess.run(["xdg-mime", "default", "lifeline-e2e.desktop", "x-scheme-handler/tel"], env=env, check=True)
+
+    drv = app(data)
+    sign_in(drv)
+    first = app_roots(data)
+    opened = subprocess.run(["gio", "open", "tel:+1-555-0100;phone-context=example.com"], env=env, timeout=30,
+                            capture_output=True, text=True)
+    assert opened.returncode == 0, opened.stderr
+    wait_for(drv, lambda d: number_field(d) == "+15550100", timeout=15, what="+15550100 in the number field")
+    time.sleep(1)
+    assert app_roots(data) == first, "the link went to the running app; no second one stayed"
+    assert button(drv, "End call") is None
