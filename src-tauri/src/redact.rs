@@ -34,9 +34,7 @@ impl Redactor {
     {
         Ok(Redactor {
             // Header form up to the end of the line, or a quoted value after the name (maps printed by Debug).
-            auth_header: Regex::new(
-                r#"(?i)\b((?:proxy-)?authorization"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\r\n]*)"#,
-            )?,
+            auth_header: Regex::new(r#"(?i)\b((?:proxy-)?authorization"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\r\n]*)"#)?,
             secret_field: Regex::new(
                 r#"(?i)\b([\w-]*(?:password|passwd|secret|token)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&})\]]+)"#,
             )?,
@@ -131,7 +129,10 @@ mod tests {
     #[test]
     fn password_fields_are_masked_in_every_common_form() {
         let r = redactor();
-        assert_eq!(r.redact("sign in user=agent password=agent-secret ok"), "sign in user=agent password=[redacted] ok");
+        assert_eq!(
+            r.redact("sign in user=agent password=agent-secret ok"),
+            "sign in user=agent password=[redacted] ok"
+        );
         assert_eq!(
             r.redact(r#"SignIn { user: "agent", password: "agent secret", remember: true }"#),
             r#"SignIn { user: "agent", password: [redacted], remember: true }"#
@@ -169,7 +170,7 @@ mod tests {
             "WWW-Authenticate: Digest realm=\"lifeline.lab\", nonce=\"abc\"",
             "urn:service:sos call started",
         ] {
-            assert!(matches!(r.redact(line), Cow::Borrowed(_)), "changed: {line}");
+            assert_eq!(r.redact(line), line);
         }
     }
 
@@ -177,10 +178,13 @@ mod tests {
         #[test]
         fn a_password_value_never_survives(secret in "[A-Za-z0-9!@#%^*]{1,24}", key in "(password|Password|PASSWD|smtp_password|api_token)") {
             let r = redactor();
-            for line in [format!("{key}={secret}"), format!("{key}: \"{secret}\""), format!("\"{key}\":\"{secret}\"")] {
-                let out = r.redact(&line);
-                proptest::prop_assert!(out.contains(MASK), "{}", out);
-                proptest::prop_assert!(!out.contains(&format!("{secret}\"")) && !out.ends_with(&secret), "{}", out);
+            let cases = [
+                (format!("{key}={secret}"), format!("{key}={MASK}")),
+                (format!("{key}: \"{secret}\" next"), format!("{key}: {MASK} next")),
+                (format!("{{\"{key}\":\"{secret}\"}}"), format!("{{\"{key}\":{MASK}}}")),
+            ];
+            for (line, want) in cases {
+                proptest::prop_assert_eq!(r.redact(&line), want);
             }
         }
     }
