@@ -175,3 +175,13 @@ describe("the agent's address form", () => {
     });
   });
 });
+
+describe("messages are not repeated", () => {
+  it("a device that cannot be opened at every call is said once; the same engine error twice shows once", () => {
+    const unavailable: EngineEvent = { event: "audio_device", audio_event: "device_unavailable", role: "speaker", reason: "not available" };
+    let s = events(signedIn(), [unavailable, unavailable, unavailable]);
+    expect(s.toasts).toHaveLength(1);
+    s = events(s, [{ event: "error", message: "x" }, { event: "error", message: "x" }, { event: "error", message: "y" }]);
+    expect(s.toasts.map((t) => t.message ?? t.key)).toEqual(["toast.speaker_unavailable", "x", "y"]);
+  });
+});

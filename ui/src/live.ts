@@ -177,9 +177,11 @@ function onAudioDevice(live: LiveState, e: Record<string, unknown>): LiveUpdate 
     }
     case "device_unavailable": {
       const reason = str(e.reason) ?? "";
+      // Said once per problem, not again at every call that tries the same device.
+      const known = live.audio[role]?.problem === reason;
       return {
         live: set({ name: null, problem: reason }),
-        toast: { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason } },
+        toast: known ? null : { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason } },
       };
     }
     default:

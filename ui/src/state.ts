@@ -379,6 +379,10 @@ function afterSendFailed(state: UiState, command: Command): UiState {
 }
 
 function pushToast(state: UiState, toast: Omit<Toast, "id" | "at">, now: number): UiState {
+  // The same words twice add nothing (an audio device that fails on every call): keep the one shown.
+  const same = (t: Toast) =>
+    t.kind === toast.kind && t.key === toast.key && t.message === toast.message && JSON.stringify(t.params) === JSON.stringify(toast.params);
+  if (state.toasts.some(same)) return state;
   const next: Toast = { ...toast, id: state.nextToastId, at: now };
   return { ...state, toasts: [...state.toasts, next].slice(-MAX_TOASTS), nextToastId: state.nextToastId + 1 };
 }

@@ -24,7 +24,8 @@ export function DeviceSettings({ state }: { state: UiState }) {
     // The ringer row only when something was said about it.
     if (role === "ringer" && !d && !fromLegacy) return null;
     let value: string;
-    if (d?.problem) value = t("devices.unavailable", { reason: d.problem });
+    // The reason was said in a message when it happened; here, just the state.
+    if (d?.problem) value = t("devices.unavailable");
     else value = d?.name || fromLegacy || t("devices.system_default");
     return { role, label: t(key), value, problem: Boolean(d?.problem) };
   }).filter((r) => r !== null);
