@@ -30,8 +30,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lablib import Lab, Psap, PsapError
-from lablib.agent import Agent, headless_binary, psap_call_from
+from lablib.agent import Agent, headless_binary
 from lablib.jsonlines import Event, JsonLinesError
 from lablib.siptrace import SipMessage
 
@@ -198,27 +200,171 @@ class EmergencyAgent(Agent):
 
 
 
+# ------------------------------------------------------------------ the dispatcher, shared with other sessions
+def recent_messages(lab: Lab, since: float) -> list[SipMessage]:
+    """SIP messages through Kamailio at or after ``since`` (epoch seconds), read only from the sipdump files
+    written since then (the whole trace of a long lab day takes seconds to parse)."""
+    from lablib.siptrace import parse_sipdump
+
+    out: list[SipMessage] = []
+    for f in sorted(lab.sipdump_dir.glob("*.data")):
+        try:
+            if f.stat().st_mtime < since - 2:
+                continue
+            out.extend(m for m in parse_sipdump(f.read_text(errors="replace")).messages if m.time >= since - 0.5)
+        except OSError:
+            continue
+    return out
+
+
+def wait_recent(lab: Lab, since: float, pred, timeout: float = 10.0) -> list[SipMessage]:
+    """Poll until a message after ``since`` satisfies ``pred``; returns all that do (oldest first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in recent_messages(lab, since) if pred(m)]
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no matching SIP message through Kamailio within {timeout}s")
+        time.sleep(0.2)
+
+
 #: baresip's ``call_max_calls`` in tests/lab/psap/config.in: more concurrent calls get "486 Max Calls".
 DISPATCHER_MAX_CALLS = 4
+_PSAP_PORTS = {False: ":5080", True: ":5082"}
 
 
-def wait_dispatcher_capacity(psap: Psap, timeout: float = STEP) -> None:
-    """The dispatcher is shared by every session on the machine and takes 4 calls at once: wait (bounded)
-    until it has room for one more, so a busy lab does not read as an engine failure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+class Dispatcher:
+    """The lab's dispatcher as these tests use it, without holding its ctrl_tcp connection: baresip's
+    ctrl_tcp serves ONE client and drops the previous one when another connects, so a connection held
+    for a whole test breaks (or is broken by) every other session's. Commands open a connection, run,
+    close (retried if another session took it meanwhile); what the dispatcher received is read from
+    Kamailio's sipdump instead of its events. ``manual``: the ringing dispatcher (5082/5556).
+
+    Use ``wait_dispatcher_capacity`` / ``dispatcher_call_id`` / ``hang_up_own_calls`` for the rest."""
+
+    def __init__(self, lab: Lab, *, manual: bool = False) -> None:
+        self.lab = lab
+        self.manual = manual
+
+    def _run(self, what: str, fn) -> str:
+        last: Exception | None = None
+        for _ in range(3):
+            try:
+                with Psap(self.lab, manual=self.manual) as p:
+                    return fn(p)
+            except (PsapError, OSError) as e:
+                last = e
+                time.sleep(0.3)
+        raise PsapError(f"the dispatcher did not take {what!r} in 3 tries: {last}")
+
+    def dial(self, uri: str, *, priority_emergency: bool = False) -> str:
+        return self._run("dial", lambda p: p.dial(uri, priority_emergency=priority_emergency))
+
+    def hangup(self, call_id: str) -> str:
+        """Hang up (or, ringing, refuse with 486) the call with this SIP Call-ID."""
+        return self._run("hangup", lambda p: p.hangup(call_id))
+
+    reject = hangup
+
+
+def dispatcher_call_id(
+    lab: Lab, user: str, since: float, *, manual: bool = False, answered: bool = True, timeout: float = 10.0
+) -> str:
+    """The SIP Call-ID of the latest call from lab user ``user`` that reached the dispatcher (``manual``: the
+    ringing one) after ``since`` (epoch seconds): answered (its 200 OK) or, with ``answered=False``, just
+    offered (the INVITE Kamailio forwarded to it)."""
+    port = _PSAP_PORTS[manual]
+
+    def mine(m: SipMessage) -> bool:
+        if m.time < since - 0.5 or f"sip:{user}@" not in (m.header("From") or m.header("f") or ""):
+            return False
+        if answered:
+            return not m.is_request and m.status == 200 and m.method == "INVITE" and m.src.endswith(port)
+        return m.is_request and m.method == "INVITE" and m.direction == "snd" and m.dst.endswith(port)
+
+    return wait_recent(lab, since, mine, timeout)[-1].call_id or ""
+
+
+def open_dispatcher_calls(lab: Lab, user: str, since: float) -> list[str]:
+    """Call-IDs of calls from ``user`` the dispatcher answered after ``since`` and nobody has ended (no BYE)."""
+    msgs = recent_messages(lab, since)
+    answered = {
+        m.call_id
+        for m in msgs
+        if not m.is_request and m.status == 200 and m.method == "INVITE" and m.src.endswith(_PSAP_PORTS[False])
+        and f"sip:{user}@" in (m.header("From") or m.header("f") or "")
+    }
+    ended = {m.call_id for m in msgs if m.is_request and m.method == "BYE"}
+    return sorted(c for c in answered - ended if c)
+
+
+def hang_up_own_calls(lab: Lab, user: str, since: float) -> None:
+    """Cleanup: end the dispatcher's side of ``user``'s calls since ``since`` that are still up (a test that
+    failed mid-call, a killed engine), so they do not hold one of its 4 lines for 5 minutes."""
+    calls = open_dispatcher_calls(lab, user, since)
+    for call_id in calls:
         try:
-            if psap.active_call_count() < DISPATCHER_MAX_CALLS - 1:
-                return
+            Dispatcher(lab).hangup(call_id)
         except PsapError:
-            return  # ctrl_tcp did not answer in time (busy lab): only a courtesy wait, go ahead
-        time.sleep(0.5)
+            pass
 
 
-def place_emergency_call(agent: EmergencyAgent, psap: Psap, number: str = "911") -> tuple[Event, str]:
+@pytest.fixture
+def psap(lab: Lab) -> Dispatcher:
+    """Overrides conftest's ``psap`` in the modules that import it: a :class:`Dispatcher` (ctrl_tcp only
+    while a command runs)."""
+    return Dispatcher(lab)
+
+
+@pytest.fixture
+def ringing_psap(lab: Lab) -> Dispatcher:
+    """The ringing dispatcher (answers only on command), as a :class:`Dispatcher`."""
+    return Dispatcher(lab, manual=True)
+
+
+@pytest.fixture(autouse=True)
+def own_calls_ended(lab: Lab):
+    """(autouse in the modules that import it) After each test, end the dispatcher's side of the engine
+    user's calls that are still up."""
+    since = time.time()
+    yield
+    hang_up_own_calls(lab, AGENT_USER, since)
+
+
+def dispatcher_lines_in_use(lab: Lab) -> int:
+    """How many calls the auto-answering dispatcher has up, counted from Kamailio's trace (answered in the
+    last 5 minutes, the length of its tone file, and not ended by a BYE): no ctrl_tcp needed."""
+    msgs = recent_messages(lab, time.time() - 305)
+    answered = {
+        m.call_id
+        for m in msgs
+        if not m.is_request and m.status == 200 and m.method == "INVITE" and m.src.endswith(_PSAP_PORTS[False])
+    }
+    ended = {m.call_id for m in msgs if m.is_request and m.method == "BYE"}
+    return len(answered - ended)
+
+
+def dispatcher_lines_in_use_safe() -> int:
+    try:
+        return dispatcher_lines_in_use(Lab())
+    except OSError:
+        return 0
+
+
+def wait_dispatcher_capacity(psap: object = None, timeout: float = 60.0) -> None:
+    """The dispatcher is shared by every session on the machine and takes 4 calls at once: wait (bounded)
+    until one of its lines is free, so a busy lab does not read as an engine failure. (``psap`` is unused.)"""
+    deadline = time.monotonic() + timeout
+    while dispatcher_lines_in_use_safe() >= DISPATCHER_MAX_CALLS and time.monotonic() < deadline:
+        time.sleep(1.0)
+
+
+def place_emergency_call(agent: EmergencyAgent, psap: object = None, number: str = "911") -> tuple[Event, str]:
     """Dial ``number``, wait until the auto-answering dispatcher answers; returns the engine's ``dialing``
-    call event and the SIP Call-ID the dispatcher saw."""
-    wait_dispatcher_capacity(psap)
+    call event and the SIP Call-ID the dispatcher saw (from Kamailio's trace; ``psap`` is not needed)."""
+    wait_dispatcher_capacity()
+    since = time.time()
     call = agent.dial(number)
     assert call["emergency"] is True, f"dialling {number} did not make an emergency call: {call}"
     outcome = agent.wait_for(
@@ -227,15 +373,11 @@ def place_emergency_call(agent: EmergencyAgent, psap: Psap, number: str = "911")
         STEP,
     )
     if outcome.get("state") != "connected":
-        busy = "486 Max Calls" in "".join(
-            m.start_line for m in agent.lab.kamailio_trace().messages if m.time >= agent.started_wall - 1
-        )
+        busy = any("486 Max Calls" in m.start_line for m in recent_messages(agent.lab, since))
         hint = " (the lab dispatcher was full: 486 Max Calls, other sessions' calls)" if busy else ""
         raise AssertionError(f"the {number} call did not connect{hint}: {outcome}")
-    connected = outcome
-    assert connected["emergency"] is True, connected
-    psap_call_id = psap_call_from(psap, agent.user.name, timeout=STEP)["id"]
-    return call, psap_call_id
+    assert outcome["emergency"] is True, outcome
+    return call, dispatcher_call_id(agent.lab, agent.user.name, since)
 
 
 def wait_lock_after_end(agent: EmergencyAgent, call_id: str) -> Event:
@@ -247,17 +389,18 @@ def wait_lock_after_end(agent: EmergencyAgent, call_id: str) -> Event:
 
 
 # ------------------------------------------------------------------ what crossed the wire
-def emergency_invite(lab: Lab, sip_call_id: str, timeout: float = 10.0) -> SipMessage:
+def emergency_invite(lab: Lab, sip_call_id: str, timeout: float = 10.0, since: float | None = None) -> SipMessage:
     """The emergency INVITE exactly as the engine sent it (Kamailio's sipdump, ``rcv``), the last one of the
-    Call-ID (the one with credentials after the 407 challenge)."""
+    Call-ID (the one with credentials after the 407 challenge). ``since``: epoch seconds before the dial
+    (default: the last 10 minutes)."""
 
     def pred(m: SipMessage) -> bool:
         return m.is_request and m.method == "INVITE" and m.direction == "rcv" and m.call_id == sip_call_id
 
-    lab.wait_for_kamailio_message(pred, timeout=timeout)
+    since = time.time() - 600 if since is None else since
+    wait_recent(lab, since, pred, timeout)
     time.sleep(0.3)  # sipdump writes in batches; let the retry after the 407 land too
-    invites = [m for m in lab.kamailio_trace().messages if pred(m)]
-    return invites[-1]
+    return [m for m in recent_messages(lab, since) if pred(m)][-1]
 
 
 def pidf_fields(invite: SipMessage) -> dict[str, str]:
@@ -318,6 +461,14 @@ def end_the_lock_on_disk(data_dir: Path) -> dict[str, Any]:
 
 __all__ = [
     "AGENT_USER",
+    "DISPATCHER_MAX_CALLS",
+    "Dispatcher",
+    "dispatcher_call_id",
+    "hang_up_own_calls",
+    "own_calls_ended",
+    "psap",
+    "ringing_psap",
+    "open_dispatcher_calls",
     "CALLER_USER",
     "DISPATCHER_URI",
     "STEP",

@@ -43,14 +43,18 @@ from emergency_support import (
     machine_ipv4,
     parse_time,
     pidf_fields,
+    dispatcher_call_id,
+    own_calls_ended,
     place_emergency_call,
+    psap,
+    ringing_psap,
     utc_now,
     wait_dispatcher_capacity,
     wait_lock_after_end,
     write_policy,
 )
 
-from lablib.agent import headless_binary, psap_call_from
+from lablib.agent import headless_binary
 from lablib.sip import SipUdpClient
 
 LOCK_MINUTES = 5
@@ -64,6 +68,10 @@ def binary():
     if not path.is_file():
         pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
     return path
+
+
+# psap / ringing_psap (emergency_support.Dispatcher) replace conftest's in this module; own_calls_ended is autouse.
+_ = (psap, ringing_psap, own_calls_ended)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -240,7 +248,6 @@ def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_ro
     # baresip (the dispatcher) was given the SDP only; the call is up with media.
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
-    psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
 
 
 def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while_it_stays_connected(engine, psap):
@@ -282,12 +289,13 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     rather than the agent getting no call at all. (The lab fault is global: other sessions' emergency
     INVITEs with a PIDF-LO are refused too while it is set, and retried the same way.)"""
     eng = engine()
-    wait_dispatcher_capacity(psap)
+    wait_dispatcher_capacity()
+    since = time.time()
     with lab.fault("emergency_multipart", 415):
         eng.dial("911")
         connected = eng.wait_call("connected", timeout=STEP)
     assert connected["emergency"] is True, connected
-    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since)
     invite = emergency_invite(lab, sip_call_id)
     ctype = (invite.header("Content-Type") or invite.header("c") or "").lower()
     assert ctype.startswith("application/sdp"), f"the retry must carry the SDP alone: {ctype}"
@@ -307,7 +315,8 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
     """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail. The lab answers 503 to every
     emergency INVITE that came over TLS/WSS while the fault is set (global: held only for this dial)."""
     eng = engine()
-    wait_dispatcher_capacity(psap)
+    wait_dispatcher_capacity()
+    since = time.time()
     with lab.fault("emergency_tls", 503):
         eng.dial("911")
         outcome = eng.wait_for(
@@ -315,7 +324,7 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
             STEP,
         )
     assert outcome["event"] == "call", f"the 911 call failed instead of being retried without TLS: {outcome}"
-    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since)
     invite = emergency_invite(lab, sip_call_id)
     assert invite.transport.lower() in ("ws", "tcp", "udp"), f"the retry still went over {invite.transport}"
     eng.hangup()
@@ -327,9 +336,9 @@ def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone
     is protected anyway (the dispatcher saw the attempt and may call back)."""
     eng = engine()
     with lab.ringing_dispatcher_for(AGENT_USER):
+        since = time.time()
         eng.dial("911")
-        incoming = psap_call_from(ringing_psap, AGENT_USER, "CALL_INCOMING", timeout=STEP)
-        ringing_psap.reject(incoming["id"])
+        ringing_psap.reject(dispatcher_call_id(lab, AGENT_USER, since, manual=True, answered=False))
         failed = eng.wait_event("emergency_call_failed", timeout=STEP)
     assert "another phone" in failed["message"].lower(), failed
     assert "100 Main St" in (failed.get("address") or "") and "301" in failed["address"], failed
@@ -340,10 +349,11 @@ def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone
 def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_locks_the_line(lab, engine, psap):
     """RFC 6881 ED-77..81: a test call exercises the route and the location, and is not an emergency."""
     eng = engine()
-    wait_dispatcher_capacity(psap)
+    wait_dispatcher_capacity()
+    since = time.time()
     call = eng.dial("933")
     eng.wait_call("connected", timeout=STEP, id=call["id"])
-    sip_call_id = psap_call_from(psap, AGENT_USER, timeout=STEP)["id"]
+    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since)
     invite = emergency_invite(lab, sip_call_id)
     assert invite.part("application/pidf+xml") is not None, "the test call should carry the location"
     eng.hangup()
@@ -492,14 +502,12 @@ def test_during_the_lock_the_dispatchers_callback_rings_and_can_be_answered(lock
     assert ringing["remote"].startswith(DISPATCHER_URI), ringing
     eng.command("answer")
     eng.wait_call("connected", timeout=STEP, id=ringing["id"])
-    sip_call_id = psap.wait_event("CALL_ESTABLISHED", timeout=STEP, peeruri=eng.user.uri)["id"]
 
     since = eng.mark()
     eng.hangup()
     eng.wait_call("ended", timeout=STEP, id=ringing["id"])
     lock = eng.wait_emergency("lock", timeout=STEP, since=since)
     assert_lock_runs(lock, utc_now())
-    psap.wait_event("CALL_CLOSED", timeout=STEP, id=sip_call_id)
 
 
 def test_without_a_callback_list_the_dispatcher_is_recognised_only_by_priority_emergency(engine, psap, tmp_path):

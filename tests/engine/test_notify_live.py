@@ -38,7 +38,11 @@ from emergency_support import (
     AGENT_USER,
     STEP,
     EmergencyAgent,
+    dispatcher_call_id,
+    own_calls_ended,
     place_emergency_call,
+    psap,
+    ringing_psap,
     smtp_and_webhooks,
     unique_run,
     utc_now,
@@ -50,6 +54,9 @@ from emergency_support import (
 
 from lablib import Lab
 from lablib.agent import headless_binary
+
+# psap / ringing_psap (emergency_support.Dispatcher) replace conftest's in this module; own_calls_ended is autouse.
+_ = (psap, ringing_psap, own_calls_ended)
 
 #: The agent's emergency line in the policy (``sip.emergency_line``): the callback number notices carry.
 CALLBACK = "+15125550100"
@@ -312,9 +319,9 @@ def test_a_911_the_dispatcher_refuses_is_reported_dialed_then_dropped_once_each(
     policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run), sip={"emergency_line": CALLBACK})
     eng = engine(policy)
     with lab.ringing_dispatcher_for(AGENT_USER):
+        since = time.time()
         eng.dial("911")
-        incoming = ringing_psap.wait_event("CALL_INCOMING", timeout=STEP, peeruri=f"sip:{AGENT_USER}@lifeline.lab")
-        ringing_psap.reject(incoming["id"])
+        ringing_psap.reject(dispatcher_call_id(lab, AGENT_USER, since, manual=True, answered=False))
         eng.wait_event("emergency_call_failed", timeout=STEP)
     wait_deliveries(lab, run, ("dialed", "dropped"))
     time.sleep(DUPLICATE_WINDOW)
@@ -330,7 +337,7 @@ def test_a_933_test_call_notifies_nobody(lab, engine, psap, tmp_path):
     run = unique_run("notify-test")
     policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run))
     eng = engine(policy)
-    wait_dispatcher_capacity(psap)
+    wait_dispatcher_capacity()
     call = eng.dial("933")
     eng.wait_call("connected", timeout=STEP, id=call["id"])
     eng.hangup()
