@@ -1,17 +1,23 @@
 """What the live emergency tests share (test_emergency_live.py, test_notify_live.py): the managed policy they
-run under, an engine agent with emergency helpers, the emergency INVITE as Kamailio received it, and the
-guard state on disk.
+run under, an engine agent with emergency helpers, the dispatcher used without holding its ctrl_tcp, the
+emergency INVITE as Kamailio received it, and the guard state on disk.
 
 Identities: the engine signs in as ``peer2`` (a spare lab user) and ordinary callers call as ``peer3``, so
 the dispatcher's callback and the ordinary call reach this test's engine only, even while other sessions
 run engines registered as ``agent`` / ``agent2`` against the same lab (Kamailio forks a call to every
-contact of the user, and the dispatcher's events are told apart by the caller). tests/bench/call_setup.py
-also registers ``peer2`` by default: do not run it at the same time, or move one of them (``AGENT_USER``).
+contact of the user; calls are told apart in Kamailio's trace by the caller). tests/bench/call_setup.py
+also registers ``peer2`` by default: do not run it at the same time, or move one of them
+(``LIFELINE_EMERGTESTS_USER``).
 
-    policy = write_policy(tmp_path / "policy.json", run=run)
+The lab is shared: the dispatcher's ctrl_tcp serves one client at a time and it takes 4 calls (see
+:class:`Dispatcher`); run pytest with your own ``--basetemp`` when other sessions run pytest too (pytest
+prunes other sessions' numbered temp dirs under /tmp/pytest-of-<user>).
+
+    policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run))
     eng = EmergencyAgent(lab, tmp_path, policy)
     eng.sign_in()
-    call, psap_call_id = place_emergency_call(eng, psap)
+    call, sip_call_id = place_emergency_call(eng)
+    invite = emergency_invite(lab, sip_call_id)      # as the engine sent it
     eng.hangup(); lock = wait_lock_after_end(eng, call["id"])
 
 No timing is asserted; every wait is bounded.

@@ -19,7 +19,7 @@ every wait is bounded. Lab faults and the HELD answer are global to the lab: the
 hold it only for one dial.
 
 Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
-     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_emergency_live.py -v
+     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_emergency_live.py -v --basetemp=/tmp/$USER-emergtests
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ other sessions' messages in the shared sinks are never counted. The engine runs 
 the agent's time must carry that zone's offset.
 
 Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
-     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_notify_live.py -v
+     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_notify_live.py -v --basetemp=/tmp/$USER-emergtests
 """
 
 from __future__ import annotations
