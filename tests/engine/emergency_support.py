@@ -130,8 +130,11 @@ class EmergencyAgent(Agent):
         user: str = AGENT_USER,
         name: str = "engine",
         env: dict[str, str] | None = None,
+        tone_hz: float = 1000.0,
     ) -> None:
-        super().__init__(lab, workdir, user=user, name=name, env=env, extra_args=["--policy", policy])
+        super().__init__(
+            lab, workdir, user=user, name=name, env=env, tone_hz=tone_hz, extra_args=["--policy", policy]
+        )
         self.policy_path = policy
         self.started_wall = time.time()
 
@@ -290,6 +293,43 @@ def dispatcher_call_id(
         return m.is_request and m.method == "INVITE" and m.direction == "snd" and m.dst.endswith(port)
 
     return wait_recent(lab, since, mine, timeout)[-1].call_id or ""
+
+
+def dispatcher_recording(lab: Lab, sip_call_id: str, tone_hz: float, timeout: float = 15.0) -> Path:
+    """What the dispatcher heard on that call (``recordings/dump-<start>-dec.wav``, baresip names it by the
+    second it answered): among the recordings started within 3 s of the call's 200 OK (Kamailio's trace),
+    the one whose tone is ``tone_hz`` (other sessions' calls may start in the same seconds; give the
+    engine a tone of its own)."""
+    import calendar
+
+    from lablib.agent import heard_tone, within
+
+    answers = [
+        m.time
+        for m in recent_messages(lab, time.time() - 600)
+        if m.call_id == sip_call_id and not m.is_request and m.status == 200 and m.method == "INVITE"
+    ]
+    if not answers:
+        raise AssertionError(f"Kamailio never saw the dispatcher answer call {sip_call_id}")
+    t0 = answers[0]
+    deadline = time.monotonic() + timeout
+    seen: list[tuple[str, float]] = []
+    while True:
+        seen = []
+        for dec in sorted(lab.recordings.glob("dump-*-dec.wav")):
+            stamp = dec.name[len("dump-") : -len("-dec.wav")]
+            try:
+                t = calendar.timegm(time.strptime(stamp, "%Y-%m-%d-%H-%M-%S"))
+            except ValueError:
+                continue
+            if abs(t - t0) <= 3:
+                f, _level, windows = heard_tone(dec)
+                seen.append((dec.name, f))
+                if windows >= 2 and within(f, tone_hz, 0.02):
+                    return dec
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no dispatcher recording near {t0} holds {tone_hz} Hz: {seen}")
+        time.sleep(0.5)
 
 
 def open_dispatcher_calls(lab: Lab, user: str, since: float) -> list[str]:
@@ -470,6 +510,7 @@ __all__ = [
     "DISPATCHER_MAX_CALLS",
     "Dispatcher",
     "dispatcher_call_id",
+    "dispatcher_recording",
     "hang_up_own_calls",
     "own_calls_ended",
     "psap",

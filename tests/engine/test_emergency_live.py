@@ -44,6 +44,7 @@ from emergency_support import (
     parse_time,
     pidf_fields,
     dispatcher_call_id,
+    dispatcher_recording,
     own_calls_ended,
     place_emergency_call,
     psap,
@@ -54,7 +55,7 @@ from emergency_support import (
     write_policy,
 )
 
-from lablib.agent import headless_binary
+from lablib.agent import headless_binary, heard_tone, within
 from lablib.sip import SipUdpClient
 
 LOCK_MINUTES = 5
@@ -104,6 +105,7 @@ def engine(lab, tmp_path, policy):
             a.sign_in(transport="wss")
         return a
 
+    make.lab, make.policy, make.started = lab, policy, started  # for tests that build their own agent
     yield make
     for a in started:
         a.close()
@@ -248,6 +250,24 @@ def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_ro
     # baresip (the dispatcher) was given the SDP only; the call is up with media.
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
+
+
+def test_911_call_carries_audio_both_ways(lab, engine, tmp_path):
+    """The multipart body (SDP + PIDF-LO) must not cost the call its media: the dispatcher hears the agent's
+    microphone, the agent's speaker plays the dispatcher."""
+    tone = 1250.0  # a tone no other session's engine plays, to find this call's recording
+    eng = EmergencyAgent(engine.lab, tmp_path, engine.policy, name="audio", tone_hz=tone)
+    engine.started.append(eng)
+    eng.sign_in(transport="wss")
+    call, sip_call_id = place_emergency_call(eng)
+    time.sleep(4.0)  # a few seconds of audio both ways
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    heard = dispatcher_recording(lab, sip_call_id, tone)
+    assert heard.is_file()
+    eng.close()  # finalises the speaker WAV
+    f, level, windows = heard_tone(eng.audio_out)
+    assert windows >= 2 and within(f, lab.psap_tone_hz, 0.02), f"the agent heard {f:.0f} Hz at {level:.0f} dBFS"
 
 
 def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while_it_stays_connected(engine, psap):
