@@ -156,12 +156,20 @@ impl Engine {
     }
 
     fn notify(&mut self, kind: NoticeKind, call: &EmergencyCall, reason: Option<String>) {
+        self.queue_notice(kind, call, reason);
+        self.notify_wakeup.notify_one();
+    }
+
+    /// Queues the notice (durably) without waking the delivery worker: on the dial path the worker starts
+    /// only once the INVITE has gone, so its connections never compete with the call for the CPU.
+    fn queue_notice(&mut self, kind: NoticeKind, call: &EmergencyCall, reason: Option<String>) {
         if call.test {
             return;
         }
         let now = OffsetDateTime::now_utc();
         let notice = self.notice(kind, call, now, reason);
-        record_emergency(&self.store, &self.policy.policy.notify, &notice, now, &self.notify_wakeup);
+        let later = tokio::sync::Notify::new();
+        record_emergency(&self.store, &self.policy.policy.notify, &notice, now, &later);
     }
 
     /// An emergency (or test) call: guard first (persisted), notifications queued, then the INVITE.
@@ -179,8 +187,9 @@ impl Engine {
             target: target.to_dial.clone(),
             service_urn: target.service_urn.clone(),
         };
-        self.notify(NoticeKind::Dialed, &call, None);
+        self.queue_notice(NoticeKind::Dialed, &call, None);
         evs.extend(self.send_emergency_invite(call).await);
+        self.notify_wakeup.notify_one();
         evs
     }
 
