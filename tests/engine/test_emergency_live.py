@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 import time
 from pathlib import Path
@@ -181,6 +182,19 @@ def test_a_held_location_is_preferred_to_the_policy_address_and_sent_with_its_me
     assert fields.get("source") == "held", fields
 
 
+def test_an_unreachable_location_server_leaves_the_policy_address_in_use(lab, engine, tmp_path):
+    """HELD down (nothing listens at its URL): the policy's address is announced and sent, and the dial does
+    not wait for the location server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/held"
+    eng = engine(policy=write_policy(tmp_path / "deadheld.json", location={"address": US_ADDRESS, "held_url": dead}))
+    loc = location_where(eng, "from the policy", source="policy")
+    assert loc.get("prompt") is None and "301" in loc["label"], loc
+    fields = invite_of_911(lab, eng, None)
+    assert (fields.get("ROOM"), fields.get("source")) == ("301", "policy"), fields
+
+
 def test_a_mapped_network_gives_its_address(lab, engine, psap, tmp_path):
     ip = machine_ipv4()
     if ip is None:
@@ -288,6 +302,21 @@ def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while
     assert state["call"]["emergency"] is True, state
     assert state["presence"] == {"event": "presence", "status": "do_not_disturb", "forced": True}, state
 
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
+def test_during_the_911_call_an_ordinary_call_is_turned_away_not_waiting(lab, engine):
+    """No call waiting during the emergency call (RFC 6881 ED-66): the caller gets busy, the agent's call
+    stays as it is."""
+    eng = engine()
+    call, _ = place_emergency_call(eng)
+    result: dict = {}
+    ordinary_call(lab, eng.user.uri, result)
+    assert result.get("status") == 486, result
+    assert eng.wait_event("call_rejected", timeout=STEP)["code"] == 486
+    assert not [e for e in eng.call_events() if e.get("state") == "incoming"], eng.call_events()
+    assert eng.current_state()["call"]["state"] == "connected"
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
 
