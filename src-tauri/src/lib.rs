@@ -17,6 +17,7 @@ mod deep_link;
 mod logging;
 mod redact;
 mod ui_events;
+mod window_state;
 
 use ui_events::ToUi;
 
@@ -150,6 +151,7 @@ fn run(opts: cli::Options) -> Result<(), String> {
         autostart_args.extend(["--data-dir".to_owned(), d.display().to_string()]);
     }
     let links = opts.links;
+    let save_window = window_state::SaveWhenStill::default();
 
     tauri::Builder::default()
         // First: a second launch hands its arguments to the running app and exits before anything else starts.
@@ -161,15 +163,8 @@ fn run(opts: cli::Options) -> Result<(), String> {
         .plugin(logging::plugin(redactor, &log_spec))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_autostart::Builder::new().args(autostart_args).build())
-        .plugin(
-            tauri_plugin_window_state::Builder::new()
-                .with_state_flags(
-                    tauri_plugin_window_state::StateFlags::SIZE
-                        | tauri_plugin_window_state::StateFlags::POSITION
-                        | tauri_plugin_window_state::StateFlags::MAXIMIZED,
-                )
-                .build(),
-        )
+        .plugin(window_state::plugin())
+        .on_window_event(move |window, event| save_window.on_window_event(window, event))
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
             let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;

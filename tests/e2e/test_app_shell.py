@@ -273,3 +273,30 @@ def test_a_tel_link_opened_by_the_desktop_reaches_the_running_window(lab, app, s
     time.sleep(1)
     assert app_roots(data) == first, "the link went to the running app; no second one stayed"
     assert button(drv, "End call") is None
+
+
+def test_the_window_comes_back_with_the_size_it_was_left_at(app, shell_env, tmp_path):
+    """Saved shortly after the resize, not only at a clean exit: WebDriver ends the app the way a logout
+    or a crash would, without the exit hook."""
+    state_file = shell_env["home"] / ".config" / IDENTIFIER / ".window-state.json"
+
+    def saved_size():
+        try:
+            main = json.loads(state_file.read_text())["main"]
+            return main["width"], main["height"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    data = tmp_path / "data"
+    drv = app(data)
+    wait_for(drv, lambda d: button(d, "Accept"), what="the first screen")
+    drv.set_window_rect(width=520, height=780)
+    wait_for(drv, lambda d: saved_size() == (520, 780), timeout=10, what=f"the new size in {state_file}")
+    drv.quit()
+    wait_for(drv, lambda d: not app_roots(data), timeout=15, what="the app to exit")
+
+    drv = app(data)
+    wait_for(drv, lambda d: button(d, "Accept"), what="the first screen")
+    size = drv.get_window_size()
+    print(f"window size after restart: {size['width']}x{size['height']} (default 420x720)")
+    assert (size["width"], size["height"]) == (520, 780), size
