@@ -175,10 +175,12 @@ def click_and_time_until_heading(drv: WebDriver, element, text: str, timeout_ms:
 
 
 # ------------------------------------------------------------------------------------------------- test
-def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch_app, display, tmp_path):  # noqa: ARG001 (lab)
+def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch_app, display, tmp_path):
     policy_dir = write_policy(tmp_path / "policy")
     data = tmp_path / "agent-data"
-    env = {"LIFELINE_POLICY_DIR": str(policy_dir)}
+    # The lab's PulseAudio (null sinks, a silent microphone): the app opens real audio devices as on a desk.
+    audio = {k: v for k, v in lab.audio_env({}).items() if k in ("PULSE_SERVER", "XDG_RUNTIME_DIR")}
+    env = {"LIFELINE_POLICY_DIR": str(policy_dir), **audio}
     drv = launch_app("--config", LAB_PROFILE, data_dir=data, env=env)
     drv.set_script_timeout(30)
 
