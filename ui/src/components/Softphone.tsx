@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { displayRemote } from "../remote";
 import { useApp, useFocusOnMount } from "../context";
 import type { UiState } from "../state";
 import { DialPad, useTypedDigits } from "./DialPad";
+import { HistoryList } from "./HistoryList";
 import { PresenceSelect } from "./PresenceSelect";
 
 export function Softphone({ state }: { state: UiState }) {
@@ -19,6 +21,12 @@ export function Softphone({ state }: { state: UiState }) {
   const append = useCallback((key: string) => setNumber((n) => n + key), []);
   useTypedDigits(append);
   const form = useRef<HTMLFormElement>(null);
+  // A recent call fills the field and puts focus on Call: the agent still presses it (never dialled from the list).
+  const callButton = useRef<HTMLButtonElement>(null);
+  const pick = useCallback((n: string) => {
+    setNumber(n);
+    callButton.current?.focus();
+  }, []);
   const last = state.lastEnded;
 
   return (
@@ -58,17 +66,18 @@ export function Softphone({ state }: { state: UiState }) {
           </button>
         </div>
         <DialPad onKey={append} label={t("softphone.pad")} />
-        <button type="submit" class="button button--call button--wide">
+        <button type="submit" ref={callButton} class="button button--call button--wide">
           {t("softphone.call")}
         </button>
       </form>
       {last && (
         <p class="hint last-call" role="status">
           {last.reason
-            ? t("softphone.last_call_reason", { remote: last.remote, reason: last.reason })
-            : t("softphone.last_call", { remote: last.remote })}
+            ? t("softphone.last_call_reason", { remote: displayRemote(last.remote, state.app?.domain), reason: last.reason })
+            : t("softphone.last_call", { remote: displayRemote(last.remote, state.app?.domain) })}
         </p>
       )}
+      <HistoryList state={state} onPick={pick} />
     </main>
   );
 }
