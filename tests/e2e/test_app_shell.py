@@ -192,6 +192,7 @@ def test_a_second_launch_with_tel_911_fills_the_running_dialler_and_places_no_ca
 
     text = log_text(shell_env["home"])
     assert "a second launch handed over to this window" in text
+    assert "INFO lifeline_engine::" in text, "the engine's tracing lines reach the log file"
     assert "a tel:/sip: link filled the dialler (not dialled)" in text
     assert "ignored a link given to Lifeline" in text
     assert "tel:911" not in text and "not-a-number" not in text, "links are not logged"
