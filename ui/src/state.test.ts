@@ -213,6 +213,17 @@ describe("presence and emergency modes", () => {
     }
   });
 
+  it("forgets a refusal when the emergency mode changes (the callback came and went)", () => {
+    let s = events(signedIn(), [{ event: "emergency", mode: "lock", lock_until: "2026-11-21T21:30:00Z" }]);
+    s = intend(s, { cmd: "set_presence", status: "available" }).state;
+    s = events(s, [{ event: "error", message: "refused" }]);
+    expect(s.presenceNotice).toBe("emergency");
+    s = events(s, [{ event: "emergency", mode: "lock", lock_until: "2026-11-21T21:29:59Z" }]);
+    expect(s.presenceNotice).toBe("emergency");
+    s = events(s, [{ event: "emergency", mode: "active", lock_until: null }, { event: "emergency", mode: "lock", lock_until: "2026-11-21T21:35:00Z" }]);
+    expect(s.presenceNotice).toBeNull();
+  });
+
   it("clears the refusal when emergency mode ends", () => {
     let s = events(signedIn(), [{ event: "emergency", mode: "lock", lock_until: "2026-11-21T21:30:00Z" }]);
     s = intend(s, { cmd: "set_presence", status: "available" }).state;

@@ -263,7 +263,8 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
       return {
         ...state,
         emergency: { mode: event.mode, lockUntil: Number.isNaN(lockUntil) ? null : lockUntil, choosing: false, asking: false },
-        presenceNotice: event.mode === "off" ? null : state.presenceNotice,
+        // A refusal answered the agent's last try in the previous mode; a new mode starts without it.
+        presenceNotice: event.mode === state.emergency.mode ? state.presenceNotice : null,
         presenceAsked: event.mode === "off" ? false : state.presenceAsked,
       };
     }
