@@ -29,6 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from app_support import ROOT, SCREENS, app_pids, rss_kib, wait_for
+from lablib.sip import SipError, SipUdpClient
 
 LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
 AGENT_URI = "sip:agent@lifeline.lab"
@@ -253,6 +254,17 @@ def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch
     time.sleep(1)
     assert presence_value(drv) == "do_not_disturb"
     shot(display, "06-presence-refused")
+
+    # An ordinary caller is turned away (486) and the banner notes it, so the agent can call back later.
+    with SipUdpClient(lab, timeout=15) as caller:
+        try:
+            dialog = caller.invite(AGENT_URI, "peer", "peer-secret", timeout=15)
+            print(f"ordinary call during the lock answered {dialog.final.status}", flush=True)
+        except (SipError, TimeoutError, OSError) as e:  # another session's 'agent' may ring instead; the UI decides
+            print(f"ordinary call during the lock: {e}", flush=True)
+    wait_for(drv, lambda d: "Calls turned away meanwhile: 1" in body_text(d), STEP, what="the turned-away call noted")
+    assert "peer" in body_text(drv)
+    shot(display, "06b-call-turned-away")
 
     # The dispatcher calls back: the distinct callback screen, Answer focused, no Reject.
     psap.dial(AGENT_URI)
