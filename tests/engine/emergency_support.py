@@ -131,9 +131,17 @@ class EmergencyAgent(Agent):
         name: str = "engine",
         env: dict[str, str] | None = None,
         tone_hz: float = 1000.0,
+        extra_config: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
-            lab, workdir, user=user, name=name, env=env, tone_hz=tone_hz, extra_args=["--policy", policy]
+            lab,
+            workdir,
+            user=user,
+            name=name,
+            env=env,
+            tone_hz=tone_hz,
+            extra_config=extra_config,
+            extra_args=["--policy", policy],
         )
         self.policy_path = policy
         self.started_wall = time.time()

@@ -360,6 +360,12 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     wait_lock_after_end(eng, connected["id"])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="lead, 00:52 UTC: ED-47 retry without TLS is out of scope this session (it needs a second, non-TLS "
+    "SIP connection for one call); today the engine retries without the PIDF-LO over wss, then reports "
+    "emergency_call_failed",
+)
 def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connects(lab, engine, psap):
     """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail. The lab answers 503 to every
     emergency INVITE that came over TLS/WSS while the fault is set (global: held only for this dial)."""

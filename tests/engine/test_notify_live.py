@@ -58,6 +58,8 @@ from lablib.agent import headless_binary
 # psap / ringing_psap (emergency_support.Dispatcher) replace conftest's in this module; own_calls_ended is autouse.
 _ = (psap, ringing_psap, own_calls_ended)
 
+#: The agent's name as the configuration gives it (``display_name``), shown in every notice.
+DISPLAY_NAME = "Ada Agent"
 #: The agent's emergency line in the policy (``sip.emergency_line``): the callback number notices carry.
 CALLBACK = "+15125550100"
 AGENT_ZONE = "America/Chicago"
@@ -79,7 +81,7 @@ def engine(lab, tmp_path, binary):
     started: list[EmergencyAgent] = []
 
     def make(policy) -> EmergencyAgent:
-        a = EmergencyAgent(lab, tmp_path, policy, env={"TZ": AGENT_ZONE})
+        a = EmergencyAgent(lab, tmp_path, policy, env={"TZ": AGENT_ZONE}, extra_config={"display_name": DISPLAY_NAME})
         started.append(a)
         a.sign_in(transport="wss")
         return a
@@ -194,6 +196,7 @@ def check_email(msg: EmailMessage, started: dt.datetime) -> None:
     text = body.get_content()
     for want in (
         f"User:             {AGENT_USER}",
+        f"Name:             {DISPLAY_NAME}",
         f"Extension/line:   sip:{AGENT_USER}@lifeline.lab",
         f"Callback number:  {CALLBACK}",
         "100 Main St",
@@ -220,6 +223,7 @@ def check_email(msg: EmailMessage, started: dt.datetime) -> None:
 def check_generic(body: dict, started: dt.datetime) -> None:
     assert body["type"] == "lifeline.emergency", body
     assert body["agent"]["user"] == AGENT_USER, body["agent"]
+    assert body["agent"]["display_name"] == DISPLAY_NAME, body["agent"]
     assert body["agent"]["line"] == f"sip:{AGENT_USER}@lifeline.lab", body["agent"]
     assert body["caller_id"], body
     assert body["callback_number"] == CALLBACK, body
@@ -248,6 +252,7 @@ def check_teams(body: dict) -> None:
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive", card
     facts = {f["title"]: f["value"] for f in card["content"]["body"][1]["facts"]}
     assert facts.get("Callback number") == CALLBACK, facts
+    assert DISPLAY_NAME in (facts.get("Agent") or ""), facts
     assert (facts.get("Floor"), facts.get("Room")) == ("3", "301"), facts
     assert "policy" in (facts.get("Location source") or ""), facts
     assert "100 Main St" in (facts.get("Location") or ""), facts
