@@ -1,3 +1,4 @@
+import { displayRemote } from "../remote";
 import { useApp, useNow } from "../context";
 import { emergencyPromptDue, formatCountdown, type UiState } from "../state";
 
@@ -58,7 +59,7 @@ function MissedCalls({ state }: { state: UiState }) {
       <p class="missed__title">{t("lock.missed_title", { count: missed.length })}</p>
       <ul class="missed__list">
         {missed.map((m, i) => (
-          <li key={i}>{t("lock.missed_item", { remote: m.remote, time: clockTime(m.at, locale) })}</li>
+          <li key={i}>{t("lock.missed_item", { remote: displayRemote(m.remote, state.app?.domain), time: clockTime(m.at, locale) })}</li>
         ))}
       </ul>
     </div>
