@@ -386,7 +386,7 @@ describe("keyboard only: the whole emergency flow", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
     await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
-    await page.getByText("Built-in microphone").waitFor();
+    await page.getByText("In use: Built-in microphone").waitFor();
     await tabTo(page, "End call");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();

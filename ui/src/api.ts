@@ -33,6 +33,10 @@ export type Command =
   | { cmd: "set_presence"; status: Presence }
   | { cmd: "emergency_exit" }
   | { cmd: "emergency_remain" }
+  /** Choose audio devices by id (null keeps the current choice); a call in progress moves at once. */
+  | { cmd: "set_devices"; input: string | null; output: string | null; ringer: string | null }
+  /** Ask for the `devices` event (the list changes when headsets come and go). */
+  | { cmd: "list_devices" }
   /** The agent's own entry (or confirmation) of where they are (RFC 5139 keys). */
   | { cmd: "set_location"; address: CivicAddress }
   | { cmd: "snapshot" }
@@ -115,6 +119,8 @@ export interface DevicesEvent {
   input: string | null;
   output: string | null;
   ringer?: string | null;
+  /** Every device the engine can open (api.rs `DeviceInfo`); devices.ts reads it. */
+  available?: { id: string; name: string; input: boolean; output: boolean; default_input: boolean; default_output: boolean }[];
 }
 
 /** From the desktop shell: a tel:/sip: link was opened; fill the number field (never dial). */

@@ -275,8 +275,8 @@ describe("other events", () => {
   });
 
   it("keeps events it does not know yet instead of failing", () => {
-    const s = events(signedIn(), [{ event: "history", entries: [] }]);
-    expect(s.other["history"]).toEqual({ event: "history", entries: [] });
+    const s = events(signedIn(), [{ event: "voicemail", messages: [] }]);
+    expect(s.other["voicemail"]).toEqual({ event: "voicemail", messages: [] });
     expect(screenOf(s).kind).toBe("softphone");
   });
 

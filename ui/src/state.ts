@@ -13,6 +13,8 @@ import type {
   RegistrationState,
 } from "./api";
 import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, type LiveState } from "./live";
+import { initialHistory, onHistoryEvent, type HistoryState } from "./history";
+import { onDevicesEvent, onDevicesIntent, type DevicesState } from "./devices";
 
 export interface AppInfo {
   version: string;
@@ -80,7 +82,10 @@ export interface UiState {
   emergency: { mode: EmergencyMode; lockUntil: number | null; choosing: boolean; asking: boolean };
   /** Location, policy status, media, DTMF, devices, blocked dials, failed emergency calls (live.ts). */
   live: LiveState;
-  devices: { input: string | null; output: string | null; ringer: string | null } | null;
+  /** Devices there are and the ones chosen (devices.ts); null until the engine first lists them. */
+  devices: DevicesState | null;
+  /** Recent calls, newest first (history.ts). */
+  history: HistoryState;
   toasts: Toast[];
   nextToastId: number;
   settingsOpen: boolean;
@@ -134,6 +139,7 @@ export function initialState(localeChoice: string | null = null): UiState {
     emergency: { mode: "off", lockUntil: null, choosing: false, asking: false },
     live: initialLive(),
     devices: null,
+    history: initialHistory(),
     toasts: [],
     nextToastId: 1,
     settingsOpen: false,
@@ -149,7 +155,11 @@ export function update(state: UiState, action: Action): Update {
     case "event":
       return { state: onEvent({ ...state, attached: true }, action.event, action.now), send: [] };
     case "intent":
-      return onIntent({ ...state, live: onLiveIntent(state.live, action.command) }, action.command, action.now);
+      return onIntent(
+        { ...state, live: onLiveIntent(state.live, action.command), devices: onDevicesIntent(state.devices, action.command) },
+        action.command,
+        action.now,
+      );
     case "send_failed":
       return {
         state: afterSendFailed(
@@ -208,6 +218,8 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     state = { ...state, live: live.live };
     if (live.toast) state = pushToast(state, live.toast, now);
   }
+  const history = onHistoryEvent(state.history, event);
+  if (history) return { ...state, history };
   if (!isKnown(event)) {
     return live ? state : { ...state, other: { ...state.other, [event.event]: event } };
   }
@@ -277,10 +289,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     case "call_muted":
       return { ...state, calls: state.calls.map((c) => (c.id === event.id ? { ...c, muted: event.on } : c)) };
     case "devices":
-      return {
-        ...state,
-        devices: { input: event.input, output: event.output, ringer: event.ringer ?? null },
-      };
+      return { ...state, devices: onDevicesEvent(state.devices, event) };
     case "dial_request": {
       const number = event.number.trim();
       if (number === "") return state;

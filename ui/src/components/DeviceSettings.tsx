@@ -1,7 +1,10 @@
 import { Fragment } from "preact";
+import { useEffect } from "preact/hooks";
 import type { DeviceRole } from "../api-live";
 import { useApp } from "../context";
+import { canChoose } from "../devices";
 import type { UiState } from "../state";
+import { DeviceChoice } from "./DeviceChoice";
 
 const ROLES: readonly { role: DeviceRole; key: string }[] = [
   { role: "microphone", key: "devices.input" },
@@ -10,11 +13,16 @@ const ROLES: readonly { role: DeviceRole; key: string }[] = [
 ];
 
 /**
- * Audio devices in use, as the engine reports them (`audio_device`). The engine has no command to choose a
- * device yet, so this says what is used and how to change it rather than offering controls that do nothing.
+ * Audio devices in use, as the engine reports them (`audio_device`). While the engine lists no devices to
+ * choose from (audio files, or not answered yet), this says what is used and how to change it rather than
+ * offering controls that do nothing; with a list, DeviceChoice offers the selects.
  */
 export function DeviceSettings({ state }: { state: UiState }) {
-  const { t } = useApp();
+  const { t, intend } = useApp();
+  // Headsets come and go: ask for the list each time the settings (or the emergency panel) show this.
+  useEffect(() => intend({ cmd: "list_devices" }), []);
+  // Once the engine lists devices, they can be chosen (DeviceChoice); until then, what is in use.
+  if (canChoose(state.devices)) return <DeviceChoice state={state} />;
   const audio = state.live.audio;
   const legacy = state.devices;
   const reported = Object.keys(audio).length > 0;

@@ -32,10 +32,11 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
         </section>
       )}
       {!location?.label && <p class="notice notice--warn">{t("emergency.location_unknown")}</p>}
-      <DeviceSettings state={state} />
       <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
         {t("call.end")}
       </button>
+      {/* After End call: the sticky End call then never covers a device select in a short window. */}
+      <DeviceSettings state={state} />
     </main>
   );
 }

@@ -3,6 +3,7 @@ import { displayRemote } from "../remote";
 import { useApp, useFocusOnMount } from "../context";
 import type { UiState } from "../state";
 import { DialPad, useTypedDigits } from "./DialPad";
+import { HistoryList } from "./HistoryList";
 import { PresenceSelect } from "./PresenceSelect";
 
 export function Softphone({ state }: { state: UiState }) {
@@ -20,6 +21,12 @@ export function Softphone({ state }: { state: UiState }) {
   const append = useCallback((key: string) => setNumber((n) => n + key), []);
   useTypedDigits(append);
   const form = useRef<HTMLFormElement>(null);
+  // A recent call fills the field and puts focus on Call: the agent still presses it (never dialled from the list).
+  const callButton = useRef<HTMLButtonElement>(null);
+  const pick = useCallback((n: string) => {
+    setNumber(n);
+    callButton.current?.focus();
+  }, []);
   const last = state.lastEnded;
 
   return (
@@ -59,7 +66,7 @@ export function Softphone({ state }: { state: UiState }) {
           </button>
         </div>
         <DialPad onKey={append} label={t("softphone.pad")} />
-        <button type="submit" class="button button--call button--wide">
+        <button type="submit" ref={callButton} class="button button--call button--wide">
           {t("softphone.call")}
         </button>
       </form>
@@ -70,6 +77,7 @@ export function Softphone({ state }: { state: UiState }) {
             : t("softphone.last_call", { remote: displayRemote(last.remote, state.app?.domain) })}
         </p>
       )}
+      <HistoryList state={state} onPick={pick} />
     </main>
   );
 }

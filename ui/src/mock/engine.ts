@@ -42,6 +42,8 @@ export interface MockOptions {
   blockMismatch: boolean;
   /** `&fail=1`: emergency calls fail (emergency_call_failed). */
   failEmergency: boolean;
+  /** `&history=empty`: no calls yet; `&history=redial`: the policy keeps a redial entry for 911 (history.ts). */
+  history: "sample" | "empty" | "redial";
 }
 
 export function scenarioFromQuery(search: string): MockOptions {
@@ -57,6 +59,7 @@ export function scenarioFromQuery(search: string): MockOptions {
     policyWarning: params.get("policywarn") === "1",
     blockMismatch: params.get("mismatch") === "block",
     failEmergency: params.get("fail") === "1" || scenario === "emergency-failed",
+    history: params.get("history") === "empty" ? "empty" : params.get("history") === "redial" ? "redial" : "sample",
   };
 }
 
@@ -91,6 +94,9 @@ export class MockEngine implements Ipc {
   private seq = 0;
   private location: { label: string | null; source: string | null; prompt: string | null };
   private devicesAnnounced = false;
+  private history: MockHistoryEntry[];
+  private callStarted: { at: number; connectedAt: number | null } | null = null;
+  private chosenDevices: { input: string | null; output: string | null; ringer: string | null } = { input: null, output: null, ringer: null };
   private readonly lang: string;
   private readonly lab: boolean;
 
@@ -100,6 +106,7 @@ export class MockEngine implements Ipc {
     this.location = options.location
       ? { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null }
       : { label: null, source: null, prompt: "missing" };
+    this.history = sampleHistory(options.history, Date.now());
     this.setUp(options.scenario);
   }
 
@@ -217,6 +224,61 @@ export class MockEngine implements Ipc {
     this.emitCall();
     if (this.call && (this.call.state === "connected" || this.call.state === "held")) this.emitMediaUp(this.call.id);
     if (scenario === "emergency-failed") this.emitFailed();
+    this.emitHistory();
+  }
+
+  private emitHistory(): void {
+    this.emit({ event: "history", entries: this.history });
+  }
+
+  private emitDevices(): void {
+    this.emit({ event: "devices", available: MOCK_DEVICES, ...this.chosenDevices });
+  }
+
+  /** As the engine: keep the choice (null keeps the current one); an open call moves at once. */
+  private setDevices(choice: { input: string | null; output: string | null; ringer: string | null }): void {
+    const unknown = [choice.input, choice.output, choice.ringer].find((id) => id !== null && !MOCK_DEVICES.some((d) => d.id === id));
+    if (unknown !== undefined) {
+      this.emit({ event: "error", message: `no audio device ${unknown}: choose one from the list` });
+      return this.emitDevices();
+    }
+    this.chosenDevices = {
+      input: choice.input ?? this.chosenDevices.input,
+      output: choice.output ?? this.chosenDevices.output,
+      ringer: choice.ringer ?? this.chosenDevices.ringer,
+    };
+    const name = (id: string) => MOCK_DEVICES.find((d) => d.id === id)?.name ?? id;
+    if (this.call && this.devicesAnnounced) {
+      if (choice.input) this.emit({ event: "audio_device", audio_event: "device_active", role: "microphone", name: name(choice.input) });
+      if (choice.output) this.emit({ event: "audio_device", audio_event: "device_active", role: "speaker", name: name(choice.output) });
+    }
+    this.emitDevices();
+  }
+
+  /** As the engine's store: ordinary calls are recorded; emergency calls only as a redial entry, if kept. */
+  private record(c: NonNullable<MockEngine["call"]>, reason: string | null): void {
+    const started = this.callStarted ?? { at: Date.now(), connectedAt: null };
+    this.callStarted = null;
+    if (c.emergency || c.callback) {
+      if (!c.emergency || this.options.history !== "redial") return;
+      this.history = [REDIAL(c.remote), ...this.history.filter((e) => !(e.redial_only && e.remote === c.remote))];
+    } else {
+      const connected = started.connectedAt;
+      const outcome =
+        connected !== null ? "answered" : reason === "rejected" ? "rejected" : c.direction === "in" ? "missed" : reason ? "failed" : "cancelled";
+      this.history = [
+        {
+          direction: c.direction,
+          remote: c.remote,
+          at: new Date(started.at).toISOString().replace(/\.\d+Z$/, "Z"),
+          duration_s: connected === null ? null : Math.round((Date.now() - connected) / 1000),
+          outcome,
+          redial_only: false,
+        },
+        ...this.history,
+      ];
+    }
+    this.emitHistory();
   }
 
   private emitLocation(): void {
@@ -250,6 +312,9 @@ export class MockEngine implements Ipc {
   private emitCall(reason: string | null = null): void {
     const c = this.call;
     if (!c) return;
+    // For the history entry: when the call began and when it was first connected.
+    this.callStarted ??= { at: Date.now(), connectedAt: null };
+    if ((c.state === "connected" || c.state === "held") && this.callStarted.connectedAt === null) this.callStarted.connectedAt = Date.now();
     this.emit({
       event: "call",
       id: c.id,
@@ -342,6 +407,10 @@ export class MockEngine implements Ipc {
         this.mode = "remain";
         this.lockUntil = Date.now() + REMAIN_MS;
         return this.emitEmergency();
+      case "list_devices":
+        return this.emitDevices();
+      case "set_devices":
+        return this.setDevices(command);
       case "dtmf":
       case "quit":
         return;
@@ -414,6 +483,7 @@ export class MockEngine implements Ipc {
     c.state = "ended";
     this.emitCall(reason);
     this.call = null;
+    this.record(c, reason);
     if (c.emergency || (c.callback && this.mode === "active")) {
       this.mode = "lock";
       this.lockUntil = Date.now() + LOCK_MS;
@@ -421,3 +491,37 @@ export class MockEngine implements Ipc {
     }
   }
 }
+
+// ---- History and devices the mock starts with ------------------------------------------------------------
+
+type MockHistoryEntry = {
+  direction: "in" | "out";
+  remote: string;
+  at: string | null;
+  duration_s: number | null;
+  outcome: string;
+  redial_only: boolean;
+};
+
+/** What the engine keeps for an emergency call when policy `emergency.keep_redial_entry` is on. */
+const REDIAL = (remote: string): MockHistoryEntry => ({ direction: "out", remote, at: null, duration_s: null, outcome: "redial", redial_only: true });
+
+function sampleHistory(kind: MockOptions["history"], now: number): MockHistoryEntry[] {
+  if (kind === "empty") return [];
+  const ago = (minutes: number) => new Date(now - minutes * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const entries: MockHistoryEntry[] = [
+    { direction: "in", remote: "sip:peer@lifeline.lab", at: ago(12), duration_s: 42, outcome: "answered", redial_only: false },
+    { direction: "in", remote: "sip:peer2@lifeline.lab", at: ago(95), duration_s: null, outcome: "missed", redial_only: false },
+    { direction: "out", remote: "tel:+15550100", at: ago(26 * 60), duration_s: 754, outcome: "answered", redial_only: false },
+    { direction: "out", remote: "sip:support@example.com", at: ago(3 * 24 * 60), duration_s: null, outcome: "cancelled", redial_only: false },
+    { direction: "in", remote: "sip:agent2@lifeline.lab", at: ago(4 * 24 * 60), duration_s: null, outcome: "rejected", redial_only: false },
+  ];
+  return kind === "redial" ? [REDIAL("911"), ...entries] : entries;
+}
+
+const MOCK_DEVICES = [
+  { id: "mic-builtin", name: "Built-in microphone", input: true, output: false, default_input: true, default_output: false },
+  { id: "usb-headset", name: "USB headset", input: true, output: true, default_input: false, default_output: false },
+  { id: "speaker-builtin", name: "Built-in speaker", input: false, output: true, default_input: false, default_output: true },
+  { id: "hdmi", name: "HDMI display audio", input: false, output: true, default_input: false, default_output: false },
+];
