@@ -10,6 +10,8 @@ import "./HistoryList.css";
  */
 export function HistoryList({ state, onPick }: { state: UiState; onPick: (number: string) => void }) {
   const { t } = useApp();
+  // One clock for the whole list ("today" turns into a date at midnight).
+  const now = useNow(60_000);
   const history = state.history;
   if (!history.received) return null;
   const domain = state.app?.domain;
@@ -29,7 +31,7 @@ export function HistoryList({ state, onPick }: { state: UiState; onPick: (number
             {history.items.map((item, i) => (
               // Entries carry no id; the engine resends the whole list, newest first.
               <li key={`${i}:${item.at ?? "r"}:${item.remote}`}>
-                <HistoryRow item={item} domain={domain} onPick={onPick} />
+                <HistoryRow item={item} domain={domain} now={now} onPick={onPick} />
               </li>
             ))}
           </ul>
@@ -39,9 +41,15 @@ export function HistoryList({ state, onPick }: { state: UiState; onPick: (number
   );
 }
 
-function HistoryRow({ item, domain, onPick }: { item: HistoryItem; domain: string | undefined; onPick: (n: string) => void }) {
+interface RowProps {
+  item: HistoryItem;
+  domain: string | undefined;
+  now: number;
+  onPick: (number: string) => void;
+}
+
+function HistoryRow({ item, domain, now, onPick }: RowProps) {
   const { t, locale } = useApp();
-  const now = useNow(60_000);
   const key = outcomeKey(item.outcome);
   const outcome = key ? t(key) : item.outcome;
   const missed = isMissed(item);
