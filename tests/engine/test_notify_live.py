@@ -7,7 +7,7 @@ source, the machine's host name and IP addresses, and the time in the agent's zo
 A notification that cannot be delivered (SMTP at a closed port) never holds the call up. A 911 the
 dispatcher refuses is reported dialed, then dropped (with the reason); a 933 test call notifies nobody.
 The outbox is durable: notices queued while the mail server is down survive a kill -9 and arrive once each
-when it is back.
+when it is back. A location from the HELD server is reported with that source and its method.
 
 The notify worker itself (formats, retries, TLS) is tested in src-tauri/engine/tests/notify_*.rs; these
 tests prove the engine feeds it from a real emergency call. Recipients and webhook paths carry a run id, so
@@ -37,6 +37,7 @@ import pytest
 from emergency_support import (
     AGENT_USER,
     STEP,
+    US_ADDRESS,
     EmergencyAgent,
     dispatcher_call_id,
     own_calls_ended,
@@ -167,6 +168,14 @@ def wait_deliveries(lab: Lab, run: str, kinds: tuple[str, ...], timeout: float =
             missing = sorted(want - set(got))
             assert not missing, f"not delivered within {timeout:.0f}s: {missing}; got {dict(got)}"
             return got
+        time.sleep(0.3)
+
+
+def wait_deliveries_of(lab: Lab, run: str, want: set[tuple[str, str]], timeout: float = STEP) -> None:
+    """Wait until the sinks hold each ``(channel, kind)`` of ``want`` for ``run``."""
+    deadline = time.monotonic() + timeout
+    while not want <= set(deliveries(lab, run)):
+        assert time.monotonic() < deadline, f"not delivered within {timeout:.0f}s: {want - set(deliveries(lab, run))}"
         time.sleep(0.3)
 
 
@@ -407,3 +416,25 @@ def test_notices_queued_while_the_mail_server_is_down_arrive_once_when_it_is_bac
             again.close()
     finally:
         sink.stop()
+
+
+def test_a_location_from_the_location_server_is_reported_with_that_source(lab, engine, psap, tmp_path):
+    held = json.loads((lab.held_dir / "location.json").read_text())
+    if "civic" not in held:
+        pytest.skip(f"another session set the lab's HELD server to answer {held}")
+    run = unique_run("notify-held")
+    notify = smtp_and_webhooks(run)
+    notify["webhooks"] = [{"url": webhook_url(run, "json"), "format": "json"}]
+    location = {"address": US_ADDRESS, "held_url": lab.held_url}
+    eng = engine(write_policy(tmp_path / "policy.json", notify=notify, location=location))
+    eng.wait_for(lambda e: e.get("event") == "location" and e.get("source") == "held", STEP)
+    call, _ = place_emergency_call(eng, psap)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    wait_deliveries_of(lab, run, {("email", "dialed"), ("json", "dialed")})
+    dialed = next(m for m in mails_of(lab, run) if kind_of_subject(str(m["Subject"])) == "dialed")
+    text = dialed.get_body(preferencelist=("plain",)).get_content()
+    assert f"Source:           location server (HELD, method {held['method']})" in text, text
+    assert f"Room:             {held['civic']['ROOM']}" in text, text
+    body = next(h["json"] for h in hooks_of(lab, run) if h["json"]["kind"] == "dialed")
+    assert (body["location"]["source"], body["location"]["method"]) == ("held", held["method"]), body["location"]
