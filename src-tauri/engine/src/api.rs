@@ -35,7 +35,8 @@ pub enum Command {
     SetPresence { status: Presence },
     EmergencyExit,
     EmergencyRemain,
-    /// Choose audio devices by id (`None` keeps the current choice); a call in progress moves at once.
+    /// Choose audio devices by id (`None` keeps the current choice, `""` goes back to the system default);
+    /// a call in progress moves at once.
     SetDevices {
         #[serde(default)]
         input: Option<String>,
@@ -192,6 +193,9 @@ pub enum Event {
         label: Option<String>,
         source: Option<String>,
         prompt: Option<String>,
+        /// The same address field by field (RFC 5139 names), for a form the agent confirms or corrects.
+        #[serde(default)]
+        address: Option<crate::location::CivicAddress>,
     },
     /// The number was not dialled (policy `emergency.number_mismatch: block`): why, and what to dial.
     DialBlocked {

@@ -132,7 +132,8 @@ impl AudioLine {
         }
     }
 
-    /// Choose devices (by id or name); an open call moves to them at once.
+    /// Choose devices (by id or name; `""` = the system default again); an open call moves to a named
+    /// device at once.
     pub fn choose(
         &mut self,
         new_mic: Option<String>,
@@ -141,15 +142,17 @@ impl AudioLine {
     ) -> Result<Vec<AudioEvent>, DeviceError> {
         match self {
             AudioLine::Devices { mic, speaker, ringer, open, .. } => {
-                if new_mic.is_some() {
-                    mic.clone_from(&new_mic);
-                }
-                if new_speaker.is_some() {
-                    speaker.clone_from(&new_speaker);
-                }
-                if new_ringer.is_some() {
-                    ringer.clone_from(&new_ringer);
-                }
+                // "" means: follow the system default again (from the next call on).
+                let pick = |choice: &mut Option<String>, new: &Option<String>| match new.as_deref() {
+                    Some("") => *choice = None,
+                    Some(name) => *choice = Some(name.to_owned()),
+                    None => {}
+                };
+                pick(mic, &new_mic);
+                pick(speaker, &new_speaker);
+                pick(ringer, &new_ringer);
+                let new_mic = new_mic.filter(|n| !n.is_empty());
+                let new_speaker = new_speaker.filter(|n| !n.is_empty());
                 match open {
                     Some(audio) => audio.switch(new_mic.as_deref(), new_speaker.as_deref()),
                     None => Ok(vec![]),

@@ -137,6 +137,7 @@ impl Engine {
             label: self.location.current.as_ref().map(|l| label(&l.address)),
             source: self.location.current.as_ref().map(|l| l.source.label().to_owned()),
             prompt: self.location.prompt.map(str::to_owned),
+            address: self.location.current.as_ref().map(|l| l.address.clone()),
         }
     }
 
