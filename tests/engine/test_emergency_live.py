@@ -113,13 +113,13 @@ def engine(lab, tmp_path, policy):
 
 
 @pytest.fixture
-def locked(engine, psap):
+def locked(engine):
     """An engine whose 911 call has ended (the agent hung up): in the callback lock. Before the call the
     agent set its presence to ``away`` (the status to restore on exit). Returns (engine, lock event)."""
     eng = engine()
     eng.command("set_presence", status="away")
     eng.wait_event("presence", status="away", forced=False)
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     return eng, wait_lock_after_end(eng, call["id"])
 
@@ -158,16 +158,16 @@ def location_where(eng: EmergencyAgent, what: str, **fields) -> dict:
     return eng.wait_for(pred, STEP)
 
 
-def invite_of_911(lab, eng: EmergencyAgent, psap) -> dict[str, str]:
+def invite_of_911(lab, eng: EmergencyAgent) -> dict[str, str]:
     """Dial 911, return the PIDF-LO fields of the INVITE the dispatcher answered, hang up into the lock."""
-    call, sip_call_id = place_emergency_call(eng, psap)
+    call, sip_call_id = place_emergency_call(eng)
     fields = pidf_fields(emergency_invite(lab, sip_call_id))
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
     return fields
 
 
-def test_a_held_location_is_preferred_to_the_policy_address_and_sent_with_its_method(lab, engine, psap, tmp_path):
+def test_a_held_location_is_preferred_to_the_policy_address_and_sent_with_its_method(lab, engine, tmp_path):
     held = json.loads((lab.held_dir / "location.json").read_text())
     if "civic" not in held:
         pytest.skip(f"another session set the lab's HELD server to answer {held}")
@@ -175,7 +175,7 @@ def test_a_held_location_is_preferred_to_the_policy_address_and_sent_with_its_me
     eng = engine(policy=policy)
     loc = location_where(eng, "from HELD", source="held")
     assert held["civic"]["ROOM"] in loc["label"] and loc.get("prompt") is None, loc
-    fields = invite_of_911(lab, eng, psap)
+    fields = invite_of_911(lab, eng)
     for key, want in held["civic"].items():
         assert fields.get(key) == want, f"PIDF-LO {key}: {fields.get(key)!r}, HELD said {want!r}"
     assert fields.get("method") == held["method"], fields
@@ -191,11 +191,11 @@ def test_an_unreachable_location_server_leaves_the_policy_address_in_use(lab, en
     eng = engine(policy=write_policy(tmp_path / "deadheld.json", location={"address": US_ADDRESS, "held_url": dead}))
     loc = location_where(eng, "from the policy", source="policy")
     assert loc.get("prompt") is None and "301" in loc["label"], loc
-    fields = invite_of_911(lab, eng, None)
+    fields = invite_of_911(lab, eng)
     assert (fields.get("ROOM"), fields.get("source")) == ("301", "policy"), fields
 
 
-def test_a_mapped_network_gives_its_address(lab, engine, psap, tmp_path):
+def test_a_mapped_network_gives_its_address(lab, engine, tmp_path):
     ip = machine_ipv4()
     if ip is None:
         pytest.skip("this machine has no non-loopback IPv4 address to map")
@@ -204,11 +204,11 @@ def test_a_mapped_network_gives_its_address(lab, engine, psap, tmp_path):
     eng = engine(policy=write_policy(tmp_path / "map.json", location=table))
     loc = location_where(eng, "from the network map", source="network-map")
     assert "512" in loc["label"] and loc.get("prompt") is None, loc
-    fields = invite_of_911(lab, eng, psap)
+    fields = invite_of_911(lab, eng)
     assert (fields.get("FLR"), fields.get("ROOM"), fields.get("source")) == ("5", "512", "network-map"), fields
 
 
-def test_on_an_unmapped_network_the_agent_is_asked_and_their_entry_is_sent(lab, engine, psap, tmp_path):
+def test_on_an_unmapped_network_the_agent_is_asked_and_their_entry_is_sent(lab, engine, tmp_path):
     other = {**US_ADDRESS, "FLR": "9", "ROOM": "901"}
     table = {"address": US_ADDRESS, "networks": [{"cidr": "10.99.0.0/16", "address": other}]}
     eng = engine(policy=write_policy(tmp_path / "unmapped.json", location=table))
@@ -218,15 +218,15 @@ def test_on_an_unmapped_network_the_agent_is_asked_and_their_entry_is_sent(lab, 
     eng.command("set_location", address=entered)
     loc = location_where(eng, "entered by the agent", source="agent")
     assert loc.get("prompt") is None and "204" in loc["label"], loc
-    fields = invite_of_911(lab, eng, psap)
+    fields = invite_of_911(lab, eng)
     assert (fields.get("FLR"), fields.get("ROOM"), fields.get("source")) == ("2", "204", "agent"), fields
 
 
-def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine, psap, tmp_path):
+def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine, tmp_path):
     eng = engine(policy=write_policy(tmp_path / "nowhere.json", location={}))
     missing = location_where(eng, "missing", prompt="missing")
     assert missing.get("label") is None, missing
-    call, sip_call_id = place_emergency_call(eng, psap)
+    call, sip_call_id = place_emergency_call(eng)
     invite = emergency_invite(lab, sip_call_id)
     assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
     assert invite.part("application/pidf+xml") is None and invite.header("Geolocation") is None, invite.headers
@@ -235,9 +235,9 @@ def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine,
 
 
 # ------------------------------------------------------------------ the 911 call
-def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_room(lab, engine, psap):
+def test_911_invite_carries_priority_geolocation_and_a_pidf_lo_with_floor_and_room(lab, engine):
     eng = engine()
-    call, sip_call_id = place_emergency_call(eng, psap)
+    call, sip_call_id = place_emergency_call(eng)
     invite = emergency_invite(lab, sip_call_id)
 
     assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
@@ -284,9 +284,9 @@ def test_911_call_carries_audio_both_ways(lab, engine, tmp_path):
     assert windows >= 2 and within(f, lab.psap_tone_hz, 0.02), f"the agent heard {f:.0f} Hz at {level:.0f} dBFS"
 
 
-def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while_it_stays_connected(engine, psap):
+def test_911_call_forces_do_not_disturb_and_refuses_hold_and_a_second_call_while_it_stays_connected(engine):
     eng = engine()
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.wait_event("presence", status="do_not_disturb", forced=True)
     active = eng.wait_emergency("active")
     assert active.get("lock_until") is None, active
@@ -321,19 +321,19 @@ def test_during_the_911_call_an_ordinary_call_is_turned_away_not_waiting(lab, en
     wait_lock_after_end(eng, call["id"])
 
 
-def test_before_the_agreement_is_accepted_only_emergency_calls_can_be_made(engine, psap):
+def test_before_the_agreement_is_accepted_only_emergency_calls_can_be_made(engine):
     """DESIGN section 5: no calls until the agreement is accepted, except emergency dialling itself."""
     eng = engine(sign_in=False)
     eng.sign_in(transport="wss", accept=False)
     refusal = eng.refused("dial", number=f"sip:{CALLER_USER}@lifeline.lab")
     assert "agreement" in refusal["message"].lower() or "accept" in refusal["message"].lower(), refusal
     assert not [e for e in eng.call_events() if e.get("direction") == "out"], eng.call_events()
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
 
 
-def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab, engine, psap):
+def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab, engine):
     """RFC 6881 ED-47: a far end that refuses the multipart body gets the call again with the SDP alone,
     rather than the agent getting no call at all. (The lab fault is global: other sessions' emergency
     INVITEs with a PIDF-LO are refused too while it is set, and retried the same way.)"""
@@ -366,7 +366,7 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     "SIP connection for one call); today the engine retries without the PIDF-LO over wss, then reports "
     "emergency_call_failed",
 )
-def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connects(lab, engine, psap):
+def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connects(lab, engine):
     """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail. The lab answers 503 to every
     emergency INVITE that came over TLS/WSS while the fault is set (global: held only for this dial)."""
     eng = engine()
@@ -401,7 +401,7 @@ def test_a_dispatcher_that_refuses_the_call_tells_the_agent_to_use_another_phone
     assert_lock_runs(lock, utc_now())
 
 
-def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_locks_the_line(lab, engine, psap):
+def test_a_933_test_call_reaches_the_dispatcher_with_the_location_but_never_locks_the_line(lab, engine):
     """RFC 6881 ED-77..81: a test call exercises the route and the location, and is not an emergency."""
     eng = engine()
     wait_dispatcher_capacity()
@@ -435,11 +435,11 @@ GB_ADDRESS = {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "FLR"
     ids=["112-us", "tel-911", "prefix-9-911", "urn-sos", "911-in-gb"],
 )
 def test_emergency_dial_strings_reach_the_dispatcher_as_emergency_calls(
-    lab, engine, psap, tmp_path, dialled, outside_prefix, address, request_uri
+    lab, engine, tmp_path, dialled, outside_prefix, address, request_uri
 ):
     sip = {"outside_prefix": outside_prefix} if outside_prefix else None
     eng = engine(policy=write_policy(tmp_path / "dial.json", sip=sip, location={"address": address}))
-    call, sip_call_id = place_emergency_call(eng, psap, dialled)
+    call, sip_call_id = place_emergency_call(eng, number=dialled)
     invite = emergency_invite(lab, sip_call_id)
     assert invite.start_line.split()[1].split(";")[0] == request_uri, invite.start_line
     fields = pidf_fields(invite)
@@ -460,9 +460,9 @@ def test_with_number_mismatch_block_911_in_the_uk_is_refused_with_999_offered(en
     assert not [e for e in eng.call_events() if id(e) not in since], eng.call_events()
 
 
-def test_the_policys_status_during_is_the_presence_forced_for_the_call_and_the_lock(engine, psap, tmp_path):
+def test_the_policys_status_during_is_the_presence_forced_for_the_call_and_the_lock(engine, tmp_path):
     eng = engine(policy=write_policy(tmp_path / "offline.json", emergency={"status_during": "working_offline"}))
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.wait_event("presence", status="working_offline", forced=True)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
@@ -470,9 +470,9 @@ def test_the_policys_status_during_is_the_presence_forced_for_the_call_and_the_l
 
 
 # ------------------------------------------------------------------ the callback lock
-def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine, psap):
+def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine):
     eng = engine()
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     lock = wait_lock_after_end(eng, call["id"])
     assert_lock_runs(lock, utc_now())
@@ -480,7 +480,7 @@ def test_hanging_up_starts_the_callback_lock_of_the_policy_minutes(engine, psap)
 
 def test_the_dispatcher_hanging_up_also_starts_the_lock(engine, psap):
     eng = engine()
-    call, sip_call_id = place_emergency_call(eng, psap)
+    call, sip_call_id = place_emergency_call(eng)
     psap.hangup(sip_call_id)
     ended = eng.wait_call("ended", timeout=STEP, id=call["id"])
     assert ended.get("reason") == "remote hung up", ended
@@ -538,10 +538,10 @@ def test_during_the_lock_signing_out_is_refused_and_the_line_stays_registered(la
     assert result.get("status") == 486, result
 
 
-def test_dialling_911_again_during_the_lock_connects_and_starts_a_new_full_lock(locked, psap):
+def test_dialling_911_again_during_the_lock_connects_and_starts_a_new_full_lock(locked):
     eng, first_lock = locked
     since = eng.mark()
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.wait_emergency("active", since=since)
     eng.hangup()
     lock = wait_lock_after_end(eng, call["id"])
@@ -569,7 +569,7 @@ def test_without_a_callback_list_the_dispatcher_is_recognised_only_by_priority_e
     """No ``emergency.callback_from``: the dispatcher's plain call is an ordinary one (486 during the lock);
     the same call marked ``Priority: emergency`` is the callback and rings."""
     eng = engine(policy=write_policy(tmp_path / "nolist.json", callback_from=()))
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
 
@@ -661,11 +661,11 @@ def test_a_kill_9_during_the_lock_resumes_the_same_lock_after_restart(engine, lo
     assert parse_time(resumed["lock_until"]) > utc_now(), "the lock must still run after the restart"
 
 
-def test_a_kill_9_during_the_emergency_call_starts_a_full_lock_at_restart(engine, psap):
+def test_a_kill_9_during_the_emergency_call_starts_a_full_lock_at_restart(engine):
     """The app died with the dispatcher on the line: the call is gone, so the dispatcher will call back;
     the restarted engine protects the line for the whole lock from now."""
     eng = engine()
-    place_emergency_call(eng, psap)
+    place_emergency_call(eng)
     eng.wait_emergency("active")
     eng.crash()
     again = engine(sign_in=False)
@@ -701,9 +701,9 @@ def test_emergency_calls_and_callbacks_stay_out_of_history_and_refused_callers_a
     assert not leaked, f"emergency calls and callbacks must stay out of the history: {leaked}"
 
 
-def test_with_keep_redial_entry_the_911_call_is_kept_as_a_bare_redial_entry(engine, psap, tmp_path):
+def test_with_keep_redial_entry_the_911_call_is_kept_as_a_bare_redial_entry(engine, tmp_path):
     eng = engine(policy=write_policy(tmp_path / "redial.json", emergency={"keep_redial_entry": True}))
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     since = eng.mark()
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
@@ -714,9 +714,9 @@ def test_with_keep_redial_entry_the_911_call_is_kept_as_a_bare_redial_entry(engi
     ], entries
 
 
-def test_the_engine_log_names_neither_the_address_nor_the_number_dialled(engine, psap):
+def test_the_engine_log_names_neither_the_address_nor_the_number_dialled(engine):
     eng = engine()
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
     eng.close()

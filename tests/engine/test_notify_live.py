@@ -270,13 +270,13 @@ def check_teams(body: dict) -> None:
 
 
 # ------------------------------------------------------------------ tests
-def test_911_sends_one_email_and_one_request_per_webhook_format_for_dial_answer_and_end(lab, engine, psap, tmp_path):
+def test_911_sends_one_email_and_one_request_per_webhook_format_for_dial_answer_and_end(lab, engine, tmp_path):
     run = unique_run("notify")
     policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run), sip={"emergency_line": CALLBACK})
     eng = engine(policy)
     started = utc_now().replace(microsecond=0)
 
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     wait_deliveries(lab, run, ("dialed", "connected"))
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
@@ -310,14 +310,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_notification_that_cannot_be_delivered_never_blocks_the_911_call(lab, engine, psap, tmp_path):
+def test_a_notification_that_cannot_be_delivered_never_blocks_the_911_call(lab, engine, tmp_path):
     run = unique_run("notify-down")
     notify = smtp_and_webhooks(run, smtp_port=free_port())
     notify["webhooks"] = [{"url": webhook_url(run, "json"), "format": "json"}]
     policy = write_policy(tmp_path / "policy.json", notify=notify)
     eng = engine(policy)
 
-    call, _ = place_emergency_call(eng, psap)  # connected although the mail server is unreachable
+    call, _ = place_emergency_call(eng)  # connected although the mail server is unreachable
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
     # The webhook is not held up by the failing mail either.
@@ -346,7 +346,7 @@ def test_a_911_the_dispatcher_refuses_is_reported_dialed_then_dropped_once_each(
     assert dropped["reason"], f"a dropped notice says why: {dropped}"
 
 
-def test_a_933_test_call_notifies_nobody(lab, engine, psap, tmp_path):
+def test_a_933_test_call_notifies_nobody(lab, engine, tmp_path):
     """A test call (RFC 6881 ED-77..81) is not an emergency: security staff are not alerted."""
     run = unique_run("notify-test")
     policy = write_policy(tmp_path / "policy.json", notify=smtp_and_webhooks(run))
@@ -386,7 +386,7 @@ class OwnSmtpSink:
 
 
 def test_notices_queued_while_the_mail_server_is_down_arrive_once_when_it_is_back_even_after_a_kill_9(
-    lab, engine, psap, tmp_path
+    lab, engine, tmp_path
 ):
     """The outbox is durable: the engine dies (kill -9) with all three notices undelivered; restarted on the
     same data dir it delivers each of them once, when the mail server answers again."""
@@ -397,7 +397,7 @@ def test_notices_queued_while_the_mail_server_is_down_arrive_once_when_it_is_bac
         "email_to": [f"security+{run}@example.com"],
     }
     eng = engine(write_policy(tmp_path / "policy.json", notify=notify))
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
     eng.crash()
@@ -418,7 +418,7 @@ def test_notices_queued_while_the_mail_server_is_down_arrive_once_when_it_is_bac
         sink.stop()
 
 
-def test_a_location_from_the_location_server_is_reported_with_that_source(lab, engine, psap, tmp_path):
+def test_a_location_from_the_location_server_is_reported_with_that_source(lab, engine, tmp_path):
     held = json.loads((lab.held_dir / "location.json").read_text())
     if "civic" not in held:
         pytest.skip(f"another session set the lab's HELD server to answer {held}")
@@ -428,7 +428,7 @@ def test_a_location_from_the_location_server_is_reported_with_that_source(lab, e
     location = {"address": US_ADDRESS, "held_url": lab.held_url}
     eng = engine(write_policy(tmp_path / "policy.json", notify=notify, location=location))
     eng.wait_for(lambda e: e.get("event") == "location" and e.get("source") == "held", STEP)
-    call, _ = place_emergency_call(eng, psap)
+    call, _ = place_emergency_call(eng)
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
     wait_deliveries_of(lab, run, {("email", "dialed"), ("json", "dialed")})
