@@ -142,6 +142,8 @@ def test_location_from_the_policy_is_announced_at_start_and_after_sign_in(engine
     label = first["label"] or ""
     for part in ("100", "Main", "Austin", "3", "301", "78701"):
         assert part in label, f"{part!r} missing from the location label {label!r}"
+    fields = first.get("address") or {}  # field by field, for the agent's confirm/correct form
+    assert {k: fields.get(k) for k in US_ADDRESS} == US_ADDRESS, first
     eng.sign_in(transport="wss")
     again = eng.wait_event("location", timeout=STEP)
     assert (again["label"], again["source"]) == (first["label"], first["source"]), (first, again)
