@@ -135,6 +135,9 @@ impl Engine {
             return error("There is no incoming call to answer.");
         };
         let emergency = self.calls.get(id).is_some_and(|c| c.emergency_callback);
+        if !emergency && self.accepted.is_none() {
+            return error("Accept the emergency-services agreement before taking calls.");
+        }
         let Some(offer) = self.calls.get_mut(id).and_then(|c| c.offer.take()) else {
             // An INVITE without an offer would need our offer in the 200 and their answer in the ACK.
             self.send_sip(SipCommand::Reject { id, code: 488 });

@@ -112,6 +112,9 @@ impl Engine {
             }
         };
         match class {
+            Classification::Ordinary if self.accepted.is_none() => error(
+                "Accept the emergency-services agreement before placing calls (emergency numbers always work).",
+            ),
             Classification::Ordinary => match self.guard.may(CallAction::Dial) {
                 Ok(()) => self.dial(number).await,
                 Err(r) => error(r.to_string()),

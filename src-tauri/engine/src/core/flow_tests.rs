@@ -140,3 +140,20 @@ async fn policy_can_put_the_service_urn_in_the_request_uri() {
     assert_eq!(e.policy.policy.emergency.request_uri, crate::emergency::policy::RequestUri::ServiceUrn);
     assert!(e.policy.warnings.is_empty(), "{:?}", e.policy.warnings);
 }
+
+#[tokio::test]
+async fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
+    let mut e = engine_with(us_policy());
+    e.start();
+    e.domain = Some("lifeline.lab".into());
+    let evs = e.handle(Command::Dial { number: "sip:peer@lifeline.lab".into() }, OffsetDateTime::now_utc()).await;
+    assert!(
+        matches!(&evs[..], [Event::Error { message }] if message.contains("agreement")),
+        "an ordinary call waits for the agreement: {evs:?}"
+    );
+    let evs = e.handle(Command::Dial { number: "911".into() }, OffsetDateTime::now_utc()).await;
+    assert!(
+        evs.iter().any(|ev| matches!(ev, Event::Emergency { mode: EmergencyMode::Active, .. })),
+        "911 goes the emergency way before the agreement too: {evs:?}"
+    );
+}
