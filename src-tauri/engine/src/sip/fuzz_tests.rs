@@ -29,7 +29,7 @@ use proptest::test_runner::FailurePersistence;
 
 use super::call::{CallEvent, OutgoingCall};
 use super::message::{self, parse, SipMessage};
-use super::ua::{Output, TransportError, UaConfig, UserAgent};
+use super::ua::{Output, TransportError, UserAgent};
 use crate::api::RegistrationState;
 
 /// Cases per property: `LIFELINE_FUZZ_CASES`, else `PROPTEST_CASES`, else 256. A case feeds up to 12
@@ -53,20 +53,7 @@ fn config() -> ProptestConfig {
 
 // ---- a UA and a sane server ---------------------------------------------------------------------------
 
-fn ua() -> UserAgent {
-    UserAgent::new(UaConfig {
-        domain: "lifeline.lab".into(),
-        user: "agent".into(),
-        password: "agent-secret".into(),
-        secure: true,
-        expires: 600,
-        user_agent: "Lifeline/fuzz".into(),
-    })
-}
-
-fn drain(ua: &mut UserAgent) -> Vec<Output> {
-    std::iter::from_fn(|| ua.poll_output()).collect()
-}
+use super::tests::{drain, ua};
 
 fn sends(outs: &[Output]) -> Vec<&[u8]> {
     outs.iter()

@@ -11,7 +11,7 @@ use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
 use ezk_sip_types::Name;
 
-fn ua() -> UserAgent {
+pub(super) fn ua() -> UserAgent {
     UserAgent::new(UaConfig {
         domain: "lifeline.lab".into(),
         user: "agent".into(),
@@ -22,7 +22,7 @@ fn ua() -> UserAgent {
     })
 }
 
-fn drain(ua: &mut UserAgent) -> Vec<Output> {
+pub(super) fn drain(ua: &mut UserAgent) -> Vec<Output> {
     std::iter::from_fn(|| ua.poll_output()).collect()
 }
 
