@@ -82,7 +82,10 @@ def test_emergency_invite_is_challenged_then_reaches_the_dispatcher(lab: Lab, ps
         assert c.bye(dialog).status == 200
     psap.wait_event("CALL_CLOSED", timeout=20, id=dialog.call_id)
     invites = [m for m in psap.sip_trace().requests("INVITE") if m.header("Subject") == marker]
-    assert len(invites) == 1, "the dispatcher did not log the INVITE"
+    # Kamailio reaches the dispatcher over UDP: on a loaded machine it retransmits the same INVITE (same
+    # branch) before the 100 Trying arrives, so the dispatcher may log it more than once.
+    assert invites, "the dispatcher did not log the INVITE"
+    assert len({m.header("Via") for m in invites}) == 1, "more than one INVITE transaction reached the dispatcher"
     inv = invites[0]
     assert inv.header("Priority") == "emergency"
     assert target in (inv.header("To") or ""), "the original target is kept in To"
