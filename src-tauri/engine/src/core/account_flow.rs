@@ -52,10 +52,19 @@ impl Engine {
         self.cfg.server.get_or_insert_with(|| account.server.clone());
         self.cfg.domain.get_or_insert_with(|| account.domain.clone());
         self.cfg.user.get_or_insert_with(|| account.user.clone());
+        self.look_up_password(account, false);
+    }
+
+    /// Asks the keychain (on a blocking thread) for the account's password; the answer comes back as
+    /// [`Aux::Remembered`]. `required`: no stored password is an error to show (the agent asked for it).
+    pub(super) fn look_up_password(&self, account: RememberedAccount, required: bool) {
         let tx = self.aux_tx.clone();
         tokio::task::spawn_blocking(move || {
             let key = sip_account(&account.user, &account.domain);
-            let result = Keychain::open().and_then(|k| k.load(&key)).map_err(|e| e.to_string());
+            let result = match Keychain::open().and_then(|k| k.load(&key)).map_err(|e| e.to_string()) {
+                Ok(None) if required => Err("no password is remembered for this account; enter it".to_owned()),
+                other => other,
+            };
             let _ = tx.send(Aux::Remembered(account, result));
         });
     }

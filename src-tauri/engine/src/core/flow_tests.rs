@@ -9,7 +9,7 @@ use crate::sip::CallEvent;
 
 fn engine_with(policy: serde_json::Value) -> Engine {
     let cfg = EngineConfig { locale: Some("en".into()), ..EngineConfig::default() };
-    let mut e = Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent);
+    let (mut e, _inboxes) = Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent);
     let doc = crate::policy::SourceDoc { source: "test".into(), doc: Ok(policy) };
     e.set_policy(crate::policy::load_effective(&[doc], None));
     e

@@ -72,26 +72,31 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
         Err(e) => (AudioLine::Silent, Some(Event::Error { message: format!("audio is off: {e}") })),
     };
     let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
-    let mut engine = Engine::new(cfg, store, audio);
+    let (mut engine, inboxes) = Engine::new(cfg, store, audio);
     engine.set_policy(policy);
     engine.pending.extend(audio_error);
     engine.start_notify_worker();
-    tokio::spawn(run(engine, cmd_rx, ev_tx));
+    tokio::spawn(run(engine, inboxes, cmd_rx, ev_tx));
     EngineHandle { commands: cmd_tx, events: ev_rx }
 }
 
 /// How often the owner task checks timers (guard expiry) and audio devices.
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
-async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Event>) {
+/// What the owner task hears from the tasks it started: the SIP account, the calls' media, background work.
+struct Inboxes {
+    sip: mpsc::Receiver<(u64, SipEvent)>,
+    media: mpsc::UnboundedReceiver<(u64, MediaEvent)>,
+    aux: mpsc::UnboundedReceiver<Aux>,
+}
+
+async fn run(mut engine: Engine, inboxes: Inboxes, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Event>) {
     for ev in engine.start() {
         if events.send(ev).await.is_err() {
             return;
         }
     }
-    let mut sip_events = engine.take_sip_events();
-    let mut media_events = engine.take_media_events();
-    let mut aux = engine.aux_rx.take();
+    let Inboxes { sip: mut sip_events, media: mut media_events, mut aux } = inboxes;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -108,9 +113,9 @@ async fn run(mut engine: Engine, mut commands: mpsc::Receiver<Command>, events: 
                 }
                 evs
             }
-            Some(ev) = recv_sip(&mut sip_events) => engine.on_sip(ev).await,
-            Some((id, ev)) = recv_media(&mut media_events) => engine.on_media(id, ev),
-            Some(a) = recv_aux(&mut aux) => match a {
+            Some(ev) = sip_events.recv() => engine.on_sip(ev).await,
+            Some((id, ev)) = media_events.recv() => engine.on_media(id, ev),
+            Some(a) = aux.recv() => match a {
                 Aux::Held(r) => engine.on_held(r),
                 Aux::Remembered(account, r) => engine.on_remembered(account, r),
                 Aux::DevicesOpened(opened, generation) => {
@@ -153,14 +158,12 @@ struct Engine {
     sip: Option<SipHandle>,
     sip_sessions: u64,
     sip_tx: mpsc::Sender<(u64, SipEvent)>,
-    sip_rx: Option<mpsc::Receiver<(u64, SipEvent)>>,
     registration: (RegistrationState, Option<String>),
     /// The signed-in account's domain (numbers dialled go there).
     domain: Option<String>,
     calls: CallTable,
     audio: AudioLine,
     media_tx: mpsc::UnboundedSender<(u64, MediaEvent)>,
-    media_rx: Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>,
     /// Events to hand out with the next batch (e.g. from start-up).
     pending: Vec<Event>,
     policy: EffectivePolicy,
@@ -171,7 +174,6 @@ struct Engine {
     notify_wakeup: Arc<tokio::sync::Notify>,
     notify_worker: Option<tokio::task::JoinHandle<()>>,
     aux_tx: mpsc::UnboundedSender<Aux>,
-    aux_rx: Option<mpsc::UnboundedReceiver<Aux>>,
     /// Audit entries written after the current batch of work (see the run loop).
     audit_queue: Vec<(crate::audit::AuditEvent, OffsetDateTime)>,
     /// Counts calls' device openings, so a late one for a call since replaced is dropped.
@@ -179,7 +181,7 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(cfg: EngineConfig, store: Store, audio: AudioLine) -> Engine {
+    fn new(cfg: EngineConfig, store: Store, audio: AudioLine) -> (Engine, Inboxes) {
         let agreement = Agreement::shipped(&cfg.effective_locale());
         let os_user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
@@ -188,7 +190,7 @@ impl Engine {
         let (media_tx, media_rx) = mpsc::unbounded_channel();
         let (aux_tx, aux_rx) = mpsc::unbounded_channel();
         let policy = crate::policy::load_effective(&[], None);
-        Engine {
+        let engine = Engine {
             cfg,
             store,
             os_user,
@@ -198,13 +200,11 @@ impl Engine {
             sip: None,
             sip_sessions: 0,
             sip_tx,
-            sip_rx: Some(sip_rx),
             registration: (RegistrationState::Unregistered, None),
             domain: None,
             calls: CallTable::default(),
             audio,
             media_tx,
-            media_rx: Some(media_rx),
             pending: Vec::new(),
             guard: Guard::new(&policy.policy.emergency),
             policy,
@@ -213,10 +213,10 @@ impl Engine {
             notify_wakeup: Arc::new(tokio::sync::Notify::new()),
             notify_worker: None,
             aux_tx,
-            aux_rx: Some(aux_rx),
             audit_queue: Vec::new(),
             audio_generation: 0,
-        }
+        };
+        (engine, Inboxes { sip: sip_rx, media: media_rx, aux: aux_rx })
     }
 
     /// The managed policy in force: the guard's rules, the network map, and the banner for its problems.
@@ -327,17 +327,7 @@ impl Engine {
                 if password.is_empty() {
                     // "Use my remembered password": ask the keychain (off this task), then sign in.
                     self.sip = None;
-                    let account = account_flow::RememberedAccount { server, domain, user };
-                    let tx = self.aux_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let key = crate::secrets::sip_account(&account.user, &account.domain);
-                        let r = crate::secrets::Keychain::open().and_then(|k| k.load(&key)).map_err(|e| e.to_string());
-                        let r = match r {
-                            Ok(None) => Err("no password is remembered for this account; enter it".to_owned()),
-                            other => other,
-                        };
-                        let _ = tx.send(Aux::Remembered(account, r));
-                    });
+                    self.look_up_password(account_flow::RememberedAccount { server, domain, user }, true);
                     return vec![];
                 }
                 let evs = if remember { self.remember(&server, &domain, &user, &password) } else { vec![] };
@@ -367,9 +357,6 @@ impl Engine {
         }
     }
 
-    fn take_media_events(&mut self) -> Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>> {
-        self.media_rx.take()
-    }
 
     fn devices_event(&self) -> Event {
         let (available, [input, output, ringer]) = self.audio.devices();
@@ -419,9 +406,6 @@ impl Engine {
         evs
     }
 
-    fn take_sip_events(&mut self) -> Option<mpsc::Receiver<(u64, SipEvent)>> {
-        self.sip_rx.take()
-    }
 
     /// What the SIP task reported, as engine events.
     async fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
@@ -479,27 +463,6 @@ impl Engine {
     }
 }
 
-async fn recv_media(rx: &mut Option<mpsc::UnboundedReceiver<(u64, MediaEvent)>>) -> Option<(u64, MediaEvent)> {
-    match rx {
-        Some(r) => r.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn recv_aux(rx: &mut Option<mpsc::UnboundedReceiver<Aux>>) -> Option<Aux> {
-    match rx {
-        Some(r) => r.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn recv_sip(rx: &mut Option<mpsc::Receiver<(u64, SipEvent)>>) -> Option<(u64, SipEvent)> {
-    match rx {
-        Some(r) => r.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 fn accepted_event(a: &Acceptance) -> Event {
     Event::AgreementAccepted {
         version: a.version.clone(),
@@ -526,7 +489,7 @@ mod tests {
 
     fn engine() -> Engine {
         let cfg = EngineConfig { locale: Some("en".into()), ..EngineConfig::default() };
-        Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent)
+        Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent).0
     }
 
     #[test]
