@@ -16,7 +16,7 @@ use crate::emergency::classify::{classify, Classification, DialContext, Emergenc
 use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput};
 use crate::emergency::numbers::NumberTable;
 use crate::emergency::policy::RequestUri;
-use crate::location::body::invite_body;
+use crate::location::body::{content_id, geolocation, invite_body, GEOLOCATION_ROUTING};
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
 use crate::notify::{record_emergency, AgentInfo, EmergencyNotice, NoticeKind};
@@ -231,15 +231,11 @@ impl Engine {
             }
             _ => None,
         };
-        let wrapped = pidf.and_then(|xml| {
-            // Build once with a placeholder SDP to learn the headers; the real body is built around the offer.
-            let probe = invite_body("v=0\r\n", &xml, &call.token, &domain).ok()?;
-            Some((xml, probe.geolocation, probe.geolocation_routing))
-        });
+        let wrapped = pidf.and_then(|xml| Some((xml, content_id(&call.token, &domain).ok()?)));
         let events = match wrapped {
-            Some((xml, geolocation, routing)) => {
-                headers.push(("Geolocation".to_owned(), geolocation));
-                headers.push(("Geolocation-Routing".to_owned(), routing.to_owned()));
+            Some((xml, cid)) => {
+                headers.push(("Geolocation".to_owned(), geolocation(&cid)));
+                headers.push(("Geolocation-Routing".to_owned(), GEOLOCATION_ROUTING.to_owned()));
                 let token = call.token.clone();
                 let dom = domain.clone();
                 let wrap = move |sdp: &str| match invite_body(sdp, &xml, &token, &dom) {

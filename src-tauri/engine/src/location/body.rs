@@ -33,20 +33,30 @@ pub struct InviteBody {
     pub content_id: String,
 }
 
-/// Builds the body from an SDP offer and a PIDF-LO document. `token` must be unique per call
-/// (e.g. 16 random hex digits); `domain` is the agent's SIP domain.
-pub fn invite_body(sdp: &str, pidf: &str, token: &str, domain: &str) -> Result<InviteBody, BodyError> {
+/// The PIDF-LO part's Content-ID for this call (`token` and `domain` as for [`invite_body`]).
+pub fn content_id(token: &str, domain: &str) -> Result<String, BodyError> {
     if !(8..=64).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
         return Err(BodyError::Token);
     }
     if domain.is_empty() || !domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
         return Err(BodyError::Domain);
     }
+    Ok(format!("loc-{token}@{domain}"))
+}
+
+/// The `Geolocation` header value that points at the body's PIDF-LO part.
+pub fn geolocation(content_id: &str) -> String {
+    format!("<cid:{content_id}>")
+}
+
+/// Builds the body from an SDP offer and a PIDF-LO document. `token` must be unique per call
+/// (e.g. 16 random hex digits); `domain` is the agent's SIP domain.
+pub fn invite_body(sdp: &str, pidf: &str, token: &str, domain: &str) -> Result<InviteBody, BodyError> {
+    let content_id = content_id(token, domain)?;
     let boundary = format!("lifeline-{token}");
     if sdp.contains(&boundary) || pidf.contains(&boundary) {
         return Err(BodyError::BoundaryInPart);
     }
-    let content_id = format!("loc-{token}@{domain}");
     // Each part keeps its own bytes; the CRLF before each delimiter belongs to the delimiter (RFC 2046).
     let body = format!(
         "--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: {CONTENT_TYPE_PIDF}\r\nContent-ID: <{content_id}>\r\n\r\n{pidf}\r\n--{boundary}--\r\n"
@@ -54,7 +64,7 @@ pub fn invite_body(sdp: &str, pidf: &str, token: &str, domain: &str) -> Result<I
     Ok(InviteBody {
         content_type: format!("multipart/mixed;boundary={boundary}"),
         body,
-        geolocation: format!("<cid:{content_id}>"),
+        geolocation: geolocation(&content_id),
         geolocation_routing: GEOLOCATION_ROUTING,
         content_id,
     })
