@@ -158,13 +158,18 @@ pub enum Event {
         lock_until: Option<String>,
     },
     /// The call's media: `connected` when ICE and DTLS are up (`setup_ms` from the offer), `receiving` at
-    /// the first audio packet (with its codec), `failed` when the media path broke (the call stays up).
+    /// the first audio packet (with its codec) and again when audio comes back, `no_audio` when nothing
+    /// arrived 3 s after connect or audio stopped for 5 s (the call stays up), `reconnecting` while the
+    /// path is rebuilt after a network change, `failed` when the media path broke (the call stays up).
+    /// `path` says how the audio travels, once known.
     Media {
         id: String,
         state: MediaState,
         codec: Option<String>,
         setup_ms: Option<u64>,
         reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<MediaPath>,
     },
     /// A DTMF digit received from the far end (RFC 4733).
     Dtmf {
@@ -253,7 +258,22 @@ pub struct HistoryEntry {
 pub enum MediaState {
     Connected,
     Receiving,
+    NoAudio,
+    Reconnecting,
     Failed,
+}
+
+/// How a call's audio travels: the local candidate of the selected ICE pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaPath {
+    /// `host`, `srflx`, `prflx` or `relay`.
+    pub candidate: String,
+    /// How packets leave this machine: `udp`, or for a relay the transport to the TURN server
+    /// (`udp`, `tcp`, `tls`).
+    pub protocol: String,
+    /// The TURN server in use (`turn:host:port?transport=tcp`), for a relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 #[cfg(test)]

@@ -399,6 +399,7 @@ impl Engine {
                 codec: None,
                 setup_ms: Some(setup_ms),
                 reason: None,
+                path: None,
             }],
             MediaEvent::FirstPacket { after_ms, codec } => vec![Event::Media {
                 id: id_s,
@@ -406,10 +407,11 @@ impl Engine {
                 codec: Some(format!("{codec:?}").to_ascii_lowercase()),
                 setup_ms: Some(after_ms),
                 reason: None,
+                path: None,
             }],
             MediaEvent::Failed { reason } => {
                 tracing::warn!("call {id_s}: media failed");
-                vec![Event::Media { id: id_s, state: MediaState::Failed, codec: None, setup_ms: None, reason: Some(reason) }]
+                vec![Event::Media { id: id_s, state: MediaState::Failed, codec: None, setup_ms: None, reason: Some(reason), path: None }]
             }
             MediaEvent::DtmfReceived { digit } => vec![Event::Dtmf { id: id_s, digit: digit.to_string() }],
             MediaEvent::Stats(_) | MediaEvent::Closed => vec![],

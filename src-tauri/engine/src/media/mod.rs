@@ -17,6 +17,7 @@
 pub mod codec;
 pub mod dtmf;
 pub mod g711;
+pub mod ice;
 pub mod jitter;
 #[cfg(test)]
 mod pair_tests;
