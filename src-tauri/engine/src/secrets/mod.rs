@@ -60,7 +60,10 @@ pub struct Keychain {
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keychain").field("store", &self.store.vendor()).field("service", &self.service).finish()
+        f.debug_struct("Keychain")
+            .field("store", &self.store.vendor())
+            .field("service", &self.service)
+            .finish()
     }
 }
 
@@ -69,12 +72,18 @@ impl Keychain {
     pub fn open() -> Result<Keychain, KeychainError> {
         let store = platform::default_store()?;
         tracing::debug!(store = %store.vendor(), "keychain: opened");
-        Ok(Keychain { store, service: SERVICE.to_owned() })
+        Ok(Keychain {
+            store,
+            service: SERVICE.to_owned(),
+        })
     }
 
     /// A keychain over the given store and service name (tests use `keyring_core::mock::Store`).
     pub fn with_store(store: Arc<CredentialStore>, service: &str) -> Keychain {
-        Keychain { store, service: service.to_owned() }
+        Keychain {
+            store,
+            service: service.to_owned(),
+        }
     }
 
     /// Who provides the entries, e.g. "Secret Service store, …" (for diagnostics; never secret).
@@ -85,9 +94,13 @@ impl Keychain {
     /// Creates or replaces the entry `account`. An empty secret is refused (not every store can hold one).
     pub fn save(&self, account: &str, secret: &str) -> Result<(), KeychainError> {
         if secret.is_empty() {
-            return Err(KeychainError::EmptySecret { account: account.to_owned() });
+            return Err(KeychainError::EmptySecret {
+                account: account.to_owned(),
+            });
         }
-        self.entry(account)?.set_password(secret).map_err(|e| KeychainError::from_store(e, account))?;
+        self.entry(account)?
+            .set_password(secret)
+            .map_err(|e| KeychainError::from_store(e, account))?;
         tracing::info!(account, "keychain: password saved");
         Ok(())
     }
@@ -120,6 +133,8 @@ impl Keychain {
                 reason: "the entry has no name".to_owned(),
             });
         }
-        self.store.build(&self.service, account, None).map_err(|e| KeychainError::from_store(e, account))
+        self.store
+            .build(&self.service, account, None)
+            .map_err(|e| KeychainError::from_store(e, account))
     }
 }
