@@ -153,8 +153,13 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
   }
 }
 
+/** No audio reaches the agent (the call stays up): what the call screens warn about. */
+export function audioSilent(state: MediaState | undefined): boolean {
+  return state === "no_audio" || state === "failed";
+}
+
 function nextMedia(before: CallMedia | undefined, state: MediaState, e: Record<string, unknown>, now: number): CallMedia {
-  const silent = state === "no_audio" || state === "failed";
+  const silent = audioSilent(state);
   return {
     state,
     // `connected` carries no codec and `receiving` no setup time: keep what the other said.
