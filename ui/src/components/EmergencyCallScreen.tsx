@@ -5,9 +5,12 @@ import type { Translate } from "../i18n";
 import type { CallView, UiState } from "../state";
 import { CallTimer } from "./CallTimer";
 import { DeviceSettings } from "./DeviceSettings";
-import { MediaStatus } from "./MediaStatus";
+import { AudioPath, MediaStatus } from "./MediaStatus";
 
-/** The reduced panel: a banner, the location being sent, device settings and End call. Nothing else. */
+/**
+ * The reduced panel: a banner, the location being sent (while no audio arrives: the warning, with the address
+ * to read out), End call and device settings; below them, the audio path for IT. Nothing else.
+ */
 export function EmergencyCallScreen({ state, call }: { state: UiState; call: CallView | null }) {
   const { t, intend } = useApp();
   const heading = useFocusOnMount<HTMLHeadingElement>();
@@ -23,7 +26,7 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
         {call && <p class="emergency-banner__remote">{displayRemote(call.remote, state.app?.domain)}</p>}
       </div>
       {call && <CallTimer call={call} />}
-      {call && <MediaStatus state={state} call={call} silent={<EmergencyNoAudio state={state} call={call} />} />}
+      {call && <MediaStatus state={state} call={call} path={false} silent={<EmergencyNoAudio state={state} call={call} />} />}
       {/* While no audio arrives the warning shows the address itself, large: not twice. */}
       {!silent && location?.label && (
         <section class="location" aria-labelledby="location-title">
@@ -40,6 +43,8 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
       </button>
       {/* After End call: the sticky End call then never covers a device select in a short window. */}
       <DeviceSettings state={state} />
+      {/* For IT, out of the way of what the agent needs now. */}
+      {call && <AudioPath state={state} call={call} />}
     </main>
   );
 }

@@ -9,9 +9,10 @@ import type { CallView, UiState } from "../state";
  * The call's audio under the timer. A quiet line (a polite live region, so "sound arriving" is heard when
  * audio comes back): connected with the codec, or "reconnecting" after a network change. When no audio
  * reaches the agent, one alert instead (`silent`, which the emergency panel replaces by its own, with the
- * address to read out). The call stays up in every case. Then a small line for IT: how the audio travels.
+ * address to read out). The call stays up in every case. Then a small line for IT, how the audio travels
+ * (`path={false}`: the emergency panel shows it below its devices, out of the way).
  */
-export function MediaStatus({ state, call, silent }: { state: UiState; call: CallView; silent?: ComponentChildren }) {
+export function MediaStatus({ state, call, silent, path = true }: { state: UiState; call: CallView; silent?: ComponentChildren; path?: boolean }) {
   const { t } = useApp();
   const media = state.live.media[call.id];
   if (!media) return null;
@@ -23,9 +24,16 @@ export function MediaStatus({ state, call, silent }: { state: UiState; call: Cal
         {quiet ? "" : statusLine(t, media, call.emergency || call.emergencyCallback)}
       </p>
       {quiet && (silent ?? <NoAudio media={media} />)}
-      {media.path && <p class="hint media__path">{pathLine(t, media.path)}</p>}
+      {path && <AudioPath state={state} call={call} />}
     </>
   );
+}
+
+/** How the call's audio travels, for IT: one small line, once the engine said. */
+export function AudioPath({ state, call }: { state: UiState; call: CallView }) {
+  const { t } = useApp();
+  const path = state.live.media[call.id]?.path;
+  return path ? <p class="hint media__path">{pathLine(t, path)}</p> : null;
 }
 
 /** Said once: the element stays while the silence lasts, however often the engine repeats `no_audio`. */
