@@ -213,7 +213,9 @@ export class MockEngine implements Ipc {
     this.later(1500, () => {
       if (this.call?.id !== id) return;
       this.emitMedia(id, "connected", { setup_ms: 640, path: MOCK_PATHS.relay });
-      this.later(400, () => this.call?.id === id && this.emitMedia(id, "receiving", { codec: "opus/48000/2" }));
+      this.later(400, () => {
+        if (this.call?.id === id) this.emitMedia(id, "receiving", { codec: "opus/48000/2" });
+      });
     });
   }
 
