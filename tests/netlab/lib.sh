@@ -98,18 +98,31 @@ nl_create() {
 	nl_timeouts default
 }
 
+# nl_ns_pids NS: PIDs in namespace NS, except this script and its ancestors (a test run that lives
+# in NAME-prov may be the one stopping the topology)
+nl_ns_pids() {
+	local p=$$ skip=" " pid
+	while [[ "$p" =~ ^[0-9]+$ && "$p" -gt 1 ]]; do
+		skip+="$p "
+		p="$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+	done
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		[[ "$skip" == *" $pid "* ]] || printf '%s ' "$pid"
+	done
+}
+
 nl_destroy() {
 	local ns pids
 	for ns in "$NS_AGENT" "$NS_PEER" "$NS_RTR" "$NS_PROV"; do
 		nl_ns_exists "$ns" || continue
 		# whatever a test left running in there (engine, browser...) goes with the namespace
-		pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+		pids="$(nl_ns_pids "$ns")"
 		if [[ -n "${pids// /}" ]]; then
 			nl_say "stopping processes left in $ns: $pids"
 			# shellcheck disable=SC2086
 			kill -TERM $pids 2>/dev/null || true
 			sleep 1
-			pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+			pids="$(nl_ns_pids "$ns")"
 			# shellcheck disable=SC2086
 			[[ -z "${pids// /}" ]] || kill -KILL $pids 2>/dev/null || true
 		fi
@@ -255,7 +268,7 @@ nl_turn_start() {
 		--fingerprint --no-cli --no-dtls --min-port=49152 --max-port=49999 \
 		--allowed-peer-ip=198.18.0.0-198.19.255.255 \
 		--userdb="$NL_DIR/coturn/turndb" --pidfile="$NL_DIR/coturn/turnserver.pid" \
-		--log-file=stdout --simple-log --no-software-attribute \
+		--log-file=stdout --simple-log --verbose --no-software-attribute \
 		</dev/null >>"$NL_DIR/coturn.log" 2>&1 9>&- &
 	echo "$!" >"$NL_DIR/coturn.pid"
 	for ((i = 0; i < 100; i++)); do
