@@ -77,17 +77,19 @@ def current_netns_inode() -> int:
     return os.stat("/proc/self/ns/net").st_ino
 
 
-def enter_netns(ns: str) -> None:
+def enter_netns(ns: str | int) -> None:
     """Move this process (its calling thread: call it before starting threads) into network
-    namespace ``ns`` (``/run/netns/<ns>``): sockets opened afterwards, and children, live there."""
+    namespace ``ns`` (a name in ``/run/netns``, or an open fd of a namespace): sockets opened
+    afterwards, and children, live there."""
     libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+    fd = ns if isinstance(ns, int) else os.open(f"/run/netns/{ns}", os.O_RDONLY)
     try:
         if libc.setns(fd, CLONE_NEWNET) != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"setns({ns}): {os.strerror(err)}")
     finally:
-        os.close(fd)
+        if not isinstance(ns, int):
+            os.close(fd)
 
 
 @dataclass
@@ -402,8 +404,7 @@ class NetLab:
             enter_netns(self.prov_ns)
             yield
         finally:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.setns(fd, CLONE_NEWNET)
+            enter_netns(fd)
             os.close(fd)
 
 
