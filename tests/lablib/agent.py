@@ -196,7 +196,8 @@ class Agent(Headless):
         applied: behind a NAT, the router's mapping)."""
         out = set()
         for ip, port in local_tcp_endpoints(self.proc.pid):
-            seen = self.source_map(ip, port) if self.source_map else (ip, port)
+            # no mapping known (a routed network, where the router tracks no flows): seen as it is
+            seen = (self.source_map(ip, port) if self.source_map else None) or (ip, port)
             if seen:
                 out.add(f"{seen[0]}:{seen[1]}")
         return out

@@ -16,8 +16,12 @@ use crate::calls::call_id;
 use crate::media::host_addrs::{interfaces, InterfaceAddr};
 use crate::sip::SipCommand;
 
-/// How often the interfaces are read. A change is acted on within this much time.
+/// How often the interfaces are read.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// A change is acted on once the interfaces read the same twice this far apart: an address change or a
+/// handover is several steps (old address gone, new one added, route moved), and acting in the middle
+/// would reconnect twice, or bind sockets on a network with no route yet.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// What counts as "the network": every non-loopback address with its interface and whether it is up.
 pub(crate) fn network_fingerprint(list: &[InterfaceAddr]) -> BTreeSet<(String, IpAddr, bool)> {
@@ -35,12 +39,21 @@ pub(crate) fn spawn_watch(tx: mpsc::UnboundedSender<Aux>) -> tokio::task::JoinHa
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let now = network_fingerprint(&interfaces());
-            if now != last {
-                last = now;
-                if tx.send(Aux::NetworkChanged).is_err() {
-                    return;
+            let mut now = network_fingerprint(&interfaces());
+            if now == last {
+                continue;
+            }
+            for _ in 0..20 {
+                tokio::time::sleep(SETTLE).await;
+                let again = network_fingerprint(&interfaces());
+                if again == now {
+                    break;
                 }
+                now = again;
+            }
+            last = now;
+            if tx.send(Aux::NetworkChanged).is_err() {
+                return;
             }
         }
     })

@@ -5,8 +5,8 @@
 //!   Waiting --packet--> Flowing --(5 s without a packet)--> Silent --packet--> Flowing (resumed)
 //!   any --hold--> Paused --resume--> Waiting (a fresh 3 s from the resume)
 //! ```
-//! Before the media connects nothing is judged (ICE and DTLS take their time, and a failed connection is
-//! reported as such). While the call is on hold (either side) no audio is expected.
+//! The wait starts when the call is answered (the media thread starts): a path that never connects is the
+//! case that matters most. While the call is on hold (either side) no audio is expected.
 
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,7 @@ impl Default for AudioWatch {
 }
 
 impl AudioWatch {
-    /// The media connected (ICE and DTLS up), or a new path after an ICE restart.
+    /// The call's media started (answered), or connected; a later call changes nothing once audio flowed.
     pub fn connected(&mut self, now: Instant) {
         match self.state {
             State::Paused | State::Flowing(_) | State::Silent => {}

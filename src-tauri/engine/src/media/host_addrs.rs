@@ -9,7 +9,7 @@
 //! interface the policy excludes. Loopback is offered only when asked for (a SIP server on loopback, the lab).
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 /// One address of one interface.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,13 +83,10 @@ impl ToSocketAddrs for HostAddrs {
     fn to_socket_addrs(&self) -> io::Result<Self::Iter> {
         let mut addrs = self.select(&interfaces());
         if addrs.is_empty() {
-            // Nothing usable (offline, or every interface excluded): bind the wildcards so the call can
-            // still come up through a relay once a network is back.
-            tracing::info!("no usable network interface for media; binding the wildcard addresses");
-            addrs = vec![
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-            ];
+            // Nothing usable (offline, or every interface excluded): bind the IPv4 wildcard so the call can
+            // still come up through a relay once a network is back (an IPv6 one fails where IPv6 is off).
+            tracing::info!("no usable network interface for media; binding the wildcard address");
+            addrs = vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)];
         }
         Ok(addrs.into_iter())
     }

@@ -123,7 +123,7 @@ pub enum MediaEvent {
     NoAudio {
         silent_ms: u64,
     },
-    /// Audio arrives again after [`MediaEvent::NoAudio`].
+    /// Audio arrives again after [`MediaEvent::NoAudio`], or on the new path after an ICE restart.
     AudioResumed,
     DtmfReceived {
         digit: char,

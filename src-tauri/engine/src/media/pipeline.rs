@@ -39,6 +39,8 @@ pub struct Received {
 pub enum Control {
     /// The media connected (ICE and DTLS up), first or after an ICE restart: the no-audio watch starts.
     Connected(Instant),
+    /// The path is being rebuilt (ICE restart after a network change): say when audio arrives again.
+    Restarting,
     Mute(bool),
     Hold(bool),
     Dtmf(String),
@@ -92,6 +94,8 @@ pub struct Pipeline {
     first_packet_seen: bool,
     voice: Option<VoiceProcessor>,
     watch: AudioWatch,
+    /// Tell the call when the next packet arrives (after an ICE restart).
+    announce_next_packet: bool,
 }
 
 impl Pipeline {
@@ -128,6 +132,7 @@ impl Pipeline {
             first_packet_seen: false,
             voice: VoiceProcessor::new(params.voice_processing),
             watch: AudioWatch::default(),
+            announce_next_packet: false,
             params,
             audio,
             packets,
@@ -146,6 +151,9 @@ impl Pipeline {
 
     fn run(mut self) {
         let start = Instant::now();
+        // The call is answered (the far end's description is known): from now on audio is expected, even
+        // if ICE never connects (no path at all is the case the agent must hear about most).
+        self.watch.connected(start);
         let mut pacer = Pacer::new(start, PERIOD, 5);
         let mut next_stats = start + self.params.stats_interval;
         let mut mic = vec![0i16; FRAME];
@@ -187,6 +195,7 @@ impl Pipeline {
     fn on_control(&mut self, c: Control) {
         match c {
             Control::Connected(at) => self.watch.connected(at),
+            Control::Restarting => self.announce_next_packet = true,
             Control::Mute(on) => self.muted = on,
             Control::Hold(on) => {
                 self.held = on;
@@ -204,7 +213,8 @@ impl Pipeline {
 
     fn take_packets(&mut self) {
         while let Ok(p) = self.packets.try_recv() {
-            if let Some(Watch::Resumed) = self.watch.packet(Instant::now()) {
+            let resumed = self.watch.packet(Instant::now()) == Some(Watch::Resumed);
+            if resumed || std::mem::take(&mut self.announce_next_packet) {
                 let _ = self.events.send(MediaEvent::AudioResumed);
             }
             if self.params.remote.is_telephone_event(p.payload_type) {

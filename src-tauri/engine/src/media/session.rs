@@ -244,6 +244,10 @@ impl MediaSession {
             // After a network change the ICE restart binds the interfaces there are now: the old sockets are
             // what stopped working, so their candidates go (the rebind only happens with this set).
             .with_discard_local_candidates_during_ice_restart(true)
+            // No multicast DNS: our candidates are real addresses, the far ends we meet are SIP gateways, and
+            // its socket's multicast join fails (ENODEV) whenever no route covers 224.0.0.251 — which made
+            // the call's sockets fail to bind on a network change or on a machine with no default route.
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
@@ -360,6 +364,7 @@ impl MediaSession {
     pub async fn restart_offer(&mut self) -> Result<String, MediaError> {
         self.ensure_open()?;
         let gathered = *self.gathered.borrow();
+        self.control(Control::Restarting)?;
         self.pc.restart_ice().await?;
         let offer = self.pc.create_offer(None).await?;
         self.pc.set_local_description(offer).await?;
