@@ -18,6 +18,9 @@ pub mod codec;
 pub mod dtmf;
 pub mod g711;
 pub mod ice;
+pub mod ice_server;
+#[cfg(test)]
+mod ice_server_tests;
 pub mod jitter;
 #[cfg(test)]
 mod pair_tests;
