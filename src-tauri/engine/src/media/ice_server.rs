@@ -177,6 +177,15 @@ pub enum TransportPolicy {
     Relay,
 }
 
+impl From<TransportPolicy> for super::ice::IceTransportPolicy {
+    fn from(p: TransportPolicy) -> Self {
+        match p {
+            TransportPolicy::All => super::ice::IceTransportPolicy::All,
+            TransportPolicy::Relay => super::ice::IceTransportPolicy::Relay,
+        }
+    }
+}
+
 /// What a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IceScheme {

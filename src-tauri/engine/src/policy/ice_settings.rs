@@ -16,7 +16,8 @@
 
 use std::fmt;
 
-use super::media::MediaPolicy;
+use super::check::KeyPath;
+use super::media::{entry_error, MediaPolicy};
 use crate::config::EngineConfig;
 use crate::media::ice::{IceServer, IceSettings, IceTransportPolicy};
 use crate::media::ice_server::{IceEntryError, IceServerEntry, TransportPolicy};
@@ -55,12 +56,7 @@ enum Origin {
     Profile,
 }
 
-impl Origin {
-    fn entry_key(self, i: usize) -> EntryKey {
-        EntryKey { origin: self, index: i }
-    }
-}
-
+/// Entry `index` of the policy's or the profile's list, for naming its keys.
 struct EntryKey {
     origin: Origin,
     index: usize,
@@ -68,8 +64,8 @@ struct EntryKey {
 
 impl EntryKey {
     fn field(&self, e: &IceEntryError) -> String {
-        let at = super::check::KeyPath::default().key("media").key("ice_servers").index(self.index);
-        let policy_key = super::media::entry_error(at, e).key().map(ToString::to_string).unwrap_or_default();
+        let at = KeyPath::default().key("media").key("ice_servers").index(self.index);
+        let policy_key = entry_error(at, e).key().map(ToString::to_string).unwrap_or_default();
         self.localise(policy_key)
     }
 
@@ -102,17 +98,14 @@ pub fn ice_settings<E: fmt::Display>(
     let servers: Vec<IceServer> = entries
         .iter()
         .enumerate()
-        .filter_map(|(i, entry)| server(entry, &origin.entry_key(i), &lookup, &mut problems))
+        .filter_map(|(index, entry)| server(entry, &EntryKey { origin, index }, &lookup, &mut problems))
         .collect();
     let (transport_key, transport) = match (policy.ice_transport_policy, profile.ice_transport_policy) {
         (Some(p), _) => ("media.ice_transport_policy", p),
         (None, Some(p)) => ("sign-in profile ice_transport_policy", p),
         (None, None) => ("media.ice_transport_policy", TransportPolicy::All),
     };
-    let transport_policy = match transport {
-        TransportPolicy::All => IceTransportPolicy::All,
-        TransportPolicy::Relay => IceTransportPolicy::Relay,
-    };
+    let transport_policy = IceTransportPolicy::from(transport);
     let has_turn = servers.iter().flat_map(|s| &s.urls).any(|u| u.starts_with("turn:") || u.starts_with("turns:"));
     if transport_policy == IceTransportPolicy::Relay && !has_turn {
         problems.push(IceProblem::RelayWithoutTurn { key: transport_key.to_owned() });
