@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::media::ice_server::{IceServerEntry, TransportPolicy};
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
@@ -26,6 +28,13 @@ pub struct EngineConfig {
     /// three, Opus first. Emergency calls always add G.711.
     #[serde(default)]
     pub codecs: Vec<crate::media::Codec>,
+    /// STUN/TURN servers for call audio (RTCIceServer shape, see `media.ice_servers`); the managed policy's
+    /// list replaces this one when set.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServerEntry>,
+    /// `all` (default) or `relay`; `media.ice_transport_policy` wins when set.
+    #[serde(default)]
+    pub ice_transport_policy: Option<TransportPolicy>,
     #[serde(skip)]
     pub data_dir: PathBuf,
 }

@@ -20,6 +20,9 @@ pub mod dtmf;
 pub mod g711;
 pub mod host_addrs;
 pub mod ice;
+pub mod ice_server;
+#[cfg(test)]
+mod ice_server_tests;
 pub mod jitter;
 #[cfg(test)]
 mod pair_tests;

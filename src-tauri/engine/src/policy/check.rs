@@ -1,6 +1,6 @@
 //! Checking a policy document: the JSON Schema generated from the types (so every key, type, range and
 //! allowed value comes from one place), then the engine's own checks (`EmergencyPolicy::validate`,
-//! `LocationPolicy::validate`). Errors name the key, the value and what is allowed.
+//! `LocationPolicy::validate`, `MediaPolicy::errors`). Errors name the key, the value and what is allowed.
 //!
 //! The schema walk ([`super::walk`]) supports exactly the keywords schemars emits for our types, which keeps
 //! messages in IT's words and avoids a general validator crate; a pytest cross-checks it against
@@ -46,8 +46,10 @@ impl KeyPath {
         )
     }
     pub(super) fn is_private(&self) -> bool {
-        // Addresses are never echoed (they may end up in logs); the key is enough to find the problem.
+        // Addresses and TURN passwords are never echoed (they may end up in logs); the key is enough to find
+        // the problem.
         matches!(self.0.as_slice(), [Seg::Key(a), Seg::Key(b), ..] if a == "location" && (b == "address" || b == "networks"))
+            || super::media::is_secret(self)
     }
 }
 
@@ -144,6 +146,7 @@ pub fn check_value(doc: &Value) -> Vec<PolicyError> {
     let schema = policy_schema();
     let mut out = Vec::new();
     walk(doc, schema, schema, &KeyPath::default(), &mut out);
+    let mut out: Vec<PolicyError> = out.into_iter().map(|e| super::media::explain(doc, e)).collect();
     if out.is_empty() {
         out.extend(engine_checks(doc));
     }
@@ -200,6 +203,7 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
             if let Err(e) = p.location.validate() {
                 out.push(rejected(location_key(&e), e.to_string()));
             }
+            out.extend(p.media.errors());
         }
         Err(e) => {
             // Pin it to the first section that fails on its own.

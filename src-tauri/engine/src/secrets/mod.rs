@@ -11,6 +11,7 @@
 //! - [`Keychain::load`]`(account) -> Option<String>`: `None` when there is no such entry.
 //! - [`Keychain::delete`]`(account) -> bool`: `false` when there was nothing to delete.
 //! - [`sip_account`]`(user, domain)`: the account name of a SIP password, `sip:<user>@<domain>`.
+//! - [`turn_account`]`(credential_ref)`: the account name of a TURN password, `turn:<credential_ref>`.
 //! - `Keychain` implements [`crate::notify::SecretSource`], so `password_ref` names resolve from it.
 //!
 //! Every entry lives under the service name [`SERVICE`] (the app's bundle identifier). An SMTP password is
@@ -20,6 +21,10 @@
 //! - macOS: `security add-generic-password -s app.lifeline.softphone -a <password_ref> -w`
 //! - Windows: a generic credential whose target is `<password_ref>.app.lifeline.softphone` (`cmdkey
 //!   /generic:<password_ref>.app.lifeline.softphone /user:<password_ref> /pass`).
+//!
+//! A TURN password (`media.ice_servers[].credential_ref`) is stored the same way under the account
+//! `turn:<credential_ref>` (e.g. `secret-tool store --label='Lifeline TURN' service app.lifeline.softphone
+//! username turn:<credential_ref>`); see docs/deploy.md.
 //!
 //! # Blocking
 //! Every call talks to an OS service (D-Bus on Linux) and may wait while the OS asks the user to unlock the
@@ -49,6 +54,12 @@ pub const SERVICE: &str = "app.lifeline.softphone";
 /// case-insensitive, the user part is not).
 pub fn sip_account(user: &str, domain: &str) -> String {
     format!("sip:{}@{}", user.trim(), domain.trim().to_ascii_lowercase())
+}
+
+/// The account name of a TURN password IT provisions: `turn:<credential_ref>` (`media.ice_servers[].credential_ref`
+/// names it). The prefix keeps a policy's reference from ever naming a SIP password or an SMTP entry.
+pub fn turn_account(credential_ref: &str) -> String {
+    format!("turn:{credential_ref}")
 }
 
 /// The OS keychain (or, in tests, any keyring-core store).
