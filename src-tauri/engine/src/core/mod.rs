@@ -46,6 +46,8 @@ pub(crate) enum Aux {
     ),
     /// The machine's usable network interfaces changed.
     NetworkChanged,
+    /// ICE settings with the keychain's TURN passwords, and what was wrong with them.
+    Ice(crate::media::ice::IceSettings, Vec<String>),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -154,6 +156,7 @@ async fn run(
                     events.into_iter().map(|change| Event::AudioDevice { change }).collect()
                 }
                 Aux::NetworkChanged => engine.on_network_changed().await,
+                Aux::Ice(ice, problems) => engine.on_ice(ice, problems),
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
@@ -477,7 +480,7 @@ impl Engine {
         }
         self.domain = Some(domain.clone());
         self.account_user = Some(user.clone());
-        self.ice.include_loopback = crate::media::ice::server_is_loopback(&server);
+        self.refresh_ice(&server);
         let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
         self.sip_sessions += 1;
         self.sip = Some(crate::sip::spawn(

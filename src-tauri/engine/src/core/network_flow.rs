@@ -60,6 +60,59 @@ pub(crate) fn spawn_watch(tx: mpsc::UnboundedSender<Aux>) -> tokio::task::JoinHa
 }
 
 impl Engine {
+    /// The ICE settings calls use from now on: policy over the sign-in profile, loopback only for a
+    /// loopback server. Set at once without the keychain (a call placed right away still has every server,
+    /// TURN entries whose password is in the keychain without it); the keychain's passwords follow from a
+    /// blocking task, so no call ever waits for the keychain.
+    pub(super) fn refresh_ice(&mut self, server: &str) {
+        let include_loopback = crate::media::ice::server_is_loopback(server);
+        let media = self.policy.policy.media.clone();
+        let profile = self.cfg.clone();
+        let (mut quick, _) = crate::policy::ice_settings(&media, &profile, |_: &str| {
+            Ok::<Option<String>, String>(None)
+        });
+        quick.include_loopback = include_loopback;
+        self.ice = quick;
+        let tx = self.aux_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let keychain = std::cell::OnceCell::new();
+            let lookup = |account: &str| -> Result<Option<String>, String> {
+                match keychain.get_or_init(crate::secrets::Keychain::open) {
+                    Ok(k) => crate::policy::keychain_lookup(k)(account).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            let (mut ice, problems) = crate::policy::ice_settings(&media, &profile, lookup);
+            ice.include_loopback = include_loopback;
+            let _ = tx.send(Aux::Ice(
+                ice,
+                problems.iter().map(ToString::to_string).collect(),
+            ));
+        });
+    }
+
+    /// The keychain's answer for the ICE settings: use them, and name what is wrong.
+    pub(super) fn on_ice(
+        &mut self,
+        ice: crate::media::ice::IceSettings,
+        problems: Vec<String>,
+    ) -> Vec<Event> {
+        let include_loopback = self.ice.include_loopback;
+        self.ice = crate::media::ice::IceSettings {
+            include_loopback,
+            ..ice
+        };
+        problems
+            .into_iter()
+            .map(|p| {
+                tracing::warn!("media settings: {p}");
+                Event::Error {
+                    message: format!("Call audio settings: {p}; calls use the other paths."),
+                }
+            })
+            .collect()
+    }
+
     /// The network changed: reconnect the line now and prepare each call's new media path.
     pub(super) async fn on_network_changed(&mut self) -> Vec<Event> {
         tracing::info!("the network changed");

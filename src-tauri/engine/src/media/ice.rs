@@ -3,13 +3,24 @@
 //! profile before a call (credentials already read from the keychain), so nothing here waits on anything.
 
 /// One STUN or TURN server entry, as `RTCIceServer`: several URLs may share one credential.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct IceServer {
     /// `stun:host[:port]`, `turn:host[:port][?transport=udp|tcp]`, `turns:host[:port][?transport=tcp]`.
     pub urls: Vec<String>,
     pub username: Option<String>,
     /// The TURN password (from policy, the profile or the keychain entry `credential_ref` names).
     pub credential: Option<String>,
+}
+
+impl std::fmt::Debug for IceServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password: these structures end up in logs.
+        f.debug_struct("IceServer")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field("credential", &self.credential.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
 }
 
 /// `media.ice_transport_policy`: `all` candidates, or only `relay` (every packet through TURN).

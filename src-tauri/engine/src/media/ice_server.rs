@@ -86,11 +86,18 @@ impl IceServerEntry {
         for (i, url) in urls.iter().enumerate() {
             if let Err(error) = parse_ice_url(url) {
                 let index = (!self.urls.is_single()).then_some(i);
-                out.push(IceEntryError::Url { index, url: url.clone(), error });
+                out.push(IceEntryError::Url {
+                    index,
+                    url: url.clone(),
+                    error,
+                });
             }
         }
         let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
-        if urls.iter().any(|u| u.starts_with("turn:") || u.starts_with("turns:")) {
+        if urls
+            .iter()
+            .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
+        {
             if !set(&self.username) {
                 out.push(IceEntryError::NoUsername);
             }
@@ -113,7 +120,11 @@ pub enum IceEntryError {
     NoUrls,
     /// `index` is the URL's place in the list; `None` when `urls` is a single string.
     #[error("'{url}' {error}")]
-    Url { index: Option<usize>, url: String, error: IceUrlError },
+    Url {
+        index: Option<usize>,
+        url: String,
+        error: IceUrlError,
+    },
     #[error("a TURN server needs a username")]
     NoUsername,
     #[error("a TURN server needs credentials: set credential or credential_ref")]
@@ -245,7 +256,9 @@ pub enum IceUrlError {
     BadPort,
     #[error("has an unknown transport; use ?transport=udp or ?transport=tcp")]
     UnknownTransport,
-    #[error("cannot take ?transport=udp: turns: is TLS over TCP (turns:host[:port][?transport=tcp])")]
+    #[error(
+        "cannot take ?transport=udp: turns: is TLS over TCP (turns:host[:port][?transport=tcp])"
+    )]
     UdpOverTls,
     #[error("cannot take anything after the host and port ({})", .0.grammar())]
     Trailing(IceScheme),
@@ -272,10 +285,18 @@ pub fn parse_ice_url(url: &str) -> Result<IceUrl, IceUrlError> {
         Some(p) => parse_port(p)?,
         None => scheme.default_port(),
     };
-    Ok(IceUrl { scheme, host, port, transport })
+    Ok(IceUrl {
+        scheme,
+        host,
+        port,
+        transport,
+    })
 }
 
-fn split_host_port(authority: &str, scheme: IceScheme) -> Result<(String, Option<&str>), IceUrlError> {
+fn split_host_port(
+    authority: &str,
+    scheme: IceScheme,
+) -> Result<(String, Option<&str>), IceUrlError> {
     if authority.is_empty() {
         return Err(IceUrlError::NoHost(scheme));
     }
@@ -286,7 +307,11 @@ fn split_host_port(authority: &str, scheme: IceScheme) -> Result<(String, Option
         }
         let port = match after {
             "" => None,
-            _ => Some(after.strip_prefix(':').ok_or(IceUrlError::Trailing(scheme))?),
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or(IceUrlError::Trailing(scheme))?,
+            ),
         };
         return Ok((addr.to_owned(), port));
     }

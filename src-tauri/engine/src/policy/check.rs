@@ -146,7 +146,10 @@ pub fn check_value(doc: &Value) -> Vec<PolicyError> {
     let schema = policy_schema();
     let mut out = Vec::new();
     walk(doc, schema, schema, &KeyPath::default(), &mut out);
-    let mut out: Vec<PolicyError> = out.into_iter().map(|e| super::media::explain(doc, e)).collect();
+    let mut out: Vec<PolicyError> = out
+        .into_iter()
+        .map(|e| super::media::explain(doc, e))
+        .collect();
     if out.is_empty() {
         out.extend(engine_checks(doc));
     }

@@ -64,8 +64,14 @@ struct EntryKey {
 
 impl EntryKey {
     fn field(&self, e: &IceEntryError) -> String {
-        let at = KeyPath::default().key("media").key("ice_servers").index(self.index);
-        let policy_key = entry_error(at, e).key().map(ToString::to_string).unwrap_or_default();
+        let at = KeyPath::default()
+            .key("media")
+            .key("ice_servers")
+            .index(self.index);
+        let policy_key = entry_error(at, e)
+            .key()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         self.localise(policy_key)
     }
 
@@ -77,7 +83,10 @@ impl EntryKey {
         match self.origin {
             Origin::Policy => policy_key,
             Origin::Profile => {
-                format!("sign-in profile {}", policy_key.strip_prefix("media.").unwrap_or(&policy_key))
+                format!(
+                    "sign-in profile {}",
+                    policy_key.strip_prefix("media.").unwrap_or(&policy_key)
+                )
             }
         }
     }
@@ -98,17 +107,25 @@ pub fn ice_settings<E: fmt::Display>(
     let servers: Vec<IceServer> = entries
         .iter()
         .enumerate()
-        .filter_map(|(index, entry)| server(entry, &EntryKey { origin, index }, &lookup, &mut problems))
+        .filter_map(|(index, entry)| {
+            server(entry, &EntryKey { origin, index }, &lookup, &mut problems)
+        })
         .collect();
-    let (transport_key, transport) = match (policy.ice_transport_policy, profile.ice_transport_policy) {
-        (Some(p), _) => ("media.ice_transport_policy", p),
-        (None, Some(p)) => ("sign-in profile ice_transport_policy", p),
-        (None, None) => ("media.ice_transport_policy", TransportPolicy::All),
-    };
+    let (transport_key, transport) =
+        match (policy.ice_transport_policy, profile.ice_transport_policy) {
+            (Some(p), _) => ("media.ice_transport_policy", p),
+            (None, Some(p)) => ("sign-in profile ice_transport_policy", p),
+            (None, None) => ("media.ice_transport_policy", TransportPolicy::All),
+        };
     let transport_policy = IceTransportPolicy::from(transport);
-    let has_turn = servers.iter().flat_map(|s| &s.urls).any(|u| u.starts_with("turn:") || u.starts_with("turns:"));
+    let has_turn = servers
+        .iter()
+        .flat_map(|s| &s.urls)
+        .any(|u| u.starts_with("turn:") || u.starts_with("turns:"));
     if transport_policy == IceTransportPolicy::Relay && !has_turn {
-        problems.push(IceProblem::RelayWithoutTurn { key: transport_key.to_owned() });
+        problems.push(IceProblem::RelayWithoutTurn {
+            key: transport_key.to_owned(),
+        });
     }
     let settings = IceSettings {
         servers,
@@ -135,8 +152,17 @@ fn server<E: fmt::Display>(
             _ => None,
         })
         .collect();
-    let urls: Vec<String> = entry.urls.as_slice().iter().filter(|u| !bad_urls.contains(&u.as_str())).cloned().collect();
-    problems.extend(errors.iter().map(|e| IceProblem::Entry { key: key.field(e), error: e.clone() }));
+    let urls: Vec<String> = entry
+        .urls
+        .as_slice()
+        .iter()
+        .filter(|u| !bad_urls.contains(&u.as_str()))
+        .cloned()
+        .collect();
+    problems.extend(errors.iter().map(|e| IceProblem::Entry {
+        key: key.field(e),
+        error: e.clone(),
+    }));
     if urls.is_empty() {
         return None;
     }
@@ -145,21 +171,33 @@ fn server<E: fmt::Display>(
         (None, Some(name)) => match lookup(name) {
             Ok(Some(secret)) => Some(secret),
             Ok(None) => {
-                problems.push(IceProblem::CredentialNotFound { key: key.credential_ref(), account: turn_account(name) });
+                problems.push(IceProblem::CredentialNotFound {
+                    key: key.credential_ref(),
+                    account: turn_account(name),
+                });
                 None
             }
             Err(e) => {
-                problems.push(IceProblem::KeychainFailed { key: key.credential_ref(), detail: e.to_string() });
+                problems.push(IceProblem::KeychainFailed {
+                    key: key.credential_ref(),
+                    detail: e.to_string(),
+                });
                 None
             }
         },
         (None, None) => None,
     };
-    Some(IceServer { urls, username: entry.username.clone(), credential })
+    Some(IceServer {
+        urls,
+        username: entry.username.clone(),
+        credential,
+    })
 }
 
 /// The lookup [`ice_settings`] needs, over the OS keychain: `credential_ref` names the entry
 /// `turn:<credential_ref>` under [`crate::secrets::SERVICE`]. Blocking (see the module documentation).
-pub fn keychain_lookup(keychain: &Keychain) -> impl Fn(&str) -> Result<Option<String>, KeychainError> + '_ {
+pub fn keychain_lookup(
+    keychain: &Keychain,
+) -> impl Fn(&str) -> Result<Option<String>, KeychainError> + '_ {
     move |credential_ref| keychain.load(&turn_account(credential_ref))
 }

@@ -73,15 +73,27 @@ fn sample_mobileconfig_payload_is_a_valid_policy_that_sets_every_section() {
     let v = mobileconfig_payload(&bytes, "lifeline.mobileconfig").expect("payload");
     assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
     let schema = policy_schema();
-    let sections: Vec<&String> = schema.get("properties").and_then(Value::as_object).expect("sections").keys().collect();
+    let sections: Vec<&String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .expect("sections")
+        .keys()
+        .collect();
     assert!(sections.len() >= 8, "{sections:?}");
     for section in sections {
         assert!(v.get(section).is_some(), "sample lacks {section}");
     }
     let p: Policy = serde_json::from_value(v).expect("policy");
     assert_eq!(p.emergency.lock_minutes, 45);
-    let servers = p.media.ice_servers.expect("the sample sets media.ice_servers");
-    assert_eq!(servers[1].urls.as_slice().len(), 2, "a list of URLs in a plist array");
+    let servers = p
+        .media
+        .ice_servers
+        .expect("the sample sets media.ice_servers");
+    assert_eq!(
+        servers[1].urls.as_slice().len(),
+        2,
+        "a list of URLs in a plist array"
+    );
     assert_eq!(servers[1].credential_ref.as_deref(), Some("corp-turn"));
 }
 

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::check::{KeyPath, PolicyError, Seg};
-use crate::media::ice_server::{parse_ice_url, EntryField, IceEntryError, IceServerEntry, TransportPolicy};
+use crate::media::ice_server::{
+    parse_ice_url, EntryField, IceEntryError, IceServerEntry, TransportPolicy,
+};
 
 /// `media.*`
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -40,7 +42,10 @@ impl MediaPolicy {
         entries
             .flat_map(|(i, entry)| {
                 let at = base.clone().index(i);
-                entry.check().into_iter().map(move |e| entry_error(at.clone(), &e))
+                entry
+                    .check()
+                    .into_iter()
+                    .map(move |e| entry_error(at.clone(), &e))
             })
             .collect()
     }
@@ -55,21 +60,35 @@ pub fn entry_error(at: KeyPath, e: &IceEntryError) -> PolicyError {
         EntryField::CredentialRef => at.key("credential_ref"),
         EntryField::Entry => at,
     };
-    PolicyError::Rejected { key, reason: e.to_string() }
+    PolicyError::Rejected {
+        key,
+        reason: e.to_string(),
+    }
 }
 
 /// The schema's error for a URL (`media.ice_servers[i].urls` or `...urls[j]`, a string not matching the
 /// pattern) said in the parser's words; any other error is returned as it is.
 pub fn explain(doc: &Value, err: PolicyError) -> PolicyError {
-    let PolicyError::Invalid { key, .. } = &err else { return err };
+    let PolicyError::Invalid { key, .. } = &err else {
+        return err;
+    };
     let is_url = matches!(
         key.0.as_slice(),
         [Seg::Key(m), Seg::Key(s), Seg::Index(_), Seg::Key(u), rest @ ..]
             if m == "media" && s == "ice_servers" && u == "urls" && matches!(rest, [] | [Seg::Index(_)])
     );
-    let Some(url) = is_url.then(|| value_at(doc, key)).flatten().and_then(Value::as_str) else { return err };
+    let Some(url) = is_url
+        .then(|| value_at(doc, key))
+        .flatten()
+        .and_then(Value::as_str)
+    else {
+        return err;
+    };
     match parse_ice_url(url) {
-        Err(e) => PolicyError::Rejected { key: key.clone(), reason: format!("'{url}' {e}") },
+        Err(e) => PolicyError::Rejected {
+            key: key.clone(),
+            reason: format!("'{url}' {e}"),
+        },
         Ok(_) => err,
     }
 }
