@@ -20,7 +20,7 @@
 //!
 //! Local delivery: webrtc's TURN clients send from the call's host sockets, which are bound to interface
 //! addresses (e.g. 192.0.2.2 on eth0), to the tunnel on 127.0.0.1; Linux delivers those datagrams and the
-//! replies (see `lab_tests::a_socket_on_an_interface_address_reaches_the_tunnel_on_loopback`). Only IPv4:
+//! replies (see `tunnel_tests::a_socket_on_an_interface_address_reaches_the_tunnel_on_loopback`). Only IPv4:
 //! webrtc pairs a TURN server only with host sockets of its address family, so IPv6-only host sockets get
 //! no relay candidate through a tunnel.
 
@@ -30,7 +30,11 @@ pub mod tunnel;
 pub mod url;
 
 #[cfg(test)]
-mod lab_tests;
+mod coturn_tests;
+#[cfg(test)]
+mod relay_call_tests;
+#[cfg(test)]
+mod tunnel_tests;
 
 pub use ice_servers::{tunnel_ice_servers, TunnelledIce};
 pub use tunnel::TurnTunnel;

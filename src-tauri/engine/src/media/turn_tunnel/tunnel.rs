@@ -1,6 +1,7 @@
 //! [`TurnTunnel`]: the tokio part. One task owns the local UDP socket and the map of clients; each client
 //! address gets a connection task that owns its TCP/TLS stream and its [`Deframer`]. The tunnel task owns
-//! the connection tasks (a `JoinSet`), so dropping the [`TurnTunnel`] aborts them all.
+//! the connection tasks (a `JoinSet`). Dropping the [`TurnTunnel`] drops its stop signal: the tunnel task
+//! aborts its connections and ends.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -10,7 +11,7 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
@@ -28,8 +29,9 @@ const MAX_CLIENTS: usize = 32;
 pub struct TurnTunnel {
     server: TurnServerUrl,
     local_addr: SocketAddr,
-    /// `None` only inside `close`.
-    task: Option<JoinHandle<()>>,
+    /// Sending or dropping it stops the tunnel task.
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
 }
 
 /// The real server and how to reach it, shared by the connection tasks.
@@ -64,8 +66,9 @@ impl TurnTunnel {
             socket.local_addr().map_err(|e| TunnelError::LocalPort { url: url.clone(), reason: e.to_string() })?;
         let upstream = Arc::new(Upstream { url: server.clone(), tls, timeout: options.connect_timeout, reports });
         tracing::info!("TURN tunnel for {url} listening on {local_addr}");
-        let task = tokio::spawn(serve(Arc::new(socket), upstream));
-        Ok(TurnTunnel { server: server.clone(), local_addr, task: Some(task) })
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(Arc::new(socket), upstream, stopped));
+        Ok(TurnTunnel { server: server.clone(), local_addr, stop, task })
     }
 
     /// Where webrtc's TURN client must send (127.0.0.1:port).
@@ -84,25 +87,16 @@ impl TurnTunnel {
         &self.server
     }
 
-    /// Stops the tunnel and waits until its task (and with it every connection) has ended.
-    pub async fn close(mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for TurnTunnel {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
+    /// Stops the tunnel and waits until its connections are closed and its port is released.
+    pub async fn close(self) {
+        let TurnTunnel { stop, task, .. } = self;
+        drop(stop);
+        let _ = task.await;
     }
 }
 
 /// The tunnel task: receive from clients, hand each datagram to its client's connection task.
-async fn serve(socket: Arc<UdpSocket>, upstream: Arc<Upstream>) {
+async fn serve(socket: Arc<UdpSocket>, upstream: Arc<Upstream>, mut stopped: oneshot::Receiver<()>) {
     let mut clients: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
     let mut connections = JoinSet::new();
     let mut buf = vec![0u8; 65_536];
@@ -120,6 +114,11 @@ async fn serve(socket: Arc<UdpSocket>, upstream: Arc<Upstream>) {
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = &mut stopped => {
+                connections.shutdown().await;
+                tracing::debug!("TURN tunnel for {} on {} stopped", upstream.url, socket.local_addr().map(|a| a.to_string()).unwrap_or_default());
+                return;
+            }
         }
     }
 }
