@@ -29,6 +29,7 @@ mod pair_tests;
 pub mod pipeline;
 pub mod sdp;
 pub mod session;
+pub mod turn_tunnel;
 
 pub use codec::Codec;
 pub use session::MediaSession;
