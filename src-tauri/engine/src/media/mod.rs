@@ -46,6 +46,10 @@ pub struct MediaConfig {
     /// STUN/TURN servers, transport policy and the interfaces host candidates come from (read afresh at
     /// every bind: the call's start and each ICE restart).
     pub ice: ice::IceSettings,
+    /// TLS trust for `turns:` servers (built once per sign-in); `None`: the platform's roots, built per call.
+    pub tunnel: Option<turn_tunnel::TunnelOptions>,
+    /// Extra certificates trusted for `turns:` when `tunnel` is not built yet (as the SIP side has them).
+    pub tls_ca_file: Option<std::path::PathBuf>,
     /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
@@ -66,6 +70,8 @@ impl Default for MediaConfig {
             codecs: vec![Codec::Opus, Codec::Pcmu, Codec::Pcma],
             emergency: false,
             ice: ice::IceSettings::default(),
+            tunnel: None,
+            tls_ca_file: None,
             jitter_target_frames: 3,
             jitter_max_frames: 15,
             gather_timeout: Duration::from_secs(2),
@@ -126,6 +132,10 @@ pub enum MediaEvent {
     /// Nothing arrived 3 s after the media connected, or audio stopped for 5 s (the call stays up).
     NoAudio {
         silent_ms: u64,
+    },
+    /// A STUN/TURN server could not be used (named in the message); the call tries the other paths.
+    PathProblem {
+        message: String,
     },
     /// Audio arrives again after [`MediaEvent::NoAudio`], or on the new path after an ICE restart.
     AudioResumed,

@@ -5,6 +5,9 @@ use super::host_addrs::HostAddrs;
 use super::ice::IceTransportPolicy;
 use super::pipeline::{Control, Pipeline, PipelineParams, Received};
 use super::sdp::{audio_formats, AudioFormats};
+use super::turn_tunnel::{
+    tunnel_ice_servers, TunnelError, TunnelOptions, TunnelledIce, CONNECT_TIMEOUT,
+};
 use super::{dtmf, MediaConfig, MediaError, MediaEvent};
 use crate::audio::AudioPort;
 use rtc::media_stream::MediaStreamTrack;
@@ -119,6 +122,8 @@ pub struct MediaSession {
     dtls_client: bool,
     /// The far end's current ICE username fragment: a re-offer with another one restarts ICE.
     remote_ufrag: Option<String>,
+    /// The call's TURN tunnels (kept alive with the call) and which configured server each stands for.
+    tunnelled: TunnelledIce,
     offer_at: Arc<OnceLock<Instant>>,
     events: tokio_mpsc::UnboundedSender<MediaEvent>,
     control: mpsc::Sender<Control>,
@@ -188,16 +193,34 @@ impl MediaSession {
             )?;
         }
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
-        let ice_servers: Vec<RTCIceServer> = config
-            .ice
-            .servers
-            .iter()
-            .map(|s| RTCIceServer {
-                urls: s.urls.clone(),
-                username: s.username.clone().unwrap_or_default(),
-                credential: s.credential.clone().unwrap_or_default(),
-            })
-            .collect();
+        // TURN over TCP and TLS goes through a local tunnel each (webrtc's TURN client speaks UDP only);
+        // a server that cannot be used is named in an event and the call goes on with the others.
+        let (tunnel_reports, mut tunnel_errors) = tokio_mpsc::unbounded_channel::<TunnelError>();
+        let options = match &config.tunnel {
+            Some(o) => o.clone(),
+            // Not built yet (a call right after sign-in): build it now, off the async threads.
+            None if config
+                .ice
+                .servers
+                .iter()
+                .flat_map(|s| &s.urls)
+                .any(|u| u.starts_with("turns:")) =>
+            {
+                let ca = config.tls_ca_file.clone();
+                tokio::task::spawn_blocking(move || TunnelOptions::new(ca.as_deref()))
+                    .await
+                    .unwrap_or_else(|e| TunnelOptions {
+                        tls: Err(format!("TLS setup failed: {e}")),
+                        connect_timeout: CONNECT_TIMEOUT,
+                    })
+            }
+            None => TunnelOptions {
+                tls: Err("no TLS TURN server configured".into()),
+                connect_timeout: CONNECT_TIMEOUT,
+            },
+        };
+        let tunnelled = tunnel_ice_servers(&config.ice.servers, &options, &tunnel_reports).await;
+        let ice_servers: Vec<RTCIceServer> = tunnelled.servers.clone();
         let policy = match config.ice.transport_policy {
             IceTransportPolicy::All => RTCIceTransportPolicy::All,
             IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
@@ -208,6 +231,22 @@ impl MediaSession {
             .build();
 
         let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
+        {
+            let events = events_tx.clone();
+            tokio::spawn(async move {
+                while let Some(e) = tunnel_errors.recv().await {
+                    tracing::warn!("TURN: {e}");
+                    if events
+                        .send(MediaEvent::PathProblem {
+                            message: e.to_string(),
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
         let (packets_tx, packets_rx) = mpsc::channel();
         let (control_tx, control_rx) = mpsc::channel();
         let (gathered_tx, gathered_rx) = watch::channel(0u64);
@@ -286,6 +325,7 @@ impl MediaSession {
                 gathered: gathered_rx,
                 dtls_client: false,
                 remote_ufrag: None,
+                tunnelled,
                 offer_at,
                 events: events_tx,
                 control: control_tx,
@@ -404,10 +444,14 @@ impl MediaSession {
             }
             _ => None,
         })?;
+        let url = match self.tunnelled.origin_of(&local.url) {
+            Some(origin) => origin.to_string(),
+            None => local.url.clone(),
+        };
         Some(super::ice::describe_path(
             &local.candidate_type.to_string(),
             &local.protocol,
-            &local.url,
+            &url,
         ))
     }
 

@@ -38,11 +38,17 @@ impl Drop for Coturn {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).expect("a free port").port()
+    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 fn turnserver() -> Option<std::path::PathBuf> {
-    ["/usr/bin/turnserver", "/usr/local/bin/turnserver"].iter().map(std::path::PathBuf::from).find(|p| p.is_file())
+    ["/usr/bin/turnserver", "/usr/local/bin/turnserver"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
 }
 
 /// Starts coturn, or says why the test is skipped.
@@ -57,8 +63,22 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
     let relay_from = free_port().clamp(20_000, 60_000);
     let arg = |k: &str, v: &dyn std::fmt::Display| format!("--{k}={v}");
     let child = Command::new(bin)
-        .args(["-n", "--no-cli", "--no-dtls", "--no-udp", "--lt-cred-mech", "--fingerprint", "--allow-loopback-peers"])
-        .args(["--user=u:p", "--realm=lab", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--simple-log"])
+        .args([
+            "-n",
+            "--no-cli",
+            "--no-dtls",
+            "--no-udp",
+            "--lt-cred-mech",
+            "--fingerprint",
+            "--allow-loopback-peers",
+        ])
+        .args([
+            "--user=u:p",
+            "--realm=lab",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            "--simple-log",
+        ])
         .arg(arg("listening-port", &tcp_port))
         .arg(arg("tls-listening-port", &tls_port))
         .arg(arg("cert", &cert.cert.display()))
@@ -72,7 +92,13 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
         .stderr(Stdio::null())
         .spawn()
         .expect("turnserver starts");
-    let mut server = Coturn { child, tcp_port, tls_port, log, _dir: dir };
+    let mut server = Coturn {
+        child,
+        tcp_port,
+        tls_port,
+        log,
+        _dir: dir,
+    };
     let deadline = Instant::now() + WAIT;
     while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, server.tls_port)).is_err()
         || std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, server.tcp_port)).is_err()
@@ -80,7 +106,11 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
         if let Ok(Some(status)) = server.child.try_wait() {
             panic!("turnserver exited ({status}): {}", server.log_text());
         }
-        assert!(Instant::now() < deadline, "turnserver did not listen within {WAIT:?}: {}", server.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "turnserver did not listen within {WAIT:?}: {}",
+            server.log_text()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(server)
@@ -89,7 +119,9 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
 impl Coturn {
     pub(super) fn log_text(&self) -> String {
         // coturn appends a date to the file name it is given; read whatever it wrote in the folder.
-        let Some(dir) = self.log.parent() else { return String::new() };
+        let Some(dir) = self.log.parent() else {
+            return String::new();
+        };
         std::fs::read_dir(dir)
             .into_iter()
             .flatten()
@@ -103,7 +135,9 @@ impl Coturn {
 /// Where the TURN client's (and webrtc's) socket is bound: an interface address inside a lab namespace,
 /// else loopback.
 pub(super) fn client_ip() -> IpAddr {
-    benchmark_range_ipv4().map(IpAddr::V4).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    benchmark_range_ipv4()
+        .map(IpAddr::V4)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 // ---- 1. a TURN allocation through the tunnel (rtc's sans-IO TURN client over UDP to the tunnel) ----
@@ -111,9 +145,13 @@ pub(super) fn client_ip() -> IpAddr {
 /// Allocates through the tunnel at `tunnel`, permits a peer, and exchanges data both ways until ChannelData
 /// has carried it in both directions. Returns the relayed address.
 async fn allocate_and_exchange(tunnel: SocketAddr) -> SocketAddr {
-    let socket = UdpSocket::bind(SocketAddr::new(client_ip(), 0)).await.expect("bind");
+    let socket = UdpSocket::bind(SocketAddr::new(client_ip(), 0))
+        .await
+        .expect("bind");
     let local_addr = socket.local_addr().expect("addr");
-    let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind peer");
+    let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind peer");
     let peer_addr = peer.local_addr().expect("peer addr");
     let provider = rtc::crypto::default_provider().expect("crypto provider");
     let mut client = Client::new(
@@ -137,23 +175,36 @@ async fn allocate_and_exchange(tunnel: SocketAddr) -> SocketAddr {
     let (mut buf, mut peer_buf) = (vec![0u8; 2048], vec![0u8; 2048]);
     let mut last_send = Instant::now();
     while channel_data_in < 3 || at_peer < 3 {
-        assert!(Instant::now() < deadline, "no exchange: relayed {relayed:?}, {channel_data_in} in, {at_peer} at the peer");
+        assert!(
+            Instant::now() < deadline,
+            "no exchange: relayed {relayed:?}, {channel_data_in} in, {at_peer} at the peer"
+        );
         while let Some(t) = client.poll_write() {
-            socket.send_to(&t.message, t.transport.peer_addr).await.expect("send to the tunnel");
+            socket
+                .send_to(&t.message, t.transport.peer_addr)
+                .await
+                .expect("send to the tunnel");
         }
         while let Some(event) = client.poll_event() {
             match event {
                 Event::AllocateResponse(_, addr) => {
                     relayed = Some(addr);
-                    client.relay(addr).and_then(|mut r| r.create_permission(Instant::now(), peer_addr)).expect("permission");
+                    client
+                        .relay(addr)
+                        .and_then(|mut r| r.create_permission(Instant::now(), peer_addr))
+                        .expect("permission");
                 }
                 Event::CreatePermissionResponse(..) => permitted = true,
                 Event::DataIndicationOrChannelData(channel, from, data) => {
                     assert_eq!((from, &data[..4]), (peer_addr, &b"ping"[..]));
                     channel_data_in += usize::from(channel.is_some());
                 }
-                Event::AllocateError(_, e) | Event::CreatePermissionError(_, e) => panic!("TURN error: {e}"),
-                Event::TransactionTimeout(_) => panic!("a TURN transaction timed out (no answer through the tunnel)"),
+                Event::AllocateError(_, e) | Event::CreatePermissionError(_, e) => {
+                    panic!("TURN error: {e}")
+                }
+                Event::TransactionTimeout(_) => {
+                    panic!("a TURN transaction timed out (no answer through the tunnel)")
+                }
                 _ => {}
             }
         }
@@ -161,8 +212,13 @@ async fn allocate_and_exchange(tunnel: SocketAddr) -> SocketAddr {
             if last_send.elapsed() > Duration::from_millis(50) {
                 last_send = Instant::now();
                 // 13 and 6 bytes: neither a multiple of 4, so both directions need stream padding.
-                client.relay(addr).and_then(|mut r| r.send_to(Instant::now(), b"hello, peer #", peer_addr)).expect("send");
-                peer.send_to(b"ping 1", addr).await.expect("peer sends to the relay");
+                client
+                    .relay(addr)
+                    .and_then(|mut r| r.send_to(Instant::now(), b"hello, peer #", peer_addr))
+                    .expect("send");
+                peer.send_to(b"ping 1", addr)
+                    .await
+                    .expect("peer sends to the relay");
             }
         }
         tokio::select! {
@@ -182,19 +238,28 @@ async fn allocate_and_exchange(tunnel: SocketAddr) -> SocketAddr {
             }
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
-        client.handle_timeout(Instant::now()).expect("timeout handling");
+        client
+            .handle_timeout(Instant::now())
+            .expect("timeout handling");
     }
     relayed.expect("a relayed address")
 }
 
 async fn allocate_via(url: String, cert: &LabCert) {
     let (tx, mut errors) = mpsc::unbounded_channel();
-    let servers = [IceServer { urls: vec![url.clone()], username: Some("u".into()), credential: Some("p".into()) }];
+    let servers = [IceServer {
+        urls: vec![url.clone()],
+        username: Some("u".into()),
+        credential: Some("p".into()),
+    }];
     let ice = tunnel_ice_servers(&servers, &options(Some(&cert.cert), WAIT), &tx).await;
     assert_eq!(ice.tunnels.len(), 1, "{:?}", errors.try_recv());
     let started = Instant::now();
     let relayed = allocate_and_exchange(ice.tunnels[0].local_addr()).await;
-    eprintln!("{url}: relayed address {relayed}, allocation and exchange in {:?}", started.elapsed());
+    eprintln!(
+        "{url}: relayed address {relayed}, allocation and exchange in {:?}",
+        started.elapsed()
+    );
     assert_eq!(relayed.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
     let reported: Vec<TunnelError> = std::iter::from_fn(|| errors.try_recv().ok()).collect();
     assert!(reported.is_empty(), "{reported:?}");
@@ -204,7 +269,11 @@ async fn allocate_via(url: String, cert: &LabCert) {
 async fn a_turn_allocation_succeeds_through_the_tunnel_over_tcp() {
     let cert = lab_cert();
     let Some(server) = coturn(&cert) else { return };
-    allocate_via(format!("turn:127.0.0.1:{}?transport=tcp", server.tcp_port), &cert).await;
+    allocate_via(
+        format!("turn:127.0.0.1:{}?transport=tcp", server.tcp_port),
+        &cert,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -40,8 +40,13 @@ pub enum FramingError {
 
 /// What kind of message starts here, and its length without and with stream padding (`None`: header
 /// incomplete). ChannelData must be on a channel `allowed`.
-fn message_len(bytes: &[u8], allowed: impl Fn(u16) -> bool) -> Result<Option<(usize, usize)>, FramingError> {
-    let Some(&first) = bytes.first() else { return Ok(None) };
+fn message_len(
+    bytes: &[u8],
+    allowed: impl Fn(u16) -> bool,
+) -> Result<Option<(usize, usize)>, FramingError> {
+    let Some(&first) = bytes.first() else {
+        return Ok(None);
+    };
     match first >> 6 {
         0b00 => {
             if bytes.len() < 8 {
@@ -137,10 +142,15 @@ impl Deframer {
 pub fn frame_datagram(datagram: &[u8], out: &mut Vec<u8>) -> Result<(), FramingError> {
     let is_stun = datagram.first().is_some_and(|b| b >> 6 == 0);
     let header = if is_stun { STUN_HEADER } else { CHANNEL_HEADER };
-    let (len, on_stream) =
-        message_len(datagram, |_| true)?.ok_or(FramingError::Truncated { declared: header, actual: datagram.len() })?;
+    let (len, on_stream) = message_len(datagram, |_| true)?.ok_or(FramingError::Truncated {
+        declared: header,
+        actual: datagram.len(),
+    })?;
     if datagram.len() < len || (is_stun && datagram.len() != len) {
-        return Err(FramingError::Truncated { declared: len, actual: datagram.len() });
+        return Err(FramingError::Truncated {
+            declared: len,
+            actual: datagram.len(),
+        });
     }
     out.extend_from_slice(&datagram[..len]);
     out.resize(out.len() + (on_stream - len), 0);
@@ -163,7 +173,8 @@ pub fn requested_channel(message: &[u8]) -> Option<u16> {
 
 /// The value of the first attribute `attr` of a STUN message of type `message_type`.
 fn stun_attribute(message: &[u8], message_type: [u8; 2], attr: [u8; 2]) -> Option<&[u8]> {
-    if message.len() < STUN_HEADER || message[..2] != message_type || message[4..8] != MAGIC_COOKIE {
+    if message.len() < STUN_HEADER || message[..2] != message_type || message[4..8] != MAGIC_COOKIE
+    {
         return None;
     }
     let mut attrs = &message[STUN_HEADER..];
@@ -248,7 +259,12 @@ mod tests {
 
     #[test]
     fn several_messages_in_one_read_and_one_message_over_many_reads() {
-        let messages = vec![stun(2, 7), channel_data(0x7FFF, &[1, 2, 3, 4, 5, 6]), stun(0, 1), channel_data(0x4000, &[])];
+        let messages = vec![
+            stun(2, 7),
+            channel_data(0x7FFF, &[1, 2, 3, 4, 5, 6]),
+            stun(0, 1),
+            channel_data(0x4000, &[]),
+        ];
         let bytes = stream_of(&messages);
         let mut d = deframer_for(&messages);
         d.push(&bytes);
@@ -299,10 +315,16 @@ mod tests {
 
     #[test]
     fn a_channel_bind_request_names_its_channel() {
-        let mut bind = refresh(&[(0x0012, &[0, 1, 127, 0, 0, 1, 0, 0]), (0x000C, &[0x40, 0x07, 0, 0])]);
+        let mut bind = refresh(&[
+            (0x0012, &[0, 1, 127, 0, 0, 1, 0, 0]),
+            (0x000C, &[0x40, 0x07, 0, 0]),
+        ]);
         bind[1] = 0x09;
         assert_eq!(requested_channel(&bind), Some(0x4007));
-        assert_eq!(requested_channel(&refresh(&[(0x000C, &[0x40, 0x07, 0, 0])])), None);
+        assert_eq!(
+            requested_channel(&refresh(&[(0x000C, &[0x40, 0x07, 0, 0])])),
+            None
+        );
         bind[0] = 0x01; // 0x0109: the success response, not a request
         assert_eq!(requested_channel(&bind), None);
     }
@@ -317,12 +339,27 @@ mod tests {
     #[test]
     fn datagrams_that_are_not_whole_turn_messages_are_refused() {
         let mut out = Vec::new();
-        assert_eq!(frame_datagram(&[0x40, 0x00, 0x00, 0x08, 1, 2], &mut out), Err(FramingError::Truncated { declared: 12, actual: 6 }));
+        assert_eq!(
+            frame_datagram(&[0x40, 0x00, 0x00, 0x08, 1, 2], &mut out),
+            Err(FramingError::Truncated {
+                declared: 12,
+                actual: 6
+            })
+        );
         let mut long_stun = stun(1, 0);
         long_stun.push(0);
-        assert!(matches!(frame_datagram(&long_stun, &mut out), Err(FramingError::Truncated { .. })));
-        assert!(matches!(frame_datagram(&[0x00, 0x01], &mut out), Err(FramingError::Truncated { .. })));
-        assert!(matches!(frame_datagram(&[0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0], &mut out), Err(FramingError::NoMagicCookie)));
+        assert!(matches!(
+            frame_datagram(&long_stun, &mut out),
+            Err(FramingError::Truncated { .. })
+        ));
+        assert!(matches!(
+            frame_datagram(&[0x00, 0x01], &mut out),
+            Err(FramingError::Truncated { .. })
+        ));
+        assert!(matches!(
+            frame_datagram(&[0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0], &mut out),
+            Err(FramingError::NoMagicCookie)
+        ));
         assert!(frame_datagram(&[], &mut out).is_err());
         assert!(out.is_empty());
     }
@@ -345,19 +382,30 @@ mod tests {
 
     #[test]
     fn a_refresh_with_lifetime_zero_is_a_release() {
-        assert!(is_allocation_release(&refresh(&[(0x0006, b"user1"), (0x000D, &[0, 0, 0, 0])])));
-        assert!(!is_allocation_release(&refresh(&[(0x0006, b"user1"), (0x000D, &[0, 0, 2, 0x58])])));
+        assert!(is_allocation_release(&refresh(&[
+            (0x0006, b"user1"),
+            (0x000D, &[0, 0, 0, 0])
+        ])));
+        assert!(!is_allocation_release(&refresh(&[
+            (0x0006, b"user1"),
+            (0x000D, &[0, 0, 2, 0x58])
+        ])));
         assert!(!is_allocation_release(&refresh(&[(0x0006, b"user1")])));
         let mut allocate = refresh(&[(0x000D, &[0, 0, 0, 0])]);
         allocate[1] = 0x03;
         assert!(!is_allocation_release(&allocate));
-        assert!(!is_allocation_release(&refresh(&[(0x0006, b"user1")])[..22]));
+        assert!(!is_allocation_release(
+            &refresh(&[(0x0006, b"user1")])[..22]
+        ));
     }
 
     fn any_message() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             (0usize..40, any::<u8>()).prop_map(|(words, fill)| stun(words, fill)),
-            (CHANNEL_MIN..=CHANNEL_MAX, proptest::collection::vec(any::<u8>(), 0..200))
+            (
+                CHANNEL_MIN..=CHANNEL_MAX,
+                proptest::collection::vec(any::<u8>(), 0..200)
+            )
                 .prop_map(|(ch, data)| channel_data(ch, &data)),
         ]
     }

@@ -95,11 +95,25 @@ pub enum TunnelError {
     #[error("could not open a local port for TURN server {url}: {reason}")]
     LocalPort { url: String, reason: String },
     #[error("TURN server {url}: the name {host} could not be resolved ({reason}); check the DNS settings and the server name")]
-    Resolve { url: String, host: String, reason: String },
+    Resolve {
+        url: String,
+        host: String,
+        reason: String,
+    },
     #[error("TURN server {url} could not be reached over {transport}: {reason}; check that the firewall allows outgoing {transport} to {host_port}")]
-    Unreachable { url: String, transport: &'static str, host_port: String, reason: String },
+    Unreachable {
+        url: String,
+        transport: &'static str,
+        host_port: String,
+        reason: String,
+    },
     #[error("TURN server {url} did not answer over {transport} within {seconds} s; check that the firewall allows outgoing {transport} to {host_port}")]
-    Timeout { url: String, transport: &'static str, host_port: String, seconds: u64 },
+    Timeout {
+        url: String,
+        transport: &'static str,
+        host_port: String,
+        seconds: u64,
+    },
     #[error("TLS handshake with TURN server {url} failed: certificate not trusted ({reason}); if this server is genuine, IT must install its CA (LIFELINE_TLS_CA_FILE)")]
     CertificateNotTrusted { url: String, reason: String },
     #[error("TLS handshake with TURN server {url} failed: {reason}")]
@@ -107,9 +121,16 @@ pub enum TunnelError {
     #[error("TLS for TURN server {url} cannot be set up: {reason}")]
     TlsSetup { url: String, reason: String },
     #[error("TURN server {url} sent {error}; the connection was closed (is it really a TURN server on that port?)")]
-    NotTurn { url: String, error: framing::FramingError },
+    NotTurn {
+        url: String,
+        error: framing::FramingError,
+    },
     #[error("the {transport} connection to TURN server {url} was lost: {reason}; the call's next packet reconnects")]
-    ConnectionLost { url: String, transport: &'static str, reason: String },
+    ConnectionLost {
+        url: String,
+        transport: &'static str,
+        reason: String,
+    },
 }
 
 impl TunnelError {

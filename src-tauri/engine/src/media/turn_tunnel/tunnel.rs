@@ -56,19 +56,39 @@ impl TurnTunnel {
             TurnTransport::Tcp => None,
             TurnTransport::Tls => match &options.tls {
                 Ok(config) => Some(config.clone()),
-                Err(reason) => return Err(TunnelError::TlsSetup { url, reason: reason.clone() }),
+                Err(reason) => {
+                    return Err(TunnelError::TlsSetup {
+                        url,
+                        reason: reason.clone(),
+                    })
+                }
             },
         };
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
             .await
-            .map_err(|e| TunnelError::LocalPort { url: url.clone(), reason: e.to_string() })?;
-        let local_addr =
-            socket.local_addr().map_err(|e| TunnelError::LocalPort { url: url.clone(), reason: e.to_string() })?;
-        let upstream = Arc::new(Upstream { url: server.clone(), tls, timeout: options.connect_timeout, reports });
+            .map_err(|e| TunnelError::LocalPort {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        let local_addr = socket.local_addr().map_err(|e| TunnelError::LocalPort {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        let upstream = Arc::new(Upstream {
+            url: server.clone(),
+            tls,
+            timeout: options.connect_timeout,
+            reports,
+        });
         tracing::info!("TURN tunnel for {url} listening on {local_addr}");
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(Arc::new(socket), upstream, stopped));
-        Ok(TurnTunnel { server: server.clone(), local_addr, stop, task })
+        Ok(TurnTunnel {
+            server: server.clone(),
+            local_addr,
+            stop,
+            task,
+        })
     }
 
     /// Where webrtc's TURN client must send (127.0.0.1:port).
@@ -79,7 +99,11 @@ impl TurnTunnel {
     /// The URL to give webrtc instead of the server's: `turn:127.0.0.1:<port>?transport=udp`, exactly as
     /// webrtc writes it back in a relay candidate's `url`.
     pub fn udp_url(&self) -> String {
-        format!("turn:{}:{}?transport=udp", self.local_addr.ip(), self.local_addr.port())
+        format!(
+            "turn:{}:{}?transport=udp",
+            self.local_addr.ip(),
+            self.local_addr.port()
+        )
     }
 
     /// The real TURN server, as configured.
@@ -96,7 +120,11 @@ impl TurnTunnel {
 }
 
 /// The tunnel task: receive from clients, hand each datagram to its client's connection task.
-async fn serve(socket: Arc<UdpSocket>, upstream: Arc<Upstream>, mut stopped: oneshot::Receiver<()>) {
+async fn serve(
+    socket: Arc<UdpSocket>,
+    upstream: Arc<Upstream>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let mut clients: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
     let mut connections = JoinSet::new();
     let mut buf = vec![0u8; 65_536];
@@ -133,7 +161,10 @@ fn dispatch(
 ) {
     if let Some(tx) = clients.get(&from).filter(|tx| !tx.is_closed()) {
         if tx.try_send(datagram).is_err() {
-            tracing::debug!("TURN tunnel for {}: queue for {from} full, datagram dropped", upstream.url);
+            tracing::debug!(
+                "TURN tunnel for {}: queue for {from} full, datagram dropped",
+                upstream.url
+            );
         }
         return;
     }
@@ -144,7 +175,10 @@ fn dispatch(
     }
     clients.retain(|_, tx| !tx.is_closed());
     if clients.len() >= MAX_CLIENTS {
-        tracing::warn!("TURN tunnel for {}: {MAX_CLIENTS} clients already, {from} ignored", upstream.url);
+        tracing::warn!(
+            "TURN tunnel for {}: {MAX_CLIENTS} clients already, {from} ignored",
+            upstream.url
+        );
         return;
     }
     let (tx, rx) = mpsc::channel(QUEUE);
@@ -154,7 +188,12 @@ fn dispatch(
 }
 
 /// One client's stream: connect, relay until something fails, report the failure.
-async fn connection(client: SocketAddr, rx: mpsc::Receiver<Vec<u8>>, socket: Arc<UdpSocket>, up: Arc<Upstream>) {
+async fn connection(
+    client: SocketAddr,
+    rx: mpsc::Receiver<Vec<u8>>,
+    socket: Arc<UdpSocket>,
+    up: Arc<Upstream>,
+) {
     let result = match connect(&up).await {
         Ok(Stream::Tcp(tcp)) => relay(tcp, client, rx, &socket, &up).await,
         Ok(Stream::Tls(tls)) => relay(*tls, client, rx, &socket, &up).await,
@@ -177,10 +216,14 @@ enum Stream {
 async fn connect(up: &Upstream) -> Result<Stream, TunnelError> {
     let deadline = Instant::now() + up.timeout;
     let tcp = connect_tcp(up, deadline).await?;
-    let Some(config) = &up.tls else { return Ok(Stream::Tcp(tcp)) };
+    let Some(config) = &up.tls else {
+        return Ok(Stream::Tcp(tcp));
+    };
     let url = up.url.to_string();
-    let name = ServerName::try_from(up.url.host.clone())
-        .map_err(|e| TunnelError::TlsSetup { url: url.clone(), reason: format!("{}: {e}", up.url.host) })?;
+    let name = ServerName::try_from(up.url.host.clone()).map_err(|e| TunnelError::TlsSetup {
+        url: url.clone(),
+        reason: format!("{}: {e}", up.url.host),
+    })?;
     let handshake = tokio_rustls::TlsConnector::from(config.clone()).connect(name, tcp);
     match tokio::time::timeout_at(deadline, handshake).await {
         Ok(Ok(tls)) => Ok(Stream::Tls(Box::new(tls))),
@@ -194,13 +237,18 @@ async fn connect_tcp(up: &Upstream, deadline: Instant) -> Result<TcpStream, Tunn
     let url = up.url.to_string();
     let transport = up.url.transport.label();
     let host_port = up.url.host_port();
-    let addrs: Vec<SocketAddr> = match tokio::time::timeout_at(deadline, tokio::net::lookup_host(&host_port)).await {
-        Ok(Ok(addrs)) => addrs.collect(),
-        Ok(Err(e)) => {
-            return Err(TunnelError::Resolve { url, host: up.url.host.clone(), reason: e.to_string() });
-        }
-        Err(_) => return Err(timeout_error(up)),
-    };
+    let addrs: Vec<SocketAddr> =
+        match tokio::time::timeout_at(deadline, tokio::net::lookup_host(&host_port)).await {
+            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Err(e)) => {
+                return Err(TunnelError::Resolve {
+                    url,
+                    host: up.url.host.clone(),
+                    reason: e.to_string(),
+                });
+            }
+            Err(_) => return Err(timeout_error(up)),
+        };
     let mut reasons = Vec::new();
     for (i, addr) in addrs.iter().enumerate() {
         let left = u32::try_from(addrs.len() - i).unwrap_or(1);
@@ -217,12 +265,21 @@ async fn connect_tcp(up: &Upstream, deadline: Instant) -> Result<TcpStream, Tunn
         }
     }
     if reasons.is_empty() {
-        return Err(TunnelError::Resolve { url, host: up.url.host.clone(), reason: "no address".into() });
+        return Err(TunnelError::Resolve {
+            url,
+            host: up.url.host.clone(),
+            reason: "no address".into(),
+        });
     }
     if reasons.iter().all(|r| r.ends_with("no answer")) {
         return Err(timeout_error(up));
     }
-    Err(TunnelError::Unreachable { url, transport, host_port, reason: reasons.join("; ") })
+    Err(TunnelError::Unreachable {
+        url,
+        transport,
+        host_port,
+        reason: reasons.join("; "),
+    })
 }
 
 fn timeout_error(up: &Upstream) -> TunnelError {
@@ -236,10 +293,22 @@ fn timeout_error(up: &Upstream) -> TunnelError {
 
 /// A failed handshake: an untrusted certificate is named as such, anything else as it came.
 fn tls_error(url: String, e: std::io::Error) -> TunnelError {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::InvalidCertificate(c)) => TunnelError::CertificateNotTrusted { url, reason: c.to_string() },
-        Some(other) => TunnelError::TlsHandshake { url, reason: other.to_string() },
-        None => TunnelError::TlsHandshake { url, reason: e.to_string() },
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(c)) => TunnelError::CertificateNotTrusted {
+            url,
+            reason: c.to_string(),
+        },
+        Some(other) => TunnelError::TlsHandshake {
+            url,
+            reason: other.to_string(),
+        },
+        None => TunnelError::TlsHandshake {
+            url,
+            reason: e.to_string(),
+        },
     }
 }
 
@@ -252,7 +321,11 @@ async fn relay<S: AsyncRead + AsyncWrite + Unpin>(
     up: &Upstream,
 ) -> Result<(), TunnelError> {
     let transport = up.url.transport.label();
-    let lost = |reason: String| TunnelError::ConnectionLost { url: up.url.to_string(), transport, reason };
+    let lost = |reason: String| TunnelError::ConnectionLost {
+        url: up.url.to_string(),
+        transport,
+        reason,
+    };
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut deframer = Deframer::new();
     let mut read_buf = vec![0u8; 16 * 1024];

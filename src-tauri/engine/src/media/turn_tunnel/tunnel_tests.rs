@@ -25,8 +25,9 @@ pub(super) struct LabCert {
 }
 
 pub(super) fn lab_cert() -> LabCert {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .expect("a self-signed certificate");
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("a self-signed certificate");
     let dir = tempfile::tempdir().expect("a temp dir");
     let cert = dir.path().join("lab.crt");
     let key = dir.path().join("lab.key");
@@ -34,13 +35,20 @@ pub(super) fn lab_cert() -> LabCert {
     std::fs::write(&key, made.signing_key.serialize_pem()).expect("write the key");
     let der: CertificateDer<'static> = made.cert.der().clone();
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
-    let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![der], key_der)
-        .expect("a server config");
-    LabCert { _dir: dir, cert, key, server: Arc::new(server) }
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![der], key_der)
+    .expect("a server config");
+    LabCert {
+        _dir: dir,
+        cert,
+        key,
+        server: Arc::new(server),
+    }
 }
 
 /// Options that trust `ca` (the SIP side's extra certificate mechanism), with a given connect timeout.
@@ -70,10 +78,13 @@ fn channel_bind_request(channel: u16) -> Vec<u8> {
 /// An interface address from the benchmark range, present only inside a lab network namespace.
 pub(super) fn benchmark_range_ipv4() -> Option<Ipv4Addr> {
     let net: ipnet::Ipv4Net = "198.18.0.0/15".parse().ok()?;
-    if_addrs::get_if_addrs().ok()?.into_iter().find_map(|i| match i.ip() {
-        IpAddr::V4(v4) if net.contains(&v4) => Some(v4),
-        _ => None,
-    })
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .find_map(|i| match i.ip() {
+            IpAddr::V4(v4) if net.contains(&v4) => Some(v4),
+            _ => None,
+        })
 }
 
 #[derive(Debug, PartialEq)]
@@ -93,8 +104,13 @@ enum Mode {
 }
 
 /// A stream server on 127.0.0.1 that tells the test what it sees.
-async fn stream_server(mode: Mode, tls: Option<Arc<rustls::ServerConfig>>) -> (u16, mpsc::UnboundedReceiver<Saw>) {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind");
+async fn stream_server(
+    mode: Mode,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> (u16, mpsc::UnboundedReceiver<Saw>) {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -118,7 +134,11 @@ async fn stream_server(mode: Mode, tls: Option<Arc<rustls::ServerConfig>>) -> (u
     (port, rx)
 }
 
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, mode: Mode, saw: mpsc::UnboundedSender<Saw>) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    mode: Mode,
+    saw: mpsc::UnboundedSender<Saw>,
+) {
     let mut buf = vec![0u8; 4096];
     loop {
         let n = match s.read(&mut buf).await {
@@ -166,14 +186,24 @@ pub(super) async fn recv(socket: &UdpSocket) -> Vec<u8> {
     }
 }
 
-async fn tunnel(url: &str, options: &TunnelOptions) -> (TurnTunnel, mpsc::UnboundedReceiver<TunnelError>) {
+async fn tunnel(
+    url: &str,
+    options: &TunnelOptions,
+) -> (TurnTunnel, mpsc::UnboundedReceiver<TunnelError>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let url = TurnServerUrl::parse(url).expect("url");
-    (TurnTunnel::start(&url, options, tx).await.expect("tunnel starts"), rx)
+    (
+        TurnTunnel::start(&url, options, tx)
+            .await
+            .expect("tunnel starts"),
+        rx,
+    )
 }
 
 async fn client(ip: IpAddr) -> UdpSocket {
-    UdpSocket::bind(SocketAddr::new(ip, 0)).await.expect("bind a client socket")
+    UdpSocket::bind(SocketAddr::new(ip, 0))
+        .await
+        .expect("bind a client socket")
 }
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -181,7 +211,11 @@ const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 #[tokio::test]
 async fn datagrams_reach_the_server_padded_and_come_back_unpadded() {
     let (port, mut saw) = stream_server(Mode::Echo, None).await;
-    let (tunnel, _errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
+    let (tunnel, _errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
     let c = client(LOOPBACK).await;
     let bind = channel_bind_request(0x4001);
     c.send_to(&bind, tunnel.local_addr()).await.expect("send");
@@ -190,17 +224,29 @@ async fn datagrams_reach_the_server_padded_and_come_back_unpadded() {
 
     let data = [0x40, 0x01, 0x00, 0x05, b'h', b'e', b'l', b'l', b'o'];
     c.send_to(&data, tunnel.local_addr()).await.expect("send");
-    assert_eq!(server_bytes(&mut saw, 12).await, [&data[..], &[0, 0, 0]].concat(), "padded to 4 on the stream");
+    assert_eq!(
+        server_bytes(&mut saw, 12).await,
+        [&data[..], &[0, 0, 0]].concat(),
+        "padded to 4 on the stream"
+    );
     assert_eq!(recv(&c).await, data, "unpadded again as a datagram");
 }
 
 #[tokio::test]
 async fn each_client_address_gets_its_own_connection() {
     let (port, mut saw) = stream_server(Mode::Echo, None).await;
-    let (tunnel, _errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
+    let (tunnel, _errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
     let (a, b) = (client(LOOPBACK).await, client(LOOPBACK).await);
-    a.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
-    b.send_to(&binding_request(2), tunnel.local_addr()).await.expect("send");
+    a.send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
+    b.send_to(&binding_request(2), tunnel.local_addr())
+        .await
+        .expect("send");
     assert_eq!(recv(&a).await, binding_request(1));
     assert_eq!(recv(&b).await, binding_request(2));
     let mut connections = 0;
@@ -212,28 +258,61 @@ async fn each_client_address_gets_its_own_connection() {
 
 #[tokio::test]
 async fn a_refused_connection_is_reported_with_the_server_url() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind").local_addr().expect("addr").port();
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let url = format!("turn:127.0.0.1:{port}?transport=tcp");
     let (tunnel, mut errors) = tunnel(&url, &options(None, WAIT)).await;
-    client(LOOPBACK).await.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
+    client(LOOPBACK)
+        .await
+        .send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
     let error = next(&mut errors, "error report").await;
-    assert!(matches!(error, TunnelError::Unreachable { .. }), "{error:?}");
+    assert!(
+        matches!(error, TunnelError::Unreachable { .. }),
+        "{error:?}"
+    );
     assert_eq!(error.url(), url);
     let text = error.to_string();
-    assert!(text.starts_with(&format!("TURN server {url} could not be reached over TCP: ")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "TURN server {url} could not be reached over TCP: "
+        )),
+        "{text}"
+    );
     assert!(text.contains("firewall"), "{text}");
 }
 
 #[tokio::test]
 async fn a_lost_connection_is_reported_and_the_next_datagram_reconnects() {
     let (port, mut saw) = stream_server(Mode::CloseAfterFirstRead, None).await;
-    let (tunnel, mut errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
+    let (tunnel, mut errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
     let c = client(LOOPBACK).await;
-    c.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
+    c.send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
     let error = next(&mut errors, "error report").await;
-    assert!(matches!(error, TunnelError::ConnectionLost { .. }), "{error:?}");
-    assert!(error.to_string().contains("the server closed the connection"), "{error}");
-    c.send_to(&binding_request(2), tunnel.local_addr()).await.expect("send");
+    assert!(
+        matches!(error, TunnelError::ConnectionLost { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("the server closed the connection"),
+        "{error}"
+    );
+    c.send_to(&binding_request(2), tunnel.local_addr())
+        .await
+        .expect("send");
     let mut connects = 0;
     while connects < 2 {
         connects += usize::from(next(&mut saw, "a second connection").await == Saw::Connected);
@@ -243,20 +322,37 @@ async fn a_lost_connection_is_reported_and_the_next_datagram_reconnects() {
 #[tokio::test]
 async fn a_server_that_is_not_turn_is_named_and_dropped() {
     let (port, _saw) = stream_server(Mode::Reply(b"HTTP/1.1 400 Bad Request\r\n\r\n"), None).await;
-    let (tunnel, mut errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
-    client(LOOPBACK).await.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
+    let (tunnel, mut errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
+    client(LOOPBACK)
+        .await
+        .send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
     let error = next(&mut errors, "error report").await;
     assert!(matches!(error, TunnelError::NotTurn { .. }), "{error:?}");
-    assert!(error.to_string().contains("is it really a TURN server"), "{error}");
+    assert!(
+        error.to_string().contains("is it really a TURN server"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn tls_with_the_lab_certificate_relays_by_name() {
     let cert = lab_cert();
     let (port, _saw) = stream_server(Mode::Echo, Some(cert.server.clone())).await;
-    let (tunnel, mut errors) = tunnel(&format!("turns:localhost:{port}"), &options(Some(&cert.cert), WAIT)).await;
+    let (tunnel, mut errors) = tunnel(
+        &format!("turns:localhost:{port}"),
+        &options(Some(&cert.cert), WAIT),
+    )
+    .await;
     let c = client(LOOPBACK).await;
-    c.send_to(&binding_request(3), tunnel.local_addr()).await.expect("send");
+    c.send_to(&binding_request(3), tunnel.local_addr())
+        .await
+        .expect("send");
     assert_eq!(recv(&c).await, binding_request(3));
     assert!(errors.try_recv().is_err());
 }
@@ -267,11 +363,23 @@ async fn an_untrusted_certificate_is_reported_as_such() {
     let (port, _saw) = stream_server(Mode::Echo, Some(cert.server.clone())).await;
     let url = format!("turns:localhost:{port}");
     let (tunnel, mut errors) = tunnel(&url, &options(Some(&other.cert), WAIT)).await;
-    client(LOOPBACK).await.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
+    client(LOOPBACK)
+        .await
+        .send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
     let error = next(&mut errors, "error report").await;
-    assert!(matches!(error, TunnelError::CertificateNotTrusted { .. }), "{error:?}");
+    assert!(
+        matches!(error, TunnelError::CertificateNotTrusted { .. }),
+        "{error:?}"
+    );
     let text = error.to_string();
-    assert!(text.starts_with(&format!("TLS handshake with TURN server {url} failed: certificate")), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "TLS handshake with TURN server {url} failed: certificate"
+        )),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -279,18 +387,43 @@ async fn a_handshake_that_never_completes_times_out() {
     let cert = lab_cert();
     let (port, _saw) = stream_server(Mode::Silent, Some(cert.server.clone())).await;
     let timeout = Duration::from_millis(300);
-    let (tunnel, mut errors) = tunnel(&format!("turns:127.0.0.1:{port}"), &options(Some(&cert.cert), timeout)).await;
+    let (tunnel, mut errors) = tunnel(
+        &format!("turns:127.0.0.1:{port}"),
+        &options(Some(&cert.cert), timeout),
+    )
+    .await;
     let started = std::time::Instant::now();
-    client(LOOPBACK).await.send_to(&binding_request(1), tunnel.local_addr()).await.expect("send");
+    client(LOOPBACK)
+        .await
+        .send_to(&binding_request(1), tunnel.local_addr())
+        .await
+        .expect("send");
     let error = next(&mut errors, "error report").await;
-    assert!(matches!(error, TunnelError::Timeout { transport: "TLS", .. }), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        matches!(
+            error,
+            TunnelError::Timeout {
+                transport: "TLS",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn close_stops_the_tunnel_and_its_connections() {
     let (port, mut saw) = stream_server(Mode::Echo, None).await;
-    let (tunnel, _errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
+    let (tunnel, _errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
     let c = client(LOOPBACK).await;
     let local = tunnel.local_addr();
     c.send_to(&binding_request(1), local).await.expect("send");
@@ -312,12 +445,24 @@ async fn close_stops_the_tunnel_and_its_connections() {
 #[tokio::test]
 async fn a_socket_on_an_interface_address_reaches_the_tunnel_on_loopback() {
     let Some(ip) = benchmark_range_ipv4() else {
-        eprintln!("skipped: no 198.18.0.0/15 interface address here (run it in a lab network namespace)");
+        eprintln!(
+            "skipped: no 198.18.0.0/15 interface address here (run it in a lab network namespace)"
+        );
         return;
     };
     let (port, _saw) = stream_server(Mode::Echo, None).await;
-    let (tunnel, _errors) = tunnel(&format!("turn:127.0.0.1:{port}?transport=tcp"), &options(None, WAIT)).await;
+    let (tunnel, _errors) = tunnel(
+        &format!("turn:127.0.0.1:{port}?transport=tcp"),
+        &options(None, WAIT),
+    )
+    .await;
     let c = client(IpAddr::V4(ip)).await;
-    c.send_to(&binding_request(9), tunnel.local_addr()).await.expect("a socket on {ip} sends to 127.0.0.1");
-    assert_eq!(recv(&c).await, binding_request(9), "the tunnel's reply from 127.0.0.1 reaches {ip}");
+    c.send_to(&binding_request(9), tunnel.local_addr())
+        .await
+        .expect("a socket on {ip} sends to 127.0.0.1");
+    assert_eq!(
+        recv(&c).await,
+        binding_request(9),
+        "the tunnel's reply from 127.0.0.1 reaches {ip}"
+    );
 }

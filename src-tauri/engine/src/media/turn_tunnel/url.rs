@@ -79,7 +79,11 @@ impl TurnServerUrl {
                     3478
                 }
             }
-            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| TurnUrlError::BadPort(p.to_owned()))?,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| TurnUrlError::BadPort(p.to_owned()))?,
         };
         let transport = match query.map(parse_transport).transpose()? {
             None if secure => TurnTransport::Tls,
@@ -88,7 +92,12 @@ impl TurnServerUrl {
             Some(TurnTransport::Tcp) if secure => TurnTransport::Tls,
             Some(t) => t,
         };
-        Ok(TurnServerUrl { host: host.to_owned(), port, transport, original: trimmed.to_owned() })
+        Ok(TurnServerUrl {
+            host: host.to_owned(),
+            port,
+            transport,
+            original: trimmed.to_owned(),
+        })
     }
 
     /// The URL as it was written (trimmed).
@@ -144,7 +153,10 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), TurnUrlError
     }
     let (host, port) = match authority.matches(':').count() {
         0 => (authority, None),
-        1 => authority.split_once(':').map(|(h, p)| (h, Some(p))).ok_or(TurnUrlError::NoHost)?,
+        1 => authority
+            .split_once(':')
+            .map(|(h, p)| (h, Some(p)))
+            .ok_or(TurnUrlError::NoHost)?,
         _ => return Err(TurnUrlError::UnbracketedIpv6),
     };
     if host.is_empty() {
@@ -177,29 +189,56 @@ mod tests {
 
     #[test]
     fn turn_defaults_to_udp_on_3478() {
-        assert_eq!(parsed("turn:turn.example.com"), ("turn.example.com".into(), 3478, TurnTransport::Udp));
+        assert_eq!(
+            parsed("turn:turn.example.com"),
+            ("turn.example.com".into(), 3478, TurnTransport::Udp)
+        );
     }
 
     #[test]
     fn turns_defaults_to_tls_on_5349() {
-        assert_eq!(parsed("turns:turn.example.com"), ("turn.example.com".into(), 5349, TurnTransport::Tls));
-        assert_eq!(parsed("turns:turn.example.com:443?transport=tcp"), ("turn.example.com".into(), 443, TurnTransport::Tls));
+        assert_eq!(
+            parsed("turns:turn.example.com"),
+            ("turn.example.com".into(), 5349, TurnTransport::Tls)
+        );
+        assert_eq!(
+            parsed("turns:turn.example.com:443?transport=tcp"),
+            ("turn.example.com".into(), 443, TurnTransport::Tls)
+        );
     }
 
     #[test]
     fn transport_tcp_is_read_case_insensitively() {
-        assert_eq!(parsed("TURN:10.0.0.1:443?Transport=TCP"), ("10.0.0.1".into(), 443, TurnTransport::Tcp));
-        assert_eq!(parsed("turn:10.0.0.1?transport=udp"), ("10.0.0.1".into(), 3478, TurnTransport::Udp));
+        assert_eq!(
+            parsed("TURN:10.0.0.1:443?Transport=TCP"),
+            ("10.0.0.1".into(), 443, TurnTransport::Tcp)
+        );
+        assert_eq!(
+            parsed("turn:10.0.0.1?transport=udp"),
+            ("10.0.0.1".into(), 3478, TurnTransport::Udp)
+        );
     }
 
     #[test]
     fn ipv6_hosts_are_bracketed() {
-        assert_eq!(parsed("turn:[2001:db8::1]:3479?transport=tcp"), ("2001:db8::1".into(), 3479, TurnTransport::Tcp));
-        assert_eq!(parsed("turns:[::1]"), ("::1".into(), 5349, TurnTransport::Tls));
+        assert_eq!(
+            parsed("turn:[2001:db8::1]:3479?transport=tcp"),
+            ("2001:db8::1".into(), 3479, TurnTransport::Tcp)
+        );
+        assert_eq!(
+            parsed("turns:[::1]"),
+            ("::1".into(), 5349, TurnTransport::Tls)
+        );
         let u = TurnServerUrl::parse("turn:[2001:db8::1]").unwrap();
         assert_eq!(u.host_port(), "[2001:db8::1]:3478");
-        assert_eq!(TurnServerUrl::parse("turn:2001:db8::1"), Err(TurnUrlError::UnbracketedIpv6));
-        assert_eq!(TurnServerUrl::parse("turn:[2001:db8::1"), Err(TurnUrlError::UnbracketedIpv6));
+        assert_eq!(
+            TurnServerUrl::parse("turn:2001:db8::1"),
+            Err(TurnUrlError::UnbracketedIpv6)
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:[2001:db8::1"),
+            Err(TurnUrlError::UnbracketedIpv6)
+        );
     }
 
     #[test]
@@ -212,17 +251,50 @@ mod tests {
 
     #[test]
     fn unusable_urls_say_why() {
-        assert_eq!(TurnServerUrl::parse("stun:host:3478"), Err(TurnUrlError::NotTurn));
-        assert_eq!(TurnServerUrl::parse("host:3478"), Err(TurnUrlError::NotTurn));
+        assert_eq!(
+            TurnServerUrl::parse("stun:host:3478"),
+            Err(TurnUrlError::NotTurn)
+        );
+        assert_eq!(
+            TurnServerUrl::parse("host:3478"),
+            Err(TurnUrlError::NotTurn)
+        );
         assert_eq!(TurnServerUrl::parse("turn:"), Err(TurnUrlError::NoHost));
-        assert_eq!(TurnServerUrl::parse("turn::3478"), Err(TurnUrlError::NoHost));
-        assert_eq!(TurnServerUrl::parse("turn:host:0"), Err(TurnUrlError::BadPort("0".into())));
-        assert_eq!(TurnServerUrl::parse("turn:host:70000"), Err(TurnUrlError::BadPort("70000".into())));
-        assert_eq!(TurnServerUrl::parse("turn:host:"), Err(TurnUrlError::BadPort(String::new())));
-        assert_eq!(TurnServerUrl::parse("turn:host?transport=sctp"), Err(TurnUrlError::UnknownTransport("sctp".into())));
-        assert_eq!(TurnServerUrl::parse("turns:host?transport=udp"), Err(TurnUrlError::Dtls));
-        assert!(matches!(TurnServerUrl::parse("turn:user@host"), Err(TurnUrlError::Unexpected(_))));
-        assert!(matches!(TurnServerUrl::parse("turn:host?foo=bar"), Err(TurnUrlError::Unexpected(_))));
-        assert!(matches!(TurnServerUrl::parse("turn:[nothost]:1"), Err(TurnUrlError::Unexpected(_))));
+        assert_eq!(
+            TurnServerUrl::parse("turn::3478"),
+            Err(TurnUrlError::NoHost)
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:host:0"),
+            Err(TurnUrlError::BadPort("0".into()))
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:host:70000"),
+            Err(TurnUrlError::BadPort("70000".into()))
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:host:"),
+            Err(TurnUrlError::BadPort(String::new()))
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:host?transport=sctp"),
+            Err(TurnUrlError::UnknownTransport("sctp".into()))
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turns:host?transport=udp"),
+            Err(TurnUrlError::Dtls)
+        );
+        assert!(matches!(
+            TurnServerUrl::parse("turn:user@host"),
+            Err(TurnUrlError::Unexpected(_))
+        ));
+        assert!(matches!(
+            TurnServerUrl::parse("turn:host?foo=bar"),
+            Err(TurnUrlError::Unexpected(_))
+        ));
+        assert!(matches!(
+            TurnServerUrl::parse("turn:[nothost]:1"),
+            Err(TurnUrlError::Unexpected(_))
+        ));
     }
 }
