@@ -90,6 +90,20 @@ def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
     assert "3 problem(s) found" in r.stderr
 
 
+def test_bad_turn_entry_names_the_key_and_says_what_to_set_without_echoing_the_password(tmp_path: Path) -> None:
+    policy = {"media": {"ice_servers": [
+        {"urls": ["stun:stun.example.com", "turn:"], "username": "agent", "credential": "hunter2"},
+        {"urls": "turns:turn.example.com:443?transport=tcp", "username": "agent"},
+    ]}}
+    r = check(tmp_path, json.dumps(policy))
+    assert r.returncode == 1
+    assert "media.ice_servers[0].urls[1]: 'turn:' needs a host (turn:host[:port][?transport=udp|tcp])" in r.stderr, r.stderr
+    r = check(tmp_path, json.dumps({"media": {"ice_servers": policy["media"]["ice_servers"][1:]}}))
+    assert r.returncode == 1
+    assert "media.ice_servers[0]: a TURN server needs credentials: set credential or credential_ref" in r.stderr, r.stderr
+    assert "hunter2" not in r.stderr
+
+
 def test_address_values_are_not_echoed(tmp_path: Path) -> None:
     r = check(tmp_path, '{"location": {"address": {"country": "US", "RD": "Hidden Lane", "HNO": 12}}}')
     assert r.returncode == 1

@@ -71,3 +71,27 @@ def test_engine_checker_and_reference_validator_agree_on_every_leaf(tmp_path: Pa
                 assert ".".join(path) in r.stderr, (doc, r.stderr)
     assert not disagreements, "\n".join(map(str, disagreements))
     assert checked >= 400
+
+
+ICE_URLS = ["stun:stun.example.com", "stun:192.0.2.1:19302", "stun:[2001:db8::1]:3478", "turn:t.example?transport=tcp",
+            "turns:t.example:443?transport=tcp", "turn:", "turn:t.example:0", "turn:t.example:65536", "turn:t.example:65535",
+            "turns:t.example?transport=udp", "stun:s.example?transport=udp", "http://t.example", "TURN:t.example",
+            "turn:user@t.example", "turn:t.example/x", "turn:[::1", "turn:t.example?transport=sctp"]
+
+
+def test_engine_checker_and_reference_validator_agree_on_ice_server_urls(tmp_path: Path) -> None:
+    """The URL pattern in the schema (what an editor flags) and the engine's URL parser give the same verdict."""
+    if not HEADLESS.exists():
+        pytest.fail(f"{HEADLESS} does not exist: build it (cargo build -p lifeline-engine) or set LIFELINE_HEADLESS")
+    ref = Draft202012Validator(SCHEMA)
+    disagreements = []
+    for url in ICE_URLS:
+        doc = {"media": {"ice_servers": [{"urls": url, "username": "u", "credential_ref": "r"}]}}
+        f = tmp_path / "p.json"
+        f.write_text(json.dumps(doc))
+        r = subprocess.run([str(HEADLESS), "policy", "check", str(f)], capture_output=True, text=True, timeout=30, check=False)
+        if (r.returncode == 0) != ref.is_valid(doc):
+            disagreements.append((url, r.returncode, r.stderr.strip()[:200]))
+        elif r.returncode != 0:
+            assert "media.ice_servers[0].urls: '" in r.stderr, r.stderr
+    assert not disagreements, "\n".join(map(str, disagreements))

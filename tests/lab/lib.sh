@@ -6,6 +6,8 @@
 
 LAB_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}"
+# The address every service listens on (127.0.0.1; the network lab runs one in a namespace on 198.19.0.10).
+LAB_IP="${LIFELINE_LAB_IP:-127.0.0.1}"
 PIDS="$LAB/pids"
 LOGS="$LAB/logs"
 
@@ -32,7 +34,7 @@ pid_alive() {
 	[[ -n "$state" && "$state" != "Z" && "$state" != "X" ]]
 }
 
-# tcp_listening PORT / udp_listening PORT on 127.0.0.1
+# tcp_listening PORT / udp_listening PORT (any address of this network namespace)
 tcp_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 udp_listening() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
 

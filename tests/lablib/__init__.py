@@ -15,6 +15,8 @@ Import from tests (``tests/`` is on ``sys.path`` via ``tests/conftest.py``):
 * :class:`RtpEngine`    rtpengine ng client: query a call's media counters, block/silence media
 * :mod:`lablib.siptrace` SIP messages from the dispatcher's trace and Kamailio's sipdump
 * :mod:`lablib.sip`     a tiny SIP/UDP probe client and a WebSocket handshake check
+* :class:`NetLab`       the network lab (tests/netlab): namespaces, NAT modes, loss, agent moves,
+                        TURN; processes in a namespace (``nl.agent(...)``, ``nl.browser_peer(...)``)
 
 The session fixture ``lab`` (tests/conftest.py) starts the lab when needed.
 """
@@ -23,6 +25,7 @@ from . import wav
 from .headless import Headless
 from .jsonlines import JsonLinesError, JsonLinesProcess, match
 from .lab import PARTS, Lab, LabError, User
+from .netlab import NetLab, NetLabError
 from .peer import BrowserPeer
 from .psap import Psap, PsapError
 from .rtpengine import RtpEngine, RtpEngineError
@@ -37,6 +40,8 @@ __all__ = [
     "JsonLinesProcess",
     "Lab",
     "LabError",
+    "NetLab",
+    "NetLabError",
     "Psap",
     "PsapError",
     "RtpEngine",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ class Agent(Headless):
     ``env``: extra environment (``LIFELINE_LOG`` defaults to info with SIP and media at debug).
     ``extra_args``: more command-line arguments (e.g. ``["--policy", path]``). The data dir is
     ``<workdir>/<name>-data``: a new Agent with the same ``workdir`` and ``name`` resumes its state.
+    ``netns``: run the engine in that network namespace (the network lab's ``NAME-agent``).
+    ``source_map``: how Kamailio sees one of the engine's TCP endpoints, ``(ip, port) -> (ip, port)``
+    (behind the network lab's NAT: ``NetLab.seen_by_provider``); default: unchanged.
     """
 
     def __init__(
@@ -67,8 +70,11 @@ class Agent(Headless):
         name: str | None = None,
         extra_config: dict[str, Any] | None = None,
         extra_args: Iterable[str | os.PathLike[str]] = (),
+        netns: str | None = None,
+        source_map: Callable[[str, int], tuple[str, int] | None] | None = None,
     ) -> None:
         self.lab = lab
+        self.source_map = source_map
         self.user = lab.users[user]
         self.name_ = name or f"engine-{user}"
         self.workdir = Path(workdir)
@@ -101,6 +107,7 @@ class Agent(Headless):
             *extra_args,
             log=self.workdir / f"{self.name_}.log",
             env={**log_env, "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
+            netns=netns,
         )
         self.started_at = time.monotonic()
         self.started_wall = time.time()
@@ -184,6 +191,17 @@ class Agent(Headless):
         """Local ports of this engine's TCP connections (its WebSocket to Kamailio)."""
         return local_tcp_ports(self.proc.pid)
 
+    def sip_sources(self) -> set[str]:
+        """``"ip:port"`` of this engine's TCP connections as Kamailio sees them (``source_map``
+        applied: behind a NAT, the router's mapping)."""
+        out = set()
+        for ip, port in local_tcp_endpoints(self.proc.pid):
+            # no mapping known (a routed network, where the router tracks no flows): seen as it is
+            seen = (self.source_map(ip, port) if self.source_map else None) or (ip, port)
+            if seen:
+                out.add(f"{seen[0]}:{seen[1]}")
+        return out
+
     def sent_invite_call_ids(self, since: float | None = None, timeout: float = 10.0) -> list[str]:
         """SIP Call-IDs of the calls this engine started (initial INVITEs Kamailio received from its
         connections since ``since``, epoch seconds, default the engine's start), oldest first; waits up
@@ -193,7 +211,7 @@ class Agent(Headless):
         since = (self.started_wall if since is None else since) - 0.5
         deadline = time.monotonic() + timeout
         while True:
-            ports = {f"127.0.0.1:{p}" for p in self.sip_ports()}
+            ports = self.sip_sources()
             ids: list[str] = []
             for m in self.lab.kamailio_trace().messages:
                 if (
@@ -232,8 +250,12 @@ class Agent(Headless):
 
 
 # ---------------------------------------------------------------- the dispatcher's side
-def local_tcp_ports(pid: int) -> set[int]:
-    """Local ports of the TCP sockets process ``pid`` holds (from /proc; Linux only)."""
+def local_tcp_endpoints(pid: int) -> set[tuple[str, int]]:
+    """Local ``(ip, port)`` of the IPv4 TCP sockets process ``pid`` holds (from /proc; Linux only).
+    Read through ``/proc/<pid>/net``, i.e. in the process's own network namespace."""
+    import socket
+    import struct
+
     inodes = set()
     fd_dir = Path(f"/proc/{pid}/fd")
     try:
@@ -246,8 +268,8 @@ def local_tcp_ports(pid: int) -> set[int]:
                 inodes.add(target[8:-1])
     except OSError:
         return set()
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    out = set()
+    for table in (f"/proc/{pid}/net/tcp", f"/proc/{pid}/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
@@ -255,8 +277,20 @@ def local_tcp_ports(pid: int) -> set[int]:
         for line in lines:
             cols = line.split()
             if len(cols) > 9 and cols[9] in inodes:
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
+                addr, port = cols[1].rsplit(":", 1)
+                if len(addr) == 8:
+                    ip = socket.inet_ntoa(struct.pack("<I", int(addr, 16)))
+                elif addr.startswith("0000000000000000FFFF0000"):  # v4-mapped
+                    ip = socket.inet_ntoa(struct.pack("<I", int(addr[24:], 16)))
+                else:
+                    ip = "::"
+                out.add((ip, int(port, 16)))
+    return out
+
+
+def local_tcp_ports(pid: int) -> set[int]:
+    """Local ports of the TCP sockets process ``pid`` holds (from /proc; Linux only)."""
+    return {port for _, port in local_tcp_endpoints(pid)}
 
 
 def psap_call_from(psap: Psap, user: str, event_type: str = "CALL_ESTABLISHED", timeout: float = 30.0) -> dict:
@@ -341,6 +375,7 @@ __all__ = [
     "first",
     "headless_binary",
     "heard_tone",
+    "local_tcp_endpoints",
     "local_tcp_ports",
     "psap_call_from",
     "tone_windows",

@@ -23,7 +23,9 @@ from .jsonlines import Event, JsonLinesProcess, match
 
 class Headless(JsonLinesProcess):
     """Spawn ``binary *args``. ``env`` extra variables are added to the current
-    environment (e.g. ``lab.audio_env()`` for PulseAudio, ``LIFELINE_LOG=debug``)."""
+    environment (e.g. ``lab.audio_env()`` for PulseAudio, ``LIFELINE_LOG=debug``).
+    ``netns``: run it in that network namespace (``ip netns exec NETNS``, which execs the
+    binary: ``proc.pid`` is still the engine's); ``prefix``: any other command prefix."""
 
     def __init__(
         self,
@@ -32,11 +34,19 @@ class Headless(JsonLinesProcess):
         log: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        netns: str | None = None,
+        prefix: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
-        argv: Sequence[str | os.PathLike[str]] = [binary, *args]
+        self.netns = netns
+        argv: Sequence[str | os.PathLike[str]] = [
+            *(["ip", "netns", "exec", netns] if netns else []),
+            *prefix,
+            binary,
+            *args,
+        ]
         super().__init__(argv, stderr_log=log, env=full_env, cwd=cwd, name=f"headless {Path(binary).name}")
 
     def command(self, cmd: str, **fields: Any) -> None:

@@ -40,10 +40,12 @@ class User:
 
 @dataclass
 class Lab:
-    """The lab on this machine (everything on 127.0.0.1).
+    """The lab on this machine (everything on ``ip``: ``$LIFELINE_LAB_IP``, default 127.0.0.1;
+    the addresses below are those of the default).
 
     Attributes worth knowing:
       dir           lab state dir (``$LIFELINE_LAB_DIR`` or /tmp/lifeline-lab)
+      ip            the address its services listen on (``$LIFELINE_LAB_IP`` or 127.0.0.1)
       users         ``{"agent": User(...), "agent2", "peer", "peer2", "peer3", "psap"}``
                     (password ``<name>-secret``; peer2/peer3 are spares for concurrent tests)
       domain        ``lifeline.lab``
@@ -63,23 +65,44 @@ class Lab:
     """
 
     dir: Path = field(default_factory=lambda: Path(os.environ.get("LIFELINE_LAB_DIR", "/tmp/lifeline-lab")))
+    #: the address every service listens on: ``$LIFELINE_LAB_IP`` or 127.0.0.1 (the network lab's
+    #: provider is 198.19.0.10); the addresses below follow it unless given explicitly
+    ip: str = field(default_factory=lambda: os.environ.get("LIFELINE_LAB_IP", "127.0.0.1"))
     domain: str = "lifeline.lab"
-    sip_udp: tuple[str, int] = ("127.0.0.1", 5060)
-    ws_url: str = "ws://127.0.0.1:8080"
-    wss_url: str = "wss://127.0.0.1:4443"
-    psap_sip: tuple[str, int] = ("127.0.0.1", 5080)
-    psap_ctrl: tuple[str, int] = ("127.0.0.1", 5555)
-    psap_manual_ctrl: tuple[str, int] = ("127.0.0.1", 5556)
-    smtp: tuple[str, int] = ("127.0.0.1", 2525)
+    sip_udp: tuple[str, int] = None  # type: ignore[assignment]  (filled in __post_init__)
+    ws_url: str = None  # type: ignore[assignment]
+    wss_url: str = None  # type: ignore[assignment]
+    psap_sip: tuple[str, int] = None  # type: ignore[assignment]
+    psap_ctrl: tuple[str, int] = None  # type: ignore[assignment]
+    psap_manual_ctrl: tuple[str, int] = None  # type: ignore[assignment]
+    smtp: tuple[str, int] = None  # type: ignore[assignment]
     smtp_user: tuple[str, str] = ("lifeline", "lifeline-secret")
-    rtpengine_ng: tuple[str, int] = ("127.0.0.1", 2223)
-    webhook_url: str = "http://127.0.0.1:8090"
-    held_url: str = "http://127.0.0.1:8091/held"
+    rtpengine_ng: tuple[str, int] = None  # type: ignore[assignment]
+    webhook_url: str = None  # type: ignore[assignment]
+    held_url: str = None  # type: ignore[assignment]
     users: dict[str, User] = field(
         default_factory=lambda: {
             name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap")
         }
     )
+
+    def __post_init__(self) -> None:
+        ip = self.ip
+        defaults = {
+            "sip_udp": (ip, 5060),
+            "ws_url": f"ws://{ip}:8080",
+            "wss_url": f"wss://{ip}:4443",
+            "psap_sip": (ip, 5080),
+            "psap_ctrl": (ip, 5555),
+            "psap_manual_ctrl": (ip, 5556),
+            "smtp": (ip, 2525),
+            "rtpengine_ng": (ip, 2223),
+            "webhook_url": f"http://{ip}:8090",
+            "held_url": f"http://{ip}:8091/held",
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
 
     # ---- paths -------------------------------------------------------------
     @property
@@ -195,7 +218,7 @@ class Lab:
 
     @property
     def cert_path(self) -> Path:
-        """The lab's self-signed certificate (CN/SAN lifeline.lab, 127.0.0.1)."""
+        """The lab's self-signed certificate (CN/SAN lifeline.lab, localhost, 127.0.0.1 and the lab's ``ip``)."""
         return self.dir / "certs" / "lab.crt"
 
     @property
@@ -262,6 +285,7 @@ class Lab:
         env["XDG_RUNTIME_DIR"] = str(self.dir / "pulse" / "run")
         env["PULSE_SERVER"] = f"unix:{self.dir / 'pulse' / 'run' / 'native'}"
         env["LIFELINE_LAB_DIR"] = str(self.dir)
+        env["LIFELINE_LAB_IP"] = self.ip
         return env
 
     def play_into_mic(self, wav_path: Path, *, loop: bool = False) -> subprocess.Popen[bytes]:
@@ -338,7 +362,7 @@ class Lab:
 
     # ---- control -----------------------------------------------------------
     def _run(self, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, LIFELINE_LAB_DIR=str(self.dir))
+        env = dict(os.environ, LIFELINE_LAB_DIR=str(self.dir), LIFELINE_LAB_IP=self.ip)
         return subprocess.run(
             [str(LAB_SRC / script), *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
         )

@@ -29,7 +29,10 @@ PEER_DIR = LAB_SRC / "peer"
 class BrowserPeer(JsonLinesProcess):
     """Spawn peer.mjs. ``audio`` is the WAV its fake microphone plays (default: the
     lab's 1000 Hz tone). Its stderr (Chromium console included) goes to
-    ``<lab>/logs/peer-<name>.log``. Waits for the page to be ready (``ready_timeout``)."""
+    ``<lab>/logs/peer-<name>.log``. Waits for the page to be ready (``ready_timeout``).
+    ``netns``: run node and Chromium in that network namespace (``ip netns exec``; the
+    network lab's ``NAME-peer`` or ``NAME-agent``); the page's own http server is on the
+    namespace's loopback."""
 
     def __init__(
         self,
@@ -39,6 +42,7 @@ class BrowserPeer(JsonLinesProcess):
         audio: Path | None = None,
         ready_timeout: float = 60.0,
         log_dir: Path | None = None,
+        netns: str | None = None,
     ) -> None:
         if not (PEER_DIR / "node_modules" / "jssip").is_dir():
             raise JsonLinesError(f"the browser peer's npm packages are missing: run `npm ci --prefix {PEER_DIR}`")
@@ -47,7 +51,10 @@ class BrowserPeer(JsonLinesProcess):
             raise JsonLinesError("node is not installed (Debian package nodejs)")
         self.lab = lab
         self._ids = itertools.count(1)
-        argv = [node, PEER_DIR / "peer.mjs", "--audio", audio or lab.peer_tone_wav]
+        argv: list[str | Path] = [node, PEER_DIR / "peer.mjs", "--audio", audio or lab.peer_tone_wav]
+        self.netns = netns
+        if netns:
+            argv = ["ip", "netns", "exec", netns, *argv]
         super().__init__(
             argv,
             stderr_log=(log_dir or lab.logs) / f"peer-{name}.log",
@@ -87,6 +94,13 @@ class BrowserPeer(JsonLinesProcess):
             raise JsonLinesError(f"{self.name}: registration failed: {ev}")
         return ev
 
+    def set_ice(self, ice_servers: list[dict[str, Any]], policy: str = "all") -> Event:
+        """ICE servers (RTCIceServer shape: ``{"urls": ..., "username": ..., "credential": ...}``)
+        and transport policy (``"all"`` or ``"relay"``) for the calls made or answered after it.
+        ``stats()["local_candidate"]`` then tells which path a call took (type ``relay``,
+        ``relay_protocol`` ``tcp``/``tls``/``udp``)."""
+        return self.command("set_ice", ice_servers=ice_servers, policy=policy)
+
     def call(self, target: str, headers: list[str] | None = None) -> Event:
         """Start a call (``sip:911@lifeline.lab`` or a plain user/number)."""
         return self.command("call", target=target, headers=headers or [])
@@ -112,7 +126,9 @@ class BrowserPeer(JsonLinesProcess):
     def stats(self) -> Event:
         """What the peer hears: ``freq_hz`` (dominant frequency of the remote audio, WebAudio
         FFT), ``level_dbfs``/``rms``, plus getStats ``packets_received``, ``bytes_received``,
-        ``packets_sent``, ``bytes_sent``, ``codec``, ``ice_state``."""
+        ``packets_sent``, ``bytes_sent``, ``codec``, ``ice_state``, and the candidate pair in use:
+        ``local_candidate`` (``type``, ``protocol``, ``address``, ``port``, ``relay_protocol``, ``url``),
+        ``remote_candidate``."""
         return self.command("stats")
 
     def wait_audio(self, freq_hz: float, *, tolerance: float = 0.02, timeout: float = 30.0) -> Event:

@@ -1,4 +1,4 @@
-"""Talk to the lab's rtpengine over its ng control protocol (bencode over UDP 127.0.0.1:2223).
+"""Talk to the lab's rtpengine over its ng control protocol (bencode over UDP to ``lab.rtpengine_ng``, 127.0.0.1:2223 by default).
 
 Every call through Kamailio is anchored in rtpengine under its SIP Call-ID, so a test can
 

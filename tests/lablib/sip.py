@@ -99,13 +99,14 @@ def parse_response(data: str) -> Response:
 
 
 class SipUdpClient:
-    """Sends requests from an ephemeral UDP port on 127.0.0.1 to Kamailio (5060)."""
+    """Sends requests from an ephemeral UDP port on the lab's address (127.0.0.1) to Kamailio (5060)."""
 
     def __init__(self, lab: Lab, *, timeout: float = 10.0) -> None:
         self.lab = lab
         self.timeout = timeout
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((lab.ip, 0))
+        self.host = lab.ip
         self.port = self.sock.getsockname()[1]
 
     def close(self) -> None:
@@ -134,13 +135,13 @@ class SipUdpClient:
         to = f"<{to_uri}>" + (f";tag={to_tag}" if to_tag else "")
         lines = [
             f"{method} {ruri} SIP/2.0",
-            f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch={branch};rport",
+            f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={branch};rport",
             "Max-Forwards: 70",
             f"From: <{from_uri}>;tag={from_tag}",
             f"To: {to}",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: {contact}" if contact else f"Contact: <sip:{contact_user}@127.0.0.1:{self.port}>",
+            f"Contact: {contact}" if contact else f"Contact: <sip:{contact_user}@{self.host}:{self.port}>",
             "User-Agent: lifeline-lab-probe",
         ]
         lines += [f"Route: {r}" for r in (route or [])]
@@ -249,7 +250,7 @@ class SipUdpClient:
         aor = f"sip:{user}@{self.lab.domain}"
         call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
         sdp = (
-            "v=0\r\no=probe 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"v=0\r\no=probe 1 1 IN IP4 {self.host}\r\ns=-\r\nc=IN IP4 {self.host}\r\nt=0 0\r\n"
             f"m=audio {self.port + 2} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
             "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
         )

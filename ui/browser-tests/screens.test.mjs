@@ -372,6 +372,107 @@ describe("the engine's emergency and call events", () => {
   });
 });
 
+describe("real networks: never a silent call (520 x 780)", () => {
+  const WINDOW = { width: 520, height: 780 };
+  const ADDRESS = "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US";
+  const media = (page, state, extra = {}) =>
+    page.evaluate(
+      ([state, extra]) => window.lifelineMock.emit({ event: "media", id: "c1", state, codec: null, setup_ms: null, reason: null, ...extra }),
+      [state, extra],
+    );
+  /** Inside the window, not cut off: End call and the device selects must never be pushed out of view. */
+  async function inView(page, locator, what) {
+    const box = await locator.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= WINDOW.height, `${what} at ${JSON.stringify(box)}`);
+    return box;
+  }
+  const alerts = (page, text) => page.getByRole("alert").filter({ hasText: text });
+
+  test("ordinary call: no audio warns once, reconnecting is a quiet status, receiving clears both; the path for IT", async () => {
+    const page = await open("mock=in-call&path=relay", { viewport: WINDOW });
+    await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
+    await page.getByText("Audio: relay · TURN over TCP · turn.example.com:443").waitFor();
+    await media(page, "no_audio", { reason: "no audio for 5 s" });
+    const warning = "No audio is reaching you. The call is still connected; check your network or headset.";
+    await alerts(page, warning).waitFor();
+    // The engine may say it again: still one warning, not a pile (and no toast).
+    await media(page, "no_audio");
+    await page.waitForTimeout(100);
+    assert.equal(await alerts(page, "No audio is reaching you").count(), 1);
+    assert.equal(await page.locator(".toast").count(), 0);
+    assert.equal(await page.getByText("Audio connected").count(), 0, "no 'connected' line beside the warning");
+    await page.getByText("Audio: relay · TURN over TCP").waitFor();
+    await inView(page, button(page, "End call"), "End call");
+    await check(page, "in-call-no-audio");
+
+    await media(page, "reconnecting");
+    await page.getByRole("status").filter({ hasText: "Network changed — reconnecting audio…" }).waitFor();
+    assert.equal(await alerts(page, "No audio").count(), 0, "reconnecting is not an alert");
+    await check(page, "in-call-reconnecting");
+
+    await media(page, "connected", { setup_ms: 640, path: { candidate: "srflx", protocol: "udp" } });
+    await page.getByText("Audio: via NAT (srflx)").waitFor();
+    await media(page, "receiving", { codec: "opus/48000/2" });
+    await page.getByRole("status").filter({ hasText: "Audio connected, sound arriving (Opus)" }).waitFor();
+    assert.equal(await page.getByText("Network changed").count(), 0);
+    assert.equal(await alerts(page, "No audio").count(), 0);
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("ordinary call: a direct path reads 'direct (host)'", async () => {
+    const page = await open("mock=in-call", { viewport: WINDOW });
+    await page.getByText("Audio: direct (host)").waitFor();
+    await page.closeAll();
+  });
+
+  test("emergency call without audio: stay on the line, read out the whole address, or use another phone", async () => {
+    const page = await open("mock=emergency-active&audio=no-audio&path=relay", { viewport: WINDOW });
+    const warning = alerts(page, "No audio is reaching you");
+    await warning.waitFor();
+    await warning.getByText("Stay on the line and read out your address").waitFor();
+    await warning.getByText("Or call the emergency number from another phone.").waitFor();
+    // The address, whole: in the warning (not twice on the panel) and not cut by the width.
+    const address = warning.getByText(ADDRESS, { exact: true });
+    assert.equal(await page.getByText(ADDRESS, { exact: true }).count(), 1);
+    assert.ok(await address.evaluate((el) => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1), "address cut off");
+    await inView(page, address, "the address");
+    await page.getByRole("heading", { name: "Audio devices" }).waitFor();
+    const end = await inView(page, button(page, "End call"), "End call");
+    for (const label of ["Microphone", "Speaker"]) {
+      const select = await inView(page, page.getByLabel(label, { exact: true }), label);
+      const covered = select.y < end.y + end.height && end.y < select.y + select.height;
+      assert.equal(covered, false, `End call covers the ${label} select`);
+    }
+    await page.getByText("Audio: relay · TURN over TCP").waitFor();
+    await check(page, "emergency-no-audio");
+
+    await media(page, "reconnecting");
+    await page.getByRole("status").filter({ hasText: "Network changed — reconnecting audio… Stay on the line." }).waitFor();
+    assert.equal(await alerts(page, "No audio").count(), 0);
+    await page.getByRole("heading", { name: "Location being sent" }).waitFor();
+    await inView(page, button(page, "End call"), "End call");
+    await check(page, "emergency-reconnecting");
+
+    await media(page, "receiving", { codec: "opus/48000/2" });
+    await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
+    assert.equal(await page.getByText("Network changed").count(), 0);
+    await page.getByText(ADDRESS, { exact: true }).waitFor();
+    assert.deepEqual(page.problems, []);
+    await page.closeAll();
+  });
+
+  test("emergency call whose sound connection failed, no address known, dark theme", async () => {
+    const page = await open("mock=emergency-active&audio=failed&location=0", { viewport: WINDOW, colorScheme: "dark" });
+    const warning = alerts(page, "The connection for sound failed");
+    await warning.waitFor();
+    await warning.getByText("say where you are (building, floor and room)").waitFor();
+    await inView(page, button(page, "End call"), "End call");
+    await check(page, "emergency-media-failed-dark");
+    await page.closeAll();
+  });
+});
+
 describe("keyboard only: the whole emergency flow", () => {
   const focused = (page) => page.evaluate(() => document.activeElement?.textContent ?? "");
   async function tabTo(page, text) {

@@ -75,7 +75,22 @@ export interface CallMutedEvent {
   on: boolean;
 }
 
-export type MediaState = "connected" | "receiving" | "failed";
+/**
+ * `connected`: ICE and DTLS are up. `receiving`: audio arrives (again). `no_audio`: nothing arrived 3 s after
+ * connect, or audio stopped for 5 s (the call stays up). `reconnecting`: the path is being rebuilt after a
+ * network change. `failed`: the media path broke (the call stays up).
+ */
+export type MediaState = "connected" | "receiving" | "no_audio" | "reconnecting" | "failed";
+
+/** How a call's audio travels: the local candidate of the selected ICE pair (`MediaPath` in api.rs). */
+export interface MediaPath {
+  /** `host`, `srflx`, `prflx` or `relay`. */
+  candidate: "host" | "srflx" | "prflx" | "relay" | string;
+  /** `udp`, or for a relay the transport to the TURN server (`udp`, `tcp`, `tls`). */
+  protocol: "udp" | "tcp" | "tls" | string;
+  /** The TURN server in use (`turn:host:port?transport=tcp`), for a relay; absent otherwise. */
+  server?: string;
+}
 
 export interface MediaEvent {
   event: "media";
@@ -84,6 +99,8 @@ export interface MediaEvent {
   codec: string | null;
   setup_ms: number | null;
   reason: string | null;
+  /** Absent until the path is known (api.rs skips it when `None`). */
+  path?: MediaPath;
 }
 
 /** A DTMF digit received from the far end. */

@@ -97,12 +97,79 @@ describe("policy status", () => {
   });
 });
 
+describe("audio that does not arrive (media no_audio, reconnecting)", () => {
+  const relay = { candidate: "relay", protocol: "tcp", server: "turn:turn.example.com:443?transport=tcp" };
+  const media = (state: string, extra: Record<string, unknown> = {}): EngineEvent =>
+    ({ event: "media", id: "c1", state, codec: null, setup_ms: null, reason: null, ...extra }) as EngineEvent;
+  const up = () =>
+    events(signedIn(), [call("c1", "connected"), media("connected", { setup_ms: 380, path: relay }), media("receiving", { codec: "opus/48000/2" })]);
+
+  it("no_audio says since when nothing arrives; a repeated no_audio does not restart it; receiving clears it", () => {
+    let s = events(up(), [media("no_audio", { reason: "no audio for 5 s" })], T0 + 10_000);
+    expect(s.live.media.c1).toMatchObject({ state: "no_audio", silentSince: T0 + 10_000, reason: "no audio for 5 s", codec: "opus/48000/2" });
+    s = events(s, [media("no_audio")], T0 + 20_000);
+    expect(s.live.media.c1?.silentSince).toBe(T0 + 10_000);
+    s = events(s, [media("receiving", { codec: "opus/48000/2" })], T0 + 25_000);
+    expect(s.live.media.c1).toMatchObject({ state: "receiving", silentSince: null, reason: null });
+  });
+
+  it("no audio 3 s after connect, before any audio: the silence starts then", () => {
+    const s = events(signedIn(), [call("c1", "connected"), media("connected", { setup_ms: 380 }), media("no_audio")], T0 + 3_000);
+    expect(s.live.media.c1).toMatchObject({ state: "no_audio", silentSince: T0 + 3_000, setupMs: 380, path: null });
+  });
+
+  it("keeps the path when later events leave it out, and takes the new one after a network change", () => {
+    let s = up();
+    expect(s.live.media.c1?.path).toEqual(relay);
+    s = events(s, [media("no_audio"), media("receiving")]);
+    expect(s.live.media.c1?.path).toEqual(relay);
+    const host = { candidate: "host", protocol: "udp" };
+    s = events(s, [media("reconnecting"), media("connected", { path: host })]);
+    expect(s.live.media.c1?.path).toEqual(host);
+  });
+
+  it("a path the UI cannot read is ignored rather than kept half", () => {
+    const s = events(up(), [media("connected", { path: { candidate: 7 } }), media("connected", { path: "relay" })]);
+    expect(s.live.media.c1?.path).toEqual(relay);
+  });
+
+  it("reconnecting after a network change: the call stays, audio comes back with receiving", () => {
+    let s = events(up(), [media("reconnecting")], T0 + 5_000);
+    expect(s.live.media.c1).toMatchObject({ state: "reconnecting", silentSince: null });
+    expect(s.calls.map((c) => c.id)).toEqual(["c1"]);
+    // The rebuilt path stays silent: the silence counts from the engine's no_audio, through reconnecting.
+    s = events(s, [media("no_audio")], T0 + 9_000);
+    s = events(s, [media("reconnecting")], T0 + 12_000);
+    expect(s.live.media.c1).toMatchObject({ state: "reconnecting", silentSince: T0 + 9_000 });
+    s = events(s, [media("receiving")], T0 + 14_000);
+    expect(s.live.media.c1).toMatchObject({ state: "receiving", silentSince: null });
+  });
+
+  it("failed is silence too, with the engine's reason; a state the UI does not know changes nothing", () => {
+    let s = events(up(), [media("failed", { reason: "ICE failed" })], T0 + 1_000);
+    expect(s.live.media.c1).toMatchObject({ state: "failed", reason: "ICE failed", silentSince: T0 + 1_000 });
+    const before = s.live;
+    s = events(s, [media("something_new")]);
+    expect(s.live).toBe(before);
+  });
+
+  it("no toast for audio problems: the call screen says it once, in place", () => {
+    const s = events(up(), [media("no_audio"), media("no_audio"), media("reconnecting"), media("failed")]);
+    expect(s.toasts).toEqual([]);
+  });
+
+  it("the silence ends with the call", () => {
+    const s = events(up(), [media("no_audio"), call("c1", "ended")]);
+    expect(s.live.media.c1).toBeUndefined();
+  });
+});
+
 describe("media, DTMF and mute", () => {
   it("connected carries the setup time, receiving the codec; both are kept", () => {
     let s = events(signedIn(), [call("c1", "connected")]);
     s = events(s, [{ event: "media", id: "c1", state: "connected", codec: null, setup_ms: 412, reason: null }]);
     s = events(s, [{ event: "media", id: "c1", state: "receiving", codec: "opus/48000/2", setup_ms: null, reason: null }]);
-    expect(s.live.media.c1).toEqual({ state: "receiving", codec: "opus/48000/2", setupMs: 412, reason: null });
+    expect(s.live.media.c1).toEqual({ state: "receiving", codec: "opus/48000/2", setupMs: 412, reason: null, path: null, silentSince: null });
     s = events(s, [{ event: "media", id: "c1", state: "failed", codec: null, setup_ms: null, reason: "ICE failed" }]);
     expect(s.live.media.c1?.state).toBe("failed");
     expect(s.live.media.c1?.reason).toBe("ICE failed");

@@ -3,7 +3,7 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import type { DeviceRole, LocationPrompt, MediaState } from "./api-live";
+import type { DeviceRole, LocationPrompt, MediaPath, MediaState } from "./api-live";
 import type { Command, EngineEvent } from "./api";
 
 export interface LiveLocation {
@@ -17,6 +17,13 @@ export interface CallMedia {
   codec: string | null;
   setupMs: number | null;
   reason: string | null;
+  /** How the audio travels, once the engine said; kept when a later event leaves it out. */
+  path: MediaPath | null;
+  /**
+   * Since when (ms, this UI's clock) the engine has been saying that no audio reaches the agent (`no_audio`
+   * or `failed`); kept through `reconnecting` and `connected`, cleared only when audio arrives again.
+   */
+  silentSince: number | null;
 }
 
 export interface DeviceInUse {
@@ -77,6 +84,7 @@ export function initialLive(): LiveState {
 }
 
 const PROMPTS: readonly string[] = ["missing", "unknown_network"];
+const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"];
 
 function str(v: unknown): string | null {
   return typeof v === "string" ? v : null;
@@ -116,16 +124,8 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
     case "media": {
       const id = str(e.id);
       const state = str(e.state);
-      if (id === null || (state !== "connected" && state !== "receiving" && state !== "failed")) return null;
-      const before = live.media[id];
-      const media: CallMedia = {
-        state,
-        // `connected` carries no codec and `receiving` no setup time: keep what the other said.
-        codec: str(e.codec) ?? before?.codec ?? null,
-        setupMs: typeof e.setup_ms === "number" ? e.setup_ms : (before?.setupMs ?? null),
-        reason: state === "failed" ? str(e.reason) : null,
-      };
-      return done({ ...live, media: { ...live.media, [id]: media } });
+      if (id === null || state === null || !MEDIA_STATES.includes(state)) return null;
+      return done({ ...live, media: { ...live.media, [id]: nextMedia(live.media[id], state as MediaState, e, now) } });
     }
     case "dtmf": {
       const id = str(e.id);
@@ -151,6 +151,36 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
     default:
       return null;
   }
+}
+
+/** No audio reaches the agent (the call stays up): what the call screens warn about. */
+export function audioSilent(state: MediaState | undefined): boolean {
+  return state === "no_audio" || state === "failed";
+}
+
+function nextMedia(before: CallMedia | undefined, state: MediaState, e: Record<string, unknown>, now: number): CallMedia {
+  const silent = audioSilent(state);
+  return {
+    state,
+    // `connected` carries no codec and `receiving` no setup time: keep what the other said.
+    codec: str(e.codec) ?? before?.codec ?? null,
+    setupMs: typeof e.setup_ms === "number" ? e.setup_ms : (before?.setupMs ?? null),
+    reason: silent ? str(e.reason) : null,
+    // The path comes once it is known and again after a network change; events without it keep the last.
+    path: mediaPath(e.path) ?? before?.path ?? null,
+    // A repeated no_audio does not restart the silence; only audio arriving ends it.
+    silentSince: state === "receiving" ? null : silent ? (before?.silentSince ?? now) : (before?.silentSince ?? null),
+  };
+}
+
+function mediaPath(v: unknown): MediaPath | null {
+  if (typeof v !== "object" || v === null) return null;
+  const p = v as Record<string, unknown>;
+  const candidate = str(p.candidate);
+  const protocol = str(p.protocol);
+  if (candidate === null || protocol === null) return null;
+  const server = str(p.server);
+  return server === null ? { candidate, protocol } : { candidate, protocol, server };
 }
 
 /** Translation keys of the device toasts, per role (a role name cannot be translated inside a sentence). */

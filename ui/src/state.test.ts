@@ -345,7 +345,7 @@ const arbEvent: fc.Arbitrary<EngineEvent> = fc.oneof(
     { event: "audio_device", audio_event: "device_unavailable", role: "microphone", reason: "none" },
   ),
   fc
-    .record({ id: fc.constantFrom("a", "b", "c"), kind: fc.constantFrom("connected", "receiving", "failed", "dtmf", "muted") })
+    .record({ id: fc.constantFrom("a", "b", "c"), kind: fc.constantFrom("connected", "receiving", "no_audio", "reconnecting", "failed", "dtmf", "muted") })
     .map(({ id, kind }) =>
       kind === "dtmf"
         ? ({ event: "dtmf", id, digit: "5" } as EngineEvent)
@@ -393,6 +393,11 @@ describe("properties", () => {
           if (before.emergency.mode !== "off" && action.type === "intent" && action.command.cmd === "set_presence") {
             expect(s.presence).toEqual(before.presence);
             expect(out.send).toEqual([action.command]);
+          }
+          // Silence is known exactly while the engine says no audio arrives, and ends when audio does.
+          for (const media of Object.values(s.live.media)) {
+            if (media.state === "receiving") expect(media.silentSince).toBeNull();
+            if (media.state === "no_audio" || media.state === "failed") expect(media.silentSince).not.toBeNull();
           }
           // What the engine said about a call goes with the call.
           if (action.type === "event" && action.event.event === "call" && action.event.state === "ended") {

@@ -57,28 +57,45 @@ fn emit_events(t0: Instant, events: Vec<AudioEvent>) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     match Args::parse().cmd {
-        Cmd::List => println!("{}", json!({"event": "devices", "devices": list_devices()?})),
+        Cmd::List => println!(
+            "{}",
+            json!({"event": "devices", "devices": list_devices()?})
+        ),
         Cmd::Ring { device, seconds } => {
             // North American ring: 440 + 480 Hz, 2 s on, 4 s off (here: the on part, looped).
             let tone: Vec<i16> = (0..96_000)
                 .map(|i| {
                     let t = i as f32 / 48_000.0;
-                    (((2.0 * std::f32::consts::PI * 440.0 * t).sin() + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
+                    (((2.0 * std::f32::consts::PI * 440.0 * t).sin()
+                        + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
                         * 6_000.0) as i16
                 })
                 .collect();
             let ringer = Ringer::start(device.as_deref(), tone.into())?;
-            println!("{}", json!({"event": "ringing", "device": ringer.device_name()}));
+            println!(
+                "{}",
+                json!({"event": "ringing", "device": ringer.device_name()})
+            );
             std::thread::sleep(Duration::from_secs_f32(seconds));
             drop(ringer);
             println!("{}", json!({"event": "done"}));
         }
-        Cmd::Play { tone, seconds, mic, speaker, switch_to, switch_after } => {
+        Cmd::Play {
+            tone,
+            seconds,
+            mic,
+            speaker,
+            switch_to,
+            switch_after,
+        } => {
             let t0 = Instant::now();
-            let (mut audio, mut port, events) = CpalAudio::start(mic.as_deref(), speaker.as_deref())?;
+            let (mut audio, mut port, events) =
+                CpalAudio::start(mic.as_deref(), speaker.as_deref())?;
             emit_events(t0, events);
             // Play time counts from when the devices are open (opening a PulseAudio record stream can
             // take a second or more on a suspended null sink).
@@ -93,7 +110,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut next = Instant::now();
                 while !stop_producer.load(std::sync::atomic::Ordering::Relaxed) {
                     for s in frame.iter_mut() {
-                        *s = ((2.0 * std::f32::consts::PI * tone * n as f32 / 48_000.0).sin() * 12_000.0) as i16;
+                        *s = ((2.0 * std::f32::consts::PI * tone * n as f32 / 48_000.0).sin()
+                            * 12_000.0) as i16;
                         n += 1;
                     }
                     port.read_mic(&mut mic_buf);
@@ -111,7 +129,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             while t0.elapsed().as_secs_f32() < seconds {
                 if !switched && t0.elapsed().as_secs_f32() >= switch_after {
                     switched = true;
-                    println!("{}", json!({"event": "switching", "t": t0.elapsed().as_secs_f64()}));
+                    println!(
+                        "{}",
+                        json!({"event": "switching", "t": t0.elapsed().as_secs_f64()})
+                    );
                     emit_events(t0, audio.switch(None, switch_to.as_deref())?);
                 }
                 emit_events(t0, audio.poll(Instant::now()));

@@ -55,9 +55,12 @@ fn emit(v: serde_json::Value) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-    ).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
     let args = Args::parse();
     let codecs: Vec<Codec> = args
         .codecs
@@ -67,10 +70,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (device, port) = WavDevice::start(WavConfig {
         input: args.audio_in.clone(),
         output: args.audio_out.clone(),
-        input_end: if args.no_loop { InputEnd::Silence } else { InputEnd::Loop },
+        input_end: if args.no_loop {
+            InputEnd::Silence
+        } else {
+            InputEnd::Loop
+        },
     })?;
-    let voice_processing = if args.voice_processing { VoiceProcessing::default() } else { VoiceProcessing::off() };
-    let config = MediaConfig { codecs, emergency: args.emergency, voice_processing, ..MediaConfig::default() };
+    let voice_processing = if args.voice_processing {
+        VoiceProcessing::default()
+    } else {
+        VoiceProcessing::off()
+    };
+    let config = MediaConfig {
+        codecs,
+        emergency: args.emergency,
+        voice_processing,
+        ..MediaConfig::default()
+    };
     let (mut session, mut events) = MediaSession::new(config, port).await?;
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
@@ -91,9 +107,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         let result = match cmd {
-            Cmd::Offer => session.create_offer().await.map(|sdp| json!({"event": "offer", "sdp": sdp})),
-            Cmd::Answer { sdp } => session.set_remote_answer(&sdp).await.map(|_| json!({"event": "ok"})),
-            Cmd::Accept { sdp } => session.accept_offer(&sdp).await.map(|sdp| json!({"event": "answer", "sdp": sdp})),
+            Cmd::Offer => session
+                .create_offer()
+                .await
+                .map(|sdp| json!({"event": "offer", "sdp": sdp})),
+            Cmd::Answer { sdp } => session
+                .set_remote_answer(&sdp)
+                .await
+                .map(|_| json!({"event": "ok"})),
+            Cmd::Accept { sdp } => session
+                .accept_offer(&sdp)
+                .await
+                .map(|sdp| json!({"event": "answer", "sdp": sdp})),
             Cmd::Dtmf { digits } => session.send_dtmf(&digits).map(|_| json!({"event": "ok"})),
             Cmd::Mute { on } => session.mute(on).map(|_| json!({"event": "ok"})),
             Cmd::Hold { on } => session.hold(on).map(|_| json!({"event": "ok"})),

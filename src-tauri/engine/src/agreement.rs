@@ -82,6 +82,9 @@ mod tests {
         let c = Agreement::from_text("2", "en", "Title\nBody");
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
-        assert_eq!(a.fingerprint(), Agreement::from_text("1", "en", " Title \n Body ").fingerprint());
+        assert_eq!(
+            a.fingerprint(),
+            Agreement::from_text("1", "en", " Title \n Body ").fingerprint()
+        );
     }
 }

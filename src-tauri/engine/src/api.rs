@@ -24,15 +24,23 @@ pub enum Command {
     },
     SignOut,
     /// Dial digits, a user part, or a `sip:` / `tel:` URI.
-    Dial { number: String },
+    Dial {
+        number: String,
+    },
     Answer,
     Reject,
     Hangup,
-    Dtmf { digits: String },
+    Dtmf {
+        digits: String,
+    },
     Hold,
     Resume,
-    Mute { on: bool },
-    SetPresence { status: Presence },
+    Mute {
+        on: bool,
+    },
+    SetPresence {
+        status: Presence,
+    },
     EmergencyExit,
     EmergencyRemain,
     /// Choose audio devices by id (`None` keeps the current choice, `""` goes back to the system default);
@@ -48,13 +56,17 @@ pub enum Command {
     /// Ask for the `devices` event (the list changes when headsets come and go).
     ListDevices,
     /// The agent's own entry (or confirmation) of where they are, as an RFC 5139 civic address.
-    SetLocation { address: crate::location::CivicAddress },
+    SetLocation {
+        address: crate::location::CivicAddress,
+    },
     /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
     Snapshot,
     Quit,
     /// Start the app when the agent logs in to the computer. Handled by the desktop shell (never reaches the
     /// engine); the shell answers with [`Event::AppSettings`].
-    SetStartAtLogin { on: bool },
+    SetStartAtLogin {
+        on: bool,
+    },
 }
 
 /// The agent's presence status.
@@ -284,11 +296,18 @@ mod tests {
     fn commands_parse_from_the_documented_json() {
         let cases = [
             (r#"{"cmd":"accept_agreement"}"#, Command::AcceptAgreement),
-            (r#"{"cmd":"dial","number":"911"}"#, Command::Dial { number: "911".into() }),
+            (
+                r#"{"cmd":"dial","number":"911"}"#,
+                Command::Dial {
+                    number: "911".into(),
+                },
+            ),
             (r#"{"cmd":"mute","on":true}"#, Command::Mute { on: true }),
             (
                 r#"{"cmd":"set_presence","status":"do_not_disturb"}"#,
-                Command::SetPresence { status: Presence::DoNotDisturb },
+                Command::SetPresence {
+                    status: Presence::DoNotDisturb,
+                },
             ),
             (r#"{"cmd":"emergency_remain"}"#, Command::EmergencyRemain),
             (r#"{"cmd":"quit"}"#, Command::Quit),
@@ -301,7 +320,13 @@ mod tests {
             r#"{"cmd":"sign_in","server":"wss://127.0.0.1:4443","domain":"lifeline.lab","user":"agent","password":"x"}"#,
         )
         .expect("sign_in");
-        assert!(matches!(sign_in, Command::SignIn { remember: false, .. }));
+        assert!(matches!(
+            sign_in,
+            Command::SignIn {
+                remember: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -320,7 +345,10 @@ mod tests {
         assert_eq!(json["state"], "incoming");
         assert_eq!(json["direction"], "in");
         assert_eq!(json["emergency_callback"], true);
-        let ev = Event::Emergency { mode: EmergencyMode::Lock, lock_until: Some("2026-11-21T21:00:00Z".into()) };
+        let ev = Event::Emergency {
+            mode: EmergencyMode::Lock,
+            lock_until: Some("2026-11-21T21:00:00Z".into()),
+        };
         assert_eq!(
             serde_json::to_string(&ev).expect("serialize"),
             r#"{"event":"emergency","mode":"lock","lock_until":"2026-11-21T21:00:00Z"}"#
@@ -329,12 +357,23 @@ mod tests {
 
     #[test]
     fn shell_commands_and_events_have_the_documented_json() {
-        let got: Command = serde_json::from_str(r#"{"cmd":"set_start_at_login","on":true}"#).expect("parse");
+        let got: Command =
+            serde_json::from_str(r#"{"cmd":"set_start_at_login","on":true}"#).expect("parse");
         assert_eq!(got, Command::SetStartAtLogin { on: true });
-        let ev = Event::DialRequest { number: "911".into() };
-        assert_eq!(serde_json::to_string(&ev).expect("serialize"), r#"{"event":"dial_request","number":"911"}"#);
-        let ev = Event::AppSettings { start_at_login: false };
-        assert_eq!(serde_json::to_string(&ev).expect("serialize"), r#"{"event":"app_settings","start_at_login":false}"#);
+        let ev = Event::DialRequest {
+            number: "911".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&ev).expect("serialize"),
+            r#"{"event":"dial_request","number":"911"}"#
+        );
+        let ev = Event::AppSettings {
+            start_at_login: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&ev).expect("serialize"),
+            r#"{"event":"app_settings","start_at_login":false}"#
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct CallEntry {
     pub connected_at: Option<std::time::Instant>,
     /// Set for an emergency (or test) call placed here.
     pub emergency_call: Option<EmergencyCall>,
+    /// After a network change: the ICE-restart offer waiting for the line to be registered again.
+    pub restart_offer: Option<String>,
+    /// Our ICE-restart re-INVITE is out: its answer must reach the media session.
+    pub restart_answer_pending: bool,
 }
 
 /// What the engine keeps about an outgoing emergency or test call (never logged: `target` is the number).
@@ -61,6 +65,8 @@ impl CallEntry {
             emergency_callback: false,
             media: None,
             remote_sdp_applied: false,
+            restart_offer: None,
+            restart_answer_pending: false,
             offer: None,
             held: false,
             muted: false,
@@ -126,15 +132,25 @@ impl CallTable {
 
     /// The call a command without an id means (see the module documentation).
     pub fn current(&self) -> Option<u64> {
-        let pick = |pred: &dyn Fn(&CallEntry) -> bool| self.calls.iter().find(|(_, c)| pred(c)).map(|(id, _)| *id);
+        let pick = |pred: &dyn Fn(&CallEntry) -> bool| {
+            self.calls.iter().find(|(_, c)| pred(c)).map(|(id, _)| *id)
+        };
         pick(&|c| matches!(c.state, CallState::Connected | CallState::Held))
-            .or_else(|| pick(&|c| c.dir == Direction::Out && matches!(c.state, CallState::Dialing | CallState::Ringing)))
+            .or_else(|| {
+                pick(&|c| {
+                    c.dir == Direction::Out
+                        && matches!(c.state, CallState::Dialing | CallState::Ringing)
+                })
+            })
             .or_else(|| self.ringing_incoming())
     }
 
     /// The incoming call ringing here (the oldest, when several do).
     pub fn ringing_incoming(&self) -> Option<u64> {
-        self.calls.iter().find(|(_, c)| c.state == CallState::Incoming).map(|(id, _)| *id)
+        self.calls
+            .iter()
+            .find(|(_, c)| c.state == CallState::Incoming)
+            .map(|(id, _)| *id)
     }
 
     /// A call is in conversation or being set up (not merely ringing here).
@@ -164,16 +180,30 @@ pub fn dial_target(dialled: &str, domain: &str) -> Result<String, TargetError> {
         return Err(TargetError::Empty);
     }
     let lower = s.to_ascii_lowercase();
-    if lower.starts_with("sip:") || lower.starts_with("sips:") || lower.starts_with("tel:") || lower.starts_with("urn:") {
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"') {
+    if lower.starts_with("sip:")
+        || lower.starts_with("sips:")
+        || lower.starts_with("tel:")
+        || lower.starts_with("urn:")
+    {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
+        {
             return Err(TargetError::Invalid(s.to_owned()));
         }
         return Ok(s.to_owned());
     }
-    let phone_like = s.chars().all(|c| c.is_ascii_digit() || "+*#-(). ".contains(c));
-    let user: String = if phone_like { s.chars().filter(|c| !"-(). ".contains(*c)).collect() } else { s.to_owned() };
+    let phone_like = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || "+*#-(). ".contains(c));
+    let user: String = if phone_like {
+        s.chars().filter(|c| !"-(). ".contains(*c)).collect()
+    } else {
+        s.to_owned()
+    };
     let valid_user = !user.is_empty()
-        && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/%#".contains(c))
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/%#".contains(c))
         && !user.contains('@');
     if !valid_user {
         return Err(TargetError::Invalid(s.to_owned()));
@@ -188,33 +218,69 @@ mod tests {
 
     #[test]
     fn numbers_and_user_names_go_to_the_account_domain() {
-        assert_eq!(dial_target(" 933 ", "lifeline.lab").as_deref(), Ok("sip:933@lifeline.lab"));
-        assert_eq!(dial_target("+1 (555) 010-0100", "x.org").as_deref(), Ok("sip:+15550100100@x.org"));
-        assert_eq!(dial_target("peer", "lifeline.lab").as_deref(), Ok("sip:peer@lifeline.lab"));
-        assert_eq!(dial_target("*72#", "x.org").as_deref(), Ok("sip:*72%23@x.org"));
+        assert_eq!(
+            dial_target(" 933 ", "lifeline.lab").as_deref(),
+            Ok("sip:933@lifeline.lab")
+        );
+        assert_eq!(
+            dial_target("+1 (555) 010-0100", "x.org").as_deref(),
+            Ok("sip:+15550100100@x.org")
+        );
+        assert_eq!(
+            dial_target("peer", "lifeline.lab").as_deref(),
+            Ok("sip:peer@lifeline.lab")
+        );
+        assert_eq!(
+            dial_target("*72#", "x.org").as_deref(),
+            Ok("sip:*72%23@x.org")
+        );
     }
 
     #[test]
     fn uris_are_kept_as_given() {
-        assert_eq!(dial_target("sip:bob@example.com", "x").as_deref(), Ok("sip:bob@example.com"));
-        assert_eq!(dial_target("tel:+15550100", "x").as_deref(), Ok("tel:+15550100"));
-        assert_eq!(dial_target("urn:service:sos", "x").as_deref(), Ok("urn:service:sos"));
+        assert_eq!(
+            dial_target("sip:bob@example.com", "x").as_deref(),
+            Ok("sip:bob@example.com")
+        );
+        assert_eq!(
+            dial_target("tel:+15550100", "x").as_deref(),
+            Ok("tel:+15550100")
+        );
+        assert_eq!(
+            dial_target("urn:service:sos", "x").as_deref(),
+            Ok("urn:service:sos")
+        );
     }
 
     #[test]
     fn junk_is_refused_with_a_reason() {
         assert_eq!(dial_target("  ", "x"), Err(TargetError::Empty));
-        assert!(matches!(dial_target("bob@evil", "x"), Err(TargetError::Invalid(_))));
-        assert!(matches!(dial_target("sip:a b@x", "x"), Err(TargetError::Invalid(_))));
-        assert!(matches!(dial_target("a\r\nVia: x", "x"), Err(TargetError::Invalid(_))));
+        assert!(matches!(
+            dial_target("bob@evil", "x"),
+            Err(TargetError::Invalid(_))
+        ));
+        assert!(matches!(
+            dial_target("sip:a b@x", "x"),
+            Err(TargetError::Invalid(_))
+        ));
+        assert!(matches!(
+            dial_target("a\r\nVia: x", "x"),
+            Err(TargetError::Invalid(_))
+        ));
     }
 
     #[test]
     fn the_current_call_prefers_the_conversation_over_a_ringing_one() {
         let mut t = CallTable::default();
-        t.insert(1, CallEntry::new(Direction::In, "sip:a@x".into(), CallState::Incoming));
+        t.insert(
+            1,
+            CallEntry::new(Direction::In, "sip:a@x".into(), CallState::Incoming),
+        );
         assert_eq!(t.current(), Some(1));
-        t.insert(2, CallEntry::new(Direction::Out, "sip:b@x".into(), CallState::Connected));
+        t.insert(
+            2,
+            CallEntry::new(Direction::Out, "sip:b@x".into(), CallState::Connected),
+        );
         assert_eq!(t.current(), Some(2));
         assert_eq!(t.ringing_incoming(), Some(1));
         assert!(t.busy());

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::media::ice_server::{IceServerEntry, TransportPolicy};
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
@@ -26,6 +28,13 @@ pub struct EngineConfig {
     /// three, Opus first. Emergency calls always add G.711.
     #[serde(default)]
     pub codecs: Vec<crate::media::Codec>,
+    /// STUN/TURN servers for call audio (RTCIceServer shape, see `media.ice_servers`); the managed policy's
+    /// list replaces this one when set.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServerEntry>,
+    /// `all` (default) or `relay`; `media.ice_transport_policy` wins when set.
+    #[serde(default)]
+    pub ice_transport_policy: Option<TransportPolicy>,
     #[serde(skip)]
     pub data_dir: PathBuf,
 }
@@ -33,18 +42,29 @@ pub struct EngineConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the configuration file {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: serde_json::Error },
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("no data directory could be found for this user; pass --data-dir")]
     NoDataDir,
 }
 
 impl EngineConfig {
     pub fn load(path: &Path) -> Result<EngineConfig, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        serde_json::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_owned(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// The locale to use: the configured one, else the system's (`LC_ALL`, `LC_MESSAGES`, `LANG`), else "en".
@@ -69,17 +89,22 @@ pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
 
 /// The full name of OS user `user` from a passwd file's text (the GECOS field's first part), if set.
 pub fn gecos_name(passwd: &str, user: &str) -> Option<String> {
-    passwd.lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        (f.len() >= 5 && f[0] == user).then(|| f[4].split(',').next().unwrap_or("").trim().to_owned())
-    })
-    .filter(|n| !n.is_empty())
+    passwd
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() >= 5 && f[0] == user)
+                .then(|| f[4].split(',').next().unwrap_or("").trim().to_owned())
+        })
+        .filter(|n| !n.is_empty())
 }
 
 /// The OS account's full name, where the platform has one we can read without asking anyone.
 pub fn os_display_name(user: &str) -> Option<String> {
     if cfg!(unix) {
-        std::fs::read_to_string("/etc/passwd").ok().and_then(|p| gecos_name(&p, user))
+        std::fs::read_to_string("/etc/passwd")
+            .ok()
+            .and_then(|p| gecos_name(&p, user))
     } else {
         None
     }

@@ -3,9 +3,9 @@
 
 pub mod agreement;
 pub mod api;
+pub mod audio;
 pub mod audit;
 pub mod calls;
-pub mod audio;
 pub mod config;
 pub mod core;
 pub mod emergency;

@@ -30,7 +30,13 @@ const EXPECT_LOCKED_VAR: &str = "LIFELINE_KEYCHAIN_EXPECT_LOCKED";
 fn run_child(name: &str, env: &[(&str, &str)], remove: &[&str]) -> Output {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", name, "--ignored", "--test-threads=1", "--nocapture"]);
+    cmd.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--test-threads=1",
+        "--nocapture",
+    ]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -49,7 +55,10 @@ fn run_child(name: &str, env: &[(&str, &str)], remove: &[&str]) -> Output {
 }
 
 fn unique() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}-{nanos}", std::process::id())
 }
 
@@ -69,12 +78,26 @@ fn sip_password_saved_here_is_read_by_a_fresh_process_which_deletes_it() {
     // Not ASCII on purpose: the store must give back the same UTF-8.
     let secret = format!("pässwörd-{}-€", unique());
     keychain.save(&account, &secret).expect("save");
-    assert_eq!(keychain.load(&account).expect("load here").as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        keychain.load(&account).expect("load here").as_deref(),
+        Some(secret.as_str())
+    );
 
-    run_child("child_reads_the_password_then_deletes_it", &[(ACCOUNT_VAR, &account), (SECRET_VAR, &secret)], &[]);
+    run_child(
+        "child_reads_the_password_then_deletes_it",
+        &[(ACCOUNT_VAR, &account), (SECRET_VAR, &secret)],
+        &[],
+    );
 
-    assert_eq!(keychain.load(&account).expect("load after the child"), None, "the child deleted it");
-    assert!(!keychain.delete(&account).expect("delete again"), "nothing left to delete");
+    assert_eq!(
+        keychain.load(&account).expect("load after the child"),
+        None,
+        "the child deleted it"
+    );
+    assert!(
+        !keychain.delete(&account).expect("delete again"),
+        "nothing left to delete"
+    );
 }
 
 #[test]
@@ -84,8 +107,14 @@ fn child_reads_the_password_then_deletes_it() {
         return; // run on its own: nothing to check
     };
     let keychain = open_live();
-    assert_eq!(keychain.load(&account).expect("load in the fresh process"), Some(secret));
-    assert!(keychain.delete(&account).expect("delete"), "the entry was there");
+    assert_eq!(
+        keychain.load(&account).expect("load in the fresh process"),
+        Some(secret)
+    );
+    assert!(
+        keychain.delete(&account).expect("delete"),
+        "the entry was there"
+    );
     assert_eq!(keychain.load(&account).expect("load after delete"), None);
 }
 
@@ -96,9 +125,16 @@ fn saving_twice_keeps_one_entry_with_the_last_password() {
     let account = sip_account(&format!("twice-{}", unique()), "lifeline.lab");
     keychain.save(&account, "first").expect("save");
     keychain.save(&account, "second").expect("save again");
-    assert_eq!(keychain.load(&account).expect("load").as_deref(), Some("second"));
+    assert_eq!(
+        keychain.load(&account).expect("load").as_deref(),
+        Some("second")
+    );
     assert!(keychain.delete(&account).expect("delete"));
-    assert_eq!(keychain.load(&account).expect("load"), None, "one delete removed the only entry");
+    assert_eq!(
+        keychain.load(&account).expect("load"),
+        None,
+        "one delete removed the only entry"
+    );
 }
 
 /// IT provisions the SMTP password with the platform's tool (test_keychain.py uses `secret-tool store`)
@@ -106,13 +142,17 @@ fn saving_twice_keeps_one_entry_with_the_last_password() {
 #[test]
 #[ignore = "run by tests/engine/test_keychain.py after it provisioned the entry with secret-tool"]
 fn smtp_password_provisioned_by_it_resolves_as_the_notify_secret_source() {
-    let (Ok(reference), Ok(secret)) = (std::env::var(ACCOUNT_VAR), std::env::var(SECRET_VAR)) else {
+    let (Ok(reference), Ok(secret)) = (std::env::var(ACCOUNT_VAR), std::env::var(SECRET_VAR))
+    else {
         return;
     };
     let keychain = open_live();
     let source: &dyn SecretSource = &keychain;
     assert_eq!(source.secret(&reference), Ok(secret));
-    assert!(source.secret(&format!("{reference}-missing")).is_err(), "a missing ref is an error, not empty");
+    assert!(
+        source.secret(&format!("{reference}-missing")).is_err(),
+        "a missing ref is an error, not empty"
+    );
 }
 
 #[test]
@@ -122,11 +162,20 @@ fn without_a_session_bus_opening_the_keychain_is_a_typed_error() {
     }
     let out = run_child(
         "child_opens_the_keychain_expecting_no_service",
-        &[(EXPECT_NO_SERVICE_VAR, "1"), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/lifeline-test-bus")],
+        &[
+            (EXPECT_NO_SERVICE_VAR, "1"),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/lifeline-test-bus",
+            ),
+        ],
         &["DISPLAY", "WAYLAND_DISPLAY"],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("passwords cannot be remembered"), "{stdout}");
+    assert!(
+        stdout.contains("passwords cannot be remembered"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -6,7 +6,10 @@ mod notify_support;
 
 use std::time::{Duration, Instant};
 
-use lifeline_engine::notify::{record_emergency, DeviceInfo, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WebhookFormat, WebhookTarget};
+use lifeline_engine::notify::{
+    record_emergency, DeviceInfo, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WebhookFormat,
+    WebhookTarget,
+};
 use lifeline_engine::store::{Outbox, Store};
 use notify_support::*;
 use time::OffsetDateTime;
@@ -42,7 +45,10 @@ fn policy(emails: usize, hooks: usize) -> NotifyPolicy {
         }),
         email_to: (0..emails).map(|i| format!("r{i}@example.com")).collect(),
         webhooks: (0..hooks)
-            .map(|i| WebhookTarget { url: format!("http://127.0.0.1:8090/bench/{i}"), format: WebhookFormat::Slack })
+            .map(|i| WebhookTarget {
+                url: format!("http://127.0.0.1:8090/bench/{i}"),
+                format: WebhookFormat::Slack,
+            })
             .collect(),
         ..Default::default()
     }
@@ -64,15 +70,22 @@ fn enqueue_cost_before_the_invite() {
         for i in 0..RUNS {
             let n = notice(&unique(&format!("bench-{i}")), NoticeKind::Dialed);
             let t = Instant::now();
-            let queued = Outbox::enqueue(&store, &p, &n, OffsetDateTime::now_utc()).expect("enqueue");
+            let queued =
+                Outbox::enqueue(&store, &p, &n, OffsetDateTime::now_utc()).expect("enqueue");
             d.push(t.elapsed());
             assert_eq!(queued, p.email_to.len() + p.webhooks.len());
         }
         summary(label, d);
     }
     for (label, p) in [
-        ("record_emergency (enqueue + audit + wake), no recipients", policy(0, 0)),
-        ("record_emergency (enqueue + audit + wake), 2 emails + 3 hooks", policy(2, 3)),
+        (
+            "record_emergency (enqueue + audit + wake), no recipients",
+            policy(0, 0),
+        ),
+        (
+            "record_emergency (enqueue + audit + wake), 2 emails + 3 hooks",
+            policy(2, 3),
+        ),
     ] {
         let mut d = Vec::with_capacity(RUNS);
         for i in 0..RUNS {

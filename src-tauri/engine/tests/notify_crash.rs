@@ -27,11 +27,16 @@ fn policy(port: u16) -> NotifyPolicy {
 fn spawn_child(db: &std::path::Path, port: u16, call_id: Option<&str>) -> Child {
     let exe = std::env::current_exe().expect("current exe");
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "child_engine_process", "--ignored", "--nocapture"])
-        .env("NOTIFY_CHILD_DB", db)
-        .env("NOTIFY_CHILD_PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "--exact",
+        "child_engine_process",
+        "--ignored",
+        "--nocapture",
+    ])
+    .env("NOTIFY_CHILD_DB", db)
+    .env("NOTIFY_CHILD_PORT", port.to_string())
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
     if let Some(c) = call_id {
         cmd.env("NOTIFY_CHILD_ENQUEUE", c);
     }
@@ -42,18 +47,29 @@ fn spawn_child(db: &std::path::Path, port: u16, call_id: Option<&str>) -> Child 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "child process of kill_9_with_a_notification_pending_then_restart_delivers_it_once"]
 async fn child_engine_process() {
-    let (Some(db), Some(port)) = (std::env::var_os("NOTIFY_CHILD_DB"), std::env::var("NOTIFY_CHILD_PORT").ok()) else {
+    let (Some(db), Some(port)) = (
+        std::env::var_os("NOTIFY_CHILD_DB"),
+        std::env::var("NOTIFY_CHILD_PORT").ok(),
+    ) else {
         return;
     };
     let db = PathBuf::from(db);
     let port: u16 = port.parse().expect("port");
     if let Ok(call_id) = std::env::var("NOTIFY_CHILD_ENQUEUE") {
         let store = Store::open(&db).expect("store");
-        Outbox::enqueue(&store, &policy(port), &notice(&call_id, NoticeKind::Dialed), OffsetDateTime::now_utc())
-            .expect("enqueue");
+        Outbox::enqueue(
+            &store,
+            &policy(port),
+            &notice(&call_id, NoticeKind::Dialed),
+            OffsetDateTime::now_utc(),
+        )
+        .expect("enqueue");
     }
     let mut cfg = WorkerConfig::new(policy(port), Arc::new(NoSecrets));
-    cfg.backoff = Backoff { base: Duration::from_millis(500), max: Duration::from_secs(2) };
+    cfg.backoff = Backoff {
+        base: Duration::from_millis(500),
+        max: Duration::from_secs(2),
+    };
     let _worker = spawn_worker(cfg, db, Arc::new(Notify::new()));
     tokio::time::sleep(Duration::from_secs(600)).await;
 }
@@ -90,20 +106,35 @@ fn kill_9_with_a_notification_pending_then_restart_delivers_it_once() {
     child.kill().expect("SIGKILL");
     let status = child.wait().expect("wait");
     eprintln!("killed the engine (status {status}) after {attempts_before} failed attempts");
-    let rows = Store::open(db.path()).and_then(|s| s.outbox_rows(&n.notice_id())).expect("rows");
-    assert_eq!(rows[0].state, DeliveryState::Pending, "still pending after the crash");
+    let rows = Store::open(db.path())
+        .and_then(|s| s.outbox_rows(&n.notice_id()))
+        .expect("rows");
+    assert_eq!(
+        rows[0].state,
+        DeliveryState::Pending,
+        "still pending after the crash"
+    );
 
     let _smtp = PrivateSmtp::start(port, maildir.path());
     let restarted = Instant::now();
     let mut child = spawn_child(db.path(), port, None);
     let mails = wait_for_files(maildir.path(), &key, Duration::from_secs(30));
-    eprintln!("delivered {:.1} s after the restart", restarted.elapsed().as_secs_f64());
+    eprintln!(
+        "delivered {:.1} s after the restart",
+        restarted.elapsed().as_secs_f64()
+    );
     std::thread::sleep(Duration::from_secs(4));
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     assert_eq!(mails.len(), 1, "delivered after the restart");
-    assert_eq!(files_containing(maildir.path(), &key).len(), 1, "exactly once");
-    let rows = Store::open(db.path()).and_then(|s| s.outbox_rows(&n.notice_id())).expect("rows");
+    assert_eq!(
+        files_containing(maildir.path(), &key).len(),
+        1,
+        "exactly once"
+    );
+    let rows = Store::open(db.path())
+        .and_then(|s| s.outbox_rows(&n.notice_id()))
+        .expect("rows");
     assert_eq!(rows[0].state, DeliveryState::Delivered);
 }
 

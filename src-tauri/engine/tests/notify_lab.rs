@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WebhookFormat,
-    WebhookTarget, WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls,
+    WebhookFormat, WebhookTarget, WorkerConfig,
 };
 use lifeline_engine::store::{DeliveryState, Outbox, Store};
 use notify_support::*;
@@ -31,11 +31,17 @@ fn lab_smtp(tls: SmtpTls, auth: bool) -> SmtpPolicy {
 }
 
 fn secrets() -> Arc<SecretMap> {
-    Arc::new(SecretMap(HashMap::from([("lab-smtp".to_owned(), "lifeline-secret".to_owned())])))
+    Arc::new(SecretMap(HashMap::from([(
+        "lab-smtp".to_owned(),
+        "lifeline-secret".to_owned(),
+    )])))
 }
 
 fn fast() -> Backoff {
-    Backoff { base: Duration::from_millis(200), max: Duration::from_secs(2) }
+    Backoff {
+        base: Duration::from_millis(200),
+        max: Duration::from_secs(2),
+    }
 }
 
 /// Enqueues one notice under `policy`, runs a worker until `done` says so (or 30 s), returns the store dir.
@@ -54,7 +60,9 @@ pub async fn deliver(policy: NotifyPolicy, call_id: &str, kind: NoticeKind) -> t
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let rows = store.outbox_rows(&n.notice_id()).expect("rows");
-        if rows.iter().all(|r| r.state != DeliveryState::Pending) || std::time::Instant::now() > deadline {
+        if rows.iter().all(|r| r.state != DeliveryState::Pending)
+            || std::time::Instant::now() > deadline
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -62,7 +70,14 @@ pub async fn deliver(policy: NotifyPolicy, call_id: &str, kind: NoticeKind) -> t
     worker.abort();
     let rows = store.outbox_rows(&n.notice_id()).expect("rows");
     for r in &rows {
-        assert_eq!(r.state, DeliveryState::Delivered, "{} {}: {:?}", r.channel, r.recipient, r.last_error);
+        assert_eq!(
+            r.state,
+            DeliveryState::Delivered,
+            "{} {}: {:?}",
+            r.channel,
+            r.recipient,
+            r.last_error
+        );
     }
     dir
 }
@@ -71,10 +86,17 @@ pub async fn deliver(policy: NotifyPolicy, call_id: &str, kind: NoticeKind) -> t
 #[ignore = "needs the lab (tests/lab/start)"]
 async fn email_with_every_field_reaches_the_lab_smtp_sink_plain_and_with_auth() {
     let maildir = lab_dir().join("mail");
-    for (tls, auth, tag) in [(SmtpTls::None, false, "plain"), (SmtpTls::None, true, "plain-auth")] {
+    for (tls, auth, tag) in [
+        (SmtpTls::None, false, "plain"),
+        (SmtpTls::None, true, "plain-auth"),
+    ] {
         let call_id = unique(&format!("mail-{tag}"));
         let to = format!("security+{tag}@example.com");
-        let policy = NotifyPolicy { smtp: Some(lab_smtp(tls, auth)), email_to: vec![to.clone()], ..Default::default() };
+        let policy = NotifyPolicy {
+            smtp: Some(lab_smtp(tls, auth)),
+            email_to: vec![to.clone()],
+            ..Default::default()
+        };
         let _dir = deliver(policy, &call_id, NoticeKind::Dialed).await;
         let n = notice(&call_id, NoticeKind::Dialed);
         let key = idempotency_key(&n.notice_id(), "email", &to);
@@ -114,7 +136,11 @@ async fn follow_up_mail_threads_under_the_first_one() {
     let maildir = lab_dir().join("mail");
     let call_id = unique("mail-followup");
     let to = "security@example.com".to_owned();
-    let policy = NotifyPolicy { smtp: Some(lab_smtp(SmtpTls::None, false)), email_to: vec![to.clone()], ..Default::default() };
+    let policy = NotifyPolicy {
+        smtp: Some(lab_smtp(SmtpTls::None, false)),
+        email_to: vec![to.clone()],
+        ..Default::default()
+    };
     let _dir = deliver(policy, &call_id, NoticeKind::Dropped).await;
     let mut dropped = notice(&call_id, NoticeKind::Dropped);
     let key = idempotency_key(&dropped.notice_id(), "email", &to);
@@ -124,7 +150,10 @@ async fn follow_up_mail_threads_under_the_first_one() {
     assert_eq!(mails.len(), 1);
     let text = unquote(&mails[0].1);
     assert!(text.contains("Subject: Emergency call DROPPED"), "{text}");
-    assert!(text.contains(&format!("In-Reply-To: <{first}@lifeline.lab>")), "{text}");
+    assert!(
+        text.contains(&format!("In-Reply-To: <{first}@lifeline.lab>")),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,12 +161,22 @@ async fn follow_up_mail_threads_under_the_first_one() {
 async fn each_webhook_format_reaches_the_lab_webhook_sink() {
     let hookdir = lab_dir().join("webhooks");
     let run = unique("hooks");
-    let targets: Vec<WebhookTarget> = [WebhookFormat::Generic, WebhookFormat::Slack, WebhookFormat::Teams]
-        .into_iter()
-        .map(|f| WebhookTarget { url: format!("http://127.0.0.1:8090/lifeline/{run}/{}", f.as_str()), format: f })
-        .collect();
+    let targets: Vec<WebhookTarget> = [
+        WebhookFormat::Generic,
+        WebhookFormat::Slack,
+        WebhookFormat::Teams,
+    ]
+    .into_iter()
+    .map(|f| WebhookTarget {
+        url: format!("http://127.0.0.1:8090/lifeline/{run}/{}", f.as_str()),
+        format: f,
+    })
+    .collect();
     let call_id = unique("hook-call");
-    let policy = NotifyPolicy { webhooks: targets.clone(), ..Default::default() };
+    let policy = NotifyPolicy {
+        webhooks: targets.clone(),
+        ..Default::default()
+    };
     let _dir = deliver(policy, &call_id, NoticeKind::Dialed).await;
     let n = notice(&call_id, NoticeKind::Dialed);
     for t in &targets {
@@ -166,15 +205,24 @@ async fn each_webhook_format_reaches_the_lab_webhook_sink() {
             }
             WebhookFormat::Slack => {
                 let text = body["text"].as_str().expect("slack text");
-                assert!(text.contains("EMERGENCY CALL") && text.contains("742 Evergreen Terrace"), "{text}");
+                assert!(
+                    text.contains("EMERGENCY CALL") && text.contains("742 Evergreen Terrace"),
+                    "{text}"
+                );
                 assert_eq!(body["blocks"][0]["type"], "header");
             }
             WebhookFormat::Teams => {
                 let att = &body["attachments"][0];
-                assert_eq!(att["contentType"], "application/vnd.microsoft.card.adaptive");
+                assert_eq!(
+                    att["contentType"],
+                    "application/vnd.microsoft.card.adaptive"
+                );
                 assert_eq!(att["content"]["type"], "AdaptiveCard");
                 let facts = att["content"]["body"][1]["facts"].to_string();
-                assert!(facts.contains("Callback number") && facts.contains("+15555550199"), "{facts}");
+                assert!(
+                    facts.contains("Callback number") && facts.contains("+15555550199"),
+                    "{facts}"
+                );
             }
         }
     }
@@ -187,15 +235,24 @@ async fn a_failing_webhook_is_retried_until_it_is_accepted_then_never_again() {
     let run = unique("failfirst");
     let url = format!("http://127.0.0.1:8090/fail-first/2/{run}/hook");
     let call_id = unique("retry-call");
-    let policy =
-        NotifyPolicy { webhooks: vec![WebhookTarget { url: url.clone(), format: WebhookFormat::Generic }], ..Default::default() };
+    let policy = NotifyPolicy {
+        webhooks: vec![WebhookTarget {
+            url: url.clone(),
+            format: WebhookFormat::Generic,
+        }],
+        ..Default::default()
+    };
     let dir = deliver(policy, &call_id, NoticeKind::Dialed).await;
     let n = notice(&call_id, NoticeKind::Dialed);
     let store = Store::open(dir.path()).expect("store");
     let rows = store.outbox_rows(&n.notice_id()).expect("rows");
     assert_eq!(rows[0].attempts, 3, "two 503s then a 200");
     let key = idempotency_key(&n.notice_id(), "webhook", &url);
-    assert_eq!(files_containing(&hookdir, &key).len(), 3, "three requests, all with the same key");
+    assert_eq!(
+        files_containing(&hookdir, &key).len(),
+        3,
+        "three requests, all with the same key"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,7 +268,14 @@ async fn audit_entries_are_posted_to_audit_url_in_order_after_they_are_logged_lo
     let now = OffsetDateTime::now_utc();
     let ids: Vec<String> = (0..3).map(|i| format!("{run}-call-{i}")).collect();
     for id in &ids {
-        store.audit_append(&AuditEvent::EmergencyConnected { call_id: id.clone() }, now).expect("append");
+        store
+            .audit_append(
+                &AuditEvent::EmergencyConnected {
+                    call_id: id.clone(),
+                },
+                now,
+            )
+            .expect("append");
     }
     let wake = Arc::new(Notify::new());
     let mut cfg = WorkerConfig::new(NotifyPolicy::default(), secrets());
@@ -228,10 +292,16 @@ async fn audit_entries_are_posted_to_audit_url_in_order_after_they_are_logged_lo
     let mut seen = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let got = files_containing(&hookdir, id);
-        let ok: Vec<_> = got.iter().filter(|(_, t)| t.contains(&entries[i].hash)).collect();
+        let ok: Vec<_> = got
+            .iter()
+            .filter(|(_, t)| t.contains(&entries[i].hash))
+            .collect();
         assert!(!ok.is_empty(), "entry {i} posted with its hash");
         seen.push(got.last().map(|(p, _)| p.clone()));
     }
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "posted in order: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "posted in order: {seen:?}"
+    );
     assert_eq!(store.audit_verify().expect("verify"), Ok(3));
 }

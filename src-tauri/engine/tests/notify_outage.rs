@@ -30,25 +30,46 @@ async fn smtp_down_for_30_s_then_up_delivers_the_email_once() {
 
     let mut cfg = WorkerConfig::new(policy, Arc::new(NoSecrets));
     // A shorter cap than the default minute keeps the test short; the schedule shape is the same.
-    cfg.backoff = Backoff { base: Duration::from_secs(1), max: Duration::from_secs(8) };
+    cfg.backoff = Backoff {
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(8),
+    };
     let worker = spawn_worker(cfg, db.path().to_owned(), Arc::new(Notify::new()));
 
     tokio::time::sleep(Duration::from_secs(30)).await;
     let rows = store.outbox_rows(&n.notice_id()).expect("rows");
     assert_eq!(rows[0].state, DeliveryState::Pending);
-    assert!(rows[0].attempts >= 4, "kept retrying while down: {} attempts", rows[0].attempts);
-    eprintln!("after 30 s down: {} attempts, last error: {:?}", rows[0].attempts, rows[0].last_error);
+    assert!(
+        rows[0].attempts >= 4,
+        "kept retrying while down: {} attempts",
+        rows[0].attempts
+    );
+    eprintln!(
+        "after 30 s down: {} attempts, last error: {:?}",
+        rows[0].attempts, rows[0].last_error
+    );
     assert!(files_containing(maildir.path(), &key).is_empty());
 
     let up = Instant::now();
     let _smtp = PrivateSmtp::start(port, maildir.path());
     let mails = wait_for_files(maildir.path(), &key, Duration::from_secs(20));
-    assert_eq!(mails.len(), 1, "the mail arrived after the server came back");
-    eprintln!("delivered {:.1} s after the server came back", up.elapsed().as_secs_f64());
+    assert_eq!(
+        mails.len(),
+        1,
+        "the mail arrived after the server came back"
+    );
+    eprintln!(
+        "delivered {:.1} s after the server came back",
+        up.elapsed().as_secs_f64()
+    );
     // Keep the worker running a little longer: nothing more may arrive.
     tokio::time::sleep(Duration::from_secs(5)).await;
     worker.abort();
-    assert_eq!(files_containing(maildir.path(), &key).len(), 1, "exactly once");
+    assert_eq!(
+        files_containing(maildir.path(), &key).len(),
+        1,
+        "exactly once"
+    );
     let rows = store.outbox_rows(&n.notice_id()).expect("rows");
     assert_eq!(rows[0].state, DeliveryState::Delivered);
     eprintln!("total attempts: {}", rows[0].attempts);

@@ -101,6 +101,12 @@ const mediaOptions = {
 };
 
 window.lab = {
+  // ICE servers (RTCIceServer shape) and transport policy ("all" | "relay") for the calls that
+  // follow: a peer behind the network lab's NAT reaches rtpengine through its TURN server.
+  set_ice({ ice_servers: iceServers, policy }) {
+    mediaOptions.pcConfig = { iceServers: iceServers || [], iceTransportPolicy: policy || 'all' };
+    return {};
+  },
   register({ ws, uri, password, display_name: displayName, expires }) {
     if (ua) ua.stop();
     const socket = new JsSIP.WebSocketInterface(ws);
@@ -212,6 +218,21 @@ window.lab = {
         const codec = report.get(out.inbound_codec_id);
         if (codec) out.codec = `${codec.mimeType}/${codec.clockRate}`;
       }
+      // the candidate pair in use: its local side's type (host, srflx, relay) and protocols
+      report.forEach((r) => {
+        if (r.type === 'transport' && r.selectedCandidatePairId) {
+          const pair = report.get(r.selectedCandidatePairId);
+          const local = pair && report.get(pair.localCandidateId);
+          const remote = pair && report.get(pair.remoteCandidateId);
+          if (local) {
+            out.local_candidate = {
+              type: local.candidateType, protocol: local.protocol, address: local.address || local.ip,
+              port: local.port, relay_protocol: local.relayProtocol || null, url: local.url || null,
+            };
+          }
+          if (remote) out.remote_candidate = { type: remote.candidateType, protocol: remote.protocol, address: remote.address || remote.ip, port: remote.port };
+        }
+      });
       out.ice_state = pc.iceConnectionState;
       out.connection_state = pc.connectionState;
     }

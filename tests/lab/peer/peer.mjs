@@ -9,6 +9,7 @@
 //           {"cmd":"answer"} {"cmd":"hangup"} ({"cmd":"hangup","status":486} rejects a ringing call)
 //           {"cmd":"send_dtmf","digits":"12#"} ("transport":"rfc2833" for RTP events; default SIP INFO)
 //           {"cmd":"hold"} {"cmd":"unhold"} {"cmd":"stats"} {"cmd":"unregister"} {"cmd":"quit"}
+//           {"cmd":"set_ice","ice_servers":[{"urls":"turn:198.19.0.11:3478?transport=tcp","username":"lab","credential":"lab-secret"}],"policy":"relay"}
 //           (any command may carry "id"; its answer echoes it)
 //   stdout: events, one JSON object a line: ready, registered, registration_failed,
 //           incoming, progress, accepted, confirmed, ended, dtmf, hold, unhold,

@@ -2,7 +2,7 @@
 // It speaks the same Command/Event language as the real engine (api.rs) and plays plausible reactions
 // with short delays. It never touches the network.
 
-import type { Command, EngineEvent, Presence } from "../api";
+import type { Command, EngineEvent, MediaEvent, MediaState, Presence } from "../api";
 import type { Ipc } from "../ipc";
 import agreementEn from "../../../assets/agreement/en/1.txt?raw";
 import agreementFr from "../../../assets/agreement/fr/1.txt?raw";
@@ -44,7 +44,24 @@ export interface MockOptions {
   failEmergency: boolean;
   /** `&history=empty`: no calls yet; `&history=redial`: the policy keeps a redial entry for 911 (history.ts). */
   history: "sample" | "empty" | "redial";
+  /**
+   * `&audio=no-audio`: nothing arrives after connect; `&audio=reconnecting`: the network changes once audio
+   * flows; `&audio=failed`: the media path breaks. The call stays up in each (media event, api.rs).
+   */
+  audio: MockAudio;
+  /** `&path=host|srflx|relay`: how the audio travels (relay: TURN over TCP); `host` by default. */
+  path: keyof typeof MOCK_PATHS;
 }
+
+export type MockAudio = "ok" | "no-audio" | "reconnecting" | "failed";
+const AUDIO: readonly MockAudio[] = ["ok", "no-audio", "reconnecting", "failed"];
+
+/** The local candidate of the selected ICE pair, as the engine reports it in `media.path`. */
+const MOCK_PATHS = {
+  host: { candidate: "host", protocol: "udp" },
+  srflx: { candidate: "srflx", protocol: "udp" },
+  relay: { candidate: "relay", protocol: "tcp", server: "turn:turn.example.com:443?transport=tcp" },
+} as const;
 
 export function scenarioFromQuery(search: string): MockOptions {
   const params = new URLSearchParams(search);
@@ -60,6 +77,8 @@ export function scenarioFromQuery(search: string): MockOptions {
     blockMismatch: params.get("mismatch") === "block",
     failEmergency: params.get("fail") === "1" || scenario === "emergency-failed",
     history: params.get("history") === "empty" ? "empty" : params.get("history") === "redial" ? "redial" : "sample",
+    audio: (AUDIO as readonly string[]).includes(params.get("audio") ?? "") ? (params.get("audio") as MockAudio) : "ok",
+    path: (params.get("path") ?? "") in MOCK_PATHS ? (params.get("path") as keyof typeof MOCK_PATHS) : "host",
   };
 }
 
@@ -181,6 +200,25 @@ export class MockEngine implements Ipc {
     this.emitCall();
   }
 
+  /** Audio stops mid-call: the engine's `no_audio` after 5 s of silence (the call stays up). */
+  audioStops(): void {
+    if (this.call) this.emitMedia(this.call.id, "no_audio", { reason: "no audio for 5 s" });
+  }
+
+  /** Wi-Fi to wired: `reconnecting`, then the rebuilt path (relay over TCP) and audio again. */
+  networkChange(): void {
+    const id = this.call?.id;
+    if (!id) return;
+    this.emitMedia(id, "reconnecting");
+    this.later(1500, () => {
+      if (this.call?.id !== id) return;
+      this.emitMedia(id, "connected", { setup_ms: 640, path: MOCK_PATHS.relay });
+      this.later(400, () => {
+        if (this.call?.id === id) this.emitMedia(id, "receiving", { codec: "opus/48000/2" });
+      });
+    });
+  }
+
   /** Make the callback lock's time run out now (as the engine does when its minutes are over). */
   endLock(): void {
     if (this.mode !== "lock") return;
@@ -293,15 +331,26 @@ export class MockEngine implements Ipc {
     });
   }
 
-  /** As the engine: media `connected` with the setup time, then `receiving` with the codec; devices once. */
+  /**
+   * As the engine: media `connected` with the setup time and the path, then `receiving` with the codec (or,
+   * with `&audio=`, what a real network does); devices once.
+   */
   private emitMediaUp(id: string): void {
     if (!this.devicesAnnounced) {
       this.devicesAnnounced = true;
       this.emit({ event: "audio_device", audio_event: "device_active", role: "microphone", name: "Built-in microphone" });
       this.emit({ event: "audio_device", audio_event: "device_active", role: "speaker", name: "Built-in speaker" });
     }
-    this.emit({ event: "media", id, state: "connected", codec: null, setup_ms: 380, reason: null });
-    this.emit({ event: "media", id, state: "receiving", codec: "opus/48000/2", setup_ms: null, reason: null });
+    this.emitMedia(id, "connected", { setup_ms: 380, path: MOCK_PATHS[this.options.path] });
+    const audio = this.options.audio;
+    if (audio === "no-audio") return this.emitMedia(id, "no_audio", { reason: "no audio 3 s after connect" });
+    this.emitMedia(id, "receiving", { codec: "opus/48000/2" });
+    if (audio === "reconnecting") this.emitMedia(id, "reconnecting");
+    if (audio === "failed") this.emitMedia(id, "failed", { reason: "the media path broke (ICE failed)" });
+  }
+
+  private emitMedia(id: string, state: MediaState, extra: Partial<Omit<MediaEvent, "event" | "id" | "state">> = {}): void {
+    this.emit({ event: "media", id, state, codec: null, setup_ms: null, reason: null, ...extra });
   }
 
   private emitEmergency(): void {

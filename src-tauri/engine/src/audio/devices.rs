@@ -14,14 +14,20 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeviceError {
-    #[error("the sound system cannot be reached ({0}); check that audio is available on this computer")]
+    #[error(
+        "the sound system cannot be reached ({0}); check that audio is available on this computer"
+    )]
     Host(String),
     #[error("no {role:?} device named '{name}' was found; choose another in the audio settings")]
     NotFound { role: DeviceRole, name: String },
     #[error("there is no default {0:?} device; connect one or choose one in the audio settings")]
     NoDefault(DeviceRole),
     #[error("the {role:?} device '{name}' could not be opened: {reason}")]
-    Open { role: DeviceRole, name: String, reason: String },
+    Open {
+        role: DeviceRole,
+        name: String,
+        reason: String,
+    },
 }
 
 /// A device as the settings screen shows it.
@@ -42,7 +48,9 @@ fn device_id(d: &cpal::Device) -> String {
 }
 
 fn device_name(d: &cpal::Device) -> String {
-    d.description().map(|desc| desc.name().to_owned()).unwrap_or_else(|_| device_id(d))
+    d.description()
+        .map(|desc| desc.name().to_owned())
+        .unwrap_or_else(|_| device_id(d))
 }
 
 /// Every input and output device of the default host.
@@ -50,7 +58,9 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, DeviceError> {
     let host = cpal::default_host();
     let default_in = host.default_input_device().map(|d| device_id(&d));
     let default_out = host.default_output_device().map(|d| device_id(&d));
-    let devices = host.devices().map_err(|e| DeviceError::Host(e.to_string()))?;
+    let devices = host
+        .devices()
+        .map_err(|e| DeviceError::Host(e.to_string()))?;
     Ok(devices
         .map(|d| {
             let id = device_id(&d);
@@ -67,19 +77,33 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, DeviceError> {
 }
 
 /// Find a device by id or name; `None` means the default one.
-fn find(host: &cpal::Host, role: DeviceRole, wanted: Option<&str>) -> Result<cpal::Device, DeviceError> {
+fn find(
+    host: &cpal::Host,
+    role: DeviceRole,
+    wanted: Option<&str>,
+) -> Result<cpal::Device, DeviceError> {
     let input = role == DeviceRole::Microphone;
     match wanted {
-        None => if input { host.default_input_device() } else { host.default_output_device() }
-            .ok_or(DeviceError::NoDefault(role)),
+        None => if input {
+            host.default_input_device()
+        } else {
+            host.default_output_device()
+        }
+        .ok_or(DeviceError::NoDefault(role)),
         Some(name) => host
             .devices()
             .map_err(|e| DeviceError::Host(e.to_string()))?
             .find(|d| {
-                (if input { d.supports_input() } else { d.supports_output() })
-                    && (device_id(d) == name || device_name(d) == name)
+                (if input {
+                    d.supports_input()
+                } else {
+                    d.supports_output()
+                }) && (device_id(d) == name || device_name(d) == name)
             })
-            .ok_or_else(|| DeviceError::NotFound { role, name: name.to_owned() }),
+            .ok_or_else(|| DeviceError::NotFound {
+                role,
+                name: name.to_owned(),
+            }),
     }
 }
 
@@ -87,16 +111,24 @@ fn find(host: &cpal::Host, role: DeviceRole, wanted: Option<&str>) -> Result<cpa
 const OUTPUT_PERIOD: u32 = 2400;
 
 fn stream_config(device: &cpal::Device, input: bool) -> cpal::StreamConfig {
-    let channels = if input { device.default_input_config() } else { device.default_output_config() }
-        .map(|c| c.channels())
-        .unwrap_or(1)
-        .max(1);
+    let channels = if input {
+        device.default_input_config()
+    } else {
+        device.default_output_config()
+    }
+    .map(|c| c.channels())
+    .unwrap_or(1)
+    .max(1);
     // Fixed, small buffers. Default attributes make PulseAudio prebuffer seconds (a record stream then
     // takes ~2 s to deliver anything, a playback stream asks for 4 s up front). Capture: 20 ms periods.
     // Playback: 50 ms periods (100 ms buffered): with 20 ms the server ran dry whenever this machine
     // was loaded and the far end's voice had holes.
     let frames = if input { 960 } else { OUTPUT_PERIOD };
-    cpal::StreamConfig { channels, sample_rate: RATE, buffer_size: cpal::BufferSize::Fixed(frames) }
+    cpal::StreamConfig {
+        channels,
+        sample_rate: RATE,
+        buffer_size: cpal::BufferSize::Fixed(frames),
+    }
 }
 
 fn open_input(
@@ -120,8 +152,16 @@ fn open_input(
             error_flag(failed, DeviceRole::Microphone),
             None,
         )
-        .map_err(|e| DeviceError::Open { role: DeviceRole::Microphone, name: name.clone(), reason: e.to_string() })?;
-    stream.play().map_err(|e| DeviceError::Open { role: DeviceRole::Microphone, name, reason: e.to_string() })?;
+        .map_err(|e| DeviceError::Open {
+            role: DeviceRole::Microphone,
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+    stream.play().map_err(|e| DeviceError::Open {
+        role: DeviceRole::Microphone,
+        name,
+        reason: e.to_string(),
+    })?;
     Ok(stream)
 }
 
@@ -171,17 +211,31 @@ fn open_output(
             error_flag(failed, role),
             None,
         )
-        .map_err(|e| DeviceError::Open { role, name: name.clone(), reason: e.to_string() })?;
-    stream.play().map_err(|e| DeviceError::Open { role, name, reason: e.to_string() })?;
+        .map_err(|e| DeviceError::Open {
+            role,
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+    stream.play().map_err(|e| DeviceError::Open {
+        role,
+        name,
+        reason: e.to_string(),
+    })?;
     Ok(stream)
 }
 
 /// Whether a stream error means the device is gone (reopen elsewhere) or was only a glitch.
 fn is_fatal(e: &cpal::Error) -> bool {
-    !matches!(e.kind(), cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged | cpal::ErrorKind::RealtimeDenied)
+    !matches!(
+        e.kind(),
+        cpal::ErrorKind::Xrun | cpal::ErrorKind::DeviceChanged | cpal::ErrorKind::RealtimeDenied
+    )
 }
 
-fn error_flag(failed: Arc<AtomicBool>, role: DeviceRole) -> impl FnMut(cpal::Error) + Send + 'static {
+fn error_flag(
+    failed: Arc<AtomicBool>,
+    role: DeviceRole,
+) -> impl FnMut(cpal::Error) + Send + 'static {
     // Runs on the host's stream thread, not in the real-time data callback: logging is fine here.
     move |e| {
         if is_fatal(&e) {
@@ -262,11 +316,18 @@ impl CpalAudio {
 
     /// Names of the devices in use (microphone, speaker).
     pub fn active(&self) -> (Option<&str>, Option<&str>) {
-        (self.mic.as_ref().map(|o| o.name.as_str()), self.speaker.as_ref().map(|o| o.name.as_str()))
+        (
+            self.mic.as_ref().map(|o| o.name.as_str()),
+            self.speaker.as_ref().map(|o| o.name.as_str()),
+        )
     }
 
     /// Move the call to other devices without interrupting it (`None` keeps the current one).
-    pub fn switch(&mut self, mic: Option<&str>, speaker: Option<&str>) -> Result<Vec<AudioEvent>, DeviceError> {
+    pub fn switch(
+        &mut self,
+        mic: Option<&str>,
+        speaker: Option<&str>,
+    ) -> Result<Vec<AudioEvent>, DeviceError> {
         let mut events = Vec::new();
         if let Some(m) = mic {
             self.mic_choice = Some(m.to_owned());
@@ -282,7 +343,9 @@ impl CpalAudio {
     /// Check for failed or vanished devices; reopen on the default device when one was lost. Call it
     /// regularly (e.g. every 100 ms) from a non-real-time thread; `now` paces the device-list checks.
     pub fn poll(&mut self, now: std::time::Instant) -> Vec<AudioEvent> {
-        let due = self.last_presence_check.is_none_or(|t| now.saturating_duration_since(t) >= PRESENCE_CHECK);
+        let due = self
+            .last_presence_check
+            .is_none_or(|t| now.saturating_duration_since(t) >= PRESENCE_CHECK);
         if due {
             self.last_presence_check = Some(now);
             self.check_presence();
@@ -297,8 +360,10 @@ impl CpalAudio {
                     name: old,
                     fallback: self.active().0.unwrap_or_default().to_owned(),
                 }),
-                Err(e) => events
-                    .push(AudioEvent::DeviceUnavailable { role: DeviceRole::Microphone, reason: e.to_string() }),
+                Err(e) => events.push(AudioEvent::DeviceUnavailable {
+                    role: DeviceRole::Microphone,
+                    reason: e.to_string(),
+                }),
             }
         }
         if self.speaker_failed.swap(false, Ordering::Relaxed) {
@@ -310,16 +375,19 @@ impl CpalAudio {
                     name: old,
                     fallback: self.active().1.unwrap_or_default().to_owned(),
                 }),
-                Err(e) => {
-                    events.push(AudioEvent::DeviceUnavailable { role: DeviceRole::Speaker, reason: e.to_string() })
-                }
+                Err(e) => events.push(AudioEvent::DeviceUnavailable {
+                    role: DeviceRole::Speaker,
+                    reason: e.to_string(),
+                }),
             }
         }
         events
     }
 
     fn check_presence(&mut self) {
-        let Ok(devices) = self.list_host.devices() else { return };
+        let Ok(devices) = self.list_host.devices() else {
+            return;
+        };
         let ids: Vec<String> = devices.map(|d| device_id(&d)).collect();
         if let Some(m) = &self.mic {
             if !ids.contains(&m.id) {
@@ -353,31 +421,63 @@ impl CpalAudio {
         Ok(())
     }
 
-    fn open_mic(&mut self, ring: rtrb::Producer<i16>, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+    fn open_mic(
+        &mut self,
+        ring: rtrb::Producer<i16>,
+        events: &mut Vec<AudioEvent>,
+    ) -> Result<(), DeviceError> {
         let t = std::time::Instant::now();
         let dev = self.pick(DeviceRole::Microphone, events)?;
         tracing::debug!("microphone device found in {:?}", t.elapsed());
         let stream = open_input(&dev, ring, self.mic_failed.clone())?;
         tracing::debug!("microphone stream open in {:?}", t.elapsed());
         let name = device_name(&dev);
-        events.push(AudioEvent::DeviceActive { role: DeviceRole::Microphone, name: name.clone() });
-        self.mic = Some(Opened { _stream: stream, id: device_id(&dev), name });
+        events.push(AudioEvent::DeviceActive {
+            role: DeviceRole::Microphone,
+            name: name.clone(),
+        });
+        self.mic = Some(Opened {
+            _stream: stream,
+            id: device_id(&dev),
+            name,
+        });
         Ok(())
     }
 
-    fn open_speaker(&mut self, ring: rtrb::Consumer<i16>, events: &mut Vec<AudioEvent>) -> Result<(), DeviceError> {
+    fn open_speaker(
+        &mut self,
+        ring: rtrb::Consumer<i16>,
+        events: &mut Vec<AudioEvent>,
+    ) -> Result<(), DeviceError> {
         let t = std::time::Instant::now();
         let dev = self.pick(DeviceRole::Speaker, events)?;
         tracing::debug!("speaker device found in {:?}", t.elapsed());
-        let stream = open_output(&dev, DeviceRole::Speaker, ring, self.speaker_failed.clone(), self.speaker_counters.clone())?;
+        let stream = open_output(
+            &dev,
+            DeviceRole::Speaker,
+            ring,
+            self.speaker_failed.clone(),
+            self.speaker_counters.clone(),
+        )?;
         tracing::debug!("speaker stream open in {:?}", t.elapsed());
         let name = device_name(&dev);
-        events.push(AudioEvent::DeviceActive { role: DeviceRole::Speaker, name: name.clone() });
-        self.speaker = Some(Opened { _stream: stream, id: device_id(&dev), name });
+        events.push(AudioEvent::DeviceActive {
+            role: DeviceRole::Speaker,
+            name: name.clone(),
+        });
+        self.speaker = Some(Opened {
+            _stream: stream,
+            id: device_id(&dev),
+            name,
+        });
         Ok(())
     }
 
-    fn pick(&mut self, role: DeviceRole, events: &mut Vec<AudioEvent>) -> Result<cpal::Device, DeviceError> {
+    fn pick(
+        &mut self,
+        role: DeviceRole,
+        events: &mut Vec<AudioEvent>,
+    ) -> Result<cpal::Device, DeviceError> {
         let (host, choice) = if role == DeviceRole::Microphone {
             (&self.mic_host, &mut self.mic_choice)
         } else {
@@ -387,7 +487,11 @@ impl CpalAudio {
             Ok(d) => Ok(d),
             Err(DeviceError::NotFound { name, .. }) => {
                 let d = find(host, role, None)?;
-                events.push(AudioEvent::DeviceLost { role, name, fallback: device_name(&d) });
+                events.push(AudioEvent::DeviceLost {
+                    role,
+                    name,
+                    fallback: device_name(&d),
+                });
                 *choice = None;
                 Ok(d)
             }
@@ -421,7 +525,11 @@ impl Ringer {
                 config,
                 move |data: &mut [f32], _| {
                     for frame in data.chunks_mut(channels) {
-                        let s = if tone.is_empty() { 0.0 } else { f32::from(tone[pos % tone.len()]) / 32768.0 };
+                        let s = if tone.is_empty() {
+                            0.0
+                        } else {
+                            f32::from(tone[pos % tone.len()]) / 32768.0
+                        };
                         pos = pos.wrapping_add(1);
                         frame.fill(s);
                     }
@@ -429,11 +537,20 @@ impl Ringer {
                 |_e| {},
                 None,
             )
-            .map_err(|e| DeviceError::Open { role: DeviceRole::Ringer, name: name.clone(), reason: e.to_string() })?;
-        stream
-            .play()
-            .map_err(|e| DeviceError::Open { role: DeviceRole::Ringer, name: name.clone(), reason: e.to_string() })?;
-        Ok(Ringer { _stream: stream, name })
+            .map_err(|e| DeviceError::Open {
+                role: DeviceRole::Ringer,
+                name: name.clone(),
+                reason: e.to_string(),
+            })?;
+        stream.play().map_err(|e| DeviceError::Open {
+            role: DeviceRole::Ringer,
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Ringer {
+            _stream: stream,
+            name,
+        })
     }
 
     pub fn device_name(&self) -> &str {

@@ -26,7 +26,10 @@ pub struct OpenedDevices {
 impl DeviceOpening {
     /// Blocks while the sound system opens the devices.
     pub fn open(self) -> OpenedDevices {
-        OpenedDevices { result: CpalAudio::start(self.mic.as_deref(), self.speaker.as_deref()), swap: self.swap }
+        OpenedDevices {
+            result: CpalAudio::start(self.mic.as_deref(), self.speaker.as_deref()),
+            swap: self.swap,
+        }
     }
 }
 
@@ -78,9 +81,13 @@ pub enum AudioLine {
 impl AudioLine {
     pub fn start(setup: AudioSetup) -> Result<AudioLine, WavError> {
         Ok(match setup {
-            AudioSetup::Devices => {
-                AudioLine::Devices { mic: None, speaker: None, ringer: None, open: None, ringing: Vec::new() }
-            }
+            AudioSetup::Devices => AudioLine::Devices {
+                mic: None,
+                speaker: None,
+                ringer: None,
+                open: None,
+                ringing: Vec::new(),
+            },
             AudioSetup::Files(cfg) => {
                 let (dev, _first_port) = WavDevice::start(cfg)?;
                 AudioLine::Files(dev)
@@ -97,11 +104,20 @@ impl AudioLine {
         match self {
             AudioLine::Files(dev) => (dev.new_port(), None),
             AudioLine::Silent => (AudioPort::detached(), None),
-            AudioLine::Devices { mic, speaker, open, .. } => {
+            AudioLine::Devices {
+                mic, speaker, open, ..
+            } => {
                 *open = None;
                 let (media_ends, _no_device_yet) = super::ring_pair();
                 let (port, swap) = AudioPort::new(media_ends);
-                (port, Some(DeviceOpening { mic: mic.clone(), speaker: speaker.clone(), swap }))
+                (
+                    port,
+                    Some(DeviceOpening {
+                        mic: mic.clone(),
+                        speaker: speaker.clone(),
+                        swap,
+                    }),
+                )
             }
         }
     }
@@ -141,9 +157,16 @@ impl AudioLine {
         new_ringer: Option<String>,
     ) -> Result<Vec<AudioEvent>, DeviceError> {
         match self {
-            AudioLine::Devices { mic, speaker, ringer, open, .. } => {
+            AudioLine::Devices {
+                mic,
+                speaker,
+                ringer,
+                open,
+                ..
+            } => {
                 // "" means: follow the system default again (from the next call on).
-                let pick = |choice: &mut Option<String>, new: &Option<String>| match new.as_deref() {
+                let pick = |choice: &mut Option<String>, new: &Option<String>| match new.as_deref()
+                {
                     Some("") => *choice = None,
                     Some(name) => *choice = Some(name.to_owned()),
                     None => {}
@@ -165,7 +188,12 @@ impl AudioLine {
     /// The devices there are and the ones chosen (microphone, speaker, ringer); empty with audio files.
     pub fn devices(&self) -> (Vec<DeviceInfo>, [Option<String>; 3]) {
         match self {
-            AudioLine::Devices { mic, speaker, ringer, .. } => {
+            AudioLine::Devices {
+                mic,
+                speaker,
+                ringer,
+                ..
+            } => {
                 let list = list_devices().unwrap_or_else(|e| {
                     tracing::warn!("listing audio devices: {e}");
                     Vec::new()
@@ -181,7 +209,15 @@ impl AudioLine {
     /// PulseAudio), so this only says what to open: run [`RingJob::start`] on a blocking thread and hand
     /// the ringers to [`AudioLine::ringers_started`].
     pub fn ring_job(&self, callback: bool) -> Option<RingJob> {
-        let AudioLine::Devices { speaker, ringer, ringing, .. } = self else { return None };
+        let AudioLine::Devices {
+            speaker,
+            ringer,
+            ringing,
+            ..
+        } = self
+        else {
+            return None;
+        };
         if !ringing.is_empty() {
             return None;
         }
@@ -189,7 +225,10 @@ impl AudioLine {
         if callback && speaker != ringer {
             targets.push(speaker.clone());
         }
-        Some(RingJob { targets, tone: ring_tone(callback) })
+        Some(RingJob {
+            targets,
+            tone: ring_tone(callback),
+        })
     }
 
     /// Ringers opened by a [`RingJob`]; dropped (silenced) when the call stopped ringing meanwhile.
@@ -208,7 +247,9 @@ impl AudioLine {
     /// Lost devices, with the default taking over (call about every 100 ms to a second).
     pub fn poll(&mut self, now: Instant) -> Vec<AudioEvent> {
         match self {
-            AudioLine::Devices { open: Some(audio), .. } => audio.poll(now),
+            AudioLine::Devices {
+                open: Some(audio), ..
+            } => audio.poll(now),
             _ => vec![],
         }
     }
@@ -238,10 +279,15 @@ pub fn ring_tone(callback: bool) -> Arc<[i16]> {
             }
             let t = i as f32 / rate;
             let v = if callback {
-                let f = if (t * 8.0) as u32 % 2 == 0 { 960.0 } else { 770.0 };
+                let f = if (t * 8.0) as u32 % 2 == 0 {
+                    960.0
+                } else {
+                    770.0
+                };
                 (2.0 * std::f32::consts::PI * f * t).sin()
             } else {
-                0.5 * ((2.0 * std::f32::consts::PI * 440.0 * t).sin() + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
+                0.5 * ((2.0 * std::f32::consts::PI * 440.0 * t).sin()
+                    + (2.0 * std::f32::consts::PI * 480.0 * t).sin())
             };
             (v * amp) as i16
         })
@@ -254,7 +300,10 @@ fn unavailable(e: &DeviceError) -> AudioEvent {
         DeviceError::NoDefault(role) => *role,
         _ => DeviceRole::Speaker,
     };
-    AudioEvent::DeviceUnavailable { role, reason: e.to_string() }
+    AudioEvent::DeviceUnavailable {
+        role,
+        reason: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -265,9 +314,16 @@ mod tests {
     fn a_call_on_real_devices_gets_its_port_at_once_and_opens_the_devices_later() {
         let mut line = AudioLine::start(AudioSetup::Devices).expect("line");
         let (mut port, opening) = line.port_for_call();
-        assert!(opening.is_some(), "the sound card is opened off the call path");
+        assert!(
+            opening.is_some(),
+            "the sound card is opened off the call path"
+        );
         let mut buf = [1i16; 960];
-        assert_eq!(port.read_mic(&mut buf), 0, "silence until the devices are open");
+        assert_eq!(
+            port.read_mic(&mut buf),
+            0,
+            "silence until the devices are open"
+        );
         assert!(buf.iter().all(|s| *s == 0));
     }
 
@@ -278,6 +334,9 @@ mod tests {
         assert_eq!(ordinary.len(), 6 * 48_000);
         assert_eq!(callback.len(), 3 * 48_000);
         assert!(ordinary[..48_000].iter().any(|s| s.unsigned_abs() > 5_000));
-        assert!(ordinary[3 * 48_000..].iter().all(|s| *s == 0), "silent after 2 s");
+        assert!(
+            ordinary[3 * 48_000..].iter().all(|s| *s == 0),
+            "silent after 2 s"
+        );
     }
 }

@@ -36,7 +36,16 @@ pub struct DeviceEnds {
 pub fn ring_pair() -> (MediaEnds, DeviceEnds) {
     let (mic_tx, mic_rx) = RingBuffer::new(RING_CAPACITY);
     let (spk_tx, spk_rx) = RingBuffer::new(RING_CAPACITY);
-    (MediaEnds { mic: mic_rx, speaker: spk_tx }, DeviceEnds { mic: mic_tx, speaker: spk_rx })
+    (
+        MediaEnds {
+            mic: mic_rx,
+            speaker: spk_tx,
+        },
+        DeviceEnds {
+            mic: mic_tx,
+            speaker: spk_rx,
+        },
+    )
 }
 
 /// Something the audio side wants the user (or a test) to know.
@@ -46,7 +55,11 @@ pub enum AudioEvent {
     /// A device is in use for this role.
     DeviceActive { role: DeviceRole, name: String },
     /// The chosen device disappeared or failed; the default device is used instead.
-    DeviceLost { role: DeviceRole, name: String, fallback: String },
+    DeviceLost {
+        role: DeviceRole,
+        name: String,
+        fallback: String,
+    },
     /// No device could be opened for this role (the call continues without it).
     DeviceUnavailable { role: DeviceRole, reason: String },
 }

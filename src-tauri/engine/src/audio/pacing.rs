@@ -14,7 +14,12 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(start: Instant, period: Duration, max_burst: u64) -> Self {
-        Self { start, period, sent: 0, max_burst: max_burst.max(1) }
+        Self {
+            start,
+            period,
+            sent: 0,
+            max_burst: max_burst.max(1),
+        }
     }
 
     /// Frames to produce now (and count them as produced).

@@ -21,14 +21,22 @@ pub struct VoiceProcessing {
 
 impl Default for VoiceProcessing {
     fn default() -> Self {
-        Self { echo_cancellation: true, noise_suppression: true, gain_control: true }
+        Self {
+            echo_cancellation: true,
+            noise_suppression: true,
+            gain_control: true,
+        }
     }
 }
 
 impl VoiceProcessing {
     /// Nothing: the microphone is sent as captured (tests with synthetic tones, file devices).
     pub fn off() -> Self {
-        Self { echo_cancellation: false, noise_suppression: false, gain_control: false }
+        Self {
+            echo_cancellation: false,
+            noise_suppression: false,
+            gain_control: false,
+        }
     }
 
     pub fn is_off(&self) -> bool {
@@ -59,7 +67,11 @@ impl VoiceProcessor {
             .capture_config(StreamConfig::new(48_000, 1))
             .render_config(StreamConfig::new(48_000, 1))
             .build();
-        Some(Self { apm, src: vec![0.0; CHUNK], dest: vec![0.0; CHUNK] })
+        Some(Self {
+            apm,
+            src: vec![0.0; CHUNK],
+            dest: vec![0.0; CHUNK],
+        })
     }
 
     /// Feed the far-end frame being played (the echo reference).
@@ -91,7 +103,8 @@ impl VoiceProcessor {
 
     fn load(&mut self, chunk: &[i16]) {
         self.src.clear();
-        self.src.extend(chunk.iter().map(|&s| f32::from(s) / 32768.0));
+        self.src
+            .extend(chunk.iter().map(|&s| f32::from(s) / 32768.0));
         self.src.resize(CHUNK, 0.0);
         self.dest.resize(CHUNK, 0.0);
     }
@@ -102,7 +115,12 @@ mod tests {
     use super::*;
 
     fn tone(freq: f32, start: usize, n: usize, amp: f32) -> Vec<i16> {
-        (0..n).map(|i| ((2.0 * std::f32::consts::PI * freq * (start + i) as f32 / 48_000.0).sin() * amp) as i16).collect()
+        (0..n)
+            .map(|i| {
+                ((2.0 * std::f32::consts::PI * freq * (start + i) as f32 / 48_000.0).sin() * amp)
+                    as i16
+            })
+            .collect()
     }
 
     /// Energy at `freq` (Goertzel), relative.
@@ -119,8 +137,12 @@ mod tests {
 
     #[test]
     fn echo_of_the_far_end_is_removed_while_the_near_end_voice_stays() {
-        let mut p = VoiceProcessor::new(VoiceProcessing { echo_cancellation: true, noise_suppression: false, gain_control: false })
-            .expect("processor");
+        let mut p = VoiceProcessor::new(VoiceProcessing {
+            echo_cancellation: true,
+            noise_suppression: false,
+            gain_control: false,
+        })
+        .expect("processor");
         let delay = 960; // the echo comes back 20 ms later, quieter
         let mut far_history = vec![0i16; delay];
         let (mut before, mut after) = (Vec::new(), Vec::new());
@@ -130,8 +152,16 @@ mod tests {
             far_history.extend_from_slice(&far);
             let echo = &far_history[far_history.len() - 960 - delay..far_history.len() - delay];
             // The near end talks (1.9 kHz) only in the last second.
-            let near = if f >= 150 { tone(1900.0, f * 960, 960, 4000.0) } else { vec![0; 960] };
-            let mut mic: Vec<i16> = echo.iter().zip(&near).map(|(&e, &n)| (e / 2).saturating_add(n)).collect();
+            let near = if f >= 150 {
+                tone(1900.0, f * 960, 960, 4000.0)
+            } else {
+                vec![0; 960]
+            };
+            let mut mic: Vec<i16> = echo
+                .iter()
+                .zip(&near)
+                .map(|(&e, &n)| (e / 2).saturating_add(n))
+                .collect();
             if f < 10 {
                 before.extend_from_slice(&mic);
             }
@@ -145,9 +175,18 @@ mod tests {
         let echo_after = energy_at(&after, 700.0);
         let near_after = energy_at(&after, 1900.0);
         let reduction_db = 10.0 * (echo_before / echo_after.max(1e-9)).log10();
-        println!("echo reduced by {reduction_db:.1} dB; near/echo after: {:.1} dB", 10.0 * (near_after / echo_after.max(1e-9)).log10());
-        assert!(reduction_db > 10.0, "echo reduced by only {reduction_db:.1} dB");
-        assert!(near_after > echo_after * 10.0, "near-end voice must dominate after cancellation");
+        println!(
+            "echo reduced by {reduction_db:.1} dB; near/echo after: {:.1} dB",
+            10.0 * (near_after / echo_after.max(1e-9)).log10()
+        );
+        assert!(
+            reduction_db > 10.0,
+            "echo reduced by only {reduction_db:.1} dB"
+        );
+        assert!(
+            near_after > echo_after * 10.0,
+            "near-end voice must dominate after cancellation"
+        );
     }
 
     #[test]

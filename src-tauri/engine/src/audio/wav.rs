@@ -67,12 +67,18 @@ pub struct WavDevice {
 
 /// Load a WAV as 48 kHz mono 16-bit samples.
 pub fn load_mono_48k(path: &Path) -> Result<Vec<i16>, WavError> {
-    let read_err = |source| WavError::Read { path: path.to_owned(), source };
+    let read_err = |source| WavError::Read {
+        path: path.to_owned(),
+        source,
+    };
     let mut reader = hound::WavReader::open(path).map_err(read_err)?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels.max(1));
     let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>().map_err(read_err)?,
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .collect::<Result<_, _>>()
+            .map_err(read_err)?,
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
             reader
@@ -82,15 +88,24 @@ pub fn load_mono_48k(path: &Path) -> Result<Vec<i16>, WavError> {
                 .map_err(read_err)?
         }
     };
-    let mono: Vec<f32> =
-        interleaved.chunks(channels).map(|c| c.iter().sum::<f32>() / channels as f32).collect();
+    let mono: Vec<f32> = interleaved
+        .chunks(channels)
+        .map(|c| c.iter().sum::<f32>() / channels as f32)
+        .collect();
     let mono = if spec.sample_rate == RATE {
         mono
     } else {
-        resample(&mono, spec.sample_rate as usize, RATE as usize)
-            .map_err(|reason| WavError::Resample { path: path.to_owned(), reason })?
+        resample(&mono, spec.sample_rate as usize, RATE as usize).map_err(|reason| {
+            WavError::Resample {
+                path: path.to_owned(),
+                reason,
+            }
+        })?
     };
-    Ok(mono.iter().map(|&s| (s * 32768.0).clamp(-32768.0, 32767.0) as i16).collect())
+    Ok(mono
+        .iter()
+        .map(|&s| (s * 32768.0).clamp(-32768.0, 32767.0) as i16)
+        .collect())
 }
 
 fn resample(input: &[f32], from: usize, to: usize) -> Result<Vec<f32>, String> {
@@ -103,7 +118,8 @@ fn resample(input: &[f32], from: usize, to: usize) -> Result<Vec<f32>, String> {
     // Keep feeding (zeros after the end) until the resampler's delay has been flushed out too.
     while pos < input.len() || out.len() < delay + expected {
         let need = r.input_frames_next();
-        let mut block: Vec<f32> = input[pos.min(input.len())..(pos + need).min(input.len())].to_vec();
+        let mut block: Vec<f32> =
+            input[pos.min(input.len())..(pos + need).min(input.len())].to_vec();
         block.resize(need, 0.0);
         let res = r.process(&[block], None).map_err(|e| e.to_string())?;
         out.extend_from_slice(&res[0]);
@@ -131,7 +147,10 @@ impl WavDevice {
                         sample_format: hound::SampleFormat::Int,
                     },
                 )
-                .map_err(|source| WavError::Write { path: p.clone(), source })?,
+                .map_err(|source| WavError::Write {
+                    path: p.clone(),
+                    source,
+                })?,
             ),
             None => None,
         };
@@ -155,7 +174,16 @@ impl WavDevice {
             .name("lifeline-wav-audio".into())
             .spawn(move || worker.run())
             .map_err(WavError::Thread)?;
-        Ok((WavDevice { stop, ends_tx, thread: Some(thread), counters, swap }, port))
+        Ok((
+            WavDevice {
+                stop,
+                ends_tx,
+                thread: Some(thread),
+                counters,
+                swap,
+            },
+            port,
+        ))
     }
 
     /// A fresh port for the next call: the device moves to it at its next 20 ms tick and the previous
@@ -231,7 +259,10 @@ impl Worker {
             }
         }
         if let Some(w) = self.writer.take() {
-            w.finalize().map_err(|source| WavError::Write { path: self.output_path.clone(), source })?;
+            w.finalize().map_err(|source| WavError::Write {
+                path: self.output_path.clone(),
+                source,
+            })?;
         }
         result
     }
@@ -272,7 +303,10 @@ impl Worker {
         }
         let count = self.counters.speaker_frames.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(w) = &mut self.writer {
-            let err = |source| WavError::Write { path: self.output_path.clone(), source };
+            let err = |source| WavError::Write {
+                path: self.output_path.clone(),
+                source,
+            };
             for &s in frame.iter() {
                 w.write_sample(s).map_err(err)?;
             }
@@ -289,7 +323,12 @@ mod tests {
     use super::*;
 
     fn write_tone(path: &Path, rate: u32, freq: f32, secs: f32) {
-        let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut w = hound::WavWriter::create(path, spec).expect("create wav");
         for i in 0..(rate as f32 * secs) as usize {
             let v = (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin() * 10000.0;
@@ -303,8 +342,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let input = dir.path().join("in.wav");
         write_tone(&input, 48_000, 440.0, 0.2);
-        let (dev, mut port) =
-            WavDevice::start(WavConfig { input: Some(input), output: None, input_end: InputEnd::Loop }).expect("start");
+        let (dev, mut port) = WavDevice::start(WavConfig {
+            input: Some(input),
+            output: None,
+            input_end: InputEnd::Loop,
+        })
+        .expect("start");
         let t0 = Instant::now();
         let mut got = 0usize;
         let mut buf = vec![0i16; FRAME];
@@ -316,7 +359,10 @@ mod tests {
         dev.stop().expect("stop");
         // 1 s of audio = 48 000 samples (+ the frame due at t=0). The exact arithmetic is proven in
         // pacing.rs; here threads really sleep, so allow 100 ms of scheduling slack on a loaded machine.
-        assert!((48_000 - 5 * 960..=48_000 + 5 * 960).contains(&got), "got {got} samples in 1 s");
+        assert!(
+            (48_000 - 5 * 960..=48_000 + 5 * 960).contains(&got),
+            "got {got} samples in 1 s"
+        );
     }
 
     #[test]
@@ -325,21 +371,34 @@ mod tests {
         let input = dir.path().join("in.wav");
         let output = dir.path().join("out.wav");
         write_tone(&input, 48_000, 440.0, 0.5);
-        let (dev, mut first) =
-            WavDevice::start(WavConfig { input: Some(input), output: Some(output.clone()), input_end: InputEnd::Loop })
-                .expect("start");
+        let (dev, mut first) = WavDevice::start(WavConfig {
+            input: Some(input),
+            output: Some(output.clone()),
+            input_end: InputEnd::Loop,
+        })
+        .expect("start");
         std::thread::sleep(Duration::from_millis(100));
         let mut second = dev.new_port();
         std::thread::sleep(Duration::from_millis(100)); // the device switches at its next tick
         let _ = first.read_mic(&mut vec![0i16; 48_000]);
         std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(first.read_mic(&mut vec![0i16; 960]), 0, "the old port gets nothing any more");
-        assert!(second.mic_available() >= 960 * 5, "the new port gets the microphone");
+        assert_eq!(
+            first.read_mic(&mut vec![0i16; 960]),
+            0,
+            "the old port gets nothing any more"
+        );
+        assert!(
+            second.mic_available() >= 960 * 5,
+            "the new port gets the microphone"
+        );
         assert_eq!(second.write_speaker(&vec![777i16; 960]), 960);
         std::thread::sleep(Duration::from_millis(100));
         dev.stop().expect("stop");
-        let samples: Vec<i16> =
-            hound::WavReader::open(&output).expect("open").into_samples::<i16>().collect::<Result<_, _>>().expect("read");
+        let samples: Vec<i16> = hound::WavReader::open(&output)
+            .expect("open")
+            .into_samples::<i16>()
+            .collect::<Result<_, _>>()
+            .expect("read");
         assert_eq!(samples.iter().filter(|&&s| s == 777).count(), 960);
     }
 
@@ -349,25 +408,45 @@ mod tests {
         let input = dir.path().join("in8k.wav");
         write_tone(&input, 8_000, 440.0, 0.5);
         let samples = load_mono_48k(&input).expect("load");
-        assert!((23_900..=24_100).contains(&samples.len()), "{}", samples.len());
+        assert!(
+            (23_900..=24_100).contains(&samples.len()),
+            "{}",
+            samples.len()
+        );
     }
 
     #[test]
     fn speaker_output_is_readable_while_the_device_runs_and_complete_after_stop() {
         let dir = tempfile::tempdir().expect("tempdir");
         let output = dir.path().join("out.wav");
-        let (dev, mut port) =
-            WavDevice::start(WavConfig { input: None, output: Some(output.clone()), input_end: InputEnd::Silence })
-                .expect("start");
+        let (dev, mut port) = WavDevice::start(WavConfig {
+            input: None,
+            output: Some(output.clone()),
+            input_end: InputEnd::Silence,
+        })
+        .expect("start");
         port.write_speaker(&vec![1000i16; 4800]);
         std::thread::sleep(Duration::from_millis(500));
         // Not finalised yet: the periodically rewritten header already makes it a valid WAV.
-        let live = hound::WavReader::open(&output).expect("readable while running").len();
+        let live = hound::WavReader::open(&output)
+            .expect("readable while running")
+            .len();
         assert!(live >= 9_600, "only {live} samples visible while running");
         dev.stop().expect("stop");
         let reader = hound::WavReader::open(&output).expect("readable after stop");
-        let samples: Vec<i16> = reader.into_samples::<i16>().collect::<Result<_, _>>().expect("samples");
-        assert!(samples.len() >= 20_000, "{} samples after 500 ms", samples.len());
-        assert_eq!(samples.iter().filter(|&&s| s == 1000).count(), 4800, "played exactly what was queued");
+        let samples: Vec<i16> = reader
+            .into_samples::<i16>()
+            .collect::<Result<_, _>>()
+            .expect("samples");
+        assert!(
+            samples.len() >= 20_000,
+            "{} samples after 500 ms",
+            samples.len()
+        );
+        assert_eq!(
+            samples.iter().filter(|&&s| s == 1000).count(),
+            4800,
+            "played exactly what was queued"
+        );
     }
 }

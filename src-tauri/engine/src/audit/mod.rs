@@ -42,7 +42,12 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AuditEvent {
-    AgreementAccepted { os_user: String, version: String, locale: String, text_sha256: String },
+    AgreementAccepted {
+        os_user: String,
+        version: String,
+        locale: String,
+        text_sha256: String,
+    },
     /// An emergency call is being placed (logged before the INVITE, with the outbox entry).
     EmergencyDialed {
         call_id: String,
@@ -50,15 +55,36 @@ pub enum AuditEvent {
         location_source: Option<String>,
         notifications_queued: usize,
     },
-    EmergencyConnected { call_id: String },
-    EmergencyEnded { call_id: String, reason: Option<String> },
-    EmergencyDropped { call_id: String, reason: Option<String> },
+    EmergencyConnected {
+        call_id: String,
+    },
+    EmergencyEnded {
+        call_id: String,
+        reason: Option<String>,
+    },
+    EmergencyDropped {
+        call_id: String,
+        reason: Option<String>,
+    },
     /// The emergency guard changed mode (active, lock, remain, off).
-    EmergencyMode { mode: EmergencyMode, lock_until: Option<String> },
+    EmergencyMode {
+        mode: EmergencyMode,
+        lock_until: Option<String>,
+    },
     /// A callback from the emergency services rang.
-    EmergencyCallback { call_id: String },
-    NotificationQueueFailed { call_id: String, error: String },
-    NotificationDelivered { notice_id: String, channel: String, idempotency_key: String, attempts: u32 },
+    EmergencyCallback {
+        call_id: String,
+    },
+    NotificationQueueFailed {
+        call_id: String,
+        error: String,
+    },
+    NotificationDelivered {
+        notice_id: String,
+        channel: String,
+        idempotency_key: String,
+        attempts: u32,
+    },
     NotificationFailed {
         notice_id: String,
         channel: String,
@@ -84,7 +110,9 @@ pub struct AuditEntry {
 pub enum ChainError {
     #[error("audit entry {id} does not match its hash: the log was altered")]
     Altered { id: i64 },
-    #[error("audit entry {id} does not follow the entry before it: entries were removed or reordered")]
+    #[error(
+        "audit entry {id} does not follow the entry before it: entries were removed or reordered"
+    )]
     Broken { id: i64 },
 }
 
@@ -106,21 +134,33 @@ pub(crate) fn audit_append_in(
 ) -> Result<i64, StoreError> {
     let json = serde_json::to_string(event)
         .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-    let at = now.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default();
+    let at = now
+        .to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default();
     let prev: String = conn
-        .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?
         .unwrap_or_else(|| GENESIS.to_owned());
     let hash = entry_hash(&prev, &at, &json);
-    conn.prepare_cached("INSERT INTO audit_log (at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![at, json, prev, hash])?;
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![at, json, prev, hash])?;
     Ok(conn.last_insert_rowid())
 }
 
 impl Store {
     /// Appends one entry (one transaction, chained to the last one); returns its id.
     pub fn audit_append(&self, event: &AuditEvent, now: OffsetDateTime) -> Result<i64, StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(self.conn(), rusqlite::TransactionBehavior::Immediate)?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            self.conn(),
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         let id = audit_append_in(&tx, event, now)?;
         tx.commit()?;
         Ok(id)
@@ -146,7 +186,9 @@ impl Store {
 
     /// Checks the whole chain; `Ok(n)` is the number of entries checked.
     pub fn audit_verify(&self) -> Result<Result<usize, ChainError>, StoreError> {
-        let mut stmt = self.conn().prepare("SELECT id, at, event, prev_hash, hash FROM audit_log ORDER BY id")?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, at, event, prev_hash, hash FROM audit_log ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut prev = GENESIS.to_owned();
         let mut n = 0;
@@ -168,7 +210,11 @@ impl Store {
     pub(crate) fn audit_posted_up_to(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT last_posted FROM audit_post_cursor WHERE id = 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT last_posted FROM audit_post_cursor WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0))
     }
@@ -190,7 +236,11 @@ mod tests {
     use super::*;
 
     fn dialed(id: &str) -> AuditEvent {
-        AuditEvent::EmergencyDialed { call_id: id.into(), location_source: Some("held".into()), notifications_queued: 2 }
+        AuditEvent::EmergencyDialed {
+            call_id: id.into(),
+            location_source: Some("held".into()),
+            notifications_queued: 2,
+        }
     }
 
     #[test]
@@ -198,7 +248,13 @@ mod tests {
         let s = Store::in_memory().expect("store");
         let t = datetime!(2026-11-21 21:00 UTC);
         s.audit_append(&dialed("c1"), t).expect("append");
-        s.audit_append(&AuditEvent::EmergencyConnected { call_id: "c1".into() }, t).expect("append");
+        s.audit_append(
+            &AuditEvent::EmergencyConnected {
+                call_id: "c1".into(),
+            },
+            t,
+        )
+        .expect("append");
         assert_eq!(s.audit_verify().expect("verify"), Ok(2));
         let e = s.audit_entries(0, 10).expect("entries");
         assert_eq!(e[1].prev_hash, e[0].hash);
@@ -208,8 +264,12 @@ mod tests {
     #[test]
     fn the_log_refuses_updates_and_deletes() {
         let s = Store::in_memory().expect("store");
-        s.audit_append(&dialed("c1"), datetime!(2026-11-21 21:00 UTC)).expect("append");
-        assert!(s.conn().execute("UPDATE audit_log SET event = '{}'", []).is_err());
+        s.audit_append(&dialed("c1"), datetime!(2026-11-21 21:00 UTC))
+            .expect("append");
+        assert!(s
+            .conn()
+            .execute("UPDATE audit_log SET event = '{}'", [])
+            .is_err());
         assert!(s.conn().execute("DELETE FROM audit_log", []).is_err());
     }
 
@@ -218,18 +278,28 @@ mod tests {
         let s = Store::in_memory().expect("store");
         let t = datetime!(2026-11-21 21:00 UTC);
         for i in 0..3 {
-            s.audit_append(&dialed(&format!("c{i}")), t).expect("append");
+            s.audit_append(&dialed(&format!("c{i}")), t)
+                .expect("append");
         }
-        s.conn().execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET event = '{}' WHERE id = 2;")
+        s.conn()
+            .execute_batch(
+                "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET event = '{}' WHERE id = 2;",
+            )
             .expect("tamper");
-        assert_eq!(s.audit_verify().expect("verify"), Err(ChainError::Altered { id: 2 }));
+        assert_eq!(
+            s.audit_verify().expect("verify"),
+            Err(ChainError::Altered { id: 2 })
+        );
     }
 
     #[test]
     fn no_street_address_or_number_can_enter_the_dialed_entry() {
         // The event type has no field for them: the serialized form holds only these keys.
         let json = serde_json::to_value(dialed("c1")).expect("json");
-        let keys: Vec<&str> = json.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let keys: Vec<&str> = json
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         assert_eq!(keys.len(), 4, "{keys:?}");
     }
 }

@@ -52,7 +52,10 @@ impl AuditPoster {
                 {
                     Ok(r) if r.status().is_success() => true,
                     Ok(r) => {
-                        tracing::warn!(status = r.status().as_u16(), "audit: audit.url refused an entry; will retry");
+                        tracing::warn!(
+                            status = r.status().as_u16(),
+                            "audit: audit.url refused an entry; will retry"
+                        );
                         false
                     }
                     Err(e) => {
@@ -74,6 +77,8 @@ impl AuditPoster {
 }
 
 fn lock<T>(store: &Mutex<Store>, f: impl FnOnce(&Store) -> T) -> T {
-    let guard = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     f(&guard)
 }

@@ -14,7 +14,11 @@ use lifeline_engine::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Parser, Debug)]
-#[command(name = "lifeline-headless", version, about = "Lifeline softphone engine driven by JSON lines")]
+#[command(
+    name = "lifeline-headless",
+    version,
+    about = "Lifeline softphone engine driven by JSON lines"
+)]
 struct Args {
     /// Start-up configuration (JSON): server, domain, user, lab.
     #[arg(long)]
@@ -61,7 +65,10 @@ fn main() -> ExitCode {
     if let Some(sub) = &args.sub {
         return match sub {
             Sub::EmergencyNumbers { country } => {
-                match lifeline_engine::emergency::numbers::print_listing(country, &mut std::io::stdout()) {
+                match lifeline_engine::emergency::numbers::print_listing(
+                    country,
+                    &mut std::io::stdout(),
+                ) {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("lifeline-headless emergency-numbers: {e}");
@@ -69,9 +76,11 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Sub::Policy { action } => {
-                ExitCode::from(lifeline_engine::policy::cli::run(action, &mut std::io::stdout(), &mut std::io::stderr()))
-            }
+            Sub::Policy { action } => ExitCode::from(lifeline_engine::policy::cli::run(
+                action,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )),
         };
     }
     let rt = match tokio::runtime::Runtime::new() {
@@ -101,11 +110,22 @@ async fn serve(args: Args) -> Result<(), String> {
     };
     let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
     let audio = if args.audio_in.is_some() || args.audio_out.is_some() {
-        AudioSetup::Files(WavConfig { input: args.audio_in.clone(), output: args.audio_out.clone(), ..WavConfig::default() })
+        AudioSetup::Files(WavConfig {
+            input: args.audio_in.clone(),
+            output: args.audio_out.clone(),
+            ..WavConfig::default()
+        })
     } else {
         AudioSetup::Devices
     };
-    let handle = lifeline_engine::core::spawn_with(cfg, store, EngineOptions { audio, policy_file: args.policy.clone() });
+    let handle = lifeline_engine::core::spawn_with(
+        cfg,
+        store,
+        EngineOptions {
+            audio,
+            policy_file: args.policy.clone(),
+        },
+    );
     let commands = handle.commands;
     let mut events = handle.events;
 
@@ -118,7 +138,9 @@ async fn serve(args: Args) -> Result<(), String> {
                 ev = events.recv() => match ev { Some(ev) => ev, None => break },
                 Some(ev) = local.recv() => ev,
             };
-            let Ok(mut line) = serde_json::to_string(&ev) else { continue };
+            let Ok(mut line) = serde_json::to_string(&ev) else {
+                continue;
+            };
             line.push('\n');
             if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {
                 break;
@@ -143,7 +165,9 @@ async fn serve(args: Args) -> Result<(), String> {
                 }
             }
             Err(e) => {
-                let _ = local_tx.send(Event::Error { message: format!("not a command: {e}") });
+                let _ = local_tx.send(Event::Error {
+                    message: format!("not a command: {e}"),
+                });
             }
         }
     }

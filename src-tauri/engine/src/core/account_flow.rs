@@ -48,9 +48,15 @@ impl Engine {
     /// Fills the sign-in defaults from the remembered account and, if its password is in the keychain,
     /// signs in by itself (the answer comes back as [`Aux::Remembered`]).
     pub(super) fn resume_remembered_account(&mut self) {
-        let Some(account) = load_account(&self.cfg.data_dir) else { return };
-        self.cfg.server.get_or_insert_with(|| account.server.clone());
-        self.cfg.domain.get_or_insert_with(|| account.domain.clone());
+        let Some(account) = load_account(&self.cfg.data_dir) else {
+            return;
+        };
+        self.cfg
+            .server
+            .get_or_insert_with(|| account.server.clone());
+        self.cfg
+            .domain
+            .get_or_insert_with(|| account.domain.clone());
         self.cfg.user.get_or_insert_with(|| account.user.clone());
         self.look_up_password(account, false);
     }
@@ -61,8 +67,13 @@ impl Engine {
         let tx = self.aux_tx.clone();
         tokio::task::spawn_blocking(move || {
             let key = sip_account(&account.user, &account.domain);
-            let result = match Keychain::open().and_then(|k| k.load(&key)).map_err(|e| e.to_string()) {
-                Ok(None) if required => Err("no password is remembered for this account; enter it".to_owned()),
+            let result = match Keychain::open()
+                .and_then(|k| k.load(&key))
+                .map_err(|e| e.to_string())
+            {
+                Ok(None) if required => {
+                    Err("no password is remembered for this account; enter it".to_owned())
+                }
                 other => other,
             };
             let _ = tx.send(Aux::Remembered(account, result));
@@ -70,7 +81,11 @@ impl Engine {
     }
 
     /// The keychain answered for the remembered account.
-    pub(super) fn on_remembered(&mut self, account: RememberedAccount, result: Result<Option<String>, String>) -> Vec<Event> {
+    pub(super) fn on_remembered(
+        &mut self,
+        account: RememberedAccount,
+        result: Result<Option<String>, String>,
+    ) -> Vec<Event> {
         match result {
             Ok(Some(password)) if self.sip.is_none() => {
                 tracing::info!("signing in with the remembered account");
@@ -78,21 +93,37 @@ impl Engine {
                 vec![]
             }
             Ok(_) => vec![],
-            Err(e) => vec![Event::Error { message: format!("The remembered password could not be read: {e}") }],
+            Err(e) => vec![Event::Error {
+                message: format!("The remembered password could not be read: {e}"),
+            }],
         }
     }
 
     /// `sign_in` with `remember`: the account file now, the password into the keychain in the background.
-    pub(super) fn remember(&mut self, server: &str, domain: &str, user: &str, password: &str) -> Vec<Event> {
-        let account = RememberedAccount { server: server.to_owned(), domain: domain.to_owned(), user: user.to_owned() };
+    pub(super) fn remember(
+        &mut self,
+        server: &str,
+        domain: &str,
+        user: &str,
+        password: &str,
+    ) -> Vec<Event> {
+        let account = RememberedAccount {
+            server: server.to_owned(),
+            domain: domain.to_owned(),
+            user: user.to_owned(),
+        };
         if let Err(e) = save_account(&self.cfg.data_dir, &account) {
-            return vec![Event::Error { message: format!("The account could not be remembered: {e}") }];
+            return vec![Event::Error {
+                message: format!("The account could not be remembered: {e}"),
+            }];
         }
         let tx = self.aux_tx.clone();
         let key = sip_account(user, domain);
         let secret = password.to_owned();
         tokio::task::spawn_blocking(move || {
-            let result = Keychain::open().and_then(|k| k.save(&key, &secret)).map_err(|e| e.to_string());
+            let result = Keychain::open()
+                .and_then(|k| k.save(&key, &secret))
+                .map_err(|e| e.to_string());
             let _ = tx.send(Aux::Saved(result));
         });
         vec![]
@@ -106,7 +137,11 @@ mod tests {
     #[test]
     fn the_account_file_round_trips_and_never_holds_the_password() {
         let dir = tempfile::tempdir().expect("tmp");
-        let a = RememberedAccount { server: "wss://x:443".into(), domain: "x.org".into(), user: "ann".into() };
+        let a = RememberedAccount {
+            server: "wss://x:443".into(),
+            domain: "x.org".into(),
+            user: "ann".into(),
+        };
         save_account(dir.path(), &a).expect("save");
         assert_eq!(load_account(dir.path()), Some(a));
         let text = std::fs::read_to_string(dir.path().join(ACCOUNT_FILE)).expect("read");

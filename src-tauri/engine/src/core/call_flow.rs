@@ -11,7 +11,9 @@ use crate::sip::call::{reason_phrase, CallEvent, OutgoingCall};
 use crate::sip::SipCommand;
 
 fn error(message: impl Into<String>) -> Vec<Event> {
-    vec![Event::Error { message: message.into() }]
+    vec![Event::Error {
+        message: message.into(),
+    }]
 }
 
 /// What the agent is told when a call ends, from the SIP layer's account of it.
@@ -30,7 +32,12 @@ fn end_reason(code: Option<u16>, sip_reason: &str, cancelled: bool) -> String {
 
 impl Engine {
     fn media_config(&self, emergency: bool) -> MediaConfig {
-        MediaConfig { codecs: self.cfg.codecs.clone(), emergency, ..MediaConfig::default() }
+        MediaConfig {
+            codecs: self.cfg.codecs.clone(),
+            emergency,
+            ice: self.ice.clone(),
+            ..MediaConfig::default()
+        }
     }
 
     /// A media session for a new call; its events reach the owner task tagged with `id` once the id is
@@ -39,7 +46,14 @@ impl Engine {
         &mut self,
         emergency: bool,
         remote_offer: Option<&str>,
-    ) -> Result<(MediaSession, tokio::sync::mpsc::UnboundedReceiver<MediaEvent>, Vec<Event>), String> {
+    ) -> Result<
+        (
+            MediaSession,
+            tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
+            Vec<Event>,
+        ),
+        String,
+    > {
         let (port, opening) = self.audio.port_for_call();
         if let Some(opening) = opening {
             self.audio_generation += 1;
@@ -52,7 +66,9 @@ impl Engine {
         let events = Vec::new();
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !remote_offer.is_some_and(|o| o.contains("a=setup:passive"));
-        let (media, rx) = MediaSession::new(config, port).await.map_err(|e| e.to_string())?;
+        let (media, rx) = MediaSession::new(config, port)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((media, rx, events))
     }
 
@@ -107,9 +123,20 @@ impl Engine {
             Some(wrap) => wrap(&offer),
             None => ("application/sdp".to_owned(), offer.into_bytes()),
         };
-        let call = OutgoingCall { target: target.clone(), content_type, body, extra_headers };
+        let call = OutgoingCall {
+            target: target.clone(),
+            content_type,
+            body,
+            extra_headers,
+        };
         let (reply_tx, reply_rx) = oneshot::channel();
-        let sent = sip.send(SipCommand::Invite { call, reply: reply_tx }).await.is_ok();
+        let sent = sip
+            .send(SipCommand::Invite {
+                call,
+                reply: reply_tx,
+            })
+            .await
+            .is_ok();
         let id = match (sent, reply_rx.await) {
             (true, Ok(Ok(id))) => id,
             (_, Ok(Err(e))) => {
@@ -181,7 +208,8 @@ impl Engine {
             return error("There is no call to end.");
         };
         if let Some(c) = self.calls.get_mut(id) {
-            if c.dir == Direction::Out && matches!(c.state, CallState::Dialing | CallState::Ringing) {
+            if c.dir == Direction::Out && matches!(c.state, CallState::Dialing | CallState::Ringing)
+            {
                 c.cancelled = true;
             }
         }
@@ -190,7 +218,10 @@ impl Engine {
     }
 
     pub(super) fn dtmf(&mut self, digits: &str) -> Vec<Event> {
-        let Some(media) = self.connected_call().and_then(|id| self.calls.get_mut(id)).and_then(|c| c.media.as_mut())
+        let Some(media) = self
+            .connected_call()
+            .and_then(|id| self.calls.get_mut(id))
+            .and_then(|c| c.media.as_mut())
         else {
             return error("Digits can only be sent during a call.");
         };
@@ -204,14 +235,19 @@ impl Engine {
         let Some(id) = self.calls.current() else {
             return error("There is no call to mute.");
         };
-        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
         if let Some(media) = c.media.as_mut() {
             if let Err(e) = media.mute(on) {
                 return error(e.to_string());
             }
         }
         c.muted = on;
-        vec![Event::CallMuted { id: call_id(id), on }]
+        vec![Event::CallMuted {
+            id: call_id(id),
+            on,
+        }]
     }
 
     /// Hold (`true`) or resume: a re-INVITE with our description set to `sendonly` / `sendrecv`.
@@ -224,7 +260,9 @@ impl Engine {
                 return error(r.to_string());
             }
         }
-        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
         if c.held == on {
             return vec![];
         }
@@ -243,7 +281,9 @@ impl Engine {
 
     fn connected_call(&self) -> Option<u64> {
         self.calls.current().filter(|id| {
-            self.calls.get(*id).is_some_and(|c| matches!(c.state, CallState::Connected | CallState::Held))
+            self.calls
+                .get(*id)
+                .is_some_and(|c| matches!(c.state, CallState::Connected | CallState::Held))
         })
     }
 
@@ -260,7 +300,12 @@ impl Engine {
 
     pub(super) async fn on_call_event(&mut self, ev: CallEvent) -> Vec<Event> {
         match ev {
-            CallEvent::Incoming { id, from, offer, headers } => self.on_incoming(id, from, offer, headers),
+            CallEvent::Incoming {
+                id,
+                from,
+                offer,
+                headers,
+            } => self.on_incoming(id, from, offer, headers),
             CallEvent::Ringing { id, early_sdp } => {
                 let mut out = Vec::new();
                 if let Some(sdp) = early_sdp {
@@ -275,10 +320,16 @@ impl Engine {
                 out
             }
             CallEvent::RemoteAnswer { id, sdp } => {
-                let mut out = self.apply_answer(id, &sdp).await;
+                let mut out = self.apply_restart_answer(id, &sdp).await;
+                out.extend(self.apply_answer(id, &sdp).await);
                 if let Some(c) = self.calls.get_mut(id) {
-                    let state = if c.held { CallState::Held } else { CallState::Connected };
-                    if matches!(c.state, CallState::Connected | CallState::Held) && c.state != state {
+                    let state = if c.held {
+                        CallState::Held
+                    } else {
+                        CallState::Connected
+                    };
+                    if matches!(c.state, CallState::Connected | CallState::Held) && c.state != state
+                    {
                         c.state = state;
                         out.push(c.event(id, None));
                     }
@@ -298,8 +349,14 @@ impl Engine {
                 }
             }
             CallEvent::Connected { id } => {
-                let Some(c) = self.calls.get_mut(id) else { return vec![] };
-                c.state = if c.held { CallState::Held } else { CallState::Connected };
+                let Some(c) = self.calls.get_mut(id) else {
+                    return vec![];
+                };
+                c.state = if c.held {
+                    CallState::Held
+                } else {
+                    CallState::Connected
+                };
                 if !c.ever_connected {
                     c.connected_at = Some(std::time::Instant::now());
                 }
@@ -312,7 +369,21 @@ impl Engine {
                 out
             }
             CallEvent::UpdateFailed { id, code } => {
-                let Some(c) = self.calls.get_mut(id) else { return vec![] };
+                let Some(c) = self.calls.get_mut(id) else {
+                    return vec![];
+                };
+                if std::mem::take(&mut c.restart_answer_pending) {
+                    // The far end refused the new path; the old one is gone with the old network.
+                    tracing::warn!(
+                        "call {}: the re-INVITE moving the media was refused ({code})",
+                        call_id(id)
+                    );
+                    return vec![Event::Error {
+                        message: format!(
+                            "The call could not be moved to the new network ({code}); if you cannot hear each other, call again."
+                        ),
+                    }];
+                }
                 let was = !c.held;
                 c.held = was;
                 if let Some(m) = c.media.as_mut() {
@@ -320,7 +391,9 @@ impl Engine {
                 }
                 let what = if was { "hold" } else { "resume" };
                 vec![
-                    Event::Error { message: format!("The other side refused to {what} the call ({code}).") },
+                    Event::Error {
+                        message: format!("The other side refused to {what} the call ({code})."),
+                    },
                     c.event(id, None),
                 ]
             }
@@ -328,14 +401,22 @@ impl Engine {
         }
     }
 
-    fn on_incoming(&mut self, id: u64, from: String, offer: Option<String>, headers: Vec<(String, String)>) -> Vec<Event> {
+    fn on_incoming(
+        &mut self,
+        id: u64,
+        from: String,
+        offer: Option<String>,
+        headers: Vec<(String, String)>,
+    ) -> Vec<Event> {
         let mut entry = CallEntry::new(Direction::In, from.clone(), CallState::Incoming);
         entry.offer = offer;
         self.calls.insert(id, entry);
         if let Some(refused) = self.arbitrate_incoming(id, &from, &headers) {
             return refused;
         }
-        let Some(c) = self.calls.get(id) else { return vec![] };
+        let Some(c) = self.calls.get(id) else {
+            return vec![];
+        };
         let out = vec![c.event(id, None)];
         if let Some(job) = self.audio.ring_job(c.emergency_callback) {
             let tx = self.aux_tx.clone();
@@ -347,13 +428,37 @@ impl Engine {
         out
     }
 
+    /// The answer to our ICE-restart re-INVITE: the new path's candidates and credentials.
+    async fn apply_restart_answer(&mut self, id: u64, sdp: &str) -> Vec<Event> {
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
+        if !std::mem::take(&mut c.restart_answer_pending) {
+            return vec![];
+        }
+        let Some(media) = c.media.as_mut() else {
+            return vec![];
+        };
+        match media.set_remote_answer(sdp).await {
+            Ok(()) => vec![],
+            Err(e) => error(format!(
+                "call {}: the media could not move to the new network: {e}",
+                call_id(id)
+            )),
+        }
+    }
+
     /// The far end's answer to our offer; a later one (re-INVITE answer) changes nothing in the transport.
     async fn apply_answer(&mut self, id: u64, sdp: &str) -> Vec<Event> {
-        let Some(c) = self.calls.get_mut(id) else { return vec![] };
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
         if c.remote_sdp_applied {
             return vec![];
         }
-        let Some(media) = c.media.as_mut() else { return vec![] };
+        let Some(media) = c.media.as_mut() else {
+            return vec![];
+        };
         match media.set_remote_answer(sdp).await {
             Ok(()) => {
                 c.remote_sdp_applied = true;
@@ -368,7 +473,9 @@ impl Engine {
     }
 
     async fn on_ended(&mut self, id: u64, code: Option<u16>, reason: &str) -> Vec<Event> {
-        let Some(mut c) = self.calls.remove(id) else { return vec![] };
+        let Some(mut c) = self.calls.remove(id) else {
+            return vec![];
+        };
         if let Some(mut m) = c.media.take() {
             m.close().await;
         }
@@ -383,37 +490,88 @@ impl Engine {
         let mut out = vec![c.event(id, Some(why.clone()))];
         out.extend(self.record_call(&c, &why));
         if let Some(call) = c.emergency_call.take() {
-            out.extend(self.emergency_call_ended(call, c.ever_connected, c.cancelled, code, &why).await);
+            out.extend(
+                self.emergency_call_ended(call, c.ever_connected, c.cancelled, code, &why)
+                    .await,
+            );
         } else if c.emergency_callback && c.ever_connected {
             out.extend(self.guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded));
         }
         out
     }
 
-    pub(super) fn on_media(&mut self, id: u64, ev: MediaEvent) -> Vec<Event> {
+    /// How the call's audio travels now (for the `media` event), if ICE has chosen.
+    /// (`&mut`: the engine is `Send`, not `Sync`, and this awaits.)
+    async fn media_path(&mut self, id: u64) -> Option<crate::api::MediaPath> {
+        self.calls.get_mut(id)?.media.as_mut()?.path().await
+    }
+
+    pub(super) async fn on_media(&mut self, id: u64, ev: MediaEvent) -> Vec<Event> {
         let id_s = call_id(id);
         match ev {
-            MediaEvent::Connected { setup_ms } => vec![Event::Media {
-                id: id_s,
-                state: MediaState::Connected,
-                codec: None,
-                setup_ms: Some(setup_ms),
-                reason: None,
-                path: None,
-            }],
+            MediaEvent::Connected { setup_ms } => {
+                let path = self.media_path(id).await;
+                if let Some(p) = &path {
+                    tracing::info!(
+                        "call {id_s}: media connected over {} ({})",
+                        p.candidate,
+                        p.protocol
+                    );
+                }
+                vec![Event::Media {
+                    id: id_s,
+                    state: MediaState::Connected,
+                    codec: None,
+                    setup_ms: Some(setup_ms),
+                    reason: None,
+                    path,
+                }]
+            }
             MediaEvent::FirstPacket { after_ms, codec } => vec![Event::Media {
                 id: id_s,
                 state: MediaState::Receiving,
                 codec: Some(format!("{codec:?}").to_ascii_lowercase()),
                 setup_ms: Some(after_ms),
                 reason: None,
-                path: None,
+                path: self.media_path(id).await,
             }],
+            MediaEvent::NoAudio { silent_ms } => {
+                tracing::warn!("call {id_s}: no audio for {silent_ms} ms");
+                vec![Event::Media {
+                    id: id_s,
+                    state: MediaState::NoAudio,
+                    codec: None,
+                    setup_ms: None,
+                    reason: Some(format!("no audio has arrived for {} s", silent_ms / 1000)),
+                    path: self.media_path(id).await,
+                }]
+            }
+            MediaEvent::AudioResumed => {
+                tracing::info!("call {id_s}: audio is back");
+                vec![Event::Media {
+                    id: id_s,
+                    state: MediaState::Receiving,
+                    codec: None,
+                    setup_ms: None,
+                    reason: None,
+                    path: self.media_path(id).await,
+                }]
+            }
             MediaEvent::Failed { reason } => {
                 tracing::warn!("call {id_s}: media failed");
-                vec![Event::Media { id: id_s, state: MediaState::Failed, codec: None, setup_ms: None, reason: Some(reason), path: None }]
+                vec![Event::Media {
+                    id: id_s,
+                    state: MediaState::Failed,
+                    codec: None,
+                    setup_ms: None,
+                    reason: Some(reason),
+                    path: None,
+                }]
             }
-            MediaEvent::DtmfReceived { digit } => vec![Event::Dtmf { id: id_s, digit: digit.to_string() }],
+            MediaEvent::DtmfReceived { digit } => vec![Event::Dtmf {
+                id: id_s,
+                digit: digit.to_string(),
+            }],
             MediaEvent::Stats(_) | MediaEvent::Closed => vec![],
         }
     }
@@ -436,8 +594,14 @@ mod tests {
     fn end_reasons_say_who_ended_the_call() {
         assert_eq!(end_reason(Some(487), "hung up here", true), "cancelled");
         assert_eq!(end_reason(None, "hung up here", false), "hung up");
-        assert_eq!(end_reason(None, "the other party hung up", false), "remote hung up");
+        assert_eq!(
+            end_reason(None, "the other party hung up", false),
+            "remote hung up"
+        );
         assert_eq!(end_reason(Some(486), "Busy Here", false), "busy here (486)");
-        assert_eq!(end_reason(Some(486), "rejected here", false), "rejected (486)");
+        assert_eq!(
+            end_reason(Some(486), "rejected here", false),
+            "rejected (486)"
+        );
     }
 }

@@ -20,11 +20,15 @@ use crate::location::body::{content_id, geolocation, invite_body, GEOLOCATION_RO
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
 use crate::notify::{record_emergency, AgentInfo, EmergencyNotice, NoticeKind};
-use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, IncomingCall, LineState};
+use crate::presence::arbitration::{
+    arbitrate, Arbitration, CallbackRules, IncomingCall, LineState,
+};
 use crate::sip::SipCommand;
 
 fn error(message: impl Into<String>) -> Vec<Event> {
-    vec![Event::Error { message: message.into() }]
+    vec![Event::Error {
+        message: message.into(),
+    }]
 }
 
 /// A random token for Content-IDs and the notifications of one emergency call.
@@ -50,7 +54,9 @@ impl Engine {
             Ok(None) => vec![],
             Err(e) => {
                 tracing::error!("reading the emergency guard state failed: {e}");
-                error(format!("The emergency callback state could not be read: {e}"))
+                error(format!(
+                    "The emergency callback state could not be read: {e}"
+                ))
             }
         }
     }
@@ -64,19 +70,28 @@ impl Engine {
                     if let Err(e) = self.store.save_guard(&snap) {
                         tracing::error!("saving the emergency guard state failed: {e}");
                         evs.push(Event::Error {
-                            message: format!("The emergency callback state could not be saved: {e}"),
+                            message: format!(
+                                "The emergency callback state could not be saved: {e}"
+                            ),
                         });
                     }
                 }
                 GuardOutput::ApplyPresence { status, forced: _ } => self.presence = status,
                 GuardOutput::Emit(ev) => {
                     if let Event::Emergency { mode, lock_until } = &ev {
-                        self.audit(crate::audit::AuditEvent::EmergencyMode { mode: *mode, lock_until: lock_until.clone() });
+                        self.audit(crate::audit::AuditEvent::EmergencyMode {
+                            mode: *mode,
+                            lock_until: lock_until.clone(),
+                        });
                     }
                     evs.push(ev)
                 }
-                GuardOutput::AskExitOrRemain => tracing::info!("emergency: asking the agent to exit or remain"),
-                GuardOutput::Refused(r) => evs.push(Event::Error { message: r.to_string() }),
+                GuardOutput::AskExitOrRemain => {
+                    tracing::info!("emergency: asking the agent to exit or remain")
+                }
+                GuardOutput::Refused(r) => evs.push(Event::Error {
+                    message: r.to_string(),
+                }),
             }
         }
         evs
@@ -93,7 +108,14 @@ impl Engine {
             .current
             .as_ref()
             .and_then(|l| CountryCode::parse(&l.address.country).ok())
-            .or_else(|| self.policy.policy.location.address.as_ref().and_then(|a| CountryCode::parse(&a.country).ok()));
+            .or_else(|| {
+                self.policy
+                    .policy
+                    .location
+                    .address
+                    .as_ref()
+                    .and_then(|a| CountryCode::parse(&a.country).ok())
+            });
         DialContext {
             country,
             home_country: None,
@@ -132,24 +154,39 @@ impl Engine {
         }
     }
 
-    fn notice(&self, kind: NoticeKind, call: &EmergencyCall, now: OffsetDateTime, reason: Option<String>) -> EmergencyNotice {
+    fn notice(
+        &self,
+        kind: NoticeKind,
+        call: &EmergencyCall,
+        now: OffsetDateTime,
+        reason: Option<String>,
+    ) -> EmergencyNotice {
         let (user, line) = match (&self.account_user, &self.domain) {
             (Some(u), Some(d)) => (u.clone(), Some(format!("sip:{u}@{d}"))),
             _ => (self.os_user.clone(), None),
         };
         let zoned = jiff::Zoned::now();
-        let offset = time::UtcOffset::from_whole_seconds(zoned.offset().seconds()).unwrap_or(time::UtcOffset::UTC);
+        let offset = time::UtcOffset::from_whole_seconds(zoned.offset().seconds())
+            .unwrap_or(time::UtcOffset::UTC);
         EmergencyNotice {
             kind,
             call_id: call.token.clone(),
             agent: AgentInfo {
                 user,
-                display_name: self.cfg.display_name.clone().or_else(|| crate::config::os_display_name(&self.os_user)),
+                display_name: self
+                    .cfg
+                    .display_name
+                    .clone()
+                    .or_else(|| crate::config::os_display_name(&self.os_user)),
                 line: line.clone(),
             },
             caller_id: line.clone(),
             callback_number: self.policy.policy.sip.emergency_line.clone().or(line),
-            location: if call.with_location { self.location.current.clone() } else { None },
+            location: if call.with_location {
+                self.location.current.clone()
+            } else {
+                None
+            },
             device: self.location.device.clone(),
             at: now,
             agent_utc_offset: offset,
@@ -172,7 +209,13 @@ impl Engine {
         let now = OffsetDateTime::now_utc();
         let notice = self.notice(kind, call, now, reason);
         let later = tokio::sync::Notify::new();
-        record_emergency(&self.store, &self.policy.policy.notify, &notice, now, &later);
+        record_emergency(
+            &self.store,
+            &self.policy.policy.notify,
+            &notice,
+            now,
+            &later,
+        );
     }
 
     /// An emergency (or test) call: guard first (persisted), notifications queued, then the INVITE.
@@ -204,7 +247,8 @@ impl Engine {
         } else if self.policy.policy.emergency.request_uri == RequestUri::ServiceUrn {
             call.service_urn.clone()
         } else {
-            dial_target(&call.target, &domain).unwrap_or_else(|_| format!("sip:{}@{domain}", call.target))
+            dial_target(&call.target, &domain)
+                .unwrap_or_else(|_| format!("sip:{}@{domain}", call.target))
         };
         let mut headers = vec![("Priority".to_owned(), "emergency".to_owned())];
         let pidf = match (&self.location.current, call.with_location) {
@@ -235,7 +279,10 @@ impl Engine {
         let events = match wrapped {
             Some((xml, cid)) => {
                 headers.push(("Geolocation".to_owned(), geolocation(&cid)));
-                headers.push(("Geolocation-Routing".to_owned(), GEOLOCATION_ROUTING.to_owned()));
+                headers.push((
+                    "Geolocation-Routing".to_owned(),
+                    GEOLOCATION_ROUTING.to_owned(),
+                ));
                 let token = call.token.clone();
                 let dom = domain.clone();
                 let wrap = move |sdp: &str| match invite_body(sdp, &xml, &token, &dom) {
@@ -247,12 +294,21 @@ impl Engine {
             None => self.place_call(uri, !call.test, headers, None).await,
         };
         let placed = events.iter().find_map(|e| match e {
-            Event::Call { id, state: CallState::Dialing, .. } => Some(id.clone()),
+            Event::Call {
+                id,
+                state: CallState::Dialing,
+                ..
+            } => Some(id.clone()),
             _ => None,
         });
         match placed {
             Some(id) => {
-                if let Some(c) = self.calls.iter_mut().find(|(cid, _)| call_id(*cid) == id).map(|(_, c)| c) {
+                if let Some(c) = self
+                    .calls
+                    .iter_mut()
+                    .find(|(cid, _)| call_id(*cid) == id)
+                    .map(|(_, c)| c)
+                {
                     c.emergency_call = Some(call);
                 }
                 events
@@ -289,12 +345,27 @@ impl Engine {
         reason: &str,
     ) -> Vec<Event> {
         if connected || cancelled {
-            self.notify(if connected { NoticeKind::Ended } else { NoticeKind::Dropped }, &call, Some(reason.to_owned()));
-            return if call.test { vec![] } else { self.guard_input(GuardInput::EmergencyCallEnded) };
+            self.notify(
+                if connected {
+                    NoticeKind::Ended
+                } else {
+                    NoticeKind::Dropped
+                },
+                &call,
+                Some(reason.to_owned()),
+            );
+            return if call.test {
+                vec![]
+            } else {
+                self.guard_input(GuardInput::EmergencyCallEnded)
+            };
         }
         if call.with_location && !retry_pointless(code) {
             tracing::warn!("emergency call failed; retrying without the location body");
-            let retry = EmergencyCall { with_location: false, ..call };
+            let retry = EmergencyCall {
+                with_location: false,
+                ..call
+            };
             return self.send_emergency_invite(retry).await;
         }
         self.emergency_failed(&call, reason)
@@ -305,9 +376,17 @@ impl Engine {
     }
 
     /// An incoming call while the line may be protected: ring, ring with priority, or refuse (486).
-    pub(super) fn arbitrate_incoming(&mut self, id: u64, from: &str, headers: &[(String, String)]) -> Option<Vec<Event>> {
+    pub(super) fn arbitrate_incoming(
+        &mut self,
+        id: u64,
+        from: &str,
+        headers: &[(String, String)],
+    ) -> Option<Vec<Event>> {
         let header = |name: &str| {
-            headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
         };
         let call = IncomingCall {
             from: header("P-Asserted-Identity").unwrap_or_else(|| from.to_owned()),
@@ -321,23 +400,35 @@ impl Engine {
             call_in_progress: self.calls.busy(),
             call_waiting: self.guard.may(CallAction::CallWaiting).is_ok(),
         };
-        let rules = CallbackRules::new(&self.policy.policy.emergency, self.policy.policy.sip.emergency_line.as_deref());
+        let rules = CallbackRules::new(
+            &self.policy.policy.emergency,
+            self.policy.policy.sip.emergency_line.as_deref(),
+        );
         match arbitrate(&call, line, &rules) {
             Arbitration::Ring => None,
             Arbitration::RingPriority => {
                 tracing::info!("emergency callback ringing");
-                self.audit(crate::audit::AuditEvent::EmergencyCallback { call_id: call_id(id) });
+                self.audit(crate::audit::AuditEvent::EmergencyCallback {
+                    call_id: call_id(id),
+                });
                 if let Some(c) = self.calls.get_mut(id) {
                     c.emergency_callback = true;
                 }
                 None
             }
-            Arbitration::Reject { code, reason, missed } => {
+            Arbitration::Reject {
+                code,
+                reason,
+                missed,
+            } => {
                 tracing::info!(code, missed, "incoming call refused: {}", reason.phrase());
                 self.send_sip(SipCommand::Reject { id, code });
                 self.calls.remove(id);
-                let mut evs =
-                    vec![Event::CallRejected { remote: from.to_owned(), code, reason: reason.phrase().to_owned() }];
+                let mut evs = vec![Event::CallRejected {
+                    remote: from.to_owned(),
+                    code,
+                    reason: reason.phrase().to_owned(),
+                }];
                 if missed {
                     evs.extend(self.record_missed(from));
                 }
@@ -354,7 +445,9 @@ impl Engine {
     /// The callback was answered: the guard is active again until it ends.
     pub(super) fn callback_answered(&mut self, id: u64) -> Vec<Event> {
         match self.calls.get(id) {
-            Some(c) if c.emergency_callback && c.dir == Direction::In => self.guard_input(GuardInput::CallbackAnswered),
+            Some(c) if c.emergency_callback && c.dir == Direction::In => {
+                self.guard_input(GuardInput::CallbackAnswered)
+            }
             _ => vec![],
         }
     }

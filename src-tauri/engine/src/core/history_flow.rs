@@ -27,7 +27,9 @@ impl Engine {
             Ok(entries) => Event::History { entries },
             Err(e) => {
                 tracing::error!("reading the call history failed: {e}");
-                Event::History { entries: Vec::new() }
+                Event::History {
+                    entries: Vec::new(),
+                }
             }
         }
     }
@@ -53,7 +55,11 @@ impl Engine {
             HistoryDecision::Nothing => return vec![],
             HistoryDecision::RedialOnly => HistoryEntry {
                 direction: Direction::Out,
-                remote: c.emergency_call.as_ref().map(|e| e.target.clone()).unwrap_or_else(|| c.remote.clone()),
+                remote: c
+                    .emergency_call
+                    .as_ref()
+                    .map(|e| e.target.clone())
+                    .unwrap_or_else(|| c.remote.clone()),
                 at: None,
                 duration_s: None,
                 outcome: "redial".to_owned(),

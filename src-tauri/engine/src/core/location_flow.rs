@@ -41,7 +41,11 @@ pub fn label(a: &CivicAddress) -> String {
     let mut lines = address_lines(a);
     let extra: Vec<String> = [(F::Flr, "Floor"), (F::Room, "Room")]
         .iter()
-        .filter_map(|(f, word)| a.get(*f).filter(|v| !v.trim().is_empty()).map(|v| format!("{word} {v}")))
+        .filter_map(|(f, word)| {
+            a.get(*f)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| format!("{word} {v}"))
+        })
         .collect();
     if !extra.is_empty() {
         let at = lines.len().min(1);
@@ -53,7 +57,11 @@ pub fn label(a: &CivicAddress) -> String {
 impl Engine {
     /// Looks at the network (when due or `force`d), recomputes the location and announces a change.
     pub(super) fn refresh_location(&mut self, now: Instant, force: bool) -> Vec<Event> {
-        let due = force || self.location.last_check.is_none_or(|t| now.duration_since(t) >= NETWORK_CHECK);
+        let due = force
+            || self
+                .location
+                .last_check
+                .is_none_or(|t| now.duration_since(t) >= NETWORK_CHECK);
         if !due {
             return vec![];
         }
@@ -61,7 +69,11 @@ impl Engine {
         let device = DeviceInfo::gather();
         let old: Vec<IpAddr> = self.location.device.ip_addresses.clone();
         let change = self.location.map.change(&old, &device.ip_addresses);
-        let moved = force || !matches!(change, NetworkChange::Unchanged | NetworkChange::SameLocation);
+        let moved = force
+            || !matches!(
+                change,
+                NetworkChange::Unchanged | NetworkChange::SameLocation
+            );
         self.location.device = device;
         if moved && !force {
             tracing::info!(change = ?change, "network change");
@@ -70,7 +82,11 @@ impl Engine {
         }
         let held_due = self.policy.policy.location.held_url.is_some()
             && !self.location.held_in_flight
-            && (moved || self.location.last_held.is_none_or(|t| now.duration_since(t) >= HELD_REFRESH));
+            && (moved
+                || self
+                    .location
+                    .last_held
+                    .is_none_or(|t| now.duration_since(t) >= HELD_REFRESH));
         if held_due {
             self.ask_held(now);
         }
@@ -78,7 +94,9 @@ impl Engine {
     }
 
     fn ask_held(&mut self, now: Instant) {
-        let Some(url) = self.policy.policy.location.held_url.clone() else { return };
+        let Some(url) = self.policy.policy.location.held_url.clone() else {
+            return;
+        };
         self.location.held_in_flight = true;
         self.location.last_held = Some(now);
         let tx: mpsc::UnboundedSender<Aux> = self.aux_tx.clone();
@@ -102,7 +120,12 @@ impl Engine {
     /// Chooses the location from what is known and tells the UI when it (or the prompt) changed.
     pub(super) fn recompute_location(&mut self, unknown_network: bool) -> Vec<Event> {
         let ips = self.location.device.ip_addresses.clone();
-        let network_map = self.location.map.lookup(&ips).and_then(|i| self.location.map.entry(i)).map(|e| e.address.clone());
+        let network_map = self
+            .location
+            .map
+            .lookup(&ips)
+            .and_then(|i| self.location.map.entry(i))
+            .map(|e| e.address.clone());
         let candidates = Candidates {
             held: self.location.held.clone(),
             network_map,
@@ -118,10 +141,16 @@ impl Engine {
             || (self.location.map.is_empty() && candidates.policy.is_some());
         self.location.prompt = match &self.location.current {
             None => Some("missing"),
-            Some(_) if unknown_network && !trusted && self.policy.policy.location.prompt_unknown_network => {
+            Some(_)
+                if unknown_network
+                    && !trusted
+                    && self.policy.policy.location.prompt_unknown_network =>
+            {
                 Some("unknown_network")
             }
-            Some(_) if self.location.prompt == Some("unknown_network") && !trusted => Some("unknown_network"),
+            Some(_) if self.location.prompt == Some("unknown_network") && !trusted => {
+                Some("unknown_network")
+            }
             Some(_) => None,
         };
         let ev = self.location_event();
@@ -135,7 +164,11 @@ impl Engine {
     pub(super) fn location_event(&self) -> Event {
         Event::Location {
             label: self.location.current.as_ref().map(|l| label(&l.address)),
-            source: self.location.current.as_ref().map(|l| l.source.label().to_owned()),
+            source: self
+                .location
+                .current
+                .as_ref()
+                .map(|l| l.source.label().to_owned()),
             prompt: self.location.prompt.map(str::to_owned),
             address: self.location.current.as_ref().map(|l| l.address.clone()),
         }
@@ -144,7 +177,9 @@ impl Engine {
     /// The agent typed (or confirmed) where they are.
     pub(super) fn set_location(&mut self, address: CivicAddress) -> Vec<Event> {
         if let Err(e) = address.validate() {
-            return vec![Event::Error { message: format!("This address cannot be used for emergency calls: {e}") }];
+            return vec![Event::Error {
+                message: format!("This address cannot be used for emergency calls: {e}"),
+            }];
         }
         self.location.agent_entry = Some(address);
         self.location.prompt = None;

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use crate::agreement::Agreement;
 use crate::api::{Command, Event, Presence, RegistrationState};
-use crate::emergency::guard::{Guard, GuardInput};
-use crate::location::held::HeldLocation;
-use crate::policy::EffectivePolicy;
 use crate::audio::line::{AudioLine, AudioSetup};
 use crate::calls::CallTable;
 use crate::config::EngineConfig;
+use crate::emergency::guard::{Guard, GuardInput};
+use crate::location::held::HeldLocation;
 use crate::media::MediaEvent;
+use crate::policy::EffectivePolicy;
 use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
 use crate::store::{Acceptance, Store, StoreError};
 
@@ -25,18 +25,29 @@ mod call_flow;
 mod emergency_flow;
 mod history_flow;
 mod location_flow;
+mod network_flow;
 
 /// Results of background work (never on the emergency path) coming back to the owner task.
 pub(crate) enum Aux {
     Held(Result<HeldLocation, String>),
     /// The keychain's answer for a remembered account (its password, if stored).
-    Remembered(account_flow::RememberedAccount, Result<Option<String>, String>),
+    Remembered(
+        account_flow::RememberedAccount,
+        Result<Option<String>, String>,
+    ),
     /// The password was (or could not be) stored in the keychain.
     Saved(Result<(), String>),
     /// A call's sound devices are open (tagged with the call's audio generation).
     DevicesOpened(crate::audio::line::OpenedDevices, u64),
     /// The ring tone plays on these devices (or could not, as the events say).
-    RingersStarted(Vec<crate::audio::devices::Ringer>, Vec<crate::audio::AudioEvent>),
+    RingersStarted(
+        Vec<crate::audio::devices::Ringer>,
+        Vec<crate::audio::AudioEvent>,
+    ),
+    /// The machine's usable network interfaces changed.
+    NetworkChanged,
+    /// ICE settings with the keychain's TURN passwords, and what was wrong with them.
+    Ice(crate::media::ice::IceSettings, Vec<String>),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -69,7 +80,12 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let (audio, audio_error) = match AudioLine::start(opts.audio) {
         Ok(line) => (line, None),
-        Err(e) => (AudioLine::Silent, Some(Event::Error { message: format!("audio is off: {e}") })),
+        Err(e) => (
+            AudioLine::Silent,
+            Some(Event::Error {
+                message: format!("audio is off: {e}"),
+            }),
+        ),
     };
     let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
     let (mut engine, inboxes) = Engine::new(cfg, store, audio);
@@ -77,7 +93,10 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     engine.pending.extend(audio_error);
     engine.start_notify_worker();
     tokio::spawn(run(engine, inboxes, cmd_rx, ev_tx));
-    EngineHandle { commands: cmd_tx, events: ev_rx }
+    EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
 }
 
 /// How often the owner task checks timers (guard expiry) and audio devices.
@@ -90,13 +109,22 @@ struct Inboxes {
     aux: mpsc::UnboundedReceiver<Aux>,
 }
 
-async fn run(mut engine: Engine, inboxes: Inboxes, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Event>) {
+async fn run(
+    mut engine: Engine,
+    inboxes: Inboxes,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+) {
     for ev in engine.start() {
         if events.send(ev).await.is_err() {
             return;
         }
     }
-    let Inboxes { sip: mut sip_events, media: mut media_events, mut aux } = inboxes;
+    let Inboxes {
+        sip: mut sip_events,
+        media: mut media_events,
+        mut aux,
+    } = inboxes;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -114,7 +142,7 @@ async fn run(mut engine: Engine, inboxes: Inboxes, mut commands: mpsc::Receiver<
                 evs
             }
             Some(ev) = sip_events.recv() => engine.on_sip(ev).await,
-            Some((id, ev)) = media_events.recv() => engine.on_media(id, ev),
+            Some((id, ev)) = media_events.recv() => engine.on_media(id, ev).await,
             Some(a) = aux.recv() => match a {
                 Aux::Held(r) => engine.on_held(r),
                 Aux::Remembered(account, r) => engine.on_remembered(account, r),
@@ -127,6 +155,8 @@ async fn run(mut engine: Engine, inboxes: Inboxes, mut commands: mpsc::Receiver<
                     engine.audio.ringers_started(ringers, ringing);
                     events.into_iter().map(|change| Event::AudioDevice { change }).collect()
                 }
+                Aux::NetworkChanged => engine.on_network_changed().await,
+                Aux::Ice(ice, problems) => engine.on_ice(ice, problems),
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
@@ -178,6 +208,11 @@ struct Engine {
     audit_queue: Vec<(crate::audit::AuditEvent, OffsetDateTime)>,
     /// Counts calls' device openings, so a late one for a call since replaced is dropped.
     audio_generation: u64,
+    /// The network changed and the line has not registered again yet (calls' restart offers wait for it).
+    reregistration_pending: bool,
+    network_watch: Option<tokio::task::JoinHandle<()>>,
+    /// How calls' media find a path (STUN/TURN, transport policy, interfaces), set at sign-in.
+    ice: crate::media::ice::IceSettings,
 }
 
 impl Engine {
@@ -215,8 +250,18 @@ impl Engine {
             aux_tx,
             audit_queue: Vec::new(),
             audio_generation: 0,
+            reregistration_pending: false,
+            network_watch: None,
+            ice: crate::media::ice::IceSettings::default(),
         };
-        (engine, Inboxes { sip: sip_rx, media: media_rx, aux: aux_rx })
+        (
+            engine,
+            Inboxes {
+                sip: sip_rx,
+                media: media_rx,
+                aux: aux_rx,
+            },
+        )
     }
 
     /// The managed policy in force: the guard's rules, the network map, and the banner for its problems.
@@ -244,8 +289,16 @@ impl Engine {
         if !self.policy.policy.notify.has_recipients() && self.policy.policy.audit.url.is_none() {
             return;
         }
-        let needs_secret = self.policy.policy.notify.smtp.as_ref().is_some_and(|s| s.password_ref.is_some());
-        let secrets: Arc<dyn crate::notify::SecretSource> = match needs_secret.then(crate::secrets::Keychain::open) {
+        let needs_secret = self
+            .policy
+            .policy
+            .notify
+            .smtp
+            .as_ref()
+            .is_some_and(|s| s.password_ref.is_some());
+        let secrets: Arc<dyn crate::notify::SecretSource> = match needs_secret
+            .then(crate::secrets::Keychain::open)
+        {
             Some(Ok(k)) => Arc::new(k),
             Some(Err(e)) => {
                 tracing::warn!("notify: the SMTP password cannot be read from the keychain: {e}");
@@ -255,12 +308,18 @@ impl Engine {
         };
         let mut cfg = crate::notify::WorkerConfig::new(self.policy.policy.notify.clone(), secrets);
         cfg.audit_url = self.policy.policy.audit.url.clone();
-        self.notify_worker =
-            Some(crate::notify::spawn_worker(cfg, self.cfg.data_dir.clone(), self.notify_wakeup.clone()));
+        self.notify_worker = Some(crate::notify::spawn_worker(
+            cfg,
+            self.cfg.data_dir.clone(),
+            self.notify_wakeup.clone(),
+        ));
     }
 
     fn start(&mut self) -> Vec<Event> {
-        match self.store.acceptance_of(&self.os_user, &self.agreement.fingerprint()) {
+        match self
+            .store
+            .acceptance_of(&self.os_user, &self.agreement.fingerprint())
+        {
             Ok(found) => self.accepted = found,
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
@@ -293,9 +352,15 @@ impl Engine {
                 text: self.agreement.body.clone(),
             },
         });
-        out.push(Event::Registration { state: self.registration.0, reason: self.registration.1.clone() });
+        out.push(Event::Registration {
+            state: self.registration.0,
+            reason: self.registration.1.clone(),
+        });
         if !self.guard.protecting() {
-            out.push(Event::Presence { status: self.presence, forced: false });
+            out.push(Event::Presence {
+                status: self.presence,
+                forced: false,
+            });
         }
         // While protecting: the forced presence, then the mode.
         out.extend(self.guard.current_events(OffsetDateTime::now_utc()));
@@ -314,29 +379,57 @@ impl Engine {
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
             Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
             Command::SetLocation { address } => self.set_location(address),
-            Command::SetDevices { input, output, ringer } => {
+            Command::SetDevices {
+                input,
+                output,
+                ringer,
+            } => {
                 let mut evs = match self.audio.choose(input, output, ringer) {
-                    Ok(changes) => changes.into_iter().map(|change| Event::AudioDevice { change }).collect(),
-                    Err(e) => vec![Event::Error { message: e.to_string() }],
+                    Ok(changes) => changes
+                        .into_iter()
+                        .map(|change| Event::AudioDevice { change })
+                        .collect(),
+                    Err(e) => vec![Event::Error {
+                        message: e.to_string(),
+                    }],
                 };
                 evs.push(self.devices_event());
                 evs
             }
             Command::ListDevices => vec![self.devices_event()],
-            Command::SignIn { server, domain, user, password, remember } => {
+            Command::SignIn {
+                server,
+                domain,
+                user,
+                password,
+                remember,
+            } => {
                 if password.is_empty() {
                     // "Use my remembered password": ask the keychain (off this task), then sign in.
                     self.sip = None;
-                    self.look_up_password(account_flow::RememberedAccount { server, domain, user }, true);
+                    self.look_up_password(
+                        account_flow::RememberedAccount {
+                            server,
+                            domain,
+                            user,
+                        },
+                        true,
+                    );
                     return vec![];
                 }
-                let evs = if remember { self.remember(&server, &domain, &user, &password) } else { vec![] };
+                let evs = if remember {
+                    self.remember(&server, &domain, &user, &password)
+                } else {
+                    vec![]
+                };
                 self.start_sign_in(server, domain, user, password);
                 evs
             }
             Command::SignOut if self.guard.protecting() => {
                 let outs = self.guard.handle(GuardInput::SignOut, now);
-                let refused = outs.iter().any(|o| matches!(o, crate::emergency::guard::GuardOutput::Refused(_)));
+                let refused = outs
+                    .iter()
+                    .any(|o| matches!(o, crate::emergency::guard::GuardOutput::Refused(_)));
                 let mut evs = self.apply_guard(outs);
                 if !refused {
                     evs.extend(self.sign_out());
@@ -353,14 +446,20 @@ impl Engine {
             Command::Hold => self.hold(true).await,
             Command::Resume => self.hold(false).await,
             Command::Mute { on } => self.mute(on),
-            other => vec![Event::Error { message: format!("{} is not available in this build yet", name(&other)) }],
+            other => vec![Event::Error {
+                message: format!("{} is not available in this build yet", name(&other)),
+            }],
         }
     }
 
-
     fn devices_event(&self) -> Event {
         let (available, [input, output, ringer]) = self.audio.devices();
-        Event::Devices { available, input, output, ringer }
+        Event::Devices {
+            available,
+            input,
+            output,
+            ringer,
+        }
     }
 
     fn audit(&mut self, ev: crate::audit::AuditEvent) {
@@ -381,9 +480,17 @@ impl Engine {
         }
         self.domain = Some(domain.clone());
         self.account_user = Some(user.clone());
+        self.refresh_ice(&server);
         let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
         self.sip_sessions += 1;
-        self.sip = Some(crate::sip::spawn(cfg, self.sip_sessions, self.sip_tx.clone()));
+        self.sip = Some(crate::sip::spawn(
+            cfg,
+            self.sip_sessions,
+            self.sip_tx.clone(),
+        ));
+        if self.network_watch.is_none() {
+            self.network_watch = Some(network_flow::spawn_watch(self.aux_tx.clone()));
+        }
     }
 
     fn sign_out(&mut self) -> Vec<Event> {
@@ -392,20 +499,27 @@ impl Engine {
                 let _ = h.commands.try_send(SipCommand::SignOut);
                 vec![]
             }
-            None => vec![Event::Registration { state: RegistrationState::Unregistered, reason: None }],
+            None => vec![Event::Registration {
+                state: RegistrationState::Unregistered,
+                reason: None,
+            }],
         }
     }
 
     /// Timers and device checks.
     fn on_tick(&mut self, now: std::time::Instant) -> Vec<Event> {
-        let mut evs: Vec<Event> = self.audio.poll(now).into_iter().map(|change| Event::AudioDevice { change }).collect();
+        let mut evs: Vec<Event> = self
+            .audio
+            .poll(now)
+            .into_iter()
+            .map(|change| Event::AudioDevice { change })
+            .collect();
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }
         evs.extend(self.refresh_location(now, false));
         evs
     }
-
 
     /// What the SIP task reported, as engine events.
     async fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
@@ -416,6 +530,9 @@ impl Engine {
             SipEvent::Registration { state, reason } => {
                 let newly = state == RegistrationState::Registered && self.registration.0 != state;
                 self.registration = (state, reason.clone());
+                if state == RegistrationState::Registered {
+                    self.send_restart_offers();
+                }
                 let mut evs = vec![Event::Registration { state, reason }];
                 if newly {
                     // What an emergency call from this line would send, now that there is a line.
@@ -425,7 +542,9 @@ impl Engine {
             }
             SipEvent::Call(ev) => self.on_call_event(ev).await,
             SipEvent::CallError { id, error } => {
-                vec![Event::Error { message: format!("call {}: {error}", crate::calls::call_id(id)) }]
+                vec![Event::Error {
+                    message: format!("call {}: {error}", crate::calls::call_id(id)),
+                }]
             }
         }
     }
@@ -444,7 +563,9 @@ impl Engine {
             version: self.agreement.version.clone(),
             locale: self.agreement.locale.clone(),
             text_sha256: self.agreement.fingerprint(),
-            accepted_at: now.format(&Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string()),
+            accepted_at: now
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| now.unix_timestamp().to_string()),
         };
         match self.store.record_acceptance(&a) {
             Ok(()) => {
@@ -472,7 +593,9 @@ fn accepted_event(a: &Acceptance) -> Event {
 }
 
 fn store_error(e: StoreError) -> Event {
-    Event::Error { message: format!("Could not save to the local database: {e}") }
+    Event::Error {
+        message: format!("Could not save to the local database: {e}"),
+    }
 }
 
 /// The command's wire name, for messages.
@@ -488,7 +611,10 @@ mod tests {
     use super::*;
 
     fn engine() -> Engine {
-        let cfg = EngineConfig { locale: Some("en".into()), ..EngineConfig::default() };
+        let cfg = EngineConfig {
+            locale: Some("en".into()),
+            ..EngineConfig::default()
+        };
         Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent).0
     }
 
@@ -496,7 +622,9 @@ mod tests {
     fn a_new_agent_is_asked_to_accept_the_agreement() {
         let mut e = engine();
         let evs = e.start();
-        assert!(evs.iter().any(|ev| matches!(ev, Event::AgreementRequired { version, .. } if version == "1")));
+        assert!(evs
+            .iter()
+            .any(|ev| matches!(ev, Event::AgreementRequired { version, .. } if version == "1")));
     }
 
     #[test]
@@ -504,10 +632,16 @@ mod tests {
         let mut e = engine();
         e.start();
         let evs = e.accept_agreement(OffsetDateTime::UNIX_EPOCH);
-        assert!(matches!(&evs[..], [Event::AgreementAccepted { at, .. }] if at == "1970-01-01T00:00:00Z"));
+        assert!(
+            matches!(&evs[..], [Event::AgreementAccepted { at, .. }] if at == "1970-01-01T00:00:00Z")
+        );
         let again = e.start();
-        assert!(again.iter().any(|ev| matches!(ev, Event::AgreementAccepted { .. })));
-        assert!(!again.iter().any(|ev| matches!(ev, Event::AgreementRequired { .. })));
+        assert!(again
+            .iter()
+            .any(|ev| matches!(ev, Event::AgreementAccepted { .. })));
+        assert!(!again
+            .iter()
+            .any(|ev| matches!(ev, Event::AgreementRequired { .. })));
     }
 }
 

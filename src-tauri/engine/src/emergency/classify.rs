@@ -52,8 +52,14 @@ pub struct EmergencyTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BlockReason {
-    #[error("{dialled} is not an emergency number in {country}: the emergency number here is {local}")]
-    NotLocal { dialled: String, country: CountryCode, local: String },
+    #[error(
+        "{dialled} is not an emergency number in {country}: the emergency number here is {local}"
+    )]
+    NotLocal {
+        dialled: String,
+        country: CountryCode,
+        local: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,7 +103,9 @@ pub fn classify(dialled: &str, ctx: &DialContext, table: &NumberTable) -> Classi
     } else {
         lower
     };
-    let Some(digits) = visual_digits(&number) else { return Classification::Ordinary };
+    let Some(digits) = visual_digits(&number) else {
+        return Classification::Ordinary;
+    };
 
     let mut candidates = vec![digits.as_str()];
     if let Some(prefix) = ctx.outside_prefix.as_deref().filter(|p| !p.is_empty()) {
@@ -130,8 +138,15 @@ fn classify_urn(urn: &str, ctx: &DialContext) -> Classification {
     }
 }
 
-fn classify_number(n: &str, dialled: &str, ctx: &DialContext, table: &NumberTable) -> Classification {
-    let here = ctx.country.and_then(|cc| table.country(cc).ok().map(|e| (cc, e)));
+fn classify_number(
+    n: &str,
+    dialled: &str,
+    ctx: &DialContext,
+    table: &NumberTable,
+) -> Classification {
+    let here = ctx
+        .country
+        .and_then(|cc| table.country(cc).ok().map(|e| (cc, e)));
     let target = |to_dial: &str, urn: &str, mapped: bool| EmergencyTarget {
         country: ctx.country,
         dialled: dialled.to_owned(),
@@ -162,11 +177,19 @@ fn classify_number(n: &str, dialled: &str, ctx: &DialContext, table: &NumberTabl
         None => Classification::Ordinary,
         Some((cc, entry)) => {
             let local = entry.primary.as_str();
-            let urn = entry.numbers.get(local).map(String::as_str).unwrap_or(SOS_URN);
+            let urn = entry
+                .numbers
+                .get(local)
+                .map(String::as_str)
+                .unwrap_or(SOS_URN);
             match ctx.mismatch {
                 NumberMismatch::Map => Classification::Emergency(target(local, urn, true)),
                 NumberMismatch::Block => Classification::Blocked {
-                    reason: BlockReason::NotLocal { dialled: n.to_owned(), country: cc, local: local.to_owned() },
+                    reason: BlockReason::NotLocal {
+                        dialled: n.to_owned(),
+                        country: cc,
+                        local: local.to_owned(),
+                    },
                     offer: local.to_owned(),
                 },
             }
@@ -207,7 +230,10 @@ mod tests {
     }
 
     fn ctx(country: &str) -> DialContext {
-        DialContext { country: CountryCode::parse(country).ok(), ..Default::default() }
+        DialContext {
+            country: CountryCode::parse(country).ok(),
+            ..Default::default()
+        }
     }
 
     fn to_dial(c: &Classification) -> Option<&str> {
@@ -219,19 +245,32 @@ mod tests {
 
     #[test]
     fn home_country_numbers_are_dialled_as_they_are() {
-        for (cc, n) in [("US", "911"), ("GB", "999"), ("GB", "112"), ("AU", "000"), ("FR", "15"), ("TH", "1669")] {
+        for (cc, n) in [
+            ("US", "911"),
+            ("GB", "999"),
+            ("GB", "112"),
+            ("AU", "000"),
+            ("FR", "15"),
+            ("TH", "1669"),
+        ] {
             let c = classify(n, &ctx(cc), table());
-            let Classification::Emergency(t) = &c else { panic!("{cc} {n}: {c:?}") };
+            let Classification::Emergency(t) = &c else {
+                panic!("{cc} {n}: {c:?}")
+            };
             assert_eq!((t.to_dial.as_str(), t.mapped), (n, false), "{cc} {n}");
         }
         let de_police = classify("110", &ctx("DE"), table());
-        assert!(matches!(&de_police, Classification::Emergency(t) if t.service_urn == "urn:service:sos.police"));
+        assert!(
+            matches!(&de_police, Classification::Emergency(t) if t.service_urn == "urn:service:sos.police")
+        );
     }
 
     #[test]
     fn nine_one_one_in_britain_is_mapped_to_999() {
         let c = classify("911", &ctx("GB"), table());
-        assert!(matches!(&c, Classification::Emergency(t) if t.to_dial == "999" && t.mapped && t.dialled == "911"));
+        assert!(
+            matches!(&c, Classification::Emergency(t) if t.to_dial == "999" && t.mapped && t.dialled == "911")
+        );
         assert_eq!(to_dial(&classify("112", &ctx("NZ"), table())), Some("111"));
         assert_eq!(to_dial(&classify("911", &ctx("AU"), table())), Some("000"));
         assert_eq!(to_dial(&classify("112", &ctx("PR"), table())), Some("911"));
@@ -243,7 +282,10 @@ mod tests {
         c.home_country = CountryCode::parse("DE").ok();
         assert_eq!(to_dial(&classify("110", &c, table())), Some("911"));
         // Without the home country, 110 is an ordinary US number.
-        assert_eq!(classify("110", &ctx("US"), table()), Classification::Ordinary);
+        assert_eq!(
+            classify("110", &ctx("US"), table()),
+            Classification::Ordinary
+        );
     }
 
     #[test]
@@ -251,11 +293,16 @@ mod tests {
         let mut c = ctx("GB");
         c.mismatch = NumberMismatch::Block;
         let got = classify("911", &c, table());
-        let Classification::Blocked { reason, offer } = got else { panic!("{got:?}") };
+        let Classification::Blocked { reason, offer } = got else {
+            panic!("{got:?}")
+        };
         assert_eq!(offer, "999");
         assert!(reason.to_string().contains("999"), "{reason}");
         // A native number is never blocked.
-        assert!(matches!(classify("999", &c, table()), Classification::Emergency(_)));
+        assert!(matches!(
+            classify("999", &c, table()),
+            Classification::Emergency(_)
+        ));
     }
 
     #[test]
@@ -281,21 +328,38 @@ mod tests {
         assert!(matches!(&c, Classification::Test(t) if t.service_urn == TEST_URN));
         let mut pre = ctx("US");
         pre.outside_prefix = Some("9".into());
-        assert!(matches!(classify("9933", &pre, table()), Classification::Test(_)));
-        assert!(matches!(classify("urn:service:test.sos", &ctx("US"), table()), Classification::Test(_)));
-        assert!(matches!(classify("urn:service:test.sos.fire", &ctx("GB"), table()), Classification::Test(_)));
+        assert!(matches!(
+            classify("9933", &pre, table()),
+            Classification::Test(_)
+        ));
+        assert!(matches!(
+            classify("urn:service:test.sos", &ctx("US"), table()),
+            Classification::Test(_)
+        ));
+        assert!(matches!(
+            classify("urn:service:test.sos.fire", &ctx("GB"), table()),
+            Classification::Test(_)
+        ));
     }
 
     #[test]
     fn sos_urns_are_emergency_calls_to_their_service() {
         let c = classify("urn:service:sos.police", &ctx("DE"), table());
-        assert!(matches!(&c, Classification::Emergency(t) if t.to_dial == "urn:service:sos.police"));
+        assert!(
+            matches!(&c, Classification::Emergency(t) if t.to_dial == "urn:service:sos.police")
+        );
         assert!(matches!(
             classify("<URN:SERVICE:SOS>", &DialContext::default(), table()),
             Classification::Emergency(_)
         ));
-        assert_eq!(classify("urn:service:sosx", &ctx("US"), table()), Classification::Ordinary);
-        assert_eq!(classify("urn:service:counseling", &ctx("US"), table()), Classification::Ordinary);
+        assert_eq!(
+            classify("urn:service:sosx", &ctx("US"), table()),
+            Classification::Ordinary
+        );
+        assert_eq!(
+            classify("urn:service:counseling", &ctx("US"), table()),
+            Classification::Ordinary
+        );
     }
 
     #[test]
@@ -311,10 +375,22 @@ mod tests {
             "9-1-1",
             " (911) ",
         ] {
-            assert!(matches!(classify(s, &ctx("US"), table()), Classification::Emergency(_)), "{s}");
+            assert!(
+                matches!(
+                    classify(s, &ctx("US"), table()),
+                    Classification::Emergency(_)
+                ),
+                "{s}"
+            );
         }
-        assert_eq!(to_dial(&classify("sip:911@lifeline.lab", &ctx("GB"), table())), Some("999"));
-        assert!(matches!(classify("sip:933@lifeline.lab", &ctx("US"), table()), Classification::Test(_)));
+        assert_eq!(
+            to_dial(&classify("sip:911@lifeline.lab", &ctx("GB"), table())),
+            Some("999")
+        );
+        assert!(matches!(
+            classify("sip:933@lifeline.lab", &ctx("US"), table()),
+            Classification::Test(_)
+        ));
     }
 
     #[test]
@@ -337,7 +413,11 @@ mod tests {
             "sip:@x",
             "💥",
         ] {
-            assert_eq!(classify(s, &ctx("US"), table()), Classification::Ordinary, "{s:?}");
+            assert_eq!(
+                classify(s, &ctx("US"), table()),
+                Classification::Ordinary,
+                "{s:?}"
+            );
         }
     }
 
@@ -345,7 +425,10 @@ mod tests {
     fn every_native_number_of_every_country_is_an_emergency_call_there() {
         for cc in table().countries() {
             let entry = table().country(cc).expect("entry");
-            let c = DialContext { country: Some(cc), ..Default::default() };
+            let c = DialContext {
+                country: Some(cc),
+                ..Default::default()
+            };
             for (n, urn) in &entry.numbers {
                 let got = classify(n, &c, table());
                 assert!(
@@ -355,7 +438,11 @@ mod tests {
             }
             for u in UNIVERSAL {
                 let got = classify(u, &c, table());
-                let want = if entry.numbers.contains_key(u) { u } else { entry.primary.as_str() };
+                let want = if entry.numbers.contains_key(u) {
+                    u
+                } else {
+                    entry.primary.as_str()
+                };
                 assert_eq!(to_dial(&got), Some(want), "{cc} {u}");
             }
         }

@@ -140,18 +140,28 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(policy: &EmergencyPolicy) -> Guard {
-        Guard { snap: GuardSnapshot::off(policy), policy: policy.clone() }
+        Guard {
+            snap: GuardSnapshot::off(policy),
+            policy: policy.clone(),
+        }
     }
 
     /// Resumes from a persisted snapshot. An `active` snapshot means the app died during the call: the call
     /// is gone, so a full lock starts now. `lock`/`remain` resume with the time witnessed so far.
-    pub fn restore(snap: GuardSnapshot, policy: &EmergencyPolicy, now: OffsetDateTime) -> (Guard, Vec<GuardOutput>) {
-        let mut g = Guard { snap, policy: policy.clone() };
+    pub fn restore(
+        snap: GuardSnapshot,
+        policy: &EmergencyPolicy,
+        now: OffsetDateTime,
+    ) -> (Guard, Vec<GuardOutput>) {
+        let mut g = Guard {
+            snap,
+            policy: policy.clone(),
+        };
         let mut out = Vec::new();
-        g.snap.lock_secs = g
-            .snap
-            .lock_secs
-            .clamp(i64::from(super::policy::LOCK_MINUTES_MIN) * 60, i64::from(super::policy::LOCK_MINUTES_MAX) * 60);
+        g.snap.lock_secs = g.snap.lock_secs.clamp(
+            i64::from(super::policy::LOCK_MINUTES_MIN) * 60,
+            i64::from(super::policy::LOCK_MINUTES_MAX) * 60,
+        );
         g.snap.elapsed_ms = g.snap.elapsed_ms.max(0);
         match g.snap.mode {
             EmergencyMode::Off => return (g, out),
@@ -220,7 +230,10 @@ impl Guard {
     pub fn current_events(&self, now: OffsetDateTime) -> Vec<Event> {
         let mut evs = Vec::new();
         if self.protecting() {
-            evs.push(Event::Presence { status: self.policy.status_during, forced: true });
+            evs.push(Event::Presence {
+                status: self.policy.status_during,
+                forced: true,
+            });
         }
         evs.push(self.mode_event(now));
         evs
@@ -268,26 +281,44 @@ impl Guard {
             }
             GuardInput::PresenceRequested(status) => match mode {
                 EmergencyMode::Off => {
-                    out.push(GuardOutput::ApplyPresence { status, forced: false });
-                    out.push(GuardOutput::Emit(Event::Presence { status, forced: false }));
+                    out.push(GuardOutput::ApplyPresence {
+                        status,
+                        forced: false,
+                    });
+                    out.push(GuardOutput::Emit(Event::Presence {
+                        status,
+                        forced: false,
+                    }));
                 }
                 _ if status == self.policy.status_during => {}
-                EmergencyMode::Active => out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall)),
-                EmergencyMode::Lock if !over => out.push(GuardOutput::Refused(self.lock_refusal(now))),
-                EmergencyMode::Lock | EmergencyMode::Remain => out.push(GuardOutput::AskExitOrRemain),
+                EmergencyMode::Active => {
+                    out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall))
+                }
+                EmergencyMode::Lock if !over => {
+                    out.push(GuardOutput::Refused(self.lock_refusal(now)))
+                }
+                EmergencyMode::Lock | EmergencyMode::Remain => {
+                    out.push(GuardOutput::AskExitOrRemain)
+                }
             },
             GuardInput::Exit | GuardInput::SignOut => match mode {
                 EmergencyMode::Off if input == GuardInput::Exit => {
                     out.push(GuardOutput::Refused(GuardRefusal::NotInEmergency))
                 }
                 EmergencyMode::Off => {}
-                EmergencyMode::Active => out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall)),
-                EmergencyMode::Lock if !over => out.push(GuardOutput::Refused(self.lock_refusal(now))),
+                EmergencyMode::Active => {
+                    out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall))
+                }
+                EmergencyMode::Lock if !over => {
+                    out.push(GuardOutput::Refused(self.lock_refusal(now)))
+                }
                 EmergencyMode::Lock | EmergencyMode::Remain => self.exit(now, &mut out),
             },
             GuardInput::Remain => match mode {
                 EmergencyMode::Off => out.push(GuardOutput::Refused(GuardRefusal::NotInEmergency)),
-                EmergencyMode::Active => out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall)),
+                EmergencyMode::Active => {
+                    out.push(GuardOutput::Refused(GuardRefusal::DuringEmergencyCall))
+                }
                 EmergencyMode::Remain => {}
                 EmergencyMode::Lock => {
                     self.snap.mode = EmergencyMode::Remain;
@@ -302,7 +333,9 @@ impl Guard {
 
     /// Brings `elapsed` up to `now`; returns true when the clock stepped backwards during a lock or remain.
     fn witness(&mut self, now: OffsetDateTime) -> bool {
-        let Some(seen) = self.snap.observed_at else { return false };
+        let Some(seen) = self.snap.observed_at else {
+            return false;
+        };
         let step = now - seen;
         self.snap.observed_at = Some(now);
         if step.is_positive() {
@@ -323,7 +356,10 @@ impl Guard {
             self.exit(now, out);
             return;
         }
-        if mode == EmergencyMode::Lock && !self.snap.lock_over && self.snap.elapsed_ms >= self.snap.lock_secs * 1000 {
+        if mode == EmergencyMode::Lock
+            && !self.snap.lock_over
+            && self.snap.elapsed_ms >= self.snap.lock_secs * 1000
+        {
             self.snap.lock_over = true;
             out.push(GuardOutput::Persist(self.snap.clone()));
             out.push(GuardOutput::Emit(self.mode_event(now)));
@@ -356,28 +392,46 @@ impl Guard {
         let prior = self.snap.prior_presence.unwrap_or(Presence::Available);
         self.snap = GuardSnapshot::off(&self.policy);
         out.push(GuardOutput::Persist(self.snap.clone()));
-        out.push(GuardOutput::ApplyPresence { status: prior, forced: false });
-        out.push(GuardOutput::Emit(Event::Presence { status: prior, forced: false }));
+        out.push(GuardOutput::ApplyPresence {
+            status: prior,
+            forced: false,
+        });
+        out.push(GuardOutput::Emit(Event::Presence {
+            status: prior,
+            forced: false,
+        }));
         out.push(GuardOutput::Emit(self.mode_event(now)));
     }
 
     fn push_forced_presence(&self, out: &mut Vec<GuardOutput>) {
         let status = self.policy.status_during;
-        out.push(GuardOutput::ApplyPresence { status, forced: true });
-        out.push(GuardOutput::Emit(Event::Presence { status, forced: true }));
+        out.push(GuardOutput::ApplyPresence {
+            status,
+            forced: true,
+        });
+        out.push(GuardOutput::Emit(Event::Presence {
+            status,
+            forced: true,
+        }));
     }
 
     fn lock_refusal(&self, now: OffsetDateTime) -> GuardRefusal {
-        GuardRefusal::CallbackLock { until: self.lock_until(now).map(rfc3339).unwrap_or_default() }
+        GuardRefusal::CallbackLock {
+            until: self.lock_until(now).map(rfc3339).unwrap_or_default(),
+        }
     }
 
     fn mode_event(&self, now: OffsetDateTime) -> Event {
-        Event::Emergency { mode: self.snap.mode, lock_until: self.lock_until(now).map(rfc3339) }
+        Event::Emergency {
+            mode: self.snap.mode,
+            lock_until: self.lock_until(now).map(rfc3339),
+        }
     }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ fn applied(out: &[GuardOutput]) -> Vec<(Presence, bool)> {
 fn emitted_modes(out: &[GuardOutput]) -> Vec<(EmergencyMode, Option<String>)> {
     out.iter()
         .filter_map(|o| match o {
-            GuardOutput::Emit(Event::Emergency { mode, lock_until }) => Some((*mode, lock_until.clone())),
+            GuardOutput::Emit(Event::Emergency { mode, lock_until }) => {
+                Some((*mode, lock_until.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -30,7 +32,12 @@ fn emitted_modes(out: &[GuardOutput]) -> Vec<(EmergencyMode, Option<String>)> {
 /// A guard in lock since T0 (call placed at T0 - 5 min, ended at T0) with the agent Available before.
 fn locked() -> Guard {
     let mut g = Guard::new(&policy());
-    g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Available }, T0 - Duration::minutes(5));
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0 - Duration::minutes(5),
+    );
     g.handle(GuardInput::EmergencyCallEnded, T0);
     g
 }
@@ -38,9 +45,16 @@ fn locked() -> Guard {
 #[test]
 fn placing_an_emergency_call_forces_do_not_disturb_and_persists() {
     let mut g = Guard::new(&policy());
-    let out = g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Busy }, T0);
+    let out = g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Busy,
+        },
+        T0,
+    );
     assert_eq!(g.mode(), EmergencyMode::Active);
-    assert!(matches!(out.first(), Some(GuardOutput::Persist(s)) if s.mode == EmergencyMode::Active));
+    assert!(
+        matches!(out.first(), Some(GuardOutput::Persist(s)) if s.mode == EmergencyMode::Active)
+    );
     assert_eq!(applied(&out), vec![(Presence::DoNotDisturb, true)]);
     assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Active, None)]);
     assert_eq!(g.snapshot().prior_presence, Some(Presence::Busy));
@@ -48,9 +62,17 @@ fn placing_an_emergency_call_forces_do_not_disturb_and_persists() {
 
 #[test]
 fn working_offline_policy_forces_working_offline() {
-    let p = EmergencyPolicy { status_during: Presence::WorkingOffline, ..Default::default() };
+    let p = EmergencyPolicy {
+        status_during: Presence::WorkingOffline,
+        ..Default::default()
+    };
     let mut g = Guard::new(&p);
-    let out = g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Available }, T0);
+    let out = g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0,
+    );
     assert_eq!(applied(&out), vec![(Presence::WorkingOffline, true)]);
 }
 
@@ -58,10 +80,19 @@ fn working_offline_policy_forces_working_offline() {
 fn hold_transfer_and_a_second_call_are_refused_during_the_emergency_call_only() {
     let mut g = Guard::new(&policy());
     assert_eq!(g.may(CallAction::Hold), Ok(()));
-    g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Available }, T0);
-    for a in
-        [CallAction::Hold, CallAction::Transfer, CallAction::Dial, CallAction::DialEmergency, CallAction::CallWaiting]
-    {
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0,
+    );
+    for a in [
+        CallAction::Hold,
+        CallAction::Transfer,
+        CallAction::Dial,
+        CallAction::DialEmergency,
+        CallAction::CallWaiting,
+    ] {
         assert_eq!(g.may(a), Err(GuardRefusal::DuringEmergencyCall), "{a:?}");
     }
     g.handle(GuardInput::EmergencyCallEnded, T0 + Duration::minutes(3));
@@ -71,18 +102,31 @@ fn hold_transfer_and_a_second_call_are_refused_during_the_emergency_call_only() 
 #[test]
 fn call_end_starts_a_30_minute_callback_lock() {
     let mut g = Guard::new(&policy());
-    g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Available }, T0 - Duration::minutes(5));
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0 - Duration::minutes(5),
+    );
     let out = g.handle(GuardInput::EmergencyCallEnded, T0);
     assert_eq!(g.mode(), EmergencyMode::Lock);
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]);
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]
+    );
     assert!(matches!(out.first(), Some(GuardOutput::Persist(s)) if s.mode == EmergencyMode::Lock));
 }
 
 #[test]
 fn presence_change_is_refused_with_the_lock_end_during_the_lock() {
     let mut g = locked();
-    let out = g.handle(GuardInput::PresenceRequested(Presence::Available), T0 + Duration::minutes(10));
-    let [GuardOutput::Refused(GuardRefusal::CallbackLock { until })] = out.as_slice() else { panic!("{out:?}") };
+    let out = g.handle(
+        GuardInput::PresenceRequested(Presence::Available),
+        T0 + Duration::minutes(10),
+    );
+    let [GuardOutput::Refused(GuardRefusal::CallbackLock { until })] = out.as_slice() else {
+        panic!("{out:?}")
+    };
     assert_eq!(until, "2026-11-21T21:30:00Z");
     assert!(g
         .handle(GuardInput::Exit, T0 + Duration::minutes(29))
@@ -94,12 +138,21 @@ fn presence_change_is_refused_with_the_lock_end_during_the_lock() {
 #[test]
 fn after_the_lock_a_change_to_available_asks_exit_or_remain_and_exit_restores_prior() {
     let mut g = locked();
-    let out = g.handle(GuardInput::Tick, T0 + Duration::minutes(30) + Duration::seconds(1));
+    let out = g.handle(
+        GuardInput::Tick,
+        T0 + Duration::minutes(30) + Duration::seconds(1),
+    );
     assert!(out.contains(&GuardOutput::AskExitOrRemain));
     assert_eq!(g.mode(), EmergencyMode::Lock);
     // The event tells when the lock ended, so a UI comparing `now >= lock_until` shows the question too.
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]);
-    let out = g.handle(GuardInput::PresenceRequested(Presence::Available), T0 + Duration::minutes(31));
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]
+    );
+    let out = g.handle(
+        GuardInput::PresenceRequested(Presence::Available),
+        T0 + Duration::minutes(31),
+    );
     assert_eq!(out, vec![GuardOutput::AskExitOrRemain]);
     let out = g.handle(GuardInput::Exit, T0 + Duration::minutes(32));
     assert_eq!(g.mode(), EmergencyMode::Off);
@@ -110,12 +163,24 @@ fn after_the_lock_a_change_to_available_asks_exit_or_remain_and_exit_restores_pr
 #[test]
 fn remain_lasts_until_24_hours_after_the_call_then_restores_prior() {
     let mut g = Guard::new(&policy());
-    g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Away }, T0 - Duration::minutes(5));
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Away,
+        },
+        T0 - Duration::minutes(5),
+    );
     g.handle(GuardInput::EmergencyCallEnded, T0);
-    assert!(g.handle(GuardInput::Tick, T0 + Duration::minutes(30)).contains(&GuardOutput::AskExitOrRemain));
+    assert!(g
+        .handle(GuardInput::Tick, T0 + Duration::minutes(30))
+        .contains(&GuardOutput::AskExitOrRemain));
     let out = g.handle(GuardInput::Remain, T0 + Duration::minutes(40));
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Remain, Some("2026-11-22T21:00:00Z".into()))]);
-    assert!(g.handle(GuardInput::Tick, T0 + Duration::hours(23)).is_empty());
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Remain, Some("2026-11-22T21:00:00Z".into()))]
+    );
+    assert!(g
+        .handle(GuardInput::Tick, T0 + Duration::hours(23))
+        .is_empty());
     let out = g.handle(GuardInput::Tick, T0 + Duration::hours(24));
     assert_eq!(g.mode(), EmergencyMode::Off);
     assert_eq!(applied(&out), vec![(Presence::Away, false)]);
@@ -124,7 +189,11 @@ fn remain_lasts_until_24_hours_after_the_call_then_restores_prior() {
 #[test]
 fn sign_out_ends_remain_but_is_refused_during_the_lock() {
     let mut g = locked();
-    assert!(matches!(g.handle(GuardInput::SignOut, T0 + Duration::minutes(1)).as_slice(), [GuardOutput::Refused(_)]));
+    assert!(matches!(
+        g.handle(GuardInput::SignOut, T0 + Duration::minutes(1))
+            .as_slice(),
+        [GuardOutput::Refused(_)]
+    ));
     g.handle(GuardInput::Remain, T0 + Duration::minutes(2));
     g.handle(GuardInput::SignOut, T0 + Duration::minutes(3));
     assert_eq!(g.mode(), EmergencyMode::Off);
@@ -135,9 +204,15 @@ fn a_callback_answered_during_the_lock_is_an_emergency_call_and_restarts_the_loc
     let mut g = locked();
     g.handle(GuardInput::CallbackAnswered, T0 + Duration::minutes(20));
     assert_eq!(g.mode(), EmergencyMode::Active);
-    assert_eq!(g.may(CallAction::Hold), Err(GuardRefusal::DuringEmergencyCall));
+    assert_eq!(
+        g.may(CallAction::Hold),
+        Err(GuardRefusal::DuringEmergencyCall)
+    );
     let out = g.handle(GuardInput::EmergencyCallEnded, T0 + Duration::minutes(25));
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T21:55:00Z".into()))]);
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Lock, Some("2026-11-21T21:55:00Z".into()))]
+    );
     // The prior presence is the one from before the first call, not the forced one.
     assert_eq!(g.snapshot().prior_presence, Some(Presence::Available));
 }
@@ -148,10 +223,17 @@ fn a_clock_set_back_an_hour_keeps_the_remaining_time() {
     g.handle(GuardInput::Tick, T0 + Duration::minutes(10));
     // The clock jumps back by an hour (21:10 -> 20:10): 20 minutes remain, so the lock now ends at 20:30.
     let out = g.handle(GuardInput::Tick, T0 - Duration::minutes(50));
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T20:30:00Z".into()))]);
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Lock, Some("2026-11-21T20:30:00Z".into()))]
+    );
     // Not a minute earlier: the full 30 minutes are witnessed.
-    assert!(!g.handle(GuardInput::Tick, T0 - Duration::minutes(31)).contains(&GuardOutput::AskExitOrRemain));
-    assert!(g.handle(GuardInput::Tick, T0 - Duration::minutes(30)).contains(&GuardOutput::AskExitOrRemain));
+    assert!(!g
+        .handle(GuardInput::Tick, T0 - Duration::minutes(31))
+        .contains(&GuardOutput::AskExitOrRemain));
+    assert!(g
+        .handle(GuardInput::Tick, T0 - Duration::minutes(30))
+        .contains(&GuardOutput::AskExitOrRemain));
 }
 
 #[test]
@@ -160,32 +242,63 @@ fn after_a_restart_the_lock_resumes_with_the_right_remaining_time() {
     let snap = g.snapshot().clone();
     let (g2, out) = Guard::restore(snap, &policy(), T0 + Duration::minutes(12));
     assert_eq!(g2.mode(), EmergencyMode::Lock);
-    assert_eq!(g2.lock_until(T0 + Duration::minutes(12)), Some(T0 + Duration::minutes(30)));
+    assert_eq!(
+        g2.lock_until(T0 + Duration::minutes(12)),
+        Some(T0 + Duration::minutes(30))
+    );
     assert_eq!(applied(&out), vec![(Presence::DoNotDisturb, true)]);
-    assert_eq!(emitted_modes(&out), vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]);
+    assert_eq!(
+        emitted_modes(&out),
+        vec![(EmergencyMode::Lock, Some("2026-11-21T21:30:00Z".into()))]
+    );
 }
 
 #[test]
 fn a_crash_during_the_call_resumes_as_a_full_lock() {
     let mut g = Guard::new(&policy());
-    g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Busy }, T0);
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Busy,
+        },
+        T0,
+    );
     let (g2, _) = Guard::restore(g.snapshot().clone(), &policy(), T0 + Duration::minutes(2));
     assert_eq!(g2.mode(), EmergencyMode::Lock);
-    assert_eq!(g2.lock_until(T0 + Duration::minutes(2)), Some(T0 + Duration::minutes(32)));
+    assert_eq!(
+        g2.lock_until(T0 + Duration::minutes(2)),
+        Some(T0 + Duration::minutes(32))
+    );
     assert_eq!(g2.snapshot().prior_presence, Some(Presence::Busy));
 }
 
 #[test]
 fn a_restart_after_the_lock_ran_out_asks_exit_or_remain() {
-    let (g2, out) = Guard::restore(locked().snapshot().clone(), &policy(), T0 + Duration::hours(2));
+    let (g2, out) = Guard::restore(
+        locked().snapshot().clone(),
+        &policy(),
+        T0 + Duration::hours(2),
+    );
     assert_eq!(g2.mode(), EmergencyMode::Lock);
     assert!(out.contains(&GuardOutput::AskExitOrRemain));
     // Already over (and asked) before the restart: asked again after it.
     let mut over = locked();
     over.handle(GuardInput::Tick, T0 + Duration::minutes(31));
-    let (_, out) = Guard::restore(over.snapshot().clone(), &policy(), T0 + Duration::minutes(40));
-    assert_eq!(out.iter().filter(|o| **o == GuardOutput::AskExitOrRemain).count(), 1);
-    let (g3, out) = Guard::restore(locked().snapshot().clone(), &policy(), T0 + Duration::hours(25));
+    let (_, out) = Guard::restore(
+        over.snapshot().clone(),
+        &policy(),
+        T0 + Duration::minutes(40),
+    );
+    assert_eq!(
+        out.iter()
+            .filter(|o| **o == GuardOutput::AskExitOrRemain)
+            .count(),
+        1
+    );
+    let (g3, out) = Guard::restore(
+        locked().snapshot().clone(),
+        &policy(),
+        T0 + Duration::hours(25),
+    );
     assert_eq!(g3.mode(), EmergencyMode::Off);
     assert_eq!(applied(&out).last(), Some(&(Presence::Available, false)));
 }
@@ -195,7 +308,10 @@ fn outside_emergency_presence_changes_apply() {
     let mut g = Guard::new(&policy());
     let out = g.handle(GuardInput::PresenceRequested(Presence::Away), T0);
     assert_eq!(applied(&out), vec![(Presence::Away, false)]);
-    assert!(matches!(g.handle(GuardInput::Exit, T0).as_slice(), [GuardOutput::Refused(GuardRefusal::NotInEmergency)]));
+    assert!(matches!(
+        g.handle(GuardInput::Exit, T0).as_slice(),
+        [GuardOutput::Refused(GuardRefusal::NotInEmergency)]
+    ));
 }
 
 // ---- properties ----

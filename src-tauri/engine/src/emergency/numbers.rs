@@ -64,24 +64,33 @@ impl NumberTable {
     /// The table compiled into this binary (parsed once).
     pub fn builtin() -> Result<&'static NumberTable, NumbersError> {
         static TABLE: OnceLock<Result<NumberTable, NumbersError>> = OnceLock::new();
-        TABLE.get_or_init(|| NumberTable::from_json(TABLE_JSON)).as_ref().map_err(Clone::clone)
+        TABLE
+            .get_or_init(|| NumberTable::from_json(TABLE_JSON))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub fn from_json(json: &str) -> Result<NumberTable, NumbersError> {
-        let file: TableFile = serde_json::from_str(json).map_err(|e| NumbersError::Damaged(e.to_string()))?;
+        let file: TableFile =
+            serde_json::from_str(json).map_err(|e| NumbersError::Damaged(e.to_string()))?;
         if file.format != 1 {
-            return Err(NumbersError::Damaged(format!("unknown format {}", file.format)));
+            return Err(NumbersError::Damaged(format!(
+                "unknown format {}",
+                file.format
+            )));
         }
         let mut countries = BTreeMap::new();
         for (code, entry) in file.countries {
             let cc = CountryCode::parse(&code).map_err(|e| NumbersError::Damaged(e.to_string()))?;
             if !entry.numbers.contains_key(&entry.primary) {
-                return Err(NumbersError::Damaged(format!("{code}: primary {} is not listed", entry.primary)));
+                return Err(NumbersError::Damaged(format!(
+                    "{code}: primary {} is not listed",
+                    entry.primary
+                )));
             }
-            let bad = entry
-                .numbers
-                .iter()
-                .find(|(n, urn)| n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || !is_sos_urn(urn));
+            let bad = entry.numbers.iter().find(|(n, urn)| {
+                n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || !is_sos_urn(urn)
+            });
             if let Some((n, _)) = bad {
                 return Err(NumbersError::Damaged(format!("{code}: bad entry {n}")));
             }
@@ -109,7 +118,11 @@ impl NumberTable {
             .filter(|u| !entry.numbers.contains_key(**u))
             .map(|u| ((*u).to_owned(), entry.primary.clone()))
             .collect();
-        Ok(CountryNumbers { country: cc.to_string(), numbers, mapped })
+        Ok(CountryNumbers {
+            country: cc.to_string(),
+            numbers,
+            mapped,
+        })
     }
 }
 
@@ -140,12 +153,21 @@ pub fn is_test_urn(s: &str) -> bool {
 
 fn service_labels(s: &str, base: &str) -> bool {
     let lower = s.trim().to_ascii_lowercase();
-    let Some(rest) = lower.strip_prefix(base) else { return false };
+    let Some(rest) = lower.strip_prefix(base) else {
+        return false;
+    };
     if rest.is_empty() {
         return true;
     }
-    let Some(sub) = rest.strip_prefix('.') else { return false };
-    sub.split('.').all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    let Some(sub) = rest.strip_prefix('.') else {
+        return false;
+    };
+    sub.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 #[cfg(test)]
@@ -159,7 +181,10 @@ mod tests {
     #[test]
     fn the_built_in_table_covers_exactly_the_17_supported_countries() {
         let got: Vec<String> = table().countries().map(|c| c.to_string()).collect();
-        let mut want: Vec<String> = crate::location::country::SUPPORTED.iter().map(|s| (*s).to_owned()).collect();
+        let mut want: Vec<String> = crate::location::country::SUPPORTED
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         want.sort();
         assert_eq!(got, want);
     }
@@ -182,16 +207,29 @@ mod tests {
 
     #[test]
     fn unknown_and_unsupported_countries_are_clear_errors() {
-        assert!(matches!(table().listing("XX"), Err(NumbersError::Country(_))));
-        assert!(matches!(table().listing("JP"), Err(NumbersError::Unsupported(_))));
-        assert!(table().listing("JP").map_err(|e| e.to_string()).unwrap_err().contains("supported are"));
+        assert!(matches!(
+            table().listing("XX"),
+            Err(NumbersError::Country(_))
+        ));
+        assert!(matches!(
+            table().listing("JP"),
+            Err(NumbersError::Unsupported(_))
+        ));
+        assert!(table()
+            .listing("JP")
+            .map_err(|e| e.to_string())
+            .unwrap_err()
+            .contains("supported are"));
     }
 
     #[test]
     fn a_damaged_table_is_an_error_not_a_panic() {
         assert!(NumberTable::from_json("{").is_err());
         let bad_primary = r#"{"format":1,"countries":{"US":{"primary":"999","numbers":{"911":"urn:service:sos"}}}}"#;
-        assert!(matches!(NumberTable::from_json(bad_primary), Err(NumbersError::Damaged(_))));
+        assert!(matches!(
+            NumberTable::from_json(bad_primary),
+            Err(NumbersError::Damaged(_))
+        ));
     }
 
     #[test]

@@ -94,7 +94,9 @@ impl EmergencyPolicy {
 
     /// The lock length, clamped into the allowed range (a defensive second line behind `validate`).
     pub fn lock_duration(&self) -> time::Duration {
-        time::Duration::minutes(i64::from(self.lock_minutes.clamp(LOCK_MINUTES_MIN, LOCK_MINUTES_MAX)))
+        time::Duration::minutes(i64::from(
+            self.lock_minutes.clamp(LOCK_MINUTES_MIN, LOCK_MINUTES_MAX),
+        ))
     }
 }
 
@@ -115,7 +117,10 @@ mod tests {
     #[test]
     fn lock_minutes_outside_5_to_120_are_refused() {
         for (m, ok) in [(4, false), (5, true), (120, true), (121, false), (0, false)] {
-            let p = EmergencyPolicy { lock_minutes: m, ..Default::default() };
+            let p = EmergencyPolicy {
+                lock_minutes: m,
+                ..Default::default()
+            };
             assert_eq!(p.validate().is_ok(), ok, "{m}");
         }
     }
@@ -131,7 +136,13 @@ mod tests {
         assert_eq!(p.status_during, Presence::WorkingOffline);
         assert!(p.validate().is_ok());
         assert!(serde_json::from_str::<EmergencyPolicy>(r#"{"lock_minuts":5}"#).is_err());
-        let avail = EmergencyPolicy { status_during: Presence::Available, ..Default::default() };
-        assert_eq!(avail.validate(), Err(EmergencyPolicyError::StatusDuringAvailable));
+        let avail = EmergencyPolicy {
+            status_during: Presence::Available,
+            ..Default::default()
+        };
+        assert_eq!(
+            avail.validate(),
+            Err(EmergencyPolicyError::StatusDuringAvailable)
+        );
     }
 }

@@ -42,15 +42,33 @@ mod tests {
     #[test]
     fn emergency_calls_are_not_put_in_history_by_default() {
         let p = EmergencyPolicy::default();
-        assert_eq!(history_decision(CallKind::Emergency, &p), HistoryDecision::Nothing);
-        assert_eq!(history_decision(CallKind::EmergencyCallback, &p), HistoryDecision::Nothing);
-        assert_eq!(history_decision(CallKind::Ordinary, &p), HistoryDecision::Full);
+        assert_eq!(
+            history_decision(CallKind::Emergency, &p),
+            HistoryDecision::Nothing
+        );
+        assert_eq!(
+            history_decision(CallKind::EmergencyCallback, &p),
+            HistoryDecision::Nothing
+        );
+        assert_eq!(
+            history_decision(CallKind::Ordinary, &p),
+            HistoryDecision::Full
+        );
     }
 
     #[test]
     fn keep_redial_entry_keeps_only_a_redial_entry_for_the_outgoing_call() {
-        let p = EmergencyPolicy { keep_redial_entry: true, ..Default::default() };
-        assert_eq!(history_decision(CallKind::Emergency, &p), HistoryDecision::RedialOnly);
-        assert_eq!(history_decision(CallKind::EmergencyCallback, &p), HistoryDecision::Nothing);
+        let p = EmergencyPolicy {
+            keep_redial_entry: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            history_decision(CallKind::Emergency, &p),
+            HistoryDecision::RedialOnly
+        );
+        assert_eq!(
+            history_decision(CallKind::EmergencyCallback, &p),
+            HistoryDecision::Nothing
+        );
     }
 }

@@ -35,10 +35,18 @@ pub struct InviteBody {
 
 /// The PIDF-LO part's Content-ID for this call (`token` and `domain` as for [`invite_body`]).
 pub fn content_id(token: &str, domain: &str) -> Result<String, BodyError> {
-    if !(8..=64).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if !(8..=64).contains(&token.len())
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         return Err(BodyError::Token);
     }
-    if domain.is_empty() || !domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if domain.is_empty()
+        || !domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         return Err(BodyError::Domain);
     }
     Ok(format!("loc-{token}@{domain}"))
@@ -51,7 +59,12 @@ pub fn geolocation(content_id: &str) -> String {
 
 /// Builds the body from an SDP offer and a PIDF-LO document. `token` must be unique per call
 /// (e.g. 16 random hex digits); `domain` is the agent's SIP domain.
-pub fn invite_body(sdp: &str, pidf: &str, token: &str, domain: &str) -> Result<InviteBody, BodyError> {
+pub fn invite_body(
+    sdp: &str,
+    pidf: &str,
+    token: &str,
+    domain: &str,
+) -> Result<InviteBody, BodyError> {
     let content_id = content_id(token, domain)?;
     let boundary = format!("lifeline-{token}");
     if sdp.contains(&boundary) || pidf.contains(&boundary) {
@@ -96,23 +109,41 @@ mod tests {
     #[test]
     fn the_body_carries_sdp_then_pidf_with_a_content_id_the_geolocation_header_names() {
         let b = invite_body(SDP, PIDF, "0123456789abcdef", "lifeline.lab").expect("body");
-        assert_eq!(b.content_type, "multipart/mixed;boundary=lifeline-0123456789abcdef");
+        assert_eq!(
+            b.content_type,
+            "multipart/mixed;boundary=lifeline-0123456789abcdef"
+        );
         assert_eq!(b.geolocation, "<cid:loc-0123456789abcdef@lifeline.lab>");
         assert_eq!(b.geolocation_routing, "yes");
         let ps = parts(&b.body, "lifeline-0123456789abcdef");
         assert_eq!(ps.len(), 2);
         assert_eq!(ps[0].0, "Content-Type: application/sdp");
         assert_eq!(ps[0].1, SDP);
-        assert_eq!(ps[1].0, "Content-Type: application/pidf+xml\r\nContent-ID: <loc-0123456789abcdef@lifeline.lab>");
+        assert_eq!(
+            ps[1].0,
+            "Content-Type: application/pidf+xml\r\nContent-ID: <loc-0123456789abcdef@lifeline.lab>"
+        );
         assert_eq!(ps[1].1, PIDF);
     }
 
     #[test]
     fn bad_tokens_and_boundary_collisions_are_refused() {
-        assert_eq!(invite_body(SDP, PIDF, "short", "lifeline.lab"), Err(BodyError::Token));
-        assert_eq!(invite_body(SDP, PIDF, "has space in it", "lifeline.lab"), Err(BodyError::Token));
-        assert_eq!(invite_body(SDP, PIDF, "0123456789abcdef", "bad>domain"), Err(BodyError::Domain));
+        assert_eq!(
+            invite_body(SDP, PIDF, "short", "lifeline.lab"),
+            Err(BodyError::Token)
+        );
+        assert_eq!(
+            invite_body(SDP, PIDF, "has space in it", "lifeline.lab"),
+            Err(BodyError::Token)
+        );
+        assert_eq!(
+            invite_body(SDP, PIDF, "0123456789abcdef", "bad>domain"),
+            Err(BodyError::Domain)
+        );
         let evil = "a=x:--lifeline-0123456789abcdef\r\n";
-        assert_eq!(invite_body(evil, PIDF, "0123456789abcdef", "lifeline.lab"), Err(BodyError::BoundaryInPart));
+        assert_eq!(
+            invite_body(evil, PIDF, "0123456789abcdef", "lifeline.lab"),
+            Err(BodyError::BoundaryInPart)
+        );
     }
 }

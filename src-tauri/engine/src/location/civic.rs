@@ -152,9 +152,17 @@ pub enum CivicError {
     #[error("country: {0}")]
     Country(#[from] super::country::CountryError),
     #[error("{field} is required for a dispatchable address in {country}: {what}")]
-    Missing { field: &'static str, country: CountryCode, what: &'static str },
+    Missing {
+        field: &'static str,
+        country: CountryCode,
+        what: &'static str,
+    },
     #[error("{field} is not valid in {country}: expected {expected}")]
-    Invalid { field: CivicField, country: CountryCode, expected: &'static str },
+    Invalid {
+        field: CivicField,
+        country: CountryCode,
+        expected: &'static str,
+    },
     #[error("{field} is blank: remove it or fill it in")]
     Blank { field: CivicField },
     #[error("{field} is longer than {MAX_VALUE_CHARS} characters")]
@@ -188,7 +196,9 @@ impl CivicAddress {
         let mut errs = Vec::new();
         if let Some(lang) = &self.lang {
             let ok = !lang.is_empty()
-                && lang.split('-').all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+                && lang.split('-').all(|p| {
+                    (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
             if !ok {
                 errs.push(CivicError::Lang);
             }
@@ -220,12 +230,19 @@ impl CivicAddress {
 
     fn check_required(&self, cc: CountryCode, errs: &mut Vec<CivicError>) {
         use CivicField::*;
-        let missing = |field, what| CivicError::Missing { field, country: cc, what };
+        let missing = |field, what| CivicError::Missing {
+            field,
+            country: cc,
+            what,
+        };
         if ["US", "CA", "AU", "BR", "MY"].contains(&cc.as_str()) && !self.has(A1) {
             errs.push(missing("A1", "the state or province"));
         }
         if !self.has(A3) && !self.has(Pcn) {
-            errs.push(missing("A3", "the city (or PCN, the postal community name)"));
+            errs.push(missing(
+                "A3",
+                "the city (or PCN, the postal community name)",
+            ));
         }
         let street = self.has(Rd) || self.has(A6);
         if !street && !self.has(Lmk) {
@@ -240,17 +257,31 @@ impl CivicAddress {
     }
 
     fn check_formats(&self, cc: CountryCode, errs: &mut Vec<CivicError>) {
-        if let Some(a1) = self.get(CivicField::A1).map(|v| v.trim().to_ascii_uppercase()) {
+        if let Some(a1) = self
+            .get(CivicField::A1)
+            .map(|v| v.trim().to_ascii_uppercase())
+        {
             if let Some((codes, expected)) = division_codes(cc) {
                 if !codes.contains(&a1.as_str()) {
-                    errs.push(CivicError::Invalid { field: CivicField::A1, country: cc, expected });
+                    errs.push(CivicError::Invalid {
+                        field: CivicField::A1,
+                        country: cc,
+                        expected,
+                    });
                 }
             }
         }
-        if let Some(pc) = self.get(CivicField::Pc).map(|v| v.trim().to_ascii_uppercase()) {
+        if let Some(pc) = self
+            .get(CivicField::Pc)
+            .map(|v| v.trim().to_ascii_uppercase())
+        {
             if let Some((re, expected)) = postcode_format(cc) {
                 if !pc.is_empty() && !re.is_match(&pc) {
-                    errs.push(CivicError::Invalid { field: CivicField::Pc, country: cc, expected });
+                    errs.push(CivicError::Invalid {
+                        field: CivicField::Pc,
+                        country: cc,
+                        expected,
+                    });
                 }
             }
         }
@@ -259,16 +290,18 @@ impl CivicAddress {
 
 fn division_codes(cc: CountryCode) -> Option<(&'static [&'static str], &'static str)> {
     const US: &[&str] = &[
-        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
-        "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK",
-        "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI",
-        "AS", "MP",
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+        "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+        "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+        "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
     ];
-    const CA: &[&str] = &["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"];
+    const CA: &[&str] = &[
+        "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+    ];
     const AU: &[&str] = &["NSW", "VIC", "QLD", "SA", "WA", "TAS", "NT", "ACT"];
     const BR: &[&str] = &[
-        "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE", "PI",
-        "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+        "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB",
+        "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
     ];
     const PR: &[&str] = &["PR"];
     match cc.as_str() {
@@ -283,18 +316,41 @@ fn division_codes(cc: CountryCode) -> Option<(&'static [&'static str], &'static 
 
 fn postcode_format(cc: CountryCode) -> Option<(&'static Regex, &'static str)> {
     static FORMATS: OnceLock<Vec<(&'static str, Regex, &'static str)>> = OnceLock::new();
-    let formats = FORMATS
-        .get_or_init(|| POSTCODES.iter().filter_map(|(c, re, ex)| Regex::new(re).ok().map(|r| (*c, r, *ex))).collect());
-    formats.iter().find(|(c, _, _)| *c == cc.as_str()).map(|(_, r, ex)| (r, *ex))
+    let formats = FORMATS.get_or_init(|| {
+        POSTCODES
+            .iter()
+            .filter_map(|(c, re, ex)| Regex::new(re).ok().map(|r| (*c, r, *ex)))
+            .collect()
+    });
+    formats
+        .iter()
+        .find(|(c, _, _)| *c == cc.as_str())
+        .map(|(_, r, ex)| (r, *ex))
 }
 
 /// National postcode formats (upper-cased, trimmed input).
 const POSTCODES: &[(&str, &str, &str)] = &[
-    ("US", r"^\d{5}(-\d{4})?$", "a ZIP code such as 78701 or 78701-1234"),
+    (
+        "US",
+        r"^\d{5}(-\d{4})?$",
+        "a ZIP code such as 78701 or 78701-1234",
+    ),
     ("PR", r"^00[679]\d{2}(-\d{4})?$", "a ZIP code such as 00901"),
-    ("CA", r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$", "a postal code such as K1A 0B1"),
-    ("GB", r"^(GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})$", "a postcode such as SW1A 1AA"),
-    ("IE", r"^([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}$", "an Eircode such as D02 X285"),
+    (
+        "CA",
+        r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$",
+        "a postal code such as K1A 0B1",
+    ),
+    (
+        "GB",
+        r"^(GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})$",
+        "a postcode such as SW1A 1AA",
+    ),
+    (
+        "IE",
+        r"^([AC-FHKNPRTV-Y]\d{2}|D6W) ?[0-9AC-FHKNPRTV-Y]{4}$",
+        "an Eircode such as D02 X285",
+    ),
     ("AU", r"^\d{4}$", "four digits"),
     ("NZ", r"^\d{4}$", "four digits"),
     ("AT", r"^\d{4}$", "four digits"),
@@ -356,39 +412,131 @@ mod tests {
 
     #[test]
     fn missing_state_city_street_are_named() {
-        assert_eq!(missing_fields(&addr("US", &[(Pc, "78701")])), vec!["A1", "A3", "RD"]);
-        assert_eq!(missing_fields(&addr("US", &[(A1, "TX"), (A3, "Austin"), (Rd, "Congress")])), vec!["HNO"]);
+        assert_eq!(
+            missing_fields(&addr("US", &[(Pc, "78701")])),
+            vec!["A1", "A3", "RD"]
+        );
+        assert_eq!(
+            missing_fields(&addr("US", &[(A1, "TX"), (A3, "Austin"), (Rd, "Congress")])),
+            vec!["HNO"]
+        );
         // A landmark stands in for the street; PCN for the city.
-        assert!(addr("NZ", &[(Pcn, "Wellington"), (Lmk, "Te Papa")]).validate().is_ok());
+        assert!(addr("NZ", &[(Pcn, "Wellington"), (Lmk, "Te Papa")])
+            .validate()
+            .is_ok());
     }
 
     #[test]
     fn a_po_box_is_not_a_dispatchable_address() {
-        assert_eq!(missing_fields(&addr("US", &[(A1, "TX"), (A3, "Austin"), (Pobox, "1234")])), vec!["RD"]);
+        assert_eq!(
+            missing_fields(&addr("US", &[(A1, "TX"), (A3, "Austin"), (Pobox, "1234")])),
+            vec!["RD"]
+        );
     }
 
     #[test]
     fn state_and_province_codes_are_checked() {
-        let bad = addr("US", &[(A1, "XX"), (A3, "Austin"), (Rd, "Congress"), (Hno, "1")]);
-        let Err(CivicErrors(e)) = bad.validate() else { panic!("accepted") };
-        assert!(matches!(e.as_slice(), [CivicError::Invalid { field: CivicField::A1, .. }]));
-        assert!(addr("CA", &[(A1, "qc"), (A3, "Montréal"), (Rd, "Sainte-Catherine"), (Hno, "1")]).validate().is_ok());
-        assert!(addr("CA", &[(A1, "TX"), (A3, "X"), (Rd, "Y"), (Hno, "1")]).validate().is_err());
-        assert!(addr("PR", &[(A3, "San Juan"), (Rd, "Calle Fortaleza"), (Hno, "1"), (Pc, "00901")]).validate().is_ok());
+        let bad = addr(
+            "US",
+            &[(A1, "XX"), (A3, "Austin"), (Rd, "Congress"), (Hno, "1")],
+        );
+        let Err(CivicErrors(e)) = bad.validate() else {
+            panic!("accepted")
+        };
+        assert!(matches!(
+            e.as_slice(),
+            [CivicError::Invalid {
+                field: CivicField::A1,
+                ..
+            }]
+        ));
+        assert!(addr(
+            "CA",
+            &[
+                (A1, "qc"),
+                (A3, "Montréal"),
+                (Rd, "Sainte-Catherine"),
+                (Hno, "1")
+            ]
+        )
+        .validate()
+        .is_ok());
+        assert!(addr("CA", &[(A1, "TX"), (A3, "X"), (Rd, "Y"), (Hno, "1")])
+            .validate()
+            .is_err());
+        assert!(addr(
+            "PR",
+            &[
+                (A3, "San Juan"),
+                (Rd, "Calle Fortaleza"),
+                (Hno, "1"),
+                (Pc, "00901")
+            ]
+        )
+        .validate()
+        .is_ok());
     }
 
     #[test]
     fn postcodes_follow_the_national_format() {
-        let gb = |pc| addr("GB", &[(A3, "London"), (Rd, "Downing Street"), (Hno, "10"), (Pc, pc)]).validate().is_ok();
+        let gb = |pc| {
+            addr(
+                "GB",
+                &[
+                    (A3, "London"),
+                    (Rd, "Downing Street"),
+                    (Hno, "10"),
+                    (Pc, pc),
+                ],
+            )
+            .validate()
+            .is_ok()
+        };
         assert!(gb("SW1A 2AA") && gb("sw1a2aa") && gb("M1 1AE") && gb("B33 8TH"));
         assert!(!gb("12345") && !gb("SW1A"));
-        let de = |pc| addr("DE", &[(A3, "Berlin"), (Rd, "Unter den Linden"), (Hno, "1"), (Pc, pc)]).validate().is_ok();
+        let de = |pc| {
+            addr(
+                "DE",
+                &[
+                    (A3, "Berlin"),
+                    (Rd, "Unter den Linden"),
+                    (Hno, "1"),
+                    (Pc, pc),
+                ],
+            )
+            .validate()
+            .is_ok()
+        };
         assert!(de("10117") && !de("1011") && !de("ABCDE"));
-        let fr = |pc| addr("FR", &[(A3, "Paris"), (Rd, "Rue de Rivoli"), (Hno, "1"), (Pc, pc)]).validate().is_ok();
+        let fr = |pc| {
+            addr(
+                "FR",
+                &[(A3, "Paris"), (Rd, "Rue de Rivoli"), (Hno, "1"), (Pc, pc)],
+            )
+            .validate()
+            .is_ok()
+        };
         assert!(fr("75001") && !fr("750 01"));
-        assert_eq!(missing_fields(&addr("DE", &[(A3, "Berlin"), (Rd, "Unter den Linden"), (Hno, "1")])), vec!["PC"]);
+        assert_eq!(
+            missing_fields(&addr(
+                "DE",
+                &[(A3, "Berlin"), (Rd, "Unter den Linden"), (Hno, "1")]
+            )),
+            vec!["PC"]
+        );
         let ca = |pc| {
-            addr("CA", &[(A1, "ON"), (A3, "Ottawa"), (Rd, "Wellington"), (Hno, "111"), (Pc, pc)]).validate().is_ok()
+            addr(
+                "CA",
+                &[
+                    (A1, "ON"),
+                    (A3, "Ottawa"),
+                    (Rd, "Wellington"),
+                    (Hno, "111"),
+                    (Pc, pc),
+                ],
+            )
+            .validate()
+            .is_ok()
         };
         assert!(ca("K1A 0A9") && !ca("K1A 0A") && !ca("D1A 0A9"));
     }
@@ -396,22 +544,53 @@ mod tests {
     #[test]
     fn country_must_be_an_iso_code_and_errors_never_echo_values() {
         let a = addr("UK", &[(A3, "London")]);
-        assert!(matches!(a.validate(), Err(CivicErrors(v)) if matches!(v.as_slice(), [CivicError::Country(_)])));
-        let secret = addr("US", &[(A1, "ZZ"), (A3, "Springfield"), (Rd, "742 Evergreen Terrace")]);
-        let msg = secret.validate().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.contains("A1") && !msg.contains("Evergreen") && !msg.contains("ZZ"), "{msg}");
+        assert!(
+            matches!(a.validate(), Err(CivicErrors(v)) if matches!(v.as_slice(), [CivicError::Country(_)]))
+        );
+        let secret = addr(
+            "US",
+            &[
+                (A1, "ZZ"),
+                (A3, "Springfield"),
+                (Rd, "742 Evergreen Terrace"),
+            ],
+        );
+        let msg = secret
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("A1") && !msg.contains("Evergreen") && !msg.contains("ZZ"),
+            "{msg}"
+        );
         // Any ISO country is accepted with the generic rules.
-        assert!(addr("JP", &[(A3, "Tokyo"), (Rd, "Chuo-dori"), (Hno, "1")]).validate().is_ok());
+        assert!(addr("JP", &[(A3, "Tokyo"), (Rd, "Chuo-dori"), (Hno, "1")])
+            .validate()
+            .is_ok());
     }
 
     #[test]
     fn blank_long_and_control_values_are_refused() {
-        let mut a = addr("US", &[(A1, "TX"), (A3, "Austin"), (Rd, "Congress"), (Hno, "1"), (Nam, "  ")]);
+        let mut a = addr(
+            "US",
+            &[
+                (A1, "TX"),
+                (A3, "Austin"),
+                (Rd, "Congress"),
+                (Hno, "1"),
+                (Nam, "  "),
+            ],
+        );
         assert!(a.validate().is_err());
         a.fields.insert(Nam, "x".repeat(300));
-        assert!(matches!(a.validate(), Err(CivicErrors(v)) if v == vec![CivicError::TooLong { field: Nam }]));
+        assert!(
+            matches!(a.validate(), Err(CivicErrors(v)) if v == vec![CivicError::TooLong { field: Nam }])
+        );
         a.fields.insert(Nam, "a\u{0}b".into());
-        assert!(matches!(a.validate(), Err(CivicErrors(v)) if v == vec![CivicError::ControlCharacters { field: Nam }]));
+        assert!(
+            matches!(a.validate(), Err(CivicErrors(v)) if v == vec![CivicError::ControlCharacters { field: Nam }])
+        );
     }
 
     #[test]

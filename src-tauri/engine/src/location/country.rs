@@ -10,31 +10,33 @@ use serde::{Deserialize, Serialize};
 
 /// The officially assigned ISO 3166-1 alpha-2 codes, sorted (binary-searched).
 const ISO_3166_ALPHA2: &[&str] = &[
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", //
-    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW",
-    "BY", "BZ", //
-    "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY",
-    "CZ", //
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
+    "AZ", //
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", //
+    "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW",
+    "CX", "CY", "CZ", //
     "DE", "DJ", "DK", "DM", "DO", "DZ", //
     "EC", "EE", "EG", "EH", "ER", "ES", "ET", //
     "FI", "FJ", "FK", "FM", "FO", "FR", //
-    "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW",
-    "GY", //
+    "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT",
+    "GU", "GW", "GY", //
     "HK", "HM", "HN", "HR", "HT", "HU", //
     "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", //
     "JE", "JM", "JO", "JP", //
     "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", //
     "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", //
-    "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV",
-    "MW", "MX", "MY", "MZ", //
+    "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS",
+    "MT", "MU", "MV", "MW", "MX", "MY", "MZ", //
     "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", //
     "OM", //
     "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", //
     "QA", //
     "RE", "RO", "RS", "RU", "RW", //
-    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX",
-    "SY", "SZ", //
-    "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", //
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", //
+    "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+    "TZ", //
     "UA", "UG", "UM", "US", "UY", "UZ", //
     "VA", "VC", "VE", "VG", "VI", "VN", "VU", //
     "WF", "WS", //
@@ -43,8 +45,10 @@ const ISO_3166_ALPHA2: &[&str] = &[
 ];
 
 /// The 17 countries whose emergency dialling Lifeline supports (the vendors' union).
-pub const SUPPORTED: &[&str] =
-    &["US", "CA", "PR", "GB", "IE", "AU", "NZ", "AT", "DE", "FR", "IT", "SI", "DK", "BR", "MY", "PH", "TH"];
+pub const SUPPORTED: &[&str] = &[
+    "US", "CA", "PR", "GB", "IE", "AU", "NZ", "AT", "DE", "FR", "IT", "SI", "DK", "BR", "MY", "PH",
+    "TH",
+];
 
 /// A valid ISO 3166-1 alpha-2 code, upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -115,17 +119,37 @@ mod tests {
 
     #[test]
     fn codes_parse_case_insensitively_and_unassigned_ones_are_refused() {
-        assert_eq!(CountryCode::parse(" gb ").map(|c| c.to_string()), Ok("GB".to_owned()));
-        assert!(matches!(CountryCode::parse("UK"), Err(CountryError::Unassigned(_))));
-        assert!(matches!(CountryCode::parse("USA"), Err(CountryError::NotTwoLetters(_))));
-        assert!(matches!(CountryCode::parse("1A"), Err(CountryError::NotTwoLetters(_))));
-        assert!(matches!(CountryCode::parse(""), Err(CountryError::NotTwoLetters(_))));
+        assert_eq!(
+            CountryCode::parse(" gb ").map(|c| c.to_string()),
+            Ok("GB".to_owned())
+        );
+        assert!(matches!(
+            CountryCode::parse("UK"),
+            Err(CountryError::Unassigned(_))
+        ));
+        assert!(matches!(
+            CountryCode::parse("USA"),
+            Err(CountryError::NotTwoLetters(_))
+        ));
+        assert!(matches!(
+            CountryCode::parse("1A"),
+            Err(CountryError::NotTwoLetters(_))
+        ));
+        assert!(matches!(
+            CountryCode::parse(""),
+            Err(CountryError::NotTwoLetters(_))
+        ));
     }
 
     #[test]
     fn every_supported_country_is_an_iso_code() {
         for c in SUPPORTED {
-            assert!(CountryCode::parse(c).map(|c| c.is_supported()).unwrap_or(false), "{c}");
+            assert!(
+                CountryCode::parse(c)
+                    .map(|c| c.is_supported())
+                    .unwrap_or(false),
+                "{c}"
+            );
         }
     }
 }

@@ -27,7 +27,9 @@ pub enum HeldError {
     /// An RFC 5985 error response; `code` is e.g. `locationUnknown`, `notLocatable`, `generalLisError`.
     #[error("the location server answered {code}: {message}")]
     Server { code: String, message: String },
-    #[error("the location server's answer has no civic address (only civic locations are used here)")]
+    #[error(
+        "the location server's answer has no civic address (only civic locations are used here)"
+    )]
     NoCivicAddress,
     #[error("the location server's answer is not valid HELD: {0}")]
     Malformed(String),
@@ -61,7 +63,9 @@ pub fn parse_response(xml: &str) -> Result<HeldLocation, HeldError> {
     let mut text = String::new();
     let mut root_seen = false;
     loop {
-        let (ns, ev) = r.read_resolved_event().map_err(|e| HeldError::Malformed(e.to_string()))?;
+        let (ns, ev) = r
+            .read_resolved_event()
+            .map_err(|e| HeldError::Malformed(e.to_string()))?;
         let ns_is = |want: &str| matches!(&ns, ResolveResult::Bound(n) if <_ as AsRef<str>>::as_ref(n) == want);
         match ev {
             Event::Start(ref s) | Event::Empty(ref s) => {
@@ -70,7 +74,9 @@ pub fn parse_response(xml: &str) -> Result<HeldLocation, HeldError> {
                 if !root_seen {
                     root_seen = true;
                     if !ns_is(NS_HELD) || !(local == "locationResponse" || local == "error") {
-                        return Err(HeldError::Malformed(format!("unexpected root element {local}")));
+                        return Err(HeldError::Malformed(format!(
+                            "unexpected root element {local}"
+                        )));
                     }
                     if local == "error" {
                         error_code = Some(attr(s, "code").unwrap_or_else(|| "unknown".into()));
@@ -80,9 +86,15 @@ pub fn parse_response(xml: &str) -> Result<HeldLocation, HeldError> {
                 if ns_is(NS_CIVIC) && local == "civicAddress" {
                     in_civic = !empty;
                     let lang = attr(s, "xml:lang");
-                    address.get_or_insert_with(|| CivicAddress { lang, ..Default::default() });
+                    address.get_or_insert_with(|| CivicAddress {
+                        lang,
+                        ..Default::default()
+                    });
                 } else if in_civic && ns_is(NS_CIVIC) && !empty {
-                    let field = CivicField::ALL.iter().copied().find(|f| f.as_str() == local);
+                    let field = CivicField::ALL
+                        .iter()
+                        .copied()
+                        .find(|f| f.as_str() == local);
                     capture = Capture::Civic(field, local == "country");
                     text.clear();
                 } else if ns_is(NS_GEOPRIV) && local == "method" && !empty {
@@ -97,7 +109,8 @@ pub fn parse_response(xml: &str) -> Result<HeldLocation, HeldError> {
             Event::CData(c) if capture != Capture::None => text.push_str(&c.into_inner()),
             Event::GeneralRef(g) if capture != Capture::None => {
                 let raw = format!("&{};", g.xml10_content());
-                let resolved = quick_xml::escape::unescape(&raw).map_err(|e| HeldError::Malformed(e.to_string()))?;
+                let resolved = quick_xml::escape::unescape(&raw)
+                    .map_err(|e| HeldError::Malformed(e.to_string()))?;
                 text.push_str(&resolved);
             }
             Event::End(ref e) => {
@@ -131,10 +144,15 @@ pub fn parse_response(xml: &str) -> Result<HeldLocation, HeldError> {
         }
     }
     if let Some(code) = error_code {
-        return Err(HeldError::Server { code, message: error_message });
+        return Err(HeldError::Server {
+            code,
+            message: error_message,
+        });
     }
     let address = address.ok_or(HeldError::NoCivicAddress)?;
-    let method = method.filter(|m| !m.is_empty()).unwrap_or_else(|| "Manual".to_owned());
+    let method = method
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "Manual".to_owned());
     Ok(HeldLocation { address, method })
 }
 
@@ -151,7 +169,11 @@ fn attr(s: &BytesStart<'_>, name: &str) -> Option<String> {
             let k: &str = a.key.as_ref();
             k == name
         })
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 #[cfg(test)]
@@ -179,7 +201,10 @@ mod tests {
         let xml = r#"<?xml version="1.0"?><error xmlns="urn:ietf:params:xml:ns:geopriv:held" code="locationUnknown"><message xml:lang="en">no idea</message></error>"#;
         assert_eq!(
             parse_response(xml),
-            Err(HeldError::Server { code: "locationUnknown".into(), message: "no idea".into() })
+            Err(HeldError::Server {
+                code: "locationUnknown".into(),
+                message: "no idea".into()
+            })
         );
     }
 
@@ -187,9 +212,18 @@ mod tests {
     fn geodetic_only_garbage_and_foreign_documents_are_errors() {
         let geo = r#"<locationResponse xmlns="urn:ietf:params:xml:ns:geopriv:held"><presence xmlns="urn:ietf:params:xml:ns:pidf"/></locationResponse>"#;
         assert_eq!(parse_response(geo), Err(HeldError::NoCivicAddress));
-        assert!(matches!(parse_response("not xml <"), Err(HeldError::Malformed(_))));
-        assert!(matches!(parse_response("<html><body>503</body></html>"), Err(HeldError::Malformed(_))));
-        assert!(matches!(parse_response(""), Err(HeldError::NoCivicAddress) | Err(HeldError::Malformed(_))));
+        assert!(matches!(
+            parse_response("not xml <"),
+            Err(HeldError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_response("<html><body>503</body></html>"),
+            Err(HeldError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_response(""),
+            Err(HeldError::NoCivicAddress) | Err(HeldError::Malformed(_))
+        ));
     }
 
     /// Interop with the lab's HELD server (tests/lab/held_server.py, Python standard library only): the
@@ -209,21 +243,32 @@ mod tests {
             }
         }
 
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/held_server.py");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/held_server.py");
         if !script.exists() {
             eprintln!("skipped: {} not found", script.display());
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
-        let write_location =
-            |json: &str| std::fs::write(dir.path().join("location.json"), json).expect("location.json");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let write_location = |json: &str| {
+            std::fs::write(dir.path().join("location.json"), json).expect("location.json")
+        };
         write_location(
             r#"{"civic":{"country":"GB","A3":"London","RD":"Strand","HNO":"1","PC":"WC2N 5DN","NAM":"Smith & Sons <HQ>"},"method":"DHCP"}"#,
         );
         let child = match Command::new("python3")
             .arg(&script)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--helddir"])
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--helddir",
+            ])
             .arg(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -291,9 +336,14 @@ mod tests {
         loop {
             let (ns, ev) = r.read_resolved_event().expect("xml");
             if let Event::Start(s) = ev {
-                assert!(matches!(ns, ResolveResult::Bound(n) if <_ as AsRef<str>>::as_ref(&n) == NS_HELD));
+                assert!(
+                    matches!(ns, ResolveResult::Bound(n) if <_ as AsRef<str>>::as_ref(&n) == NS_HELD)
+                );
                 assert_eq!(local_name(&s), "locationRequest");
-                assert_eq!(attr(&s, "responseTime").as_deref(), Some("emergencyRouting"));
+                assert_eq!(
+                    attr(&s, "responseTime").as_deref(),
+                    Some("emergencyRouting")
+                );
                 break;
             }
         }

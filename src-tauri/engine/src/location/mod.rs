@@ -51,7 +51,9 @@ impl LocationSource {
     pub fn method(&self) -> &str {
         match self {
             // Entered by a person (IT for the policy and each subnet, or the agent).
-            LocationSource::Policy | LocationSource::NetworkMap | LocationSource::AgentEntry => "Manual",
+            LocationSource::Policy | LocationSource::NetworkMap | LocationSource::AgentEntry => {
+                "Manual"
+            }
             LocationSource::Held { method } => method,
         }
     }

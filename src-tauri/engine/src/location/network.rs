@@ -55,7 +55,11 @@ impl NetworkMap {
     /// Builds the map, validating every address (errors name the entry and field).
     pub fn new(entries: Vec<NetworkLocation>) -> Result<NetworkMap, NetworkMapError> {
         for (index, e) in entries.iter().enumerate() {
-            e.address.validate().map_err(|errors| NetworkMapError { index, cidr: e.cidr, errors })?;
+            e.address.validate().map_err(|errors| NetworkMapError {
+                index,
+                cidr: e.cidr,
+                errors,
+            })?;
         }
         Ok(NetworkMap { entries })
     }
@@ -87,7 +91,11 @@ impl NetworkMap {
     pub fn change(&self, old: &[IpAddr], new: &[IpAddr]) -> NetworkChange {
         let (o, n) = (usable_set(old), usable_set(new));
         if n.is_empty() {
-            return if o.is_empty() { NetworkChange::Unchanged } else { NetworkChange::Offline };
+            return if o.is_empty() {
+                NetworkChange::Unchanged
+            } else {
+                NetworkChange::Offline
+            };
         }
         let (before, after) = (self.lookup(&o), self.lookup(&n));
         if o == n {
@@ -105,7 +113,9 @@ impl NetworkMap {
 fn usable(a: &IpAddr) -> bool {
     match a {
         IpAddr::V4(v4) => !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
-        IpAddr::V6(v6) => !(v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80),
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80)
+        }
     }
 }
 
@@ -141,7 +151,10 @@ mod tests {
         let m = map();
         assert_eq!(m.lookup(&ips(&["10.20.3.7"])), Some(1));
         assert_eq!(m.lookup(&ips(&["10.20.9.7"])), Some(0));
-        assert_eq!(m.lookup(&ips(&["127.0.0.1", "fe80::1", "2001:db8:44::9"])), Some(2));
+        assert_eq!(
+            m.lookup(&ips(&["127.0.0.1", "fe80::1", "2001:db8:44::9"])),
+            Some(2)
+        );
         assert_eq!(m.lookup(&ips(&["192.168.1.5"])), None);
     }
 
@@ -149,26 +162,51 @@ mod tests {
     fn change_detection_prompts_only_when_the_location_moves() {
         let m = map();
         assert_eq!(
-            m.change(&ips(&["10.20.3.7", "127.0.0.1"]), &ips(&["127.0.0.1", "10.20.3.7"])),
+            m.change(
+                &ips(&["10.20.3.7", "127.0.0.1"]),
+                &ips(&["127.0.0.1", "10.20.3.7"])
+            ),
             NetworkChange::Unchanged
         );
-        assert_eq!(m.change(&ips(&["10.20.3.7"]), &ips(&["10.20.3.8"])), NetworkChange::SameLocation);
-        assert_eq!(m.change(&ips(&["10.20.3.7"]), &ips(&["10.20.5.8"])), NetworkChange::Moved { index: 0 });
-        assert_eq!(m.change(&ips(&["10.20.3.7"]), &ips(&["192.168.1.5"])), NetworkChange::UnknownNetwork);
-        assert_eq!(m.change(&ips(&["10.20.3.7"]), &ips(&["127.0.0.1"])), NetworkChange::Offline);
-        assert_eq!(m.change(&ips(&[]), &ips(&["2001:db8:44::1"])), NetworkChange::Moved { index: 2 });
+        assert_eq!(
+            m.change(&ips(&["10.20.3.7"]), &ips(&["10.20.3.8"])),
+            NetworkChange::SameLocation
+        );
+        assert_eq!(
+            m.change(&ips(&["10.20.3.7"]), &ips(&["10.20.5.8"])),
+            NetworkChange::Moved { index: 0 }
+        );
+        assert_eq!(
+            m.change(&ips(&["10.20.3.7"]), &ips(&["192.168.1.5"])),
+            NetworkChange::UnknownNetwork
+        );
+        assert_eq!(
+            m.change(&ips(&["10.20.3.7"]), &ips(&["127.0.0.1"])),
+            NetworkChange::Offline
+        );
+        assert_eq!(
+            m.change(&ips(&[]), &ips(&["2001:db8:44::1"])),
+            NetworkChange::Moved { index: 2 }
+        );
         // A move between two unknown networks still asks: the agent may have moved.
-        assert_eq!(m.change(&ips(&["192.168.1.5"]), &ips(&["172.16.0.2"])), NetworkChange::UnknownNetwork);
+        assert_eq!(
+            m.change(&ips(&["192.168.1.5"]), &ips(&["172.16.0.2"])),
+            NetworkChange::UnknownNetwork
+        );
     }
 
     #[test]
     fn a_map_with_an_undispatchable_address_is_refused_naming_the_entry() {
-        let entries: Vec<NetworkLocation> =
-            serde_json::from_str(r#"[{"cidr":"10.0.0.0/8","address":{"country":"US","A3":"Austin"}}]"#).expect("json");
+        let entries: Vec<NetworkLocation> = serde_json::from_str(
+            r#"[{"cidr":"10.0.0.0/8","address":{"country":"US","A3":"Austin"}}]"#,
+        )
+        .expect("json");
         let err = NetworkMap::new(entries).expect_err("invalid");
         assert_eq!(err.index, 0);
         assert!(err.to_string().contains("A1"), "{err}");
-        assert!(serde_json::from_str::<Vec<NetworkLocation>>(r#"[{"cidr":"10.0.0.0/33","address":{"country":"US"}}]"#)
-            .is_err());
+        assert!(serde_json::from_str::<Vec<NetworkLocation>>(
+            r#"[{"cidr":"10.0.0.0/33","address":{"country":"US"}}]"#
+        )
+        .is_err());
     }
 }

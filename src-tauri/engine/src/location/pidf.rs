@@ -70,8 +70,15 @@ impl PidfLo<'_> {
         {
             return Err(PidfError::Entity);
         }
-        let id_ok = self.tuple_id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && self.tuple_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let id_ok = self
+            .tuple_id
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && self
+                .tuple_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !id_ok {
             return Err(PidfError::TupleId);
         }
@@ -90,14 +97,21 @@ impl PidfLo<'_> {
             ("entity", self.entity),
         ]);
         w.write_event(Event::Start(presence))?;
-        w.write_event(Event::Start(BytesStart::new("tuple").with_attributes([("id", self.tuple_id)])))?;
+        w.write_event(Event::Start(
+            BytesStart::new("tuple").with_attributes([("id", self.tuple_id)]),
+        ))?;
         w.write_event(Event::Start(BytesStart::new("status")))?;
         w.write_event(Event::Start(BytesStart::new("gp:geopriv")))?;
 
         w.write_event(Event::Start(BytesStart::new("gp:location-info")))?;
-        let civic = BytesStart::new("ca:civicAddress").with_attributes([("xml:lang", self.address.lang())]);
+        let civic =
+            BytesStart::new("ca:civicAddress").with_attributes([("xml:lang", self.address.lang())]);
         w.write_event(Event::Start(civic))?;
-        text_element(&mut w, "ca:country", self.address.country.trim().to_ascii_uppercase().as_str())?;
+        text_element(
+            &mut w,
+            "ca:country",
+            self.address.country.trim().to_ascii_uppercase().as_str(),
+        )?;
         // BTreeMap order is CivicField order, which is the RFC 5139 schema's sequence.
         for (field, value) in &self.address.fields {
             text_element(&mut w, &format!("ca:{}", field.as_str()), value.trim())?;
@@ -107,7 +121,11 @@ impl PidfLo<'_> {
 
         w.write_event(Event::Start(BytesStart::new("gp:usage-rules")))?;
         text_element(&mut w, "gbp:retransmission-allowed", "true")?;
-        text_element(&mut w, "gbp:retention-expiry", &(self.timestamp + RETENTION).format(&Rfc3339)?)?;
+        text_element(
+            &mut w,
+            "gbp:retention-expiry",
+            &(self.timestamp + RETENTION).format(&Rfc3339)?,
+        )?;
         w.write_event(Event::End(BytesEnd::new("gp:usage-rules")))?;
         text_element(&mut w, "gp:method", self.source.method())?;
         w.write_event(Event::Start(BytesStart::new("gp:provided-by")))?;

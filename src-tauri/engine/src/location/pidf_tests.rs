@@ -39,7 +39,9 @@ fn parse(xml: &str) -> Vec<(String, String, String)> {
                 if let Some(&i) = stack.last() {
                     let name = r.xml10_content();
                     let raw = format!("&{name};");
-                    out[i].2.push_str(&quick_xml::escape::unescape(&raw).expect("known entity"));
+                    out[i]
+                        .2
+                        .push_str(&quick_xml::escape::unescape(&raw).expect("known entity"));
                 }
             }
             XmlEvent::End(_) => {
@@ -88,8 +90,16 @@ fn doc(source: &LocationSource) -> String {
 #[test]
 fn pidf_lo_has_the_rfc_4119_structure_and_namespaces() {
     let els = parse(&doc(&LocationSource::Policy));
-    let names: Vec<(&str, &str)> = els.iter().map(|(ns, n, _)| (ns.as_str(), n.as_str())).collect();
-    let pos = |ns: &str, n: &str| names.iter().position(|x| *x == (ns, n)).unwrap_or_else(|| panic!("no {n}"));
+    let names: Vec<(&str, &str)> = els
+        .iter()
+        .map(|(ns, n, _)| (ns.as_str(), n.as_str()))
+        .collect();
+    let pos = |ns: &str, n: &str| {
+        names
+            .iter()
+            .position(|x| *x == (ns, n))
+            .unwrap_or_else(|| panic!("no {n}"))
+    };
     assert_eq!(names[0], (NS_PIDF, "presence"));
     assert!(pos(NS_PIDF, "tuple") < pos(NS_PIDF, "status"));
     assert!(pos(NS_PIDF, "status") < pos(NS_GEOPRIV, "geopriv"));
@@ -104,7 +114,10 @@ fn pidf_lo_has_the_rfc_4119_structure_and_namespaces() {
     assert_eq!(text(NS_GEOPRIV, "method"), "Manual");
     assert_eq!(text(NS_LIFELINE, "source"), "policy");
     assert_eq!(text(NS_PIDF, "timestamp"), "2026-11-21T21:00:00Z");
-    assert_eq!(text(NS_BASIC_POLICY, "retention-expiry"), "2026-11-22T21:00:00Z");
+    assert_eq!(
+        text(NS_BASIC_POLICY, "retention-expiry"),
+        "2026-11-22T21:00:00Z"
+    );
 }
 
 #[test]
@@ -116,7 +129,10 @@ fn civic_elements_use_rfc_5139_names_in_schema_order_and_are_escaped() {
         .map(|(_, n, t)| (n.clone(), t.clone()))
         .collect();
     let names: Vec<&str> = civic.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["country", "A1", "A3", "RD", "STS", "HNO", "FLR", "NAM", "PC"]);
+    assert_eq!(
+        names,
+        ["country", "A1", "A3", "RD", "STS", "HNO", "FLR", "NAM", "PC"]
+    );
     assert_eq!(civic[7].1, "Smith & Sons <Support> \"HQ\" 'East'");
     let xml = doc(&LocationSource::AgentEntry);
     assert!(!xml.contains("<Support>"), "text must be escaped");
@@ -125,13 +141,24 @@ fn civic_elements_use_rfc_5139_names_in_schema_order_and_are_escaped() {
 
 #[test]
 fn the_source_is_labelled_and_held_keeps_the_servers_method() {
-    let held = LocationSource::Held { method: "DHCP".into() };
+    let held = LocationSource::Held {
+        method: "DHCP".into(),
+    };
     let els = parse(&doc(&held));
-    let get = |n: &str| els.iter().find(|(_, m, _)| m == n).map(|(_, _, t)| t.clone());
+    let get = |n: &str| {
+        els.iter()
+            .find(|(_, m, _)| m == n)
+            .map(|(_, _, t)| t.clone())
+    };
     assert_eq!(get("method").as_deref(), Some("DHCP"));
     assert_eq!(get("source").as_deref(), Some("held"));
     let els = parse(&doc(&LocationSource::NetworkMap));
-    assert_eq!(els.iter().find(|(_, m, _)| m == "source").map(|(_, _, t)| t.as_str()), Some("network-map"));
+    assert_eq!(
+        els.iter()
+            .find(|(_, m, _)| m == "source")
+            .map(|(_, _, t)| t.as_str()),
+        Some("network-map")
+    );
 }
 
 #[test]
@@ -140,11 +167,29 @@ fn an_invalid_address_or_entity_yields_no_document() {
     bad.fields.remove(&CivicField::A1);
     let src = LocationSource::Policy;
     let ts = datetime!(2026-11-21 21:00 UTC);
-    let p = PidfLo { entity: "sip:agent@lifeline.lab", tuple_id: "loc-1", address: &bad, source: &src, timestamp: ts };
+    let p = PidfLo {
+        entity: "sip:agent@lifeline.lab",
+        tuple_id: "loc-1",
+        address: &bad,
+        source: &src,
+        timestamp: ts,
+    };
     assert!(matches!(p.to_xml(), Err(PidfError::Address(_))));
     let a = address();
-    let p = PidfLo { entity: "http://x", tuple_id: "loc-1", address: &a, source: &src, timestamp: ts };
+    let p = PidfLo {
+        entity: "http://x",
+        tuple_id: "loc-1",
+        address: &a,
+        source: &src,
+        timestamp: ts,
+    };
     assert!(matches!(p.to_xml(), Err(PidfError::Entity)));
-    let p = PidfLo { entity: "sip:a@b", tuple_id: "1\"x", address: &a, source: &src, timestamp: ts };
+    let p = PidfLo {
+        entity: "sip:a@b",
+        tuple_id: "1\"x",
+        address: &a,
+        source: &src,
+        timestamp: ts,
+    };
     assert!(matches!(p.to_xml(), Err(PidfError::TupleId)));
 }

@@ -24,7 +24,12 @@ pub struct LocationPolicy {
 
 impl Default for LocationPolicy {
     fn default() -> Self {
-        LocationPolicy { address: None, networks: Vec::new(), held_url: None, prompt_unknown_network: true }
+        LocationPolicy {
+            address: None,
+            networks: Vec::new(),
+            held_url: None,
+            prompt_unknown_network: true,
+        }
     }
 }
 
@@ -47,8 +52,12 @@ impl LocationPolicy {
         }
         if let Some(url) = &self.held_url {
             let lower = url.trim().to_ascii_lowercase();
-            let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-            if !rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)) {
+            let rest = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"));
+            if !rest.is_some_and(|r| {
+                !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)
+            }) {
                 return Err(LocationPolicyError::HeldUrl);
             }
         }
@@ -83,13 +92,26 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let bad_addr = LocationPolicy {
-            address: Some(CivicAddress { country: "US".into(), ..Default::default() }),
+            address: Some(CivicAddress {
+                country: "US".into(),
+                ..Default::default()
+            }),
             ..Default::default()
         };
-        assert!(matches!(bad_addr.validate(), Err(LocationPolicyError::Address(_))));
+        assert!(matches!(
+            bad_addr.validate(),
+            Err(LocationPolicyError::Address(_))
+        ));
         for url in ["ftp://x", "http://", "held.example", "http:// x"] {
-            let p = LocationPolicy { held_url: Some(url.into()), ..Default::default() };
-            assert_eq!(p.validate().err(), Some(LocationPolicyError::HeldUrl), "{url}");
+            let p = LocationPolicy {
+                held_url: Some(url.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                p.validate().err(),
+                Some(LocationPolicyError::HeldUrl),
+                "{url}"
+            );
         }
         assert!(serde_json::from_str::<LocationPolicy>(r#"{"adress":{}}"#).is_err());
     }

@@ -22,7 +22,10 @@ pub struct Candidates {
 }
 
 pub fn choose(c: &Candidates) -> Option<Location> {
-    let held = c.held.as_ref().map(|(a, m)| (a, LocationSource::Held { method: m.clone() }));
+    let held = c
+        .held
+        .as_ref()
+        .map(|(a, m)| (a, LocationSource::Held { method: m.clone() }));
     let rest = [
         (c.network_map.as_ref(), LocationSource::NetworkMap),
         (c.agent_entry.as_ref(), LocationSource::AgentEntry),
@@ -31,7 +34,10 @@ pub fn choose(c: &Candidates) -> Option<Location> {
     held.into_iter()
         .chain(rest.into_iter().filter_map(|(a, s)| a.map(|a| (a, s))))
         .find(|(a, _)| a.validate().is_ok())
-        .map(|(a, source)| Location { address: a.clone(), source })
+        .map(|(a, source)| Location {
+            address: a.clone(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -43,10 +49,15 @@ mod tests {
         CivicAddress {
             country: "US".into(),
             lang: None,
-            fields: [(CivicField::A1, "TX"), (CivicField::A3, city), (CivicField::Rd, "Main"), (CivicField::Hno, "1")]
-                .into_iter()
-                .map(|(f, v)| (f, v.to_owned()))
-                .collect(),
+            fields: [
+                (CivicField::A1, "TX"),
+                (CivicField::A3, city),
+                (CivicField::Rd, "Main"),
+                (CivicField::Hno, "1"),
+            ]
+            .into_iter()
+            .map(|(f, v)| (f, v.to_owned()))
+            .collect(),
         }
     }
 
@@ -61,12 +72,23 @@ mod tests {
         let got = choose(&c).expect("some");
         assert_eq!(
             (got.address.get(CivicField::A3), got.source),
-            (Some("Held"), LocationSource::Held { method: "Wiremap".into() })
+            (
+                Some("Held"),
+                LocationSource::Held {
+                    method: "Wiremap".into()
+                }
+            )
         );
         c.held = None;
-        assert_eq!(choose(&c).map(|l| l.source), Some(LocationSource::NetworkMap));
+        assert_eq!(
+            choose(&c).map(|l| l.source),
+            Some(LocationSource::NetworkMap)
+        );
         c.network_map = None;
-        assert_eq!(choose(&c).map(|l| l.source), Some(LocationSource::AgentEntry));
+        assert_eq!(
+            choose(&c).map(|l| l.source),
+            Some(LocationSource::AgentEntry)
+        );
         c.agent_entry = None;
         assert_eq!(choose(&c).map(|l| l.source), Some(LocationSource::Policy));
         c.policy = None;
@@ -77,7 +99,11 @@ mod tests {
     fn an_invalid_address_is_skipped_not_sent() {
         let mut bad = addr("Held");
         bad.fields.remove(&CivicField::A1);
-        let c = Candidates { held: Some((bad, "DHCP".into())), policy: Some(addr("Policy")), ..Default::default() };
+        let c = Candidates {
+            held: Some((bad, "DHCP".into())),
+            policy: Some(addr("Policy")),
+            ..Default::default()
+        };
         assert_eq!(choose(&c).map(|l| l.source), Some(LocationSource::Policy));
     }
 }

@@ -72,11 +72,15 @@ struct RateConverter {
 
 impl RateConverter {
     fn new(from: usize, to: usize, chunk_in: usize) -> Result<Self, CodecError> {
-        let resampler =
-            FftFixedInOut::<f32>::new(from, to, chunk_in, 1).map_err(|e| CodecError::Resampler(e.to_string()))?;
+        let resampler = FftFixedInOut::<f32>::new(from, to, chunk_in, 1)
+            .map_err(|e| CodecError::Resampler(e.to_string()))?;
         let input = vec![vec![0.0; resampler.input_frames_max()]];
         let output = vec![vec![0.0; resampler.output_frames_max()]];
-        Ok(Self { resampler, input, output })
+        Ok(Self {
+            resampler,
+            input,
+            output,
+        })
     }
 
     fn process(&mut self, pcm: &[i16], out: &mut Vec<i16>) -> Result<(), CodecError> {
@@ -90,7 +94,11 @@ impl RateConverter {
             .process_into_buffer(&self.input, &mut self.output, None)
             .map_err(|e| CodecError::Resampler(e.to_string()))?;
         out.clear();
-        out.extend(self.output[0][..written].iter().map(|&s| (s * 32768.0).clamp(-32768.0, 32767.0) as i16));
+        out.extend(
+            self.output[0][..written]
+                .iter()
+                .map(|&s| (s * 32768.0).clamp(-32768.0, 32767.0) as i16),
+        );
         Ok(())
     }
 }
@@ -111,16 +119,24 @@ impl Encoder {
     pub fn new(codec: Codec, dtx: bool) -> Result<Self, CodecError> {
         let kind = match codec {
             Codec::Opus => {
-                let mut enc = opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Voip)?;
+                let mut enc =
+                    opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Voip)?;
                 enc.set_dtx(dtx)?;
                 enc.set_inband_fec(true)?;
                 enc.set_bitrate(opus::Bitrate::Bits(32_000))?;
                 EncoderKind::Opus(enc)
             }
-            Codec::Pcmu => EncoderKind::G711(Law::Mu, Box::new(RateConverter::new(48_000, 8_000, FRAME)?)),
-            Codec::Pcma => EncoderKind::G711(Law::A, Box::new(RateConverter::new(48_000, 8_000, FRAME)?)),
+            Codec::Pcmu => {
+                EncoderKind::G711(Law::Mu, Box::new(RateConverter::new(48_000, 8_000, FRAME)?))
+            }
+            Codec::Pcma => {
+                EncoderKind::G711(Law::A, Box::new(RateConverter::new(48_000, 8_000, FRAME)?))
+            }
         };
-        Ok(Self { kind, scratch: Vec::with_capacity(FRAME) })
+        Ok(Self {
+            kind,
+            scratch: Vec::with_capacity(FRAME),
+        })
     }
 
     /// Encode one 20 ms frame (960 samples at 48 kHz) into `out`.
@@ -158,10 +174,19 @@ impl Decoder {
     pub fn new(codec: Codec) -> Result<Self, CodecError> {
         let kind = match codec {
             Codec::Opus => DecoderKind::Opus(opus::Decoder::new(RATE, opus::Channels::Mono)?),
-            Codec::Pcmu => DecoderKind::G711(Law::Mu, Box::new(RateConverter::new(8_000, 48_000, 160)?)),
-            Codec::Pcma => DecoderKind::G711(Law::A, Box::new(RateConverter::new(8_000, 48_000, 160)?)),
+            Codec::Pcmu => {
+                DecoderKind::G711(Law::Mu, Box::new(RateConverter::new(8_000, 48_000, 160)?))
+            }
+            Codec::Pcma => {
+                DecoderKind::G711(Law::A, Box::new(RateConverter::new(8_000, 48_000, 160)?))
+            }
         };
-        Ok(Self { kind, scratch: Vec::with_capacity(FRAME), last: vec![0; FRAME], concealed_in_row: 0 })
+        Ok(Self {
+            kind,
+            scratch: Vec::with_capacity(FRAME),
+            last: vec![0; FRAME],
+            concealed_in_row: 0,
+        })
     }
 
     /// Decode one packet into `out` (48 kHz mono; 960 samples for 20 ms packets).
@@ -212,7 +237,10 @@ mod tests {
 
     fn tone(freq: f32, n: usize, start: usize) -> Vec<i16> {
         (0..n)
-            .map(|i| ((2.0 * std::f32::consts::PI * freq * (start + i) as f32 / RATE as f32).sin() * 8000.0) as i16)
+            .map(|i| {
+                ((2.0 * std::f32::consts::PI * freq * (start + i) as f32 / RATE as f32).sin()
+                    * 8000.0) as i16
+            })
             .collect()
     }
 
@@ -228,7 +256,8 @@ mod tests {
             let (mut pkt, mut out) = (Vec::new(), Vec::new());
             let mut decoded = Vec::new();
             for f in 0..20 {
-                enc.encode(&tone(1000.0, FRAME, f * FRAME), &mut pkt).expect("encode");
+                enc.encode(&tone(1000.0, FRAME, f * FRAME), &mut pkt)
+                    .expect("encode");
                 dec.decode(&pkt, &mut out).expect("decode");
                 assert_eq!(out.len(), FRAME, "{codec:?} frame length");
                 decoded.extend_from_slice(&out);
@@ -242,7 +271,8 @@ mod tests {
     fn g711_packets_are_160_bytes_per_20_ms() {
         let mut enc = Encoder::new(Codec::Pcmu, false).expect("encoder");
         let mut pkt = Vec::new();
-        enc.encode(&tone(440.0, FRAME, 0), &mut pkt).expect("encode");
+        enc.encode(&tone(440.0, FRAME, 0), &mut pkt)
+            .expect("encode");
         assert_eq!(pkt.len(), 160);
     }
 

@@ -123,7 +123,10 @@ impl DtmfSender {
 
     /// Queue digits; nothing is queued if any digit is invalid.
     pub fn queue(&mut self, digits: &str) -> Result<(), DtmfError> {
-        let codes = digits.chars().map(event_code).collect::<Result<Vec<_>, _>>()?;
+        let codes = digits
+            .chars()
+            .map(event_code)
+            .collect::<Result<Vec<_>, _>>()?;
         self.queue.extend(codes);
         Ok(())
     }
@@ -141,7 +144,10 @@ impl DtmfSender {
                 if end {
                     tone.ends = 1;
                 }
-                DtmfPacket { payload: encode_payload(tone.event, end, duration), start: tone.sent == 1 }
+                DtmfPacket {
+                    payload: encode_payload(tone.event, end, duration),
+                    start: tone.sent == 1,
+                }
             } else {
                 tone.ends += 1;
                 DtmfPacket {
@@ -162,7 +168,11 @@ impl DtmfSender {
             return DtmfTick::Pause;
         }
         if let Some(event) = self.queue.pop_front() {
-            self.current = Some(Tone { event, sent: 0, ends: 0 });
+            self.current = Some(Tone {
+                event,
+                sent: 0,
+                ends: 0,
+            });
             return self.tick();
         }
         DtmfTick::Audio
@@ -207,17 +217,36 @@ mod tests {
         let ticks = run(&mut s, 12);
         let events: Vec<DtmfPacket> = ticks
             .iter()
-            .filter_map(|t| if let DtmfTick::Event(p) = t { Some(*p) } else { None })
+            .filter_map(|t| {
+                if let DtmfTick::Event(p) = t {
+                    Some(*p)
+                } else {
+                    None
+                }
+            })
             .collect();
-        assert_eq!(events.len(), 5 + 2, "five tone packets, the last with E, then two more E");
+        assert_eq!(
+            events.len(),
+            5 + 2,
+            "five tone packets, the last with E, then two more E"
+        );
         assert!(events[0].start);
         assert!(events[1..].iter().all(|p| !p.start));
-        let parsed: Vec<EventPayload> = events.iter().filter_map(|p| decode_payload(&p.payload)).collect();
+        let parsed: Vec<EventPayload> = events
+            .iter()
+            .filter_map(|p| decode_payload(&p.payload))
+            .collect();
         assert!(parsed.iter().all(|e| e.event == 5 && e.volume == 10));
-        assert_eq!(parsed.iter().map(|e| e.duration).collect::<Vec<_>>(), vec![160, 320, 480, 640, 800, 800, 800]);
+        assert_eq!(
+            parsed.iter().map(|e| e.duration).collect::<Vec<_>>(),
+            vec![160, 320, 480, 640, 800, 800, 800]
+        );
         assert_eq!(parsed.iter().filter(|e| e.end).count(), 3);
         assert!(!parsed[3].end && parsed[4].end);
-        assert_eq!(&ticks[7..10], &[DtmfTick::Pause, DtmfTick::Pause, DtmfTick::Pause]);
+        assert_eq!(
+            &ticks[7..10],
+            &[DtmfTick::Pause, DtmfTick::Pause, DtmfTick::Pause]
+        );
         assert_eq!(ticks[10], DtmfTick::Audio);
         assert!(s.is_idle());
     }
@@ -228,7 +257,13 @@ mod tests {
         s.queue("#").expect("valid digit");
         let d: Vec<u16> = run(&mut s, 4)
             .iter()
-            .filter_map(|t| if let DtmfTick::Event(p) = t { decode_payload(&p.payload) } else { None })
+            .filter_map(|t| {
+                if let DtmfTick::Event(p) = t {
+                    decode_payload(&p.payload)
+                } else {
+                    None
+                }
+            })
             .map(|e| e.duration)
             .collect();
         assert_eq!(d, vec![960, 1920, 1920, 1920]);

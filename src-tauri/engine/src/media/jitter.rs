@@ -185,7 +185,14 @@ mod tests {
         jb.push(101, 101);
         assert_eq!(jb.pop(), Playout::Idle);
         jb.push(102, 102);
-        assert_eq!(frames(&mut jb, 3), vec![Playout::Frame(100), Playout::Frame(101), Playout::Frame(102)]);
+        assert_eq!(
+            frames(&mut jb, 3),
+            vec![
+                Playout::Frame(100),
+                Playout::Frame(101),
+                Playout::Frame(102)
+            ]
+        );
     }
 
     #[test]
@@ -196,7 +203,12 @@ mod tests {
         }
         assert_eq!(
             frames(&mut jb, 4),
-            vec![Playout::Frame(10), Playout::Frame(11), Playout::Frame(12), Playout::Frame(13)]
+            vec![
+                Playout::Frame(10),
+                Playout::Frame(11),
+                Playout::Frame(12),
+                Playout::Frame(13)
+            ]
         );
     }
 
@@ -208,7 +220,13 @@ mod tests {
         }
         assert_eq!(
             frames(&mut jb, 5),
-            vec![Playout::Frame(1), Playout::Frame(2), Playout::Conceal, Playout::Frame(4), Playout::Frame(5)]
+            vec![
+                Playout::Frame(1),
+                Playout::Frame(2),
+                Playout::Conceal,
+                Playout::Frame(4),
+                Playout::Frame(5)
+            ]
         );
         assert_eq!(jb.stats().concealed, 1);
     }
@@ -219,7 +237,10 @@ mod tests {
         for seq in [1u16, 2, 4] {
             jb.push(seq, seq);
         }
-        assert_eq!(frames(&mut jb, 3), vec![Playout::Frame(1), Playout::Frame(2), Playout::Conceal]);
+        assert_eq!(
+            frames(&mut jb, 3),
+            vec![Playout::Frame(1), Playout::Frame(2), Playout::Conceal]
+        );
         assert_eq!(jb.push(3, 3), PushOutcome::Late);
         assert_eq!(jb.pop(), Playout::Frame(4));
         assert_eq!(jb.stats().late, 1);
@@ -233,7 +254,12 @@ mod tests {
         }
         assert_eq!(
             frames(&mut jb, 4),
-            vec![Playout::Frame(65534), Playout::Frame(65535), Playout::Frame(0), Playout::Frame(1)]
+            vec![
+                Playout::Frame(65534),
+                Playout::Frame(65535),
+                Playout::Frame(0),
+                Playout::Frame(1)
+            ]
         );
     }
 
@@ -267,7 +293,10 @@ mod tests {
         jb.push(50, 50);
         assert_eq!(jb.pop(), Playout::Idle);
         jb.push(51, 51);
-        assert_eq!(frames(&mut jb, 2), vec![Playout::Frame(50), Playout::Frame(51)]);
+        assert_eq!(
+            frames(&mut jb, 2),
+            vec![Playout::Frame(50), Playout::Frame(51)]
+        );
     }
 
     #[test]

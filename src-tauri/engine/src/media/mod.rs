@@ -14,10 +14,15 @@
 //! session.mute(true); session.send_dtmf("123#")?; session.close().await;
 //! ```
 
+pub mod audio_watch;
 pub mod codec;
 pub mod dtmf;
 pub mod g711;
+pub mod host_addrs;
 pub mod ice;
+pub mod ice_server;
+#[cfg(test)]
+mod ice_server_tests;
 pub mod jitter;
 #[cfg(test)]
 mod pair_tests;
@@ -29,7 +34,6 @@ pub mod turn_tunnel;
 pub use codec::Codec;
 pub use session::MediaSession;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// How a call's media is set up.
@@ -39,10 +43,9 @@ pub struct MediaConfig {
     pub codecs: Vec<Codec>,
     /// An emergency call (RFC 6881): G.711 always offered (ED-72), no silence suppression or DTX (ED-73).
     pub emergency: bool,
-    /// `stun:host:port` URLs; empty means host candidates only.
-    pub stun_servers: Vec<String>,
-    /// Local addresses for ICE host candidates. The lab and tests use 127.0.0.1.
-    pub bind_ips: Vec<IpAddr>,
+    /// STUN/TURN servers, transport policy and the interfaces host candidates come from (read afresh at
+    /// every bind: the call's start and each ICE restart).
+    pub ice: ice::IceSettings,
     /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
@@ -62,11 +65,10 @@ impl Default for MediaConfig {
         Self {
             codecs: vec![Codec::Opus, Codec::Pcmu, Codec::Pcma],
             emergency: false,
-            stun_servers: Vec::new(),
-            bind_ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            ice: ice::IceSettings::default(),
             jitter_target_frames: 3,
             jitter_max_frames: 15,
-            gather_timeout: Duration::from_secs(5),
+            gather_timeout: Duration::from_secs(2),
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
             dtls_answer_passive: true,
@@ -109,12 +111,27 @@ pub struct MediaStats {
 #[serde(tag = "media_event", rename_all = "snake_case")]
 pub enum MediaEvent {
     /// ICE and DTLS are up; media flows. `setup_ms` counts from the offer (made or received).
-    Connected { setup_ms: u64 },
+    Connected {
+        setup_ms: u64,
+    },
     /// The first RTP packet from the far end arrived.
-    FirstPacket { after_ms: u64, codec: Codec },
+    FirstPacket {
+        after_ms: u64,
+        codec: Codec,
+    },
     /// The connection failed or was lost; the call has no audio.
-    Failed { reason: String },
-    DtmfReceived { digit: char },
+    Failed {
+        reason: String,
+    },
+    /// Nothing arrived 3 s after the media connected, or audio stopped for 5 s (the call stays up).
+    NoAudio {
+        silent_ms: u64,
+    },
+    /// Audio arrives again after [`MediaEvent::NoAudio`], or on the new path after an ICE restart.
+    AudioResumed,
+    DtmfReceived {
+        digit: char,
+    },
     Stats(MediaStats),
     Closed,
 }
@@ -123,9 +140,13 @@ pub enum MediaEvent {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MediaError {
-    #[error("the media connection could not be set up ({0}); check the network and try the call again")]
+    #[error(
+        "the media connection could not be set up ({0}); check the network and try the call again"
+    )]
     PeerConnection(String),
-    #[error("the other side's session description was not usable ({0}); the call cannot carry audio")]
+    #[error(
+        "the other side's session description was not usable ({0}); the call cannot carry audio"
+    )]
     RemoteDescription(String),
     #[error("the other side offers no audio codec Lifeline supports (Opus, PCMU, PCMA)")]
     NoCommonCodec,

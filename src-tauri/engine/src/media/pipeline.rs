@@ -3,6 +3,7 @@
 //! outgoing RTP sequence numbers and timestamps; the peer connection only moves packets. It never blocks
 //! on the network: packets leave through an unbounded channel to the async writer task.
 
+use super::audio_watch::{AudioWatch, Watch};
 use super::codec::{Codec, Decoder, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use super::jitter::{JitterBuffer, Playout};
@@ -36,6 +37,10 @@ pub struct Received {
 /// Requests from the session to the media thread.
 #[derive(Debug, Clone)]
 pub enum Control {
+    /// The media connected (ICE and DTLS up), first or after an ICE restart: the no-audio watch starts.
+    Connected(Instant),
+    /// The path is being rebuilt (ICE restart after a network change): say when audio arrives again.
+    Restarting,
     Mute(bool),
     Hold(bool),
     Dtmf(String),
@@ -88,6 +93,9 @@ pub struct Pipeline {
     stats: MediaStats,
     first_packet_seen: bool,
     voice: Option<VoiceProcessor>,
+    watch: AudioWatch,
+    /// Tell the call when the next packet arrives (after an ICE restart).
+    announce_next_packet: bool,
 }
 
 impl Pipeline {
@@ -102,11 +110,16 @@ impl Pipeline {
         let encoder = Encoder::new(params.send_codec, params.dtx)?;
         let mut decoders = HashMap::new();
         decoders.insert(params.send_codec, Decoder::new(params.send_codec)?);
-        let dtmf_tx = params.telephone_event.map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60));
+        let dtmf_tx = params
+            .telephone_event
+            .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60));
         Ok(Self {
             jitter: JitterBuffer::new(params.jitter_target_frames, params.jitter_max_frames),
             last_codec: params.send_codec,
-            stats: MediaStats { codec: Some(params.send_codec), ..MediaStats::default() },
+            stats: MediaStats {
+                codec: Some(params.send_codec),
+                ..MediaStats::default()
+            },
             seq: rand::random(),
             timestamp: rand::random(),
             event_timestamp: 0,
@@ -118,6 +131,8 @@ impl Pipeline {
             held: false,
             first_packet_seen: false,
             voice: VoiceProcessor::new(params.voice_processing),
+            watch: AudioWatch::default(),
+            announce_next_packet: false,
             params,
             audio,
             packets,
@@ -128,11 +143,17 @@ impl Pipeline {
     }
 
     pub fn spawn(self) -> Result<JoinHandle<()>, MediaError> {
-        std::thread::Builder::new().name("lifeline-media".into()).spawn(move || self.run()).map_err(MediaError::Thread)
+        std::thread::Builder::new()
+            .name("lifeline-media".into())
+            .spawn(move || self.run())
+            .map_err(MediaError::Thread)
     }
 
     fn run(mut self) {
         let start = Instant::now();
+        // The call is answered (the far end's description is known): from now on audio is expected, even
+        // if ICE never connects (no path at all is the case the agent must hear about most).
+        self.watch.connected(start);
         let mut pacer = Pacer::new(start, PERIOD, 5);
         let mut next_stats = start + self.params.stats_interval;
         let mut mic = vec![0i16; FRAME];
@@ -148,6 +169,11 @@ impl Pipeline {
             }
             self.take_packets();
             let now = Instant::now();
+            if let Some(Watch::NoAudio { silent }) = self.watch.poll(now) {
+                let _ = self.events.send(MediaEvent::NoAudio {
+                    silent_ms: silent.as_millis() as u64,
+                });
+            }
             for _ in 0..pacer.take_due(now) {
                 self.send_frame(&mut mic, &mut encoded);
                 self.play_frame(&mut pcm);
@@ -168,8 +194,13 @@ impl Pipeline {
 
     fn on_control(&mut self, c: Control) {
         match c {
+            Control::Connected(at) => self.watch.connected(at),
+            Control::Restarting => self.announce_next_packet = true,
             Control::Mute(on) => self.muted = on,
-            Control::Hold(on) => self.held = on,
+            Control::Hold(on) => {
+                self.held = on;
+                self.watch.hold(on, Instant::now());
+            }
             Control::Dtmf(digits) => {
                 if let Some(tx) = &mut self.dtmf_tx {
                     // Validated by the session before it got here.
@@ -182,6 +213,10 @@ impl Pipeline {
 
     fn take_packets(&mut self) {
         while let Ok(p) = self.packets.try_recv() {
+            let resumed = self.watch.packet(Instant::now()) == Some(Watch::Resumed);
+            if resumed || std::mem::take(&mut self.announce_next_packet) {
+                let _ = self.events.send(MediaEvent::AudioResumed);
+            }
             if self.params.remote.is_telephone_event(p.payload_type) {
                 if let Some(digit) = self.dtmf_rx.on_packet(p.timestamp, &p.payload) {
                     self.stats.dtmf_received += 1;
@@ -198,9 +233,12 @@ impl Pipeline {
             if !self.first_packet_seen {
                 self.first_packet_seen = true;
                 let after_ms = self.params.offer_at.elapsed().as_millis() as u64;
-                let _ = self.events.send(MediaEvent::FirstPacket { after_ms, codec });
+                let _ = self
+                    .events
+                    .send(MediaEvent::FirstPacket { after_ms, codec });
             }
-            self.jitter.push(p.sequence_number, Entry::Audio(codec, p.payload));
+            self.jitter
+                .push(p.sequence_number, Entry::Audio(codec, p.payload));
         }
     }
 
@@ -237,7 +275,12 @@ impl Pipeline {
                         self.event_timestamp = self.timestamp;
                         self.stats.dtmf_sent += 1;
                     }
-                    self.emit(pt, p.start, self.event_timestamp, Bytes::copy_from_slice(&p.payload));
+                    self.emit(
+                        pt,
+                        p.start,
+                        self.event_timestamp,
+                        Bytes::copy_from_slice(&p.payload),
+                    );
                 }
             }
             DtmfTick::Pause => {}

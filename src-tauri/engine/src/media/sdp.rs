@@ -41,18 +41,28 @@ impl AudioFormats {
     pub fn telephone_event(&self, clock_rate: u32) -> Option<u8> {
         self.formats
             .iter()
-            .find(|f| f.encoding.eq_ignore_ascii_case("telephone-event") && f.clock_rate == clock_rate)
+            .find(|f| {
+                f.encoding.eq_ignore_ascii_case("telephone-event") && f.clock_rate == clock_rate
+            })
             .map(|f| f.payload_type)
     }
 
     pub fn is_telephone_event(&self, payload_type: u8) -> bool {
-        self.formats
-            .iter()
-            .any(|f| f.payload_type == payload_type && f.encoding.eq_ignore_ascii_case("telephone-event"))
+        self.formats.iter().any(|f| {
+            f.payload_type == payload_type && f.encoding.eq_ignore_ascii_case("telephone-event")
+        })
     }
 }
 
 /// Parse the first audio section. Static payload types without `a=rtpmap` (0 PCMU, 8 PCMA) are filled in.
+/// The ICE username fragment of a description (session or media level, the first one).
+pub fn ice_ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .map(str::trim)
+}
+
 pub fn audio_formats(sdp: &str) -> AudioFormats {
     let mut in_audio = false;
     let mut seen_audio = false;
@@ -67,7 +77,11 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
             in_audio = m.starts_with("audio ");
             if in_audio {
                 seen_audio = true;
-                order = m.split_whitespace().skip(3).filter_map(|p| p.parse().ok()).collect();
+                order = m
+                    .split_whitespace()
+                    .skip(3)
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
             }
             continue;
         }
@@ -76,12 +90,20 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
         }
         if let Some(rest) = line.strip_prefix("a=rtpmap:") {
             let mut it = rest.splitn(2, ' ');
-            let (Some(pt), Some(enc)) = (it.next(), it.next()) else { continue };
-            let Ok(payload_type) = pt.parse::<u8>() else { continue };
+            let (Some(pt), Some(enc)) = (it.next(), it.next()) else {
+                continue;
+            };
+            let Ok(payload_type) = pt.parse::<u8>() else {
+                continue;
+            };
             let mut parts = enc.split('/');
             let encoding = parts.next().unwrap_or_default().to_owned();
             let clock_rate = parts.next().and_then(|r| r.parse().ok()).unwrap_or(8000);
-            maps.push(RtpMap { payload_type, encoding, clock_rate });
+            maps.push(RtpMap {
+                payload_type,
+                encoding,
+                clock_rate,
+            });
         } else if let Some(d) = line.strip_prefix("a=") {
             if matches!(d, "sendrecv" | "sendonly" | "recvonly" | "inactive") {
                 direction = Some(d.to_owned());
@@ -91,11 +113,22 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
     let formats = order
         .iter()
         .filter_map(|&pt| {
-            maps.iter().find(|m| m.payload_type == pt).cloned().or(match pt {
-                0 => Some(RtpMap { payload_type: 0, encoding: "PCMU".into(), clock_rate: 8000 }),
-                8 => Some(RtpMap { payload_type: 8, encoding: "PCMA".into(), clock_rate: 8000 }),
-                _ => None,
-            })
+            maps.iter()
+                .find(|m| m.payload_type == pt)
+                .cloned()
+                .or(match pt {
+                    0 => Some(RtpMap {
+                        payload_type: 0,
+                        encoding: "PCMU".into(),
+                        clock_rate: 8000,
+                    }),
+                    8 => Some(RtpMap {
+                        payload_type: 8,
+                        encoding: "PCMA".into(),
+                        clock_rate: 8000,
+                    }),
+                    _ => None,
+                })
         })
         .collect();
     AudioFormats { formats, direction }
@@ -127,7 +160,12 @@ pub fn with_direction(sdp: &str, direction: &str) -> String {
             in_audio = line.starts_with("m=audio");
             wrote_direction = false;
         }
-        if in_audio && matches!(line, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive") {
+        if in_audio
+            && matches!(
+                line,
+                "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"
+            )
+        {
             if !wrote_direction {
                 out.push_str("a=");
                 out.push_str(direction);
@@ -157,9 +195,12 @@ pub fn with_default_candidate(sdp: &str) -> String {
     let candidate = sdp.lines().find_map(|l| {
         let f: Vec<&str> = l.strip_prefix("a=candidate:")?.split_whitespace().collect();
         // foundation component transport priority address port "typ" type
-        (f.len() >= 8 && f[1] == "1" && f[2].eq_ignore_ascii_case("udp")).then(|| (f[4].to_owned(), f[5].to_owned()))
+        (f.len() >= 8 && f[1] == "1" && f[2].eq_ignore_ascii_case("udp"))
+            .then(|| (f[4].to_owned(), f[5].to_owned()))
     });
-    let Some((address, port)) = candidate else { return sdp.to_owned() };
+    let Some((address, port)) = candidate else {
+        return sdp.to_owned();
+    };
     let family = if address.contains(':') { "IP6" } else { "IP4" };
     let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(sdp.len() + 16);
@@ -207,7 +248,10 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
     fn reads_chrome_audio_formats_in_order() {
         let f = audio_formats(CHROME_OFFER);
         assert_eq!(f.formats.len(), 8);
-        assert_eq!(f.preferred_codec(&[Codec::Opus, Codec::Pcmu, Codec::Pcma]), Some((Codec::Opus, 111)));
+        assert_eq!(
+            f.preferred_codec(&[Codec::Opus, Codec::Pcmu, Codec::Pcma]),
+            Some((Codec::Opus, 111))
+        );
         assert_eq!(f.preferred_codec(&[Codec::Pcmu]), Some((Codec::Pcmu, 0)));
         assert_eq!(f.telephone_event(48000), Some(110));
         assert_eq!(f.telephone_event(8000), Some(126));
@@ -226,13 +270,22 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
         assert_eq!(audio_formats(&held).direction.as_deref(), Some("sendonly"));
         let resumed = with_direction(&held, "sendrecv");
         assert!(resumed.contains("o=- 1 4 IN IP4"));
-        assert_eq!(audio_formats(&resumed).formats, audio_formats(CHROME_OFFER).formats);
+        assert_eq!(
+            audio_formats(&resumed).formats,
+            audio_formats(CHROME_OFFER).formats
+        );
     }
 
     #[test]
     fn an_audio_section_without_direction_gets_one() {
-        let held = with_direction("v=0\r\no=- 5 7 IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", "inactive");
-        assert!(held.contains("m=audio 4000 RTP/AVP 0\r\na=inactive\r\n"), "{held}");
+        let held = with_direction(
+            "v=0\r\no=- 5 7 IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+            "inactive",
+        );
+        assert!(
+            held.contains("m=audio 4000 RTP/AVP 0\r\na=inactive\r\n"),
+            "{held}"
+        );
         assert!(held.contains("o=- 5 8 IN IP4"));
     }
 
@@ -243,12 +296,18 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
                     a=candidate:1 1 udp 2130706431 127.0.0.1 48124 typ host\r\n\
                     a=candidate:1 2 udp 2130706431 127.0.0.1 48125 typ host\r\na=end-of-candidates\r\n";
         let fixed = with_default_candidate(ours);
-        assert!(fixed.contains("m=audio 48124 UDP/TLS/RTP/SAVPF 111 0\r\n"), "{fixed}");
+        assert!(
+            fixed.contains("m=audio 48124 UDP/TLS/RTP/SAVPF 111 0\r\n"),
+            "{fixed}"
+        );
         assert!(fixed.contains("c=IN IP4 127.0.0.1\r\n"), "{fixed}");
         assert!(fixed.contains("a=candidate:1 1 udp 2130706431 127.0.0.1 48124 typ host"));
         assert_eq!(fixed.lines().count(), ours.lines().count());
         // Without candidates nothing changes.
-        assert_eq!(with_default_candidate("m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n"), "m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n");
+        assert_eq!(
+            with_default_candidate("m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n"),
+            "m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! [`MediaSession`]: the API the SIP layer uses for one call's media. SDP goes in and out as strings.
 
 use super::codec::Codec;
+use super::host_addrs::HostAddrs;
+use super::ice::IceTransportPolicy;
 use super::pipeline::{Control, Pipeline, PipelineParams, Received};
 use super::sdp::{audio_formats, AudioFormats};
 use super::{dtmf, MediaConfig, MediaError, MediaEvent};
@@ -10,7 +12,8 @@ use rtc::peer_connection::configuration::media_engine::{
     MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
 };
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
 };
 use std::sync::{mpsc, Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -20,9 +23,10 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    register_default_interceptors, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, SettingEngineBuilder, SrtpProtectionProfile,
+    register_default_interceptors, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer,
+    RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, RTCStatsReportEntry,
+    Registry, SettingEngineBuilder, SrtpProtectionProfile, StatsSelector,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -36,7 +40,10 @@ const PT_TELEPHONE_EVENT_8K: u8 = 101;
 struct Handler {
     packets: mpsc::Sender<Received>,
     events: tokio_mpsc::UnboundedSender<MediaEvent>,
-    gathered: watch::Sender<bool>,
+    /// How many times ICE gathering completed (the first gathering, then one per ICE restart).
+    gathered: watch::Sender<u64>,
+    /// Tells the media thread when the media connects (its no-audio watch starts then).
+    control: mpsc::Sender<Control>,
     offer_at: Arc<OnceLock<Instant>>,
 }
 
@@ -44,21 +51,31 @@ struct Handler {
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
         if state == RTCIceGatheringState::Complete {
-            let _ = self.gathered.send(true);
+            self.gathered.send_modify(|n| *n += 1);
         }
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         tracing::debug!("media connection state: {state}");
-        let setup_ms = || self.offer_at.get().map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+        let setup_ms = || {
+            self.offer_at
+                .get()
+                .map(|t| t.elapsed().as_millis() as u64)
+                .unwrap_or(0)
+        };
         let event = match state {
-            RTCPeerConnectionState::Connected => MediaEvent::Connected { setup_ms: setup_ms() },
-            RTCPeerConnectionState::Failed => {
-                MediaEvent::Failed { reason: "the media connection failed (ICE or DTLS)".into() }
+            RTCPeerConnectionState::Connected => {
+                let _ = self.control.send(Control::Connected(Instant::now()));
+                MediaEvent::Connected {
+                    setup_ms: setup_ms(),
+                }
             }
-            RTCPeerConnectionState::Disconnected => {
-                MediaEvent::Failed { reason: "the media connection was lost".into() }
-            }
+            RTCPeerConnectionState::Failed => MediaEvent::Failed {
+                reason: "the media connection failed (ICE or DTLS)".into(),
+            },
+            RTCPeerConnectionState::Disconnected => MediaEvent::Failed {
+                reason: "the media connection was lost".into(),
+            },
             _ => return,
         };
         let _ = self.events.send(event);
@@ -97,7 +114,11 @@ pub struct MediaSession {
     track: Arc<TrackLocalStaticRTP>,
     sender: Arc<dyn RtpSender>,
     ssrc: u32,
-    gathered: watch::Receiver<bool>,
+    gathered: watch::Receiver<u64>,
+    /// We are the DTLS client (`a=setup:active`); kept in every re-offer, ICE restarts included.
+    dtls_client: bool,
+    /// The far end's current ICE username fragment: a re-offer with another one restarts ICE.
+    remote_ufrag: Option<String>,
     offer_at: Arc<OnceLock<Instant>>,
     events: tokio_mpsc::UnboundedSender<MediaEvent>,
     control: mpsc::Sender<Control>,
@@ -161,29 +182,48 @@ impl MediaSession {
             )?;
         }
         if codecs.iter().any(|c| c.clock_rate() == 8_000) {
-            media_engine
-                .register_codec(telephone_event_parameters(8_000, PT_TELEPHONE_EVENT_8K), RtpCodecKind::Audio)?;
+            media_engine.register_codec(
+                telephone_event_parameters(8_000, PT_TELEPHONE_EVENT_8K),
+                RtpCodecKind::Audio,
+            )?;
         }
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
-        let ice_servers = if config.stun_servers.is_empty() {
-            vec![]
-        } else {
-            vec![RTCIceServer { urls: config.stun_servers.clone(), ..Default::default() }]
+        let ice_servers: Vec<RTCIceServer> = config
+            .ice
+            .servers
+            .iter()
+            .map(|s| RTCIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone().unwrap_or_default(),
+                credential: s.credential.clone().unwrap_or_default(),
+            })
+            .collect();
+        let policy = match config.ice.transport_policy {
+            IceTransportPolicy::All => RTCIceTransportPolicy::All,
+            IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
         };
-        let rtc_config = RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build();
+        let rtc_config = RTCConfigurationBuilder::new()
+            .with_ice_servers(ice_servers)
+            .with_ice_transport_policy(policy)
+            .build();
 
         let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
         let (packets_tx, packets_rx) = mpsc::channel();
         let (control_tx, control_rx) = mpsc::channel();
-        let (gathered_tx, gathered_rx) = watch::channel(false);
+        let (gathered_tx, gathered_rx) = watch::channel(0u64);
         let offer_at = Arc::new(OnceLock::new());
         let handler = Arc::new(Handler {
             packets: packets_tx,
             events: events_tx.clone(),
             gathered: gathered_tx,
+            control: control_tx.clone(),
             offer_at: offer_at.clone(),
         });
-        let addrs: Vec<String> = config.bind_ips.iter().map(|ip| std::net::SocketAddr::new(*ip, 0).to_string()).collect();
+        // Resolved again at every bind: the call's start and each ICE restart after a network change.
+        let addrs = vec![HostAddrs {
+            excluded: config.ice.excluded_interfaces.clone(),
+            include_loopback: config.ice.include_loopback,
+        }];
         // AES_CM_128_HMAC_SHA1_80 first: every SIP/WebRTC gateway supports it (RFC 8827 requires it
         // of browsers); the AEAD GCM profiles remain on offer.
         let setting_engine = SettingEngineBuilder::new()
@@ -201,6 +241,13 @@ impl MediaSession {
             } else {
                 rtc::peer_connection::transport::RTCDtlsRole::Client
             })
+            // After a network change the ICE restart binds the interfaces there are now: the old sockets are
+            // what stopped working, so their candidates go (the rebind only happens with this set).
+            .with_discard_local_candidates_during_ice_restart(true)
+            // No multicast DNS: our candidates are real addresses, the far ends we meet are SIP gateways, and
+            // its socket's multicast join fails (ENODEV) whenever no route covers 224.0.0.251 — which made
+            // the call's sockets fail to bind on a network change or on a machine with no default route.
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
@@ -219,7 +266,10 @@ impl MediaSession {
             "lifeline-audio".to_owned(),
             RtpCodecKind::Audio,
             vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
                 // No codec here: a codec on the encoding becomes the transceiver's only preference and
                 // the offer would carry nothing else (no G.711 fallback, no telephone-event).
                 ..Default::default()
@@ -234,6 +284,8 @@ impl MediaSession {
                 sender,
                 ssrc,
                 gathered: gathered_rx,
+                dtls_client: false,
+                remote_ufrag: None,
                 offer_at,
                 events: events_tx,
                 control: control_tx,
@@ -252,9 +304,11 @@ impl MediaSession {
     pub async fn create_offer(&mut self) -> Result<String, MediaError> {
         self.ensure_open()?;
         let _ = self.offer_at.set(Instant::now());
+        let gathered = *self.gathered.borrow();
         let offer = self.pc.create_offer(None).await?;
         self.pc.set_local_description(offer).await?;
-        let sdp = self.local_sdp_after_gathering().await?;
+        let sdp = self.local_sdp_after_gathering(gathered).await?;
+        self.dtls_client = true;
         // Offer to be the DTLS client (RFC 4145 allows `active` in an offer). As `actpass`, gateways such
         // as rtpengine answer `active` and send their ClientHello with their first ICE checks, before the
         // 200 OK has reached us; it is dropped and only its retransmission a second later gets through.
@@ -269,7 +323,11 @@ impl MediaSession {
         self.ensure_open()?;
         let desc = RTCSessionDescription::answer(sdp.to_owned())
             .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
-        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.pc
+            .set_remote_description(desc)
+            .await
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.remote_ufrag = super::sdp::ice_ufrag(sdp).map(str::to_owned);
         self.start_media(audio_formats(sdp)).await
     }
 
@@ -278,17 +336,79 @@ impl MediaSession {
         self.ensure_open()?;
         let _ = self.offer_at.set(Instant::now());
         let remote = audio_formats(sdp);
-        if remote.preferred_codec(&self.config.effective_codecs()).is_none() {
+        if remote
+            .preferred_codec(&self.config.effective_codecs())
+            .is_none()
+        {
             return Err(MediaError::NoCommonCodec);
         }
         let desc = RTCSessionDescription::offer(sdp.to_owned())
             .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
-        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.pc
+            .set_remote_description(desc)
+            .await
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.remote_ufrag = super::sdp::ice_ufrag(sdp).map(str::to_owned);
+        let gathered = *self.gathered.borrow();
         let answer = self.pc.create_answer(None).await?;
         self.pc.set_local_description(answer).await?;
-        let local = self.local_sdp_after_gathering().await?;
+        let local = self.local_sdp_after_gathering(gathered).await?;
+        self.dtls_client = !self.config.dtls_answer_passive;
         self.start_media(remote).await?;
         Ok(local)
+    }
+
+    /// Restart ICE after a network change: new ICE credentials, sockets bound on the interfaces there are
+    /// now, candidates gathered again. Returns the offer for the re-INVITE; its answer goes to
+    /// [`MediaSession::set_remote_answer`]. DTLS, SRTP and the audio stream carry on over the new path.
+    pub async fn restart_offer(&mut self) -> Result<String, MediaError> {
+        self.ensure_open()?;
+        let gathered = *self.gathered.borrow();
+        self.control(Control::Restarting)?;
+        self.pc.restart_ice().await?;
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer).await?;
+        let sdp = self.local_sdp_after_gathering(gathered).await?;
+        // Keep the DTLS role the call started with: a role change would need a new handshake.
+        let setup = if self.dtls_client {
+            "a=setup:active"
+        } else {
+            "a=setup:passive"
+        };
+        let sdp = sdp.replace("a=setup:actpass", setup);
+        // A held call stays held.
+        let sdp = match self
+            .last_local_sdp
+            .as_deref()
+            .and_then(|l| super::sdp::audio_formats(l).direction)
+        {
+            Some(dir) if dir != "sendrecv" => super::sdp::with_direction(&sdp, &dir),
+            _ => sdp,
+        };
+        self.last_local_sdp = Some(sdp.clone());
+        Ok(sdp)
+    }
+
+    /// How the audio travels now: the local candidate of the selected ICE pair (`None` before ICE has
+    /// selected one).
+    pub async fn path(&mut self) -> Option<crate::api::MediaPath> {
+        let report = self.pc.get_stats(Instant::now(), StatsSelector::None).await;
+        let pair_id = report.transport()?.selected_candidate_pair_id.clone();
+        let pair = report.candidate_pairs().find(|p| p.stats.id == pair_id)?;
+        let local = report.iter().find_map(|e| match e {
+            // The pair names the candidate ("candidate:…"); its stats entry's id carries a type prefix.
+            RTCStatsReportEntry::LocalCandidate(c)
+                if c.stats.id.ends_with(&pair.local_candidate_id) =>
+            {
+                Some(c)
+            }
+            _ => None,
+        })?;
+        Some(super::ice::describe_path(
+            &local.candidate_type.to_string(),
+            &local.protocol,
+            &local.url,
+        ))
     }
 
     /// Stop sending and playing (true) or resume (false), locally only.
@@ -301,7 +421,9 @@ impl MediaSession {
     /// is, so the far end's answer needs no processing here: do not pass it to `set_remote_answer`.
     pub async fn hold_offer(&mut self, on: bool) -> Result<String, MediaError> {
         self.ensure_open()?;
-        let sdp = self.redirected_sdp(if on { "sendonly" } else { "sendrecv" }).await?;
+        let sdp = self
+            .redirected_sdp(if on { "sendonly" } else { "sendrecv" })
+            .await?;
         self.hold(on)?;
         Ok(sdp)
     }
@@ -316,7 +438,9 @@ impl MediaSession {
                 .local_description()
                 .await
                 .map(|d| super::sdp::with_default_candidate(&d.sdp))
-                .ok_or_else(|| MediaError::PeerConnection("no local description to re-offer".into()))?,
+                .ok_or_else(|| {
+                    MediaError::PeerConnection("no local description to re-offer".into())
+                })?,
         };
         let sdp = super::sdp::with_direction(&base, direction);
         self.last_local_sdp = Some(sdp.clone());
@@ -328,6 +452,11 @@ impl MediaSession {
     /// otherwise `sendrecv`). While they hold us we stop sending (local hold); their resume undoes it.
     pub async fn answer_reoffer(&mut self, remote_sdp: &str) -> Result<String, MediaError> {
         self.ensure_open()?;
+        if super::sdp::ice_ufrag(remote_sdp).is_some()
+            && super::sdp::ice_ufrag(remote_sdp) != self.remote_ufrag.as_deref()
+        {
+            return self.answer_ice_restart(remote_sdp).await;
+        }
         let theirs = super::sdp::audio_formats(remote_sdp).direction;
         let ours = match theirs.as_deref() {
             Some("sendonly") => "recvonly",
@@ -337,6 +466,28 @@ impl MediaSession {
         };
         let sdp = self.redirected_sdp(ours).await?;
         self.hold(ours == "recvonly" || ours == "inactive")?;
+        Ok(sdp)
+    }
+
+    /// The far end restarted ICE (new credentials in its re-offer: its network changed): apply it and
+    /// answer on a fresh gathering; DTLS and the audio stream carry on.
+    async fn answer_ice_restart(&mut self, remote_sdp: &str) -> Result<String, MediaError> {
+        let desc = RTCSessionDescription::offer(remote_sdp.to_owned())
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.pc
+            .set_remote_description(desc)
+            .await
+            .map_err(|e| MediaError::RemoteDescription(e.to_string()))?;
+        self.remote_ufrag = super::sdp::ice_ufrag(remote_sdp).map(str::to_owned);
+        let gathered = *self.gathered.borrow();
+        let answer = self.pc.create_answer(None).await?;
+        self.pc.set_local_description(answer).await?;
+        let sdp = self.local_sdp_after_gathering(gathered).await?;
+        let theirs = super::sdp::audio_formats(remote_sdp).direction;
+        self.hold(matches!(
+            theirs.as_deref(),
+            Some("sendonly") | Some("inactive")
+        ))?;
         Ok(sdp)
     }
 
@@ -393,17 +544,26 @@ impl MediaSession {
         self.control.send(c).map_err(|_| MediaError::Closed)
     }
 
-    async fn local_sdp_after_gathering(&mut self) -> Result<String, MediaError> {
-        let wait = self.gathered.wait_for(|done| *done);
-        if tokio::time::timeout(self.config.gather_timeout, wait).await.is_err() {
-            tracing::warn!("ICE gathering did not complete in time; sending the candidates found so far");
+    /// Our description once the gathering that follows `before` (a count of completed gatherings) is done,
+    /// or after the gathering timeout with the candidates found so far.
+    async fn local_sdp_after_gathering(&mut self, before: u64) -> Result<String, MediaError> {
+        let wait = self.gathered.wait_for(|done| *done > before);
+        if tokio::time::timeout(self.config.gather_timeout, wait)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "ICE gathering did not complete in time; sending the candidates found so far"
+            );
         }
         let sdp = self
             .pc
             .local_description()
             .await
             .map(|d| super::sdp::with_default_candidate(&d.sdp))
-            .ok_or_else(|| MediaError::PeerConnection("no local description after gathering".into()))?;
+            .ok_or_else(|| {
+                MediaError::PeerConnection("no local description after gathering".into())
+            })?;
         // Re-offers (hold, resume) start from what was sent, with its default candidate in c=/m=: a bare
         // 0.0.0.0 / port 9 there reads as an old-style hold to rtpengine, and a resume would never resume.
         self.last_local_sdp = Some(sdp.clone());
@@ -415,13 +575,22 @@ impl MediaSession {
             return Ok(()); // already running (a re-INVITE's new description)
         };
         let codecs = self.config.effective_codecs();
-        let (send_codec, send_payload_type) = remote.preferred_codec(&codecs).ok_or(MediaError::NoCommonCodec)?;
+        let (send_codec, send_payload_type) = remote
+            .preferred_codec(&codecs)
+            .ok_or(MediaError::NoCommonCodec)?;
         let negotiated: Vec<u8> = match self.sender.get_parameters().await {
-            Ok(p) => p.rtp_parameters.codecs.iter().map(|c| c.payload_type).collect(),
+            Ok(p) => p
+                .rtp_parameters
+                .codecs
+                .iter()
+                .map(|c| c.payload_type)
+                .collect(),
             Err(_) => Vec::new(),
         };
         if !negotiated.is_empty() && !negotiated.contains(&send_payload_type) {
-            tracing::warn!("payload type {send_payload_type} not among the sender's negotiated {negotiated:?}");
+            tracing::warn!(
+                "payload type {send_payload_type} not among the sender's negotiated {negotiated:?}"
+            );
         }
         let te_rate = send_codec.clock_rate();
         // RFC 4733 wants the event clock to match the audio codec's; many SIP endpoints (baresip,
@@ -430,7 +599,11 @@ impl MediaSession {
         self.telephone_event = remote
             .telephone_event(te_rate)
             .map(|pt| (pt, te_rate))
-            .or_else(|| [8_000, 48_000].into_iter().find_map(|r| remote.telephone_event(r).map(|pt| (pt, r))));
+            .or_else(|| {
+                [8_000, 48_000]
+                    .into_iter()
+                    .find_map(|r| remote.telephone_event(r).map(|pt| (pt, r)))
+            });
         let params = PipelineParams {
             send_codec,
             send_payload_type,

@@ -12,7 +12,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { base: Duration::from_secs(2), max: Duration::from_secs(60) }
+        Backoff {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(60),
+        }
     }
 }
 
@@ -22,8 +25,12 @@ impl Backoff {
         if attempts == 0 {
             return Duration::ZERO;
         }
-        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.base.checked_mul(factor).map_or(self.max, |d| d.min(self.max))
+        let factor = 1u32
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.base
+            .checked_mul(factor)
+            .map_or(self.max, |d| d.min(self.max))
     }
 
     /// When the next attempt is due, given the time of the attempt that just failed.

@@ -50,7 +50,8 @@ impl DeliveryError {
             DeliveryError::Smtp { permanent, .. } => *permanent,
             // 408 timeout, 425 too early, 429 rate limited: later may work; any other 4xx will not.
             DeliveryError::HttpStatus { status } => {
-                (400..500).contains(status) && !matches!(status, 408 | 425 | 429) || (300..400).contains(status)
+                (400..500).contains(status) && !matches!(status, 408 | 425 | 429)
+                    || (300..400).contains(status)
             }
             // A missing server, secret or template may be fixed by a policy update: keep retrying.
             DeliveryError::Render(_)
@@ -70,8 +71,15 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    pub fn new(policy: NotifyPolicy, secrets: Arc<dyn SecretSource>) -> Result<Deliverer, DeliveryError> {
-        Ok(Deliverer { policy, secrets, http: http_client()? })
+    pub fn new(
+        policy: NotifyPolicy,
+        secrets: Arc<dyn SecretSource>,
+    ) -> Result<Deliverer, DeliveryError> {
+        Ok(Deliverer {
+            policy,
+            secrets,
+            http: http_client()?,
+        })
     }
 
     /// Sends `row` once.
@@ -81,25 +89,38 @@ impl Deliverer {
         let rendered = render(&notice, &row.idempotency_key, &self.policy.templates)?;
         match row.channel.as_str() {
             "email" => {
-                let smtp = self.policy.smtp.as_ref().ok_or(DeliveryError::NoSmtpServer)?;
+                let smtp = self
+                    .policy
+                    .smtp
+                    .as_ref()
+                    .ok_or(DeliveryError::NoSmtpServer)?;
                 // Follow-ups reply to the first mail of the call, so clients thread them.
                 let thread = (notice.kind != NoticeKind::Dialed).then(|| {
                     let mut first = notice.clone();
                     first.kind = NoticeKind::Dialed;
                     idempotency_key(&first.notice_id(), "email", &row.recipient)
                 });
-                let msg = email::build_message(smtp, &row.recipient, &row.idempotency_key, thread.as_deref(), &rendered)?;
+                let msg = email::build_message(
+                    smtp,
+                    &row.recipient,
+                    &row.idempotency_key,
+                    thread.as_deref(),
+                    &rendered,
+                )?;
                 email::send(smtp, self.secrets.as_ref(), msg).await
             }
             _ => {
-                let format =
-                    WebhookFormat::parse(&row.format).ok_or_else(|| DeliveryError::UnknownFormat(row.format.clone()))?;
+                let format = WebhookFormat::parse(&row.format)
+                    .ok_or_else(|| DeliveryError::UnknownFormat(row.format.clone()))?;
                 let body = webhook_body(format, &notice, &row.idempotency_key, &rendered);
                 let resp = self
                     .http
                     .post(&row.recipient)
                     .header("X-Lifeline-Idempotency-Key", &row.idempotency_key)
-                    .header("X-Lifeline-Event", format!("emergency.{}", notice.kind.as_str()))
+                    .header(
+                        "X-Lifeline-Event",
+                        format!("emergency.{}", notice.kind.as_str()),
+                    )
                     .json(&body)
                     .send()
                     .await
@@ -108,7 +129,9 @@ impl Deliverer {
                 if status.is_success() {
                     Ok(())
                 } else {
-                    Err(DeliveryError::HttpStatus { status: status.as_u16() })
+                    Err(DeliveryError::HttpStatus {
+                        status: status.as_u16(),
+                    })
                 }
             }
         }

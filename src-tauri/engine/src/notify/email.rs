@@ -63,8 +63,12 @@ pub fn build_message(
     thread_key: Option<&str>,
     r: &Rendered,
 ) -> Result<Message, DeliveryError> {
-    let from: Mailbox = smtp.from.parse().map_err(|_| DeliveryError::BadAddress { which: "notify.smtp.from" })?;
-    let to: Mailbox = to.parse().map_err(|_| DeliveryError::BadAddress { which: "notify.email_to" })?;
+    let from: Mailbox = smtp.from.parse().map_err(|_| DeliveryError::BadAddress {
+        which: "notify.smtp.from",
+    })?;
+    let to: Mailbox = to.parse().map_err(|_| DeliveryError::BadAddress {
+        which: "notify.email_to",
+    })?;
     let mut b = Message::builder()
         .message_id(Some(message_id(key, &from)))
         .from(from.clone())
@@ -77,21 +81,31 @@ pub fn build_message(
         let first = message_id(t, &from);
         b = b.in_reply_to(first.clone()).references(first);
     }
-    b.body(r.body.clone()).map_err(|e| DeliveryError::Build(e.to_string()))
+    b.body(r.body.clone())
+        .map_err(|e| DeliveryError::Build(e.to_string()))
 }
 
 /// Sends one message through the policy's server.
-pub async fn send(smtp: &SmtpPolicy, secrets: &dyn SecretSource, message: Message) -> Result<(), DeliveryError> {
-    let mut builder =
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host).port(smtp.effective_port()).timeout(Some(SMTP_TIMEOUT));
+pub async fn send(
+    smtp: &SmtpPolicy,
+    secrets: &dyn SecretSource,
+    message: Message,
+) -> Result<(), DeliveryError> {
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+        .port(smtp.effective_port())
+        .timeout(Some(SMTP_TIMEOUT));
     if smtp.tls != SmtpTls::None {
         let mut params = TlsParameters::builder(smtp.host.clone());
         if let Some(path) = &smtp.ca_file {
-            let pem = std::fs::read(path).map_err(|e| DeliveryError::Tls(format!("cannot read notify.smtp.ca_file: {e}")))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| DeliveryError::Tls(format!("notify.smtp.ca_file: {e}")))?;
+            let pem = std::fs::read(path)
+                .map_err(|e| DeliveryError::Tls(format!("cannot read notify.smtp.ca_file: {e}")))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| DeliveryError::Tls(format!("notify.smtp.ca_file: {e}")))?;
             params = params.add_root_certificate(cert);
         }
-        let params = params.build_rustls().map_err(|e| DeliveryError::Tls(e.to_string()))?;
+        let params = params
+            .build_rustls()
+            .map_err(|e| DeliveryError::Tls(e.to_string()))?;
         builder = builder.tls(match smtp.tls {
             SmtpTls::Tls => Tls::Wrapper(params),
             _ => Tls::Required(params),
@@ -107,6 +121,9 @@ pub async fn send(smtp: &SmtpPolicy, secrets: &dyn SecretSource, message: Messag
     let transport = builder.build();
     match transport.send(message).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(DeliveryError::Smtp { permanent: e.is_permanent(), message: e.to_string() }),
+        Err(e) => Err(DeliveryError::Smtp {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        }),
     }
 }

@@ -15,7 +15,6 @@ pub mod policy;
 mod render;
 mod worker;
 
-
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
@@ -24,8 +23,8 @@ pub use deliver::{Deliverer, DeliveryError};
 pub use email::message_id;
 pub use notice::{idempotency_key, AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind};
 pub use policy::{
-    NoSecrets, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls, TemplateOverrides, WebhookFormat,
-    WebhookTarget,
+    NoSecrets, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls, TemplateOverrides,
+    WebhookFormat, WebhookTarget,
 };
 pub use render::{address_lines, render, webhook_body, RenderError, Rendered};
 pub use worker::{spawn_worker, WorkerConfig};
@@ -47,7 +46,10 @@ pub fn record_emergency(
 ) -> usize {
     // One transaction (one fsync) for the outbox rows and the audit entry: this sits before the INVITE.
     let together = || -> Result<usize, StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(store.conn(), rusqlite::TransactionBehavior::Immediate)?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            store.conn(),
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         let queued = Outbox::enqueue_in(&tx, policy, notice, now)?;
         audit_append_in(&tx, &audit_event(notice, queued), now)?;
         tx.commit()?;
@@ -57,7 +59,10 @@ pub fn record_emergency(
         Ok(n) => n,
         Err(e) => {
             tracing::error!(error = %e, kind = notice.kind.as_str(), "notify: could not queue the emergency notification");
-            let failed = AuditEvent::NotificationQueueFailed { call_id: notice.call_id.clone(), error: e.to_string() };
+            let failed = AuditEvent::NotificationQueueFailed {
+                call_id: notice.call_id.clone(),
+                error: e.to_string(),
+            };
             for ev in [failed, audit_event(notice, 0)] {
                 if let Err(e) = store.audit_append(&ev, now) {
                     tracing::error!(error = %e, "audit: cannot append");
@@ -69,7 +74,11 @@ pub fn record_emergency(
     if queued > 0 {
         wakeup.notify_one();
     }
-    tracing::info!(kind = notice.kind.as_str(), queued, "notify: emergency notification queued");
+    tracing::info!(
+        kind = notice.kind.as_str(),
+        queued,
+        "notify: emergency notification queued"
+    );
     queued
 }
 
@@ -78,12 +87,21 @@ fn audit_event(notice: &EmergencyNotice, queued: usize) -> AuditEvent {
     match notice.kind {
         NoticeKind::Dialed => AuditEvent::EmergencyDialed {
             call_id,
-            location_source: notice.location.as_ref().map(|l| l.source.label().to_owned()),
+            location_source: notice
+                .location
+                .as_ref()
+                .map(|l| l.source.label().to_owned()),
             notifications_queued: queued,
         },
         NoticeKind::Connected => AuditEvent::EmergencyConnected { call_id },
-        NoticeKind::Ended => AuditEvent::EmergencyEnded { call_id, reason: notice.reason.clone() },
-        NoticeKind::Dropped => AuditEvent::EmergencyDropped { call_id, reason: notice.reason.clone() },
+        NoticeKind::Ended => AuditEvent::EmergencyEnded {
+            call_id,
+            reason: notice.reason.clone(),
+        },
+        NoticeKind::Dropped => AuditEvent::EmergencyDropped {
+            call_id,
+            reason: notice.reason.clone(),
+        },
     }
 }
 
@@ -118,12 +136,18 @@ pub(crate) fn sample_notice() -> EmergencyNotice {
         caller_id: Some("+15555550100".into()),
         callback_number: Some("+15555550199".into()),
         location: Some(Location {
-            address: CivicAddress { country: "US".into(), lang: None, fields },
+            address: CivicAddress {
+                country: "US".into(),
+                lang: None,
+                fields,
+            },
             source: LocationSource::NetworkMap,
         }),
         device: DeviceInfo {
             host_name: "lab-host".into(),
-            ip_addresses: vec!["192.0.2.10".parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))],
+            ip_addresses: vec!["192.0.2.10"
+                .parse()
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))],
         },
         at: time::macros::datetime!(2026-11-21 21:00 UTC),
         agent_utc_offset: time::macros::offset!(-5),
@@ -139,7 +163,10 @@ mod tests {
     #[test]
     fn record_emergency_queues_audits_and_wakes_the_worker() {
         let s = Store::in_memory().expect("store");
-        let p = NotifyPolicy { email_to: vec!["a@example.com".into()], ..Default::default() };
+        let p = NotifyPolicy {
+            email_to: vec!["a@example.com".into()],
+            ..Default::default()
+        };
         let wake = Notify::new();
         let n = sample_notice();
         assert_eq!(record_emergency(&s, &p, &n, n.at, &wake), 1);
@@ -148,18 +175,29 @@ mod tests {
         assert_eq!(e[0].event["type"], "emergency_dialed");
         assert_eq!(e[0].event["location_source"], "network-map");
         let text = serde_json::to_string(&e).expect("json");
-        assert!(!text.contains("Example") && !text.contains("+1555"), "no address or number in the audit log");
+        assert!(
+            !text.contains("Example") && !text.contains("+1555"),
+            "no address or number in the audit log"
+        );
     }
 
     #[test]
     fn a_broken_outbox_never_fails_the_call_and_leaves_an_audit_trace() {
         let s = Store::in_memory().expect("store");
-        s.conn().execute_batch("DROP TABLE notify_outbox").expect("break the outbox");
-        let p = NotifyPolicy { email_to: vec!["a@example.com".into()], ..Default::default() };
+        s.conn()
+            .execute_batch("DROP TABLE notify_outbox")
+            .expect("break the outbox");
+        let p = NotifyPolicy {
+            email_to: vec!["a@example.com".into()],
+            ..Default::default()
+        };
         let n = sample_notice();
         assert_eq!(record_emergency(&s, &p, &n, n.at, &Notify::new()), 0);
         let e = s.audit_entries(0, 10).expect("audit");
-        let types: Vec<String> = e.iter().map(|x| x.event["type"].as_str().unwrap_or("").to_owned()).collect();
+        let types: Vec<String> = e
+            .iter()
+            .map(|x| x.event["type"].as_str().unwrap_or("").to_owned())
+            .collect();
         assert_eq!(types, vec!["notification_queue_failed", "emergency_dialed"]);
     }
 }

@@ -56,16 +56,24 @@ impl DeviceInfo {
     /// Host name and non-loopback interface addresses of this machine (loopback ones if there are no
     /// others). Takes tens of microseconds; the engine may gather it once and refresh on network change.
     pub fn gather() -> DeviceInfo {
-        let host_name =
-            hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "unknown-host".to_owned());
-        let all: Vec<IpAddr> = if_addrs::get_if_addrs().map(|v| v.into_iter().map(|i| i.ip()).collect()).unwrap_or_default();
-        let mut ip_addresses: Vec<IpAddr> = all.iter().copied().filter(|ip| !ip.is_loopback()).collect();
+        let host_name = hostname::get()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_else(|| "unknown-host".to_owned());
+        let all: Vec<IpAddr> = if_addrs::get_if_addrs()
+            .map(|v| v.into_iter().map(|i| i.ip()).collect())
+            .unwrap_or_default();
+        let mut ip_addresses: Vec<IpAddr> =
+            all.iter().copied().filter(|ip| !ip.is_loopback()).collect();
         if ip_addresses.is_empty() {
             ip_addresses = all;
         }
         ip_addresses.sort();
         ip_addresses.dedup();
-        DeviceInfo { host_name, ip_addresses }
+        DeviceInfo {
+            host_name,
+            ip_addresses,
+        }
     }
 }
 
@@ -142,8 +150,14 @@ mod tests {
 
     #[test]
     fn idempotency_key_differs_per_recipient() {
-        assert_ne!(idempotency_key("n", "email", "a@x"), idempotency_key("n", "email", "b@x"));
-        assert_ne!(idempotency_key("n", "email", "a@x"), idempotency_key("n", "webhook", "a@x"));
+        assert_ne!(
+            idempotency_key("n", "email", "a@x"),
+            idempotency_key("n", "email", "b@x")
+        );
+        assert_ne!(
+            idempotency_key("n", "email", "a@x"),
+            idempotency_key("n", "webhook", "a@x")
+        );
         assert_eq!(idempotency_key("n", "email", "a@x").len(), 32);
     }
 
@@ -151,7 +165,10 @@ mod tests {
     fn notice_round_trips_through_json() {
         let n = crate::notify::sample_notice();
         let json = serde_json::to_string(&n).expect("serialize");
-        assert_eq!(serde_json::from_str::<EmergencyNotice>(&json).expect("parse"), n);
+        assert_eq!(
+            serde_json::from_str::<EmergencyNotice>(&json).expect("parse"),
+            n
+        );
     }
 
     #[test]

@@ -12,14 +12,18 @@ use super::notice::EmergencyNotice;
 use super::policy::{TemplateOverrides, WebhookFormat};
 use crate::location::{CivicAddress, CivicField, Location};
 
-const EMAIL_SUBJECT: &str = include_str!("../../../../assets/templates/notify/email_subject.txt.j2");
+const EMAIL_SUBJECT: &str =
+    include_str!("../../../../assets/templates/notify/email_subject.txt.j2");
 const EMAIL_BODY: &str = include_str!("../../../../assets/templates/notify/email_body.txt.j2");
 const CHAT_TEXT: &str = include_str!("../../../../assets/templates/notify/chat_text.md.j2");
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("the notification template {name} is invalid: {source} (fix notify.templates.{name} in the policy)")]
-    Template { name: &'static str, source: minijinja::Error },
+    Template {
+        name: &'static str,
+        source: minijinja::Error,
+    },
 }
 
 /// The rendered texts of one notice for one recipient.
@@ -31,23 +35,35 @@ pub struct Rendered {
 }
 
 /// Renders the texts; `key` is the delivery's idempotency key (shown in the mail footer).
-pub fn render(notice: &EmergencyNotice, key: &str, overrides: &TemplateOverrides) -> Result<Rendered, RenderError> {
+pub fn render(
+    notice: &EmergencyNotice,
+    key: &str,
+    overrides: &TemplateOverrides,
+) -> Result<Rendered, RenderError> {
     let ctx = template_context(notice, key);
-    let one = |name: &'static str, builtin: &str, over: &Option<String>| -> Result<String, RenderError> {
-        let mut env = Environment::new();
-        env.set_keep_trailing_newline(false);
-        let src = over.as_deref().unwrap_or(builtin);
-        env.render_str(src, &ctx).map_err(|source| RenderError::Template { name, source })
-    };
+    let one =
+        |name: &'static str, builtin: &str, over: &Option<String>| -> Result<String, RenderError> {
+            let mut env = Environment::new();
+            env.set_keep_trailing_newline(false);
+            let src = over.as_deref().unwrap_or(builtin);
+            env.render_str(src, &ctx)
+                .map_err(|source| RenderError::Template { name, source })
+        };
     Ok(Rendered {
-        subject: one("email_subject", EMAIL_SUBJECT, &overrides.email_subject)?.replace(['\r', '\n'], " "),
+        subject: one("email_subject", EMAIL_SUBJECT, &overrides.email_subject)?
+            .replace(['\r', '\n'], " "),
         body: one("email_body", EMAIL_BODY, &overrides.email_body)?,
         chat_text: one("chat_text", CHAT_TEXT, &overrides.chat_text)?,
     })
 }
 
 /// The JSON body a webhook of `format` receives.
-pub fn webhook_body(format: WebhookFormat, notice: &EmergencyNotice, key: &str, r: &Rendered) -> Value {
+pub fn webhook_body(
+    format: WebhookFormat,
+    notice: &EmergencyNotice,
+    key: &str,
+    r: &Rendered,
+) -> Value {
     let loc = LocationView::of(notice.location.as_ref());
     match format {
         WebhookFormat::Generic => json!({
@@ -117,13 +133,36 @@ fn facts(n: &EmergencyNotice, loc: Option<&LocationView>) -> Vec<(&'static str, 
         ("Agent", agent_name(n)),
         ("Extension/line", n.agent.line.clone().unwrap_or_else(dash)),
         ("Caller ID sent", n.caller_id.clone().unwrap_or_else(dash)),
-        ("Callback number", n.callback_number.clone().unwrap_or_else(dash)),
-        ("Location", loc.map_or_else(|| "none sent".to_owned(), |l| l.lines.join(", "))),
-        ("Floor", loc.and_then(|l| l.floor.clone()).unwrap_or_else(dash)),
-        ("Room", loc.and_then(|l| l.room.clone()).unwrap_or_else(dash)),
-        ("Location source", loc.map_or_else(dash, |l| l.source_text.clone())),
+        (
+            "Callback number",
+            n.callback_number.clone().unwrap_or_else(dash),
+        ),
+        (
+            "Location",
+            loc.map_or_else(|| "none sent".to_owned(), |l| l.lines.join(", ")),
+        ),
+        (
+            "Floor",
+            loc.and_then(|l| l.floor.clone()).unwrap_or_else(dash),
+        ),
+        (
+            "Room",
+            loc.and_then(|l| l.room.clone()).unwrap_or_else(dash),
+        ),
+        (
+            "Location source",
+            loc.map_or_else(dash, |l| l.source_text.clone()),
+        ),
         ("Host", n.device.host_name.clone()),
-        ("IP addresses", n.device.ip_addresses.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(", ")),
+        (
+            "IP addresses",
+            n.device
+                .ip_addresses
+                .iter()
+                .map(|ip| ip.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("Agent's time", local_text(n)),
         ("UTC", utc_text(n)),
     ]
@@ -169,7 +208,12 @@ impl LocationView {
 pub fn address_lines(a: &CivicAddress) -> Vec<String> {
     use CivicField as F;
     let join = |fields: &[F]| -> String {
-        fields.iter().filter_map(|f| a.get(*f)).filter(|v| !v.trim().is_empty()).collect::<Vec<_>>().join(" ")
+        fields
+            .iter()
+            .filter_map(|f| a.get(*f))
+            .filter(|v| !v.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let mut lines = Vec::new();
     for part in [
@@ -179,11 +223,16 @@ pub fn address_lines(a: &CivicAddress) -> Vec<String> {
         join(&[F::Hno, F::Hns, F::Prd, F::Rd, F::A6, F::Sts, F::Pod]),
         join(&[F::Lmk]),
         join(&[F::Loc]),
-        [join(&[F::A3]), join(&[F::Pcn]), join(&[F::A1]), join(&[F::Pc])]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
+        [
+            join(&[F::A3]),
+            join(&[F::Pcn]),
+            join(&[F::A1]),
+            join(&[F::Pc]),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", "),
         a.country.clone(),
     ] {
         if !part.is_empty() {
@@ -270,7 +319,12 @@ mod tests {
     fn email_names_every_field_the_issue_asks_for() {
         let n = sample_notice();
         let r = render(&n, "k123", &TemplateOverrides::default()).expect("render");
-        assert!(r.subject.starts_with("EMERGENCY CALL placed by Ada Agent (agent)"), "{}", r.subject);
+        assert!(
+            r.subject
+                .starts_with("EMERGENCY CALL placed by Ada Agent (agent)"),
+            "{}",
+            r.subject
+        );
         for want in [
             "agent",
             "Ada Agent",
@@ -304,14 +358,20 @@ mod tests {
 
     #[test]
     fn policy_template_overrides_the_builtin_one() {
-        let o = TemplateOverrides { email_subject: Some("SOS {{ agent.user }} {{ kind }}".into()), ..Default::default() };
+        let o = TemplateOverrides {
+            email_subject: Some("SOS {{ agent.user }} {{ kind }}".into()),
+            ..Default::default()
+        };
         let r = render(&sample_notice(), "k", &o).expect("render");
         assert_eq!(r.subject, "SOS agent dialed");
     }
 
     #[test]
     fn a_broken_override_is_an_error_naming_the_template() {
-        let o = TemplateOverrides { chat_text: Some("{% if %}".into()), ..Default::default() };
+        let o = TemplateOverrides {
+            chat_text: Some("{% if %}".into()),
+            ..Default::default()
+        };
         let e = render(&sample_notice(), "k", &o).expect_err("must fail");
         assert!(e.to_string().contains("chat_text"));
     }
@@ -321,10 +381,15 @@ mod tests {
         let n = sample_notice();
         let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
         let v = webhook_body(WebhookFormat::Teams, &n, "k", &r);
-        assert_eq!(v["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(
+            v["attachments"][0]["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
         assert_eq!(v["attachments"][0]["content"]["type"], "AdaptiveCard");
         let s = webhook_body(WebhookFormat::Slack, &n, "k", &r);
-        assert!(s["text"].as_str().is_some_and(|t| t.contains("EMERGENCY CALL")));
+        assert!(s["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("EMERGENCY CALL")));
         let g = webhook_body(WebhookFormat::Generic, &n, "k", &r);
         assert_eq!(g["location"]["source"], "network-map");
         assert_eq!(g["idempotency_key"], "k");

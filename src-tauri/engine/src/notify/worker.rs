@@ -31,7 +31,12 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     pub fn new(policy: NotifyPolicy, secrets: Arc<dyn SecretSource>) -> WorkerConfig {
-        WorkerConfig { policy, secrets, backoff: Backoff::default(), audit_url: None }
+        WorkerConfig {
+            policy,
+            secrets,
+            backoff: Backoff::default(),
+            audit_url: None,
+        }
     }
 }
 
@@ -63,13 +68,16 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     // rusqlite's connection is Send but not Sync: the tasks' futures hold it behind a mutex, locked only
     // between awaits (never across one).
     let store = Mutex::new(store);
-    let mut audit = config.audit_url.clone().and_then(|url| match AuditPoster::new(url) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::error!(error = %e, "audit: cannot set up the audit.url poster");
-            None
-        }
-    });
+    let mut audit = config
+        .audit_url
+        .clone()
+        .and_then(|url| match AuditPoster::new(url) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::error!(error = %e, "audit: cannot set up the audit.url poster");
+                None
+            }
+        });
     loop {
         let sent = round(&store, &deliverer, &config.backoff).await;
         if let Some(p) = audit.as_mut() {
@@ -77,7 +85,9 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
         }
         let now = OffsetDateTime::now_utc();
         let wait = match with(&store, |s| s.outbox_next_due()) {
-            Ok(Some(t)) => std::time::Duration::try_from(t - now).unwrap_or(Duration::ZERO).min(IDLE),
+            Ok(Some(t)) => std::time::Duration::try_from(t - now)
+                .unwrap_or(Duration::ZERO)
+                .min(IDLE),
             Ok(None) => IDLE,
             Err(e) => {
                 tracing::error!(error = %e, "notify: cannot read the outbox");
@@ -107,7 +117,9 @@ async fn round(store: &Mutex<Store>, deliverer: &Deliverer, backoff: &Backoff) -
     // Claim first (committed): a crash during the sends retries them later, with the same keys.
     let mut claimed: Vec<(OutboxRow, u32)> = Vec::with_capacity(due.len());
     for row in due {
-        match with(store, |s| s.outbox_claim(row.id, backoff.next_attempt(row.attempts + 1, now))) {
+        match with(store, |s| {
+            s.outbox_claim(row.id, backoff.next_attempt(row.attempts + 1, now))
+        }) {
             Ok(attempts) => claimed.push((row, attempts)),
             Err(e) => tracing::error!(error = %e, "notify: cannot claim an outbox row"),
         }
@@ -119,7 +131,9 @@ async fn round(store: &Mutex<Store>, deliverer: &Deliverer, backoff: &Backoff) -
         let now = OffsetDateTime::now_utc();
         let outcome = match &result {
             Ok(()) => with(store, |s| s.outbox_mark_delivered(row.id, now)),
-            Err(e) => with(store, |s| s.outbox_mark_failed(row.id, &e.to_string(), e.is_permanent())),
+            Err(e) => with(store, |s| {
+                s.outbox_mark_failed(row.id, &e.to_string(), e.is_permanent())
+            }),
         };
         if let Err(e) = outcome {
             tracing::error!(error = %e, "notify: cannot record a delivery outcome");
@@ -160,6 +174,8 @@ async fn round(store: &Mutex<Store>, deliverer: &Deliverer, backoff: &Backoff) -
 
 /// Runs `f` with the store locked (a poisoned lock still holds a usable connection).
 pub(crate) fn with<T>(store: &Mutex<Store>, f: impl FnOnce(&Store) -> T) -> T {
-    let guard = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     f(&guard)
 }

@@ -32,7 +32,12 @@ impl LeafKind {
     pub fn of(prop: &Value, root: &Value) -> LeafKind {
         let s = resolve(prop, root);
         if let Some(e) = s.get("enum").and_then(Value::as_array) {
-            return LeafKind::Enum(e.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+            return LeafKind::Enum(
+                e.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         let types: Vec<&str> = match s.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
@@ -86,7 +91,10 @@ fn leaves(schema: &Value) -> Vec<Leaf> {
         .into_iter()
         .map(|(key, prop)| {
             let parts: Vec<&str> = key.split('.').collect();
-            let (value_name, sections) = parts.split_last().map(|(l, s)| (*l, s.to_vec())).unwrap_or(("", vec![]));
+            let (value_name, sections) = parts
+                .split_last()
+                .map(|(l, s)| (*l, s.to_vec()))
+                .unwrap_or(("", vec![]));
             let mut reg_key = r"Software\Policies\Lifeline".to_owned();
             for s in &sections {
                 reg_key.push('\\');
@@ -106,11 +114,17 @@ fn leaves(schema: &Value) -> Vec<Leaf> {
 }
 
 fn category_id(sections: &[&str]) -> String {
-    std::iter::once("Lifeline").chain(sections.iter().copied()).collect::<Vec<_>>().join("_")
+    std::iter::once("Lifeline")
+        .chain(sections.iter().copied())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn title(key: &str) -> String {
@@ -137,12 +151,21 @@ pub fn admx() -> String {
         r#"<policyDefinitions xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" revision="1.0" schemaVersion="1.0" xmlns="{NS}">"#
     );
     let _ = writeln!(x, "  <policyNamespaces>");
-    let _ = writeln!(x, r#"    <target prefix="lifeline" namespace="Lifeline.Policies.Softphone" />"#);
-    let _ = writeln!(x, r#"    <using prefix="windows" namespace="Microsoft.Policies.Windows" />"#);
+    let _ = writeln!(
+        x,
+        r#"    <target prefix="lifeline" namespace="Lifeline.Policies.Softphone" />"#
+    );
+    let _ = writeln!(
+        x,
+        r#"    <using prefix="windows" namespace="Microsoft.Policies.Windows" />"#
+    );
     let _ = writeln!(x, "  </policyNamespaces>");
     let _ = writeln!(x, r#"  <resources minRequiredRevision="1.0" />"#);
     let _ = writeln!(x, "  <supportedOn>\n    <definitions>");
-    let _ = writeln!(x, r#"      <definition name="{SUPPORTED}" displayName="$(string.{SUPPORTED})" />"#);
+    let _ = writeln!(
+        x,
+        r#"      <definition name="{SUPPORTED}" displayName="$(string.{SUPPORTED})" />"#
+    );
     let _ = writeln!(x, "    </definitions>\n  </supportedOn>");
     let _ = writeln!(x, "  <categories>");
     let mut cats: BTreeSet<Vec<String>> = BTreeSet::new();
@@ -157,11 +180,21 @@ pub fn admx() -> String {
         let id = category_id(&refs);
         match refs.split_last() {
             None => {
-                let _ = writeln!(x, r#"    <category name="{id}" displayName="$(string.{id})" />"#);
+                let _ = writeln!(
+                    x,
+                    r#"    <category name="{id}" displayName="$(string.{id})" />"#
+                );
             }
             Some((_, parent)) => {
-                let _ = writeln!(x, r#"    <category name="{id}" displayName="$(string.{id})">"#);
-                let _ = writeln!(x, r#"      <parentCategory ref="{}" />"#, category_id(parent));
+                let _ = writeln!(
+                    x,
+                    r#"    <category name="{id}" displayName="$(string.{id})">"#
+                );
+                let _ = writeln!(
+                    x,
+                    r#"      <parentCategory ref="{}" />"#,
+                    category_id(parent)
+                );
                 let _ = writeln!(x, "    </category>");
             }
         }
@@ -170,10 +203,16 @@ pub fn admx() -> String {
     let _ = writeln!(x, "  <policies>");
     for l in &leaves {
         let id = &l.id;
-        let presentation =
-            if l.kind == LeafKind::Bool { String::new() } else { format!(r#" presentation="$(presentation.{id})""#) };
-        let value_name =
-            if l.kind == LeafKind::Bool { format!(r#" valueName="{}""#, l.value_name) } else { String::new() };
+        let presentation = if l.kind == LeafKind::Bool {
+            String::new()
+        } else {
+            format!(r#" presentation="$(presentation.{id})""#)
+        };
+        let value_name = if l.kind == LeafKind::Bool {
+            format!(r#" valueName="{}""#, l.value_name)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             x,
             r#"    <policy name="{id}" class="Machine" displayName="$(string.{id})" explainText="$(string.{id}_Explain)"{presentation} key="{}"{value_name}>"#,
@@ -184,12 +223,22 @@ pub fn admx() -> String {
         let vn = &l.value_name;
         match &l.kind {
             LeafKind::Bool => {
-                let _ = writeln!(x, r#"      <enabledValue><decimal value="1" /></enabledValue>"#);
-                let _ = writeln!(x, r#"      <disabledValue><decimal value="0" /></disabledValue>"#);
+                let _ = writeln!(
+                    x,
+                    r#"      <enabledValue><decimal value="1" /></enabledValue>"#
+                );
+                let _ = writeln!(
+                    x,
+                    r#"      <disabledValue><decimal value="0" /></disabledValue>"#
+                );
             }
             LeafKind::Decimal { min, max } => {
-                let min = min.map(|m| format!(r#" minValue="{m}""#)).unwrap_or_default();
-                let max = max.map(|m| format!(r#" maxValue="{m}""#)).unwrap_or_default();
+                let min = min
+                    .map(|m| format!(r#" minValue="{m}""#))
+                    .unwrap_or_default();
+                let max = max
+                    .map(|m| format!(r#" maxValue="{m}""#))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     x,
                     r#"      <elements><decimal id="{id}" valueName="{vn}" required="true"{min}{max} /></elements>"#
@@ -197,7 +246,10 @@ pub fn admx() -> String {
             }
             LeafKind::Enum(items) => {
                 let _ = writeln!(x, r#"      <elements>"#);
-                let _ = writeln!(x, r#"        <enum id="{id}" valueName="{vn}" required="true">"#);
+                let _ = writeln!(
+                    x,
+                    r#"        <enum id="{id}" valueName="{vn}" required="true">"#
+                );
                 for it in items {
                     let _ = writeln!(
                         x,
@@ -236,8 +288,10 @@ pub fn admx() -> String {
 pub fn adml_en_us() -> String {
     let schema = policy_schema();
     let leaves = leaves(schema);
-    let mut strings: Vec<(String, String)> =
-        vec![("Lifeline".into(), "Lifeline softphone".into()), (SUPPORTED.into(), "Lifeline 0.1 and later".into())];
+    let mut strings: Vec<(String, String)> = vec![
+        ("Lifeline".into(), "Lifeline softphone".into()),
+        (SUPPORTED.into(), "Lifeline 0.1 and later".into()),
+    ];
     let mut cats: BTreeSet<Vec<String>> = BTreeSet::new();
     for l in &leaves {
         let sections: Vec<String> = l.key.split('.').map(str::to_owned).collect();
@@ -253,11 +307,21 @@ pub fn adml_en_us() -> String {
     for l in &leaves {
         let id = &l.id;
         strings.push((id.clone(), title(&l.key)));
-        let description = l.prop.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ");
-        let default = l.prop.get("default").map(Value::to_string).unwrap_or_else(|| "none".into());
+        let description = l
+            .prop
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .replace('\n', " ");
+        let default = l
+            .prop
+            .get("default")
+            .map(Value::to_string)
+            .unwrap_or_else(|| "none".into());
         let format_note = match &l.kind {
             LeafKind::Json => {
-                "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned() + &describe(&l.prop, schema)
+                "\n\nEnter the value as JSON, exactly as in policy.json: ".to_owned()
+                    + &describe(&l.prop, schema)
             }
             LeafKind::MultiText => "\n\nOne entry per line.".to_owned(),
             _ => String::new(),
@@ -292,14 +356,25 @@ pub fn adml_en_us() -> String {
                 )
             }
             LeafKind::Enum(items) => {
-                let idx = l.prop.get("default").and_then(Value::as_str).and_then(|d| items.iter().position(|i| i == d));
-                let def = idx.map(|i| format!(r#" defaultItem="{i}""#)).unwrap_or_default();
+                let idx = l
+                    .prop
+                    .get("default")
+                    .and_then(Value::as_str)
+                    .and_then(|d| items.iter().position(|i| i == d));
+                let def = idx
+                    .map(|i| format!(r#" defaultItem="{i}""#))
+                    .unwrap_or_default();
                 format!(r#"<dropdownList refId="{id}" noSort="true"{def}>{label}</dropdownList>"#)
             }
-            LeafKind::Text | LeafKind::Json => format!(r#"<textBox refId="{id}"><label>{label}</label></textBox>"#),
+            LeafKind::Text | LeafKind::Json => {
+                format!(r#"<textBox refId="{id}"><label>{label}</label></textBox>"#)
+            }
             LeafKind::MultiText => format!(r#"<multiTextBox refId="{id}">{label}</multiTextBox>"#),
         };
-        let _ = writeln!(presentations, "      <presentation id=\"{id}\">\n        {body}\n      </presentation>");
+        let _ = writeln!(
+            presentations,
+            "      <presentation id=\"{id}\">\n        {body}\n      </presentation>"
+        );
     }
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="utf-8"?>"#);
@@ -322,6 +397,9 @@ pub fn adml_en_us() -> String {
     }
     let _ = writeln!(x, "    </stringTable>\n    <presentationTable>");
     x.push_str(&presentations);
-    let _ = writeln!(x, "    </presentationTable>\n  </resources>\n</policyDefinitionResources>");
+    let _ = writeln!(
+        x,
+        "    </presentationTable>\n  </resources>\n</policyDefinitionResources>"
+    );
     x
 }

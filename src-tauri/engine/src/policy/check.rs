@@ -1,6 +1,6 @@
 //! Checking a policy document: the JSON Schema generated from the types (so every key, type, range and
 //! allowed value comes from one place), then the engine's own checks (`EmergencyPolicy::validate`,
-//! `LocationPolicy::validate`). Errors name the key, the value and what is allowed.
+//! `LocationPolicy::validate`, `MediaPolicy::errors`). Errors name the key, the value and what is allowed.
 //!
 //! The schema walk ([`super::walk`]) supports exactly the keywords schemars emits for our types, which keeps
 //! messages in IT's words and avoids a general validator crate; a pytest cross-checks it against
@@ -37,11 +37,19 @@ impl KeyPath {
         self
     }
     pub fn parse(dotted: &str) -> KeyPath {
-        KeyPath(dotted.split('.').filter(|s| !s.is_empty()).map(|s| Seg::Key(s.to_owned())).collect())
+        KeyPath(
+            dotted
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .map(|s| Seg::Key(s.to_owned()))
+                .collect(),
+        )
     }
     pub(super) fn is_private(&self) -> bool {
-        // Addresses are never echoed (they may end up in logs); the key is enough to find the problem.
+        // Addresses and TURN passwords are never echoed (they may end up in logs); the key is enough to find
+        // the problem.
         matches!(self.0.as_slice(), [Seg::Key(a), Seg::Key(b), ..] if a == "location" && (b == "address" || b == "networks"))
+            || super::media::is_secret(self)
     }
 }
 
@@ -66,13 +74,28 @@ impl fmt::Display for KeyPath {
 #[non_exhaustive]
 pub enum PolicyError {
     #[error("{source_name}: not valid JSON at line {line}, column {column}: {message}")]
-    Syntax { source_name: String, line: usize, column: usize, message: String },
+    Syntax {
+        source_name: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{source_name}: cannot be read: {message}")]
-    Unreadable { source_name: String, message: String },
+    Unreadable {
+        source_name: String,
+        message: String,
+    },
     #[error("{key}: unknown key{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
-    UnknownKey { key: KeyPath, suggestion: Option<String> },
+    UnknownKey {
+        key: KeyPath,
+        suggestion: Option<String>,
+    },
     #[error("{key}: {value} is not allowed; allowed: {allowed}")]
-    Invalid { key: KeyPath, value: String, allowed: String },
+    Invalid {
+        key: KeyPath,
+        value: String,
+        allowed: String,
+    },
     #[error("{key}: missing; required: {allowed}")]
     Missing { key: KeyPath, allowed: String },
     #[error("{key}: {reason}")]
@@ -96,7 +119,12 @@ impl PolicyError {
             source_name: source_name.to_owned(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }
@@ -104,7 +132,8 @@ impl PolicyError {
 /// Parses JSON text, naming the line and column of a syntax error. A top-level `"$schema"` (which editors
 /// use to find the schema) is not a policy key and is dropped.
 pub fn parse_json(text: &str, source_name: &str) -> Result<Value, PolicyError> {
-    let mut v: Value = serde_json::from_str(text).map_err(|e| PolicyError::syntax(source_name, &e))?;
+    let mut v: Value =
+        serde_json::from_str(text).map_err(|e| PolicyError::syntax(source_name, &e))?;
     if let Value::Object(o) = &mut v {
         o.remove("$schema");
     }
@@ -117,6 +146,10 @@ pub fn check_value(doc: &Value) -> Vec<PolicyError> {
     let schema = policy_schema();
     let mut out = Vec::new();
     walk(doc, schema, schema, &KeyPath::default(), &mut out);
+    let mut out: Vec<PolicyError> = out
+        .into_iter()
+        .map(|e| super::media::explain(doc, e))
+        .collect();
     if out.is_empty() {
         out.extend(engine_checks(doc));
     }
@@ -130,8 +163,12 @@ pub fn check_text(text: &str, source_name: &str) -> Result<Policy, Vec<PolicyErr
     if !errs.is_empty() {
         return Err(errs);
     }
-    serde_json::from_value(doc)
-        .map_err(|e| vec![PolicyError::Rejected { key: KeyPath::default(), reason: e.to_string() }])
+    serde_json::from_value(doc).map_err(|e| {
+        vec![PolicyError::Rejected {
+            key: KeyPath::default(),
+            reason: e.to_string(),
+        }]
+    })
 }
 
 // Exhaustive matches on purpose: a new error variant must be given its key here.
@@ -140,13 +177,20 @@ pub fn check_text(text: &str, source_name: &str) -> Result<Policy, Vec<PolicyErr
 /// validation.
 fn engine_checks(doc: &Value) -> Vec<PolicyError> {
     let mut out = Vec::new();
-    let Some(obj) = doc.as_object() else { return out };
+    let Some(obj) = doc.as_object() else {
+        return out;
+    };
     if let Some(loc) = obj.get("location") {
         if let Some(nets) = loc.get("networks").and_then(Value::as_array) {
             for (i, n) in nets.iter().enumerate() {
-                if let Err(e) = serde_json::from_value::<crate::location::network::NetworkLocation>(n.clone()) {
+                if let Err(e) =
+                    serde_json::from_value::<crate::location::network::NetworkLocation>(n.clone())
+                {
                     let key = KeyPath::default().key("location").key("networks").index(i);
-                    out.push(PolicyError::Rejected { key, reason: without_position(&e) });
+                    out.push(PolicyError::Rejected {
+                        key,
+                        reason: without_position(&e),
+                    });
                 }
             }
         }
@@ -162,6 +206,7 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
             if let Err(e) = p.location.validate() {
                 out.push(rejected(location_key(&e), e.to_string()));
             }
+            out.extend(p.media.errors());
         }
         Err(e) => {
             // Pin it to the first section that fails on its own.
@@ -174,7 +219,10 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
                 })
                 .map(|k| KeyPath::default().key(k))
                 .unwrap_or_default();
-            out.push(PolicyError::Rejected { key, reason: without_position(&e) });
+            out.push(PolicyError::Rejected {
+                key,
+                reason: without_position(&e),
+            });
         }
     }
     out
@@ -183,12 +231,19 @@ fn engine_checks(doc: &Value) -> Vec<PolicyError> {
 /// The embedded tables' messages often start with their key already; say it once.
 fn rejected(key: KeyPath, reason: String) -> PolicyError {
     let prefix = format!("{key}: ");
-    let reason = reason.strip_prefix(&prefix).map(str::to_owned).unwrap_or(reason);
+    let reason = reason
+        .strip_prefix(&prefix)
+        .map(str::to_owned)
+        .unwrap_or(reason);
     PolicyError::Rejected { key, reason }
 }
 
 fn without_position(e: &serde_json::Error) -> String {
-    e.to_string().split(" at line ").next().unwrap_or_default().to_owned()
+    e.to_string()
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn emergency_key(e: &EmergencyPolicyError) -> KeyPath {
@@ -196,7 +251,9 @@ fn emergency_key(e: &EmergencyPolicyError) -> KeyPath {
     match e {
         EmergencyPolicyError::LockMinutes(_) => base.key("lock_minutes"),
         EmergencyPolicyError::StatusDuringAvailable => base.key("status_during"),
-        EmergencyPolicyError::EmptyCallbackPattern { index } => base.key("callback_from").index(*index),
+        EmergencyPolicyError::EmptyCallbackPattern { index } => {
+            base.key("callback_from").index(*index)
+        }
     }
 }
 

@@ -64,7 +64,12 @@ pub struct EffectivePolicy {
 impl EffectivePolicy {
     /// Is this key (a leaf, or a part of one such as `location.address.RD`) set by the organisation?
     pub fn is_managed(&self, key: &str) -> bool {
-        self.managed.iter().any(|m| m == key || key.strip_prefix(m.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        self.managed.iter().any(|m| {
+            m == key
+                || key
+                    .strip_prefix(m.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 }
 
@@ -80,19 +85,26 @@ pub fn load_effective(managed_docs: &[SourceDoc], user: Option<&SourceDoc>) -> E
                 let clean = sanitize(v.clone(), &d.source, schema, &mut warnings);
                 merge(&mut managed, &clean, schema);
             }
-            Err(e) => warnings.push(PolicyWarning { source: d.source.clone(), error: e.clone() }),
+            Err(e) => warnings.push(PolicyWarning {
+                source: d.source.clone(),
+                error: e.clone(),
+            }),
         }
     }
     let managed = sanitize(managed, "managed policy", schema, &mut warnings);
 
-    let mut eff = serde_json::to_value(Policy::default()).unwrap_or_else(|_| Value::Object(Map::new()));
+    let mut eff =
+        serde_json::to_value(Policy::default()).unwrap_or_else(|_| Value::Object(Map::new()));
     if let Some(u) = user {
         match &u.doc {
             Ok(v) => {
                 let clean = sanitize(v.clone(), &u.source, schema, &mut warnings);
                 merge(&mut eff, &clean, schema);
             }
-            Err(e) => warnings.push(PolicyWarning { source: u.source.clone(), error: e.clone() }),
+            Err(e) => warnings.push(PolicyWarning {
+                source: u.source.clone(),
+                error: e.clone(),
+            }),
         }
     }
     merge(&mut eff, &managed, schema);
@@ -100,30 +112,46 @@ pub fn load_effective(managed_docs: &[SourceDoc], user: Option<&SourceDoc>) -> E
     let policy = serde_json::from_value(eff).unwrap_or_else(|e| {
         warnings.push(PolicyWarning {
             source: "effective settings".into(),
-            error: PolicyError::Rejected { key: KeyPath::default(), reason: e.to_string() },
+            error: PolicyError::Rejected {
+                key: KeyPath::default(),
+                reason: e.to_string(),
+            },
         });
         Policy::default()
     });
     let mut keys = BTreeSet::new();
     present_leaves(&managed, schema, schema, "", &mut keys);
-    EffectivePolicy { policy, managed: keys, warnings }
+    EffectivePolicy {
+        policy,
+        managed: keys,
+        warnings,
+    }
 }
 
 /// Drops every key with a problem (recording a warning for each) until the document checks clean.
-pub fn sanitize(doc: Value, source: &str, schema: &Value, warnings: &mut Vec<PolicyWarning>) -> Value {
+pub fn sanitize(
+    doc: Value,
+    source: &str,
+    schema: &Value,
+    warnings: &mut Vec<PolicyWarning>,
+) -> Value {
     let mut doc = doc;
     for _ in 0..32 {
         let errs = check_value(&doc);
         if errs.is_empty() {
             return doc;
         }
-        let mut removals: Vec<KeyPath> = errs.iter().map(|e| removal_path(e.key(), schema)).collect();
+        let mut removals: Vec<KeyPath> =
+            errs.iter().map(|e| removal_path(e.key(), schema)).collect();
         removals.sort();
         removals.dedup();
         for r in removals.iter().rev() {
             remove_path(&mut doc, r);
         }
-        warnings.extend(errs.into_iter().map(|error| PolicyWarning { source: source.to_owned(), error }));
+        warnings.extend(errs.into_iter().map(|error| PolicyWarning {
+            source: source.to_owned(),
+            error,
+        }));
     }
     // Not reached with our checks (each round removes at least one key); be safe anyway.
     Value::Object(Map::new())
@@ -131,13 +159,17 @@ pub fn sanitize(doc: Value, source: &str, schema: &Value, warnings: &mut Vec<Pol
 
 /// The smallest part to drop for a problem at `key`: the leaf it is in, or the one list entry.
 fn removal_path(key: Option<&KeyPath>, root: &Value) -> KeyPath {
-    let Some(key) = key else { return KeyPath::default() };
+    let Some(key) = key else {
+        return KeyPath::default();
+    };
     let mut props = root.get("properties").and_then(Value::as_object);
     let mut out = Vec::new();
     for (i, seg) in key.0.iter().enumerate() {
         out.push(seg.clone());
         let Seg::Key(k) = seg else { break };
-        let Some(p) = props.and_then(|m| m.get(k)) else { break };
+        let Some(p) = props.and_then(|m| m.get(k)) else {
+            break;
+        };
         match branch(p, root) {
             Some(sub) => props = Some(sub),
             None => {
@@ -180,11 +212,18 @@ fn remove_path(doc: &mut Value, path: &KeyPath) {
 
 /// Sections merge key by key; leaves (including lists and addresses) are replaced whole.
 pub fn merge(base: &mut Value, over: &Value, root: &Value) {
-    merge_props(base, over, root.get("properties").and_then(Value::as_object), root);
+    merge_props(
+        base,
+        over,
+        root.get("properties").and_then(Value::as_object),
+        root,
+    );
 }
 
 fn merge_props(base: &mut Value, over: &Value, props: Option<&Map<String, Value>>, root: &Value) {
-    let (Value::Object(b), Some(o)) = (base, over.as_object()) else { return };
+    let (Value::Object(b), Some(o)) = (base, over.as_object()) else {
+        return;
+    };
     for (k, v) in o {
         let sub = props.and_then(|m| m.get(k)).and_then(|p| branch(p, root));
         match (sub, b.get_mut(k)) {
@@ -198,12 +237,25 @@ fn merge_props(base: &mut Value, over: &Value, props: Option<&Map<String, Value>
     }
 }
 
-fn present_leaves(doc: &Value, node: &Value, root: &Value, prefix: &str, out: &mut BTreeSet<String>) {
-    let (Some(obj), Some(props)) = (doc.as_object(), node.get("properties").and_then(Value::as_object)) else {
+fn present_leaves(
+    doc: &Value,
+    node: &Value,
+    root: &Value,
+    prefix: &str,
+    out: &mut BTreeSet<String>,
+) {
+    let (Some(obj), Some(props)) = (
+        doc.as_object(),
+        node.get("properties").and_then(Value::as_object),
+    ) else {
         return;
     };
     for (k, v) in obj {
-        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match props.get(k).and_then(|p| branch(p, root).map(|_| p)) {
             Some(p) => present_leaves(v, super::schema::resolve(p, root), root, &path, out),
             None => {

@@ -44,15 +44,25 @@ fn committed_admx_and_adml_are_the_ones_generated_from_the_types() {
 fn admx_lists_every_leaf_key_of_the_schema_with_its_string() {
     let schema = policy_schema();
     let admx = std::fs::read_to_string(mdm_dir().join("lifeline.admx")).expect("admx committed");
-    let adml = std::fs::read_to_string(mdm_dir().join("en-US/lifeline.adml")).expect("adml committed");
+    let adml =
+        std::fs::read_to_string(mdm_dir().join("en-US/lifeline.adml")).expect("adml committed");
     let leaves = leaf_keys(schema);
     assert!(leaves.len() >= 20, "{}", leaves.len());
     for (key, _) in leaves {
         let id = key.replace('.', "_");
-        assert!(admx.contains(&format!(r#"<policy name="{id}""#)), "ADMX lacks {key}");
+        assert!(
+            admx.contains(&format!(r#"<policy name="{id}""#)),
+            "ADMX lacks {key}"
+        );
         let value_name = key.rsplit('.').next().expect("name");
-        assert!(admx.contains(&format!(r#"valueName="{value_name}""#)), "ADMX lacks value {value_name}");
-        assert!(adml.contains(&format!(r#"<string id="{id}_Explain">"#)), "ADML lacks {key}");
+        assert!(
+            admx.contains(&format!(r#"valueName="{value_name}""#)),
+            "ADMX lacks value {value_name}"
+        );
+        assert!(
+            adml.contains(&format!(r#"<string id="{id}_Explain">"#)),
+            "ADML lacks {key}"
+        );
     }
 }
 
@@ -62,11 +72,29 @@ fn sample_mobileconfig_payload_is_a_valid_policy_that_sets_every_section() {
     let bytes = std::fs::read(&path).expect("mobileconfig committed");
     let v = mobileconfig_payload(&bytes, "lifeline.mobileconfig").expect("payload");
     assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
-    for section in ["emergency", "location", "sip", "notify", "audit", "agreement", "ui"] {
+    let schema = policy_schema();
+    let sections: Vec<&String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .expect("sections")
+        .keys()
+        .collect();
+    assert!(sections.len() >= 8, "{sections:?}");
+    for section in sections {
         assert!(v.get(section).is_some(), "sample lacks {section}");
     }
     let p: Policy = serde_json::from_value(v).expect("policy");
     assert_eq!(p.emergency.lock_minutes, 45);
+    let servers = p
+        .media
+        .ice_servers
+        .expect("the sample sets media.ice_servers");
+    assert_eq!(
+        servers[1].urls.as_slice().len(),
+        2,
+        "a list of URLs in a plist array"
+    );
+    assert_eq!(servers[1].credential_ref.as_deref(), Some("corp-turn"));
 }
 
 #[test]
@@ -80,12 +108,20 @@ fn schema_uses_only_keywords_the_checker_understands_and_every_pattern_compiles(
                         continue;
                     }
                     if k == "pattern" {
-                        regex::Regex::new(child.as_str().expect("pattern string")).expect("pattern compiles");
+                        regex::Regex::new(child.as_str().expect("pattern string"))
+                            .expect("pattern compiles");
                     }
-                    if !SUPPORTED_KEYWORDS.contains(&k.as_str()) && !ANNOTATIONS.contains(&k.as_str()) {
+                    if !SUPPORTED_KEYWORDS.contains(&k.as_str())
+                        && !ANNOTATIONS.contains(&k.as_str())
+                    {
                         found.push(k.clone());
                     }
-                    if k != "default" && k != "examples" && k != "enum" && k != "const" && k != "required" {
+                    if k != "default"
+                        && k != "examples"
+                        && k != "enum"
+                        && k != "const"
+                        && k != "required"
+                    {
                         visit(child, k == "properties" || k == "$defs", found);
                     }
                 }
@@ -105,20 +141,34 @@ fn schema_mirrors_have_exactly_the_keys_of_the_emergency_location_and_notify_tab
     // Every leaf of the real default value (descending into objects) is a leaf of the schema, and back.
     fn leaves_of(v: &Value, prefix: &str, out: &mut Vec<String>) {
         match v.as_object() {
-            Some(o) if !o.is_empty() => o.iter().for_each(|(k, c)| leaves_of(c, &format!("{prefix}.{k}"), out)),
+            Some(o) if !o.is_empty() => o
+                .iter()
+                .for_each(|(k, c)| leaves_of(c, &format!("{prefix}.{k}"), out)),
             _ => out.push(prefix.to_owned()),
         }
     }
     for (section, real) in [
-        ("emergency", serde_json::to_value(EmergencyPolicy::default()).expect("ser")),
-        ("location", serde_json::to_value(LocationPolicy::default()).expect("ser")),
-        ("notify", serde_json::to_value(NotifyPolicy::default()).expect("ser")),
+        (
+            "emergency",
+            serde_json::to_value(EmergencyPolicy::default()).expect("ser"),
+        ),
+        (
+            "location",
+            serde_json::to_value(LocationPolicy::default()).expect("ser"),
+        ),
+        (
+            "notify",
+            serde_json::to_value(NotifyPolicy::default()).expect("ser"),
+        ),
     ] {
         let mut real_keys = Vec::new();
         leaves_of(&real, section, &mut real_keys);
         real_keys.sort();
-        let mut schema_keys: Vec<String> =
-            leaf_keys(schema).into_iter().map(|(k, _)| k).filter(|k| k.starts_with(&format!("{section}."))).collect();
+        let mut schema_keys: Vec<String> = leaf_keys(schema)
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with(&format!("{section}.")))
+            .collect();
         schema_keys.sort();
         assert_eq!(real_keys, schema_keys, "{section}");
     }
@@ -127,9 +177,13 @@ fn schema_mirrors_have_exactly_the_keys_of_the_emergency_location_and_notify_tab
         r#"{"host":"h","from":"a@b","port":1,"tls":"tls","user":"u","password_ref":"p","ca_file":"/c"}"#,
     )
     .expect("json");
-    let real: crate::notify::SmtpPolicy = serde_json::from_value(smtp.clone()).expect("engine accepts");
+    let real: crate::notify::SmtpPolicy =
+        serde_json::from_value(smtp.clone()).expect("engine accepts");
     assert_eq!(
-        serde_json::to_value(real).expect("ser").as_object().map(|o| o.len()),
+        serde_json::to_value(real)
+            .expect("ser")
+            .as_object()
+            .map(|o| o.len()),
         smtp.as_object().map(|o| o.len())
     );
     assert!(check_value(&json!({"notify": {"smtp": smtp}})).is_empty());
@@ -139,13 +193,29 @@ fn schema_mirrors_have_exactly_the_keys_of_the_emergency_location_and_notify_tab
 fn schema_and_engine_agree_on_every_lock_minutes_and_status_during() {
     for m in 0..=200u32 {
         let by_schema = check_value(&json!({"emergency": {"lock_minutes": m}})).is_empty();
-        let by_engine = EmergencyPolicy { lock_minutes: m, ..Default::default() }.validate().is_ok();
+        let by_engine = EmergencyPolicy {
+            lock_minutes: m,
+            ..Default::default()
+        }
+        .validate()
+        .is_ok();
         assert_eq!(by_schema, by_engine, "lock_minutes {m}");
     }
-    for p in [Presence::Available, Presence::Busy, Presence::DoNotDisturb, Presence::Away, Presence::WorkingOffline] {
+    for p in [
+        Presence::Available,
+        Presence::Busy,
+        Presence::DoNotDisturb,
+        Presence::Away,
+        Presence::WorkingOffline,
+    ] {
         let v = serde_json::to_value(p).expect("ser");
         let by_schema = check_value(&json!({"emergency": {"status_during": v}})).is_empty();
-        let by_engine = EmergencyPolicy { status_during: p, ..Default::default() }.validate().is_ok();
+        let by_engine = EmergencyPolicy {
+            status_during: p,
+            ..Default::default()
+        }
+        .validate()
+        .is_ok();
         assert_eq!(by_schema, by_engine, "{p:?}");
     }
 }

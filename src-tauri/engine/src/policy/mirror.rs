@@ -119,7 +119,10 @@ impl JsonSchema for CivicAddressSchema {
             serde_json::json!({"type": "string", "description": "Language of the values, e.g. en"}),
         );
         for f in CivicField::ALL {
-            props.insert(f.as_str().into(), serde_json::json!({"type": "string", "minLength": 1, "maxLength": 256}));
+            props.insert(
+                f.as_str().into(),
+                serde_json::json!({"type": "string", "minLength": 1, "maxLength": 256}),
+            );
         }
         let mut s = json_schema!({
             "type": "object",

@@ -1,6 +1,7 @@
 //! Managed policy: what IT sets for every agent, and the effective settings the engine runs with.
 //!
-//! - [`model::Policy`] is the root (`emergency`, `location`, `sip`, `notify`, `audit`, `agreement`, `ui`);
+//! - [`model::Policy`] is the root (`emergency`, `location`, `sip`, `notify`, `audit`, `agreement`, `ui`,
+//!   `media`);
 //!   the emergency and location tables are `emergency::policy::EmergencyPolicy` and
 //!   `location::policy::LocationPolicy`, embedded as they are.
 //! - [`schema`] generates the JSON Schema from those types; `assets/mdm/` holds it with the ADMX/ADML
@@ -10,11 +11,15 @@
 //! - [`sources`] reads the platform's managed policy (Windows registry, macOS managed preferences,
 //!   `/etc/lifeline`), and [`effective::load_effective`] merges defaults < user settings < managed policy,
 //!   records which keys are managed, and turns every bad key into a warning instead of a failure.
+//! - [`ice_settings::ice_settings`] turns `media.*` and the sign-in profile into the media layer's
+//!   `IceSettings` (TURN passwords through a keychain lookup).
 
 pub mod admx;
 pub mod check;
 pub mod cli;
 pub mod effective;
+pub mod ice_settings;
+pub mod media;
 pub mod mirror;
 pub mod model;
 pub mod schema;
@@ -24,9 +29,13 @@ pub mod walk;
 #[cfg(test)]
 mod mdm_tests;
 #[cfg(test)]
+mod media_tests;
+#[cfg(test)]
 mod tests;
 
 pub use check::{check_text, check_value, KeyPath, PolicyError};
 pub use effective::{load_effective, EffectivePolicy, PolicyWarning, SourceDoc};
+pub use ice_settings::{ice_settings, keychain_lookup, IceProblem};
+pub use media::MediaPolicy;
 pub use model::Policy;
 pub use sources::{load_startup, read_managed_policy};

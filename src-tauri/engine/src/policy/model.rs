@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::media::MediaPolicy;
 use crate::emergency::policy::EmergencyPolicy;
 use crate::location::policy::LocationPolicy;
 use crate::notify::NotifyPolicy;
@@ -35,6 +36,8 @@ pub struct Policy {
     pub agreement: AgreementPolicy,
     /// The user interface.
     pub ui: UiPolicy,
+    /// How call audio finds a path: STUN/TURN servers, relay only, interfaces to leave out.
+    pub media: MediaPolicy,
 }
 
 /// `sip.*`

@@ -21,7 +21,12 @@ fn generate() -> Value {
     let root = schema.clone();
     fill_defaults(&mut schema, &defaults, &root);
     if let Value::Object(o) = &mut schema {
-        o.insert("$id".into(), Value::String(format!("https://lifeline.invalid/{BUNDLE_ID}/policy.schema.json")));
+        o.insert(
+            "$id".into(),
+            Value::String(format!(
+                "https://lifeline.invalid/{BUNDLE_ID}/policy.schema.json"
+            )),
+        );
     }
     canonical(schema)
 }
@@ -39,7 +44,12 @@ pub fn canonical(v: Value) -> Value {
         Value::Object(o) => {
             let mut entries: Vec<(String, Value)> = o.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, canonical(v))).collect::<Map<_, _>>())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect::<Map<_, _>>(),
+            )
         }
         Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
         other => other,
@@ -50,8 +60,15 @@ pub fn canonical(v: Value) -> Value {
 pub fn resolve<'a>(node: &'a Value, root: &'a Value) -> &'a Value {
     let mut node = node;
     for _ in 0..8 {
-        let Some(r) = node.get("$ref").and_then(Value::as_str) else { return node };
-        let Some(target) = r.strip_prefix("#/").and_then(|p| root.pointer(&format!("/{p}"))) else { return node };
+        let Some(r) = node.get("$ref").and_then(Value::as_str) else {
+            return node;
+        };
+        let Some(target) = r
+            .strip_prefix("#/")
+            .and_then(|p| root.pointer(&format!("/{p}")))
+        else {
+            return node;
+        };
         node = target;
     }
     node
@@ -77,12 +94,21 @@ pub fn leaf_keys(schema: &Value) -> Vec<(String, Value)> {
     out
 }
 
-fn collect_leaves(props: &Map<String, Value>, root: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
+fn collect_leaves(
+    props: &Map<String, Value>,
+    root: &Value,
+    prefix: &str,
+    out: &mut Vec<(String, Value)>,
+) {
     let mut keys: Vec<&String> = props.keys().collect();
     keys.sort();
     for k in keys {
         let Some(p) = props.get(k) else { continue };
-        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match branch(p, root) {
             Some(sub) => collect_leaves(sub, root, &path, out),
             None => out.push((path, p.clone())),
@@ -92,7 +118,11 @@ fn collect_leaves(props: &Map<String, Value>, root: &Value, prefix: &str, out: &
 
 /// Puts each leaf's default (from `Policy::default()`) on its property schema; sections get none.
 fn fill_defaults(schema: &mut Value, defaults: &Value, root: &Value) {
-    let mut defs = root.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut defs = root
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     fill_props(schema, defaults, root, &mut defs);
     if let Value::Object(o) = schema {
         if !defs.is_empty() {
@@ -102,7 +132,9 @@ fn fill_defaults(schema: &mut Value, defaults: &Value, root: &Value) {
 }
 
 fn fill_props(node: &mut Value, defaults: &Value, root: &Value, defs: &mut Map<String, Value>) {
-    let Some(Value::Object(props)) = node.get_mut("properties") else { return };
+    let Some(Value::Object(props)) = node.get_mut("properties") else {
+        return;
+    };
     for (k, p) in props.iter_mut() {
         let d = defaults.get(k).cloned().unwrap_or(Value::Null);
         if branch(p, root).is_none() {
@@ -115,7 +147,11 @@ fn fill_props(node: &mut Value, defaults: &Value, root: &Value, defs: &mut Map<S
             o.remove("default");
         }
         // A section's definition lives in $defs: fill it there.
-        match p.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        match p
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+        {
             Some(name) => {
                 let name = name.to_owned();
                 if let Some(mut def) = defs.remove(&name) {

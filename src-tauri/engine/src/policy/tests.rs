@@ -18,11 +18,17 @@ pub(super) fn mdm_dir() -> PathBuf {
 }
 
 fn doc(source: &str, v: Value) -> SourceDoc {
-    SourceDoc { source: source.into(), doc: Ok(v) }
+    SourceDoc {
+        source: source.into(),
+        doc: Ok(v),
+    }
 }
 
 pub(super) fn messages(errs: &[PolicyError]) -> String {
-    errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 // ---- policy check ----
@@ -31,7 +37,10 @@ pub(super) fn messages(errs: &[PolicyError]) -> String {
 fn an_empty_document_is_the_default_policy() {
     assert_eq!(check_text("{}", "t").expect("valid"), Policy::default());
     let with_schema = r#"{"$schema": "./lifeline-policy.schema.json"}"#;
-    assert_eq!(check_text(with_schema, "t").expect("$schema is for editors"), Policy::default());
+    assert_eq!(
+        check_text(with_schema, "t").expect("$schema is for editors"),
+        Policy::default()
+    );
 }
 
 #[test]
@@ -45,40 +54,80 @@ fn a_wrong_type_names_the_key_the_value_and_what_is_allowed() {
 
 #[test]
 fn an_out_of_range_value_names_the_range() {
-    let m = messages(&check_text(r#"{"emergency":{"lock_minutes":121}}"#, "t").expect_err("invalid"));
-    assert!(m.contains("emergency.lock_minutes: 121 is not allowed; allowed: a whole number from 5 to 120"), "{m}");
-    let m = messages(
-        &check_text(r#"{"notify":{"smtp":{"host":"h","from":"a@b","tls":"ssl"}}}"#, "t").expect_err("invalid"),
+    let m =
+        messages(&check_text(r#"{"emergency":{"lock_minutes":121}}"#, "t").expect_err("invalid"));
+    assert!(
+        m.contains(
+            "emergency.lock_minutes: 121 is not allowed; allowed: a whole number from 5 to 120"
+        ),
+        "{m}"
     );
-    assert!(m.contains(r#"notify.smtp.tls: "ssl" is not allowed; allowed: one of "none", "starttls", "tls""#), "{m}");
+    let m = messages(
+        &check_text(
+            r#"{"notify":{"smtp":{"host":"h","from":"a@b","tls":"ssl"}}}"#,
+            "t",
+        )
+        .expect_err("invalid"),
+    );
+    assert!(
+        m.contains(
+            r#"notify.smtp.tls: "ssl" is not allowed; allowed: one of "none", "starttls", "tls""#
+        ),
+        "{m}"
+    );
 }
 
 #[test]
 fn an_unknown_key_is_an_error_with_a_suggestion() {
     let m = messages(&check_text(r#"{"emergency":{"lock_minuts":30}}"#, "t").expect_err("invalid"));
-    assert!(m.contains("emergency.lock_minuts: unknown key (did you mean emergency.lock_minutes?)"), "{m}");
+    assert!(
+        m.contains("emergency.lock_minuts: unknown key (did you mean emergency.lock_minutes?)"),
+        "{m}"
+    );
     let m = messages(&check_text(r#"{"lock_minutes":30}"#, "t").expect_err("invalid"));
-    assert!(m.contains("lock_minutes: unknown key (did you mean emergency.lock_minutes?)"), "{m}");
+    assert!(
+        m.contains("lock_minutes: unknown key (did you mean emergency.lock_minutes?)"),
+        "{m}"
+    );
     let m = messages(&check_text(r#"{"zzz":1}"#, "t").expect_err("invalid"));
     assert_eq!(m, "zzz: unknown key");
 }
 
 #[test]
 fn broken_json_names_the_line_and_column() {
-    let m =
-        messages(&check_text("{\n  \"emergency\": {\n    \"lock_minutes\": 30,\n  }\n}", "f.json").expect_err("bad"));
-    assert!(m.starts_with("f.json: not valid JSON at line 4, column 3"), "{m}");
+    let m = messages(
+        &check_text(
+            "{\n  \"emergency\": {\n    \"lock_minutes\": 30,\n  }\n}",
+            "f.json",
+        )
+        .expect_err("bad"),
+    );
+    assert!(
+        m.starts_with("f.json: not valid JSON at line 4, column 3"),
+        "{m}"
+    );
 }
 
 #[test]
 fn engine_checks_reject_a_non_dispatchable_address_without_echoing_it() {
-    let errs = check_text(r#"{"location":{"address":{"country":"US","RD":"Secret Street"}}}"#, "t").expect_err("bad");
+    let errs = check_text(
+        r#"{"location":{"address":{"country":"US","RD":"Secret Street"}}}"#,
+        "t",
+    )
+    .expect_err("bad");
     let m = messages(&errs);
     assert!(m.starts_with("location.address: "), "{m}");
     assert!(!m.contains("Secret Street"), "{m}");
-    let errs = check_text(r#"{"location":{"networks":[{"cidr":"10.0.0.0/99","address":{"country":"GB"}}]}}"#, "t")
-        .expect_err("bad");
-    assert!(messages(&errs).starts_with("location.networks[0]"), "{}", messages(&errs));
+    let errs = check_text(
+        r#"{"location":{"networks":[{"cidr":"10.0.0.0/99","address":{"country":"GB"}}]}}"#,
+        "t",
+    )
+    .expect_err("bad");
+    assert!(
+        messages(&errs).starts_with("location.networks[0]"),
+        "{}",
+        messages(&errs)
+    );
 }
 
 #[test]
@@ -104,19 +153,34 @@ fn a_full_policy_checks_clean() {
 
 #[test]
 fn managed_policy_wins_over_user_settings_which_win_over_defaults() {
-    let managed = [doc("policy.json", json!({"emergency": {"lock_minutes": 60}, "ui": {"locale": "de"}}))];
-    let user =
-        doc("settings", json!({"emergency": {"lock_minutes": 10, "keep_redial_entry": true}, "ui": {"locale": "fr"}}));
+    let managed = [doc(
+        "policy.json",
+        json!({"emergency": {"lock_minutes": 60}, "ui": {"locale": "de"}}),
+    )];
+    let user = doc(
+        "settings",
+        json!({"emergency": {"lock_minutes": 10, "keep_redial_entry": true}, "ui": {"locale": "fr"}}),
+    );
     let eff = load_effective(&managed, Some(&user));
     assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
     assert_eq!(eff.policy.emergency.lock_minutes, 60, "managed beats user");
     assert_eq!(eff.policy.ui.locale.as_deref(), Some("de"));
-    assert!(eff.policy.emergency.keep_redial_entry, "user beats default where not managed");
-    assert_eq!(eff.policy.emergency.status_during, Presence::DoNotDisturb, "default where nobody set it");
+    assert!(
+        eff.policy.emergency.keep_redial_entry,
+        "user beats default where not managed"
+    );
+    assert_eq!(
+        eff.policy.emergency.status_during,
+        Presence::DoNotDisturb,
+        "default where nobody set it"
+    );
     assert!(eff.is_managed("emergency.lock_minutes"));
     assert!(eff.is_managed("ui.locale"));
     assert!(!eff.is_managed("emergency.keep_redial_entry"));
-    assert!(!eff.is_managed("emergency"), "a section is managed key by key");
+    assert!(
+        !eff.is_managed("emergency"),
+        "a section is managed key by key"
+    );
 }
 
 #[test]
@@ -133,12 +197,27 @@ fn later_managed_documents_override_earlier_ones_key_by_key_and_leaves_whole() {
     );
     let eff = load_effective(&[a, b], None);
     assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
-    assert_eq!(eff.policy.notify.templates.email_subject.as_deref(), Some("B"));
-    assert_eq!(eff.policy.notify.templates.chat_text.as_deref(), Some("a"), "sections merge key by key");
-    assert_eq!(eff.policy.notify.email_to, vec!["c@x.y".to_owned()], "lists are replaced whole");
+    assert_eq!(
+        eff.policy.notify.templates.email_subject.as_deref(),
+        Some("B")
+    );
+    assert_eq!(
+        eff.policy.notify.templates.chat_text.as_deref(),
+        Some("a"),
+        "sections merge key by key"
+    );
+    assert_eq!(
+        eff.policy.notify.email_to,
+        vec!["c@x.y".to_owned()],
+        "lists are replaced whole"
+    );
     let addr = eff.policy.location.address.as_ref().expect("address");
     assert_eq!(addr.country, "DE");
-    assert_eq!(addr.fields.len(), 4, "an address is replaced whole, never mixed with another");
+    assert_eq!(
+        addr.fields.len(),
+        4,
+        "an address is replaced whole, never mixed with another"
+    );
     assert!(eff.is_managed("location.address"));
     assert!(eff.is_managed("location.address.RD"));
 }
@@ -152,15 +231,32 @@ fn a_bad_managed_key_falls_back_to_the_user_setting_or_default_with_a_warning() 
     )];
     let user = doc("settings", json!({"ui": {"locale": "fr"}}));
     let eff = load_effective(&managed, Some(&user));
-    assert_eq!(eff.policy.emergency.lock_minutes, 30, "out of range -> default, never off");
+    assert_eq!(
+        eff.policy.emergency.lock_minutes, 30,
+        "out of range -> default, never off"
+    );
     assert_eq!(eff.policy.emergency.status_during, Presence::DoNotDisturb);
-    assert!(eff.policy.emergency.keep_redial_entry, "the good keys of the same source still apply");
-    assert_eq!(eff.policy.ui.locale.as_deref(), Some("fr"), "falls back to the user's setting");
+    assert!(
+        eff.policy.emergency.keep_redial_entry,
+        "the good keys of the same source still apply"
+    );
+    assert_eq!(
+        eff.policy.ui.locale.as_deref(),
+        Some("fr"),
+        "falls back to the user's setting"
+    );
     assert!(!eff.is_managed("emergency.lock_minutes"));
     let text: Vec<String> = eff.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 4, "{text:?}");
-    assert!(text.iter().any(|w| w.starts_with("policy.json: emergency.lock_minutes: 1000 is not allowed")), "{text:?}");
-    assert!(text.iter().any(|w| w.contains("bogus: unknown key")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|w| w.starts_with("policy.json: emergency.lock_minutes: 1000 is not allowed")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|w| w.contains("bogus: unknown key")),
+        "{text:?}"
+    );
 }
 
 #[test]
@@ -172,9 +268,18 @@ fn one_bad_list_entry_drops_only_that_entry() {
                                    "emergency": {"callback_from": ["sip:psap@lifeline.lab", " ", "911"]}}),
     )];
     let eff = load_effective(&managed, None);
-    let urls: Vec<&str> = eff.policy.notify.webhooks.iter().map(|w| w.url.as_str()).collect();
+    let urls: Vec<&str> = eff
+        .policy
+        .notify
+        .webhooks
+        .iter()
+        .map(|w| w.url.as_str())
+        .collect();
     assert_eq!(urls, ["https://ok.example/1", "https://ok.example/2"]);
-    assert_eq!(eff.policy.emergency.callback_from, ["sip:psap@lifeline.lab", "911"]);
+    assert_eq!(
+        eff.policy.emergency.callback_from,
+        ["sip:psap@lifeline.lab", "911"]
+    );
     assert_eq!(eff.warnings.len(), 3, "{:?}", eff.warnings);
 }
 
@@ -182,12 +287,25 @@ fn one_bad_list_entry_drops_only_that_entry() {
 fn an_unreadable_source_is_a_warning_and_the_others_still_apply() {
     let broken = SourceDoc {
         source: "x.json".into(),
-        doc: Err(PolicyError::Syntax { source_name: "x.json".into(), line: 1, column: 2, message: "EOF".into() }),
+        doc: Err(PolicyError::Syntax {
+            source_name: "x.json".into(),
+            line: 1,
+            column: 2,
+            message: "EOF".into(),
+        }),
     };
-    let eff = load_effective(&[broken, doc("y.json", json!({"emergency": {"lock_minutes": 15}}))], None);
+    let eff = load_effective(
+        &[
+            broken,
+            doc("y.json", json!({"emergency": {"lock_minutes": 15}})),
+        ],
+        None,
+    );
     assert_eq!(eff.policy.emergency.lock_minutes, 15);
     assert_eq!(eff.warnings.len(), 1);
-    assert!(eff.warnings[0].to_string().contains("this source is ignored"));
+    assert!(eff.warnings[0]
+        .to_string()
+        .contains("this source is ignored"));
 }
 
 proptest! {
@@ -232,20 +350,44 @@ fn etc_reader_merges_policy_json_then_policy_d_in_name_order() {
         r#"{"emergency":{"lock_minutes":20,"keep_redial_entry":true},"ui":{"locale":"en"}}"#,
     )
     .expect("w");
-    std::fs::write(root.join("policy.d/20-late.json"), r#"{"emergency":{"lock_minutes":90}}"#).expect("w");
-    std::fs::write(root.join("policy.d/10-early.json"), r#"{"emergency":{"lock_minutes":40},"ui":{"locale":"de"}}"#)
-        .expect("w");
+    std::fs::write(
+        root.join("policy.d/20-late.json"),
+        r#"{"emergency":{"lock_minutes":90}}"#,
+    )
+    .expect("w");
+    std::fs::write(
+        root.join("policy.d/10-early.json"),
+        r#"{"emergency":{"lock_minutes":40},"ui":{"locale":"de"}}"#,
+    )
+    .expect("w");
     std::fs::write(root.join("policy.d/15-broken.json"), "{\"ui\": ").expect("w");
     std::fs::write(root.join("policy.d/README.txt"), "not json").expect("w");
     let docs = read_policy_dir(root);
-    let names: Vec<String> = docs.iter().map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned()).collect();
-    assert_eq!(names, ["policy.json", "10-early.json", "15-broken.json", "20-late.json"]);
+    let names: Vec<String> = docs
+        .iter()
+        .map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "policy.json",
+            "10-early.json",
+            "15-broken.json",
+            "20-late.json"
+        ]
+    );
     let eff = load_effective(&docs, None);
     assert_eq!(eff.policy.emergency.lock_minutes, 90);
     assert!(eff.policy.emergency.keep_redial_entry);
     assert_eq!(eff.policy.ui.locale.as_deref(), Some("de"));
     assert_eq!(eff.warnings.len(), 1, "{:?}", eff.warnings);
-    assert!(eff.warnings[0].to_string().contains("15-broken.json: not valid JSON at line 1"), "{}", eff.warnings[0]);
+    assert!(
+        eff.warnings[0]
+            .to_string()
+            .contains("15-broken.json: not valid JSON at line 1"),
+        "{}",
+        eff.warnings[0]
+    );
 }
 
 #[test]
@@ -255,7 +397,11 @@ fn etc_reader_with_no_directory_is_no_policy() {
 }
 
 fn reg(key: &str, name: &str, data: RegData) -> RegistryValue {
-    RegistryValue { key: key.into(), name: name.into(), data }
+    RegistryValue {
+        key: key.into(),
+        name: name.into(),
+        data,
+    }
 }
 
 #[test]
@@ -264,12 +410,32 @@ fn registry_values_become_the_policy_tree_by_type() {
         reg("emergency", "lock_minutes", RegData::Dword(45)),
         reg("Emergency", "Keep_Redial_Entry", RegData::Dword(1)),
         reg("emergency", "status_during", RegData::Sz("busy".into())),
-        reg("emergency", "callback_from", RegData::MultiSz(vec!["sip:psap@lifeline.lab".into(), "911".into()])),
-        reg("notify", "smtp", RegData::Sz(r#"{"host":"127.0.0.1","port":2525,"tls":"none","from":"l@lab"}"#.into())),
-        reg(r"notify\templates", "chat_text", RegData::Sz("Emergency call".into())),
+        reg(
+            "emergency",
+            "callback_from",
+            RegData::MultiSz(vec!["sip:psap@lifeline.lab".into(), "911".into()]),
+        ),
+        reg(
+            "notify",
+            "smtp",
+            RegData::Sz(r#"{"host":"127.0.0.1","port":2525,"tls":"none","from":"l@lab"}"#.into()),
+        ),
+        reg(
+            r"notify\templates",
+            "chat_text",
+            RegData::Sz("Emergency call".into()),
+        ),
         reg("notify", "email_to", RegData::Sz("it@example.com".into())),
-        reg("notify", "webhooks", RegData::Sz(r#"[{"url":"https://h.example/x","format":"slack"}]"#.into())),
-        reg("location", "prompt_unknown_network", RegData::Sz("false".into())),
+        reg(
+            "notify",
+            "webhooks",
+            RegData::Sz(r#"[{"url":"https://h.example/x","format":"slack"}]"#.into()),
+        ),
+        reg(
+            "location",
+            "prompt_unknown_network",
+            RegData::Sz("false".into()),
+        ),
         reg("sip", "server", RegData::Sz("wss://sip.example.com".into())),
     ];
     let v = registry_to_json(&values);
@@ -295,10 +461,19 @@ fn registry_values_that_do_not_convert_are_reported_by_key() {
         reg("sip", "domain", RegData::Other("REG_BINARY".into())),
     ];
     let m = messages(&check_value(&registry_to_json(&values)));
-    assert!(m.contains("emergency.keep_redial_entry: 7 is not allowed; allowed: true or false"), "{m}");
+    assert!(
+        m.contains("emergency.keep_redial_entry: 7 is not allowed; allowed: true or false"),
+        "{m}"
+    );
     assert!(m.contains("did you mean emergency.lock_minutes?"), "{m}");
-    assert!(m.contains("location.address: this value is not allowed"), "{m}");
-    assert!(m.contains("sip.domain: \"(registry value of type REG_BINARY)\" is not allowed"), "{m}");
+    assert!(
+        m.contains("location.address: this value is not allowed"),
+        "{m}"
+    );
+    assert!(
+        m.contains("sip.domain: \"(registry value of type REG_BINARY)\" is not allowed"),
+        "{m}"
+    );
 }
 
 const SAMPLE_PLIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -337,7 +512,11 @@ fn managed_preferences_plist_becomes_the_policy_tree() {
 #[test]
 fn managed_preferences_of_the_user_override_the_machine_ones() {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(dir.path().join("app.lifeline.softphone.plist"), SAMPLE_PLIST).expect("w");
+    std::fs::write(
+        dir.path().join("app.lifeline.softphone.plist"),
+        SAMPLE_PLIST,
+    )
+    .expect("w");
     std::fs::create_dir(dir.path().join("agent")).expect("mkdir");
     std::fs::write(
         dir.path().join("agent/app.lifeline.softphone.plist"),
@@ -353,13 +532,18 @@ fn managed_preferences_of_the_user_override_the_machine_ones() {
 
 #[test]
 fn startup_applies_the_extra_policy_file_and_a_missing_user_file_is_no_warning() {
-    if std::path::Path::new(super::sources::etc::ETC_DIR).exists() || std::env::var_os("LIFELINE_POLICY_DIR").is_some()
+    if std::path::Path::new(super::sources::etc::ETC_DIR).exists()
+        || std::env::var_os("LIFELINE_POLICY_DIR").is_some()
     {
         return; // this machine has a real policy; the test assumes none.
     }
     let dir = tempfile::tempdir().expect("tmp");
     let extra = dir.path().join("extra.json");
-    std::fs::write(&extra, r#"{"sip":{"domain":"lifeline.lab"},"emergency":{"lock_minutes":5}}"#).expect("w");
+    std::fs::write(
+        &extra,
+        r#"{"sip":{"domain":"lifeline.lab"},"emergency":{"lock_minutes":5}}"#,
+    )
+    .expect("w");
     let eff = super::load_startup(Some(&extra), Some(&dir.path().join("absent-settings.json")));
     assert!(eff.warnings.is_empty(), "{:?}", eff.warnings);
     assert_eq!(eff.policy.sip.domain.as_deref(), Some("lifeline.lab"));
@@ -369,12 +553,24 @@ fn startup_applies_the_extra_policy_file_and_a_missing_user_file_is_no_warning()
 
 #[test]
 fn effective_policy_serializes_for_the_ui_with_managed_keys_and_warning_texts() {
-    let eff = load_effective(&[doc("p.json", json!({"ui": {"locale": "en"}, "audit": {"url": "nope"}}))], None);
+    let eff = load_effective(
+        &[doc(
+            "p.json",
+            json!({"ui": {"locale": "en"}, "audit": {"url": "nope"}}),
+        )],
+        None,
+    );
     let v = serde_json::to_value(&eff).expect("ser");
     assert_eq!(v["managed"], json!(["ui.locale"]));
     let w = v["warnings"][0].as_str().expect("text");
-    assert!(w.starts_with(r#"p.json: audit.url: "nope" is not allowed"#), "{w}");
-    assert!(w.ends_with("this key is ignored and its default or the user's setting applies"), "{w}");
+    assert!(
+        w.starts_with(r#"p.json: audit.url: "nope" is not allowed"#),
+        "{w}"
+    );
+    assert!(
+        w.ends_with("this key is ignored and its default or the user's setting applies"),
+        "{w}"
+    );
     assert_eq!(v["policy"]["emergency"]["lock_minutes"], json!(30));
 }
 
@@ -383,9 +579,16 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
-        prop_oneof![Just("map".to_owned()), Just("tls".to_owned()), Just("US".to_owned()), ".{0,10}"]
-            .prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)),
+        prop_oneof![
+            Just("map".to_owned()),
+            Just("tls".to_owned()),
+            Just("US".to_owned()),
+            ".{0,10}"
+        ]
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         let keys = prop_oneof![
@@ -402,7 +605,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
         ];
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            proptest::collection::btree_map(keys, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

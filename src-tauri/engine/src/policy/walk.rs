@@ -28,11 +28,30 @@ pub const SUPPORTED_KEYWORDS: &[&str] = &[
     "minItems",
     "maxItems",
 ];
-pub const ANNOTATIONS: &[&str] = &["$schema", "$id", "$defs", "title", "description", "default", "format", "examples"];
+pub const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$defs",
+    "title",
+    "description",
+    "default",
+    "format",
+    "examples",
+];
 
-pub(super) fn walk(v: &Value, node: &Value, root: &Value, path: &KeyPath, out: &mut Vec<PolicyError>) {
+pub(super) fn walk(
+    v: &Value,
+    node: &Value,
+    root: &Value,
+    path: &KeyPath,
+    out: &mut Vec<PolicyError>,
+) {
     let s = resolve(node, root);
-    if let Some(alts) = s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array) {
+    if let Some(alts) = s
+        .get("anyOf")
+        .or_else(|| s.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         if alts.iter().any(|a| {
             let mut tmp = Vec::new();
             walk(v, a, root, path, &mut tmp);
@@ -40,7 +59,10 @@ pub(super) fn walk(v: &Value, node: &Value, root: &Value, path: &KeyPath, out: &
         }) {
             return;
         }
-        let typed: Vec<&Value> = alts.iter().filter(|a| type_ok(resolve(a, root), v)).collect();
+        let typed: Vec<&Value> = alts
+            .iter()
+            .filter(|a| type_ok(resolve(a, root), v))
+            .collect();
         match typed.as_slice() {
             [one] => walk(v, one, root, path, out),
             _ => out.push(invalid(path, v, describe(node, root))),
@@ -94,18 +116,31 @@ pub(super) fn walk(v: &Value, node: &Value, root: &Value, path: &KeyPath, out: &
             match props.and_then(|m| m.get(k)) {
                 Some(ps) => walk(child, ps, root, &p, out),
                 None => match s.get("additionalProperties") {
-                    Some(Value::Bool(false)) => {
-                        out.push(PolicyError::UnknownKey { key: p, suggestion: suggest(k, props, root, path) })
-                    }
+                    Some(Value::Bool(false)) => out.push(PolicyError::UnknownKey {
+                        key: p,
+                        suggestion: suggest(k, props, root, path),
+                    }),
                     Some(extra @ Value::Object(_)) => walk(child, extra, root, &p, out),
                     _ => {}
                 },
             }
         }
-        for r in s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        for r in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if !obj.contains_key(r) {
-                let allowed = props.and_then(|m| m.get(r)).map(|ps| describe(ps, root)).unwrap_or_default();
-                out.push(PolicyError::Missing { key: path.clone().key(r), allowed });
+                let allowed = props
+                    .and_then(|m| m.get(r))
+                    .map(|ps| describe(ps, root))
+                    .unwrap_or_default();
+                out.push(PolicyError::Missing {
+                    key: path.clone().key(r),
+                    allowed,
+                });
             }
         }
     }
@@ -127,14 +162,20 @@ pub(super) fn walk(v: &Value, node: &Value, root: &Value, path: &KeyPath, out: &
 
 fn string_ok(s: &Value, text: &str) -> bool {
     let chars = text.chars().count() as u64;
-    if s.get("minLength").and_then(Value::as_u64).is_some_and(|m| chars < m)
-        || s.get("maxLength").and_then(Value::as_u64).is_some_and(|m| chars > m)
+    if s.get("minLength")
+        .and_then(Value::as_u64)
+        .is_some_and(|m| chars < m)
+        || s.get("maxLength")
+            .and_then(Value::as_u64)
+            .is_some_and(|m| chars > m)
     {
         return false;
     }
     match s.get("pattern").and_then(Value::as_str) {
         // A pattern that does not compile is a bug in our types; a test compiles every one.
-        Some(p) => regex::Regex::new(p).map(|re| re.is_match(text)).unwrap_or(false),
+        Some(p) => regex::Regex::new(p)
+            .map(|re| re.is_match(text))
+            .unwrap_or(false),
         None => true,
     }
 }
@@ -168,18 +209,32 @@ fn invalid(path: &KeyPath, v: &Value, allowed: String) -> PolicyError {
         }
         text
     };
-    PolicyError::Invalid { key: path.clone(), value, allowed }
+    PolicyError::Invalid {
+        key: path.clone(),
+        value,
+        allowed,
+    }
 }
 
 /// What a schema node allows, in words.
 pub fn describe(node: &Value, root: &Value) -> String {
     let s = resolve(node, root);
-    if let Some(alts) = s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array) {
+    if let Some(alts) = s
+        .get("anyOf")
+        .or_else(|| s.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         let parts: Vec<String> = alts.iter().map(|a| describe(a, root)).collect();
         return parts.join(", or ");
     }
     if let Some(e) = s.get("enum").and_then(Value::as_array) {
-        return format!("one of {}", e.iter().map(Value::to_string).collect::<Vec<_>>().join(", "));
+        return format!(
+            "one of {}",
+            e.iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if let Some(c) = s.get("const") {
         return c.to_string();
@@ -195,7 +250,11 @@ pub fn describe(node: &Value, root: &Value) -> String {
             "null" => "null (unset)".to_owned(),
             "boolean" => "true or false".to_owned(),
             "integer" | "number" => {
-                let word = if *t == "integer" { "a whole number" } else { "a number" };
+                let word = if *t == "integer" {
+                    "a whole number"
+                } else {
+                    "a number"
+                };
                 match (s.get("minimum"), s.get("maximum")) {
                     (Some(lo), Some(hi)) => format!("{word} from {lo} to {hi}"),
                     (Some(lo), None) => format!("{word} of at least {lo}"),
@@ -221,14 +280,21 @@ pub fn describe(node: &Value, root: &Value) -> String {
                 None => "a list".to_owned(),
             },
             "object" => match s.get("properties").and_then(Value::as_object) {
-                Some(p) => format!("an object with keys {}", p.keys().cloned().collect::<Vec<_>>().join(", ")),
+                Some(p) => format!(
+                    "an object with keys {}",
+                    p.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
                 None => "an object".to_owned(),
             },
             other => other.to_owned(),
         });
     }
     let mut text = parts.join(", or ");
-    if let Some(d) = node.get("description").or_else(|| s.get("description")).and_then(Value::as_str) {
+    if let Some(d) = node
+        .get("description")
+        .or_else(|| s.get("description"))
+        .and_then(Value::as_str)
+    {
         let first = d.split("\n\n").next().unwrap_or(d).replace('\n', " ");
         text.push_str(&format!(" ({first})"));
     }
@@ -236,16 +302,27 @@ pub fn describe(node: &Value, root: &Value) -> String {
 }
 
 /// A close sibling key, or the same key under another section (`lock_minutes` -> `emergency.lock_minutes`).
-fn suggest(k: &str, props: Option<&serde_json::Map<String, Value>>, root: &Value, parent: &KeyPath) -> Option<String> {
+fn suggest(
+    k: &str,
+    props: Option<&serde_json::Map<String, Value>>,
+    root: &Value,
+    parent: &KeyPath,
+) -> Option<String> {
     let lower = k.to_ascii_lowercase();
-    let near = props.into_iter().flat_map(|m| m.keys()).map(|c| (strsim::damerau_levenshtein(&lower, c), c));
+    let near = props
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .map(|c| (strsim::damerau_levenshtein(&lower, c), c));
     if let Some((d, c)) = near.min_by_key(|(d, _)| *d) {
         if d <= 2 || (d <= 3 && c.len() >= 8) {
             return Some(parent.clone().key(c).to_string());
         }
     }
-    let elsewhere: Vec<String> =
-        leaf_keys(root).into_iter().map(|(p, _)| p).filter(|p| p.rsplit('.').next() == Some(lower.as_str())).collect();
+    let elsewhere: Vec<String> = leaf_keys(root)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.rsplit('.').next() == Some(lower.as_str()))
+        .collect();
     match elsewhere.as_slice() {
         [one] => Some(one.clone()),
         _ => None,

@@ -28,7 +28,10 @@ pub struct CallbackRules {
 
 impl CallbackRules {
     pub fn new(policy: &EmergencyPolicy, emergency_line: Option<&str>) -> CallbackRules {
-        CallbackRules { callback_from: policy.callback_from.clone(), emergency_line: emergency_line.map(str::to_owned) }
+        CallbackRules {
+            callback_from: policy.callback_from.clone(),
+            emergency_line: emergency_line.map(str::to_owned),
+        }
     }
 }
 
@@ -94,7 +97,11 @@ pub enum Arbitration {
 
 /// Is this call the emergency services calling back? (Meaningful during emergency modes.)
 pub fn is_callback(call: &IncomingCall, rules: &CallbackRules) -> bool {
-    if call.priority.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("emergency")) {
+    if call
+        .priority
+        .as_deref()
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("emergency"))
+    {
         return true;
     }
     let from = Identity::parse(&call.from);
@@ -102,15 +109,19 @@ pub fn is_callback(call: &IncomingCall, rules: &CallbackRules) -> bool {
         return true;
     }
     match rules.emergency_line.as_deref().map(Identity::parse) {
-        Some(line) => {
-            [&call.request_uri, &call.to].iter().any(|u| !u.is_empty() && Identity::parse(u).same_line(&line))
-        }
+        Some(line) => [&call.request_uri, &call.to]
+            .iter()
+            .any(|u| !u.is_empty() && Identity::parse(u).same_line(&line)),
         None => false,
     }
 }
 
 pub fn arbitrate(call: &IncomingCall, line: LineState, rules: &CallbackRules) -> Arbitration {
-    let reject = |code, reason| Arbitration::Reject { code, reason, missed: true };
+    let reject = |code, reason| Arbitration::Reject {
+        code,
+        reason,
+        missed: true,
+    };
     match line.mode {
         EmergencyMode::Active | EmergencyMode::Lock | EmergencyMode::Remain => {
             if is_callback(call, rules) {
@@ -151,10 +162,19 @@ mod tests {
     }
 
     fn line(mode: EmergencyMode, presence: Presence, busy: bool) -> LineState {
-        LineState { mode, presence, call_in_progress: busy, call_waiting: false }
+        LineState {
+            mode,
+            presence,
+            call_in_progress: busy,
+            call_waiting: false,
+        }
     }
 
-    const MODES: [EmergencyMode; 3] = [EmergencyMode::Active, EmergencyMode::Lock, EmergencyMode::Remain];
+    const MODES: [EmergencyMode; 3] = [
+        EmergencyMode::Active,
+        EmergencyMode::Lock,
+        EmergencyMode::Remain,
+    ];
 
     #[test]
     fn ordinary_call_is_rejected_with_486_and_logged_missed_during_callback_lock() {
@@ -163,7 +183,14 @@ mod tests {
             line(EmergencyMode::Lock, Presence::DoNotDisturb, false),
             &rules(),
         );
-        assert_eq!(got, Arbitration::Reject { code: 486, reason: RejectReason::EmergencyLineProtected, missed: true });
+        assert_eq!(
+            got,
+            Arbitration::Reject {
+                code: 486,
+                reason: RejectReason::EmergencyLineProtected,
+                missed: true
+            }
+        );
     }
 
     #[test]
@@ -174,7 +201,10 @@ mod tests {
                 arbitrate(&call("\"PSAP\" <sip:psap@lifeline.lab>;tag=9"), l, &rules()),
                 Arbitration::RingPriority
             );
-            assert_eq!(arbitrate(&call("tel:+1-555-0199"), l, &rules()), Arbitration::RingPriority);
+            assert_eq!(
+                arbitrate(&call("tel:+1-555-0199"), l, &rules()),
+                Arbitration::RingPriority
+            );
         }
     }
 
@@ -189,7 +219,10 @@ mod tests {
         assert_eq!(arbitrate(&prio, l, &rules()), Arbitration::RingPriority);
         let mut urgent = call("sip:unknown@elsewhere");
         urgent.priority = Some("urgent".into());
-        assert!(matches!(arbitrate(&urgent, l, &rules()), Arbitration::Reject { code: 486, .. }));
+        assert!(matches!(
+            arbitrate(&urgent, l, &rules()),
+            Arbitration::Reject { code: 486, .. }
+        ));
     }
 
     #[test]
@@ -197,19 +230,38 @@ mod tests {
         let r = rules();
         let c = call("sip:peer@lifeline.lab");
         let off = |p, busy| line(EmergencyMode::Off, p, busy);
-        assert_eq!(arbitrate(&c, off(Presence::Available, false), &r), Arbitration::Ring);
-        assert_eq!(arbitrate(&c, off(Presence::Away, false), &r), Arbitration::Ring);
-        assert!(matches!(arbitrate(&c, off(Presence::DoNotDisturb, false), &r), Arbitration::Reject { code: 480, .. }));
+        assert_eq!(
+            arbitrate(&c, off(Presence::Available, false), &r),
+            Arbitration::Ring
+        );
+        assert_eq!(
+            arbitrate(&c, off(Presence::Away, false), &r),
+            Arbitration::Ring
+        );
+        assert!(matches!(
+            arbitrate(&c, off(Presence::DoNotDisturb, false), &r),
+            Arbitration::Reject { code: 480, .. }
+        ));
         assert!(matches!(
             arbitrate(&c, off(Presence::WorkingOffline, false), &r),
             Arbitration::Reject { code: 480, .. }
         ));
-        assert!(matches!(arbitrate(&c, off(Presence::Available, true), &r), Arbitration::Reject { code: 486, .. }));
-        let waiting = LineState { call_waiting: true, ..off(Presence::Available, true) };
+        assert!(matches!(
+            arbitrate(&c, off(Presence::Available, true), &r),
+            Arbitration::Reject { code: 486, .. }
+        ));
+        let waiting = LineState {
+            call_waiting: true,
+            ..off(Presence::Available, true)
+        };
         assert_eq!(arbitrate(&c, waiting, &r), Arbitration::Ring);
         // The PSAP outside emergency mode is just a caller.
         assert!(matches!(
-            arbitrate(&call("sip:psap@lifeline.lab"), off(Presence::DoNotDisturb, false), &r),
+            arbitrate(
+                &call("sip:psap@lifeline.lab"),
+                off(Presence::DoNotDisturb, false),
+                &r
+            ),
             Arbitration::Reject { code: 480, .. }
         ));
     }
@@ -225,7 +277,11 @@ mod tests {
     }
 
     fn emergency_mode() -> impl Strategy<Value = EmergencyMode> {
-        prop_oneof![Just(EmergencyMode::Active), Just(EmergencyMode::Lock), Just(EmergencyMode::Remain)]
+        prop_oneof![
+            Just(EmergencyMode::Active),
+            Just(EmergencyMode::Lock),
+            Just(EmergencyMode::Remain)
+        ]
     }
 
     /// Callers that are not the emergency services: random users on other hosts, random numbers.

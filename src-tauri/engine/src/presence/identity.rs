@@ -21,17 +21,21 @@ impl Identity {
             _ => s,
         };
         let lower = inner.trim().to_ascii_lowercase();
-        let (user, host) = if let Some(rest) = ["sip:", "sips:"].iter().find_map(|p| lower.strip_prefix(p)) {
-            let rest = rest.split('?').next().unwrap_or_default();
-            match rest.split_once('@') {
-                Some((u, h)) => (u.split(';').next().unwrap_or_default().to_owned(), Some(host_only(h))),
-                None => (String::new(), Some(host_only(rest))),
-            }
-        } else if let Some(rest) = lower.strip_prefix("tel:") {
-            (rest.split(';').next().unwrap_or_default().to_owned(), None)
-        } else {
-            (lower.split(';').next().unwrap_or_default().to_owned(), None)
-        };
+        let (user, host) =
+            if let Some(rest) = ["sip:", "sips:"].iter().find_map(|p| lower.strip_prefix(p)) {
+                let rest = rest.split('?').next().unwrap_or_default();
+                match rest.split_once('@') {
+                    Some((u, h)) => (
+                        u.split(';').next().unwrap_or_default().to_owned(),
+                        Some(host_only(h)),
+                    ),
+                    None => (String::new(), Some(host_only(rest))),
+                }
+            } else if let Some(rest) = lower.strip_prefix("tel:") {
+                (rest.split(';').next().unwrap_or_default().to_owned(), None)
+            } else {
+                (lower.split(';').next().unwrap_or_default().to_owned(), None)
+            };
         let number = number_of(&user);
         Identity { user, host, number }
     }
@@ -56,7 +60,10 @@ impl Identity {
             };
             return user_ok && host_ok;
         }
-        let pat: String = p.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let pat: String = p
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         self.number.as_deref().is_some_and(|n| glob(&pat, n))
     }
 
@@ -75,7 +82,10 @@ impl Identity {
 }
 
 fn host_only(h: &str) -> String {
-    h.split([';', '?', '>']).next().unwrap_or_default().to_owned()
+    h.split([';', '?', '>'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn number_of(user: &str) -> Option<String> {
@@ -122,12 +132,18 @@ mod tests {
     #[test]
     fn identities_are_read_from_every_usual_form() {
         let a = Identity::parse("\"PSAP\" <sip:PSAP@Lifeline.Lab;transport=udp>;tag=1");
-        assert_eq!((a.user.as_str(), a.host.as_deref()), ("psap", Some("lifeline.lab")));
+        assert_eq!(
+            (a.user.as_str(), a.host.as_deref()),
+            ("psap", Some("lifeline.lab"))
+        );
         let t = Identity::parse("tel:+1-555-0100;phone-context=x");
         assert_eq!(t.number.as_deref(), Some("+15550100"));
         let s = Identity::parse("sip:+15550100@gw.example;user=phone");
         assert_eq!(s.number.as_deref(), Some("+15550100"));
-        assert_eq!(Identity::parse("sip:lifeline.lab").host.as_deref(), Some("lifeline.lab"));
+        assert_eq!(
+            Identity::parse("sip:lifeline.lab").host.as_deref(),
+            Some("lifeline.lab")
+        );
     }
 
     #[test]

@@ -13,4 +13,6 @@
 pub mod arbitration;
 pub mod identity;
 
-pub use arbitration::{arbitrate, is_callback, Arbitration, CallbackRules, IncomingCall, LineState, RejectReason};
+pub use arbitration::{
+    arbitrate, is_callback, Arbitration, CallbackRules, IncomingCall, LineState, RejectReason,
+};

@@ -11,6 +11,7 @@
 //! - [`Keychain::load`]`(account) -> Option<String>`: `None` when there is no such entry.
 //! - [`Keychain::delete`]`(account) -> bool`: `false` when there was nothing to delete.
 //! - [`sip_account`]`(user, domain)`: the account name of a SIP password, `sip:<user>@<domain>`.
+//! - [`turn_account`]`(credential_ref)`: the account name of a TURN password, `turn:<credential_ref>`.
 //! - `Keychain` implements [`crate::notify::SecretSource`], so `password_ref` names resolve from it.
 //!
 //! Every entry lives under the service name [`SERVICE`] (the app's bundle identifier). An SMTP password is
@@ -20,6 +21,10 @@
 //! - macOS: `security add-generic-password -s app.lifeline.softphone -a <password_ref> -w`
 //! - Windows: a generic credential whose target is `<password_ref>.app.lifeline.softphone` (`cmdkey
 //!   /generic:<password_ref>.app.lifeline.softphone /user:<password_ref> /pass`).
+//!
+//! A TURN password (`media.ice_servers[].credential_ref`) is stored the same way under the account
+//! `turn:<credential_ref>` (e.g. `secret-tool store --label='Lifeline TURN' service app.lifeline.softphone
+//! username turn:<credential_ref>`); see docs/deploy.md.
 //!
 //! # Blocking
 //! Every call talks to an OS service (D-Bus on Linux) and may wait while the OS asks the user to unlock the
@@ -51,6 +56,12 @@ pub fn sip_account(user: &str, domain: &str) -> String {
     format!("sip:{}@{}", user.trim(), domain.trim().to_ascii_lowercase())
 }
 
+/// The account name of a TURN password IT provisions: `turn:<credential_ref>` (`media.ice_servers[].credential_ref`
+/// names it). The prefix keeps a policy's reference from ever naming a SIP password or an SMTP entry.
+pub fn turn_account(credential_ref: &str) -> String {
+    format!("turn:{credential_ref}")
+}
+
 /// The OS keychain (or, in tests, any keyring-core store).
 #[derive(Clone)]
 pub struct Keychain {
@@ -60,7 +71,10 @@ pub struct Keychain {
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keychain").field("store", &self.store.vendor()).field("service", &self.service).finish()
+        f.debug_struct("Keychain")
+            .field("store", &self.store.vendor())
+            .field("service", &self.service)
+            .finish()
     }
 }
 
@@ -69,12 +83,18 @@ impl Keychain {
     pub fn open() -> Result<Keychain, KeychainError> {
         let store = platform::default_store()?;
         tracing::debug!(store = %store.vendor(), "keychain: opened");
-        Ok(Keychain { store, service: SERVICE.to_owned() })
+        Ok(Keychain {
+            store,
+            service: SERVICE.to_owned(),
+        })
     }
 
     /// A keychain over the given store and service name (tests use `keyring_core::mock::Store`).
     pub fn with_store(store: Arc<CredentialStore>, service: &str) -> Keychain {
-        Keychain { store, service: service.to_owned() }
+        Keychain {
+            store,
+            service: service.to_owned(),
+        }
     }
 
     /// Who provides the entries, e.g. "Secret Service store, …" (for diagnostics; never secret).
@@ -85,9 +105,13 @@ impl Keychain {
     /// Creates or replaces the entry `account`. An empty secret is refused (not every store can hold one).
     pub fn save(&self, account: &str, secret: &str) -> Result<(), KeychainError> {
         if secret.is_empty() {
-            return Err(KeychainError::EmptySecret { account: account.to_owned() });
+            return Err(KeychainError::EmptySecret {
+                account: account.to_owned(),
+            });
         }
-        self.entry(account)?.set_password(secret).map_err(|e| KeychainError::from_store(e, account))?;
+        self.entry(account)?
+            .set_password(secret)
+            .map_err(|e| KeychainError::from_store(e, account))?;
         tracing::info!(account, "keychain: password saved");
         Ok(())
     }
@@ -120,6 +144,8 @@ impl Keychain {
                 reason: "the entry has no name".to_owned(),
             });
         }
-        self.store.build(&self.service, account, None).map_err(|e| KeychainError::from_store(e, account))
+        self.store
+            .build(&self.service, account, None)
+            .map_err(|e| KeychainError::from_store(e, account))
     }
 }

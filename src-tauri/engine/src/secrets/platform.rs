@@ -26,11 +26,14 @@ pub(super) fn default_store() -> Result<Arc<CredentialStore>, KeychainError> {
 /// Windows: the Credential Manager (generic credentials).
 #[cfg(windows)]
 pub(super) fn default_store() -> Result<Arc<CredentialStore>, KeychainError> {
-    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new().map_err(KeychainError::from_open)?;
+    let store: Arc<CredentialStore> =
+        windows_native_keyring_store::Store::new().map_err(KeychainError::from_open)?;
     Ok(store)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub(super) fn default_store() -> Result<Arc<CredentialStore>, KeychainError> {
-    Err(KeychainError::Unsupported { os: std::env::consts::OS })
+    Err(KeychainError::Unsupported {
+        os: std::env::consts::OS,
+    })
 }

@@ -9,24 +9,50 @@ use ezk_sip_types::{Method, Name};
 
 use super::digest::Authorizer;
 use super::message::{self, SipMessage};
-use super::ua::{split_commas, write_request, write_request_with_branch, ClientTx, Local, Output, RequestSpec, TxKind};
+use super::ua::{
+    split_commas, write_request, write_request_with_branch, ClientTx, Local, Output, RequestSpec,
+    TxKind,
+};
 use crate::api::Direction;
 
 /// What a call tells the engine (and the media layer).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallEvent {
     /// A new incoming call is ringing here. Answer with [`super::ua::UserAgent::answer`] or reject.
-    Incoming { id: u64, from: String, offer: Option<String>, headers: Vec<(String, String)> },
+    Incoming {
+        id: u64,
+        from: String,
+        offer: Option<String>,
+        headers: Vec<(String, String)>,
+    },
     /// Our outgoing call rings at the far end (180/183), with early media SDP if any.
-    Ringing { id: u64, early_sdp: Option<String> },
+    Ringing {
+        id: u64,
+        early_sdp: Option<String>,
+    },
     /// The far end's answer to our offer (INVITE or re-INVITE).
-    RemoteAnswer { id: u64, sdp: String },
+    RemoteAnswer {
+        id: u64,
+        sdp: String,
+    },
     /// The far end sent a new offer (re-INVITE, e.g. hold); answer with `UserAgent::answer`.
-    RemoteOffer { id: u64, sdp: String },
-    Connected { id: u64 },
+    RemoteOffer {
+        id: u64,
+        sdp: String,
+    },
+    Connected {
+        id: u64,
+    },
     /// Our re-INVITE (hold/resume) was refused; the call goes on as it was.
-    UpdateFailed { id: u64, code: u16 },
-    Ended { id: u64, code: Option<u16>, reason: String },
+    UpdateFailed {
+        id: u64,
+        code: u16,
+    },
+    Ended {
+        id: u64,
+        code: Option<u16>,
+        reason: String,
+    },
 }
 
 /// An outgoing call: where, what body (SDP, or multipart with a PIDF-LO for emergencies) and extra
@@ -101,7 +127,11 @@ impl Calls {
         self.calls.keys().copied().collect()
     }
 
-    pub(crate) fn invite(&mut self, call: OutgoingCall, ctx: &mut Ctx<'_>) -> Result<u64, CallError> {
+    pub(crate) fn invite(
+        &mut self,
+        call: OutgoingCall,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<u64, CallError> {
         self.next_id += 1;
         let id = self.next_id;
         let target = call.target.trim().to_owned();
@@ -122,7 +152,10 @@ impl Calls {
             invite: None,
             cancelled: false,
             pending_in: None,
-            local_sdp: std::str::from_utf8(&call.body).ok().filter(|_| call.content_type == "application/sdp").map(str::to_owned),
+            local_sdp: std::str::from_utf8(&call.body)
+                .ok()
+                .filter(|_| call.content_type == "application/sdp")
+                .map(str::to_owned),
         };
         let spec = RequestSpec {
             method: "INVITE".into(),
@@ -143,13 +176,29 @@ impl Calls {
     }
 
     /// Answers their INVITE or re-INVITE with our SDP.
-    pub(crate) fn answer(&mut self, id: u64, sdp: &str, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+    pub(crate) fn answer(
+        &mut self,
+        id: u64,
+        sdp: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), CallError> {
         let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
         let req = c.pending_in.take().ok_or(CallError::WrongState)?;
         let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
-        extra.extend(req.raws(&Name::RECORD_ROUTE).into_iter().map(|r| ("Record-Route".to_owned(), r)));
-        let bytes = message::response(&req, 200, "OK", Some(&c.local_tag), &extra, Some(("application/sdp", sdp.as_bytes())))
-            .ok_or(CallError::BadRequest)?;
+        extra.extend(
+            req.raws(&Name::RECORD_ROUTE)
+                .into_iter()
+                .map(|r| ("Record-Route".to_owned(), r)),
+        );
+        let bytes = message::response(
+            &req,
+            200,
+            "OK",
+            Some(&c.local_tag),
+            &extra,
+            Some(("application/sdp", sdp.as_bytes())),
+        )
+        .ok_or(CallError::BadRequest)?;
         ctx.out.push_back(Output::Send(bytes));
         c.local_sdp = Some(sdp.to_owned());
         if c.phase != Phase::Confirmed {
@@ -160,14 +209,26 @@ impl Calls {
     }
 
     /// Rejects a ringing incoming call (486 busy, 480 unavailable, 603 decline...).
-    pub(crate) fn reject(&mut self, id: u64, code: u16, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+    pub(crate) fn reject(
+        &mut self,
+        id: u64,
+        code: u16,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), CallError> {
         let c = self.calls.get(&id).ok_or(CallError::NoSuchCall)?;
         if c.phase != Phase::Incoming {
             return Err(CallError::WrongState);
         }
         let req = c.pending_in.clone().ok_or(CallError::WrongState)?;
-        let bytes = message::response(&req, code, reason_phrase(code), Some(&c.local_tag), &[], None)
-            .ok_or(CallError::BadRequest)?;
+        let bytes = message::response(
+            &req,
+            code,
+            reason_phrase(code),
+            Some(&c.local_tag),
+            &[],
+            None,
+        )
+        .ok_or(CallError::BadRequest)?;
         ctx.out.push_back(Output::Send(bytes));
         self.end(id, Some(code), "rejected here", ctx.out);
         Ok(())
@@ -187,7 +248,8 @@ impl Calls {
                         contact: false,
                         ..spec.clone()
                     };
-                    if let Some(bytes) = write_request_with_branch(ctx.local, &cancel, None, branch) {
+                    if let Some(bytes) = write_request_with_branch(ctx.local, &cancel, None, branch)
+                    {
                         ctx.out.push_back(Output::Send(bytes));
                     }
                 }
@@ -204,7 +266,12 @@ impl Calls {
     }
 
     /// Sends a re-INVITE with new SDP (hold: `a=sendonly`; resume: `a=sendrecv`).
-    pub(crate) fn reinvite(&mut self, id: u64, sdp: &str, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+    pub(crate) fn reinvite(
+        &mut self,
+        id: u64,
+        sdp: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), CallError> {
         let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
         if c.phase != Phase::Confirmed || c.invite.is_some() || c.pending_in.is_some() {
             return Err(CallError::WrongState);
@@ -217,7 +284,9 @@ impl Calls {
     }
 
     pub(crate) fn on_request(&mut self, req: SipMessage, ctx: &mut Ctx<'_>) {
-        let Some(method) = req.method().cloned() else { return };
+        let Some(method) = req.method().cloned() else {
+            return;
+        };
         let to_tag = req.to_tag();
         let found = self.find(&req);
         if method == Method::INVITE && to_tag.is_none() && found.is_none() {
@@ -234,10 +303,27 @@ impl Calls {
             return; // ends our 2xx/non-2xx server transaction; nothing else to do over a reliable transport
         }
         if method == Method::CANCEL {
-            reply(ctx, &req, 200, "OK", self.calls.get(&id).map(|c| c.local_tag.as_str()));
-            let pending = self.calls.get_mut(&id).filter(|c| c.phase == Phase::Incoming).and_then(|c| c.pending_in.take());
+            reply(
+                ctx,
+                &req,
+                200,
+                "OK",
+                self.calls.get(&id).map(|c| c.local_tag.as_str()),
+            );
+            let pending = self
+                .calls
+                .get_mut(&id)
+                .filter(|c| c.phase == Phase::Incoming)
+                .and_then(|c| c.pending_in.take());
             if let (Some(inv), Some(c)) = (pending, self.calls.get(&id)) {
-                if let Some(b) = message::response(&inv, 487, "Request Terminated", Some(&c.local_tag), &[], None) {
+                if let Some(b) = message::response(
+                    &inv,
+                    487,
+                    "Request Terminated",
+                    Some(&c.local_tag),
+                    &[],
+                    None,
+                ) {
                     ctx.out.push_back(Output::Send(b));
                 }
                 self.end(id, Some(487), "the caller hung up", ctx.out);
@@ -250,7 +336,9 @@ impl Calls {
             return;
         }
         // re-INVITE
-        let Some(c) = self.calls.get_mut(&id) else { return };
+        let Some(c) = self.calls.get_mut(&id) else {
+            return;
+        };
         if c.pending_in.is_some() || c.invite.is_some() {
             reply(ctx, &req, 491, "Request Pending", None);
             return;
@@ -261,7 +349,8 @@ impl Calls {
         match req.sdp() {
             Some(sdp) => {
                 c.pending_in = Some(req);
-                ctx.out.push_back(Output::Call(CallEvent::RemoteOffer { id, sdp }));
+                ctx.out
+                    .push_back(Output::Call(CallEvent::RemoteOffer { id, sdp }));
             }
             None => {
                 // An offerless re-INVITE: repeat our current SDP as the offer in the 200.
@@ -273,7 +362,9 @@ impl Calls {
     }
 
     fn new_incoming(&mut self, req: SipMessage, ctx: &mut Ctx<'_>) {
-        let (Some(call_id), Some(from_raw), Some(to_raw)) = (req.call_id(), req.raw(&Name::FROM), req.raw(&Name::TO)) else {
+        let (Some(call_id), Some(from_raw), Some(to_raw)) =
+            (req.call_id(), req.raw(&Name::FROM), req.raw(&Name::TO))
+        else {
             return;
         };
         let Some(remote_tag) = message::tag_of(from_raw) else {
@@ -309,23 +400,47 @@ impl Calls {
             local_sdp: None,
         };
         let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
-        extra.extend(req.raws(&Name::RECORD_ROUTE).into_iter().map(|r| ("Record-Route".to_owned(), r)));
+        extra.extend(
+            req.raws(&Name::RECORD_ROUTE)
+                .into_iter()
+                .map(|r| ("Record-Route".to_owned(), r)),
+        );
         if let Some(b) = message::response(&req, 180, "Ringing", Some(&c.local_tag), &extra, None) {
             ctx.out.push_back(Output::Send(b));
         }
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
-        let headers = req.headers.iter().map(|(n, v)| (n.as_print_str().to_owned(), v.to_string())).collect();
+        let headers = req
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_print_str().to_owned(), v.to_string()))
+            .collect();
         let offer = req.sdp();
         let mut c = c;
         c.pending_in = Some(req);
         self.calls.insert(id, c);
-        ctx.out.push_back(Output::Call(CallEvent::Incoming { id, from, offer, headers }));
+        ctx.out.push_back(Output::Call(CallEvent::Incoming {
+            id,
+            from,
+            offer,
+            headers,
+        }));
     }
 
-    pub(crate) fn on_response(&mut self, id: u64, branch: &str, resp: SipMessage, ctx: &mut Ctx<'_>) {
+    pub(crate) fn on_response(
+        &mut self,
+        id: u64,
+        branch: &str,
+        resp: SipMessage,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Some(code) = resp.code() else { return };
-        let Some(c) = self.calls.get_mut(&id) else { return };
-        let is_invite = resp.cseq().map(|s| s.method == Method::INVITE).unwrap_or(false);
+        let Some(c) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let is_invite = resp
+            .cseq()
+            .map(|s| s.method == Method::INVITE)
+            .unwrap_or(false);
         if !is_invite {
             return; // BYE's answer: the call already ended when we sent it
         }
@@ -336,7 +451,10 @@ impl Calls {
                 c.remote_tag = resp.to_tag().or(c.remote_tag.take());
                 if c.phase == Phase::Calling {
                     c.phase = Phase::Early;
-                    ctx.out.push_back(Output::Call(CallEvent::Ringing { id, early_sdp: resp.sdp() }));
+                    ctx.out.push_back(Output::Call(CallEvent::Ringing {
+                        id,
+                        early_sdp: resp.sdp(),
+                    }));
                 }
             }
             101..=199 => {}
@@ -354,8 +472,13 @@ impl Calls {
                     route.reverse();
                     c.route = route;
                 }
-                let ack = RequestSpec { cseq: c.cseq, ..in_dialog_same_cseq(c, "ACK") };
-                if let Some((_, b)) = write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now) {
+                let ack = RequestSpec {
+                    cseq: c.cseq,
+                    ..in_dialog_same_cseq(c, "ACK")
+                };
+                if let Some((_, b)) =
+                    write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now)
+                {
                     ctx.out.push_back(Output::Send(b));
                 }
                 if initial && c.cancelled {
@@ -365,7 +488,8 @@ impl Calls {
                     return;
                 }
                 if let Some(sdp) = resp.sdp() {
-                    ctx.out.push_back(Output::Call(CallEvent::RemoteAnswer { id, sdp }));
+                    ctx.out
+                        .push_back(Output::Call(CallEvent::RemoteAnswer { id, sdp }));
                 }
                 if initial {
                     c.phase = Phase::Confirmed;
@@ -374,9 +498,21 @@ impl Calls {
             }
             _ => {
                 // Non-2xx final: the INVITE client transaction ACKs it with the same branch (RFC 3261 17.1.1.3).
-                let Some((_, spec)) = c.invite.take() else { return };
-                let to = resp.raw(&Name::TO).map(str::to_owned).unwrap_or_else(|| spec.to.clone());
-                let ack = RequestSpec { method: "ACK".into(), to, extra: Vec::new(), body: None, contact: false, ..spec.clone() };
+                let Some((_, spec)) = c.invite.take() else {
+                    return;
+                };
+                let to = resp
+                    .raw(&Name::TO)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| spec.to.clone());
+                let ack = RequestSpec {
+                    method: "ACK".into(),
+                    to,
+                    extra: Vec::new(),
+                    body: None,
+                    contact: false,
+                    ..spec.clone()
+                };
                 if let Some(b) = write_request_with_branch(ctx.local, &ack, None, branch) {
                     ctx.out.push_back(Output::Send(b));
                 }
@@ -401,7 +537,8 @@ impl Calls {
                 if initial {
                     self.end(id, Some(code), &resp.reason(), ctx.out);
                 } else {
-                    ctx.out.push_back(Output::Call(CallEvent::UpdateFailed { id, code }));
+                    ctx.out
+                        .push_back(Output::Call(CallEvent::UpdateFailed { id, code }));
                 }
             }
         }
@@ -409,26 +546,61 @@ impl Calls {
 
     /// A response with no live transaction: a retransmitted 2xx to our INVITE gets its ACK again.
     pub(crate) fn on_stray_response(&mut self, resp: &SipMessage, ctx: &mut Ctx<'_>) {
-        let (Some(code), Some(cseq), Some(call_id)) = (resp.code(), resp.cseq(), resp.call_id()) else { return };
+        let (Some(code), Some(cseq), Some(call_id)) = (resp.code(), resp.cseq(), resp.call_id())
+        else {
+            return;
+        };
         if !(200..300).contains(&code) || cseq.method != Method::INVITE {
             return;
         }
-        let Some((&id, c)) = self.calls.iter().find(|(_, c)| c.call_id == call_id && c.cseq == cseq.cseq) else { return };
+        let Some((&id, c)) = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.call_id == call_id && c.cseq == cseq.cseq)
+        else {
+            return;
+        };
         let ack = in_dialog_same_cseq(c, "ACK");
-        if let Some((_, b)) = write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now) {
+        if let Some((_, b)) =
+            write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now)
+        {
             ctx.out.push_back(Output::Send(b));
         }
     }
 
     pub(crate) fn on_timeout(&mut self, id: u64, method: &Method, out: &mut VecDeque<Output>) {
         if *method == Method::INVITE {
-            let initial = self.calls.get(&id).map(|c| c.phase != Phase::Confirmed).unwrap_or(false);
+            let initial = self
+                .calls
+                .get(&id)
+                .map(|c| c.phase != Phase::Confirmed)
+                .unwrap_or(false);
             if initial {
                 self.end(id, Some(408), "no answer from the server", out);
             } else if let Some(c) = self.calls.get_mut(&id) {
                 c.invite = None;
                 out.push_back(Output::Call(CallEvent::UpdateFailed { id, code: 408 }));
             }
+        }
+    }
+
+    /// The connection to the server is gone: calls still being set up end (their INVITE transaction is
+    /// lost with it); calls in conversation stay, their media may well still flow, and the engine
+    /// refreshes their dialog over the next connection. Transactions in flight on the old connection are
+    /// forgotten.
+    pub(crate) fn connection_lost(&mut self, out: &mut VecDeque<Output>, reason: &str) {
+        let setting_up: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.phase != Phase::Confirmed)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in setting_up {
+            self.end(id, None, reason, out);
+        }
+        for c in self.calls.values_mut() {
+            c.invite = None;
+            c.pending_in = None;
         }
     }
 
@@ -440,7 +612,11 @@ impl Calls {
 
     fn end(&mut self, id: u64, code: Option<u16>, reason: &str, out: &mut VecDeque<Output>) {
         if self.calls.remove(&id).is_some() {
-            out.push_back(Output::Call(CallEvent::Ended { id, code, reason: reason.to_owned() }));
+            out.push_back(Output::Call(CallEvent::Ended {
+                id,
+                code,
+                reason: reason.to_owned(),
+            }));
         }
     }
 
@@ -463,8 +639,8 @@ impl Calls {
 }
 
 fn send_tracked(spec: &RequestSpec, id: u64, ctx: &mut Ctx<'_>) -> Result<String, CallError> {
-    let (branch, bytes) =
-        write_request(ctx.local, spec, None, ctx.txs, TxKind::Call(id), ctx.now).ok_or(CallError::BadRequest)?;
+    let (branch, bytes) = write_request(ctx.local, spec, None, ctx.txs, TxKind::Call(id), ctx.now)
+        .ok_or(CallError::BadRequest)?;
     ctx.out.push_back(Output::Send(bytes));
     Ok(branch)
 }
@@ -523,7 +699,10 @@ fn strip_tag(v: &str) -> String {
             None => (v, ""),
         },
     };
-    let kept: Vec<&str> = params.split(';').filter(|p| !p.trim().is_empty() && !p.trim().to_ascii_lowercase().starts_with("tag=")).collect();
+    let kept: Vec<&str> = params
+        .split(';')
+        .filter(|p| !p.trim().is_empty() && !p.trim().to_ascii_lowercase().starts_with("tag="))
+        .collect();
     let mut s = head.trim().to_owned();
     for p in kept {
         s.push(';');

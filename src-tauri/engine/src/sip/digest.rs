@@ -59,10 +59,17 @@ pub enum AuthError {
 /// Reads the best challenge of a 401/407: SHA-256 before MD5 (RFC 8760 2.4), `qop=auth` or none.
 pub fn best_challenge(resp: &SipMessage) -> Option<Challenge> {
     let mut found = Vec::new();
-    for (name, proxy) in [(Name::WWW_AUTHENTICATE, false), (Name::PROXY_AUTHENTICATE, true)] {
-        let Some(Ok(list)) = resp.headers.try_get::<Vec<AuthChallenge>>(name) else { continue };
+    for (name, proxy) in [
+        (Name::WWW_AUTHENTICATE, false),
+        (Name::PROXY_AUTHENTICATE, true),
+    ] {
+        let Some(Ok(list)) = resp.headers.try_get::<Vec<AuthChallenge>>(name) else {
+            continue;
+        };
         for ch in list {
-            let AuthChallenge::Digest(d) = ch else { continue };
+            let AuthChallenge::Digest(d) = ch else {
+                continue;
+            };
             let value = match &d.algorithm {
                 Algorithm::AlgorithmValue(v) => v,
                 Algorithm::AkaNamespace(_) => continue,
@@ -103,18 +110,30 @@ pub struct Authorizer {
 impl std::fmt::Debug for Authorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the password.
-        f.debug_struct("Authorizer").field("user", &self.user).field("current", &self.current).finish()
+        f.debug_struct("Authorizer")
+            .field("user", &self.user)
+            .field("current", &self.current)
+            .finish()
     }
 }
 
 impl Authorizer {
     pub fn new(user: &str, password: &str) -> Authorizer {
-        Authorizer { user: user.to_owned(), password: password.to_owned(), current: None, nc: 0 }
+        Authorizer {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            current: None,
+            nc: 0,
+        }
     }
 
     /// Takes a 401/407 for a request. `had_credentials`: that request already carried an answer; then
     /// a new challenge means the password is wrong, unless the server says the nonce was merely stale.
-    pub fn on_challenge(&mut self, resp: &SipMessage, had_credentials: bool) -> Result<(), AuthError> {
+    pub fn on_challenge(
+        &mut self,
+        resp: &SipMessage,
+        had_credentials: bool,
+    ) -> Result<(), AuthError> {
         let ch = best_challenge(resp).ok_or(AuthError::Unsupported)?;
         if had_credentials && !ch.stale {
             return Err(AuthError::Rejected);
@@ -135,15 +154,35 @@ impl Authorizer {
         self.authorization_with(method, uri, &cnonce)
     }
 
-    fn authorization_with(&mut self, method: &str, uri: &str, cnonce: &str) -> Option<(&'static str, String)> {
+    fn authorization_with(
+        &mut self,
+        method: &str,
+        uri: &str,
+        cnonce: &str,
+    ) -> Option<(&'static str, String)> {
         let ch = self.current.as_ref()?;
         self.nc = self.nc.wrapping_add(1);
         let value = answer(&self.user, &self.password, ch, method, uri, cnonce, self.nc);
-        Some((if ch.proxy { "Proxy-Authorization" } else { "Authorization" }, value))
+        Some((
+            if ch.proxy {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            },
+            value,
+        ))
     }
 }
 
-fn answer(user: &str, password: &str, ch: &Challenge, method: &str, uri: &str, cnonce: &str, nc: u32) -> String {
+fn answer(
+    user: &str,
+    password: &str,
+    ch: &Challenge,
+    method: &str,
+    uri: &str,
+    cnonce: &str,
+    nc: u32,
+) -> String {
     let a = ch.algo;
     let ha1 = a.hash(&format!("{user}:{}:{password}", ch.realm));
     let ha2 = a.hash(&format!("{method}:{uri}"));
@@ -174,20 +213,47 @@ mod tests {
     use crate::sip::message::parse;
 
     fn challenge(algo: Algo, realm: &str, nonce: &str) -> Challenge {
-        Challenge { realm: realm.into(), nonce: nonce.into(), opaque: None, algo, qop_auth: true, stale: false, proxy: false }
+        Challenge {
+            realm: realm.into(),
+            nonce: nonce.into(),
+            opaque: None,
+            algo,
+            qop_auth: true,
+            stale: false,
+            proxy: false,
+        }
     }
 
     #[test]
     fn md5_answer_matches_rfc_2617_example() {
-        let ch = challenge(Algo::Md5, "testrealm@host.com", "dcd98b7102dd2f0e8b11d0f600bfb0c093");
-        let v = answer("Mufasa", "Circle Of Life", &ch, "GET", "/dir/index.html", "0a4f113b", 1);
-        assert!(v.contains("response=\"6629fae49393a05397450978507c4ef1\""), "{v}");
+        let ch = challenge(
+            Algo::Md5,
+            "testrealm@host.com",
+            "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+        );
+        let v = answer(
+            "Mufasa",
+            "Circle Of Life",
+            &ch,
+            "GET",
+            "/dir/index.html",
+            "0a4f113b",
+            1,
+        );
+        assert!(
+            v.contains("response=\"6629fae49393a05397450978507c4ef1\""),
+            "{v}"
+        );
         assert!(v.contains("nc=00000001"));
     }
 
     #[test]
     fn sha256_answer_matches_rfc_7616_example() {
-        let ch = challenge(Algo::Sha256, "http-auth@example.org", "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v");
+        let ch = challenge(
+            Algo::Sha256,
+            "http-auth@example.org",
+            "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+        );
         let v = answer(
             "Mufasa",
             "Circle of Life",
@@ -197,7 +263,12 @@ mod tests {
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
             1,
         );
-        assert!(v.contains("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""), "{v}");
+        assert!(
+            v.contains(
+                "response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""
+            ),
+            "{v}"
+        );
         assert!(v.contains("algorithm=SHA-256"));
     }
 
@@ -215,7 +286,10 @@ mod tests {
 Proxy-Authenticate: Digest realm=\"l\", nonce=\"n2\", qop=\"auth\", algorithm=SHA-256",
         );
         let ch = best_challenge(&r).expect("challenge");
-        assert_eq!((ch.algo, ch.proxy, ch.nonce.as_str()), (Algo::Sha256, true, "n2"));
+        assert_eq!(
+            (ch.algo, ch.proxy, ch.nonce.as_str()),
+            (Algo::Sha256, true, "n2")
+        );
     }
 
     #[test]
@@ -224,15 +298,19 @@ Proxy-Authenticate: Digest realm=\"l\", nonce=\"n2\", qop=\"auth\", algorithm=SH
         let first = resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n1\", qop=\"auth\"");
         assert_eq!(a.on_challenge(&first, false), Ok(()));
         assert_eq!(a.on_challenge(&first, true), Err(AuthError::Rejected));
-        let stale = resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n3\", qop=\"auth\", stale=true");
+        let stale =
+            resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n3\", qop=\"auth\", stale=true");
         assert_eq!(a.on_challenge(&stale, true), Ok(()));
     }
 
     #[test]
     fn nonce_count_increases_with_each_use() {
         let mut a = Authorizer::new("agent", "pw");
-        a.on_challenge(&resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n\", qop=\"auth\""), false)
-            .expect("challenge");
+        a.on_challenge(
+            &resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n\", qop=\"auth\""),
+            false,
+        )
+        .expect("challenge");
         let (name, first) = a.authorization("REGISTER", "sip:l").expect("auth");
         let (_, second) = a.authorization("REGISTER", "sip:l").expect("auth");
         assert_eq!(name, "Proxy-Authorization");

@@ -47,7 +47,10 @@ pub struct SipConfig {
 
 impl std::fmt::Debug for SipConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SipConfig").field("server", &self.server).field("user", &self.user).finish()
+        f.debug_struct("SipConfig")
+            .field("server", &self.server)
+            .field("user", &self.user)
+            .finish()
     }
 }
 
@@ -55,9 +58,17 @@ impl SipConfig {
     /// The account from a sign-in, with TLS trust from the environment: `LIFELINE_TLS_CA_FILE` (a PEM
     /// file of extra trusted/pinned certificates), else in lab mode the lab's own certificate
     /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists.
-    pub fn for_sign_in(engine: &crate::config::EngineConfig, server: String, domain: String, user: String, password: String) -> SipConfig {
+    pub fn for_sign_in(
+        engine: &crate::config::EngineConfig,
+        server: String,
+        domain: String,
+        user: String,
+        password: String,
+    ) -> SipConfig {
         let lab_cert = || {
-            let dir = std::env::var_os("LIFELINE_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"));
+            let dir = std::env::var_os("LIFELINE_LAB_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"));
             Some(dir.join("certs").join("lab.crt")).filter(|p| p.is_file())
         };
         let tls_ca_file = std::env::var_os("LIFELINE_TLS_CA_FILE")
@@ -83,19 +94,41 @@ pub const DEFAULT_EXPIRES: u32 = 600;
 #[derive(Debug)]
 pub enum SipCommand {
     SignOut,
-    Invite { call: OutgoingCall, reply: tokio::sync::oneshot::Sender<Result<u64, CallError>> },
-    Answer { id: u64, sdp: String },
-    Reject { id: u64, code: u16 },
-    Hangup { id: u64 },
-    Reinvite { id: u64, sdp: String },
+    Invite {
+        call: OutgoingCall,
+        reply: tokio::sync::oneshot::Sender<Result<u64, CallError>>,
+    },
+    Answer {
+        id: u64,
+        sdp: String,
+    },
+    Reject {
+        id: u64,
+        code: u16,
+    },
+    Hangup {
+        id: u64,
+    },
+    Reinvite {
+        id: u64,
+        sdp: String,
+    },
+    /// The machine's network changed: reconnect and register again now, keep calls in conversation.
+    NetworkChanged,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SipEvent {
-    Registration { state: RegistrationState, reason: Option<String> },
+    Registration {
+        state: RegistrationState,
+        reason: Option<String>,
+    },
     Call(CallEvent),
     /// A call command could not be carried out.
-    CallError { id: u64, error: String },
+    CallError {
+        id: u64,
+        error: String,
+    },
 }
 
 /// The engine's handle on a signed-in account. Dropping it stops the task (after unregistering).
@@ -109,8 +142,19 @@ pub struct SipHandle {
 /// Starts signing in: connects, registers, and keeps the line registered until `SignOut`.
 pub fn spawn(cfg: SipConfig, session: u64, events: mpsc::Sender<(u64, SipEvent)>) -> SipHandle {
     let (tx, rx) = mpsc::channel(64);
-    let task = tokio::spawn(run(cfg, rx, Events { session, tx: events }));
-    SipHandle { commands: tx, task, session }
+    let task = tokio::spawn(run(
+        cfg,
+        rx,
+        Events {
+            session,
+            tx: events,
+        },
+    ));
+    SipHandle {
+        commands: tx,
+        task,
+        session,
+    }
 }
 
 /// The engine's event queue, with this sign-in's tag.
@@ -139,7 +183,12 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         match tls::client_config(cfg.tls_ca_file.as_deref(), cfg.tls_insecure_lab && cfg.lab) {
             Ok(c) => Some(c),
             Err(e) => {
-                let _ = events.send(SipEvent::Registration { state: RegistrationState::Failed, reason: Some(e.to_string()) }).await;
+                let _ = events
+                    .send(SipEvent::Registration {
+                        state: RegistrationState::Failed,
+                        reason: Some(e.to_string()),
+                    })
+                    .await;
                 return;
             }
         }
@@ -190,7 +239,9 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                 }
                 Output::Registration { state, reason } => {
                     match (&state, &reason) {
-                        (RegistrationState::Failed, Some(r)) => tracing::warn!("registration failed: {r}"),
+                        (RegistrationState::Failed, Some(r)) => {
+                            tracing::warn!("registration failed: {r}")
+                        }
                         _ => tracing::info!("registration: {state:?}"),
                     }
                     let _ = events.send(SipEvent::Registration { state, reason }).await;
@@ -219,6 +270,10 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     Some(SipCommand::Reject { id, code }) => report(&events, id, ua.reject(id, code, now)).await,
                     Some(SipCommand::Hangup { id }) => report(&events, id, ua.hangup(id, now)).await,
                     Some(SipCommand::Reinvite { id, sdp }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
+                    Some(SipCommand::NetworkChanged) => {
+                        tracing::info!("network changed: reconnecting to the SIP server");
+                        ua.network_changed(now);
+                    }
                 }
             }
             res = join_connect(&mut connecting) => {
@@ -273,15 +328,24 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
 
 async fn report(events: &Events, id: u64, r: Result<(), CallError>) {
     if let Err(e) = r {
-        let _ = events.send(SipEvent::CallError { id, error: e.to_string() }).await;
+        let _ = events
+            .send(SipEvent::CallError {
+                id,
+                error: e.to_string(),
+            })
+            .await;
     }
 }
 
-async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, TransportError>>>) -> Result<Ws, TransportError> {
+async fn join_connect(
+    c: &mut Option<JoinHandle<Result<Ws, TransportError>>>,
+) -> Result<Ws, TransportError> {
     match c {
         Some(h) => match h.await {
             Ok(r) => r,
-            Err(e) => Err(TransportError::Unreachable(format!("connect task failed: {e}"))),
+            Err(e) => Err(TransportError::Unreachable(format!(
+                "connect task failed: {e}"
+            ))),
         },
         None => std::future::pending().await,
     }
@@ -301,12 +365,15 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn connect(server: String, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Ws, TransportError> {
-    let mut req = server
-        .as_str()
-        .into_client_request()
-        .map_err(|e| TransportError::Unreachable(format!("the server address {server} is not valid: {e}")))?;
-    req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+async fn connect(
+    server: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Ws, TransportError> {
+    let mut req = server.as_str().into_client_request().map_err(|e| {
+        TransportError::Unreachable(format!("the server address {server} is not valid: {e}"))
+    })?;
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
     let connector = tls.map(Connector::Rustls);
     let fut = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector);
     match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
@@ -320,7 +387,9 @@ async fn connect(server: String, tls: Option<Arc<rustls::ClientConfig>>) -> Resu
 fn classify(e: tungstenite::Error) -> TransportError {
     match e {
         tungstenite::Error::Io(io) => {
-            if let Some(rustls::Error::InvalidCertificate(c)) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            if let Some(rustls::Error::InvalidCertificate(c)) =
+                io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+            {
                 return TransportError::TlsNotTrusted(format!("{c:?}"));
             }
             TransportError::Unreachable(io.to_string())
@@ -333,7 +402,9 @@ fn classify(e: tungstenite::Error) -> TransportError {
                 TransportError::Unreachable(text)
             }
         }
-        tungstenite::Error::Http(resp) => TransportError::Refused(format!("HTTP {}", resp.status())),
+        tungstenite::Error::Http(resp) => {
+            TransportError::Refused(format!("HTTP {}", resp.status()))
+        }
         other => TransportError::Unreachable(other.to_string()),
     }
 }

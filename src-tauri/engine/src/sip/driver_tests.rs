@@ -26,9 +26,14 @@ async fn accept(listener: &TcpListener) -> Server {
         .expect("the driver connects")
         .expect("accept");
     tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, mut resp: Response| {
-        let proto = req.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let proto = req
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         assert_eq!(proto, "sip", "RFC 7118 subprotocol");
-        resp.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+        resp.headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
         Ok(resp)
     })
     .await
@@ -49,14 +54,24 @@ async fn next_request(ws: &mut Server) -> SipMessage {
 }
 
 async fn reply(ws: &mut Server, req: &SipMessage, code: u16, extra: &[(&str, &str)]) {
-    let extra: Vec<(String, String)> = extra.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let bytes = message::response(req, code, "X", Some("srv"), &extra, None).expect("response");
-    ws.send(Message::text(String::from_utf8(bytes).expect("utf8"))).await.expect("send");
+    ws.send(Message::text(String::from_utf8(bytes).expect("utf8")))
+        .await
+        .expect("send");
 }
 
-async fn registration(rx: &mut mpsc::Receiver<(u64, SipEvent)>) -> (RegistrationState, Option<String>) {
+async fn registration(
+    rx: &mut mpsc::Receiver<(u64, SipEvent)>,
+) -> (RegistrationState, Option<String>) {
     loop {
-        let (_, ev) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event in time").expect("open");
+        let (_, ev) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("open");
         if let SipEvent::Registration { state, reason } = ev {
             return (state, reason);
         }
@@ -66,10 +81,16 @@ async fn registration(rx: &mut mpsc::Receiver<(u64, SipEvent)>) -> (Registration
 async fn register_round(ws: &mut Server) {
     let first = next_request(ws).await;
     assert!(first.raw(&Name::AUTHORIZATION).is_none());
-    let ch = ("WWW-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"abc\", qop=\"auth\", algorithm=SHA-256");
+    let ch = (
+        "WWW-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"abc\", qop=\"auth\", algorithm=SHA-256",
+    );
     reply(ws, &first, 401, &[ch]).await;
     let second = next_request(ws).await;
-    assert!(second.raw(&Name::AUTHORIZATION).unwrap_or("").contains("algorithm=SHA-256"));
+    assert!(second
+        .raw(&Name::AUTHORIZATION)
+        .unwrap_or("")
+        .contains("algorithm=SHA-256"));
     reply(ws, &second, 200, &[("Expires", "600")]).await;
 }
 
@@ -96,7 +117,10 @@ async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
 
     let mut ws = accept(&listener).await;
     register_round(&mut ws).await;
-    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
 
     drop(ws); // the server goes away
     let (state, reason) = registration(&mut rx).await;
@@ -105,14 +129,27 @@ async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
 
     let mut ws = accept(&listener).await; // the driver comes back at once
     register_round(&mut ws).await;
-    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
 
-    handle.commands.send(SipCommand::SignOut).await.expect("send");
+    handle
+        .commands
+        .send(SipCommand::SignOut)
+        .await
+        .expect("send");
     let un = next_request(&mut ws).await;
     assert_eq!(un.raw(&Name::EXPIRES), Some("0"));
     reply(&mut ws, &un, 200, &[]).await;
-    assert_eq!(registration(&mut rx).await, (RegistrationState::Unregistered, None));
-    tokio::time::timeout(Duration::from_secs(5), handle.task).await.expect("the task ends").expect("no panic");
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Unregistered, None)
+    );
+    tokio::time::timeout(Duration::from_secs(5), handle.task)
+        .await
+        .expect("the task ends")
+        .expect("no panic");
 }
 
 #[tokio::test]
@@ -124,7 +161,10 @@ async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
 
     let mut silent = accept(&listener).await;
     register_round(&mut silent).await;
-    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
     // From here `silent` is never read again, so the driver's pings get no pong.
     let (state, reason) = registration(&mut rx).await;
     assert_eq!(state, RegistrationState::Failed);
@@ -132,7 +172,10 @@ async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
 
     let mut live = accept(&listener).await;
     register_round(&mut live).await;
-    assert_eq!(registration(&mut rx).await, (RegistrationState::Registered, None));
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
     // A server that reads (and so answers pings) keeps the connection through several keepalive periods.
     let mut pings = 0;
     let until = tokio::time::Instant::now() + Duration::from_millis(1500);
@@ -142,7 +185,10 @@ async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
         }
     }
     assert!(pings >= 2, "pings seen: {pings}");
-    assert!(rx.try_recv().is_err(), "no registration news while the connection is alive");
+    assert!(
+        rx.try_recv().is_err(),
+        "no registration news while the connection is alive"
+    );
     drop(silent);
     handle.task.abort();
 }

@@ -66,20 +66,40 @@ fn sends(outs: &[Output]) -> Vec<&[u8]> {
 
 /// The one request among `outs`, parsed (panics otherwise: the harness expects exactly one).
 fn the_request(outs: &[Output]) -> SipMessage {
-    let reqs: Vec<SipMessage> =
-        sends(outs).into_iter().filter_map(|b| parse(b).ok()).filter(|m| m.method().is_some()).collect();
+    let reqs: Vec<SipMessage> = sends(outs)
+        .into_iter()
+        .filter_map(|b| parse(b).ok())
+        .filter(|m| m.method().is_some())
+        .collect();
     assert_eq!(reqs.len(), 1, "expected one request in {outs:?}");
     reqs.into_iter().next().expect("one request")
 }
 
-const CHALLENGE: (&str, &str) =
-    ("WWW-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"n1\", qop=\"auth\", algorithm=MD5");
+const CHALLENGE: (&str, &str) = (
+    "WWW-Authenticate",
+    "Digest realm=\"lifeline.lab\", nonce=\"n1\", qop=\"auth\", algorithm=MD5",
+);
 
 /// The server's answer to one of the UA's requests.
-fn answer(req: &SipMessage, code: u16, extra: &[(&str, &str)], body: Option<(&str, &str)>) -> Vec<u8> {
-    let extra: Vec<(String, String)> = extra.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-    message::response(req, code, "Fuzz", Some("srvtag"), &extra, body.map(|(ct, b)| (ct, b.as_bytes())))
-        .expect("a response to our own request")
+fn answer(
+    req: &SipMessage,
+    code: u16,
+    extra: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> Vec<u8> {
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    message::response(
+        req,
+        code,
+        "Fuzz",
+        Some("srvtag"),
+        &extra,
+        body.map(|(ct, b)| (ct, b.as_bytes())),
+    )
+    .expect("a response to our own request")
 }
 
 /// Signs in against a sane server (one 401 round, then 200) and checks it worked.
@@ -89,15 +109,26 @@ fn sign_in(ua: &mut UserAgent, t: Instant) {
         ua.handle_connected(t);
     }
     let first = the_request(&drain(ua));
-    assert!(first.raw(&Name::AUTHORIZATION).is_none(), "a new connection starts without credentials");
+    assert!(
+        first.raw(&Name::AUTHORIZATION).is_none(),
+        "a new connection starts without credentials"
+    );
     ua.handle_frame(&answer(&first, 401, &[CHALLENGE], None), t);
     let second = the_request(&drain(ua));
-    assert!(second.raw(&Name::AUTHORIZATION).is_some(), "the challenge was answered");
-    ua.handle_frame(&answer(&second, 200, &[("Contact", "<sip:x@y>;expires=600")], None), t);
+    assert!(
+        second.raw(&Name::AUTHORIZATION).is_some(),
+        "the challenge was answered"
+    );
+    ua.handle_frame(
+        &answer(&second, 200, &[("Contact", "<sip:x@y>;expires=600")], None),
+        t,
+    );
     let outs = drain(ua);
     assert!(
-        outs.contains(&Output::Registration { state: RegistrationState::Registered, reason: None })
-            || ua.is_registered(),
+        outs.contains(&Output::Registration {
+            state: RegistrationState::Registered,
+            reason: None
+        }) || ua.is_registered(),
         "{outs:?}"
     );
     assert!(ua.is_registered());
@@ -115,7 +146,10 @@ fn answers_options(ua: &mut UserAgent, t: Instant) {
     ua.handle_frame(OPTIONS.as_bytes(), t);
     let outs = drain(ua);
     let s = sends(&outs);
-    assert!(s.len() == 1 && s[0].starts_with(b"SIP/2.0 200 "), "{outs:?}");
+    assert!(
+        s.len() == 1 && s[0].starts_with(b"SIP/2.0 200 "),
+        "{outs:?}"
+    );
 }
 
 /// The refresh of a registered UA goes out at half the lifetime and a 200 keeps it registered.
@@ -123,10 +157,18 @@ fn refreshes(ua: &mut UserAgent, t: Instant) {
     let at = t + Duration::from_secs(300);
     ua.handle_timeout(at);
     let refresh = the_request(&drain(ua));
-    assert_eq!(refresh.cseq().map(|c| c.method.to_string()).as_deref(), Some("REGISTER"));
+    assert_eq!(
+        refresh.cseq().map(|c| c.method.to_string()).as_deref(),
+        Some("REGISTER")
+    );
     ua.handle_frame(&answer(&refresh, 200, &[("Expires", "600")], None), at);
     let outs = drain(ua);
-    assert!(!outs.iter().any(|o| matches!(o, Output::Registration { .. })), "no news while registered: {outs:?}");
+    assert!(
+        !outs
+            .iter()
+            .any(|o| matches!(o, Output::Registration { .. })),
+        "no news while registered: {outs:?}"
+    );
     assert!(ua.is_registered());
 }
 
@@ -146,7 +188,11 @@ xmlns:ca=\"urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr\" entity=\"pres:agent
 </geopriv></status></tuple></presence>";
 
 fn with_body(head: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!("{head}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    format!(
+        "{head}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn incoming(method: &str, cseq: u32, to_tag: &str) -> String {
@@ -234,7 +280,12 @@ fn solicited(ua: &mut UserAgent, t: Instant, which: Solicited) -> (Vec<u8>, Opti
             let reg = the_request(&drain(ua));
             let frame = match which {
                 Solicited::RegisterChallenge => answer(&reg, 401, &[CHALLENGE], None),
-                _ => answer(&reg, 200, &[("Contact", "<sip:x@y>;expires=600"), ("Expires", "600")], None),
+                _ => answer(
+                    &reg,
+                    200,
+                    &[("Contact", "<sip:x@y>;expires=600"), ("Expires", "600")],
+                    None,
+                ),
             };
             (frame, None)
         }
@@ -294,9 +345,18 @@ const HOSTILE: &[(&str, &str)] = &[
     ("Content-Type", "multipart/mixed"),
     ("Content-Type", "application/sdp;;;"),
     ("WWW-Authenticate", "Digest"),
-    ("WWW-Authenticate", "Digest realm=\"x\", nonce=\"\", algorithm=AKAv1-MD5"),
-    ("WWW-Authenticate", "Digest realm=\"x\", nonce=\"n\", qop=\"auth-int\""),
-    ("WWW-Authenticate", "Digest realm=\"x\", nonce=\"n\", stale=true, algorithm=SHA-512-256"),
+    (
+        "WWW-Authenticate",
+        "Digest realm=\"x\", nonce=\"\", algorithm=AKAv1-MD5",
+    ),
+    (
+        "WWW-Authenticate",
+        "Digest realm=\"x\", nonce=\"n\", qop=\"auth-int\"",
+    ),
+    (
+        "WWW-Authenticate",
+        "Digest realm=\"x\", nonce=\"n\", stale=true, algorithm=SHA-512-256",
+    ),
     ("Proxy-Authenticate", "Basic realm=\"x\""),
     ("Proxy-Authenticate", "Digest realm=\"x\" nonce=\"n\""),
     ("Expires", "-1"),
@@ -380,7 +440,11 @@ fn join(c: &Cut) -> Vec<u8> {
 fn set_header(c: &mut Cut, name: &str, value: &str) {
     let line = format!("{name}: {value}").into_bytes();
     let prefix = format!("{}:", name.to_ascii_lowercase());
-    match c.lines.iter().position(|l| l.to_ascii_lowercase().starts_with(prefix.as_bytes())) {
+    match c
+        .lines
+        .iter()
+        .position(|l| l.to_ascii_lowercase().starts_with(prefix.as_bytes()))
+    {
         Some(at) => c.lines[at] = line,
         None => c.lines.insert(c.lines.len().min(1), line),
     }
@@ -392,7 +456,10 @@ fn edit_start(msg: &[u8], anywhere: bool) -> usize {
     if anywhere {
         return 0;
     }
-    msg.windows(2).position(|w| w == b"\r\n").map(|i| i + 2).unwrap_or(0)
+    msg.windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|i| i + 2)
+        .unwrap_or(0)
 }
 
 fn apply(msg: &mut Vec<u8>, m: &Mutation) {
@@ -422,7 +489,13 @@ fn apply(msg: &mut Vec<u8>, m: &Mutation) {
         _ => {
             let mut c = cut(msg);
             // Line 0 is the start line: header edits pick among the lines after it.
-            let header = |i: &Index, c: &Cut| if c.lines.len() > 1 { 1 + i.index(c.lines.len() - 1) } else { 0 };
+            let header = |i: &Index, c: &Cut| {
+                if c.lines.len() > 1 {
+                    1 + i.index(c.lines.len() - 1)
+                } else {
+                    0
+                }
+            };
             match m {
                 Mutation::DuplicateLine(i) => {
                     let at = header(i, &c);
@@ -468,23 +541,37 @@ fn check_reaction(frame: &[u8], outs: &[Output]) -> Result<(), TestCaseError> {
     }
     let msg = match parse(frame) {
         Err(_) => {
-            prop_assert!(outs.is_empty(), "an unreadable frame must be dropped silently, got {outs:?}");
+            prop_assert!(
+                outs.is_empty(),
+                "an unreadable frame must be dropped silently, got {outs:?}"
+            );
             return Ok(());
         }
         Ok(m) => m,
     };
     if msg.method().is_none() {
-        prop_assert!(!sent.iter().any(|s| s.starts_with(b"SIP/2.0 ")), "a response was answered: {outs:?}");
+        prop_assert!(
+            !sent.iter().any(|s| s.starts_with(b"SIP/2.0 ")),
+            "a response was answered: {outs:?}"
+        );
         return Ok(());
     }
     if msg.bad_lines > 0 || !msg.has_mandatory_headers() {
-        let answerable =
-            [Name::VIA, Name::FROM, Name::TO, Name::CALL_ID, Name::CSEQ].iter().all(|n| msg.raw(n).is_some());
+        let answerable = [Name::VIA, Name::FROM, Name::TO, Name::CALL_ID, Name::CSEQ]
+            .iter()
+            .all(|n| msg.raw(n).is_some());
         if answerable {
             prop_assert_eq!(sent.len(), 1, "one 400 for a malformed request: {:?}", outs);
-            prop_assert!(sent[0].starts_with(b"SIP/2.0 400 "), "{:?}", String::from_utf8_lossy(sent[0]));
+            prop_assert!(
+                sent[0].starts_with(b"SIP/2.0 400 "),
+                "{:?}",
+                String::from_utf8_lossy(sent[0])
+            );
         } else {
-            prop_assert!(sent.is_empty(), "nothing can be answered without Via/From/To/Call-ID/CSeq: {outs:?}");
+            prop_assert!(
+                sent.is_empty(),
+                "nothing can be answered without Via/From/To/Call-ID/CSeq: {outs:?}"
+            );
         }
         return Ok(());
     }
@@ -496,7 +583,10 @@ fn check_reaction(frame: &[u8], outs: &[Output]) -> Result<(), TestCaseError> {
             String::from_utf8_lossy(s)
         );
         let reply = parse(s).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(reply.raw(&Name::CALL_ID).map(str::to_owned), call_id.clone());
+        prop_assert_eq!(
+            reply.raw(&Name::CALL_ID).map(str::to_owned),
+            call_id.clone()
+        );
     }
     Ok(())
 }
@@ -528,7 +618,11 @@ fn mutated(seed: &[u8], mutations: &[Mutation], fix_length: bool) -> Vec<u8> {
 
 /// A pick from a corpus: which message, its mutations, and whether Content-Length is fixed up after.
 fn pick() -> impl Strategy<Value = (Index, Vec<Mutation>, bool)> {
-    (any::<Index>(), prop::collection::vec(mutation(), 1..6), prop::bool::weighted(0.7))
+    (
+        any::<Index>(),
+        prop::collection::vec(mutation(), 1..6),
+        prop::bool::weighted(0.7),
+    )
 }
 
 proptest! {
@@ -645,13 +739,20 @@ fn a_request_with_a_bad_cseq_or_no_call_id_gets_400() {
     for (name, value) in [("CSeq", "ten OPTIONS"), ("CSeq", "1"), ("Call-ID", "")] {
         let frame = OPTIONS.as_bytes().to_vec();
         let text = String::from_utf8_lossy(&frame).into_owned();
-        let line = text.lines().find(|l| l.starts_with(&format!("{name}:"))).expect("header").to_owned();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .expect("header")
+            .to_owned();
         let bad = text.replace(&line, &format!("{name}: {value}"));
         let (mut ua, t) = registered_ua();
         ua.handle_frame(bad.as_bytes(), t);
         let outs = drain(&mut ua);
         let s = sends(&outs);
-        assert!(s.len() == 1 && s[0].starts_with(b"SIP/2.0 400 "), "{name}: {value} -> {outs:?}");
+        assert!(
+            s.len() == 1 && s[0].starts_with(b"SIP/2.0 400 "),
+            "{name}: {value} -> {outs:?}"
+        );
     }
     let no_call_id = OPTIONS.replace("Call-ID: opt1@lifeline.lab\r\n", "");
     let (mut ua, t) = registered_ua();
@@ -662,7 +763,10 @@ fn a_request_with_a_bad_cseq_or_no_call_id_gets_400() {
 
 #[test]
 fn a_request_with_a_huge_content_length_is_dropped_and_the_ua_goes_on() {
-    let frame = OPTIONS.replace("Content-Length: 0", "Content-Length: 99999999999999999999999999");
+    let frame = OPTIONS.replace(
+        "Content-Length: 0",
+        "Content-Length: 99999999999999999999999999",
+    );
     let (mut ua, t) = registered_ua();
     ua.handle_frame(frame.as_bytes(), t);
     assert!(drain(&mut ua).is_empty());
@@ -683,24 +787,48 @@ fn a_2xx_whose_contact_is_a_star_is_acked_at_the_original_target() {
     let (mut ua, t) = registered_ua();
     ua.invite(emergency_call(), t).expect("invite");
     let inv = the_request(&drain(&mut ua));
-    ua.handle_frame(&answer(&inv, 200, &[("Contact", "*")], Some(("application/sdp", SDP))), t);
+    ua.handle_frame(
+        &answer(
+            &inv,
+            200,
+            &[("Contact", "*")],
+            Some(("application/sdp", SDP)),
+        ),
+        t,
+    );
     let outs = drain(&mut ua);
     let ack = the_request(&outs);
     assert_eq!(ack.method(), Some(&ezk_sip_types::Method::ACK));
     let text = String::from_utf8_lossy(sends(&outs)[0]).into_owned();
-    assert!(text.starts_with("ACK sip:933@lifeline.lab SIP/2.0\r\n"), "{text}");
+    assert!(
+        text.starts_with("ACK sip:933@lifeline.lab SIP/2.0\r\n"),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_incoming_invite_without_a_usable_contact_gets_400_and_never_rings() {
-    for contact in [None, Some("Contact: <sip:psap@127`0.0.1:5080>\r\n"), Some("Contact: *\r\n")] {
-        let head = incoming("INVITE", 1, "").replace("Contact: <sip:psap@127.0.0.1:5080>\r\n", contact.unwrap_or(""));
+    for contact in [
+        None,
+        Some("Contact: <sip:psap@127`0.0.1:5080>\r\n"),
+        Some("Contact: *\r\n"),
+    ] {
+        let head = incoming("INVITE", 1, "").replace(
+            "Contact: <sip:psap@127.0.0.1:5080>\r\n",
+            contact.unwrap_or(""),
+        );
         let (mut ua, t) = registered_ua();
         ua.handle_frame(&with_body(&head, "application/sdp", SDP), t);
         let outs = drain(&mut ua);
         let s = sends(&outs);
-        assert!(s.len() == 1 && s[0].starts_with(b"SIP/2.0 400 Missing Contact"), "{contact:?}: {outs:?}");
-        assert!(!outs.iter().any(|o| matches!(o, Output::Call(_))), "{outs:?}");
+        assert!(
+            s.len() == 1 && s[0].starts_with(b"SIP/2.0 400 Missing Contact"),
+            "{contact:?}: {outs:?}"
+        );
+        assert!(
+            !outs.iter().any(|o| matches!(o, Output::Call(_))),
+            "{outs:?}"
+        );
     }
 }
 
@@ -747,7 +875,13 @@ fn mutated_corpus_reaches_every_kind_of_reaction() {
     }
     eprintln!("of {total}: unreadable/response/400/answered/no answer = {reactions:?}; unreadable by cause {kinds:?}");
     for (k, n) in reactions.iter().enumerate() {
-        assert!(*n * 100 >= total * 3, "reaction {k} got {n} of {total}: {reactions:?}");
+        assert!(
+            *n * 100 >= total * 3,
+            "reaction {k} got {n} of {total}: {reactions:?}"
+        );
     }
-    assert!(reactions[0] * 100 <= total * 60, "too many unreadable frames: {reactions:?}");
+    assert!(
+        reactions[0] * 100 <= total * 60,
+        "too many unreadable frames: {reactions:?}"
+    );
 }

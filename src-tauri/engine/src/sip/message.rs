@@ -46,7 +46,10 @@ pub fn parse(frame: &[u8]) -> Result<SipMessage, ParseError> {
         return Err(ParseError::TooLarge);
     }
     // Leading CRLFs are keepalives (RFC 5626) and are allowed before a message.
-    let start = frame.iter().position(|b| *b != b'\r' && *b != b'\n').ok_or(ParseError::Empty)?;
+    let start = frame
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .ok_or(ParseError::Empty)?;
     let src = Bytes::copy_from_slice(&frame[start..]);
     let mut lines = PullParser::new(&src, 0);
 
@@ -67,20 +70,30 @@ pub fn parse(frame: &[u8]) -> Result<SipMessage, ParseError> {
         let raw = raw.map_err(|_| ParseError::Incomplete)?;
         let text = std::str::from_utf8(raw).map_err(|_| ParseError::NotUtf8)?;
         match Line::parse(&src, text) {
-            Ok((_, l)) if !l.name.as_print_str().is_empty() => headers.insert(l.name, l.value.trim()),
+            Ok((_, l)) if !l.name.as_print_str().is_empty() => {
+                headers.insert(l.name, l.value.trim())
+            }
             _ => bad_lines += 1,
         }
     }
     let head_end = lines.head_end().min(src.len());
     let mut body = src.slice(head_end..);
     if let Some(cl) = headers.get_raw(&Name::CONTENT_LENGTH).next() {
-        let n: usize = cl.trim().parse().map_err(|_| ParseError::BadContentLength)?;
+        let n: usize = cl
+            .trim()
+            .parse()
+            .map_err(|_| ParseError::BadContentLength)?;
         if n > body.len() {
             return Err(ParseError::BadContentLength);
         }
         body = body.slice(..n);
     }
-    Ok(SipMessage { line, headers, body, bad_lines })
+    Ok(SipMessage {
+        line,
+        headers,
+        body,
+        bad_lines,
+    })
 }
 
 impl SipMessage {
@@ -98,7 +111,9 @@ impl SipMessage {
 
     pub fn reason(&self) -> String {
         match &self.line {
-            MessageLine::Response(s) => s.reason.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            MessageLine::Response(s) => {
+                s.reason.as_ref().map(|r| r.to_string()).unwrap_or_default()
+            }
             MessageLine::Request(_) => String::new(),
         }
     }
@@ -118,7 +133,11 @@ impl SipMessage {
 
     pub fn call_id(&self) -> Option<String> {
         // An empty Call-ID is no Call-ID (RFC 3261 25.1: `word ["@" word]`); found by the parser fuzz test.
-        self.headers.get_named::<CallID>().ok().map(|c| c.0.to_string()).filter(|c| !c.trim().is_empty())
+        self.headers
+            .get_named::<CallID>()
+            .ok()
+            .map(|c| c.0.to_string())
+            .filter(|c| !c.trim().is_empty())
     }
 
     pub fn from(&self) -> Option<FromTo> {
@@ -152,7 +171,12 @@ impl SipMessage {
     /// The body when it is SDP, as text.
     pub fn sdp(&self) -> Option<String> {
         let ct = self.content_type()?;
-        if !ct.trim().to_ascii_lowercase().starts_with("application/sdp") || self.body.is_empty() {
+        if !ct
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("application/sdp")
+            || self.body.is_empty()
+        {
             return None;
         }
         std::str::from_utf8(&self.body).ok().map(str::to_owned)
@@ -185,12 +209,19 @@ pub fn response(
     if req.raws(&Name::VIA).is_empty() {
         return None; // Nowhere to send it: RFC 3261 says drop.
     }
-    for (name, must) in [(Name::FROM, true), (Name::TO, true), (Name::CALL_ID, true), (Name::CSEQ, true)] {
+    for (name, must) in [
+        (Name::FROM, true),
+        (Name::TO, true),
+        (Name::CALL_ID, true),
+        (Name::CSEQ, true),
+    ] {
         match req.raw(&name) {
             Some(v) if name == Name::TO => {
                 let has_tag = v.to_ascii_lowercase().contains(";tag=");
                 match to_tag {
-                    Some(tag) if !has_tag && code > 100 => out.push_str(&format!("To: {v};tag={tag}\r\n")),
+                    Some(tag) if !has_tag && code > 100 => {
+                        out.push_str(&format!("To: {v};tag={tag}\r\n"))
+                    }
                     _ => out.push_str(&format!("To: {v}\r\n")),
                 }
             }
@@ -203,7 +234,11 @@ pub fn response(
 }
 
 /// Appends extra headers, Content-Type/Length and the body.
-pub fn push_tail(out: &mut String, extra: &[(String, String)], body: Option<(&str, &[u8])>) -> Option<Vec<u8>> {
+pub fn push_tail(
+    out: &mut String,
+    extra: &[(String, String)],
+    body: Option<(&str, &[u8])>,
+) -> Option<Vec<u8>> {
     for (name, value) in extra {
         // Reject header injection from callers (a value with a newline would start a new header).
         if name.contains(['\r', '\n', ':']) || value.contains(['\r', '\n']) {
@@ -214,7 +249,10 @@ pub fn push_tail(out: &mut String, extra: &[(String, String)], body: Option<(&st
     let mut bytes;
     match body {
         Some((ct, b)) => {
-            out.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n", b.len()));
+            out.push_str(&format!(
+                "Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+                b.len()
+            ));
             bytes = std::mem::take(out).into_bytes();
             bytes.extend_from_slice(b);
         }
@@ -233,7 +271,9 @@ pub fn tag_of(value: &str) -> Option<String> {
         Some(i) => &value[i..],
         None => value,
     };
-    param(params, "tag").filter(|t| !t.is_empty()).map(str::to_owned)
+    param(params, "tag")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// True when `uri` can stand in a request line as we write it (`METHOD uri SIP/2.0`) and be read back:
@@ -243,8 +283,11 @@ pub fn is_request_uri(uri: &str) -> bool {
         return false;
     }
     let src = Bytes::from(format!("OPTIONS {uri} SIP/2.0").into_bytes());
-    let Ok(line) = std::str::from_utf8(&src) else { return false };
-    let readable = matches!(MessageLine::parse(&src)(line), Ok((rest, _)) if rest.trim().is_empty());
+    let Ok(line) = std::str::from_utf8(&src) else {
+        return false;
+    };
+    let readable =
+        matches!(MessageLine::parse(&src)(line), Ok((rest, _)) if rest.trim().is_empty());
     readable
 }
 
@@ -262,7 +305,9 @@ pub fn token(n: usize) -> String {
 pub fn param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
     value.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().trim_matches('"'))
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"'))
     })
 }
 
@@ -305,7 +350,10 @@ f: <sip:a@b>;tag=1\r\nt: <sip:c@d>\r\ni: cid\r\nCSeq: 7 OPTIONS\r\nl: 0\r\n\r\n"
         let ok = format!("{head}Content-Length: 3\r\n\r\nv=0xyz");
         assert_eq!(&parse(ok.as_bytes()).expect("parse").body[..], b"v=0");
         let short = format!("{head}Content-Length: 30\r\n\r\nv=0");
-        assert_eq!(parse(short.as_bytes()).err(), Some(ParseError::BadContentLength));
+        assert_eq!(
+            parse(short.as_bytes()).err(),
+            Some(ParseError::BadContentLength)
+        );
     }
 
     #[test]
@@ -346,7 +394,13 @@ From: <sip:p@l>;tag=9\r\nTo: <sip:agent@l>\r\nCall-ID: c\r\nCSeq: 2 OPTIONS\r\n\
         ] {
             assert!(is_request_uri(ok), "{ok}");
         }
-        for bad in ["", "*", "sip:psap@127`0.0.1:5080", "sip:a b@c", "sip:a@b\r\nX: y"] {
+        for bad in [
+            "",
+            "*",
+            "sip:psap@127`0.0.1:5080",
+            "sip:a b@c",
+            "sip:a@b\r\nX: y",
+        ] {
             assert!(!is_request_uri(bad), "{bad}");
         }
     }

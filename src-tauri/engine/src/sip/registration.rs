@@ -19,11 +19,15 @@ pub enum RegPhase {
     /// First REGISTER (or one after a failure) is out.
     Registering,
     /// Registered; a refreshing REGISTER goes out at `refresh_at`.
-    Registered { refresh_at: Instant },
+    Registered {
+        refresh_at: Instant,
+    },
     /// Registered, and the refreshing REGISTER is out (its transaction timeout covers it).
     Refreshing,
     /// Something failed; try again at `at`.
-    Retry { at: Instant },
+    Retry {
+        at: Instant,
+    },
     Unregistering,
     /// Failed in a way retrying cannot fix (wrong password...): waits for a new sign-in.
     Failed,
@@ -43,7 +47,9 @@ pub enum RegFailure {
     UnknownUser,
     #[error("server unreachable: {0}")]
     Unreachable(String),
-    #[error("TLS certificate not trusted: {0}; ask IT to install the server's certificate authority")]
+    #[error(
+        "TLS certificate not trusted: {0}; ask IT to install the server's certificate authority"
+    )]
     TlsNotTrusted(String),
     #[error("the connection to the SIP server was lost")]
     ConnectionLost,
@@ -93,12 +99,17 @@ impl Registration {
     }
 
     pub fn is_registered(&self) -> bool {
-        matches!(self.phase, RegPhase::Registered { .. } | RegPhase::Refreshing)
+        matches!(
+            self.phase,
+            RegPhase::Registered { .. } | RegPhase::Refreshing
+        )
     }
 
     pub fn on_registered(&mut self, granted_secs: u32, now: Instant) {
         self.backoff = Duration::ZERO;
-        self.phase = RegPhase::Registered { refresh_at: now + refresh_delay(granted_secs) };
+        self.phase = RegPhase::Registered {
+            refresh_at: now + refresh_delay(granted_secs),
+        };
     }
 
     pub fn reset_backoff(&mut self) {
@@ -107,7 +118,11 @@ impl Registration {
 
     /// 1, 2, 4, ... 30 s.
     pub fn next_backoff(&mut self) -> Duration {
-        self.backoff = if self.backoff.is_zero() { Duration::from_secs(1) } else { (self.backoff * 2).min(MAX_BACKOFF) };
+        self.backoff = if self.backoff.is_zero() {
+            Duration::from_secs(1)
+        } else {
+            (self.backoff * 2).min(MAX_BACKOFF)
+        };
         self.backoff
     }
 

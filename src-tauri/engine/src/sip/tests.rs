@@ -64,13 +64,25 @@ fn call_events(outs: &[Output]) -> Vec<CallEvent> {
 
 /// The server's answer to one of our requests.
 fn answer(req: &SipMessage, code: u16, extra: &[(&str, &str)], body: Option<&str>) -> Vec<u8> {
-    let extra: Vec<(String, String)> = extra.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-    message::response(req, code, "X", Some("srvtag"), &extra, body.map(|b| ("application/sdp", b.as_bytes())))
-        .expect("response")
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    message::response(
+        req,
+        code,
+        "X",
+        Some("srvtag"),
+        &extra,
+        body.map(|b| ("application/sdp", b.as_bytes())),
+    )
+    .expect("response")
 }
 
-const CHALLENGE: (&str, &str) =
-    ("WWW-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"n1\", qop=\"auth\", algorithm=MD5");
+const CHALLENGE: (&str, &str) = (
+    "WWW-Authenticate",
+    "Digest realm=\"lifeline.lab\", nonce=\"n1\", qop=\"auth\", algorithm=MD5",
+);
 
 /// Signs in and gets registered with one 401 round; returns the time at registration.
 fn registered(ua: &mut UserAgent) -> Instant {
@@ -81,9 +93,15 @@ fn registered(ua: &mut UserAgent) -> Instant {
     let reg = sent(&drain(ua));
     ua.handle_frame(&answer(&reg[0], 401, &[CHALLENGE], None), t0);
     let reg = sent(&drain(ua));
-    ua.handle_frame(&answer(&reg[0], 200, &[("Contact", "<sip:x@y>;expires=600")], None), t0);
+    ua.handle_frame(
+        &answer(&reg[0], 200, &[("Contact", "<sip:x@y>;expires=600")], None),
+        t0,
+    );
     let outs = drain(ua);
-    assert_eq!(reg_events(&outs), vec![(RegistrationState::Registered, None)]);
+    assert_eq!(
+        reg_events(&outs),
+        vec![(RegistrationState::Registered, None)]
+    );
     t0
 }
 
@@ -97,19 +115,32 @@ fn register_answers_a_401_with_digest_and_is_registered_on_200() {
     assert_eq!(first.len(), 1);
     assert!(first[0].raw(&Name::AUTHORIZATION).is_none());
     let via = first[0].raw(&Name::VIA).expect("via");
-    assert!(via.starts_with("SIP/2.0/WSS ") && via.contains(".invalid;branch=z9hG4bK") && via.ends_with(";rport"), "{via}");
+    assert!(
+        via.starts_with("SIP/2.0/WSS ")
+            && via.contains(".invalid;branch=z9hG4bK")
+            && via.ends_with(";rport"),
+        "{via}"
+    );
     let contact = first[0].raw(&Name::CONTACT).expect("contact");
     assert!(contact.contains(".invalid;transport=ws;ob>"), "{contact}");
 
     ua.handle_frame(&answer(&first[0], 401, &[CHALLENGE], None), t0);
     let second = sent(&drain(&mut ua));
     let auth = second[0].raw(&Name::AUTHORIZATION).expect("authorization");
-    assert!(auth.contains("username=\"agent\"") && auth.contains("qop=auth") && auth.contains("nc=00000001"), "{auth}");
+    assert!(
+        auth.contains("username=\"agent\"")
+            && auth.contains("qop=auth")
+            && auth.contains("nc=00000001"),
+        "{auth}"
+    );
     assert_eq!(second[0].cseq().map(|c| c.cseq), Some(2));
     assert_eq!(second[0].call_id(), first[0].call_id());
 
     ua.handle_frame(&answer(&second[0], 200, &[("Expires", "600")], None), t0);
-    assert_eq!(reg_events(&drain(&mut ua)), vec![(RegistrationState::Registered, None)]);
+    assert_eq!(
+        reg_events(&drain(&mut ua)),
+        vec![(RegistrationState::Registered, None)]
+    );
     assert!(ua.is_registered());
 }
 
@@ -120,10 +151,15 @@ fn a_407_is_answered_with_proxy_authorization_using_sha256() {
     ua.register(t0);
     ua.handle_connected(t0);
     let first = sent(&drain(&mut ua));
-    let ch = ("Proxy-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"p\", qop=\"auth\", algorithm=SHA-256");
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"p\", qop=\"auth\", algorithm=SHA-256",
+    );
     ua.handle_frame(&answer(&first[0], 407, &[ch], None), t0);
     let second = sent(&drain(&mut ua));
-    let auth = second[0].raw(&Name::PROXY_AUTHORIZATION).expect("proxy-authorization");
+    let auth = second[0]
+        .raw(&Name::PROXY_AUTHORIZATION)
+        .expect("proxy-authorization");
     assert!(auth.contains("algorithm=SHA-256"), "{auth}");
 }
 
@@ -141,7 +177,10 @@ fn wrong_password_fails_with_a_clear_reason_and_does_not_retry() {
     let evs = reg_events(&outs);
     assert_eq!(evs.len(), 1);
     assert_eq!(evs[0].0, RegistrationState::Failed);
-    assert!(evs[0].1.as_deref().unwrap_or("").contains("wrong password"), "{evs:?}");
+    assert!(
+        evs[0].1.as_deref().unwrap_or("").contains("wrong password"),
+        "{evs:?}"
+    );
     assert!(outs.contains(&Output::Disconnect));
     assert_eq!(ua.poll_timeout(), None, "no retry after a wrong password");
 }
@@ -156,8 +195,14 @@ fn refresh_goes_out_at_half_the_granted_lifetime() {
     ua.handle_timeout(t0 + Duration::from_secs(300));
     let refresh = sent(&drain(&mut ua));
     assert_eq!(refresh.len(), 1);
-    assert!(refresh[0].raw(&Name::AUTHORIZATION).is_some(), "the known nonce is reused with nc=2");
-    assert!(ua.is_registered(), "the line stays registered while the refresh is out");
+    assert!(
+        refresh[0].raw(&Name::AUTHORIZATION).is_some(),
+        "the known nonce is reused with nc=2"
+    );
+    assert!(
+        ua.is_registered(),
+        "the line stays registered while the refresh is out"
+    );
 }
 
 #[test]
@@ -167,10 +212,16 @@ fn a_stale_nonce_is_answered_again_without_failing() {
     let t1 = t0 + Duration::from_secs(300);
     ua.handle_timeout(t1);
     let refresh = sent(&drain(&mut ua));
-    let stale = ("WWW-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"n2\", qop=\"auth\", stale=true");
+    let stale = (
+        "WWW-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"n2\", qop=\"auth\", stale=true",
+    );
     ua.handle_frame(&answer(&refresh[0], 401, &[stale], None), t1);
     let again = sent(&drain(&mut ua));
-    assert!(again[0].raw(&Name::AUTHORIZATION).expect("auth").contains("nonce=\"n2\""));
+    assert!(again[0]
+        .raw(&Name::AUTHORIZATION)
+        .expect("auth")
+        .contains("nonce=\"n2\""));
     ua.handle_frame(&answer(&again[0], 200, &[("Expires", "600")], None), t1);
     let outs = drain(&mut ua);
     assert!(reg_events(&outs).is_empty(), "still registered: no news");
@@ -184,7 +235,10 @@ fn lost_connection_reconnects_at_once_then_backs_off_and_registers_again() {
     ua.handle_disconnected(TransportError::Lost, t0);
     let evs = reg_events(&drain(&mut ua));
     assert_eq!(evs[0].0, RegistrationState::Failed);
-    assert!(evs[0].1.as_deref().unwrap_or("").contains("lost"), "{evs:?}");
+    assert!(
+        evs[0].1.as_deref().unwrap_or("").contains("lost"),
+        "{evs:?}"
+    );
     assert_eq!(ua.poll_timeout(), Some(t0));
     ua.handle_timeout(t0);
     assert_eq!(drain(&mut ua), vec![Output::Connect]);
@@ -193,7 +247,11 @@ fn lost_connection_reconnects_at_once_then_backs_off_and_registers_again() {
     for wait in [1, 2, 4] {
         ua.handle_disconnected(TransportError::Unreachable("refused".into()), t);
         let outs = drain(&mut ua);
-        assert!(outs.iter().all(|o| matches!(o, Output::Registration { .. })), "{outs:?}");
+        assert!(
+            outs.iter()
+                .all(|o| matches!(o, Output::Registration { .. })),
+            "{outs:?}"
+        );
         let next = ua.poll_timeout().expect("retry timer");
         assert_eq!(next - t, Duration::from_secs(wait));
         t = next;
@@ -202,11 +260,17 @@ fn lost_connection_reconnects_at_once_then_backs_off_and_registers_again() {
     }
     ua.handle_connected(t);
     let reg = sent(&drain(&mut ua));
-    assert!(reg[0].raw(&Name::AUTHORIZATION).is_none(), "a new connection starts without an old nonce");
+    assert!(
+        reg[0].raw(&Name::AUTHORIZATION).is_none(),
+        "a new connection starts without an old nonce"
+    );
     ua.handle_frame(&answer(&reg[0], 401, &[CHALLENGE], None), t);
     let reg = sent(&drain(&mut ua));
     ua.handle_frame(&answer(&reg[0], 200, &[], None), t);
-    assert_eq!(reg_events(&drain(&mut ua)), vec![(RegistrationState::Registered, None)]);
+    assert_eq!(
+        reg_events(&drain(&mut ua)),
+        vec![(RegistrationState::Registered, None)]
+    );
 }
 
 #[test]
@@ -237,9 +301,16 @@ fn an_unanswered_register_times_out_and_is_retried() {
     assert_eq!(ua.poll_timeout(), Some(t1));
     ua.handle_timeout(t1);
     let evs = reg_events(&drain(&mut ua));
-    assert!(evs[0].1.as_deref().unwrap_or("").contains("did not answer"), "{evs:?}");
+    assert!(
+        evs[0].1.as_deref().unwrap_or("").contains("did not answer"),
+        "{evs:?}"
+    );
     ua.handle_timeout(t1 + Duration::from_secs(1));
-    assert_eq!(sent(&drain(&mut ua)).len(), 1, "a new REGISTER on the open connection");
+    assert_eq!(
+        sent(&drain(&mut ua)).len(),
+        1,
+        "a new REGISTER on the open connection"
+    );
 }
 
 #[test]
@@ -252,7 +323,10 @@ fn sign_out_sends_expires_zero_then_disconnects() {
     ua.handle_frame(&answer(&un[0], 200, &[], None), t0);
     let outs = drain(&mut ua);
     assert!(outs.contains(&Output::Disconnect));
-    assert_eq!(reg_events(&outs), vec![(RegistrationState::Unregistered, None)]);
+    assert_eq!(
+        reg_events(&outs),
+        vec![(RegistrationState::Unregistered, None)]
+    );
 }
 
 const OPTIONS: &str = "OPTIONS sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch=z9hG4bKo1\r\n\
@@ -263,7 +337,10 @@ fn options_is_answered_200_with_allow() {
     let mut ua = ua();
     ua.handle_frame(OPTIONS.as_bytes(), Instant::now());
     let t = text(&drain(&mut ua));
-    assert!(t[0].starts_with("SIP/2.0 200 OK\r\n") && t[0].contains("Allow: INVITE"), "{t:?}");
+    assert!(
+        t[0].starts_with("SIP/2.0 200 OK\r\n") && t[0].contains("Allow: INVITE"),
+        "{t:?}"
+    );
 }
 
 #[test]
@@ -281,7 +358,12 @@ fn a_request_with_an_unreadable_header_gets_400() {
 #[test]
 fn garbage_is_dropped_without_an_answer() {
     let mut ua = ua();
-    for g in [&b""[..], b"\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", &[0u8, 159, 146, 150]] {
+    for g in [
+        &b""[..],
+        b"\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\r\n",
+        &[0u8, 159, 146, 150],
+    ] {
         ua.handle_frame(g, Instant::now());
     }
     assert!(drain(&mut ua).is_empty());
@@ -306,26 +388,50 @@ fn outgoing_call_rings_connects_acks_and_hangs_up_with_bye() {
     let mut ua = ua();
     let t = registered(&mut ua);
     let (id, inv) = place_call(&mut ua, t);
-    assert_eq!(inv.raw(&Name::custom("Priority", &["priority"])), Some("emergency"));
+    assert_eq!(
+        inv.raw(&Name::custom("Priority", &["priority"])),
+        Some("emergency")
+    );
     assert_eq!(inv.sdp().as_deref(), Some(SDP));
     ua.handle_frame(&answer(&inv, 100, &[], None), t);
     ua.handle_frame(&answer(&inv, 180, &[], None), t);
-    assert_eq!(call_events(&drain(&mut ua)), vec![CallEvent::Ringing { id, early_sdp: None }]);
-    let rr = [("Record-Route", "<sip:127.0.0.1:8080;transport=ws;lr>"), ("Contact", "<sip:psap@127.0.0.1:5080>")];
+    assert_eq!(
+        call_events(&drain(&mut ua)),
+        vec![CallEvent::Ringing {
+            id,
+            early_sdp: None
+        }]
+    );
+    let rr = [
+        ("Record-Route", "<sip:127.0.0.1:8080;transport=ws;lr>"),
+        ("Contact", "<sip:psap@127.0.0.1:5080>"),
+    ];
     ua.handle_frame(&answer(&inv, 200, &rr, Some("v=0\r\n")), t);
     let outs = drain(&mut ua);
     let ack = sent(&outs).remove(0);
     assert_eq!(ack.method().map(|m| m.to_string()).as_deref(), Some("ACK"));
     assert!(text(&outs)[0].starts_with("ACK sip:psap@127.0.0.1:5080 SIP/2.0"));
-    assert_eq!(ack.raw(&Name::ROUTE), Some("<sip:127.0.0.1:8080;transport=ws;lr>"));
+    assert_eq!(
+        ack.raw(&Name::ROUTE),
+        Some("<sip:127.0.0.1:8080;transport=ws;lr>")
+    );
     assert_eq!(
         call_events(&outs),
-        vec![CallEvent::RemoteAnswer { id, sdp: "v=0\r\n".into() }, CallEvent::Connected { id }]
+        vec![
+            CallEvent::RemoteAnswer {
+                id,
+                sdp: "v=0\r\n".into()
+            },
+            CallEvent::Connected { id }
+        ]
     );
     ua.hangup(id, t).expect("hangup");
     let outs = drain(&mut ua);
     let bye = sent(&outs).remove(0);
-    assert_eq!(bye.cseq().map(|c| (c.cseq, c.method.to_string())), Some((2, "BYE".into())));
+    assert_eq!(
+        bye.cseq().map(|c| (c.cseq, c.method.to_string())),
+        Some((2, "BYE".into()))
+    );
     assert!(bye.raw(&Name::TO).unwrap_or("").contains("tag=srvtag"));
     assert!(matches!(call_events(&outs)[..], [CallEvent::Ended { .. }]));
 }
@@ -344,7 +450,13 @@ fn hangup_before_answer_sends_cancel_on_the_invite_branch() {
     ua.handle_frame(&answer(&inv, 487, &[], None), t);
     let outs = drain(&mut ua);
     assert!(text(&outs)[0].starts_with("ACK "), "a non-2xx is ACKed");
-    assert!(matches!(call_events(&outs)[..], [CallEvent::Ended { code: Some(487), .. }]));
+    assert!(matches!(
+        call_events(&outs)[..],
+        [CallEvent::Ended {
+            code: Some(487),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -353,7 +465,9 @@ fn a_rejected_call_ends_with_the_code() {
     let t = registered(&mut ua);
     let (id, inv) = place_call(&mut ua, t);
     ua.handle_frame(&answer(&inv, 486, &[], None), t);
-    assert!(matches!(call_events(&drain(&mut ua))[..], [CallEvent::Ended { id: i, code: Some(486), .. }] if i == id));
+    assert!(
+        matches!(call_events(&drain(&mut ua))[..], [CallEvent::Ended { id: i, code: Some(486), .. }] if i == id)
+    );
 }
 
 #[test]
@@ -361,7 +475,10 @@ fn invite_challenged_with_407_is_acked_and_sent_again_with_credentials() {
     let mut ua = ua();
     let t = registered(&mut ua);
     let (_, inv) = place_call(&mut ua, t);
-    let ch = ("Proxy-Authenticate", "Digest realm=\"lifeline.lab\", nonce=\"i1\", qop=\"auth\"");
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"i1\", qop=\"auth\"",
+    );
     ua.handle_frame(&answer(&inv, 407, &[ch], None), t);
     let outs = text(&drain(&mut ua));
     assert!(outs[0].starts_with("ACK "));
@@ -376,7 +493,15 @@ fn hold_is_a_reinvite_with_the_new_sdp_and_its_answer_comes_back() {
     let mut ua = ua();
     let t = registered(&mut ua);
     let (id, inv) = place_call(&mut ua, t);
-    ua.handle_frame(&answer(&inv, 200, &[("Contact", "<sip:psap@127.0.0.1:5080>")], Some("v=0\r\n")), t);
+    ua.handle_frame(
+        &answer(
+            &inv,
+            200,
+            &[("Contact", "<sip:psap@127.0.0.1:5080>")],
+            Some("v=0\r\n"),
+        ),
+        t,
+    );
     drain(&mut ua);
     let hold = SDP.replace("a=sendrecv", "a=sendonly");
     ua.reinvite(id, &hold, t).expect("reinvite");
@@ -386,7 +511,13 @@ fn hold_is_a_reinvite_with_the_new_sdp_and_its_answer_comes_back() {
     ua.handle_frame(&answer(&re, 200, &[], Some("v=0\r\na=recvonly\r\n")), t);
     let outs = drain(&mut ua);
     assert!(text(&outs)[0].starts_with("ACK "));
-    assert_eq!(call_events(&outs), vec![CallEvent::RemoteAnswer { id, sdp: "v=0\r\na=recvonly\r\n".into() }]);
+    assert_eq!(
+        call_events(&outs),
+        vec![CallEvent::RemoteAnswer {
+            id,
+            sdp: "v=0\r\na=recvonly\r\n".into()
+        }]
+    );
 }
 
 fn incoming_invite(branch: &str, to_tag: &str, cseq: u32, method: &str) -> String {
@@ -409,10 +540,17 @@ fn incoming_call_rings_is_answered_and_ends_on_bye() {
     assert!(ringing[0].starts_with("SIP/2.0 180 Ringing"));
     assert!(ringing[0].contains("Record-Route: <sip:127.0.0.1:8080;transport=ws;r2=on;lr>"));
     let id = match &call_events(&outs)[..] {
-        [CallEvent::Incoming { id, from, offer, headers }] => {
+        [CallEvent::Incoming {
+            id,
+            from,
+            offer,
+            headers,
+        }] => {
             assert_eq!(from, "sip:psap@lifeline.lab");
             assert_eq!(offer.as_deref(), Some(SDP));
-            assert!(headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("priority") && v == "emergency"));
+            assert!(headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case("priority") && v == "emergency"));
             *id
         }
         other => panic!("{other:?}"),
@@ -422,7 +560,11 @@ fn incoming_call_rings_is_answered_and_ends_on_bye() {
     let ok = parse(text(&outs)[0].as_bytes()).expect("parse");
     assert_eq!(ok.code(), Some(200));
     assert_eq!(ok.sdp().as_deref(), Some("v=0\r\nanswer\r\n"));
-    let local_tag = ok.to().and_then(|t| t.tag).map(|t| t.to_string()).expect("our tag");
+    let local_tag = ok
+        .to()
+        .and_then(|t| t.tag)
+        .map(|t| t.to_string())
+        .expect("our tag");
     assert_eq!(call_events(&outs), vec![CallEvent::Connected { id }]);
     let tag = format!(";tag={local_tag}");
     ua.handle_frame(incoming_invite("z9hG4bKi1", &tag, 1, "ACK").as_bytes(), t);
@@ -444,10 +586,26 @@ fn incoming_reinvite_asks_the_media_layer_for_an_answer() {
     };
     ua.answer(id, "v=0\r\n", t).expect("answer");
     let ok = parse(text(&drain(&mut ua))[0].as_bytes()).expect("parse");
-    let tag = format!(";tag={}", ok.to().and_then(|t| t.tag).map(|t| t.to_string()).unwrap_or_default());
-    ua.handle_frame(incoming_invite("z9hG4bKr1", &tag, 2, "INVITE").as_bytes(), t);
-    assert_eq!(call_events(&drain(&mut ua)), vec![CallEvent::RemoteOffer { id, sdp: SDP.into() }]);
-    ua.answer(id, "v=0\r\nheld\r\n", t).expect("answer re-invite");
+    let tag = format!(
+        ";tag={}",
+        ok.to()
+            .and_then(|t| t.tag)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    );
+    ua.handle_frame(
+        incoming_invite("z9hG4bKr1", &tag, 2, "INVITE").as_bytes(),
+        t,
+    );
+    assert_eq!(
+        call_events(&drain(&mut ua)),
+        vec![CallEvent::RemoteOffer {
+            id,
+            sdp: SDP.into()
+        }]
+    );
+    ua.answer(id, "v=0\r\nheld\r\n", t)
+        .expect("answer re-invite");
     let ok2 = parse(text(&drain(&mut ua))[0].as_bytes()).expect("parse");
     assert_eq!(ok2.cseq().map(|c| c.cseq), Some(2));
 }
@@ -463,7 +621,13 @@ fn incoming_cancel_gets_200_and_the_invite_487() {
     let t2 = text(&outs);
     assert!(t2[0].starts_with("SIP/2.0 200 OK") && t2[0].contains("CSeq: 1 CANCEL"));
     assert!(t2[1].starts_with("SIP/2.0 487 ") && t2[1].contains("CSeq: 1 INVITE"));
-    assert!(matches!(call_events(&outs)[..], [CallEvent::Ended { code: Some(487), .. }]));
+    assert!(matches!(
+        call_events(&outs)[..],
+        [CallEvent::Ended {
+            code: Some(487),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -485,7 +649,10 @@ fn reject_sends_the_chosen_code() {
 #[test]
 fn bye_for_an_unknown_dialog_gets_481() {
     let mut ua = ua();
-    ua.handle_frame(incoming_invite("z9hG4bKb1", ";tag=nope", 2, "BYE").as_bytes(), Instant::now());
+    ua.handle_frame(
+        incoming_invite("z9hG4bKb1", ";tag=nope", 2, "BYE").as_bytes(),
+        Instant::now(),
+    );
     assert!(text(&drain(&mut ua))[0].starts_with("SIP/2.0 481 "));
 }
 
@@ -580,13 +747,96 @@ fn a_call_to_urn_service_sos_keeps_its_dialog_for_the_bye() {
     let outs = drain(&mut ua);
     let raw = text(&outs).remove(0);
     assert!(raw.starts_with("INVITE urn:service:sos SIP/2.0\r\n"));
-    assert!(raw.contains("Geolocation: <cid:loc1@lifeline.lab>\r\n") && raw.contains("Geolocation-Routing: yes\r\n"));
+    assert!(
+        raw.contains("Geolocation: <cid:loc1@lifeline.lab>\r\n")
+            && raw.contains("Geolocation-Routing: yes\r\n")
+    );
     assert!(raw.contains("Content-Type: multipart/mixed;boundary=b1\r\n"));
     // ezk-sip-types reads only sip:/sips: request-URIs; the scripted server answers from a copy.
-    let inv = parse(raw.replacen("urn:service:sos", "sip:sos@lifeline.lab", 1).as_bytes()).expect("parse");
-    ua.handle_frame(&answer(&inv, 200, &[("Contact", "<sip:psap@127.0.0.1:5080>")], Some("v=0\r\n")), t);
+    let inv = parse(
+        raw.replacen("urn:service:sos", "sip:sos@lifeline.lab", 1)
+            .as_bytes(),
+    )
+    .expect("parse");
+    ua.handle_frame(
+        &answer(
+            &inv,
+            200,
+            &[("Contact", "<sip:psap@127.0.0.1:5080>")],
+            Some("v=0\r\n"),
+        ),
+        t,
+    );
     drain(&mut ua);
     ua.hangup(id, t).expect("hangup");
     let bye = sent(&drain(&mut ua)).remove(0);
     assert_eq!(bye.to_tag().as_deref(), Some("srvtag"));
+}
+
+#[test]
+fn a_call_in_conversation_survives_a_network_change_and_is_refreshed_over_the_new_connection() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, inv) = place_call(&mut ua, t);
+    ua.handle_frame(
+        &answer(
+            &inv,
+            200,
+            &[("Contact", "<sip:psap@127.0.0.1:5080>")],
+            Some("v=0\r\n"),
+        ),
+        t,
+    );
+    drain(&mut ua);
+    ua.network_changed(t);
+    let outs = drain(&mut ua);
+    assert!(
+        matches!(outs[..], [Output::Disconnect, Output::Connect]),
+        "{outs:?}"
+    );
+    ua.handle_connected(t);
+    let register = sent(&drain(&mut ua)).remove(0);
+    assert_eq!(
+        register.method().map(|m| m.to_string()).as_deref(),
+        Some("REGISTER")
+    );
+    ua.handle_frame(
+        &answer(
+            &register,
+            200,
+            &[("Contact", "<sip:agent@x.invalid;transport=ws>;expires=300")],
+            None,
+        ),
+        t,
+    );
+    let outs = drain(&mut ua);
+    assert!(
+        outs.iter().any(|o| matches!(
+            o,
+            Output::Registration {
+                state: RegistrationState::Registered,
+                ..
+            }
+        )),
+        "registered again is reported though it was registered before: {outs:?}"
+    );
+    assert!(
+        call_events(&outs).is_empty(),
+        "the call did not end: {outs:?}"
+    );
+    ua.reinvite(id, SDP, t)
+        .expect("the dialog goes on over the new connection");
+    let re = sent(&drain(&mut ua)).remove(0);
+    assert_eq!(re.cseq().map(|c| c.cseq), Some(2));
+}
+
+#[test]
+fn a_call_still_being_set_up_ends_when_the_network_changes() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, _) = place_call(&mut ua, t);
+    ua.network_changed(t);
+    assert!(call_events(&drain(&mut ua))
+        .iter()
+        .any(|e| matches!(e, CallEvent::Ended { id: i, .. } if *i == id)));
 }

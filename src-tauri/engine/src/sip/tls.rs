@@ -25,7 +25,10 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
 }
 
-pub fn client_config(ca_file: Option<&Path>, insecure_lab: bool) -> Result<Arc<ClientConfig>, TlsSetupError> {
+pub fn client_config(
+    ca_file: Option<&Path>,
+    insecure_lab: bool,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
@@ -35,7 +38,10 @@ pub fn client_config(ca_file: Option<&Path>, insecure_lab: bool) -> Result<Arc<C
     }
     let mut pinned = Vec::new();
     if let Some(path) = ca_file {
-        let err = |reason: String| TlsSetupError::CaFile { path: path.display().to_string(), reason };
+        let err = |reason: String| TlsSetupError::CaFile {
+            path: path.display().to_string(),
+            reason,
+        };
         let certs = CertificateDer::pem_file_iter(path).map_err(|e| err(e.to_string()))?;
         for c in certs {
             let c = c.map_err(|e| err(e.to_string()))?;
@@ -52,7 +58,12 @@ pub fn client_config(ca_file: Option<&Path>, insecure_lab: bool) -> Result<Arc<C
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e.to_string())))?;
-    let verifier = Arc::new(Verifier { webpki, pinned, insecure: insecure_lab, provider: provider.clone() });
+    let verifier = Arc::new(Verifier {
+        webpki,
+        pinned,
+        insecure: insecure_lab,
+        provider: provider.clone(),
+    });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -78,10 +89,20 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        match self
+            .webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
             Ok(v) => Ok(v),
             Err(_) if self.insecure => Ok(ServerCertVerified::assertion()),
-            Err(_) if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) => Ok(ServerCertVerified::assertion()),
+            Err(_)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|p| p.as_ref() == end_entity.as_ref()) =>
+            {
+                Ok(ServerCertVerified::assertion())
+            }
             Err(e) => Err(e),
         }
     }
@@ -92,7 +113,12 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -101,10 +127,17 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

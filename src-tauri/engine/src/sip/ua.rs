@@ -34,7 +34,10 @@ pub struct UaConfig {
 
 impl std::fmt::Debug for UaConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UaConfig").field("domain", &self.domain).field("user", &self.user).finish()
+        f.debug_struct("UaConfig")
+            .field("domain", &self.domain)
+            .field("user", &self.user)
+            .finish()
     }
 }
 
@@ -61,7 +64,10 @@ pub enum Output {
     Connect,
     /// Close the WebSocket; nothing more is needed from it.
     Disconnect,
-    Registration { state: RegistrationState, reason: Option<String> },
+    Registration {
+        state: RegistrationState,
+        reason: Option<String>,
+    },
     Call(super::call::CallEvent),
 }
 
@@ -99,7 +105,10 @@ impl Local {
     }
 
     pub fn via(&self, branch: &str) -> String {
-        format!("SIP/2.0/{} {};branch={branch};rport", self.via_transport, self.host)
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            self.via_transport, self.host
+        )
     }
 }
 
@@ -193,30 +202,60 @@ impl UserAgent {
         if !self.connected {
             return Err(CallError::NotConnected);
         }
-        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut self.out,
+            now,
+        };
         self.calls.invite(call, &mut ctx)
     }
 
     /// Answers an incoming call, or the far end's re-INVITE, with our SDP.
     pub fn answer(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut self.out,
+            now,
+        };
         self.calls.answer(id, sdp, &mut ctx)
     }
 
     /// Rejects a ringing incoming call with `code` (486, 480, 603...).
     pub fn reject(&mut self, id: u64, code: u16, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut self.out,
+            now,
+        };
         self.calls.reject(id, code, &mut ctx)
     }
 
     pub fn hangup(&mut self, id: u64, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut self.out,
+            now,
+        };
         self.calls.hangup(id, &mut ctx)
     }
 
     /// Re-INVITE with new SDP: hold (`a=sendonly`/`a=inactive`) or resume (`a=sendrecv`).
     pub fn reinvite(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut self.out,
+            now,
+        };
         self.calls.reinvite(id, sdp, &mut ctx)
     }
 
@@ -224,7 +263,10 @@ impl UserAgent {
         self.connected = true;
         // A new connection may reach a restarted server: old nonces mean nothing there.
         self.auth.reset();
-        if matches!(self.reg.phase, RegPhase::WaitingTransport | RegPhase::Retry { .. }) {
+        if matches!(
+            self.reg.phase,
+            RegPhase::WaitingTransport | RegPhase::Retry { .. }
+        ) {
             self.send_register(now, false);
         }
     }
@@ -233,7 +275,8 @@ impl UserAgent {
         self.connected = false;
         let had_unregister = self.txs.values().any(|t| t.kind == TxKind::Unregister);
         self.txs.clear();
-        self.calls.end_all(&mut self.out, "the connection to the server was lost");
+        self.calls
+            .connection_lost(&mut self.out, "the connection to the server was lost");
         if had_unregister || self.reg.phase == RegPhase::Off {
             self.reg.phase = RegPhase::Off;
             self.emit_reg(RegistrationState::Unregistered, None);
@@ -249,6 +292,28 @@ impl UserAgent {
             other => RegFailure::Unreachable(other.to_string()),
         };
         self.retry_later(failure, was_registered, now);
+    }
+
+    /// The machine's network changed (an interface came or went, an address changed): the connection may
+    /// be dead without anyone knowing yet. Connect again at once and register over the new connection;
+    /// calls in conversation stay (the engine restarts their media and refreshes their dialogs once the
+    /// line is registered again, which is reported even though it was registered before).
+    pub fn network_changed(&mut self, now: Instant) {
+        if matches!(
+            self.reg.phase,
+            RegPhase::Off | RegPhase::Failed | RegPhase::Unregistering
+        ) {
+            return;
+        }
+        let _ = now;
+        self.out.push_back(Output::Disconnect);
+        self.connected = false;
+        self.txs.clear();
+        self.calls
+            .connection_lost(&mut self.out, "the connection to the server was lost");
+        self.last_reg_event = None;
+        self.reg.phase = RegPhase::WaitingTransport;
+        self.out.push_back(Output::Connect);
     }
 
     /// One WebSocket frame from the server.
@@ -269,8 +334,12 @@ impl UserAgent {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
-        let expired: Vec<(String, ClientTx)> =
-            self.txs.iter().filter(|(_, t)| t.deadline <= now).map(|(b, t)| (b.clone(), t.clone())).collect();
+        let expired: Vec<(String, ClientTx)> = self
+            .txs
+            .iter()
+            .filter(|(_, t)| t.deadline <= now)
+            .map(|(b, t)| (b.clone(), t.clone()))
+            .collect();
         for (branch, tx) in expired {
             self.txs.remove(&branch);
             match tx.kind {
@@ -300,7 +369,9 @@ impl UserAgent {
             self.reply(&req, 400, "Bad Request", &[], None);
             return;
         }
-        let Some(method) = req.method().cloned() else { return };
+        let Some(method) = req.method().cloned() else {
+            return;
+        };
         if method == Method::OPTIONS {
             let extra = vec![
                 ("Allow".to_owned(), ALLOW.to_owned()),
@@ -308,14 +379,33 @@ impl UserAgent {
             ];
             self.reply(&req, 200, "OK", &extra, None);
         } else if [Method::INVITE, Method::ACK, Method::BYE, Method::CANCEL].contains(&method) {
-            let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+            let mut ctx = Ctx {
+                local: &self.local,
+                auth: &mut self.auth,
+                txs: &mut self.txs,
+                out: &mut self.out,
+                now,
+            };
             self.calls.on_request(req, &mut ctx);
         } else {
-            self.reply(&req, 405, "Method Not Allowed", &[("Allow".to_owned(), ALLOW.to_owned())], None);
+            self.reply(
+                &req,
+                405,
+                "Method Not Allowed",
+                &[("Allow".to_owned(), ALLOW.to_owned())],
+                None,
+            );
         }
     }
 
-    fn reply(&mut self, req: &SipMessage, code: u16, reason: &str, extra: &[(String, String)], body: Option<(&str, &[u8])>) {
+    fn reply(
+        &mut self,
+        req: &SipMessage,
+        code: u16,
+        reason: &str,
+        extra: &[(String, String)],
+        body: Option<(&str, &[u8])>,
+    ) {
         let tag = message::token(10);
         if let Some(bytes) = message::response(req, code, reason, Some(&tag), extra, body) {
             self.out.push_back(Output::Send(bytes));
@@ -323,10 +413,18 @@ impl UserAgent {
     }
 
     fn handle_response(&mut self, resp: SipMessage, now: Instant) {
-        let (Some(branch), Some(code)) = (resp.top_branch(), resp.code()) else { return };
+        let (Some(branch), Some(code)) = (resp.top_branch(), resp.code()) else {
+            return;
+        };
         let Some(tx) = self.txs.get(&branch).cloned() else {
             // A 2xx to INVITE retransmitted after its transaction ended: the dialog re-sends its ACK.
-            let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+            let mut ctx = Ctx {
+                local: &self.local,
+                auth: &mut self.auth,
+                txs: &mut self.txs,
+                out: &mut self.out,
+                now,
+            };
             self.calls.on_stray_response(&resp, &mut ctx);
             return;
         };
@@ -341,7 +439,13 @@ impl UserAgent {
             TxKind::Unregister if code >= 200 => self.finish_unregister(),
             TxKind::Unregister => {}
             TxKind::Call(id) => {
-                let mut ctx = Ctx { local: &self.local, auth: &mut self.auth, txs: &mut self.txs, out: &mut self.out, now };
+                let mut ctx = Ctx {
+                    local: &self.local,
+                    auth: &mut self.auth,
+                    txs: &mut self.txs,
+                    out: &mut self.out,
+                    now,
+                };
                 self.calls.on_response(id, &branch, resp, &mut ctx);
             }
         }
@@ -361,7 +465,9 @@ impl UserAgent {
                 Err(AuthError::Unsupported) => self.fail(RegFailure::UnsupportedAuth),
             },
             423 => {
-                let min = resp.raw(&Name::MIN_EXPIRES).and_then(|v| v.trim().parse::<u32>().ok());
+                let min = resp
+                    .raw(&Name::MIN_EXPIRES)
+                    .and_then(|v| v.trim().parse::<u32>().ok());
                 match min {
                     Some(m) if m > self.reg.expires && m <= 86_400 => {
                         self.reg.expires = m;
@@ -384,12 +490,15 @@ impl UserAgent {
             .flat_map(|v| split_commas(v))
             .find(|c| c.contains(&self.local.host))
             .and_then(|c| param(&c, "expires").and_then(|e| e.parse::<u32>().ok()));
-        let header = resp.raw(&Name::EXPIRES).and_then(|e| e.trim().parse::<u32>().ok());
+        let header = resp
+            .raw(&Name::EXPIRES)
+            .and_then(|e| e.trim().parse::<u32>().ok());
         ours.or(header).unwrap_or(self.reg.expires)
     }
 
     fn send_register(&mut self, now: Instant, unregister: bool) {
-        self.txs.retain(|_, t| !matches!(t.kind, TxKind::Register | TxKind::Unregister));
+        self.txs
+            .retain(|_, t| !matches!(t.kind, TxKind::Register | TxKind::Unregister));
         let expires = if unregister { 0 } else { self.reg.expires };
         let spec = RequestSpec {
             method: "REGISTER".into(),
@@ -402,13 +511,22 @@ impl UserAgent {
             extra: vec![("Expires".into(), expires.to_string())],
             ..RequestSpec::default()
         };
-        let kind = if unregister { TxKind::Unregister } else { TxKind::Register };
+        let kind = if unregister {
+            TxKind::Unregister
+        } else {
+            TxKind::Register
+        };
         let auth = self.auth.authorization("REGISTER", &spec.uri);
         self.reg.sent_credentials = auth.is_some();
-        if let Some((_, bytes)) = write_request(&self.local, &spec, auth, &mut self.txs, kind, now) {
+        if let Some((_, bytes)) = write_request(&self.local, &spec, auth, &mut self.txs, kind, now)
+        {
             self.out.push_back(Output::Send(bytes));
         }
-        self.reg.phase = if unregister { RegPhase::Unregistering } else { self.reg.sending_phase() };
+        self.reg.phase = if unregister {
+            RegPhase::Unregistering
+        } else {
+            self.reg.sending_phase()
+        };
     }
 
     fn finish_unregister(&mut self) {
@@ -424,7 +542,11 @@ impl UserAgent {
     }
 
     fn retry_later(&mut self, f: RegFailure, immediately: bool, now: Instant) {
-        let delay = if immediately { Duration::ZERO } else { self.reg.next_backoff() };
+        let delay = if immediately {
+            Duration::ZERO
+        } else {
+            self.reg.next_backoff()
+        };
         self.reg.phase = RegPhase::Retry { at: now + delay };
         self.emit_reg(RegistrationState::Failed, Some(format!("{f}; retrying")));
     }
@@ -435,7 +557,10 @@ impl UserAgent {
             return; // the same news again (e.g. each failed reconnect) is noise
         }
         self.last_reg_event = Some(ev.clone());
-        self.out.push_back(Output::Registration { state: ev.0, reason: ev.1 });
+        self.out.push_back(Output::Registration {
+            state: ev.0,
+            reason: ev.1,
+        });
     }
 }
 
@@ -454,7 +579,14 @@ pub(crate) fn write_request(
     let bytes = write_request_with_branch(local, spec, auth, &branch)?;
     let method = Method::from(spec.method.as_str());
     if spec.method != "ACK" {
-        txs.insert(branch.clone(), ClientTx { kind, method, deadline: now + TRANSACTION_TIMEOUT });
+        txs.insert(
+            branch.clone(),
+            ClientTx {
+                kind,
+                method,
+                deadline: now + TRANSACTION_TIMEOUT,
+            },
+        );
     }
     Some((branch, bytes))
 }
@@ -466,7 +598,11 @@ pub(crate) fn write_request_with_branch(
     branch: &str,
 ) -> Option<Vec<u8>> {
     let method = &spec.method;
-    let mut out = format!("{method} {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", spec.uri, local.via(branch));
+    let mut out = format!(
+        "{method} {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n",
+        spec.uri,
+        local.via(branch)
+    );
     for r in &spec.route {
         out.push_str(&format!("Route: {r}\r\n"));
     }
@@ -484,7 +620,10 @@ pub(crate) fn write_request_with_branch(
         out.push_str(&format!("Allow: {ALLOW}\r\n"));
     }
     out.push_str(&format!("User-Agent: {}\r\n", local.user_agent));
-    let body = spec.body.as_ref().map(|(ct, b)| (ct.as_str(), b.as_slice()));
+    let body = spec
+        .body
+        .as_ref()
+        .map(|(ct, b)| (ct.as_str(), b.as_slice()));
     message::push_tail(&mut out, &spec.extra, body)
 }
 

@@ -17,12 +17,19 @@ pub(super) const MIGRATION: &str = "CREATE TABLE emergency_guard (
 impl Store {
     /// Replaces the stored guard state; returns once it is committed (synchronous=FULL).
     pub fn save_guard(&self, snap: &GuardSnapshot) -> Result<(), StoreError> {
-        let json = serde_json::to_string(snap)
-            .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        let mode = serde_json::to_value(snap.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let json = serde_json::to_string(snap).map_err(|e| {
+            StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+        })?;
+        let mode = serde_json::to_value(snap.mode)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let saved_at = snap
             .observed_at
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default();
         self.conn().execute(
             "INSERT INTO emergency_guard (id, mode, snapshot, saved_at) VALUES (1, ?1, ?2, ?3)
@@ -35,8 +42,14 @@ impl Store {
 
     /// The last saved guard state, if any.
     pub fn load_guard(&self) -> Result<Option<GuardSnapshot>, StoreError> {
-        let json: Option<String> =
-            self.conn().query_row("SELECT snapshot FROM emergency_guard WHERE id = 1", [], |r| r.get(0)).optional()?;
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT snapshot FROM emergency_guard WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         json.map(|j| {
             serde_json::from_str(&j).map_err(|e| {
                 StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
@@ -86,15 +99,17 @@ mod tests {
             proptest::option::of(0i64..4_000_000_000),
             any::<bool>(),
         )
-            .prop_map(|(mode, prior_presence, lock_secs, elapsed_ms, obs, lock_over)| GuardSnapshot {
-                mode,
-                prior_presence,
-                lock_secs,
-                elapsed_ms,
-                // Whole seconds: RFC 3339 keeps sub-seconds too, but this keeps failures readable.
-                observed_at: obs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
-                lock_over,
-            })
+            .prop_map(
+                |(mode, prior_presence, lock_secs, elapsed_ms, obs, lock_over)| GuardSnapshot {
+                    mode,
+                    prior_presence,
+                    lock_secs,
+                    elapsed_ms,
+                    // Whole seconds: RFC 3339 keeps sub-seconds too, but this keeps failures readable.
+                    observed_at: obs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
+                    lock_over,
+                },
+            )
     }
 
     #[test]
@@ -132,8 +147,16 @@ mod tests {
         {
             let store = Store::open(dir.path()).expect("open");
             let mut g = Guard::new(&policy);
-            let mut outs = g.handle(GuardInput::EmergencyCallPlaced { presence: Presence::Busy }, t0);
-            outs.extend(g.handle(GuardInput::EmergencyCallEnded, t0 + time::Duration::minutes(4)));
+            let mut outs = g.handle(
+                GuardInput::EmergencyCallPlaced {
+                    presence: Presence::Busy,
+                },
+                t0,
+            );
+            outs.extend(g.handle(
+                GuardInput::EmergencyCallEnded,
+                t0 + time::Duration::minutes(4),
+            ));
             outs.extend(g.handle(GuardInput::Tick, t0 + time::Duration::minutes(5)));
             for o in outs {
                 if let GuardOutput::Persist(s) = o {
@@ -161,7 +184,16 @@ mod tests {
             observed_at: Some(time::macros::datetime!(2026-11-21 21:00:00.123456789 UTC)),
             lock_over: false,
         };
-        Store::open(dir.path()).expect("open").save_guard(&snap).expect("save");
-        assert_eq!(Store::open(dir.path()).expect("reopen").load_guard().expect("load"), Some(snap));
+        Store::open(dir.path())
+            .expect("open")
+            .save_guard(&snap)
+            .expect("save");
+        assert_eq!(
+            Store::open(dir.path())
+                .expect("reopen")
+                .load_guard()
+                .expect("load"),
+            Some(snap)
+        );
     }
 }

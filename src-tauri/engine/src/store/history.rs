@@ -50,7 +50,11 @@ impl Store {
             let dir: String = r.get(0)?;
             let duration: Option<i64> = r.get(3)?;
             Ok(HistoryEntry {
-                direction: if dir == "in" { Direction::In } else { Direction::Out },
+                direction: if dir == "in" {
+                    Direction::In
+                } else {
+                    Direction::Out
+                },
                 remote: r.get(1)?,
                 at: r.get(2)?,
                 duration_s: duration.and_then(|d| u64::try_from(d).ok()),
@@ -86,6 +90,9 @@ mod tests {
         let got = s.recent_history(3).expect("read");
         assert_eq!(got[0].remote, format!("sip:{}@x", HISTORY_KEEP + 4));
         assert_eq!(got[0], entry(&got[0].remote));
-        assert_eq!(s.recent_history(1000).expect("read").len() as i64, HISTORY_KEEP);
+        assert_eq!(
+            s.recent_history(1000).expect("read").len() as i64,
+            HISTORY_KEEP
+        );
     }
 }

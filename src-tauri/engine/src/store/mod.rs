@@ -30,7 +30,10 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the local database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("the local database was written by a newer Lifeline (schema {found}, this one knows {known})")]
@@ -54,8 +57,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) `lifeline.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| StoreError::CreateDir { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
         Store::from_connection(Connection::open(dir.join("lifeline.db"))?)
     }
 
@@ -78,7 +83,9 @@ impl Store {
     fn migrate(&mut self) -> Result<(), StoreError> {
         // IMMEDIATE: read the version under the write lock, so two connections opening a new database at
         // once (the engine and the notification worker) do not both run the same migrations.
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if found > known {
@@ -107,7 +114,11 @@ impl Store {
     }
 
     /// The newest acceptance of exactly this text by this OS user, if any.
-    pub fn acceptance_of(&self, os_user: &str, text_sha256: &str) -> Result<Option<Acceptance>, StoreError> {
+    pub fn acceptance_of(
+        &self,
+        os_user: &str,
+        text_sha256: &str,
+    ) -> Result<Option<Acceptance>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -150,7 +161,10 @@ mod tests {
             s.record_acceptance(&acceptance("abc")).expect("record");
         }
         let s = Store::open(dir.path()).expect("reopen");
-        assert_eq!(s.acceptance_of("agent", "abc").expect("query"), Some(acceptance("abc")));
+        assert_eq!(
+            s.acceptance_of("agent", "abc").expect("query"),
+            Some(acceptance("abc"))
+        );
         assert_eq!(s.acceptance_of("agent", "other-text").expect("query"), None);
         assert_eq!(s.acceptance_of("someone-else", "abc").expect("query"), None);
     }
@@ -160,8 +174,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         {
             let s = Store::open(dir.path()).expect("open");
-            s.conn().pragma_update(None, "user_version", 999).expect("bump");
+            s.conn()
+                .pragma_update(None, "user_version", 999)
+                .expect("bump");
         }
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { found: 999, .. })));
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
     }
 }

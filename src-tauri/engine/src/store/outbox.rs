@@ -142,7 +142,15 @@ impl Outbox {
         )?;
         for to in &policy.email_to {
             let key = idempotency_key(&notice_id, Channel::Email.as_str(), to);
-            insert.execute(params![notice_id, key, Channel::Email.as_str(), to, "email", json, now_s])?;
+            insert.execute(params![
+                notice_id,
+                key,
+                Channel::Email.as_str(),
+                to,
+                "email",
+                json,
+                now_s
+            ])?;
         }
         for hook in &policy.webhooks {
             let key = idempotency_key(&notice_id, Channel::Webhook.as_str(), &hook.url);
@@ -162,7 +170,11 @@ impl Outbox {
 
 impl Store {
     /// Pending rows due at `now`, oldest first.
-    pub fn outbox_due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    pub fn outbox_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT id, notice_id, idempotency_key, channel, recipient, format, notice, attempts,
                     next_attempt_at, state, last_error
@@ -208,8 +220,17 @@ impl Store {
     }
 
     /// The attempt failed; `permanent` stops the retries. `error` must not contain the address.
-    pub fn outbox_mark_failed(&self, id: i64, error: &str, permanent: bool) -> Result<(), StoreError> {
-        let state = if permanent { DeliveryState::Failed } else { DeliveryState::Pending };
+    pub fn outbox_mark_failed(
+        &self,
+        id: i64,
+        error: &str,
+        permanent: bool,
+    ) -> Result<(), StoreError> {
+        let state = if permanent {
+            DeliveryState::Failed
+        } else {
+            DeliveryState::Pending
+        };
         self.conn().execute(
             "UPDATE notify_outbox SET state = ?2, last_error = ?3 WHERE id = ?1",
             params![id, state.as_str(), error],
@@ -278,7 +299,10 @@ mod tests {
     fn policy() -> NotifyPolicy {
         NotifyPolicy {
             email_to: vec!["a@example.com".into(), "b@example.com".into()],
-            webhooks: vec![WebhookTarget { url: "http://127.0.0.1:8090/x".into(), format: WebhookFormat::Slack }],
+            webhooks: vec![WebhookTarget {
+                url: "http://127.0.0.1:8090/x".into(),
+                format: WebhookFormat::Slack,
+            }],
             ..NotifyPolicy::default()
         }
     }
@@ -291,7 +315,9 @@ mod tests {
         assert_eq!(Outbox::enqueue(&s, &policy(), &n, now).expect("enqueue"), 3);
         let due = s.outbox_due(now, 10).expect("due");
         assert_eq!(due.len(), 3);
-        assert!(due.iter().all(|r| r.state == DeliveryState::Pending && r.attempts == 0));
+        assert!(due
+            .iter()
+            .all(|r| r.state == DeliveryState::Pending && r.attempts == 0));
         assert_eq!(due[2].format, "slack");
     }
 
@@ -309,7 +335,10 @@ mod tests {
     fn without_recipients_nothing_is_written() {
         let s = Store::in_memory().expect("store");
         let now = datetime!(2026-11-21 21:00 UTC);
-        assert_eq!(Outbox::enqueue(&s, &NotifyPolicy::default(), &sample_notice(), now).expect("enqueue"), 0);
+        assert_eq!(
+            Outbox::enqueue(&s, &NotifyPolicy::default(), &sample_notice(), now).expect("enqueue"),
+            0
+        );
         assert!(s.outbox_due(now, 10).expect("due").is_empty());
     }
 
@@ -319,11 +348,22 @@ mod tests {
         let now = datetime!(2026-11-21 21:00 UTC);
         Outbox::enqueue(&s, &policy(), &sample_notice(), now).expect("enqueue");
         let row = s.outbox_due(now, 1).expect("due").remove(0);
-        assert_eq!(s.outbox_claim(row.id, now + time::Duration::seconds(2)).expect("claim"), 1);
+        assert_eq!(
+            s.outbox_claim(row.id, now + time::Duration::seconds(2))
+                .expect("claim"),
+            1
+        );
         assert_eq!(s.outbox_due(now, 10).expect("due").len(), 2);
-        assert_eq!(s.outbox_due(now + time::Duration::seconds(2), 10).expect("due").len(), 3);
+        assert_eq!(
+            s.outbox_due(now + time::Duration::seconds(2), 10)
+                .expect("due")
+                .len(),
+            3
+        );
         s.outbox_mark_delivered(row.id, now).expect("mark");
-        let later = s.outbox_due(now + time::Duration::hours(1), 10).expect("due");
+        let later = s
+            .outbox_due(now + time::Duration::hours(1), 10)
+            .expect("due");
         assert_eq!(later.len(), 2);
         let rows = s.outbox_rows(&row.notice_id).expect("rows");
         assert_eq!(rows[0].state, DeliveryState::Delivered);
@@ -337,15 +377,23 @@ mod tests {
         Outbox::enqueue(&s, &policy(), &sample_notice(), now).expect("enqueue");
         let row = s.outbox_due(now, 1).expect("due").remove(0);
         s.outbox_claim(row.id, now).expect("claim");
-        s.outbox_mark_failed(row.id, "HTTP 404", true).expect("fail");
-        assert_eq!(s.outbox_due(now + time::Duration::hours(1), 10).expect("due").len(), 2);
+        s.outbox_mark_failed(row.id, "HTTP 404", true)
+            .expect("fail");
+        assert_eq!(
+            s.outbox_due(now + time::Duration::hours(1), 10)
+                .expect("due")
+                .len(),
+            2
+        );
     }
 
     #[derive(Debug, Clone)]
     enum Op {
         /// The worker starts an attempt, retrying `secs` later if nothing else happens.
         Claim(u8),
-        Fail { permanent: bool },
+        Fail {
+            permanent: bool,
+        },
         Deliver,
         Wait(u8),
     }

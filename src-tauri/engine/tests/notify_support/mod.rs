@@ -10,11 +10,14 @@ use std::time::{Duration, Instant};
 
 use lifeline_engine::location::{CivicAddress, CivicField, Location, LocationSource};
 use lifeline_engine::notify::{
-    AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls,
+    AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind, NotifyPolicy, SecretError, SecretSource,
+    SmtpPolicy, SmtpTls,
 };
 
 pub fn lab_dir() -> PathBuf {
-    std::env::var_os("LIFELINE_LAB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"))
+    std::env::var_os("LIFELINE_LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"))
 }
 
 pub fn repo_root() -> PathBuf {
@@ -23,7 +26,10 @@ pub fn repo_root() -> PathBuf {
 
 /// A unique id for this test run (so waits never match another run's mail).
 pub fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{tag}-{}-{nanos}", std::process::id())
 }
 
@@ -53,10 +59,19 @@ pub fn notice(call_id: &str, kind: NoticeKind) -> EmergencyNotice {
         caller_id: Some("+15555550100".into()),
         callback_number: Some("+15555550199".into()),
         location: Some(Location {
-            address: CivicAddress { country: "US".into(), lang: None, fields },
-            source: LocationSource::Held { method: "Wiremap".into() },
+            address: CivicAddress {
+                country: "US".into(),
+                lang: None,
+                fields,
+            },
+            source: LocationSource::Held {
+                method: "Wiremap".into(),
+            },
         }),
-        device: DeviceInfo { host_name: "lab-host".into(), ip_addresses: vec![IpAddr::from([192, 0, 2, 10])] },
+        device: DeviceInfo {
+            host_name: "lab-host".into(),
+            ip_addresses: vec![IpAddr::from([192, 0, 2, 10])],
+        },
         at: time::macros::datetime!(2026-11-21 21:00:05 UTC),
         agent_utc_offset: time::macros::offset!(-6),
         agent_time_zone: Some("America/Chicago".into()),
@@ -68,7 +83,10 @@ pub struct SecretMap(pub HashMap<String, String>);
 
 impl SecretSource for SecretMap {
     fn secret(&self, reference: &str) -> Result<String, SecretError> {
-        self.0.get(reference).cloned().ok_or_else(|| SecretError::NotFound(reference.to_owned()))
+        self.0
+            .get(reference)
+            .cloned()
+            .ok_or_else(|| SecretError::NotFound(reference.to_owned()))
     }
 }
 
@@ -78,7 +96,10 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<(PathBuf, String)> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+            {
                 continue;
             }
             if let Ok(text) = std::fs::read_to_string(&p) {
@@ -158,21 +179,75 @@ asyncio.run(main())
 /// returns (ca.crt, server.crt, server.key).
 pub fn make_test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
-        let ok = Command::new("openssl").args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let ok = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         assert!(ok.is_ok_and(|s| s.success()), "openssl {args:?}");
     };
-    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Lifeline Test CA",
-          "-keyout", "ca.key", "-out", "ca.crt"]);
-    run(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"]);
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
-        .expect("ext.cnf");
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-          "-extfile", "ext.cnf", "-out", "server.crt"]);
-    (dir.join("ca.crt"), dir.join("server.crt"), dir.join("server.key"))
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Lifeline Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("ext.cnf");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.crt",
+    ]);
+    (
+        dir.join("ca.crt"),
+        dir.join("server.crt"),
+        dir.join("server.key"),
+    )
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// A private SMTP sink (the lab's script) on `port`, saving into `maildir`; killed on drop.
@@ -184,7 +259,9 @@ impl PrivateSmtp {
     pub fn start(port: u16, maildir: &Path) -> PrivateSmtp {
         let script = repo_root().join("tests/lab/smtp_sink.py");
         let mut cmd = Command::new(python());
-        cmd.arg(script).args(["--port", &port.to_string(), "--maildir"]).arg(maildir);
+        cmd.arg(script)
+            .args(["--port", &port.to_string(), "--maildir"])
+            .arg(maildir);
         PrivateSmtp::spawn(cmd, port)
     }
 
@@ -192,7 +269,9 @@ impl PrivateSmtp {
     pub fn start_starttls(port: u16, maildir: &Path, cert: &Path, key: &Path) -> PrivateSmtp {
         let script = repo_root().join("tests/lab/smtp_sink.py");
         let mut cmd = Command::new(python());
-        cmd.arg(script).args(["--port", &port.to_string(), "--maildir"]).arg(maildir);
+        cmd.arg(script)
+            .args(["--port", &port.to_string(), "--maildir"])
+            .arg(maildir);
         cmd.arg("--cert").arg(cert).arg("--key").arg(key);
         PrivateSmtp::spawn(cmd, port)
     }
@@ -200,7 +279,10 @@ impl PrivateSmtp {
     /// Implicit TLS (SMTPS) from the first byte, same handler and AUTH as the lab's sink.
     pub fn start_implicit_tls(port: u16, maildir: &Path, cert: &Path, key: &Path) -> PrivateSmtp {
         let mut cmd = Command::new(python());
-        cmd.arg("-c").arg(IMPLICIT_TLS_SINK).arg(repo_root().join("tests/lab")).arg(port.to_string());
+        cmd.arg("-c")
+            .arg(IMPLICIT_TLS_SINK)
+            .arg(repo_root().join("tests/lab"))
+            .arg(port.to_string());
         cmd.arg(maildir).arg(cert).arg(key);
         PrivateSmtp::spawn(cmd, port)
     }
@@ -213,7 +295,10 @@ impl PrivateSmtp {
             .expect("start a private SMTP sink (needs aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "private SMTP sink did not start on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "private SMTP sink did not start on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         PrivateSmtp { child }

@@ -33,7 +33,10 @@ fn read_one(path: &Path) -> SourceDoc {
     let source = path.display().to_string();
     let doc = match std::fs::read_to_string(path) {
         Ok(text) => parse_json(&text, &source),
-        Err(e) => Err(PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() }),
+        Err(e) => Err(PolicyError::Unreadable {
+            source_name: source.clone(),
+            message: e.to_string(),
+        }),
     };
     SourceDoc { source, doc }
 }

@@ -24,7 +24,10 @@ pub fn read_managed_policy() -> Vec<SourceDoc> {
     #[cfg(target_os = "macos")]
     {
         let user = std::env::var("USER").ok();
-        plist::read_managed_preferences(std::path::Path::new(plist::MANAGED_PREFERENCES_DIR), user.as_deref())
+        plist::read_managed_preferences(
+            std::path::Path::new(plist::MANAGED_PREFERENCES_DIR),
+            user.as_deref(),
+        )
     }
     #[cfg(all(unix, not(target_os = "macos")))]
     {
@@ -54,15 +57,24 @@ pub fn load_startup(extra_policy: Option<&Path>, user_settings: Option<&Path>) -
 pub fn read_doc(path: &Path) -> SourceDoc {
     let source = path.display().to_string();
     let doc = match std::fs::read(path) {
-        Err(e) => Err(PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() }),
-        Ok(bytes) => match path.extension().and_then(|x| x.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Err(e) => Err(PolicyError::Unreadable {
+            source_name: source.clone(),
+            message: e.to_string(),
+        }),
+        Ok(bytes) => match path
+            .extension()
+            .and_then(|x| x.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("plist") => plist::plist_to_json(&bytes, &source),
             Some("mobileconfig") => plist::mobileconfig_payload(&bytes, &source),
             _ => match String::from_utf8(bytes) {
                 Ok(text) => parse_json(&text, &source),
-                Err(_) => {
-                    Err(PolicyError::Unreadable { source_name: source.clone(), message: "not UTF-8 text".into() })
-                }
+                Err(_) => Err(PolicyError::Unreadable {
+                    source_name: source.clone(),
+                    message: "not UTF-8 text".into(),
+                }),
             },
         },
     };

@@ -17,9 +17,11 @@ pub const MANAGED_PREFERENCES_DIR: &str = "/Library/Managed Preferences";
 /// metadata, present when a payload dictionary is read straight from a `.mobileconfig`) are not policy keys
 /// and are skipped.
 pub fn plist_to_json(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
-    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| PolicyError::Unreadable {
-        source_name: source.to_owned(),
-        message: format!("not a property list: {e}"),
+    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
+        PolicyError::Unreadable {
+            source_name: source.to_owned(),
+            message: format!("not a property list: {e}"),
+        }
     })?;
     let mut out = convert(&v, source)?;
     if let Value::Object(o) = &mut out {
@@ -30,9 +32,11 @@ pub fn plist_to_json(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
 
 /// The payload for Lifeline inside a configuration profile (`.mobileconfig`), as the JSON tree.
 pub fn mobileconfig_payload(bytes: &[u8], source: &str) -> Result<Value, PolicyError> {
-    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| PolicyError::Unreadable {
-        source_name: source.to_owned(),
-        message: format!("not a property list: {e}"),
+    let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
+        PolicyError::Unreadable {
+            source_name: source.to_owned(),
+            message: format!("not a property list: {e}"),
+        }
     })?;
     let payload = v
         .as_dictionary()
@@ -40,7 +44,9 @@ pub fn mobileconfig_payload(bytes: &[u8], source: &str) -> Result<Value, PolicyE
         .and_then(plist::Value::as_array)
         .and_then(|items| {
             items.iter().find(|p| {
-                p.as_dictionary().and_then(|d| d.get("PayloadType")).and_then(plist::Value::as_string)
+                p.as_dictionary()
+                    .and_then(|d| d.get("PayloadType"))
+                    .and_then(plist::Value::as_string)
                     == Some(BUNDLE_ID)
             })
         })
@@ -108,7 +114,10 @@ pub fn read_managed_preferences(dir: &Path, user: Option<&str>) -> Vec<SourceDoc
         .map(|p| {
             let source = p.display().to_string();
             let doc = std::fs::read(&p)
-                .map_err(|e| PolicyError::Unreadable { source_name: source.clone(), message: e.to_string() })
+                .map_err(|e| PolicyError::Unreadable {
+                    source_name: source.clone(),
+                    message: e.to_string(),
+                })
                 .and_then(|bytes| plist_to_json(&bytes, &source));
             SourceDoc { source, doc }
         })

@@ -44,20 +44,31 @@ pub fn registry_to_json(values: &[RegistryValue]) -> Value {
     let schema = policy_schema();
     let mut doc = Value::Object(Map::new());
     for v in values {
-        let segs: Vec<&str> = v.key.split(['\\', '/']).filter(|s| !s.is_empty()).chain([v.name.as_str()]).collect();
+        let segs: Vec<&str> = v
+            .key
+            .split(['\\', '/'])
+            .filter(|s| !s.is_empty())
+            .chain([v.name.as_str()])
+            .collect();
         insert(&mut doc, &segs, &v.data, Some(schema), schema);
     }
     doc
 }
 
 fn insert(node: &mut Value, segs: &[&str], data: &RegData, schema: Option<&Value>, root: &Value) {
-    let Some((first, rest)) = segs.split_first() else { return };
-    let props = schema.map(|s| resolve(s, root)).and_then(|s| s.get("properties")).and_then(Value::as_object);
-    // The registry ignores case: use the schema's spelling when one matches.
-    let (name, prop) = match props.and_then(|p| p.iter().find(|(k, _)| k.eq_ignore_ascii_case(first))) {
-        Some((k, p)) => (k.clone(), Some(p)),
-        None => ((*first).to_owned(), None),
+    let Some((first, rest)) = segs.split_first() else {
+        return;
     };
+    let props = schema
+        .map(|s| resolve(s, root))
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object);
+    // The registry ignores case: use the schema's spelling when one matches.
+    let (name, prop) =
+        match props.and_then(|p| p.iter().find(|(k, _)| k.eq_ignore_ascii_case(first))) {
+            Some((k, p)) => (k.clone(), Some(p)),
+            None => ((*first).to_owned(), None),
+        };
     let Value::Object(obj) = node else { return };
     if rest.is_empty() {
         obj.insert(name, convert(data, prop.map(|p| resolve(p, root)), root));
@@ -75,10 +86,18 @@ fn types(s: &Value, root: &Value) -> Vec<String> {
     let mut out = Vec::new();
     match s.get("type") {
         Some(Value::String(t)) => out.push(t.clone()),
-        Some(Value::Array(ts)) => out.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
+        Some(Value::Array(ts)) => {
+            out.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned))
+        }
         _ => {}
     }
-    for alt in s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array).into_iter().flatten() {
+    for alt in s
+        .get("anyOf")
+        .or_else(|| s.get("oneOf"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         out.extend(types(resolve(alt, root), root));
     }
     if out.is_empty() && s.get("enum").is_some() {
@@ -97,7 +116,10 @@ fn convert(data: &RegData, schema: Option<&Value>, root: &Value) -> Value {
         RegData::Other(kind) => Value::String(format!("(registry value of type {kind})")),
         RegData::Sz(s) => {
             let t = s.trim();
-            if (wants("object") || wants("array")) && !wants("string") && (t.starts_with('{') || t.starts_with('[')) {
+            if (wants("object") || wants("array"))
+                && !wants("string")
+                && (t.starts_with('{') || t.starts_with('['))
+            {
                 return serde_json::from_str(t).unwrap_or_else(|_| Value::String(s.clone()));
             }
             if wants("array") && !wants("string") {
@@ -134,7 +156,9 @@ pub fn read_machine_policy() -> Vec<crate::policy::effective::SourceDoc> {
     use winreg::enums::HKEY_LOCAL_MACHINE;
     use winreg::RegKey;
 
-    let Ok(root) = RegKey::predef(HKEY_LOCAL_MACHINE).open_subkey(REGISTRY_KEY) else { return Vec::new() };
+    let Ok(root) = RegKey::predef(HKEY_LOCAL_MACHINE).open_subkey(REGISTRY_KEY) else {
+        return Vec::new();
+    };
     let mut values = Vec::new();
     collect(&root, "", 0, &mut values);
     vec![crate::policy::effective::SourceDoc {
@@ -157,7 +181,11 @@ fn collect(key: &winreg::RegKey, rel: &str, depth: usize, out: &mut Vec<Registry
             ref other => Ok(RegData::Other(format!("{other:?}"))),
         };
         if let Ok(data) = data {
-            out.push(RegistryValue { key: rel.to_owned(), name, data });
+            out.push(RegistryValue {
+                key: rel.to_owned(),
+                name,
+                data,
+            });
         }
     }
     if depth >= 4 {
@@ -165,7 +193,11 @@ fn collect(key: &winreg::RegKey, rel: &str, depth: usize, out: &mut Vec<Registry
     }
     for sub in key.enum_keys().filter_map(Result::ok) {
         if let Ok(k) = key.open_subkey(&sub) {
-            let path = if rel.is_empty() { sub.clone() } else { format!(r"{rel}\{sub}") };
+            let path = if rel.is_empty() {
+                sub.clone()
+            } else {
+                format!(r"{rel}\{sub}")
+            };
             collect(&k, &path, depth + 1, out);
         }
     }
