@@ -138,7 +138,7 @@ mod tests {
         let (tx, _rx) = mpsc::unbounded_channel();
         let servers = [
             server(&["turn:Turn.example.com:443?transport=tcp"], Some("a")),
-            server(&["turn:turn.example.com:443?transport=TCP"], Some("b")),
+            server(&["turn:turn.example.com:443?transport=tcp"], Some("b")),
         ];
         let ice = tunnel_ice_servers(&servers, &no_tls(), &tx).await;
         assert_eq!(ice.tunnels.len(), 1);
@@ -155,7 +155,8 @@ mod tests {
         let ice = tunnel_ice_servers(&servers, &no_tls(), &tx).await;
         assert!(ice.servers.is_empty() && ice.tunnels.is_empty());
         let errors: Vec<TunnelError> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
-        assert!(matches!(&errors[0], TunnelError::BadUrl { reason: crate::media::turn_tunnel::TurnUrlError::UnbracketedIpv6, .. }));
+        assert!(matches!(&errors[0], TunnelError::BadUrl { reason: crate::media::turn_tunnel::TurnUrlError::Invalid(_), .. }));
+        assert!(errors[0].to_string().starts_with("the TURN server address turn:[2001:db8::1:3478?transport=tcp is not valid: it has a host"), "{}", errors[0]);
         assert!(matches!(&errors[1], TunnelError::TlsSetup { url, .. } if url == "turns:turn.example.com"));
         assert_eq!(errors[2], TunnelError::NoCredentials { url: "turn:turn.example.com:443?transport=tcp".into() });
         assert_eq!(errors.len(), 3);
