@@ -438,10 +438,13 @@ async fn close_stops_the_tunnel_and_its_connections() {
     assert!(UdpSocket::bind(local).await.is_ok());
 }
 
-/// webrtc's host sockets are bound to interface addresses, the tunnel to 127.0.0.1. Run inside a network
-/// namespace with a 198.18.0.0/15 address on a non-loopback interface (e.g. a dummy), otherwise skipped:
-/// `ip netns add t; ip -n t link set lo up; ip -n t link add d0 type dummy; ip -n t addr add
-/// 198.18.77.1/24 dev d0; ip -n t link set d0 up; ip netns exec t cargo test ...`.
+/// webrtc's host sockets are bound to interface addresses, the tunnel to 127.0.0.1. Skipped unless run in a
+/// network namespace with a 198.18.0.0/15 address on a non-loopback interface; there the coturn tests bind
+/// their TURN client and webrtc's sockets to that address too. This kernel has no dummy interfaces; a veth
+/// pair works (the multicast route is for webrtc's mDNS socket, which fails with ENODEV without one):
+/// `ip netns add t; ip -n t link set lo up; ip -n t link add v0 type veth peer name v1;
+/// ip -n t addr add 198.18.77.1/24 dev v0; ip -n t addr add 198.18.77.2/24 dev v1; ip -n t link set v0 up;
+/// ip -n t link set v1 up; ip -n t route add 224.0.0.0/4 dev v0; ip netns exec t <test binary> media::turn_tunnel`.
 #[tokio::test]
 async fn a_socket_on_an_interface_address_reaches_the_tunnel_on_loopback() {
     let Some(ip) = benchmark_range_ipv4() else {

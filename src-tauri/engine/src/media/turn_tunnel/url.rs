@@ -1,10 +1,11 @@
-//! TURN server URLs (RFC 7065): `turn:host[:port][?transport=udp|tcp]` and `turns:host[:port][?transport=tcp]`.
-//!
-//! `turn:` defaults to UDP on port 3478, `turns:` to TLS over TCP on port 5349. An IPv6 address is written in
-//! brackets (`turn:[2001:db8::1]:3478`). `turns:...?transport=udp` would be DTLS, which neither Chromium nor
-//! Lifeline speaks: it is refused with a reason rather than silently skipped.
+//! TURN server URLs (RFC 7065) as the tunnel needs them: host, port and how to reach it (UDP, TCP, TLS).
+//! Parsed by [`crate::media::ice_server::parse_ice_url`], the grammar policy validation uses, so a URL IT
+//! can write is a URL the tunnel understands: `turn:` defaults to UDP on 3478, `turns:` to TLS on 5349, IPv6
+//! in brackets, `turns:...?transport=udp` (DTLS) refused with a reason.
 
 use std::fmt;
+
+use crate::media::ice_server::{parse_ice_url, IceScheme, IceTransport, IceUrlError};
 
 /// How the TURN server is reached from here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,62 +43,22 @@ pub struct TurnServerUrl {
 pub enum TurnUrlError {
     #[error("it is not a TURN URL (it must start with turn: or turns:)")]
     NotTurn,
-    #[error("it names no host")]
-    NoHost,
-    #[error("the port {0:?} is not a number from 1 to 65535")]
-    BadPort(String),
-    #[error("an IPv6 address must be written in brackets, e.g. turn:[2001:db8::1]:3478")]
-    UnbracketedIpv6,
-    #[error("the transport {0:?} is not supported (use udp or tcp)")]
-    UnknownTransport(String),
-    #[error("turns: with transport=udp (DTLS) is not supported; use turns: over TCP or turn: with transport=udp")]
-    Dtls,
-    #[error("unexpected {0:?} in the URL (only ?transport= may follow the host and port)")]
-    Unexpected(String),
+    #[error("it {0}")]
+    Invalid(#[from] IceUrlError),
 }
 
 impl TurnServerUrl {
-    /// Parses a TURN URL. Scheme and transport are case-insensitive.
+    /// Parses a `turn:`/`turns:` URL (surrounding white space is ignored).
     pub fn parse(url: &str) -> Result<TurnServerUrl, TurnUrlError> {
         let trimmed = url.trim();
-        let (scheme, rest) = trimmed.split_once(':').ok_or(TurnUrlError::NotTurn)?;
-        let secure = match scheme.to_ascii_lowercase().as_str() {
-            "turn" => false,
-            "turns" => true,
-            _ => return Err(TurnUrlError::NotTurn),
+        let parsed = parse_ice_url(trimmed)?;
+        let transport = match (parsed.scheme, parsed.transport) {
+            (IceScheme::Stun, _) => return Err(TurnUrlError::NotTurn),
+            (IceScheme::Turn, IceTransport::Udp) => TurnTransport::Udp,
+            (IceScheme::Turn, IceTransport::Tcp) => TurnTransport::Tcp,
+            (IceScheme::Turns, _) => TurnTransport::Tls,
         };
-        let (authority, query) = match rest.split_once('?') {
-            Some((a, q)) => (a, Some(q)),
-            None => (rest, None),
-        };
-        let (host, port) = split_host_port(authority)?;
-        let port = match port {
-            None => {
-                if secure {
-                    5349
-                } else {
-                    3478
-                }
-            }
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| TurnUrlError::BadPort(p.to_owned()))?,
-        };
-        let transport = match query.map(parse_transport).transpose()? {
-            None if secure => TurnTransport::Tls,
-            None => TurnTransport::Udp,
-            Some(TurnTransport::Udp) if secure => return Err(TurnUrlError::Dtls),
-            Some(TurnTransport::Tcp) if secure => TurnTransport::Tls,
-            Some(t) => t,
-        };
-        Ok(TurnServerUrl {
-            host: host.to_owned(),
-            port,
-            transport,
-            original: trimmed.to_owned(),
-        })
+        Ok(TurnServerUrl { host: parsed.host, port: parsed.port, transport, original: trimmed.to_owned() })
     }
 
     /// The URL as it was written (trimmed).
@@ -133,51 +94,6 @@ impl std::str::FromStr for TurnServerUrl {
     }
 }
 
-/// `host`, `host:port`, `[v6]`, `[v6]:port`.
-fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), TurnUrlError> {
-    if authority.contains(['/', '@', '#']) {
-        return Err(TurnUrlError::Unexpected(authority.to_owned()));
-    }
-    if let Some(inner) = authority.strip_prefix('[') {
-        let (host, after) = inner.split_once(']').ok_or(TurnUrlError::UnbracketedIpv6)?;
-        if host.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(TurnUrlError::Unexpected(format!("[{host}]")));
-        }
-        return match after {
-            "" => Ok((host, None)),
-            _ => match after.strip_prefix(':') {
-                Some(port) => Ok((host, Some(port))),
-                None => Err(TurnUrlError::Unexpected(after.to_owned())),
-            },
-        };
-    }
-    let (host, port) = match authority.matches(':').count() {
-        0 => (authority, None),
-        1 => authority
-            .split_once(':')
-            .map(|(h, p)| (h, Some(p)))
-            .ok_or(TurnUrlError::NoHost)?,
-        _ => return Err(TurnUrlError::UnbracketedIpv6),
-    };
-    if host.is_empty() {
-        return Err(TurnUrlError::NoHost);
-    }
-    Ok((host, port))
-}
-
-fn parse_transport(query: &str) -> Result<TurnTransport, TurnUrlError> {
-    let value = query
-        .split_once('=')
-        .filter(|(key, _)| key.eq_ignore_ascii_case("transport"))
-        .map(|(_, v)| v)
-        .ok_or_else(|| TurnUrlError::Unexpected(format!("?{query}")))?;
-    match value.to_ascii_lowercase().as_str() {
-        "udp" => Ok(TurnTransport::Udp),
-        "tcp" => Ok(TurnTransport::Tcp),
-        _ => Err(TurnUrlError::UnknownTransport(value.to_owned())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,56 +105,22 @@ mod tests {
 
     #[test]
     fn turn_defaults_to_udp_on_3478() {
-        assert_eq!(
-            parsed("turn:turn.example.com"),
-            ("turn.example.com".into(), 3478, TurnTransport::Udp)
-        );
+        assert_eq!(parsed("turn:turn.example.com"), ("turn.example.com".into(), 3478, TurnTransport::Udp));
+        assert_eq!(parsed("turn:10.0.0.1?transport=udp"), ("10.0.0.1".into(), 3478, TurnTransport::Udp));
     }
 
     #[test]
-    fn turns_defaults_to_tls_on_5349() {
-        assert_eq!(
-            parsed("turns:turn.example.com"),
-            ("turn.example.com".into(), 5349, TurnTransport::Tls)
-        );
-        assert_eq!(
-            parsed("turns:turn.example.com:443?transport=tcp"),
-            ("turn.example.com".into(), 443, TurnTransport::Tls)
-        );
-    }
-
-    #[test]
-    fn transport_tcp_is_read_case_insensitively() {
-        assert_eq!(
-            parsed("TURN:10.0.0.1:443?Transport=TCP"),
-            ("10.0.0.1".into(), 443, TurnTransport::Tcp)
-        );
-        assert_eq!(
-            parsed("turn:10.0.0.1?transport=udp"),
-            ("10.0.0.1".into(), 3478, TurnTransport::Udp)
-        );
+    fn transport_tcp_and_turns_need_the_tunnel() {
+        assert_eq!(parsed("turn:10.0.0.1:443?transport=tcp"), ("10.0.0.1".into(), 443, TurnTransport::Tcp));
+        assert_eq!(parsed("turns:turn.example.com"), ("turn.example.com".into(), 5349, TurnTransport::Tls));
+        assert_eq!(parsed("turns:turn.example.com:443?transport=tcp"), ("turn.example.com".into(), 443, TurnTransport::Tls));
     }
 
     #[test]
     fn ipv6_hosts_are_bracketed() {
-        assert_eq!(
-            parsed("turn:[2001:db8::1]:3479?transport=tcp"),
-            ("2001:db8::1".into(), 3479, TurnTransport::Tcp)
-        );
-        assert_eq!(
-            parsed("turns:[::1]"),
-            ("::1".into(), 5349, TurnTransport::Tls)
-        );
-        let u = TurnServerUrl::parse("turn:[2001:db8::1]").unwrap();
-        assert_eq!(u.host_port(), "[2001:db8::1]:3478");
-        assert_eq!(
-            TurnServerUrl::parse("turn:2001:db8::1"),
-            Err(TurnUrlError::UnbracketedIpv6)
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turn:[2001:db8::1"),
-            Err(TurnUrlError::UnbracketedIpv6)
-        );
+        assert_eq!(parsed("turn:[2001:db8::1]:3479?transport=tcp"), ("2001:db8::1".into(), 3479, TurnTransport::Tcp));
+        assert_eq!(TurnServerUrl::parse("turns:[::1]").map(|u| u.host_port()), Ok("[::1]:5349".to_owned()));
+        assert!(TurnServerUrl::parse("turn:2001:db8::1").is_err());
     }
 
     #[test]
@@ -251,50 +133,10 @@ mod tests {
 
     #[test]
     fn unusable_urls_say_why() {
-        assert_eq!(
-            TurnServerUrl::parse("stun:host:3478"),
-            Err(TurnUrlError::NotTurn)
-        );
-        assert_eq!(
-            TurnServerUrl::parse("host:3478"),
-            Err(TurnUrlError::NotTurn)
-        );
-        assert_eq!(TurnServerUrl::parse("turn:"), Err(TurnUrlError::NoHost));
-        assert_eq!(
-            TurnServerUrl::parse("turn::3478"),
-            Err(TurnUrlError::NoHost)
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turn:host:0"),
-            Err(TurnUrlError::BadPort("0".into()))
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turn:host:70000"),
-            Err(TurnUrlError::BadPort("70000".into()))
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turn:host:"),
-            Err(TurnUrlError::BadPort(String::new()))
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turn:host?transport=sctp"),
-            Err(TurnUrlError::UnknownTransport("sctp".into()))
-        );
-        assert_eq!(
-            TurnServerUrl::parse("turns:host?transport=udp"),
-            Err(TurnUrlError::Dtls)
-        );
-        assert!(matches!(
-            TurnServerUrl::parse("turn:user@host"),
-            Err(TurnUrlError::Unexpected(_))
-        ));
-        assert!(matches!(
-            TurnServerUrl::parse("turn:host?foo=bar"),
-            Err(TurnUrlError::Unexpected(_))
-        ));
-        assert!(matches!(
-            TurnServerUrl::parse("turn:[nothost]:1"),
-            Err(TurnUrlError::Unexpected(_))
-        ));
+        assert_eq!(TurnServerUrl::parse("stun:host:3478"), Err(TurnUrlError::NotTurn));
+        assert_eq!(TurnServerUrl::parse("turns:host?transport=udp"), Err(TurnUrlError::Invalid(IceUrlError::UdpOverTls)));
+        assert_eq!(TurnServerUrl::parse("turn:host:0"), Err(TurnUrlError::Invalid(IceUrlError::BadPort)));
+        let e = TurnServerUrl::parse("turn:").unwrap_err();
+        assert_eq!(e.to_string(), "it needs a host (turn:host[:port][?transport=udp|tcp])");
     }
 }
