@@ -17,6 +17,8 @@
 pub mod audio_watch;
 pub mod codec;
 pub mod dtmf;
+#[cfg(test)]
+mod fec_tests;
 pub mod g711;
 pub mod host_addrs;
 pub mod ice;
@@ -29,6 +31,8 @@ mod pair_tests;
 pub mod pipeline;
 pub mod sdp;
 pub mod session;
+#[cfg(test)]
+mod test_signal;
 
 pub use codec::Codec;
 pub use session::MediaSession;
