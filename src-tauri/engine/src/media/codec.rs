@@ -163,6 +163,16 @@ impl Encoder {
         set_opus_loss(&mut self.kind, percent)
     }
 
+    /// No FEC written (as before it was used): to measure what it brings.
+    #[cfg(test)]
+    pub fn without_fec(&mut self) -> Result<(), CodecError> {
+        if let EncoderKind::Opus(enc) = &mut self.kind {
+            enc.set_packet_loss_perc(0)?;
+            enc.set_bitrate(opus::Bitrate::Bits(OPUS_BASE_BITRATE))?;
+        }
+        Ok(())
+    }
+
     /// The loss percentage the Opus encoder works with (`None` for G.711).
     pub fn expected_loss(&mut self) -> Option<u8> {
         match &mut self.kind {

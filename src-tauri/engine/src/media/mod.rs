@@ -26,11 +26,17 @@ pub mod ice_server;
 #[cfg(test)]
 mod ice_server_tests;
 pub mod jitter;
+pub mod jitter_delay;
+pub mod loss_feed;
 #[cfg(test)]
 mod pair_tests;
+#[cfg(test)]
+mod quality_tests;
 pub mod pipeline;
+pub mod playout;
 pub mod sdp;
 pub mod session;
+pub mod timescale;
 #[cfg(test)]
 mod test_signal;
 
@@ -49,7 +55,8 @@ pub struct MediaConfig {
     /// STUN/TURN servers, transport policy and the interfaces host candidates come from (read afresh at
     /// every bind: the call's start and each ICE restart).
     pub ice: ice::IceSettings,
-    /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
+    /// Jitter buffer: frames (20 ms) buffered before playout until arrivals have been measured (the depth
+    /// then follows the measured jitter), and the most kept before dropping the oldest.
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     /// How long to wait for ICE candidate gathering before returning an SDP (non-trickle).
@@ -61,6 +68,9 @@ pub struct MediaConfig {
     /// When answering: take the DTLS server role (`a=setup:passive`). Set it false for an offer that says
     /// `a=setup:passive` (the offerer wants to be the server).
     pub dtls_answer_passive: bool,
+    /// Loss injected on receive and the receive path without FEC/time-scaling (tests only).
+    #[cfg(test)]
+    pub test: pipeline::TestHooks,
 }
 
 impl Default for MediaConfig {
@@ -75,6 +85,8 @@ impl Default for MediaConfig {
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
             dtls_answer_passive: true,
+            #[cfg(test)]
+            test: pipeline::TestHooks::default(),
         }
     }
 }
@@ -105,6 +117,12 @@ pub struct MediaStats {
     pub packets_received: u64,
     pub packets_concealed: u64,
     pub packets_late: u64,
+    /// Lost packets rebuilt from the next packet's Opus in-band FEC (counted in `packets_concealed` too).
+    #[serde(default)]
+    pub packets_recovered: u64,
+    /// The jitter buffer's target depth now (it follows the measured jitter).
+    #[serde(default)]
+    pub jitter_target_ms: u64,
     pub dtmf_sent: u64,
     pub dtmf_received: u64,
 }
