@@ -14,7 +14,6 @@ impl Put for JitterBuffer<u16> {
     }
 }
 
-
 fn frames(jb: &mut JitterBuffer<u16>, n: usize) -> Vec<Playout<u16>> {
     (0..n).map(|_| jb.pop()).collect()
 }
@@ -181,10 +180,17 @@ fn after_a_loss_the_following_packet_is_offered_for_fec() {
     for seq in [1u16, 2, 4] {
         jb.put(seq, seq);
     }
-    assert_eq!(frames(&mut jb, 2), vec![Playout::Frame(1), Playout::Frame(2)]);
+    assert_eq!(
+        frames(&mut jb, 2),
+        vec![Playout::Frame(1), Playout::Frame(2)]
+    );
     assert_eq!(jb.pop(), Playout::Conceal);
     assert_eq!(jb.following(), Some(&4));
-    assert_eq!(jb.pop(), Playout::Frame(4), "and it still plays in its own slot");
+    assert_eq!(
+        jb.pop(),
+        Playout::Frame(4),
+        "and it still plays in its own slot"
+    );
 }
 
 #[test]
@@ -318,7 +324,11 @@ fn the_depth_follows_jitter_up_and_comes_back_down_when_the_path_calms() {
         mean_depth(5, 10),
         mean_depth(25, 30)
     );
-    assert!(at(9).0 >= 5, "jitter of 100 ms needs 5+ frames: {:?}", at(9));
+    assert!(
+        at(9).0 >= 5,
+        "jitter of 100 ms needs 5+ frames: {:?}",
+        at(9)
+    );
     assert!(
         mean_depth(5, 10) >= at(9).0 as f64 - 1.5,
         "the depth follows the target"

@@ -30,15 +30,15 @@ pub mod jitter_delay;
 pub mod loss_feed;
 #[cfg(test)]
 mod pair_tests;
-#[cfg(test)]
-mod quality_tests;
 pub mod pipeline;
 pub mod playout;
+#[cfg(test)]
+mod quality_tests;
 pub mod sdp;
 pub mod session;
-pub mod timescale;
 #[cfg(test)]
 mod test_signal;
+pub mod timescale;
 
 pub use codec::Codec;
 pub use session::MediaSession;

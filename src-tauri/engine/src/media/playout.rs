@@ -71,7 +71,13 @@ impl PlayoutPath {
         self.adaptive = on;
     }
 
-    pub fn push(&mut self, seq: u16, media: Option<MediaTime>, entry: Entry, now: Instant) -> PushOutcome {
+    pub fn push(
+        &mut self,
+        seq: u16,
+        media: Option<MediaTime>,
+        entry: Entry,
+        now: Instant,
+    ) -> PushOutcome {
         self.jitter.push(seq, media, entry, now)
     }
 

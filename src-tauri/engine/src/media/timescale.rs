@@ -113,7 +113,9 @@ mod tests {
 
     fn tone(freq: f32, n: usize) -> Vec<i16> {
         (0..n)
-            .map(|i| ((2.0 * std::f32::consts::PI * freq * i as f32 / 48_000.0).sin() * 8000.0) as i16)
+            .map(|i| {
+                ((2.0 * std::f32::consts::PI * freq * i as f32 / 48_000.0).sin() * 8000.0) as i16
+            })
             .collect()
     }
 
