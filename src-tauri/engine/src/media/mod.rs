@@ -17,6 +17,8 @@
 pub mod audio_watch;
 pub mod codec;
 pub mod dtmf;
+#[cfg(test)]
+mod fec_tests;
 pub mod g711;
 pub mod host_addrs;
 pub mod ice;
@@ -24,11 +26,19 @@ pub mod ice_server;
 #[cfg(test)]
 mod ice_server_tests;
 pub mod jitter;
+pub mod jitter_delay;
+pub mod loss_feed;
 #[cfg(test)]
 mod pair_tests;
 pub mod pipeline;
+pub mod playout;
+#[cfg(test)]
+mod quality_tests;
 pub mod sdp;
 pub mod session;
+#[cfg(test)]
+mod test_signal;
+pub mod timescale;
 pub mod turn_tunnel;
 
 pub use codec::Codec;
@@ -50,7 +60,8 @@ pub struct MediaConfig {
     pub tunnel: Option<turn_tunnel::TunnelOptions>,
     /// Extra certificates trusted for `turns:` when `tunnel` is not built yet (as the SIP side has them).
     pub tls_ca_file: Option<std::path::PathBuf>,
-    /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
+    /// Jitter buffer: frames (20 ms) buffered before playout until arrivals have been measured (the depth
+    /// then follows the measured jitter), and the most kept before dropping the oldest.
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     /// How long to wait for ICE candidate gathering before returning an SDP (non-trickle).
@@ -62,6 +73,9 @@ pub struct MediaConfig {
     /// When answering: take the DTLS server role (`a=setup:passive`). Set it false for an offer that says
     /// `a=setup:passive` (the offerer wants to be the server).
     pub dtls_answer_passive: bool,
+    /// Loss injected on receive and the receive path without FEC/time-scaling (tests only).
+    #[cfg(test)]
+    pub test: pipeline::TestHooks,
 }
 
 impl Default for MediaConfig {
@@ -78,6 +92,8 @@ impl Default for MediaConfig {
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
             dtls_answer_passive: true,
+            #[cfg(test)]
+            test: pipeline::TestHooks::default(),
         }
     }
 }
@@ -108,6 +124,12 @@ pub struct MediaStats {
     pub packets_received: u64,
     pub packets_concealed: u64,
     pub packets_late: u64,
+    /// Lost packets rebuilt from the next packet's Opus in-band FEC (counted in `packets_concealed` too).
+    #[serde(default)]
+    pub packets_recovered: u64,
+    /// The jitter buffer's target depth now (it follows the measured jitter).
+    #[serde(default)]
+    pub jitter_target_ms: u64,
     pub dtmf_sent: u64,
     pub dtmf_received: u64,
 }

@@ -38,6 +38,8 @@ const PT_PCMU: u8 = 0;
 const PT_PCMA: u8 = 8;
 const PT_TELEPHONE_EVENT_48K: u8 = 110;
 const PT_TELEPHONE_EVENT_8K: u8 = 101;
+/// How often the far end's receiver reports are looked at (they come every second or few).
+const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The peer connection's callbacks: forward to the media thread and the event channel, nothing else.
 struct Handler {
@@ -97,6 +99,7 @@ impl PeerConnectionEventHandler for Handler {
                             sequence_number: p.header.sequence_number,
                             timestamp: p.header.timestamp,
                             payload: p.payload,
+                            arrived: Instant::now(),
                         };
                         if packets.send(received).is_err() {
                             break; // the media thread is gone: the call ended
@@ -131,6 +134,8 @@ pub struct MediaSession {
     pending: Option<(AudioPort, mpsc::Receiver<Received>, mpsc::Receiver<Control>)>,
     media_thread: Option<JoinHandle<()>>,
     writer: Option<tokio::task::JoinHandle<()>>,
+    /// Passes the far end's reported loss to the media thread (for the encoder's FEC).
+    reports: Option<tokio::task::JoinHandle<()>>,
     telephone_event: Option<(u8, u32)>,
     /// The last SDP we sent after a hold re-offer (its `o=` version is the one to increment next).
     last_local_sdp: Option<String>,
@@ -332,6 +337,7 @@ impl MediaSession {
                 pending: Some((audio, packets_rx, control_rx)),
                 media_thread: None,
                 writer: None,
+                reports: None,
                 telephone_event: None,
                 last_local_sdp: None,
                 closed: false,
@@ -572,6 +578,9 @@ impl MediaSession {
         if let Some(w) = self.writer.take() {
             w.abort();
         }
+        if let Some(r) = self.reports.take() {
+            r.abort();
+        }
         let _ = self.events.send(MediaEvent::Closed);
     }
 
@@ -660,6 +669,8 @@ impl MediaSession {
             stats_interval: self.config.stats_interval,
             voice_processing: self.config.voice_processing,
             offer_at: self.offer_at.get().copied().unwrap_or_else(Instant::now),
+            #[cfg(test)]
+            test: self.config.test,
         };
         let (out_tx, mut out_rx) = tokio_mpsc::unbounded_channel();
         let track = self.track.clone();
@@ -670,10 +681,41 @@ impl MediaSession {
                 }
             }
         }));
+        self.reports = Some(tokio::spawn(forward_far_end_loss(
+            self.sender.clone(),
+            self.control.clone(),
+        )));
         let pipeline = Pipeline::new(params, audio, packets, control, out_tx, self.events.clone())?;
         self.media_thread = Some(pipeline.spawn()?);
         tracing::info!("media started: sending {send_codec:?}");
         Ok(())
+    }
+}
+
+/// Every [`REPORT_POLL`], hand a new RTCP receiver report's `fraction lost` (how much of what we send
+/// the far end lost; webrtc's interceptors put it in the sender's remote-inbound statistics) to the
+/// media thread, whose encoder sizes its FEC by it. Ends with the media thread.
+async fn forward_far_end_loss(sender: Arc<dyn RtpSender>, control: mpsc::Sender<Control>) {
+    let mut reports_seen = 0u64;
+    loop {
+        tokio::time::sleep(REPORT_POLL).await;
+        let Ok(report) = sender.get_stats(Instant::now()).await else {
+            continue;
+        };
+        let latest = report.iter().find_map(|e| match e {
+            RTCStatsReportEntry::RemoteInboundRtp(r) => {
+                Some((r.round_trip_time_measurements, r.fraction_lost))
+            }
+            _ => None,
+        });
+        if let Some((count, fraction)) = latest {
+            if count > reports_seen {
+                reports_seen = count;
+                if control.send(Control::FarEndLoss(fraction)).is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -682,6 +724,9 @@ impl Drop for MediaSession {
         let _ = self.control.send(Control::Close);
         if let Some(w) = self.writer.take() {
             w.abort();
+        }
+        if let Some(r) = self.reports.take() {
+            r.abort();
         }
     }
 }
