@@ -87,7 +87,6 @@ pub struct Pipeline {
     dtmf_rx: DtmfReceiver,
     seq: u16,
     timestamp: u32,
-    event_timestamp: u32,
     muted: bool,
     held: bool,
     stats: MediaStats,
@@ -110,9 +109,11 @@ impl Pipeline {
         let encoder = Encoder::new(params.send_codec, params.dtx)?;
         let mut decoders = HashMap::new();
         decoders.insert(params.send_codec, Decoder::new(params.send_codec)?);
+        let timestamp: u32 = rand::random();
+        // The event clock starts where the audio clock does (one timeline when the rates are equal).
         let dtmf_tx = params
             .telephone_event
-            .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60));
+            .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60, timestamp));
         Ok(Self {
             jitter: JitterBuffer::new(params.jitter_target_frames, params.jitter_max_frames),
             last_codec: params.send_codec,
@@ -121,8 +122,7 @@ impl Pipeline {
                 ..MediaStats::default()
             },
             seq: rand::random(),
-            timestamp: rand::random(),
-            event_timestamp: 0,
+            timestamp,
             encoder,
             decoders,
             dtmf_tx,
@@ -272,15 +272,11 @@ impl Pipeline {
             DtmfTick::Event(p) => {
                 if let Some((pt, _)) = self.params.telephone_event {
                     if p.start {
-                        self.event_timestamp = self.timestamp;
                         self.stats.dtmf_sent += 1;
                     }
-                    self.emit(
-                        pt,
-                        p.start,
-                        self.event_timestamp,
-                        Bytes::copy_from_slice(&p.payload),
-                    );
+                    // In the event clock (dtmf.rs): not the audio timestamp unless the rates match.
+                    let payload = Bytes::copy_from_slice(&p.payload);
+                    self.emit(pt, p.start, p.timestamp, payload);
                 }
             }
             DtmfTick::Pause => {}
