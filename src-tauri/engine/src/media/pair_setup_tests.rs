@@ -26,12 +26,12 @@ async fn one_setup() -> (u64, u64) {
     let offer = a.create_offer().await.expect("offer");
     let answer = b.accept_offer(&offer).await.expect("answer");
     a.set_remote_answer(&answer).await.expect("apply answer");
-    let mut setup = [0u64; 2];
-    for (events, ms) in [(&mut a_events, &mut setup[0]), (&mut b_events, &mut setup[1])] {
+    let mut setup = Vec::new();
+    for events in [&mut a_events, &mut b_events] {
         if let MediaEvent::Connected { setup_ms } =
             wait_for(events, "connected", |e| matches!(e, MediaEvent::Connected { .. })).await
         {
-            *ms = setup_ms;
+            setup.push(setup_ms);
         }
     }
     a.close().await;
