@@ -70,8 +70,9 @@ def assert_speaker_heard(agent, freq_hz: float) -> None:
 
 
 def call_dispatcher(agent, psap, number: str = "933") -> tuple[dict, str]:
+    """Dial ``number`` and wait until the dispatcher has the call; returns the ``connected`` call event."""
     call = agent.dial(number)
-    agent.wait_call("connected", timeout=45, id=call["id"])
+    call = agent.wait_call("connected", timeout=45, id=call["id"])
     sip_call_id = agent.last_call_id()
     psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
     return call, sip_call_id
@@ -142,7 +143,7 @@ def test_911_from_behind_a_router_that_drops_udp_carries_audio_both_ways(netlab:
         agent = netlab_agent("agent2", config=ice_config(netlab, ["tcp", "tls"]), tone_hz=ENGINE_TONE_HZ)
         agent.sign_in(transport="ws")
         call, sip_call_id = call_dispatcher(agent, psap, "911")
-        assert agent.wait_call("connected", id=call["id"])["emergency"] is True
+        assert call["emergency"] is True, call
         path = wait_path(agent, call["id"])
         assert path["candidate"] == "relay" and path["protocol"] in ("tcp", "tls"), path
         time.sleep(TALK_SECONDS)

@@ -36,6 +36,8 @@ impl Engine {
             codecs: self.cfg.codecs.clone(),
             emergency,
             ice: self.ice.clone(),
+            tunnel: self.tunnel_options.clone(),
+            tls_ca_file: crate::sip::SipConfig::tls_ca_file_for(&self.cfg),
             ..MediaConfig::default()
         }
     }
@@ -546,6 +548,9 @@ impl Engine {
                     path: self.media_path(id).await,
                 }]
             }
+            MediaEvent::PathProblem { message } => vec![Event::Error {
+                message: format!("Call audio: {message}"),
+            }],
             MediaEvent::AudioResumed => {
                 tracing::info!("call {id_s}: audio is back");
                 vec![Event::Media {

@@ -46,8 +46,12 @@ pub(crate) enum Aux {
     ),
     /// The machine's usable network interfaces changed.
     NetworkChanged,
-    /// ICE settings with the keychain's TURN passwords, and what was wrong with them.
-    Ice(crate::media::ice::IceSettings, Vec<String>),
+    /// ICE settings with the keychain's TURN passwords, and what was wrong with them; TLS trust for TURN.
+    Ice(
+        crate::media::ice::IceSettings,
+        Vec<String>,
+        crate::media::turn_tunnel::TunnelOptions,
+    ),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -156,7 +160,10 @@ async fn run(
                     events.into_iter().map(|change| Event::AudioDevice { change }).collect()
                 }
                 Aux::NetworkChanged => engine.on_network_changed().await,
-                Aux::Ice(ice, problems) => engine.on_ice(ice, problems),
+                Aux::Ice(ice, problems, tunnel) => {
+                    engine.tunnel_options = Some(tunnel);
+                    engine.on_ice(ice, problems)
+                }
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
@@ -213,6 +220,8 @@ struct Engine {
     network_watch: Option<tokio::task::JoinHandle<()>>,
     /// How calls' media find a path (STUN/TURN, transport policy, interfaces), set at sign-in.
     ice: crate::media::ice::IceSettings,
+    /// TLS trust for TURN over TLS, as the SIP connection has it (built at sign-in, off the owner task).
+    tunnel_options: Option<crate::media::turn_tunnel::TunnelOptions>,
 }
 
 impl Engine {
@@ -253,6 +262,7 @@ impl Engine {
             reregistration_pending: false,
             network_watch: None,
             ice: crate::media::ice::IceSettings::default(),
+            tunnel_options: None,
         };
         (
             engine,

@@ -74,6 +74,7 @@ impl Engine {
         quick.include_loopback = include_loopback;
         self.ice = quick;
         let tx = self.aux_tx.clone();
+        let tls_ca_file = crate::sip::SipConfig::tls_ca_file_for(&self.cfg);
         tokio::task::spawn_blocking(move || {
             let keychain = std::cell::OnceCell::new();
             let lookup = |account: &str| -> Result<Option<String>, String> {
@@ -84,9 +85,11 @@ impl Engine {
             };
             let (mut ice, problems) = crate::policy::ice_settings(&media, &profile, lookup);
             ice.include_loopback = include_loopback;
+            let tunnel = crate::media::turn_tunnel::TunnelOptions::new(tls_ca_file.as_deref());
             let _ = tx.send(Aux::Ice(
                 ice,
                 problems.iter().map(ToString::to_string).collect(),
+                tunnel,
             ));
         });
     }

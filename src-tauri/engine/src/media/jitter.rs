@@ -1,20 +1,32 @@
-//! A sans-IO jitter buffer for fixed-duration audio frames.
+//! A sans-IO adaptive jitter buffer for fixed-duration audio frames; time is the caller's.
 //!
-//! The media thread calls [`JitterBuffer::push`] for every received RTP packet and [`JitterBuffer::pop`]
-//! once per frame period (20 ms). Time is the caller's: one `pop` is one frame of playout. Packets are
-//! re-ordered by (wrapping) sequence number; a missing packet is reported as [`Playout::Conceal`] so the
-//! decoder can run its loss concealment; a packet that arrives after its slot was played is dropped as
-//! late. Playout starts once `target` frames are buffered (prefetch) and restarts that way after the
-//! stream pauses (hold, DTX, network stall), so a burst after a pause does not grow the delay for ever.
+//! The media thread calls [`JitterBuffer::push`] for every received RTP packet with its arrival time and
+//! [`JitterBuffer::pop`] whenever its playout needs the next frame. Packets are re-ordered by (wrapping)
+//! sequence number; a missing packet is reported as [`Playout::Conceal`], and [`JitterBuffer::following`]
+//! then offers the packet after it (its Opus in-band FEC rebuilds the lost frame); a packet that arrives
+//! after its slot was played is dropped as late. Playout starts once the target depth is buffered
+//! (prefetch) and restarts that way after the stream pauses (hold, DTX, network stall), so a burst after
+//! a pause does not grow the delay for ever.
+//!
+//! The target depth follows the measured arrival delays ([`super::jitter_delay`]): up at once on a spike
+//! or a late packet, down one frame a second once the path is calm. The buffer never drops or inserts
+//! frames to reach it; it tells the playout the [`Tempo`] to play at, and the playout time-stretches
+//! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable.
+//!
+//! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
+//! than `max` packets are ever held; a late or duplicate packet never plays.
 
+use super::jitter_delay::{DelayEstimator, MediaTime};
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// What to play for one frame period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Playout<T> {
     /// The packet for this slot.
     Frame(T),
-    /// The packet for this slot is missing: conceal (codec PLC or a faded repeat).
+    /// The packet for this slot is missing: recover it from the next one's FEC
+    /// ([`JitterBuffer::following`]) or conceal (codec PLC or a faded repeat).
     Conceal,
     /// Nothing to play (not started, or the stream paused): play silence.
     Idle,
@@ -27,6 +39,16 @@ pub enum PushOutcome {
     /// Its playout slot has already passed.
     Late,
     Duplicate,
+}
+
+/// How fast the playout should consume frames to bring the depth to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tempo {
+    Normal,
+    /// Too deep: shorten the audio (time-compress) to lower the delay.
+    Faster,
+    /// Too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
+    Slower,
 }
 
 /// Counters for statistics events.
@@ -43,10 +65,15 @@ pub struct JitterStats {
 
 /// Empty pops tolerated (concealed) before the buffer goes back to prefetching.
 const UNDERRUN_CONCEAL_LIMIT: u32 = 3;
+/// The duration of one frame (one packet).
+pub const FRAME_DURATION: Duration = Duration::from_millis(20);
+/// The smallest target depth: the frame being played.
+pub const MIN_TARGET: usize = 1;
+/// Weight of a new depth sample in the filtered depth.
+const LEVEL_WEIGHT: f32 = 0.125;
 
 #[derive(Debug)]
 pub struct JitterBuffer<T> {
-    target: usize,
     max: usize,
     /// Keyed by extended (unwrapped) sequence number.
     packets: BTreeMap<u64, T>,
@@ -56,22 +83,26 @@ pub struct JitterBuffer<T> {
     highest: Option<u64>,
     playing: bool,
     empty_pops: u32,
+    delay: DelayEstimator,
+    /// Depth (frames from the next slot to the newest packet) filtered over recent pops.
+    level: f32,
     stats: JitterStats,
 }
 
 impl<T> JitterBuffer<T> {
-    /// `target`: frames buffered before playout starts (the added delay); `max`: depth beyond which the
-    /// oldest frames are discarded to catch up.
-    pub fn new(target: usize, max: usize) -> Self {
-        let target = target.max(1);
+    /// `initial`: target depth in frames until arrivals have been measured; `max`: depth beyond which
+    /// the oldest frames are discarded to catch up (and the highest target).
+    pub fn new(initial: usize, max: usize) -> Self {
+        let max = max.max(MIN_TARGET + 1);
         Self {
-            target,
-            max: max.max(target + 1),
+            max,
             packets: BTreeMap::new(),
             next: None,
             highest: None,
             playing: false,
             empty_pops: 0,
+            delay: DelayEstimator::new(FRAME_DURATION, initial, MIN_TARGET, max - 1),
+            level: 0.0,
             stats: JitterStats::default(),
         }
     }
@@ -86,6 +117,20 @@ impl<T> JitterBuffer<T> {
 
     pub fn is_empty(&self) -> bool {
         self.packets.is_empty()
+    }
+
+    /// The depth aimed for, in frames.
+    pub fn target(&self) -> usize {
+        self.delay.target()
+    }
+
+    /// Frames from the next slot to play to the newest packet (missing ones included).
+    pub fn depth(&self) -> usize {
+        match (self.next, self.highest) {
+            (Some(next), Some(high)) if self.playing && high >= next => (high - next + 1) as usize,
+            _ if self.playing => 0,
+            _ => self.packets.len(),
+        }
     }
 
     fn extend(&mut self, seq: u16) -> u64 {
@@ -107,11 +152,23 @@ impl<T> JitterBuffer<T> {
         }
     }
 
-    pub fn push(&mut self, seq: u16, item: T) -> PushOutcome {
+    /// A packet arrived at `now`; `media` places it on the sender's clock (RTP timestamp) for the delay
+    /// statistics (`None` for packets whose timestamp says nothing about their sending time).
+    pub fn push(
+        &mut self,
+        seq: u16,
+        media: Option<MediaTime>,
+        item: T,
+        now: Instant,
+    ) -> PushOutcome {
+        if let Some(m) = media {
+            self.delay.arrival(m, now);
+        }
         let ext = self.extend(seq);
         if let Some(next) = self.next {
             if ext < next {
                 self.stats.late += 1;
+                self.delay.late(now);
                 return PushOutcome::Late;
             }
         }
@@ -131,20 +188,48 @@ impl<T> JitterBuffer<T> {
         PushOutcome::Queued
     }
 
-    /// The playout for the next frame period.
+    /// The tempo to play the next frame at; `extra_frames`: audio already decoded and waiting to be
+    /// played (it counts towards the depth).
+    pub fn tempo(&self, extra_frames: f32) -> Tempo {
+        if !self.playing {
+            return Tempo::Normal;
+        }
+        let target = self.target() as f32;
+        let now = self.depth() as f32 + extra_frames;
+        let filtered = self.level + extra_frames;
+        // Both the filtered and the present depth must agree: the filter alone lags behind a stretch
+        // just made and would overshoot.
+        if filtered > target + 1.0 && now > target + 0.5 {
+            Tempo::Faster
+        } else if filtered < target - 0.5 && now < target {
+            Tempo::Slower
+        } else {
+            Tempo::Normal
+        }
+    }
+
+    /// The packet for the slot after the one just played or concealed, if it is here (for FEC).
+    pub fn following(&self) -> Option<&T> {
+        self.next.and_then(|next| self.packets.get(&next))
+    }
+
+    /// The playout for the next frame.
     pub fn pop(&mut self) -> Playout<T> {
         if !self.playing {
-            if self.packets.len() < self.target {
+            if self.packets.len() < self.target() {
                 return Playout::Idle;
             }
             self.playing = true;
             self.empty_pops = 0;
             // Start at the oldest buffered packet (anything older is late from now on).
             self.next = self.packets.keys().next().copied();
+            self.level = self.depth() as f32;
         }
         let Some(next) = self.next else {
             return Playout::Idle;
         };
+        let depth = self.depth() as f32;
+        self.level += (depth - self.level) * LEVEL_WEIGHT;
         if let Some(item) = self.packets.remove(&next) {
             self.next = Some(next + 1);
             self.empty_pops = 0;
@@ -152,7 +237,7 @@ impl<T> JitterBuffer<T> {
             return Playout::Frame(item);
         }
         if !self.packets.is_empty() {
-            // A gap with later packets waiting: this one is lost (or so late it no longer matters).
+            // Something newer is waiting: this one is lost (or so late it no longer matters).
             self.next = Some(next + 1);
             self.stats.concealed += 1;
             return Playout::Conceal;
@@ -170,167 +255,5 @@ impl<T> JitterBuffer<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn frames(jb: &mut JitterBuffer<u16>, n: usize) -> Vec<Playout<u16>> {
-        (0..n).map(|_| jb.pop()).collect()
-    }
-
-    #[test]
-    fn nothing_plays_until_the_target_depth_is_buffered() {
-        let mut jb = JitterBuffer::new(3, 10);
-        jb.push(100, 100);
-        jb.push(101, 101);
-        assert_eq!(jb.pop(), Playout::Idle);
-        jb.push(102, 102);
-        assert_eq!(
-            frames(&mut jb, 3),
-            vec![
-                Playout::Frame(100),
-                Playout::Frame(101),
-                Playout::Frame(102)
-            ]
-        );
-    }
-
-    #[test]
-    fn reordered_packets_play_in_sequence_order() {
-        let mut jb = JitterBuffer::new(3, 10);
-        for seq in [11u16, 10, 13, 12] {
-            jb.push(seq, seq);
-        }
-        assert_eq!(
-            frames(&mut jb, 4),
-            vec![
-                Playout::Frame(10),
-                Playout::Frame(11),
-                Playout::Frame(12),
-                Playout::Frame(13)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_lost_packet_is_concealed_and_playout_continues() {
-        let mut jb = JitterBuffer::new(2, 10);
-        for seq in [1u16, 2, 4, 5] {
-            jb.push(seq, seq);
-        }
-        assert_eq!(
-            frames(&mut jb, 5),
-            vec![
-                Playout::Frame(1),
-                Playout::Frame(2),
-                Playout::Conceal,
-                Playout::Frame(4),
-                Playout::Frame(5)
-            ]
-        );
-        assert_eq!(jb.stats().concealed, 1);
-    }
-
-    #[test]
-    fn a_packet_arriving_after_its_slot_is_dropped_as_late() {
-        let mut jb = JitterBuffer::new(2, 10);
-        for seq in [1u16, 2, 4] {
-            jb.push(seq, seq);
-        }
-        assert_eq!(
-            frames(&mut jb, 3),
-            vec![Playout::Frame(1), Playout::Frame(2), Playout::Conceal]
-        );
-        assert_eq!(jb.push(3, 3), PushOutcome::Late);
-        assert_eq!(jb.pop(), Playout::Frame(4));
-        assert_eq!(jb.stats().late, 1);
-    }
-
-    #[test]
-    fn sequence_numbers_wrap_around() {
-        let mut jb = JitterBuffer::new(2, 10);
-        for seq in [65534u16, 65535, 0, 1] {
-            jb.push(seq, seq);
-        }
-        assert_eq!(
-            frames(&mut jb, 4),
-            vec![
-                Playout::Frame(65534),
-                Playout::Frame(65535),
-                Playout::Frame(0),
-                Playout::Frame(1)
-            ]
-        );
-    }
-
-    #[test]
-    fn duplicates_are_ignored() {
-        let mut jb = JitterBuffer::new(1, 10);
-        assert_eq!(jb.push(7, 7), PushOutcome::Queued);
-        assert_eq!(jb.push(7, 7), PushOutcome::Duplicate);
-        assert_eq!(frames(&mut jb, 1), vec![Playout::Frame(7)]);
-    }
-
-    #[test]
-    fn a_paused_stream_conceals_briefly_then_goes_idle_and_prefetches_again() {
-        let mut jb = JitterBuffer::new(2, 10);
-        jb.push(1, 1);
-        jb.push(2, 2);
-        let out = frames(&mut jb, 7);
-        assert_eq!(
-            out,
-            vec![
-                Playout::Frame(1),
-                Playout::Frame(2),
-                Playout::Conceal,
-                Playout::Conceal,
-                Playout::Conceal,
-                Playout::Idle,
-                Playout::Idle
-            ]
-        );
-        // The sender resumes later with a jump in sequence numbers (e.g. after hold).
-        jb.push(50, 50);
-        assert_eq!(jb.pop(), Playout::Idle);
-        jb.push(51, 51);
-        assert_eq!(
-            frames(&mut jb, 2),
-            vec![Playout::Frame(50), Playout::Frame(51)]
-        );
-    }
-
-    #[test]
-    fn an_overfull_buffer_drops_the_oldest_frames_to_bound_delay() {
-        let mut jb = JitterBuffer::new(2, 4);
-        for seq in 0u16..8 {
-            jb.push(seq, seq);
-        }
-        assert_eq!(jb.len(), 4);
-        assert_eq!(jb.pop(), Playout::Frame(4));
-        assert_eq!(jb.stats().overflow_dropped, 4);
-    }
-
-    proptest! {
-        /// Whatever the arrival order, every frame is played at most once, in increasing order.
-        #[test]
-        fn frames_play_at_most_once_and_in_order(order in Just((0u16..40).collect::<Vec<_>>()).prop_shuffle(),
-                                                  drop_mask in proptest::collection::vec(any::<bool>(), 40)) {
-            let mut jb = JitterBuffer::new(3, 64);
-            let mut played = Vec::new();
-            for (i, seq) in order.iter().enumerate() {
-                if !drop_mask[i] {
-                    jb.push(65520u16.wrapping_add(*seq), *seq);
-                }
-                if i % 2 == 1 {
-                    if let Playout::Frame(f) = jb.pop() { played.push(f); }
-                }
-            }
-            for _ in 0..80 {
-                if let Playout::Frame(f) = jb.pop() { played.push(f); }
-            }
-            for w in played.windows(2) {
-                prop_assert!(w[0] < w[1]);
-            }
-        }
-    }
-}
+#[path = "jitter_tests.rs"]
+mod tests;

@@ -17,6 +17,8 @@
 pub mod audio_watch;
 pub mod codec;
 pub mod dtmf;
+#[cfg(test)]
+mod fec_tests;
 pub mod g711;
 pub mod host_addrs;
 pub mod ice;
@@ -24,11 +26,20 @@ pub mod ice_server;
 #[cfg(test)]
 mod ice_server_tests;
 pub mod jitter;
+pub mod jitter_delay;
+pub mod loss_feed;
 #[cfg(test)]
 mod pair_tests;
 pub mod pipeline;
+pub mod playout;
+#[cfg(test)]
+mod quality_tests;
 pub mod sdp;
 pub mod session;
+#[cfg(test)]
+mod test_signal;
+pub mod timescale;
+pub mod turn_tunnel;
 
 pub use codec::Codec;
 pub use session::MediaSession;
@@ -45,7 +56,12 @@ pub struct MediaConfig {
     /// STUN/TURN servers, transport policy and the interfaces host candidates come from (read afresh at
     /// every bind: the call's start and each ICE restart).
     pub ice: ice::IceSettings,
-    /// Jitter buffer: frames (20 ms) buffered before playout, and the most kept before dropping the oldest.
+    /// TLS trust for `turns:` servers (built once per sign-in); `None`: the platform's roots, built per call.
+    pub tunnel: Option<turn_tunnel::TunnelOptions>,
+    /// Extra certificates trusted for `turns:` when `tunnel` is not built yet (as the SIP side has them).
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// Jitter buffer: frames (20 ms) buffered before playout until arrivals have been measured (the depth
+    /// then follows the measured jitter), and the most kept before dropping the oldest.
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     /// How long to wait for ICE candidate gathering before returning an SDP (non-trickle).
@@ -57,6 +73,9 @@ pub struct MediaConfig {
     /// When answering: take the DTLS server role (`a=setup:passive`). Set it false for an offer that says
     /// `a=setup:passive` (the offerer wants to be the server).
     pub dtls_answer_passive: bool,
+    /// Loss injected on receive and the receive path without FEC/time-scaling (tests only).
+    #[cfg(test)]
+    pub test: pipeline::TestHooks,
 }
 
 impl Default for MediaConfig {
@@ -65,12 +84,16 @@ impl Default for MediaConfig {
             codecs: vec![Codec::Opus, Codec::Pcmu, Codec::Pcma],
             emergency: false,
             ice: ice::IceSettings::default(),
+            tunnel: None,
+            tls_ca_file: None,
             jitter_target_frames: 3,
             jitter_max_frames: 15,
             gather_timeout: Duration::from_secs(2),
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
             dtls_answer_passive: true,
+            #[cfg(test)]
+            test: pipeline::TestHooks::default(),
         }
     }
 }
@@ -101,6 +124,12 @@ pub struct MediaStats {
     pub packets_received: u64,
     pub packets_concealed: u64,
     pub packets_late: u64,
+    /// Lost packets rebuilt from the next packet's Opus in-band FEC (counted in `packets_concealed` too).
+    #[serde(default)]
+    pub packets_recovered: u64,
+    /// The jitter buffer's target depth now (it follows the measured jitter).
+    #[serde(default)]
+    pub jitter_target_ms: u64,
     pub dtmf_sent: u64,
     pub dtmf_received: u64,
 }
@@ -125,6 +154,10 @@ pub enum MediaEvent {
     /// Nothing arrived 3 s after the media connected, or audio stopped for 5 s (the call stays up).
     NoAudio {
         silent_ms: u64,
+    },
+    /// A STUN/TURN server could not be used (named in the message); the call tries the other paths.
+    PathProblem {
+        message: String,
     },
     /// Audio arrives again after [`MediaEvent::NoAudio`], or on the new path after an ICE restart.
     AudioResumed,

@@ -28,7 +28,7 @@ fn write_tone(path: &Path, freq: f32, secs: f32) {
     w.finalize().expect("finalize");
 }
 
-fn read_wav(path: &Path) -> Vec<f32> {
+pub(super) fn read_wav(path: &Path) -> Vec<f32> {
     hound::WavReader::open(path)
         .expect("open output")
         .into_samples::<i16>()
@@ -37,7 +37,7 @@ fn read_wav(path: &Path) -> Vec<f32> {
 }
 
 /// Share of a block's energy at `freq` (Goertzel), 0..1.
-fn tone_share(block: &[f32], freq: f32) -> f32 {
+pub(super) fn tone_share(block: &[f32], freq: f32) -> f32 {
     let k = 2.0 * (2.0 * std::f32::consts::PI * freq / 48_000.0).cos();
     let (mut s1, mut s2) = (0.0f32, 0.0f32);
     for &x in block {
@@ -69,18 +69,18 @@ fn median_tone_share(samples: &[f32], freq: f32) -> (f32, usize) {
     )
 }
 
-fn rms(block: &[f32]) -> f32 {
+pub(super) fn rms(block: &[f32]) -> f32 {
     (block.iter().map(|x| x * x).sum::<f32>() / block.len().max(1) as f32).sqrt()
 }
 
-struct Side {
-    session: MediaSession,
-    events: UnboundedReceiver<MediaEvent>,
-    device: WavDevice,
-    output: PathBuf,
+pub(super) struct Side {
+    pub(super) session: MediaSession,
+    pub(super) events: UnboundedReceiver<MediaEvent>,
+    pub(super) device: WavDevice,
+    pub(super) output: PathBuf,
 }
 
-async fn side(dir: &Path, name: &str, tone_hz: f32, config: MediaConfig) -> Side {
+pub(super) async fn side(dir: &Path, name: &str, tone_hz: f32, config: MediaConfig) -> Side {
     let input = dir.join(format!("{name}-in.wav"));
     let output = dir.join(format!("{name}-out.wav"));
     write_tone(&input, tone_hz, 1.0);
@@ -99,7 +99,7 @@ async fn side(dir: &Path, name: &str, tone_hz: f32, config: MediaConfig) -> Side
     }
 }
 
-async fn wait_for<F: Fn(&MediaEvent) -> bool>(
+pub(super) async fn wait_for<F: Fn(&MediaEvent) -> bool>(
     events: &mut UnboundedReceiver<MediaEvent>,
     what: &str,
     f: F,
@@ -114,7 +114,7 @@ async fn wait_for<F: Fn(&MediaEvent) -> bool>(
     }
 }
 
-async fn connect(a: &mut Side, b: &mut Side) {
+pub(super) async fn connect(a: &mut Side, b: &mut Side) {
     let offer = a.session.create_offer().await.expect("offer");
     let answer = b.session.accept_offer(&offer).await.expect("answer");
     a.session
@@ -131,7 +131,7 @@ async fn connect(a: &mut Side, b: &mut Side) {
     .await;
 }
 
-async fn finish(mut s: Side) -> Vec<f32> {
+pub(super) async fn finish(mut s: Side) -> Vec<f32> {
     s.session.close().await;
     s.device.stop().expect("stop device");
     read_wav(&s.output)

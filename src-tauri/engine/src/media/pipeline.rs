@@ -4,9 +4,11 @@
 //! on the network: packets leave through an unbounded channel to the async writer task.
 
 use super::audio_watch::{AudioWatch, Watch};
-use super::codec::{Codec, Decoder, Encoder, FRAME, PTIME_MS};
+use super::codec::{Codec, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
-use super::jitter::{JitterBuffer, Playout};
+use super::jitter_delay::MediaTime;
+use super::loss_feed::{LossFeed, LossSource};
+use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::sdp::AudioFormats;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
@@ -14,8 +16,6 @@ use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
 use crate::audio::AudioPort;
 use bytes::Bytes;
 use rtc::rtp;
-use std::collections::hash_map::Entry as MapEntry;
-use std::collections::HashMap;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,6 +24,12 @@ use tokio::sync::mpsc::UnboundedSender;
 const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
 /// Keep at most this much audio queued for the speaker (drift between device and network clocks).
 const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
+/// Microphone audio older than this is dropped before encoding: the ring fills while the call rings (or
+/// the media thread stalls), and reading that backlog one frame per period would delay the agent's voice
+/// by as much for the whole call.
+const MAX_MIC_BACKLOG: usize = FRAME * 2;
+/// How often our own receive loss is measured (the fallback for the encoder's expected loss).
+const LOSS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// One received RTP packet, as the media thread needs it.
 #[derive(Debug, Clone)]
@@ -32,6 +38,8 @@ pub struct Received {
     pub sequence_number: u16,
     pub timestamp: u32,
     pub payload: Bytes,
+    /// When it came off the network (the jitter buffer's delay statistics).
+    pub arrived: Instant,
 }
 
 /// Requests from the session to the media thread.
@@ -44,7 +52,21 @@ pub enum Control {
     Mute(bool),
     Hold(bool),
     Dtmf(String),
+    /// The far end's RTCP receiver report: the fraction (0..1) of our packets it lost.
+    FarEndLoss(f64),
     Close,
+}
+
+/// Test hooks: loss injected on receive, and the receive path without FEC and time-scaling, to measure
+/// what they bring.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TestHooks {
+    /// Percent of received audio packets dropped (deterministic for a seed).
+    pub receive_loss_percent: u32,
+    pub seed: u64,
+    /// No FEC (none written, none used) and no time-scaling: the path as it was before.
+    pub plain: bool,
 }
 
 /// What the media thread needs to know about the negotiated session.
@@ -64,12 +86,8 @@ pub struct PipelineParams {
     pub voice_processing: VoiceProcessing,
     /// When the offer was made or received (for setup-time figures).
     pub offer_at: Instant,
-}
-
-enum Entry {
-    Audio(Codec, Bytes),
-    /// A telephone-event packet occupies a sequence slot: play silence for it.
-    Event,
+    #[cfg(test)]
+    pub test: TestHooks,
 }
 
 pub struct Pipeline {
@@ -80,9 +98,10 @@ pub struct Pipeline {
     out: UnboundedSender<rtp::Packet>,
     events: UnboundedSender<MediaEvent>,
     encoder: Encoder,
-    decoders: HashMap<Codec, Decoder>,
-    last_codec: Codec,
-    jitter: JitterBuffer<Entry>,
+    playout: PlayoutPath,
+    loss: LossFeed,
+    /// Receive counters at the last loss measurement: (played, concealed).
+    loss_counted: (u64, u64),
     dtmf_tx: Option<DtmfSender>,
     dtmf_rx: DtmfReceiver,
     seq: u16,
@@ -95,6 +114,8 @@ pub struct Pipeline {
     watch: AudioWatch,
     /// Tell the call when the next packet arrives (after an ICE restart).
     announce_next_packet: bool,
+    #[cfg(test)]
+    test_rng: u64,
 }
 
 impl Pipeline {
@@ -106,17 +127,30 @@ impl Pipeline {
         out: UnboundedSender<rtp::Packet>,
         events: UnboundedSender<MediaEvent>,
     ) -> Result<Self, MediaError> {
-        let encoder = Encoder::new(params.send_codec, params.dtx)?;
-        let mut decoders = HashMap::new();
-        decoders.insert(params.send_codec, Decoder::new(params.send_codec)?);
+        #[allow(unused_mut)]
+        let mut encoder = Encoder::new(params.send_codec, params.dtx)?;
+        #[allow(unused_mut)]
+        let mut playout = PlayoutPath::new(
+            params.send_codec,
+            params.jitter_target_frames,
+            params.jitter_max_frames,
+        )?;
+        #[cfg(test)]
+        if params.test.plain {
+            encoder.without_fec()?;
+            playout.set_adaptive(false);
+        }
         let timestamp: u32 = rand::random();
         // The event clock starts where the audio clock does (one timeline when the rates are equal).
         let dtmf_tx = params
             .telephone_event
             .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60, timestamp));
         Ok(Self {
-            jitter: JitterBuffer::new(params.jitter_target_frames, params.jitter_max_frames),
-            last_codec: params.send_codec,
+            playout,
+            loss: LossFeed::default(),
+            loss_counted: (0, 0),
+            #[cfg(test)]
+            test_rng: params.test.seed.max(1),
             stats: MediaStats {
                 codec: Some(params.send_codec),
                 ..MediaStats::default()
@@ -124,7 +158,6 @@ impl Pipeline {
             seq: rand::random(),
             timestamp,
             encoder,
-            decoders,
             dtmf_tx,
             dtmf_rx: DtmfReceiver::default(),
             muted: false,
@@ -156,6 +189,7 @@ impl Pipeline {
         self.watch.connected(start);
         let mut pacer = Pacer::new(start, PERIOD, 5);
         let mut next_stats = start + self.params.stats_interval;
+        let mut next_loss = start + LOSS_INTERVAL;
         let mut mic = vec![0i16; FRAME];
         let mut encoded = Vec::with_capacity(1500);
         let mut pcm = Vec::with_capacity(FRAME * 6);
@@ -174,14 +208,27 @@ impl Pipeline {
                     silent_ms: silent.as_millis() as u64,
                 });
             }
+            if now >= next_loss {
+                next_loss = now + LOSS_INTERVAL;
+                self.measure_receive_loss(now);
+            }
             for _ in 0..pacer.take_due(now) {
+                self.drop_stale_mic(&mut mic);
                 self.send_frame(&mut mic, &mut encoded);
                 self.play_frame(&mut pcm);
             }
             if now >= next_stats {
                 next_stats = now + self.params.stats_interval;
-                self.stats.packets_concealed = self.jitter.stats().concealed;
-                self.stats.packets_late = self.jitter.stats().late;
+                let PlayoutStats {
+                    jitter,
+                    fec_recovered,
+                    target_frames,
+                    ..
+                } = self.playout.stats();
+                self.stats.packets_concealed = jitter.concealed;
+                self.stats.packets_late = jitter.late;
+                self.stats.packets_recovered = fec_recovered;
+                self.stats.jitter_target_ms = target_frames as u64 * u64::from(PTIME_MS);
                 let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
             }
             let deadline = pacer.next_deadline();
@@ -207,8 +254,64 @@ impl Pipeline {
                     let _ = tx.queue(&digits);
                 }
             }
+            Control::FarEndLoss(fraction) => {
+                self.loss
+                    .measured(LossSource::FarEnd, fraction, Instant::now());
+                self.tell_encoder_loss();
+            }
             Control::Close => {}
         }
+    }
+
+    /// Our own receive loss over the last interval: the encoder's fallback when no receiver report
+    /// arrives (see [`LossFeed`]).
+    fn measure_receive_loss(&mut self, now: Instant) {
+        let j = self.playout.stats().jitter;
+        let (played, concealed) = (
+            j.played - self.loss_counted.0,
+            j.concealed - self.loss_counted.1,
+        );
+        self.loss_counted = (j.played, j.concealed);
+        if played + concealed >= 10 {
+            let fraction = concealed as f64 / (played + concealed) as f64;
+            self.loss.measured(LossSource::Local, fraction, now);
+            self.tell_encoder_loss();
+        }
+    }
+
+    fn tell_encoder_loss(&mut self) {
+        #[cfg(test)]
+        if self.params.test.plain {
+            return;
+        }
+        if let Some(percent) = self.loss.poll() {
+            if let Err(e) = self.encoder.set_expected_loss(percent) {
+                tracing::debug!("the encoder did not take the expected loss: {e}");
+            }
+        }
+    }
+
+    /// Keep at most [`MAX_MIC_BACKLOG`] of microphone audio waiting: older audio is dropped.
+    fn drop_stale_mic(&mut self, scratch: &mut [i16]) {
+        let mut excess = self.audio.mic_available().saturating_sub(MAX_MIC_BACKLOG);
+        while excess > 0 {
+            let n = excess.min(scratch.len());
+            self.audio.read_mic(&mut scratch[..n]);
+            excess -= n;
+        }
+    }
+
+    /// The test hook's loss: true when this received packet is to be dropped.
+    #[cfg(test)]
+    fn injected_loss(&mut self) -> bool {
+        if self.params.test.receive_loss_percent == 0 {
+            return false;
+        }
+        let x = &mut self.test_rng;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x % 1000 < u64::from(self.params.test.receive_loss_percent) * 10
     }
 
     fn take_packets(&mut self) {
@@ -222,13 +325,19 @@ impl Pipeline {
                     self.stats.dtmf_received += 1;
                     let _ = self.events.send(MediaEvent::DtmfReceived { digit });
                 }
-                self.jitter.push(p.sequence_number, Entry::Event);
+                // Its timestamp is the event's start, not its sending time: no delay statistics.
+                self.playout
+                    .push(p.sequence_number, None, Entry::Event, p.arrived);
                 continue;
             }
             let Some(codec) = self.params.remote.codec_of(p.payload_type) else {
                 tracing::trace!("ignoring received payload type {}", p.payload_type);
                 continue; // comfort noise, RED, ... : not ours
             };
+            #[cfg(test)]
+            if self.injected_loss() {
+                continue;
+            }
             self.stats.packets_received += 1;
             if !self.first_packet_seen {
                 self.first_packet_seen = true;
@@ -237,8 +346,16 @@ impl Pipeline {
                     .events
                     .send(MediaEvent::FirstPacket { after_ms, codec });
             }
-            self.jitter
-                .push(p.sequence_number, Entry::Audio(codec, p.payload));
+            let media = MediaTime {
+                timestamp: p.timestamp,
+                clock_rate: codec.clock_rate(),
+            };
+            self.playout.push(
+                p.sequence_number,
+                Some(media),
+                Entry::Audio(codec, p.payload),
+                p.arrived,
+            );
         }
     }
 
@@ -302,30 +419,7 @@ impl Pipeline {
     }
 
     fn play_frame(&mut self, pcm: &mut Vec<i16>) {
-        let playout = self.jitter.pop();
-        pcm.clear();
-        match playout {
-            Playout::Frame(Entry::Audio(codec, payload)) => {
-                self.last_codec = codec;
-                if let Some(dec) = self.decoder(codec) {
-                    if dec.decode(&payload, pcm).is_err() {
-                        pcm.clear();
-                    }
-                }
-            }
-            Playout::Conceal => {
-                let codec = self.last_codec;
-                if let Some(dec) = self.decoder(codec) {
-                    if dec.conceal(pcm).is_err() {
-                        pcm.clear();
-                    }
-                }
-            }
-            Playout::Frame(Entry::Event) | Playout::Idle => {}
-        }
-        if pcm.is_empty() {
-            pcm.resize(FRAME, 0);
-        }
+        self.playout.frame(pcm);
         if self.held {
             pcm.fill(0);
         }
@@ -334,19 +428,6 @@ impl Pipeline {
         }
         if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
             self.audio.write_speaker(pcm);
-        }
-    }
-
-    fn decoder(&mut self, codec: Codec) -> Option<&mut Decoder> {
-        match self.decoders.entry(codec) {
-            MapEntry::Occupied(e) => Some(e.into_mut()),
-            MapEntry::Vacant(v) => match Decoder::new(codec) {
-                Ok(d) => Some(v.insert(d)),
-                Err(e) => {
-                    tracing::warn!("cannot decode {codec:?}: {e}");
-                    None
-                }
-            },
         }
     }
 }

@@ -5,6 +5,9 @@ use super::host_addrs::HostAddrs;
 use super::ice::IceTransportPolicy;
 use super::pipeline::{Control, Pipeline, PipelineParams, Received};
 use super::sdp::{audio_formats, AudioFormats};
+use super::turn_tunnel::{
+    tunnel_ice_servers, TunnelError, TunnelOptions, TunnelledIce, CONNECT_TIMEOUT,
+};
 use super::{dtmf, MediaConfig, MediaError, MediaEvent};
 use crate::audio::AudioPort;
 use rtc::media_stream::MediaStreamTrack;
@@ -35,6 +38,8 @@ const PT_PCMU: u8 = 0;
 const PT_PCMA: u8 = 8;
 const PT_TELEPHONE_EVENT_48K: u8 = 110;
 const PT_TELEPHONE_EVENT_8K: u8 = 101;
+/// How often the far end's receiver reports are looked at (they come every second or few).
+const REPORT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The peer connection's callbacks: forward to the media thread and the event channel, nothing else.
 struct Handler {
@@ -94,6 +99,7 @@ impl PeerConnectionEventHandler for Handler {
                             sequence_number: p.header.sequence_number,
                             timestamp: p.header.timestamp,
                             payload: p.payload,
+                            arrived: Instant::now(),
                         };
                         if packets.send(received).is_err() {
                             break; // the media thread is gone: the call ended
@@ -119,6 +125,8 @@ pub struct MediaSession {
     dtls_client: bool,
     /// The far end's current ICE username fragment: a re-offer with another one restarts ICE.
     remote_ufrag: Option<String>,
+    /// The call's TURN tunnels (kept alive with the call) and which configured server each stands for.
+    tunnelled: TunnelledIce,
     offer_at: Arc<OnceLock<Instant>>,
     events: tokio_mpsc::UnboundedSender<MediaEvent>,
     control: mpsc::Sender<Control>,
@@ -126,6 +134,8 @@ pub struct MediaSession {
     pending: Option<(AudioPort, mpsc::Receiver<Received>, mpsc::Receiver<Control>)>,
     media_thread: Option<JoinHandle<()>>,
     writer: Option<tokio::task::JoinHandle<()>>,
+    /// Passes the far end's reported loss to the media thread (for the encoder's FEC).
+    reports: Option<tokio::task::JoinHandle<()>>,
     telephone_event: Option<(u8, u32)>,
     /// The last SDP we sent after a hold re-offer (its `o=` version is the one to increment next).
     last_local_sdp: Option<String>,
@@ -189,16 +199,34 @@ impl MediaSession {
             RtpCodecKind::Audio,
         )?;
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
-        let ice_servers: Vec<RTCIceServer> = config
-            .ice
-            .servers
-            .iter()
-            .map(|s| RTCIceServer {
-                urls: s.urls.clone(),
-                username: s.username.clone().unwrap_or_default(),
-                credential: s.credential.clone().unwrap_or_default(),
-            })
-            .collect();
+        // TURN over TCP and TLS goes through a local tunnel each (webrtc's TURN client speaks UDP only);
+        // a server that cannot be used is named in an event and the call goes on with the others.
+        let (tunnel_reports, mut tunnel_errors) = tokio_mpsc::unbounded_channel::<TunnelError>();
+        let options = match &config.tunnel {
+            Some(o) => o.clone(),
+            // Not built yet (a call right after sign-in): build it now, off the async threads.
+            None if config
+                .ice
+                .servers
+                .iter()
+                .flat_map(|s| &s.urls)
+                .any(|u| u.starts_with("turns:")) =>
+            {
+                let ca = config.tls_ca_file.clone();
+                tokio::task::spawn_blocking(move || TunnelOptions::new(ca.as_deref()))
+                    .await
+                    .unwrap_or_else(|e| TunnelOptions {
+                        tls: Err(format!("TLS setup failed: {e}")),
+                        connect_timeout: CONNECT_TIMEOUT,
+                    })
+            }
+            None => TunnelOptions {
+                tls: Err("no TLS TURN server configured".into()),
+                connect_timeout: CONNECT_TIMEOUT,
+            },
+        };
+        let tunnelled = tunnel_ice_servers(&config.ice.servers, &options, &tunnel_reports).await;
+        let ice_servers: Vec<RTCIceServer> = tunnelled.servers.clone();
         let policy = match config.ice.transport_policy {
             IceTransportPolicy::All => RTCIceTransportPolicy::All,
             IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
@@ -209,6 +237,22 @@ impl MediaSession {
             .build();
 
         let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
+        {
+            let events = events_tx.clone();
+            tokio::spawn(async move {
+                while let Some(e) = tunnel_errors.recv().await {
+                    tracing::warn!("TURN: {e}");
+                    if events
+                        .send(MediaEvent::PathProblem {
+                            message: e.to_string(),
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
         let (packets_tx, packets_rx) = mpsc::channel();
         let (control_tx, control_rx) = mpsc::channel();
         let (gathered_tx, gathered_rx) = watch::channel(0u64);
@@ -287,12 +331,14 @@ impl MediaSession {
                 gathered: gathered_rx,
                 dtls_client: false,
                 remote_ufrag: None,
+                tunnelled,
                 offer_at,
                 events: events_tx,
                 control: control_tx,
                 pending: Some((audio, packets_rx, control_rx)),
                 media_thread: None,
                 writer: None,
+                reports: None,
                 telephone_event: None,
                 last_local_sdp: None,
                 closed: false,
@@ -405,10 +451,14 @@ impl MediaSession {
             }
             _ => None,
         })?;
+        let url = match self.tunnelled.origin_of(&local.url) {
+            Some(origin) => origin.to_string(),
+            None => local.url.clone(),
+        };
         Some(super::ice::describe_path(
             &local.candidate_type.to_string(),
             &local.protocol,
-            &local.url,
+            &url,
         ))
     }
 
@@ -534,6 +584,9 @@ impl MediaSession {
         if let Some(w) = self.writer.take() {
             w.abort();
         }
+        if let Some(r) = self.reports.take() {
+            r.abort();
+        }
         let _ = self.events.send(MediaEvent::Closed);
     }
 
@@ -623,6 +676,8 @@ impl MediaSession {
             stats_interval: self.config.stats_interval,
             voice_processing: self.config.voice_processing,
             offer_at: self.offer_at.get().copied().unwrap_or_else(Instant::now),
+            #[cfg(test)]
+            test: self.config.test,
         };
         let (out_tx, mut out_rx) = tokio_mpsc::unbounded_channel();
         let track = self.track.clone();
@@ -633,10 +688,41 @@ impl MediaSession {
                 }
             }
         }));
+        self.reports = Some(tokio::spawn(forward_far_end_loss(
+            self.sender.clone(),
+            self.control.clone(),
+        )));
         let pipeline = Pipeline::new(params, audio, packets, control, out_tx, self.events.clone())?;
         self.media_thread = Some(pipeline.spawn()?);
         tracing::info!("media started: sending {send_codec:?}");
         Ok(())
+    }
+}
+
+/// Every [`REPORT_POLL`], hand a new RTCP receiver report's `fraction lost` (how much of what we send
+/// the far end lost; webrtc's interceptors put it in the sender's remote-inbound statistics) to the
+/// media thread, whose encoder sizes its FEC by it. Ends with the media thread.
+async fn forward_far_end_loss(sender: Arc<dyn RtpSender>, control: mpsc::Sender<Control>) {
+    let mut reports_seen = 0u64;
+    loop {
+        tokio::time::sleep(REPORT_POLL).await;
+        let Ok(report) = sender.get_stats(Instant::now()).await else {
+            continue;
+        };
+        let latest = report.iter().find_map(|e| match e {
+            RTCStatsReportEntry::RemoteInboundRtp(r) => {
+                Some((r.round_trip_time_measurements, r.fraction_lost))
+            }
+            _ => None,
+        });
+        if let Some((count, fraction)) = latest {
+            if count > reports_seen {
+                reports_seen = count;
+                if control.send(Control::FarEndLoss(fraction)).is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -645,6 +731,9 @@ impl Drop for MediaSession {
         let _ = self.control.send(Control::Close);
         if let Some(w) = self.writer.take() {
             w.abort();
+        }
+        if let Some(r) = self.reports.take() {
+            r.abort();
         }
     }
 }

@@ -55,6 +55,20 @@ impl std::fmt::Debug for SipConfig {
 }
 
 impl SipConfig {
+    /// Extra certificates trusted for TLS (the SIP WebSocket and TURN over TLS): `LIFELINE_TLS_CA_FILE`, else
+    /// in lab mode the lab's certificate (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) if it exists.
+    pub fn tls_ca_file_for(engine: &crate::config::EngineConfig) -> Option<PathBuf> {
+        let lab_cert = || {
+            let dir = std::env::var_os("LIFELINE_LAB_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"));
+            Some(dir.join("certs").join("lab.crt")).filter(|p| p.is_file())
+        };
+        std::env::var_os("LIFELINE_TLS_CA_FILE")
+            .map(PathBuf::from)
+            .or_else(|| if engine.lab { lab_cert() } else { None })
+    }
+
     /// The account from a sign-in, with TLS trust from the environment: `LIFELINE_TLS_CA_FILE` (a PEM
     /// file of extra trusted/pinned certificates), else in lab mode the lab's own certificate
     /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists.
@@ -65,15 +79,7 @@ impl SipConfig {
         user: String,
         password: String,
     ) -> SipConfig {
-        let lab_cert = || {
-            let dir = std::env::var_os("LIFELINE_LAB_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/tmp/lifeline-lab"));
-            Some(dir.join("certs").join("lab.crt")).filter(|p| p.is_file())
-        };
-        let tls_ca_file = std::env::var_os("LIFELINE_TLS_CA_FILE")
-            .map(PathBuf::from)
-            .or_else(|| if engine.lab { lab_cert() } else { None });
+        let tls_ca_file = Self::tls_ca_file_for(engine);
         SipConfig {
             server,
             domain,

@@ -1,0 +1,150 @@
+//! How late packets arrive, as a pure estimator with time as an input: the jitter buffer's target depth.
+//!
+//! For every packet with a media timestamp, its transit is `arrival - media time` (plus an unknown
+//! constant). Relative to the quickest transit of the last [`WINDOW`] packets, that is the delay the
+//! packet would have needed buffering for. The target depth covers the [`QUANTILE`] of those delays plus
+//! the frame being played. It grows at once (the window's quantile, or a late packet: one more frame)
+//! and shrinks one frame per [`SHRINK_EVERY`] at most, so a jittery path is followed quickly and a calm
+//! one brings the delay back down without the depth see-sawing.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Packets (20 ms each: 5 s) the delay statistics cover.
+pub const WINDOW: usize = 250;
+/// Share of packets the target depth covers.
+pub const QUANTILE: f64 = 0.97;
+/// The target comes down by one frame at most this often.
+pub const SHRINK_EVERY: Duration = Duration::from_millis(1000);
+/// Packets seen before the statistics replace the initial target.
+const WARM_UP: usize = 25;
+
+/// A packet's place on the sender's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaTime {
+    pub timestamp: u32,
+    pub clock_rate: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct DelayEstimator {
+    frame: Duration,
+    min: usize,
+    max: usize,
+    target: usize,
+    /// Arrival of the first packet: transits are measured from it, in milliseconds.
+    origin: Option<Instant>,
+    /// Last timestamp seen and its unwrapped value in clock ticks; the clock rate.
+    last: Option<(u32, i64, u32)>,
+    transits: VecDeque<f64>,
+    last_shrink: Option<Instant>,
+    /// Delay of the last packet beyond the quickest in the window, in milliseconds.
+    last_spread: f64,
+    scratch: Vec<f64>,
+}
+
+impl DelayEstimator {
+    /// `initial` target until [`WARM_UP`] packets were seen; the target stays within `min..=max` frames.
+    pub fn new(frame: Duration, initial: usize, min: usize, max: usize) -> Self {
+        let min = min.max(1);
+        let max = max.max(min);
+        Self {
+            frame,
+            min,
+            max,
+            target: initial.clamp(min, max),
+            origin: None,
+            last: None,
+            transits: VecDeque::with_capacity(WINDOW),
+            last_shrink: None,
+            last_spread: 0.0,
+            scratch: Vec::with_capacity(WINDOW),
+        }
+    }
+
+    /// The depth (frames buffered when one is taken for playout) to aim for.
+    pub fn target(&self) -> usize {
+        self.target
+    }
+
+    /// A packet arrived at `now`.
+    pub fn arrival(&mut self, media: MediaTime, now: Instant) {
+        if media.clock_rate == 0 {
+            return;
+        }
+        let ticks = match self.last {
+            Some((ts, ext, rate)) if rate == media.clock_rate => {
+                ext + i64::from(media.timestamp.wrapping_sub(ts) as i32)
+            }
+            Some(_) => {
+                // The codec's clock changed: the old transits mean nothing on the new clock.
+                self.transits.clear();
+                self.origin = None;
+                0
+            }
+            None => 0,
+        };
+        self.last = Some((media.timestamp, ticks, media.clock_rate));
+        let origin = *self.origin.get_or_insert(now);
+        let arrived_ms = now.saturating_duration_since(origin).as_secs_f64() * 1000.0;
+        let media_ms = ticks as f64 * 1000.0 / f64::from(media.clock_rate);
+        if self.transits.len() == WINDOW {
+            self.transits.pop_front();
+        }
+        let transit = arrived_ms - media_ms;
+        self.transits.push_back(transit);
+        let quickest = self.transits.iter().copied().fold(f64::MAX, f64::min);
+        self.last_spread = transit - quickest;
+        if self.transits.len() >= WARM_UP {
+            self.retarget(now);
+        }
+    }
+
+    /// The packet just seen came after its slot was played: at once, enough depth for its delay; one
+    /// frame more if the target covered it already (at most one such nudge per [`SHRINK_EVERY`]: the
+    /// depth may simply not have caught up with a target just raised).
+    pub fn late(&mut self, now: Instant) {
+        let needed = self.frames_for(self.last_spread);
+        let recently = self
+            .last_shrink
+            .is_some_and(|t| now.saturating_duration_since(t) < SHRINK_EVERY);
+        if needed > self.target {
+            self.target = needed;
+        } else if !recently {
+            self.target = (self.target + 1).min(self.max);
+        } else {
+            return;
+        }
+        self.last_shrink = Some(now);
+    }
+
+    /// Target depth that covers a delay spread of `spread_ms`.
+    fn frames_for(&self, spread_ms: f64) -> usize {
+        let frame_ms = self.frame.as_secs_f64() * 1000.0;
+        (1 + (spread_ms.max(0.0) / frame_ms).ceil() as usize).clamp(self.min, self.max)
+    }
+
+    fn retarget(&mut self, now: Instant) {
+        self.scratch.clear();
+        self.scratch.extend(self.transits.iter().copied());
+        self.scratch.sort_by(|a, b| a.total_cmp(b));
+        let Some(&quickest) = self.scratch.first() else {
+            return;
+        };
+        let index = ((self.scratch.len() - 1) as f64 * QUANTILE).round() as usize;
+        let spread = self.scratch.get(index).copied().unwrap_or(quickest) - quickest;
+        let wanted = self.frames_for(spread);
+        if wanted > self.target {
+            self.target = wanted;
+            self.last_shrink = Some(now);
+        } else if wanted < self.target {
+            let due = self
+                .last_shrink
+                .is_none_or(|t| now.saturating_duration_since(t) >= SHRINK_EVERY);
+            if due {
+                self.target -= 1;
+                self.last_shrink = Some(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The jitter buffer's behaviour: order, loss, lateness, wrap, pauses, and the adaptive depth.
+
+use super::*;
+use proptest::prelude::*;
+
+/// Push without timing (the fixed-order tests).
+trait Put {
+    fn put(&mut self, seq: u16, item: u16) -> PushOutcome;
+}
+
+impl Put for JitterBuffer<u16> {
+    fn put(&mut self, seq: u16, item: u16) -> PushOutcome {
+        self.push(seq, None, item, Instant::now())
+    }
+}
+
+fn frames(jb: &mut JitterBuffer<u16>, n: usize) -> Vec<Playout<u16>> {
+    (0..n).map(|_| jb.pop()).collect()
+}
+
+#[test]
+fn nothing_plays_until_the_target_depth_is_buffered() {
+    let mut jb = JitterBuffer::new(3, 10);
+    jb.put(100, 100);
+    jb.put(101, 101);
+    assert_eq!(jb.pop(), Playout::Idle);
+    jb.put(102, 102);
+    assert_eq!(
+        frames(&mut jb, 3),
+        vec![
+            Playout::Frame(100),
+            Playout::Frame(101),
+            Playout::Frame(102)
+        ]
+    );
+}
+
+#[test]
+fn reordered_packets_play_in_sequence_order() {
+    let mut jb = JitterBuffer::new(3, 10);
+    for seq in [11u16, 10, 13, 12] {
+        jb.put(seq, seq);
+    }
+    assert_eq!(
+        frames(&mut jb, 4),
+        vec![
+            Playout::Frame(10),
+            Playout::Frame(11),
+            Playout::Frame(12),
+            Playout::Frame(13)
+        ]
+    );
+}
+
+#[test]
+fn a_lost_packet_is_concealed_and_playout_continues() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [1u16, 2, 4, 5] {
+        jb.put(seq, seq);
+    }
+    assert_eq!(
+        frames(&mut jb, 5),
+        vec![
+            Playout::Frame(1),
+            Playout::Frame(2),
+            Playout::Conceal,
+            Playout::Frame(4),
+            Playout::Frame(5)
+        ]
+    );
+    assert_eq!(jb.stats().concealed, 1);
+}
+
+#[test]
+fn a_packet_arriving_after_its_slot_is_dropped_as_late() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [1u16, 2, 4] {
+        jb.put(seq, seq);
+    }
+    assert_eq!(
+        frames(&mut jb, 3),
+        vec![Playout::Frame(1), Playout::Frame(2), Playout::Conceal]
+    );
+    assert_eq!(jb.put(3, 3), PushOutcome::Late);
+    assert_eq!(jb.pop(), Playout::Frame(4));
+    assert_eq!(jb.stats().late, 1);
+}
+
+#[test]
+fn sequence_numbers_wrap_around() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [65534u16, 65535, 0, 1] {
+        jb.put(seq, seq);
+    }
+    assert_eq!(
+        frames(&mut jb, 4),
+        vec![
+            Playout::Frame(65534),
+            Playout::Frame(65535),
+            Playout::Frame(0),
+            Playout::Frame(1)
+        ]
+    );
+}
+
+#[test]
+fn duplicates_are_ignored() {
+    let mut jb = JitterBuffer::new(1, 10);
+    assert_eq!(jb.put(7, 7), PushOutcome::Queued);
+    assert_eq!(jb.put(7, 7), PushOutcome::Duplicate);
+    assert_eq!(frames(&mut jb, 1), vec![Playout::Frame(7)]);
+}
+
+#[test]
+fn a_paused_stream_conceals_briefly_then_goes_idle_and_prefetches_again() {
+    let mut jb = JitterBuffer::new(2, 10);
+    jb.put(1, 1);
+    jb.put(2, 2);
+    let out = frames(&mut jb, 7);
+    assert_eq!(
+        out,
+        vec![
+            Playout::Frame(1),
+            Playout::Frame(2),
+            Playout::Conceal,
+            Playout::Conceal,
+            Playout::Conceal,
+            Playout::Idle,
+            Playout::Idle
+        ]
+    );
+    // The sender resumes later with a jump in sequence numbers (e.g. after hold).
+    jb.put(50, 50);
+    assert_eq!(jb.pop(), Playout::Idle);
+    jb.put(51, 51);
+    assert_eq!(
+        frames(&mut jb, 2),
+        vec![Playout::Frame(50), Playout::Frame(51)]
+    );
+}
+
+#[test]
+fn an_overfull_buffer_drops_the_oldest_frames_to_bound_delay() {
+    let mut jb = JitterBuffer::new(2, 4);
+    for seq in 0u16..8 {
+        jb.put(seq, seq);
+    }
+    assert_eq!(jb.len(), 4);
+    assert_eq!(jb.pop(), Playout::Frame(4));
+    assert_eq!(jb.stats().overflow_dropped, 4);
+}
+
+proptest! {
+    /// Whatever the arrival order, every frame is played at most once, in increasing order.
+    #[test]
+    fn frames_play_at_most_once_and_in_order(order in Just((0u16..40).collect::<Vec<_>>()).prop_shuffle(),
+                                              drop_mask in proptest::collection::vec(any::<bool>(), 40)) {
+        let mut jb = JitterBuffer::new(3, 64);
+        let mut played = Vec::new();
+        for (i, seq) in order.iter().enumerate() {
+            if !drop_mask[i] {
+                jb.put(65520u16.wrapping_add(*seq), *seq);
+            }
+            if i % 2 == 1 {
+                if let Playout::Frame(f) = jb.pop() { played.push(f); }
+            }
+        }
+        for _ in 0..80 {
+            if let Playout::Frame(f) = jb.pop() { played.push(f); }
+        }
+        for w in played.windows(2) {
+            prop_assert!(w[0] < w[1]);
+        }
+    }
+}
+
+#[test]
+fn after_a_loss_the_following_packet_is_offered_for_fec() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [1u16, 2, 4] {
+        jb.put(seq, seq);
+    }
+    assert_eq!(
+        frames(&mut jb, 2),
+        vec![Playout::Frame(1), Playout::Frame(2)]
+    );
+    assert_eq!(jb.pop(), Playout::Conceal);
+    assert_eq!(jb.following(), Some(&4));
+    assert_eq!(
+        jb.pop(),
+        Playout::Frame(4),
+        "and it still plays in its own slot"
+    );
+}
+
+#[test]
+fn a_late_packet_raises_the_target_at_once() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [1u16, 2, 4] {
+        jb.put(seq, seq);
+    }
+    frames(&mut jb, 3);
+    let before = jb.target();
+    assert_eq!(jb.put(3, 3), PushOutcome::Late);
+    assert_eq!(jb.target(), before + 1);
+}
+
+/// Plays like the pipeline: every 20 ms it needs a frame of audio; it takes frames while its decoded
+/// backlog is short, shortening one by a quarter when told Faster and lengthening it when Slower.
+struct Listener {
+    decoded: usize,
+    played: Vec<u16>,
+    concealed: usize,
+}
+
+impl Listener {
+    fn new() -> Self {
+        Self {
+            decoded: 0,
+            played: Vec::new(),
+            concealed: 0,
+        }
+    }
+
+    fn period(&mut self, jb: &mut JitterBuffer<u16>) {
+        let mut pops = 0;
+        while self.decoded < 960 && pops < 4 {
+            pops += 1;
+            let tempo = jb.tempo(self.decoded as f32 / 960.0);
+            let frame = match tempo {
+                Tempo::Faster => 720,
+                Tempo::Slower => 1200,
+                Tempo::Normal => 960,
+            };
+            match jb.pop() {
+                Playout::Idle => {
+                    self.decoded = 960;
+                    break;
+                }
+                Playout::Frame(f) => {
+                    self.played.push(f);
+                    self.decoded += frame;
+                }
+                Playout::Conceal => {
+                    self.concealed += 1;
+                    self.decoded += frame;
+                }
+            }
+        }
+        self.decoded = self.decoded.saturating_sub(960);
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Packet `n` is sent at `n * 20 ms` and arrives `extra[n]` ms later than the quickest; returns the
+/// target and depth after every period.
+fn run(
+    jb: &mut JitterBuffer<u16>,
+    listener: &mut Listener,
+    extra: &[u64],
+    first_seq: u16,
+) -> Vec<(usize, usize)> {
+    let t0 = Instant::now();
+    let mut arrivals: Vec<(u64, usize)> = extra
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (n as u64 * 20 + 30 + e, n))
+        .collect();
+    arrivals.sort();
+    let mut next = 0;
+    let mut trace = Vec::new();
+    for period in 0..(extra.len() as u64 + 50) {
+        let now = period * 20;
+        while next < arrivals.len() && arrivals[next].0 <= now {
+            let (at, n) = arrivals[next];
+            let media = MediaTime {
+                timestamp: 1_000_000u32.wrapping_add(n as u32 * 960),
+                clock_rate: 48_000,
+            };
+            jb.push(
+                first_seq.wrapping_add(n as u16),
+                Some(media),
+                n as u16,
+                t0 + ms(at),
+            );
+            assert!(jb.len() <= 15);
+            next += 1;
+        }
+        listener.period(jb);
+        trace.push((jb.target(), jb.depth()));
+    }
+    trace
+}
+
+/// A pseudo-random delay in 0..`max` ms for packet `n`.
+fn jitter(n: usize, max: u64) -> u64 {
+    let x = (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x >> 33) % max
+}
+
+#[test]
+fn the_depth_follows_jitter_up_and_comes_back_down_when_the_path_calms() {
+    let mut jb = JitterBuffer::new(2, 15);
+    let mut listener = Listener::new();
+    // 10 s of 0-100 ms jitter, then 20 s of a calm path.
+    let extra: Vec<u64> = (0..1500)
+        .map(|n| if n < 500 { jitter(n, 100) } else { 0 })
+        .collect();
+    let trace = run(&mut jb, &mut listener, &extra, 40_000);
+    let at = |s: usize| trace[s * 50];
+    let mean_depth = |from: usize, to: usize| {
+        trace[from * 50..to * 50].iter().map(|t| t.1).sum::<usize>() as f64
+            / ((to - from) * 50) as f64
+    };
+    println!(
+        "target/depth at 2 s {:?}, 9 s {:?}, 16 s {:?}, 29 s {:?}; mean depth 5-10 s {:.1}, 25-30 s {:.1}",
+        at(2),
+        at(9),
+        at(16),
+        at(29),
+        mean_depth(5, 10),
+        mean_depth(25, 30)
+    );
+    assert!(
+        at(9).0 >= 5,
+        "jitter of 100 ms needs 5+ frames: {:?}",
+        at(9)
+    );
+    assert!(
+        mean_depth(5, 10) >= at(9).0 as f64 - 1.5,
+        "the depth follows the target"
+    );
+    assert!(at(29).0 <= 2, "calm again: {:?}", at(29));
+    assert!(mean_depth(25, 30) <= 3.0, "the delay came back down");
+    let concealed_while_jittery = listener.concealed;
+    assert!(
+        concealed_while_jittery < 40,
+        "few frames concealed: {concealed_while_jittery}"
+    );
+    for w in listener.played.windows(2) {
+        assert!(w[0] < w[1], "in order");
+    }
+    assert!(listener.played.len() >= 1450, "{}", listener.played.len());
+}
+
+proptest! {
+    /// Whatever the delays, losses and duplicates, and across the sequence wrap: frames play at most
+    /// once, in order; the buffer never holds more than its maximum.
+    #[test]
+    fn adaptive_playout_keeps_order_and_bounds(
+        delays in proptest::collection::vec(0u64..300, 200),
+        lost in proptest::collection::vec(proptest::bool::weighted(0.1), 200),
+        first_seq in 65_400u16..=65_535,
+    ) {
+        let mut jb = JitterBuffer::new(2, 15);
+        let mut listener = Listener::new();
+        let extra: Vec<u64> = delays.clone();
+        let t0 = Instant::now();
+        let mut arrivals: Vec<(u64, usize)> = extra.iter().enumerate()
+            .filter(|(n, _)| !lost[*n])
+            .flat_map(|(n, e)| {
+                let at = n as u64 * 20 + e;
+                // every fifth packet is duplicated, 7 ms later
+                let dup = (n % 5 == 0).then_some((at + 7, n));
+                std::iter::once((at, n)).chain(dup)
+            })
+            .collect();
+        arrivals.sort();
+        let mut next = 0;
+        for period in 0..300u64 {
+            while next < arrivals.len() && arrivals[next].0 <= period * 20 {
+                let (at, n) = arrivals[next];
+                let media = MediaTime { timestamp: (n as u32).wrapping_mul(960).wrapping_sub(5_000), clock_rate: 48_000 };
+                jb.push(first_seq.wrapping_add(n as u16), Some(media), n as u16, t0 + ms(at));
+                prop_assert!(jb.len() <= 15);
+                prop_assert!(jb.target() <= 14 && jb.target() >= 1);
+                next += 1;
+            }
+            listener.period(&mut jb);
+        }
+        for w in listener.played.windows(2) {
+            prop_assert!(w[0] < w[1], "{:?}", listener.played);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The receive half of the media thread: jitter buffer -> decoder (FEC, concealment) -> time-scaling ->
+//! one 20 ms frame for the speaker at every period.
+//!
+//! Decoded audio waits in a short queue; a period takes exactly one frame from it and pops packets
+//! from the jitter buffer until it holds enough. When the buffer asks for another [`Tempo`], a decoded
+//! frame is shortened or lengthened by a pitch period ([`super::timescale`]): the next pop comes a little
+//! sooner or later, and the depth moves towards its target with no gap and nothing skipped. A missing
+//! packet whose successor is here is rebuilt from the successor's Opus in-band FEC before concealment.
+
+use super::codec::{Codec, CodecError, Decoder, FRAME};
+use super::jitter::{JitterBuffer, JitterStats, Playout, PushOutcome, Tempo};
+use super::jitter_delay::MediaTime;
+use super::timescale;
+use bytes::Bytes;
+use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+/// Packets popped at most for one frame (a few shortened frames, never a loop).
+const MAX_POPS_PER_FRAME: usize = 4;
+
+/// What a jitter buffer slot holds.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Audio(Codec, Bytes),
+    /// A telephone-event packet occupies a sequence slot: play silence for it.
+    Event,
+}
+
+/// How the received audio was played so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlayoutStats {
+    pub jitter: JitterStats,
+    /// Lost frames rebuilt from the next packet's in-band FEC.
+    pub fec_recovered: u64,
+    /// Samples removed (faster) and added (slower) by time-scaling.
+    pub shortened_samples: u64,
+    pub lengthened_samples: u64,
+    /// Target depth of the jitter buffer now, in frames.
+    pub target_frames: usize,
+}
+
+pub struct PlayoutPath {
+    jitter: JitterBuffer<Entry>,
+    decoders: HashMap<Codec, Decoder>,
+    last_codec: Codec,
+    decoded: VecDeque<i16>,
+    scratch: Vec<i16>,
+    /// FEC recovery and time-scaling on (off only to measure what they bring).
+    adaptive: bool,
+    stats: PlayoutStats,
+}
+
+impl PlayoutPath {
+    pub fn new(codec: Codec, initial: usize, max: usize) -> Result<Self, CodecError> {
+        let mut decoders = HashMap::new();
+        decoders.insert(codec, Decoder::new(codec)?);
+        Ok(Self {
+            jitter: JitterBuffer::new(initial, max),
+            decoders,
+            last_codec: codec,
+            decoded: VecDeque::with_capacity(FRAME * 3),
+            scratch: Vec::with_capacity(FRAME * 6),
+            adaptive: true,
+            stats: PlayoutStats::default(),
+        })
+    }
+
+    /// Without FEC recovery and time-scaling: a fixed-depth buffer with concealment (for comparisons).
+    pub fn set_adaptive(&mut self, on: bool) {
+        self.adaptive = on;
+    }
+
+    pub fn push(
+        &mut self,
+        seq: u16,
+        media: Option<MediaTime>,
+        entry: Entry,
+        now: Instant,
+    ) -> PushOutcome {
+        self.jitter.push(seq, media, entry, now)
+    }
+
+    pub fn stats(&self) -> PlayoutStats {
+        PlayoutStats {
+            jitter: self.jitter.stats(),
+            target_frames: self.jitter.target(),
+            ..self.stats
+        }
+    }
+
+    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`.
+    pub fn frame(&mut self, out: &mut Vec<i16>) {
+        let mut pops = 0;
+        while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
+            pops += 1;
+            let tempo = if self.adaptive {
+                self.jitter.tempo(self.decoded.len() as f32 / FRAME as f32)
+            } else {
+                Tempo::Normal
+            };
+            let playout = self.jitter.pop();
+            let idle = matches!(playout, Playout::Idle);
+            let audible = self.decode(playout);
+            if audible && self.scratch.len() == FRAME {
+                match tempo {
+                    Tempo::Faster => {
+                        self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
+                    }
+                    Tempo::Slower => {
+                        self.stats.lengthened_samples +=
+                            timescale::lengthen(&mut self.scratch) as u64
+                    }
+                    Tempo::Normal => {}
+                }
+            }
+            if self.scratch.is_empty() {
+                self.scratch.resize(FRAME, 0);
+            }
+            self.decoded.extend(self.scratch.iter().copied());
+            if idle {
+                break;
+            }
+        }
+        out.clear();
+        let n = self.decoded.len().min(FRAME);
+        out.extend(self.decoded.drain(..n));
+        out.resize(FRAME, 0);
+    }
+
+    /// Decode one slot into `scratch`; false when it is silence by nature (idle, an event's slot).
+    fn decode(&mut self, playout: Playout<Entry>) -> bool {
+        self.scratch.clear();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let audible = match playout {
+            Playout::Frame(Entry::Audio(codec, payload)) => {
+                self.last_codec = codec;
+                if let Some(dec) = self.decoder(codec) {
+                    if dec.decode(&payload, &mut scratch).is_err() {
+                        scratch.clear();
+                    }
+                }
+                true
+            }
+            Playout::Conceal => {
+                let codec = self.last_codec;
+                let next = match self.jitter.following() {
+                    Some(Entry::Audio(c, p)) if self.adaptive && *c == codec => Some(p.clone()),
+                    _ => None,
+                };
+                if let Some(dec) = self.decoder(codec) {
+                    let result = match &next {
+                        Some(p) => dec.recover(p, &mut scratch),
+                        None => dec.conceal(&mut scratch),
+                    };
+                    match result {
+                        Ok(()) if next.is_some() => self.stats.fec_recovered += 1,
+                        Ok(()) => {}
+                        Err(_) => scratch.clear(),
+                    }
+                }
+                true
+            }
+            Playout::Frame(Entry::Event) | Playout::Idle => false,
+        };
+        self.scratch = scratch;
+        audible
+    }
+
+    fn decoder(&mut self, codec: Codec) -> Option<&mut Decoder> {
+        match self.decoders.entry(codec) {
+            MapEntry::Occupied(e) => Some(e.into_mut()),
+            MapEntry::Vacant(v) => match Decoder::new(codec) {
+                Ok(d) => Some(v.insert(d)),
+                Err(e) => {
+                    tracing::warn!("cannot decode {codec:?}: {e}");
+                    None
+                }
+            },
+        }
+    }
+}
