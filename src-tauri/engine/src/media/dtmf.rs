@@ -1,8 +1,20 @@
 //! RFC 4733 telephone-events: sending DTMF digits as RTP event packets and recognising received ones.
 //!
 //! Sans-IO: [`DtmfSender::tick`] is called once per 20 ms packet period by the media thread, which owns
-//! the RTP sequence numbers and timestamps. While a digit is being sent the audio stream pauses, as
-//! RFC 4733 section 2.5 allows, and the event's RTP timestamp stays at the event start.
+//! the RTP sequence numbers and the audio timestamps. While a digit is being sent the audio stream pauses,
+//! as RFC 4733 section 2.5 allows, and the event's RTP timestamp stays at the event start.
+//!
+//! Clocks (RFC 4733 sections 2.1-2.5): an event's RTP timestamp and its duration are both counted in the
+//! clock rate of the negotiated `telephone-event` format. The events share the audio stream's SSRC and
+//! sequence numbers; they share its timestamp base only when the two clock rates are equal, which is
+//! what we negotiate when the far end allows it (`telephone-event/48000` with Opus, `/8000` with G.711).
+//! Many SIP endpoints (baresip, Asterisk, gateways behind rtpengine) know only `telephone-event/8000`,
+//! even with Opus. Then the events run on a timeline of their own, an 8 kHz clock that advances with the
+//! same packet periods as the audio: consecutive events are as far apart in event-clock units as they
+//! are in time. Stamping them on the 48 kHz audio clock instead (what we did, and what libwebrtc does)
+//! makes a 200 ms gap between two digits read as 1.2 s at 8 kHz; rtpengine, which paces the event packets
+//! it forwards by their timestamps in the event clock, then held every other digit back for up to a
+//! second and let the next one overtake it (`13#*` for `1234#*`).
 
 use std::collections::VecDeque;
 
@@ -71,8 +83,10 @@ pub fn decode_payload(payload: &[u8]) -> Option<EventPayload> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DtmfPacket {
     pub payload: [u8; 4],
-    /// First packet of an event: set the RTP marker bit and take a new event timestamp.
+    /// First packet of an event: set the RTP marker bit (RFC 4733 section 2.5.1.3).
     pub start: bool,
+    /// The event's RTP timestamp: its start, in the event clock; the same in every packet of the event.
+    pub timestamp: u32,
 }
 
 /// What the media thread sends in one packet period.
@@ -89,6 +103,8 @@ pub enum DtmfTick {
 #[derive(Debug, Clone, Copy)]
 struct Tone {
     event: u8,
+    /// The event clock at its first packet.
+    timestamp: u32,
     /// Packet periods sent so far.
     sent: u32,
     /// End packets sent so far.
@@ -100,6 +116,9 @@ struct Tone {
 pub struct DtmfSender {
     /// Timestamp units per packet period (e.g. 160 at 8 kHz, 960 at 48 kHz for 20 ms).
     units_per_period: u32,
+    /// The event clock now (this period), in `telephone-event` clock units. It advances by one period
+    /// at every tick, events or not, so that it keeps time with the audio clock.
+    clock: u32,
     tone_periods: u32,
     gap_periods: u32,
     queue: VecDeque<u8>,
@@ -109,11 +128,25 @@ pub struct DtmfSender {
 
 impl DtmfSender {
     /// `clock_rate` of the negotiated telephone-event; `period_ms` the packet period; tone and gap in ms.
-    pub fn new(clock_rate: u32, period_ms: u32, tone_ms: u32, gap_ms: u32) -> Self {
+    /// `start_timestamp`: the event clock at the first tick. Give the audio stream's first timestamp:
+    /// when the event and audio clock rates are equal, the event clock then *is* the audio clock (one
+    /// timestamp base, as RFC 4733 wants); otherwise it is a base as good as any other.
+    pub fn new(
+        clock_rate: u32,
+        period_ms: u32,
+        tone_ms: u32,
+        gap_ms: u32,
+        start_timestamp: u32,
+    ) -> Self {
         let period_ms = period_ms.max(1);
+        let units_per_period = (clock_rate / 1000 * period_ms).max(1);
+        // The duration field has 16 bits: keep a tone short enough for one event (RFC 4733 section
+        // 2.5.2.3 would split a longer one into segments; digits never need that: 1.3 s at 48 kHz).
+        let max_periods = (u32::from(u16::MAX) / units_per_period).max(1);
         Self {
-            units_per_period: clock_rate / 1000 * period_ms,
-            tone_periods: (tone_ms / period_ms).max(1),
+            units_per_period,
+            clock: start_timestamp,
+            tone_periods: (tone_ms / period_ms).clamp(1, max_periods),
             gap_periods: gap_ms / period_ms,
             queue: VecDeque::new(),
             current: None,
@@ -135,7 +168,15 @@ impl DtmfSender {
         self.current.is_none() && self.queue.is_empty() && self.gap_left == 0
     }
 
+    /// What to send in this packet period. Call it exactly once per period, whatever is sent (also
+    /// while the call is held): each call moves the event clock on by one period.
     pub fn tick(&mut self) -> DtmfTick {
+        let out = self.decide();
+        self.clock = self.clock.wrapping_add(self.units_per_period);
+        out
+    }
+
+    fn decide(&mut self) -> DtmfTick {
         if let Some(mut tone) = self.current {
             let out = if tone.sent < self.tone_periods {
                 tone.sent += 1;
@@ -147,12 +188,14 @@ impl DtmfSender {
                 DtmfPacket {
                     payload: encode_payload(tone.event, end, duration),
                     start: tone.sent == 1,
+                    timestamp: tone.timestamp,
                 }
             } else {
                 tone.ends += 1;
                 DtmfPacket {
                     payload: encode_payload(tone.event, true, self.duration(tone.sent)),
                     start: false,
+                    timestamp: tone.timestamp,
                 }
             };
             if tone.ends >= END_REDUNDANCY {
@@ -170,10 +213,11 @@ impl DtmfSender {
         if let Some(event) = self.queue.pop_front() {
             self.current = Some(Tone {
                 event,
+                timestamp: self.clock,
                 sent: 0,
                 ends: 0,
             });
-            return self.tick();
+            return self.decide();
         }
         DtmfTick::Audio
     }
@@ -183,171 +227,33 @@ impl DtmfSender {
     }
 }
 
+/// How many recent events the receiver remembers (a late packet of any of them is not a new event).
+const RECENT_EVENTS: usize = 16;
+
 /// Recognises each received event once, however many packets (and end redundancy) carry it.
 #[derive(Debug, Default)]
 pub struct DtmfReceiver {
-    last_timestamp: Option<u32>,
+    /// RTP timestamps of the last events reported, newest last. Not just the last one: a retransmitted
+    /// end packet of the previous digit that arrives after the next digit started is no new digit. Not
+    /// a "newer than" comparison either: after a change of SSRC the timestamps start anywhere.
+    recent: VecDeque<u32>,
 }
 
 impl DtmfReceiver {
     /// Returns the digit the first time an event (identified by its RTP timestamp) is seen.
     pub fn on_packet(&mut self, rtp_timestamp: u32, payload: &[u8]) -> Option<char> {
         let event = decode_payload(payload)?;
-        if self.last_timestamp == Some(rtp_timestamp) {
+        if self.recent.contains(&rtp_timestamp) {
             return None;
         }
-        self.last_timestamp = Some(rtp_timestamp);
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(rtp_timestamp);
         digit_of(event.event)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(sender: &mut DtmfSender, n: usize) -> Vec<DtmfTick> {
-        (0..n).map(|_| sender.tick()).collect()
-    }
-
-    #[test]
-    fn a_digit_is_sent_with_growing_duration_marker_first_and_three_end_packets() {
-        // 8 kHz telephone-event, 20 ms packets, 100 ms tone, 60 ms gap.
-        let mut s = DtmfSender::new(8000, 20, 100, 60);
-        s.queue("5").expect("valid digit");
-        let ticks = run(&mut s, 12);
-        let events: Vec<DtmfPacket> = ticks
-            .iter()
-            .filter_map(|t| {
-                if let DtmfTick::Event(p) = t {
-                    Some(*p)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        assert_eq!(
-            events.len(),
-            5 + 2,
-            "five tone packets, the last with E, then two more E"
-        );
-        assert!(events[0].start);
-        assert!(events[1..].iter().all(|p| !p.start));
-        let parsed: Vec<EventPayload> = events
-            .iter()
-            .filter_map(|p| decode_payload(&p.payload))
-            .collect();
-        assert!(parsed.iter().all(|e| e.event == 5 && e.volume == 10));
-        assert_eq!(
-            parsed.iter().map(|e| e.duration).collect::<Vec<_>>(),
-            vec![160, 320, 480, 640, 800, 800, 800]
-        );
-        assert_eq!(parsed.iter().filter(|e| e.end).count(), 3);
-        assert!(!parsed[3].end && parsed[4].end);
-        assert_eq!(
-            &ticks[7..10],
-            &[DtmfTick::Pause, DtmfTick::Pause, DtmfTick::Pause]
-        );
-        assert_eq!(ticks[10], DtmfTick::Audio);
-        assert!(s.is_idle());
-    }
-
-    #[test]
-    fn durations_use_the_telephone_event_clock() {
-        let mut s = DtmfSender::new(48000, 20, 40, 0);
-        s.queue("#").expect("valid digit");
-        let d: Vec<u16> = run(&mut s, 4)
-            .iter()
-            .filter_map(|t| {
-                if let DtmfTick::Event(p) = t {
-                    decode_payload(&p.payload)
-                } else {
-                    None
-                }
-            })
-            .map(|e| e.duration)
-            .collect();
-        assert_eq!(d, vec![960, 1920, 1920, 1920]);
-    }
-
-    #[test]
-    fn digits_map_to_rfc4733_event_codes() {
-        assert_eq!(event_code('0'), Ok(0));
-        assert_eq!(event_code('9'), Ok(9));
-        assert_eq!(event_code('*'), Ok(10));
-        assert_eq!(event_code('#'), Ok(11));
-        assert_eq!(event_code('D'), Ok(15));
-        assert_eq!(event_code('x'), Err(DtmfError::InvalidDigit('x')));
-        for c in "0123456789*#ABCD".chars() {
-            assert_eq!(event_code(c).ok().and_then(digit_of), Some(c));
-        }
-    }
-
-    #[test]
-    fn invalid_digits_queue_nothing() {
-        let mut s = DtmfSender::new(8000, 20, 100, 60);
-        assert!(s.queue("12x").is_err());
-        assert!(s.is_idle());
-    }
-
-    proptest::proptest! {
-        /// For any digits: each event starts once (marker), its duration never shrinks, it ends with
-        /// exactly three end packets of the full duration, and the receiver reports the digits in order.
-        #[test]
-        fn every_digit_string_is_sent_as_well_formed_events(digits in "[0-9*#A-D]{1,12}",
-                                                            tone_ms in 40u32..300, gap_ms in 0u32..200) {
-            let mut s = DtmfSender::new(8000, 20, tone_ms, gap_ms);
-            s.queue(&digits).expect("valid digits");
-            let mut events: Vec<Vec<EventPayload>> = Vec::new();
-            let mut r = DtmfReceiver::default();
-            let (mut ts, mut event_ts, mut heard) = (0u32, 0u32, String::new());
-            for _ in 0..10_000 {
-                if s.is_idle() {
-                    break;
-                }
-                if let DtmfTick::Event(p) = s.tick() {
-                    if p.start {
-                        events.push(Vec::new());
-                        event_ts = ts;
-                    }
-                    let e = decode_payload(&p.payload).expect("4 bytes");
-                    events.last_mut().expect("an event started with a marker").push(e);
-                    if let Some(d) = r.on_packet(event_ts, &p.payload) {
-                        heard.push(d);
-                    }
-                }
-                ts = ts.wrapping_add(160);
-            }
-            proptest::prop_assert!(s.is_idle());
-            proptest::prop_assert_eq!(events.len(), digits.len());
-            proptest::prop_assert_eq!(heard, digits);
-            let full = ((tone_ms / 20).max(1) * 160) as u16;
-            for ev in &events {
-                proptest::prop_assert!(ev.windows(2).all(|w| w[0].duration <= w[1].duration));
-                proptest::prop_assert_eq!(ev.iter().filter(|e| e.end).count(), END_REDUNDANCY as usize);
-                proptest::prop_assert!(ev.iter().rev().take(3).all(|e| e.end && e.duration == full));
-            }
-        }
-    }
-
-    #[test]
-    fn receiver_reports_each_event_once_despite_redundant_packets() {
-        let mut s = DtmfSender::new(8000, 20, 100, 60);
-        s.queue("19").expect("valid digits");
-        let mut r = DtmfReceiver::default();
-        let mut ts = 0u32;
-        let mut event_ts = 0u32;
-        let mut got = String::new();
-        for _ in 0..40 {
-            if let DtmfTick::Event(p) = s.tick() {
-                if p.start {
-                    event_ts = ts;
-                }
-                if let Some(d) = r.on_packet(event_ts, &p.payload) {
-                    got.push(d);
-                }
-            }
-            ts += 160;
-        }
-        assert_eq!(got, "19");
-    }
-}
+#[path = "dtmf_tests.rs"]
+mod tests;

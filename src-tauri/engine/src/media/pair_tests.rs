@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+#[path = "pair_dtmf_tests.rs"]
+mod dtmf_clocks;
+#[path = "pair_setup_tests.rs"]
+mod setup_time;
+
 fn write_tone(path: &Path, freq: f32, secs: f32) {
     let spec = hound::WavSpec {
         channels: 1,

@@ -106,7 +106,6 @@ pub struct Pipeline {
     dtmf_rx: DtmfReceiver,
     seq: u16,
     timestamp: u32,
-    event_timestamp: u32,
     muted: bool,
     held: bool,
     stats: MediaStats,
@@ -141,9 +140,11 @@ impl Pipeline {
             encoder.without_fec()?;
             playout.set_adaptive(false);
         }
+        let timestamp: u32 = rand::random();
+        // The event clock starts where the audio clock does (one timeline when the rates are equal).
         let dtmf_tx = params
             .telephone_event
-            .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60));
+            .map(|(_, rate)| DtmfSender::new(rate, PTIME_MS, 100, 60, timestamp));
         Ok(Self {
             playout,
             loss: LossFeed::default(),
@@ -155,8 +156,7 @@ impl Pipeline {
                 ..MediaStats::default()
             },
             seq: rand::random(),
-            timestamp: rand::random(),
-            event_timestamp: 0,
+            timestamp,
             encoder,
             dtmf_tx,
             dtmf_rx: DtmfReceiver::default(),
@@ -389,15 +389,11 @@ impl Pipeline {
             DtmfTick::Event(p) => {
                 if let Some((pt, _)) = self.params.telephone_event {
                     if p.start {
-                        self.event_timestamp = self.timestamp;
                         self.stats.dtmf_sent += 1;
                     }
-                    self.emit(
-                        pt,
-                        p.start,
-                        self.event_timestamp,
-                        Bytes::copy_from_slice(&p.payload),
-                    );
+                    // In the event clock (dtmf.rs): not the audio timestamp unless the rates match.
+                    let payload = Bytes::copy_from_slice(&p.payload);
+                    self.emit(pt, p.start, p.timestamp, payload);
                 }
             }
             DtmfTick::Pause => {}

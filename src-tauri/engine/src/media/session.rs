@@ -185,18 +185,19 @@ impl MediaSession {
         for codec in &codecs {
             media_engine.register_codec(codec_parameters(*codec), RtpCodecKind::Audio)?;
         }
+        // RFC 4733 events in the clock of the audio codec (48 kHz with Opus), and always at 8 kHz too,
+        // as browsers offer it: many SIP far ends know only telephone-event/8000, even with Opus
+        // (dtmf.rs says how those events are clocked then).
         if codecs.contains(&Codec::Opus) {
             media_engine.register_codec(
                 telephone_event_parameters(48_000, PT_TELEPHONE_EVENT_48K),
                 RtpCodecKind::Audio,
             )?;
         }
-        if codecs.iter().any(|c| c.clock_rate() == 8_000) {
-            media_engine.register_codec(
-                telephone_event_parameters(8_000, PT_TELEPHONE_EVENT_8K),
-                RtpCodecKind::Audio,
-            )?;
-        }
+        media_engine.register_codec(
+            telephone_event_parameters(8_000, PT_TELEPHONE_EVENT_8K),
+            RtpCodecKind::Audio,
+        )?;
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
         // TURN over TCP and TLS goes through a local tunnel each (webrtc's TURN client speaks UDP only);
         // a server that cannot be used is named in an event and the call goes on with the others.
@@ -557,6 +558,11 @@ impl MediaSession {
         self.control(Control::Dtmf(digits.to_owned()))
     }
 
+    /// The telephone-event digits are sent with (payload type, clock rate), once the media started.
+    pub fn telephone_event(&self) -> Option<(u8, u32)> {
+        self.telephone_event
+    }
+
     /// The RTP SSRC we send with.
     pub fn ssrc(&self) -> u32 {
         self.ssrc
@@ -648,7 +654,8 @@ impl MediaSession {
         let te_rate = send_codec.clock_rate();
         // RFC 4733 wants the event clock to match the audio codec's; many SIP endpoints (baresip,
         // Asterisk) only ever negotiate telephone-event/8000, even with Opus. Use that rather than send
-        // no digits: receivers read the event code, and the duration is counted in the event's own clock.
+        // no digits: the events then keep a clock of their own (timestamps and durations at 8 kHz,
+        // dtmf.rs), which is what the far end and rtpengine read them in.
         self.telephone_event = remote
             .telephone_event(te_rate)
             .map(|pt| (pt, te_rate))
