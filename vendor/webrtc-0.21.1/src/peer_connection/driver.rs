@@ -1954,6 +1954,23 @@ where
         }
 
         // 1.b turn_relayer poll_write()
+        self.send_relayer_writes().await;
+
+        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
+        // consecutive same-destination datagrams into single UDP GSO syscalls.
+        let writes = Self::drain_core_writes(self.inner.clone()).await;
+        self.flush_writes(writes).await;
+
+        // 1.d the core's writes on a relayed pair went into the TURN relayer just now (wrapped as Send
+        // indications / ChannelData): send them now, not at the next wake-up, which delayed every relayed
+        // packet by up to one timer period (~200 ms).
+        self.send_relayer_writes().await;
+
+        Ok(())
+    }
+
+    /// Sends what the TURN relayer has queued.
+    async fn send_relayer_writes(&mut self) {
         while let Some(msg) = self.turn_relayer.poll_write() {
             let four_tuple: FourTuple = FourTuple::from(&msg.transport);
             if let Err(err) = self.handle_write(msg).await {
@@ -1972,13 +1989,6 @@ where
                 }
             }
         }
-
-        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
-        // consecutive same-destination datagrams into single UDP GSO syscalls.
-        let writes = Self::drain_core_writes(self.inner.clone()).await;
-        self.flush_writes(writes).await;
-
-        Ok(())
     }
 
     /// Send a drained batch of outgoing packets, coalescing maximal runs of
