@@ -123,6 +123,37 @@ class BrowserPeer(JsonLinesProcess):
     def unhold(self) -> Event:
         return self.command("unhold")
 
+    def mute(self, on: bool = True) -> Event:
+        """Mute (``on``) or unmute the microphone of the call (JsSIP ``mute``: the track sends silence)."""
+        return self.command("mute", on=on)
+
+    def rec_start(self) -> Event:
+        """Start recording the call's local (as sent) and remote audio in the page (AudioWorklet)."""
+        return self.command("rec_start")
+
+    def rec_stop(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Stop recording: ``{"sample_rate", "local", "remote"}`` (float arrays in [-1, 1], one render
+        time line) and ``epoch0`` (epoch s of render frame 0 of that time line: frame ``i`` of the
+        arrays was rendered at ``epoch0 + (first_frame + i) / sample_rate``), ``first_frame``,
+        ``epoch0_spread`` (median - min of the per-batch estimates, s)."""
+        import base64
+
+        import numpy as np
+
+        ev = self.command("rec_stop", timeout=timeout)
+
+        def pcm(key: str):
+            return np.frombuffer(base64.b64decode(ev[key]), dtype="<i2").astype(np.float64) / 32768.0
+
+        return {
+            "sample_rate": ev["sample_rate"],
+            "first_frame": ev["first_frame"],
+            "epoch0": ev["epoch_ms_frame0"] / 1000.0,
+            "epoch0_spread": (ev["epoch_ms_frame0_median"] - ev["epoch_ms_frame0"]) / 1000.0,
+            "local": pcm("local_b64"),
+            "remote": pcm("remote_b64"),
+        }
+
     def stats(self) -> Event:
         """What the peer hears: ``freq_hz`` (dominant frequency of the remote audio, WebAudio
         FFT), ``level_dbfs``/``rms``, plus getStats ``packets_received``, ``bytes_received``,
