@@ -246,7 +246,7 @@ class EngineSide(Side):
         return self.clock.t0()
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
-        return voice.engine_mic_chirps(self.b.sig, self._t0(), t_from, t_to)
+        return voice.looped_mic_chirps(self.b.sig, self._t0(), t_from, t_to)
 
     def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
         t0 = self._t0()
@@ -311,6 +311,9 @@ class ChromiumSide(Side):
         return [r["epoch0"] + (r["first_frame"] + i) / sr for i, _ in voice.find(x, ref)]
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
+        # Not the fake device's start + file position: under load its timer loses ticks (its file fell
+        # 17 -> 110 ms behind the wall clock within one 30 s call here); the tapped sent track shows
+        # when the chirp was actually delivered.
         r = self._stop_rec()
         return self._epochs(r["local"], self.b.sig.chirp48)
 

@@ -145,11 +145,16 @@ class BrowserPeer(JsonLinesProcess):
         def pcm(key: str):
             return np.frombuffer(base64.b64decode(ev[key]), dtype="<i2").astype(np.float64) / 32768.0
 
+        # Per batch: arrival - frame time. The context renders ahead in bursts while its output fills
+        # (the first second or so); in steady state the earliest arrival is the render clock.
+        offs = np.array(ev.get("offsets_ms") or [ev["epoch_ms_frame0"]]) / 1000.0
+        steady = offs[len(offs) // 10 :] if len(offs) > 20 else offs
         return {
             "sample_rate": ev["sample_rate"],
             "first_frame": ev["first_frame"],
-            "epoch0": ev["epoch_ms_frame0"] / 1000.0,
-            "epoch0_spread": (ev["epoch_ms_frame0_median"] - ev["epoch_ms_frame0"]) / 1000.0,
+            "epoch0": float(steady.min()),
+            "epoch0_spread": float(np.median(steady) - steady.min()),
+            "offsets": offs,
             "local": pcm("local_b64"),
             "remote": pcm("remote_b64"),
         }

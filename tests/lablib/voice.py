@@ -558,9 +558,10 @@ def from_latencies(stream: DecodedStream, ear_epochs: list[float], chirp48: np.n
     return out
 
 
-def engine_mic_chirps(sig: TestSignal, t0: float, t_from: float, t_to: float) -> list[float]:
-    """Epochs at which the engine's looping WAV microphone (``sig``'s 48 kHz period, sample 0 at
-    ``t0``) started the chirp, between ``t_from`` and ``t_to``."""
+def looped_mic_chirps(sig: TestSignal, t0: float, t_from: float, t_to: float) -> list[float]:
+    """Epochs at which a looping WAV microphone (``sig``'s 48 kHz period, sample 0 at ``t0``: the
+    engine's file device, Chromium's fake device opened at ``t0``) started the chirp, between
+    ``t_from`` and ``t_to``."""
     period = len(sig.x48) / FS48
     first = sig.chirp_at48() / FS48
     k0 = int(np.floor((t_from - t0 - first) / period))

@@ -89,7 +89,7 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
     finally:
         cap.stop()
     assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
-    mouths = voice.engine_mic_chirps(sig, clock.t0(), t_conn - 30, t_end)
+    mouths = voice.looped_mic_chirps(sig, clock.t0(), t_conn - 30, t_end)
     latencies = [1000 * x for x in voice.toward_latencies(stream, mouths, sig.chirp48)]
     print(f"voice floor at {LOSS_PERCENT} % loss: PESQ {[round(s, 2) for s in score.scores]} (mean {score.mean:.2f}), "
           f"one-way latency {[round(x) for x in latencies]} ms, concealed packets {stream.lost}/{stream.packets}")

@@ -261,6 +261,7 @@ window.lab = {
     rec.node.disconnect();
     rec.sink.disconnect();
     tap = null;
+    rec.offsets_raw = rec.offsets.slice();
     rec.offsets.sort((a, b) => a - b);
     return {
       sample_rate: audioCtx.sampleRate,
@@ -269,6 +270,7 @@ window.lab = {
       // epoch ms of context frame 0 (render time): min over batches; the median tells the spread
       epoch_ms_frame0: rec.offsets.length ? rec.offsets[0] : null,
       epoch_ms_frame0_median: rec.offsets.length ? rec.offsets[Math.floor(rec.offsets.length / 2)] : null,
+      offsets_ms: rec.offsets_raw,
       local_b64: toBase64(rec.l, rec.frames),
       remote_b64: toBase64(rec.r, rec.frames),
     };
