@@ -585,10 +585,35 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
     return "\n".join(L)
 
 
+METHOD = """How (details in the script's docstring):
+- Impairments on the network lab's router, UDP only, both ways: random loss with iptables' `statistic` match;
+  bursty loss (Gilbert-Elliott, mean burst 3 packets) and jitter (each datagram delayed 40 +/- 30 ms, uniform,
+  like `netem delay 40ms 30ms`, so reordering happens) by `tests/bench/impair_relay.py`: a TUN device in the
+  router's namespace and `ip rule ... iif <lan1|lan2|wan> ipproto udp lookup <table>` send every forwarded UDP
+  datagram through a Python asyncio process that drops or delays it and writes it back. Its effect is measured
+  on test datagrams below.
+- PESQ: espeak-ng sentences at 16 kHz padded with silence; A = what the dispatcher's decoder produced (baresip's
+  recorder, sox-converted), B = what the agent played (engine: its speaker WAV; Chromium: the remote track tapped
+  by an AudioWorklet). Each sentence is found by cross-correlation and scored with 0.3 s of context; a sentence not
+  found scores 1.0.
+- One-way latency: a chirp in the speech; one clock (this machine's CLOCK_REALTIME, shared by all namespaces).
+  The far end is timed on the wire: the RTP between rtpengine and the dispatcher, captured with kernel timestamps
+  and decoded with libopus; the dispatcher counts as an ideal device (hears a packet's samples from its arrival,
+  speaks them up to its departure), so its own jitter buffer and sound device (the same for both agents) are left
+  out. The engine's file devices tick every 20 ms from one instant, found within ~2 ms by polling its speaker
+  file's size. Chromium's sent and received tracks are tapped in one WebAudio render time line stamped with the
+  wall clock (steady-state render clock; the capture -> WebAudio and WebAudio -> output buffering is not
+  counted, which flatters Chromium by up to a few tens of ms).
+- dial -> speech heard: a second pair of agents whose microphone plays a steady 1 kHz tone; the wire time of
+  the first packet toward the dispatcher above -40 dBFS minus the time the dial command was sent.
+- CPU and memory: /proc during call A without impairment (echo cancellation, noise suppression and AGC on in
+  both): the engine process vs Chromium's processes (the node driver not counted)."""
+
+
 def write_doc(body: str, command: str) -> None:
     head = ("## Voice quality and speed: engine vs JsSIP in Chromium\n\n"
-            f"Written by `{command}` (tests/bench/voice_quality.py; its docstring says how each figure is measured). "
-            "Do not edit by hand: run it again.\n\n")
+            f"Written by `{command}` (tests/bench/voice_quality.py). Do not edit by hand: run it again.\n\n"
+            f"{METHOD}\n\n")
     block = f"{BEGIN}\n{head}{body}\n{END}\n"
     text = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures measured by the benchmarks in tests/bench.\n\n"
     if BEGIN in text and END in text:
