@@ -202,6 +202,10 @@ class Side:
     def pids(self) -> list[int]:
         raise NotImplementedError
 
+    def debug_arrays(self) -> dict:
+        """What the agent recorded of the last call, for ``--keep``."""
+        return {}
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -209,10 +213,10 @@ class Side:
 class EngineSide(Side):
     name = "engine"
 
-    def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0) -> None:
+    def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0, name: str | None = None) -> None:
         super().__init__(bench)
         kw = {"mic_wav": mic} if mic else {"tone_hz": tone_hz}
-        self.agent = bench.nl.agent(bench.work, user=user, name=f"bench-{user}", **kw)
+        self.agent = bench.nl.agent(bench.work, user=user, name=name or f"bench-{user}", **kw)
         self.agent.sign_in(transport="ws")
         self.clock = voice.WavClock(self.agent.audio_out)
         self._poller: threading.Thread | None = None
@@ -253,6 +257,9 @@ class EngineSide(Side):
         start = int((t_from - t0) * voice.FS48)
         x = voice.read_wav_slice(self.agent.audio_out, start, int((t_to - t_from) * voice.FS48))
         return x, [t0 + (start + i) / voice.FS48 for i, _ in voice.find(x, self.b.sig.chirp48)]
+
+    def debug_arrays(self) -> dict:
+        return {"wav_clock_obs": np.array(self.clock.obs), "wav_clock_t0_per_s": np.array(self.clock.estimates())}
 
     def codec(self) -> str | None:
         try:
@@ -306,9 +313,7 @@ class ChromiumSide(Side):
         return self.rec
 
     def _epochs(self, x: np.ndarray, ref: np.ndarray) -> list[float]:
-        r = self.rec
-        sr = r["sample_rate"]
-        return [r["epoch0"] + (r["first_frame"] + i) / sr for i, _ in voice.find(x, ref)]
+        return [self.rec["epoch_of"](i) for i, _ in voice.find(x, ref)]
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
         # Not the fake device's start + file position: under load its timer loses ticks (its file fell
@@ -320,6 +325,10 @@ class ChromiumSide(Side):
     def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
         r = self._stop_rec()
         return r["remote"], self._epochs(r["remote"], self.b.sig.chirp48)
+
+    def debug_arrays(self) -> dict:
+        r = self.rec or {}
+        return {k: r[k] for k in ("local", "remote", "offsets") if k in r}
 
     def codec(self) -> str | None:
         try:
@@ -387,7 +396,7 @@ class Bench:
             res.lost_packets = stream.lost
             res.latency_ms = [1000 * x for x in voice.toward_latencies(stream, mouths, self.sig.chirp48)]
         self.keep(f"{side.name}-a", deg16=deg, wire=stream.x if stream else np.zeros(0), mouths=np.array(mouths),
-                  t=np.array([t_dial, t_conn, t_end]))
+                  t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
         return res, use
 
     def call_b(self, side: Side) -> CallResult:
@@ -412,7 +421,7 @@ class Bench:
         else:
             res.latency_ms = [1000 * x for x in voice.from_latencies(stream, ears, self.sig.chirp48)]
         self.keep(f"{side.name}-b", deg16=deg, wire=stream.x if stream else np.zeros(0), ears=np.array(ears),
-                  t=np.array([t_dial, t_conn, t_end]))
+                  t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
         try:
             wait_psap_closed(self.psap, sip, timeout=20)
         except Exception:  # noqa: BLE001
@@ -688,13 +697,20 @@ def main() -> int:
                     relay.stop()
                     relay = None
         say(f"signing in: engine ({binary}) and Chromium, both in {nl.agent_ns}")
-        eng = EngineSide(b, "agent", b.sig.wav48)
-        sides.append(eng)
         web = ChromiumSide(b, "peer", b.sig.wav48)
         sides.append(web)
-        for key in keys:
+        eng = None
+        for n, key in enumerate(keys):
             label, how = IMPAIRMENTS[key]
             say(f"{label}")
+            # A fresh engine for every impairment: the engine's registration refresh 300 s after sign-in
+            # is answered 401 by Kamailio and the engine gives up ("wrong password"), after which its
+            # calls fail. (Found by this benchmark; JsSIP answers the challenge.)
+            if eng is not None:
+                eng.close()
+                sides.remove(eng)
+            eng = EngineSide(b, "agent", b.sig.wav48, name=f"bench-agent-{n}")
+            sides.append(eng)
             change = nl.loss(how["loss"]) if "loss" in how else None
             if "relay" in how:
                 relay = Relay(nl, how["relay"])
@@ -719,8 +735,8 @@ def main() -> int:
                     relay = None
                 if change is not None:
                     change.undo()
-        for s in sides:
-            s.close()
+        for side in sides:
+            side.close()
         sides.clear()
         if args.setup_calls:
             say("dial -> speech heard (tone agents)")

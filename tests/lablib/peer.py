@@ -133,9 +133,8 @@ class BrowserPeer(JsonLinesProcess):
 
     def rec_stop(self, timeout: float = 60.0) -> dict[str, Any]:
         """Stop recording: ``{"sample_rate", "local", "remote"}`` (float arrays in [-1, 1], one render
-        time line) and ``epoch0`` (epoch s of render frame 0 of that time line: frame ``i`` of the
-        arrays was rendered at ``epoch0 + (first_frame + i) / sample_rate``), ``first_frame``,
-        ``epoch0_spread`` (median - min of the per-batch estimates, s)."""
+        time line), ``epoch_of(i)`` (epoch s at which sample ``i`` of the arrays was rendered),
+        ``offsets`` (per 1024-frame batch: arrival - frame time), ``epoch0_spread`` (median - min of those)."""
         import base64
 
         import numpy as np
@@ -145,16 +144,26 @@ class BrowserPeer(JsonLinesProcess):
         def pcm(key: str):
             return np.frombuffer(base64.b64decode(ev[key]), dtype="<i2").astype(np.float64) / 32768.0
 
-        # Per batch: arrival - frame time. The context renders ahead in bursts while its output fills
-        # (the first second or so); in steady state the earliest arrival is the render clock.
+        # Per batch of 1024 frames: arrival - frame time. The render clock's epoch is the earliest arrival
+        # (batches come late, never early, after they are rendered); the context renders ahead in bursts
+        # while its output fills and when the output's buffering changes, so it is taken per frame from the
+        # batches within a second around it (``epoch_of``), not once for the whole recording.
         offs = np.array(ev.get("offsets_ms") or [ev["epoch_ms_frame0"]]) / 1000.0
-        steady = offs[len(offs) // 10 :] if len(offs) > 20 else offs
+        sr = ev["sample_rate"]
+        first = ev["first_frame"]
+
+        def epoch_of(i: int) -> float:
+            k = min(max(i // 1024, 0), len(offs) - 1)
+            w = int(sr // 1024) + 1
+            return float(offs[max(k - w, 0) : k + w + 1].min()) + (first + i) / sr
+
         return {
-            "sample_rate": ev["sample_rate"],
-            "first_frame": ev["first_frame"],
-            "epoch0": float(steady.min()),
-            "epoch0_spread": float(np.median(steady) - steady.min()),
+            "sample_rate": sr,
+            "first_frame": first,
+            "epoch0": float(offs.min()),
+            "epoch0_spread": float(np.median(offs) - offs.min()),
             "offsets": offs,
+            "epoch_of": epoch_of,
             "local": pcm("local_b64"),
             "remote": pcm("remote_b64"),
         }
