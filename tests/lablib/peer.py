@@ -134,7 +134,9 @@ class BrowserPeer(JsonLinesProcess):
     def rec_stop(self, timeout: float = 60.0) -> dict[str, Any]:
         """Stop recording: ``{"sample_rate", "local", "remote"}`` (float arrays in [-1, 1], one render
         time line), ``epoch_of(i)`` (epoch s at which sample ``i`` of the arrays was rendered),
-        ``offsets`` (per 1024-frame batch: arrival - frame time), ``epoch0_spread`` (median - min of those)."""
+        ``offsets`` (per 1024-frame batch: arrival - frame time), ``epoch0_spread`` (median - min of those),
+        ``render_clock_steps`` (s: how far the render clock moved against the wall clock during the
+        recording; beyond a few ms the taps' timing is not to be trusted)."""
         import base64
 
         import numpy as np
@@ -157,9 +159,13 @@ class BrowserPeer(JsonLinesProcess):
             w = int(sr // 1024) + 1
             return float(offs[max(k - w, 0) : k + w + 1].min()) + (first + i) / sr
 
+        # When the renderer glitches (a loaded machine) its clock falls behind the wall clock for good
+        # and the sources' buffers grow: how far the per-second render clock moved over the recording.
+        per_s = [offs[i : i + int(sr // 1024) + 1].min() for i in range(0, len(offs), int(sr // 1024) + 1)]
         return {
             "sample_rate": sr,
             "first_frame": first,
+            "render_clock_steps": float(max(per_s) - min(per_s)) if per_s else 0.0,
             "epoch0": float(offs.min()),
             "epoch0_spread": float(np.median(offs) - offs.min()),
             "offsets": offs,
