@@ -76,8 +76,8 @@ DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- voice_quality.py: begin (generated, do not edit) -->", "<!-- voice_quality.py: end -->"
 TARGET = "sip:psap@lifeline.lab"
 PSAP_PORTS = (40000, 40499)
-#: Chromium's taps are timed by the WebAudio render clock; when it steps by more than this against the wall
-#: clock during a call (the renderer glitched on a loaded machine), that call gives no latency.
+#: Chromium's taps are timed by the WebAudio render clock; a chirp after it stepped by more than this against
+#: the wall clock (the renderer glitched on a loaded machine) is not timed.
 RENDER_STEP_LIMIT = 0.015  # the auto-answering dispatcher's RTP range (tests/lab/start)
 
 IMPAIRMENTS = {
@@ -316,13 +316,16 @@ class ChromiumSide(Side):
         return self.rec
 
     def _epochs(self, x: np.ndarray, ref: np.ndarray) -> list[float]:
-        steps = self.rec.get("render_clock_steps", 0.0)
-        if steps > RENDER_STEP_LIMIT:
-            # the renderer glitched: its sources' buffers grew by an unknown amount (seen: the sent track
-            # rendered 0.4 s after the chirp had reached the dispatcher); no timing from this call
-            self.b.notes.append(f"Chromium's WebAudio render clock stepped {1000 * steps:.0f} ms: no latency from that call")
-            return []
-        return [self.rec["epoch_of"](i) for i, _ in voice.find(x, ref)]
+        out = []
+        for i, _ in voice.find(x, ref):
+            steps = self.rec["steps_until"](i)
+            if steps > RENDER_STEP_LIMIT:
+                # the renderer had glitched before this chirp: its sources' buffers grew by an unknown
+                # amount (seen: the sent track rendered 0.4 s after the chirp reached the dispatcher)
+                self.b.notes.append(f"Chromium's WebAudio render clock had stepped {1000 * steps:.0f} ms: chirp not timed")
+                continue
+            out.append(self.rec["epoch_of"](i))
+        return out
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
         # Not the fake device's start + file position: under load its timer loses ticks (its file fell
@@ -407,7 +410,7 @@ class Bench:
             res.latency_ms = [1000 * x for x in voice.toward_latencies(stream, mouths, self.sig.chirp48)]
         res.notes += self.notes
         self.notes.clear()
-        self.keep(f"{side.name}-a", deg16=deg, wire=stream.x if stream else np.zeros(0), mouths=np.array(mouths),
+        self.keep(f"{side.name}-a", deg16=deg, wire=stream.x if stream else np.zeros(0), wire_frames=np.array(stream.frames if stream else []), mouths=np.array(mouths),
                   t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
         return res, use
 
@@ -434,7 +437,7 @@ class Bench:
             res.latency_ms = [1000 * x for x in voice.from_latencies(stream, ears, self.sig.chirp48)]
         res.notes += self.notes
         self.notes.clear()
-        self.keep(f"{side.name}-b", deg16=deg, wire=stream.x if stream else np.zeros(0), ears=np.array(ears),
+        self.keep(f"{side.name}-b", deg16=deg, wire=stream.x if stream else np.zeros(0), wire_frames=np.array(stream.frames if stream else []), ears=np.array(ears),
                   t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
         try:
             wait_psap_closed(self.psap, sip, timeout=20)

@@ -162,10 +162,18 @@ class BrowserPeer(JsonLinesProcess):
         # When the renderer glitches (a loaded machine) its clock falls behind the wall clock for good
         # and the sources' buffers grow: how far the per-second render clock moved over the recording.
         per_s = [offs[i : i + int(sr // 1024) + 1].min() for i in range(0, len(offs), int(sr // 1024) + 1)]
+
+        def steps_until(i: int) -> float:
+            """How far the per-second render clock moved from the start of the recording to sample ``i``
+            (plus a second): timing of that sample is good while this stays small."""
+            j = min(i // int(sr) + 2, len(per_s))
+            return float(max(per_s[:j]) - min(per_s[:j])) if j else 0.0
+
         return {
             "sample_rate": sr,
             "first_frame": first,
             "render_clock_steps": float(max(per_s) - min(per_s)) if per_s else 0.0,
+            "steps_until": steps_until,
             "epoch0": float(offs.min()),
             "epoch0_spread": float(np.median(offs) - offs.min()),
             "offsets": offs,
