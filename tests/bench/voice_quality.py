@@ -373,8 +373,13 @@ class Bench:
     def psap_recording16(self, call_id: str) -> np.ndarray:
         wait_psap_closed(self.psap, call_id, timeout=20)
         dec, _enc = self.psap.recording_for(call_id)
-        time.sleep(0.3)
-        return voice.read_wav(voice.sox_convert(dec, self.work / f"{dec.stem}-16k.wav", voice.FS))[0]
+        # the recorder finalises its file a moment after the call closed (an empty read was seen once)
+        deadline = time.monotonic() + 10
+        while True:
+            time.sleep(0.5)
+            x = voice.read_wav(voice.sox_convert(dec, self.work / f"{dec.stem}-16k.wav", voice.FS))[0]
+            if len(x) > voice.FS or time.monotonic() > deadline:
+                return x
 
     def call_a(self, side: Side, usage: bool = False) -> tuple[CallResult, object]:
         """The agent speaks: PESQ at the dispatcher, latency agent -> dispatcher."""

@@ -25,8 +25,8 @@ from lablib.agent import headless_binary, wait_psap_closed
 
 LOSS_PERCENT = 5
 #: A sentence that never arrives scores 1.0, garbled audio ~1.0-1.3. The engine's mean at 5 % loss measured
-#: 1.9-2.5 here (release build, before the FEC/jitter-buffer work of issue 16; single sentences down to 1.5):
-#: raise the floor as that work lands.
+#: 1.9-2.5 here (release and debug builds, before the FEC/jitter-buffer work of issue 16; single sentences
+#: down to 1.5): raise the floor as that work lands. (A debug build needs sonora optimised: Cargo.toml.)
 PESQ_FLOOR = 1.5
 #: One way, microphone -> the dispatcher's side of rtpengine. Measured 89-261 ms here, most of it a backlog in
 #: the engine's microphone ring (filled from the dial until the media thread starts, never dropped; the ring
@@ -85,8 +85,12 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
             agent.wait_call("ended", timeout=20, id=call["id"])
         wait_psap_closed(psap, sip_call_id, timeout=20)
         heard, _sent = psap.recording_for(sip_call_id)
-        time.sleep(0.3)
-        deg = voice.read_wav(voice.sox_convert(heard, tmp_path / "heard-16k.wav", voice.FS))[0]
+        deadline = time.monotonic() + 10  # the recorder finalises its file a moment after the call closed
+        while True:
+            time.sleep(0.5)
+            deg = voice.read_wav(voice.sox_convert(heard, tmp_path / "heard-16k.wav", voice.FS))[0]
+            if len(deg) > voice.FS or time.monotonic() > deadline:
+                break
         score = voice.pesq_utterances(sig, deg, mode="wb")
         stream = cap.stream(t_conn - 1.0, t_end, toward=True)
     finally:
