@@ -123,6 +123,65 @@ class BrowserPeer(JsonLinesProcess):
     def unhold(self) -> Event:
         return self.command("unhold")
 
+    def mute(self, on: bool = True) -> Event:
+        """Mute (``on``) or unmute the microphone of the call (JsSIP ``mute``: the track sends silence)."""
+        return self.command("mute", on=on)
+
+    def rec_start(self) -> Event:
+        """Start recording the call's local (as sent) and remote audio in the page (AudioWorklet)."""
+        return self.command("rec_start")
+
+    def rec_stop(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Stop recording: ``{"sample_rate", "local", "remote"}`` (float arrays in [-1, 1], one render
+        time line), ``epoch_of(i)`` (epoch s at which sample ``i`` of the arrays was rendered),
+        ``offsets`` (per 1024-frame batch: arrival - frame time), ``epoch0_spread`` (median - min of those),
+        ``render_clock_steps`` (s: how far the render clock moved against the wall clock during the
+        recording; beyond a few ms the taps' timing is not to be trusted)."""
+        import base64
+
+        import numpy as np
+
+        ev = self.command("rec_stop", timeout=timeout)
+
+        def pcm(key: str):
+            return np.frombuffer(base64.b64decode(ev[key]), dtype="<i2").astype(np.float64) / 32768.0
+
+        # Per batch of 1024 frames: arrival - frame time. The render clock's epoch is the earliest arrival
+        # (batches come late, never early, after they are rendered); the context renders ahead in bursts
+        # while its output fills and when the output's buffering changes, so it is taken per frame from the
+        # batches within a second around it (``epoch_of``), not once for the whole recording.
+        offs = np.array(ev.get("offsets_ms") or [ev["epoch_ms_frame0"]]) / 1000.0
+        sr = ev["sample_rate"]
+        first = ev["first_frame"]
+
+        def epoch_of(i: int) -> float:
+            k = min(max(i // 1024, 0), len(offs) - 1)
+            w = int(sr // 1024) + 1
+            return float(offs[max(k - w, 0) : k + w + 1].min()) + (first + i) / sr
+
+        # When the renderer glitches (a loaded machine) its clock falls behind the wall clock for good
+        # and the sources' buffers grow: how far the per-second render clock moved over the recording.
+        per_s = [offs[i : i + int(sr // 1024) + 1].min() for i in range(0, len(offs), int(sr // 1024) + 1)]
+
+        def steps_until(i: int) -> float:
+            """How far the per-second render clock moved from the start of the recording to sample ``i``
+            (plus a second): timing of that sample is good while this stays small."""
+            j = min(i // int(sr) + 2, len(per_s))
+            return float(max(per_s[:j]) - min(per_s[:j])) if j else 0.0
+
+        return {
+            "sample_rate": sr,
+            "first_frame": first,
+            "render_clock_steps": float(max(per_s) - min(per_s)) if per_s else 0.0,
+            "steps_until": steps_until,
+            "epoch0": float(offs.min()),
+            "epoch0_spread": float(np.median(offs) - offs.min()),
+            "offsets": offs,
+            "epoch_of": epoch_of,
+            "local": pcm("local_b64"),
+            "remote": pcm("remote_b64"),
+        }
+
     def stats(self) -> Event:
         """What the peer hears: ``freq_hz`` (dominant frequency of the remote audio, WebAudio
         FFT), ``level_dbfs``/``rms``, plus getStats ``packets_received``, ``bytes_received``,

@@ -94,6 +94,45 @@ function reoffer(what) {
   });
 }
 
+// Recording of the call's audio for the voice benchmark (tests/bench/voice_quality.py): an
+// AudioWorklet taps the local (microphone, as sent) and the remote track in one render time line;
+// every 1024 frames it posts them with the frame index, and the page notes the wall-clock time
+// (performance.timeOrigin + performance.now(), the machine's clock) each batch arrived, so a frame
+// index maps to epoch time (the earliest arrival minus its frame offset: the render time).
+const TAP_WORKLET = `
+class LabTap extends AudioWorkletProcessor {
+  constructor() { super(); this.buf = null; this.n = 0; this.start = 0; this.on = true;
+    this.port.onmessage = (e) => { if (e.data === 'stop') this.on = false; }; }
+  process(inputs) {
+    if (!this.on) return false;
+    const l = inputs[0] && inputs[0][0]; const r = inputs[1] && inputs[1][0];
+    const q = 128;
+    if (!this.buf) { this.buf = [new Float32Array(1024), new Float32Array(1024)]; this.start = currentFrame; this.n = 0; }
+    if (l) this.buf[0].set(l, this.n);
+    if (r) this.buf[1].set(r, this.n);
+    this.n += q;
+    if (this.n >= 1024) { this.port.postMessage({ f: this.start, l: this.buf[0], r: this.buf[1] }); this.buf = null; }
+    return true;
+  }
+}
+registerProcessor('lab-tap', LabTap);
+`;
+let tap = null;
+let tapLoaded = false;
+
+function toBase64(f32chunks, total) {
+  const pcm = new Int16Array(total);
+  let o = 0;
+  for (const c of f32chunks) {
+    for (let i = 0; i < c.length; i++) pcm[o + i] = Math.max(-32768, Math.min(32767, Math.round(c[i] * 32767)));
+    o += c.length;
+  }
+  const bytes = new Uint8Array(pcm.buffer);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 const mediaOptions = {
   mediaConstraints: { audio: true, video: false },
   pcConfig: { iceServers: [] },
@@ -177,6 +216,65 @@ window.lab = {
   // The answer comes once the re-INVITE succeeded.
   hold() { return reoffer('hold'); },
   unhold() { return reoffer('unhold'); },
+  // Mute / unmute the microphone (the track keeps running: silence is sent).
+  mute({ on }) {
+    const s = requireSession();
+    if (on) s.mute({ audio: true }); else s.unmute({ audio: true });
+    return {};
+  },
+  async rec_start() {
+    const s = requireSession();
+    const pc = s.connection;
+    if (!audioCtx) audioCtx = new AudioContext({ sampleRate: 48000 });
+    await audioCtx.resume();
+    if (!tapLoaded) {
+      const url = URL.createObjectURL(new Blob([TAP_WORKLET], { type: 'application/javascript' }));
+      await audioCtx.audioWorklet.addModule(url);
+      tapLoaded = true;
+    }
+    const node = new AudioWorkletNode(audioCtx, 'lab-tap', { numberOfInputs: 2, numberOfOutputs: 1, outputChannelCount: [1] });
+    const local = pc.getSenders().map((x) => x.track).find((t) => t && t.kind === 'audio');
+    const remote = pc.getReceivers().map((x) => x.track).find((t) => t && t.kind === 'audio');
+    const srcs = [];
+    if (local) { const a = audioCtx.createMediaStreamSource(new MediaStream([local])); a.connect(node, 0, 0); srcs.push(a); }
+    if (remote) { const b = audioCtx.createMediaStreamSource(new MediaStream([remote])); b.connect(node, 0, 1); srcs.push(b); }
+    const sink = audioCtx.createGain();
+    sink.gain.value = 0;
+    node.connect(sink).connect(audioCtx.destination);
+    tap = { node, srcs, sink, l: [], r: [], first: null, frames: 0, offsets: [] };
+    const rec = tap;
+    node.port.onmessage = (e) => {
+      const now = performance.timeOrigin + performance.now();
+      const { f, l, r } = e.data;
+      if (rec.first === null) rec.first = f;
+      rec.l.push(l); rec.r.push(r); rec.frames += l.length;
+      // arrival - (end of the batch in context time): its minimum is the render clock's epoch offset
+      rec.offsets.push(now - ((f + l.length) * 1000) / audioCtx.sampleRate);
+    };
+    return { local: !!local, remote: !!remote, sample_rate: audioCtx.sampleRate };
+  },
+  rec_stop() {
+    if (!tap || !tap.node) throw new Error('not recording');
+    const rec = tap;
+    rec.node.port.postMessage('stop');
+    rec.srcs.forEach((x) => x.disconnect());
+    rec.node.disconnect();
+    rec.sink.disconnect();
+    tap = null;
+    rec.offsets_raw = rec.offsets.slice();
+    rec.offsets.sort((a, b) => a - b);
+    return {
+      sample_rate: audioCtx.sampleRate,
+      first_frame: rec.first,
+      frames: rec.frames,
+      // epoch ms of context frame 0 (render time): min over batches; the median tells the spread
+      epoch_ms_frame0: rec.offsets.length ? rec.offsets[0] : null,
+      epoch_ms_frame0_median: rec.offsets.length ? rec.offsets[Math.floor(rec.offsets.length / 2)] : null,
+      offsets_ms: rec.offsets_raw,
+      local_b64: toBase64(rec.l, rec.frames),
+      remote_b64: toBase64(rec.r, rec.frames),
+    };
+  },
   async stats() {
     const out = { in_call: !!session };
     if (analyser) {

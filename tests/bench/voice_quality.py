@@ -1,0 +1,816 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): voice quality and speed, the engine (lifeline-headless) against JsSIP in
+headless Chromium, side by side in one run, same far end, same network (issue 16).
+
+    source scripts/env.sh
+    cargo build --release -p lifeline-engine --bin lifeline-headless
+    mkdir -p /tmp/bench-bin && cp $CARGO_TARGET_DIR/release/lifeline-headless /tmp/bench-bin/
+    LIFELINE_HEADLESS=/tmp/bench-bin/lifeline-headless $LIFELINE_VENV/bin/python tests/bench/voice_quality.py
+        [--netlab bench] [--impairments 0,2,5,10,burst5,jitter30] [--utterances 4] [--setup-calls 3]
+        [--no-doc] [--json figures.json] [--keep-netlab]
+
+Root (network namespaces). The network lab ``--netlab`` (default ``bench``: a topology of its own, never
+the tests' ``ll``) is started if it is down and stopped at the end if this run started it. Both agents
+run in ``NAME-agent`` behind the router (routed mode, host candidates); the far end is that lab's
+dispatcher (baresip behind rtpengine, auto-answer), called as ``sip:psap@lifeline.lab``. This script
+runs in ``NAME-prov`` (it moves itself there), beside the dispatcher.
+
+Impairments on the router, UDP only, both directions: ``0``, ``2``, ``5``, ``10`` % random loss (iptables
+``statistic``: ``tests/netlab/loss``), ``burst5`` (5 % loss in bursts of 3 packets on average) and
+``jitter30`` (each datagram delayed uniformly in 40 +/- 30 ms, like ``netem delay 40ms 30ms``): the last
+two by ``impair_relay.py`` (a TUN device and policy routing in ``NAME-rtr``; see its docstring), which is
+first measured on 20 ms-spaced test datagrams (``udp_probe.py``) and its figures printed.
+
+Per impairment and per agent, two calls:
+  A  the agent speaks, the dispatcher is silent: the agent's microphone loops ``--utterances`` espeak-ng
+     sentences (16 kHz master, padded with silence) and a chirp; PESQ of what the dispatcher decoded
+     (baresip's recorder, converted with sox), P.862.2 wideband for Opus (P.862 narrowband for G.711);
+  B  the dispatcher speaks (the same sentences and chirp from its file), the agent is muted: PESQ of what
+     the agent played (the engine's speaker WAV; Chromium's remote track, tapped in the page).
+One-way latency in both directions from the chirp, with one clock (every namespace shares this machine's
+CLOCK_REALTIME): the RTP between rtpengine and the dispatcher is captured in ``NAME-prov`` with kernel
+timestamps and decoded (libopus); the far end counts as an ideal device with no buffering (a packet's
+samples are "heard" from its arrival on, "spoken" up to its departure), so the figure is the agent's own
+capture/playout, its stack, the network and rtpengine -- what differs between the two agents -- and
+excludes the dispatcher's jitter buffer and sound device (the same for both). The agents' audio is
+timed by: the engine -- its file devices tick every 20 ms from one start instant, found within ~2 ms
+by polling the speaker file's size (lablib.voice.WavClock); Chromium -- an AudioWorklet records the
+sent and the received track on one render time line stamped with ``performance.timeOrigin +
+performance.now()`` (render time: the capture->WebAudio and WebAudio->output buffering, a few ms to a
+few tens of ms, are not counted, which flatters Chromium).
+Then, unimpaired, ``--setup-calls`` calls each from a second pair of agents whose microphone is a
+steady 1 kHz tone: dial -> speech heard (first packet toward the dispatcher whose audio is above
+-40 dBFS, wire time - dial time), and CPU (% of one core) and peak memory of the engine process vs
+Chromium's processes during call A at 0 % (echo cancellation on in both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from call_setup import children_of, comm, measure  # noqa: E402
+from lablib import NetLab, Psap  # noqa: E402
+from lablib import voice  # noqa: E402
+from lablib.agent import headless_binary, wait_psap_closed  # noqa: E402
+from lablib.netlab import enter_netns  # noqa: E402
+
+REPO = HERE.parents[1]
+DOC = REPO / "docs" / "performance.md"
+BEGIN, END = "<!-- voice_quality.py: begin (generated, do not edit) -->", "<!-- voice_quality.py: end -->"
+TARGET = "sip:psap@lifeline.lab"
+PSAP_PORTS = (40000, 40499)
+#: Chromium's taps are timed by the WebAudio render clock; a chirp after it stepped by more than this against
+#: the wall clock (the renderer glitched on a loaded machine) is not timed.
+RENDER_STEP_LIMIT = 0.015  # the auto-answering dispatcher's RTP range (tests/lab/start)
+
+IMPAIRMENTS = {
+    "0": ("no impairment", {"loss": 0}),
+    "2": ("2 % random loss", {"loss": 2}),
+    "5": ("5 % random loss", {"loss": 5}),
+    "10": ("10 % random loss", {"loss": 10}),
+    "burst5": ("5 % bursty loss (mean burst 3)", {"relay": ["--burst-loss", "5", "--burst-len", "3"]}),
+    "jitter30": ("30 ms jitter (40 +/- 30 ms)", {"relay": ["--delay", "40", "--jitter", "30"]}),
+}
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ the impairment relay
+class Relay:
+    def __init__(self, nl: NetLab, args: list[str]) -> None:
+        self.proc = nl.popen("rtr", [sys.executable, HERE / "impair_relay.py", *args], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line or not json.loads(line).get("ready"):
+            raise RuntimeError(f"impair_relay.py did not start: {line!r}")
+        self.counters: dict = {}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        for line in out.splitlines():
+            if '"stopped"' in line:
+                self.counters = json.loads(line)["counters"]
+
+
+def probe(nl: NetLab, count: int = 1500, interval: float = 0.01) -> dict:
+    """Test datagrams both ways at once (agent -> provider = up, provider -> agent = down)."""
+    py = sys.executable
+    up_rx = nl.popen("prov", [py, HERE / "udp_probe.py", "recv", "--bind", f"{nl.prov_ip}:41000", "--count", str(count)],
+                     stdout=subprocess.PIPE, text=True)
+    down_rx = nl.popen("agent", [py, HERE / "udp_probe.py", "recv", "--bind", f"{nl.agent_ip}:41001", "--count", str(count)],
+                       stdout=subprocess.PIPE, text=True)
+    for p in (up_rx, down_rx):
+        p.stdout.readline()  # listening
+    tx = [nl.popen("agent", [py, HERE / "udp_probe.py", "send", "--to", f"{nl.prov_ip}:41000", "--count", str(count),
+                             "--interval", str(interval)]),
+          nl.popen("prov", [py, HERE / "udp_probe.py", "send", "--to", f"{nl.agent_ip}:41001", "--count", str(count),
+                            "--interval", str(interval)])]
+    for p in tx:
+        p.wait(timeout=count * interval + 30)
+    out = {}
+    for name, p in (("up", up_rx), ("down", down_rx)):
+        o, _ = p.communicate(timeout=30)
+        out[name] = json.loads(o.strip().splitlines()[-1])
+    return out
+
+
+# ------------------------------------------------------------------ the dispatcher's file
+class PsapVoice:
+    """What the lab's dispatcher says: its aufile source (``gen/psap-tone.wav``, opened at every call)
+    replaced atomically between calls; the original is put back at the end."""
+
+    def __init__(self, nl: NetLab, sig: voice.TestSignal, work: Path) -> None:
+        self.path = nl.dir / "gen" / "psap-tone.wav"
+        self.backup = work / "psap-tone.orig.wav"
+        shutil.copy2(self.path, self.backup)
+        self.speech = voice.repeated_wav(work / "psap-speech.wav", sig.x48, voice.FS48, 120)
+        self.silence = voice.silence_wav(work / "psap-silence.wav", voice.FS48, 300)
+
+    def use(self, which: Path) -> None:
+        tmp = self.path.with_suffix(".tmp.wav")
+        shutil.copy2(which, tmp)
+        os.replace(tmp, self.path)
+
+    def restore(self) -> None:
+        self.use(self.backup)
+
+
+# ------------------------------------------------------------------ the two agents
+@dataclass
+class CallResult:
+    pesq: list[float] = field(default_factory=list)
+    pesq_mode: str = "wb"
+    missing: int = 0
+    latency_ms: list[float] = field(default_factory=list)
+    codec: str | None = None
+    lost_packets: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pesq_mean(self) -> float | None:
+        return float(np.mean(self.pesq)) if self.pesq else None
+
+    @property
+    def latency(self) -> float | None:
+        return float(statistics.median(self.latency_ms)) if self.latency_ms else None
+
+
+class Side:
+    """One agent under test: ``engine`` or ``chromium``."""
+
+    name = "?"
+
+    def __init__(self, bench: Bench) -> None:
+        self.b = bench
+
+    # a call: returns (sip call id, t_dial, t_connected)
+    def dial(self) -> tuple[str, float, float]:
+        raise NotImplementedError
+
+    def hangup(self) -> None:
+        raise NotImplementedError
+
+    def mute(self) -> None:
+        raise NotImplementedError
+
+    def start_audio(self) -> None:
+        raise NotImplementedError
+
+    def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
+        raise NotImplementedError
+
+    def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
+        """What the agent played between the times (48 kHz) and the epochs of chirps in it."""
+        raise NotImplementedError
+
+    def pids(self) -> list[int]:
+        raise NotImplementedError
+
+    def debug_arrays(self) -> dict:
+        """What the agent recorded of the last call, for ``--keep``."""
+        return {}
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class EngineSide(Side):
+    name = "engine"
+
+    def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0, name: str | None = None) -> None:
+        super().__init__(bench)
+        kw = {"mic_wav": mic} if mic else {"tone_hz": tone_hz}
+        self.agent = bench.nl.agent(bench.work, user=user, name=name or f"bench-{user}", **kw)
+        self.agent.sign_in(transport="ws")
+        self.clock = voice.WavClock(self.agent.audio_out)
+        self._poller: threading.Thread | None = None
+        self.call_id: str | None = None
+
+    def dial(self) -> tuple[str, float, float]:
+        t0 = time.time()
+        call = self.agent.dial(TARGET)
+        self.call_id = call["id"]
+        ev = self.agent.wait_call("connected", timeout=30, id=call["id"])
+        t_conn = time.time()
+        sip = self.agent.last_call_id()
+        _ = ev
+        return sip, t0, t_conn
+
+    def hangup(self) -> None:
+        self.agent.hangup()
+        self.agent.wait_call("ended", timeout=20, id=self.call_id)
+
+    def mute(self) -> None:
+        self.agent.command("mute", on=True)
+
+    def start_audio(self) -> None:
+        self.clock = voice.WavClock(self.agent.audio_out)
+        self._poller = threading.Thread(target=self.clock.poll, args=(4.0,), daemon=True)
+        self._poller.start()
+
+    def _t0(self) -> float:
+        if self._poller is not None:
+            self._poller.join()
+        return self.clock.t0()
+
+    def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
+        return voice.looped_mic_chirps(self.b.sig, self._t0(), t_from, t_to)
+
+    def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
+        t0 = self._t0()
+        start = int((t_from - t0) * voice.FS48)
+        x = voice.read_wav_slice(self.agent.audio_out, start, int((t_to - t_from) * voice.FS48))
+        return x, [t0 + (start + i) / voice.FS48 for i, _ in voice.find(x, self.b.sig.chirp48)]
+
+    def debug_arrays(self) -> dict:
+        return {"wav_clock_obs": np.array(self.clock.obs), "wav_clock_t0_per_s": np.array(self.clock.estimates())}
+
+    def codec(self) -> str | None:
+        try:
+            return self.agent.media_codec(self.call_id, timeout=1)
+        except Exception:  # noqa: BLE001
+            return None
+
+    def pids(self) -> list[int]:
+        return [self.agent.proc.pid, *[p for p in children_of(self.agent.proc.pid) if comm(p).startswith("lifeline")]]
+
+    def close(self) -> None:
+        self.agent.close()
+
+
+class ChromiumSide(Side):
+    name = "chromium"
+
+    def __init__(self, bench: Bench, user: str, audio: Path | None) -> None:
+        super().__init__(bench)
+        self.peer = bench.nl.browser_peer(f"bench-{user}", where="agent", audio=audio)
+        self.peer.register(user, transport="ws")
+        self.rec: dict | None = None
+        self.recording = False
+
+    def dial(self) -> tuple[str, float, float]:
+        self.peer.drain()
+        t0 = time.time()
+        res = self.peer.call(TARGET)
+        self.peer.wait_for("confirmed", timeout=30)
+        return res.get("call_id"), t0, time.time()
+
+    def hangup(self) -> None:
+        if self.recording:
+            self._stop_rec()
+        self.peer.hangup()
+        self.peer.wait_for("ended", timeout=20)
+
+    def mute(self) -> None:
+        self.peer.mute(True)
+
+    def start_audio(self) -> None:
+        self.rec = None
+        self.peer.rec_start()
+        self.recording = True
+
+    def _stop_rec(self) -> dict:
+        if self.recording:
+            self.rec = self.peer.rec_stop()
+            self.recording = False
+        assert self.rec is not None
+        return self.rec
+
+    def _epochs(self, x: np.ndarray, ref: np.ndarray) -> list[float]:
+        out = []
+        for i, _ in voice.find(x, ref):
+            steps = self.rec["steps_until"](i)
+            if steps > RENDER_STEP_LIMIT:
+                # the renderer had glitched before this chirp: its sources' buffers grew by an unknown
+                # amount (seen: the sent track rendered 0.4 s after the chirp reached the dispatcher)
+                self.b.notes.append(f"Chromium's WebAudio render clock had stepped {1000 * steps:.0f} ms: chirp not timed")
+                continue
+            out.append(self.rec["epoch_of"](i))
+        return out
+
+    def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
+        # Not the fake device's start + file position: under load its timer loses ticks (its file fell
+        # 17 -> 110 ms behind the wall clock within one 30 s call here); the tapped sent track shows
+        # when the chirp was actually delivered.
+        r = self._stop_rec()
+        return self._epochs(r["local"], self.b.sig.chirp48)
+
+    def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
+        r = self._stop_rec()
+        return r["remote"], self._epochs(r["remote"], self.b.sig.chirp48)
+
+    def debug_arrays(self) -> dict:
+        r = self.rec or {}
+        return {k: r[k] for k in ("local", "remote", "offsets") if k in r}
+
+    def codec(self) -> str | None:
+        try:
+            c = self.peer.stats().get("codec") or ""
+            return c.split("/")[1].lower() if "/" in c else c or None
+        except Exception:  # noqa: BLE001
+            return None
+
+    def pids(self) -> list[int]:
+        return [p for p in children_of(self.peer.proc.pid) if comm(p) not in ("node", "esbuild", "ip")]
+
+    def close(self) -> None:
+        self.peer.close()
+
+
+# ------------------------------------------------------------------ the benchmark
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.nl = NetLab(args.netlab)
+        self.work = Path(tempfile.mkdtemp(prefix="lifeline-voice-"))
+        self.sig = voice.TestSignal.build(self.work, count=args.utterances)
+        self.psap: Psap | None = None
+        self.voice: PsapVoice | None = None
+        self.cap: voice.RtpCapture | None = None
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+        self.calls = 0
+
+    def psap_recording16(self, call_id: str) -> np.ndarray:
+        wait_psap_closed(self.psap, call_id, timeout=20)
+        dec, _enc = self.psap.recording_for(call_id)
+        # the recorder finalises its file a moment after the call closed (an empty read was seen once)
+        deadline = time.monotonic() + 10
+        while True:
+            time.sleep(0.5)
+            x = voice.read_wav(voice.sox_convert(dec, self.work / f"{dec.stem}-16k.wav", voice.FS))[0]
+            if len(x) > voice.FS or time.monotonic() > deadline:
+                return x
+
+    def call_a(self, side: Side, usage: bool = False) -> tuple[CallResult, object]:
+        """The agent speaks: PESQ at the dispatcher, latency agent -> dispatcher."""
+        self.voice.use(self.voice.silence)
+        sip, t_dial, t_conn = side.dial()
+        self.psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip)
+        side.start_audio()
+        talk = self.sig.period_s + max(n for _, n in self.sig.utterances) / voice.FS + 2.0
+        use = None
+        if usage:
+            holder: dict = {}
+            th = threading.Thread(target=lambda: holder.update(u=measure(side.pids, talk - 1.0)))
+            th.start()
+            th.join()
+            use = holder["u"]
+            time.sleep(1.0)
+        else:
+            time.sleep(talk)
+        codec = side.codec()
+        t_end = time.time()
+        mouths = side.mouth_chirps(t_dial, t_end)
+        side.hangup()
+        res = CallResult(codec=codec)
+        deg = self.psap_recording16(sip)
+        mode = "nb" if codec in ("pcmu", "pcma") else "wb"
+        p = voice.pesq_utterances(self.sig, deg, mode=mode, tmp=self.work)
+        res.pesq, res.pesq_mode, res.missing = p.scores, p.mode, p.missing
+        stream = self.cap.stream(t_conn - 1.0, t_end, toward=True)
+        if stream is None:
+            res.notes.append("no RTP reached the dispatcher")
+        else:
+            res.lost_packets = stream.lost
+            res.latency_ms = [1000 * x for x in voice.toward_latencies(stream, mouths, self.sig.chirp48)]
+        res.notes += self.notes
+        self.notes.clear()
+        self.keep(f"{side.name}-a", deg16=deg, wire=stream.x if stream else np.zeros(0), wire_frames=np.array(stream.frames if stream else []), mouths=np.array(mouths),
+                  t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
+        return res, use
+
+    def call_b(self, side: Side) -> CallResult:
+        """The dispatcher speaks: PESQ at the agent, latency dispatcher -> agent."""
+        self.voice.use(self.voice.speech)
+        sip, t_dial, t_conn = side.dial()
+        side.mute()
+        side.start_audio()
+        time.sleep(self.sig.period_s + 1.5)
+        codec = side.codec()
+        t_end = time.time()
+        x48, ears = side.ear(t_conn - 0.5, t_end)
+        side.hangup()
+        res = CallResult(codec=codec)
+        deg = voice.resample(x48, voice.FS48, voice.FS, self.work / "ear")
+        mode = "nb" if codec in ("pcmu", "pcma") else "wb"
+        p = voice.pesq_utterances(self.sig, deg, mode=mode, tmp=self.work)
+        res.pesq, res.pesq_mode, res.missing = p.scores, p.mode, p.missing
+        stream = self.cap.stream(t_conn - 1.0, t_end, toward=False)
+        if stream is None:
+            res.notes.append("no RTP left the dispatcher")
+        else:
+            res.latency_ms = [1000 * x for x in voice.from_latencies(stream, ears, self.sig.chirp48)]
+        res.notes += self.notes
+        self.notes.clear()
+        self.keep(f"{side.name}-b", deg16=deg, wire=stream.x if stream else np.zeros(0), wire_frames=np.array(stream.frames if stream else []), ears=np.array(ears),
+                  t=np.array([t_dial, t_conn, t_end]), **side.debug_arrays())
+        try:
+            wait_psap_closed(self.psap, sip, timeout=20)
+        except Exception:  # noqa: BLE001
+            pass
+        return res
+
+    def keep(self, name: str, **arrays) -> None:
+        """With --keep: the call's signals in the work directory (numpy .npz) for a closer look."""
+        if self.args.keep:
+            self.calls += 1
+            np.savez(self.work / f"call{self.calls:02d}-{name}.npz", **arrays)
+
+    def attempt(self, fn, *a, **kw):
+        for n in range(2):
+            try:
+                return fn(*a, **kw)
+            except Exception as e:  # noqa: BLE001 (reported, retried once)
+                msg = f"{fn.__name__}({getattr(a[0], 'name', '')}): {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}"
+                self.failures.append(msg)
+                say(f"  failed (try {n + 1}/2): {msg}")
+                for side in a[:1]:
+                    try:
+                        side.hangup()
+                    except Exception:  # noqa: BLE001
+                        pass
+                time.sleep(2)
+        return None
+
+    def setup_calls(self, side: Side, n: int) -> list[dict]:
+        out = []
+        self.voice.use(self.voice.silence)
+        for _ in range(n):
+            try:
+                sip, t_dial, t_conn = side.dial()
+                time.sleep(3.0)
+                t_end = time.time()
+                side.hangup()
+                stream = self.cap.stream(t_dial, t_end, toward=True)
+                heard = stream.first_loud_epoch() if stream else None
+                out.append({"dial_to_answer_ms": 1000 * (t_conn - t_dial),
+                            "dial_to_heard_ms": 1000 * (heard - t_dial) if heard else None})
+                try:
+                    wait_psap_closed(self.psap, sip, timeout=20)
+                except Exception:  # noqa: BLE001
+                    pass
+            except Exception as e:  # noqa: BLE001
+                self.failures.append(f"setup call ({side.name}): {str(e).splitlines()[0][:200]}")
+                try:
+                    side.hangup()
+                except Exception:  # noqa: BLE001
+                    pass
+            time.sleep(1.0)
+        return out
+
+
+def fmt(v, spec=".2f", none="n/a") -> str:
+    return none if v is None else format(v, spec)
+
+
+def ratio(a, b, spec=".2f") -> str:
+    return "n/a" if a is None or b is None or b == 0 else format(a / b, spec)
+
+
+def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict, failures: list[str]) -> str:
+    L = []
+    L.append(f"Measured {meta['date']} at commit {meta['commit']} ({meta['binary']}); load average {meta['load']} on "
+             f"{meta['cpus']} cores (a shared machine: figures move with it). Far end: the network lab's dispatcher "
+             f"(baresip behind rtpengine) as `{TARGET}`; both agents in `{meta['netlab']}-agent` behind the router "
+             f"(routed); {meta['utterances']} espeak-ng sentences + a chirp per direction and call; one call per "
+             f"direction, agent and impairment.")
+    L.append("")
+    L.append("PESQ (MOS-LQO; P.862.2 wideband for Opus, P.862 narrowband for G.711), mean over the sentences, and one-way "
+             "latency (ms, median of the chirps of the call; the dispatcher counted as an ideal device with no buffering):")
+    L.append("")
+    L.append("| impairment | codec (e/c) | A: agent → dispatcher PESQ engine | Chromium | ratio | B: dispatcher → agent PESQ engine | Chromium | ratio | A latency engine | Chromium | B latency engine | Chromium |")
+    L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, r in rows.items():
+        ea, ca, eb, cb = r.get("engine_a"), r.get("chromium_a"), r.get("engine_b"), r.get("chromium_b")
+
+        def g(x, attr):
+            return getattr(x, attr) if x is not None else None
+
+        L.append(
+            f"| {IMPAIRMENTS[key][0]} | {g(ea, 'codec')}/{g(ca, 'codec')} | {fmt(g(ea, 'pesq_mean'))} | {fmt(g(ca, 'pesq_mean'))} | "
+            f"{ratio(g(ea, 'pesq_mean'), g(ca, 'pesq_mean'))} | {fmt(g(eb, 'pesq_mean'))} | {fmt(g(cb, 'pesq_mean'))} | "
+            f"{ratio(g(eb, 'pesq_mean'), g(cb, 'pesq_mean'))} | {fmt(g(ea, 'latency'), '.0f')} | {fmt(g(ca, 'latency'), '.0f')} | "
+            f"{fmt(g(eb, 'latency'), '.0f')} | {fmt(g(cb, 'latency'), '.0f')} |")
+    L.append("")
+    es, cs = setup.get("engine", []), setup.get("chromium", [])
+
+    def med(rows_, k):
+        v = [r[k] for r in rows_ if r.get(k) is not None]
+        return statistics.median(v) if v else None
+
+    eh, ch = med(es, "dial_to_heard_ms"), med(cs, "dial_to_heard_ms")
+    L.append(f"Speed and cost (unimpaired; dial → speech heard: the first packet toward the dispatcher above -40 dBFS, "
+             f"median of {len(es)}/{len(cs)} calls, a steady tone at the microphone):")
+    L.append("")
+    L.append("| figure | engine | Chromium | ratio engine/Chromium |")
+    L.append("| --- | ---: | ---: | ---: |")
+    L.append(f"| dial → answered (ms) | {fmt(med(es, 'dial_to_answer_ms'), '.0f')} | {fmt(med(cs, 'dial_to_answer_ms'), '.0f')} | "
+             f"{ratio(med(es, 'dial_to_answer_ms'), med(cs, 'dial_to_answer_ms'))} |")
+    L.append(f"| dial → speech heard at the dispatcher (ms) | {fmt(eh, '.0f')} | {fmt(ch, '.0f')} | {ratio(eh, ch)} |")
+    eu, cu = usage.get("engine"), usage.get("chromium")
+    if eu and cu:
+        L.append(f"| CPU during a call (% of one core) | {eu.cpu_percent:.1f} | {cu.cpu_percent:.1f} | {ratio(eu.cpu_percent, cu.cpu_percent)} |")
+        L.append(f"| peak RSS (MB) | {eu.rss_mb:.1f} | {cu.rss_mb:.1f} ({cu.processes} processes) | {ratio(eu.rss_mb, cu.rss_mb)} |")
+        L.append(f"| peak PSS (MB) | {eu.pss_mb:.1f} | {cu.pss_mb:.1f} | {ratio(eu.pss_mb, cu.pss_mb)} |")
+    L.append("")
+    # targets of issue 16
+    L.append("Targets of issue 16 in this run:")
+    L.append("")
+
+    def row(key, side):
+        return rows.get(key, {}).get(side)
+
+    def check(label, ok):
+        L.append(f"- {label}: {'met' if ok else ('NOT met' if ok is not None else 'not measured')}")
+
+    e0, c0 = row("0", "engine_a"), row("0", "chromium_a")
+    lat_e, lat_c = (e0.latency if e0 else None), (c0.latency if c0 else None)
+    check(f"mouth-to-ear (A, 0 %) ≤ Chromium's and ≤ 60 ms: engine {fmt(lat_e, '.0f')} ms, Chromium {fmt(lat_c, '.0f')} ms",
+          None if lat_e is None or lat_c is None else (lat_e <= lat_c and lat_e <= 60))
+    worse = []
+    for key in rows:
+        for d in ("a", "b"):
+            e, c = row(key, f"engine_{d}"), row(key, f"chromium_{d}")
+            if e and c and e.pesq_mean is not None and c.pesq_mean is not None and e.pesq_mean < c.pesq_mean:
+                worse.append(f"{IMPAIRMENTS[key][0]} {d.upper()}")
+    check("PESQ ≥ Chromium's at every impairment" + (f" (below at: {', '.join(worse)})" if worse else ""), not worse if rows else None)
+    check(f"PESQ ≥ 4.0 at 0 % (A: {fmt(e0.pesq_mean if e0 else None)})", None if not e0 or e0.pesq_mean is None else e0.pesq_mean >= 4.0)
+    e5 = row("5", "engine_a")
+    check(f"PESQ ≥ 3.5 at 5 % loss (A: {fmt(e5.pesq_mean if e5 else None)})", None if not e5 or e5.pesq_mean is None else e5.pesq_mean >= 3.5)
+    check(f"dial → speech heard ≤ 0.8 × Chromium's (ratio {ratio(eh, ch)})", None if eh is None or ch is None else eh <= 0.8 * ch)
+    check(f"CPU per call ≤ 0.5 × Chromium's (ratio {ratio(eu.cpu_percent, cu.cpu_percent) if eu and cu else 'n/a'})",
+          None if not (eu and cu) else eu.cpu_percent <= 0.5 * cu.cpu_percent)
+    L.append("")
+    if relay_checks:
+        L.append("The impairments measured on test traffic (1500 datagrams each way, 10 ms apart, at the same time as "
+                 "each other; one-way delay on one clock):")
+        L.append("")
+        L.append("| impairment | direction | loss % | loss bursts | mean burst | delay min/mean/max ms | stdev ms | RFC 3550 jitter ms | reordered |")
+        L.append("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+        for key, c in relay_checks.items():
+            for d in ("up", "down"):
+                s = c[d]
+                dm = s["delay_ms"]
+                L.append(f"| {IMPAIRMENTS[key][0]} | {d} | {s['loss_percent']:.1f} | {s['bursts']} | {s['mean_burst']:.2f} | "
+                         f"{dm['min']:.1f} / {dm['mean']:.1f} / {dm['max']:.1f} | {dm['stdev']:.1f} | {s['rfc3550_jitter_ms']:.1f} | {s['reordered']} |")
+        L.append("")
+    details = []
+    for key, r in rows.items():
+        for k, v in r.items():
+            if v is not None:
+                details.append(f"{IMPAIRMENTS[key][0]} {k}: PESQ per sentence {[round(s, 2) for s in v.pesq]}"
+                               f"{' (' + str(v.missing) + ' not found)' if v.missing else ''}, latencies {[round(x) for x in v.latency_ms]} ms"
+                               f"{', concealed packets ' + str(v.lost_packets) if v.lost_packets else ''}"
+                               f"{' ' + '; '.join(v.notes) if v.notes else ''}")
+    if details:
+        L.append("<details><summary>Per call</summary>")
+        L.append("")
+        for d in details:
+            L.append(f"- {d}")
+        L.append("")
+        L.append("</details>")
+        L.append("")
+    if failures:
+        L.append(f"{len(failures)} call(s) failed and were retried or skipped: " + "; ".join(failures))
+        L.append("")
+    return "\n".join(L)
+
+
+METHOD = """How (details in the script's docstring):
+- Impairments on the network lab's router, UDP only, both ways: random loss with iptables' `statistic` match;
+  bursty loss (Gilbert-Elliott, mean burst 3 packets) and jitter (each datagram delayed 40 +/- 30 ms, uniform,
+  like `netem delay 40ms 30ms`, so reordering happens) by `tests/bench/impair_relay.py`: a TUN device in the
+  router's namespace and `ip rule ... iif <lan1|lan2|wan> ipproto udp lookup <table>` send every forwarded UDP
+  datagram through a Python asyncio process that drops or delays it and writes it back. Its effect is measured
+  on test datagrams below.
+- PESQ: espeak-ng sentences at 16 kHz padded with silence; A = what the dispatcher's decoder produced (baresip's
+  recorder, sox-converted), B = what the agent played (engine: its speaker WAV; Chromium: the remote track tapped
+  by an AudioWorklet). Each sentence is found by cross-correlation and scored with 0.3 s of context; a sentence not
+  found scores 1.0.
+- One-way latency: a chirp in the speech; one clock (this machine's CLOCK_REALTIME, shared by all namespaces).
+  The far end is timed on the wire: the RTP between rtpengine and the dispatcher, captured with kernel timestamps
+  and decoded with libopus; the dispatcher counts as an ideal device (hears a packet's samples from its arrival,
+  speaks them up to its departure), so its own jitter buffer and sound device (the same for both agents) are left
+  out. The engine's file devices tick every 20 ms from one instant, found within ~2 ms by polling its speaker
+  file's size. Chromium's sent and received tracks are tapped in one WebAudio render time line stamped with the
+  wall clock (steady-state render clock; the capture -> WebAudio and WebAudio -> output buffering is not
+  counted, which flatters Chromium by up to a few tens of ms).
+- dial -> speech heard: a second pair of agents whose microphone plays a steady 1 kHz tone; the wire time of
+  the first packet toward the dispatcher above -40 dBFS minus the time the dial command was sent.
+- CPU and memory: /proc during call A without impairment (echo cancellation, noise suppression and AGC on in
+  both): the engine process vs Chromium's processes (the node driver not counted)."""
+
+
+def write_doc(body: str, command: str) -> None:
+    head = ("## Voice quality and speed: engine vs JsSIP in Chromium\n\n"
+            f"Written by `{command}` (tests/bench/voice_quality.py). Do not edit by hand: run it again.\n\n"
+            f"{METHOD}\n\n")
+    block = f"{BEGIN}\n{head}{body}\n{END}\n"
+    text = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures measured by the benchmarks in tests/bench.\n\n"
+    if BEGIN in text and END in text:
+        pre, rest = text.split(BEGIN, 1)
+        post = rest.split(END, 1)[1].lstrip("\n")
+        text = pre + block + post
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    DOC.write_text(text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--netlab", default="bench", help="the topology to use (started if down)")
+    ap.add_argument("--impairments", default="0,2,5,10,burst5,jitter30")
+    ap.add_argument("--utterances", type=int, default=4)
+    ap.add_argument("--setup-calls", type=int, default=3)
+    ap.add_argument("--no-relay-check", action="store_true")
+    ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep-netlab", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (signals, recordings, per-call .npz)")
+    args = ap.parse_args()
+    keys = [k.strip() for k in args.impairments.split(",") if k.strip()]
+    for k in keys:
+        if k not in IMPAIRMENTS:
+            ap.error(f"impairment {k!r}: one of {', '.join(IMPAIRMENTS)}")
+    if os.geteuid() != 0:
+        say("the network lab needs root")
+        return 2
+    binary = headless_binary()
+    if not binary.is_file():
+        say(f"{binary} is not built (see the docstring)")
+        return 2
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            say(f"{tool} is missing (scripts/apt-packages.txt)")
+            return 2
+
+    b = Bench(args)
+    nl = b.nl
+    started = False
+    if not nl.is_up():
+        say(f"starting the network lab {nl.name}")
+        nl.start()
+        started = True
+    enter_netns(nl.prov_ns)
+    os.environ.update(LIFELINE_NETLAB=nl.name, LIFELINE_LAB_DIR=str(nl.dir), LIFELINE_LAB_IP=nl.prov_ip)
+    nl.restore()
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit + ("+changes" if dirty else ""),
+            "binary": binary.name + (" (release)" if "release" in str(binary) or "bench-bin" in str(binary) else " (debug)"),
+            "netlab": nl.name, "utterances": args.utterances, "cpus": os.cpu_count()}
+    rows: dict[str, dict] = {}
+    relay_checks: dict[str, dict] = {}
+    setup: dict[str, list] = {}
+    usage: dict = {}
+    sides: list[Side] = []
+    relay: Relay | None = None
+    try:
+        b.psap = Psap(nl.lab)
+        b.voice = PsapVoice(nl, b.sig, b.work)
+        b.cap = voice.RtpCapture(PSAP_PORTS).start()
+        if not args.no_relay_check:
+            for key in [k for k in keys if "relay" in IMPAIRMENTS[k][1]]:
+                say(f"measuring the relay: {IMPAIRMENTS[key][0]}")
+                relay = Relay(nl, IMPAIRMENTS[key][1]["relay"])
+                try:
+                    relay_checks[key] = probe(nl)
+                finally:
+                    relay.stop()
+                    relay = None
+        say(f"signing in: engine ({binary}) and Chromium, both in {nl.agent_ns}")
+        web = ChromiumSide(b, "peer", b.sig.wav48)
+        sides.append(web)
+        eng = None
+        for n, key in enumerate(keys):
+            label, how = IMPAIRMENTS[key]
+            say(f"{label}")
+            # A fresh engine for every impairment: the engine's registration refresh 300 s after sign-in
+            # is answered 401 by Kamailio and the engine gives up ("wrong password"), after which its
+            # calls fail. (Found by this benchmark; JsSIP answers the challenge.)
+            if eng is not None:
+                eng.close()
+                sides.remove(eng)
+            eng = EngineSide(b, "agent", b.sig.wav48, name=f"bench-agent-{n}")
+            sides.append(eng)
+            change = nl.loss(how["loss"]) if "loss" in how else None
+            if "relay" in how:
+                relay = Relay(nl, how["relay"])
+            try:
+                r: dict = {}
+                for side in (eng, web):
+                    got = b.attempt(b.call_a, side, usage=(key == "0"))
+                    if got is not None:
+                        r[f"{side.name}_a"], u = got
+                        if u is not None:
+                            usage[side.name] = u
+                    time.sleep(1.0)
+                    r[f"{side.name}_b"] = b.attempt(b.call_b, side)
+                    time.sleep(1.0)
+                    ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
+                    say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
+                        f"B PESQ {fmt(rb.pesq_mean if rb else None)} latency {fmt(rb.latency if rb else None, '.0f')} ms")
+                rows[key] = r
+            finally:
+                if relay is not None:
+                    relay.stop()
+                    relay = None
+                if change is not None:
+                    change.undo()
+        for side in sides:
+            side.close()
+        sides.clear()
+        if args.setup_calls:
+            say("dial -> speech heard (tone agents)")
+            eng2 = EngineSide(b, "agent2", None, tone_hz=1000.0)
+            sides.append(eng2)
+            setup["engine"] = b.setup_calls(eng2, args.setup_calls)
+            eng2.close()
+            sides.clear()
+            web2 = ChromiumSide(b, "peer3", None)
+            sides.append(web2)
+            setup["chromium"] = b.setup_calls(web2, args.setup_calls)
+            web2.close()
+            sides.clear()
+    finally:
+        if relay is not None:
+            relay.stop()
+        for s in sides:
+            try:
+                s.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if b.voice is not None:
+            b.voice.restore()
+        if b.cap is not None:
+            b.cap.stop()
+        if b.psap is not None:
+            b.psap.close()
+        try:
+            nl.restore()
+        except Exception:  # noqa: BLE001
+            pass
+        if started and not args.keep_netlab:
+            nl.stop()
+        if args.keep:
+            say(f"work directory kept: {b.work}")
+        else:
+            shutil.rmtree(b.work, ignore_errors=True)
+
+    meta["load"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    body = report(meta, relay_checks, rows, setup, usage, b.failures)
+    print(body)
+    command = "tests/bench/voice_quality.py" + (f" --impairments {args.impairments}" if keys != list(IMPAIRMENTS) else "")
+    if not args.no_doc:
+        write_doc(body, command)
+        say(f"written to {DOC}")
+    if args.json:
+        def plain(o):
+            return o.__dict__ if hasattr(o, "__dict__") else str(o)
+        args.json.write_text(json.dumps({"meta": meta, "rows": rows, "setup": setup, "usage": usage,
+                                         "relay_checks": relay_checks, "failures": b.failures}, default=plain, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

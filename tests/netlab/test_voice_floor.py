@@ -1,0 +1,106 @@
+"""A quality floor for the engine's voice (issue 16; the full comparison with Chromium is
+tests/bench/voice_quality.py): speech from the engine, behind the router with 5 % of the UDP lost at
+random both ways, reaches the dispatcher intelligibly and in time.
+
+The engine's microphone loops two espeak-ng sentences and a chirp; the dispatcher (silent for the call)
+records what it decoded. PESQ (P.862.2 wideband) per sentence, and the one-way latency of the chirp from
+the engine's microphone to the dispatcher's side of rtpengine (captured RTP, one clock: see
+lablib.voice). The bounds are a floor, far from today's figures, never a timing race: they catch
+one-way or broken audio (a sentence not found scores 1.0), broken loss concealment or FEC, a jitter
+buffer that adds seconds.
+
+Run: ``tests/netlab/run-tests -k voice_floor`` (needs lifeline-headless built, espeak-ng, sox, pesq).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from lablib import NetLab, voice
+from lablib.agent import headless_binary, wait_psap_closed
+
+LOSS_PERCENT = 5
+#: A sentence that never arrives scores 1.0, garbled audio ~1.0-1.3. The engine's mean at 5 % loss measured
+#: 1.9-2.5 here (release and debug builds, before the FEC/jitter-buffer work of issue 16; single sentences
+#: down to 1.5): raise the floor as that work lands. (A debug build needs sonora optimised: Cargo.toml.)
+PESQ_FLOOR = 1.5
+#: One way, microphone -> the dispatcher's side of rtpengine. Measured 89-261 ms here, most of it a backlog in
+#: the engine's microphone ring (filled from the dial until the media thread starts, never dropped; the ring
+#: holds 500 ms): a bound below 500 ms would race with call setup. Seconds of delay still fail.
+LATENCY_BOUND_MS = 1000
+
+
+@pytest.fixture(scope="module")
+def binary():
+    path = headless_binary()
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/apt-packages.txt)")
+    pytest.importorskip("pesq")
+    return path
+
+
+@pytest.fixture
+def silent_dispatcher(netlab: NetLab, tmp_path):
+    """The dispatcher says nothing during the call (its file is put back afterwards): the engine's
+    echo canceller gets no far-end signal to confuse with the speech."""
+    path = netlab.dir / "gen" / "psap-tone.wav"
+    backup = tmp_path / "psap-tone.orig.wav"
+    shutil.copy2(path, backup)
+    tmp = path.with_suffix(".tmp.wav")
+    voice.silence_wav(tmp, voice.FS48, 120)
+    os.replace(tmp, path)
+    try:
+        yield
+    finally:
+        shutil.copy2(backup, tmp)
+        os.replace(tmp, path)
+
+
+def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_percent_loss(
+    netlab: NetLab, netlab_agent, psap, binary, tmp_path, silent_dispatcher
+):
+    sig = voice.TestSignal.build(tmp_path / "speech", count=2)
+    cap = voice.RtpCapture((40000, 40499)).start()
+    try:
+        with netlab.loss(LOSS_PERCENT):
+            agent = netlab_agent("agent2", mic_wav=sig.wav48)
+            agent.sign_in(transport="ws")
+            call = agent.dial("sip:psap@lifeline.lab")
+            agent.wait_call("connected", timeout=45, id=call["id"])
+            sip_call_id = agent.last_call_id()
+            psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
+            t_conn = time.time()
+            clock = voice.WavClock(agent.audio_out)
+            clock.poll(3.0)
+            time.sleep(sig.period_s + max(n for _, n in sig.utterances) / voice.FS + 2.0 - 3.0)
+            t_end = time.time()
+            agent.hangup()
+            agent.wait_call("ended", timeout=20, id=call["id"])
+        wait_psap_closed(psap, sip_call_id, timeout=20)
+        heard, _sent = psap.recording_for(sip_call_id)
+        deadline = time.monotonic() + 10  # the recorder finalises its file a moment after the call closed
+        while True:
+            time.sleep(0.5)
+            deg = voice.read_wav(voice.sox_convert(heard, tmp_path / "heard-16k.wav", voice.FS))[0]
+            if len(deg) > voice.FS or time.monotonic() > deadline:
+                break
+        score = voice.pesq_utterances(sig, deg, mode="wb")
+        stream = cap.stream(t_conn - 1.0, t_end, toward=True)
+    finally:
+        cap.stop()
+    assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
+    mouths = voice.looped_mic_chirps(sig, clock.t0(), t_conn - 30, t_end)
+    latencies = [1000 * x for x in voice.toward_latencies(stream, mouths, sig.chirp48)]
+    print(f"voice floor at {LOSS_PERCENT} % loss: PESQ {[round(s, 2) for s in score.scores]} (mean {score.mean:.2f}), "
+          f"one-way latency {[round(x) for x in latencies]} ms, concealed packets {stream.lost}/{stream.packets}")
+    assert score.missing == 0, f"{score.missing} sentence(s) never reached the dispatcher: {score.scores}"
+    assert score.mean > PESQ_FLOOR, f"PESQ {score.scores} (mean {score.mean:.2f}) is at the broken-audio floor"
+    assert latencies, "the chirp was not found at the dispatcher's side"
+    assert max(latencies) < LATENCY_BOUND_MS, f"one-way latency {latencies} ms"
