@@ -28,6 +28,7 @@ mod ice_server_tests;
 pub mod jitter;
 pub mod jitter_delay;
 pub mod loss_feed;
+pub mod mic_clock;
 #[cfg(test)]
 mod pair_tests;
 pub mod pipeline;
@@ -37,7 +38,7 @@ mod quality_tests;
 pub mod sdp;
 pub mod session;
 #[cfg(test)]
-mod test_signal;
+pub(crate) mod test_signal;
 pub mod timescale;
 pub mod turn_tunnel;
 

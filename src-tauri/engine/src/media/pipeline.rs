@@ -8,6 +8,7 @@ use super::codec::{Codec, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
+use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::sdp::AudioFormats;
 use super::{MediaError, MediaEvent, MediaStats};
@@ -24,10 +25,9 @@ use tokio::sync::mpsc::UnboundedSender;
 const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
 /// Keep at most this much audio queued for the speaker (drift between device and network clocks).
 const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
-/// Microphone audio older than this is dropped before encoding: the ring fills while the call rings (or
-/// the media thread stalls), and reading that backlog one frame per period would delay the agent's voice
-/// by as much for the whole call.
-const MAX_MIC_BACKLOG: usize = FRAME * 2;
+/// How often the thread looks for microphone audio between playout frames: a whole frame leaves at most
+/// this long after the device delivered it (see [`MicClock`]).
+const MIC_POLL: Duration = Duration::from_millis(4);
 /// How often our own receive loss is measured (the fallback for the encoder's expected loss).
 const LOSS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -188,6 +188,7 @@ impl Pipeline {
         // if ICE never connects (no path at all is the case the agent must hear about most).
         self.watch.connected(start);
         let mut pacer = Pacer::new(start, PERIOD, 5);
+        let mut mic_clock = MicClock::new(FRAME, PERIOD, start);
         let mut next_stats = start + self.params.stats_interval;
         let mut next_loss = start + LOSS_INTERVAL;
         let mut mic = vec![0i16; FRAME];
@@ -212,9 +213,12 @@ impl Pipeline {
                 next_loss = now + LOSS_INTERVAL;
                 self.measure_receive_loss(now);
             }
-            for _ in 0..pacer.take_due(now) {
-                self.drop_stale_mic(&mut mic);
+            let step = mic_clock.step(now, self.audio.mic_available());
+            self.drop_mic(step.drop, &mut mic);
+            for _ in 0..step.frames + usize::from(step.padded) {
                 self.send_frame(&mut mic, &mut encoded);
+            }
+            for _ in 0..pacer.take_due(now) {
                 self.play_frame(&mut pcm);
             }
             if now >= next_stats {
@@ -231,8 +235,11 @@ impl Pipeline {
                 self.stats.jitter_target_ms = target_frames as u64 * u64::from(PTIME_MS);
                 let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
             }
-            let deadline = pacer.next_deadline();
             let now = Instant::now();
+            let deadline = pacer
+                .next_deadline()
+                .min(mic_clock.next_stall_check())
+                .min(now + MIC_POLL);
             if deadline > now {
                 std::thread::sleep(deadline - now);
             }
@@ -291,9 +298,8 @@ impl Pipeline {
         }
     }
 
-    /// Keep at most [`MAX_MIC_BACKLOG`] of microphone audio waiting: older audio is dropped.
-    fn drop_stale_mic(&mut self, scratch: &mut [i16]) {
-        let mut excess = self.audio.mic_available().saturating_sub(MAX_MIC_BACKLOG);
+    /// Drop the oldest `excess` microphone samples (a backlog, see [`MicClock`]).
+    fn drop_mic(&mut self, mut excess: usize, scratch: &mut [i16]) {
         while excess > 0 {
             let n = excess.min(scratch.len());
             self.audio.read_mic(&mut scratch[..n]);

@@ -55,7 +55,6 @@ fn tone(freq: f32, secs: f32) -> Vec<i16> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails today: 90 of 150 ms of the first part and 150 of 450 ms of the rest heard; cause not found yet"]
 async fn the_first_syllable_after_the_media_connects_reaches_the_far_end() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Voice processing on, as in a call: its warm-up must not eat the first words either.

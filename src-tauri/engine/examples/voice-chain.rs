@@ -1,0 +1,239 @@
+//! The send side of a call, offline: a WAV through voice processing (echo cancellation, noise suppression,
+//! gain control, each on or off) and the codec (encode, then decode as the far end would), written to a
+//! WAV at 48 kHz. No network, no clock: it shows what each stage does to speech (score the output with
+//! PESQ against the input; tests/bench/voice_quality.py does that for whole calls).
+//!
+//! `cargo run --release -p lifeline-engine --example voice-chain -- --input in.wav --output out.wav
+//!  [--no-aec] [--no-ns] [--no-agc] [--codec opus|pcmu|pcma|none] [--loss 5]` (`--help` for the
+//!  sonora settings it can vary). The figures quoted in audio/processing.rs and media/codec.rs came from
+//!  it: an espeak-ng sentence at 16 kHz, upsampled, scored with `pesq` (wideband) after alignment.
+
+use clap::Parser;
+use lifeline_engine::audio::processing::VoiceProcessor;
+use lifeline_engine::audio::wav::load_mono_48k;
+use lifeline_engine::media::codec::{Decoder, Encoder, FRAME};
+use lifeline_engine::media::Codec;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long)]
+    output: PathBuf,
+    #[arg(long)]
+    no_aec: bool,
+    #[arg(long)]
+    no_ns: bool,
+    #[arg(long)]
+    no_agc: bool,
+    /// opus, pcmu, pcma, or none (processing only).
+    #[arg(long, default_value = "opus")]
+    codec: String,
+    /// Noise suppression level: low, moderate, high, very-high (with NS on).
+    #[arg(long, default_value = "moderate")]
+    ns_level: String,
+    /// AGC2 without its adaptive digital gain (only the limiter).
+    #[arg(long)]
+    no_adaptive: bool,
+    /// AGC2 adaptive: initial gain (dB).
+    #[arg(long, default_value_t = 0.0)]
+    initial_gain: f32,
+    /// AGC2 adaptive: headroom (dB).
+    #[arg(long, default_value_t = 5.0)]
+    headroom: f32,
+    /// Internal processing at 48 kHz (sonora's default caps it at 32 kHz).
+    #[arg(long)]
+    rate48: bool,
+    /// AEC with the high-pass filter AEC3 enforces by default (the engine turns it off).
+    #[arg(long)]
+    enforce_hpf: bool,
+    /// High-pass filter.
+    #[arg(long)]
+    hpf: bool,
+    /// Opus with this bitrate (bit/s) and `--loss` as packet loss percentage, built here (not the engine's
+    /// encoder settings).
+    #[arg(long)]
+    bitrate: Option<i32>,
+    /// With --bitrate: also tell the encoder the signal is voice (as the engine does).
+    #[arg(long)]
+    voice_signal: bool,
+    /// With --bitrate: Opus complexity.
+    #[arg(long, default_value_t = 9)]
+    complexity: i32,
+    /// APM sample rate (the input is resampled by sox beforehand; 48000 = as the engine runs).
+    #[arg(long, default_value_t = 48000)]
+    apm_rate: u32,
+    /// Expected loss told to the Opus encoder (percent).
+    #[arg(long)]
+    loss: Option<u8>,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    if args.apm_rate != 48_000 {
+        return apm_at_rate(&args);
+    }
+    let input = load_mono_48k(&args.input)?;
+    use sonora::config::{
+        AdaptiveDigital, EchoCanceller, GainController2, HighPassFilter, NoiseSuppression,
+        NoiseSuppressionLevel,
+    };
+    let level = match args.ns_level.as_str() {
+        "low" => NoiseSuppressionLevel::Low,
+        "high" => NoiseSuppressionLevel::High,
+        "very-high" => NoiseSuppressionLevel::VeryHigh,
+        _ => NoiseSuppressionLevel::Moderate,
+    };
+    let config = sonora::Config {
+        echo_canceller: (!args.no_aec).then(|| EchoCanceller {
+            enforce_high_pass_filtering: args.enforce_hpf,
+            ..Default::default()
+        }),
+        noise_suppression: (!args.no_ns).then(|| NoiseSuppression {
+            level,
+            ..Default::default()
+        }),
+        gain_controller2: (!args.no_agc).then(|| GainController2 {
+            adaptive_digital: (!args.no_adaptive).then(|| AdaptiveDigital {
+                initial_gain_db: args.initial_gain,
+                headroom_db: args.headroom,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        high_pass_filter: args.hpf.then(HighPassFilter::default),
+        pipeline: sonora::config::Pipeline {
+            maximum_internal_processing_rate: if args.rate48 {
+                sonora::config::MaxProcessingRate::Rate48kHz
+            } else {
+                sonora::config::MaxProcessingRate::Rate32kHz
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut voice = VoiceProcessor::with_config(config);
+    let codec = match args.codec.as_str() {
+        "none" => None,
+        name => Some(Codec::from_encoding_name(name).ok_or("unknown codec")?),
+    };
+    let mut coder = match codec {
+        Some(c) => {
+            let mut enc = Encoder::new(c, false)?;
+            if let Some(loss) = args.loss {
+                enc.set_expected_loss(loss)?;
+            }
+            Some((enc, Decoder::new(c)?))
+        }
+        None => None,
+    };
+    let silence = vec![0i16; FRAME];
+    let mut out = Vec::with_capacity(input.len());
+    let (mut encoded, mut decoded) = (Vec::new(), Vec::new());
+    let mut raw: Option<opus::Encoder> = None;
+    let mut rawdec: Option<opus::Decoder> = None;
+    for chunk in input.chunks(FRAME) {
+        let mut frame = chunk.to_vec();
+        frame.resize(FRAME, 0);
+        if let Some(v) = &mut voice {
+            v.render(&silence);
+            v.capture(&mut frame);
+        }
+        if let Some(b) = args.bitrate {
+            let e = raw.get_or_insert_with(|| {
+                let mut e =
+                    opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip)
+                        .expect("opus");
+                e.set_bitrate(opus::Bitrate::Bits(b)).expect("bitrate");
+                e.set_inband_fec(true).expect("fec");
+                e.set_packet_loss_perc(i32::from(args.loss.unwrap_or(0)))
+                    .expect("loss");
+                e.set_complexity(args.complexity).expect("complexity");
+                if args.voice_signal {
+                    e.set_signal(opus::Signal::Voice).expect("signal");
+                }
+                e
+            });
+            let mut pkt = vec![0u8; 1500];
+            let n = e.encode(&frame, &mut pkt)?;
+            let d = rawdec.get_or_insert_with(|| {
+                opus::Decoder::new(48_000, opus::Channels::Mono).expect("opus")
+            });
+            let mut pcm = vec![0i16; FRAME * 6];
+            let m = d.decode(&pkt[..n], &mut pcm, false)?;
+            out.extend_from_slice(&pcm[..m]);
+            continue;
+        }
+        match &mut coder {
+            Some((enc, dec)) => {
+                enc.encode(&frame, &mut encoded)?;
+                dec.decode(&encoded, &mut decoded)?;
+                out.extend_from_slice(&decoded);
+            }
+            None => out.extend_from_slice(&frame),
+        }
+    }
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&args.output, spec)?;
+    for s in out {
+        w.write_sample(s)?;
+    }
+    w.finalize()?;
+    Ok(())
+}
+
+/// Voice processing alone at another sample rate (input already at that rate), written at that rate.
+fn apm_at_rate(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    use sonora::config::{EchoCanceller, GainController2, NoiseSuppression};
+    use sonora::{AudioProcessing, StreamConfig};
+    let rate = args.apm_rate;
+    let chunk = rate as usize / 100;
+    let mut r = hound::WavReader::open(&args.input)?;
+    let input: Vec<f32> = r
+        .samples::<i16>()
+        .map(|s| s.map(|v| f32::from(v) / 32768.0))
+        .collect::<Result<_, _>>()?;
+    let config = sonora::Config {
+        echo_canceller: (!args.no_aec).then(|| EchoCanceller {
+            enforce_high_pass_filtering: args.enforce_hpf,
+            ..Default::default()
+        }),
+        noise_suppression: (!args.no_ns).then(NoiseSuppression::default),
+        gain_controller2: (!args.no_agc).then(GainController2::default),
+        ..Default::default()
+    };
+    let mut apm = AudioProcessing::builder()
+        .config(config)
+        .capture_config(StreamConfig::new(rate, 1))
+        .render_config(StreamConfig::new(rate, 1))
+        .build();
+    let silence = vec![0f32; chunk];
+    let mut dest = vec![0f32; chunk];
+    let mut junk = vec![0f32; chunk];
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&args.output, spec)?;
+    for c in input.chunks(chunk) {
+        let mut src = c.to_vec();
+        src.resize(chunk, 0.0);
+        apm.process_render_f32(&[&silence[..]], &mut [&mut junk[..]])
+            .map_err(|e| format!("{e:?}"))?;
+        apm.process_capture_f32(&[&src[..]], &mut [&mut dest[..]])
+            .map_err(|e| format!("{e:?}"))?;
+        for v in &dest {
+            w.write_sample((v * 32768.0).clamp(-32768.0, 32767.0) as i16)?;
+        }
+    }
+    w.finalize()?;
+    Ok(())
+}
