@@ -39,6 +39,7 @@ pub mod session;
 #[cfg(test)]
 mod test_signal;
 pub mod timescale;
+pub mod turn_probe;
 pub mod turn_tunnel;
 
 pub use codec::Codec;
