@@ -52,6 +52,11 @@ pub(crate) enum Aux {
         Vec<String>,
         crate::media::turn_tunnel::TunnelOptions,
     ),
+    /// What the TURN probe found wrong with these servers (see `network_flow::Engine::start_turn_probe`).
+    TurnProbed(
+        Vec<crate::media::ice::IceServer>,
+        Vec<crate::media::turn_probe::TurnProbeError>,
+    ),
 }
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
@@ -160,10 +165,8 @@ async fn run(
                     events.into_iter().map(|change| Event::AudioDevice { change }).collect()
                 }
                 Aux::NetworkChanged => engine.on_network_changed().await,
-                Aux::Ice(ice, problems, tunnel) => {
-                    engine.tunnel_options = Some(tunnel);
-                    engine.on_ice(ice, problems)
-                }
+                Aux::Ice(ice, problems, tunnel) => engine.on_ice(ice, problems, tunnel),
+                Aux::TurnProbed(servers, problems) => engine.on_turn_probed(&servers, problems),
                 Aux::Saved(Ok(())) => vec![],
                 Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
             },
@@ -222,6 +225,10 @@ struct Engine {
     ice: crate::media::ice::IceSettings,
     /// TLS trust for TURN over TLS, as the SIP connection has it (built at sign-in, off the owner task).
     tunnel_options: Option<crate::media::turn_tunnel::TunnelOptions>,
+    /// The TURN probe in the background (aborted when a newer one starts), and what it has shown since
+    /// sign-in (a probe after a network change repeats nothing).
+    turn_probe: Option<tokio::task::JoinHandle<()>>,
+    turn_problems_shown: std::collections::HashSet<String>,
 }
 
 impl Engine {
@@ -263,6 +270,8 @@ impl Engine {
             network_watch: None,
             ice: crate::media::ice::IceSettings::default(),
             tunnel_options: None,
+            turn_probe: None,
+            turn_problems_shown: Default::default(),
         };
         (
             engine,

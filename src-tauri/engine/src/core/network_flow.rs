@@ -3,6 +3,10 @@
 //! and registers again, and every call in conversation restarts ICE: new sockets on the interfaces there
 //! are now, a re-INVITE with the new candidates once the line is back, and the far end's answer applied.
 //! The call is never dropped for it; the agent sees "reconnecting" until audio flows again.
+//!
+//! Here too: the ICE settings taken at sign-in, and the TURN probe that checks them in the background
+//! after sign-in and after each network change ([`crate::media::turn_probe`]), so a wrong TURN password or
+//! an unreachable TURN server is named before a call needs the relay.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -14,6 +18,9 @@ use super::{Aux, Engine};
 use crate::api::{CallState, Event, MediaState};
 use crate::calls::call_id;
 use crate::media::host_addrs::{interfaces, InterfaceAddr};
+use crate::media::ice::IceServer;
+use crate::media::turn_probe::{probe_ice_servers, TurnProbeError};
+use crate::media::turn_tunnel::{TunnelOptions, TurnServerUrl};
 use crate::sip::SipCommand;
 
 /// How often the interfaces are read.
@@ -29,6 +36,14 @@ pub(crate) fn network_fingerprint(list: &[InterfaceAddr]) -> BTreeSet<(String, I
         .filter(|i| !i.ip.is_loopback())
         .map(|i| (i.name.clone(), i.ip, i.up))
         .collect()
+}
+
+/// A problem with the call audio settings, for the agent and the log: the calls still try the other paths.
+fn settings_problem(problem: &impl std::fmt::Display) -> Event {
+    tracing::warn!("media settings: {problem}");
+    Event::Error {
+        message: format!("Call audio settings: {problem}; calls use the other paths."),
+    }
 }
 
 /// Watches the interfaces until the engine is gone.
@@ -94,25 +109,65 @@ impl Engine {
         });
     }
 
-    /// The keychain's answer for the ICE settings: use them, and name what is wrong.
+    /// The keychain's answer for the ICE settings: use them, name what is wrong, and probe the TURN
+    /// servers in the background.
     pub(super) fn on_ice(
         &mut self,
         ice: crate::media::ice::IceSettings,
         problems: Vec<String>,
+        tunnel: TunnelOptions,
     ) -> Vec<Event> {
         let include_loopback = self.ice.include_loopback;
         self.ice = crate::media::ice::IceSettings {
             include_loopback,
             ..ice
         };
+        self.tunnel_options = Some(tunnel);
+        self.turn_problems_shown.clear();
+        self.start_turn_probe();
+        problems.iter().map(settings_problem).collect()
+    }
+
+    /// Asks each TURN server for a relay as a call would ([`crate::media::turn_probe`]), in a task of its
+    /// own: the owner task never waits for it and no call waits for it (a call placed meanwhile uses its
+    /// own tunnels). What it finds comes back as [`Aux::TurnProbed`]. Nothing to do without TURN servers.
+    pub(super) fn start_turn_probe(&mut self) {
+        if let Some(older) = self.turn_probe.take() {
+            older.abort();
+        }
+        let servers = self.ice.servers.clone();
+        let has_turn = servers
+            .iter()
+            .flat_map(|s| &s.urls)
+            .any(|u| TurnServerUrl::parse(u).is_ok());
+        let Some(options) = self.tunnel_options.clone().filter(|_| has_turn) else {
+            return;
+        };
+        let key = if self.policy.policy.media.ice_servers.is_some() {
+            "media.ice_servers"
+        } else {
+            "the sign-in profile's ice_servers"
+        };
+        let tx = self.aux_tx.clone();
+        self.turn_probe = Some(tokio::spawn(async move {
+            let problems = probe_ice_servers(&servers, &options, key).await;
+            let _ = tx.send(Aux::TurnProbed(servers, problems));
+        }));
+    }
+
+    /// The TURN probe's findings, shown once each, unless the settings have changed since it started.
+    pub(super) fn on_turn_probed(
+        &mut self,
+        servers: &[IceServer],
+        problems: Vec<TurnProbeError>,
+    ) -> Vec<Event> {
+        if servers != self.ice.servers.as_slice() {
+            return vec![];
+        }
         problems
             .into_iter()
-            .map(|p| {
-                tracing::warn!("media settings: {p}");
-                Event::Error {
-                    message: format!("Call audio settings: {p}; calls use the other paths."),
-                }
-            })
+            .filter(|p| self.turn_problems_shown.insert(p.to_string()))
+            .map(|p| settings_problem(&p))
             .collect()
     }
 
@@ -124,6 +179,8 @@ impl Engine {
         }
         self.send_sip(SipCommand::NetworkChanged);
         self.reregistration_pending = true;
+        // The TURN servers may be out of reach from the new network (UDP blocked, say): ask them again.
+        self.start_turn_probe();
         let ids: Vec<u64> = self
             .calls
             .iter()
@@ -183,6 +240,83 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::line::AudioLine;
+    use crate::config::EngineConfig;
+    use crate::media::turn_tunnel::coturn_tests::coturn_listening;
+    use crate::media::turn_tunnel::tunnel_tests::lab_cert;
+    use crate::store::Store;
+
+    /// An engine with these `media.ice_servers`, and its inboxes.
+    fn engine_with_ice_servers(servers: serde_json::Value) -> (Engine, super::super::Inboxes) {
+        let (mut e, inboxes) = Engine::new(
+            EngineConfig::default(),
+            Store::in_memory().expect("store"),
+            AudioLine::Silent,
+        );
+        let doc = crate::policy::SourceDoc {
+            source: "test".into(),
+            doc: Ok(serde_json::json!({"media": {"ice_servers": servers}})),
+        };
+        e.set_policy(crate::policy::load_effective(&[doc], None));
+        (e, inboxes)
+    }
+
+    /// What sign-in does once the keychain has answered (`Aux::Ice`), without a keychain.
+    fn signed_in(e: &mut Engine) -> Vec<Event> {
+        let (ice, problems) =
+            crate::policy::ice_settings(&e.policy.policy.media, &e.cfg, |_: &str| {
+                Ok::<Option<String>, String>(None)
+            });
+        let problems = problems.iter().map(ToString::to_string).collect();
+        e.on_ice(ice, problems, TunnelOptions::new(None))
+    }
+
+    #[tokio::test]
+    async fn after_sign_in_a_wrong_turn_password_is_named_and_nothing_waited_for_the_probe() {
+        let cert = lab_cert();
+        let Some(server) = coturn_listening(&cert, true) else {
+            return;
+        };
+        let url = format!("turn:127.0.0.1:{}?transport=udp", server.tcp_port);
+        let (mut e, mut inboxes) = engine_with_ice_servers(serde_json::json!([
+            {"urls": ["stun:127.0.0.1:9"]},
+            {"urls": url, "username": "u", "credential": "wrong"}
+        ]));
+        assert_eq!(
+            signed_in(&mut e),
+            vec![],
+            "sign-in itself reports nothing and waits for nothing"
+        );
+        let found = tokio::time::timeout(Duration::from_secs(15), inboxes.aux.recv())
+            .await
+            .expect("the probe answers within its budget");
+        let Some(Aux::TurnProbed(servers, problems)) = found else {
+            panic!("expected the TURN probe's findings");
+        };
+        let events = e.on_turn_probed(&servers, problems.clone());
+        assert_eq!(
+            events,
+            vec![Event::Error {
+                message: format!(
+                    "Call audio settings: TURN server {url} refused the credentials (user \"u\"); check \
+                     media.ice_servers; calls use the other paths."
+                )
+            }]
+        );
+        assert_eq!(
+            e.on_turn_probed(&servers, problems),
+            vec![],
+            "each problem is shown once"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_turn_servers_nothing_is_probed() {
+        let (mut e, _inboxes) =
+            engine_with_ice_servers(serde_json::json!([{"urls": ["stun:127.0.0.1:9"]}]));
+        assert_eq!(signed_in(&mut e), vec![]);
+        assert!(e.turn_probe.is_none());
+    }
 
     fn iface(name: &str, ip: &str, up: bool) -> InterfaceAddr {
         InterfaceAddr {

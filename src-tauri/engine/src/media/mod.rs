@@ -40,6 +40,7 @@ pub mod session;
 #[cfg(test)]
 pub(crate) mod test_signal;
 pub mod timescale;
+pub mod turn_probe;
 pub mod turn_tunnel;
 
 pub use codec::Codec;

@@ -21,8 +21,9 @@ use super::tunnel_tests::{benchmark_range_ipv4, lab_cert, options, LabCert, WAIT
 use super::{tunnel_ice_servers, TunnelError};
 use crate::media::ice::IceServer;
 
-/// coturn on 127.0.0.1 with a TCP and a TLS listener; killed (and reaped) on drop.
-pub(super) struct Coturn {
+/// coturn on 127.0.0.1 with a TCP and a TLS listener (and UDP on `tcp_port` when asked for); user `u`,
+/// password `p`, realm `lab`. Killed (and reaped) on drop.
+pub(crate) struct Coturn {
     child: Child,
     pub tcp_port: u16,
     pub tls_port: u16,
@@ -51,8 +52,13 @@ fn turnserver() -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Starts coturn, or says why the test is skipped.
-pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
+/// Starts coturn for TCP and TLS only, or says why the test is skipped.
+pub(crate) fn coturn(cert: &LabCert) -> Option<Coturn> {
+    coturn_listening(cert, false)
+}
+
+/// Starts coturn, also listening on UDP (port `tcp_port`) when `udp`, or says why the test is skipped.
+pub(crate) fn coturn_listening(cert: &LabCert, udp: bool) -> Option<Coturn> {
     let Some(bin) = turnserver() else {
         eprintln!("skipped: coturn's turnserver is not installed (apt-get install coturn)");
         return None;
@@ -63,15 +69,9 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
     let relay_from = free_port().clamp(20_000, 60_000);
     let arg = |k: &str, v: &dyn std::fmt::Display| format!("--{k}={v}");
     let child = Command::new(bin)
-        .args([
-            "-n",
-            "--no-cli",
-            "--no-dtls",
-            "--no-udp",
-            "--lt-cred-mech",
-            "--fingerprint",
-            "--allow-loopback-peers",
-        ])
+        .args(["-n", "--no-cli", "--no-dtls"])
+        .args((!udp).then_some("--no-udp"))
+        .args(["--lt-cred-mech", "--fingerprint", "--allow-loopback-peers"])
         .args([
             "--user=u:p",
             "--realm=lab",
@@ -117,7 +117,7 @@ pub(super) fn coturn(cert: &LabCert) -> Option<Coturn> {
 }
 
 impl Coturn {
-    pub(super) fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         // coturn appends a date to the file name it is given; read whatever it wrote in the folder.
         let Some(dir) = self.log.parent() else {
             return String::new();

@@ -37,11 +37,11 @@ pub mod tunnel;
 pub mod url;
 
 #[cfg(test)]
-mod coturn_tests;
+pub(crate) mod coturn_tests;
 #[cfg(test)]
 mod relay_call_tests;
 #[cfg(test)]
-mod tunnel_tests;
+pub(crate) mod tunnel_tests;
 
 pub use ice_servers::{tunnel_ice_servers, TunnelledIce};
 pub use tunnel::TurnTunnel;

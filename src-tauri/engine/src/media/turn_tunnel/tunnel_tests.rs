@@ -13,18 +13,18 @@ use tokio::sync::mpsc;
 
 use super::{TunnelError, TunnelOptions, TurnServerUrl, TurnTunnel};
 
-pub(super) const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, as files (for coturn and as the extra trusted
 /// certificate) and as a rustls server config (for the in-process servers).
-pub(super) struct LabCert {
+pub(crate) struct LabCert {
     _dir: tempfile::TempDir,
     pub cert: PathBuf,
     pub key: PathBuf,
     pub server: Arc<rustls::ServerConfig>,
 }
 
-pub(super) fn lab_cert() -> LabCert {
+pub(crate) fn lab_cert() -> LabCert {
     let made =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .expect("a self-signed certificate");
@@ -52,7 +52,7 @@ pub(super) fn lab_cert() -> LabCert {
 }
 
 /// Options that trust `ca` (the SIP side's extra certificate mechanism), with a given connect timeout.
-pub(super) fn options(ca: Option<&Path>, timeout: Duration) -> TunnelOptions {
+pub(crate) fn options(ca: Option<&Path>, timeout: Duration) -> TunnelOptions {
     let mut options = TunnelOptions::new(ca);
     options.connect_timeout = timeout;
     options
