@@ -596,28 +596,15 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::end_reason;
-    use crate::audio::line::AudioLine;
     use crate::audio::processing::VoiceProcessing;
-    use crate::config::EngineConfig;
     use crate::core::Engine;
-    use crate::store::Store;
 
     fn engine_with_policy(doc: serde_json::Value) -> Engine {
-        let (mut e, _) = Engine::new(
-            EngineConfig::default(),
-            Store::in_memory().expect("store"),
-            AudioLine::Silent,
-        );
-        let doc = crate::policy::SourceDoc {
-            source: "test".into(),
-            doc: Ok(doc),
-        };
-        e.set_policy(crate::policy::load_effective(&[doc], None));
-        e
+        Engine::with_policy(doc).0
     }
 
-    #[tokio::test]
-    async fn every_call_emergency_included_gets_the_policy_voice_processing() {
+    #[test]
+    fn every_call_emergency_included_gets_the_policy_voice_processing() {
         let e = engine_with_policy(serde_json::json!({"media": {"noise_suppression": true}}));
         let wanted = VoiceProcessing {
             noise_suppression: true,
