@@ -38,6 +38,8 @@ impl Engine {
             ice: self.ice.clone(),
             tunnel: self.tunnel_options.clone(),
             tls_ca_file: crate::sip::SipConfig::tls_ca_file_for(&self.cfg),
+            // The same for emergency calls: the dispatcher hears the agent as on any call.
+            voice_processing: self.policy.policy.media.voice_processing(),
             ..MediaConfig::default()
         }
     }
@@ -594,6 +596,29 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::end_reason;
+    use crate::audio::processing::VoiceProcessing;
+    use crate::core::Engine;
+
+    fn engine_with_policy(doc: serde_json::Value) -> Engine {
+        Engine::with_policy(doc).0
+    }
+
+    #[test]
+    fn every_call_emergency_included_gets_the_policy_voice_processing() {
+        let e = engine_with_policy(serde_json::json!({"media": {"noise_suppression": true}}));
+        let wanted = VoiceProcessing {
+            noise_suppression: true,
+            ..VoiceProcessing::default()
+        };
+        assert_eq!(e.media_config(false).voice_processing, wanted);
+        assert_eq!(e.media_config(true).voice_processing, wanted);
+
+        let e = engine_with_policy(serde_json::json!({}));
+        assert_eq!(
+            e.media_config(true).voice_processing,
+            VoiceProcessing::default()
+        );
+    }
 
     #[test]
     fn end_reasons_say_who_ended_the_call() {

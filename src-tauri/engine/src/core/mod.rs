@@ -626,6 +626,24 @@ fn name(cmd: &Command) -> String {
 }
 
 #[cfg(test)]
+impl Engine {
+    /// An engine under this managed-policy document (as if read from one policy file), and its inboxes.
+    fn with_policy(doc: serde_json::Value) -> (Engine, Inboxes) {
+        let (mut e, inboxes) = Engine::new(
+            EngineConfig::default(),
+            Store::in_memory().expect("store"),
+            AudioLine::Silent,
+        );
+        let doc = crate::policy::SourceDoc {
+            source: "test".into(),
+            doc: Ok(doc),
+        };
+        e.set_policy(crate::policy::load_effective(&[doc], None));
+        (e, inboxes)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

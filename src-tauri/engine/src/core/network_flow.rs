@@ -240,25 +240,12 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::line::AudioLine;
-    use crate::config::EngineConfig;
     use crate::media::turn_tunnel::coturn_tests::coturn_listening;
     use crate::media::turn_tunnel::tunnel_tests::lab_cert;
-    use crate::store::Store;
 
     /// An engine with these `media.ice_servers`, and its inboxes.
     fn engine_with_ice_servers(servers: serde_json::Value) -> (Engine, super::super::Inboxes) {
-        let (mut e, inboxes) = Engine::new(
-            EngineConfig::default(),
-            Store::in_memory().expect("store"),
-            AudioLine::Silent,
-        );
-        let doc = crate::policy::SourceDoc {
-            source: "test".into(),
-            doc: Ok(serde_json::json!({"media": {"ice_servers": servers}})),
-        };
-        e.set_policy(crate::policy::load_effective(&[doc], None));
-        (e, inboxes)
+        Engine::with_policy(serde_json::json!({"media": {"ice_servers": servers}}))
     }
 
     /// What sign-in does once the keychain has answered (`Aux::Ice`), without a keychain.

