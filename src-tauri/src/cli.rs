@@ -18,7 +18,8 @@ pub enum Parsed {
     Exit(String),
 }
 
-const HELP: &str = "Usage: lifeline [--config FILE] [--data-dir DIR] [tel:NUMBER | sip:USER@HOST]\n\
+const HELP: &str =
+    "Usage: lifeline [--config FILE] [--data-dir DIR] [tel:NUMBER | sip:USER@HOST]\n\
   --config FILE    start-up configuration (server, domain, user, lab)\n\
   --data-dir DIR   where the local database lives\n\
   --version        print the version and exit\n\
@@ -30,10 +31,17 @@ impl Options {
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
             match a.as_str() {
-                "--version" | "-V" => return Ok(Parsed::Exit(format!("lifeline {}", env!("CARGO_PKG_VERSION")))),
+                "--version" | "-V" => {
+                    return Ok(Parsed::Exit(format!(
+                        "lifeline {}",
+                        env!("CARGO_PKG_VERSION")
+                    )))
+                }
                 "--help" | "-h" => return Ok(Parsed::Exit(HELP.to_owned())),
                 "--config" => o.config = Some(it.next().ok_or("--config needs a file")?.into()),
-                "--data-dir" => o.data_dir = Some(it.next().ok_or("--data-dir needs a directory")?.into()),
+                "--data-dir" => {
+                    o.data_dir = Some(it.next().ok_or("--data-dir needs a directory")?.into())
+                }
                 link if crate::deep_link::is_link_arg(link) => o.links.push(link.to_owned()),
                 other => return Err(format!("unknown argument {other:?}\n{HELP}")),
             }
@@ -57,14 +65,27 @@ mod tests {
 
     #[test]
     fn config_and_data_dir_are_read() {
-        let want = Options { config: Some("c.json".into()), data_dir: Some("/tmp/d".into()), links: vec![] };
-        assert_eq!(parse(&["--config", "c.json", "--data-dir", "/tmp/d"]), Ok(Parsed::Run(want)));
+        let want = Options {
+            config: Some("c.json".into()),
+            data_dir: Some("/tmp/d".into()),
+            links: vec![],
+        };
+        assert_eq!(
+            parse(&["--config", "c.json", "--data-dir", "/tmp/d"]),
+            Ok(Parsed::Run(want))
+        );
     }
 
     #[test]
     fn a_tel_or_sip_link_is_taken_as_a_link_not_an_error() {
-        let want = Options { links: vec!["tel:911".into(), "sip:bob@example.com".into()], ..Options::default() };
-        assert_eq!(parse(&["tel:911", "sip:bob@example.com"]), Ok(Parsed::Run(want)));
+        let want = Options {
+            links: vec!["tel:911".into(), "sip:bob@example.com".into()],
+            ..Options::default()
+        };
+        assert_eq!(
+            parse(&["tel:911", "sip:bob@example.com"]),
+            Ok(Parsed::Run(want))
+        );
         assert!(parse(&["mailto:x@example.com"]).is_err());
     }
 

@@ -37,7 +37,10 @@ pub fn is_link_arg(arg: &str) -> bool {
 
 /// The links among a launch's arguments (the program name and options are skipped).
 pub fn links_in_args(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).filter(|a| is_link_arg(a)).collect()
+    args.iter()
+        .map(String::as_str)
+        .filter(|a| is_link_arg(a))
+        .collect()
 }
 
 /// What a `tel:`/`sip:`/`sips:` link puts in the number field: a cleaned phone number for `tel:`
@@ -77,7 +80,9 @@ fn scheme_of(link: &str) -> Option<(Scheme, &str)> {
 }
 
 fn decode(s: &str) -> Result<String, LinkError> {
-    let text = percent_decode_str(s).decode_utf8().map_err(|_| LinkError::BadEncoding)?;
+    let text = percent_decode_str(s)
+        .decode_utf8()
+        .map_err(|_| LinkError::BadEncoding)?;
     if text.chars().any(char::is_control) {
         return Err(LinkError::BadEncoding);
     }
@@ -89,12 +94,16 @@ fn decode(s: &str) -> Result<String, LinkError> {
 fn tel_number(rest: &str) -> Result<String, LinkError> {
     let number = rest.split(';').next().unwrap_or_default();
     let number = decode(number)?;
-    let cleaned: String =
-        number.chars().filter(|c| !matches!(c, '-' | '.' | '(' | ')') && !c.is_whitespace()).collect();
+    let cleaned: String = number
+        .chars()
+        .filter(|c| !matches!(c, '-' | '.' | '(' | ')') && !c.is_whitespace())
+        .collect();
     let digits = cleaned.strip_prefix('+').unwrap_or(&cleaned);
     let ok = !digits.is_empty()
         && cleaned.len() <= MAX_NUMBER_LEN
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
     if ok {
         Ok(cleaned)
     } else {
@@ -111,10 +120,17 @@ fn sip_address(scheme: &str, rest: &str) -> Result<String, LinkError> {
     if user.is_empty() {
         return Err(LinkError::NoUser);
     }
-    if user.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '@' | ':' | '\\')) {
+    if user
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '@' | ':' | '\\'))
+    {
         return Err(LinkError::BadUser);
     }
-    let host = host.split(';').next().unwrap_or_default().to_ascii_lowercase();
+    let host = host
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if !valid_host(&host) {
         return Err(LinkError::BadHost);
     }
@@ -166,8 +182,14 @@ mod tests {
 
     #[test]
     fn tel_link_with_separators_and_phone_context_gives_the_bare_number() {
-        assert_eq!(dial_text("tel:+1-555-0100;phone-context=example.com"), Ok("+15550100".into()));
-        assert_eq!(dial_text("tel:7042;phone-context=example.com"), Ok("7042".into()));
+        assert_eq!(
+            dial_text("tel:+1-555-0100;phone-context=example.com"),
+            Ok("+15550100".into())
+        );
+        assert_eq!(
+            dial_text("tel:7042;phone-context=example.com"),
+            Ok("7042".into())
+        );
         assert_eq!(dial_text("tel:(555) 010.0199"), Ok("5550100199".into()));
         assert_eq!(dial_text("TEL:911"), Ok("911".into()));
         assert_eq!(dial_text("tel://911"), Ok("911".into()));
@@ -183,39 +205,71 @@ mod tests {
 
     #[test]
     fn percent_encoded_links_are_decoded() {
-        assert_eq!(dial_text("tel:%2B44%2020%207946%200958"), Ok("+442079460958".into()));
-        assert_eq!(dial_text("sip:alice%20smith@example.com"), Err(LinkError::BadUser));
-        assert_eq!(dial_text("sip:al%69ce@example.com"), Ok("sip:alice@example.com".into()));
+        assert_eq!(
+            dial_text("tel:%2B44%2020%207946%200958"),
+            Ok("+442079460958".into())
+        );
+        assert_eq!(
+            dial_text("sip:alice%20smith@example.com"),
+            Err(LinkError::BadUser)
+        );
+        assert_eq!(
+            dial_text("sip:al%69ce@example.com"),
+            Ok("sip:alice@example.com".into())
+        );
         assert_eq!(dial_text("tel:%FF%FE"), Err(LinkError::BadEncoding));
         assert_eq!(dial_text("tel:91%0A1"), Err(LinkError::BadEncoding));
     }
 
     #[test]
     fn sip_link_drops_headers_and_parameters() {
-        assert_eq!(dial_text("sip:bob@example.com?subject=x"), Ok("sip:bob@example.com".into()));
         assert_eq!(
-            dial_text("sip:+15550100;phone-context=x@Example.COM:5061;transport=tls?priority=urgent"),
+            dial_text("sip:bob@example.com?subject=x"),
+            Ok("sip:bob@example.com".into())
+        );
+        assert_eq!(
+            dial_text(
+                "sip:+15550100;phone-context=x@Example.COM:5061;transport=tls?priority=urgent"
+            ),
             Ok("sip:+15550100@example.com:5061".into())
         );
-        assert_eq!(dial_text("sips:carol@[2001:db8::1]:5061"), Ok("sips:carol@[2001:db8::1]:5061".into()));
-        assert_eq!(dial_text("sip:911@lifeline.lab"), Ok("sip:911@lifeline.lab".into()));
+        assert_eq!(
+            dial_text("sips:carol@[2001:db8::1]:5061"),
+            Ok("sips:carol@[2001:db8::1]:5061".into())
+        );
+        assert_eq!(
+            dial_text("sip:911@lifeline.lab"),
+            Ok("sip:911@lifeline.lab".into())
+        );
     }
 
     #[test]
     fn garbage_is_refused_with_a_reason() {
-        assert_eq!(dial_text("mailto:x@example.com"), Err(LinkError::UnsupportedScheme));
+        assert_eq!(
+            dial_text("mailto:x@example.com"),
+            Err(LinkError::UnsupportedScheme)
+        );
         assert_eq!(dial_text("911"), Err(LinkError::UnsupportedScheme));
         assert_eq!(dial_text("tel:"), Err(LinkError::NotANumber));
         assert_eq!(dial_text("tel:call-me-maybe"), Err(LinkError::NotANumber));
         assert_eq!(dial_text("tel:91+1"), Err(LinkError::NotANumber));
-        assert_eq!(dial_text(&format!("tel:{}", "1".repeat(40))), Err(LinkError::NotANumber));
-        assert_eq!(dial_text(&format!("tel:{}", "1".repeat(600))), Err(LinkError::TooLong));
+        assert_eq!(
+            dial_text(&format!("tel:{}", "1".repeat(40))),
+            Err(LinkError::NotANumber)
+        );
+        assert_eq!(
+            dial_text(&format!("tel:{}", "1".repeat(600))),
+            Err(LinkError::TooLong)
+        );
         assert_eq!(dial_text("sip:example.com"), Err(LinkError::NoUser));
         assert_eq!(dial_text("sip:@example.com"), Err(LinkError::NoUser));
         assert_eq!(dial_text("sip:bob@exa mple.com"), Err(LinkError::BadHost));
         assert_eq!(dial_text("sip:bob@example.com:0"), Err(LinkError::BadHost));
         assert_eq!(dial_text("sip:bob@[not-v6]"), Err(LinkError::BadHost));
-        assert_eq!(dial_text("sip:<script>@example.com"), Err(LinkError::BadUser));
+        assert_eq!(
+            dial_text("sip:<script>@example.com"),
+            Err(LinkError::BadUser)
+        );
     }
 
     #[test]
@@ -226,11 +280,17 @@ mod tests {
 
     #[test]
     fn links_are_picked_out_of_a_launch_command_line() {
-        let args: Vec<String> =
-            ["/usr/bin/lifeline", "--data-dir", "/tmp/d", "tel:911", "SIP:bob@example.com", "--config"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let args: Vec<String> = [
+            "/usr/bin/lifeline",
+            "--data-dir",
+            "/tmp/d",
+            "tel:911",
+            "SIP:bob@example.com",
+            "--config",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(links_in_args(&args), vec!["tel:911", "SIP:bob@example.com"]);
         assert!(!is_link_arg("/tmp/telephone"));
         assert!(!is_link_arg("https://example.com"));

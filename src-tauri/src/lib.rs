@@ -44,20 +44,43 @@ fn route(command: Command) -> Route {
 }
 
 #[tauri::command]
-async fn send_command(command: Command, app: AppHandle, bridge: State<'_, Bridge>) -> Result<(), String> {
+async fn send_command(
+    command: Command,
+    app: AppHandle,
+    bridge: State<'_, Bridge>,
+) -> Result<(), String> {
     match route(command) {
         Route::StartAtLogin(on) => set_start_at_login(&app, &bridge, on).await,
-        Route::Engine(cmd) => bridge.commands.send(cmd).await.map_err(|_| ENGINE_STOPPED.to_owned()),
+        Route::Engine(cmd) => bridge
+            .commands
+            .send(cmd)
+            .await
+            .map_err(|_| ENGINE_STOPPED.to_owned()),
     }
 }
 
 /// The UI hands over a channel; every event from now on goes there. A reloaded UI subscribes again; the
 /// engine repeats its state (snapshot) and the shell sends its settings and any link opened meanwhile.
 #[tauri::command]
-async fn subscribe(on_event: Channel<Event>, app: AppHandle, bridge: State<'_, Bridge>) -> Result<(), String> {
+async fn subscribe(
+    on_event: Channel<Event>,
+    app: AppHandle,
+    bridge: State<'_, Bridge>,
+) -> Result<(), String> {
     let first = vec![app_settings(&app)];
-    bridge.ui.send(ToUi::Subscribe { channel: on_event, first }).await.map_err(|_| ENGINE_STOPPED.to_owned())?;
-    bridge.commands.send(Command::Snapshot).await.map_err(|_| ENGINE_STOPPED.to_owned())
+    bridge
+        .ui
+        .send(ToUi::Subscribe {
+            channel: on_event,
+            first,
+        })
+        .await
+        .map_err(|_| ENGINE_STOPPED.to_owned())?;
+    bridge
+        .commands
+        .send(Command::Snapshot)
+        .await
+        .map_err(|_| ENGINE_STOPPED.to_owned())
 }
 
 fn app_settings<R: Runtime>(app: &AppHandle<R>) -> Event {
@@ -68,15 +91,25 @@ fn app_settings<R: Runtime>(app: &AppHandle<R>) -> Event {
     Event::AppSettings { start_at_login }
 }
 
-async fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, bridge: &Bridge, on: bool) -> Result<(), String> {
+async fn set_start_at_login<R: Runtime>(
+    app: &AppHandle<R>,
+    bridge: &Bridge,
+    on: bool,
+) -> Result<(), String> {
     let launcher = app.autolaunch();
-    let result = if on { launcher.enable() } else { launcher.disable() };
+    let result = if on {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
     // Whatever happened, the UI shows the setting as it now is.
     let _ = bridge.ui.send(ToUi::Shell(app_settings(app))).await;
     result.map_err(|e| {
         let what = if on { "turn on" } else { "turn off" };
         log::warn!("start at login: could not {what}: {e}");
-        format!("Could not {what} start at login ({e}). Your IT department may manage this setting.")
+        format!(
+            "Could not {what} start at login ({e}). Your IT department may manage this setting."
+        )
     })
 }
 
@@ -94,7 +127,11 @@ fn handle_links<R: Runtime>(app: &AppHandle<R>, links: &[&str]) {
     log::info!("a tel:/sip: link filled the dialler (not dialled)");
     let ui = app.state::<Bridge>().ui.clone();
     tauri::async_runtime::spawn(async move {
-        if ui.send(ToUi::Shell(Event::DialRequest { number })).await.is_err() {
+        if ui
+            .send(ToUi::Shell(Event::DialRequest { number }))
+            .await
+            .is_err()
+        {
             log::warn!("a link arrived while Lifeline was stopping; ignored");
         }
     });
@@ -140,7 +177,8 @@ fn run(opts: cli::Options) -> Result<(), String> {
         Some(d) => d.clone(),
         None => default_data_dir().map_err(|e| e.to_string())?,
     };
-    let redactor = redact::Redactor::with_builtin_numbers().map_err(|e| format!("log redaction: {e}"))?;
+    let redactor =
+        redact::Redactor::with_builtin_numbers().map_err(|e| format!("log redaction: {e}"))?;
     let log_spec = std::env::var("LIFELINE_LOG").unwrap_or_else(|_| "info".to_owned());
     // Started at login, Lifeline opens with the same profile it was started with when the agent chose it.
     let mut autostart_args = Vec::new();
@@ -162,16 +200,24 @@ fn run(opts: cli::Options) -> Result<(), String> {
         }))
         .plugin(logging::plugin(redactor, &log_spec))
         .plugin(tauri_plugin_deep_link::init())
-        .plugin(tauri_plugin_autostart::Builder::new().args(autostart_args).build())
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args(autostart_args)
+                .build(),
+        )
         .plugin(window_state::plugin())
         .on_window_event(move |window, event| save_window.on_window_event(window, event))
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
             let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
-            let engine = tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });
+            let engine =
+                tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });
             let (ui_tx, ui_rx) = mpsc::channel(64);
             tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events));
-            app.manage(Bridge { commands: engine.commands, ui: ui_tx });
+            app.manage(Bridge {
+                commands: engine.commands,
+                ui: ui_tx,
+            });
             // macOS delivers clicked links as events; Linux and Windows pass them as arguments.
             #[cfg(target_os = "macos")]
             {
@@ -206,13 +252,21 @@ mod tests {
 
     #[test]
     fn start_at_login_stays_in_the_shell_and_never_reaches_the_engine() {
-        assert_eq!(route(Command::SetStartAtLogin { on: true }), Route::StartAtLogin(true));
-        assert_eq!(route(Command::SetStartAtLogin { on: false }), Route::StartAtLogin(false));
+        assert_eq!(
+            route(Command::SetStartAtLogin { on: true }),
+            Route::StartAtLogin(true)
+        );
+        assert_eq!(
+            route(Command::SetStartAtLogin { on: false }),
+            Route::StartAtLogin(false)
+        );
     }
 
     #[test]
     fn every_other_command_goes_to_the_engine_unchanged() {
-        let dial = Command::Dial { number: "911".into() };
+        let dial = Command::Dial {
+            number: "911".into(),
+        };
         assert_eq!(route(dial.clone()), Route::Engine(dial));
         assert_eq!(route(Command::Snapshot), Route::Engine(Command::Snapshot));
     }

@@ -46,14 +46,18 @@ pub fn plugin<R: Runtime>(redactor: Redactor, spec: &str) -> TauriPlugin<R> {
     let mut builder = tauri_plugin_log::Builder::new()
         .clear_targets()
         .target(Target::new(TargetKind::Stderr))
-        .target(Target::new(TargetKind::LogDir { file_name: Some("lifeline".into()) }))
+        .target(Target::new(TargetKind::LogDir {
+            file_name: Some("lifeline".into()),
+        }))
         .max_file_size(MAX_FILE_BYTES)
         .rotation_strategy(RotationStrategy::KeepSome(KEEP_FILES))
         .timezone_strategy(TimezoneStrategy::UseUtc)
         .level(level)
         .format(move |out, message, record| {
             let now = time::OffsetDateTime::now_utc();
-            let stamp = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            let stamp = now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
             let text = message.to_string();
             out.finish(format_args!(
                 "{stamp} {level} {target}: {text}",
@@ -80,8 +84,15 @@ mod tests {
 
     #[test]
     fn per_target_levels_are_kept_and_typos_ignored() {
-        let (level, targets) = parse_spec("warn, lifeline_engine=debug ,zbus=off,bogus=loud,nonsense");
+        let (level, targets) =
+            parse_spec("warn, lifeline_engine=debug ,zbus=off,bogus=loud,nonsense");
         assert_eq!(level, LevelFilter::Warn);
-        assert_eq!(targets, vec![("lifeline_engine".into(), LevelFilter::Debug), ("zbus".into(), LevelFilter::Off)]);
+        assert_eq!(
+            targets,
+            vec![
+                ("lifeline_engine".into(), LevelFilter::Debug),
+                ("zbus".into(), LevelFilter::Off)
+            ]
+        );
     }
 }

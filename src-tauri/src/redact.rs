@@ -34,12 +34,16 @@ impl Redactor {
     {
         Ok(Redactor {
             // Header form up to the end of the line, or a quoted value after the name (maps printed by Debug).
-            auth_header: Regex::new(r#"(?i)\b((?:proxy-)?authorization"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\r\n]*)"#)?,
+            auth_header: Regex::new(
+                r#"(?i)\b((?:proxy-)?authorization"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\r\n]*)"#,
+            )?,
             secret_field: Regex::new(
                 r#"(?i)\b([\w-]*(?:password|passwd|secret|token)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&})\]]+)"#,
             )?,
             uri_user: Regex::new(r#"(?i)\b(sips?:|tel:)(//)?([^@;?>\s"',]+)"#)?,
-            number_field: Regex::new(r#"(?i)\b((?:number|dialled|dialed|to_dial)"?\s*[:=]\s*"?)([^"\s,;&})\]]+)"#)?,
+            number_field: Regex::new(
+                r#"(?i)\b((?:number|dialled|dialed|to_dial)"?\s*[:=]\s*"?)([^"\s,;&})\]]+)"#,
+            )?,
             emergency: emergency_numbers.into_iter().map(Into::into).collect(),
         })
     }
@@ -47,7 +51,10 @@ impl Redactor {
     /// The Redactor for the built-in emergency number table (every country's numbers, plus 112, 911, 933).
     pub fn with_builtin_numbers() -> Result<Redactor, regex::Error> {
         use lifeline_engine::emergency::NumberTable;
-        let mut numbers: Vec<String> = ["112", "911", "933"].iter().map(|s| s.to_string()).collect();
+        let mut numbers: Vec<String> = ["112", "911", "933"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if let Ok(table) = NumberTable::builtin() {
             for cc in table.countries() {
                 if let Ok(entry) = table.country(cc) {
@@ -60,18 +67,26 @@ impl Redactor {
 
     pub fn redact<'a>(&self, line: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(line);
-        let auth = self.auth_header.replace_all(&out, |c: &Captures| format!("{}{MASK}", &c[1]));
+        let auth = self
+            .auth_header
+            .replace_all(&out, |c: &Captures| format!("{}{MASK}", &c[1]));
         if let Cow::Owned(s) = auth {
             out = Cow::Owned(s);
         }
-        let secrets = self.secret_field.replace_all(&out, |c: &Captures| format!("{}{MASK}", &c[1]));
+        let secrets = self
+            .secret_field
+            .replace_all(&out, |c: &Captures| format!("{}{MASK}", &c[1]));
         if let Cow::Owned(s) = secrets {
             out = Cow::Owned(s);
         }
         let uris = self.uri_user.replace_all(&out, |c: &Captures| {
             let user = &c[3];
             if self.is_emergency(user) {
-                format!("{}{}{EMERGENCY_MASK}", &c[1], c.get(2).map_or("", |m| m.as_str()))
+                format!(
+                    "{}{}{EMERGENCY_MASK}",
+                    &c[1],
+                    c.get(2).map_or("", |m| m.as_str())
+                )
             } else {
                 c[0].to_owned()
             }
@@ -95,12 +110,16 @@ impl Redactor {
     /// Digits of `s` without visual separators and a leading `+`, checked as dialled and without a one-digit
     /// outside-line prefix ("9911").
     fn is_emergency(&self, s: &str) -> bool {
-        let digits: String = s.chars().filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' ')).collect();
+        let digits: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
+            .collect();
         let digits = digits.strip_prefix('+').unwrap_or(&digits);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return false;
         }
-        self.emergency.contains(digits) || (digits.len() > 3 && self.emergency.contains(&digits[1..]))
+        self.emergency.contains(digits)
+            || (digits.len() > 3 && self.emergency.contains(&digits[1..]))
     }
 }
 
@@ -119,11 +138,18 @@ mod tests {
                     realm=\"lifeline.lab\", nonce=\"abc\", response=\"6629fae49393a05397450978507c4ef1\"\r\nCSeq: 2";
         let got = r.redact(line);
         assert!(!got.contains("6629fae4"), "{got}");
-        assert!(got.contains("Authorization: [redacted]\r\nCSeq: 2"), "{got}");
+        assert!(
+            got.contains("Authorization: [redacted]\r\nCSeq: 2"),
+            "{got}"
+        );
         let got = r.redact("proxy-authorization: Digest response=\"deadbeef\"");
         assert_eq!(got, "proxy-authorization: [redacted]");
-        let got = r.redact(r#"headers: {"authorization": "Digest response=\"x\"", "via": "SIP/2.0/WSS"}"#);
-        assert_eq!(got, r#"headers: {"authorization": [redacted], "via": "SIP/2.0/WSS"}"#);
+        let got = r
+            .redact(r#"headers: {"authorization": "Digest response=\"x\"", "via": "SIP/2.0/WSS"}"#);
+        assert_eq!(
+            got,
+            r#"headers: {"authorization": [redacted], "via": "SIP/2.0/WSS"}"#
+        );
     }
 
     #[test]
@@ -141,21 +167,48 @@ mod tests {
             r.redact(r#"{"cmd":"sign_in","password":"p\"w","user":"agent"}"#),
             r#"{"cmd":"sign_in","password":[redacted],"user":"agent"}"#
         );
-        assert_eq!(r.redact("smtp_password='x y' next"), "smtp_password=[redacted] next");
-        assert_eq!(r.redact("webhook token: abc123, retry"), "webhook token: [redacted], retry");
-        assert_eq!(r.redact("client_secret=s3cr3t&x=1"), "client_secret=[redacted]&x=1");
+        assert_eq!(
+            r.redact("smtp_password='x y' next"),
+            "smtp_password=[redacted] next"
+        );
+        assert_eq!(
+            r.redact("webhook token: abc123, retry"),
+            "webhook token: [redacted], retry"
+        );
+        assert_eq!(
+            r.redact("client_secret=s3cr3t&x=1"),
+            "client_secret=[redacted]&x=1"
+        );
     }
 
     #[test]
     fn emergency_numbers_in_sip_and_tel_uris_are_masked() {
         let r = redactor();
-        assert_eq!(r.redact("INVITE sip:911@lifeline.lab SIP/2.0"), "INVITE sip:[emergency]@lifeline.lab SIP/2.0");
-        assert_eq!(r.redact("to <sips:+112@example.com;user=phone>"), "to <sips:[emergency]@example.com;user=phone>");
-        assert_eq!(r.redact("link tel:999 opened"), "link tel:[emergency] opened");
+        assert_eq!(
+            r.redact("INVITE sip:911@lifeline.lab SIP/2.0"),
+            "INVITE sip:[emergency]@lifeline.lab SIP/2.0"
+        );
+        assert_eq!(
+            r.redact("to <sips:+112@example.com;user=phone>"),
+            "to <sips:[emergency]@example.com;user=phone>"
+        );
+        assert_eq!(
+            r.redact("link tel:999 opened"),
+            "link tel:[emergency] opened"
+        );
         assert_eq!(r.redact("link tel://9-1-1"), "link tel://[emergency]");
-        assert_eq!(r.redact("outside line sip:9911@lifeline.lab"), "outside line sip:[emergency]@lifeline.lab");
-        assert_eq!(r.redact(r#"Dial { number: "112" }"#), r#"Dial { number: "[emergency]" }"#);
-        assert_eq!(r.redact(r#"{"cmd":"dial","number":"911"}"#), r#"{"cmd":"dial","number":"[emergency]"}"#);
+        assert_eq!(
+            r.redact("outside line sip:9911@lifeline.lab"),
+            "outside line sip:[emergency]@lifeline.lab"
+        );
+        assert_eq!(
+            r.redact(r#"Dial { number: "112" }"#),
+            r#"Dial { number: "[emergency]" }"#
+        );
+        assert_eq!(
+            r.redact(r#"{"cmd":"dial","number":"911"}"#),
+            r#"{"cmd":"dial","number":"[emergency]"}"#
+        );
     }
 
     #[test]

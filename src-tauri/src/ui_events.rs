@@ -14,7 +14,10 @@ const MAX_PENDING: usize = 8;
 /// What the rest of the shell tells the UI owner.
 pub enum ToUi {
     /// A (re)loaded UI subscribed; `first` goes out before anything else (the shell's settings).
-    Subscribe { channel: Channel<Event>, first: Vec<Event> },
+    Subscribe {
+        channel: Channel<Event>,
+        first: Vec<Event>,
+    },
     /// An event the shell itself produces (never from the engine).
     Shell(Event),
 }
@@ -42,7 +45,8 @@ impl Mailbox {
         }
         if origin == Origin::Shell {
             if matches!(event, Event::DialRequest { .. }) {
-                self.pending.retain(|e| !matches!(e, Event::DialRequest { .. }));
+                self.pending
+                    .retain(|e| !matches!(e, Event::DialRequest { .. }));
             }
             self.pending.push(event);
             if self.pending.len() > MAX_PENDING {
@@ -128,14 +132,24 @@ mod tests {
     #[test]
     fn engine_events_before_the_subscription_are_dropped_the_snapshot_repeats_them() {
         let mut m = Mailbox::default();
-        assert_eq!(m.on_event(Event::Error { message: "x".into() }, Origin::Engine), None);
+        assert_eq!(
+            m.on_event(
+                Event::Error {
+                    message: "x".into()
+                },
+                Origin::Engine
+            ),
+            None
+        );
         assert_eq!(m.on_subscribe(), vec![]);
     }
 
     #[test]
     fn only_the_last_of_several_early_links_is_kept() {
         let mut m = Mailbox::default();
-        let settings = Event::AppSettings { start_at_login: true };
+        let settings = Event::AppSettings {
+            start_at_login: true,
+        };
         let _ = m.on_event(dial("5550100"), Origin::Shell);
         let _ = m.on_event(settings.clone(), Origin::Shell);
         let _ = m.on_event(dial("911"), Origin::Shell);
@@ -147,7 +161,9 @@ mod tests {
         let mut m = Mailbox::default();
         let _ = m.on_subscribe();
         assert_eq!(m.on_event(dial("911"), Origin::Shell), Some(dial("911")));
-        let err = Event::Error { message: "x".into() };
+        let err = Event::Error {
+            message: "x".into(),
+        };
         assert_eq!(m.on_event(err.clone(), Origin::Engine), Some(err));
     }
 
@@ -156,7 +172,15 @@ mod tests {
         let mut m = Mailbox::default();
         let _ = m.on_subscribe();
         m.on_send_failed(dial("911"), Origin::Shell);
-        assert_eq!(m.on_event(Event::Error { message: "x".into() }, Origin::Engine), None);
+        assert_eq!(
+            m.on_event(
+                Event::Error {
+                    message: "x".into()
+                },
+                Origin::Engine
+            ),
+            None
+        );
         assert_eq!(m.on_subscribe(), vec![dial("911")]);
     }
 
@@ -164,7 +188,12 @@ mod tests {
     fn the_pending_list_is_bounded() {
         let mut m = Mailbox::default();
         for _ in 0..3 * MAX_PENDING {
-            let _ = m.on_event(Event::AppSettings { start_at_login: false }, Origin::Shell);
+            let _ = m.on_event(
+                Event::AppSettings {
+                    start_at_login: false,
+                },
+                Origin::Shell,
+            );
         }
         assert_eq!(m.on_subscribe().len(), MAX_PENDING);
     }

@@ -10,13 +10,17 @@ use tauri::{Manager, Runtime, Window, WindowEvent};
 use tauri_plugin_window_state::{AppHandleExt as _, StateFlags};
 
 /// What is kept: not visibility or decorations, which the app decides itself.
-pub const FLAGS: StateFlags = StateFlags::SIZE.union(StateFlags::POSITION).union(StateFlags::MAXIMIZED);
+pub const FLAGS: StateFlags = StateFlags::SIZE
+    .union(StateFlags::POSITION)
+    .union(StateFlags::MAXIMIZED);
 
 /// How long the window must stay still before it is saved (a drag sends dozens of events a second).
 const QUIET: Duration = Duration::from_millis(400);
 
 pub fn plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    tauri_plugin_window_state::Builder::new().with_state_flags(FLAGS).build()
+    tauri_plugin_window_state::Builder::new()
+        .with_state_flags(FLAGS)
+        .build()
 }
 
 #[derive(Clone, Default)]

@@ -109,12 +109,19 @@ fn an_8khz_event_clock_inside_a_48khz_audio_stream_counts_its_own_time() {
     let ticks = run(&mut s, 60);
     let got = starts(&ticks);
     assert_eq!(got.len(), 4);
-    assert_eq!(got[0].1, start + 8000, "one second after the start, at 8 kHz");
+    assert_eq!(
+        got[0].1,
+        start + 8000,
+        "one second after the start, at 8 kHz"
+    );
     for pair in got.windows(2) {
         let (p0, t0) = pair[0];
         let (p1, t1) = pair[1];
         let elapsed_ms = (p1 - p0) as u32 * PERIOD_MS;
-        assert_eq!(elapsed_ms, 200, "tone 100 + two more end packets 40 + gap 60");
+        assert_eq!(
+            elapsed_ms, 200,
+            "tone 100 + two more end packets 40 + gap 60"
+        );
         assert_eq!(t1.wrapping_sub(t0), elapsed_ms * 8, "8 units per ms");
     }
     // Durations are in the same clock.

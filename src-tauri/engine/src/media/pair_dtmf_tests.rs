@@ -10,7 +10,10 @@ fn without_telephone_event(sdp: &str, rate: u32) -> String {
     let name = format!("telephone-event/{rate}");
     let Some(pt) = sdp.lines().find_map(|l| {
         let (pt, encoding) = l.strip_prefix("a=rtpmap:")?.split_once(' ')?;
-        encoding.trim().eq_ignore_ascii_case(&name).then(|| pt.to_owned())
+        encoding
+            .trim()
+            .eq_ignore_ascii_case(&name)
+            .then(|| pt.to_owned())
     }) else {
         return sdp.to_owned();
     };
@@ -132,7 +135,10 @@ fn a_far_end_without_a_format_offers_neither_its_rtpmap_nor_its_payload_type() {
                a=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-15\r\n\
                a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
     let out = without_telephone_event(sdp, 48_000);
-    assert!(out.contains("m=audio 9 UDP/TLS/RTP/SAVPF 111 0 101\r\n"), "{out}");
+    assert!(
+        out.contains("m=audio 9 UDP/TLS/RTP/SAVPF 111 0 101\r\n"),
+        "{out}"
+    );
     assert!(!out.contains(":110 "), "{out}");
     assert!(out.contains("a=rtpmap:101 telephone-event/8000"), "{out}");
 }

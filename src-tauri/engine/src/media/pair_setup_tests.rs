@@ -28,8 +28,10 @@ async fn one_setup() -> (u64, u64) {
     a.set_remote_answer(&answer).await.expect("apply answer");
     let mut setup = Vec::new();
     for events in [&mut a_events, &mut b_events] {
-        if let MediaEvent::Connected { setup_ms } =
-            wait_for(events, "connected", |e| matches!(e, MediaEvent::Connected { .. })).await
+        if let MediaEvent::Connected { setup_ms } = wait_for(events, "connected", |e| {
+            matches!(e, MediaEvent::Connected { .. })
+        })
+        .await
         {
             setup.push(setup_ms);
         }

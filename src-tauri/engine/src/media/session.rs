@@ -298,7 +298,9 @@ impl MediaSession {
             // relay policy) started its audio 2 s after ICE began (dial -> heard 2.2-2.3 s against
             // Chromium's 0.4 s, tests/bench/nat_paths.py). Direct pairs answer within a round trip; with the
             // relay policy there is nothing to wait for.
-            .with_relay_acceptance_min_wait(Some(relay_acceptance_wait(config.ice.transport_policy)))
+            .with_relay_acceptance_min_wait(Some(relay_acceptance_wait(
+                config.ice.transport_policy,
+            )))
             .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(rtc_config)
@@ -759,7 +761,10 @@ mod tests {
     #[test]
     fn a_relayed_pair_is_nominated_without_the_ice_agents_two_second_wait() {
         // rtc-ice's default relay acceptance wait is 2 s: every relayed call's audio started that late.
-        assert_eq!(relay_acceptance_wait(IceTransportPolicy::Relay), Duration::ZERO);
+        assert_eq!(
+            relay_acceptance_wait(IceTransportPolicy::Relay),
+            Duration::ZERO
+        );
         assert!(relay_acceptance_wait(IceTransportPolicy::All) <= Duration::from_millis(300));
     }
 }

@@ -35,7 +35,11 @@ impl TunnelledIce {
 /// webrtc. Errors (bad URL, missing credentials, no local port, TLS not available) are sent to `reports`
 /// and that URL is left out; the rest of the list is still used. Later connection errors of the tunnels go
 /// to `reports` as well.
-pub async fn tunnel_ice_servers(servers: &[IceServer], options: &TunnelOptions, reports: &TunnelReports) -> TunnelledIce {
+pub async fn tunnel_ice_servers(
+    servers: &[IceServer],
+    options: &TunnelOptions,
+    reports: &TunnelReports,
+) -> TunnelledIce {
     let mut out = TunnelledIce::default();
     // Same server listed twice (e.g. under two credentials): one tunnel serves both.
     let mut by_server: HashMap<(String, u16, super::TurnTransport), String> = HashMap::new();
@@ -51,12 +55,17 @@ pub async fn tunnel_ice_servers(servers: &[IceServer], options: &TunnelOptions, 
             let url = match TurnServerUrl::parse(raw) {
                 Ok(url) => url,
                 Err(reason) => {
-                    let _ = reports.send(TunnelError::BadUrl { url: raw.trim().to_owned(), reason });
+                    let _ = reports.send(TunnelError::BadUrl {
+                        url: raw.trim().to_owned(),
+                        reason,
+                    });
                     continue;
                 }
             };
             if username.is_empty() || credential.is_empty() {
-                let _ = reports.send(TunnelError::NoCredentials { url: url.to_string() });
+                let _ = reports.send(TunnelError::NoCredentials {
+                    url: url.to_string(),
+                });
                 continue;
             }
             if !url.needs_tunnel() {
@@ -82,14 +91,23 @@ pub async fn tunnel_ice_servers(servers: &[IceServer], options: &TunnelOptions, 
             }
         }
         if !urls.is_empty() {
-            out.servers.push(RTCIceServer { urls, username, credential });
+            out.servers.push(RTCIceServer {
+                urls,
+                username,
+                credential,
+            });
         }
     }
     out
 }
 
 fn is_turn(url: &str) -> bool {
-    let scheme = url.trim().split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let scheme = url
+        .trim()
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     scheme == "turn" || scheme == "turns"
 }
 
@@ -107,7 +125,10 @@ mod tests {
     }
 
     fn no_tls() -> TunnelOptions {
-        TunnelOptions { tls: Err("not configured in this test".into()), connect_timeout: super::super::CONNECT_TIMEOUT }
+        TunnelOptions {
+            tls: Err("not configured in this test".into()),
+            connect_timeout: super::super::CONNECT_TIMEOUT,
+        }
     }
 
     #[tokio::test]
@@ -115,18 +136,45 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let servers = [
             server(&["stun:stun.example.com:3478"], None),
-            server(&["turn:turn.example.com:3478?transport=udp", "turn:turn.example.com:443?transport=tcp"], Some("u")),
+            server(
+                &[
+                    "turn:turn.example.com:3478?transport=udp",
+                    "turn:turn.example.com:443?transport=tcp",
+                ],
+                Some("u"),
+            ),
         ];
         let ice = tunnel_ice_servers(&servers, &no_tls(), &tx).await;
         assert!(rx.try_recv().is_err(), "no errors expected");
         assert_eq!(ice.tunnels.len(), 1);
         let local = ice.tunnels[0].udp_url();
-        assert!(local.starts_with("turn:127.0.0.1:") && local.ends_with("?transport=udp"), "{local}");
+        assert!(
+            local.starts_with("turn:127.0.0.1:") && local.ends_with("?transport=udp"),
+            "{local}"
+        );
         assert_eq!(ice.servers.len(), 2);
-        assert_eq!(ice.servers[0].urls, vec!["stun:stun.example.com:3478".to_owned()]);
-        assert_eq!(ice.servers[1].urls, vec!["turn:turn.example.com:3478?transport=udp".to_owned(), local.clone()]);
-        assert_eq!((ice.servers[1].username.as_str(), ice.servers[1].credential.as_str()), ("u", "secret"));
-        assert_eq!(ice.origin_of(&local).map(|u| u.to_string()).as_deref(), Some("turn:turn.example.com:443?transport=tcp"));
+        assert_eq!(
+            ice.servers[0].urls,
+            vec!["stun:stun.example.com:3478".to_owned()]
+        );
+        assert_eq!(
+            ice.servers[1].urls,
+            vec![
+                "turn:turn.example.com:3478?transport=udp".to_owned(),
+                local.clone()
+            ]
+        );
+        assert_eq!(
+            (
+                ice.servers[1].username.as_str(),
+                ice.servers[1].credential.as_str()
+            ),
+            ("u", "secret")
+        );
+        assert_eq!(
+            ice.origin_of(&local).map(|u| u.to_string()).as_deref(),
+            Some("turn:turn.example.com:443?transport=tcp")
+        );
         // webrtc accepts the list as given
         for s in &ice.servers {
             assert!(s.urls().is_ok(), "{:?}", s.urls);
@@ -149,17 +197,38 @@ mod tests {
     async fn unusable_entries_are_reported_and_left_out() {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let servers = [
-            server(&["turn:[2001:db8::1:3478?transport=tcp", "turns:turn.example.com"], Some("u")),
+            server(
+                &[
+                    "turn:[2001:db8::1:3478?transport=tcp",
+                    "turns:turn.example.com",
+                ],
+                Some("u"),
+            ),
             server(&["turn:turn.example.com:443?transport=tcp"], None),
         ];
         let ice = tunnel_ice_servers(&servers, &no_tls(), &tx).await;
         assert!(ice.servers.is_empty() && ice.tunnels.is_empty());
         let errors: Vec<TunnelError> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
-        assert!(matches!(&errors[0], TunnelError::BadUrl { reason: crate::media::turn_tunnel::TurnUrlError::Invalid(_), .. }));
+        assert!(matches!(
+            &errors[0],
+            TunnelError::BadUrl {
+                reason: crate::media::turn_tunnel::TurnUrlError::Invalid(_),
+                ..
+            }
+        ));
         assert!(errors[0].to_string().starts_with("the TURN server address turn:[2001:db8::1:3478?transport=tcp is not valid: it has a host"), "{}", errors[0]);
-        assert!(matches!(&errors[1], TunnelError::TlsSetup { url, .. } if url == "turns:turn.example.com"));
-        assert_eq!(errors[2], TunnelError::NoCredentials { url: "turn:turn.example.com:443?transport=tcp".into() });
+        assert!(
+            matches!(&errors[1], TunnelError::TlsSetup { url, .. } if url == "turns:turn.example.com")
+        );
+        assert_eq!(
+            errors[2],
+            TunnelError::NoCredentials {
+                url: "turn:turn.example.com:443?transport=tcp".into()
+            }
+        );
         assert_eq!(errors.len(), 3);
-        assert!(errors[2].to_string().contains("turn:turn.example.com:443?transport=tcp"));
+        assert!(errors[2]
+            .to_string()
+            .contains("turn:turn.example.com:443?transport=tcp"));
     }
 }

@@ -58,7 +58,12 @@ impl TurnServerUrl {
             (IceScheme::Turn, IceTransport::Tcp) => TurnTransport::Tcp,
             (IceScheme::Turns, _) => TurnTransport::Tls,
         };
-        Ok(TurnServerUrl { host: parsed.host, port: parsed.port, transport, original: trimmed.to_owned() })
+        Ok(TurnServerUrl {
+            host: parsed.host,
+            port: parsed.port,
+            transport,
+            original: trimmed.to_owned(),
+        })
     }
 
     /// The URL as it was written (trimmed).
@@ -105,21 +110,42 @@ mod tests {
 
     #[test]
     fn turn_defaults_to_udp_on_3478() {
-        assert_eq!(parsed("turn:turn.example.com"), ("turn.example.com".into(), 3478, TurnTransport::Udp));
-        assert_eq!(parsed("turn:10.0.0.1?transport=udp"), ("10.0.0.1".into(), 3478, TurnTransport::Udp));
+        assert_eq!(
+            parsed("turn:turn.example.com"),
+            ("turn.example.com".into(), 3478, TurnTransport::Udp)
+        );
+        assert_eq!(
+            parsed("turn:10.0.0.1?transport=udp"),
+            ("10.0.0.1".into(), 3478, TurnTransport::Udp)
+        );
     }
 
     #[test]
     fn transport_tcp_and_turns_need_the_tunnel() {
-        assert_eq!(parsed("turn:10.0.0.1:443?transport=tcp"), ("10.0.0.1".into(), 443, TurnTransport::Tcp));
-        assert_eq!(parsed("turns:turn.example.com"), ("turn.example.com".into(), 5349, TurnTransport::Tls));
-        assert_eq!(parsed("turns:turn.example.com:443?transport=tcp"), ("turn.example.com".into(), 443, TurnTransport::Tls));
+        assert_eq!(
+            parsed("turn:10.0.0.1:443?transport=tcp"),
+            ("10.0.0.1".into(), 443, TurnTransport::Tcp)
+        );
+        assert_eq!(
+            parsed("turns:turn.example.com"),
+            ("turn.example.com".into(), 5349, TurnTransport::Tls)
+        );
+        assert_eq!(
+            parsed("turns:turn.example.com:443?transport=tcp"),
+            ("turn.example.com".into(), 443, TurnTransport::Tls)
+        );
     }
 
     #[test]
     fn ipv6_hosts_are_bracketed() {
-        assert_eq!(parsed("turn:[2001:db8::1]:3479?transport=tcp"), ("2001:db8::1".into(), 3479, TurnTransport::Tcp));
-        assert_eq!(TurnServerUrl::parse("turns:[::1]").map(|u| u.host_port()), Ok("[::1]:5349".to_owned()));
+        assert_eq!(
+            parsed("turn:[2001:db8::1]:3479?transport=tcp"),
+            ("2001:db8::1".into(), 3479, TurnTransport::Tcp)
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turns:[::1]").map(|u| u.host_port()),
+            Ok("[::1]:5349".to_owned())
+        );
         assert!(TurnServerUrl::parse("turn:2001:db8::1").is_err());
     }
 
@@ -133,10 +159,22 @@ mod tests {
 
     #[test]
     fn unusable_urls_say_why() {
-        assert_eq!(TurnServerUrl::parse("stun:host:3478"), Err(TurnUrlError::NotTurn));
-        assert_eq!(TurnServerUrl::parse("turns:host?transport=udp"), Err(TurnUrlError::Invalid(IceUrlError::UdpOverTls)));
-        assert_eq!(TurnServerUrl::parse("turn:host:0"), Err(TurnUrlError::Invalid(IceUrlError::BadPort)));
+        assert_eq!(
+            TurnServerUrl::parse("stun:host:3478"),
+            Err(TurnUrlError::NotTurn)
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turns:host?transport=udp"),
+            Err(TurnUrlError::Invalid(IceUrlError::UdpOverTls))
+        );
+        assert_eq!(
+            TurnServerUrl::parse("turn:host:0"),
+            Err(TurnUrlError::Invalid(IceUrlError::BadPort))
+        );
         let e = TurnServerUrl::parse("turn:").unwrap_err();
-        assert_eq!(e.to_string(), "it needs a host (turn:host[:port][?transport=udp|tcp])");
+        assert_eq!(
+            e.to_string(),
+            "it needs a host (turn:host[:port][?transport=udp|tcp])"
+        );
     }
 }
