@@ -42,6 +42,7 @@ print only).
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import os
 import re
@@ -207,6 +208,7 @@ class App:
         self.env = {"LIFELINE_POLICY_DIR": str(policy), **audio}
         self.drv: WebDriver | None = None
         self.launches = 0
+        self.log = work / "tauri-driver.log"  # the app's stderr ends up here
 
     def _open(self) -> WebDriver:
         self.launches += 1
@@ -273,7 +275,10 @@ class App:
         else:
             wait_button(drv, "Call")
         time.sleep(self.args.pause)
-        return figures(page, invite.time * 1000.0, t_before * 1000.0)
+        out = figures(page, invite.time * 1000.0, t_before * 1000.0)
+        click = page["click"] if out["timestamp_used"] else page["clickListener"]
+        out.update(log_timeline(self.log, click, page["painted"]))
+        return out
 
 
 def figures(page: dict, invite_ms: float, before_ms: float) -> dict:
@@ -303,16 +308,66 @@ def figures(page: dict, invite_ms: float, before_ms: float) -> dict:
     }
 
 
+# ------------------------------------------------------------------ the app's own timeline
+#: With ``--log info,lifeline::timing=debug`` the app logs its side of the dial (lifeline_engine::core::TIMING):
+#: message -> figure. Each is the first such line after the click ("SIP: frame written" and the channel line:
+#: the first after the offer).
+LOG_STAGES = [
+    ("send_command: taken from the window", "click_to_shell"),
+    ("dial: command taken", "click_to_engine"),
+    ("dial: guard persisted", "click_to_guard"),
+    ("dial: notifications queued", "click_to_notify"),
+    ("dial: media session made", "click_to_media"),
+    ("dial: offer made", "click_to_offer"),
+    ("SIP: frame written", "click_to_ws_write"),
+    ("window: a call or emergency event handed to the channel", "click_to_channel"),
+]
+AFTER_OFFER = {"click_to_ws_write", "click_to_channel"}
+_LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z DEBUG lifeline::timing: (.*)$")
+
+
+def log_timeline(log: Path, click_ms: float, until_ms: float) -> dict:
+    """The app's timing lines between the click and `until_ms` (epoch ms), as ms from the click."""
+    found: dict[str, float] = {}
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        m = _LOG_LINE.match(line)
+        if not m:
+            continue
+        t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) * 1000.0 + float(m.group(2) or 0) * 1000.0
+        if not click_ms <= t <= until_ms:
+            continue
+        for text, key in LOG_STAGES:
+            if key in found or not m.group(3).startswith(text):
+                continue
+            if key in AFTER_OFFER and "click_to_offer" not in found:
+                continue
+            found[key] = t - click_ms
+    return found
+
+
 # ------------------------------------------------------------------ report
+#: Every figure in the order things happen; those from the app's log only with --log ...timing=debug.
 STAGES = [
-    ("click_to_listener", "click → listener ran"),
-    ("click_to_invoke", "click → invoke sent (IPC fetch)"),
-    ("click_to_invite", "click → INVITE at the proxy"),
-    ("click_to_invoke_done", "click → invoke answered"),
+    ("click_to_listener", "click → listener ran (page)"),
+    ("click_to_invoke", "click → invoke sent (page: IPC fetch)"),
+    ("click_to_shell", "click → shell took the command (log)"),
+    ("click_to_engine", "click → engine took the dial (log)"),
+    ("click_to_guard", "click → emergency guard persisted (log)"),
+    ("click_to_notify", "click → notifications queued (log)"),
+    ("click_to_media", "click → media session made (log)"),
+    ("click_to_offer", "click → SDP offer made (log)"),
+    ("click_to_ws_write", "click → INVITE written to the WebSocket (log)"),
+    ("click_to_invite", "click → INVITE at the proxy (Kamailio)"),
+    ("click_to_channel", "click → first event to the window's channel (log)"),
     ("click_to_event", "click → engine event in the page"),
     ("click_to_dom", "click → call screen in the DOM"),
     ("click_to_raf1", "click → first frame after it"),
     ("click_to_painted", "click → call screen painted"),
+    ("click_to_invoke_done", "click → invoke answered (page)"),
 ]
 
 
@@ -329,14 +384,17 @@ def fmt(s) -> list[str]:
 
 def report(meta: dict, rows: dict[str, list[dict]]) -> str:
     L = [f"Measured {meta['date']} at commit {meta['commit']}; {meta['build']}; load average {meta['load_before']} "
-         f"before and {meta['load_after']} after, on {meta['cpus']} cores (a shared machine: figures move with it). "
+         f"before and {meta['load_after']} after, on {meta['cpus']} cores (a shared machine: figures move with it); "
+         f"{meta['webkit']}. "
          f"{meta['calls']} ordinary and {meta['calls']} emergency calls ({meta['lab']}); the app was started "
          f"{meta['launches']} times (once per round: leaving the callback lock needs a restart). Click time: "
          f"{meta['click_source']}.", ""]
     L.append("| figure (ms) | emergency p50 | p95 | max | ordinary p50 | p95 | max | target (p95) |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for key, label in STAGES:
-        e, o = stats([r[key] for r in rows["emergency"]]), stats([r[key] for r in rows["ordinary"]])
+        e, o = stats([r.get(key) for r in rows["emergency"]]), stats([r.get(key) for r in rows["ordinary"]])
+        if e is None and o is None:
+            continue
         target = {"click_to_invite": "≤ 50", "click_to_painted": "≤ 100 (emergency)"}.get(key, "")
         bold = key in TARGETS
         name = f"**{label}**" if bold else label
@@ -398,6 +456,8 @@ def main() -> int:
     ap.add_argument("--display", type=int, default=int(os.environ.get("LIFELINE_E2E_DISPLAY", "93")))
     ap.add_argument("--driver-port", type=int, default=int(os.environ.get("LIFELINE_E2E_DRIVER_PORT", "4464")))
     ap.add_argument("--native-port", type=int, default=int(os.environ.get("LIFELINE_E2E_NATIVE_PORT", "4465")))
+    ap.add_argument("--compositing", action="store_true",
+                    help="leave WebKit's compositing mode on (software GL under Xvfb; the e2e tests turn it off)")
     ap.add_argument("--log", default="info", help="LIFELINE_LOG for the app (e.g. info,lifeline::dial=debug)")
     ap.add_argument("--keep-lab", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, data dir)")
@@ -421,13 +481,15 @@ def main() -> int:
     display = f":{args.display}"
     meta = {"date": utc_now(), "commit": commit(), "load_before": load_average(), "cpus": os.cpu_count(),
             "calls": args.calls,
-            "build": f"release app `{binary}` (tauri build)" if "release" in str(binary) else f"app `{binary}`",
+            "build": f"app `{binary}` (built in cargo profile `{binary.parent.name}`)",
+            "webkit": ("WebKit compositing on (Mesa software GL under Xvfb)" if args.compositing else
+                       "WebKit compositing off (WEBKIT_DISABLE_COMPOSITING_MODE=1, as in the e2e tests)"),
             "lab": "own lab in a private network namespace" if args.own_lab else f"lab {lab.dir}"}
     rows: dict[str, list[dict]] = {"emergency": [], "ordinary": []}
     xvfb = driver = app = None
     try:
         xvfb = start_xvfb(args.display, work / "xvfb.log")
-        driver = start_tauri_driver(driver_env(display, args.log), args.driver_port, args.native_port,
+        driver = start_tauri_driver(driver_env(display, args.log, args.compositing), args.driver_port, args.native_port,
                                     work / "tauri-driver.log")
         app = App(args, f"http://127.0.0.1:{args.driver_port}", work, lab, display)
         invites = InviteWatch(lab)

@@ -49,9 +49,12 @@ def start_xvfb(num: int, log_path: Path) -> subprocess.Popen:
     return proc
 
 
-def driver_env(display: str, log_spec: str = "info") -> dict[str, str]:
-    """The environment tauri-driver passes on to WebKitWebDriver and the app."""
-    env = dict(os.environ, DISPLAY=display, WEBKIT_DISABLE_COMPOSITING_MODE="1", LIFELINE_LOG=log_spec)
+def driver_env(display: str, log_spec: str = "info", compositing: bool = False) -> dict[str, str]:
+    """The environment tauri-driver passes on to WebKitWebDriver and the app. Xvfb has no GPU: WebKit's
+    compositing mode is off unless asked for (it then renders through Mesa's software GL)."""
+    env = dict(os.environ, DISPLAY=display, LIFELINE_LOG=log_spec)
+    if not compositing:
+        env["WEBKIT_DISABLE_COMPOSITING_MODE"] = "1"
     env.pop("WAYLAND_DISPLAY", None)
     return env
 
@@ -145,8 +148,9 @@ def app_pids(data_dir: Path) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
         procs[int(p.name)] = (ppid, cmd)
+    exe = app_binary().name.encode()  # "lifeline", or whatever LIFELINE_APP names
     roots = [pid for pid, (_, cmd) in procs.items()
-             if cmd and cmd[0].endswith(b"lifeline") and str(data_dir).encode() in cmd]
+             if cmd and cmd[0].rsplit(b"/", 1)[-1] == exe and str(data_dir).encode() in cmd]
     found = list(roots)
     for pid in found:
         found.extend(c for c, (pp, _) in procs.items() if pp == pid and c not in found)
