@@ -388,7 +388,7 @@ def report(meta: dict, rows: dict[str, list[dict]]) -> str:
          f"{meta['webkit']}. "
          f"{meta['calls']} ordinary and {meta['calls']} emergency calls ({meta['lab']}); the app was started "
          f"{meta['launches']} times (once per round: leaving the callback lock needs a restart). Click time: "
-         f"{meta['click_source']}.", ""]
+         f"{meta['click_source']}; {meta['log']}.", ""]
     L.append("| figure (ms) | emergency p50 | p95 | max | ordinary p50 | p95 | max | target (p95) |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for key, label in STAGES:
@@ -459,6 +459,7 @@ def main() -> int:
     ap.add_argument("--compositing", action="store_true",
                     help="leave WebKit's compositing mode on (software GL under Xvfb; the e2e tests turn it off)")
     ap.add_argument("--log", default="info", help="LIFELINE_LOG for the app (e.g. info,lifeline::dial=debug)")
+    ap.add_argument("--build-note", default="", help="how the app was built, for the report")
     ap.add_argument("--keep-lab", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, data dir)")
     ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
@@ -481,10 +482,12 @@ def main() -> int:
     display = f":{args.display}"
     meta = {"date": utc_now(), "commit": commit(), "load_before": load_average(), "cpus": os.cpu_count(),
             "calls": args.calls,
-            "build": f"app `{binary}` (built in cargo profile `{binary.parent.name}`)",
+            "build": f"app `{binary}`" + (f" ({args.build_note})" if args.build_note else ""),
             "webkit": ("WebKit compositing on (Mesa software GL under Xvfb)" if args.compositing else
                        "WebKit compositing off (WEBKIT_DISABLE_COMPOSITING_MODE=1, as in the e2e tests)"),
-            "lab": "own lab in a private network namespace" if args.own_lab else f"lab {lab.dir}"}
+            "lab": "own lab in a private network namespace" if args.own_lab else f"lab {lab.dir}",
+            "log": (f"app log `LIFELINE_LOG={args.log}`: the (log) rows come from its lines"
+                    if "timing=debug" in args.log else "no timing lines in the app log")}
     rows: dict[str, list[dict]] = {"emergency": [], "ordinary": []}
     xvfb = driver = app = None
     try:
