@@ -32,10 +32,11 @@ def write_section(script: str, text: str) -> None:
 
 
 def commit() -> str:
-    """The short commit of the checkout, ``+changes`` when tracked files differ from it."""
+    """The short commit of the checkout, ``+changes`` when tracked files other than this document (which the
+    benchmarks themselves rewrite) differ from it."""
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            f":(exclude){DOC.relative_to(REPO)}"], capture_output=True, text=True).stdout.strip()
     return head + ("+changes" if dirty else "")
 
 
