@@ -530,7 +530,8 @@ def main() -> int:
                             f"page clock vs Date.now() within {max(skew):.1f} ms")
     body = report(meta, rows)
     print(body)
-    command = f"tests/bench/{SCRIPT} --calls {args.calls}" + (" --own-lab" if args.own_lab else "")
+    command = (f"tests/bench/{SCRIPT} --calls {args.calls}" + (" --own-lab" if args.own_lab else "")
+               + (f" --log '{args.log}'" if args.log != "info" else "") + (" --compositing" if args.compositing else ""))
     if not args.no_doc:
         write_doc(body, command)
         say("written to docs/performance.md")
