@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use lifeline_engine::api::{Command, Event};
 use lifeline_engine::config::{default_data_dir, EngineConfig};
+use lifeline_engine::core::TIMING;
 use lifeline_engine::store::Store;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -51,11 +52,14 @@ async fn send_command(
 ) -> Result<(), String> {
     match route(command) {
         Route::StartAtLogin(on) => set_start_at_login(&app, &bridge, on).await,
-        Route::Engine(cmd) => bridge
-            .commands
-            .send(cmd)
-            .await
-            .map_err(|_| ENGINE_STOPPED.to_owned()),
+        Route::Engine(cmd) => {
+            log::debug!(target: TIMING, "send_command: taken from the window");
+            bridge
+                .commands
+                .send(cmd)
+                .await
+                .map_err(|_| ENGINE_STOPPED.to_owned())
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`run`] is the task that owns the Tauri channel and feeds the mailbox.
 
 use lifeline_engine::api::Event;
+use lifeline_engine::core::TIMING;
 use tauri::ipc::Channel;
 use tokio::sync::mpsc;
 
@@ -107,6 +108,9 @@ pub async fn run(mut shell: mpsc::Receiver<ToUi>, mut engine: mpsc::Receiver<Eve
 }
 
 fn deliver(ch: &Channel<Event>, mailbox: &mut Mailbox, ev: Event, origin: Origin) {
+    if matches!(ev, Event::Call { .. } | Event::Emergency { .. }) {
+        log::debug!(target: TIMING, "window: a call or emergency event handed to the channel");
+    }
     if let Err(e) = ch.send(ev.clone()) {
         log::warn!("event not delivered to the window: {e}");
         mailbox.on_send_failed(ev, origin);

@@ -46,7 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lablib import BrowserPeer, Lab, Psap  # noqa: E402
+from lablib import BrowserPeer, Lab, LabLease, Psap  # noqa: E402
 from lablib.agent import Agent, headless_binary  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -302,14 +302,7 @@ def main() -> int:
         print(f"{binary} is not built: cargo build -p lifeline-engine --bin lifeline-headless", file=sys.stderr)
         return 2
     lab = Lab()
-    sessions = lab.dir / "sessions"
-    sessions.mkdir(parents=True, exist_ok=True)
-    lease = sessions / f"{os.getpid()}.pid"  # tests/conftest.py leaves a running lab alone while this exists
-    lease.write_text(str(os.getpid()))
-    down = [p for p, up in lab.status().items() if not up]
-    if down:
-        print(f"starting lab parts: {', '.join(down)}", file=sys.stderr)
-        lab.start()
+    lease = LabLease(lab, say=lambda m: print(m, file=sys.stderr))
     work = Path(tempfile.mkdtemp(prefix="lifeline-bench-"))
     agent = peer = psap = None
     rows: dict[str, list[dict]] = {"engine": [], "browser": []}
@@ -345,10 +338,7 @@ def main() -> int:
                 p.close()
         if psap is not None:
             psap.close()
-        lease.unlink(missing_ok=True)
-        others = [f for f in sessions.glob("*.pid") if f.stem.isdigit() and Path(f"/proc/{f.stem}").exists()]
-        if down and not args.keep_lab and not others:
-            lab.stop(*down)
+        lease.release(keep=args.keep_lab)
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nCall setup, {args.calls} calls each to {args.target} (after one warm-up call each); "

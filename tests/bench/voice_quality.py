@@ -70,10 +70,8 @@ from lablib import NetLab, Psap  # noqa: E402
 from lablib import voice  # noqa: E402
 from lablib.agent import headless_binary, wait_psap_closed  # noqa: E402
 from lablib.netlab import enter_netns  # noqa: E402
+from perf_doc import DOC, commit, load_average, utc_now, write_section  # noqa: E402
 
-REPO = HERE.parents[1]
-DOC = REPO / "docs" / "performance.md"
-BEGIN, END = "<!-- voice_quality.py: begin (generated, do not edit) -->", "<!-- voice_quality.py: end -->"
 TARGET = "sip:psap@lifeline.lab"
 PSAP_PORTS = (40000, 40499)
 #: Chromium's taps are timed by the WebAudio render clock; a chirp after it stepped by more than this against
@@ -645,15 +643,7 @@ def write_doc(body: str, command: str) -> None:
     head = ("## Voice quality and speed: engine vs JsSIP in Chromium\n\n"
             f"Written by `{command}` (tests/bench/voice_quality.py). Do not edit by hand: run it again.\n\n"
             f"{METHOD}\n\n")
-    block = f"{BEGIN}\n{head}{body}\n{END}\n"
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures measured by the benchmarks in tests/bench.\n\n"
-    if BEGIN in text and END in text:
-        pre, rest = text.split(BEGIN, 1)
-        post = rest.split(END, 1)[1].lstrip("\n")
-        text = pre + block + post
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    DOC.write_text(text)
+    write_section("voice_quality.py", head + body)
 
 
 def main() -> int:
@@ -694,9 +684,7 @@ def main() -> int:
     enter_netns(nl.prov_ns)
     os.environ.update(LIFELINE_NETLAB=nl.name, LIFELINE_LAB_DIR=str(nl.dir), LIFELINE_LAB_IP=nl.prov_ip)
     nl.restore()
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit + ("+changes" if dirty else ""),
+    meta = {"date": utc_now(), "commit": commit(),
             "binary": binary.name + (" (release)" if "release" in str(binary) or "bench-bin" in str(binary) else " (debug)"),
             "netlab": nl.name, "utterances": args.utterances, "cpus": os.cpu_count()}
     rows: dict[str, dict] = {}
@@ -797,7 +785,7 @@ def main() -> int:
         else:
             shutil.rmtree(b.work, ignore_errors=True)
 
-    meta["load"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    meta["load"] = load_average()
     body = report(meta, relay_checks, rows, setup, usage, b.failures)
     print(body)
     command = "tests/bench/voice_quality.py" + (f" --impairments {args.impairments}" if keys != list(IMPAIRMENTS) else "")

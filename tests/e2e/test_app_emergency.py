@@ -17,10 +17,7 @@ LIFELINE_E2E_DISPLAY=95 LIFELINE_E2E_DRIVER_PORT=4454 LIFELINE_E2E_NATIVE_PORT=4
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -28,119 +25,23 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from app_support import ROOT, SCREENS, app_pids, rss_kib, wait_for
+from app_support import LAB_PROFILE, LOCATION_LABEL, age_the_lock_on_disk, app_pids, rss_kib, wait_app_gone, wait_for, write_policy
+from app_ui import EMERGENCY_TITLE, LOCK_TITLE, STEP, body_text, button, heading, sign_in, wait_button, wait_heading, window_shot
 from lablib.sip import SipError, SipUdpClient
 
-LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
 AGENT_URI = "sip:agent@lifeline.lab"
-DISPATCHER_URI = "sip:psap@lifeline.lab"
-#: The agent's dispatchable location as IT writes it (RFC 5139 keys).
-US_ADDRESS = {
-    "country": "US",
-    "A1": "TX",
-    "A3": "Austin",
-    "RD": "Main",
-    "STS": "St",
-    "HNO": "100",
-    "FLR": "3",
-    "ROOM": "301",
-    "PC": "78701",
-}
-LOCATION_LABEL = "100 Main St, Floor 3, Room 301"
-STEP = 30.0
-
-LOCK_TITLE = "Line kept free for the emergency callback"
-EMERGENCY_TITLE = "Emergency call in progress"
 CALLBACK_TITLE = "Emergency services are calling back"
 CALLBACK_IN_PROGRESS = "Emergency callback in progress"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def body_text(drv: WebDriver) -> str:
-    return drv.find_element(By.TAG_NAME, "body").text
-
-
-def button(drv: WebDriver, name: str):
-    """A visible button whose accessible name (text or aria-label) is exactly `name`, else None."""
-    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
-        if b.is_displayed():
-            return b
-    return None
-
-
-def heading(drv: WebDriver, text: str):
-    # contains(): a heading may carry a decorative icon before its text.
-    for h in drv.find_elements(By.XPATH, f"//*[self::h1 or self::h2][contains(normalize-space(.), '{text}')]"):
-        if h.is_displayed():
-            return h
-    return None
-
-
-def wait_heading(drv: WebDriver, text: str, timeout: float = STEP):
-    return wait_for(drv, lambda d: heading(d, text), timeout, what=f"the heading {text!r}")
-
-
-def wait_button(drv: WebDriver, name: str, timeout: float = STEP):
-    return wait_for(drv, lambda d: button(d, name), timeout, what=f"the {name!r} button")
-
-
 def presence_value(drv: WebDriver) -> str:
     return drv.find_element(By.ID, "presence").get_attribute("value") or ""
 
 
-def app_window(display: str) -> str:
-    """The X window id of the app's main window (titled "Lifeline…", the largest such window)."""
-    tree = subprocess.run(["xwininfo", "-root", "-tree", "-display", display], capture_output=True, text=True, timeout=10).stdout
-    best = None
-    for m in re.finditer(r'^\s*(0x[0-9a-f]+) "([^"]*)": \([^)]*\)\s+(\d+)x(\d+)', tree, re.M):
-        wid, title, w, h = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
-        if "Lifeline" in title and (best is None or w * h > best[1]):
-            best = (wid, w * h)
-    if best is None:
-        raise AssertionError(f"no Lifeline window on {display}")
-    return best[0]
-
-
 def shot(display: str, name: str) -> None:
-    """A screenshot of the app's window taken from the X server, a moment after the screen settled.
-    WebKitWebDriver's own screenshot hangs for minutes after the agreement is accepted (seen here, and in an
-    earlier session right after Accept), so it is not used."""
-    time.sleep(0.6)
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    path = SCREENS / f"app-emergency-{name}.png"
-    subprocess.run(["import", "-display", display, "-window", app_window(display), str(path)], check=True, timeout=30)
-    assert path.stat().st_size > 10_000, f"the {name} screenshot is blank"
+    path = window_shot(display, f"app-emergency-{name}")
     print(f"screen {name}: {path.name}", flush=True)
-
-
-def write_policy(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    doc = {
-        "emergency": {"lock_minutes": 5, "callback_from": [DISPATCHER_URI]},
-        "location": {"address": US_ADDRESS},
-    }
-    (directory / "policy.json").write_text(json.dumps(doc, indent=1))
-    return directory
-
-
-def wait_app_gone(data: Path, timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while app_pids(data):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the app started with {data} is still running")
-        time.sleep(0.2)
-
-
-def age_the_lock_on_disk(data: Path) -> dict:
-    """Make the stopped app's persisted lock look fully witnessed: elapsed = lock + 1 s."""
-    with sqlite3.connect(data / "lifeline.db", timeout=10) as db:
-        row = db.execute("SELECT snapshot FROM emergency_guard WHERE id = 1").fetchone()
-        assert row is not None, "the app persisted no emergency guard state"
-        snap = json.loads(row[0])
-        assert snap.get("mode") == "lock", f"the persisted guard is not in the lock: {snap}"
-        snap["elapsed_ms"] = int(snap["lock_secs"]) * 1000 + 1000
-        db.execute("UPDATE emergency_guard SET snapshot = ? WHERE id = 1", (json.dumps(snap),))
-    return snap
 
 
 def idle_rss_mib(data: Path) -> tuple[float, str]:
@@ -298,10 +199,7 @@ def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch
     wait_for(drv, lambda d: not d.find_elements(By.TAG_NAME, "dialog"), STEP, what="the dialog to close")
 
     # Back to normal: sign in again; the status before the emergency (Busy) is back, no lock banner.
-    wait_heading(drv, "Sign in")
-    drv.find_element(By.ID, "password").send_keys("agent-secret")
-    button(drv, "Sign in").click()
-    wait_button(drv, "Call")
+    sign_in(drv, "agent-secret")
     wait_for(drv, lambda d: presence_value(d) == "busy", STEP, what="the prior status (Busy) restored")
     assert heading(drv, LOCK_TITLE) is None
     shot(display, "11-after-exit")

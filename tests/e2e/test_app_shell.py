@@ -8,19 +8,16 @@ lock lives there on Linux) and a private HOME (autostart entry, window state and
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 
-from app_support import ROOT, app_binary, stop, wait_for, wait_port
-
-LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
+from app_support import LAB_PROFILE, ROOT, app_binary, open_app, start_tauri_driver, stop, wait_for
+from app_ui import button
+from app_ui import sign_in as signed_in
 DRIVER_PORT = 4446
 NATIVE_PORT = 4447
 IDENTIFIER = "app.lifeline.softphone"
@@ -62,17 +59,9 @@ def shell_env(display, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def shell_driver(shell_env):
-    exe = shutil.which("tauri-driver") or str(
-        Path(os.environ.get("LIFELINE_TOOLS", "/var/cache/lifeline/tools")) / "bin" / "tauri-driver"
-    )
     if not Path(app_binary()).exists():
         pytest.fail(f"the app is not built: {app_binary()} (run scripts/build-app)")
-    log = open(shell_env["base"] / "tauri-driver.log", "w")
-    proc = subprocess.Popen(
-        [exe, "--port", str(DRIVER_PORT), "--native-port", str(NATIVE_PORT)], stdout=log, stderr=log,
-        env=shell_env["env"],
-    )
-    wait_port(DRIVER_PORT, 30)
+    proc = start_tauri_driver(shell_env["env"], DRIVER_PORT, NATIVE_PORT, shell_env["base"] / "tauri-driver.log")
     yield f"http://127.0.0.1:{DRIVER_PORT}"
     stop(proc)
 
@@ -83,14 +72,7 @@ def app(shell_driver, tmp_path):
     sessions = []
 
     def launch(data: Path):
-        opts = ArgOptions()
-        opts.set_capability("browserName", "wry")
-        opts.set_capability(
-            "tauri:options",
-            {"application": str(app_binary()), "args": ["--data-dir", str(data), "--config", LAB_PROFILE]},
-        )
-        drv = webdriver.Remote(command_executor=shell_driver, options=opts)
-        drv.implicitly_wait(0)
+        drv = open_app(shell_driver, data, "--config", LAB_PROFILE)
         sessions.append(drv)
         return drv
 
@@ -118,13 +100,6 @@ def app_roots(data: Path) -> list[int]:
     return pids
 
 
-def button(drv, name: str):
-    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
-        if b.is_displayed():
-            return b
-    return None
-
-
 def accept_agreement(drv) -> None:
     wait_for(drv, lambda d: button(d, "Accept"), what="Accept button").click()
     wait_for(drv, lambda d: button(d, "Sign in"), what="the sign-in screen")
@@ -132,12 +107,7 @@ def accept_agreement(drv) -> None:
 
 def sign_in(drv) -> None:
     accept_agreement(drv)
-    user = drv.find_element(By.ID, "user")
-    user.clear()
-    user.send_keys(USER)
-    drv.find_element(By.ID, "password").send_keys(PASSWORD)
-    button(drv, "Sign in").click()
-    wait_for(drv, lambda d: d.find_element(By.ID, "number").is_displayed(), timeout=30, what="the dialler")
+    signed_in(drv, PASSWORD, user=USER)
 
 
 def number_field(drv) -> str:

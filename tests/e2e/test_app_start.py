@@ -6,22 +6,10 @@ from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from app_support import ROOT, app_pids, rss_kib, screenshot, wait_for
+from app_support import LAB_PROFILE, app_pids, rss_kib, screenshot, wait_for
+from app_ui import body_text, button
 
-LAB_PROFILE = str(ROOT / "tests" / "lab-profile.json")
 AGREEMENT_TITLE = "Emergency calls from Lifeline"
-
-
-def body_text(drv) -> str:
-    return drv.find_element(By.TAG_NAME, "body").text
-
-
-def button(drv, name: str):
-    """A visible button whose accessible name (text or aria-label) is `name`."""
-    for b in drv.find_elements(By.XPATH, f"//button[normalize-space(.)='{name}' or @aria-label='{name}']"):
-        if b.is_displayed():
-            return b
-    return None
 
 
 def test_first_screen_is_the_warning_agreement_with_the_lab_badge(launch_app):

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from lablib import Lab, Psap, PsapError
+from lablib import US_ADDRESS, Lab, Psap, PsapError
 from lablib.agent import Agent, headless_binary
 from lablib.jsonlines import Event, JsonLinesError
 from lablib.siptrace import SipMessage
@@ -49,19 +49,6 @@ from lablib.siptrace import SipMessage
 AGENT_USER = os.environ.get("LIFELINE_EMERGTESTS_USER", "peer2")
 CALLER_USER = os.environ.get("LIFELINE_EMERGTESTS_CALLER", "peer3")
 DISPATCHER_URI = "sip:psap@lifeline.lab"
-
-#: The agent's dispatchable location (RFC 5139 names), as IT writes it in ``location.address``.
-US_ADDRESS: dict[str, str] = {
-    "country": "US",
-    "A1": "TX",
-    "A3": "Austin",
-    "RD": "Main",
-    "STS": "St",
-    "HNO": "100",
-    "FLR": "3",
-    "ROOM": "301",
-    "PC": "78701",
-}
 
 #: How long an engine gets for a step that crosses the lab (SIP, media, notifications).
 STEP = 30.0

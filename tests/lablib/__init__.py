@@ -5,6 +5,7 @@ Import from tests (``tests/`` is on ``sys.path`` via ``tests/conftest.py``):
     from lablib import Lab, Psap, BrowserPeer, Headless, match, wav
 
 * :class:`Lab`          paths, ports, users; start/stop/status of the lab scripts
+* :class:`LabLease`     a script's (benchmark's) use of the lab: start what is down, stop it after
 * :class:`Psap`         the simulated dispatcher over ctrl_tcp (dial, hangup, events,
                         SIP trace with headers and bodies, recordings)
 * :class:`BrowserPeer`  a JsSIP WebRTC peer in headless Chromium (register, call,
@@ -24,7 +25,7 @@ The session fixture ``lab`` (tests/conftest.py) starts the lab when needed.
 from . import wav
 from .headless import Headless
 from .jsonlines import JsonLinesError, JsonLinesProcess, match
-from .lab import PARTS, Lab, LabError, User
+from .lab import PARTS, US_ADDRESS, Lab, LabError, LabLease, User
 from .netlab import NetLab, NetLabError
 from .peer import BrowserPeer
 from .psap import Psap, PsapError
@@ -34,12 +35,14 @@ from .sip import SipUdpClient, websocket_handshake
 
 __all__ = [
     "PARTS",
+    "US_ADDRESS",
     "BrowserPeer",
     "Headless",
     "JsonLinesError",
     "JsonLinesProcess",
     "Lab",
     "LabError",
+    "LabLease",
     "NetLab",
     "NetLabError",
     "Psap",

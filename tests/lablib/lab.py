@@ -19,6 +19,19 @@ LAB_SRC = REPO / "tests" / "lab"
 #: Every part the start script knows, in start order.
 PARTS = ("pulse", "rtpengine", "kamailio", "psap", "psap_manual", "smtp", "webhook", "held")
 
+#: A fictional dispatchable US address (RFC 5139 names) that tests write into policies (``location.address``).
+US_ADDRESS: dict[str, str] = {
+    "country": "US",
+    "A1": "TX",
+    "A3": "Austin",
+    "RD": "Main",
+    "STS": "St",
+    "HNO": "100",
+    "FLR": "3",
+    "ROOM": "301",
+    "PC": "78701",
+}
+
 
 class LabError(RuntimeError):
     """The lab could not be started or stopped; the message carries the script's output."""
@@ -394,3 +407,27 @@ class Lab:
         if res.returncode != 0:
             raise LabError(f"tests/lab/stop failed ({res.returncode}):\n{res.stderr}{res.stdout}")
         return res.stderr
+
+
+class LabLease:
+    """A script's use of the lab (benchmarks; pytest has its ``lab`` fixture): starts the parts that are down
+    and leaves its PID in ``<lab>/sessions/``, so that a pytest session ending meanwhile leaves the lab alone.
+    ``release()`` stops, unless ``keep``, the parts it started, and only if no other session still uses it."""
+
+    def __init__(self, lab: Lab, say=None) -> None:
+        self.lab = lab
+        self.sessions = lab.dir / "sessions"
+        self.sessions.mkdir(parents=True, exist_ok=True)
+        self.file = self.sessions / f"{os.getpid()}.pid"
+        self.file.write_text(str(os.getpid()))
+        self.started = [p for p, up in lab.status().items() if not up]
+        if self.started:
+            if say is not None:
+                say(f"starting lab parts: {', '.join(self.started)}")
+            lab.start()
+
+    def release(self, keep: bool = False) -> None:
+        self.file.unlink(missing_ok=True)
+        others = [f for f in self.sessions.glob("*.pid") if f.stem.isdigit() and Path(f"/proc/{f.stem}").exists()]
+        if self.started and not keep and not others:
+            self.lab.stop(*self.started)

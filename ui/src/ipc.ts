@@ -16,18 +16,26 @@ export interface Ipc {
   readonly kind: "tauri" | "mock" | "bridge";
 }
 
+type Invoke = typeof import("@tauri-apps/api/core").invoke;
+
 class TauriIpc implements Ipc {
   readonly kind = "tauri" as const;
+  /**
+   * Kept from `subscribe`, so that `send` hands a command to the shell in the same task as the agent's click:
+   * an `await import()` per command would first let the page render (Call to the INVITE, issue 16).
+   */
+  private invoke: Invoke | null = null;
 
   async subscribe(onEvent: (event: EngineEvent) => void): Promise<void> {
     const { Channel, invoke } = await import("@tauri-apps/api/core");
+    this.invoke = invoke;
     const channel = new Channel<EngineEvent>();
     channel.onmessage = onEvent;
     await invoke("subscribe", { onEvent: channel });
   }
 
   async send(command: Command): Promise<void> {
-    const { invoke } = await import("@tauri-apps/api/core");
+    const invoke = this.invoke ?? (this.invoke = (await import("@tauri-apps/api/core")).invoke);
     try {
       await invoke("send_command", { command });
     } catch (err) {

@@ -14,6 +14,7 @@ import { InCallScreen } from "./InCallScreen";
 import { IncomingScreen } from "./IncomingScreen";
 import { LocationPrompt } from "./LocationPrompt";
 import { PolicyBanner } from "./PolicyBanner";
+import { Prewarm } from "./Prewarm";
 import { SettingsScreen } from "./SettingsScreen";
 import { SignInScreen } from "./SignInScreen";
 import { Softphone } from "./Softphone";
@@ -47,6 +48,12 @@ function useStoreState(store: Store): UiState {
 
 export function App({ store }: { store: Store }) {
   const state = useStoreState(store);
+  // Once, after the first screen with the engine's state has painted (effects run after paint): see Prewarm
+  // (the first emergency panel must not wait for fonts).
+  const [warm, setWarm] = useState<"waiting" | "now" | "done">("waiting");
+  useEffect(() => {
+    if (state.attached && warm === "waiting") setWarm("now");
+  }, [state.attached, warm]);
   const locale = pickLocale([
     state.localeChoice,
     state.app?.locale,
@@ -131,6 +138,7 @@ export function App({ store }: { store: Store }) {
         </div>
         <EmergencyPrompt state={state} />
       </div>
+      {warm === "now" && <Prewarm state={state} onDone={() => setWarm("done")} />}
     </AppContext.Provider>
   );
 }

@@ -3,7 +3,7 @@
 
 use tokio::sync::oneshot;
 
-use super::{Aux, Engine};
+use super::{Aux, Engine, TIMING};
 use crate::api::{CallState, Direction, Event, MediaState};
 use crate::calls::{call_id, dial_target, CallEntry};
 use crate::media::{MediaConfig, MediaEvent, MediaSession};
@@ -116,6 +116,7 @@ impl Engine {
             Ok(m) => m,
             Err(e) => return error(format!("The call could not be placed: {e}")),
         };
+        tracing::debug!(target: TIMING, "dial: media session made");
         let offer = match media.create_offer().await {
             Ok(sdp) => sdp,
             Err(e) => {
@@ -123,6 +124,7 @@ impl Engine {
                 return error(format!("The call could not be placed: {e}"));
             }
         };
+        tracing::debug!(target: TIMING, "dial: offer made");
         let (content_type, body) = match body_wrap {
             Some(wrap) => wrap(&offer),
             None => ("application/sdp".to_owned(), offer.into_bytes()),
@@ -152,6 +154,7 @@ impl Engine {
                 return error("The call could not be placed: the SIP connection has stopped.");
             }
         };
+        tracing::debug!(target: TIMING, "dial: INVITE handed to the SIP task");
         self.forward_media(id, media_rx);
         let mut entry = CallEntry::new(Direction::Out, target, CallState::Dialing);
         entry.emergency = emergency;

@@ -9,7 +9,7 @@
 
 use time::OffsetDateTime;
 
-use super::Engine;
+use super::{Engine, TIMING};
 use crate::api::{CallState, Direction, Event, Presence};
 use crate::calls::{call_id, dial_target, EmergencyCall};
 use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
@@ -126,6 +126,7 @@ impl Engine {
 
     /// `dial`: an emergency number goes the emergency way; anything else is an ordinary call (if allowed).
     pub(super) async fn dial_any(&mut self, number: String) -> Vec<Event> {
+        tracing::debug!(target: TIMING, "dial: command taken");
         let class = match NumberTable::builtin() {
             Ok(table) => classify(&number, &self.dial_context(), table),
             Err(e) => {
@@ -225,6 +226,7 @@ impl Engine {
         let prior = self.presence;
         if !test {
             evs.extend(self.guard_input(GuardInput::EmergencyCallPlaced { presence: prior }));
+            tracing::debug!(target: TIMING, "dial: guard persisted");
         }
         let call = EmergencyCall {
             token: token(),
@@ -234,6 +236,7 @@ impl Engine {
             service_urn: target.service_urn.clone(),
         };
         self.queue_notice(NoticeKind::Dialed, &call, None);
+        tracing::debug!(target: TIMING, "dial: notifications queued");
         evs.extend(self.send_emergency_invite(call).await);
         self.notify_wakeup.notify_one();
         evs

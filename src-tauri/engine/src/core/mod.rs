@@ -108,6 +108,11 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     }
 }
 
+/// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
+/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the owner
+/// task, the SIP task and the window's channel log under it). Its lines never name the number.
+pub const TIMING: &str = "lifeline::timing";
+
 /// How often the owner task checks timers (guard expiry) and audio devices.
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 

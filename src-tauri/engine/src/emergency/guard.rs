@@ -374,10 +374,12 @@ impl Guard {
         self.snap.elapsed_ms = 0;
         self.snap.lock_over = false;
         out.push(GuardOutput::Persist(self.snap.clone()));
+        // The mode before the forced status: it is what turns the window to the reduced panel, and each
+        // event is a render of its own there (issue 16: Call click to the panel painted).
+        out.push(GuardOutput::Emit(self.mode_event(now)));
         if was_off {
             self.push_forced_presence(out);
         }
-        out.push(GuardOutput::Emit(self.mode_event(now)));
     }
 
     fn start_lock(&mut self, now: OffsetDateTime) {

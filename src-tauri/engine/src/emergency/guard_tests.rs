@@ -61,6 +61,28 @@ fn placing_an_emergency_call_forces_do_not_disturb_and_persists() {
 }
 
 #[test]
+fn the_mode_is_announced_before_the_forced_status() {
+    // The mode turns the window to the reduced panel; the status can follow (issue 16).
+    let mut g = Guard::new(&policy());
+    let out = g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0,
+    );
+    let mode = out
+        .iter()
+        .position(|o| matches!(o, GuardOutput::Emit(Event::Emergency { .. })));
+    let status = out
+        .iter()
+        .position(|o| matches!(o, GuardOutput::Emit(Event::Presence { .. })));
+    assert!(
+        matches!((mode, status), (Some(m), Some(s)) if m < s),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn working_offline_policy_forces_working_offline() {
     let p = EmergencyPolicy {
         status_during: Presence::WorkingOffline,
