@@ -3,7 +3,9 @@
 //! Figures are printed (`cargo test -p lifeline-engine --lib media::quality_tests -- --nocapture`);
 //! the assertions are robust properties, never timings.
 
-use super::pair_tests::{connect, finish, read_wav, rms, side, tone_share, wait_for};
+use super::pair_tests::{
+    connect, finish, read_wav, rms, side, tone_share, wait_for, wav_len_so_far,
+};
 use super::pipeline::TestHooks;
 use super::test_signal::voiced;
 use super::{MediaConfig, MediaEvent, MediaSession, MediaStats};
@@ -227,7 +229,7 @@ async fn speech_under_loss(dir: &Path, percent: u32, plain: bool) -> (f64, f64, 
     let (speech_device, speech_port) = WavDevice::start(speech).expect("speech device");
     a.device.swap_handle().swap(speech_port.into_ends());
     connect(&mut a, &mut b).await;
-    let mark = read_wav(&b.output).len();
+    let mark = wav_len_so_far(&b.output);
     tokio::time::sleep(Duration::from_millis(6000)).await;
     let mut stats = MediaStats::default();
     while let Ok(ev) = b.events.try_recv() {
