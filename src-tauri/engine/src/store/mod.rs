@@ -72,7 +72,7 @@ impl Store {
     fn from_connection(conn: Connection) -> Result<Store, StoreError> {
         // First, so that another connection holding a lock makes the pragmas below wait, not fail.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        set_wal(&conn)?;
         // FULL: a transition is on disk when the commit returns, even if the power goes next.
         conn.pragma_update(None, "synchronous", "FULL")?;
         let mut store = Store { conn };
@@ -136,6 +136,25 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+}
+
+/// WAL mode. Switching a new database to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at
+/// once there instead of calling the busy handler, so two connections opening a new database together (the
+/// engine and the notification worker at start) could fail with "database is locked" (about 1 run in 8 of
+/// `connections_opening_a_new_database_at_once_all_succeed`). Retried for up to 5 s, like the busy timeout.
+fn set_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
 
