@@ -75,45 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return apm_at_rate(&args);
     }
     let input = load_mono_48k(&args.input)?;
-    use sonora::config::{
-        AdaptiveDigital, EchoCanceller, GainController2, HighPassFilter, NoiseSuppression,
-        NoiseSuppressionLevel,
-    };
-    let level = match args.ns_level.as_str() {
-        "low" => NoiseSuppressionLevel::Low,
-        "high" => NoiseSuppressionLevel::High,
-        "very-high" => NoiseSuppressionLevel::VeryHigh,
-        _ => NoiseSuppressionLevel::Moderate,
-    };
-    let config = sonora::Config {
-        echo_canceller: (!args.no_aec).then(|| EchoCanceller {
-            enforce_high_pass_filtering: args.enforce_hpf,
-            ..Default::default()
-        }),
-        noise_suppression: (!args.no_ns).then(|| NoiseSuppression {
-            level,
-            ..Default::default()
-        }),
-        gain_controller2: (!args.no_agc).then(|| GainController2 {
-            adaptive_digital: (!args.no_adaptive).then(|| AdaptiveDigital {
-                initial_gain_db: args.initial_gain,
-                headroom_db: args.headroom,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        high_pass_filter: args.hpf.then(HighPassFilter::default),
-        pipeline: sonora::config::Pipeline {
-            maximum_internal_processing_rate: if args.rate48 {
-                sonora::config::MaxProcessingRate::Rate48kHz
-            } else {
-                sonora::config::MaxProcessingRate::Rate32kHz
-            },
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let mut voice = VoiceProcessor::with_config(config);
+    let mut voice = VoiceProcessor::with_config(sonora_config(&args));
     let codec = match args.codec.as_str() {
         "none" => None,
         name => Some(Codec::from_encoding_name(name).ok_or("unknown codec")?),
@@ -188,9 +150,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The sonora settings the flags ask for (the engine's, unless a flag says otherwise).
+fn sonora_config(args: &Args) -> sonora::Config {
+    use sonora::config::{
+        AdaptiveDigital, EchoCanceller, GainController2, HighPassFilter, NoiseSuppression,
+        NoiseSuppressionLevel,
+    };
+    let level = match args.ns_level.as_str() {
+        "low" => NoiseSuppressionLevel::Low,
+        "high" => NoiseSuppressionLevel::High,
+        "very-high" => NoiseSuppressionLevel::VeryHigh,
+        _ => NoiseSuppressionLevel::Moderate,
+    };
+    sonora::Config {
+        echo_canceller: (!args.no_aec).then(|| EchoCanceller {
+            enforce_high_pass_filtering: args.enforce_hpf,
+            ..Default::default()
+        }),
+        noise_suppression: (!args.no_ns).then(|| NoiseSuppression {
+            level,
+            ..Default::default()
+        }),
+        gain_controller2: (!args.no_agc).then(|| GainController2 {
+            adaptive_digital: (!args.no_adaptive).then(|| AdaptiveDigital {
+                initial_gain_db: args.initial_gain,
+                headroom_db: args.headroom,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        high_pass_filter: args.hpf.then(HighPassFilter::default),
+        pipeline: sonora::config::Pipeline {
+            maximum_internal_processing_rate: if args.rate48 {
+                sonora::config::MaxProcessingRate::Rate48kHz
+            } else {
+                sonora::config::MaxProcessingRate::Rate32kHz
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// Voice processing alone at another sample rate (input already at that rate), written at that rate.
 fn apm_at_rate(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    use sonora::config::{EchoCanceller, GainController2, NoiseSuppression};
     use sonora::{AudioProcessing, StreamConfig};
     let rate = args.apm_rate;
     let chunk = rate as usize / 100;
@@ -199,15 +202,7 @@ fn apm_at_rate(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .samples::<i16>()
         .map(|s| s.map(|v| f32::from(v) / 32768.0))
         .collect::<Result<_, _>>()?;
-    let config = sonora::Config {
-        echo_canceller: (!args.no_aec).then(|| EchoCanceller {
-            enforce_high_pass_filtering: args.enforce_hpf,
-            ..Default::default()
-        }),
-        noise_suppression: (!args.no_ns).then(NoiseSuppression::default),
-        gain_controller2: (!args.no_agc).then(GainController2::default),
-        ..Default::default()
-    };
+    let config = sonora_config(args);
     let mut apm = AudioProcessing::builder()
         .config(config)
         .capture_config(StreamConfig::new(rate, 1))
