@@ -665,6 +665,7 @@ fn connection_loss_ends_calls() {
     assert!(call_events(&drain(&mut ua)).contains(&CallEvent::Ended {
         id,
         code: None,
+        cause: crate::sip::call::EndCause::ConnectionLost,
         reason: "the connection to the server was lost".into()
     }));
 }
