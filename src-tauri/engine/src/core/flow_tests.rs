@@ -491,7 +491,10 @@ fn hold_sends_the_offer_once_made_and_shows_held_when_the_far_end_agrees() {
         .iter()
         .filter(|(_, r)| matches!(r, MediaRequest::HoldOffer(_)))
         .count();
-    assert_eq!(asked, 1, "a second Hold while the offer is made asks nothing more");
+    assert_eq!(
+        asked, 1,
+        "a second Hold while the offer is made asks nothing more"
+    );
     h.media_done(
         call,
         MediaDone::HoldOffer {
@@ -505,8 +508,13 @@ fn hold_sends_the_offer_once_made_and_shows_held_when_the_far_end_agrees() {
         sdp: "v=0\r\n".into(),
     });
     assert!(
-        evs.iter()
-            .any(|ev| matches!(ev, Event::Call { state: CallState::Held, .. })),
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Call {
+                state: CallState::Held,
+                ..
+            }
+        )),
         "{evs:?}"
     );
 }
@@ -559,7 +567,15 @@ fn the_call_event_says_why_it_ended_as_a_code_with_the_status() {
     });
     let ended = evs
         .iter()
-        .find(|ev| matches!(ev, Event::Call { state: CallState::Ended, .. }))
+        .find(|ev| {
+            matches!(
+                ev,
+                Event::Call {
+                    state: CallState::Ended,
+                    ..
+                }
+            )
+        })
         .expect("ended");
     let json = serde_json::to_value(ended).expect("json");
     assert_eq!(json["reason"], "busy here (486)");
@@ -574,7 +590,10 @@ fn a_rejected_incoming_call_is_kept_as_rejected_from_its_code_not_its_words() {
     h.sign_in();
     h.call_event(incoming(5, "sip:peer@lifeline.lab"));
     h.command(Command::Reject);
-    assert!(matches!(h.sip.last(), Some(SipRequest::Reject { code: 486, .. })));
+    assert!(matches!(
+        h.sip.last(),
+        Some(SipRequest::Reject { code: 486, .. })
+    ));
     h.call_event(CallEvent::Ended {
         id: 5,
         code: Some(486),

@@ -317,11 +317,7 @@ impl Core {
         out.push(self.location_event());
         out.push(self.policy_event());
         out.push(self.history_event());
-        out.extend(
-            self.calls
-                .iter()
-                .map(|(id, c)| c.event(id, c.state())),
-        );
+        out.extend(self.calls.iter().map(|(id, c)| c.event(id, c.state())));
         out
     }
 

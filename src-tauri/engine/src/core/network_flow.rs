@@ -200,7 +200,8 @@ impl Core {
         if !matches!(talk.restart, Restart::Ready(_)) {
             return;
         }
-        let Restart::Ready(sdp) = std::mem::replace(&mut talk.restart, Restart::AnswerPending) else {
+        let Restart::Ready(sdp) = std::mem::replace(&mut talk.restart, Restart::AnswerPending)
+        else {
             return;
         };
         let sip = *sip;

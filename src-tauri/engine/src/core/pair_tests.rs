@@ -8,7 +8,7 @@
 //!   `emergency` event it hands out);
 //! - an emergency INVITE leaves only with the guard on disk, and a call hung up while its offer was
 //!   gathering never sends an INVITE;
-//! - during the guard, a call from the dispatcher rings (as the callback), never refused;
+//! - during the lock with the line free, a call from the dispatcher rings (as the callback), never refused;
 //! - the core never panics, whatever the order of SIP, media and agent inputs.
 
 use std::collections::BTreeSet;
@@ -227,7 +227,12 @@ impl Pair {
                 } else {
                     "sip:100@lifeline.lab"
                 };
-                let protecting = self.h.core.guard.protecting();
+                // The lock (or remain) with the line free: what the callback rule is about. (During the
+                // emergency call itself there is no call waiting, RFC 6881 ED-66.)
+                let protecting = matches!(
+                    self.h.core.guard.mode(),
+                    EmergencyMode::Lock | EmergencyMode::Remain
+                ) && !self.h.core.calls.busy();
                 let evs = self.call_event(CallEvent::Incoming {
                     id: sip.0,
                     from: from.into(),
