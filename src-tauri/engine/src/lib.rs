@@ -17,3 +17,6 @@ pub mod presence;
 pub mod secrets;
 pub mod sip;
 pub mod store;
+
+#[cfg(test)]
+mod ui_contract;

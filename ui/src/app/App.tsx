@@ -56,7 +56,6 @@ export function App({ store }: { store: Store }) {
   }, [state.attached, warm]);
   const locale = pickLocale([
     state.localeChoice,
-    state.app?.locale,
     state.agreement.status === "required" ? state.agreement.locale : null,
     ...(typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language]),
   ]);

@@ -54,6 +54,7 @@ function warmState(state: UiState): UiState {
     event: "devices",
     input: null,
     output: null,
+    ringer: null,
     available: [
       { id: "mic", name: "Microphone", input: true, output: false, default_input: true, default_output: false },
       { id: "speaker", name: "Speaker", input: false, output: true, default_input: false, default_output: true },

@@ -23,15 +23,15 @@ function call(id: string, state: string, extra: Record<string, unknown> = {}): E
 
 describe("location", () => {
   it("keeps the label, the source and the prompt exactly as the engine sends them", () => {
-    const s = events(signedIn(), [{ event: "location", label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null }]);
+    const s = events(signedIn(), [{ event: "location", label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null, address: null }]);
     expect(s.live.location).toEqual({ label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null });
     expect(s.other).toEqual({});
   });
 
   it("a missing address is a prompt to enter one; an unknown prompt is ignored rather than shown raw", () => {
-    let s = events(signedIn(), [{ event: "location", label: null, source: null, prompt: "missing" }]);
+    let s = events(signedIn(), [{ event: "location", label: null, source: null, prompt: "missing", address: null }]);
     expect(s.live.location?.prompt).toBe("missing");
-    s = events(s, [{ event: "location", label: "x", source: "held", prompt: "something_new" }]);
+    s = events(s, [{ event: "location", label: "x", source: "held", prompt: "something_new", address: null }]);
     expect(s.live.location?.prompt).toBeNull();
   });
 

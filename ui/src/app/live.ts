@@ -3,8 +3,7 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import type { DeviceRole, LocationPrompt, MediaPath, MediaState } from "../engine/api-live";
-import type { Command, EngineEvent } from "../engine/api";
+import type { AudioDeviceEvent, Command, DeviceRole, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
 
 export interface LiveLocation {
   label: string | null;
@@ -83,12 +82,8 @@ export function initialLive(): LiveState {
   };
 }
 
-const PROMPTS: readonly string[] = ["missing", "unknown_network"];
-const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"];
-
-function str(v: unknown): string | null {
-  return typeof v === "string" ? v : null;
-}
+const PROMPTS: readonly string[] = ["missing", "unknown_network"] satisfies LocationPrompt[];
+const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"] satisfies MediaState[];
 
 function without<T>(map: Record<string, T>, key: string): Record<string, T> {
   if (!(key in map)) return map;
@@ -99,55 +94,38 @@ function without<T>(map: Record<string, T>, key: string): Record<string, T> {
 
 /** The slice after `event`, or null when the event is not about this slice (state.ts handles it alone). */
 export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): LiveUpdate | null {
-  const e = event as Record<string, unknown>;
   const done = (next: LiveState, toast: LiveToast | null = null): LiveUpdate => ({ live: next, toast });
   switch (event.event) {
     case "location": {
-      const prompt = str(e.prompt);
-      return done({
-        ...live,
-        location: {
-          label: str(e.label),
-          source: str(e.source),
-          prompt: prompt !== null && PROMPTS.includes(prompt) ? (prompt as LocationPrompt) : null,
-        },
-      });
+      const prompt = event.prompt !== null && PROMPTS.includes(event.prompt) ? (event.prompt as LocationPrompt) : null;
+      return done({ ...live, location: { label: event.label, source: event.source, prompt } });
     }
     case "dial_blocked":
-      return done({ ...live, dialBlocked: { reason: str(e.reason) ?? "", offer: str(e.offer) ?? "" } });
+      return done({ ...live, dialBlocked: { reason: event.reason, offer: event.offer } });
     case "emergency_call_failed":
-      return done({ ...live, emergencyFailed: { message: str(e.message) ?? "", address: str(e.address), at: now } });
-    case "policy_status": {
-      const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-      return done({ ...live, policy: { managed: list(e.managed), warnings: list(e.warnings) } });
-    }
-    case "media": {
-      const id = str(e.id);
-      const state = str(e.state);
-      if (id === null || state === null || !MEDIA_STATES.includes(state)) return null;
-      return done({ ...live, media: { ...live.media, [id]: nextMedia(live.media[id], state as MediaState, e, now) } });
-    }
+      return done({ ...live, emergencyFailed: { message: event.message, address: event.address, at: now } });
+    case "policy_status":
+      return done({ ...live, policy: { managed: event.managed, warnings: event.warnings } });
+    case "media":
+      // A state this UI does not know (from an engine newer than its contract) changes nothing.
+      if (!MEDIA_STATES.includes(event.state)) return null;
+      return done({ ...live, media: { ...live.media, [event.id]: nextMedia(live.media[event.id], event, now) } });
     case "dtmf": {
-      const id = str(e.id);
-      const digit = str(e.digit);
-      if (id === null || digit === null) return null;
-      const digits = ((live.dtmfIn[id] ?? "") + digit).slice(-MAX_DIGITS);
-      return done({ ...live, dtmfIn: { ...live.dtmfIn, [id]: digits } });
+      const digits = ((live.dtmfIn[event.id] ?? "") + event.digit).slice(-MAX_DIGITS);
+      return done({ ...live, dtmfIn: { ...live.dtmfIn, [event.id]: digits } });
     }
     case "audio_device":
-      return onAudioDevice(live, e);
+      return onAudioDevice(live, event);
     case "call_rejected": {
       // state.ts shows the toast; here the note of who was turned away while the line was protected.
-      const missed: MissedCall = { remote: str(e.remote) ?? "", code: typeof e.code === "number" ? e.code : 0, reason: str(e.reason) ?? "", at: now };
+      const missed: MissedCall = { remote: event.remote, code: event.code, reason: event.reason, at: now };
       return done({ ...live, missed: [...live.missed, missed].slice(-MAX_MISSED) });
     }
-    case "call": {
-      if (e.state !== "ended") return null;
-      const id = str(e.id) ?? "";
-      return done({ ...live, media: without(live.media, id), dtmfIn: without(live.dtmfIn, id) });
-    }
+    case "call":
+      if (event.state !== "ended") return null;
+      return done({ ...live, media: without(live.media, event.id), dtmfIn: without(live.dtmfIn, event.id) });
     case "emergency":
-      return e.mode === "off" && live.missed.length > 0 ? done({ ...live, missed: [] }) : null;
+      return event.mode === "off" && live.missed.length > 0 ? done({ ...live, missed: [] }) : null;
     default:
       return null;
   }
@@ -158,29 +136,26 @@ export function audioSilent(state: MediaState | undefined): boolean {
   return state === "no_audio" || state === "failed";
 }
 
-function nextMedia(before: CallMedia | undefined, state: MediaState, e: Record<string, unknown>, now: number): CallMedia {
+function nextMedia(before: CallMedia | undefined, event: MediaEvent, now: number): CallMedia {
+  const { state } = event;
   const silent = audioSilent(state);
   return {
     state,
     // `connected` carries no codec and `receiving` no setup time: keep what the other said.
-    codec: str(e.codec) ?? before?.codec ?? null,
-    setupMs: typeof e.setup_ms === "number" ? e.setup_ms : (before?.setupMs ?? null),
-    reason: silent ? str(e.reason) : null,
+    codec: event.codec ?? before?.codec ?? null,
+    setupMs: event.setup_ms ?? before?.setupMs ?? null,
+    reason: silent ? event.reason : null,
     // The path comes once it is known and again after a network change; events without it keep the last.
-    path: mediaPath(e.path) ?? before?.path ?? null,
+    path: mediaPath(event.path) ?? before?.path ?? null,
     // A repeated no_audio does not restart the silence; only audio arriving ends it.
     silentSince: state === "receiving" ? null : silent ? (before?.silentSince ?? now) : (before?.silentSince ?? null),
   };
 }
 
-function mediaPath(v: unknown): MediaPath | null {
-  if (typeof v !== "object" || v === null) return null;
-  const p = v as Record<string, unknown>;
-  const candidate = str(p.candidate);
-  const protocol = str(p.protocol);
-  if (candidate === null || protocol === null) return null;
-  const server = str(p.server);
-  return server === null ? { candidate, protocol } : { candidate, protocol, server };
+/** The path, if it has what the screen shows; a half one is ignored rather than kept. */
+function mediaPath(p: MediaPath | null | undefined): MediaPath | null {
+  if (typeof p !== "object" || p === null || typeof p.candidate !== "string" || typeof p.protocol !== "string") return null;
+  return typeof p.server === "string" ? { candidate: p.candidate, protocol: p.protocol, server: p.server } : { candidate: p.candidate, protocol: p.protocol };
 }
 
 /** Translation keys of the device toasts, per role (a role name cannot be translated inside a sentence). */
@@ -190,32 +165,25 @@ export const DEVICE_TOASTS: Record<DeviceRole, { lost: string; unavailable: stri
   ringer: { lost: "toast.ringer_lost", unavailable: "toast.ringer_unavailable" },
 };
 
-function onAudioDevice(live: LiveState, e: Record<string, unknown>): LiveUpdate | null {
-  const role = str(e.role);
-  if (role !== "microphone" && role !== "speaker" && role !== "ringer") return null;
+function onAudioDevice(live: LiveState, e: AudioDeviceEvent): LiveUpdate {
+  const role = e.role;
   const set = (d: DeviceInUse) => ({ ...live, audio: { ...live.audio, [role]: d } });
   switch (e.audio_event) {
     case "device_active":
-      return { live: set({ name: str(e.name), problem: null }), toast: null };
-    case "device_lost": {
-      const name = str(e.name) ?? "";
-      const fallback = str(e.fallback) ?? "";
+      return { live: set({ name: e.name, problem: null }), toast: null };
+    case "device_lost":
       return {
-        live: set({ name: fallback, problem: null }),
-        toast: { kind: "info", key: DEVICE_TOASTS[role].lost, params: { name, fallback } },
+        live: set({ name: e.fallback, problem: null }),
+        toast: { kind: "info", key: DEVICE_TOASTS[role].lost, params: { name: e.name, fallback: e.fallback } },
       };
-    }
     case "device_unavailable": {
-      const reason = str(e.reason) ?? "";
       // Said once per problem, not again at every call that tries the same device.
-      const known = live.audio[role]?.problem === reason;
+      const known = live.audio[role]?.problem === e.reason;
       return {
-        live: set({ name: null, problem: reason }),
-        toast: known ? null : { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason } },
+        live: set({ name: null, problem: e.reason }),
+        toast: known ? null : { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason: e.reason } },
       };
     }
-    default:
-      return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import type { MediaPath } from "../engine/api-live";
+import type { MediaPath } from "../engine/api";
 import { useApp } from "../app/context";
 import type { Translate } from "../i18n/i18n";
 import { audioSilent, type CallMedia } from "../app/live";

@@ -1,4 +1,4 @@
-import type { DeviceRole } from "../engine/api-live";
+import type { DeviceRole } from "../engine/api";
 import { useApp } from "../app/context";
 import { chosen, optionsFor, setDevicesCommand, type DeviceOption } from "./devices";
 import { activeCall, type UiState } from "../app/state";

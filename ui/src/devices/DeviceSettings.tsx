@@ -1,6 +1,6 @@
 import { Fragment } from "preact";
 import { useEffect } from "preact/hooks";
-import type { DeviceRole } from "../engine/api-live";
+import type { DeviceRole } from "../engine/api";
 import { useApp } from "../app/context";
 import { canChoose } from "./devices";
 import type { UiState } from "../app/state";

@@ -3,7 +3,7 @@
 // use right now and what went wrong with it (`audio_device`) stays in live.ts.
 
 import type { Command, EngineEvent } from "../engine/api";
-import type { DeviceRole } from "../engine/api-live";
+import type { DeviceRole } from "../engine/api";
 
 /** One device as api.rs's `DeviceInfo` describes it, in the UI's spelling. */
 export interface AudioDevice {

@@ -1,154 +1,34 @@
-// TypeScript mirror of src-tauri/engine/src/api.rs: the one contract between the UI and the engine.
-// Names and fields must match the Rust enums exactly (serde tag `cmd` / `event`, snake_case).
+// The UI's side of the one contract with the engine. The types themselves are GENERATED from
+// src-tauri/engine/src/api.rs into contract.ts (never edit that file: `npm run contract` rewrites it, and
+// `cargo test` fails while it is out of date). This file only names parts of them for the UI's code.
 
-import type { CivicAddress, LiveEvent } from "./api-live";
-export type * from "./api-live";
+import type { CivicAddress, Event, Presence } from "./contract";
 
-export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
-export const PRESENCES: readonly Presence[] = [
-  "available",
-  "busy",
-  "do_not_disturb",
-  "away",
-  "working_offline",
-];
+export type * from "./contract";
 
-export type RegistrationState = "registered" | "unregistered" | "failed";
-export type CallState = "dialing" | "ringing" | "incoming" | "connected" | "held" | "ended";
-export type Direction = "out" | "in";
-export type EmergencyMode = "off" | "active" | "lock" | "remain";
+/** Anything the engine sends. The UI is built with the engine it ships with, so this is exactly `Event`. */
+export type EngineEvent = Event;
 
-export type Command =
-  | { cmd: "accept_agreement" }
-  | { cmd: "sign_in"; server: string; domain: string; user: string; password: string; remember: boolean }
-  | { cmd: "sign_out" }
-  | { cmd: "dial"; number: string }
-  | { cmd: "answer" }
-  | { cmd: "reject" }
-  | { cmd: "hangup" }
-  | { cmd: "dtmf"; digits: string }
-  | { cmd: "hold" }
-  | { cmd: "resume" }
-  | { cmd: "mute"; on: boolean }
-  | { cmd: "set_presence"; status: Presence }
-  | { cmd: "emergency_exit" }
-  | { cmd: "emergency_remain" }
-  /** Choose audio devices by id (null keeps the current choice); a call in progress moves at once. */
-  | { cmd: "set_devices"; input: string | null; output: string | null; ringer: string | null }
-  /** Ask for the `devices` event (the list changes when headsets come and go). */
-  | { cmd: "list_devices" }
-  /** The agent's own entry (or confirmation) of where they are (RFC 5139 keys). */
-  | { cmd: "set_location"; address: CivicAddress }
-  | { cmd: "snapshot" }
-  | { cmd: "quit" }
-  /** Handled by the desktop shell, never by the engine; answered with `app_settings`. */
-  | { cmd: "set_start_at_login"; on: boolean };
+/** One kind of event, by its tag: `EventOf<"call">` is the `call` event with its fields. */
+export type EventOf<K extends Event["event"]> = Extract<Event, { event: K }>;
 
-export interface AppInfoEvent {
-  event: "app_info";
-  version: string;
-  lab: boolean;
-  server: string | null;
-  domain: string | null;
-  user: string | null;
-  /** Not in api.rs yet: the configured UI language, if the engine ever reports one. */
-  locale?: string | null;
-}
+export type CallEvent = EventOf<"call">;
+export type MediaEvent = EventOf<"media">;
+export type DevicesEvent = EventOf<"devices">;
+export type HistoryEvent = EventOf<"history">;
+export type LocationEvent = EventOf<"location">;
+/** `audio_device` with the engine's `AudioEvent` flattened in (tag `audio_event`). */
+export type AudioDeviceEvent = EventOf<"audio_device">;
 
-export interface AgreementRequiredEvent {
-  event: "agreement_required";
-  version: string;
-  locale: string;
-  title: string;
-  text: string;
-}
+/** The RFC 5139 keys of a civic address (`CivicField` in api.rs, which ts-rs writes inline). */
+export type CivicKey = Exclude<keyof CivicAddress, "country" | "lang">;
 
-export interface AgreementAcceptedEvent {
-  event: "agreement_accepted";
-  version: string;
-  text_sha256: string;
-  at: string;
-}
+/** Every presence status, in the order the status menu lists them. */
+export const PRESENCES = ["available", "busy", "do_not_disturb", "away", "working_offline"] as const satisfies readonly Presence[];
+/** Does not compile when api.rs gains a presence status that `PRESENCES` lacks. */
+export const PRESENCES_COMPLETE: Exclude<Presence, (typeof PRESENCES)[number]> extends never ? true : never = true;
 
-export interface RegistrationEvent {
-  event: "registration";
-  state: RegistrationState;
-  reason: string | null;
-}
-
-export interface CallEvent {
-  event: "call";
-  id: string;
-  state: CallState;
-  direction: Direction;
-  remote: string;
-  emergency: boolean;
-  emergency_callback: boolean;
-  reason: string | null;
-  /** Not in api.rs (the engine reports mute as `call_muted`); older mocks sent it here. */
-  muted?: boolean;
-}
-
-export interface CallRejectedEvent {
-  event: "call_rejected";
-  remote: string;
-  code: number;
-  reason: string;
-}
-
-export interface PresenceEvent {
-  event: "presence";
-  status: Presence;
-  forced: boolean;
-}
-
-export interface EmergencyEvent {
-  event: "emergency";
-  mode: EmergencyMode;
-  lock_until: string | null;
-}
-
-export interface ErrorEvent {
-  event: "error";
-  message: string;
-}
-
-/** Not in api.rs yet (proposed): the audio devices in use. */
-export interface DevicesEvent {
-  event: "devices";
-  input: string | null;
-  output: string | null;
-  ringer?: string | null;
-  /** Every device the engine can open (api.rs `DeviceInfo`); devices.ts reads it. */
-  available?: { id: string; name: string; input: boolean; output: boolean; default_input: boolean; default_output: boolean }[];
-}
-
-/** From the desktop shell: a tel:/sip: link was opened; fill the number field (never dial). */
-export interface DialRequestEvent {
-  event: "dial_request";
-  number: string;
-}
-
-/** From the desktop shell: its own settings, sent on subscribe and after each change. */
-export interface AppSettingsEvent {
-  event: "app_settings";
-  start_at_login: boolean;
-}
-
-export type KnownEvent =
-  | LiveEvent
-  | AppInfoEvent
-  | AgreementRequiredEvent
-  | AgreementAcceptedEvent
-  | RegistrationEvent
-  | CallEvent
-  | CallRejectedEvent
-  | PresenceEvent
-  | EmergencyEvent
-  | ErrorEvent
-  | DevicesEvent
-  | DialRequestEvent
-  | AppSettingsEvent;
-
-/** Anything the engine sends; events this UI does not know yet are kept, not dropped. */
-export type EngineEvent = KnownEvent | { event: string; [field: string]: unknown };
+/** `location.source` as the engine documents it (a string in api.rs). */
+export type LocationSource = "policy" | "network-map" | "held" | "agent";
+/** `location.prompt` as the engine documents it (a string in api.rs). */
+export type LocationPrompt = "missing" | "unknown_network";

@@ -2,7 +2,21 @@
 // It speaks the same Command/Event language as the real engine (api.rs) and plays plausible reactions
 // with short delays. It never touches the network.
 
-import type { Command, EngineEvent, MediaEvent, MediaState, Presence } from "./api";
+import type {
+  CallState,
+  CivicAddress,
+  Command,
+  DeviceInfo,
+  Direction,
+  EmergencyMode,
+  EngineEvent,
+  EventOf,
+  HistoryEntry,
+  MediaEvent,
+  MediaPath,
+  MediaState,
+  Presence,
+} from "./api";
 import type { Ipc } from "./ipc";
 import agreementEn from "../../../assets/agreement/en/1.txt?raw";
 import agreementFr from "../../../assets/agreement/fr/1.txt?raw";
@@ -61,7 +75,7 @@ const MOCK_PATHS = {
   host: { candidate: "host", protocol: "udp" },
   srflx: { candidate: "srflx", protocol: "udp" },
   relay: { candidate: "relay", protocol: "tcp", server: "turn:turn.example.com:443?transport=tcp" },
-} as const;
+} as const satisfies Record<string, MediaPath>;
 
 export function scenarioFromQuery(search: string): MockOptions {
   const params = new URLSearchParams(search);
@@ -95,6 +109,8 @@ const EMERGENCY = /^(911|999|112|933|urn:service:(test\.)?sos(\..*)?)$/;
 const LOCK_MS = 30 * 60 * 1000;
 const REMAIN_MS = 60 * 60 * 1000;
 const LOCATION_LABEL = "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US";
+/** The same address field by field, as the engine sends it with the label. */
+const LOCATION_ADDRESS: CivicAddress = { country: "US", A1: "TX", A3: "Austin", HNO: "100", RD: "Main", STS: "St", FLR: "3", ROOM: "301", PC: "78701" };
 /** What the real engine says when the guard refuses a presence change during the lock (GuardRefusal). */
 const LOCK_REFUSAL = (until: string) =>
   `the line is kept free for the emergency services to call back until ${until} (UTC); this can wait until then`;
@@ -107,13 +123,13 @@ export class MockEngine implements Ipc {
   private accepted = false;
   private presence: Presence = "available";
   private forced = false;
-  private mode: "off" | "active" | "lock" | "remain" = "off";
+  private mode: EmergencyMode = "off";
   private lockUntil: number | null = null;
-  private call: { id: string; state: string; direction: "in" | "out"; remote: string; emergency: boolean; callback: boolean; muted: boolean } | null = null;
+  private call: { id: string; state: CallState; direction: Direction; remote: string; emergency: boolean; callback: boolean; muted: boolean } | null = null;
   private seq = 0;
-  private location: { label: string | null; source: string | null; prompt: string | null };
+  private location: Omit<EventOf<"location">, "event">;
   private devicesAnnounced = false;
-  private history: MockHistoryEntry[];
+  private history: HistoryEntry[];
   private callStarted: { at: number; connectedAt: number | null } | null = null;
   private chosenDevices: { input: string | null; output: string | null; ringer: string | null } = { input: null, output: null, ringer: null };
   private readonly lang: string;
@@ -123,8 +139,8 @@ export class MockEngine implements Ipc {
     this.lang = (options.lang ?? navigator.language ?? "en").slice(0, 2).toLowerCase();
     this.lab = options.lab;
     this.location = options.location
-      ? { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null }
-      : { label: null, source: null, prompt: "missing" };
+      ? { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null, address: LOCATION_ADDRESS }
+      : { label: null, source: null, prompt: "missing", address: null };
     this.history = sampleHistory(options.history, Date.now());
     this.setUp(options.scenario);
   }
@@ -367,7 +383,7 @@ export class MockEngine implements Ipc {
     this.emit({
       event: "call",
       id: c.id,
-      state: c.state as "connected",
+      state: c.state,
       direction: c.direction,
       remote: c.remote,
       emergency: c.emergency,
@@ -466,7 +482,7 @@ export class MockEngine implements Ipc {
     }
   }
 
-  private setLocation(address: Record<string, string | undefined>): void {
+  private setLocation(address: CivicAddress): void {
     const country = address.country ?? "";
     if (!/^[A-Z]{2}$/.test(country)) {
       return this.emit({ event: "error", message: "This address cannot be used for emergency calls: country: expected a two-letter country code" });
@@ -479,7 +495,7 @@ export class MockEngine implements Ipc {
     const floor = address.FLR ? `Floor ${address.FLR}` : null;
     const room = address.ROOM ? `Room ${address.ROOM}` : null;
     const parts = [street, floor, room, address.A3, address.A1, address.PC, country].filter(Boolean);
-    this.location = { label: parts.join(", "), source: "agent", prompt: null };
+    this.location = { label: parts.join(", "), source: "agent", prompt: null, address };
     this.emitLocation();
   }
 
@@ -543,22 +559,13 @@ export class MockEngine implements Ipc {
 
 // ---- History and devices the mock starts with ------------------------------------------------------------
 
-type MockHistoryEntry = {
-  direction: "in" | "out";
-  remote: string;
-  at: string | null;
-  duration_s: number | null;
-  outcome: string;
-  redial_only: boolean;
-};
-
 /** What the engine keeps for an emergency call when policy `emergency.keep_redial_entry` is on. */
-const REDIAL = (remote: string): MockHistoryEntry => ({ direction: "out", remote, at: null, duration_s: null, outcome: "redial", redial_only: true });
+const REDIAL = (remote: string): HistoryEntry => ({ direction: "out", remote, at: null, duration_s: null, outcome: "redial", redial_only: true });
 
-function sampleHistory(kind: MockOptions["history"], now: number): MockHistoryEntry[] {
+function sampleHistory(kind: MockOptions["history"], now: number): HistoryEntry[] {
   if (kind === "empty") return [];
   const ago = (minutes: number) => new Date(now - minutes * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
-  const entries: MockHistoryEntry[] = [
+  const entries: HistoryEntry[] = [
     { direction: "in", remote: "sip:peer@lifeline.lab", at: ago(12), duration_s: 42, outcome: "answered", redial_only: false },
     { direction: "in", remote: "sip:peer2@lifeline.lab", at: ago(95), duration_s: null, outcome: "missed", redial_only: false },
     { direction: "out", remote: "tel:+15550100", at: ago(26 * 60), duration_s: 754, outcome: "answered", redial_only: false },
@@ -568,7 +575,7 @@ function sampleHistory(kind: MockOptions["history"], now: number): MockHistoryEn
   return kind === "redial" ? [REDIAL("911"), ...entries] : entries;
 }
 
-const MOCK_DEVICES = [
+const MOCK_DEVICES: DeviceInfo[] = [
   { id: "mic-builtin", name: "Built-in microphone", input: true, output: false, default_input: true, default_output: false },
   { id: "usb-headset", name: "USB headset", input: true, output: true, default_input: false, default_output: false },
   { id: "speaker-builtin", name: "Built-in speaker", input: false, output: true, default_input: false, default_output: true },

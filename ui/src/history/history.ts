@@ -6,21 +6,6 @@
 import type { Direction, EngineEvent } from "../engine/api";
 import { displayRemote } from "../calls/remote";
 
-/** One line of `history` as api.rs's `HistoryEntry` serializes it. */
-export interface HistoryEntryJson {
-  direction: Direction;
-  remote: string;
-  at: string | null;
-  duration_s: number | null;
-  outcome: string;
-  redial_only: boolean;
-}
-
-export interface HistoryEvent {
-  event: "history";
-  entries: HistoryEntryJson[];
-}
-
 export type KnownOutcome = "answered" | "missed" | "rejected" | "cancelled" | "failed" | "redial";
 
 /** One call as the list shows it. */
@@ -54,7 +39,9 @@ export function initialHistory(): HistoryState {
 /** The slice after `event`, or null when the event is not `history` (nothing changes). */
 export function onHistoryEvent(history: HistoryState, event: EngineEvent): HistoryState | null {
   if (event.event !== "history") return null;
-  const raw = (event as Record<string, unknown>).entries;
+  // Typed by the contract (api.rs `HistoryEntry`), and still checked entry by entry for what the list
+  // needs: one odd entry hides itself instead of breaking the list.
+  const raw: unknown = event.entries;
   const items = Array.isArray(raw) ? raw.map(parseEntry).filter((i): i is HistoryItem => i !== null) : [];
   return { ...history, received: true, items: items.slice(0, MAX_HISTORY) };
 }

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { CivicAddress, CivicKey } from "../engine/api-live";
+import type { CivicAddress, CivicKey } from "../engine/api";
 import { useApp } from "../app/context";
 
 /** The fields an agent fills in, in reading order, with their RFC 5139 keys. */
