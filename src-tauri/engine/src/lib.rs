@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calls;
 pub mod config;
 pub mod core;
+mod database;
 pub mod emergency;
 pub mod location;
 pub mod media;

@@ -16,11 +16,11 @@ use rusqlite::{params, OptionalExtension};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{Store, StoreError};
-use crate::notify::{idempotency_key, EmergencyNotice, NotifyPolicy};
+use super::{idempotency_key, EmergencyNotice, NotifyPolicy};
+use crate::store::{Store, StoreError};
 
-/// The migration this module needs (appended to `MIGRATIONS` in `store/mod.rs`).
-pub(super) const MIGRATION: &str = "CREATE TABLE notify_outbox (
+/// The table this module needs (registered in the schema in `database.rs`).
+pub(crate) const MIGRATION: &str = "CREATE TABLE notify_outbox (
         id INTEGER PRIMARY KEY,
         notice_id TEXT NOT NULL,
         idempotency_key TEXT NOT NULL UNIQUE,
