@@ -7,7 +7,9 @@
 //! today; regenerate it with `npm --prefix ui run contract` (which runs this test with
 //! `LIFELINE_WRITE_CONTRACT=1`) and commit both.
 //!
-//! The derives are test-only (`#[cfg_attr(test, derive(ts_rs::TS))]`): nothing of this ships.
+//! The derives are test-only (`#[cfg_attr(test, derive(ts_rs::TS))]`): nothing of this ships. A type that
+//! a message starts to carry (a new field's enum, say) needs the same line, or the test build stops with
+//! "the trait `TS` is not implemented" for it.
 
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
