@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Something the agent (or a script) asks the engine to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     /// Accept the emergency-services warning agreement currently shown.
@@ -71,6 +72,7 @@ pub enum Command {
 
 /// The agent's presence status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Available,
@@ -81,6 +83,7 @@ pub enum Presence {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationState {
     Registered,
@@ -89,6 +92,7 @@ pub enum RegistrationState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     Dialing,
@@ -100,6 +104,7 @@ pub enum CallState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Out,
@@ -107,6 +112,7 @@ pub enum Direction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EmergencyMode {
     Off,
@@ -117,6 +123,7 @@ pub enum EmergencyMode {
 
 /// Something that happened in the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Who is running and how: sent once at start and again on `snapshot`.
@@ -251,6 +258,7 @@ pub enum Event {
 
 /// One line of the call history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HistoryEntry {
     pub direction: Direction,
     /// Who (the number or address to call back).
@@ -266,6 +274,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaState {
     Connected,
@@ -277,6 +286,7 @@ pub enum MediaState {
 
 /// How a call's audio travels: the local candidate of the selected ICE pair.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MediaPath {
     /// `host`, `srflx`, `prflx` or `relay`.
     pub candidate: String,

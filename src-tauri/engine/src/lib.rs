@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calls;
 pub mod config;
 pub mod core;
+mod database;
 pub mod emergency;
 pub mod location;
 pub mod media;
@@ -17,3 +18,6 @@ pub mod presence;
 pub mod secrets;
 pub mod sip;
 pub mod store;
+
+#[cfg(test)]
+mod ui_contract;

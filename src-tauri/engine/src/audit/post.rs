@@ -4,7 +4,6 @@
 
 use std::sync::Mutex;
 
-use crate::notify::deliver_http_client;
 use crate::store::{Store, StoreError};
 
 pub struct AuditPoster {
@@ -19,8 +18,13 @@ pub enum AuditPostError {
 }
 
 impl AuditPoster {
-    pub fn new(url: String) -> Result<AuditPoster, AuditPostError> {
-        let http = deliver_http_client().map_err(|e| AuditPostError::Client(e.to_string()))?;
+    /// `http_client` builds the HTTP client (the notification worker passes the one it delivers webhooks
+    /// with: same TLS roots and timeouts), so the audit log needs nothing from the notify module.
+    pub fn new<E: std::fmt::Display>(
+        url: String,
+        http_client: impl FnOnce() -> Result<reqwest::Client, E>,
+    ) -> Result<AuditPoster, AuditPostError> {
+        let http = http_client().map_err(|e| AuditPostError::Client(e.to_string()))?;
         Ok(AuditPoster { url, http })
     }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::email;
 use super::notice::{idempotency_key, EmergencyNotice, NoticeKind};
+use super::outbox::OutboxRow;
 use super::policy::{NotifyPolicy, SecretError, SecretSource, WebhookFormat};
 use super::render::{render, webhook_body, RenderError};
-use crate::store::OutboxRow;
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -12,9 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::backoff::Backoff;
 use super::deliver::Deliverer;
+use super::outbox::OutboxRow;
 use super::policy::{NotifyPolicy, SecretSource};
 use crate::audit::{AuditEvent, AuditPoster};
-use crate::store::{OutboxRow, Store};
+use crate::store::Store;
 
 /// Longest sleep with nothing due (also the poll if a wake-up were lost).
 const IDLE: Duration = Duration::from_secs(30);
@@ -40,15 +41,16 @@ impl WorkerConfig {
     }
 }
 
-/// Starts the delivery task on the current tokio runtime. `db_dir` is the directory of `lifeline.db`
-/// (as for [`Store::open`]); call `wakeup.notify_one()` after [`crate::store::Outbox::enqueue`].
+/// Starts the delivery task on the current tokio runtime. `db_dir` is the directory of `lifeline.db`, which
+/// the engine has opened (and so set up) before; call `wakeup.notify_one()` after [`super::Outbox::enqueue`].
 pub fn spawn_worker(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) -> JoinHandle<()> {
     tokio::spawn(run(config, db_dir, wakeup))
 }
 
 async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     let store = loop {
-        match Store::open(&db_dir) {
+        // Attach, not open: the engine set the schema up (it owns the list of migrations, `database.rs`).
+        match Store::attach(&db_dir) {
             Ok(s) => break s,
             Err(e) => {
                 tracing::error!(error = %e, "notify: cannot open the outbox; retrying in 5 s");
@@ -68,16 +70,15 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     // rusqlite's connection is Send but not Sync: the tasks' futures hold it behind a mutex, locked only
     // between awaits (never across one).
     let store = Mutex::new(store);
-    let mut audit = config
-        .audit_url
-        .clone()
-        .and_then(|url| match AuditPoster::new(url) {
+    let mut audit = config.audit_url.clone().and_then(|url| {
+        match AuditPoster::new(url, super::deliver::http_client) {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::error!(error = %e, "audit: cannot set up the audit.url poster");
                 None
             }
-        });
+        }
+    });
     loop {
         let sent = round(&store, &deliverer, &config.backoff).await;
         if let Some(p) = audit.as_mut() {
