@@ -1,25 +1,10 @@
 //! `policy show`: each setting's value and the source that set it.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::effective::SourceDoc;
 use super::show::{show, SourceKind};
-use super::sources::registry::{registry_source, registry_to_json, RegData, RegistryValue};
-
-fn doc(source: &str, v: Value) -> SourceDoc {
-    SourceDoc {
-        source: source.into(),
-        doc: Ok(v),
-    }
-}
-
-fn reg(key: &str, name: &str, data: RegData) -> RegistryValue {
-    RegistryValue {
-        key: key.into(),
-        name: name.into(),
-        data,
-    }
-}
+use super::sources::registry::{registry_source, registry_to_json, RegData};
+use super::tests::{doc, reg};
 
 #[test]
 fn a_registry_value_is_shown_with_the_registry_as_its_source() {
