@@ -16,7 +16,9 @@ export WINE64
 # cargo for the Windows target: rustup's cargo driving Debian's rustc-web, std built from rust-web-src.
 windows_cargo() {
   local sub=$1; shift
+  # Line tables only in debug builds: backtraces keep file:line, and the link is faster and the .exe smaller.
   env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WINDOWS_TARGET_DIR" \
+    CARGO_PROFILE_DEV_DEBUG=line-tables-only \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
     CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar \
     CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++ \
@@ -24,10 +26,18 @@ windows_cargo() {
     --config "target.$WINDOWS_TARGET.rustflags=$(windows_rustflags)" "$@"
 }
 
-# The C parts (SQLite, ring, opus...) are compiled by Debian's mingw with stack protection, which needs
-# libssp; a real Windows machine has no libssp-0.dll, so link it statically. Toml array for --config.
+# libssp (GCC's stack-protector runtime): rustc's windows-gnu target links -lssp, and Debian's mingw builds
+# C code (opus, here) with stack protection. A real Windows machine has no libssp-0.dll, so link it
+# statically: a search dir of our own, ahead of mingw's, holds the static archive under the import
+# library's name, and msvcrt/advapi32 (which libssp calls) are linked once more after it.
+# Printed as a TOML array for --config.
 windows_rustflags() {
-  printf '["-C", "link-arg=-Wl,-Bstatic", "-C", "link-arg=-lssp", "-C", "link-arg=-Wl,-Bdynamic"]'
+  local dir="$WINDOWS_TARGET_DIR/mingw-static"
+  if [ ! -f "$dir/libssp.dll.a" ]; then
+    mkdir -p "$dir"
+    cp "$(x86_64-w64-mingw32-gcc -print-file-name=libssp.a)" "$dir/libssp.dll.a"
+  fi
+  printf '["-L", "native=%s", "-C", "link-arg=-lmsvcrt", "-C", "link-arg=-ladvapi32"]' "$dir"
 }
 
 windows_profile_dir() { # PROFILE -> the directory its .exe files land in

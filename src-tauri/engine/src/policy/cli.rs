@@ -37,6 +37,18 @@ pub enum PolicyCommand {
         #[arg(long)]
         user: Option<PathBuf>,
     },
+    /// Print every setting with its effective value and its source (registry, plist, file, user, default).
+    Show {
+        /// Read DIR/policy.json and DIR/policy.d/*.json instead of this machine's managed policy.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// One more policy document on top (JSON, .plist or .mobileconfig), like the engine's --policy.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The user's settings (JSON).
+        #[arg(long)]
+        user: Option<PathBuf>,
+    },
 }
 
 /// Runs one command; returns the process exit code.
