@@ -23,6 +23,7 @@ or scripts/test-windows, which does both. No timing is asserted; every wait is b
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -74,8 +75,9 @@ class WineAgent(Agent):
     """lifeline-headless.exe as a lab agent in the ``wine`` prefix; ``name`` keeps its data dir across restarts."""
 
     def __init__(self, lab, workdir: Path, wine: WinePrefix, *, name: str = "engine", **kw):
+        env = {"LIFELINE_LOG": os.environ["LIFELINE_WINE_LOG"]} if os.environ.get("LIFELINE_WINE_LOG") else None
         super().__init__(lab, workdir, user=USER, name=name, binary=windows_headless(), prefix=wine.command(),
-                         tone_hz=ENGINE_TONE_HZ, **kw)
+                         tone_hz=ENGINE_TONE_HZ, env=env, **kw)
 
     @property
     def data_dir(self) -> Path:
