@@ -220,7 +220,8 @@ def test_the_password_is_in_credential_manager_and_in_no_file(lab, engines, wine
     assert not leaks, f"the password is in plain text in {leaks}"
     # ... but in Credential Manager (Wine keeps it, encrypted, under HKCU\Software\Wine\Credential Manager).
     creds = wine.reg_query(r"HKCU\Software\Wine\Credential Manager")
-    assert USER in creds or "lifeline" in creds.lower(), f"no credential in Credential Manager: {creds[:2000]}"
+    target = f"sip:{USER}@{lab.domain}.app.lifeline.softphone"  # keyring's "<account>.<service>"
+    assert f"Generic: {target}" in creds, f"no credential {target} in Credential Manager: {creds[:2000]}"
 
     again = engines("remember")
     again.wait_for(match(event="registration", state="registered"), timeout=60)
