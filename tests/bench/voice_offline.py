@@ -237,7 +237,8 @@ def main() -> int:
         for key in keys:
             p, burst, _ = CONDITIONS[key]
             argv = opts.format(loss=round(100 * p), q=webrtc_loss(p)).split()
-            pk, out = work / f"{name}-{key}.pk", work / f"{name}-{key}.wav"
+            slug = "".join(c if c.isalnum() else "-" for c in name)
+            pk, out = work / f"{slug}-{key}.pk", work / f"{slug}-{key}.wav"
             run = subprocess.run([str(args.chain), "--input", str(sig.wav48), "--output", str(out), "--packets", str(pk), *argv],
                                  check=True, capture_output=True, text=True)
             packets = read_packets(pk)
