@@ -230,6 +230,9 @@ def main() -> int:
     far = FarEnd()
     print(f"far end: {far.version()}, receiver {args.receiver}; {args.utterances} sentences x {args.seeds} loss seeds")
     keys = [k.strip() for k in args.conditions.split(",") if k.strip()]
+    if args.direction == "b":
+        direction_b(args, sig, work, keys)
+        return 0
     print("| configuration | " + " | ".join(keys) + " | bytes/packet at 5 % |")
     print("| --- |" + " ---: |" * (len(keys) + 1))
     for name, opts in configs.items():
