@@ -11,7 +11,6 @@ use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::sdp::AudioFormats;
-use super::timescale;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
 use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
@@ -26,9 +25,6 @@ use tokio::sync::mpsc::UnboundedSender;
 const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
 /// Keep at most this much audio queued for the speaker (drift between device and network clocks).
 const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
-/// From this backlog on, quiet frames are not queued for the speaker (normally it holds at most the
-/// frame playing and one more).
-const TRIM_SPEAKER_BACKLOG: usize = FRAME * 3;
 /// How often the thread looks for microphone audio between playout frames: a whole frame leaves at most
 /// this long after the device delivered it (see [`MicClock`]).
 const MIC_POLL: Duration = Duration::from_millis(4);
@@ -432,20 +428,15 @@ impl Pipeline {
     }
 
     fn play_frame(&mut self, pcm: &mut Vec<i16>) {
-        self.playout.frame(pcm);
+        let queued = self.audio.speaker_backlog() as f32 / FRAME as f32;
+        self.playout.frame(pcm, (queued - 1.0).max(0.0));
         if self.held {
             pcm.fill(0);
         }
         if let Some(voice) = &mut self.voice {
             voice.render(pcm);
         }
-        let backlog = self.audio.speaker_backlog();
-        if backlog >= TRIM_SPEAKER_BACKLOG && timescale::is_quiet(pcm) {
-            // A backlog left by a stall (of this thread or the device: both catch up on their own clock)
-            // delays every later word; a pause is dropped instead of queued, which nobody hears.
-            return;
-        }
-        if backlog < MAX_SPEAKER_BACKLOG {
+        if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
             self.audio.write_speaker(pcm);
         }
     }

@@ -94,12 +94,15 @@ impl PlayoutPath {
         }
     }
 
-    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`.
-    pub fn frame(&mut self, out: &mut Vec<i16>) {
+    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`. `queued_frames`: audio
+    /// already queued for the speaker beyond the frame it is playing (a backlog left by a stall of this
+    /// thread, or of the device, delays every later word as much as depth in the jitter buffer: it is
+    /// counted with it, so time-scaling drains it too).
+    pub fn frame(&mut self, out: &mut Vec<i16>, queued_frames: f32) {
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
-            let waiting = self.decoded.len() as f32 / FRAME as f32;
+            let waiting = self.decoded.len() as f32 / FRAME as f32 + queued_frames;
             let tempo = if self.adaptive {
                 self.jitter.tempo(waiting)
             } else {
