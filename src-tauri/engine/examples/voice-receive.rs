@@ -94,7 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             next += 1;
         }
-        playout.frame(&mut pcm, 0.0);
+        playout.frame(&mut pcm);
         debug_assert_eq!(pcm.len(), FRAME);
         out.extend_from_slice(&pcm);
         targets.push(playout.stats().target_frames);

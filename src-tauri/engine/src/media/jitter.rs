@@ -208,15 +208,6 @@ impl<T> JitterBuffer<T> {
         }
     }
 
-    /// Frames between the present depth (with `extra_frames` decoded and waiting) and the target:
-    /// positive when deeper than the target (0 while not playing).
-    pub fn distance(&self, extra_frames: f32) -> f32 {
-        if !self.playing {
-            return 0.0;
-        }
-        self.depth() as f32 + extra_frames - self.target() as f32
-    }
-
     /// The packet for the slot after the one just played or concealed, if it is here (for FEC).
     pub fn following(&self) -> Option<&T> {
         self.next.and_then(|next| self.packets.get(&next))

@@ -428,8 +428,7 @@ impl Pipeline {
     }
 
     fn play_frame(&mut self, pcm: &mut Vec<i16>) {
-        let queued = self.audio.speaker_backlog() as f32 / FRAME as f32;
-        self.playout.frame(pcm, (queued - 1.0).max(0.0));
+        self.playout.frame(pcm);
         if self.held {
             pcm.fill(0);
         }

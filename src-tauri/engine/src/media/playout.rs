@@ -4,8 +4,7 @@
 //! Decoded audio waits in a short queue; a period takes exactly one frame from it and pops packets
 //! from the jitter buffer until it holds enough. When the buffer asks for another [`Tempo`], a decoded
 //! frame is shortened or lengthened by a pitch period ([`super::timescale`]): the next pop comes a little
-//! sooner or later, and the depth moves towards its target with no gap and nothing skipped. Near the
-//! target only pauses are stretched; words too when the depth is far from it. A missing
+//! sooner or later, and the depth moves towards its target with no gap and nothing skipped. A missing
 //! packet whose successor is here is rebuilt from the successor's Opus in-band FEC before concealment.
 
 use super::codec::{Codec, CodecError, Decoder, FRAME};
@@ -19,10 +18,6 @@ use std::time::Instant;
 
 /// Packets popped at most for one frame (a few shortened frames, never a loop).
 const MAX_POPS_PER_FRAME: usize = 4;
-/// Distance of the depth from its target (frames) from which words are time-scaled too; closer, only
-/// pauses are. A pitch period cut from or repeated in a word is heard (and PESQ marks it); in a pause
-/// it is not, and speech has a pause every few seconds.
-const STRETCH_WORDS_FROM: f32 = 2.0;
 
 /// What a jitter buffer slot holds.
 #[derive(Debug, Clone)]
@@ -94,26 +89,20 @@ impl PlayoutPath {
         }
     }
 
-    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`. `queued_frames`: audio
-    /// already queued for the speaker beyond the frame it is playing (a backlog left by a stall of this
-    /// thread, or of the device, delays every later word as much as depth in the jitter buffer: it is
-    /// counted with it, so time-scaling drains it too).
-    pub fn frame(&mut self, out: &mut Vec<i16>, queued_frames: f32) {
+    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`.
+    pub fn frame(&mut self, out: &mut Vec<i16>) {
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
-            let waiting = self.decoded.len() as f32 / FRAME as f32 + queued_frames;
             let tempo = if self.adaptive {
-                self.jitter.tempo(waiting)
+                self.jitter.tempo(self.decoded.len() as f32 / FRAME as f32)
             } else {
                 Tempo::Normal
             };
-            let words_too = self.jitter.distance(waiting).abs() >= STRETCH_WORDS_FROM;
             let playout = self.jitter.pop();
             let idle = matches!(playout, Playout::Idle);
             let audible = self.decode(playout);
-            let stretch = words_too || timescale::is_quiet(&self.scratch);
-            if audible && stretch && self.scratch.len() == FRAME {
+            if audible && self.scratch.len() == FRAME {
                 match tempo {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64

@@ -54,18 +54,13 @@ fn stretch_lag(pcm: &[i16]) -> Option<usize> {
     if pcm.len() < 2 * MAX_LAG {
         return None;
     }
-    if is_quiet(pcm) {
+    let energy: f32 = pcm.iter().map(|&s| f32::from(s).powi(2)).sum();
+    if (energy / pcm.len() as f32).sqrt() < QUIET_RMS {
         // A pause: the longest cut moves the depth fastest and nobody hears it.
         return Some(MAX_LAG);
     }
     let (lag, correlation) = pitch(pcm);
     (correlation >= MIN_CORRELATION).then_some(lag)
-}
-
-/// A pause (below [`QUIET_RMS`]): time-scaling it is inaudible.
-pub fn is_quiet(pcm: &[i16]) -> bool {
-    let energy: f32 = pcm.iter().map(|&s| f32::from(s).powi(2)).sum();
-    (energy / pcm.len().max(1) as f32).sqrt() < QUIET_RMS
 }
 
 /// The best period in MIN_LAG..=MAX_LAG and its normalised correlation over one period.
