@@ -66,7 +66,8 @@ pub struct SipPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditPolicy {
-    /// https:// URL audit events are posted to; none are sent when unset.
+    /// https:// URL audit events are posted to; none are sent when unset (http:// only to the agent's own
+    /// machine, for a lab; other http:// URLs are refused).
     #[schemars(regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub url: Option<String>,
 }
