@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lifeline_engine::media::sdp::{audio_formats, ice_ufrag, with_default_candidate, with_direction};
+use lifeline_engine::media::sdp::{
+    audio_formats, ice_ufrag, with_default_candidate, with_direction,
+};
 use lifeline_engine::media::Codec;
 
 fuzz_target!(|data: &[u8]| {
