@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Something the agent (or a script) asks the engine to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Something the agent (or a script) asks the engine to do. Its `Debug` is the JSON form with the
+/// password masked: a command printed in a log or a panic message never carries it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
@@ -68,6 +69,16 @@ pub enum Command {
     SetStartAtLogin {
         on: bool,
     },
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        if let Some(p) = v.get_mut("password") {
+            *p = serde_json::Value::String("[redacted]".into());
+        }
+        write!(f, "Command({v})")
+    }
 }
 
 /// The agent's presence status.
@@ -390,5 +401,31 @@ mod tests {
     fn unknown_command_is_an_error_not_a_panic() {
         assert!(serde_json::from_str::<Command>(r#"{"cmd":"launch_rockets"}"#).is_err());
         assert!(serde_json::from_str::<Command>("not json").is_err());
+    }
+
+    #[test]
+    fn a_command_printed_with_debug_never_shows_the_password() {
+        let cmd = Command::SignIn {
+            server: "wss://sip.example.com".into(),
+            domain: "example.com".into(),
+            user: "agent".into(),
+            password: "hunter2-secret".into(),
+            remember: true,
+        };
+        for text in [
+            format!("{cmd:?}"),
+            format!("{cmd:#?}"),
+            format!("{:?}", Some(&cmd)),
+        ] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(
+                text.contains("[redacted]") && text.contains("agent"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            format!("{:?}", Command::Hangup),
+            r#"Command({"cmd":"hangup"})"#
+        );
     }
 }

@@ -12,9 +12,14 @@ pub struct AuditPoster {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditPostError {
     #[error("the HTTP client for audit.url could not be set up: {0}")]
     Client(String),
+    /// http:// to another machine: the audit log would cross the network in clear (the URL is not in the
+    /// text, it may carry a token).
+    #[error("audit.url is not https://: audit entries are posted only over https, none are sent; IT must change audit.url")]
+    InsecureUrl,
 }
 
 impl AuditPoster {
@@ -24,6 +29,9 @@ impl AuditPoster {
         url: String,
         http_client: impl FnOnce() -> Result<reqwest::Client, E>,
     ) -> Result<AuditPoster, AuditPostError> {
+        if !crate::net_url::is_https_or_loopback_http(&url) {
+            return Err(AuditPostError::InsecureUrl);
+        }
         let http = http_client().map_err(|e| AuditPostError::Client(e.to_string()))?;
         Ok(AuditPoster { url, http })
     }

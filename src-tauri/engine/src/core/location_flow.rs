@@ -100,8 +100,9 @@ impl Engine {
         self.location.held_in_flight = true;
         self.location.last_held = Some(now);
         let tx: mpsc::UnboundedSender<Aux> = self.aux_tx.clone();
+        let lab = self.cfg.lab;
         tokio::spawn(async move {
-            let _ = tx.send(Aux::Held(fetch_held(&url).await));
+            let _ = tx.send(Aux::Held(fetch_held(&url, lab).await));
         });
     }
 
@@ -187,19 +188,10 @@ impl Engine {
     }
 }
 
-async fn fetch_held(url: &str) -> Result<held::HeldLocation, String> {
-    let client = crate::notify::deliver_http_client().map_err(|e| e.to_string())?;
-    let resp = client
-        .post(url)
-        .timeout(HELD_TIMEOUT)
-        .header("Content-Type", "application/held+xml;charset=utf-8")
-        .header("Accept", "application/held+xml")
-        .body(held::location_request())
-        .send()
+async fn fetch_held(url: &str, lab: bool) -> Result<held::HeldLocation, String> {
+    crate::location::held_fetch::fetch(url, lab, HELD_TIMEOUT)
         .await
-        .map_err(|e| format!("cannot reach the location server ({e})"))?;
-    let text = resp.text().await.map_err(|e| e.to_string())?;
-    held::parse_response(&text).map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -505,7 +505,14 @@ impl Engine {
         self.domain = Some(domain.clone());
         self.account_user = Some(user.clone());
         self.refresh_ice(&server);
-        let cfg = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
+        let cfg = SipConfig::for_sign_in(
+            &self.cfg,
+            self.policy.policy.sip.allow_insecure_ws,
+            server,
+            domain,
+            user,
+            password,
+        );
         self.sip_sessions += 1;
         self.sip = Some(crate::sip::spawn(
             cfg,

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use backoff::Backoff;
-pub use deliver::{Deliverer, DeliveryError};
+pub use deliver::{http_client, Deliverer, DeliveryError};
 pub use email::message_id;
 pub use notice::{idempotency_key, AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind};
 pub(crate) use outbox::MIGRATION as OUTBOX_MIGRATION;

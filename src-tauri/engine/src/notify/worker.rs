@@ -70,9 +70,12 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     // rusqlite's connection is Send but not Sync: the tasks' futures hold it behind a mutex, locked only
     // between awaits (never across one).
     let store = Mutex::new(store);
-    let mut audit = config.audit_url.clone().and_then(|url| {
+    // The audit copy runs on a task of its own with its own connection: a slow or hanging audit.url
+    // server must never hold up an emergency notice.
+    let audit_wakeup = Arc::new(Notify::new());
+    let _audit = config.audit_url.clone().and_then(|url| {
         match AuditPoster::new(url, super::deliver::http_client) {
-            Ok(p) => Some(p),
+            Ok(p) => Some(AuditTask::spawn(p, db_dir.clone(), audit_wakeup.clone())),
             Err(e) => {
                 tracing::error!(error = %e, "audit: cannot set up the audit.url poster");
                 None
@@ -81,9 +84,8 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     });
     loop {
         let sent = round(&store, &deliverer, &config.backoff).await;
-        if let Some(p) = audit.as_mut() {
-            p.post_pending(&store).await;
-        }
+        // The round (and the engine, which woke us) may have logged entries.
+        audit_wakeup.notify_one();
         let now = OffsetDateTime::now_utc();
         let wait = match with(&store, |s| s.outbox_next_due()) {
             Ok(Some(t)) => std::time::Duration::try_from(t - now)
@@ -102,6 +104,38 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
             _ = wakeup.notified() => {}
             _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
         }
+    }
+}
+
+/// The task posting the audit log to `audit.url`; stopped when the delivery task ends.
+struct AuditTask(JoinHandle<()>);
+
+impl AuditTask {
+    fn spawn(mut poster: AuditPoster, db_dir: PathBuf, wakeup: Arc<Notify>) -> AuditTask {
+        AuditTask(tokio::spawn(async move {
+            let store = loop {
+                match Store::attach(&db_dir) {
+                    Ok(s) => break Mutex::new(s),
+                    Err(e) => {
+                        tracing::error!(error = %e, "audit: cannot open the log; retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            };
+            loop {
+                poster.post_pending(&store).await;
+                tokio::select! {
+                    _ = wakeup.notified() => {}
+                    _ = tokio::time::sleep(IDLE) => {}
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for AuditTask {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use ezk_sip_types::{Method, Name};
 
-use super::digest::Authorizer;
+use super::digest::{AuthError, Authorizer};
 use super::message::{self, SipMessage};
 use super::request::{
     split_commas, write_request, write_request_with_branch, ClientTx, Local, RequestSpec, TxKind,
@@ -526,9 +526,15 @@ impl Calls {
                 if let Some(b) = write_request_with_branch(ctx.local, &ack, None, branch) {
                     ctx.out.push_back(CallOutput::Send(b));
                 }
+                let mut reason = resp.reason();
                 if (code == 401 || code == 407) && !c.cancelled {
                     let had = spec.extra.iter().any(|(n, _)| n.ends_with("Authorization"));
-                    if ctx.auth.on_challenge(&resp, had).is_ok() {
+                    let taken = ctx.auth.on_call_challenge(&resp, had);
+                    if let Err(e @ AuthError::ForeignRealm { .. }) = &taken {
+                        tracing::warn!("call {id}: {e}");
+                        reason = e.to_string();
+                    }
+                    if taken.is_ok() {
                         let mut again = spec;
                         again.cseq += 1;
                         c.cseq = again.cseq;
@@ -545,7 +551,7 @@ impl Calls {
                     }
                 }
                 if initial {
-                    self.end(id, Some(code), &resp.reason(), ctx.out);
+                    self.end(id, Some(code), &reason, ctx.out);
                 } else {
                     ctx.out
                         .push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code }));

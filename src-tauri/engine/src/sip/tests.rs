@@ -489,6 +489,46 @@ fn invite_challenged_with_407_is_acked_and_sent_again_with_credentials() {
 }
 
 #[test]
+fn invite_challenged_for_a_foreign_realm_is_not_answered_and_ends_with_the_reason() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, inv) = place_call(&mut ua, t);
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"peer.example\", nonce=\"i1\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&inv, 407, &[ch], None), t);
+    let outs = drain(&mut ua);
+    let msgs = text(&outs);
+    assert_eq!(msgs.len(), 1, "only the ACK leaves: {msgs:?}");
+    assert!(msgs[0].starts_with("ACK ") && !msgs[0].contains("Authorization"));
+    match &call_events(&outs)[..] {
+        [CallEvent::Ended {
+            id: i,
+            code: Some(407),
+            reason,
+        }] if *i == id => {
+            assert!(
+                reason.contains("peer.example") && reason.contains("did not send it"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing else changed: the line stays registered and the next call works as before.
+    assert!(ua.is_registered());
+    let (_, inv2) = place_call(&mut ua, t);
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"i2\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&inv2, 407, &[ch], None), t);
+    let outs = text(&drain(&mut ua));
+    let again = parse(outs[1].as_bytes()).expect("parse");
+    assert!(again.raw(&Name::PROXY_AUTHORIZATION).is_some());
+}
+
+#[test]
 fn hold_is_a_reinvite_with_the_new_sdp_and_its_answer_comes_back() {
     let mut ua = ua();
     let t = registered(&mut ua);

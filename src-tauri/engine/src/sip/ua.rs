@@ -54,6 +54,9 @@ pub enum TransportError {
     Refused(String),
     #[error("the connection to the SIP server was lost")]
     Lost,
+    /// The server sent a WebSocket message or frame over the SIP limit ([`super::message::MAX_MESSAGE`]).
+    #[error("the SIP server sent a message larger than 64 KiB")]
+    TooLarge,
 }
 
 /// What the UA asks of its driver, or tells the engine.
@@ -103,7 +106,7 @@ impl UserAgent {
         };
         UserAgent {
             local,
-            auth: Authorizer::new(&cfg.user, &cfg.password),
+            auth: Authorizer::new(&cfg.user, &cfg.password, &cfg.domain),
             connected: false,
             reg: Registration::new(cfg.expires),
             calls: Calls::default(),
@@ -230,6 +233,7 @@ impl UserAgent {
         let was_registered = self.is_registered();
         let failure = match err {
             TransportError::TlsNotTrusted(d) => RegFailure::TlsNotTrusted(d),
+            TransportError::TooLarge => RegFailure::MessageTooLarge,
             TransportError::Lost if was_registered => RegFailure::ConnectionLost,
             other => RegFailure::Unreachable(other.to_string()),
         };
@@ -386,7 +390,9 @@ impl UserAgent {
             401 | 407 => match self.auth.on_challenge(resp, self.reg.sent_credentials) {
                 Ok(()) => self.send_register(now, false),
                 Err(AuthError::Rejected) => self.fail(RegFailure::WrongPassword),
-                Err(AuthError::Unsupported) => self.fail(RegFailure::UnsupportedAuth),
+                Err(AuthError::Unsupported | AuthError::ForeignRealm { .. }) => {
+                    self.fail(RegFailure::UnsupportedAuth)
+                }
             },
             423 => {
                 let min = resp

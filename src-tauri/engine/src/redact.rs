@@ -6,7 +6,8 @@
 //! `"password":"x"`), and the user part of `sip:`/`sips:`/`tel:` URIs (and `number` fields) that hold an
 //! emergency number. Street addresses cannot be recognised reliably, so they are not attempted here.
 //!
-//! Pure: a line in, the line to write out.
+//! Pure: a line in, the line to write out. The desktop app's log files and `lifeline-headless`'s stderr
+//! both pass through it, and both cap other crates' log lines at info ([`third_party_allowed`]).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -14,6 +15,38 @@ use std::collections::HashSet;
 use regex::{Captures, Regex};
 
 pub const MASK: &str = "[redacted]";
+
+/// Other crates (tungstenite, rustls, hyper, webrtc...) print frames, headers and bodies at debug and
+/// trace: those lines are never written, whatever the log spec asks. Our own targets (`lifeline*`) follow
+/// the spec.
+pub fn third_party_allowed(target: &str, is_above_info: bool) -> bool {
+    target.starts_with("lifeline") || !is_above_info
+}
+
+/// A `tracing-subscriber` writer that redacts each formatted event before it reaches stderr.
+#[derive(Clone)]
+pub struct RedactingStderr(pub std::sync::Arc<Redactor>);
+
+impl std::io::Write for RedactingStderr {
+    /// The fmt layer hands over one whole formatted event per call.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(self.0.redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for RedactingStderr {
+    type Writer = RedactingStderr;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
 pub const EMERGENCY_MASK: &str = "[emergency]";
 
 pub struct Redactor {
@@ -50,7 +83,7 @@ impl Redactor {
 
     /// The Redactor for the built-in emergency number table (every country's numbers, plus 112, 911, 933).
     pub fn with_builtin_numbers() -> Result<Redactor, regex::Error> {
-        use lifeline_engine::emergency::NumberTable;
+        use crate::emergency::NumberTable;
         let mut numbers: Vec<String> = ["112", "911", "933"]
             .iter()
             .map(|s| s.to_string())
@@ -129,6 +162,15 @@ mod tests {
 
     fn redactor() -> Redactor {
         Redactor::with_builtin_numbers().expect("patterns compile")
+    }
+
+    #[test]
+    fn other_crates_are_capped_at_info_and_ours_follow_the_spec() {
+        assert!(third_party_allowed("lifeline_engine::sip::driver", true));
+        assert!(third_party_allowed("lifeline::timing", true));
+        assert!(third_party_allowed("tungstenite::protocol", false));
+        assert!(!third_party_allowed("tungstenite::protocol", true));
+        assert!(!third_party_allowed("rustls::client", true));
     }
 
     #[test]
