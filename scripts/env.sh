@@ -11,8 +11,9 @@ export LIFELINE_LAB_DIR="${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}"
 export PATH="$LIFELINE_TOOLS/bin:$HOME/.cargo/bin:$PATH"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
-# The release app binary built with the bundled UI (tauri build), used by the app tests and run-app.
-export LIFELINE_APP="$CARGO_TARGET_DIR/release/lifeline"
+# The release app binary built with the bundled UI and the `lab` feature (scripts/build-app), used by the app
+# tests and run-app. What ships (scripts/build-app --bundles) is built without that feature.
+export LIFELINE_APP="${LIFELINE_APP:-$CARGO_TARGET_DIR/release/lifeline-lab}"
 export LIFELINE_HEADLESS="${LIFELINE_HEADLESS:-$CARGO_TARGET_DIR/debug/lifeline-headless}"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

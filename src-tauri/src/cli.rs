@@ -23,10 +23,26 @@ const HELP: &str =
   --config FILE    start-up configuration (server, domain, user, lab)\n\
   --data-dir DIR   where the local database lives\n\
   --version        print the version and exit\n\
-  tel:/sip: link   fill the dialler with this number (never dials); handed to a running Lifeline";
+  tel:/sip: link   fill the dialler with this number (never dials); handed to a running Lifeline;
+                   given alone (no other option is taken with a link)";
 
 impl Options {
+    /// A launch carrying a `tel:`/`sip:` link (what the OS passes for a clicked link, which a web page can
+    /// craft) takes links only: any other argument with it is refused, so a link can never bring its own
+    /// `--config` (a file on a network share, say) or `--data-dir`.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
+        let args: Vec<String> = args.into_iter().collect();
+        if args.iter().any(|a| crate::deep_link::is_link_arg(a)) {
+            if let Some(other) = args.iter().find(|a| !crate::deep_link::is_link_arg(a)) {
+                return Err(format!(
+                    "a tel:/sip: link is taken alone; {other:?} was refused with it (nothing was started)"
+                ));
+            }
+            return Ok(Parsed::Run(Options {
+                links: args,
+                ..Options::default()
+            }));
+        }
         let mut o = Options::default();
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -42,7 +58,6 @@ impl Options {
                 "--data-dir" => {
                     o.data_dir = Some(it.next().ok_or("--data-dir needs a directory")?.into())
                 }
-                link if crate::deep_link::is_link_arg(link) => o.links.push(link.to_owned()),
                 other => return Err(format!("unknown argument {other:?}\n{HELP}")),
             }
         }
@@ -87,6 +102,30 @@ mod tests {
             Ok(Parsed::Run(want))
         );
         assert!(parse(&["mailto:x@example.com"]).is_err());
+    }
+
+    #[test]
+    fn a_link_with_any_other_option_is_refused_and_the_refusal_names_the_option() {
+        for args in [
+            &["tel:911", "--config", "//share/x.json"][..],
+            &["--config", "//share/x.json", "tel:911"],
+            &["--data-dir", "/tmp/d", "sip:bob@example.com"],
+            &["sip:bob@example.com", "--version"],
+            &["tel:911", "--help"],
+            &["tel:911", "--bogus"],
+        ] {
+            let err = parse(args).expect_err("refused");
+            assert!(err.contains("taken alone"), "{err}");
+            assert!(
+                !err.contains("911") && !err.contains("bob"),
+                "the link is not echoed: {err}"
+            );
+        }
+        // Alone, links are still taken, and options without a link still work.
+        assert!(
+            matches!(parse(&["tel:911", "sip:bob@example.com"]), Ok(Parsed::Run(o)) if o.links.len() == 2)
+        );
+        assert!(matches!(parse(&["--config", "c.json"]), Ok(Parsed::Run(o)) if o.links.is_empty()));
     }
 
     #[test]

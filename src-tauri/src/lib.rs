@@ -16,7 +16,6 @@ use tokio::sync::mpsc;
 mod cli;
 mod deep_link;
 mod logging;
-mod redact;
 mod ui_events;
 mod window_state;
 
@@ -172,7 +171,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(opts: cli::Options) -> Result<(), String> {
+/// The start-up file and data directory. Read in `setup`, i.e. only by the instance that runs: a second
+/// launch hands its arguments over before this, so nothing it names is ever opened by it.
+fn load_config(opts: &cli::Options) -> Result<EngineConfig, String> {
     let mut cfg = match &opts.config {
         Some(p) => EngineConfig::load(p).map_err(|e| e.to_string())?,
         None => EngineConfig::default(),
@@ -181,8 +182,12 @@ fn run(opts: cli::Options) -> Result<(), String> {
         Some(d) => d.clone(),
         None => default_data_dir().map_err(|e| e.to_string())?,
     };
-    let redactor =
-        redact::Redactor::with_builtin_numbers().map_err(|e| format!("log redaction: {e}"))?;
+    Ok(cfg)
+}
+
+fn run(opts: cli::Options) -> Result<(), String> {
+    let redactor = lifeline_engine::redact::Redactor::with_builtin_numbers()
+        .map_err(|e| format!("log redaction: {e}"))?;
     let log_spec = std::env::var("LIFELINE_LOG").unwrap_or_else(|_| "info".to_owned());
     // Started at login, Lifeline opens with the same profile it was started with when the agent chose it.
     let mut autostart_args = Vec::new();
@@ -192,7 +197,7 @@ fn run(opts: cli::Options) -> Result<(), String> {
     if let Some(d) = &opts.data_dir {
         autostart_args.extend(["--data-dir".to_owned(), d.display().to_string()]);
     }
-    let links = opts.links;
+    let links = opts.links.clone();
     let save_window = window_state::SaveWhenStill::default();
 
     tauri::Builder::default()
@@ -200,7 +205,15 @@ fn run(opts: cli::Options) -> Result<(), String> {
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             log::info!("a second launch handed over to this window");
             show_main_window(app);
-            handle_links(app, &deep_link::links_in_args(&argv));
+            // The same rule as for this launch: links count only when they came alone.
+            match cli::Options::parse(argv.into_iter().skip(1)) {
+                Ok(cli::Parsed::Run(o)) => {
+                    let links: Vec<&str> = o.links.iter().map(String::as_str).collect();
+                    handle_links(app, &links);
+                }
+                Ok(cli::Parsed::Exit(_)) => {}
+                Err(_) => log::warn!("a second launch's arguments were refused"),
+            }
         }))
         .plugin(logging::plugin(redactor, &log_spec))
         .plugin(tauri_plugin_deep_link::init())
@@ -213,6 +226,7 @@ fn run(opts: cli::Options) -> Result<(), String> {
         .on_window_event(move |window, event| save_window.on_window_event(window, event))
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
+            let cfg = load_config(&opts)?;
             let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
             let engine =
                 tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });

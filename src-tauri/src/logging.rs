@@ -12,7 +12,7 @@ use tauri::plugin::TauriPlugin;
 use tauri::Runtime;
 use tauri_plugin_log::{RotationStrategy, Target, TargetKind, TimezoneStrategy};
 
-use crate::redact::Redactor;
+use lifeline_engine::redact::{third_party_allowed, Redactor};
 
 /// Rotate at 5 MB, keep five old files: a few days of a busy agent's logs, bounded on disk.
 const MAX_FILE_BYTES: u128 = 5_000_000;
@@ -53,6 +53,7 @@ pub fn plugin<R: Runtime>(redactor: Redactor, spec: &str) -> TauriPlugin<R> {
         .rotation_strategy(RotationStrategy::KeepSome(KEEP_FILES))
         .timezone_strategy(TimezoneStrategy::UseUtc)
         .level(level)
+        .filter(|m| third_party_allowed(m.target(), m.level() > log::Level::Info))
         .format(move |out, message, record| {
             let now = time::OffsetDateTime::now_utc();
             let stamp = now

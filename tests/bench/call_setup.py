@@ -3,7 +3,7 @@
 (lifeline-headless) against JsSIP in headless Chromium, both calling the same far end in the same run.
 
     source scripts/env.sh
-    cargo build -p lifeline-engine --bin lifeline-headless          # or --release, then
+    cargo build -p lifeline-engine --bin lifeline-headless          # or --release --features lab (lab mode), then
     #   export LIFELINE_HEADLESS=$CARGO_TARGET_DIR/release/lifeline-headless
     $LIFELINE_VENV/bin/python tests/bench/call_setup.py [--calls 5] [--talk-seconds 10]
         [--target sip:psap@lifeline.lab] [--json figures.json]

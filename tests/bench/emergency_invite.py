@@ -2,7 +2,7 @@
 """Benchmark (not a test; CI does not run it): does configuring emergency notifications slow the 911 call?
 
     source scripts/env.sh
-    cargo build -p lifeline-engine --bin lifeline-headless      # or --release + LIFELINE_HEADLESS=...
+    cargo build -p lifeline-engine --bin lifeline-headless      # or --release --features lab + LIFELINE_HEADLESS=...
     $LIFELINE_VENV/bin/python tests/bench/emergency_invite.py [--calls 8]
 
 For each configuration, ``--calls`` fresh engines (fresh data dir: no callback lock left from the last

@@ -3,7 +3,7 @@
 headless Chromium, side by side in one run, same far end, same network (issue 16).
 
     source scripts/env.sh
-    cargo build --release -p lifeline-engine --bin lifeline-headless
+    cargo build --release -p lifeline-engine --features lab --bin lifeline-headless
     mkdir -p /tmp/bench-bin && cp $CARGO_TARGET_DIR/release/lifeline-headless /tmp/bench-bin/
     LIFELINE_HEADLESS=/tmp/bench-bin/lifeline-headless $LIFELINE_VENV/bin/python tests/bench/voice_quality.py
         [--netlab bench] [--impairments 0,2,5,10,burst5,jitter30] [--utterances 4] [--setup-calls 3]

@@ -30,7 +30,7 @@ def app_binary() -> Path:
     if env:
         return Path(env)
     target = os.environ.get("CARGO_TARGET_DIR", "/var/cache/lifeline/target")
-    return Path(target) / "release" / "lifeline"
+    return Path(target) / "release" / "lifeline-lab"
 
 
 def tauri_driver_exe() -> str:

@@ -115,12 +115,36 @@ def number_field(drv) -> str:
 
 
 def second_launch(env: dict, data: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Launches the app again. A tel:/sip: link is passed alone, as the desktop does (the app refuses any
+    other option with a link); otherwise the launch carries this test's data dir and profile."""
     t0 = time.monotonic()
-    done = subprocess.run(
-        [str(app_binary()), "--data-dir", str(data), "--config", LAB_PROFILE, *extra],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
+    links = [a for a in extra if a.lower().startswith(("tel:", "sip:", "sips:"))]
+    args = links if links else ["--data-dir", str(data), "--config", LAB_PROFILE, *extra]
+    done = subprocess.run([str(app_binary()), *args], env=env, capture_output=True, text=True, timeout=60)
     return done, time.monotonic() - t0
+
+
+def test_a_link_with_other_options_is_refused_and_a_second_launch_never_reads_its_config(
+        lab, app, shell_env, tmp_path):
+    data = tmp_path / "agent-data"
+    drv = app(data)
+    accept_agreement(drv)
+    first = app_roots(data)
+    # A crafted link bringing its own start-up file: refused whole, before anything is read or handed over.
+    share = tmp_path / "share" / "evil.json"
+    done = subprocess.run([str(app_binary()), "tel:5550100", "--config", str(share)], env=shell_env["env"],
+                          capture_output=True, text=True, timeout=60)
+    print("refused:", done.stderr.strip())
+    assert done.returncode == 2, done
+    assert "a tel:/sip: link is taken alone" in done.stderr
+    assert "5550100" not in done.stderr
+    time.sleep(1.5)
+    assert number_field(drv) == "", "nothing reached the running window"
+    # A second launch hands over before reading its configuration: a file that does not exist is no error.
+    done, _ = second_launch(shell_env["env"], data, "--config", str(tmp_path / "missing.json"))
+    assert done.returncode == 0, done.stderr
+    assert "cannot read the configuration file" not in done.stderr
+    assert app_roots(data) == first
 
 
 def log_text(home: Path) -> str:
@@ -229,7 +253,8 @@ def test_a_tel_link_opened_by_the_desktop_reaches_the_running_window(lab, app, s
     env = shell_env["env"]
     apps = shell_env["home"] / ".local" / "share" / "applications"
     apps.mkdir(parents=True, exist_ok=True)
-    exec_line = f"Exec={app_binary()} --data-dir {data} --config {LAB_PROFILE} %u"
+    # As the package's entry: the link alone (the app refuses other options with a link).
+    exec_line = f"Exec={app_binary()} %u"
     entry = [exec_line if line.startswith("Exec=") else line for line in lines]
     (apps / "lifeline-e2e.desktop").write_text("\n".join(entry) + "\n")
     subprocess.run(["xdg-mime", "default", "lifeline-e2e.desktop", "x-scheme-handler/tel"], env=env, check=True)

@@ -36,7 +36,7 @@ def engine(tmp_path, lab):
         pytest.skip(f"{BINARY} is not built (cargo build -p lifeline-engine, or set LIFELINE_HEADLESS)")
     started = []
 
-    def make(lab_mode: bool = True, env: dict[str, str] | None = None) -> Headless:
+    def make(lab_mode: bool = True, env: dict[str, str] | None = None, args: tuple = ()) -> Headless:
         n = len(started)
         cfg = tmp_path / f"config{n}.json"
         cfg.write_text(json.dumps({"lab": lab_mode, "locale": "en"}))
@@ -46,6 +46,7 @@ def engine(tmp_path, lab):
             cfg,
             "--data-dir",
             tmp_path / f"data{n}",
+            *args,
             log=tmp_path / f"engine{n}.log",
             env={"LIFELINE_LOG": "info,lifeline_engine::sip=debug", "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
         )
@@ -84,6 +85,27 @@ def test_wss_with_an_untrusted_certificate_fails_and_says_so(engine, lab, tmp_pa
     sign_in(eng, lab, lab.wss_url)
     ev = eng.wait_for(_registration("failed"), timeout=15)
     assert "TLS certificate not trusted" in ev["reason"], ev
+
+
+def test_ws_to_another_machine_is_refused_with_the_reason_and_ws_on_this_machine_still_registers(engine, lab):
+    # Not in lab mode, no policy: an unencrypted server off this machine is refused before any connection.
+    eng = engine(lab_mode=False)
+    sign_in(eng, lab, "ws://192.0.2.1:8080")  # TEST-NET-1: never reached either way
+    ev = eng.wait_for(_registration("failed"), timeout=10)
+    print("refused:", ev["reason"])
+    assert "is not encrypted (ws://)" in ev["reason"] and "sip.allow_insecure_ws" in ev["reason"], ev
+    # Nothing else changed: the same engine still signs in over ws:// to the lab on this machine.
+    sign_in(eng, lab, lab.ws_url)
+    eng.wait_for(_registration("registered"), timeout=10)
+
+
+def test_policy_allow_insecure_ws_lets_a_ws_server_off_this_machine_be_tried(engine, lab, tmp_path):
+    policy = tmp_path / "allow-ws.json"
+    policy.write_text(json.dumps({"sip": {"allow_insecure_ws": True}}))
+    eng = engine(lab_mode=False, args=("--policy", policy))
+    sign_in(eng, lab, "ws://192.0.2.1:8080")
+    ev = eng.wait_for(_registration("failed"), timeout=15)
+    assert "server unreachable" in ev["reason"] and "not encrypted" not in ev["reason"], ev
 
 
 def test_wrong_password_fails_with_a_clear_reason(engine, lab):

@@ -52,6 +52,7 @@ class Agent(Headless):
     ``extra_args``: more command-line arguments (e.g. ``["--policy", path]``). The data dir is
     ``<workdir>/<name>-data``: a new Agent with the same ``workdir`` and ``name`` resumes its state.
     ``netns``: run the engine in that network namespace (the network lab's ``NAME-agent``).
+    ``prefix``: a command prefix for the binary (Wine: ``WinePrefix.command()``, lablib/wine.py).
     ``source_map``: how Kamailio sees one of the engine's TCP endpoints, ``(ip, port) -> (ip, port)``
     (behind the network lab's NAT: ``NetLab.seen_by_provider``); default: unchanged.
     """
@@ -72,6 +73,7 @@ class Agent(Headless):
         extra_args: Iterable[str | os.PathLike[str]] = (),
         netns: str | None = None,
         source_map: Callable[[str, int], tuple[str, int] | None] | None = None,
+        prefix: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.lab = lab
         self.source_map = source_map
@@ -108,6 +110,7 @@ class Agent(Headless):
             log=self.workdir / f"{self.name_}.log",
             env={**log_env, "LIFELINE_LAB_DIR": str(lab.dir), **(env or {})},
             netns=netns,
+            prefix=list(prefix),
         )
         self.started_at = time.monotonic()
         self.started_wall = time.time()

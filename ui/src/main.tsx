@@ -1,8 +1,8 @@
 import { render } from "preact";
-import { App } from "./components/App";
-import { connectIpc } from "./ipc";
-import { initialState } from "./state";
-import { Store } from "./store";
+import { App } from "./app/App";
+import { connectIpc } from "./engine/connect";
+import { initialState } from "./app/state";
+import { Store } from "./app/store";
 import "./styles.css";
 
 const LOCALE_KEY = "lifeline.locale";

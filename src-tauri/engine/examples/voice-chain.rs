@@ -10,10 +10,12 @@
 
 use clap::Parser;
 use lifeline_engine::audio::processing::VoiceProcessor;
-use lifeline_engine::audio::wav::load_mono_48k;
+use lifeline_engine::audio::wav::{load_mono_48k, save_mono_48k};
 use lifeline_engine::media::codec::{Decoder, Encoder, FRAME};
 use lifeline_engine::media::Codec;
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
 
 #[derive(Parser)]
 struct Args {
@@ -67,7 +69,18 @@ struct Args {
     /// Expected loss told to the Opus encoder (percent).
     #[arg(long)]
     loss: Option<u8>,
+    /// Opus without in-band FEC (as the engine sends to a far end that does not ask for it).
+    #[arg(long)]
+    no_fec: bool,
+    /// Also write every encoded packet here (2-byte big-endian length, then the packet): the far end's
+    /// decoder under simulated loss is tests/bench/voice_offline.py's.
+    #[arg(long)]
+    packets: Option<PathBuf>,
 }
+
+/// Packets written and those carrying in-band FEC (printed at the end).
+static ALL_PACKETS: AtomicUsize = AtomicUsize::new(0);
+static LBRR_PACKETS: AtomicUsize = AtomicUsize::new(0);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
@@ -83,6 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut coder = match codec {
         Some(c) => {
             let mut enc = Encoder::new(c, false)?;
+            if args.no_fec {
+                enc.set_inband_fec(false)?;
+            }
             if let Some(loss) = args.loss {
                 enc.set_expected_loss(loss)?;
             }
@@ -95,6 +111,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut encoded, mut decoded) = (Vec::new(), Vec::new());
     let mut raw: Option<opus::Encoder> = None;
     let mut rawdec: Option<opus::Decoder> = None;
+    let mut packets = match &args.packets {
+        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => None,
+    };
     for chunk in input.chunks(FRAME) {
         let mut frame = chunk.to_vec();
         frame.resize(FRAME, 0);
@@ -108,7 +128,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip)
                         .expect("opus");
                 e.set_bitrate(opus::Bitrate::Bits(b)).expect("bitrate");
-                e.set_inband_fec(true).expect("fec");
+                e.set_inband_fec(!args.no_fec).expect("fec");
                 e.set_packet_loss_perc(i32::from(args.loss.unwrap_or(0)))
                     .expect("loss");
                 e.set_complexity(args.complexity).expect("complexity");
@@ -119,6 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
             let mut pkt = vec![0u8; 1500];
             let n = e.encode(&frame, &mut pkt)?;
+            write_packet(&mut packets, &pkt[..n])?;
             let d = rawdec.get_or_insert_with(|| {
                 opus::Decoder::new(48_000, opus::Channels::Mono).expect("opus")
             });
@@ -130,24 +151,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match &mut coder {
             Some((enc, dec)) => {
                 enc.encode(&frame, &mut encoded)?;
+                write_packet(&mut packets, &encoded)?;
                 dec.decode(&encoded, &mut decoded)?;
                 out.extend_from_slice(&decoded);
             }
             None => out.extend_from_slice(&frame),
         }
     }
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&args.output, spec)?;
-    for s in out {
-        w.write_sample(s)?;
+    save_mono_48k(&args.output, &out)?;
+    if let Some(mut p) = packets {
+        p.flush()?;
     }
-    w.finalize()?;
+    eprintln!(
+        "packets {} with in-band FEC (LBRR) {}",
+        ALL_PACKETS.load(std::sync::atomic::Ordering::Relaxed),
+        LBRR_PACKETS.load(std::sync::atomic::Ordering::Relaxed)
+    );
     Ok(())
+}
+
+fn write_packet(to: &mut Option<impl Write>, packet: &[u8]) -> std::io::Result<()> {
+    // SAFETY: libopus reads `len` bytes of the slice and nothing else.
+    let lbrr = unsafe { opusic_sys::opus_packet_has_lbrr(packet.as_ptr(), packet.len() as i32) };
+    if lbrr > 0 {
+        LBRR_PACKETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    ALL_PACKETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match to {
+        Some(w) => {
+            w.write_all(&(packet.len() as u16).to_be_bytes())?;
+            w.write_all(packet)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The sonora settings the flags ask for (the engine's, unless a flag says otherwise).

@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Something the agent (or a script) asks the engine to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Something the agent (or a script) asks the engine to do. Its `Debug` is the JSON form with the
+/// password masked: a command printed in a log or a panic message never carries it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     /// Accept the emergency-services warning agreement currently shown.
@@ -69,8 +71,19 @@ pub enum Command {
     },
 }
 
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        if let Some(p) = v.get_mut("password") {
+            *p = serde_json::Value::String("[redacted]".into());
+        }
+        write!(f, "Command({v})")
+    }
+}
+
 /// The agent's presence status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Available,
@@ -81,6 +94,7 @@ pub enum Presence {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationState {
     Registered,
@@ -89,6 +103,7 @@ pub enum RegistrationState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     Dialing,
@@ -100,6 +115,7 @@ pub enum CallState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Out,
@@ -107,6 +123,7 @@ pub enum Direction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EmergencyMode {
     Off,
@@ -117,6 +134,7 @@ pub enum EmergencyMode {
 
 /// Why a call ended: a stable code for the UI to translate (the event's `reason` stays, in English).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EndCode {
@@ -142,6 +160,7 @@ pub enum EndCode {
 
 /// Something that happened in the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Who is running and how: sent once at start and again on `snapshot`.
@@ -289,6 +308,7 @@ pub enum Event {
 
 /// One line of the call history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HistoryEntry {
     pub direction: Direction,
     /// Who (the number or address to call back).
@@ -304,6 +324,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaState {
     Connected,
@@ -315,6 +336,7 @@ pub enum MediaState {
 
 /// How a call's audio travels: the local candidate of the selected ICE pair.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MediaPath {
     /// `host`, `srflx`, `prflx` or `relay`.
     pub candidate: String,
@@ -328,6 +350,7 @@ pub struct MediaPath {
 
 /// What an `error` event is about: a stable code for the UI to translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -485,5 +508,31 @@ mod tests {
     fn unknown_command_is_an_error_not_a_panic() {
         assert!(serde_json::from_str::<Command>(r#"{"cmd":"launch_rockets"}"#).is_err());
         assert!(serde_json::from_str::<Command>("not json").is_err());
+    }
+
+    #[test]
+    fn a_command_printed_with_debug_never_shows_the_password() {
+        let cmd = Command::SignIn {
+            server: "wss://sip.example.com".into(),
+            domain: "example.com".into(),
+            user: "agent".into(),
+            password: "hunter2-secret".into(),
+            remember: true,
+        };
+        for text in [
+            format!("{cmd:?}"),
+            format!("{cmd:#?}"),
+            format!("{:?}", Some(&cmd)),
+        ] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(
+                text.contains("[redacted]") && text.contains("agent"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            format!("{:?}", Command::Hangup),
+            r#"Command({"cmd":"hangup"})"#
+        );
     }
 }

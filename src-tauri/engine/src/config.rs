@@ -53,6 +53,10 @@ pub enum ConfigError {
     },
     #[error("no data directory could be found for this user; pass --data-dir")]
     NoDataDir,
+    /// `"lab": true` in a release build: lab mode (the lab's certificate, test hooks) exists only in lab
+    /// and debug builds.
+    #[error("the configuration file {path} asks for lab mode, which this build of Lifeline does not have; remove \"lab\" from it")]
+    LabUnavailable { path: PathBuf },
 }
 
 impl EngineConfig {
@@ -61,10 +65,17 @@ impl EngineConfig {
             path: path.to_owned(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_owned(),
-            source,
-        })
+        let cfg: EngineConfig =
+            serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
+        if cfg.lab && !crate::lab::AVAILABLE {
+            return Err(ConfigError::LabUnavailable {
+                path: path.to_owned(),
+            });
+        }
+        Ok(cfg)
     }
 
     /// The locale to use: the configured one, else the system's (`LC_ALL`, `LC_MESSAGES`, `LANG`), else "en".

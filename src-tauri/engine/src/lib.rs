@@ -8,12 +8,19 @@ pub mod audit;
 pub mod calls;
 pub mod config;
 pub mod core;
+mod database;
 pub mod emergency;
+pub mod lab;
 pub mod location;
 pub mod media;
+pub mod net_url;
 pub mod notify;
 pub mod policy;
 pub mod presence;
+pub mod redact;
 pub mod secrets;
 pub mod sip;
 pub mod store;
+
+#[cfg(test)]
+mod ui_contract;

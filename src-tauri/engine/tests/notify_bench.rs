@@ -7,10 +7,10 @@ mod notify_support;
 use std::time::{Duration, Instant};
 
 use lifeline_engine::notify::{
-    record_emergency, DeviceInfo, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls, WebhookFormat,
-    WebhookTarget,
+    record_emergency, DeviceInfo, NoticeKind, NotifyPolicy, Outbox, SmtpPolicy, SmtpTls,
+    WebhookFormat, WebhookTarget,
 };
-use lifeline_engine::store::{Outbox, Store};
+use lifeline_engine::store::Store;
 use notify_support::*;
 use time::OffsetDateTime;
 use tokio::sync::Notify;

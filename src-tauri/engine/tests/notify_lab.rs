@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls,
-    WebhookFormat, WebhookTarget, WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, DeliveryState, NoticeKind, NotifyPolicy, Outbox,
+    SmtpPolicy, SmtpTls, WebhookFormat, WebhookTarget, WorkerConfig,
 };
-use lifeline_engine::store::{DeliveryState, Outbox, Store};
+use lifeline_engine::store::Store;
 use notify_support::*;
 use time::OffsetDateTime;
 use tokio::sync::Notify;

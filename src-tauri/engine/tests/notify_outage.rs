@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoSecrets, NoticeKind, WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, DeliveryState, NoSecrets, NoticeKind, Outbox,
+    WorkerConfig,
 };
-use lifeline_engine::store::{DeliveryState, Outbox, Store};
+use lifeline_engine::store::Store;
 use notify_support::*;
 use time::OffsetDateTime;
 use tokio::sync::Notify;

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_engine::notify::{
-    idempotency_key, spawn_worker, Backoff, NoticeKind, NotifyPolicy, SmtpPolicy, SmtpTls,
-    WorkerConfig,
+    idempotency_key, spawn_worker, Backoff, DeliveryState, NoticeKind, NotifyPolicy, Outbox,
+    SmtpPolicy, SmtpTls, WorkerConfig,
 };
-use lifeline_engine::store::{DeliveryState, Outbox, Store};
+use lifeline_engine::store::Store;
 use notify_support::*;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -43,7 +43,7 @@ async fn run_once(
     policy: NotifyPolicy,
     call_id: &str,
     limit: Duration,
-) -> (String, lifeline_engine::store::OutboxRow) {
+) -> (String, lifeline_engine::notify::OutboxRow) {
     run_with_password(policy, "lifeline-secret", call_id, limit).await
 }
 
@@ -52,7 +52,7 @@ async fn run_with_password(
     password: &str,
     call_id: &str,
     limit: Duration,
-) -> (String, lifeline_engine::store::OutboxRow) {
+) -> (String, lifeline_engine::notify::OutboxRow) {
     let db = tempfile::tempdir().expect("db");
     let n = notice(call_id, NoticeKind::Dialed);
     let store = Store::open(db.path()).expect("store");

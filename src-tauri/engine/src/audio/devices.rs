@@ -32,6 +32,7 @@ pub enum DeviceError {
 
 /// A device as the settings screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DeviceInfo {
     /// Stable identifier (pass it back to choose the device).
     pub id: String,

@@ -50,6 +50,7 @@ pub fn ring_pair() -> (MediaEnds, DeviceEnds) {
 
 /// Something the audio side wants the user (or a test) to know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "audio_event", rename_all = "snake_case")]
 pub enum AudioEvent {
     /// A device is in use for this role.
@@ -65,6 +66,7 @@ pub enum AudioEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceRole {
     Microphone,

@@ -65,6 +65,25 @@ pub struct WavDevice {
     swap: AudioSwap,
 }
 
+/// Write 48 kHz mono 16-bit samples as a WAV (the offline tools' output).
+pub fn save_mono_48k(path: &Path, samples: &[i16]) -> Result<(), WavError> {
+    let write_err = |source| WavError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).map_err(write_err)?;
+    for &s in samples {
+        w.write_sample(s).map_err(write_err)?;
+    }
+    w.finalize().map_err(write_err)
+}
+
 /// Load a WAV as 48 kHz mono 16-bit samples.
 pub fn load_mono_48k(path: &Path) -> Result<Vec<i16>, WavError> {
     let read_err = |source| WavError::Read {

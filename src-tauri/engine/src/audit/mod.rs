@@ -19,7 +19,7 @@ pub use post::AuditPoster;
 use crate::api::EmergencyMode;
 use crate::store::{Store, StoreError};
 
-/// The migration this module needs (appended to `MIGRATIONS` in `store/mod.rs`).
+/// The tables this module needs (registered in the schema in `database.rs`).
 pub(crate) const MIGRATION: &str = "CREATE TABLE audit_log (
         id INTEGER PRIMARY KEY,
         at TEXT NOT NULL,

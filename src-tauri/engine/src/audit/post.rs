@@ -4,7 +4,6 @@
 
 use std::sync::Mutex;
 
-use crate::notify::deliver_http_client;
 use crate::store::{Store, StoreError};
 
 pub struct AuditPoster {
@@ -13,14 +12,27 @@ pub struct AuditPoster {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditPostError {
     #[error("the HTTP client for audit.url could not be set up: {0}")]
     Client(String),
+    /// http:// to another machine: the audit log would cross the network in clear (the URL is not in the
+    /// text, it may carry a token).
+    #[error("audit.url is not https://: audit entries are posted only over https, none are sent; IT must change audit.url")]
+    InsecureUrl,
 }
 
 impl AuditPoster {
-    pub fn new(url: String) -> Result<AuditPoster, AuditPostError> {
-        let http = deliver_http_client().map_err(|e| AuditPostError::Client(e.to_string()))?;
+    /// `http_client` builds the HTTP client (the notification worker passes the one it delivers webhooks
+    /// with: same TLS roots and timeouts), so the audit log needs nothing from the notify module.
+    pub fn new<E: std::fmt::Display>(
+        url: String,
+        http_client: impl FnOnce() -> Result<reqwest::Client, E>,
+    ) -> Result<AuditPoster, AuditPostError> {
+        if !crate::net_url::is_https_or_loopback_http(&url) {
+            return Err(AuditPostError::InsecureUrl);
+        }
+        let http = http_client().map_err(|e| AuditPostError::Client(e.to_string()))?;
         Ok(AuditPoster { url, http })
     }
 

@@ -10,6 +10,7 @@ use lifeline_engine::audio::line::AudioSetup;
 use lifeline_engine::audio::wav::WavConfig;
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::EngineOptions;
+use lifeline_engine::redact;
 use lifeline_engine::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -54,13 +55,7 @@ enum Sub {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    init_logging();
     let args = Args::parse();
     if let Some(sub) = &args.sub {
         return match sub {
@@ -97,6 +92,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs on stderr through the same redactor as the desktop app's log files, other crates capped at info.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let cap = tracing_subscriber::filter::filter_fn(|m| {
+        redact::third_party_allowed(m.target(), *m.level() > tracing::Level::INFO)
+    });
+    let layer = match redact::Redactor::with_builtin_numbers() {
+        Ok(r) => tracing_subscriber::fmt::layer()
+            .with_writer(redact::RedactingStderr(std::sync::Arc::new(r)))
+            .boxed(),
+        Err(e) => {
+            eprintln!("lifeline-headless: log redaction unavailable ({e}); logging warnings only");
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::filter::LevelFilter::WARN)
+                .boxed()
+        }
+    };
+    tracing_subscriber::registry()
+        .with(layer.with_filter(filter).with_filter(cap))
+        .init();
 }
 
 async fn serve(args: Args) -> Result<(), String> {

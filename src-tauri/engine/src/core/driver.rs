@@ -21,7 +21,6 @@ use super::{
 use crate::api::{Command, Event};
 use crate::calls::{CallId, SipId};
 use crate::config::EngineConfig;
-use crate::location::held;
 use crate::media::{MediaEvent, MediaSession};
 use crate::policy::EffectivePolicy;
 use crate::sip::{SipCommand, SipEvent, SipHandle};
@@ -291,9 +290,12 @@ impl Driver {
                     let _ = inputs.send(Input::Saved(result));
                 });
             }
-            Work::AskHeld(url) => {
+            Work::AskHeld { url, lab } => {
                 tokio::spawn(async move {
-                    let _ = inputs.send(Input::Held(fetch_held(&url).await));
+                    let result = crate::location::held_fetch::fetch(&url, lab, HELD_TIMEOUT)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = inputs.send(Input::Held(result));
                 });
             }
             Work::ResolveIce {
@@ -535,22 +537,6 @@ fn spawn_watch(tx: mpsc::UnboundedSender<Input>) -> JoinHandle<()> {
             }
         }
     })
-}
-
-/// Asks the HELD server where this machine is.
-async fn fetch_held(url: &str) -> Result<held::HeldLocation, String> {
-    let client = crate::notify::deliver_http_client().map_err(|e| e.to_string())?;
-    let resp = client
-        .post(url)
-        .timeout(HELD_TIMEOUT)
-        .header("Content-Type", "application/held+xml;charset=utf-8")
-        .header("Accept", "application/held+xml")
-        .body(held::location_request())
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the location server ({e})"))?;
-    let text = resp.text().await.map_err(|e| e.to_string())?;
-    held::parse_response(&text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -211,7 +211,11 @@ pub enum Work {
         key: String,
         secret: String,
     },
-    AskHeld(String),
+    /// Ask the HELD server (https only outside the lab).
+    AskHeld {
+        url: String,
+        lab: bool,
+    },
     /// Build the ICE settings with the keychain's TURN passwords.
     ResolveIce {
         media: Box<crate::policy::MediaPolicy>,

@@ -97,7 +97,10 @@ impl Core {
         };
         self.location.held_in_flight = true;
         self.location.last_held = Some(now);
-        self.push(Output::Work(Work::AskHeld(url)));
+        self.push(Output::Work(Work::AskHeld {
+            url,
+            lab: self.cfg.lab,
+        }));
     }
 
     pub(super) fn on_held(&mut self, result: Result<held::HeldLocation, String>) -> Vec<Event> {

@@ -432,7 +432,14 @@ impl Core {
         self.domain = Some(domain.clone());
         self.account_user = Some(user.clone());
         self.refresh_ice(&server);
-        let config = SipConfig::for_sign_in(&self.cfg, server, domain, user, password);
+        let config = SipConfig::for_sign_in(
+            &self.cfg,
+            self.policy.policy.sip.allow_insecure_ws,
+            server,
+            domain,
+            user,
+            password,
+        );
         self.sip_sessions += 1;
         self.sip_session = Some(self.sip_sessions);
         self.push(Output::StartSip {

@@ -22,6 +22,7 @@ use super::country::CountryCode;
 
 /// RFC 5139 civic address elements, declared in the schema's order (so `Ord` is document order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum CivicField {
     A1,
@@ -135,6 +136,7 @@ impl fmt::Display for CivicField {
 
 /// A civic address as IT or the agent enters it: `{"country":"US","A1":"TX","A3":"Austin",...}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CivicAddress {
     pub country: String,
     /// Language of the text values (`xml:lang`), default "en".

@@ -33,6 +33,27 @@ pub enum HeldError {
     NoCivicAddress,
     #[error("the location server's answer is not valid HELD: {0}")]
     Malformed(String),
+    /// `location.held_url` is plain http:// to another machine (allowed only in lab mode or on loopback).
+    #[error("the location server {0} is not https://: Lifeline asks a location server only over https; IT must change location.held_url")]
+    InsecureUrl(String),
+    #[error("the location server answered HTTP {0}")]
+    HttpStatus(u16),
+    #[error("the location server's answer is larger than 64 KiB; it was not read")]
+    TooLarge,
+    #[error("cannot reach the location server ({0})")]
+    Unreachable(String),
+}
+
+/// Largest HELD answer read (a civic PIDF-LO is a few KiB).
+pub const MAX_RESPONSE: usize = 64 * 1024;
+
+/// A HELD server is asked only over https://, except in lab mode or on this machine (where nothing crosses
+/// a network): a location forged on the way would send the dispatcher to the wrong door.
+pub fn check_url(url: &str, lab: bool) -> Result<(), HeldError> {
+    if lab || crate::net_url::is_https_or_loopback_http(url) {
+        return Ok(());
+    }
+    Err(HeldError::InsecureUrl(url.to_owned()))
 }
 
 /// The request body: a civic location, as fast as an emergency call needs it.

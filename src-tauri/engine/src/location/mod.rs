@@ -13,7 +13,7 @@
 //! - [`country::CountryCode`]: ISO 3166 alpha-2, used by the emergency number table too.
 //!
 //! - [`held::location_request()`] / [`held::parse_response(xml)`](held::parse_response): HELD (RFC 5985)
-//!   bodies; the HTTP POST is the I/O layer's job. Its result enters as `LocationSource::Held`.
+//!   bodies; [`held_fetch::fetch`] does the HTTP POST (https only, 64 KiB, 2xx only). Its result enters as `LocationSource::Held`.
 //! - [`resolve::choose(&Candidates)`](resolve::choose): HELD > network map > agent entry > policy, skipping
 //!   addresses that do not validate.
 
@@ -21,6 +21,7 @@ pub mod body;
 pub mod civic;
 pub mod country;
 pub mod held;
+pub mod held_fetch;
 pub mod network;
 pub mod pidf;
 pub mod policy;

@@ -25,7 +25,12 @@ fn decode_with_loss(packets: &[Vec<u8>], lost: &[bool], fec: bool) -> Vec<i16> {
 }
 
 fn encode(signal: &[i16], loss_perc: u8) -> Vec<Vec<u8>> {
+    encode_with(signal, loss_perc, true)
+}
+
+fn encode_with(signal: &[i16], loss_perc: u8, fec: bool) -> Vec<Vec<u8>> {
     let mut enc = Encoder::new(Codec::Opus, false).expect("encoder");
+    enc.set_inband_fec(fec).expect("fec");
     enc.set_expected_loss(loss_perc).expect("loss");
     signal
         .chunks_exact(FRAME)
@@ -72,4 +77,62 @@ fn lost_packets_rebuilt_from_fec_sound_closer_to_the_original_than_concealment()
             "{percent}%: FEC {snr_fec:.1} dB vs concealment {snr_plc:.1} dB"
         );
     }
+}
+
+/// Packets carrying in-band FEC (libopus' own test of a packet).
+fn with_lbrr(packets: &[Vec<u8>]) -> usize {
+    packets
+        .iter()
+        // SAFETY: libopus reads `len` bytes of the slice and nothing else.
+        .filter(|p| unsafe { opusic_sys::opus_packet_has_lbrr(p.as_ptr(), p.len() as i32) } > 0)
+        .count()
+}
+
+fn encode_without_fec(signal: &[i16]) -> Vec<Vec<u8>> {
+    encode_with(signal, 2, false)
+}
+
+/// A far end that does not ask for FEC (no `useinbandfec=1`: the lab's dispatcher) gets none, and the
+/// encoder keeps telling itself of heavy loss: frames lean less on the ones before, so its concealment
+/// recovers sooner.
+#[test]
+fn without_fec_no_packet_carries_it_and_the_encoder_expects_heavy_loss() {
+    let signal = voiced(FRAME * 100);
+    let fec = encode(&signal, 5);
+    let plain = encode_without_fec(&signal);
+    assert!(with_lbrr(&fec) > 50, "{} of 100 with FEC", with_lbrr(&fec));
+    assert_eq!(with_lbrr(&plain), 0);
+    let mut enc = Encoder::new(Codec::Opus, false).expect("encoder");
+    enc.set_inband_fec(false).expect("no fec");
+    enc.set_expected_loss(1).expect("loss");
+    assert_eq!(enc.expected_loss(), Some(super::codec::OPUS_MAX_LOSS_PERC));
+}
+
+#[test]
+fn a_far_end_that_only_conceals_hears_more_of_the_stream_without_fec() {
+    let signal = voiced(FRAME * 250);
+    let none = vec![false; 250];
+    let (mut snr_fec, mut snr_plain) = (0.0, 0.0);
+    for seed in [7u64, 11, 13] {
+        let lost = loss_pattern(250, 5, seed);
+        let fec = encode(&signal, 5);
+        let plain = encode_without_fec(&signal);
+        snr_fec += segmental_snr(
+            &decode_with_loss(&fec, &none, false),
+            &decode_with_loss(&fec, &lost, false),
+        );
+        snr_plain += segmental_snr(
+            &decode_with_loss(&plain, &none, false),
+            &decode_with_loss(&plain, &lost, false),
+        );
+    }
+    println!(
+        "5% loss, concealed only: segmental SNR with FEC written {:.1} dB, without {:.1} dB",
+        snr_fec / 3.0,
+        snr_plain / 3.0
+    );
+    assert!(
+        snr_plain > snr_fec,
+        "without {snr_plain:.1} vs with {snr_fec:.1}"
+    );
 }

@@ -127,8 +127,11 @@ impl Pipeline {
         out: UnboundedSender<rtp::Packet>,
         events: UnboundedSender<MediaEvent>,
     ) -> Result<Self, MediaError> {
-        #[allow(unused_mut)]
         let mut encoder = Encoder::new(params.send_codec, params.dtx)?;
+        if !params.remote.uses_inband_fec(params.send_payload_type) {
+            // The far end never reads it (RFC 7587: its choice, `useinbandfec=1`): keep the bits.
+            encoder.set_inband_fec(false)?;
+        }
         #[allow(unused_mut)]
         let mut playout = PlayoutPath::new(
             params.send_codec,

@@ -18,6 +18,9 @@ pub struct AudioFormats {
     pub formats: Vec<RtpMap>,
     /// `a=sendrecv` / `sendonly` / `recvonly` / `inactive` of the audio section, if any.
     pub direction: Option<String>,
+    /// Payload types whose `a=fmtp` says `useinbandfec=1`: the far end reads Opus in-band FEC
+    /// (RFC 7587 section 6.1; without it, the default, FEC is wasted on it).
+    pub inband_fec: Vec<u8>,
 }
 
 impl AudioFormats {
@@ -47,6 +50,11 @@ impl AudioFormats {
             .map(|f| f.payload_type)
     }
 
+    /// Whether the far end decodes Opus in-band FEC sent with this payload type.
+    pub fn uses_inband_fec(&self, payload_type: u8) -> bool {
+        self.inband_fec.contains(&payload_type)
+    }
+
     pub fn is_telephone_event(&self, payload_type: u8) -> bool {
         self.formats.iter().any(|f| {
             f.payload_type == payload_type && f.encoding.eq_ignore_ascii_case("telephone-event")
@@ -69,6 +77,7 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
     let mut order: Vec<u8> = Vec::new();
     let mut maps: Vec<RtpMap> = Vec::new();
     let mut direction = None;
+    let mut inband_fec = Vec::new();
     for line in sdp.lines().map(str::trim) {
         if let Some(m) = line.strip_prefix("m=") {
             if seen_audio {
@@ -104,6 +113,16 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
                 encoding,
                 clock_rate,
             });
+        } else if let Some(rest) = line.strip_prefix("a=fmtp:") {
+            let (pt, params) = rest.split_once(' ').unwrap_or((rest, ""));
+            let fec = params.split(';').any(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("useinbandfec") && v.trim() == "1"
+                })
+            });
+            if let (true, Ok(pt)) = (fec, pt.parse::<u8>()) {
+                inband_fec.push(pt);
+            }
         } else if let Some(d) = line.strip_prefix("a=") {
             if matches!(d, "sendrecv" | "sendonly" | "recvonly" | "inactive") {
                 direction = Some(d.to_owned());
@@ -131,7 +150,11 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
                 })
         })
         .collect();
-    AudioFormats { formats, direction }
+    AudioFormats {
+        formats,
+        direction,
+        inband_fec,
+    }
 }
 
 /// A copy of `sdp` for a re-offer on the same transport: every audio direction attribute replaced by
@@ -258,6 +281,21 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
         assert!(f.is_telephone_event(126));
         assert_eq!(f.codec_of(8), Some(Codec::Pcma));
         assert_eq!(f.direction.as_deref(), Some("sendrecv"));
+        assert!(f.uses_inband_fec(111));
+    }
+
+    #[test]
+    fn in_band_fec_only_where_the_far_end_asks_for_it() {
+        // The lab's dispatcher (baresip 1.0 with its defaults) through rtpengine: no useinbandfec.
+        let baresip = "v=0\r\nm=audio 30000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n\
+                       a=fmtp:111 stereo=1;sprop-stereo=0;maxaveragebitrate=32000\r\n";
+        assert!(!audio_formats(baresip).uses_inband_fec(111));
+        let off =
+            "m=audio 1 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=0\r\n";
+        assert!(!audio_formats(off).uses_inband_fec(96));
+        let spaced =
+            "m=audio 1 RTP/AVP 96\r\na=fmtp:96 maxplaybackrate=16000; useinbandfec = 1\r\n";
+        assert!(audio_formats(spaced).uses_inband_fec(96));
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::email;
 use super::notice::{idempotency_key, EmergencyNotice, NoticeKind};
+use super::outbox::OutboxRow;
 use super::policy::{NotifyPolicy, SecretError, SecretSource, WebhookFormat};
 use super::render::{render, webhook_body, RenderError};
-use crate::store::OutboxRow;
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -37,6 +37,10 @@ pub enum DeliveryError {
     HttpStatus { status: u16 },
     #[error("the webhook could not be reached: {0}")]
     Http(String),
+    /// A `notify.webhooks` URL that is not https:// (http:// is allowed only to this machine). The URL is
+    /// not in the text: it may carry the webhook's secret.
+    #[error("a webhook URL is not https://: emergency notices are posted only over https; IT must change notify.webhooks")]
+    InsecureUrl,
 }
 
 impl DeliveryError {
@@ -46,7 +50,8 @@ impl DeliveryError {
             DeliveryError::Corrupt(_)
             | DeliveryError::BadAddress { .. }
             | DeliveryError::Build(_)
-            | DeliveryError::UnknownFormat(_) => true,
+            | DeliveryError::UnknownFormat(_)
+            | DeliveryError::InsecureUrl => true,
             DeliveryError::Smtp { permanent, .. } => *permanent,
             // 408 timeout, 425 too early, 429 rate limited: later may work; any other 4xx will not.
             DeliveryError::HttpStatus { status } => {
@@ -110,6 +115,9 @@ impl Deliverer {
                 email::send(smtp, self.secrets.as_ref(), msg).await
             }
             _ => {
+                if !crate::net_url::is_https_or_loopback_http(&row.recipient) {
+                    return Err(DeliveryError::InsecureUrl);
+                }
                 let format = WebhookFormat::parse(&row.format)
                     .ok_or_else(|| DeliveryError::UnknownFormat(row.format.clone()))?;
                 let body = webhook_body(format, &notice, &row.idempotency_key, &rendered);
@@ -145,7 +153,7 @@ fn without_url(e: reqwest::Error) -> String {
 
 /// An HTTP client on rustls with the ring provider (as the rest of the engine) and the OS's roots;
 /// redirects are not followed (a POST would become a GET).
-pub(crate) fn http_client() -> Result<reqwest::Client, DeliveryError> {
+pub fn http_client() -> Result<reqwest::Client, DeliveryError> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     let _ = roots.add_parsable_certificates(native.certs);

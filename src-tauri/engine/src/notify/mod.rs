@@ -2,15 +2,18 @@
 //! policy's recipients get an email (SMTP via lettre) and/or a webhook (generic JSON, Slack, Teams).
 //!
 //! How the engine uses it:
-//! 1. Before the INVITE: [`record_emergency`] (or [`crate::store::Outbox::enqueue`] directly) — one
+//! 1. Before the INVITE: [`record_emergency`] (or [`Outbox::enqueue`] directly) — one
 //!    SQLite transaction, never fails the call (errors are logged and audited), then wakes the worker.
 //! 2. Once at start: [`spawn_worker`], which delivers from the durable outbox with retries
-//!    ([`Backoff`]), across crashes and restarts; see `store/outbox.rs` for the exact guarantee.
+//!    ([`Backoff`]), across crashes and restarts; see `outbox.rs` for the exact guarantee.
+//!
+//! Dependencies run one way: notify uses the audit log and the store; neither knows notices.
 
 mod backoff;
 mod deliver;
 mod email;
 mod notice;
+mod outbox;
 pub mod policy;
 mod render;
 mod worker;
@@ -19,9 +22,11 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use backoff::Backoff;
-pub use deliver::{Deliverer, DeliveryError};
+pub use deliver::{http_client, Deliverer, DeliveryError};
 pub use email::message_id;
 pub use notice::{idempotency_key, AgentInfo, DeviceInfo, EmergencyNotice, NoticeKind};
+pub(crate) use outbox::MIGRATION as OUTBOX_MIGRATION;
+pub use outbox::{Channel, DeliveryState, Outbox, OutboxRow};
 pub use policy::{
     NoSecrets, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls, TemplateOverrides,
     WebhookFormat, WebhookTarget,
@@ -32,7 +37,7 @@ pub use worker::{spawn_worker, WorkerConfig};
 pub(crate) use deliver::http_client as deliver_http_client;
 
 use crate::audit::{audit_append_in, AuditEvent};
-use crate::store::{Outbox, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Queues the notice for every recipient, writes the audit entry for this moment of the call, and wakes
 /// the worker. Never fails: problems are logged (without the address or the number) and audited.

@@ -12,9 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::backoff::Backoff;
 use super::deliver::Deliverer;
+use super::outbox::OutboxRow;
 use super::policy::{NotifyPolicy, SecretSource};
 use crate::audit::{AuditEvent, AuditPoster};
-use crate::store::{OutboxRow, Store};
+use crate::store::Store;
 
 /// Longest sleep with nothing due (also the poll if a wake-up were lost).
 const IDLE: Duration = Duration::from_secs(30);
@@ -40,15 +41,16 @@ impl WorkerConfig {
     }
 }
 
-/// Starts the delivery task on the current tokio runtime. `db_dir` is the directory of `lifeline.db`
-/// (as for [`Store::open`]); call `wakeup.notify_one()` after [`crate::store::Outbox::enqueue`].
+/// Starts the delivery task on the current tokio runtime. `db_dir` is the directory of `lifeline.db`, which
+/// the engine has opened (and so set up) before; call `wakeup.notify_one()` after [`super::Outbox::enqueue`].
 pub fn spawn_worker(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) -> JoinHandle<()> {
     tokio::spawn(run(config, db_dir, wakeup))
 }
 
 async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     let store = loop {
-        match Store::open(&db_dir) {
+        // Attach, not open: the engine set the schema up (it owns the list of migrations, `database.rs`).
+        match Store::attach(&db_dir) {
             Ok(s) => break s,
             Err(e) => {
                 tracing::error!(error = %e, "notify: cannot open the outbox; retrying in 5 s");
@@ -68,21 +70,22 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
     // rusqlite's connection is Send but not Sync: the tasks' futures hold it behind a mutex, locked only
     // between awaits (never across one).
     let store = Mutex::new(store);
-    let mut audit = config
-        .audit_url
-        .clone()
-        .and_then(|url| match AuditPoster::new(url) {
-            Ok(p) => Some(p),
+    // The audit copy runs on a task of its own with its own connection: a slow or hanging audit.url
+    // server must never hold up an emergency notice.
+    let audit_wakeup = Arc::new(Notify::new());
+    let _audit = config.audit_url.clone().and_then(|url| {
+        match AuditPoster::new(url, super::deliver::http_client) {
+            Ok(p) => Some(AuditTask::spawn(p, db_dir.clone(), audit_wakeup.clone())),
             Err(e) => {
                 tracing::error!(error = %e, "audit: cannot set up the audit.url poster");
                 None
             }
-        });
+        }
+    });
     loop {
         let sent = round(&store, &deliverer, &config.backoff).await;
-        if let Some(p) = audit.as_mut() {
-            p.post_pending(&store).await;
-        }
+        // The round (and the engine, which woke us) may have logged entries.
+        audit_wakeup.notify_one();
         let now = OffsetDateTime::now_utc();
         let wait = match with(&store, |s| s.outbox_next_due()) {
             Ok(Some(t)) => std::time::Duration::try_from(t - now)
@@ -101,6 +104,38 @@ async fn run(config: WorkerConfig, db_dir: PathBuf, wakeup: Arc<Notify>) {
             _ = wakeup.notified() => {}
             _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
         }
+    }
+}
+
+/// The task posting the audit log to `audit.url`; stopped when the delivery task ends.
+struct AuditTask(JoinHandle<()>);
+
+impl AuditTask {
+    fn spawn(mut poster: AuditPoster, db_dir: PathBuf, wakeup: Arc<Notify>) -> AuditTask {
+        AuditTask(tokio::spawn(async move {
+            let store = loop {
+                match Store::attach(&db_dir) {
+                    Ok(s) => break Mutex::new(s),
+                    Err(e) => {
+                        tracing::error!(error = %e, "audit: cannot open the log; retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            };
+            loop {
+                poster.post_pending(&store).await;
+                tokio::select! {
+                    _ = wakeup.notified() => {}
+                    _ = tokio::time::sleep(IDLE) => {}
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for AuditTask {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -8,13 +8,18 @@
 //! - `policy effective [--dir DIR] [--user FILE]`: prints the effective settings, the managed keys and the
 //!   warnings, as the engine would start with them (`--dir` reads DIR/policy.json and DIR/policy.d instead
 //!   of the platform's own policy).
+//! - `policy show [--dir DIR] [--policy FILE] [--user FILE]`: every setting as JSON, with its effective value
+//!   and its source (`registry`, `plist`, `file`, `user`, `default`) and where exactly; `--policy` adds a
+//!   document on top, as the engine's own `--policy` does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::check::{check_value, PolicyError};
 use super::effective::load_effective;
+use super::effective::SourceDoc;
 use super::schema::policy_schema_text;
+use super::show::show;
 use super::sources::{etc::read_policy_dir, read_doc, read_managed_policy};
 
 #[derive(clap::Subcommand, Debug)]
@@ -32,6 +37,18 @@ pub enum PolicyCommand {
         #[arg(long)]
         user: Option<PathBuf>,
     },
+    /// Print every setting with its effective value and its source (registry, plist, file, user, default).
+    Show {
+        /// Read DIR/policy.json and DIR/policy.d/*.json instead of this machine's managed policy.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// One more policy document on top (JSON, .plist or .mobileconfig), like the engine's --policy.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The user's settings (JSON).
+        #[arg(long)]
+        user: Option<PathBuf>,
+    },
 }
 
 /// Runs one command; returns the process exit code.
@@ -43,22 +60,37 @@ pub fn run(cmd: &PolicyCommand, out: &mut dyn Write, err: &mut dyn Write) -> u8 
             Err(_) => 2,
         },
         PolicyCommand::Effective { dir, user } => {
-            let managed = match dir {
-                Some(d) => read_policy_dir(d),
-                None => read_managed_policy(),
-            };
+            let managed = managed_docs(dir.as_deref(), None);
             let user = user.as_ref().map(|p| read_doc(p));
-            let eff = load_effective(&managed, user.as_ref());
-            match serde_json::to_string_pretty(&eff) {
-                Ok(text) => {
-                    let _ = writeln!(out, "{text}");
-                    0
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "cannot print the effective policy: {e}");
-                    2
-                }
-            }
+            print_json(&load_effective(&managed, user.as_ref()), out, err)
+        }
+        PolicyCommand::Show { dir, policy, user } => {
+            let managed = managed_docs(dir.as_deref(), policy.as_deref());
+            let user = user.as_ref().map(|p| read_doc(p));
+            print_json(&show(&managed, user.as_ref()), out, err)
+        }
+    }
+}
+
+/// This machine's managed policy (or DIR's files instead), then `extra` on top.
+fn managed_docs(dir: Option<&Path>, extra: Option<&Path>) -> Vec<SourceDoc> {
+    let mut docs = match dir {
+        Some(d) => read_policy_dir(d),
+        None => read_managed_policy(),
+    };
+    docs.extend(extra.map(read_doc));
+    docs
+}
+
+fn print_json(value: &impl serde::Serialize, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            let _ = writeln!(out, "{text}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "cannot print the policy: {e}");
+            2
         }
     }
 }

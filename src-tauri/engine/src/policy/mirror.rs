@@ -76,7 +76,8 @@ pub struct LocationSchema {
     address: Option<CivicAddressSchema>,
     /// Subnet -> address map: an agent on one of these networks is located at its address.
     networks: Vec<NetworkSchema>,
-    /// A HELD (RFC 5985) location server asked before each emergency call (http:// or https://).
+    /// A HELD (RFC 5985) location server asked before each emergency call: https:// (http:// only on the
+    /// agent's own machine or in a lab; a plain http:// server elsewhere is not asked).
     #[schemars(regex(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+(/\S*)?$"))]
     held_url: Option<String>,
     /// Ask the agent to confirm their location on a network the map does not know.
@@ -202,7 +203,7 @@ enum SmtpTlsSchema {
 #[derive(JsonSchema, Serialize)]
 #[serde(deny_unknown_fields)]
 struct WebhookSchema {
-    /// https:// URL (http:// only for a lab).
+    /// https:// URL (http:// only to the agent's own machine, for a lab; other http:// URLs are refused).
     #[schemars(regex(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+(/\S*)?$"))]
     url: String,
     /// Body format: generic (Lifeline's JSON; "json" is accepted too), slack, or teams (Adaptive Card).

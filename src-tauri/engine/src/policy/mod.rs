@@ -11,6 +11,7 @@
 //! - [`sources`] reads the platform's managed policy (Windows registry, macOS managed preferences,
 //!   `/etc/lifeline`), and [`effective::load_effective`] merges defaults < user settings < managed policy,
 //!   records which keys are managed, and turns every bad key into a warning instead of a failure.
+//! - [`show`] lists every setting with its effective value and its source (`policy show`).
 //! - [`ice_settings::ice_settings`] turns `media.*` and the sign-in profile into the media layer's
 //!   `IceSettings` (TURN passwords through a keychain lookup).
 
@@ -23,6 +24,7 @@ pub mod media;
 pub mod mirror;
 pub mod model;
 pub mod schema;
+pub mod show;
 pub mod sources;
 pub mod walk;
 
@@ -30,6 +32,8 @@ pub mod walk;
 mod mdm_tests;
 #[cfg(test)]
 mod media_tests;
+#[cfg(test)]
+mod show_tests;
 #[cfg(test)]
 mod tests;
 

@@ -44,7 +44,8 @@ pub struct Policy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SipPolicy {
-    /// SIP over WebSocket server, e.g. wss://sip.example.com:443 (ws:// only for a lab).
+    /// SIP over WebSocket server, e.g. wss://sip.example.com:443 (ws:// only on this machine, for a lab,
+    /// or with allow_insecure_ws).
     #[schemars(regex(pattern = r"^wss?://[^\s/]+(/\S*)?$"))]
     pub server: Option<String>,
     /// SIP domain of the accounts, e.g. example.com.
@@ -56,13 +57,17 @@ pub struct SipPolicy {
     /// Digits dialled before outside numbers (e.g. "9"); emergency numbers work with and without it.
     #[schemars(regex(pattern = r"^[0-9*#]{1,4}$"))]
     pub outside_prefix: Option<String>,
+    /// Accept an unencrypted ws:// SIP server on the network: signalling, caller identities and the
+    /// password's digest then cross it in clear. Only for a network IT trusts; off by default (wss:// only).
+    pub allow_insecure_ws: bool,
 }
 
 /// `audit.*`
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditPolicy {
-    /// https:// URL audit events are posted to; none are sent when unset.
+    /// https:// URL audit events are posted to; none are sent when unset (http:// only to the agent's own
+    /// machine, for a lab; other http:// URLs are refused).
     #[schemars(regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub url: Option<String>,
 }

@@ -17,7 +17,7 @@ pub(super) fn mdm_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/mdm")
 }
 
-fn doc(source: &str, v: Value) -> SourceDoc {
+pub(super) fn doc(source: &str, v: Value) -> SourceDoc {
     SourceDoc {
         source: source.into(),
         doc: Ok(v),
@@ -396,7 +396,7 @@ fn etc_reader_with_no_directory_is_no_policy() {
     assert!(read_policy_dir(&dir.path().join("absent")).is_empty());
 }
 
-fn reg(key: &str, name: &str, data: RegData) -> RegistryValue {
+pub(super) fn reg(key: &str, name: &str, data: RegData) -> RegistryValue {
     RegistryValue {
         key: key.into(),
         name: name.into(),

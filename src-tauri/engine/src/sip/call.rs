@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use ezk_sip_types::{Method, Name};
 
-use super::digest::Authorizer;
+use super::digest::{AuthError, Authorizer};
 use super::message::{self, SipMessage};
-use super::ua::{
-    split_commas, write_request, write_request_with_branch, ClientTx, Local, Output, RequestSpec,
-    TxKind,
+use super::request::{
+    split_commas, write_request, write_request_with_branch, ClientTx, Local, RequestSpec, TxKind,
 };
 use crate::api::Direction;
 
@@ -133,11 +132,20 @@ struct Call {
     local_sdp: Option<String>,
 }
 
+/// What the dialogs hand to the user agent, which queues it as its own output, in the same order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOutput {
+    /// Send this message.
+    Send(Vec<u8>),
+    /// Tell the engine.
+    Event(CallEvent),
+}
+
 pub(crate) struct Ctx<'a> {
     pub local: &'a Local,
     pub auth: &'a mut Authorizer,
     pub txs: &'a mut HashMap<String, ClientTx>,
-    pub out: &'a mut VecDeque<Output>,
+    pub out: &'a mut VecDeque<CallOutput>,
     pub now: Instant,
 }
 
@@ -224,11 +232,12 @@ impl Calls {
             Some(("application/sdp", sdp.as_bytes())),
         )
         .ok_or(CallError::BadRequest)?;
-        ctx.out.push_back(Output::Send(bytes));
+        ctx.out.push_back(CallOutput::Send(bytes));
         c.local_sdp = Some(sdp.to_owned());
         if c.phase != Phase::Confirmed {
             c.phase = Phase::Confirmed;
-            ctx.out.push_back(Output::Call(CallEvent::Connected { id }));
+            ctx.out
+                .push_back(CallOutput::Event(CallEvent::Connected { id }));
         }
         Ok(())
     }
@@ -254,7 +263,7 @@ impl Calls {
             None,
         )
         .ok_or(CallError::BadRequest)?;
-        ctx.out.push_back(Output::Send(bytes));
+        ctx.out.push_back(CallOutput::Send(bytes));
         self.end(
             id,
             Some(code),
@@ -281,7 +290,7 @@ impl Calls {
                     };
                     if let Some(bytes) = write_request_with_branch(ctx.local, &cancel, None, branch)
                     {
-                        ctx.out.push_back(Output::Send(bytes));
+                        ctx.out.push_back(CallOutput::Send(bytes));
                     }
                 }
                 // The INVITE's final response (487, or a 200 we then BYE) ends the call.
@@ -355,7 +364,7 @@ impl Calls {
                     &[],
                     None,
                 ) {
-                    ctx.out.push_back(Output::Send(b));
+                    ctx.out.push_back(CallOutput::Send(b));
                 }
                 self.end(
                     id,
@@ -393,7 +402,7 @@ impl Calls {
             Some(sdp) => {
                 c.pending_in = Some(req);
                 ctx.out
-                    .push_back(Output::Call(CallEvent::RemoteOffer { id, sdp }));
+                    .push_back(CallOutput::Event(CallEvent::RemoteOffer { id, sdp }));
             }
             None => {
                 // An offerless re-INVITE: repeat our current SDP as the offer in the 200.
@@ -449,7 +458,7 @@ impl Calls {
                 .map(|r| ("Record-Route".to_owned(), r)),
         );
         if let Some(b) = message::response(&req, 180, "Ringing", Some(&c.local_tag), &extra, None) {
-            ctx.out.push_back(Output::Send(b));
+            ctx.out.push_back(CallOutput::Send(b));
         }
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
         let headers = req
@@ -461,7 +470,7 @@ impl Calls {
         let mut c = c;
         c.pending_in = Some(req);
         self.calls.insert(id, c);
-        ctx.out.push_back(Output::Call(CallEvent::Incoming {
+        ctx.out.push_back(CallOutput::Event(CallEvent::Incoming {
             id,
             from,
             offer,
@@ -494,7 +503,7 @@ impl Calls {
                 c.remote_tag = resp.to_tag().or(c.remote_tag.take());
                 if c.phase == Phase::Calling {
                     c.phase = Phase::Early;
-                    ctx.out.push_back(Output::Call(CallEvent::Ringing {
+                    ctx.out.push_back(CallOutput::Event(CallEvent::Ringing {
                         id,
                         early_sdp: resp.sdp(),
                     }));
@@ -522,7 +531,7 @@ impl Calls {
                 if let Some((_, b)) =
                     write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now)
                 {
-                    ctx.out.push_back(Output::Send(b));
+                    ctx.out.push_back(CallOutput::Send(b));
                 }
                 if initial && c.cancelled {
                     let bye = in_dialog(c, "BYE", None);
@@ -532,11 +541,12 @@ impl Calls {
                 }
                 if let Some(sdp) = resp.sdp() {
                     ctx.out
-                        .push_back(Output::Call(CallEvent::RemoteAnswer { id, sdp }));
+                        .push_back(CallOutput::Event(CallEvent::RemoteAnswer { id, sdp }));
                 }
                 if initial {
                     c.phase = Phase::Confirmed;
-                    ctx.out.push_back(Output::Call(CallEvent::Connected { id }));
+                    ctx.out
+                        .push_back(CallOutput::Event(CallEvent::Connected { id }));
                 }
             }
             _ => {
@@ -557,11 +567,17 @@ impl Calls {
                     ..spec.clone()
                 };
                 if let Some(b) = write_request_with_branch(ctx.local, &ack, None, branch) {
-                    ctx.out.push_back(Output::Send(b));
+                    ctx.out.push_back(CallOutput::Send(b));
                 }
+                let mut reason = resp.reason();
                 if (code == 401 || code == 407) && !c.cancelled {
                     let had = spec.extra.iter().any(|(n, _)| n.ends_with("Authorization"));
-                    if ctx.auth.on_challenge(&resp, had).is_ok() {
+                    let taken = ctx.auth.on_call_challenge(&resp, had);
+                    if let Err(e @ AuthError::ForeignRealm { .. }) = &taken {
+                        tracing::warn!("call {id}: {e}");
+                        reason = e.to_string();
+                    }
+                    if taken.is_ok() {
                         let mut again = spec;
                         again.cseq += 1;
                         c.cseq = again.cseq;
@@ -578,10 +594,10 @@ impl Calls {
                     }
                 }
                 if initial {
-                    self.end(id, Some(code), EndCause::Refused, &resp.reason(), ctx.out);
+                    self.end(id, Some(code), EndCause::Refused, &reason, ctx.out);
                 } else {
                     ctx.out
-                        .push_back(Output::Call(CallEvent::UpdateFailed { id, code }));
+                        .push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code }));
                 }
             }
         }
@@ -607,11 +623,11 @@ impl Calls {
         if let Some((_, b)) =
             write_request(ctx.local, &ack, None, ctx.txs, TxKind::Call(id), ctx.now)
         {
-            ctx.out.push_back(Output::Send(b));
+            ctx.out.push_back(CallOutput::Send(b));
         }
     }
 
-    pub(crate) fn on_timeout(&mut self, id: u64, method: &Method, out: &mut VecDeque<Output>) {
+    pub(crate) fn on_timeout(&mut self, id: u64, method: &Method, out: &mut VecDeque<CallOutput>) {
         if *method == Method::INVITE {
             let initial = self
                 .calls
@@ -628,7 +644,7 @@ impl Calls {
                 );
             } else if let Some(c) = self.calls.get_mut(&id) {
                 c.invite = None;
-                out.push_back(Output::Call(CallEvent::UpdateFailed { id, code: 408 }));
+                out.push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code: 408 }));
             }
         }
     }
@@ -637,7 +653,7 @@ impl Calls {
     /// lost with it); calls in conversation stay, their media may well still flow, and the engine
     /// refreshes their dialog over the next connection. Transactions in flight on the old connection are
     /// forgotten.
-    pub(crate) fn connection_lost(&mut self, out: &mut VecDeque<Output>, reason: &str) {
+    pub(crate) fn connection_lost(&mut self, out: &mut VecDeque<CallOutput>, reason: &str) {
         let cause = EndCause::ConnectionLost;
         let setting_up: Vec<u64> = self
             .calls
@@ -654,7 +670,7 @@ impl Calls {
         }
     }
 
-    pub(crate) fn end_all(&mut self, out: &mut VecDeque<Output>, reason: &str) {
+    pub(crate) fn end_all(&mut self, out: &mut VecDeque<CallOutput>, reason: &str) {
         for id in self.ids() {
             self.end(id, None, EndCause::SignedOut, reason, out);
         }
@@ -666,10 +682,10 @@ impl Calls {
         code: Option<u16>,
         cause: EndCause,
         reason: &str,
-        out: &mut VecDeque<Output>,
+        out: &mut VecDeque<CallOutput>,
     ) {
         if self.calls.remove(&id).is_some() {
-            out.push_back(Output::Call(CallEvent::Ended {
+            out.push_back(CallOutput::Event(CallEvent::Ended {
                 id,
                 code,
                 cause,
@@ -699,7 +715,7 @@ impl Calls {
 fn send_tracked(spec: &RequestSpec, id: u64, ctx: &mut Ctx<'_>) -> Result<String, CallError> {
     let (branch, bytes) = write_request(ctx.local, spec, None, ctx.txs, TxKind::Call(id), ctx.now)
         .ok_or(CallError::BadRequest)?;
-    ctx.out.push_back(Output::Send(bytes));
+    ctx.out.push_back(CallOutput::Send(bytes));
     Ok(branch)
 }
 
@@ -731,7 +747,7 @@ fn in_dialog_same_cseq(c: &Call, method: &str) -> RequestSpec {
 
 fn reply(ctx: &mut Ctx<'_>, req: &SipMessage, code: u16, reason: &str, tag: Option<&str>) {
     if let Some(b) = message::response(req, code, reason, tag, &[], None) {
-        ctx.out.push_back(Output::Send(b));
+        ctx.out.push_back(CallOutput::Send(b));
     }
 }
 

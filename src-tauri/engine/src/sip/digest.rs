@@ -1,6 +1,10 @@
 //! HTTP Digest authentication for SIP (RFC 3261 22, RFC 7616 / RFC 8760): MD5 and SHA-256, qop=auth,
 //! for both 401 (WWW-Authenticate) and 407 (Proxy-Authenticate).
 //!
+//! Credentials answer only the registrar's realm: the realm of the REGISTER's challenge (else the account's
+//! SIP domain). A call's 401/407 naming another realm is not answered, so a peer or a hostile proxy on the
+//! path cannot collect a digest of the agent's password (to guess it offline, or to replay it elsewhere).
+//!
 //! The challenge grammar is parsed by `ezk-sip-types`; the hashing is the few lines below (with `md-5` and
 //! `sha2`). We do not use `ezk-sip-auth` because it panics on some inputs (`expect`/`unreachable!`) and
 //! draws its cnonce itself, which makes it untestable against the RFC vectors.
@@ -54,10 +58,17 @@ pub enum AuthError {
     Unsupported,
     #[error("the server rejected the user name or password")]
     Rejected,
+    #[error("the far end asked for the password of realm \"{realm}\", which is not your SIP server's realm (\"{registrar}\"); Lifeline did not send it")]
+    ForeignRealm { realm: String, registrar: String },
 }
 
 /// Reads the best challenge of a 401/407: SHA-256 before MD5 (RFC 8760 2.4), `qop=auth` or none.
 pub fn best_challenge(resp: &SipMessage) -> Option<Challenge> {
+    challenges(resp).into_iter().next()
+}
+
+/// Every challenge of a 401/407 we could answer, best first.
+fn challenges(resp: &SipMessage) -> Vec<Challenge> {
     let mut found = Vec::new();
     for (name, proxy) in [
         (Name::WWW_AUTHENTICATE, false),
@@ -95,7 +106,7 @@ pub fn best_challenge(resp: &SipMessage) -> Option<Challenge> {
         }
     }
     found.sort_by_key(|c| if c.algo == Algo::Sha256 { 0 } else { 1 });
-    found.into_iter().next()
+    found
 }
 
 /// Holds the credentials and the current challenge, and counts nonce uses.
@@ -105,6 +116,8 @@ pub struct Authorizer {
     password: String,
     current: Option<Challenge>,
     nc: u32,
+    /// The only realm a call's challenge is answered for: the registrar's, else the account's domain.
+    registrar_realm: String,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -113,28 +126,58 @@ impl std::fmt::Debug for Authorizer {
         f.debug_struct("Authorizer")
             .field("user", &self.user)
             .field("current", &self.current)
+            .field("registrar_realm", &self.registrar_realm)
             .finish()
     }
 }
 
 impl Authorizer {
-    pub fn new(user: &str, password: &str) -> Authorizer {
+    /// `domain`: the account's SIP domain, the realm calls may be challenged for until the registrar
+    /// names its own.
+    pub fn new(user: &str, password: &str, domain: &str) -> Authorizer {
         Authorizer {
             user: user.to_owned(),
             password: password.to_owned(),
             current: None,
             nc: 0,
+            registrar_realm: domain.to_owned(),
         }
     }
 
-    /// Takes a 401/407 for a request. `had_credentials`: that request already carried an answer; then
-    /// a new challenge means the password is wrong, unless the server says the nonce was merely stale.
+    /// Takes the registrar's 401/407 to a REGISTER; its realm becomes the one calls may be challenged for.
+    /// `had_credentials`: that request already carried an answer; then a new challenge means the password
+    /// is wrong, unless the server says the nonce was merely stale.
     pub fn on_challenge(
         &mut self,
         resp: &SipMessage,
         had_credentials: bool,
     ) -> Result<(), AuthError> {
         let ch = best_challenge(resp).ok_or(AuthError::Unsupported)?;
+        self.registrar_realm = ch.realm.clone();
+        self.take(ch, had_credentials)
+    }
+
+    /// Takes a 401/407 to a call's request: answered only for the registrar's realm.
+    pub fn on_call_challenge(
+        &mut self,
+        resp: &SipMessage,
+        had_credentials: bool,
+    ) -> Result<(), AuthError> {
+        let all = challenges(resp);
+        let foreign = match all.first() {
+            None => return Err(AuthError::Unsupported),
+            Some(c) => c.realm.clone(),
+        };
+        match all.into_iter().find(|c| c.realm == self.registrar_realm) {
+            Some(ch) => self.take(ch, had_credentials),
+            None => Err(AuthError::ForeignRealm {
+                realm: foreign,
+                registrar: self.registrar_realm.clone(),
+            }),
+        }
+    }
+
+    fn take(&mut self, ch: Challenge, had_credentials: bool) -> Result<(), AuthError> {
         if had_credentials && !ch.stale {
             return Err(AuthError::Rejected);
         }
@@ -294,7 +337,7 @@ Proxy-Authenticate: Digest realm=\"l\", nonce=\"n2\", qop=\"auth\", algorithm=SH
 
     #[test]
     fn a_second_challenge_after_credentials_means_wrong_password_unless_stale() {
-        let mut a = Authorizer::new("agent", "bad");
+        let mut a = Authorizer::new("agent", "bad", "l");
         let first = resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n1\", qop=\"auth\"");
         assert_eq!(a.on_challenge(&first, false), Ok(()));
         assert_eq!(a.on_challenge(&first, true), Err(AuthError::Rejected));
@@ -305,7 +348,7 @@ Proxy-Authenticate: Digest realm=\"l\", nonce=\"n2\", qop=\"auth\", algorithm=SH
 
     #[test]
     fn nonce_count_increases_with_each_use() {
-        let mut a = Authorizer::new("agent", "pw");
+        let mut a = Authorizer::new("agent", "pw", "l");
         a.on_challenge(
             &resp("Proxy-Authenticate: Digest realm=\"l\", nonce=\"n\", qop=\"auth\""),
             false,
@@ -318,8 +361,55 @@ Proxy-Authenticate: Digest realm=\"l\", nonce=\"n2\", qop=\"auth\", algorithm=SH
     }
 
     #[test]
+    fn a_call_is_answered_only_for_the_registrars_realm() {
+        let mut a = Authorizer::new("agent", "pw", "lifeline.lab");
+        let registrar = resp("Proxy-Authenticate: Digest realm=\"reg\", nonce=\"n\", qop=\"auth\"");
+        a.on_challenge(&registrar, false).expect("registrar");
+        let foreign = resp("Proxy-Authenticate: Digest realm=\"evil\", nonce=\"e\", qop=\"auth\"");
+        let err = a.on_call_challenge(&foreign, false).expect_err("refused");
+        assert_eq!(
+            err,
+            AuthError::ForeignRealm {
+                realm: "evil".into(),
+                registrar: "reg".into()
+            }
+        );
+        assert!(err.to_string().contains("did not send it"), "{err}");
+        // Nothing changed: the registrar's challenge is still the one answered.
+        let (_, v) = a.authorization("REGISTER", "sip:l").expect("auth");
+        assert!(
+            v.contains("realm=\"reg\"") && v.contains("nonce=\"n\""),
+            "{v}"
+        );
+        // Of several challenges, the registrar's realm is picked.
+        let both = resp(
+            "Proxy-Authenticate: Digest realm=\"evil\", nonce=\"e\", qop=\"auth\", algorithm=SHA-256\r\n\
+Proxy-Authenticate: Digest realm=\"reg\", nonce=\"n2\", qop=\"auth\"",
+        );
+        a.on_call_challenge(&both, false)
+            .expect("registrar's realm");
+        let (_, v) = a.authorization("INVITE", "sip:x@l").expect("auth");
+        assert!(
+            v.contains("realm=\"reg\"") && v.contains("nonce=\"n2\""),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn before_any_register_challenge_calls_answer_only_the_accounts_domain() {
+        let mut a = Authorizer::new("agent", "pw", "lifeline.lab");
+        let own = resp("Proxy-Authenticate: Digest realm=\"lifeline.lab\", nonce=\"n\"");
+        assert_eq!(a.on_call_challenge(&own, false), Ok(()));
+        let other = resp("Proxy-Authenticate: Digest realm=\"x.example\", nonce=\"n\"");
+        assert!(matches!(
+            a.on_call_challenge(&other, false),
+            Err(AuthError::ForeignRealm { .. })
+        ));
+    }
+
+    #[test]
     fn only_unsupported_schemes_is_an_error() {
-        let mut a = Authorizer::new("agent", "pw");
+        let mut a = Authorizer::new("agent", "pw", "l");
         let r = resp("Proxy-Authenticate: Basic realm=\"l\"");
         assert_eq!(a.on_challenge(&r, false), Err(AuthError::Unsupported));
     }

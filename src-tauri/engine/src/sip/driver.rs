@@ -13,10 +13,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::call::{CallError, CallEvent, OutgoingCall};
+use super::message::MAX_MESSAGE;
+use super::registration::RegFailure;
 use super::tls;
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
@@ -37,9 +40,9 @@ pub struct SipConfig {
     pub password: String,
     /// Extra trusted (and pinned) certificates, PEM.
     pub tls_ca_file: Option<PathBuf>,
-    /// Skip certificate checks: honoured only when `lab` is true.
-    pub tls_insecure_lab: bool,
     pub lab: bool,
+    /// IT's policy `sip.allow_insecure_ws`: a `ws://` server off this machine is accepted.
+    pub allow_insecure_ws: bool,
     pub expires: u32,
     /// WebSocket ping interval; no pong within min(10 s, this) means the connection is dead.
     pub keepalive: Duration,
@@ -55,8 +58,12 @@ impl std::fmt::Debug for SipConfig {
 }
 
 impl SipConfig {
-    /// Extra certificates trusted for TLS (the SIP WebSocket and TURN over TLS): `LIFELINE_TLS_CA_FILE`, else
-    /// in lab mode the lab's certificate (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) if it exists.
+    /// Extra certificates trusted for TLS (the SIP WebSocket and TURN over TLS): only in lab and debug
+    /// builds ([`crate::lab`]), `LIFELINE_TLS_CA_FILE`, else in lab mode the lab's certificate
+    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) if it exists. A release build trusts the
+    /// system's certificate authorities only: a file anyone can write (under /tmp) must not decide whom
+    /// the line trusts.
+    #[cfg(any(feature = "lab", debug_assertions))]
     pub fn tls_ca_file_for(engine: &crate::config::EngineConfig) -> Option<PathBuf> {
         let lab_cert = || {
             let dir = std::env::var_os("LIFELINE_LAB_DIR")
@@ -69,11 +76,19 @@ impl SipConfig {
             .or_else(|| if engine.lab { lab_cert() } else { None })
     }
 
+    /// Release build: the system's certificate authorities only.
+    #[cfg(not(any(feature = "lab", debug_assertions)))]
+    pub fn tls_ca_file_for(_engine: &crate::config::EngineConfig) -> Option<PathBuf> {
+        None
+    }
+
     /// The account from a sign-in, with TLS trust from the environment: `LIFELINE_TLS_CA_FILE` (a PEM
     /// file of extra trusted/pinned certificates), else in lab mode the lab's own certificate
-    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists.
+    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists. `allow_insecure_ws` is the
+    /// managed policy's `sip.allow_insecure_ws`.
     pub fn for_sign_in(
         engine: &crate::config::EngineConfig,
+        allow_insecure_ws: bool,
         server: String,
         domain: String,
         user: String,
@@ -86,8 +101,8 @@ impl SipConfig {
             user,
             password,
             tls_ca_file,
-            tls_insecure_lab: false,
             lab: engine.lab,
+            allow_insecure_ws,
             expires: DEFAULT_EXPIRES,
             keepalive: KEEPALIVE,
         }
@@ -175,8 +190,41 @@ impl Events {
     }
 }
 
+/// Refuses a server the line must not be carried to: `ws://` (SIP and the password's digest in clear) is
+/// accepted only for a server on this machine, in lab mode, or when IT's policy `sip.allow_insecure_ws`
+/// says so; anything else must be `wss://`.
+pub fn check_server(server: &str, lab: bool, allow_insecure_ws: bool) -> Result<(), RegFailure> {
+    let lower = server.trim().to_ascii_lowercase();
+    if lab || allow_insecure_ws {
+        return Ok(());
+    }
+    if lower.starts_with("ws://") && !crate::net_url::is_loopback(server) {
+        return Err(RegFailure::InsecureTransport(server.to_owned()));
+    }
+    // Anything else is not a WebSocket address at all: connecting says so.
+    Ok(())
+}
+
+/// Frames and messages from the server are held to the SIP message limit: a server cannot make the
+/// engine buffer more than one SIP message's worth (tungstenite's default is 64 MiB).
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+}
+
 async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: Events) {
-    let secure = cfg.server.starts_with("wss://");
+    if let Err(refusal) = check_server(&cfg.server, cfg.lab, cfg.allow_insecure_ws) {
+        tracing::warn!("sign-in refused: {refusal}");
+        let _ = events
+            .send(SipEvent::Registration {
+                state: RegistrationState::Failed,
+                reason: Some(refusal.to_string()),
+            })
+            .await;
+        return;
+    }
+    let secure = cfg.server.trim().to_ascii_lowercase().starts_with("wss://");
     let mut ua = UserAgent::new(UaConfig {
         domain: cfg.domain.clone(),
         user: cfg.user.clone(),
@@ -186,7 +234,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         user_agent: format!("Lifeline/{}", env!("CARGO_PKG_VERSION")),
     });
     let tls = if secure {
-        match tls::client_config(cfg.tls_ca_file.as_deref(), cfg.tls_insecure_lab && cfg.lab) {
+        match tls::client_config(cfg.tls_ca_file.as_deref()) {
             Ok(c) => Some(c),
             Err(e) => {
                 let _ = events
@@ -302,6 +350,11 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     Some(Ok(Message::Text(t))) => { ping_sent = None; ua.handle_frame(t.as_bytes(), now) }
                     Some(Ok(Message::Binary(b))) => { ping_sent = None; ua.handle_frame(&b, now) }
                     Some(Ok(Message::Pong(_) | Message::Ping(_) | Message::Frame(_))) => ping_sent = None,
+                    Some(Err(tungstenite::Error::Capacity(e))) => {
+                        tracing::warn!("SIP: the server sent an oversized frame ({e}); closing the connection");
+                        ws = None;
+                        ua.handle_disconnected(TransportError::TooLarge, now);
+                    }
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
                         ws = None;
                         ua.handle_disconnected(TransportError::Lost, now);
@@ -382,7 +435,8 @@ async fn connect(
     req.headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
     let connector = tls.map(Connector::Rustls);
-    let fut = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector);
+    let fut =
+        tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), false, connector);
     match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
         Err(_) => Err(TransportError::Unreachable("no answer within 10 s".into())),
         Ok(Ok((ws, _resp))) => Ok(ws),

@@ -101,8 +101,8 @@ fn config(addr: std::net::SocketAddr, keepalive: Duration) -> SipConfig {
         user: "agent".into(),
         password: "agent-secret".into(),
         tls_ca_file: None,
-        tls_insecure_lab: false,
         lab: true,
+        allow_insecure_ws: false,
         expires: 600,
         keepalive,
     }
@@ -190,5 +190,84 @@ async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
         "no registration news while the connection is alive"
     );
     drop(silent);
+    handle.task.abort();
+}
+
+#[test]
+fn ws_is_refused_off_this_machine_unless_lab_or_policy_allow_it() {
+    use super::driver::check_server;
+    use super::registration::RegFailure;
+    let far = "ws://sip.example.com:8080";
+    let refused = check_server(far, false, false).expect_err("refused");
+    assert_eq!(refused, RegFailure::InsecureTransport(far.into()));
+    let text = refused.to_string();
+    assert!(
+        text.contains("wss://") && text.contains("sip.allow_insecure_ws"),
+        "{text}"
+    );
+    assert!(check_server("WS://192.0.2.1/ws", false, false).is_err());
+    for ok in [
+        "wss://sip.example.com",
+        "ws://127.0.0.1:8080",
+        "ws://127.1.2.3",
+        "ws://localhost:8080/ws",
+        "ws://[::1]:8080",
+    ] {
+        assert_eq!(check_server(ok, false, false), Ok(()), "{ok}");
+    }
+    assert_eq!(check_server(far, true, false), Ok(()), "lab mode");
+    assert_eq!(check_server(far, false, true), Ok(()), "IT allows it");
+}
+
+#[tokio::test]
+async fn a_ws_sign_in_to_another_machine_fails_with_the_reason_and_never_connects() {
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut cfg = config(
+        "192.0.2.1:8080".parse().expect("addr"),
+        super::driver::KEEPALIVE,
+    );
+    cfg.lab = false;
+    let handle = spawn(cfg, 3, tx);
+    let (state, reason) = registration(&mut rx).await;
+    assert_eq!(state, RegistrationState::Failed);
+    let reason = reason.unwrap_or_default();
+    assert!(
+        reason.contains("not encrypted") && reason.contains("wss://"),
+        "{reason}"
+    );
+    // The task ends at once: no connection was tried, nothing else is reported.
+    tokio::time::timeout(Duration::from_secs(5), handle.task)
+        .await
+        .expect("the task ends")
+        .expect("no panic");
+    assert!(rx.recv().await.is_none());
+}
+
+#[tokio::test]
+async fn a_frame_over_the_sip_limit_closes_the_connection_with_the_reason_and_the_line_comes_back()
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = spawn(config(addr, super::driver::KEEPALIVE), 5, tx);
+    let mut ws = accept(&listener).await;
+    register_round(&mut ws).await;
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
+    let big = "x".repeat(message::MAX_MESSAGE + 1);
+    let _ = ws.send(Message::text(big)).await;
+    let (state, reason) = registration(&mut rx).await;
+    assert_eq!(state, RegistrationState::Failed);
+    let reason = reason.unwrap_or_default();
+    assert!(reason.contains("larger than 64 KiB"), "{reason}");
+    // Nothing else changed: the driver connects again and registers as before.
+    let mut ws = accept(&listener).await;
+    register_round(&mut ws).await;
+    assert_eq!(
+        registration(&mut rx).await,
+        (RegistrationState::Registered, None)
+    );
     handle.task.abort();
 }

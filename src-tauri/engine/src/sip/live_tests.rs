@@ -25,8 +25,8 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
         user: user.into(),
         password: format!("{user}-secret"),
         tls_ca_file: None,
-        tls_insecure_lab: false,
         lab: true,
+        allow_insecure_ws: false,
         expires: 600,
         keepalive: super::driver::KEEPALIVE,
     };

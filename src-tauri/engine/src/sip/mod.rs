@@ -30,6 +30,7 @@ pub mod digest;
 pub mod driver;
 pub mod message;
 pub mod registration;
+pub mod request;
 pub mod tls;
 pub mod ua;
 

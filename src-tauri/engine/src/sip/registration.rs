@@ -57,6 +57,10 @@ pub enum RegFailure {
     Timeout,
     #[error("the SIP server answered {0} {1}")]
     Server(u16, String),
+    #[error("the SIP server address {0} is not encrypted (ws://): Lifeline signs in only over wss://; use the server's wss:// address, or IT can allow ws:// with the policy sip.allow_insecure_ws")]
+    InsecureTransport(String),
+    #[error("the SIP server sent a message larger than 64 KiB, which Lifeline refuses; the connection was closed")]
+    MessageTooLarge,
 }
 
 #[derive(Debug, Clone)]

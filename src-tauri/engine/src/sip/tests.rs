@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::call::{CallEvent, OutgoingCall};
+use super::call::{CallEvent, EndCause, OutgoingCall};
 use super::message::{self, parse, SipMessage};
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
@@ -486,6 +486,47 @@ fn invite_challenged_with_407_is_acked_and_sent_again_with_credentials() {
     assert!(again.raw(&Name::PROXY_AUTHORIZATION).is_some());
     assert_eq!(again.cseq().map(|c| c.cseq), Some(2));
     assert_eq!(again.sdp().as_deref(), Some(SDP));
+}
+
+#[test]
+fn invite_challenged_for_a_foreign_realm_is_not_answered_and_ends_with_the_reason() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, inv) = place_call(&mut ua, t);
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"peer.example\", nonce=\"i1\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&inv, 407, &[ch], None), t);
+    let outs = drain(&mut ua);
+    let msgs = text(&outs);
+    assert_eq!(msgs.len(), 1, "only the ACK leaves: {msgs:?}");
+    assert!(msgs[0].starts_with("ACK ") && !msgs[0].contains("Authorization"));
+    match &call_events(&outs)[..] {
+        [CallEvent::Ended {
+            id: i,
+            code: Some(407),
+            cause: EndCause::Refused,
+            reason,
+        }] if *i == id => {
+            assert!(
+                reason.contains("peer.example") && reason.contains("did not send it"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing else changed: the line stays registered and the next call works as before.
+    assert!(ua.is_registered());
+    let (_, inv2) = place_call(&mut ua, t);
+    let ch = (
+        "Proxy-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"i2\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&inv2, 407, &[ch], None), t);
+    let outs = text(&drain(&mut ua));
+    let again = parse(outs[1].as_bytes()).expect("parse");
+    assert!(again.raw(&Name::PROXY_AUTHORIZATION).is_some());
 }
 
 #[test]

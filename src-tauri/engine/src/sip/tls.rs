@@ -2,7 +2,7 @@
 //! of extra certificates. A certificate in that file is trusted as a CA *and* pinned: a server presenting
 //! exactly that certificate is accepted even when it is self-signed (the lab's case; webpki alone refuses
 //! a self-signed CA certificate used as a server certificate). The signature of the handshake is always
-//! checked. `insecure_lab` skips verification altogether and is only honoured in lab mode.
+//! checked. There is no way to skip verification: a lab uses its own certificate through that file.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,10 +25,7 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
 }
 
-pub fn client_config(
-    ca_file: Option<&Path>,
-    insecure_lab: bool,
-) -> Result<Arc<ClientConfig>, TlsSetupError> {
+pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
@@ -52,7 +49,7 @@ pub fn client_config(
             return Err(err("no PEM certificate in it".into()));
         }
     }
-    if roots.is_empty() && !insecure_lab {
+    if roots.is_empty() {
         return Err(TlsSetupError::NoRoots);
     }
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -61,7 +58,6 @@ pub fn client_config(
     let verifier = Arc::new(Verifier {
         webpki,
         pinned,
-        insecure: insecure_lab,
         provider: provider.clone(),
     });
     let config = ClientConfig::builder_with_provider(provider)
@@ -76,7 +72,6 @@ pub fn client_config(
 struct Verifier {
     webpki: Arc<WebPkiServerVerifier>,
     pinned: Vec<CertificateDer<'static>>,
-    insecure: bool,
     provider: Arc<CryptoProvider>,
 }
 
@@ -94,7 +89,6 @@ impl ServerCertVerifier for Verifier {
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
         {
             Ok(v) => Ok(v),
-            Err(_) if self.insecure => Ok(ServerCertVerified::assertion()),
             Err(_)
                 if self
                     .pinned

@@ -3,21 +3,22 @@
 //! the current time, then drains [`UserAgent::poll_output`] and sleeps until [`UserAgent::poll_timeout`].
 //!
 //! It owns the registration, the client transactions (over a reliable transport: no retransmissions, only
-//! Timer B/F = 64*T1) and, through [`super::call::Calls`], the INVITE dialogs.
+//! Timer B/F = 64*T1) and, through [`super::call::Calls`], the INVITE dialogs. Requests are written and
+//! their transactions tracked by `request.rs`, which both this file and the dialogs use; the dialogs hand
+//! their messages and events back as [`super::call::CallOutput`], so `call.rs` never imports this file.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use ezk_sip_types::{Method, Name};
 
-use super::call::{CallError, Calls, Ctx, OutgoingCall};
+use super::call::{CallError, CallOutput, Calls, Ctx, OutgoingCall};
 use super::digest::{AuthError, Authorizer};
 use super::message::{self, param, SipMessage};
 use super::registration::{RegFailure, RegPhase, Registration};
+pub use super::request::TRANSACTION_TIMEOUT;
+use super::request::{split_commas, write_request, ClientTx, Local, RequestSpec, TxKind, ALLOW};
 use crate::api::RegistrationState;
-
-/// RFC 3261 Timer B / Timer F: how long a request may wait for its final response.
-pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(32);
 
 /// What the UA needs to know about the account.
 #[derive(Clone)]
@@ -53,6 +54,9 @@ pub enum TransportError {
     Refused(String),
     #[error("the connection to the SIP server was lost")]
     Lost,
+    /// The server sent a WebSocket message or frame over the SIP limit ([`super::message::MAX_MESSAGE`]).
+    #[error("the SIP server sent a message larger than 64 KiB")]
+    TooLarge,
 }
 
 /// What the UA asks of its driver, or tells the engine.
@@ -71,60 +75,13 @@ pub enum Output {
     Call(super::call::CallEvent),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TxKind {
-    Register,
-    Unregister,
-    Call(u64),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ClientTx {
-    pub kind: TxKind,
-    pub method: Method,
-    pub deadline: Instant,
-}
-
-/// Per-UA identity used in Via and Contact (RFC 7118 5.2: a random `.invalid` host).
-#[derive(Debug, Clone)]
-pub struct Local {
-    pub host: String,
-    pub via_transport: &'static str,
-    pub user: String,
-    pub domain: String,
-    pub user_agent: String,
-}
-
-impl Local {
-    pub fn contact(&self) -> String {
-        format!("<sip:{}@{};transport=ws;ob>", self.user, self.host)
+impl From<CallOutput> for Output {
+    fn from(o: CallOutput) -> Output {
+        match o {
+            CallOutput::Send(bytes) => Output::Send(bytes),
+            CallOutput::Event(ev) => Output::Call(ev),
+        }
     }
-
-    pub fn aor(&self) -> String {
-        format!("sip:{}@{}", self.user, self.domain)
-    }
-
-    pub fn via(&self, branch: &str) -> String {
-        format!(
-            "SIP/2.0/{} {};branch={branch};rport",
-            self.via_transport, self.host
-        )
-    }
-}
-
-/// A request about to be written.
-#[derive(Debug, Clone, Default)]
-pub struct RequestSpec {
-    pub method: String,
-    pub uri: String,
-    pub from: String,
-    pub to: String,
-    pub call_id: String,
-    pub cseq: u32,
-    pub route: Vec<String>,
-    pub contact: bool,
-    pub extra: Vec<(String, String)>,
-    pub body: Option<(String, Vec<u8>)>,
 }
 
 pub struct UserAgent {
@@ -149,7 +106,7 @@ impl UserAgent {
         };
         UserAgent {
             local,
-            auth: Authorizer::new(&cfg.user, &cfg.password),
+            auth: Authorizer::new(&cfg.user, &cfg.password, &cfg.domain),
             connected: false,
             reg: Registration::new(cfg.expires),
             calls: Calls::default(),
@@ -157,6 +114,28 @@ impl UserAgent {
             out: VecDeque::new(),
             last_reg_event: None,
         }
+    }
+
+    /// Runs `f` on the dialogs with this UA's context, then queues what they produced, in their order.
+    fn with_calls<R>(&mut self, now: Instant, f: impl FnOnce(&mut Calls, &mut Ctx<'_>) -> R) -> R {
+        let mut produced = VecDeque::new();
+        let mut ctx = Ctx {
+            local: &self.local,
+            auth: &mut self.auth,
+            txs: &mut self.txs,
+            out: &mut produced,
+            now,
+        };
+        let result = f(&mut self.calls, &mut ctx);
+        self.out.extend(produced.into_iter().map(Output::from));
+        result
+    }
+
+    /// The same for the dialogs' work that needs only somewhere to put its output.
+    fn calls_say(&mut self, f: impl FnOnce(&mut Calls, &mut VecDeque<CallOutput>)) {
+        let mut produced = VecDeque::new();
+        f(&mut self.calls, &mut produced);
+        self.out.extend(produced.into_iter().map(Output::from));
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -186,7 +165,7 @@ impl UserAgent {
 
     /// Sign out: REGISTER with Expires: 0 when we can, then close.
     pub fn unregister(&mut self, now: Instant) {
-        self.calls.end_all(&mut self.out, "signed out");
+        self.calls_say(|calls, out| calls.end_all(out, "signed out"));
         if self.connected && self.is_registered() {
             self.send_register(now, true);
         } else {
@@ -202,61 +181,26 @@ impl UserAgent {
         if !self.connected {
             return Err(CallError::NotConnected);
         }
-        let mut ctx = Ctx {
-            local: &self.local,
-            auth: &mut self.auth,
-            txs: &mut self.txs,
-            out: &mut self.out,
-            now,
-        };
-        self.calls.invite(call, &mut ctx)
+        self.with_calls(now, |calls, ctx| calls.invite(call, ctx))
     }
 
     /// Answers an incoming call, or the far end's re-INVITE, with our SDP.
     pub fn answer(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx {
-            local: &self.local,
-            auth: &mut self.auth,
-            txs: &mut self.txs,
-            out: &mut self.out,
-            now,
-        };
-        self.calls.answer(id, sdp, &mut ctx)
+        self.with_calls(now, |calls, ctx| calls.answer(id, sdp, ctx))
     }
 
     /// Rejects a ringing incoming call with `code` (486, 480, 603...).
     pub fn reject(&mut self, id: u64, code: u16, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx {
-            local: &self.local,
-            auth: &mut self.auth,
-            txs: &mut self.txs,
-            out: &mut self.out,
-            now,
-        };
-        self.calls.reject(id, code, &mut ctx)
+        self.with_calls(now, |calls, ctx| calls.reject(id, code, ctx))
     }
 
     pub fn hangup(&mut self, id: u64, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx {
-            local: &self.local,
-            auth: &mut self.auth,
-            txs: &mut self.txs,
-            out: &mut self.out,
-            now,
-        };
-        self.calls.hangup(id, &mut ctx)
+        self.with_calls(now, |calls, ctx| calls.hangup(id, ctx))
     }
 
     /// Re-INVITE with new SDP: hold (`a=sendonly`/`a=inactive`) or resume (`a=sendrecv`).
     pub fn reinvite(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
-        let mut ctx = Ctx {
-            local: &self.local,
-            auth: &mut self.auth,
-            txs: &mut self.txs,
-            out: &mut self.out,
-            now,
-        };
-        self.calls.reinvite(id, sdp, &mut ctx)
+        self.with_calls(now, |calls, ctx| calls.reinvite(id, sdp, ctx))
     }
 
     pub fn handle_connected(&mut self, now: Instant) {
@@ -275,8 +219,9 @@ impl UserAgent {
         self.connected = false;
         let had_unregister = self.txs.values().any(|t| t.kind == TxKind::Unregister);
         self.txs.clear();
-        self.calls
-            .connection_lost(&mut self.out, "the connection to the server was lost");
+        self.calls_say(|calls, out| {
+            calls.connection_lost(out, "the connection to the server was lost")
+        });
         if had_unregister || self.reg.phase == RegPhase::Off {
             self.reg.phase = RegPhase::Off;
             self.emit_reg(RegistrationState::Unregistered, None);
@@ -288,6 +233,7 @@ impl UserAgent {
         let was_registered = self.is_registered();
         let failure = match err {
             TransportError::TlsNotTrusted(d) => RegFailure::TlsNotTrusted(d),
+            TransportError::TooLarge => RegFailure::MessageTooLarge,
             TransportError::Lost if was_registered => RegFailure::ConnectionLost,
             other => RegFailure::Unreachable(other.to_string()),
         };
@@ -309,8 +255,9 @@ impl UserAgent {
         self.out.push_back(Output::Disconnect);
         self.connected = false;
         self.txs.clear();
-        self.calls
-            .connection_lost(&mut self.out, "the connection to the server was lost");
+        self.calls_say(|calls, out| {
+            calls.connection_lost(out, "the connection to the server was lost")
+        });
         self.last_reg_event = None;
         self.reg.phase = RegPhase::WaitingTransport;
         self.out.push_back(Output::Connect);
@@ -345,7 +292,9 @@ impl UserAgent {
             match tx.kind {
                 TxKind::Register => self.retry_later(RegFailure::Timeout, false, now),
                 TxKind::Unregister => self.finish_unregister(),
-                TxKind::Call(id) => self.calls.on_timeout(id, &tx.method, &mut self.out),
+                TxKind::Call(id) => {
+                    self.calls_say(|calls, out| calls.on_timeout(id, &tx.method, out))
+                }
             }
         }
         match self.reg.phase {
@@ -379,14 +328,7 @@ impl UserAgent {
             ];
             self.reply(&req, 200, "OK", &extra, None);
         } else if [Method::INVITE, Method::ACK, Method::BYE, Method::CANCEL].contains(&method) {
-            let mut ctx = Ctx {
-                local: &self.local,
-                auth: &mut self.auth,
-                txs: &mut self.txs,
-                out: &mut self.out,
-                now,
-            };
-            self.calls.on_request(req, &mut ctx);
+            self.with_calls(now, |calls, ctx| calls.on_request(req, ctx));
         } else {
             self.reply(
                 &req,
@@ -418,14 +360,7 @@ impl UserAgent {
         };
         let Some(tx) = self.txs.get(&branch).cloned() else {
             // A 2xx to INVITE retransmitted after its transaction ended: the dialog re-sends its ACK.
-            let mut ctx = Ctx {
-                local: &self.local,
-                auth: &mut self.auth,
-                txs: &mut self.txs,
-                out: &mut self.out,
-                now,
-            };
-            self.calls.on_stray_response(&resp, &mut ctx);
+            self.with_calls(now, |calls, ctx| calls.on_stray_response(&resp, ctx));
             return;
         };
         if resp.cseq().map(|c| c.method) != Some(tx.method.clone()) {
@@ -439,14 +374,7 @@ impl UserAgent {
             TxKind::Unregister if code >= 200 => self.finish_unregister(),
             TxKind::Unregister => {}
             TxKind::Call(id) => {
-                let mut ctx = Ctx {
-                    local: &self.local,
-                    auth: &mut self.auth,
-                    txs: &mut self.txs,
-                    out: &mut self.out,
-                    now,
-                };
-                self.calls.on_response(id, &branch, resp, &mut ctx);
+                self.with_calls(now, |calls, ctx| calls.on_response(id, &branch, resp, ctx));
             }
         }
     }
@@ -462,7 +390,9 @@ impl UserAgent {
             401 | 407 => match self.auth.on_challenge(resp, self.reg.sent_credentials) {
                 Ok(()) => self.send_register(now, false),
                 Err(AuthError::Rejected) => self.fail(RegFailure::WrongPassword),
-                Err(AuthError::Unsupported) => self.fail(RegFailure::UnsupportedAuth),
+                Err(AuthError::Unsupported | AuthError::ForeignRealm { .. }) => {
+                    self.fail(RegFailure::UnsupportedAuth)
+                }
             },
             423 => {
                 let min = resp
@@ -562,89 +492,4 @@ impl UserAgent {
             reason: ev.1,
         });
     }
-}
-
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
-
-/// Writes a request with a fresh Via branch and records its client transaction.
-pub(crate) fn write_request(
-    local: &Local,
-    spec: &RequestSpec,
-    auth: Option<(&'static str, String)>,
-    txs: &mut HashMap<String, ClientTx>,
-    kind: TxKind,
-    now: Instant,
-) -> Option<(String, Vec<u8>)> {
-    let branch = format!("z9hG4bK{}", message::token(16));
-    let bytes = write_request_with_branch(local, spec, auth, &branch)?;
-    let method = Method::from(spec.method.as_str());
-    if spec.method != "ACK" {
-        txs.insert(
-            branch.clone(),
-            ClientTx {
-                kind,
-                method,
-                deadline: now + TRANSACTION_TIMEOUT,
-            },
-        );
-    }
-    Some((branch, bytes))
-}
-
-pub(crate) fn write_request_with_branch(
-    local: &Local,
-    spec: &RequestSpec,
-    auth: Option<(&'static str, String)>,
-    branch: &str,
-) -> Option<Vec<u8>> {
-    let method = &spec.method;
-    let mut out = format!(
-        "{method} {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n",
-        spec.uri,
-        local.via(branch)
-    );
-    for r in &spec.route {
-        out.push_str(&format!("Route: {r}\r\n"));
-    }
-    out.push_str(&format!(
-        "From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\n",
-        spec.from, spec.to, spec.call_id, spec.cseq
-    ));
-    if spec.contact {
-        out.push_str(&format!("Contact: {}\r\n", local.contact()));
-    }
-    if let Some((name, value)) = auth {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if method != "ACK" && method != "CANCEL" {
-        out.push_str(&format!("Allow: {ALLOW}\r\n"));
-    }
-    out.push_str(&format!("User-Agent: {}\r\n", local.user_agent));
-    let body = spec
-        .body
-        .as_ref()
-        .map(|(ct, b)| (ct.as_str(), b.as_slice()));
-    message::push_tail(&mut out, &spec.extra, body)
-}
-
-/// Splits a header value list on commas outside quotes and angle brackets.
-pub(crate) fn split_commas(v: &str) -> Vec<String> {
-    let (mut parts, mut cur, mut quoted, mut angle) = (Vec::new(), String::new(), false, false);
-    for c in v.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' if !quoted && !angle => {
-                parts.push(std::mem::take(&mut cur).trim().to_owned());
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.trim().is_empty() {
-        parts.push(cur.trim().to_owned());
-    }
-    parts
 }

@@ -6,8 +6,8 @@ use rusqlite::{params, OptionalExtension};
 use super::{Store, StoreError};
 use crate::emergency::GuardSnapshot;
 
-/// The migration this module needs (appended to `MIGRATIONS` in `store/mod.rs`).
-pub(super) const MIGRATION: &str = "CREATE TABLE emergency_guard (
+/// The table this module needs (registered in the schema in `database.rs`).
+pub(crate) const MIGRATION: &str = "CREATE TABLE emergency_guard (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         mode TEXT NOT NULL,
         snapshot TEXT NOT NULL,

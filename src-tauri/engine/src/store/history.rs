@@ -7,8 +7,8 @@ use rusqlite::params;
 use super::{Store, StoreError};
 use crate::api::{Direction, HistoryEntry};
 
-/// The migration this module needs (appended to `MIGRATIONS` in `store/mod.rs`).
-pub(super) const MIGRATION: &str = "CREATE TABLE call_history (
+/// The table this module needs (registered in the schema in `database.rs`).
+pub(crate) const MIGRATION: &str = "CREATE TABLE call_history (
         id INTEGER PRIMARY KEY,
         direction TEXT NOT NULL,
         remote TEXT NOT NULL,

@@ -1,5 +1,9 @@
 //! Crash-safe local state in SQLite (WAL): agreement acceptances and, in their own modules, the guard's
-//! state, history and the notification outbox. Every write is committed before the caller reports it.
+//! state and history. Every write is committed before the caller reports it.
+//!
+//! The store knows nothing of the modules that keep tables in it (the notification outbox, the audit log):
+//! they extend [`Store`] themselves, and the list of every module's migrations is kept above them all, in
+//! `database.rs`, which also gives [`Store::open`] and [`Store::in_memory`] with that list.
 
 use std::path::Path;
 
@@ -7,25 +11,23 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 mod guard;
 mod history;
-mod outbox;
 
-pub use outbox::{Channel, DeliveryState, Outbox, OutboxRow};
+pub(crate) use guard::MIGRATION as GUARD_MIGRATION;
+pub(crate) use history::MIGRATION as HISTORY_MIGRATION;
 
-/// Schema steps, applied in order; the index + 1 is stored as `PRAGMA user_version`. Append, never edit.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE agreement_acceptance (
+/// One step of a schema: SQL applied once. A schema is the list of every step in order; the index + 1 of
+/// the last one applied is stored as `PRAGMA user_version`. Append to it, never edit.
+pub type Migration = &'static str;
+
+/// The agreement acceptances' table (this module's own).
+pub(crate) const AGREEMENT_MIGRATION: Migration = "CREATE TABLE agreement_acceptance (
         id INTEGER PRIMARY KEY,
         os_user TEXT NOT NULL,
         version TEXT NOT NULL,
         locale TEXT NOT NULL,
         text_sha256 TEXT NOT NULL,
         accepted_at TEXT NOT NULL
-    );",
-    guard::MIGRATION,
-    outbox::MIGRATION,
-    crate::audit::MIGRATION,
-    history::MIGRATION,
-];
+    );";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +40,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the local database was written by a newer Lifeline (schema {found}, this one knows {known})")]
     TooNew { found: i64, known: i64 },
+    #[error("the local database has not been set up yet (nothing has opened it with its schema)")]
+    NotSetUp,
 }
 
 /// A recorded acceptance of the warning agreement.
@@ -55,18 +59,40 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) `lifeline.db` in `dir`.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) `lifeline.db` in `dir` and brings it up to `schema`.
+    pub fn open_with(dir: &Path, schema: &[Migration]) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
             path: dir.display().to_string(),
             source,
         })?;
-        Store::from_connection(Connection::open(dir.join("lifeline.db"))?)
+        let mut store = Store::from_connection(Connection::open(dir.join("lifeline.db"))?)?;
+        store.migrate(schema)?;
+        Ok(store)
     }
 
-    /// An in-memory store, for tests.
-    pub fn in_memory() -> Result<Store, StoreError> {
-        Store::from_connection(Connection::open_in_memory()?)
+    /// An in-memory store with `schema`, for tests.
+    pub fn in_memory_with(schema: &[Migration]) -> Result<Store, StoreError> {
+        let mut store = Store::from_connection(Connection::open_in_memory()?)?;
+        store.migrate(schema)?;
+        Ok(store)
+    }
+
+    /// A second connection to `lifeline.db` in `dir`, which its owner has already opened with the schema
+    /// (the notification worker's, next to the engine's). Refuses a database not set up yet.
+    pub fn attach(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join("lifeline.db");
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let store = Store::from_connection(conn)?;
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == 0 {
+            return Err(StoreError::NotSetUp);
+        }
+        Ok(store)
     }
 
     fn from_connection(conn: Connection) -> Result<Store, StoreError> {
@@ -75,23 +101,21 @@ impl Store {
         set_wal(&conn)?;
         // FULL: a transition is on disk when the commit returns, even if the power goes next.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let mut store = Store { conn };
-        store.migrate()?;
-        Ok(store)
+        Ok(Store { conn })
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
+    fn migrate(&mut self, schema: &[Migration]) -> Result<(), StoreError> {
         // IMMEDIATE: read the version under the write lock, so two connections opening a new database at
         // once (the engine and the notification worker) do not both run the same migrations.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let known = MIGRATIONS.len() as i64;
+        let known = schema.len() as i64;
         if found > known {
             return Err(StoreError::TooNew { found, known });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        for (i, sql) in schema.iter().enumerate().skip(found as usize) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }

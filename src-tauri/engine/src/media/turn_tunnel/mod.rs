@@ -74,7 +74,7 @@ impl TunnelOptions {
     /// extra certificate file (`SipConfig::tls_ca_file`).
     pub fn new(tls_ca_file: Option<&Path>) -> TunnelOptions {
         TunnelOptions {
-            tls: crate::sip::tls::client_config(tls_ca_file, false).map_err(|e| e.to_string()),
+            tls: crate::sip::tls::client_config(tls_ca_file).map_err(|e| e.to_string()),
             connect_timeout: CONNECT_TIMEOUT,
         }
     }

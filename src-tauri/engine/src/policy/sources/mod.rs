@@ -13,7 +13,8 @@ use super::effective::{load_effective, EffectivePolicy, SourceDoc};
 /// The managed policy documents of this machine, in precedence order (later wins).
 ///
 /// - Linux and other Unix: `/etc/lifeline/policy.json` then `/etc/lifeline/policy.d/*.json` by name
-///   (`LIFELINE_POLICY_DIR` replaces `/etc/lifeline`, for tests and unusual layouts).
+///   (in lab and debug builds only, `LIFELINE_POLICY_DIR` replaces `/etc/lifeline` for tests: in a release
+///   build an agent must not be able to swap IT's policy for their own).
 /// - macOS: the forced managed preferences of `app.lifeline.softphone`, machine-wide then the user's.
 /// - Windows: `HKLM\SOFTWARE\Policies\Lifeline`.
 pub fn read_managed_policy() -> Vec<SourceDoc> {
@@ -31,15 +32,22 @@ pub fn read_managed_policy() -> Vec<SourceDoc> {
     }
     #[cfg(all(unix, not(target_os = "macos")))]
     {
-        let root = std::env::var_os("LIFELINE_POLICY_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::PathBuf::from(etc::ETC_DIR));
-        etc::read_policy_dir(&root)
+        etc::read_policy_dir(&policy_root())
     }
     #[cfg(not(any(windows, unix)))]
     {
         Vec::new()
     }
+}
+
+/// Where the Linux policy files are: `/etc/lifeline`, or `LIFELINE_POLICY_DIR` in a lab/debug build.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn policy_root() -> std::path::PathBuf {
+    #[cfg(any(feature = "lab", debug_assertions))]
+    if let Some(dir) = std::env::var_os("LIFELINE_POLICY_DIR") {
+        return dir.into();
+    }
+    std::path::PathBuf::from(etc::ETC_DIR)
 }
 
 /// What the engine starts with: this machine's managed policy, then `extra_policy` (the headless binary's

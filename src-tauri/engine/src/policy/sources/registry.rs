@@ -19,6 +19,11 @@ use crate::policy::schema::{branch, policy_schema, resolve};
 
 pub const REGISTRY_KEY: &str = r"SOFTWARE\Policies\Lifeline";
 
+/// How the registry is named as a policy source (in warnings and `policy show`).
+pub fn registry_source() -> String {
+    format!(r"HKLM\{REGISTRY_KEY}")
+}
+
 /// A registry value's data, by type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegData {
@@ -162,7 +167,7 @@ pub fn read_machine_policy() -> Vec<crate::policy::effective::SourceDoc> {
     let mut values = Vec::new();
     collect(&root, "", 0, &mut values);
     vec![crate::policy::effective::SourceDoc {
-        source: format!(r"HKLM\{REGISTRY_KEY}"),
+        source: registry_source(),
         doc: Ok(registry_to_json(&values)),
     }]
 }

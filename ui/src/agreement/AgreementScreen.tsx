@@ -1,0 +1,81 @@
+import { useState } from "preact/hooks";
+import { useApp, useFocusOnMount } from "../app/context";
+import { canDialEmergencyBeforeAgreement, type UiState } from "../app/state";
+
+export function AgreementScreen({ state }: { state: UiState }) {
+  const { t, intend } = useApp();
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  if (state.agreement.status !== "required") return null;
+  const { title, text, version, accepting, locale } = state.agreement;
+  const dialBox = canDialEmergencyBeforeAgreement(state);
+  const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== "");
+  return (
+    <main class="screen screen--agreement">
+      <h1 class="screen__title" tabIndex={-1} ref={heading} lang={locale}>
+        {title}
+      </h1>
+      <div class={dialBox ? "agreement__text agreement__text--short" : "agreement__text"} tabIndex={0} role="region" aria-label={t("agreement.text_label")} lang={locale}>
+        {paragraphs.map((p, i) => {
+          const { lead, rest } = splitLead(p);
+          return (
+            <p key={i}>
+              {lead && <strong>{lead}</strong>}
+              {rest}
+            </p>
+          );
+        })}
+      </div>
+      <p class="hint">{t("agreement.version", { version })}</p>
+      <button
+        type="button"
+        class="button button--primary button--wide"
+        disabled={accepting}
+        onClick={() => intend({ cmd: "accept_agreement" })}
+      >
+        {t("agreement.accept")}
+      </button>
+      {dialBox && <EmergencyDialBox />}
+    </main>
+  );
+}
+
+/** Typing an emergency number is the one thing that works before the agreement is accepted. */
+export function EmergencyDialBox() {
+  const { t, intend } = useApp();
+  const [number, setNumber] = useState("");
+  return (
+    <form
+      class="emergency-dial"
+      onSubmit={(e) => {
+        e.preventDefault();
+        intend({ cmd: "dial", number });
+      }}
+    >
+      <label for="emergency-number">{t("agreement.emergency_label")}</label>
+      <p class="hint" id="emergency-number-hint">
+        {t("agreement.emergency_hint")}
+      </p>
+      <div class="field-row">
+        <input
+          id="emergency-number"
+          type="tel"
+          inputMode="tel"
+          autoComplete="off"
+          aria-describedby="emergency-number-hint"
+          value={number}
+          onInput={(e) => setNumber(e.currentTarget.value)}
+        />
+        <button type="submit" class="button button--danger">
+          {t("agreement.emergency_call")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A short first sentence ("Your location.") reads as the paragraph's heading: show it in bold. */
+export function splitLead(paragraph: string): { lead: string; rest: string } {
+  const m = /^([^.,;:!?]{3,40}\.)(\s+)/u.exec(paragraph);
+  if (!m || m[1] === undefined) return { lead: "", rest: paragraph };
+  return { lead: m[1], rest: paragraph.slice(m[1].length) };
+}

@@ -1,0 +1,81 @@
+import { useCallback, useState } from "preact/hooks";
+import { displayRemote } from "./remote";
+import { useApp, useFocusOnMount } from "../app/context";
+import type { CallView, UiState } from "../app/state";
+import { CallTimer } from "./CallTimer";
+import { DialPad, useTypedDigits } from "./DialPad";
+import { MediaStatus } from "./MediaStatus";
+
+export function InCallScreen({ state, call }: { state: UiState; call: CallView }) {
+  const { t, intend } = useApp();
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const [keypad, setKeypad] = useState(false);
+  const [sent, setSent] = useState("");
+  const tone = useCallback(
+    (digits: string) => {
+      intend({ cmd: "dtmf", digits });
+      setSent((s) => (s + digits).slice(-24));
+    },
+    [intend],
+  );
+  useTypedDigits(tone, call.state === "connected");
+  const held = call.state === "held";
+  const up = call.state === "connected" || held;
+
+  return (
+    <main class="screen screen--in-call">
+      <h1 class="screen__title" tabIndex={-1} ref={heading}>
+        <span class="call__eyebrow">{call.direction === "in" ? t("call.title_in") : t("call.title_out")}</span>
+        <span class="call__remote">{displayRemote(call.remote, state.app?.domain)}</span>
+      </h1>
+      <CallTimer call={call} />
+      <MediaStatus state={state} call={call} />
+      {state.live.dtmfIn[call.id] && (
+        <p class="hint dtmf__received" aria-live="polite">
+          {t("call.keypad_received", { digits: state.live.dtmfIn[call.id] ?? "" })}
+        </p>
+      )}
+      <div class="controls">
+        <button
+          type="button"
+          class="button button--toggle"
+          aria-pressed={call.muted}
+          disabled={!up}
+          onClick={() => intend({ cmd: "mute", on: !call.muted })}
+        >
+          {t("call.mute")}
+        </button>
+        <button
+          type="button"
+          class="button button--toggle"
+          aria-pressed={held}
+          disabled={!up}
+          onClick={() => intend({ cmd: held ? "resume" : "hold" })}
+        >
+          {t("call.hold")}
+        </button>
+        <button
+          type="button"
+          class="button button--toggle"
+          aria-expanded={keypad}
+          aria-controls={keypad && call.state === "connected" ? "dtmf-pad" : undefined}
+          disabled={call.state !== "connected"}
+          onClick={() => setKeypad(!keypad)}
+        >
+          {t("call.keypad")}
+        </button>
+      </div>
+      {keypad && call.state === "connected" && (
+        <div id="dtmf-pad" class="dtmf">
+          <p class="dtmf__sent" aria-live="polite">
+            {sent === "" ? t("call.keypad_hint") : t("call.keypad_sent", { digits: sent })}
+          </p>
+          <DialPad onKey={tone} label={t("call.keypad")} />
+        </div>
+      )}
+      <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
+        {t("call.end")}
+      </button>
+    </main>
+  );
+}

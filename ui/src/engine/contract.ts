@@ -1,0 +1,287 @@
+// GENERATED from src-tauri/engine/src/api.rs by src-tauri/engine/src/ui_contract.rs (ts-rs): do not edit.
+// Regenerate with `npm --prefix ui run contract`; `cargo test` fails while this file is out of date.
+
+/**
+ * Something the agent (or a script) asks the engine to do. Its `Debug` is the JSON form with the
+ * password masked: a command printed in a log or a panic message never carries it.
+ */
+export type Command =
+  | { "cmd": "accept_agreement" }
+  | {
+    "cmd": "sign_in",
+    server: string,
+    domain: string,
+    user: string,
+    password: string,
+    /**
+     * Keep the password in the OS keychain for the next start.
+     */
+    remember: boolean,
+  }
+  | { "cmd": "sign_out" }
+  | { "cmd": "dial", number: string, }
+  | { "cmd": "answer" }
+  | { "cmd": "reject" }
+  | { "cmd": "hangup" }
+  | { "cmd": "dtmf", digits: string, }
+  | { "cmd": "hold" }
+  | { "cmd": "resume" }
+  | { "cmd": "mute", on: boolean, }
+  | { "cmd": "set_presence", status: Presence, }
+  | { "cmd": "emergency_exit" }
+  | { "cmd": "emergency_remain" }
+  | {
+    "cmd": "set_devices",
+    input: string | null,
+    output: string | null,
+    ringer: string | null,
+  }
+  | { "cmd": "list_devices" }
+  | { "cmd": "set_location", address: CivicAddress, }
+  | { "cmd": "snapshot" }
+  | { "cmd": "quit" }
+  | { "cmd": "set_start_at_login", on: boolean, };
+
+/**
+ * Something that happened in the engine.
+ */
+export type Event =
+  | {
+    "event": "app_info",
+    version: string,
+    /**
+     * True when configured against the local lab: emergency numbers reach the lab's simulated
+     * dispatcher, never real emergency services.
+     */
+    lab: boolean,
+    /**
+     * Prefilled sign-in values from the configuration (never a password).
+     */
+    server: string | null,
+    domain: string | null,
+    user: string | null,
+  }
+  | {
+    "event": "agreement_required",
+    version: string,
+    locale: string,
+    title: string,
+    text: string,
+  }
+  | {
+    "event": "agreement_accepted",
+    version: string,
+    text_sha256: string,
+    /**
+     * RFC 3339, UTC.
+     */
+    at: string,
+  }
+  | { "event": "registration", state: RegistrationState, reason: string | null, }
+  | {
+    "event": "call",
+    id: string,
+    state: CallState,
+    direction: Direction,
+    remote: string,
+    emergency: boolean,
+    emergency_callback: boolean,
+    /**
+     * Why the call ended, in English (kept for scripts; the UI translates `code`).
+     */
+    reason: string | null,
+    /**
+     * Why the call ended, as a stable code (set with `ended`).
+     */
+    code?: EndCode | null,
+    /**
+     * The SIP status that ended it, when one did (a parameter of `code`).
+     */
+    status?: number | null,
+  }
+  | { "event": "call_rejected", remote: string, code: number, reason: string, }
+  | { "event": "presence", status: Presence, forced: boolean, }
+  | {
+    "event": "emergency",
+    mode: EmergencyMode,
+    /**
+     * RFC 3339, UTC; set in `lock` and `remain`.
+     */
+    lock_until: string | null,
+  }
+  | {
+    "event": "media",
+    id: string,
+    state: MediaState,
+    codec: string | null,
+    setup_ms: number | null,
+    reason: string | null,
+    path?: MediaPath | null,
+  }
+  | { "event": "dtmf", id: string, digit: string, }
+  | { "event": "call_muted", id: string, on: boolean, }
+  | {
+    "event": "devices",
+    available: Array<DeviceInfo>,
+    input: string | null,
+    output: string | null,
+    ringer: string | null,
+  }
+  | { "event": "history", entries: Array<HistoryEntry>, }
+  | {
+    "event": "location",
+    label: string | null,
+    source: string | null,
+    prompt: string | null,
+    /**
+     * The same address field by field (RFC 5139 names), for a form the agent confirms or corrects.
+     */
+    address: CivicAddress | null,
+  }
+  | { "event": "dial_blocked", reason: string, offer: string, }
+  | { "event": "emergency_call_failed", message: string, address: string | null, }
+  | { "event": "policy_status", managed: Array<string>, warnings: Array<string>, }
+  | { "event": "audio_device", } & ({ "audio_event": "device_active", role: DeviceRole, name: string, } | { "audio_event": "device_lost", role: DeviceRole, name: string, fallback: string, } | { "audio_event": "device_unavailable", role: DeviceRole, reason: string, })
+  | {
+    "event": "error",
+    message: string,
+    code?: ErrorCode | null,
+    params?: { [key in string]: string },
+  }
+  | { "event": "dial_request", number: string, }
+  | { "event": "app_settings", start_at_login: boolean, };
+
+export type CallState = "dialing" | "ringing" | "incoming" | "connected" | "held" | "ended";
+
+/**
+ * A civic address as IT or the agent enters it: `{"country":"US","A1":"TX","A3":"Austin",...}`.
+ */
+export type CivicAddress = {
+  country: string,
+  /**
+   * Language of the text values (`xml:lang`), default "en".
+   */
+  lang?: string | null,
+} & ({
+  [key in "A1" | "A2" | "A3" | "A4" | "A5" | "A6" | "PRM" | "PRD" | "RD" | "STS" | "POD" | "POM" | "RDSEC" | "RDBR" | "RDSUBBR" | "HNO" | "HNS" | "LMK" | "LOC" | "FLR" | "NAM" | "PC" | "BLD" | "UNIT" | "ROOM" | "SEAT" | "PLC" | "PCN" | "POBOX" | "ADDCODE"]?: string
+});
+
+/**
+ * A device as the settings screen shows it.
+ */
+export type DeviceInfo = {
+  /**
+   * Stable identifier (pass it back to choose the device).
+   */
+  id: string,
+  /**
+   * Human-readable name.
+   */
+  name: string,
+  input: boolean,
+  output: boolean,
+  default_input: boolean,
+  default_output: boolean,
+};
+
+export type DeviceRole = "microphone" | "speaker" | "ringer";
+
+export type Direction = "out" | "in";
+
+export type EmergencyMode = "off" | "active" | "lock" | "remain";
+
+/**
+ * Why a call ended: a stable code for the UI to translate (the event's `reason` stays, in English).
+ */
+export type EndCode =
+  | "cancelled"
+  | "hung_up"
+  | "remote_hung_up"
+  | "caller_cancelled"
+  | "rejected"
+  | "refused"
+  | "no_answer"
+  | "connection_lost"
+  | "signed_out";
+
+/**
+ * What an `error` event is about: a stable code for the UI to translate.
+ */
+export type ErrorCode =
+  | "not_signed_in"
+  | "invalid_target"
+  | "agreement_required"
+  | "no_call"
+  | "call_not_placed"
+  | "call_not_answered"
+  | "no_audio_offer"
+  | "emergency_refused"
+  | "hold_refused"
+  | "move_refused"
+  | "call_media"
+  | "call_audio_path"
+  | "audio_settings"
+  | "audio_device"
+  | "store_failed"
+  | "emergency_state_failed"
+  | "keychain"
+  | "account_not_remembered"
+  | "location_invalid"
+  | "not_available"
+  | "sip_call"
+  | "bad_command";
+
+/**
+ * One line of the call history.
+ */
+export type HistoryEntry = {
+  direction: Direction,
+  /**
+   * Who (the number or address to call back).
+   */
+  remote: string,
+  /**
+   * When the call started (RFC 3339, UTC); `None` for a redial entry.
+   */
+  at: string | null,
+  /**
+   * Seconds in conversation; `None` when never connected or for a redial entry.
+   */
+  duration_s: number | null,
+  /**
+   * `answered`, `missed`, `rejected`, `cancelled`, `failed` or `redial`.
+   */
+  outcome: string,
+  /**
+   * An emergency call kept only for redialling (policy `emergency.keep_redial_entry`).
+   */
+  redial_only: boolean,
+};
+
+/**
+ * How a call's audio travels: the local candidate of the selected ICE pair.
+ */
+export type MediaPath = {
+  /**
+   * `host`, `srflx`, `prflx` or `relay`.
+   */
+  candidate: string,
+  /**
+   * How packets leave this machine: `udp`, or for a relay the transport to the TURN server
+   * (`udp`, `tcp`, `tls`).
+   */
+  protocol: string,
+  /**
+   * The TURN server in use (`turn:host:port?transport=tcp`), for a relay.
+   */
+  server?: string | null,
+};
+
+export type MediaState = "connected" | "receiving" | "no_audio" | "reconnecting" | "failed";
+
+/**
+ * The agent's presence status.
+ */
+export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
+
+export type RegistrationState = "registered" | "unregistered" | "failed";
