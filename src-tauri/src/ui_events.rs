@@ -139,7 +139,9 @@ mod tests {
         assert_eq!(
             m.on_event(
                 Event::Error {
-                    message: "x".into()
+                    message: "x".into(),
+                    code: None,
+                    params: Default::default()
                 },
                 Origin::Engine
             ),
@@ -167,6 +169,8 @@ mod tests {
         assert_eq!(m.on_event(dial("911"), Origin::Shell), Some(dial("911")));
         let err = Event::Error {
             message: "x".into(),
+            code: None,
+            params: Default::default(),
         };
         assert_eq!(m.on_event(err.clone(), Origin::Engine), Some(err));
     }
@@ -179,7 +183,9 @@ mod tests {
         assert_eq!(
             m.on_event(
                 Event::Error {
-                    message: "x".into()
+                    message: "x".into(),
+                    code: None,
+                    params: Default::default()
                 },
                 Origin::Engine
             ),

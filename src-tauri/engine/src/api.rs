@@ -132,6 +132,32 @@ pub enum EmergencyMode {
     Remain,
 }
 
+/// Why a call ended: a stable code for the UI to translate (the event's `reason` stays, in English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EndCode {
+    /// The agent hung up an outgoing call before it was answered.
+    Cancelled,
+    /// The agent hung up.
+    HungUp,
+    /// The other party hung up.
+    RemoteHungUp,
+    /// The caller hung up before the agent answered.
+    CallerCancelled,
+    /// The agent (or the engine for them) refused the incoming call; `status` says with what.
+    Rejected,
+    /// The far end or the server refused the call; `status` says with what.
+    Refused,
+    /// The server did not answer the call in time.
+    NoAnswer,
+    /// The connection to the server was lost while the call was being set up.
+    ConnectionLost,
+    /// The account signed out.
+    SignedOut,
+}
+
 /// Something that happened in the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -171,7 +197,14 @@ pub enum Event {
         remote: String,
         emergency: bool,
         emergency_callback: bool,
+        /// Why the call ended, in English (kept for scripts; the UI translates `code`).
         reason: Option<String>,
+        /// Why the call ended, as a stable code (set with `ended`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<EndCode>,
+        /// The SIP status that ended it, when one did (a parameter of `code`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
     },
     CallRejected {
         remote: String,
@@ -252,8 +285,14 @@ pub enum Event {
         #[serde(flatten)]
         change: crate::audio::AudioEvent,
     },
+    /// Something could not be done. `message` is English (kept for scripts and logs); the UI translates
+    /// `code` with `params` (the values the message names).
     Error {
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<ErrorCode>,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        params: std::collections::BTreeMap<String, String>,
     },
     /// A `tel:`/`sip:` link was opened (or handed over by a second launch): fill the dialler with `number`.
     /// Sent by the desktop shell, never by the engine. A request to fill, never to dial, also for emergency
@@ -309,6 +348,72 @@ pub struct MediaPath {
     pub server: Option<String>,
 }
 
+/// What an `error` event is about: a stable code for the UI to translate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// No account is signed in (or its line is gone) for what was asked.
+    NotSignedIn,
+    /// What was dialled is not a number or address (`params.detail`).
+    InvalidTarget,
+    /// The emergency-services agreement must be accepted first.
+    AgreementRequired,
+    /// There is no call for the command (`params.command`).
+    NoCall,
+    /// The call could not be placed (`params.detail`).
+    CallNotPlaced,
+    /// The incoming call could not be answered (`params.detail`).
+    CallNotAnswered,
+    /// The incoming call offered no audio description and was refused.
+    NoAudioOffer,
+    /// The emergency guard refused it (`params.detail`).
+    EmergencyRefused,
+    /// The far end refused hold or resume (`params.action`, `params.status`).
+    HoldRefused,
+    /// The far end refused to move the call to the new network (`params.status`).
+    MoveRefused,
+    /// The call's media failed at something (`params.call`, `params.detail`).
+    CallMedia,
+    /// A STUN/TURN path of the call's audio is unusable (`params.detail`).
+    CallAudioPath,
+    /// The call audio settings have a problem (`params.detail`).
+    AudioSettings,
+    /// Sound devices: a choice could not be made, or audio is off (`params.detail`).
+    AudioDevice,
+    /// The local database could not save (`params.detail`).
+    StoreFailed,
+    /// The emergency callback state could not be saved or read (`params.detail`).
+    EmergencyStateFailed,
+    /// The keychain could not read or keep the password (`params.detail`).
+    Keychain,
+    /// The account could not be remembered (`params.detail`).
+    AccountNotRemembered,
+    /// The address cannot be used for emergency calls (`params.detail`).
+    LocationInvalid,
+    /// The command is not available in this build (`params.command`).
+    NotAvailable,
+    /// The SIP layer could not carry out a call command (`params.call`, `params.detail`).
+    SipCall,
+    /// A line on stdin was not a command (headless).
+    BadCommand,
+}
+
+impl Event {
+    /// An `error` event with its code and the values its message names.
+    pub fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Event {
+        Event::Error {
+            message: message.into(),
+            code: Some(code),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,6 +465,8 @@ mod tests {
             emergency: false,
             emergency_callback: true,
             reason: None,
+            code: None,
+            status: None,
         };
         let json = serde_json::to_value(&ev).expect("serialize");
         assert_eq!(json["event"], "call");

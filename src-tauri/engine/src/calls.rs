@@ -1,43 +1,145 @@
-//! The engine's calls: one entry per SIP call, with its media session and what the UI is shown. The
-//! owner task ([`crate::core`]) holds the table; nothing else touches it.
+//! The engine's calls: one entry per call, each in an explicit [`Phase`], with what the UI is shown. The
+//! core ([`crate::core::Core`]) holds the table; nothing else touches it. The media session of a call is
+//! not here: the driver owns it, the core asks for media work by [`CallId`].
 //!
 //! Commands without a call id (`hangup`, `hold`, `dtmf`, ...) act on [`CallTable::current`]: the call in
 //! conversation, else the outgoing call being set up, else the incoming call ringing.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
-use crate::api::{CallState, Direction, Event};
-use crate::media::MediaSession;
+use crate::api::{CallState, Direction, EndCode, Event};
+
+/// The core's name for a call, from the moment it exists (before the SIP layer has one for it). The UI
+/// sees it as `c<n>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u64);
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+/// The SIP layer's number for a call's dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SipId(pub u64);
+
+/// Where a call is. Outgoing: `Offering` -> `Inviting` -> `Early` -> `Talking`; incoming: `Incoming` ->
+/// `Answering` -> `Talking`. A call that ends leaves the table (its last state is told to the UI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Outgoing: the media session makes the offer (ICE gathering); nothing has been sent yet. A hang-up
+    /// here ends the call at once. The INVITE to send once the offer is made:
+    Offering(InvitePlan),
+    /// Outgoing: the INVITE is with the SIP task, which has not named the dialog yet.
+    Inviting { cancelled: bool },
+    /// Outgoing: the INVITE is out (`ringing` once the far end says so). `answer_applied`: the far end's
+    /// SDP (from a 183 or the 200) went to the media session; later answers are re-INVITE answers.
+    Early {
+        sip: SipId,
+        ringing: bool,
+        cancelled: bool,
+        answer_applied: bool,
+    },
+    /// Incoming, ringing here, with the INVITE's offer.
+    Incoming { sip: SipId, offer: Option<String> },
+    /// Incoming: the agent answered; the media session makes our answer.
+    Answering { sip: SipId },
+    /// In conversation.
+    Talking { sip: SipId, talk: Talk },
+}
+
+/// How an outgoing call's INVITE is made once its offer is ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitePlan {
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    /// For an emergency call with a location: the PIDF-LO to send beside the SDP (multipart body).
+    pub location: Option<LocationPart>,
+}
+
+/// A PIDF-LO document for the INVITE's multipart body, and the Content-ID parts that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationPart {
+    pub xml: String,
+    pub token: String,
+    pub domain: String,
+}
+
+/// A call in conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Talk {
+    /// What we asked the far end for (hold or not), and whether an offer for it is being made.
+    pub hold: Hold,
+    /// What the UI shows: `Connected` or `Held`, changed when the far end has answered.
+    pub shown: CallState,
+    /// When the conversation began (for the duration in history).
+    pub since: Instant,
+    pub restart: Restart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    Off,
+    On,
+    /// The media session makes the hold (`true`) or resume offer.
+    Making(bool),
+}
+
+impl Hold {
+    /// Held as far as the last re-INVITE we sent says.
+    pub fn on(self) -> bool {
+        match self {
+            Hold::On => true,
+            Hold::Off => false,
+            // Until the offer is made nothing was asked: the call is as it was.
+            Hold::Making(on) => !on,
+        }
+    }
+}
+
+/// Moving the media to a new network (ICE restart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restart {
+    Idle,
+    /// The media session makes the restart offer.
+    Making,
+    /// The offer waits for the line to be registered again.
+    Ready(String),
+    /// Our re-INVITE is out: its answer must reach the media session.
+    AnswerPending,
+}
+
+/// What kind of call it is: it decides the guard, history and notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallKind {
+    Ordinary,
+    /// An emergency (or test) call placed here.
+    Emergency(EmergencyCall),
+    /// An incoming call recognised as the dispatcher calling back during the lock.
+    Callback,
+}
 
 /// One call as the engine sees it.
+#[derive(Debug, Clone)]
 pub struct CallEntry {
     pub dir: Direction,
     pub remote: String,
-    pub state: CallState,
-    pub emergency: bool,
-    pub emergency_callback: bool,
-    /// Created when the call is placed or answered.
-    pub media: Option<MediaSession>,
-    /// The far end's SDP has been applied (from a 183 or the 200); later answers are re-INVITE answers.
-    pub remote_sdp_applied: bool,
-    /// The incoming INVITE's offer, until answered.
-    pub offer: Option<String>,
-    /// We asked the far end to hold (our re-INVITE is out or accepted).
-    pub held: bool,
+    pub phase: Phase,
+    pub kind: CallKind,
     pub muted: bool,
-    /// The agent hung up before the far end answered.
-    pub cancelled: bool,
-    /// Reached `connected` at some point.
-    pub ever_connected: bool,
     pub started_at: time::OffsetDateTime,
-    /// When the conversation began (for the duration in history).
-    pub connected_at: Option<std::time::Instant>,
-    /// Set for an emergency (or test) call placed here.
-    pub emergency_call: Option<EmergencyCall>,
-    /// After a network change: the ICE-restart offer waiting for the line to be registered again.
-    pub restart_offer: Option<String>,
-    /// Our ICE-restart re-INVITE is out: its answer must reach the media session.
-    pub restart_answer_pending: bool,
+    /// When the conversation began, if it did (kept when the call ends, for history).
+    pub connected_at: Option<Instant>,
+}
+
+/// How a call ended: the stable code, its SIP status if any, and the English text (the event's `reason`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEnd {
+    pub code: EndCode,
+    pub status: Option<u16>,
+    pub text: String,
 }
 
 /// What the engine keeps about an outgoing emergency or test call (never logged: `target` is the number).
@@ -56,110 +158,187 @@ pub struct EmergencyCall {
 }
 
 impl CallEntry {
-    pub fn new(dir: Direction, remote: String, state: CallState) -> CallEntry {
+    pub fn new(
+        dir: Direction,
+        remote: String,
+        phase: Phase,
+        kind: CallKind,
+        now: time::OffsetDateTime,
+    ) -> CallEntry {
         CallEntry {
             dir,
             remote,
-            state,
-            emergency: false,
-            emergency_callback: false,
-            media: None,
-            remote_sdp_applied: false,
-            restart_offer: None,
-            restart_answer_pending: false,
-            offer: None,
-            held: false,
+            phase,
+            kind,
             muted: false,
-            cancelled: false,
-            ever_connected: false,
-            started_at: time::OffsetDateTime::now_utc(),
+            started_at: now,
             connected_at: None,
-            emergency_call: None,
         }
     }
 
-    pub fn event(&self, id: u64, reason: Option<String>) -> Event {
+    /// The SIP dialog, once the SIP layer has named it.
+    pub fn sip(&self) -> Option<SipId> {
+        match &self.phase {
+            Phase::Offering(_) | Phase::Inviting { .. } => None,
+            Phase::Early { sip, .. }
+            | Phase::Incoming { sip, .. }
+            | Phase::Answering { sip }
+            | Phase::Talking { sip, .. } => Some(*sip),
+        }
+    }
+
+    /// The state the UI is shown.
+    pub fn state(&self) -> CallState {
+        match &self.phase {
+            Phase::Offering(_) | Phase::Inviting { .. } => CallState::Dialing,
+            Phase::Early { ringing: false, .. } => CallState::Dialing,
+            Phase::Early { ringing: true, .. } => CallState::Ringing,
+            Phase::Incoming { .. } | Phase::Answering { .. } => CallState::Incoming,
+            Phase::Talking { talk, .. } => talk.shown,
+        }
+    }
+
+    pub fn talking(&self) -> bool {
+        matches!(self.phase, Phase::Talking { .. })
+    }
+
+    /// The agent hung up before the far end answered.
+    pub fn cancelled(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Inviting { cancelled: true }
+                | Phase::Early {
+                    cancelled: true,
+                    ..
+                }
+        )
+    }
+
+    pub fn emergency(&self) -> Option<&EmergencyCall> {
+        match &self.kind {
+            CallKind::Emergency(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The UI's `emergency` flag: a real emergency call (a test call is not one).
+    pub fn is_emergency(&self) -> bool {
+        self.emergency().is_some_and(|e| !e.test)
+    }
+
+    pub fn is_callback(&self) -> bool {
+        self.kind == CallKind::Callback
+    }
+
+    /// The call's state for the UI (not ended).
+    pub fn event(&self, id: CallId, state: CallState) -> Event {
+        self.event_with(id, state, None)
+    }
+
+    /// The call's last event: ended, and why.
+    pub fn ended_event(&self, id: CallId, end: &CallEnd) -> Event {
+        self.event_with(id, CallState::Ended, Some(end))
+    }
+
+    fn event_with(&self, id: CallId, state: CallState, end: Option<&CallEnd>) -> Event {
         Event::Call {
-            id: call_id(id),
-            state: self.state,
+            id: id.to_string(),
+            state,
             direction: self.dir,
             remote: self.remote.clone(),
-            emergency: self.emergency,
-            emergency_callback: self.emergency_callback,
-            reason,
+            emergency: self.is_emergency(),
+            emergency_callback: self.is_callback(),
+            reason: end.map(|e| e.text.clone()),
+            code: end.map(|e| e.code),
+            status: end.and_then(|e| e.status),
         }
     }
-}
-
-/// The id shown to the UI and scripts for the SIP layer's call number.
-pub fn call_id(id: u64) -> String {
-    format!("c{id}")
 }
 
 #[derive(Default)]
 pub struct CallTable {
-    calls: BTreeMap<u64, CallEntry>,
+    calls: BTreeMap<CallId, CallEntry>,
+    last: u64,
 }
 
 impl CallTable {
-    pub fn insert(&mut self, id: u64, call: CallEntry) {
+    /// Adds a call under a new id.
+    pub fn add(&mut self, call: CallEntry) -> CallId {
+        self.last += 1;
+        let id = CallId(self.last);
         self.calls.insert(id, call);
+        id
     }
 
-    pub fn get_mut(&mut self, id: u64) -> Option<&mut CallEntry> {
+    pub fn get_mut(&mut self, id: CallId) -> Option<&mut CallEntry> {
         self.calls.get_mut(&id)
     }
 
-    pub fn get(&self, id: u64) -> Option<&CallEntry> {
+    pub fn get(&self, id: CallId) -> Option<&CallEntry> {
         self.calls.get(&id)
     }
 
-    pub fn remove(&mut self, id: u64) -> Option<CallEntry> {
+    pub fn remove(&mut self, id: CallId) -> Option<CallEntry> {
         self.calls.remove(&id)
+    }
+
+    /// The call of this SIP dialog.
+    pub fn by_sip(&self, sip: SipId) -> Option<CallId> {
+        self.calls
+            .iter()
+            .find(|(_, c)| c.sip() == Some(sip))
+            .map(|(id, _)| *id)
     }
 
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &CallEntry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (CallId, &CallEntry)> {
         self.calls.iter().map(|(id, c)| (*id, c))
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut CallEntry)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (CallId, &mut CallEntry)> {
         self.calls.iter_mut().map(|(id, c)| (*id, c))
     }
 
     /// The call a command without an id means (see the module documentation).
-    pub fn current(&self) -> Option<u64> {
+    pub fn current(&self) -> Option<CallId> {
         let pick = |pred: &dyn Fn(&CallEntry) -> bool| {
             self.calls.iter().find(|(_, c)| pred(c)).map(|(id, _)| *id)
         };
-        pick(&|c| matches!(c.state, CallState::Connected | CallState::Held))
+        pick(&|c| c.talking())
             .or_else(|| {
                 pick(&|c| {
-                    c.dir == Direction::Out
-                        && matches!(c.state, CallState::Dialing | CallState::Ringing)
+                    matches!(
+                        c.phase,
+                        Phase::Offering(_) | Phase::Inviting { .. } | Phase::Early { .. }
+                    )
                 })
             })
             .or_else(|| self.ringing_incoming())
     }
 
     /// The incoming call ringing here (the oldest, when several do).
-    pub fn ringing_incoming(&self) -> Option<u64> {
+    pub fn ringing_incoming(&self) -> Option<CallId> {
         self.calls
             .iter()
-            .find(|(_, c)| c.state == CallState::Incoming)
+            .find(|(_, c)| matches!(c.phase, Phase::Incoming { .. }))
             .map(|(id, _)| *id)
     }
 
     /// A call is in conversation or being set up (not merely ringing here).
     pub fn busy(&self) -> bool {
-        self.calls.values().any(|c| c.state != CallState::Incoming)
+        self.calls
+            .values()
+            .any(|c| !matches!(c.phase, Phase::Incoming { .. }))
     }
 
-    pub fn emergency_in_progress(&self) -> bool {
-        self.calls.values().any(|c| c.emergency)
+    /// An outgoing call waits for the SIP task to name its dialog.
+    pub fn inviting(&self) -> bool {
+        self.calls
+            .values()
+            .any(|c| matches!(c.phase, Phase::Inviting { .. }))
     }
 }
 
@@ -271,18 +450,40 @@ mod tests {
 
     #[test]
     fn the_current_call_prefers_the_conversation_over_a_ringing_one() {
+        let now = time::OffsetDateTime::UNIX_EPOCH;
         let mut t = CallTable::default();
-        t.insert(
-            1,
-            CallEntry::new(Direction::In, "sip:a@x".into(), CallState::Incoming),
-        );
-        assert_eq!(t.current(), Some(1));
-        t.insert(
-            2,
-            CallEntry::new(Direction::Out, "sip:b@x".into(), CallState::Connected),
-        );
-        assert_eq!(t.current(), Some(2));
-        assert_eq!(t.ringing_incoming(), Some(1));
+        let ringing = Phase::Incoming {
+            sip: SipId(1),
+            offer: None,
+        };
+        let a = t.add(CallEntry::new(
+            Direction::In,
+            "sip:a@x".into(),
+            ringing,
+            CallKind::Ordinary,
+            now,
+        ));
+        assert_eq!(t.current(), Some(a));
+        let talk = Talk {
+            hold: Hold::Off,
+            shown: CallState::Connected,
+            since: Instant::now(),
+            restart: Restart::Idle,
+        };
+        let talking = Phase::Talking {
+            sip: SipId(2),
+            talk,
+        };
+        let b = t.add(CallEntry::new(
+            Direction::Out,
+            "sip:b@x".into(),
+            talking,
+            CallKind::Ordinary,
+            now,
+        ));
+        assert_eq!(t.current(), Some(b));
+        assert_eq!(t.ringing_incoming(), Some(a));
+        assert_eq!(t.by_sip(SipId(2)), Some(b));
         assert!(t.busy());
     }
 }

@@ -2,7 +2,8 @@
 // Regenerate with `npm --prefix ui run contract`; `cargo test` fails while this file is out of date.
 
 /**
- * Something the agent (or a script) asks the engine to do.
+ * Something the agent (or a script) asks the engine to do. Its `Debug` is the JSON form with the
+ * password masked: a command printed in a log or a panic message never carries it.
  */
 export type Command =
   | { "cmd": "accept_agreement" }
@@ -85,7 +86,18 @@ export type Event =
     remote: string,
     emergency: boolean,
     emergency_callback: boolean,
+    /**
+     * Why the call ended, in English (kept for scripts; the UI translates `code`).
+     */
     reason: string | null,
+    /**
+     * Why the call ended, as a stable code (set with `ended`).
+     */
+    code?: EndCode | null,
+    /**
+     * The SIP status that ended it, when one did (a parameter of `code`).
+     */
+    status?: number | null,
   }
   | { "event": "call_rejected", remote: string, code: number, reason: string, }
   | { "event": "presence", status: Presence, forced: boolean, }
@@ -130,7 +142,12 @@ export type Event =
   | { "event": "emergency_call_failed", message: string, address: string | null, }
   | { "event": "policy_status", managed: Array<string>, warnings: Array<string>, }
   | { "event": "audio_device", } & ({ "audio_event": "device_active", role: DeviceRole, name: string, } | { "audio_event": "device_lost", role: DeviceRole, name: string, fallback: string, } | { "audio_event": "device_unavailable", role: DeviceRole, reason: string, })
-  | { "event": "error", message: string, }
+  | {
+    "event": "error",
+    message: string,
+    code?: ErrorCode | null,
+    params?: { [key in string]: string },
+  }
   | { "event": "dial_request", number: string, }
   | { "event": "app_settings", start_at_login: boolean, };
 
@@ -172,6 +189,47 @@ export type DeviceRole = "microphone" | "speaker" | "ringer";
 export type Direction = "out" | "in";
 
 export type EmergencyMode = "off" | "active" | "lock" | "remain";
+
+/**
+ * Why a call ended: a stable code for the UI to translate (the event's `reason` stays, in English).
+ */
+export type EndCode =
+  | "cancelled"
+  | "hung_up"
+  | "remote_hung_up"
+  | "caller_cancelled"
+  | "rejected"
+  | "refused"
+  | "no_answer"
+  | "connection_lost"
+  | "signed_out";
+
+/**
+ * What an `error` event is about: a stable code for the UI to translate.
+ */
+export type ErrorCode =
+  | "not_signed_in"
+  | "invalid_target"
+  | "agreement_required"
+  | "no_call"
+  | "call_not_placed"
+  | "call_not_answered"
+  | "no_audio_offer"
+  | "emergency_refused"
+  | "hold_refused"
+  | "move_refused"
+  | "call_media"
+  | "call_audio_path"
+  | "audio_settings"
+  | "audio_device"
+  | "store_failed"
+  | "emergency_state_failed"
+  | "keychain"
+  | "account_not_remembered"
+  | "location_invalid"
+  | "not_available"
+  | "sip_call"
+  | "bad_command";
 
 /**
  * One line of the call history.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lifeline_engine::api::{Command, Event};
+use lifeline_engine::api::{Command, ErrorCode, Event};
 use lifeline_engine::audio::line::AudioSetup;
 use lifeline_engine::audio::wav::WavConfig;
 use lifeline_engine::config::{default_data_dir, EngineConfig};
@@ -187,9 +187,11 @@ async fn serve(args: Args) -> Result<(), String> {
                 }
             }
             Err(e) => {
-                let _ = local_tx.send(Event::Error {
-                    message: format!("not a command: {e}"),
-                });
+                let _ = local_tx.send(Event::error(
+                    ErrorCode::BadCommand,
+                    format!("not a command: {e}"),
+                    &[("detail", e.to_string())],
+                ));
             }
         }
     }

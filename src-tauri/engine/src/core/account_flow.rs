@@ -1,15 +1,15 @@
 //! The remembered account: server, domain and user in `account.json` in the data directory, the password
 //! in the OS keychain (never in a file). At start, a remembered account signs in by itself, so the line is
 //! ready for an emergency call without anyone typing. Keychain calls block (D-Bus, an unlock prompt), so
-//! they run on a blocking thread and come back as [`Aux`] results.
+//! they are [`Work`] for the driver and come back as inputs.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Aux, Engine};
-use crate::api::Event;
-use crate::secrets::{sip_account, Keychain};
+use super::{Core, Output, Work};
+use crate::api::{ErrorCode, Event};
+use crate::secrets::sip_account;
 
 const ACCOUNT_FILE: &str = "account.json";
 
@@ -44,9 +44,9 @@ fn save_account(data_dir: &Path, a: &RememberedAccount) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
-impl Engine {
+impl Core {
     /// Fills the sign-in defaults from the remembered account and, if its password is in the keychain,
-    /// signs in by itself (the answer comes back as [`Aux::Remembered`]).
+    /// signs in by itself (the answer comes back as [`super::Input::Remembered`]).
     pub(super) fn resume_remembered_account(&mut self) {
         let Some(account) = load_account(&self.cfg.data_dir) else {
             return;
@@ -61,23 +61,10 @@ impl Engine {
         self.look_up_password(account, false);
     }
 
-    /// Asks the keychain (on a blocking thread) for the account's password; the answer comes back as
-    /// [`Aux::Remembered`]. `required`: no stored password is an error to show (the agent asked for it).
-    pub(super) fn look_up_password(&self, account: RememberedAccount, required: bool) {
-        let tx = self.aux_tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let key = sip_account(&account.user, &account.domain);
-            let result = match Keychain::open()
-                .and_then(|k| k.load(&key))
-                .map_err(|e| e.to_string())
-            {
-                Ok(None) if required => {
-                    Err("no password is remembered for this account; enter it".to_owned())
-                }
-                other => other,
-            };
-            let _ = tx.send(Aux::Remembered(account, result));
-        });
+    /// Asks the keychain (off the core) for the account's password; the answer comes back as
+    /// [`super::Input::Remembered`]. `required`: no stored password is an error to show (the agent asked).
+    pub(super) fn look_up_password(&mut self, account: RememberedAccount, required: bool) {
+        self.push(Output::Work(Work::LookUpPassword { account, required }));
     }
 
     /// The keychain answered for the remembered account.
@@ -87,15 +74,17 @@ impl Engine {
         result: Result<Option<String>, String>,
     ) -> Vec<Event> {
         match result {
-            Ok(Some(password)) if self.sip.is_none() => {
+            Ok(Some(password)) if self.sip_session.is_none() => {
                 tracing::info!("signing in with the remembered account");
                 self.start_sign_in(account.server, account.domain, account.user, password);
                 vec![]
             }
             Ok(_) => vec![],
-            Err(e) => vec![Event::Error {
-                message: format!("The remembered password could not be read: {e}"),
-            }],
+            Err(e) => vec![Event::error(
+                ErrorCode::Keychain,
+                format!("The remembered password could not be read: {e}"),
+                &[("detail", e)],
+            )],
         }
     }
 
@@ -113,19 +102,16 @@ impl Engine {
             user: user.to_owned(),
         };
         if let Err(e) = save_account(&self.cfg.data_dir, &account) {
-            return vec![Event::Error {
-                message: format!("The account could not be remembered: {e}"),
-            }];
+            return vec![Event::error(
+                ErrorCode::AccountNotRemembered,
+                format!("The account could not be remembered: {e}"),
+                &[("detail", e.to_string())],
+            )];
         }
-        let tx = self.aux_tx.clone();
-        let key = sip_account(user, domain);
-        let secret = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let result = Keychain::open()
-                .and_then(|k| k.save(&key, &secret))
-                .map_err(|e| e.to_string());
-            let _ = tx.send(Aux::Saved(result));
-        });
+        self.push(Output::Work(Work::SavePassword {
+            key: sip_account(user, domain),
+            secret: password.to_owned(),
+        }));
         vec![]
     }
 }

@@ -1,36 +1,77 @@
-//! Calls in the owner task: the agent's call commands, the SIP layer's call events and the media
-//! sessions behind them. SDP goes between [`MediaSession`] and the SIP dialog; nothing here parses it.
+//! Calls in the core: the agent's call commands, the SIP layer's call events and the media work behind
+//! them. SDP goes between the media session and the SIP dialog; nothing here parses it. Each step that
+//! takes time is a request out ([`Output::Media`], [`Output::Sip`]) and its result a step in
+//! ([`Input::MediaDone`](super::Input::MediaDone), [`Input::InviteSent`](super::Input::InviteSent)).
 
-use tokio::sync::oneshot;
+use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
+use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
+use crate::calls::{
+    dial_target, CallEnd, CallEntry, CallId, CallKind, Hold, InvitePlan, LocationPart, Phase,
+    Restart, SipId, Talk,
+};
+use crate::media::{MediaConfig, MediaEvent};
+use crate::sip::call::{reason_phrase, CallEvent, EndCause, OutgoingCall};
 
-use super::{Aux, Engine, TIMING};
-use crate::api::{CallState, Direction, Event, MediaState};
-use crate::calls::{call_id, dial_target, CallEntry};
-use crate::media::{MediaConfig, MediaEvent, MediaSession};
-use crate::sip::call::{reason_phrase, CallEvent, OutgoingCall};
-use crate::sip::SipCommand;
-
-fn error(message: impl Into<String>) -> Vec<Event> {
-    vec![Event::Error {
-        message: message.into(),
-    }]
+fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
+    vec![Event::error(code, message, params)]
 }
 
-/// What the agent is told when a call ends, from the SIP layer's account of it.
-fn end_reason(code: Option<u16>, sip_reason: &str, cancelled: bool) -> String {
-    match (code, sip_reason) {
-        (_, "hung up here") if cancelled => "cancelled".to_owned(),
-        (Some(487), _) if cancelled => "cancelled".to_owned(),
-        (_, "hung up here") => "hung up".to_owned(),
-        (_, "the other party hung up") => "remote hung up".to_owned(),
-        (_, "the caller hung up") => "the caller hung up before it was answered".to_owned(),
-        (Some(c), "rejected here") => format!("rejected ({c})"),
-        (Some(c), _) if c >= 300 => format!("{} ({c})", reason_phrase(c).to_ascii_lowercase()),
-        _ => sip_reason.to_owned(),
+/// There is no call for this command.
+fn no_call(command: &str, message: &str) -> Vec<Event> {
+    error(
+        ErrorCode::NoCall,
+        message,
+        &[("command", command.to_owned())],
+    )
+}
+
+/// A call's media could not do what was asked.
+pub(super) fn media_error(id: CallId, detail: String) -> Vec<Event> {
+    error(
+        ErrorCode::CallMedia,
+        format!("call {id}: {detail}"),
+        &[("call", id.to_string()), ("detail", detail)],
+    )
+}
+
+/// What the agent is told when a call ends, from the SIP layer's typed account of it.
+fn call_end(code: Option<u16>, cause: EndCause, sip_reason: &str, cancelled: bool) -> CallEnd {
+    let end = |code: EndCode, text: String| CallEnd {
+        code,
+        status: None,
+        text,
+    };
+    let refused = |c: u16, code: EndCode| CallEnd {
+        code,
+        status: Some(c),
+        text: format!("{} ({c})", reason_phrase(c).to_ascii_lowercase()),
+    };
+    match (cause, code) {
+        (EndCause::HungUpHere, _) | (_, Some(487)) if cancelled => {
+            end(EndCode::Cancelled, "cancelled".to_owned())
+        }
+        (EndCause::HungUpHere, _) => end(EndCode::HungUp, "hung up".to_owned()),
+        (EndCause::RemoteHungUp, _) => end(EndCode::RemoteHungUp, "remote hung up".to_owned()),
+        (EndCause::CallerCancelled, _) => end(
+            EndCode::CallerCancelled,
+            "the caller hung up before it was answered".to_owned(),
+        ),
+        (EndCause::RejectedHere, Some(c)) => CallEnd {
+            code: EndCode::Rejected,
+            status: Some(c),
+            text: format!("rejected ({c})"),
+        },
+        (EndCause::RejectedHere, None) => end(EndCode::Rejected, sip_reason.to_owned()),
+        (EndCause::NoAnswer, Some(c)) if c >= 300 => refused(c, EndCode::NoAnswer),
+        (EndCause::NoAnswer, _) => end(EndCode::NoAnswer, sip_reason.to_owned()),
+        (EndCause::Refused, Some(c)) if c >= 300 => refused(c, EndCode::Refused),
+        (EndCause::Refused, _) => end(EndCode::Refused, sip_reason.to_owned()),
+        (EndCause::ConnectionLost, _) => end(EndCode::ConnectionLost, sip_reason.to_owned()),
+        (EndCause::SignedOut, _) => end(EndCode::SignedOut, sip_reason.to_owned()),
     }
 }
 
-impl Engine {
+impl Core {
     fn media_config(&self, emergency: bool) -> MediaConfig {
         MediaConfig {
             codecs: self.cfg.codecs.clone(),
@@ -44,480 +85,683 @@ impl Engine {
         }
     }
 
-    /// A media session for a new call; its events reach the owner task tagged with `id` once the id is
-    /// known (see [`Engine::forward_media`]).
-    async fn new_media(
-        &mut self,
-        emergency: bool,
-        remote_offer: Option<&str>,
-    ) -> Result<
-        (
-            MediaSession,
-            tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
-            Vec<Event>,
-        ),
-        String,
-    > {
+    /// The audio port for a new call; opening the sound card is work for the driver.
+    fn call_port(&mut self) -> crate::audio::AudioPort {
         let (port, opening) = self.audio.port_for_call();
         if let Some(opening) = opening {
             self.audio_generation += 1;
-            let generation = self.audio_generation;
-            let tx = self.aux_tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let _ = tx.send(Aux::DevicesOpened(opening.open(), generation));
-            });
+            self.push(Output::Work(super::Work::OpenDevices(
+                opening,
+                self.audio_generation,
+            )));
         }
-        let events = Vec::new();
-        let mut config = self.media_config(emergency);
-        config.dtls_answer_passive = !remote_offer.is_some_and(|o| o.contains("a=setup:passive"));
-        let (media, rx) = MediaSession::new(config, port)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok((media, rx, events))
+        port
     }
 
-    fn forward_media(&self, id: u64, mut rx: tokio::sync::mpsc::UnboundedReceiver<MediaEvent>) {
-        let tx = self.media_tx.clone();
-        tokio::spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                let closed = ev == MediaEvent::Closed;
-                if tx.send((id, ev)).is_err() || closed {
-                    break;
-                }
-            }
-        });
+    fn media(&mut self, call: CallId, request: MediaRequest) {
+        self.push(Output::Media { call, request });
     }
 
-    /// Places a call: offer, INVITE, then the call is `dialing` until the far end rings or answers.
-    pub(super) async fn dial(&mut self, number: String) -> Vec<Event> {
+    pub(super) fn sip(&mut self, request: SipRequest) {
+        if self.sip_session.is_none() {
+            tracing::warn!("a call command with no SIP account signed in");
+            return;
+        }
+        self.push(Output::Sip(request));
+    }
+
+    /// Places an ordinary call: offer, INVITE, then the call is `dialing` until the far end rings or answers.
+    pub(super) fn dial(&mut self, number: String) -> Vec<Event> {
         let Some(domain) = self.domain.clone() else {
-            return error("Sign in before placing a call.");
+            return error(
+                ErrorCode::NotSignedIn,
+                "Sign in before placing a call.",
+                &[],
+            );
         };
         let target = match dial_target(&number, &domain) {
             Ok(t) => t,
-            Err(e) => return error(e.to_string()),
+            Err(e) => {
+                return error(
+                    ErrorCode::InvalidTarget,
+                    e.to_string(),
+                    &[("detail", e.to_string())],
+                )
+            }
         };
-        self.place_call(target, false, Vec::new(), None).await
+        let plan = InvitePlan {
+            target,
+            headers: Vec::new(),
+            location: None,
+        };
+        match self.place_call(plan, CallKind::Ordinary) {
+            Ok(_) => vec![],
+            Err(e) => e,
+        }
     }
 
-    /// Sends the INVITE for `target`. `body_wrap` turns the SDP offer into the body to send (content type,
-    /// bytes), e.g. multipart with a location; `None` sends the SDP alone.
-    pub(super) async fn place_call(
+    /// Starts an outgoing call: the media session makes the offer (the INVITE follows in
+    /// [`Core::offer_ready`]). The call exists from now on, so a Hangup during ICE gathering ends it.
+    pub(super) fn place_call(
         &mut self,
-        target: String,
-        emergency: bool,
-        extra_headers: Vec<(String, String)>,
-        body_wrap: Option<&(dyn Fn(&str) -> (String, Vec<u8>) + Send + Sync)>,
-    ) -> Vec<Event> {
-        let Some(sip) = self.sip.as_ref().map(|h| h.commands.clone()) else {
-            return error("Not signed in: the call cannot be placed.");
+        plan: InvitePlan,
+        kind: CallKind,
+    ) -> Result<CallId, Vec<Event>> {
+        if self.sip_session.is_none() {
+            return Err(error(
+                ErrorCode::NotSignedIn,
+                "Not signed in: the call cannot be placed.",
+                &[],
+            ));
+        }
+        let emergency = matches!(&kind, CallKind::Emergency(e) if !e.test);
+        let port = self.call_port();
+        let mut config = self.media_config(emergency);
+        config.dtls_answer_passive = true;
+        let entry = CallEntry::new(
+            Direction::Out,
+            plan.target.clone(),
+            Phase::Offering(plan),
+            kind,
+            self.now.utc,
+        );
+        let id = self.calls.add(entry);
+        self.media(
+            id,
+            MediaRequest::Offer {
+                config: Box::new(config),
+                port,
+            },
+        );
+        tracing::debug!(target: TIMING, "dial: offer asked");
+        Ok(id)
+    }
+
+    /// The offer is made: the INVITE goes out first, before anything else.
+    fn offer_ready(&mut self, id: CallId, offer: Result<String, String>) -> Vec<Event> {
+        let Some(Phase::Offering(plan)) = self.calls.get(id).map(|c| &c.phase) else {
+            return vec![]; // hung up while the offer was being made
         };
-        let (mut media, media_rx, mut out) = match self.new_media(emergency, None).await {
-            Ok(m) => m,
-            Err(e) => return error(format!("The call could not be placed: {e}")),
-        };
-        tracing::debug!(target: TIMING, "dial: media session made");
-        let offer = match media.create_offer().await {
-            Ok(sdp) => sdp,
-            Err(e) => {
-                media.close().await;
-                return error(format!("The call could not be placed: {e}"));
-            }
+        let plan = plan.clone();
+        let offer = match offer {
+            Ok(o) if self.sip_session.is_some() => o,
+            Ok(_) => return self.call_not_placed(id, "the SIP connection has stopped."),
+            Err(e) => return self.call_not_placed(id, &e),
         };
         tracing::debug!(target: TIMING, "dial: offer made");
-        let (content_type, body) = match body_wrap {
-            Some(wrap) => wrap(&offer),
+        let (content_type, body) = match &plan.location {
+            Some(loc) => wrap_with_location(&offer, loc),
             None => ("application/sdp".to_owned(), offer.into_bytes()),
         };
-        let call = OutgoingCall {
-            target: target.clone(),
+        let outgoing = OutgoingCall {
+            target: plan.target,
             content_type,
             body,
-            extra_headers,
+            extra_headers: plan.headers,
         };
-        let (reply_tx, reply_rx) = oneshot::channel();
-        let sent = sip
-            .send(SipCommand::Invite {
-                call,
-                reply: reply_tx,
-            })
-            .await
-            .is_ok();
-        let id = match (sent, reply_rx.await) {
-            (true, Ok(Ok(id))) => id,
-            (_, Ok(Err(e))) => {
-                media.close().await;
-                return error(format!("The call could not be placed: {e}"));
+        let emergency = match self.calls.get_mut(id) {
+            Some(c) => {
+                c.phase = Phase::Inviting { cancelled: false };
+                c.emergency().is_some()
             }
-            _ => {
-                media.close().await;
-                return error("The call could not be placed: the SIP connection has stopped.");
-            }
+            None => false,
         };
-        tracing::debug!(target: TIMING, "dial: INVITE handed to the SIP task");
-        self.forward_media(id, media_rx);
-        let mut entry = CallEntry::new(Direction::Out, target, CallState::Dialing);
-        entry.emergency = emergency;
-        entry.media = Some(media);
-        out.push(entry.event(id, None));
-        self.calls.insert(id, entry);
+        self.sip(SipRequest::Invite { call: id, outgoing });
+        tracing::debug!(target: TIMING, "dial: INVITE handed to the driver");
+        if emergency {
+            // The notices were queued before the offer; their delivery starts once the INVITE is out.
+            self.push(Output::WakeNotifier);
+        }
+        match self.calls.get(id) {
+            Some(c) => vec![c.event(id, CallState::Dialing)],
+            None => vec![],
+        }
+    }
+
+    /// The SIP task named the INVITE's dialog (or could not send it).
+    pub(super) fn on_invite_sent(
+        &mut self,
+        id: CallId,
+        result: Result<SipId, String>,
+    ) -> Vec<Event> {
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
+        let Phase::Inviting { cancelled } = c.phase else {
+            return vec![];
+        };
+        let sip = match result {
+            Ok(sip) => sip,
+            Err(e) => return self.call_not_placed(id, &e),
+        };
+        c.phase = Phase::Early {
+            sip,
+            ringing: false,
+            cancelled,
+            answer_applied: false,
+        };
+        if cancelled {
+            self.sip(SipRequest::Hangup { sip });
+        }
+        // What the SIP layer said of this dialog before we knew its name.
+        let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_sip)
+            .into_iter()
+            .partition(|ev| sip_id_of(ev) == sip);
+        self.early_sip = others;
+        if !self.calls.inviting() {
+            self.early_sip.clear();
+        }
+        let mut out = Vec::new();
+        for ev in mine {
+            out.extend(self.on_call_event(ev));
+        }
         out
     }
 
-    pub(super) async fn answer(&mut self) -> Vec<Event> {
-        let Some(id) = self.calls.ringing_incoming() else {
-            return error("There is no incoming call to answer.");
+    /// An outgoing call could not be placed: it is gone, and the agent is told why.
+    fn call_not_placed(&mut self, id: CallId, why: &str) -> Vec<Event> {
+        self.media(id, MediaRequest::Close);
+        let Some(c) = self.calls.remove(id) else {
+            return vec![];
         };
-        let emergency = self.calls.get(id).is_some_and(|c| c.emergency_callback);
-        if !emergency && self.accepted.is_none() {
-            return error("Accept the emergency-services agreement before taking calls.");
-        }
-        let Some(offer) = self.calls.get_mut(id).and_then(|c| c.offer.take()) else {
-            // An INVITE without an offer would need our offer in the 200 and their answer in the ACK.
-            self.send_sip(SipCommand::Reject { id, code: 488 });
-            return error("The incoming call offered no audio description; it was refused.");
-        };
-        self.audio.stop_ringing();
-        let (mut media, media_rx, mut out) = match self.new_media(emergency, Some(&offer)).await {
-            Ok(m) => m,
-            Err(e) => return error(format!("The call could not be answered: {e}")),
-        };
-        match media.accept_offer(&offer).await {
-            Ok(answer) => {
-                self.forward_media(id, media_rx);
-                self.send_sip(SipCommand::Answer { id, sdp: answer });
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.media = Some(media);
-                    c.remote_sdp_applied = true;
-                }
-            }
-            Err(e) => {
-                media.close().await;
-                self.send_sip(SipCommand::Reject { id, code: 488 });
-                out.extend(error(format!("The call could not be answered: {e}")));
-            }
+        self.release_audio_if_idle();
+        let mut out = error(
+            ErrorCode::CallNotPlaced,
+            format!("The call could not be placed: {why}"),
+            &[("detail", why.to_owned())],
+        );
+        if let CallKind::Emergency(call) = c.kind {
+            out.extend(self.emergency_failed(&call, "the call could not be sent"));
         }
         out
+    }
+
+    pub(super) fn answer(&mut self) -> Vec<Event> {
+        let Some(id) = self.calls.ringing_incoming() else {
+            return no_call("answer", "There is no incoming call to answer.");
+        };
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
+        let emergency = c.is_callback();
+        let Phase::Incoming { sip, offer } = &mut c.phase else {
+            return vec![];
+        };
+        let sip = *sip;
+        if !emergency && self.accepted.is_none() {
+            return error(
+                ErrorCode::AgreementRequired,
+                "Accept the emergency-services agreement before taking calls.",
+                &[],
+            );
+        }
+        let Some(offer) = offer.take() else {
+            // An INVITE without an offer would need our offer in the 200 and their answer in the ACK.
+            self.sip(SipRequest::Reject { sip, code: 488 });
+            return error(
+                ErrorCode::NoAudioOffer,
+                "The incoming call offered no audio description; it was refused.",
+                &[],
+            );
+        };
+        c.phase = Phase::Answering { sip };
+        self.audio.stop_ringing();
+        let port = self.call_port();
+        let mut config = self.media_config(emergency);
+        config.dtls_answer_passive = !offer.contains("a=setup:passive");
+        self.media(
+            id,
+            MediaRequest::Answer {
+                config: Box::new(config),
+                port,
+                offer,
+            },
+        );
+        vec![]
+    }
+
+    fn answer_ready(&mut self, id: CallId, answer: Result<String, String>) -> Vec<Event> {
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
+        let Phase::Answering { sip } = c.phase else {
+            return vec![];
+        };
+        match answer {
+            Ok(sdp) => {
+                self.sip(SipRequest::Answer { sip, sdp });
+                vec![]
+            }
+            Err(e) => {
+                // Back to ringing as far as the SIP layer knows: it ends the call on our 488.
+                c.phase = Phase::Incoming { sip, offer: None };
+                self.media(id, MediaRequest::Close);
+                self.sip(SipRequest::Reject { sip, code: 488 });
+                error(
+                    ErrorCode::CallNotAnswered,
+                    format!("The call could not be answered: {e}"),
+                    &[("detail", e)],
+                )
+            }
+        }
     }
 
     pub(super) fn reject(&mut self) -> Vec<Event> {
-        match self.calls.ringing_incoming() {
-            Some(id) => {
-                self.send_sip(SipCommand::Reject { id, code: 486 });
+        let sip = self
+            .calls
+            .ringing_incoming()
+            .and_then(|id| self.calls.get(id))
+            .and_then(|c| c.sip());
+        match sip {
+            Some(sip) => {
+                self.sip(SipRequest::Reject { sip, code: 486 });
                 vec![]
             }
-            None => error("There is no incoming call to reject."),
+            None => no_call("reject", "There is no incoming call to reject."),
         }
     }
 
     pub(super) fn hangup(&mut self) -> Vec<Event> {
         let Some(id) = self.calls.current() else {
-            return error("There is no call to end.");
-        };
-        if let Some(c) = self.calls.get_mut(id) {
-            if c.dir == Direction::Out && matches!(c.state, CallState::Dialing | CallState::Ringing)
-            {
-                c.cancelled = true;
-            }
-        }
-        self.send_sip(SipCommand::Hangup { id });
-        vec![]
-    }
-
-    pub(super) fn dtmf(&mut self, digits: &str) -> Vec<Event> {
-        let Some(media) = self
-            .connected_call()
-            .and_then(|id| self.calls.get_mut(id))
-            .and_then(|c| c.media.as_mut())
-        else {
-            return error("Digits can only be sent during a call.");
-        };
-        match media.send_dtmf(digits) {
-            Ok(()) => vec![],
-            Err(e) => error(e.to_string()),
-        }
-    }
-
-    pub(super) fn mute(&mut self, on: bool) -> Vec<Event> {
-        let Some(id) = self.calls.current() else {
-            return error("There is no call to mute.");
+            return no_call("hangup", "There is no call to end.");
         };
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
-        if let Some(media) = c.media.as_mut() {
-            if let Err(e) = media.mute(on) {
-                return error(e.to_string());
+        match &mut c.phase {
+            Phase::Offering(_) => {
+                // Nothing has left yet: the call ends here, its offer is dropped when it comes.
+                tracing::info!("call {id}: hung up while its offer was being made");
+                self.media(id, MediaRequest::Close);
+                self.end_call(id, None, EndCause::HungUpHere, "hung up here", true)
+            }
+            Phase::Inviting { cancelled } => {
+                // The CANCEL follows once the SIP task has named the dialog.
+                *cancelled = true;
+                vec![]
+            }
+            Phase::Early { sip, cancelled, .. } => {
+                *cancelled = true;
+                let sip = *sip;
+                self.sip(SipRequest::Hangup { sip });
+                vec![]
+            }
+            Phase::Incoming { sip, .. } | Phase::Answering { sip } | Phase::Talking { sip, .. } => {
+                let sip = *sip;
+                self.sip(SipRequest::Hangup { sip });
+                vec![]
             }
         }
+    }
+
+    pub(super) fn dtmf(&mut self, digits: String) -> Vec<Event> {
+        let Some(id) = self.connected_call() else {
+            return no_call("dtmf", "Digits can only be sent during a call.");
+        };
+        self.media(id, MediaRequest::Dtmf(digits));
+        vec![]
+    }
+
+    pub(super) fn mute(&mut self, on: bool) -> Vec<Event> {
+        let Some(id) = self.calls.current() else {
+            return no_call("mute", "There is no call to mute.");
+        };
+        let Some(c) = self.calls.get_mut(id) else {
+            return vec![];
+        };
         c.muted = on;
+        if matches!(
+            c.phase,
+            Phase::Talking { .. } | Phase::Early { .. } | Phase::Inviting { .. }
+        ) {
+            self.media(id, MediaRequest::Mute(on));
+        }
         vec![Event::CallMuted {
-            id: call_id(id),
+            id: id.to_string(),
             on,
         }]
     }
 
     /// Hold (`true`) or resume: a re-INVITE with our description set to `sendonly` / `sendrecv`.
-    pub(super) async fn hold(&mut self, on: bool) -> Vec<Event> {
+    pub(super) fn hold(&mut self, on: bool) -> Vec<Event> {
         let Some(id) = self.connected_call() else {
-            return error("There is no call in conversation to hold or resume.");
+            return no_call(
+                "hold",
+                "There is no call in conversation to hold or resume.",
+            );
         };
         if on {
             if let Err(r) = self.guard.may(crate::emergency::guard::CallAction::Hold) {
-                return error(r.to_string());
+                return vec![Event::error(
+                    ErrorCode::EmergencyRefused,
+                    r.to_string(),
+                    &[("detail", r.to_string())],
+                )];
             }
         }
-        let Some(c) = self.calls.get_mut(id) else {
+        let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase) else {
             return vec![];
         };
-        if c.held == on {
+        if matches!(talk.hold, Hold::Making(_)) || talk.hold.on() == on {
             return vec![];
         }
-        let Some(media) = c.media.as_mut() else {
-            return error("The call has no media to hold.");
+        talk.hold = Hold::Making(on);
+        self.media(id, MediaRequest::HoldOffer(on));
+        vec![]
+    }
+
+    fn hold_offer_ready(
+        &mut self,
+        id: CallId,
+        on: bool,
+        sdp: Result<String, String>,
+    ) -> Vec<Event> {
+        let Some(Phase::Talking { sip, talk }) = self.calls.get_mut(id).map(|c| &mut c.phase)
+        else {
+            return vec![];
         };
-        match media.hold_offer(on).await {
+        let sip = *sip;
+        match sdp {
             Ok(sdp) => {
-                c.held = on;
-                self.send_sip(SipCommand::Reinvite { id, sdp });
+                talk.hold = if on { Hold::On } else { Hold::Off };
+                self.sip(SipRequest::Reinvite { sip, sdp });
                 vec![]
             }
-            Err(e) => error(e.to_string()),
-        }
-    }
-
-    fn connected_call(&self) -> Option<u64> {
-        self.calls.current().filter(|id| {
-            self.calls
-                .get(*id)
-                .is_some_and(|c| matches!(c.state, CallState::Connected | CallState::Held))
-        })
-    }
-
-    pub(super) fn send_sip(&self, cmd: SipCommand) {
-        match self.sip.as_ref() {
-            Some(h) => {
-                if h.commands.try_send(cmd).is_err() {
-                    tracing::warn!("the SIP task did not take a call command");
-                }
+            Err(e) => {
+                talk.hold = if on { Hold::Off } else { Hold::On };
+                media_error(id, e)
             }
-            None => tracing::warn!("a call command with no SIP account signed in"),
         }
     }
 
-    pub(super) async fn on_call_event(&mut self, ev: CallEvent) -> Vec<Event> {
+    fn connected_call(&self) -> Option<CallId> {
+        self.calls
+            .current()
+            .filter(|id| self.calls.get(*id).is_some_and(|c| c.talking()))
+    }
+
+    pub(super) fn on_call_event(&mut self, ev: CallEvent) -> Vec<Event> {
+        if let CallEvent::Incoming {
+            id,
+            from,
+            offer,
+            headers,
+        } = ev
+        {
+            return self.on_incoming(SipId(id), from, offer, headers);
+        }
+        let sip = sip_id_of(&ev);
+        let Some(id) = self.calls.by_sip(sip) else {
+            if self.calls.inviting() {
+                self.early_sip.push(ev);
+            }
+            return vec![];
+        };
         match ev {
-            CallEvent::Incoming {
-                id,
-                from,
-                offer,
-                headers,
-            } => self.on_incoming(id, from, offer, headers),
-            CallEvent::Ringing { id, early_sdp } => {
+            CallEvent::Incoming { .. } => vec![],
+            CallEvent::Ringing { early_sdp, .. } => {
                 let mut out = Vec::new();
                 if let Some(sdp) = early_sdp {
-                    out.extend(self.apply_answer(id, &sdp).await);
+                    self.apply_answer(id, sdp);
                 }
                 if let Some(c) = self.calls.get_mut(id) {
-                    if c.state == CallState::Dialing {
-                        c.state = CallState::Ringing;
-                        out.push(c.event(id, None));
+                    if let Phase::Early { ringing, .. } = &mut c.phase {
+                        if !*ringing {
+                            *ringing = true;
+                            out.push(c.event(id, CallState::Ringing));
+                        }
                     }
                 }
                 out
             }
-            CallEvent::RemoteAnswer { id, sdp } => {
-                let mut out = self.apply_restart_answer(id, &sdp).await;
-                out.extend(self.apply_answer(id, &sdp).await);
-                if let Some(c) = self.calls.get_mut(id) {
-                    let state = if c.held {
-                        CallState::Held
-                    } else {
-                        CallState::Connected
-                    };
-                    if matches!(c.state, CallState::Connected | CallState::Held) && c.state != state
-                    {
-                        c.state = state;
-                        out.push(c.event(id, None));
-                    }
-                }
-                out
-            }
-            CallEvent::RemoteOffer { id, sdp } => {
-                let Some(media) = self.calls.get_mut(id).and_then(|c| c.media.as_mut()) else {
-                    return vec![];
-                };
-                match media.answer_reoffer(&sdp).await {
-                    Ok(answer) => {
-                        self.send_sip(SipCommand::Answer { id, sdp: answer });
-                        vec![]
-                    }
-                    Err(e) => error(format!("call {}: {e}", call_id(id))),
-                }
-            }
-            CallEvent::Connected { id } => {
+            CallEvent::RemoteAnswer { sdp, .. } => {
+                self.apply_answer(id, sdp);
                 let Some(c) = self.calls.get_mut(id) else {
                     return vec![];
                 };
-                c.state = if c.held {
+                let Phase::Talking { talk, .. } = &mut c.phase else {
+                    return vec![];
+                };
+                let state = if talk.hold.on() {
                     CallState::Held
                 } else {
                     CallState::Connected
                 };
-                if !c.ever_connected {
-                    c.connected_at = Some(std::time::Instant::now());
+                if talk.shown == state {
+                    return vec![];
                 }
-                c.ever_connected = true;
-                let mut out = vec![c.event(id, None)];
-                if let Some(call) = c.emergency_call.clone() {
-                    self.emergency_connected(&call);
-                }
-                out.extend(self.callback_answered(id));
-                out
+                talk.shown = state;
+                vec![c.event(id, state)]
             }
-            CallEvent::UpdateFailed { id, code } => {
+            CallEvent::RemoteOffer { sdp, .. } => {
+                self.media(id, MediaRequest::AnswerReoffer(sdp));
+                vec![]
+            }
+            CallEvent::Connected { .. } => self.on_connected(id, sip),
+            CallEvent::UpdateFailed { code, .. } => {
                 let Some(c) = self.calls.get_mut(id) else {
                     return vec![];
                 };
-                if std::mem::take(&mut c.restart_answer_pending) {
+                let Phase::Talking { talk, .. } = &mut c.phase else {
+                    return vec![];
+                };
+                if talk.restart == Restart::AnswerPending {
+                    talk.restart = Restart::Idle;
                     // The far end refused the new path; the old one is gone with the old network.
                     tracing::warn!(
-                        "call {}: the re-INVITE moving the media was refused ({code})",
-                        call_id(id)
+                        "call {id}: the re-INVITE moving the media was refused ({code})"
                     );
-                    return vec![Event::Error {
-                        message: format!(
+                    return error(
+                        ErrorCode::MoveRefused,
+                        format!(
                             "The call could not be moved to the new network ({code}); if you cannot hear each other, call again."
                         ),
-                    }];
+                        &[("status", code.to_string())],
+                    );
                 }
-                let was = !c.held;
-                c.held = was;
-                if let Some(m) = c.media.as_mut() {
-                    let _ = m.hold(was);
-                }
+                // The change was refused: back to what was asked before it.
+                let was = !talk.hold.on();
+                talk.hold = if was { Hold::On } else { Hold::Off };
+                let shown = talk.shown;
                 let what = if was { "hold" } else { "resume" };
+                let ev = c.event(id, shown);
+                self.media(id, MediaRequest::Hold(was));
                 vec![
-                    Event::Error {
-                        message: format!("The other side refused to {what} the call ({code})."),
-                    },
-                    c.event(id, None),
+                    Event::error(
+                        ErrorCode::HoldRefused,
+                        format!("The other side refused to {what} the call ({code})."),
+                        &[("action", what.to_owned()), ("status", code.to_string())],
+                    ),
+                    ev,
                 ]
             }
-            CallEvent::Ended { id, code, reason } => self.on_ended(id, code, &reason).await,
+            CallEvent::Ended {
+                code,
+                cause,
+                reason,
+                ..
+            } => {
+                let cancelled = self.calls.get(id).is_some_and(|c| c.cancelled());
+                self.media(id, MediaRequest::Close);
+                self.end_call(id, code, cause, &reason, cancelled)
+            }
         }
     }
 
-    fn on_incoming(
-        &mut self,
-        id: u64,
-        from: String,
-        offer: Option<String>,
-        headers: Vec<(String, String)>,
-    ) -> Vec<Event> {
-        let mut entry = CallEntry::new(Direction::In, from.clone(), CallState::Incoming);
-        entry.offer = offer;
-        self.calls.insert(id, entry);
-        if let Some(refused) = self.arbitrate_incoming(id, &from, &headers) {
-            return refused;
-        }
-        let Some(c) = self.calls.get(id) else {
+    fn on_connected(&mut self, id: CallId, sip: SipId) -> Vec<Event> {
+        let now = self.now.mono;
+        let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
-        let out = vec![c.event(id, None)];
-        if let Some(job) = self.audio.ring_job(c.emergency_callback) {
-            let tx = self.aux_tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let (ringers, events) = job.start();
-                let _ = tx.send(Aux::RingersStarted(ringers, events));
-            });
+        let talk = match &c.phase {
+            // A refreshed dialog (e.g. after a reconnect) reports Connected again: the call goes on.
+            Phase::Talking { talk, .. } => talk.clone(),
+            _ => Talk {
+                hold: Hold::Off,
+                shown: CallState::Connected,
+                since: now,
+                restart: Restart::Idle,
+            },
+        };
+        let shown = if talk.hold.on() {
+            CallState::Held
+        } else {
+            CallState::Connected
+        };
+        let first = c.connected_at.is_none();
+        c.connected_at.get_or_insert(now);
+        c.phase = Phase::Talking {
+            sip,
+            talk: Talk { shown, ..talk },
+        };
+        let mut out = vec![c.event(id, shown)];
+        let kind = c.kind.clone();
+        let dir = c.dir;
+        match kind {
+            CallKind::Emergency(call) if first => self.emergency_connected(&call),
+            CallKind::Callback if dir == Direction::In => out.extend(self.callback_answered()),
+            _ => {}
         }
         out
     }
 
-    /// The answer to our ICE-restart re-INVITE: the new path's candidates and credentials.
-    async fn apply_restart_answer(&mut self, id: u64, sdp: &str) -> Vec<Event> {
-        let Some(c) = self.calls.get_mut(id) else {
-            return vec![];
+    fn on_incoming(
+        &mut self,
+        sip: SipId,
+        from: String,
+        offer: Option<String>,
+        headers: Vec<(String, String)>,
+    ) -> Vec<Event> {
+        let kind = match self.arbitrate_incoming(sip, &from, &headers) {
+            Ok(kind) => kind,
+            Err(refused) => return refused,
         };
-        if !std::mem::take(&mut c.restart_answer_pending) {
-            return vec![];
+        let entry = CallEntry::new(
+            Direction::In,
+            from,
+            Phase::Incoming { sip, offer },
+            kind,
+            self.now.utc,
+        );
+        let callback = entry.is_callback();
+        let id = self.calls.add(entry);
+        if callback {
+            self.audit(crate::audit::AuditEvent::EmergencyCallback {
+                call_id: id.to_string(),
+            });
         }
-        let Some(media) = c.media.as_mut() else {
-            return vec![];
+        let out = match self.calls.get(id) {
+            Some(c) => vec![c.event(id, CallState::Incoming)],
+            None => vec![],
         };
-        match media.set_remote_answer(sdp).await {
-            Ok(()) => vec![],
-            Err(e) => error(format!(
-                "call {}: the media could not move to the new network: {e}",
-                call_id(id)
-            )),
+        if let Some(job) = self.audio.ring_job(callback) {
+            self.push(Output::Work(super::Work::StartRingers(job)));
         }
+        out
     }
 
-    /// The far end's answer to our offer; a later one (re-INVITE answer) changes nothing in the transport.
-    async fn apply_answer(&mut self, id: u64, sdp: &str) -> Vec<Event> {
+    /// The far end's answer: to our ICE-restart re-INVITE, or to our first offer; any other (a re-INVITE
+    /// answer) changes nothing in the transport.
+    fn apply_answer(&mut self, id: CallId, sdp: String) {
         let Some(c) = self.calls.get_mut(id) else {
-            return vec![];
+            return;
         };
-        if c.remote_sdp_applied {
-            return vec![];
-        }
-        let Some(media) = c.media.as_mut() else {
-            return vec![];
-        };
-        match media.set_remote_answer(sdp).await {
-            Ok(()) => {
-                c.remote_sdp_applied = true;
-                vec![]
+        let restart = match &mut c.phase {
+            Phase::Talking { talk, .. } if talk.restart == Restart::AnswerPending => {
+                talk.restart = Restart::Idle;
+                true
             }
-            Err(e) => {
+            Phase::Early { answer_applied, .. } if !*answer_applied => {
+                *answer_applied = true;
+                false
+            }
+            _ => return,
+        };
+        self.media(id, MediaRequest::SetRemoteAnswer { sdp, restart });
+    }
+
+    pub(super) fn on_media_done(&mut self, id: CallId, done: MediaDone) -> Vec<Event> {
+        match done {
+            MediaDone::Offer(r) => self.offer_ready(id, r),
+            MediaDone::Answer(r) => self.answer_ready(id, r),
+            MediaDone::RemoteApplied { result: Ok(()), .. } => vec![],
+            MediaDone::RemoteApplied {
+                restart: true,
+                result: Err(e),
+            } => media_error(
+                id,
+                format!("the media could not move to the new network: {e}"),
+            ),
+            MediaDone::RemoteApplied {
+                restart: false,
+                result: Err(e),
+            } => {
                 // The call cannot carry audio: end it rather than leave the agent talking to silence.
-                self.send_sip(SipCommand::Hangup { id });
-                error(format!("call {}: {e}", call_id(id)))
+                if let Some(sip) = self.calls.get(id).and_then(|c| c.sip()) {
+                    self.sip(SipRequest::Hangup { sip });
+                }
+                media_error(id, e)
             }
+            MediaDone::Reanswer(Ok(sdp)) => match self.calls.get(id).and_then(|c| c.sip()) {
+                Some(sip) => {
+                    self.sip(SipRequest::Answer { sip, sdp });
+                    vec![]
+                }
+                None => vec![],
+            },
+            MediaDone::Reanswer(Err(e)) => media_error(id, e),
+            MediaDone::HoldOffer { on, result } => self.hold_offer_ready(id, on, result),
+            MediaDone::RestartOffer(r) => self.restart_offer_ready(id, r),
+            MediaDone::Failed(e) => media_error(id, e),
         }
     }
 
-    async fn on_ended(&mut self, id: u64, code: Option<u16>, reason: &str) -> Vec<Event> {
-        let Some(mut c) = self.calls.remove(id) else {
+    /// The call is over: its last state to the UI, history, and the emergency consequences.
+    pub(super) fn end_call(
+        &mut self,
+        id: CallId,
+        code: Option<u16>,
+        cause: EndCause,
+        reason: &str,
+        cancelled: bool,
+    ) -> Vec<Event> {
+        let Some(c) = self.calls.remove(id) else {
             return vec![];
         };
-        if let Some(mut m) = c.media.take() {
-            m.close().await;
+        self.release_audio_if_idle();
+        let end = call_end(code, cause, reason, cancelled);
+        let mut out = vec![c.ended_event(id, &end)];
+        self.record_call(&c, cancelled, &end);
+        let connected = c.connected_at.is_some();
+        match c.kind {
+            CallKind::Emergency(call) => {
+                out.extend(self.emergency_call_ended(call, connected, cancelled, code, &end.text))
+            }
+            CallKind::Callback if connected => out
+                .extend(self.guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded)),
+            CallKind::Callback | CallKind::Ordinary => {}
         }
+        out
+    }
+
+    fn release_audio_if_idle(&mut self) {
         if self.calls.ringing_incoming().is_none() {
             self.audio.stop_ringing();
         }
         if self.calls.is_empty() {
             self.audio.release();
         }
-        let why = end_reason(code, reason, c.cancelled);
-        c.state = CallState::Ended;
-        let mut out = vec![c.event(id, Some(why.clone()))];
-        out.extend(self.record_call(&c, &why));
-        if let Some(call) = c.emergency_call.take() {
-            out.extend(
-                self.emergency_call_ended(call, c.ever_connected, c.cancelled, code, &why)
-                    .await,
-            );
-        } else if c.emergency_callback && c.ever_connected {
-            out.extend(self.guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded));
-        }
-        out
     }
 
-    /// How the call's audio travels now (for the `media` event), if ICE has chosen.
-    /// (`&mut`: the engine is `Send`, not `Sync`, and this awaits.)
-    async fn media_path(&mut self, id: u64) -> Option<crate::api::MediaPath> {
-        self.calls.get_mut(id)?.media.as_mut()?.path().await
-    }
-
-    pub(super) async fn on_media(&mut self, id: u64, ev: MediaEvent) -> Vec<Event> {
-        let id_s = call_id(id);
+    pub(super) fn on_media(
+        &mut self,
+        id: CallId,
+        ev: MediaEvent,
+        path: Option<MediaPath>,
+    ) -> Vec<Event> {
+        let id_s = id.to_string();
         match ev {
             MediaEvent::Connected { setup_ms } => {
-                let path = self.media_path(id).await;
                 if let Some(p) = &path {
                     tracing::info!(
                         "call {id_s}: media connected over {} ({})",
@@ -540,7 +784,7 @@ impl Engine {
                 codec: Some(format!("{codec:?}").to_ascii_lowercase()),
                 setup_ms: Some(after_ms),
                 reason: None,
-                path: self.media_path(id).await,
+                path,
             }],
             MediaEvent::NoAudio { silent_ms } => {
                 tracing::warn!("call {id_s}: no audio for {silent_ms} ms");
@@ -550,12 +794,14 @@ impl Engine {
                     codec: None,
                     setup_ms: None,
                     reason: Some(format!("no audio has arrived for {} s", silent_ms / 1000)),
-                    path: self.media_path(id).await,
+                    path,
                 }]
             }
-            MediaEvent::PathProblem { message } => vec![Event::Error {
-                message: format!("Call audio: {message}"),
-            }],
+            MediaEvent::PathProblem { message } => error(
+                ErrorCode::CallAudioPath,
+                format!("Call audio: {message}"),
+                &[("detail", message)],
+            ),
             MediaEvent::AudioResumed => {
                 tracing::info!("call {id_s}: audio is back");
                 vec![Event::Media {
@@ -564,7 +810,7 @@ impl Engine {
                     codec: None,
                     setup_ms: None,
                     reason: None,
-                    path: self.media_path(id).await,
+                    path,
                 }]
             }
             MediaEvent::Failed { reason } => {
@@ -585,30 +831,39 @@ impl Engine {
             MediaEvent::Stats(_) | MediaEvent::Closed => vec![],
         }
     }
+}
 
-    pub(super) async fn close_all_media(&mut self) {
-        let ids: Vec<u64> = self.calls.iter().map(|(id, _)| id).collect();
-        for id in ids {
-            if let Some(mut m) = self.calls.get_mut(id).and_then(|c| c.media.take()) {
-                m.close().await;
-            }
-        }
+/// The INVITE body for an emergency call with a location: multipart with the SDP and the PIDF-LO (the
+/// SDP alone if the multipart cannot be written).
+fn wrap_with_location(sdp: &str, loc: &LocationPart) -> (String, Vec<u8>) {
+    match crate::location::body::invite_body(sdp, &loc.xml, &loc.token, &loc.domain) {
+        Ok(b) => (b.content_type, b.body.into_bytes()),
+        Err(_) => ("application/sdp".to_owned(), sdp.as_bytes().to_vec()),
     }
+}
+
+/// The SIP layer's dialog number in a call event.
+fn sip_id_of(ev: &CallEvent) -> SipId {
+    SipId(match ev {
+        CallEvent::Incoming { id, .. }
+        | CallEvent::Ringing { id, .. }
+        | CallEvent::RemoteAnswer { id, .. }
+        | CallEvent::RemoteOffer { id, .. }
+        | CallEvent::Connected { id }
+        | CallEvent::UpdateFailed { id, .. }
+        | CallEvent::Ended { id, .. } => *id,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::end_reason;
+    use super::{call_end, EndCause, EndCode};
     use crate::audio::processing::VoiceProcessing;
-    use crate::core::Engine;
-
-    fn engine_with_policy(doc: serde_json::Value) -> Engine {
-        Engine::with_policy(doc).0
-    }
+    use crate::core::Core;
 
     #[test]
     fn every_call_emergency_included_gets_the_policy_voice_processing() {
-        let e = engine_with_policy(serde_json::json!({"media": {"noise_suppression": true}}));
+        let e = Core::with_policy(serde_json::json!({"media": {"noise_suppression": true}}));
         let wanted = VoiceProcessing {
             noise_suppression: true,
             ..VoiceProcessing::default()
@@ -616,7 +871,7 @@ mod tests {
         assert_eq!(e.media_config(false).voice_processing, wanted);
         assert_eq!(e.media_config(true).voice_processing, wanted);
 
-        let e = engine_with_policy(serde_json::json!({}));
+        let e = Core::with_policy(serde_json::json!({}));
         assert_eq!(
             e.media_config(true).voice_processing,
             VoiceProcessing::default()
@@ -625,16 +880,26 @@ mod tests {
 
     #[test]
     fn end_reasons_say_who_ended_the_call() {
-        assert_eq!(end_reason(Some(487), "hung up here", true), "cancelled");
-        assert_eq!(end_reason(None, "hung up here", false), "hung up");
+        let text = |code, cause, cancelled| call_end(code, cause, "whatever", cancelled).text;
+        assert_eq!(text(Some(487), EndCause::HungUpHere, true), "cancelled");
+        assert_eq!(text(None, EndCause::HungUpHere, false), "hung up");
+        assert_eq!(text(None, EndCause::RemoteHungUp, false), "remote hung up");
+        assert_eq!(text(Some(486), EndCause::Refused, false), "busy here (486)");
         assert_eq!(
-            end_reason(None, "the other party hung up", false),
-            "remote hung up"
-        );
-        assert_eq!(end_reason(Some(486), "Busy Here", false), "busy here (486)");
-        assert_eq!(
-            end_reason(Some(486), "rejected here", false),
+            text(Some(486), EndCause::RejectedHere, false),
             "rejected (486)"
         );
+    }
+
+    #[test]
+    fn end_codes_are_stable_and_carry_the_status() {
+        let end = call_end(Some(486), EndCause::RejectedHere, "rejected here", false);
+        assert_eq!((end.code, end.status), (EndCode::Rejected, Some(486)));
+        let end = call_end(Some(487), EndCause::Refused, "Request Terminated", true);
+        assert_eq!((end.code, end.status), (EndCode::Cancelled, None));
+        let end = call_end(Some(503), EndCause::Refused, "Service Unavailable", false);
+        assert_eq!((end.code, end.status), (EndCode::Refused, Some(503)));
+        let json = serde_json::to_value(EndCode::RemoteHungUp).expect("json");
+        assert_eq!(json, "remote_hung_up");
     }
 }

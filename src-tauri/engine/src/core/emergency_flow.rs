@@ -1,34 +1,42 @@
-//! The emergency path in the owner task: classify what was dialled, enter the guard (on disk first),
+//! The emergency path in the core: classify what was dialled, enter the guard (on disk first),
 //! queue the notifications, and send the INVITE with the location; arbitrate incoming calls while the
 //! line is protected; retry a failed emergency call without the location, then tell the agent to use
 //! another phone.
 //!
-//! Order on an emergency dial (nothing here waits on the network): guard `Persist` -> notifications
-//! queued (one SQLite transaction) -> INVITE. The location was resolved before the dial
-//! ([`super::location_flow`]); a missing one sends the call without it.
+//! Order on an emergency dial (nothing here waits): guard `Persist` -> notifications queued (one SQLite
+//! transaction) -> the offer is made -> INVITE, the first output once the offer is ready. The location
+//! was resolved before the dial ([`super::location_flow`]); a missing one sends the call without it.
 
 use time::OffsetDateTime;
 
-use super::{Engine, TIMING};
-use crate::api::{CallState, Direction, Event, Presence};
-use crate::calls::{call_id, dial_target, EmergencyCall};
+use super::SipRequest;
+use super::{Core, Output, StoreRequest, TIMING};
+use crate::api::{ErrorCode, Event, Presence};
+use crate::calls::{dial_target, CallKind, EmergencyCall, InvitePlan, LocationPart, SipId};
 use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
-use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput};
+use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput, GuardSnapshot};
 use crate::emergency::numbers::NumberTable;
 use crate::emergency::policy::RequestUri;
-use crate::location::body::{content_id, geolocation, invite_body, GEOLOCATION_ROUTING};
+use crate::location::body::{content_id, geolocation, GEOLOCATION_ROUTING};
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
-use crate::notify::{record_emergency, AgentInfo, EmergencyNotice, NoticeKind};
+use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
 use crate::presence::arbitration::{
     arbitrate, Arbitration, CallbackRules, IncomingCall, LineState,
 };
-use crate::sip::SipCommand;
 
-fn error(message: impl Into<String>) -> Vec<Event> {
-    vec![Event::Error {
-        message: message.into(),
-    }]
+fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
+    vec![Event::error(code, message, params)]
+}
+
+/// The guard said no: what it said, as an error.
+fn refused(r: &impl std::fmt::Display) -> Vec<Event> {
+    let detail = r.to_string();
+    error(
+        ErrorCode::EmergencyRefused,
+        detail.clone(),
+        &[("detail", detail)],
+    )
 }
 
 /// A random token for Content-IDs and the notifications of one emergency call.
@@ -41,40 +49,42 @@ fn retry_pointless(code: Option<u16>) -> bool {
     matches!(code, Some(486 | 600 | 603))
 }
 
-impl Engine {
-    /// Restores the guard from disk (a crash or restart never loses the lock).
-    pub(super) fn start_guard(&mut self, now: OffsetDateTime) -> Vec<Event> {
+impl Core {
+    /// Restores the guard from what the store held (a crash or restart never loses the lock).
+    pub(super) fn start_guard(
+        &mut self,
+        saved: Result<Option<GuardSnapshot>, String>,
+    ) -> Vec<Event> {
         let policy = self.policy.policy.emergency.clone();
-        match self.store.load_guard() {
+        match saved {
             Ok(Some(snap)) => {
-                let (guard, outs) = Guard::restore(snap, &policy, now);
+                let (guard, outs) = Guard::restore(snap, &policy, self.now.utc);
                 self.guard = guard;
                 self.apply_guard(outs)
             }
             Ok(None) => vec![],
             Err(e) => {
                 tracing::error!("reading the emergency guard state failed: {e}");
-                error(format!(
-                    "The emergency callback state could not be read: {e}"
-                ))
+                error(
+                    ErrorCode::EmergencyStateFailed,
+                    format!("The emergency callback state could not be read: {e}"),
+                    &[("detail", e)],
+                )
             }
         }
     }
 
-    /// Carries out the guard's outputs in order: the state is on disk before anything is shown.
+    /// Carries out the guard's outputs in order: the state is on disk before anything is shown (the
+    /// store request is queued before the events, which the caller queues after it).
     pub(super) fn apply_guard(&mut self, outs: Vec<GuardOutput>) -> Vec<Event> {
         let mut evs = Vec::new();
         for out in outs {
             match out {
                 GuardOutput::Persist(snap) => {
-                    if let Err(e) = self.store.save_guard(&snap) {
-                        tracing::error!("saving the emergency guard state failed: {e}");
-                        evs.push(Event::Error {
-                            message: format!(
-                                "The emergency callback state could not be saved: {e}"
-                            ),
-                        });
-                    }
+                    // Events already gathered go out before this write, as they did when it was inline.
+                    let before = std::mem::take(&mut evs);
+                    self.emit(before);
+                    self.push(Output::Store(StoreRequest::PersistGuard(snap)));
                 }
                 GuardOutput::ApplyPresence { status, forced: _ } => self.presence = status,
                 GuardOutput::Emit(ev) => {
@@ -89,16 +99,14 @@ impl Engine {
                 GuardOutput::AskExitOrRemain => {
                     tracing::info!("emergency: asking the agent to exit or remain")
                 }
-                GuardOutput::Refused(r) => evs.push(Event::Error {
-                    message: r.to_string(),
-                }),
+                GuardOutput::Refused(r) => evs.extend(refused(&r)),
             }
         }
         evs
     }
 
     pub(super) fn guard_input(&mut self, input: GuardInput) -> Vec<Event> {
-        let outs = self.guard.handle(input, OffsetDateTime::now_utc());
+        let outs = self.guard.handle(input, self.now.utc);
         self.apply_guard(outs)
     }
 
@@ -125,7 +133,7 @@ impl Engine {
     }
 
     /// `dial`: an emergency number goes the emergency way; anything else is an ordinary call (if allowed).
-    pub(super) async fn dial_any(&mut self, number: String) -> Vec<Event> {
+    pub(super) fn dial_any(&mut self, number: String) -> Vec<Event> {
         tracing::debug!(target: TIMING, "dial: command taken");
         let class = match NumberTable::builtin() {
             Ok(table) => classify(&number, &self.dial_context(), table),
@@ -136,21 +144,23 @@ impl Engine {
         };
         match class {
             Classification::Ordinary if self.accepted.is_none() => error(
+                ErrorCode::AgreementRequired,
                 "Accept the emergency-services agreement before placing calls (emergency numbers always work).",
+                &[],
             ),
             Classification::Ordinary => match self.guard.may(CallAction::Dial) {
-                Ok(()) => self.dial(number).await,
-                Err(r) => error(r.to_string()),
+                Ok(()) => self.dial(number),
+                Err(r) => refused(&r),
             },
             Classification::Blocked { reason, offer } => {
                 vec![Event::DialBlocked { reason: reason.to_string(), offer }]
             }
-            Classification::Test(target) => self.place_emergency(target, true).await,
+            Classification::Test(target) => self.place_emergency(target, true),
             Classification::Emergency(target) => {
                 if let Err(r) = self.guard.may(CallAction::DialEmergency) {
-                    return error(r.to_string());
+                    return refused(&r);
                 }
-                self.place_emergency(target, false).await
+                self.place_emergency(target, false)
             }
         }
     }
@@ -166,7 +176,10 @@ impl Engine {
             (Some(u), Some(d)) => (u.clone(), Some(format!("sip:{u}@{d}"))),
             _ => (self.os_user.clone(), None),
         };
-        let zoned = jiff::Zoned::now();
+        // The wall clock of this input, in the machine's time zone (the zone is configuration, not a clock).
+        let zoned = jiff::Timestamp::from_second(now.unix_timestamp())
+            .unwrap_or_default()
+            .to_zoned(jiff::tz::TimeZone::system());
         let offset = time::UtcOffset::from_whole_seconds(zoned.offset().seconds())
             .unwrap_or(time::UtcOffset::UTC);
         EmergencyNotice {
@@ -198,7 +211,7 @@ impl Engine {
 
     fn notify(&mut self, kind: NoticeKind, call: &EmergencyCall, reason: Option<String>) {
         self.queue_notice(kind, call, reason);
-        self.notify_wakeup.notify_one();
+        self.push(Output::WakeNotifier);
     }
 
     /// Queues the notice (durably) without waking the delivery worker: on the dial path the worker starts
@@ -207,20 +220,18 @@ impl Engine {
         if call.test {
             return;
         }
-        let now = OffsetDateTime::now_utc();
+        let now = self.now.utc;
         let notice = self.notice(kind, call, now, reason);
-        let later = tokio::sync::Notify::new();
-        record_emergency(
-            &self.store,
-            &self.policy.policy.notify,
-            &notice,
-            now,
-            &later,
-        );
+        self.push(Output::Store(StoreRequest::QueueNotice {
+            policy: Box::new(self.policy.policy.notify.clone()),
+            notice: Box::new(notice),
+            at: now,
+        }));
     }
 
-    /// An emergency (or test) call: guard first (persisted), notifications queued, then the INVITE.
-    async fn place_emergency(&mut self, target: EmergencyTarget, test: bool) -> Vec<Event> {
+    /// An emergency (or test) call: guard first (persisted), notifications queued, then the offer and the
+    /// INVITE.
+    fn place_emergency(&mut self, target: EmergencyTarget, test: bool) -> Vec<Event> {
         tracing::info!(test, "emergency call: dialling");
         let mut evs = Vec::new();
         let prior = self.presence;
@@ -237,13 +248,13 @@ impl Engine {
         };
         self.queue_notice(NoticeKind::Dialed, &call, None);
         tracing::debug!(target: TIMING, "dial: notifications queued");
-        evs.extend(self.send_emergency_invite(call).await);
-        self.notify_wakeup.notify_one();
+        evs.extend(self.send_emergency_invite(call));
         evs
     }
 
-    /// Sends the INVITE (with the location when the call has one); on failure tells the agent at once.
-    async fn send_emergency_invite(&mut self, call: EmergencyCall) -> Vec<Event> {
+    /// Starts the call (the INVITE carries the location when the call has one); if it cannot even
+    /// start, tells the agent at once.
+    fn send_emergency_invite(&mut self, call: EmergencyCall) -> Vec<Event> {
         let domain = self.domain.clone().unwrap_or_else(|| "invalid".to_owned());
         let uri = if call.target.starts_with("urn:") {
             call.target.clone()
@@ -266,7 +277,7 @@ impl Engine {
                     tuple_id: &tuple,
                     address: &loc.address,
                     source: &loc.source,
-                    timestamp: OffsetDateTime::now_utc(),
+                    timestamp: self.now.utc,
                 };
                 match doc.to_xml() {
                     Ok(xml) => Some(xml),
@@ -279,45 +290,29 @@ impl Engine {
             _ => None,
         };
         let wrapped = pidf.and_then(|xml| Some((xml, content_id(&call.token, &domain).ok()?)));
-        let events = match wrapped {
+        let location = match wrapped {
             Some((xml, cid)) => {
                 headers.push(("Geolocation".to_owned(), geolocation(&cid)));
                 headers.push((
                     "Geolocation-Routing".to_owned(),
                     GEOLOCATION_ROUTING.to_owned(),
                 ));
-                let token = call.token.clone();
-                let dom = domain.clone();
-                let wrap = move |sdp: &str| match invite_body(sdp, &xml, &token, &dom) {
-                    Ok(b) => (b.content_type, b.body.into_bytes()),
-                    Err(_) => ("application/sdp".to_owned(), sdp.as_bytes().to_vec()),
-                };
-                self.place_call(uri, !call.test, headers, Some(&wrap)).await
+                Some(LocationPart {
+                    xml,
+                    token: call.token.clone(),
+                    domain: domain.clone(),
+                })
             }
-            None => self.place_call(uri, !call.test, headers, None).await,
+            None => None,
         };
-        let placed = events.iter().find_map(|e| match e {
-            Event::Call {
-                id,
-                state: CallState::Dialing,
-                ..
-            } => Some(id.clone()),
-            _ => None,
-        });
-        match placed {
-            Some(id) => {
-                if let Some(c) = self
-                    .calls
-                    .iter_mut()
-                    .find(|(cid, _)| call_id(*cid) == id)
-                    .map(|(_, c)| c)
-                {
-                    c.emergency_call = Some(call);
-                }
-                events
-            }
-            None => {
-                let mut evs = events;
+        let plan = InvitePlan {
+            target: uri,
+            headers,
+            location,
+        };
+        match self.place_call(plan, CallKind::Emergency(call.clone())) {
+            Ok(_) => vec![],
+            Err(mut evs) => {
                 evs.extend(self.emergency_failed(&call, "the call could not be sent"));
                 evs
             }
@@ -325,7 +320,7 @@ impl Engine {
     }
 
     /// The emergency call could not be completed: the agent must use another phone now.
-    fn emergency_failed(&mut self, call: &EmergencyCall, why: &str) -> Vec<Event> {
+    pub(super) fn emergency_failed(&mut self, call: &EmergencyCall, why: &str) -> Vec<Event> {
         tracing::warn!("emergency call failed: {why}");
         self.notify(NoticeKind::Dropped, call, Some(why.to_owned()));
         let mut evs = vec![Event::EmergencyCallFailed {
@@ -339,7 +334,7 @@ impl Engine {
     }
 
     /// An emergency call ended: retry without the location, or lock, or tell the agent to use another phone.
-    pub(super) async fn emergency_call_ended(
+    pub(super) fn emergency_call_ended(
         &mut self,
         call: EmergencyCall,
         connected: bool,
@@ -369,7 +364,7 @@ impl Engine {
                 with_location: false,
                 ..call
             };
-            return self.send_emergency_invite(retry).await;
+            return self.send_emergency_invite(retry);
         }
         self.emergency_failed(&call, reason)
     }
@@ -378,13 +373,14 @@ impl Engine {
         self.notify(NoticeKind::Connected, call, None);
     }
 
-    /// An incoming call while the line may be protected: ring, ring with priority, or refuse (486).
+    /// An incoming call while the line may be protected: ring (as an ordinary call or as the callback),
+    /// or refuse it (486; the events say so).
     pub(super) fn arbitrate_incoming(
         &mut self,
-        id: u64,
+        sip: SipId,
         from: &str,
         headers: &[(String, String)],
-    ) -> Option<Vec<Event>> {
+    ) -> Result<CallKind, Vec<Event>> {
         let header = |name: &str| {
             headers
                 .iter()
@@ -408,16 +404,10 @@ impl Engine {
             self.policy.policy.sip.emergency_line.as_deref(),
         );
         match arbitrate(&call, line, &rules) {
-            Arbitration::Ring => None,
+            Arbitration::Ring => Ok(CallKind::Ordinary),
             Arbitration::RingPriority => {
                 tracing::info!("emergency callback ringing");
-                self.audit(crate::audit::AuditEvent::EmergencyCallback {
-                    call_id: call_id(id),
-                });
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.emergency_callback = true;
-                }
-                None
+                Ok(CallKind::Callback)
             }
             Arbitration::Reject {
                 code,
@@ -425,17 +415,16 @@ impl Engine {
                 missed,
             } => {
                 tracing::info!(code, missed, "incoming call refused: {}", reason.phrase());
-                self.send_sip(SipCommand::Reject { id, code });
-                self.calls.remove(id);
-                let mut evs = vec![Event::CallRejected {
+                self.sip(SipRequest::Reject { sip, code });
+                if missed {
+                    // The history write is queued first; its new list reaches the UI after this event.
+                    self.record_missed(from);
+                }
+                Err(vec![Event::CallRejected {
                     remote: from.to_owned(),
                     code,
                     reason: reason.phrase().to_owned(),
-                }];
-                if missed {
-                    evs.extend(self.record_missed(from));
-                }
-                Some(evs)
+                }])
             }
         }
     }
@@ -446,13 +435,8 @@ impl Engine {
     }
 
     /// The callback was answered: the guard is active again until it ends.
-    pub(super) fn callback_answered(&mut self, id: u64) -> Vec<Event> {
-        match self.calls.get(id) {
-            Some(c) if c.emergency_callback && c.dir == Direction::In => {
-                self.guard_input(GuardInput::CallbackAnswered)
-            }
-            _ => vec![],
-        }
+    pub(super) fn callback_answered(&mut self) -> Vec<Event> {
+        self.guard_input(GuardInput::CallbackAnswered)
     }
 }
 

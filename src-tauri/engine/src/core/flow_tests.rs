@@ -1,25 +1,12 @@
-//! The owner task's emergency decisions without a network: what is persisted, refused and shown.
-//! (The same path against the real lab is proved by tests/engine/test_emergency_live.py.)
+//! The core's decisions without a network: what is persisted, refused, sent and shown, driven through
+//! [`Harness`] (a real store, a fake clock, SIP and media played by the test).
+//! (The same paths against the real lab are proved by tests/engine/test_emergency_live.py and
+//! test_sip_calls.py.)
 
-use time::OffsetDateTime;
-
+use super::harness::{Harness, Seen};
 use super::*;
 use crate::api::{CallState, EmergencyMode};
 use crate::sip::CallEvent;
-
-fn engine_with(policy: serde_json::Value) -> Engine {
-    let cfg = EngineConfig {
-        locale: Some("en".into()),
-        ..EngineConfig::default()
-    };
-    let (mut e, _inboxes) = Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent);
-    let doc = crate::policy::SourceDoc {
-        source: "test".into(),
-        doc: Ok(policy),
-    };
-    e.set_policy(crate::policy::load_effective(&[doc], None));
-    e
-}
 
 fn us_policy() -> serde_json::Value {
     serde_json::json!({
@@ -38,19 +25,60 @@ fn incoming(id: u64, from: &str) -> CallEvent {
     }
 }
 
-#[tokio::test]
-async fn an_emergency_dial_with_no_line_locks_on_disk_and_says_use_another_phone() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    e.presence = Presence::Away;
-    let evs = e
-        .handle(
-            Command::Dial {
-                number: "911".into(),
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await;
+fn dial(h: &mut Harness, number: &str) -> Vec<Event> {
+    h.command(Command::Dial {
+        number: number.into(),
+    })
+}
+
+fn ended_reason(evs: &[Event]) -> Option<String> {
+    evs.iter().find_map(|ev| match ev {
+        Event::Call {
+            state: CallState::Ended,
+            reason,
+            ..
+        } => reason.clone(),
+        _ => None,
+    })
+}
+
+fn saved_mode(h: &Harness) -> Option<EmergencyMode> {
+    h.store.load_guard().expect("read").map(|s| s.mode)
+}
+
+#[test]
+fn a_new_agent_is_asked_to_accept_the_agreement() {
+    let h = Harness::new(serde_json::json!({}));
+    assert!(h.log.iter().any(
+        |s| matches!(s, Seen::Event(Event::AgreementRequired { version, .. }) if version == "1")
+    ));
+}
+
+#[test]
+fn acceptance_is_recorded_and_not_asked_again() {
+    let mut h = Harness::new(serde_json::json!({}));
+    h.now.utc = time::OffsetDateTime::UNIX_EPOCH;
+    let evs = h.command(Command::AcceptAgreement);
+    assert!(
+        matches!(&evs[..], [Event::AgreementAccepted { at, .. }] if at == "1970-01-01T00:00:00Z"),
+        "{evs:?}"
+    );
+    let again = Harness::with_store(serde_json::json!({}), h.store);
+    assert!(again
+        .log
+        .iter()
+        .any(|s| matches!(s, Seen::Event(Event::AgreementAccepted { .. }))));
+    assert!(!again
+        .log
+        .iter()
+        .any(|s| matches!(s, Seen::Event(Event::AgreementRequired { .. }))));
+}
+
+#[test]
+fn an_emergency_dial_with_no_line_locks_on_disk_and_says_use_another_phone() {
+    let mut h = Harness::new(us_policy());
+    h.core.presence = Presence::Away;
+    let evs = dial(&mut h, "911");
     let failed = evs.iter().find_map(|ev| match ev {
         Event::EmergencyCallFailed { address, .. } => Some(address.clone()),
         _ => None,
@@ -66,7 +94,7 @@ async fn an_emergency_dial_with_no_line_locks_on_disk_and_says_use_another_phone
         status: Presence::DoNotDisturb,
         forced: true
     }));
-    let saved = e
+    let saved = h
         .store
         .load_guard()
         .expect("read")
@@ -75,20 +103,222 @@ async fn an_emergency_dial_with_no_line_locks_on_disk_and_says_use_another_phone
     assert_eq!(saved.prior_presence, Some(Presence::Away));
 }
 
-#[tokio::test]
-async fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    e.handle(
-        Command::Dial {
-            number: "911".into(),
-        },
-        OffsetDateTime::now_utc(),
-    )
-    .await;
-    assert_eq!(e.guard.mode(), EmergencyMode::Lock);
+#[test]
+fn the_guard_is_on_disk_before_the_ui_hears_of_the_emergency() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    let from = h.log.len();
+    dial(&mut h, "911");
+    let log = &h.log[from..];
+    let persisted = log
+        .iter()
+        .position(|s| *s == Seen::Store("guard"))
+        .expect("the guard is persisted");
+    let told = log
+        .iter()
+        .position(|s| matches!(s, Seen::Event(Event::Emergency { .. })))
+        .expect("the UI is told");
+    assert!(persisted < told, "{log:?}");
+}
 
-    let evs = e.on_call_event(incoming(7, "sip:peer@lifeline.lab")).await;
+#[test]
+fn a_hangup_is_handled_while_the_emergency_offer_is_still_gathering() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    dial(&mut h, "911");
+    let [call] = h.offers_asked()[..] else {
+        panic!("one offer asked: {:?}", h.log);
+    };
+    assert_eq!(h.invites(), 0, "nothing leaves before the offer is made");
+
+    // ICE is still gathering: the agent hangs up.
+    let evs = h.command(Command::Hangup);
+    assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"), "{evs:?}");
+    assert!(h
+        .media
+        .iter()
+        .any(|(c, r)| *c == call && matches!(r, MediaRequest::Close)));
+    assert_eq!(
+        saved_mode(&h),
+        Some(EmergencyMode::Lock),
+        "the lock is on disk"
+    );
+
+    // The offer finishes after all: no INVITE goes out for a call that is over.
+    let evs = h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert_eq!(evs, vec![]);
+    assert_eq!(h.invites(), 0);
+}
+
+#[test]
+fn sip_events_and_ticks_are_handled_while_an_ordinary_offer_gathers() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    dial(&mut h, "sip:peer@lifeline.lab");
+    assert_eq!(h.offers_asked().len(), 1);
+    h.advance(Duration::from_secs(1));
+    h.input(Input::Tick);
+    let evs = h.call_event(incoming(9, "sip:other@lifeline.lab"));
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Call {
+                state: CallState::Incoming,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+    let evs = h.command(Command::Hangup);
+    assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"), "{evs:?}");
+}
+
+#[test]
+fn the_emergency_invite_is_the_first_thing_out_once_the_offer_is_made() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    let from = h.log.len();
+    dial(&mut h, "911");
+    let actions = h.actions_since(from);
+    let [call] = h.offers_asked()[..] else {
+        panic!("one offer asked");
+    };
+    let guard = actions.iter().position(|s| *s == Seen::Store("guard"));
+    let notice = actions.iter().position(|s| *s == Seen::Store("notice"));
+    let offer = actions
+        .iter()
+        .position(|s| *s == Seen::Media(call, "offer"));
+    assert!(guard < notice && notice < offer, "{actions:?}");
+
+    let from = h.log.len();
+    let evs = h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert_eq!(h.log[from], Seen::Sip("invite"), "{:?}", &h.log[from..]);
+    assert!(evs.iter().any(|ev| matches!(
+        ev,
+        Event::Call {
+            state: CallState::Dialing,
+            emergency: true,
+            ..
+        }
+    )));
+    let Some(SipRequest::Invite { outgoing, .. }) = h.sip.last() else {
+        panic!("an INVITE");
+    };
+    assert!(outgoing
+        .extra_headers
+        .iter()
+        .any(|(n, v)| n == "Priority" && v == "emergency"));
+    assert!(
+        outgoing.content_type.starts_with("multipart/mixed"),
+        "the location travels with the call"
+    );
+}
+
+#[test]
+fn a_hangup_before_the_sip_task_names_the_dialog_cancels_it_once_named() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    dial(&mut h, "sip:peer@lifeline.lab");
+    let [call] = h.offers_asked()[..] else {
+        panic!("one offer asked");
+    };
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert_eq!(h.invites(), 1);
+    h.command(Command::Hangup);
+    let sip = h.invite_sent(call);
+    assert!(matches!(h.sip.last(), Some(SipRequest::Hangup { sip: s }) if *s == sip));
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(487),
+        cause: crate::sip::EndCause::HungUpHere,
+        reason: "Request Terminated".into(),
+    });
+    assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"));
+}
+
+#[test]
+fn a_ringing_reported_before_the_dialog_is_named_is_not_lost() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    dial(&mut h, "sip:peer@lifeline.lab");
+    let [call] = h.offers_asked()[..] else {
+        panic!("one offer asked");
+    };
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert_eq!(
+        h.call_event(CallEvent::Ringing {
+            id: 101,
+            early_sdp: None
+        }),
+        vec![]
+    );
+    let evs = h.input(Input::InviteSent {
+        call,
+        result: Ok(SipId(101)),
+    });
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Call {
+                state: CallState::Ringing,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn a_failed_emergency_call_is_retried_without_the_location_then_the_agent_uses_another_phone() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    dial(&mut h, "911");
+    let call = h.offers_asked()[0];
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let sip = h.invite_sent(call);
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(415),
+        cause: crate::sip::EndCause::Refused,
+        reason: "Unsupported Media Type".into(),
+    });
+    assert!(!evs
+        .iter()
+        .any(|ev| matches!(ev, Event::EmergencyCallFailed { .. })));
+    let retry = *h.offers_asked().last().expect("a second offer");
+    assert_ne!(retry, call);
+    h.media_done(retry, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let Some(SipRequest::Invite { outgoing, .. }) = h.sip.last() else {
+        panic!("a second INVITE");
+    };
+    assert_eq!(
+        outgoing.content_type, "application/sdp",
+        "without the location"
+    );
+    let sip = h.invite_sent(retry);
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(503),
+        cause: crate::sip::EndCause::Refused,
+        reason: "Service Unavailable".into(),
+    });
+    assert!(evs
+        .iter()
+        .any(|ev| matches!(ev, Event::EmergencyCallFailed { .. })));
+    assert_eq!(saved_mode(&h), Some(EmergencyMode::Lock));
+}
+
+#[test]
+fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
+    let mut h = Harness::new(us_policy());
+    dial(&mut h, "911");
+    assert_eq!(h.core.guard.mode(), EmergencyMode::Lock);
+    h.sign_in();
+
+    let evs = h.call_event(incoming(7, "sip:peer@lifeline.lab"));
     assert!(
         matches!(
             &evs[..],
@@ -96,9 +326,9 @@ async fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings(
         ),
         "an ordinary call is refused with 486 and kept as missed, not rung: {evs:?}"
     );
-    assert!(e.calls.get(7).is_none());
+    assert!(h.core.calls.by_sip(SipId(7)).is_none());
 
-    let evs = e.on_call_event(incoming(8, "sip:psap@lifeline.lab")).await;
+    let evs = h.call_event(incoming(8, "sip:psap@lifeline.lab"));
     assert!(
         evs.iter().any(|ev| matches!(
             ev,
@@ -112,44 +342,28 @@ async fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings(
     );
 }
 
-#[tokio::test]
-async fn presence_changes_are_refused_during_the_lock_and_restored_on_exit_after_it() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    e.presence = Presence::Busy;
-    e.handle(
-        Command::Dial {
-            number: "911".into(),
-        },
-        OffsetDateTime::now_utc(),
-    )
-    .await;
-    let evs = e
-        .handle(
-            Command::SetPresence {
-                status: Presence::Available,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await;
+#[test]
+fn presence_changes_are_refused_during_the_lock_and_restored_on_exit_after_it() {
+    let mut h = Harness::new(us_policy());
+    h.core.presence = Presence::Busy;
+    dial(&mut h, "911");
+    let evs = h.command(Command::SetPresence {
+        status: Presence::Available,
+    });
     assert!(matches!(&evs[..], [Event::Error { .. }]), "{evs:?}");
-    assert_eq!(e.presence, Presence::DoNotDisturb);
-    let evs = e
-        .handle(Command::EmergencyExit, OffsetDateTime::now_utc())
-        .await;
+    assert_eq!(h.core.presence, Presence::DoNotDisturb);
+    let evs = h.command(Command::EmergencyExit);
     assert!(
         matches!(&evs[..], [Event::Error { .. }]),
         "no exit while the lock runs: {evs:?}"
     );
 
     // The lock's minutes pass (as witnessed on disk), then a restart: exit restores the prior presence.
-    let mut snap = e.store.load_guard().expect("read").expect("saved");
+    let mut snap = h.store.load_guard().expect("read").expect("saved");
     snap.elapsed_ms = snap.lock_secs * 1000 + 1000;
-    e.store.save_guard(&snap).expect("save");
-    e.start();
-    let evs = e
-        .handle(Command::EmergencyExit, OffsetDateTime::now_utc())
-        .await;
+    h.store.save_guard(&snap).expect("save");
+    let mut h = Harness::with_store(us_policy(), h.store);
+    let evs = h.command(Command::EmergencyExit);
     assert!(
         evs.contains(&Event::Presence {
             status: Presence::Busy,
@@ -157,14 +371,14 @@ async fn presence_changes_are_refused_during_the_lock_and_restored_on_exit_after
         }),
         "{evs:?}"
     );
-    assert_eq!(e.guard.mode(), EmergencyMode::Off);
+    assert_eq!(h.core.guard.mode(), EmergencyMode::Off);
 }
 
-#[tokio::test]
-async fn ordinary_calls_ring_when_no_emergency_is_on() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    let evs = e.on_call_event(incoming(3, "sip:peer@lifeline.lab")).await;
+#[test]
+fn ordinary_calls_ring_when_no_emergency_is_on() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    let evs = h.call_event(incoming(3, "sip:peer@lifeline.lab"));
     assert!(evs.iter().any(|ev| matches!(
         ev,
         Event::Call {
@@ -175,58 +389,45 @@ async fn ordinary_calls_ring_when_no_emergency_is_on() {
     )));
 }
 
-#[tokio::test]
-async fn emergency_calls_stay_out_of_history_and_refused_callers_are_missed_calls() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    e.handle(
-        Command::Dial {
-            number: "911".into(),
-        },
-        OffsetDateTime::now_utc(),
-    )
-    .await;
+#[test]
+fn emergency_calls_stay_out_of_history_and_refused_callers_are_missed_calls() {
+    let mut h = Harness::new(us_policy());
+    dial(&mut h, "911");
     assert!(
-        e.store.recent_history(10).expect("read").is_empty(),
+        h.store.recent_history(10).expect("read").is_empty(),
         "no trace of the emergency call"
     );
-    e.on_call_event(incoming(7, "sip:peer@lifeline.lab")).await;
-    let h = e.store.recent_history(10).expect("read");
-    assert_eq!(h.len(), 1);
-    assert_eq!(h[0].outcome, "missed");
+    h.sign_in();
+    h.call_event(incoming(7, "sip:peer@lifeline.lab"));
+    let hist = h.store.recent_history(10).expect("read");
+    assert_eq!(hist.len(), 1);
+    assert_eq!(hist[0].outcome, "missed");
 }
 
-#[tokio::test]
-async fn policy_can_keep_a_redial_entry_with_the_number_only() {
+#[test]
+fn policy_can_keep_a_redial_entry_with_the_number_only() {
     let mut p = us_policy();
     p["emergency"]["keep_redial_entry"] = serde_json::json!(true);
-    let mut e = engine_with(p);
-    e.start();
-    let mut c = crate::calls::CallEntry::new(
-        crate::api::Direction::Out,
-        "sip:911@x".into(),
-        CallState::Dialing,
-    );
-    c.emergency_call = Some(crate::calls::EmergencyCall {
-        token: "t".into(),
-        with_location: true,
-        test: false,
-        target: "911".into(),
-        service_urn: "urn:service:sos".into(),
-    });
-    e.record_call(&c, "hung up");
-    let h = e.store.recent_history(10).expect("read");
+    let mut h = Harness::new(p);
+    h.sign_in();
+    dial(&mut h, "911");
+    h.command(Command::Hangup);
+    let hist = h.store.recent_history(10).expect("read");
     assert_eq!(
-        (h[0].remote.as_str(), h[0].redial_only, h[0].at.as_deref()),
+        (
+            hist[0].remote.as_str(),
+            hist[0].redial_only,
+            hist[0].at.as_deref()
+        ),
         ("911", true, None)
     );
 }
 
-#[tokio::test]
-async fn policy_can_put_the_service_urn_in_the_request_uri() {
+#[test]
+fn policy_can_put_the_service_urn_in_the_request_uri() {
     let mut p = us_policy();
     p["emergency"]["request_uri"] = serde_json::json!("service_urn");
-    let e = engine_with(p);
+    let e = Core::with_policy(p);
     assert_eq!(
         e.policy.policy.emergency.request_uri,
         crate::emergency::policy::RequestUri::ServiceUrn
@@ -234,31 +435,22 @@ async fn policy_can_put_the_service_urn_in_the_request_uri() {
     assert!(e.policy.warnings.is_empty(), "{:?}", e.policy.warnings);
 }
 
-#[tokio::test]
-async fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
-    let mut e = engine_with(us_policy());
-    e.start();
-    e.domain = Some("lifeline.lab".into());
-    let evs = e
-        .handle(
-            Command::Dial {
-                number: "sip:peer@lifeline.lab".into(),
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await;
+#[test]
+fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
+    let mut h = Harness::new(us_policy());
+    h.core.domain = Some("lifeline.lab".into());
+    let evs = dial(&mut h, "sip:peer@lifeline.lab");
     assert!(
-        matches!(&evs[..], [Event::Error { message }] if message.contains("agreement")),
+        matches!(
+            &evs[..],
+            [Event::Error {
+                code: Some(ErrorCode::AgreementRequired),
+                ..
+            }]
+        ),
         "an ordinary call waits for the agreement: {evs:?}"
     );
-    let evs = e
-        .handle(
-            Command::Dial {
-                number: "911".into(),
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await;
+    let evs = dial(&mut h, "911");
     assert!(
         evs.iter().any(|ev| matches!(
             ev,
@@ -269,4 +461,145 @@ async fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
         )),
         "911 goes the emergency way before the agreement too: {evs:?}"
     );
+}
+
+/// An ordinary outgoing call up to conversation: its id and SIP dialog.
+fn talking_call(h: &mut Harness) -> (crate::calls::CallId, SipId) {
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    dial(h, "sip:peer@lifeline.lab");
+    let call = *h.offers_asked().last().expect("an offer asked");
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let sip = h.invite_sent(call);
+    h.call_event(CallEvent::RemoteAnswer {
+        id: sip.0,
+        sdp: "v=0\r\n".into(),
+    });
+    h.call_event(CallEvent::Connected { id: sip.0 });
+    (call, sip)
+}
+
+#[test]
+fn hold_sends_the_offer_once_made_and_shows_held_when_the_far_end_agrees() {
+    let mut h = Harness::new(us_policy());
+    let (call, sip) = talking_call(&mut h);
+    h.command(Command::Hold);
+    assert!(matches!(h.media.last(), Some((c, MediaRequest::HoldOffer(true))) if *c == call));
+    h.command(Command::Hold);
+    let asked = h
+        .media
+        .iter()
+        .filter(|(_, r)| matches!(r, MediaRequest::HoldOffer(_)))
+        .count();
+    assert_eq!(
+        asked, 1,
+        "a second Hold while the offer is made asks nothing more"
+    );
+    h.media_done(
+        call,
+        MediaDone::HoldOffer {
+            on: true,
+            result: Ok("v=0\r\na=sendonly\r\n".into()),
+        },
+    );
+    assert!(matches!(h.sip.last(), Some(SipRequest::Reinvite { sip: s, .. }) if *s == sip));
+    let evs = h.call_event(CallEvent::RemoteAnswer {
+        id: sip.0,
+        sdp: "v=0\r\n".into(),
+    });
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Call {
+                state: CallState::Held,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn after_a_network_change_the_restart_offer_goes_once_the_line_is_back_in_either_order() {
+    let mut h = Harness::new(us_policy());
+    let (call, sip) = talking_call(&mut h);
+    let evs = h.input(Input::NetworkChanged);
+    assert!(evs.iter().any(|ev| matches!(
+        ev,
+        Event::Media {
+            state: crate::api::MediaState::Reconnecting,
+            ..
+        }
+    )));
+    assert!(matches!(h.media.last(), Some((c, MediaRequest::RestartOffer)) if *c == call));
+    // The line registers again before the offer is made: the offer goes when it is made.
+    h.sip_event(SipEvent::Registration {
+        state: RegistrationState::Registered,
+        reason: None,
+    });
+    assert!(!matches!(h.sip.last(), Some(SipRequest::Reinvite { .. })));
+    h.media_done(call, MediaDone::RestartOffer(Ok("v=0\r\n".into())));
+    assert!(matches!(h.sip.last(), Some(SipRequest::Reinvite { sip: s, .. }) if *s == sip));
+    h.call_event(CallEvent::RemoteAnswer {
+        id: sip.0,
+        sdp: "v=0\r\n".into(),
+    });
+    assert!(matches!(
+        h.media.last(),
+        Some((c, MediaRequest::SetRemoteAnswer { restart: true, .. })) if *c == call
+    ));
+}
+
+#[test]
+fn the_call_event_says_why_it_ended_as_a_code_with_the_status() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    dial(&mut h, "sip:peer@lifeline.lab");
+    let call = h.offers_asked()[0];
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let sip = h.invite_sent(call);
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(486),
+        cause: crate::sip::EndCause::Refused,
+        reason: "Busy Here".into(),
+    });
+    let ended = evs
+        .iter()
+        .find(|ev| {
+            matches!(
+                ev,
+                Event::Call {
+                    state: CallState::Ended,
+                    ..
+                }
+            )
+        })
+        .expect("ended");
+    let json = serde_json::to_value(ended).expect("json");
+    assert_eq!(json["reason"], "busy here (486)");
+    assert_eq!(json["code"], "refused");
+    assert_eq!(json["status"], 486);
+}
+
+#[test]
+fn a_rejected_incoming_call_is_kept_as_rejected_from_its_code_not_its_words() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    h.call_event(incoming(5, "sip:peer@lifeline.lab"));
+    h.command(Command::Reject);
+    assert!(matches!(
+        h.sip.last(),
+        Some(SipRequest::Reject { code: 486, .. })
+    ));
+    h.call_event(CallEvent::Ended {
+        id: 5,
+        code: Some(486),
+        cause: crate::sip::EndCause::RejectedHere,
+        reason: "whatever the SIP layer wrote".into(),
+    });
+    let hist = h.store.recent_history(10).expect("read");
+    assert_eq!(hist[0].outcome, "rejected");
 }

@@ -1,14 +1,12 @@
-//! Where the agent is, kept ready before anyone dials: the owner task recomputes the location when the
+//! Where the agent is, kept ready before anyone dials: the core recomputes the location when the
 //! machine's addresses change (checked every [`NETWORK_CHECK`]) and asks the HELD server in the background
 //! when one is configured. An emergency dial only reads [`LocationState::current`]; it never waits here.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-
-use super::{Aux, Engine};
-use crate::api::Event;
+use super::{Core, Output, Work};
+use crate::api::{ErrorCode, Event};
 use crate::location::network::{NetworkChange, NetworkMap};
 use crate::location::resolve::{choose, Candidates};
 use crate::location::{held, CivicAddress, Location};
@@ -18,7 +16,6 @@ use crate::notify::{address_lines, DeviceInfo};
 pub const NETWORK_CHECK: Duration = Duration::from_secs(10);
 /// How often the HELD server is asked again when nothing changed.
 pub const HELD_REFRESH: Duration = Duration::from_secs(300);
-const HELD_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub struct LocationState {
@@ -54,9 +51,10 @@ pub fn label(a: &CivicAddress) -> String {
     lines.join(", ")
 }
 
-impl Engine {
+impl Core {
     /// Looks at the network (when due or `force`d), recomputes the location and announces a change.
-    pub(super) fn refresh_location(&mut self, now: Instant, force: bool) -> Vec<Event> {
+    pub(super) fn refresh_location(&mut self, force: bool) -> Vec<Event> {
+        let now = self.now.mono;
         let due = force
             || self
                 .location
@@ -99,11 +97,10 @@ impl Engine {
         };
         self.location.held_in_flight = true;
         self.location.last_held = Some(now);
-        let tx: mpsc::UnboundedSender<Aux> = self.aux_tx.clone();
-        let lab = self.cfg.lab;
-        tokio::spawn(async move {
-            let _ = tx.send(Aux::Held(fetch_held(&url, lab).await));
-        });
+        self.push(Output::Work(Work::AskHeld {
+            url,
+            lab: self.cfg.lab,
+        }));
     }
 
     pub(super) fn on_held(&mut self, result: Result<held::HeldLocation, String>) -> Vec<Event> {
@@ -178,20 +175,16 @@ impl Engine {
     /// The agent typed (or confirmed) where they are.
     pub(super) fn set_location(&mut self, address: CivicAddress) -> Vec<Event> {
         if let Err(e) = address.validate() {
-            return vec![Event::Error {
-                message: format!("This address cannot be used for emergency calls: {e}"),
-            }];
+            return vec![Event::error(
+                ErrorCode::LocationInvalid,
+                format!("This address cannot be used for emergency calls: {e}"),
+                &[("detail", e.to_string())],
+            )];
         }
         self.location.agent_entry = Some(address);
         self.location.prompt = None;
         self.recompute_location(false)
     }
-}
-
-async fn fetch_held(url: &str, lab: bool) -> Result<held::HeldLocation, String> {
-    crate::location::held_fetch::fetch(url, lab, HELD_TIMEOUT)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

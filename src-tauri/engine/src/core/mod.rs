@@ -1,63 +1,52 @@
-//! The engine's owner task: it alone holds the softphone's state, takes [`Command`]s from one queue and
-//! sends [`Event`]s to one queue. The shells (desktop app, headless binary) only forward.
+//! The engine's core: one sans-IO state machine that alone holds the softphone's state, in the style of
+//! str0m's `Rtc` and quinn-proto's `Connection`. [`Core::handle_input`] takes an [`Input`] (a command, a
+//! SIP event, a media result, a tick) with the time it happens at; [`Core::poll_output`] hands out what
+//! is to be done ([`Output`]: events for the UI, SIP requests, media work, store writes, background
+//! work); [`Core::poll_timeout`] says when it wants a [`Input::Tick`].
+//!
+//! Properties the flows keep (and the tests check):
+//! - The core never waits: ICE gathering, the SIP task, the keychain and the disk are outputs whose
+//!   results come back as inputs, so a Hangup, a SIP event or a tick is handled while an offer gathers —
+//!   during an emergency dial too.
+//! - Outputs are carried out in order: the guard's state is written before the events after it reach the
+//!   UI, and on an emergency dial the INVITE is the first output once the offer is made.
+//! - Time is an input: nothing here reads a clock (the driver does).
+//!
+//! The async [`driver`] is the only place with `.await`: it carries out the outputs and feeds the
+//! results back, and decides nothing. The shells (desktop app, headless binary) only forward commands
+//! and events.
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-use tokio::sync::mpsc;
-
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::mpsc;
 
 use crate::agreement::Agreement;
-use crate::api::{Command, Event, Presence, RegistrationState};
+use crate::api::{Command, ErrorCode, Event, HistoryEntry, Presence, RegistrationState};
 use crate::audio::line::{AudioLine, AudioSetup};
-use crate::calls::CallTable;
+use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
-use crate::location::held::HeldLocation;
-use crate::media::MediaEvent;
 use crate::policy::EffectivePolicy;
-use crate::sip::{SipCommand, SipConfig, SipEvent, SipHandle};
-use crate::store::{Acceptance, Store, StoreError};
+use crate::sip::{CallEvent, SipConfig, SipEvent};
+use crate::store::{Acceptance, Store};
 
 mod account_flow;
 mod call_flow;
+pub mod driver;
 mod emergency_flow;
 mod history_flow;
+pub mod io;
 mod location_flow;
 mod network_flow;
+pub mod persist;
 
-/// Results of background work (never on the emergency path) coming back to the owner task.
-pub(crate) enum Aux {
-    Held(Result<HeldLocation, String>),
-    /// The keychain's answer for a remembered account (its password, if stored).
-    Remembered(
-        account_flow::RememberedAccount,
-        Result<Option<String>, String>,
-    ),
-    /// The password was (or could not be) stored in the keychain.
-    Saved(Result<(), String>),
-    /// A call's sound devices are open (tagged with the call's audio generation).
-    DevicesOpened(crate::audio::line::OpenedDevices, u64),
-    /// The ring tone plays on these devices (or could not, as the events say).
-    RingersStarted(
-        Vec<crate::audio::devices::Ringer>,
-        Vec<crate::audio::AudioEvent>,
-    ),
-    /// The machine's usable network interfaces changed.
-    NetworkChanged,
-    /// ICE settings with the keychain's TURN passwords, and what was wrong with them; TLS trust for TURN.
-    Ice(
-        crate::media::ice::IceSettings,
-        Vec<String>,
-        crate::media::turn_tunnel::TunnelOptions,
-    ),
-    /// What the TURN probe found wrong with these servers (see `network_flow::Engine::start_turn_probe`).
-    TurnProbed(
-        Vec<crate::media::ice::IceServer>,
-        Vec<crate::media::turn_probe::TurnProbeError>,
-    ),
-}
+pub use io::{
+    Input, MediaDone, MediaRequest, Now, Output, Restored, SipRequest, StoreRequest, Stored, Work,
+};
 
 /// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
 const COMMAND_QUEUE: usize = 64;
@@ -91,17 +80,20 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
         Ok(line) => (line, None),
         Err(e) => (
             AudioLine::Silent,
-            Some(Event::Error {
-                message: format!("audio is off: {e}"),
-            }),
+            Some(Event::error(
+                ErrorCode::AudioDevice,
+                format!("audio is off: {e}"),
+                &[("detail", e.to_string())],
+            )),
         ),
     };
     let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
-    let (mut engine, inboxes) = Engine::new(cfg, store, audio);
-    engine.set_policy(policy);
-    engine.pending.extend(audio_error);
-    engine.start_notify_worker();
-    tokio::spawn(run(engine, inboxes, cmd_rx, ev_tx));
+    let mut core = Core::new(cfg, audio, driver::now());
+    core.set_policy(policy);
+    core.pending.extend(audio_error);
+    let wakeup = Arc::new(tokio::sync::Notify::new());
+    let worker = driver::start_notify_worker(&core.policy, &core.cfg, wakeup.clone());
+    tokio::spawn(driver::run(core, store, cmd_rx, ev_tx, wakeup, worker));
     EngineHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -109,187 +101,96 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
 }
 
 /// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
-/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the owner
-/// task, the SIP task and the window's channel log under it). Its lines never name the number.
+/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the core,
+/// the SIP task and the window's channel log under it). Its lines never name the number.
 pub const TIMING: &str = "lifeline::timing";
 
-/// How often the owner task checks timers (guard expiry) and audio devices.
-const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often the core wants a tick (guard expiry, audio devices, the location's refresh).
+const TICK: Duration = Duration::from_millis(250);
 
-/// What the owner task hears from the tasks it started: the SIP account, the calls' media, background work.
-struct Inboxes {
-    sip: mpsc::Receiver<(u64, SipEvent)>,
-    media: mpsc::UnboundedReceiver<(u64, MediaEvent)>,
-    aux: mpsc::UnboundedReceiver<Aux>,
-}
-
-async fn run(
-    mut engine: Engine,
-    inboxes: Inboxes,
-    mut commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
-) {
-    for ev in engine.start() {
-        if events.send(ev).await.is_err() {
-            return;
-        }
-    }
-    let Inboxes {
-        sip: mut sip_events,
-        media: mut media_events,
-        mut aux,
-    } = inboxes;
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let evs = tokio::select! {
-            cmd = commands.recv() => {
-                let Some(cmd) = cmd else { break };
-                let quit = cmd == Command::Quit;
-                let evs = engine.handle(cmd, OffsetDateTime::now_utc()).await;
-                if quit {
-                    for ev in evs {
-                        let _ = events.send(ev).await;
-                    }
-                    break;
-                }
-                evs
-            }
-            Some(ev) = sip_events.recv() => engine.on_sip(ev).await,
-            Some((id, ev)) = media_events.recv() => engine.on_media(id, ev).await,
-            Some(a) = aux.recv() => match a {
-                Aux::Held(r) => engine.on_held(r),
-                Aux::Remembered(account, r) => engine.on_remembered(account, r),
-                Aux::DevicesOpened(opened, generation) => {
-                    let wanted = generation == engine.audio_generation && !engine.calls.is_empty();
-                    engine.audio.devices_opened(opened, wanted).into_iter().map(|change| Event::AudioDevice { change }).collect()
-                }
-                Aux::RingersStarted(ringers, events) => {
-                    let ringing = engine.calls.ringing_incoming().is_some();
-                    engine.audio.ringers_started(ringers, ringing);
-                    events.into_iter().map(|change| Event::AudioDevice { change }).collect()
-                }
-                Aux::NetworkChanged => engine.on_network_changed().await,
-                Aux::Ice(ice, problems, tunnel) => engine.on_ice(ice, problems, tunnel),
-                Aux::TurnProbed(servers, problems) => engine.on_turn_probed(&servers, problems),
-                Aux::Saved(Ok(())) => vec![],
-                Aux::Saved(Err(e)) => vec![Event::Error { message: format!("The password could not be remembered: {e}") }],
-            },
-            _ = tick.tick() => engine.on_tick(std::time::Instant::now()),
-        };
-        for ev in evs {
-            if events.send(ev).await.is_err() {
-                return;
-            }
-        }
-        // After the events (and after any INVITE): the audit log never delays the emergency path.
-        engine.flush_audit();
-    }
-    engine.flush_audit();
-    engine.sign_out_and_wait().await;
-    engine.close_all_media().await;
-    engine.audio.stop();
-    tracing::info!("engine stopped");
-}
-
-struct Engine {
+pub struct Core {
     cfg: EngineConfig,
-    store: Store,
     os_user: String,
     agreement: Agreement,
     accepted: Option<Acceptance>,
     presence: Presence,
-    /// The signed-in SIP account's task, and where it reports.
-    sip: Option<SipHandle>,
+    /// The sign-in whose SIP task is current (events from older ones are dropped), and the last number.
+    sip_session: Option<u64>,
     sip_sessions: u64,
-    sip_tx: mpsc::Sender<(u64, SipEvent)>,
     registration: (RegistrationState, Option<String>),
     /// The signed-in account's domain (numbers dialled go there).
     domain: Option<String>,
     calls: CallTable,
+    /// SIP call events for a dialog not yet named to us (the INVITE's reply may come after its 180).
+    early_sip: Vec<CallEvent>,
     audio: AudioLine,
-    media_tx: mpsc::UnboundedSender<(u64, MediaEvent)>,
-    /// Events to hand out with the next batch (e.g. from start-up).
+    /// Events to hand out with the first batch (e.g. from start-up).
     pending: Vec<Event>,
     policy: EffectivePolicy,
     guard: Guard,
     location: location_flow::LocationState,
     /// The signed-in SIP user.
     account_user: Option<String>,
-    notify_wakeup: Arc<tokio::sync::Notify>,
-    notify_worker: Option<tokio::task::JoinHandle<()>>,
-    aux_tx: mpsc::UnboundedSender<Aux>,
-    /// Audit entries written after the current batch of work (see the run loop).
-    audit_queue: Vec<(crate::audit::AuditEvent, OffsetDateTime)>,
+    /// The call history the UI is shown (the store's latest entries).
+    history: Vec<HistoryEntry>,
     /// Counts calls' device openings, so a late one for a call since replaced is dropped.
     audio_generation: u64,
     /// The network changed and the line has not registered again yet (calls' restart offers wait for it).
     reregistration_pending: bool,
-    network_watch: Option<tokio::task::JoinHandle<()>>,
+    network_watched: bool,
     /// How calls' media find a path (STUN/TURN, transport policy, interfaces), set at sign-in.
     ice: crate::media::ice::IceSettings,
-    /// TLS trust for TURN over TLS, as the SIP connection has it (built at sign-in, off the owner task).
+    /// TLS trust for TURN over TLS, as the SIP connection has it (built at sign-in, off the core).
     tunnel_options: Option<crate::media::turn_tunnel::TunnelOptions>,
-    /// The TURN probe in the background (aborted when a newer one starts), and what it has shown since
-    /// sign-in (a probe after a network change repeats nothing).
-    turn_probe: Option<tokio::task::JoinHandle<()>>,
+    /// What the TURN probes have shown since sign-in (a probe after a network change repeats nothing).
     turn_problems_shown: std::collections::HashSet<String>,
+    out: VecDeque<Output>,
+    /// The time of the input being handled.
+    now: Now,
+    next_tick: Option<Instant>,
 }
 
-impl Engine {
-    fn new(cfg: EngineConfig, store: Store, audio: AudioLine) -> (Engine, Inboxes) {
+impl Core {
+    /// A core for this configuration and audio line, created at `now`.
+    pub fn new(cfg: EngineConfig, audio: AudioLine, now: Now) -> Core {
         let agreement = Agreement::shipped(&cfg.effective_locale());
         let os_user = std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".to_owned());
-        let (sip_tx, sip_rx) = mpsc::channel(EVENT_QUEUE);
-        let (media_tx, media_rx) = mpsc::unbounded_channel();
-        let (aux_tx, aux_rx) = mpsc::unbounded_channel();
         let policy = crate::policy::load_effective(&[], None);
-        let engine = Engine {
+        Core {
             cfg,
-            store,
             os_user,
             agreement,
             accepted: None,
             presence: Presence::Available,
-            sip: None,
+            sip_session: None,
             sip_sessions: 0,
-            sip_tx,
             registration: (RegistrationState::Unregistered, None),
             domain: None,
             calls: CallTable::default(),
+            early_sip: Vec::new(),
             audio,
-            media_tx,
             pending: Vec::new(),
             guard: Guard::new(&policy.policy.emergency),
             policy,
             location: location_flow::LocationState::default(),
             account_user: None,
-            notify_wakeup: Arc::new(tokio::sync::Notify::new()),
-            notify_worker: None,
-            aux_tx,
-            audit_queue: Vec::new(),
+            history: Vec::new(),
             audio_generation: 0,
             reregistration_pending: false,
-            network_watch: None,
+            network_watched: false,
             ice: crate::media::ice::IceSettings::default(),
             tunnel_options: None,
-            turn_probe: None,
             turn_problems_shown: Default::default(),
-        };
-        (
-            engine,
-            Inboxes {
-                sip: sip_rx,
-                media: media_rx,
-                aux: aux_rx,
-            },
-        )
+            out: VecDeque::new(),
+            now,
+            next_tick: None,
+        }
     }
 
     /// The managed policy in force: the guard's rules, the network map, and the banner for its problems.
-    fn set_policy(&mut self, policy: EffectivePolicy) {
+    pub fn set_policy(&mut self, policy: EffectivePolicy) {
         for w in &policy.warnings {
             tracing::warn!("policy: {w}");
         }
@@ -301,58 +202,83 @@ impl Engine {
         self.policy = policy;
     }
 
-    fn policy_event(&self) -> Event {
-        Event::PolicyStatus {
-            managed: self.policy.managed.iter().cloned().collect(),
-            warnings: self.policy.warnings.iter().map(|w| w.to_string()).collect(),
-        }
+    /// The OS user and the agreement's fingerprint (what the driver reads the acceptance for at start).
+    pub fn acceptance_key(&self) -> (String, String) {
+        (self.os_user.clone(), self.agreement.fingerprint())
     }
 
-    /// Delivers queued notifications (and their retries) in the background, when anyone is to be told.
-    fn start_notify_worker(&mut self) {
-        if !self.policy.policy.notify.has_recipients() && self.policy.policy.audit.url.is_none() {
-            return;
-        }
-        let needs_secret = self
-            .policy
-            .policy
-            .notify
-            .smtp
-            .as_ref()
-            .is_some_and(|s| s.password_ref.is_some());
-        let secrets: Arc<dyn crate::notify::SecretSource> = match needs_secret
-            .then(crate::secrets::Keychain::open)
-        {
-            Some(Ok(k)) => Arc::new(k),
-            Some(Err(e)) => {
-                tracing::warn!("notify: the SMTP password cannot be read from the keychain: {e}");
-                Arc::new(crate::notify::NoSecrets)
+    /// Stops the audio devices (at shutdown).
+    pub fn stop_audio(self) {
+        self.audio.stop();
+    }
+
+    /// Takes one input at time `now`; what it leads to is read with [`Core::poll_output`].
+    pub fn handle_input(&mut self, input: Input, now: Now) {
+        self.now = now;
+        let evs = match input {
+            Input::Start(restored) => self.start(restored),
+            Input::Command(cmd) => self.command(cmd),
+            Input::Sip { session, event } => self.on_sip(session, event),
+            Input::InviteSent { call, result } => self.on_invite_sent(call, result),
+            Input::Media { call, event, path } => self.on_media(call, event, path),
+            Input::MediaDone { call, done } => self.on_media_done(call, done),
+            Input::DevicesOpened(opened, generation) => {
+                let wanted = generation == self.audio_generation && !self.calls.is_empty();
+                audio_events(self.audio.devices_opened(opened, wanted))
             }
-            None => Arc::new(crate::notify::NoSecrets),
+            Input::RingersStarted(ringers, events) => {
+                let ringing = self.calls.ringing_incoming().is_some();
+                self.audio.ringers_started(ringers, ringing);
+                audio_events(events)
+            }
+            Input::Held(r) => self.on_held(r),
+            Input::Remembered(account, r) => self.on_remembered(account, r),
+            Input::Saved(Ok(())) => vec![],
+            Input::Saved(Err(e)) => vec![Event::error(
+                ErrorCode::Keychain,
+                format!("The password could not be remembered: {e}"),
+                &[("detail", e)],
+            )],
+            Input::NetworkChanged => self.on_network_changed(),
+            Input::Ice(ice, problems, tunnel) => self.on_ice(ice, problems, tunnel),
+            Input::TurnProbed(servers, problems) => self.on_turn_probed(&servers, problems),
+            Input::Stored(s) => self.on_stored(s),
+            Input::Tick => self.on_tick(),
         };
-        let mut cfg = crate::notify::WorkerConfig::new(self.policy.policy.notify.clone(), secrets);
-        cfg.audit_url = self.policy.policy.audit.url.clone();
-        self.notify_worker = Some(crate::notify::spawn_worker(
-            cfg,
-            self.cfg.data_dir.clone(),
-            self.notify_wakeup.clone(),
-        ));
+        self.emit(evs);
     }
 
-    fn start(&mut self) -> Vec<Event> {
-        match self
-            .store
-            .acceptance_of(&self.os_user, &self.agreement.fingerprint())
-        {
+    /// The next thing to do, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When the core wants the next [`Input::Tick`].
+    pub fn poll_timeout(&self) -> Instant {
+        self.next_tick.unwrap_or(self.now.mono)
+    }
+
+    fn emit(&mut self, evs: Vec<Event>) {
+        self.out.extend(evs.into_iter().map(Output::Event));
+    }
+
+    fn push(&mut self, out: Output) {
+        self.out.push_back(out);
+    }
+
+    fn start(&mut self, restored: Restored) -> Vec<Event> {
+        match restored.acceptance {
             Ok(found) => self.accepted = found,
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
+        self.history = restored.history;
         if !self.cfg.data_dir.as_os_str().is_empty() {
             self.resume_remembered_account();
         }
-        let mut out = self.start_guard(OffsetDateTime::now_utc());
+        let mut out = self.start_guard(restored.guard);
         // The snapshot below carries the location: its own announcement would say it twice.
-        let _ = self.refresh_location(std::time::Instant::now(), true);
+        let _ = self.refresh_location(true);
+        self.next_tick = Some(self.now.mono + TICK);
         let mut first = self.snapshot();
         first.append(&mut out);
         first.append(&mut self.pending);
@@ -387,17 +313,25 @@ impl Engine {
             });
         }
         // While protecting: the forced presence, then the mode.
-        out.extend(self.guard.current_events(OffsetDateTime::now_utc()));
+        out.extend(self.guard.current_events(self.now.utc));
         out.push(self.location_event());
         out.push(self.policy_event());
         out.push(self.history_event());
-        out.extend(self.calls.iter().map(|(id, c)| c.event(id, None)));
+        out.extend(self.calls.iter().map(|(id, c)| c.event(id, c.state())));
         out
     }
 
-    async fn handle(&mut self, cmd: Command, now: OffsetDateTime) -> Vec<Event> {
+    fn policy_event(&self) -> Event {
+        Event::PolicyStatus {
+            managed: self.policy.managed.iter().cloned().collect(),
+            warnings: self.policy.warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
+    /// Every command, by name: a new one does not compile until it is handled here.
+    fn command(&mut self, cmd: Command) -> Vec<Event> {
         match cmd {
-            Command::AcceptAgreement => self.accept_agreement(now),
+            Command::AcceptAgreement => self.accept_agreement(),
             Command::Snapshot => self.snapshot(),
             Command::SetPresence { status } => self.request_presence(status),
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
@@ -409,13 +343,12 @@ impl Engine {
                 ringer,
             } => {
                 let mut evs = match self.audio.choose(input, output, ringer) {
-                    Ok(changes) => changes
-                        .into_iter()
-                        .map(|change| Event::AudioDevice { change })
-                        .collect(),
-                    Err(e) => vec![Event::Error {
-                        message: e.to_string(),
-                    }],
+                    Ok(changes) => audio_events(changes),
+                    Err(e) => vec![Event::error(
+                        ErrorCode::AudioDevice,
+                        e.to_string(),
+                        &[("detail", e.to_string())],
+                    )],
                 };
                 evs.push(self.devices_event());
                 evs
@@ -429,8 +362,8 @@ impl Engine {
                 remember,
             } => {
                 if password.is_empty() {
-                    // "Use my remembered password": ask the keychain (off this task), then sign in.
-                    self.sip = None;
+                    // "Use my remembered password": ask the keychain (off the core), then sign in.
+                    self.sip_session = None;
                     self.look_up_password(
                         account_flow::RememberedAccount {
                             server,
@@ -450,7 +383,7 @@ impl Engine {
                 evs
             }
             Command::SignOut if self.guard.protecting() => {
-                let outs = self.guard.handle(GuardInput::SignOut, now);
+                let outs = self.guard.handle(GuardInput::SignOut, self.now.utc);
                 let refused = outs
                     .iter()
                     .any(|o| matches!(o, crate::emergency::guard::GuardOutput::Refused(_)));
@@ -461,18 +394,22 @@ impl Engine {
                 evs
             }
             Command::SignOut => self.sign_out(),
+            // The driver stops after this command's outputs.
             Command::Quit => vec![],
-            Command::Dial { number } => self.dial_any(number).await,
-            Command::Answer => self.answer().await,
+            Command::Dial { number } => self.dial_any(number),
+            Command::Answer => self.answer(),
             Command::Reject => self.reject(),
             Command::Hangup => self.hangup(),
-            Command::Dtmf { digits } => self.dtmf(&digits),
-            Command::Hold => self.hold(true).await,
-            Command::Resume => self.hold(false).await,
+            Command::Dtmf { digits } => self.dtmf(digits),
+            Command::Hold => self.hold(true),
+            Command::Resume => self.hold(false),
             Command::Mute { on } => self.mute(on),
-            other => vec![Event::Error {
-                message: format!("{} is not available in this build yet", name(&other)),
-            }],
+            // The desktop shell handles it; the headless engine has no login items.
+            cmd @ Command::SetStartAtLogin { .. } => vec![Event::error(
+                ErrorCode::NotAvailable,
+                format!("{} is not available in this build yet", name(&cmd)),
+                &[("command", name(&cmd))],
+            )],
         }
     }
 
@@ -487,25 +424,15 @@ impl Engine {
     }
 
     fn audit(&mut self, ev: crate::audit::AuditEvent) {
-        self.audit_queue.push((ev, OffsetDateTime::now_utc()));
-    }
-
-    fn flush_audit(&mut self) {
-        for (ev, at) in std::mem::take(&mut self.audit_queue) {
-            if let Err(e) = self.store.audit_append(&ev, at) {
-                tracing::error!("audit: cannot append: {e}");
-            }
-        }
+        let at = self.now.utc;
+        self.push(Output::Store(StoreRequest::Audit(ev, at)));
     }
 
     fn start_sign_in(&mut self, server: String, domain: String, user: String, password: String) {
-        if let Some(old) = self.sip.take() {
-            let _ = old.commands.try_send(SipCommand::SignOut);
-        }
         self.domain = Some(domain.clone());
         self.account_user = Some(user.clone());
         self.refresh_ice(&server);
-        let cfg = SipConfig::for_sign_in(
+        let config = SipConfig::for_sign_in(
             &self.cfg,
             self.policy.policy.sip.allow_insecure_ws,
             server,
@@ -514,20 +441,21 @@ impl Engine {
             password,
         );
         self.sip_sessions += 1;
-        self.sip = Some(crate::sip::spawn(
-            cfg,
-            self.sip_sessions,
-            self.sip_tx.clone(),
-        ));
-        if self.network_watch.is_none() {
-            self.network_watch = Some(network_flow::spawn_watch(self.aux_tx.clone()));
+        self.sip_session = Some(self.sip_sessions);
+        self.push(Output::StartSip {
+            session: self.sip_sessions,
+            config: Box::new(config),
+        });
+        if !self.network_watched {
+            self.network_watched = true;
+            self.push(Output::Work(Work::WatchNetwork));
         }
     }
 
     fn sign_out(&mut self) -> Vec<Event> {
-        match &self.sip {
-            Some(h) => {
-                let _ = h.commands.try_send(SipCommand::SignOut);
+        match self.sip_session {
+            Some(_) => {
+                self.push(Output::Sip(SipRequest::SignOut));
                 vec![]
             }
             None => vec![Event::Registration {
@@ -538,23 +466,20 @@ impl Engine {
     }
 
     /// Timers and device checks.
-    fn on_tick(&mut self, now: std::time::Instant) -> Vec<Event> {
-        let mut evs: Vec<Event> = self
-            .audio
-            .poll(now)
-            .into_iter()
-            .map(|change| Event::AudioDevice { change })
-            .collect();
+    fn on_tick(&mut self) -> Vec<Event> {
+        let now = self.now.mono;
+        self.next_tick = Some(now + TICK);
+        let mut evs = audio_events(self.audio.poll(now));
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }
-        evs.extend(self.refresh_location(now, false));
+        evs.extend(self.refresh_location(false));
         evs
     }
 
     /// What the SIP task reported, as engine events.
-    async fn on_sip(&mut self, (session, ev): (u64, SipEvent)) -> Vec<Event> {
-        if self.sip.as_ref().map(|h| h.session) != Some(session) {
+    fn on_sip(&mut self, session: u64, ev: SipEvent) -> Vec<Event> {
+        if self.sip_session != Some(session) {
             return vec![]; // from a sign-in since replaced or ended
         }
         match ev {
@@ -571,24 +496,24 @@ impl Engine {
                 }
                 evs
             }
-            SipEvent::Call(ev) => self.on_call_event(ev).await,
+            SipEvent::Call(ev) => self.on_call_event(ev),
             SipEvent::CallError { id, error } => {
-                vec![Event::Error {
-                    message: format!("call {}: {error}", crate::calls::call_id(id)),
-                }]
+                let name = self
+                    .calls
+                    .by_sip(SipId(id))
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| format!("s{id}"));
+                vec![Event::error(
+                    ErrorCode::SipCall,
+                    format!("call {name}: {error}"),
+                    &[("call", name), ("detail", error)],
+                )]
             }
         }
     }
 
-    /// On quit: unregister (bounded wait) so the server does not keep ringing a gone client.
-    async fn sign_out_and_wait(&mut self) {
-        if let Some(h) = self.sip.take() {
-            let _ = h.commands.send(SipCommand::SignOut).await;
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), h.task).await;
-        }
-    }
-
-    fn accept_agreement(&mut self, now: OffsetDateTime) -> Vec<Event> {
+    fn accept_agreement(&mut self) -> Vec<Event> {
+        let now = self.now.utc;
         let a = Acceptance {
             os_user: self.os_user.clone(),
             version: self.agreement.version.clone(),
@@ -598,8 +523,17 @@ impl Engine {
                 .format(&Rfc3339)
                 .unwrap_or_else(|_| now.unix_timestamp().to_string()),
         };
-        match self.store.record_acceptance(&a) {
-            Ok(()) => {
+        self.push(Output::Store(StoreRequest::Acceptance(a)));
+        vec![]
+    }
+
+    fn on_stored(&mut self, s: Stored) -> Vec<Event> {
+        match s {
+            Stored::History(entries) => {
+                self.history = entries;
+                vec![self.history_event()]
+            }
+            Stored::Acceptance(Ok(a)) => {
                 let ev = accepted_event(&a);
                 self.audit(crate::audit::AuditEvent::AgreementAccepted {
                     os_user: a.os_user.clone(),
@@ -610,9 +544,25 @@ impl Engine {
                 self.accepted = Some(a);
                 vec![ev]
             }
-            Err(e) => vec![store_error(e)],
+            Stored::Acceptance(Err(e)) => vec![Event::error(
+                ErrorCode::StoreFailed,
+                format!("Could not save to the local database: {e}"),
+                &[("detail", e)],
+            )],
+            Stored::GuardNotSaved(e) => vec![Event::error(
+                ErrorCode::EmergencyStateFailed,
+                format!("The emergency callback state could not be saved: {e}"),
+                &[("detail", e)],
+            )],
         }
     }
+}
+
+fn audio_events(changes: Vec<crate::audio::AudioEvent>) -> Vec<Event> {
+    changes
+        .into_iter()
+        .map(|change| Event::AudioDevice { change })
+        .collect()
 }
 
 fn accepted_event(a: &Acceptance) -> Event {
@@ -620,12 +570,6 @@ fn accepted_event(a: &Acceptance) -> Event {
         version: a.version.clone(),
         text_sha256: a.text_sha256.clone(),
         at: a.accepted_at.clone(),
-    }
-}
-
-fn store_error(e: StoreError) -> Event {
-    Event::Error {
-        message: format!("Could not save to the local database: {e}"),
     }
 }
 
@@ -638,62 +582,29 @@ fn name(cmd: &Command) -> String {
 }
 
 #[cfg(test)]
-impl Engine {
-    /// An engine under this managed-policy document (as if read from one policy file), and its inboxes.
-    fn with_policy(doc: serde_json::Value) -> (Engine, Inboxes) {
-        let (mut e, inboxes) = Engine::new(
-            EngineConfig::default(),
-            Store::in_memory().expect("store"),
-            AudioLine::Silent,
-        );
-        let doc = crate::policy::SourceDoc {
-            source: "test".into(),
-            doc: Ok(doc),
-        };
-        e.set_policy(crate::policy::load_effective(&[doc], None));
-        (e, inboxes)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn engine() -> Engine {
+impl Core {
+    /// A core under this managed-policy document (as if read from one policy file).
+    fn with_policy(doc: serde_json::Value) -> Core {
         let cfg = EngineConfig {
             locale: Some("en".into()),
             ..EngineConfig::default()
         };
-        Engine::new(cfg, Store::in_memory().expect("store"), AudioLine::Silent).0
-    }
-
-    #[test]
-    fn a_new_agent_is_asked_to_accept_the_agreement() {
-        let mut e = engine();
-        let evs = e.start();
-        assert!(evs
-            .iter()
-            .any(|ev| matches!(ev, Event::AgreementRequired { version, .. } if version == "1")));
-    }
-
-    #[test]
-    fn acceptance_is_recorded_and_not_asked_again() {
-        let mut e = engine();
-        e.start();
-        let evs = e.accept_agreement(OffsetDateTime::UNIX_EPOCH);
-        assert!(
-            matches!(&evs[..], [Event::AgreementAccepted { at, .. }] if at == "1970-01-01T00:00:00Z")
-        );
-        let again = e.start();
-        assert!(again
-            .iter()
-            .any(|ev| matches!(ev, Event::AgreementAccepted { .. })));
-        assert!(!again
-            .iter()
-            .any(|ev| matches!(ev, Event::AgreementRequired { .. })));
+        let mut c = Core::new(cfg, AudioLine::Silent, driver::now());
+        let doc = crate::policy::SourceDoc {
+            source: "test".into(),
+            doc: Ok(doc),
+        };
+        c.set_policy(crate::policy::load_effective(&[doc], None));
+        c
     }
 }
 
 #[cfg(test)]
+mod harness;
+
+#[cfg(test)]
 #[path = "flow_tests.rs"]
 mod flow_tests;
+
+#[cfg(test)]
+mod pair_tests;

@@ -1,4 +1,4 @@
-//! Network changes in the owner task. A watcher notices when the machine's usable interfaces change
+//! Network changes in the core. A watcher notices when the machine's usable interfaces change
 //! (Wi-Fi to wired, a VPN up or down, a new address); the engine then reconnects the SIP WebSocket at once
 //! and registers again, and every call in conversation restarts ICE: new sockets on the interfaces there
 //! are now, a re-INVITE with the new candidates once the line is back, and the far end's answer applied.
@@ -10,25 +10,14 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::time::Duration;
 
-use tokio::sync::mpsc;
-
-use super::{Aux, Engine};
-use crate::api::{CallState, Event, MediaState};
-use crate::calls::call_id;
-use crate::media::host_addrs::{interfaces, InterfaceAddr};
+use super::{Core, MediaRequest, Output, SipRequest, Work};
+use crate::api::{ErrorCode, Event, MediaState};
+use crate::calls::{CallId, Phase, Restart};
+use crate::media::host_addrs::InterfaceAddr;
 use crate::media::ice::IceServer;
-use crate::media::turn_probe::{probe_ice_servers, TurnProbeError};
+use crate::media::turn_probe::TurnProbeError;
 use crate::media::turn_tunnel::{TunnelOptions, TurnServerUrl};
-use crate::sip::SipCommand;
-
-/// How often the interfaces are read.
-const WATCH_EVERY: Duration = Duration::from_millis(500);
-/// A change is acted on once the interfaces read the same twice this far apart: an address change or a
-/// handover is several steps (old address gone, new one added, route moved), and acting in the middle
-/// would reconnect twice, or bind sockets on a network with no route yet.
-const SETTLE: Duration = Duration::from_millis(150);
 
 /// What counts as "the network": every non-loopback address with its interface and whether it is up.
 pub(crate) fn network_fingerprint(list: &[InterfaceAddr]) -> BTreeSet<(String, IpAddr, bool)> {
@@ -41,40 +30,14 @@ pub(crate) fn network_fingerprint(list: &[InterfaceAddr]) -> BTreeSet<(String, I
 /// A problem with the call audio settings, for the agent and the log: the calls still try the other paths.
 fn settings_problem(problem: &impl std::fmt::Display) -> Event {
     tracing::warn!("media settings: {problem}");
-    Event::Error {
-        message: format!("Call audio settings: {problem}; calls use the other paths."),
-    }
+    Event::error(
+        ErrorCode::AudioSettings,
+        format!("Call audio settings: {problem}; calls use the other paths."),
+        &[("detail", problem.to_string())],
+    )
 }
 
-/// Watches the interfaces until the engine is gone.
-pub(crate) fn spawn_watch(tx: mpsc::UnboundedSender<Aux>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut last = network_fingerprint(&interfaces());
-        let mut every = tokio::time::interval(WATCH_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            let mut now = network_fingerprint(&interfaces());
-            if now == last {
-                continue;
-            }
-            for _ in 0..20 {
-                tokio::time::sleep(SETTLE).await;
-                let again = network_fingerprint(&interfaces());
-                if again == now {
-                    break;
-                }
-                now = again;
-            }
-            last = now;
-            if tx.send(Aux::NetworkChanged).is_err() {
-                return;
-            }
-        }
-    })
-}
-
-impl Engine {
+impl Core {
     /// The ICE settings calls use from now on: policy over the sign-in profile, loopback only for a
     /// loopback server. Set at once without the keychain (a call placed right away still has every server,
     /// TURN entries whose password is in the keychain without it); the keychain's passwords follow from a
@@ -88,25 +51,11 @@ impl Engine {
         });
         quick.include_loopback = include_loopback;
         self.ice = quick;
-        let tx = self.aux_tx.clone();
-        let tls_ca_file = crate::sip::SipConfig::tls_ca_file_for(&self.cfg);
-        tokio::task::spawn_blocking(move || {
-            let keychain = std::cell::OnceCell::new();
-            let lookup = |account: &str| -> Result<Option<String>, String> {
-                match keychain.get_or_init(crate::secrets::Keychain::open) {
-                    Ok(k) => crate::policy::keychain_lookup(k)(account).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            };
-            let (mut ice, problems) = crate::policy::ice_settings(&media, &profile, lookup);
-            ice.include_loopback = include_loopback;
-            let tunnel = crate::media::turn_tunnel::TunnelOptions::new(tls_ca_file.as_deref());
-            let _ = tx.send(Aux::Ice(
-                ice,
-                problems.iter().map(ToString::to_string).collect(),
-                tunnel,
-            ));
-        });
+        self.push(Output::Work(Work::ResolveIce {
+            media: Box::new(media),
+            profile: Box::new(profile),
+            include_loopback,
+        }));
     }
 
     /// The keychain's answer for the ICE settings: use them, name what is wrong, and probe the TURN
@@ -128,13 +77,11 @@ impl Engine {
         problems.iter().map(settings_problem).collect()
     }
 
-    /// Asks each TURN server for a relay as a call would ([`crate::media::turn_probe`]), in a task of its
-    /// own: the owner task never waits for it and no call waits for it (a call placed meanwhile uses its
-    /// own tunnels). What it finds comes back as [`Aux::TurnProbed`]. Nothing to do without TURN servers.
+    /// Asks each TURN server for a relay as a call would ([`crate::media::turn_probe`]), as work of its
+    /// own: the core never waits for it and no call waits for it (a call placed meanwhile uses its own
+    /// tunnels). What it finds comes back as [`super::Input::TurnProbed`]. Nothing to do without TURN
+    /// servers.
     pub(super) fn start_turn_probe(&mut self) {
-        if let Some(older) = self.turn_probe.take() {
-            older.abort();
-        }
         let servers = self.ice.servers.clone();
         let has_turn = servers
             .iter()
@@ -148,10 +95,10 @@ impl Engine {
         } else {
             "the sign-in profile's ice_servers"
         };
-        let tx = self.aux_tx.clone();
-        self.turn_probe = Some(tokio::spawn(async move {
-            let problems = probe_ice_servers(&servers, &options, key).await;
-            let _ = tx.send(Aux::TurnProbed(servers, problems));
+        self.push(Output::Work(Work::ProbeTurn {
+            servers,
+            options,
+            key,
         }));
     }
 
@@ -172,47 +119,65 @@ impl Engine {
     }
 
     /// The network changed: reconnect the line now and prepare each call's new media path.
-    pub(super) async fn on_network_changed(&mut self) -> Vec<Event> {
+    pub(super) fn on_network_changed(&mut self) -> Vec<Event> {
         tracing::info!("the network changed");
-        if self.sip.is_none() {
+        if self.sip_session.is_none() {
             return vec![];
         }
-        self.send_sip(SipCommand::NetworkChanged);
+        self.sip(SipRequest::NetworkChanged);
         self.reregistration_pending = true;
         // The TURN servers may be out of reach from the new network (UDP blocked, say): ask them again.
         self.start_turn_probe();
-        let ids: Vec<u64> = self
+        let ids: Vec<CallId> = self
             .calls
             .iter()
-            .filter(|(_, c)| {
-                c.media.is_some() && matches!(c.state, CallState::Connected | CallState::Held)
-            })
+            .filter(|(_, c)| c.talking())
             .map(|(id, _)| id)
             .collect();
         let mut out = Vec::new();
         for id in ids {
-            let Some(c) = self.calls.get_mut(id) else {
-                continue;
-            };
-            let Some(media) = c.media.as_mut() else {
-                continue;
-            };
+            if let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase)
+            {
+                talk.restart = Restart::Making;
+            }
             out.push(Event::Media {
-                id: call_id(id),
+                id: id.to_string(),
                 state: MediaState::Reconnecting,
                 codec: None,
                 setup_ms: None,
                 reason: Some("the network changed".to_owned()),
                 path: None,
             });
-            match media.restart_offer().await {
-                Ok(sdp) => c.restart_offer = Some(sdp),
-                Err(e) => out.push(Event::Error {
-                    message: format!("call {}: {e}", call_id(id)),
-                }),
-            }
+            self.push(Output::Media {
+                call: id,
+                request: MediaRequest::RestartOffer,
+            });
         }
         out
+    }
+
+    /// A call's ICE-restart offer is made: it goes once the line is registered again (now, if it is).
+    pub(super) fn restart_offer_ready(
+        &mut self,
+        id: CallId,
+        offer: Result<String, String>,
+    ) -> Vec<Event> {
+        let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase) else {
+            return vec![];
+        };
+        match offer {
+            Ok(sdp) => {
+                talk.restart = Restart::Ready(sdp);
+                if !self.reregistration_pending {
+                    self.send_restart_offer(id);
+                }
+                vec![]
+            }
+            Err(e) => {
+                talk.restart = Restart::Idle;
+                super::call_flow::media_error(id, e)
+            }
+        }
     }
 
     /// The line is registered (again): send the re-INVITEs that carry the calls' new media paths.
@@ -221,35 +186,36 @@ impl Engine {
             return;
         }
         self.reregistration_pending = false;
-        let ready: Vec<(u64, String)> = self
-            .calls
-            .iter_mut()
-            .filter_map(|(id, c)| {
-                let sdp = c.restart_offer.take()?;
-                c.restart_answer_pending = true;
-                Some((id, sdp))
-            })
-            .collect();
-        for (id, sdp) in ready {
-            tracing::info!("call {}: moving the media to the new network", call_id(id));
-            self.send_sip(SipCommand::Reinvite { id, sdp });
+        let ids: Vec<CallId> = self.calls.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            self.send_restart_offer(id);
         }
+    }
+
+    fn send_restart_offer(&mut self, id: CallId) {
+        let Some(Phase::Talking { sip, talk }) = self.calls.get_mut(id).map(|c| &mut c.phase)
+        else {
+            return;
+        };
+        if !matches!(talk.restart, Restart::Ready(_)) {
+            return;
+        }
+        let Restart::Ready(sdp) = std::mem::replace(&mut talk.restart, Restart::AnswerPending)
+        else {
+            return;
+        };
+        let sip = *sip;
+        tracing::info!("call {id}: moving the media to the new network");
+        self.sip(SipRequest::Reinvite { sip, sdp });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::turn_tunnel::coturn_tests::coturn_listening;
-    use crate::media::turn_tunnel::tunnel_tests::lab_cert;
 
-    /// An engine with these `media.ice_servers`, and its inboxes.
-    fn engine_with_ice_servers(servers: serde_json::Value) -> (Engine, super::super::Inboxes) {
-        Engine::with_policy(serde_json::json!({"media": {"ice_servers": servers}}))
-    }
-
-    /// What sign-in does once the keychain has answered (`Aux::Ice`), without a keychain.
-    fn signed_in(e: &mut Engine) -> Vec<Event> {
+    /// What sign-in does once the keychain has answered (`Input::Ice`), without a keychain.
+    pub(crate) fn signed_in(e: &mut Core) -> Vec<Event> {
         let (ice, problems) =
             crate::policy::ice_settings(&e.policy.policy.media, &e.cfg, |_: &str| {
                 Ok::<Option<String>, String>(None)
@@ -258,51 +224,24 @@ mod tests {
         e.on_ice(ice, problems, TunnelOptions::new(None))
     }
 
-    #[tokio::test]
-    async fn after_sign_in_a_wrong_turn_password_is_named_and_nothing_waited_for_the_probe() {
-        let cert = lab_cert();
-        let Some(server) = coturn_listening(&cert, true) else {
-            return;
-        };
-        let url = format!("turn:127.0.0.1:{}?transport=udp", server.tcp_port);
-        let (mut e, mut inboxes) = engine_with_ice_servers(serde_json::json!([
-            {"urls": ["stun:127.0.0.1:9"]},
-            {"urls": url, "username": "u", "credential": "wrong"}
-        ]));
-        assert_eq!(
-            signed_in(&mut e),
-            vec![],
-            "sign-in itself reports nothing and waits for nothing"
+    #[test]
+    fn without_turn_servers_nothing_is_probed() {
+        let mut e = Core::with_policy(
+            serde_json::json!({"media": {"ice_servers": [{"urls": ["stun:127.0.0.1:9"]}]}}),
         );
-        let found = tokio::time::timeout(Duration::from_secs(15), inboxes.aux.recv())
-            .await
-            .expect("the probe answers within its budget");
-        let Some(Aux::TurnProbed(servers, problems)) = found else {
-            panic!("expected the TURN probe's findings");
-        };
-        let events = e.on_turn_probed(&servers, problems.clone());
-        assert_eq!(
-            events,
-            vec![Event::Error {
-                message: format!(
-                    "Call audio settings: TURN server {url} refused the credentials (user \"u\"); check \
-                     media.ice_servers; calls use the other paths."
-                )
-            }]
-        );
-        assert_eq!(
-            e.on_turn_probed(&servers, problems),
-            vec![],
-            "each problem is shown once"
-        );
+        assert_eq!(signed_in(&mut e), vec![]);
+        assert!(!std::iter::from_fn(|| e.poll_output())
+            .any(|o| matches!(o, Output::Work(Work::ProbeTurn { .. }))));
     }
 
-    #[tokio::test]
-    async fn without_turn_servers_nothing_is_probed() {
-        let (mut e, _inboxes) =
-            engine_with_ice_servers(serde_json::json!([{"urls": ["stun:127.0.0.1:9"]}]));
-        assert_eq!(signed_in(&mut e), vec![]);
-        assert!(e.turn_probe.is_none());
+    #[test]
+    fn with_a_turn_server_sign_in_asks_for_a_probe_and_reports_nothing_yet() {
+        let mut e = Core::with_policy(serde_json::json!({"media": {"ice_servers": [
+            {"urls": "turn:127.0.0.1:3478?transport=udp", "username": "u", "credential": "x"}
+        ]}}));
+        assert_eq!(signed_in(&mut e), vec![], "sign-in waits for nothing");
+        assert!(std::iter::from_fn(|| e.poll_output())
+            .any(|o| matches!(o, Output::Work(Work::ProbeTurn { .. }))));
     }
 
     fn iface(name: &str, ip: &str, up: bool) -> InterfaceAddr {

@@ -47,11 +47,36 @@ pub enum CallEvent {
         id: u64,
         code: u16,
     },
+    /// The call is over: why (`cause`), the SIP status that ended it if any, and the reason as text (the
+    /// far end's reason phrase for a refusal; for logs, never parsed).
     Ended {
         id: u64,
         code: Option<u16>,
+        cause: EndCause,
         reason: String,
     },
+}
+
+/// Why a call ended, as the SIP layer saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndCause {
+    /// We hung up: BYE sent, or our CANCEL answered with 487.
+    HungUpHere,
+    /// We refused the incoming call (the code says how).
+    RejectedHere,
+    /// The far end hung up (its BYE).
+    RemoteHungUp,
+    /// The caller gave up before we answered (its CANCEL).
+    CallerCancelled,
+    /// Our INVITE got a final error response (the code says which).
+    Refused,
+    /// Our INVITE got no final response in time (408).
+    NoAnswer,
+    /// The connection to the server was lost while the call was being set up.
+    ConnectionLost,
+    /// The account signed out.
+    SignedOut,
 }
 
 /// An outgoing call: where, what body (SDP, or multipart with a PIDF-LO for emergencies) and extra
@@ -239,7 +264,13 @@ impl Calls {
         )
         .ok_or(CallError::BadRequest)?;
         ctx.out.push_back(CallOutput::Send(bytes));
-        self.end(id, Some(code), "rejected here", ctx.out);
+        self.end(
+            id,
+            Some(code),
+            EndCause::RejectedHere,
+            "rejected here",
+            ctx.out,
+        );
         Ok(())
     }
 
@@ -268,7 +299,7 @@ impl Calls {
             Phase::Confirmed => {
                 let spec = in_dialog(c, "BYE", None);
                 send_tracked(&spec, id, ctx)?;
-                self.end(id, None, "hung up here", ctx.out);
+                self.end(id, None, EndCause::HungUpHere, "hung up here", ctx.out);
             }
         }
         Ok(())
@@ -335,13 +366,25 @@ impl Calls {
                 ) {
                     ctx.out.push_back(CallOutput::Send(b));
                 }
-                self.end(id, Some(487), "the caller hung up", ctx.out);
+                self.end(
+                    id,
+                    Some(487),
+                    EndCause::CallerCancelled,
+                    "the caller hung up",
+                    ctx.out,
+                );
             }
             return;
         }
         if method == Method::BYE {
             reply(ctx, &req, 200, "OK", None);
-            self.end(id, None, "the other party hung up", ctx.out);
+            self.end(
+                id,
+                None,
+                EndCause::RemoteHungUp,
+                "the other party hung up",
+                ctx.out,
+            );
             return;
         }
         // re-INVITE
@@ -493,7 +536,7 @@ impl Calls {
                 if initial && c.cancelled {
                     let bye = in_dialog(c, "BYE", None);
                     let _ = send_tracked(&bye, id, ctx);
-                    self.end(id, Some(487), "hung up here", ctx.out);
+                    self.end(id, Some(487), EndCause::HungUpHere, "hung up here", ctx.out);
                     return;
                 }
                 if let Some(sdp) = resp.sdp() {
@@ -551,7 +594,7 @@ impl Calls {
                     }
                 }
                 if initial {
-                    self.end(id, Some(code), &reason, ctx.out);
+                    self.end(id, Some(code), EndCause::Refused, &reason, ctx.out);
                 } else {
                     ctx.out
                         .push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code }));
@@ -592,7 +635,13 @@ impl Calls {
                 .map(|c| c.phase != Phase::Confirmed)
                 .unwrap_or(false);
             if initial {
-                self.end(id, Some(408), "no answer from the server", out);
+                self.end(
+                    id,
+                    Some(408),
+                    EndCause::NoAnswer,
+                    "no answer from the server",
+                    out,
+                );
             } else if let Some(c) = self.calls.get_mut(&id) {
                 c.invite = None;
                 out.push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code: 408 }));
@@ -605,6 +654,7 @@ impl Calls {
     /// refreshes their dialog over the next connection. Transactions in flight on the old connection are
     /// forgotten.
     pub(crate) fn connection_lost(&mut self, out: &mut VecDeque<CallOutput>, reason: &str) {
+        let cause = EndCause::ConnectionLost;
         let setting_up: Vec<u64> = self
             .calls
             .iter()
@@ -612,7 +662,7 @@ impl Calls {
             .map(|(id, _)| *id)
             .collect();
         for id in setting_up {
-            self.end(id, None, reason, out);
+            self.end(id, None, cause, reason, out);
         }
         for c in self.calls.values_mut() {
             c.invite = None;
@@ -622,15 +672,23 @@ impl Calls {
 
     pub(crate) fn end_all(&mut self, out: &mut VecDeque<CallOutput>, reason: &str) {
         for id in self.ids() {
-            self.end(id, None, reason, out);
+            self.end(id, None, EndCause::SignedOut, reason, out);
         }
     }
 
-    fn end(&mut self, id: u64, code: Option<u16>, reason: &str, out: &mut VecDeque<CallOutput>) {
+    fn end(
+        &mut self,
+        id: u64,
+        code: Option<u16>,
+        cause: EndCause,
+        reason: &str,
+        out: &mut VecDeque<CallOutput>,
+    ) {
         if self.calls.remove(&id).is_some() {
             out.push_back(CallOutput::Event(CallEvent::Ended {
                 id,
                 code,
+                cause,
                 reason: reason.to_owned(),
             }));
         }

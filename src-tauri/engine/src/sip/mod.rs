@@ -5,14 +5,15 @@
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
 //!
-//! # Wiring calls (for the engine's owner task)
-//! `core.rs` holds a [`SipHandle`] per sign-in and gets `(session, SipEvent)` from it. A call's SDP is
+//! # Wiring calls (for the engine's core)
+//! The core's driver (`core/driver.rs`) holds a [`SipHandle`] per sign-in and feeds `(session, SipEvent)`
+//! to the core. A call's SDP is
 //! opaque here; the media layer (`media::MediaSession`) makes and takes it:
 //! - dial: `offer = media.create_offer()`, then [`SipCommand::Invite`] with an [`OutgoingCall`]
 //!   (`content_type: "application/sdp"`, or a `multipart/mixed` body with the SDP and a PIDF-LO, plus extra
 //!   headers such as `Priority: emergency`, `Geolocation`, `Geolocation-Routing`); the reply gives the
 //!   call id. Then [`CallEvent::Ringing`], [`CallEvent::RemoteAnswer`] (give it to
-//!   `media.set_remote_answer`), [`CallEvent::Connected`], eventually [`CallEvent::Ended`].
+//!   `media.set_remote_answer`), [`CallEvent::Connected`], eventually [`CallEvent::Ended`] with its typed [`EndCause`].
 //! - incoming: [`CallEvent::Incoming`] (with the offer and all headers, for callback recognition); answer
 //!   with [`SipCommand::Answer`] carrying `media.accept_offer(offer)`, or [`SipCommand::Reject`] with 486,
 //!   480 or 603.
@@ -42,6 +43,6 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
-pub use call::{CallError, CallEvent, OutgoingCall};
+pub use call::{CallError, CallEvent, EndCause, OutgoingCall};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};

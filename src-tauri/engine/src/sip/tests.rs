@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::call::{CallEvent, OutgoingCall};
+use super::call::{CallEvent, EndCause, OutgoingCall};
 use super::message::{self, parse, SipMessage};
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
@@ -506,6 +506,7 @@ fn invite_challenged_for_a_foreign_realm_is_not_answered_and_ends_with_the_reaso
         [CallEvent::Ended {
             id: i,
             code: Some(407),
+            cause: EndCause::Refused,
             reason,
         }] if *i == id => {
             assert!(
@@ -705,6 +706,7 @@ fn connection_loss_ends_calls() {
     assert!(call_events(&drain(&mut ua)).contains(&CallEvent::Ended {
         id,
         code: None,
+        cause: crate::sip::call::EndCause::ConnectionLost,
         reason: "the connection to the server was lost".into()
     }));
 }

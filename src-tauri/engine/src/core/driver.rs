@@ -1,0 +1,613 @@
+//! The async driver of the [`Core`]: the only place in `core/` that awaits. It reads the clocks, feeds
+//! the core its inputs (commands, the SIP task's events, media results, background results, ticks) and
+//! carries out its outputs in order. It decides nothing: every "what next" is the core's.
+//!
+//! Each call's media session lives in a task of its own (a media worker), which takes the core's media
+//! requests one after another and reports their results; so ICE gathering for one call never holds up
+//! the core, a Hangup, or the SIP task's events. Blocking work (the keychain, the sound system) runs on
+//! blocking threads; network work (HELD, the TURN probe, the network watch) in tasks.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{
+    persist, Core, Input, MediaDone, MediaRequest, Now, Output, SipRequest, StoreRequest, Work,
+};
+use crate::api::{Command, Event};
+use crate::calls::{CallId, SipId};
+use crate::config::EngineConfig;
+use crate::media::{MediaEvent, MediaSession};
+use crate::policy::EffectivePolicy;
+use crate::sip::{SipCommand, SipEvent, SipHandle};
+use crate::store::Store;
+
+/// SIP events buffered before the SIP task waits for the driver.
+const SIP_QUEUE: usize = 1024;
+const HELD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the network watch reads the interfaces.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// A change is acted on once the interfaces read the same twice this far apart: an address change or a
+/// handover is several steps (old address gone, new one added, route moved), and acting in the middle
+/// would reconnect twice, or bind sockets on a network with no route yet.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// The clocks, read here only.
+pub fn now() -> Now {
+    Now {
+        mono: Instant::now(),
+        utc: OffsetDateTime::now_utc(),
+    }
+}
+
+/// Delivers queued notifications (and their retries) in the background, when anyone is to be told.
+pub(super) fn start_notify_worker(
+    policy: &EffectivePolicy,
+    cfg: &EngineConfig,
+    wakeup: Arc<tokio::sync::Notify>,
+) -> Option<JoinHandle<()>> {
+    if !policy.policy.notify.has_recipients() && policy.policy.audit.url.is_none() {
+        return None;
+    }
+    let needs_secret = policy
+        .policy
+        .notify
+        .smtp
+        .as_ref()
+        .is_some_and(|s| s.password_ref.is_some());
+    let secrets: Arc<dyn crate::notify::SecretSource> =
+        match needs_secret.then(crate::secrets::Keychain::open) {
+            Some(Ok(k)) => Arc::new(k),
+            Some(Err(e)) => {
+                tracing::warn!("notify: the SMTP password cannot be read from the keychain: {e}");
+                Arc::new(crate::notify::NoSecrets)
+            }
+            None => Arc::new(crate::notify::NoSecrets),
+        };
+    let mut config = crate::notify::WorkerConfig::new(policy.policy.notify.clone(), secrets);
+    config.audit_url = policy.policy.audit.url.clone();
+    Some(crate::notify::spawn_worker(
+        config,
+        cfg.data_dir.clone(),
+        wakeup,
+    ))
+}
+
+struct MediaWorker {
+    requests: mpsc::UnboundedSender<MediaRequest>,
+    task: JoinHandle<()>,
+}
+
+struct Driver {
+    store: Store,
+    events: mpsc::Sender<Event>,
+    inputs: mpsc::UnboundedSender<Input>,
+    sip_events: mpsc::Sender<(u64, SipEvent)>,
+    sip: Option<SipHandle>,
+    media: HashMap<CallId, MediaWorker>,
+    turn_probe: Option<JoinHandle<()>>,
+    network_watch: Option<JoinHandle<()>>,
+    wakeup: Arc<tokio::sync::Notify>,
+    /// Audit entries and the notifier's wake-up wait until the batch's other outputs are carried out.
+    audits: Vec<StoreRequest>,
+    wake: bool,
+}
+
+/// Runs the core until `Quit` or until the shell drops its ends.
+pub(super) async fn run(
+    mut core: Core,
+    store: Store,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    wakeup: Arc<tokio::sync::Notify>,
+    _notify_worker: Option<JoinHandle<()>>,
+) {
+    let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
+    let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
+    let (os_user, fingerprint) = core.acceptance_key();
+    let restored = persist::restore(&store, &os_user, &fingerprint);
+    let mut d = Driver {
+        store,
+        events,
+        inputs: inputs_tx,
+        sip_events: sip_tx,
+        sip: None,
+        media: HashMap::new(),
+        turn_probe: None,
+        network_watch: None,
+        wakeup,
+        audits: Vec::new(),
+        wake: false,
+    };
+    core.handle_input(Input::Start(restored), now());
+    let mut open = d.drain(&mut core).await;
+    while open {
+        let deadline = tokio::time::Instant::from_std(core.poll_timeout());
+        let mut quit = false;
+        let input = tokio::select! {
+            cmd = commands.recv() => match cmd {
+                Some(cmd) => {
+                    quit = cmd == Command::Quit;
+                    Input::Command(cmd)
+                }
+                None => break,
+            },
+            Some((session, event)) = sip_events.recv() => Input::Sip { session, event },
+            Some(input) = inputs.recv() => input,
+            () = tokio::time::sleep_until(deadline) => Input::Tick,
+        };
+        core.handle_input(input, now());
+        open = d.drain(&mut core).await && !quit;
+    }
+    d.shut_down().await;
+    core.stop_audio();
+    tracing::info!("engine stopped");
+}
+
+impl Driver {
+    /// Carries out the core's outputs in order; `false` once the UI has gone.
+    async fn drain(&mut self, core: &mut Core) -> bool {
+        while let Some(out) = core.poll_output() {
+            match out {
+                Output::Event(ev) => {
+                    if self.events.send(ev).await.is_err() {
+                        return false;
+                    }
+                }
+                Output::Sip(req) => self.sip(req),
+                Output::StartSip { session, config } => {
+                    if let Some(old) = self.sip.take() {
+                        let _ = old.commands.try_send(SipCommand::SignOut);
+                    }
+                    self.sip = Some(crate::sip::spawn(*config, session, self.sip_events.clone()));
+                }
+                Output::Media { call, request } => self.media(call, request),
+                Output::Store(req @ StoreRequest::Audit(..)) => self.audits.push(req),
+                Output::Store(req) => {
+                    if let Some(stored) = persist::carry_out(&self.store, req) {
+                        core.handle_input(Input::Stored(stored), now());
+                    }
+                }
+                Output::Work(work) => self.work(work),
+                Output::WakeNotifier => self.wake = true,
+            }
+        }
+        // After the events (and after any INVITE): the audit log never delays the emergency path.
+        for req in std::mem::take(&mut self.audits) {
+            persist::carry_out(&self.store, req);
+        }
+        if std::mem::take(&mut self.wake) {
+            self.wakeup.notify_one();
+        }
+        true
+    }
+
+    fn sip(&mut self, req: SipRequest) {
+        let Some(h) = self.sip.as_ref() else {
+            tracing::warn!("a call command with no SIP account signed in");
+            if let SipRequest::Invite { call, .. } = req {
+                let _ = self.inputs.send(Input::InviteSent {
+                    call,
+                    result: Err("the SIP connection has stopped.".to_owned()),
+                });
+            }
+            return;
+        };
+        let cmd = match req {
+            SipRequest::Invite { call, outgoing } => {
+                let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
+                let cmd = SipCommand::Invite {
+                    call: outgoing,
+                    reply: reply_tx,
+                };
+                // Straight into the SIP task's queue when there is room (the emergency path's case);
+                // the reply, which names the dialog, comes back as an input.
+                let queued = match h.commands.try_send(cmd) {
+                    Ok(()) => None,
+                    Err(mpsc::error::TrySendError::Full(cmd)) => Some(cmd),
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        let _ = self.inputs.send(Input::InviteSent {
+                            call,
+                            result: Err("the SIP connection has stopped.".to_owned()),
+                        });
+                        return;
+                    }
+                };
+                let commands = h.commands.clone();
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    let sent = match queued {
+                        Some(cmd) => commands.send(cmd).await.is_ok(),
+                        None => true,
+                    };
+                    let result = match (sent, reply_rx.await) {
+                        (true, Ok(Ok(id))) => Ok(SipId(id)),
+                        (_, Ok(Err(e))) => Err(e.to_string()),
+                        _ => Err("the SIP connection has stopped.".to_owned()),
+                    };
+                    let _ = inputs.send(Input::InviteSent { call, result });
+                });
+                return;
+            }
+            SipRequest::Answer { sip, sdp } => SipCommand::Answer { id: sip.0, sdp },
+            SipRequest::Reject { sip, code } => SipCommand::Reject { id: sip.0, code },
+            SipRequest::Hangup { sip } => SipCommand::Hangup { id: sip.0 },
+            SipRequest::Reinvite { sip, sdp } => SipCommand::Reinvite { id: sip.0, sdp },
+            SipRequest::NetworkChanged => SipCommand::NetworkChanged,
+            SipRequest::SignOut => SipCommand::SignOut,
+        };
+        if h.commands.try_send(cmd).is_err() {
+            tracing::warn!("the SIP task did not take a call command");
+        }
+    }
+
+    fn media(&mut self, call: CallId, request: MediaRequest) {
+        let close = matches!(request, MediaRequest::Close);
+        if !self.media.contains_key(&call) {
+            if close {
+                return;
+            }
+            let (tx, rx) = mpsc::unbounded_channel();
+            let task = tokio::spawn(media_worker(call, rx, self.inputs.clone()));
+            self.media.insert(call, MediaWorker { requests: tx, task });
+        }
+        if let Some(w) = self.media.get(&call) {
+            let _ = w.requests.send(request);
+        }
+        if close {
+            // The worker closes the session after what it was asked before, then ends.
+            self.media.remove(&call);
+        }
+    }
+
+    fn work(&mut self, work: Work) {
+        let inputs = self.inputs.clone();
+        match work {
+            Work::LookUpPassword { account, required } => {
+                tokio::task::spawn_blocking(move || {
+                    let key = crate::secrets::sip_account(&account.user, &account.domain);
+                    let result = match crate::secrets::Keychain::open()
+                        .and_then(|k| k.load(&key))
+                        .map_err(|e| e.to_string())
+                    {
+                        Ok(None) if required => {
+                            Err("no password is remembered for this account; enter it".to_owned())
+                        }
+                        other => other,
+                    };
+                    let _ = inputs.send(Input::Remembered(account, result));
+                });
+            }
+            Work::SavePassword { key, secret } => {
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::secrets::Keychain::open()
+                        .and_then(|k| k.save(&key, &secret))
+                        .map_err(|e| e.to_string());
+                    let _ = inputs.send(Input::Saved(result));
+                });
+            }
+            Work::AskHeld { url, lab } => {
+                tokio::spawn(async move {
+                    let result = crate::location::held_fetch::fetch(&url, lab, HELD_TIMEOUT)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = inputs.send(Input::Held(result));
+                });
+            }
+            Work::ResolveIce {
+                media,
+                profile,
+                include_loopback,
+            } => {
+                let tls_ca_file = crate::sip::SipConfig::tls_ca_file_for(&profile);
+                tokio::task::spawn_blocking(move || {
+                    let keychain = std::cell::OnceCell::new();
+                    let lookup = |account: &str| -> Result<Option<String>, String> {
+                        match keychain.get_or_init(crate::secrets::Keychain::open) {
+                            Ok(k) => crate::policy::keychain_lookup(k)(account)
+                                .map_err(|e| e.to_string()),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    };
+                    let (mut ice, problems) = crate::policy::ice_settings(&media, &profile, lookup);
+                    ice.include_loopback = include_loopback;
+                    let tunnel =
+                        crate::media::turn_tunnel::TunnelOptions::new(tls_ca_file.as_deref());
+                    let problems = problems.iter().map(ToString::to_string).collect();
+                    let _ = inputs.send(Input::Ice(ice, problems, tunnel));
+                });
+            }
+            Work::ProbeTurn {
+                servers,
+                options,
+                key,
+            } => {
+                if let Some(older) = self.turn_probe.take() {
+                    older.abort();
+                }
+                self.turn_probe = Some(tokio::spawn(async move {
+                    let problems =
+                        crate::media::turn_probe::probe_ice_servers(&servers, &options, key).await;
+                    let _ = inputs.send(Input::TurnProbed(servers, problems));
+                }));
+            }
+            Work::OpenDevices(opening, generation) => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = inputs.send(Input::DevicesOpened(opening.open(), generation));
+                });
+            }
+            Work::StartRingers(job) => {
+                tokio::task::spawn_blocking(move || {
+                    let (ringers, events) = job.start();
+                    let _ = inputs.send(Input::RingersStarted(ringers, events));
+                });
+            }
+            Work::WatchNetwork => {
+                if self.network_watch.is_none() {
+                    self.network_watch = Some(spawn_watch(inputs));
+                }
+            }
+        }
+    }
+
+    /// On quit: unregister (bounded wait) so the server does not keep ringing a gone client, and close
+    /// the calls' media.
+    async fn shut_down(&mut self) {
+        if let Some(h) = self.sip.take() {
+            let _ = h.commands.send(SipCommand::SignOut).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), h.task).await;
+        }
+        for (_, w) in self.media.drain() {
+            let _ = w.requests.send(MediaRequest::Close);
+            let _ = tokio::time::timeout(Duration::from_secs(2), w.task).await;
+        }
+        if let Some(t) = self.turn_probe.take() {
+            t.abort();
+        }
+        if let Some(t) = self.network_watch.take() {
+            t.abort();
+        }
+    }
+}
+
+/// One call's media session: its requests in order, its events (with the path they travel) as inputs.
+async fn media_worker(
+    call: CallId,
+    mut requests: mpsc::UnboundedReceiver<MediaRequest>,
+    inputs: mpsc::UnboundedSender<Input>,
+) {
+    let mut session: Option<MediaSession> = None;
+    let mut events: Option<mpsc::UnboundedReceiver<MediaEvent>> = None;
+    loop {
+        tokio::select! {
+            req = requests.recv() => {
+                let Some(req) = req else { break };
+                if matches!(req, MediaRequest::Close) {
+                    break;
+                }
+                if let Some(done) = serve(req, &mut session, &mut events).await {
+                    if inputs.send(Input::MediaDone { call, done }).is_err() {
+                        break;
+                    }
+                }
+            }
+            ev = next_event(&mut events) => {
+                let Some(event) = ev else {
+                    events = None;
+                    continue;
+                };
+                if event == MediaEvent::Closed {
+                    events = None;
+                }
+                let path = match (&event, session.as_mut()) {
+                    (
+                        MediaEvent::Connected { .. }
+                        | MediaEvent::FirstPacket { .. }
+                        | MediaEvent::NoAudio { .. }
+                        | MediaEvent::AudioResumed,
+                        Some(s),
+                    ) => s.path().await,
+                    _ => None,
+                };
+                let _ = inputs.send(Input::Media { call, event, path });
+            }
+        }
+    }
+    if let Some(mut s) = session {
+        s.close().await;
+    }
+}
+
+async fn next_event(rx: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>) -> Option<MediaEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Carries out one media request (never `Close`, which ends the worker).
+async fn serve(
+    req: MediaRequest,
+    session: &mut Option<MediaSession>,
+    events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
+) -> Option<MediaDone> {
+    let gone = || crate::media::MediaError::Closed.to_string();
+    let text = |e: crate::media::MediaError| e.to_string();
+    match req {
+        MediaRequest::Offer { config, port } => {
+            let made = match MediaSession::new(*config, port).await {
+                Ok((mut s, rx)) => {
+                    let offer = s.create_offer().await.map_err(text);
+                    *events = Some(rx);
+                    *session = Some(s);
+                    offer
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            Some(MediaDone::Offer(made))
+        }
+        MediaRequest::Answer {
+            config,
+            port,
+            offer,
+        } => {
+            let made = match MediaSession::new(*config, port).await {
+                Ok((mut s, rx)) => {
+                    let answer = s.accept_offer(&offer).await.map_err(text);
+                    *events = Some(rx);
+                    *session = Some(s);
+                    answer
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            Some(MediaDone::Answer(made))
+        }
+        MediaRequest::SetRemoteAnswer { sdp, restart } => {
+            let result = match session.as_mut() {
+                Some(s) => s.set_remote_answer(&sdp).await.map_err(text),
+                None => Err(gone()),
+            };
+            Some(MediaDone::RemoteApplied { restart, result })
+        }
+        MediaRequest::AnswerReoffer(sdp) => Some(MediaDone::Reanswer(match session.as_mut() {
+            Some(s) => s.answer_reoffer(&sdp).await.map_err(text),
+            None => Err(gone()),
+        })),
+        MediaRequest::HoldOffer(on) => Some(MediaDone::HoldOffer {
+            on,
+            result: match session.as_mut() {
+                Some(s) => s.hold_offer(on).await.map_err(text),
+                None => Err("The call has no media to hold.".to_owned()),
+            },
+        }),
+        MediaRequest::Hold(on) => {
+            if let Some(s) = session.as_mut() {
+                let _ = s.hold(on);
+            }
+            None
+        }
+        MediaRequest::RestartOffer => Some(MediaDone::RestartOffer(match session.as_mut() {
+            Some(s) => s.restart_offer().await.map_err(text),
+            None => Err(gone()),
+        })),
+        MediaRequest::Mute(on) => match session.as_mut().map(|s| s.mute(on)) {
+            Some(Err(e)) => Some(MediaDone::Failed(e.to_string())),
+            _ => None,
+        },
+        MediaRequest::Dtmf(digits) => match session.as_mut().map(|s| s.send_dtmf(&digits)) {
+            Some(Ok(())) => None,
+            Some(Err(e)) => Some(MediaDone::Failed(e.to_string())),
+            None => Some(MediaDone::Failed(
+                "Digits can only be sent during a call.".to_owned(),
+            )),
+        },
+        MediaRequest::Close => None,
+    }
+}
+
+/// Watches the interfaces until the engine is gone.
+fn spawn_watch(tx: mpsc::UnboundedSender<Input>) -> JoinHandle<()> {
+    use super::network_flow::network_fingerprint;
+    use crate::media::host_addrs::interfaces;
+    tokio::spawn(async move {
+        let mut last = network_fingerprint(&interfaces());
+        let mut every = tokio::time::interval(WATCH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let mut now = network_fingerprint(&interfaces());
+            if now == last {
+                continue;
+            }
+            for _ in 0..20 {
+                tokio::time::sleep(SETTLE).await;
+                let again = network_fingerprint(&interfaces());
+                if again == now {
+                    break;
+                }
+                now = again;
+            }
+            last = now;
+            if tx.send(Input::NetworkChanged).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::turn_tunnel::coturn_tests::coturn_listening;
+    use crate::media::turn_tunnel::tunnel_tests::lab_cert;
+    use crate::media::turn_tunnel::TunnelOptions;
+
+    #[tokio::test]
+    async fn after_sign_in_a_wrong_turn_password_is_named_and_nothing_waited_for_the_probe() {
+        let cert = lab_cert();
+        let Some(server) = coturn_listening(&cert, true) else {
+            return;
+        };
+        let url = format!("turn:127.0.0.1:{}?transport=udp", server.tcp_port);
+        let mut core = Core::with_policy(serde_json::json!({"media": {"ice_servers": [
+            {"urls": ["stun:127.0.0.1:9"]},
+            {"urls": url, "username": "u", "credential": "wrong"}
+        ]}}));
+        let (ice, problems) =
+            crate::policy::ice_settings(&core.policy.policy.media, &core.cfg, |_: &str| {
+                Ok::<Option<String>, String>(None)
+            });
+        let problems = problems.iter().map(ToString::to_string).collect();
+        core.handle_input(Input::Ice(ice, problems, TunnelOptions::new(None)), now());
+        let mut probe = None;
+        while let Some(out) = core.poll_output() {
+            match out {
+                Output::Event(ev) => panic!("sign-in itself reports nothing: {ev:?}"),
+                Output::Work(Work::ProbeTurn {
+                    servers,
+                    options,
+                    key,
+                }) => probe = Some((servers, options, key)),
+                _ => {}
+            }
+        }
+        let (servers, options, key) = probe.expect("a TURN probe is asked for");
+        let problems = tokio::time::timeout(
+            Duration::from_secs(15),
+            crate::media::turn_probe::probe_ice_servers(&servers, &options, key),
+        )
+        .await
+        .expect("the probe answers within its budget");
+        let found = |core: &mut Core| {
+            std::iter::from_fn(|| core.poll_output())
+                .filter_map(|o| match o {
+                    Output::Event(ev) => Some(ev),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        core.handle_input(Input::TurnProbed(servers.clone(), problems.clone()), now());
+        assert_eq!(
+            found(&mut core),
+            vec![Event::error(
+                crate::api::ErrorCode::AudioSettings,
+                format!(
+                    "Call audio settings: TURN server {url} refused the credentials (user \"u\"); check \
+                     media.ice_servers; calls use the other paths."
+                ),
+                &[(
+                    "detail",
+                    format!(
+                        "TURN server {url} refused the credentials (user \"u\"); check media.ice_servers"
+                    )
+                )]
+            )]
+        );
+        core.handle_input(Input::TurnProbed(servers, problems), now());
+        assert_eq!(found(&mut core), vec![], "each problem is shown once");
+    }
+}

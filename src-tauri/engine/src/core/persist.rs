@@ -1,0 +1,66 @@
+//! The core's store requests carried out on a [`Store`], synchronously and in order (the driver and the
+//! test harness both use this, so what the tests prove is what runs).
+
+use super::{Restored, StoreRequest, Stored};
+use crate::store::Store;
+
+/// What the store holds at start-up, for [`super::Input::Start`].
+pub fn restore(store: &Store, os_user: &str, agreement_fingerprint: &str) -> Restored {
+    Restored {
+        acceptance: store
+            .acceptance_of(os_user, agreement_fingerprint)
+            .map_err(|e| e.to_string()),
+        guard: store.load_guard().map_err(|e| {
+            tracing::error!("reading the emergency guard state failed: {e}");
+            e.to_string()
+        }),
+        history: recent(store),
+    }
+}
+
+fn recent(store: &Store) -> Vec<crate::api::HistoryEntry> {
+    store
+        .recent_history(super::history_flow::SHOWN)
+        .unwrap_or_else(|e| {
+            tracing::error!("reading the call history failed: {e}");
+            Vec::new()
+        })
+}
+
+/// Carries out one request; the result the core needs, if any, is its next input.
+pub fn carry_out(store: &Store, request: StoreRequest) -> Option<Stored> {
+    match request {
+        StoreRequest::PersistGuard(snap) => match store.save_guard(&snap) {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!("saving the emergency guard state failed: {e}");
+                Some(Stored::GuardNotSaved(e.to_string()))
+            }
+        },
+        StoreRequest::QueueNotice { policy, notice, at } => {
+            // The delivery worker is woken separately (after the INVITE): this Notify wakes nobody.
+            let later = tokio::sync::Notify::new();
+            crate::notify::record_emergency(store, &policy, &notice, at, &later);
+            None
+        }
+        StoreRequest::Audit(ev, at) => {
+            if let Err(e) = store.audit_append(&ev, at) {
+                tracing::error!("audit: cannot append: {e}");
+            }
+            None
+        }
+        StoreRequest::History(entry) => match store.add_history(&entry) {
+            Ok(()) => Some(Stored::History(recent(store))),
+            Err(e) => {
+                tracing::error!("recording the call in history failed: {e}");
+                None
+            }
+        },
+        StoreRequest::Acceptance(a) => Some(Stored::Acceptance(
+            store
+                .record_acceptance(&a)
+                .map(|()| a)
+                .map_err(|e| e.to_string()),
+        )),
+    }
+}
