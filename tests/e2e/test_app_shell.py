@@ -95,7 +95,7 @@ def app_roots(data: Path) -> list[int]:
             state = (p / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
-        if cmd and Path(cmd[0].decode(errors="replace")).name == "lifeline" and str(data).encode() in cmd and state != "Z":
+        if cmd and Path(cmd[0].decode(errors="replace")).name == Path(app_binary()).name and str(data).encode() in cmd and state != "Z":
             pids.append(int(p.name))
     return pids
 
@@ -128,8 +128,9 @@ def test_a_link_with_other_options_is_refused_and_a_second_launch_never_reads_it
         lab, app, shell_env, tmp_path):
     data = tmp_path / "agent-data"
     drv = app(data)
-    accept_agreement(drv)
+    sign_in(drv)
     first = app_roots(data)
+    assert len(first) == 1, f"one app process after start, found {first}"
     # A crafted link bringing its own start-up file: refused whole, before anything is read or handed over.
     share = tmp_path / "share" / "evil.json"
     done = subprocess.run([str(app_binary()), "tel:5550100", "--config", str(share)], env=shell_env["env"],
