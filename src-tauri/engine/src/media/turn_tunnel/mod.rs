@@ -121,7 +121,7 @@ pub enum TunnelError {
         host_port: String,
         seconds: u64,
     },
-    #[error("TLS handshake with TURN server {url} failed: certificate not trusted ({reason}); if this server is genuine, IT must install its CA (LIFELINE_TLS_CA_FILE)")]
+    #[error("TLS handshake with TURN server {url} failed: certificate not trusted ({reason}); if this server is genuine, IT must add its certificate authority to the system's trust store")]
     CertificateNotTrusted { url: String, reason: String },
     #[error("TLS handshake with TURN server {url} failed: {reason}")]
     TlsHandshake { url: String, reason: String },
