@@ -171,7 +171,8 @@ pub fn with_direction(sdp: &str, direction: &str) -> String {
             let mut parts: Vec<String> = rest.split(' ').map(str::to_owned).collect();
             if let Some(v) = parts.get_mut(2) {
                 if let Ok(n) = v.parse::<u64>() {
-                    *v = (n + 1).to_string();
+                    // A far end's (or a fuzzer's) u64::MAX must not overflow: the version stays there.
+                    *v = n.saturating_add(1).to_string();
                 }
             }
             out.push_str("o=");
@@ -266,6 +267,14 @@ m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\nc=IN IP4 0.0.0.0\r\n\
 a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n\
 a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n\
 a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sendrecv\r\n";
+
+    /// Found by the `sdp` fuzz target: a session version of u64::MAX overflowed the re-offer's increment.
+    #[test]
+    fn a_session_version_at_its_maximum_does_not_panic_a_re_offer() {
+        let sdp = "v==0\r\no=-K 1 00000000000000000018446744073709551615 IN\nm=- ";
+        let out = with_direction(sdp, "sendonly");
+        assert!(out.contains("o=-K 1 18446744073709551615 IN"), "{out}");
+    }
 
     #[test]
     fn reads_chrome_audio_formats_in_order() {
