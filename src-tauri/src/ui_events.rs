@@ -121,6 +121,15 @@ fn deliver(ch: &Channel<Event>, mailbox: &mut Mailbox, ev: Event, origin: Origin
 mod tests {
     use super::*;
 
+    /// An engine event that the mailbox must not hold for a later subscriber.
+    fn engine_error() -> Event {
+        Event::Error {
+            message: "x".into(),
+            code: None,
+            params: Default::default(),
+        }
+    }
+
     fn dial(n: &str) -> Event {
         Event::DialRequest { number: n.into() }
     }
@@ -136,17 +145,7 @@ mod tests {
     #[test]
     fn engine_events_before_the_subscription_are_dropped_the_snapshot_repeats_them() {
         let mut m = Mailbox::default();
-        assert_eq!(
-            m.on_event(
-                Event::Error {
-                    message: "x".into(),
-                    code: None,
-                    params: Default::default()
-                },
-                Origin::Engine
-            ),
-            None
-        );
+        assert_eq!(m.on_event(engine_error(), Origin::Engine), None);
         assert_eq!(m.on_subscribe(), vec![]);
     }
 
@@ -167,11 +166,7 @@ mod tests {
         let mut m = Mailbox::default();
         let _ = m.on_subscribe();
         assert_eq!(m.on_event(dial("911"), Origin::Shell), Some(dial("911")));
-        let err = Event::Error {
-            message: "x".into(),
-            code: None,
-            params: Default::default(),
-        };
+        let err = engine_error();
         assert_eq!(m.on_event(err.clone(), Origin::Engine), Some(err));
     }
 
@@ -180,17 +175,7 @@ mod tests {
         let mut m = Mailbox::default();
         let _ = m.on_subscribe();
         m.on_send_failed(dial("911"), Origin::Shell);
-        assert_eq!(
-            m.on_event(
-                Event::Error {
-                    message: "x".into(),
-                    code: None,
-                    params: Default::default()
-                },
-                Origin::Engine
-            ),
-            None
-        );
+        assert_eq!(m.on_event(engine_error(), Origin::Engine), None);
         assert_eq!(m.on_subscribe(), vec![dial("911")]);
     }
 

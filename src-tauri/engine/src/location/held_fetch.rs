@@ -9,8 +9,7 @@ use super::held::{self, HeldError, HeldLocation};
 /// Asks the location server at `url` where this machine is.
 pub async fn fetch(url: &str, lab: bool, timeout: Duration) -> Result<HeldLocation, HeldError> {
     held::check_url(url, lab)?;
-    let client =
-        crate::notify::deliver_http_client().map_err(|e| HeldError::Unreachable(e.to_string()))?;
+    let client = crate::notify::http_client().map_err(|e| HeldError::Unreachable(e.to_string()))?;
     let mut resp = client
         .post(url)
         .timeout(timeout)

@@ -34,8 +34,6 @@ pub use policy::{
 pub use render::{address_lines, render, webhook_body, RenderError, Rendered};
 pub use worker::{spawn_worker, WorkerConfig};
 
-pub(crate) use deliver::http_client as deliver_http_client;
-
 use crate::audit::{audit_append_in, AuditEvent};
 use crate::store::{Store, StoreError};
 
