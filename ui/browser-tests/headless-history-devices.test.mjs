@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startBridge } from "../dev/headless-bridge.mjs";
+import { expectFocus } from "./focus.mjs";
 
 const BINARY = process.env.LIFELINE_HEADLESS;
 const SIGN_IN = process.env.LIFELINE_LAB_SIGNIN === "1";
@@ -106,7 +107,7 @@ test("the real engine's devices as selects, a choice it keeps, and (on the lab) 
     await page.getByLabel("Number to call").fill("");
     await entry.getByRole("button").click();
     assert.equal(await page.getByLabel("Number to call").inputValue(), "nobody-uihist");
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Call");
+    await expectFocus(page, "Call");
     await axe(page);
     await page.screenshot({ path: resolve(SCREENS, "headless-history.png"), fullPage: true });
     await button("Settings").click();

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "./static-server.mjs";
+import { expectFocus, pressUntilFocus } from "./focus.mjs";
 
 const SCREENS = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../tests/artifacts/screens");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -255,7 +256,7 @@ describe("screens", () => {
     await page.getByText("if you sign out, emergency services cannot call you back here").waitFor();
     await button(page, "Sign out").click();
     await button(page, "Sign out anyway").waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Sign out anyway");
+    await expectFocus(page, "Sign out anyway");
     await check(page, "settings-lock-sign-out");
     await button(page, "Sign out anyway").click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
@@ -281,7 +282,7 @@ describe("the engine's emergency and call events", () => {
     await button(page, "Call").click();
     await page.getByRole("heading", { name: "Use another phone now", level: 1 }).waitFor();
     await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Use another phone now");
+    await expectFocus(page, "Use another phone now");
     assert.match(await page.title(), /^Use another phone now · Lifeline$/);
     await check(page, "emergency-failed");
     await button(page, "Close").click();
@@ -294,7 +295,7 @@ describe("the engine's emergency and call events", () => {
     await page.getByLabel("Number to call").fill("999");
     await button(page, "Call").click();
     await page.getByText("999 is not an emergency number in the US").waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Call 911");
+    await expectFocus(page, "Call 911");
     await check(page, "dial-blocked");
     await button(page, "Call 911").click();
     await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
@@ -474,11 +475,7 @@ describe("real networks: never a silent call (520 x 780)", () => {
 });
 
 describe("keyboard only: the whole emergency flow", () => {
-  const focused = (page) => page.evaluate(() => document.activeElement?.textContent ?? "");
-  async function tabTo(page, text) {
-    for (let i = 0; i < 15 && (await focused(page)) !== text; i++) await page.keyboard.press("Tab");
-    assert.equal(await focused(page), text, `Tab never reached ${text}`);
-  }
+  const tabTo = (page, text) => pressUntilFocus(page, "Tab", text, 15);
 
   test("911, End call, status refused, callback answered and ended, then Exit: keys only", async () => {
     const page = await open("mock=signed-in");
@@ -492,7 +489,8 @@ describe("keyboard only: the whole emergency flow", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
     // The status select: focus it by keyboard and step to another status.
-    // The number field has focus; the status select is just before it.
+    // The number field has focus (once the softphone's effect has run); the status select is just before it.
+    await page.waitForFunction(() => document.activeElement?.id === "number");
     for (let i = 0; i < 25 && !(await page.evaluate(() => document.activeElement?.id === "presence")); i++) await page.keyboard.press("Shift+Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.id), "presence");
     await page.keyboard.press("ArrowUp");
@@ -501,7 +499,7 @@ describe("keyboard only: the whole emergency flow", () => {
     // The dispatcher calls back (the far end's doing, not a key).
     await page.evaluate(() => window.lifelineMock.callBack());
     await page.getByRole("heading", { name: "Emergency services are calling back" }).waitFor();
-    assert.equal(await focused(page), "Answer");
+    await expectFocus(page, "Answer");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
     await tabTo(page, "End call");
@@ -509,8 +507,9 @@ describe("keyboard only: the whole emergency flow", () => {
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
     await page.evaluate(() => window.lifelineMock.endLock());
     await page.getByRole("dialog").waitFor();
+    await expectFocus(page, "Remain in emergency mode");
     await page.keyboard.press("Tab");
-    assert.equal(await focused(page), "Exit emergency mode");
+    await expectFocus(page, "Exit emergency mode");
     await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor({ state: "detached" });
     assert.equal(await page.getByLabel("Status").inputValue(), "available");
@@ -556,20 +555,18 @@ describe("keyboard only", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
     // Focus is on the banner heading; Tab reaches End call.
-    let guard = 0;
-    while (!(await page.evaluate(() => document.activeElement?.textContent === "End call")) && guard++ < 10) {
-      await page.keyboard.press("Tab");
-    }
+    await pressUntilFocus(page, "Tab", "End call", 10);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
     // Pretend the lock is over now.
     await page.evaluate(() => window.lifelineMock.endLock());
     await page.getByRole("dialog").waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Remain in emergency mode");
+    await expectFocus(page, "Remain in emergency mode");
     await page.keyboard.press("Escape");
     await page.getByRole("dialog").waitFor();
+    await expectFocus(page, "Remain in emergency mode");
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Exit emergency mode");
+    await expectFocus(page, "Exit emergency mode");
     await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor({ state: "detached" });
     await page.getByLabel("Status").waitFor();
@@ -599,7 +596,7 @@ describe("keyboard only: callback", () => {
   test("the callback screen focuses Answer, so Enter answers it", async () => {
     const page = await open("mock=callback");
     await page.getByRole("heading", { name: "Emergency services are calling back" }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Answer");
+    await expectFocus(page, "Answer");
     assert.match(await page.title(), /^Emergency services are calling back · Lifeline$/);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
