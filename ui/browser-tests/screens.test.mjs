@@ -365,8 +365,18 @@ describe("the engine's emergency and call events", () => {
   test("during the lock: calls turned away are listed in the banner", async () => {
     const page = await open("mock=lock");
     await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
-    await page.evaluate(() => window.lifelineMock.emit({ event: "call_rejected", remote: "sip:peer3@lifeline.lab", code: 486, reason: "Busy Here" }));
+    await page.evaluate(() =>
+      window.lifelineMock.emit({
+        event: "call_rejected",
+        remote: "sip:peer3@lifeline.lab",
+        code: 486,
+        reason: "Busy Here (emergency callback line kept free)",
+        cause: "emergency_line_protected",
+      }),
+    );
     await page.getByText("Calls turned away meanwhile: 1").waitFor();
+    // Said by its cause, not the engine's SIP reason phrase.
+    await page.getByRole("status").getByText("turned away: the line is kept free for the emergency services to call back (486)").waitFor();
     await page.getByText(/^peer3 at /).waitFor();
     await check(page, "lock-missed");
     await page.closeAll();
@@ -618,6 +628,31 @@ describe("languages and themes", () => {
     const page = await open("mock=agreement&lang=de", { locale: "en-US" });
     await button(page, "Akzeptieren").waitFor();
     await check(page, "agreement-de");
+    await page.closeAll();
+  });
+
+  test("French: the engine's codes in French (an error, the end of a call); an unknown code in the engine's words", async () => {
+    const page = await open("mock=signed-in&lang=fr", { locale: "fr-FR" });
+    await button(page, "Appeler").waitFor();
+    // An error the mock engine sends as the real one does (code no_call, command hangup, English message).
+    await page.evaluate(() => window.lifelineMock.send({ cmd: "hangup" }));
+    await page.getByRole("alert").getByText("Il n'y a pas d'appel à terminer.").waitFor();
+    assert.equal(await page.getByText("There is no call to end.").count(), 0, "not the engine's English");
+    await check(page, "error-toast-fr");
+    await button(page, "Fermer").click();
+    await page.getByRole("alert").waitFor({ state: "detached" });
+    // A code this UI has no words for (a newer engine): the engine's own text.
+    await page.evaluate(() => window.lifelineMock.emit({ event: "error", message: "Something new went wrong.", code: "quantum_flux", params: {} }));
+    await page.getByRole("alert").getByText("Something new went wrong.").waitFor();
+    await button(page, "Fermer").click();
+    // The call-ended line: hung up here, in French.
+    await page.getByLabel("Numéro à appeler").fill("peer");
+    await button(page, "Appeler").click();
+    await button(page, "Raccrocher").waitFor();
+    await page.locator(".timer", { hasText: /\d:\d\d/ }).waitFor();
+    await button(page, "Raccrocher").click();
+    await page.locator(".last-call", { hasText: "Le dernier appel avec peer est terminé : vous avez raccroché" }).waitFor();
+    await check(page, "last-call-fr");
     await page.closeAll();
   });
 

@@ -209,7 +209,11 @@ pub enum Event {
     CallRejected {
         remote: String,
         code: u16,
+        /// In English (kept for scripts; the UI translates `cause`).
         reason: String,
+        /// Why the call was turned away, as a stable code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<crate::presence::RejectReason>,
     },
     Presence {
         status: Presence,
@@ -317,10 +321,24 @@ pub struct HistoryEntry {
     pub at: Option<String>,
     /// Seconds in conversation; `None` when never connected or for a redial entry.
     pub duration_s: Option<u64>,
-    /// `answered`, `missed`, `rejected`, `cancelled`, `failed` or `redial`.
-    pub outcome: String,
+    pub outcome: HistoryOutcome,
     /// An emergency call kept only for redialling (policy `emergency.keep_redial_entry`).
     pub redial_only: bool,
+}
+
+/// How a call in the history went (the same words in the store and on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HistoryOutcome {
+    Answered,
+    Missed,
+    Rejected,
+    Cancelled,
+    Failed,
+    /// An emergency call kept only for redialling.
+    Redial,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { useApp } from "./context";
-import type { Toast } from "./state";
+import { toastText, type Toast } from "./state";
 
 const INFO_MS = 8000;
 const ERROR_MS = 15000;
@@ -23,7 +23,7 @@ function ToastItem({ toast }: { toast: Toast }) {
     const id = setTimeout(() => dispatch({ type: "dismiss_toast", id: toast.id }), toast.kind === "error" ? ERROR_MS : INFO_MS);
     return () => clearTimeout(id);
   }, [toast.id, toast.kind, dispatch]);
-  const text = toast.message ?? (toast.key ? t(toast.key, toast.params) : "");
+  const text = toastText(toast, t);
   return (
     <div class={`toast toast--${toast.kind}`} role={toast.kind === "error" ? "alert" : "status"}>
       <p class="toast__text">{text}</p>

@@ -143,9 +143,16 @@ describe("calls", () => {
 
   it("removes an ended call and remembers how it ended", () => {
     let s = events(signedIn(), [call("c1", "connected")]);
-    s = events(s, [call("c1", "ended", { reason: "busy" })], T0 + 1000);
+    s = events(s, [call("c1", "ended", { reason: "busy here (486)", code: "refused", status: 486 })], T0 + 1000);
     expect(s.calls).toEqual([]);
-    expect(s.lastEnded).toEqual({ remote: "sip:peer@lifeline.lab", reason: "busy", emergency: false, at: T0 + 1000 });
+    expect(s.lastEnded).toEqual({
+      remote: "sip:peer@lifeline.lab",
+      code: "refused",
+      status: 486,
+      reason: "busy here (486)",
+      emergency: false,
+      at: T0 + 1000,
+    });
     expect(screenOf(s).kind).toBe("softphone");
   });
 

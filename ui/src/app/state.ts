@@ -7,6 +7,7 @@ import type {
   Command,
   Direction,
   EmergencyMode,
+  EndCode,
   EngineEvent,
   EventOf,
   Presence,
@@ -15,6 +16,8 @@ import type {
 import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, type LiveState } from "./live";
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
+import { errorKey, rejectedKey } from "../i18n/causes";
+import type { Translate } from "../i18n/i18n";
 
 export interface AppInfo {
   version: string;
@@ -44,12 +47,19 @@ export interface CallView {
 
 export interface EndedCall {
   remote: string;
+  /** Why it ended, as a code to translate (with the SIP status that ended it, if one did)... */
+  code: EndCode | null;
+  status: number | null;
+  /** ...and in the engine's English, shown only when the code is missing or unknown to this UI. */
   reason: string | null;
   emergency: boolean;
   at: number;
 }
 
-/** Toasts carry either a translation key (with parameters) or the engine's own text. */
+/**
+ * Toasts carry either a translation key (with parameters) or the engine's own text: the latter only when the
+ * engine sent no code this UI has words for.
+ */
 export interface Toast {
   id: number;
   kind: "error" | "info";
@@ -233,12 +243,13 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
       return { ...state, registration: { state: event.state, reason: event.reason }, signingIn: false };
     case "call":
       return onCall(state, event, now);
-    case "call_rejected":
-      return pushToast(
-        state,
-        { kind: "info", key: "toast.call_rejected", params: { remote: event.remote, code: event.code, reason: event.reason } },
-        now,
-      );
+    case "call_rejected": {
+      const said = rejectedKey(event.cause, event.remote, event.code) ?? {
+        key: "toast.call_rejected",
+        params: { remote: event.remote, code: event.code, reason: event.reason },
+      };
+      return pushToast(state, { kind: "info", ...said }, now);
+    }
     case "presence":
       return {
         ...state,
@@ -261,7 +272,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
         // The engine's answer to the presence change asked for during emergency mode: say it by the select.
         return { ...state, presenceAsked: false, presenceNotice: "emergency" };
       }
-      return pushToast(state, { kind: "error", message: event.message }, now);
+      return pushToast(state, { kind: "error", ...(errorKey(event.code, event.params) ?? { message: event.message }) }, now);
     case "call_muted":
       return { ...state, calls: state.calls.map((c) => (c.id === event.id ? { ...c, muted: event.on } : c)) };
     case "devices":
@@ -297,7 +308,14 @@ function onCall(state: UiState, event: EventOf<"call">, now: number): UiState {
     return {
       ...state,
       calls: state.calls.filter((c) => c.id !== event.id),
-      lastEnded: { remote: event.remote, reason: event.reason, emergency: event.emergency, at: now },
+      lastEnded: {
+        remote: event.remote,
+        code: event.code ?? null,
+        status: event.status ?? null,
+        reason: event.reason,
+        emergency: event.emergency,
+        at: now,
+      },
     };
   }
   const live = event.state === "connected" || event.state === "held";
@@ -388,6 +406,11 @@ function pushToast(state: UiState, toast: Omit<Toast, "id" | "at">, now: number)
 }
 
 // ---- Derived views -------------------------------------------------------------------------------------
+
+/** A toast's words in the agent's language (the engine's own text only when it sent no code we know). */
+export function toastText(toast: Toast, t: Translate): string {
+  return toast.key ? t(toast.key, toast.params) : (toast.message ?? "");
+}
 
 /** The call the in-call controls act on: the first one that is not still ringing in. */
 export function activeCall(state: UiState): CallView | undefined {

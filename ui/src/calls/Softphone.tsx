@@ -5,6 +5,7 @@ import type { UiState } from "../app/state";
 import { DialPad, useTypedDigits } from "./DialPad";
 import { HistoryList } from "../history/HistoryList";
 import { PresenceSelect } from "../presence/PresenceSelect";
+import { endKey, said } from "../i18n/causes";
 
 export function Softphone({ state }: { state: UiState }) {
   const { t, intend, dispatch } = useApp();
@@ -28,6 +29,8 @@ export function Softphone({ state }: { state: UiState }) {
     callButton.current?.focus();
   }, []);
   const last = state.lastEnded;
+  // The engine's code in the agent's language; its English only for a code this UI does not know.
+  const lastReason = last ? said(t, endKey(last.code, last.status), last.reason) : null;
 
   return (
     <main class="screen screen--softphone">
@@ -72,8 +75,8 @@ export function Softphone({ state }: { state: UiState }) {
       </form>
       {last && (
         <p class="hint last-call" role="status">
-          {last.reason
-            ? t("softphone.last_call_reason", { remote: displayRemote(last.remote, state.app?.domain), reason: last.reason })
+          {lastReason
+            ? t("softphone.last_call_reason", { remote: displayRemote(last.remote, state.app?.domain), reason: lastReason })
             : t("softphone.last_call", { remote: displayRemote(last.remote, state.app?.domain) })}
         </p>
       )}

@@ -99,7 +99,19 @@ export type Event =
      */
     status?: number | null,
   }
-  | { "event": "call_rejected", remote: string, code: number, reason: string, }
+  | {
+    "event": "call_rejected",
+    remote: string,
+    code: number,
+    /**
+     * In English (kept for scripts; the UI translates `cause`).
+     */
+    reason: string,
+    /**
+     * Why the call was turned away, as a stable code.
+     */
+    cause?: RejectReason | null,
+  }
   | { "event": "presence", status: Presence, forced: boolean, }
   | {
     "event": "emergency",
@@ -248,15 +260,17 @@ export type HistoryEntry = {
    * Seconds in conversation; `None` when never connected or for a redial entry.
    */
   duration_s: number | null,
-  /**
-   * `answered`, `missed`, `rejected`, `cancelled`, `failed` or `redial`.
-   */
-  outcome: string,
+  outcome: HistoryOutcome,
   /**
    * An emergency call kept only for redialling (policy `emergency.keep_redial_entry`).
    */
   redial_only: boolean,
 };
+
+/**
+ * How a call in the history went (the same words in the store and on the wire).
+ */
+export type HistoryOutcome = "answered" | "missed" | "rejected" | "cancelled" | "failed" | "redial";
 
 /**
  * How a call's audio travels: the local candidate of the selected ICE pair.
@@ -285,3 +299,8 @@ export type MediaState = "connected" | "receiving" | "no_audio" | "reconnecting"
 export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
 
 export type RegistrationState = "registered" | "unregistered" | "failed";
+
+/**
+ * Why an incoming call is turned away; also the `cause` of `Event::CallRejected` (the UI translates it).
+ */
+export type RejectReason = "emergency_line_protected" | "do_not_disturb" | "working_offline" | "busy";

@@ -9,9 +9,12 @@ import type {
   DeviceInfo,
   Direction,
   EmergencyMode,
+  EndCode,
   EngineEvent,
+  ErrorCode,
   EventOf,
   HistoryEntry,
+  HistoryOutcome,
   MediaEvent,
   MediaPath,
   MediaState,
@@ -115,6 +118,13 @@ const LOCATION_ADDRESS: CivicAddress = { country: "US", A1: "TX", A3: "Austin", 
 const LOCK_REFUSAL = (until: string) =>
   `the line is kept free for the emergency services to call back until ${until} (UTC); this can wait until then`;
 const CALL_REFUSAL = "not during an emergency call: hold, transfer, other calls and status changes wait until it ends";
+
+/** How a call ended, as the engine says it: a code (with the SIP status) and the same in English. */
+interface CallEnd {
+  code: EndCode;
+  status?: number;
+  reason: string;
+}
 
 export class MockEngine implements Ipc {
   readonly kind = "mock" as const;
@@ -293,7 +303,8 @@ export class MockEngine implements Ipc {
   private setDevices(choice: { input: string | null; output: string | null; ringer: string | null }): void {
     const unknown = [choice.input, choice.output, choice.ringer].find((id) => id !== null && !MOCK_DEVICES.some((d) => d.id === id));
     if (unknown !== undefined) {
-      this.emit({ event: "error", message: `no audio device ${unknown}: choose one from the list` });
+      const detail = `no audio device ${unknown}: choose one from the list`;
+      this.error("audio_device", detail, { detail });
       return this.emitDevices();
     }
     this.chosenDevices = {
@@ -310,7 +321,7 @@ export class MockEngine implements Ipc {
   }
 
   /** As the engine's store: ordinary calls are recorded; emergency calls only as a redial entry, if kept. */
-  private record(c: NonNullable<MockEngine["call"]>, reason: string | null): void {
+  private record(c: NonNullable<MockEngine["call"]>, code: EndCode): void {
     const started = this.callStarted ?? { at: Date.now(), connectedAt: null };
     this.callStarted = null;
     if (c.emergency || c.callback) {
@@ -318,8 +329,17 @@ export class MockEngine implements Ipc {
       this.history = [REDIAL(c.remote), ...this.history.filter((e) => !(e.redial_only && e.remote === c.remote))];
     } else {
       const connected = started.connectedAt;
-      const outcome =
-        connected !== null ? "answered" : reason === "rejected" ? "rejected" : c.direction === "in" ? "missed" : reason ? "failed" : "cancelled";
+      // As the engine's history_flow: by the typed end, never by its words.
+      const outcome: HistoryOutcome =
+        connected !== null
+          ? "answered"
+          : c.direction === "in"
+            ? code === "rejected"
+              ? "rejected"
+              : "missed"
+            : code === "cancelled"
+              ? "cancelled"
+              : "failed";
       this.history = [
         {
           direction: c.direction,
@@ -374,7 +394,7 @@ export class MockEngine implements Ipc {
     this.emit({ event: "emergency", mode: this.mode, lock_until: this.mode === "off" || this.mode === "active" ? null : lockUntil });
   }
 
-  private emitCall(reason: string | null = null): void {
+  private emitCall(end: CallEnd | null = null): void {
     const c = this.call;
     if (!c) return;
     // For the history entry: when the call began and when it was first connected.
@@ -388,8 +408,24 @@ export class MockEngine implements Ipc {
       remote: c.remote,
       emergency: c.emergency,
       emergency_callback: c.callback,
-      reason,
+      reason: end?.reason ?? null,
+      ...(end ? { code: end.code } : {}),
+      ...(end?.status === undefined ? {} : { status: end.status }),
     });
+  }
+
+  /** An `error` event as the engine sends it: a code with its values, and the same in English. */
+  private error(code: ErrorCode, message: string, params: Record<string, string> = {}): void {
+    this.emit({ event: "error", message, code, params });
+  }
+
+  /** The emergency guard said no (its English reason is the detail, as in the engine). */
+  private refused(detail: string): void {
+    this.error("emergency_refused", detail, { detail });
+  }
+
+  private badAddress(detail: string): void {
+    this.error("location_invalid", `This address cannot be used for emergency calls: ${detail}`, { detail });
   }
 
   private setPresence(status: Presence, forced: boolean): void {
@@ -433,8 +469,15 @@ export class MockEngine implements Ipc {
         }
         return;
       case "reject":
-      case "hangup":
-        return this.endCall(command.cmd === "reject" ? "rejected" : null);
+        if (this.call?.state !== "incoming") return this.error("no_call", "There is no incoming call to reject.", { command: "reject" });
+        return this.endCall({ code: "rejected", status: 486, reason: "rejected (486)" });
+      case "hangup": {
+        const c = this.call;
+        if (!c) return this.error("no_call", "There is no call to end.", { command: "hangup" });
+        // As the engine: an outgoing call not yet answered is cancelled; otherwise hung up here.
+        const early = c.direction === "out" && (c.state === "dialing" || c.state === "ringing");
+        return this.endCall(early ? { code: "cancelled", reason: "cancelled" } : { code: "hung_up", reason: "hung up" });
+      }
       case "hold":
       case "resume":
         if (this.call && !this.call.emergency) {
@@ -450,10 +493,10 @@ export class MockEngine implements Ipc {
         return;
       case "set_presence": {
         // As the engine's guard: refused during the call and the lock; after it, "exit or remain?" (no event).
-        if (this.mode === "active") return this.emit({ event: "error", message: CALL_REFUSAL });
+        if (this.mode === "active") return this.refused(CALL_REFUSAL);
         const over = this.mode === "remain" || (this.mode === "lock" && this.lockUntil !== null && Date.now() >= this.lockUntil);
         if (this.mode === "lock" && !over && this.lockUntil !== null) {
-          return this.emit({ event: "error", message: LOCK_REFUSAL(new Date(this.lockUntil).toISOString().replace(/\.\d+Z$/, "Z")) });
+          return this.refused(LOCK_REFUSAL(new Date(this.lockUntil).toISOString().replace(/\.\d+Z$/, "Z")));
         }
         if (over) return;
         return this.setPresence(command.status, false);
@@ -462,7 +505,7 @@ export class MockEngine implements Ipc {
         return this.setLocation(command.address);
       case "emergency_exit":
         if (this.mode === "lock" && this.lockUntil !== null && Date.now() < this.lockUntil) {
-          return this.emit({ event: "error", message: LOCK_REFUSAL(new Date(this.lockUntil).toISOString()) });
+          return this.refused(LOCK_REFUSAL(new Date(this.lockUntil).toISOString()));
         }
         this.mode = "off";
         this.lockUntil = null;
@@ -485,10 +528,10 @@ export class MockEngine implements Ipc {
   private setLocation(address: CivicAddress): void {
     const country = address.country ?? "";
     if (!/^[A-Z]{2}$/.test(country)) {
-      return this.emit({ event: "error", message: "This address cannot be used for emergency calls: country: expected a two-letter country code" });
+      return this.badAddress("country: expected a two-letter country code");
     }
     if (!address.A3 || !(address.RD || address.LMK)) {
-      return this.emit({ event: "error", message: `This address cannot be used for emergency calls: ${country} addresses need the city (A3) and the street (RD)` });
+      return this.badAddress(`${country} addresses need the city (A3) and the street (RD)`);
     }
     // Laid out as the engine's label: "100 Main St, Floor 3, Room 301, Austin, TX, 78701, US".
     const street = [address.HNO, address.RD, address.STS].filter(Boolean).join(" ");
@@ -501,15 +544,15 @@ export class MockEngine implements Ipc {
 
   private dial(number: string): void {
     if (!this.registered) {
-      return this.emit({ event: "error", message: "Not registered: sign in before calling." });
+      return this.error("not_signed_in", "Sign in before placing a call.");
     }
     if (this.options.blockMismatch && (number === "999" || number === "112")) {
       return this.emit({ event: "dial_blocked", reason: `${number} is not an emergency number in the US, where you are`, offer: "911" });
     }
-    if (this.mode === "active") return this.emit({ event: "error", message: CALL_REFUSAL });
+    if (this.mode === "active") return this.refused(CALL_REFUSAL);
     const emergency = EMERGENCY.test(number);
     if (!emergency && !this.accepted) {
-      return this.emit({ event: "error", message: "Accept the emergency-services warning before making calls." });
+      return this.error("agreement_required", "Accept the emergency-services agreement before placing calls (emergency numbers always work).");
     }
     this.seq += 1;
     this.call = { id: `o${this.seq}`, state: "dialing", direction: "out", remote: number, emergency, callback: false, muted: false };
@@ -524,7 +567,7 @@ export class MockEngine implements Ipc {
     if (emergency && this.options.failEmergency) {
       this.later(600, () => {
         if (this.call?.id !== id) return;
-        this.endCall("503 Service Unavailable");
+        this.endCall({ code: "refused", status: 503, reason: "service unavailable (503)" });
         this.emitFailed();
       });
       return;
@@ -542,13 +585,13 @@ export class MockEngine implements Ipc {
     });
   }
 
-  private endCall(reason: string | null): void {
+  private endCall(end: CallEnd): void {
     const c = this.call;
     if (!c) return;
     c.state = "ended";
-    this.emitCall(reason);
+    this.emitCall(end);
     this.call = null;
-    this.record(c, reason);
+    this.record(c, end.code);
     if (c.emergency || (c.callback && this.mode === "active")) {
       this.mode = "lock";
       this.lockUntil = Date.now() + LOCK_MS;

@@ -51,7 +51,7 @@ interface RowProps {
 function HistoryRow({ item, domain, now, onPick }: RowProps) {
   const { t, locale } = useApp();
   const key = outcomeKey(item.outcome);
-  const outcome = key ? t(key) : item.outcome;
+  const outcome = key ? t(key) : item.outcomeWord;
   const missed = isMissed(item);
   const direction = item.direction === "out" ? t("history.outgoing") : t("history.incoming");
   const classes = ["history__entry", missed ? "history__entry--missed" : "", item.redialOnly ? "history__entry--redial" : ""];

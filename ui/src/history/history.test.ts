@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { EngineEvent } from "../engine/api";
 import { LOCALES } from "../i18n/i18n";
-import { MAX_HISTORY, dialTarget, historyTime, isMissed, onHistoryEvent, outcomeKey, parseEntry, initialHistory, type HistoryItem } from "./history";
+import { MAX_HISTORY, OUTCOMES, dialTarget, historyTime, isMissed, onHistoryEvent, outcomeKey, parseEntry, initialHistory, type HistoryItem } from "./history";
 import { initialState, update, type UiState } from "../app/state";
 
 const T0 = Date.parse("2026-11-22T00:30:00Z");
@@ -53,7 +53,7 @@ describe("call history from the engine", () => {
 
   it("a redial entry is an emergency call with no time and no duration, whatever else the engine put in", () => {
     const item = parseEntry({ direction: "out", remote: "911", at: "2026-11-22T00:00:00Z", duration_s: 30, outcome: "redial", redial_only: true });
-    expect(item).toEqual({ direction: "out", remote: "911", at: null, durationS: null, outcome: "redial", redialOnly: true });
+    expect(item).toEqual({ direction: "out", remote: "911", at: null, durationS: null, outcome: "redial", outcomeWord: "redial", redialOnly: true });
   });
 
   it("drops entries it cannot show and keeps the rest", () => {
@@ -66,9 +66,11 @@ describe("call history from the engine", () => {
           { direction: "in", remote: "   " },
           { direction: "in", remote: "sip:a@lifeline.lab", at: "not a time", duration_s: -3, outcome: "" },
         ],
-      } as EngineEvent,
+      } as unknown as EngineEvent,
     ]);
-    expect(s.history.items).toEqual([{ direction: "in", remote: "sip:a@lifeline.lab", at: null, durationS: null, outcome: "unknown", redialOnly: false }]);
+    expect(s.history.items).toEqual([
+      { direction: "in", remote: "sip:a@lifeline.lab", at: null, durationS: null, outcome: null, outcomeWord: "unknown", redialOnly: false },
+    ]);
   });
 
   it(`keeps at most ${MAX_HISTORY} entries`, () => {
@@ -103,6 +105,7 @@ describe("how a recent call reads and what a click fills in", () => {
     at: null,
     durationS: null,
     outcome: "answered",
+    outcomeWord: "answered",
     redialOnly: false,
     ...extra,
   });
@@ -116,18 +119,21 @@ describe("how a recent call reads and what a click fills in", () => {
 
   it("missed calls are marked; the others are not", () => {
     expect(isMissed(item("x", { direction: "in", outcome: "missed" }))).toBe(true);
-    for (const outcome of ["answered", "rejected", "cancelled", "failed", "redial"]) {
+    for (const outcome of ["answered", "rejected", "cancelled", "failed", "redial"] as const) {
       expect(isMissed(item("x", { direction: "in", outcome }))).toBe(false);
     }
   });
 
   it("every outcome the engine sends has words in every language; a new one is shown as the engine wrote it", () => {
-    for (const outcome of ["answered", "missed", "rejected", "cancelled", "failed", "redial"]) {
+    for (const outcome of OUTCOMES) {
       const key = outcomeKey(outcome);
       expect(key).not.toBeNull();
       for (const table of Object.values(LOCALES) as Record<string, string>[]) expect(table[key ?? ""]).toBeTruthy();
     }
-    expect(outcomeKey("transferred")).toBeNull();
+    const newer = parseEntry({ direction: "in", remote: "sip:a@lifeline.lab", at: null, duration_s: null, outcome: "transferred", redial_only: false });
+    expect(newer?.outcome).toBeNull();
+    expect(newer?.outcomeWord).toBe("transferred");
+    expect(outcomeKey(newer?.outcome ?? null)).toBeNull();
   });
 
   it("today shows the time only, earlier this year day and month, older ones the year too (local time)", () => {

@@ -3,10 +3,17 @@
 // `onHistoryEvent` for every event. Emergency calls only ever arrive as a redial entry (number, no time),
 // and only when the organisation's policy keeps one.
 
-import type { Direction, EngineEvent } from "../engine/api";
+import type { Direction, EngineEvent, HistoryOutcome } from "../engine/api";
 import { displayRemote } from "../calls/remote";
 
-export type KnownOutcome = "answered" | "missed" | "rejected" | "cancelled" | "failed" | "redial";
+/** Every outcome of the contract (api.rs `HistoryOutcome`), to check what arrives against. */
+export const OUTCOMES = ["answered", "missed", "rejected", "cancelled", "failed", "redial"] as const satisfies readonly HistoryOutcome[];
+/** Does not compile when api.rs gains an outcome that `OUTCOMES` lacks. */
+export const OUTCOMES_COMPLETE: Exclude<HistoryOutcome, (typeof OUTCOMES)[number]> extends never ? true : never = true;
+
+function isOutcome(value: unknown): value is HistoryOutcome {
+  return (OUTCOMES as readonly unknown[]).includes(value);
+}
 
 /** One call as the list shows it. */
 export interface HistoryItem {
@@ -17,8 +24,10 @@ export interface HistoryItem {
   at: number | null;
   /** Seconds in conversation; null when never connected. */
   durationS: number | null;
-  /** One of `KnownOutcome`, or whatever newer word the engine used (shown as it is). */
-  outcome: string;
+  /** How it went; null for a word this UI does not know (from a newer engine). */
+  outcome: HistoryOutcome | null;
+  /** The engine's word, shown as it is when `outcome` is null. */
+  outcomeWord: string;
   /** An emergency call kept only so that it can be dialled again. */
   redialOnly: boolean;
 }
@@ -54,7 +63,8 @@ export function parseEntry(raw: unknown): HistoryItem | null {
   if (typeof e.remote !== "string" || e.remote.trim() === "") return null;
   const at = typeof e.at === "string" ? Date.parse(e.at) : Number.NaN;
   const duration = typeof e.duration_s === "number" && Number.isFinite(e.duration_s) && e.duration_s >= 0 ? Math.floor(e.duration_s) : null;
-  const outcome = typeof e.outcome === "string" && e.outcome !== "" ? e.outcome : "unknown";
+  const outcome = isOutcome(e.outcome) ? e.outcome : null;
+  const outcomeWord = typeof e.outcome === "string" && e.outcome !== "" ? e.outcome : "unknown";
   const redialOnly = e.redial_only === true || outcome === "redial";
   return {
     direction: e.direction,
@@ -62,6 +72,7 @@ export function parseEntry(raw: unknown): HistoryItem | null {
     at: redialOnly || Number.isNaN(at) ? null : at,
     durationS: redialOnly ? null : duration,
     outcome,
+    outcomeWord,
     redialOnly,
   };
 }
@@ -72,11 +83,11 @@ export function dialTarget(item: HistoryItem, ownDomain: string | null | undefin
 }
 
 /** Translation key of an outcome; null for a word this UI does not know (then shown as the engine wrote it). */
-export function outcomeKey(outcome: string): string | null {
-  return OUTCOME_KEYS[outcome as KnownOutcome] ?? null;
+export function outcomeKey(outcome: HistoryOutcome | null): string | null {
+  return outcome === null ? null : OUTCOME_KEYS[outcome];
 }
 
-const OUTCOME_KEYS: Record<KnownOutcome, string> = {
+const OUTCOME_KEYS: Record<HistoryOutcome, string> = {
   answered: "history.outcome_answered",
   missed: "history.outcome_missed",
   rejected: "history.outcome_rejected",

@@ -51,6 +51,34 @@ describe("locales", () => {
   });
 });
 
+/** The members of a string-union type in the generated contract (api.rs via ts-rs). */
+function unionMembers(contract: string, name: string): string[] {
+  const decl = new RegExp(`export type ${name} =([^;]*);`).exec(contract)?.[1] ?? "";
+  return [...decl.matchAll(/"([a-z_]+)"/g)].map((m) => m[1] ?? "");
+}
+
+describe("every code the engine can send has words in every language", async () => {
+  // Read from the generated file itself: a code added to api.rs (and regenerated) without words fails here.
+  const contract = String((await import("../engine/contract.ts?raw")).default);
+  const kinds: [string, (code: string) => string][] = [
+    ["EndCode", (c) => `end.${c}`],
+    ["ErrorCode", (c) => `error.${c}`],
+    ["RejectReason", (c) => `toast.call_rejected_${c}`],
+    ["HistoryOutcome", (c) => `history.outcome_${c}`],
+  ];
+  for (const [type, key] of kinds) {
+    it(`${type}: every member has a key in en, fr and de`, () => {
+      const codes = unionMembers(contract, type);
+      expect(codes.length, `${type} found in contract.ts`).toBeGreaterThan(3);
+      for (const locale of locales) {
+        const table: Record<string, string> = LOCALES[locale];
+        const missing = codes.map(key).filter((k) => !(k in table));
+        expect(missing, `${locale} ${type}`).toEqual([]);
+      }
+    });
+  }
+});
+
 describe("choosing a language", () => {
   it("takes the first candidate we speak, by language only", () => {
     expect(pickLocale([null, "fr-CA", "de"])).toBe("fr");

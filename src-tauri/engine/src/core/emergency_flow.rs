@@ -424,6 +424,7 @@ impl Core {
                     remote: from.to_owned(),
                     code,
                     reason: reason.phrase().to_owned(),
+                    cause: Some(reason),
                 }])
             }
         }

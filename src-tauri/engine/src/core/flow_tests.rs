@@ -5,7 +5,8 @@
 
 use super::harness::{Harness, Seen};
 use super::*;
-use crate::api::{CallState, EmergencyMode};
+use crate::api::{CallState, EmergencyMode, HistoryOutcome};
+use crate::presence::RejectReason;
 use crate::sip::CallEvent;
 
 fn us_policy() -> serde_json::Value {
@@ -322,9 +323,16 @@ fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
     assert!(
         matches!(
             &evs[..],
-            [Event::CallRejected { code: 486, .. }, Event::History { .. }]
+            [
+                Event::CallRejected {
+                    code: 486,
+                    cause: Some(RejectReason::EmergencyLineProtected),
+                    ..
+                },
+                Event::History { .. }
+            ]
         ),
-        "an ordinary call is refused with 486 and kept as missed, not rung: {evs:?}"
+        "an ordinary call is refused with 486 (line kept free) and kept as missed, not rung: {evs:?}"
     );
     assert!(h.core.calls.by_sip(SipId(7)).is_none());
 
@@ -401,7 +409,7 @@ fn emergency_calls_stay_out_of_history_and_refused_callers_are_missed_calls() {
     h.call_event(incoming(7, "sip:peer@lifeline.lab"));
     let hist = h.store.recent_history(10).expect("read");
     assert_eq!(hist.len(), 1);
-    assert_eq!(hist[0].outcome, "missed");
+    assert_eq!(hist[0].outcome, HistoryOutcome::Missed);
 }
 
 #[test]
@@ -601,5 +609,5 @@ fn a_rejected_incoming_call_is_kept_as_rejected_from_its_code_not_its_words() {
         reason: "whatever the SIP layer wrote".into(),
     });
     let hist = h.store.recent_history(10).expect("read");
-    assert_eq!(hist[0].outcome, "rejected");
+    assert_eq!(hist[0].outcome, HistoryOutcome::Rejected);
 }

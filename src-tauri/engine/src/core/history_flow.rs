@@ -4,20 +4,20 @@
 use time::format_description::well_known::Rfc3339;
 
 use super::{Core, Output, StoreRequest};
-use crate::api::{Direction, EndCode, Event, HistoryEntry};
+use crate::api::{Direction, EndCode, Event, HistoryEntry, HistoryOutcome};
 use crate::calls::{CallEnd, CallEntry, CallKind};
 use crate::emergency::privacy::{history_decision, CallKind as PrivacyKind, HistoryDecision};
 
 /// How many entries the UI is sent.
 pub const SHOWN: usize = 50;
 
-fn outcome(c: &CallEntry, cancelled: bool, end: &CallEnd) -> &'static str {
+fn outcome(c: &CallEntry, cancelled: bool, end: &CallEnd) -> HistoryOutcome {
     match (c.dir, c.connected_at.is_some()) {
-        (_, true) => "answered",
-        (Direction::Out, false) if cancelled => "cancelled",
-        (Direction::Out, false) => "failed",
-        (Direction::In, false) if end.code == EndCode::Rejected => "rejected",
-        (Direction::In, false) => "missed",
+        (_, true) => HistoryOutcome::Answered,
+        (Direction::Out, false) if cancelled => HistoryOutcome::Cancelled,
+        (Direction::Out, false) => HistoryOutcome::Failed,
+        (Direction::In, false) if end.code == EndCode::Rejected => HistoryOutcome::Rejected,
+        (Direction::In, false) => HistoryOutcome::Missed,
     }
 }
 
@@ -50,7 +50,7 @@ impl Core {
                     .unwrap_or_else(|| c.remote.clone()),
                 at: None,
                 duration_s: None,
-                outcome: "redial".to_owned(),
+                outcome: HistoryOutcome::Redial,
                 redial_only: true,
             },
             HistoryDecision::Full => HistoryEntry {
@@ -60,7 +60,7 @@ impl Core {
                 duration_s: c
                     .connected_at
                     .map(|t| self.now.mono.saturating_duration_since(t).as_secs()),
-                outcome: outcome(c, cancelled, end).to_owned(),
+                outcome: outcome(c, cancelled, end),
                 redial_only: false,
             },
         };
@@ -75,7 +75,7 @@ impl Core {
             remote: remote.to_owned(),
             at: self.now.utc.format(&Rfc3339).ok(),
             duration_s: None,
-            outcome: "missed".to_owned(),
+            outcome: HistoryOutcome::Missed,
             redial_only: false,
         })
     }

@@ -11,7 +11,7 @@
 //! `emergency.callback_from`, is addressed to the agent's emergency line (`sip.emergency_line`), or carries
 //! `Priority: emergency`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::identity::Identity;
 use crate::api::{EmergencyMode, Presence};
@@ -58,8 +58,11 @@ pub struct LineState {
     pub call_waiting: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Why an incoming call is turned away; also the `cause` of `Event::CallRejected` (the UI translates it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RejectReason {
     /// The line is kept free for the emergency services' callback.
     EmergencyLineProtected,

@@ -455,14 +455,18 @@ fn classify(e: tungstenite::Error) -> TransportError {
             }
             TransportError::Unreachable(io.to_string())
         }
-        tungstenite::Error::Tls(t) => {
-            let text = t.to_string();
-            if text.contains("certificate") {
-                TransportError::TlsNotTrusted(text)
-            } else {
-                TransportError::Unreachable(text)
-            }
+        // By the error's type, never its English text.
+        tungstenite::Error::Tls(tungstenite::error::TlsError::Rustls(e))
+            if matches!(
+                *e,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::InvalidCertRevocationList(_)
+            ) =>
+        {
+            TransportError::TlsNotTrusted(e.to_string())
         }
+        tungstenite::Error::Tls(t) => TransportError::Unreachable(t.to_string()),
         tungstenite::Error::Http(resp) => {
             TransportError::Refused(format!("HTTP {}", resp.status()))
         }

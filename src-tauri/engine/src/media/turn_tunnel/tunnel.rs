@@ -250,6 +250,8 @@ async fn connect_tcp(up: &Upstream, deadline: Instant) -> Result<TcpStream, Tunn
             Err(_) => return Err(timeout_error(up)),
         };
     let mut reasons = Vec::new();
+    // Counted, not read back from `reasons`: whether every address stayed silent decides the error.
+    let mut unanswered = 0usize;
     for (i, addr) in addrs.iter().enumerate() {
         let left = u32::try_from(addrs.len() - i).unwrap_or(1);
         let share = deadline.saturating_duration_since(Instant::now()) / left;
@@ -261,7 +263,10 @@ async fn connect_tcp(up: &Upstream, deadline: Instant) -> Result<TcpStream, Tunn
                 return Ok(stream);
             }
             Ok(Err(e)) => reasons.push(format!("{addr}: {e}")),
-            Err(_) => reasons.push(format!("{addr}: no answer")),
+            Err(_) => {
+                unanswered += 1;
+                reasons.push(format!("{addr}: no answer"));
+            }
         }
     }
     if reasons.is_empty() {
@@ -271,7 +276,7 @@ async fn connect_tcp(up: &Upstream, deadline: Instant) -> Result<TcpStream, Tunn
             reason: "no address".into(),
         });
     }
-    if reasons.iter().all(|r| r.ends_with("no answer")) {
+    if unanswered == reasons.len() {
         return Err(timeout_error(up));
     }
     Err(TunnelError::Unreachable {
