@@ -365,7 +365,12 @@ fn etc_reader_merges_policy_json_then_policy_d_in_name_order() {
     let docs = read_policy_dir(root);
     let names: Vec<String> = docs
         .iter()
-        .map(|d| d.source.rsplit('/').next().unwrap_or_default().to_owned())
+        .map(|d| {
+            std::path::Path::new(&d.source)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect();
     assert_eq!(
         names,
