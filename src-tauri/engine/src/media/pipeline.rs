@@ -4,7 +4,7 @@
 //! on the network: packets leave through an unbounded channel to the async writer task.
 
 use super::audio_watch::{AudioWatch, Watch};
-use super::codec::{Codec, Encoder, FRAME, PTIME_MS};
+use super::codec::{Codec, CodecError, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
@@ -90,6 +90,23 @@ pub struct PipelineParams {
     pub test: TestHooks,
 }
 
+/// The encoder for what the far end asked of this payload type in its description (RFC 7587 section
+/// 6.1): in-band FEC only if it reads it (`useinbandfec=1`), never above its `maxaveragebitrate`.
+pub(crate) fn send_encoder(
+    codec: Codec,
+    payload_type: u8,
+    remote: &AudioFormats,
+    dtx: bool,
+) -> Result<Encoder, CodecError> {
+    let mut encoder = Encoder::new(codec, dtx)?;
+    if !remote.uses_inband_fec(payload_type) {
+        // The far end never reads it: keep the bits.
+        encoder.set_inband_fec(false)?;
+    }
+    encoder.set_max_average_bitrate(remote.max_average_bitrate(payload_type))?;
+    Ok(encoder)
+}
+
 pub struct Pipeline {
     params: PipelineParams,
     audio: AudioPort,
@@ -127,11 +144,13 @@ impl Pipeline {
         out: UnboundedSender<rtp::Packet>,
         events: UnboundedSender<MediaEvent>,
     ) -> Result<Self, MediaError> {
-        let mut encoder = Encoder::new(params.send_codec, params.dtx)?;
-        if !params.remote.uses_inband_fec(params.send_payload_type) {
-            // The far end never reads it (RFC 7587: its choice, `useinbandfec=1`): keep the bits.
-            encoder.set_inband_fec(false)?;
-        }
+        #[allow(unused_mut)]
+        let mut encoder = send_encoder(
+            params.send_codec,
+            params.send_payload_type,
+            &params.remote,
+            params.dtx,
+        )?;
         #[allow(unused_mut)]
         let mut playout = PlayoutPath::new(
             params.send_codec,
