@@ -11,6 +11,8 @@ use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::sdp::AudioFormats;
+use super::speaker_backlog::{SpeakerBacklog, Write};
+use super::timescale;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
 use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
@@ -23,8 +25,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
-/// Keep at most this much audio queued for the speaker (drift between device and network clocks).
-const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
 /// How often the thread looks for microphone audio between playout frames: a whole frame leaves at most
 /// this long after the device delivered it (see [`MicClock`]).
 const MIC_POLL: Duration = Duration::from_millis(4);
@@ -129,6 +129,10 @@ pub struct Pipeline {
     first_packet_seen: bool,
     voice: Option<VoiceProcessor>,
     watch: AudioWatch,
+    /// Trims audio left queued for the speaker by a stall or clock drift.
+    speaker_backlog: SpeakerBacklog,
+    /// Samples removed from the speaker's queue by [`SpeakerBacklog`] (statistics).
+    speaker_trimmed: u64,
     /// Tell the call when the next packet arrives (after an ICE restart).
     announce_next_packet: bool,
     #[cfg(test)]
@@ -187,6 +191,8 @@ impl Pipeline {
             first_packet_seen: false,
             voice: VoiceProcessor::new(params.voice_processing),
             watch: AudioWatch::default(),
+            speaker_backlog: SpeakerBacklog::default(),
+            speaker_trimmed: 0,
             announce_next_packet: false,
             params,
             audio,
@@ -256,6 +262,15 @@ impl Pipeline {
                 self.stats.packets_recovered = fec_recovered;
                 self.stats.jitter_target_ms = target_frames as u64 * u64::from(PTIME_MS);
                 let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
+                if self.speaker_trimmed > 0 {
+                    tracing::debug!(
+                        "speaker backlog trimmed by {} ms so far; jitter target {} ms, late {}, concealed {}",
+                        self.speaker_trimmed / (FRAME as u64 / u64::from(PTIME_MS)),
+                        self.stats.jitter_target_ms,
+                        jitter.late,
+                        jitter.concealed
+                    );
+                }
             }
             let now = Instant::now();
             let deadline = pacer
@@ -454,8 +469,14 @@ impl Pipeline {
         if let Some(voice) = &mut self.voice {
             voice.render(pcm);
         }
-        if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
-            self.audio.write_speaker(pcm);
+        // After the echo canceller's render side: it must see every sample, the speaker just fewer of
+        // them while a backlog drains (its delay estimate follows a step of a few ms).
+        let backlog = self.audio.speaker_backlog();
+        match self.speaker_backlog.before_write(backlog, Instant::now()) {
+            Write::Whole => {}
+            Write::Shorten => self.speaker_trimmed += timescale::shorten(pcm) as u64,
+            Write::Drop => return,
         }
+        self.audio.write_speaker(pcm);
     }
 }
