@@ -12,7 +12,12 @@ rest as a far end would, and scores the result with PESQ (P.862.2 wideband) per 
 Direction ``b`` is the other way: the dispatcher's encoder (system libopus as baresip runs it) writes the
 packets, loss and jitter (``jitter30``: 40 +/- 30 ms, uniform, reordering) give each an arrival time, and
 the engine's playout path (``examples/voice-receive.rs``: jitter buffer, FEC, concealment, time-scaling)
-plays them a frame per simulated 20 ms; PESQ and the playout delay of the chirp are printed.
+plays them a frame per simulated 20 ms; PESQ and the playout delay of the chirp are printed. A loaded
+machine's media thread is simulated with ``--config`` and voice-receive's ``--stall-every MS --stall MS``
+(the speaker keeps its own clock; ``--no-trim``: the speaker's backlog as before), e.g.
+
+    ... --direction b --conditions 0,jitter30 --config nostall= \
+        --config "stalls=--stall-every 1500 --stall 90" --config "stalls-old=--stall-every 1500 --stall 90 --no-trim"
 
 The far end's decoder is the system libopus (the lab's dispatcher, baresip 1.0, links the same one):
 ``plc`` decodes as baresip does with its default ``opus_packet_loss 0`` (a lost packet is concealed, the

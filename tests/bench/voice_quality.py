@@ -70,7 +70,7 @@ from lablib import NetLab, Psap  # noqa: E402
 from lablib import voice  # noqa: E402
 from lablib.agent import headless_binary, wait_psap_closed  # noqa: E402
 from lablib.netlab import enter_netns  # noqa: E402
-from perf_doc import DOC, commit, load_average, utc_now, write_section  # noqa: E402
+from perf_doc import DOC, build_profile, commit, load_average, utc_now, write_section  # noqa: E402
 
 TARGET = "sip:psap@lifeline.lab"
 PSAP_PORTS = (40000, 40499)
@@ -685,7 +685,7 @@ def main() -> int:
     os.environ.update(LIFELINE_NETLAB=nl.name, LIFELINE_LAB_DIR=str(nl.dir), LIFELINE_LAB_IP=nl.prov_ip)
     nl.restore()
     meta = {"date": utc_now(), "commit": commit(),
-            "binary": binary.name + (" (release)" if "release" in str(binary) or "bench-bin" in str(binary) else " (debug)"),
+            "binary": f"{binary.name} ({build_profile(binary)})",
             "netlab": nl.name, "utterances": args.utterances, "cpus": os.cpu_count()}
     rows: dict[str, dict] = {}
     relay_checks: dict[str, dict] = {}

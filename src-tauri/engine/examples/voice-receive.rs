@@ -4,18 +4,27 @@
 //! the media thread plays them, written to a WAV at 48 kHz. No network, no clock: the periods are
 //! simulated, so a 30 s call takes a fraction of a second.
 //!
+//! With `--stall-every N --stall M` the media thread also stalls for M ms every N ms (a loaded machine)
+//! while the speaker keeps its own 20 ms clock: its catch-up frames queue for the speaker as in the
+//! pipeline, and what is written is the speaker's output, trimmed as the pipeline trims it
+//! ([`SpeakerBacklog`]; `--no-trim`: only the old bound of 8 frames).
+//!
 //! `cargo run --release -p lifeline-engine --example voice-receive -- --packets in.rtp --output out.wav
-//!  [--initial 3] [--max 15] [--plain]`
+//!  [--initial 3] [--max 15] [--plain] [--stall-every 2000 --stall 120 [--no-trim]]`
 //!
 //! Packet file: for every packet, arrival (ms, u32), sequence number (u16), RTP timestamp (u32), payload
 //! length (u16), all big-endian, then the payload (Opus).
 
 use clap::Parser;
+use lifeline_engine::audio::pacing::Pacer;
 use lifeline_engine::audio::wav::save_mono_48k;
 use lifeline_engine::media::codec::FRAME;
 use lifeline_engine::media::jitter_delay::MediaTime;
 use lifeline_engine::media::playout::{Entry, PlayoutPath};
+use lifeline_engine::media::speaker_backlog::{SpeakerBacklog, Write, DROP_ABOVE};
+use lifeline_engine::media::timescale;
 use lifeline_engine::media::Codec;
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,6 +43,15 @@ struct Args {
     /// No FEC recovery and no time-scaling (a fixed buffer with concealment).
     #[arg(long)]
     plain: bool,
+    /// The media thread stalls every this many ms (0: never).
+    #[arg(long, default_value_t = 0)]
+    stall_every: u64,
+    /// For this many ms.
+    #[arg(long, default_value_t = 0)]
+    stall: u64,
+    /// Do not trim the speaker's backlog (only drop frames beyond 8 queued, as before).
+    #[arg(long)]
+    no_trim: bool,
 }
 
 struct Arrival {
@@ -75,34 +93,67 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let end = packets.last().map_or(0, |p| p.at_ms) + 1000;
     let (mut out, mut pcm) = (Vec::new(), Vec::new());
     let (mut next, mut targets) = (0, Vec::new());
-    // The media thread takes packets every few ms and plays a frame every 20 ms: packets that arrived
-    // by a period's start are in the buffer for it.
-    for period in 0..=end / 20 {
-        let now = period * 20;
-        while next < packets.len() && packets[next].at_ms <= now {
-            let p = &packets[next];
-            let media = MediaTime {
-                timestamp: p.timestamp,
-                clock_rate: 48_000,
-            };
-            let entry = Entry::Audio(Codec::Opus, p.payload.clone().into());
-            playout.push(
-                p.seq,
-                Some(media),
-                entry,
-                t0 + Duration::from_millis(p.at_ms),
-            );
-            next += 1;
+    // The media thread (pipeline.rs) takes packets every few ms and plays the frames its pacer says are
+    // due; the speaker takes a frame every 20 ms on its own clock, 10 ms out of phase.
+    let mut pacer = Pacer::new(t0, Duration::from_millis(20), 5);
+    let mut speaker: VecDeque<i16> = VecDeque::new();
+    let mut backlog = SpeakerBacklog::default();
+    let (mut trimmed, mut dropped, mut backlog_sum) = (0usize, 0usize, 0usize);
+    for ms in 0..=end {
+        let now = t0 + Duration::from_millis(ms);
+        let stalled =
+            args.stall_every > 0 && ms % args.stall_every >= args.stall_every - args.stall;
+        if !stalled && ms % 4 == 0 {
+            while next < packets.len() && packets[next].at_ms <= ms {
+                let p = &packets[next];
+                let media = MediaTime {
+                    timestamp: p.timestamp,
+                    clock_rate: 48_000,
+                };
+                let entry = Entry::Audio(Codec::Opus, p.payload.clone().into());
+                playout.push(
+                    p.seq,
+                    Some(media),
+                    entry,
+                    t0 + Duration::from_millis(p.at_ms),
+                );
+                next += 1;
+            }
+            for _ in 0..pacer.take_due(now) {
+                playout.frame(&mut pcm);
+                debug_assert_eq!(pcm.len(), FRAME);
+                targets.push(playout.stats().target_frames);
+                let decision = if args.no_trim {
+                    if speaker.len() < DROP_ABOVE {
+                        Write::Whole
+                    } else {
+                        Write::Drop
+                    }
+                } else {
+                    backlog.before_write(speaker.len(), now)
+                };
+                match decision {
+                    Write::Whole => {}
+                    Write::Shorten => trimmed += timescale::shorten(&mut pcm),
+                    Write::Drop => {
+                        dropped += 1;
+                        continue;
+                    }
+                }
+                speaker.extend(pcm.iter().copied());
+            }
         }
-        playout.frame(&mut pcm);
-        debug_assert_eq!(pcm.len(), FRAME);
-        out.extend_from_slice(&pcm);
-        targets.push(playout.stats().target_frames);
+        if ms % 20 == 10 {
+            backlog_sum += speaker.len();
+            let n = speaker.len().min(FRAME);
+            out.extend(speaker.drain(..n));
+            out.resize(out.len() + FRAME - n, 0);
+        }
     }
     let s = playout.stats();
     let mean_target = targets.iter().sum::<usize>() as f64 / targets.len().max(1) as f64;
     eprintln!(
-        "played {} concealed {} late {} fec {} shortened {} lengthened {} mean_target {:.2} max_target {}",
+        "played {} concealed {} late {} fec {} shortened {} lengthened {} mean_target {:.2} max_target {} speaker: mean_backlog_ms {:.0} trimmed_ms {} dropped_frames {}",
         s.jitter.played,
         s.jitter.concealed,
         s.jitter.late,
@@ -110,7 +161,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         s.shortened_samples,
         s.lengthened_samples,
         mean_target,
-        targets.iter().max().unwrap_or(&0)
+        targets.iter().max().unwrap_or(&0),
+        backlog_sum as f64 / (out.len() / FRAME).max(1) as f64 / 48.0,
+        trimmed / 48,
+        dropped
     );
     save_mono_48k(&args.output, &out)?;
     Ok(())

@@ -16,7 +16,8 @@ pub const PTIME_MS: u32 = 20;
 
 /// Opus bitrate on a clean path. Speech through the encoder alone scored PESQ (P.862.2) 4.00 at 32 kbit/s
 /// (Chromium's rate), 4.28 at 48 and 4.41 at 64 (examples/voice-chain.rs, espeak-ng speech): what the
-/// dispatcher hears is worth the 16 kbit/s.
+/// dispatcher hears is worth the 16 kbit/s. A far end's `maxaveragebitrate` caps it (RFC 7587; the lab's
+/// dispatcher asks for 32 kbit/s): [`Encoder::set_max_average_bitrate`].
 const OPUS_BASE_BITRATE: i32 = 48_000;
 /// Extra bitrate per percent of expected loss, up to [`OPUS_MAX_LOSS_PERC`]: the in-band FEC (LBRR) copy
 /// of each frame grows with the loss the encoder is told about, and this keeps the primary frame's share.
@@ -131,6 +132,10 @@ pub struct Encoder {
     scratch: Vec<i16>,
     /// Opus in-band FEC written (the far end said it uses it: `useinbandfec=1`).
     fec: bool,
+    /// The far end's `maxaveragebitrate` (RFC 7587): no bitrate chosen here goes above it.
+    max_bitrate: Option<i32>,
+    /// The loss percentage last told (the bitrate is recomputed from it when the cap changes).
+    loss: u8,
 }
 
 enum EncoderKind {
@@ -151,7 +156,7 @@ impl Encoder {
                 enc.set_complexity(OPUS_COMPLEXITY)?;
                 enc.set_inband_fec(true)?;
                 let mut kind = EncoderKind::Opus(enc);
-                set_opus_loss(&mut kind, OPUS_MIN_LOSS_PERC, true)?;
+                set_opus_loss(&mut kind, OPUS_MIN_LOSS_PERC, true, None)?;
                 kind
             }
             Codec::Pcmu => {
@@ -165,6 +170,8 @@ impl Encoder {
             kind,
             scratch: Vec::with_capacity(FRAME),
             fec: true,
+            max_bitrate: None,
+            loss: OPUS_MIN_LOSS_PERC,
         })
     }
 
@@ -178,14 +185,34 @@ impl Encoder {
             enc.set_inband_fec(on)?;
         }
         // With FEC the next receiver report sizes it; without, the loss told is fixed.
-        set_opus_loss(&mut self.kind, OPUS_MIN_LOSS_PERC, on)
+        self.set_expected_loss(OPUS_MIN_LOSS_PERC)
+    }
+
+    /// The far end's `maxaveragebitrate` (RFC 7587 section 6.1, bits per second): the encoder never
+    /// aims above it, whatever the loss adds. RFC 7587 asks the sender to honour it; a far end that
+    /// sets it (a PSAP's gateway, a trunk with a bandwidth budget) may otherwise drop or police packets.
+    pub fn set_max_average_bitrate(&mut self, bits: Option<u32>) -> Result<(), CodecError> {
+        self.max_bitrate = bits.map(|b| b.min(i32::MAX as u32) as i32);
+        set_opus_loss(&mut self.kind, self.loss, self.fec, self.max_bitrate)
     }
 
     /// Tell the encoder how much loss the far end sees (percent): Opus adds in-band FEC for it and a
     /// little bitrate to pay for it. Clamped to [`OPUS_MIN_LOSS_PERC`]..=[`OPUS_MAX_LOSS_PERC`]; without
     /// FEC the encoder keeps [`OPUS_LOSS_PERC_WITHOUT_FEC`]; G.711 ignores it.
     pub fn set_expected_loss(&mut self, percent: u8) -> Result<(), CodecError> {
-        set_opus_loss(&mut self.kind, percent, self.fec)
+        self.loss = percent;
+        set_opus_loss(&mut self.kind, percent, self.fec, self.max_bitrate)
+    }
+
+    /// The Opus bitrate aimed at, bits per second (`None` for G.711).
+    pub fn bitrate(&mut self) -> Option<i32> {
+        match &mut self.kind {
+            EncoderKind::Opus(enc) => match enc.get_bitrate() {
+                Ok(opus::Bitrate::Bits(b)) => Some(b),
+                _ => None,
+            },
+            EncoderKind::G711(..) => None,
+        }
     }
 
     /// No FEC written (as before it was used): to measure what it brings.
@@ -223,7 +250,12 @@ impl Encoder {
     }
 }
 
-fn set_opus_loss(kind: &mut EncoderKind, percent: u8, fec: bool) -> Result<(), CodecError> {
+fn set_opus_loss(
+    kind: &mut EncoderKind,
+    percent: u8,
+    fec: bool,
+    max_bitrate: Option<i32>,
+) -> Result<(), CodecError> {
     if let EncoderKind::Opus(enc) = kind {
         let (perc, per_perc) = if fec {
             let perc = percent.clamp(OPUS_MIN_LOSS_PERC, OPUS_MAX_LOSS_PERC);
@@ -232,7 +264,8 @@ fn set_opus_loss(kind: &mut EncoderKind, percent: u8, fec: bool) -> Result<(), C
             (OPUS_LOSS_PERC_WITHOUT_FEC, 0)
         };
         enc.set_packet_loss_perc(i32::from(perc))?;
-        let bitrate = OPUS_BASE_BITRATE + per_perc * i32::from(perc);
+        let wanted = OPUS_BASE_BITRATE + per_perc * i32::from(perc);
+        let bitrate = max_bitrate.map_or(wanted, |cap| wanted.min(cap));
         enc.set_bitrate(opus::Bitrate::Bits(bitrate))?;
     }
     Ok(())

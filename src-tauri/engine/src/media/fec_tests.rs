@@ -136,3 +136,37 @@ fn a_far_end_that_only_conceals_hears_more_of_the_stream_without_fec() {
         "without {snr_plain:.1} vs with {snr_fec:.1}"
     );
 }
+
+/// RFC 7587 section 6.1: the far end's `a=fmtp` decides FEC and caps the bitrate, whatever loss adds.
+#[test]
+fn the_far_ends_fmtp_sets_fec_and_caps_the_bitrate() {
+    use super::pipeline::send_encoder;
+    use super::sdp::audio_formats;
+    // The lab's dispatcher (baresip behind rtpengine): no FEC, at most 32 kbit/s.
+    let baresip = "m=audio 1 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                   a=fmtp:111 stereo=1;sprop-stereo=0;maxaveragebitrate=32000\r\n";
+    let mut enc = send_encoder(Codec::Opus, 111, &audio_formats(baresip), false).expect("encoder");
+    assert_eq!(enc.bitrate(), Some(32_000));
+    enc.set_expected_loss(20).expect("loss");
+    assert_eq!(
+        enc.bitrate(),
+        Some(32_000),
+        "loss never lifts it above the cap"
+    );
+    // Chromium: FEC read, no cap: our own rate, more with loss.
+    let chrome = "m=audio 1 RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                  a=fmtp:111 minptime=10;useinbandfec=1\r\n";
+    let mut enc = send_encoder(Codec::Opus, 111, &audio_formats(chrome), false).expect("encoder");
+    let clean = enc.bitrate().expect("opus");
+    assert!(clean > 32_000, "{clean}");
+    enc.set_expected_loss(20).expect("loss");
+    assert!(enc.bitrate().expect("opus") > clean);
+    // A cap above what we would use changes nothing.
+    let generous = "m=audio 1 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n\
+                    a=fmtp:96 maxaveragebitrate=128000;useinbandfec=1\r\n";
+    let mut enc = send_encoder(Codec::Opus, 96, &audio_formats(generous), false).expect("encoder");
+    assert_eq!(enc.bitrate(), Some(clean));
+    // G.711 has no bitrate to set.
+    let mut pcmu = send_encoder(Codec::Pcmu, 0, &audio_formats(baresip), false).expect("encoder");
+    assert_eq!(pcmu.bitrate(), None);
+}

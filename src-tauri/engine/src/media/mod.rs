@@ -37,6 +37,7 @@ pub mod playout;
 mod quality_tests;
 pub mod sdp;
 pub mod session;
+pub mod speaker_backlog;
 #[cfg(test)]
 pub(crate) mod test_signal;
 pub mod timescale;

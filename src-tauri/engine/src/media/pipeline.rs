@@ -4,13 +4,15 @@
 //! on the network: packets leave through an unbounded channel to the async writer task.
 
 use super::audio_watch::{AudioWatch, Watch};
-use super::codec::{Codec, Encoder, FRAME, PTIME_MS};
+use super::codec::{Codec, CodecError, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
 use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::sdp::AudioFormats;
+use super::speaker_backlog::{SpeakerBacklog, Write};
+use super::timescale;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
 use crate::audio::processing::{VoiceProcessing, VoiceProcessor};
@@ -23,8 +25,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
-/// Keep at most this much audio queued for the speaker (drift between device and network clocks).
-const MAX_SPEAKER_BACKLOG: usize = FRAME * 8;
 /// How often the thread looks for microphone audio between playout frames: a whole frame leaves at most
 /// this long after the device delivered it (see [`MicClock`]).
 const MIC_POLL: Duration = Duration::from_millis(4);
@@ -90,6 +90,23 @@ pub struct PipelineParams {
     pub test: TestHooks,
 }
 
+/// The encoder for what the far end asked of this payload type in its description (RFC 7587 section
+/// 6.1): in-band FEC only if it reads it (`useinbandfec=1`), never above its `maxaveragebitrate`.
+pub(crate) fn send_encoder(
+    codec: Codec,
+    payload_type: u8,
+    remote: &AudioFormats,
+    dtx: bool,
+) -> Result<Encoder, CodecError> {
+    let mut encoder = Encoder::new(codec, dtx)?;
+    if !remote.uses_inband_fec(payload_type) {
+        // The far end never reads it: keep the bits.
+        encoder.set_inband_fec(false)?;
+    }
+    encoder.set_max_average_bitrate(remote.max_average_bitrate(payload_type))?;
+    Ok(encoder)
+}
+
 pub struct Pipeline {
     params: PipelineParams,
     audio: AudioPort,
@@ -112,6 +129,10 @@ pub struct Pipeline {
     first_packet_seen: bool,
     voice: Option<VoiceProcessor>,
     watch: AudioWatch,
+    /// Trims audio left queued for the speaker by a stall or clock drift.
+    speaker_backlog: SpeakerBacklog,
+    /// Samples removed from the speaker's queue by [`SpeakerBacklog`] (statistics).
+    speaker_trimmed: u64,
     /// Tell the call when the next packet arrives (after an ICE restart).
     announce_next_packet: bool,
     #[cfg(test)]
@@ -127,11 +148,13 @@ impl Pipeline {
         out: UnboundedSender<rtp::Packet>,
         events: UnboundedSender<MediaEvent>,
     ) -> Result<Self, MediaError> {
-        let mut encoder = Encoder::new(params.send_codec, params.dtx)?;
-        if !params.remote.uses_inband_fec(params.send_payload_type) {
-            // The far end never reads it (RFC 7587: its choice, `useinbandfec=1`): keep the bits.
-            encoder.set_inband_fec(false)?;
-        }
+        #[allow(unused_mut)]
+        let mut encoder = send_encoder(
+            params.send_codec,
+            params.send_payload_type,
+            &params.remote,
+            params.dtx,
+        )?;
         #[allow(unused_mut)]
         let mut playout = PlayoutPath::new(
             params.send_codec,
@@ -168,6 +191,8 @@ impl Pipeline {
             first_packet_seen: false,
             voice: VoiceProcessor::new(params.voice_processing),
             watch: AudioWatch::default(),
+            speaker_backlog: SpeakerBacklog::default(),
+            speaker_trimmed: 0,
             announce_next_packet: false,
             params,
             audio,
@@ -237,6 +262,15 @@ impl Pipeline {
                 self.stats.packets_recovered = fec_recovered;
                 self.stats.jitter_target_ms = target_frames as u64 * u64::from(PTIME_MS);
                 let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
+                if self.speaker_trimmed > 0 {
+                    tracing::debug!(
+                        "speaker backlog trimmed by {} ms so far; jitter target {} ms, late {}, concealed {}",
+                        self.speaker_trimmed / (FRAME as u64 / u64::from(PTIME_MS)),
+                        self.stats.jitter_target_ms,
+                        jitter.late,
+                        jitter.concealed
+                    );
+                }
             }
             let now = Instant::now();
             let deadline = pacer
@@ -435,8 +469,14 @@ impl Pipeline {
         if let Some(voice) = &mut self.voice {
             voice.render(pcm);
         }
-        if self.audio.speaker_backlog() < MAX_SPEAKER_BACKLOG {
-            self.audio.write_speaker(pcm);
+        // After the echo canceller's render side: it must see every sample, the speaker just fewer of
+        // them while a backlog drains (its delay estimate follows a step of a few ms).
+        let backlog = self.audio.speaker_backlog();
+        match self.speaker_backlog.before_write(backlog, Instant::now()) {
+            Write::Whole => {}
+            Write::Shorten => self.speaker_trimmed += timescale::shorten(pcm) as u64,
+            Write::Drop => return,
         }
+        self.audio.write_speaker(pcm);
     }
 }

@@ -21,6 +21,9 @@ pub struct AudioFormats {
     /// Payload types whose `a=fmtp` says `useinbandfec=1`: the far end reads Opus in-band FEC
     /// (RFC 7587 section 6.1; without it, the default, FEC is wasted on it).
     pub inband_fec: Vec<u8>,
+    /// `maxaveragebitrate` of each payload type's `a=fmtp` (RFC 7587 section 6.1): the most the far
+    /// end wants to receive on average, bits per second.
+    pub max_average_bitrate: Vec<(u8, u32)>,
 }
 
 impl AudioFormats {
@@ -55,6 +58,14 @@ impl AudioFormats {
         self.inband_fec.contains(&payload_type)
     }
 
+    /// The far end's `maxaveragebitrate` for this payload type, within RFC 7587's 6000..=510000.
+    pub fn max_average_bitrate(&self, payload_type: u8) -> Option<u32> {
+        self.max_average_bitrate
+            .iter()
+            .find(|(pt, _)| *pt == payload_type)
+            .map(|&(_, rate)| rate.clamp(6_000, 510_000))
+    }
+
     pub fn is_telephone_event(&self, payload_type: u8) -> bool {
         self.formats.iter().any(|f| {
             f.payload_type == payload_type && f.encoding.eq_ignore_ascii_case("telephone-event")
@@ -78,6 +89,7 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
     let mut maps: Vec<RtpMap> = Vec::new();
     let mut direction = None;
     let mut inband_fec = Vec::new();
+    let mut max_average_bitrate = Vec::new();
     for line in sdp.lines().map(str::trim) {
         if let Some(m) = line.strip_prefix("m=") {
             if seen_audio {
@@ -115,13 +127,18 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
             });
         } else if let Some(rest) = line.strip_prefix("a=fmtp:") {
             let (pt, params) = rest.split_once(' ').unwrap_or((rest, ""));
-            let fec = params.split(';').any(|p| {
-                p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("useinbandfec") && v.trim() == "1"
-                })
-            });
-            if let (true, Ok(pt)) = (fec, pt.parse::<u8>()) {
-                inband_fec.push(pt);
+            let Ok(pt) = pt.parse::<u8>() else {
+                continue;
+            };
+            for (key, value) in params.split(';').filter_map(|p| p.split_once('=')) {
+                let (key, value) = (key.trim(), value.trim());
+                if key.eq_ignore_ascii_case("useinbandfec") && value == "1" {
+                    inband_fec.push(pt);
+                } else if key.eq_ignore_ascii_case("maxaveragebitrate") {
+                    if let Ok(rate) = value.parse::<u32>() {
+                        max_average_bitrate.push((pt, rate));
+                    }
+                }
             }
         } else if let Some(d) = line.strip_prefix("a=") {
             if matches!(d, "sendrecv" | "sendonly" | "recvonly" | "inactive") {
@@ -154,6 +171,7 @@ pub fn audio_formats(sdp: &str) -> AudioFormats {
         formats,
         direction,
         inband_fec,
+        max_average_bitrate,
     }
 }
 
@@ -305,6 +323,22 @@ a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\na=sen
         let spaced =
             "m=audio 1 RTP/AVP 96\r\na=fmtp:96 maxplaybackrate=16000; useinbandfec = 1\r\n";
         assert!(audio_formats(spaced).uses_inband_fec(96));
+    }
+
+    #[test]
+    fn the_far_ends_maxaveragebitrate_is_read_per_payload_type() {
+        // The lab's dispatcher (baresip behind rtpengine) asks for at most 32 kbit/s.
+        let baresip = "m=audio 1 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\n\
+                       a=fmtp:111 stereo=1;sprop-stereo=0;maxaveragebitrate=32000\r\n";
+        let f = audio_formats(baresip);
+        assert_eq!(f.max_average_bitrate(111), Some(32_000));
+        assert_eq!(f.max_average_bitrate(0), None);
+        let chrome = "m=audio 1 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                      a=fmtp:111 minptime=10;useinbandfec=1\r\n";
+        assert_eq!(audio_formats(chrome).max_average_bitrate(111), None);
+        // Out of RFC 7587's range: held to it.
+        let tiny = "m=audio 1 RTP/AVP 96\r\na=fmtp:96 maxaveragebitrate = 100\r\n";
+        assert_eq!(audio_formats(tiny).max_average_bitrate(96), Some(6_000));
     }
 
     #[test]
