@@ -319,13 +319,13 @@ mod tests {
     }
 
     #[test]
-    fn a_newer_database_is_left_alone_and_its_lock_carried_into_memory() {
+    fn a_newer_database_is_left_alone_and_the_engine_runs_from_memory() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
             let s = Store::open(dir.path()).expect("open");
             s.save_guard(&lock()).expect("save");
         }
-        // A newer Lifeline added a step: same tables, higher version. The file is not touched.
+        // A newer Lifeline added a step: its tables may differ, so nothing is read; the file is not touched.
         {
             let s = Store::open(dir.path()).expect("open");
             s.conn()

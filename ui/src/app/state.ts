@@ -12,7 +12,7 @@ import type {
   Presence,
   RegistrationState,
 } from "../engine/api";
-import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, type LiveState } from "./live";
+import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, STORE_LOSS_CODES, type LiveState } from "./live";
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
 
@@ -257,6 +257,8 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
       };
     }
     case "error":
+      // A store the engine could not use as it was: the banner says it (live.ts), for the whole session.
+      if (event.code && STORE_LOSS_CODES.includes(event.code)) return state;
       if (state.presenceAsked && state.emergency.mode !== "off") {
         // The engine's answer to the presence change asked for during emergency mode: say it by the select.
         return { ...state, presenceAsked: false, presenceNotice: "emergency" };

@@ -624,7 +624,10 @@ impl Core {
             )],
             Stored::GuardNotSaved(e) => vec![Event::error(
                 ErrorCode::EmergencyStateFailed,
-                format!("The emergency callback state could not be saved: {e}"),
+                format!(
+                    "The emergency callback state could not be saved ({e}): the callback lock holds \
+                     now, but would not survive a restart of Lifeline."
+                ),
                 &[("detail", e)],
             )],
         }
