@@ -70,7 +70,7 @@ impl StoreLoss {
                 Event::error(
                     ErrorCode::StoreInMemory,
                     format!(
-                        "Lifeline cannot write to its data folder ({cause}). {kept}: call history is not \
+                        "Lifeline cannot keep its data on this computer ({cause}). {kept}: call history is not \
                          saved, emergency notifications to your organisation are not sent, and an emergency \
                          callback lock would not survive a restart. Emergency calls work. Tell your IT \
                          department."
@@ -85,14 +85,14 @@ impl StoreLoss {
 /// Opens `lifeline.db` in `dir`, moving a damaged file aside or falling back to memory; never fails unless
 /// not even a database in memory can be made.
 pub fn open_or_recover(dir: &Path, now: OffsetDateTime) -> Result<Opened, StoreError> {
-    let first = match Store::open(dir).and_then(|s| writable(s, dir)) {
+    let first = match Store::open(dir).and_then(writable) {
         Ok(store) => return Ok(Opened { store, loss: None }),
         Err(e) => e,
     };
     tracing::error!("the local database cannot be opened: {first}");
     if damaged(&first) {
         match move_aside(dir, now) {
-            Ok(moved_to) => match Store::open(dir).and_then(|s| writable(s, dir)) {
+            Ok(moved_to) => match Store::open(dir).and_then(writable) {
                 Ok(store) => {
                     tracing::warn!("the damaged database was moved aside; a new one was made");
                     let loss = StoreLoss::Replaced {
@@ -116,7 +116,7 @@ pub fn open_or_recover(dir: &Path, now: OffsetDateTime) -> Result<Opened, StoreE
 }
 
 /// A store that opened but cannot commit (a full disk lets SQLite read): proved by one small write.
-fn writable(store: Store, _dir: &Path) -> Result<Store, StoreError> {
+fn writable(store: Store) -> Result<Store, StoreError> {
     let version: i64 = store
         .conn()
         .query_row("PRAGMA user_version", [], |r| r.get(0))?;

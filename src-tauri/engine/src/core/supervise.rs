@@ -46,8 +46,12 @@ pub(super) async fn run(
             ev_tx,
             wakeup.clone(),
         ));
-        if let Some(again) = restarts.last().and(sign_in.clone()) {
-            let _ = cmd_tx.send(again).await;
+        match &sign_in {
+            // After a restart: the line the agent had, so the dispatcher's callback reaches this core.
+            Some(again) if !restarts.is_empty() => {
+                let _ = cmd_tx.send(again.clone()).await;
+            }
+            _ => {}
         }
         let ended = loop {
             tokio::select! {
