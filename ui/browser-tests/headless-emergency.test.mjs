@@ -106,7 +106,7 @@ test("911 on the real engine: panel, lock, refused status, callback, a panicking
   const sent = await fetch(new URL("/__engine/command", bridge.url), { method: "POST", body: JSON.stringify({ cmd: "lab_panic" }) });
   assert.equal(sent.status, 204);
   await page.getByRole("heading", { name: "Use another phone now" }).waitFor();
-  await page.getByText(/emergency callback lock is still on/).waitFor();
+  await page.locator(".failed__message", { hasText: "emergency callback lock is still on" }).waitFor();
   console.log(`lab_panic -> "Use another phone now" on screen: ${Date.now() - panicAt} ms`);
   await shot("engine-restarted");
   await button("Close").click();

@@ -289,5 +289,8 @@ describe("the engine restarted after a panic", () => {
     ]);
     expect(screenOf(s).kind).toBe("emergency_failed");
     expect(s.emergency.mode).toBe("lock");
+    // The engine_restarted error that follows adds no toast: the screen says it.
+    const after = events(s, [{ event: "error", message: "The phone engine stopped unexpectedly and was restarted.", code: "engine_restarted", params: {} }]);
+    expect(after.toasts).toEqual([]);
   });
 });
