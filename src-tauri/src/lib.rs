@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use lifeline_engine::api::{Command, Event};
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::TIMING;
-use lifeline_engine::store::Store;
+use lifeline_engine::store_recovery::open_or_recover;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -227,9 +227,16 @@ fn run(opts: cli::Options) -> Result<(), String> {
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
             let cfg = load_config(&opts)?;
-            let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
-            let engine =
-                tauri::async_runtime::block_on(async { lifeline_engine::core::spawn(cfg, store) });
+            // A damaged, read-only or full data folder never stops the app: the engine says what is lost.
+            let opened = open_or_recover(&cfg.data_dir, time::OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
+            let opts = lifeline_engine::core::EngineOptions {
+                store_loss: opened.loss,
+                ..Default::default()
+            };
+            let engine = tauri::async_runtime::block_on(async {
+                lifeline_engine::core::spawn_with(cfg, opened.store, opts)
+            });
             let (ui_tx, ui_rx) = mpsc::channel(64);
             tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events));
             app.manage(Bridge {

@@ -119,6 +119,7 @@ class EmergencyAgent(Agent):
         env: dict[str, str] | None = None,
         tone_hz: float = 1000.0,
         extra_config: dict[str, Any] | None = None,
+        prefix: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         super().__init__(
             lab,
@@ -129,6 +130,7 @@ class EmergencyAgent(Agent):
             tone_hz=tone_hz,
             extra_config=extra_config,
             extra_args=["--policy", policy],
+            prefix=prefix,
         )
         self.policy_path = policy
         self.started_wall = time.time()
@@ -351,6 +353,15 @@ def hang_up_own_calls(lab: Lab, user: str, since: float) -> None:
             pass
 
 
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    """The headless binary these tests run; the module is skipped when it is not built."""
+    path = headless_binary()
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+    return path
+
+
 @pytest.fixture
 def psap(lab: Lab) -> Dispatcher:
     """Overrides conftest's ``psap`` in the modules that import it: a :class:`Dispatcher` (ctrl_tcp only
@@ -504,6 +515,7 @@ __all__ = [
     "AGENT_USER",
     "DISPATCHER_MAX_CALLS",
     "Dispatcher",
+    "binary",
     "dispatcher_call_id",
     "dispatcher_recording",
     "hang_up_own_calls",

@@ -1,7 +1,8 @@
 // The emergency flow of the UI on the REAL engine (lifeline-headless through dev/headless-bridge.mjs) and the
 // lab, in headless Chromium: a managed policy with a US address and the lab dispatcher as the emergency
 // services; Busy, 911, the reduced panel with the address being sent, End call, the lock banner, a refused
-// status change, the dispatcher's callback answered and ended. The same flow as tests/e2e/test_app_emergency.py
+// status change, the dispatcher's callback answered and ended, then the engine's core made to panic (use
+// another phone, the lock still held). The same flow as tests/e2e/test_app_emergency.py
 // without the Tauri shell, so the UI and the engine can be checked together in seconds.
 // Runs only with LIFELINE_HEADLESS=<lifeline-headless> and LIFELINE_LAB_EMERGENCY=1 (lab running; the
 // dispatcher is dialled through tests/lablib with the test venv's python, LIFELINE_VENV or
@@ -56,7 +57,7 @@ function dispatcherCalls(uri) {
   execFileSync(PYTHON, ["-c", code], { stdio: "inherit", timeout: 30000 });
 }
 
-test("911 on the real engine: panel, lock, refused status, callback", { skip: !ENABLED && "needs LIFELINE_HEADLESS and LIFELINE_LAB_EMERGENCY=1" }, async () => {
+test("911 on the real engine: panel, lock, refused status, callback, a panicking engine", { skip: !ENABLED && "needs LIFELINE_HEADLESS and LIFELINE_LAB_EMERGENCY=1" }, async () => {
   const context = await browser.newContext({ viewport: { width: 420, height: 720 }, locale: "en-US" });
   await context.addInitScript(() => Object.freeze(Object.prototype));
   const page = await context.newPage();
@@ -97,6 +98,18 @@ test("911 on the real engine: panel, lock, refused status, callback", { skip: !E
   await page.getByRole("heading", { name: "Emergency callback in progress" }).waitFor();
   await shot("callback");
   await button("End call").click();
+  await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
+
+  // The engine's core panics during the lock (lab-only command): the supervisor restarts it, the agent is told
+  // to use another phone, and the lock is still held once that screen is closed.
+  const panicAt = Date.now();
+  const sent = await fetch(new URL("/__engine/command", bridge.url), { method: "POST", body: JSON.stringify({ cmd: "lab_panic" }) });
+  assert.equal(sent.status, 204);
+  await page.getByRole("heading", { name: "Use another phone now" }).waitFor();
+  await page.locator(".failed__message", { hasText: "emergency callback lock is still on" }).waitFor();
+  console.log(`lab_panic -> "Use another phone now" on screen: ${Date.now() - panicAt} ms`);
+  await shot("engine-restarted");
+  await button("Close").click();
   await page.getByRole("heading", { name: "Line kept free for the emergency callback" }).waitFor();
   assert.deepEqual(problems, []);
   await context.close();

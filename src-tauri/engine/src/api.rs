@@ -63,6 +63,9 @@ pub enum Command {
     },
     /// Ask the engine to repeat its current state as events (used by a UI that (re)attaches).
     Snapshot,
+    /// Lab and debug builds only (refused elsewhere): make the engine's core panic, to prove the shell
+    /// restarts it with the emergency lock intact.
+    LabPanic,
     Quit,
     /// Start the app when the agent logs in to the computer. Handled by the desktop shell (never reaches the
     /// engine); the shell answers with [`Event::AppSettings`].
@@ -404,6 +407,13 @@ pub enum ErrorCode {
     StoreFailed,
     /// The emergency callback state could not be saved or read (`params.detail`).
     EmergencyStateFailed,
+    /// The local database was damaged: kept aside as `params.moved_to`, a new one made (`params.detail`).
+    StoreReplaced,
+    /// The data folder cannot be written: the engine runs from memory, nothing new is kept
+    /// (`params.detail`, `params.carried`: whether the old state was read).
+    StoreInMemory,
+    /// The engine stopped unexpectedly and was restarted from what it had saved (`params.detail`).
+    EngineRestarted,
     /// The keychain could not read or keep the password (`params.detail`).
     Keychain,
     /// The account could not be remembered (`params.detail`).

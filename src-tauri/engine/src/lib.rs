@@ -21,6 +21,7 @@ pub mod redact;
 pub mod secrets;
 pub mod sip;
 pub mod store;
+pub mod store_recovery;
 
 #[cfg(test)]
 mod ui_contract;

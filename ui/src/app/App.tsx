@@ -18,6 +18,7 @@ import { Prewarm } from "./Prewarm";
 import { SettingsScreen } from "../settings/SettingsScreen";
 import { SignInScreen } from "../account/SignInScreen";
 import { Softphone } from "../calls/Softphone";
+import { StoreBanner } from "./StoreBanner";
 import { Toasts } from "./Toasts";
 
 /** Waiting for the engine's first event; after a few seconds, say what to do if it never comes. */
@@ -129,6 +130,7 @@ export function App({ store }: { store: Store }) {
         {showBanner && <EmergencyBanner state={state} />}
         {/* In the flow, not floating: a toast must never cover End call or Answer. */}
         <Toasts toasts={state.toasts} />
+        {!urgent && <StoreBanner state={state} />}
         {!urgent && <PolicyBanner state={state} />}
         {dialler && <DialBlocked state={state} />}
         {screen.kind === "softphone" && <LocationPrompt state={state} />}

@@ -252,3 +252,45 @@ describe("messages are not repeated", () => {
     expect(s.toasts.map((t) => t.message ?? t.key)).toEqual(["toast.speaker_unavailable", "x", "y"]);
   });
 });
+
+describe("a store the engine could not use as it was", () => {
+  const lost = (code: "store_in_memory" | "store_replaced"): EngineEvent => ({
+    event: "error",
+    message: "Lifeline cannot write to its data folder (the disk is full). Emergency calls work.",
+    code,
+    params: { detail: "the disk is full" },
+  });
+
+  it("is a banner for the whole session with the engine's words, not a toast that fades", () => {
+    for (const code of ["store_in_memory", "store_replaced"] as const) {
+      const s = events(signedIn(), [lost(code)]);
+      expect(s.live.storeLoss).toContain("Emergency calls work");
+      expect(s.toasts).toEqual([]);
+      expect(screenOf(s).kind).toBe("softphone");
+    }
+  });
+
+  it("other errors still toast and leave no banner", () => {
+    const s = events(signedIn(), [{ event: "error", message: "x", code: "store_failed", params: {} }]);
+    expect(s.live.storeLoss).toBeNull();
+    expect(s.toasts.length).toBe(1);
+  });
+});
+
+describe("the engine restarted after a panic", () => {
+  it("shows use another phone, over the softphone, while the lock is still shown", () => {
+    const s = events(signedIn(), [
+      { event: "emergency", mode: "lock", lock_until: "2026-11-21T21:30:00Z" },
+      {
+        event: "emergency_call_failed",
+        message: "Lifeline stopped unexpectedly and has restarted. If you need emergency help now, use another phone. The emergency callback lock is still on: the dispatcher's call will ring here.",
+        address: "100 Main St",
+      },
+    ]);
+    expect(screenOf(s).kind).toBe("emergency_failed");
+    expect(s.emergency.mode).toBe("lock");
+    // The engine_restarted error that follows adds no toast: the screen says it.
+    const after = events(s, [{ event: "error", message: "The phone engine stopped unexpectedly and was restarted.", code: "engine_restarted", params: {} }]);
+    expect(after.toasts).toEqual([]);
+  });
+});

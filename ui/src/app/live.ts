@@ -3,7 +3,7 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import type { AudioDeviceEvent, Command, DeviceRole, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
+import type { AudioDeviceEvent, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
 
 export interface LiveLocation {
   label: string | null;
@@ -52,6 +52,8 @@ export interface LiveState {
   audio: Partial<Record<DeviceRole, DeviceInUse>>;
   /** Calls turned away while emergency mode protected the line; cleared when emergency mode ends. */
   missed: MissedCall[];
+  /** What was lost opening the local database (damaged, read-only, full): a banner for the whole session. */
+  storeLoss: string | null;
 }
 
 /** A toast to show, as a translation key with parameters. */
@@ -79,8 +81,12 @@ export function initialLive(): LiveState {
     dtmfIn: {},
     audio: {},
     missed: [],
+    storeLoss: null,
   };
 }
+
+/** The engine's codes for a store it could not use as it was: a banner, not a toast that fades. */
+export const STORE_LOSS_CODES: readonly string[] = ["store_replaced", "store_in_memory"] satisfies ErrorCode[];
 
 const PROMPTS: readonly string[] = ["missing", "unknown_network"] satisfies LocationPrompt[];
 const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"] satisfies MediaState[];
@@ -126,6 +132,8 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
       return done({ ...live, media: without(live.media, event.id), dtmfIn: without(live.dtmfIn, event.id) });
     case "emergency":
       return event.mode === "off" && live.missed.length > 0 ? done({ ...live, missed: [] }) : null;
+    case "error":
+      return event.code && STORE_LOSS_CODES.includes(event.code) ? done({ ...live, storeLoss: event.message }) : null;
     default:
       return null;
   }

@@ -13,7 +13,7 @@ import type {
   Presence,
   RegistrationState,
 } from "../engine/api";
-import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, type LiveState } from "./live";
+import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, STORE_LOSS_CODES, type LiveState } from "./live";
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
 import { errorKey, rejectedKey } from "../i18n/causes";
@@ -268,6 +268,9 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
       };
     }
     case "error":
+      // A store the engine could not use as it was: the banner says it (live.ts), for the whole session. A
+      // restarted engine: its "use another phone" screen says it.
+      if (event.code && (STORE_LOSS_CODES.includes(event.code) || event.code === "engine_restarted")) return state;
       if (state.presenceAsked && state.emergency.mode !== "off") {
         // The engine's answer to the presence change asked for during emergency mode: say it by the select.
         return { ...state, presenceAsked: false, presenceNotice: "emergency" };

@@ -39,6 +39,7 @@ export type Command =
   | { "cmd": "list_devices" }
   | { "cmd": "set_location", address: CivicAddress, }
   | { "cmd": "snapshot" }
+  | { "cmd": "lab_panic" }
   | { "cmd": "quit" }
   | { "cmd": "set_start_at_login", on: boolean, };
 
@@ -236,6 +237,9 @@ export type ErrorCode =
   | "audio_device"
   | "store_failed"
   | "emergency_state_failed"
+  | "store_replaced"
+  | "store_in_memory"
+  | "engine_restarted"
   | "keychain"
   | "account_not_remembered"
   | "location_invalid"

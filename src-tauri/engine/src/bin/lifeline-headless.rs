@@ -11,7 +11,7 @@ use lifeline_engine::audio::wav::WavConfig;
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::EngineOptions;
 use lifeline_engine::redact;
-use lifeline_engine::store::Store;
+use lifeline_engine::store_recovery::open_or_recover;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Parser, Debug)]
@@ -130,7 +130,9 @@ async fn serve(args: Args) -> Result<(), String> {
         Some(d) => d,
         None => default_data_dir().map_err(|e| e.to_string())?,
     };
-    let store = Store::open(&cfg.data_dir).map_err(|e| e.to_string())?;
+    // A damaged, read-only or full data folder never stops the engine: it says what is lost instead.
+    let opened = open_or_recover(&cfg.data_dir, time::OffsetDateTime::now_utc())
+        .map_err(|e| e.to_string())?;
     let audio = if args.audio_in.is_some() || args.audio_out.is_some() {
         AudioSetup::Files(WavConfig {
             input: args.audio_in.clone(),
@@ -142,10 +144,11 @@ async fn serve(args: Args) -> Result<(), String> {
     };
     let handle = lifeline_engine::core::spawn_with(
         cfg,
-        store,
+        opened.store,
         EngineOptions {
             audio,
             policy_file: args.policy.clone(),
+            store_loss: opened.loss,
         },
     );
     let commands = handle.commands;

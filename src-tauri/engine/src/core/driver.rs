@@ -8,7 +8,7 @@
 //! blocking threads; network work (HELD, the TURN probe, the network watch) in tasks.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
@@ -83,7 +83,8 @@ struct MediaWorker {
 }
 
 struct Driver {
-    store: Store,
+    /// Shared with the supervisor, which hands it to the next core if this one panics.
+    store: Arc<Mutex<Store>>,
     events: mpsc::Sender<Event>,
     inputs: mpsc::UnboundedSender<Input>,
     sip_events: mpsc::Sender<(u64, SipEvent)>,
@@ -97,19 +98,25 @@ struct Driver {
     wake: bool,
 }
 
-/// Runs the core until `Quit` or until the shell drops its ends.
+/// The store, also after a core panicked while holding it (a transaction not committed was rolled back).
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs the core until `Quit` or until the supervisor drops its ends.
 pub(super) async fn run(
     mut core: Core,
-    store: Store,
+    store: Arc<Mutex<Store>>,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     wakeup: Arc<tokio::sync::Notify>,
-    _notify_worker: Option<JoinHandle<()>>,
 ) {
     let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
     let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
     let (os_user, fingerprint) = core.acceptance_key();
-    let restored = persist::restore(&store, &os_user, &fingerprint);
+    let restored = persist::restore(&lock(&store), &os_user, &fingerprint);
     let mut d = Driver {
         store,
         events,
@@ -168,7 +175,8 @@ impl Driver {
                 Output::Media { call, request } => self.media(call, request),
                 Output::Store(req @ StoreRequest::Audit(..)) => self.audits.push(req),
                 Output::Store(req) => {
-                    if let Some(stored) = persist::carry_out(&self.store, req) {
+                    let stored = persist::carry_out(&lock(&self.store), req);
+                    if let Some(stored) = stored {
                         core.handle_input(Input::Stored(stored), now());
                     }
                 }
@@ -178,7 +186,7 @@ impl Driver {
         }
         // After the events (and after any INVITE): the audit log never delays the emergency path.
         for req in std::mem::take(&mut self.audits) {
-            persist::carry_out(&self.store, req);
+            persist::carry_out(&lock(&self.store), req);
         }
         if std::mem::take(&mut self.wake) {
             self.wakeup.notify_one();

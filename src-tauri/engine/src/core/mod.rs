@@ -43,6 +43,7 @@ pub mod io;
 mod location_flow;
 mod network_flow;
 pub mod persist;
+mod supervise;
 
 pub use io::{
     Input, MediaDone, MediaRequest, Now, Output, Restored, SipRequest, StoreRequest, Stored, Work,
@@ -65,6 +66,8 @@ pub struct EngineOptions {
     pub audio: AudioSetup,
     /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
     pub policy_file: Option<PathBuf>,
+    /// What was lost opening the store ([`crate::store_recovery::open_or_recover`]): told at start.
+    pub store_loss: Option<crate::store_recovery::StoreLoss>,
 }
 
 /// Starts the engine on the current tokio runtime, with the system's audio devices.
@@ -72,11 +75,34 @@ pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
     spawn_with(cfg, store, EngineOptions::default())
 }
 
-/// Starts the engine on the current tokio runtime.
+/// Starts the engine on the current tokio runtime, under a supervisor that restarts its core if it panics.
 pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let (audio, audio_error) = match AudioLine::start(opts.audio) {
+    let wakeup = Arc::new(tokio::sync::Notify::new());
+    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
+    // With the store in memory the worker would find no outbox on disk: nothing to deliver from.
+    let worker = match &opts.store_loss {
+        Some(loss) if loss.in_memory() => None,
+        _ => driver::start_notify_worker(&policy, &cfg, wakeup.clone()),
+    };
+    let mut first = Some(opts.store_loss.as_ref().map(|l| l.event()));
+    let make = move || {
+        let mut core = build(cfg.clone(), &opts);
+        // The store's loss is told once; a restarted core says it was restarted instead.
+        core.pending.extend(first.take().flatten());
+        core
+    };
+    tokio::spawn(supervise::run(make, store, cmd_rx, ev_tx, wakeup, worker));
+    EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
+}
+
+/// A core with its audio line and the managed policy, as at start (and after a restart).
+fn build(cfg: EngineConfig, opts: &EngineOptions) -> Core {
+    let (audio, audio_error) = match AudioLine::start(opts.audio.clone()) {
         Ok(line) => (line, None),
         Err(e) => (
             AudioLine::Silent,
@@ -91,13 +117,7 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     let mut core = Core::new(cfg, audio, driver::now());
     core.set_policy(policy);
     core.pending.extend(audio_error);
-    let wakeup = Arc::new(tokio::sync::Notify::new());
-    let worker = driver::start_notify_worker(&core.policy, &core.cfg, wakeup.clone());
-    tokio::spawn(driver::run(core, store, cmd_rx, ev_tx, wakeup, worker));
-    EngineHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-    }
+    core
 }
 
 /// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
@@ -126,6 +146,8 @@ pub struct Core {
     audio: AudioLine,
     /// Events to hand out with the first batch (e.g. from start-up).
     pending: Vec<Event>,
+    /// This core replaces one that panicked (why): the agent is told at start.
+    restarted: Option<String>,
     policy: EffectivePolicy,
     guard: Guard,
     location: location_flow::LocationState,
@@ -172,6 +194,7 @@ impl Core {
             early_sip: Vec::new(),
             audio,
             pending: Vec::new(),
+            restarted: None,
             guard: Guard::new(&policy.policy.emergency),
             policy,
             location: location_flow::LocationState::default(),
@@ -282,7 +305,56 @@ impl Core {
         let mut first = self.snapshot();
         first.append(&mut out);
         first.append(&mut self.pending);
+        if let Some(detail) = self.restarted.take() {
+            first.extend(self.restart_notice(detail));
+        }
         first
+    }
+
+    /// This core takes over from one that panicked (`detail`): at start it tells the agent.
+    pub fn restarted_after(&mut self, detail: String) {
+        self.restarted = Some(detail);
+    }
+
+    /// Use another phone (the engine was gone for a moment, and an emergency must not wait for it), and
+    /// whether the callback lock still holds.
+    fn restart_notice(&self, detail: String) -> Vec<Event> {
+        let lock = if self.guard.protecting() {
+            " The emergency callback lock is still on: the dispatcher's call will ring here."
+        } else {
+            ""
+        };
+        vec![
+            Event::EmergencyCallFailed {
+                message: format!(
+                    "Lifeline stopped unexpectedly and has restarted. If you need emergency help now, use \
+                     another phone.{lock}"
+                ),
+                address: self
+                    .location
+                    .current
+                    .as_ref()
+                    .map(|l| location_flow::label(&l.address)),
+            },
+            Event::error(
+                ErrorCode::EngineRestarted,
+                format!("The phone engine stopped unexpectedly and was restarted.{lock}"),
+                &[("detail", detail)],
+            ),
+        ]
+    }
+
+    /// Lab and debug builds: `lab_panic` makes the core panic (the supervisor's test). Elsewhere refused.
+    fn lab_panic(&self) -> Vec<Event> {
+        #[cfg(any(feature = "lab", debug_assertions))]
+        if self.cfg.lab {
+            panic!("lab_panic: the engine's core was asked to panic");
+        }
+        vec![Event::error(
+            ErrorCode::NotAvailable,
+            "lab_panic is not available in this build".to_owned(),
+            &[("command", "lab_panic".to_owned())],
+        )]
     }
 
     fn snapshot(&self) -> Vec<Event> {
@@ -333,6 +405,7 @@ impl Core {
         match cmd {
             Command::AcceptAgreement => self.accept_agreement(),
             Command::Snapshot => self.snapshot(),
+            Command::LabPanic => self.lab_panic(),
             Command::SetPresence { status } => self.request_presence(status),
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
             Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
@@ -551,7 +624,10 @@ impl Core {
             )],
             Stored::GuardNotSaved(e) => vec![Event::error(
                 ErrorCode::EmergencyStateFailed,
-                format!("The emergency callback state could not be saved: {e}"),
+                format!(
+                    "The emergency callback state could not be saved ({e}): the callback lock holds \
+                     now, but would not survive a restart of Lifeline."
+                ),
                 &[("detail", e)],
             )],
         }
