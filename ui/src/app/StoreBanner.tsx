@@ -1,7 +1,7 @@
 import type { UiState } from "./state";
 import { useApp } from "./context";
 
-/** The local database could not be used as it was: what is lost (the engine's words), for the whole session. */
+/** The local database could not be used as it was: what is lost, for the whole session. */
 export function StoreBanner({ state }: { state: UiState }) {
   const { t } = useApp();
   const loss = state.live.storeLoss;
@@ -11,7 +11,7 @@ export function StoreBanner({ state }: { state: UiState }) {
       <h2 id="store-title" class="policy-banner__title">
         {t("store.title")}
       </h2>
-      <p>{loss}</p>
+      <p>{loss.words ? t(loss.words.key, loss.words.params) : loss.message}</p>
     </section>
   );
 }

@@ -258,13 +258,14 @@ describe("a store the engine could not use as it was", () => {
     event: "error",
     message: "Lifeline cannot write to its data folder (the disk is full). Emergency calls work.",
     code,
-    params: { detail: "the disk is full" },
+    params: { detail: "the disk is full", moved_to: "lifeline.db.corrupt-20261203T180000Z", carried: "true" },
   });
 
-  it("is a banner for the whole session with the engine's words, not a toast that fades", () => {
+  it("is a banner for the whole session in the agent's language, not a toast that fades", () => {
     for (const code of ["store_in_memory", "store_replaced"] as const) {
       const s = events(signedIn(), [lost(code)]);
-      expect(s.live.storeLoss).toContain("Emergency calls work");
+      expect(s.live.storeLoss?.message).toContain("Emergency calls work");
+      expect(s.live.storeLoss?.words?.key).toMatch(/^error\.store_/);
       expect(s.toasts).toEqual([]);
       expect(screenOf(s).kind).toBe("softphone");
     }

@@ -3,6 +3,7 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
+import { errorKey, type Keyed } from "../i18n/causes";
 import type { AudioDeviceEvent, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
 
 export interface LiveLocation {
@@ -39,6 +40,12 @@ export interface MissedCall {
   at: number;
 }
 
+/** The engine's words for a store loss, and the key of ours when this UI knows its code. */
+export interface StoreLoss {
+  message: string;
+  words: Keyed | null;
+}
+
 export interface LiveState {
   location: LiveLocation | null;
   /** The last dial the policy blocked: why, and the number to offer instead. */
@@ -53,7 +60,8 @@ export interface LiveState {
   /** Calls turned away while emergency mode protected the line; cleared when emergency mode ends. */
   missed: MissedCall[];
   /** What was lost opening the local database (damaged, read-only, full): a banner for the whole session. */
-  storeLoss: string | null;
+  /** What the local database lost at start (a banner for the whole session): the engine's text and its words here. */
+  storeLoss: StoreLoss | null;
 }
 
 /** A toast to show, as a translation key with parameters. */
@@ -133,7 +141,7 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
     case "emergency":
       return event.mode === "off" && live.missed.length > 0 ? done({ ...live, missed: [] }) : null;
     case "error":
-      return event.code && STORE_LOSS_CODES.includes(event.code) ? done({ ...live, storeLoss: event.message }) : null;
+      return event.code && STORE_LOSS_CODES.includes(event.code) ? done({ ...live, storeLoss: { message: event.message, words: errorKey(event.code, event.params) } }) : null;
     default:
       return null;
   }
