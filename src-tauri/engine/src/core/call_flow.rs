@@ -11,6 +11,7 @@ use crate::calls::{
 };
 use crate::media::{MediaConfig, MediaEvent};
 use crate::sip::call::{reason_phrase, CallEvent, EndCause, OutgoingCall};
+use crate::sip::IncomingFacts;
 
 fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
     vec![Event::error(code, message, params)]
@@ -481,14 +482,8 @@ impl Core {
     }
 
     pub(super) fn on_call_event(&mut self, ev: CallEvent) -> Vec<Event> {
-        if let CallEvent::Incoming {
-            id,
-            from,
-            offer,
-            headers,
-        } = ev
-        {
-            return self.on_incoming(SipId(id), from, offer, headers);
+        if let CallEvent::Incoming { id, offer, facts } = ev {
+            return self.on_incoming(SipId(id), offer, facts);
         }
         let sip = sip_id_of(&ev);
         let Some(id) = self.calls.by_sip(sip) else {
@@ -628,17 +623,16 @@ impl Core {
     fn on_incoming(
         &mut self,
         sip: SipId,
-        from: String,
         offer: Option<String>,
-        headers: Vec<(String, String)>,
+        facts: IncomingFacts,
     ) -> Vec<Event> {
-        let kind = match self.arbitrate_incoming(sip, &from, &headers) {
+        let kind = match self.arbitrate_incoming(sip, &facts) {
             Ok(kind) => kind,
             Err(refused) => return refused,
         };
         let entry = CallEntry::new(
             Direction::In,
-            from,
+            facts.from,
             Phase::Incoming { sip, offer },
             kind,
             self.now.utc,

@@ -3,7 +3,7 @@
 //! (The same paths against the real lab are proved by tests/engine/test_emergency_live.py and
 //! test_sip_calls.py.)
 
-use super::harness::{Harness, Seen};
+use super::harness::{incoming, Harness, Seen};
 use super::*;
 use crate::api::{CallState, EmergencyMode};
 use crate::sip::CallEvent;
@@ -14,15 +14,6 @@ fn us_policy() -> serde_json::Value {
         "location": {"address": {"country": "US", "A1": "TX", "A3": "Austin", "RD": "Main", "STS": "St",
                                   "HNO": "100", "FLR": "3", "ROOM": "301", "PC": "78701"}}
     })
-}
-
-fn incoming(id: u64, from: &str) -> CallEvent {
-    CallEvent::Incoming {
-        id,
-        from: from.into(),
-        offer: Some("v=0\r\n".into()),
-        headers: vec![("To".into(), "<sip:agent@lifeline.lab>".into())],
-    }
 }
 
 fn dial(h: &mut Harness, number: &str) -> Vec<Event> {
