@@ -1,6 +1,7 @@
 //! Lifeline's softphone engine, with no UI: everything a shell needs is [`core::spawn`] and the
 //! [`api::Command`] / [`api::Event`] types.
 
+pub mod account_file;
 pub mod agreement;
 pub mod api;
 pub mod audio;

@@ -5,6 +5,7 @@
 
 use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
 use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
+use crate::audio::worker::DeviceWork;
 use crate::calls::{
     dial_target, CallEnd, CallEntry, CallId, CallKind, Hold, InvitePlan, LocationPart, Phase,
     Restart, SipId, Talk,
@@ -86,15 +87,12 @@ impl Core {
         }
     }
 
-    /// The audio port for a new call; opening the sound card is work for the driver.
+    /// The audio port for a new call; opening the sound card is work for the device worker.
     fn call_port(&mut self) -> crate::audio::AudioPort {
         let (port, opening) = self.audio.port_for_call();
         if let Some(opening) = opening {
             self.audio_generation += 1;
-            self.push(Output::Work(super::Work::OpenDevices(
-                opening,
-                self.audio_generation,
-            )));
+            self.device_work(Some(DeviceWork::Open(opening, self.audio_generation)));
         }
         port
     }
@@ -743,7 +741,8 @@ impl Core {
             self.audio.stop_ringing();
         }
         if self.calls.is_empty() {
-            self.audio.release();
+            let release = self.audio.release();
+            self.device_work(release);
         }
     }
 

@@ -91,6 +91,8 @@ struct Driver {
     media: HashMap<CallId, MediaWorker>,
     turn_probe: Option<JoinHandle<()>>,
     network_watch: Option<JoinHandle<()>>,
+    /// The sound device worker (started at the first device work); it stops when this is dropped.
+    devices: Option<std::sync::mpsc::Sender<crate::audio::worker::DeviceWork>>,
     wakeup: Arc<tokio::sync::Notify>,
     /// Audit entries and the notifier's wake-up wait until the batch's other outputs are carried out.
     audits: Vec<StoreRequest>,
@@ -109,7 +111,9 @@ pub(super) async fn run(
     let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
     let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
     let (os_user, fingerprint) = core.acceptance_key();
-    let restored = persist::restore(&store, &os_user, &fingerprint);
+    let mut restored = persist::restore(&store, &os_user, &fingerprint);
+    restored.account = core.account_dir().and_then(crate::account_file::load);
+    restored.device = crate::notify::DeviceInfo::gather();
     let mut d = Driver {
         store,
         events,
@@ -119,6 +123,7 @@ pub(super) async fn run(
         media: HashMap::new(),
         turn_probe: None,
         network_watch: None,
+        devices: None,
         wakeup,
         audits: Vec::new(),
         wake: false,
@@ -282,6 +287,21 @@ impl Driver {
                     let _ = inputs.send(Input::Remembered(account, result));
                 });
             }
+            Work::SaveAccount {
+                data_dir,
+                account,
+                password,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let result =
+                        crate::account_file::save(&data_dir, &account).map_err(|e| e.to_string());
+                    let _ = inputs.send(Input::AccountSaved {
+                        account,
+                        password,
+                        result,
+                    });
+                });
+            }
             Work::SavePassword { key, secret } => {
                 tokio::task::spawn_blocking(move || {
                     let result = crate::secrets::Keychain::open()
@@ -335,15 +355,29 @@ impl Driver {
                     let _ = inputs.send(Input::TurnProbed(servers, problems));
                 }));
             }
-            Work::OpenDevices(opening, generation) => {
-                tokio::task::spawn_blocking(move || {
-                    let _ = inputs.send(Input::DevicesOpened(opening.open(), generation));
-                });
+            Work::Devices(work) => {
+                if self.devices.is_none() {
+                    let report = move |r| {
+                        let _ = inputs.send(Input::Devices(r));
+                    };
+                    match crate::audio::worker::spawn(report) {
+                        Ok(tx) => self.devices = Some(tx),
+                        Err(e) => tracing::error!("the sound device worker could not start: {e}"),
+                    }
+                }
+                if let Some(tx) = &self.devices {
+                    let _ = tx.send(work);
+                }
             }
             Work::StartRingers(job) => {
                 tokio::task::spawn_blocking(move || {
                     let (ringers, events) = job.start();
                     let _ = inputs.send(Input::RingersStarted(ringers, events));
+                });
+            }
+            Work::LookAtNetwork => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = inputs.send(Input::NetworkSeen(crate::notify::DeviceInfo::gather()));
                 });
             }
             Work::WatchNetwork => {

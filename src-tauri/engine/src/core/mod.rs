@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 
 use crate::agreement::Agreement;
 use crate::api::{Command, ErrorCode, Event, HistoryEntry, Presence, RegistrationState};
+use crate::audio::devices::DeviceInfo;
 use crate::audio::line::{AudioLine, AudioSetup};
+use crate::audio::worker::{DeviceReport, DeviceWork};
 use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
@@ -207,6 +209,11 @@ impl Core {
         (self.os_user.clone(), self.agreement.fingerprint())
     }
 
+    /// Where the driver reads the remembered account at start (none without a data directory).
+    pub fn account_dir(&self) -> Option<&std::path::Path> {
+        Some(self.cfg.data_dir.as_path()).filter(|d| !d.as_os_str().is_empty())
+    }
+
     /// Stops the audio devices (at shutdown).
     pub fn stop_audio(self) {
         self.audio.stop();
@@ -222,17 +229,20 @@ impl Core {
             Input::InviteSent { call, result } => self.on_invite_sent(call, result),
             Input::Media { call, event, path } => self.on_media(call, event, path),
             Input::MediaDone { call, done } => self.on_media_done(call, done),
-            Input::DevicesOpened(opened, generation) => {
-                let wanted = generation == self.audio_generation && !self.calls.is_empty();
-                audio_events(self.audio.devices_opened(opened, wanted))
-            }
+            Input::Devices(report) => self.on_devices(report),
             Input::RingersStarted(ringers, events) => {
                 let ringing = self.calls.ringing_incoming().is_some();
                 self.audio.ringers_started(ringers, ringing);
                 audio_events(events)
             }
             Input::Held(r) => self.on_held(r),
+            Input::NetworkSeen(device) => self.network_seen(device, false),
             Input::Remembered(account, r) => self.on_remembered(account, r),
+            Input::AccountSaved {
+                account,
+                password,
+                result,
+            } => self.on_account_saved(account, password, result),
             Input::Saved(Ok(())) => vec![],
             Input::Saved(Err(e)) => vec![Event::error(
                 ErrorCode::Keychain,
@@ -272,12 +282,10 @@ impl Core {
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
         self.history = restored.history;
-        if !self.cfg.data_dir.as_os_str().is_empty() {
-            self.resume_remembered_account();
-        }
+        self.resume_remembered_account(restored.account);
         let mut out = self.start_guard(restored.guard);
         // The snapshot below carries the location: its own announcement would say it twice.
-        let _ = self.refresh_location(true);
+        let _ = self.network_seen(restored.device, true);
         self.next_tick = Some(self.now.mono + TICK);
         let mut first = self.snapshot();
         first.append(&mut out);
@@ -342,18 +350,12 @@ impl Core {
                 output,
                 ringer,
             } => {
-                let mut evs = match self.audio.choose(input, output, ringer) {
-                    Ok(changes) => audio_events(changes),
-                    Err(e) => vec![Event::error(
-                        ErrorCode::AudioDevice,
-                        e.to_string(),
-                        &[("detail", e.to_string())],
-                    )],
-                };
-                evs.push(self.devices_event());
-                evs
+                // The move (if a call has devices open), then the list: the worker answers in order.
+                let switch = self.audio.choose(input, output, ringer);
+                self.device_work(switch);
+                self.list_devices()
             }
-            Command::ListDevices => vec![self.devices_event()],
+            Command::ListDevices => self.list_devices(),
             Command::SignIn {
                 server,
                 domain,
@@ -365,7 +367,7 @@ impl Core {
                     // "Use my remembered password": ask the keychain (off the core), then sign in.
                     self.sip_session = None;
                     self.look_up_password(
-                        account_flow::RememberedAccount {
+                        crate::account_file::RememberedAccount {
                             server,
                             domain,
                             user,
@@ -374,13 +376,11 @@ impl Core {
                     );
                     return vec![];
                 }
-                let evs = if remember {
-                    self.remember(&server, &domain, &user, &password)
-                } else {
-                    vec![]
-                };
+                if remember {
+                    self.remember(&server, &domain, &user, &password);
+                }
                 self.start_sign_in(server, domain, user, password);
-                evs
+                vec![]
             }
             Command::SignOut if self.guard.protecting() => {
                 let outs = self.guard.handle(GuardInput::SignOut, self.now.utc);
@@ -413,13 +413,43 @@ impl Core {
         }
     }
 
-    fn devices_event(&self) -> Event {
-        let (available, [input, output, ringer]) = self.audio.devices();
-        Event::Devices {
-            available,
-            input,
-            output,
-            ringer,
+    /// The devices there are (listed by the device worker) and the ones chosen; none with audio files.
+    fn list_devices(&mut self) -> Vec<Event> {
+        match self.audio.chosen() {
+            Some(_) => {
+                self.device_work(Some(DeviceWork::List));
+                vec![]
+            }
+            None => vec![devices_event(Vec::new(), [None, None, None])],
+        }
+    }
+
+    fn device_work(&mut self, work: Option<DeviceWork>) {
+        if let Some(work) = work {
+            self.push(Output::Work(Work::Devices(work)));
+        }
+    }
+
+    fn on_devices(&mut self, report: DeviceReport) -> Vec<Event> {
+        match report {
+            DeviceReport::Opened(opened, generation) => {
+                let wanted = generation == self.audio_generation && !self.calls.is_empty();
+                let (events, keep) = self.audio.devices_opened(opened, wanted);
+                self.device_work(keep);
+                audio_events(events)
+            }
+            DeviceReport::Switched(Ok(changes)) | DeviceReport::Polled(changes) => {
+                audio_events(changes)
+            }
+            DeviceReport::Switched(Err(e)) => vec![Event::error(
+                ErrorCode::AudioDevice,
+                e.clone(),
+                &[("detail", e)],
+            )],
+            DeviceReport::Listed(available) => {
+                let chosen = self.audio.chosen().unwrap_or_default();
+                vec![devices_event(available, chosen)]
+            }
         }
     }
 
@@ -469,11 +499,13 @@ impl Core {
     fn on_tick(&mut self) -> Vec<Event> {
         let now = self.now.mono;
         self.next_tick = Some(now + TICK);
-        let mut evs = audio_events(self.audio.poll(now));
+        let poll = self.audio.poll(now);
+        self.device_work(poll);
+        let mut evs = Vec::new();
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }
-        evs.extend(self.refresh_location(false));
+        self.refresh_location();
         evs
     }
 
@@ -563,6 +595,18 @@ fn audio_events(changes: Vec<crate::audio::AudioEvent>) -> Vec<Event> {
         .into_iter()
         .map(|change| Event::AudioDevice { change })
         .collect()
+}
+
+fn devices_event(
+    available: Vec<DeviceInfo>,
+    [input, output, ringer]: [Option<String>; 3],
+) -> Event {
+    Event::Devices {
+        available,
+        input,
+        output,
+        ringer,
+    }
 }
 
 fn accepted_event(a: &Acceptance) -> Event {
