@@ -23,5 +23,11 @@ pub mod secrets;
 pub mod sip;
 pub mod store;
 
+/// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
+/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the core,
+/// the SIP task and the window's channel log under it). Its lines never name the number. Here rather than
+/// in `core` so the SIP task can log under it without importing the core that imports it.
+pub const TIMING: &str = "lifeline::timing";
+
 #[cfg(test)]
 mod ui_contract;

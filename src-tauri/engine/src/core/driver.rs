@@ -4,10 +4,13 @@
 //!
 //! Each call's media session lives in a task of its own (a media worker), which takes the core's media
 //! requests one after another and reports their results; so ICE gathering for one call never holds up
-//! the core, a Hangup, or the SIP task's events. Blocking work (the keychain, the sound system) runs on
-//! blocking threads; network work (HELD, the TURN probe, the network watch) in tasks.
+//! the core, a Hangup, or the SIP task's events. Blocking work (the keychain, the account file, the
+//! machine's addresses) runs on blocking threads, the sound devices on the device worker's thread
+//! ([`crate::audio::worker`]); network work (HELD, the TURN probe, the network watch) in tasks. Starting
+//! the engine ([`spawn_with`]: the audio files, the managed policy) is here too, so the core reads nothing.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,8 @@ use tokio::task::JoinHandle;
 use super::{
     persist, Core, Input, MediaDone, MediaRequest, Now, Output, SipRequest, StoreRequest, Work,
 };
-use crate::api::{Command, Event};
+use crate::api::{Command, ErrorCode, Event};
+use crate::audio::line::{AudioLine, AudioSetup};
 use crate::calls::{CallId, SipId};
 use crate::config::EngineConfig;
 use crate::media::{MediaEvent, MediaSession};
@@ -35,6 +39,59 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// handover is several steps (old address gone, new one added, route moved), and acting in the middle
 /// would reconnect twice, or bind sockets on a network with no route yet.
 const SETTLE: Duration = Duration::from_millis(150);
+
+/// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
+const COMMAND_QUEUE: usize = 64;
+/// Events buffered towards a slow reader before the engine waits for it.
+const EVENT_QUEUE: usize = 1024;
+
+/// What the shells hold: a way to send commands and the stream of events.
+pub struct EngineHandle {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// How the shell wants the engine run, beyond its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub audio: AudioSetup,
+    /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
+    pub policy_file: Option<PathBuf>,
+}
+
+/// Starts the engine on the current tokio runtime, with the system's audio devices (opening the audio
+/// files and reading the managed policy happen here, not in the core).
+pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
+    spawn_with(cfg, store, EngineOptions::default())
+}
+
+/// Starts the engine on the current tokio runtime.
+pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let (audio, audio_error) = match AudioLine::start(opts.audio) {
+        Ok(line) => (line, None),
+        Err(e) => (
+            AudioLine::Silent,
+            Some(Event::error(
+                ErrorCode::AudioDevice,
+                format!("audio is off: {e}"),
+                &[("detail", e.to_string())],
+            )),
+        ),
+    };
+    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
+    let mut core = Core::new(cfg, audio, now());
+    core.set_policy(policy);
+    core.pending.extend(audio_error);
+    let wakeup = Arc::new(tokio::sync::Notify::new());
+    let worker = start_notify_worker(&core.policy, &core.cfg, wakeup.clone());
+    tokio::spawn(run(core, store, cmd_rx, ev_tx, wakeup, worker));
+    EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
+}
 
 /// The clocks, read here only.
 pub fn now() -> Now {

@@ -17,24 +17,21 @@
 //! and events.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use time::format_description::well_known::Rfc3339;
-use tokio::sync::mpsc;
 
 use crate::agreement::Agreement;
 use crate::api::{Command, ErrorCode, Event, HistoryEntry, Presence, RegistrationState};
 use crate::audio::devices::DeviceInfo;
-use crate::audio::line::{AudioLine, AudioSetup};
+use crate::audio::line::AudioLine;
 use crate::audio::worker::{DeviceReport, DeviceWork};
 use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
 use crate::policy::EffectivePolicy;
 use crate::sip::{CallEvent, SipConfig, SipEvent};
-use crate::store::{Acceptance, Store};
+use crate::store::Acceptance;
 
 mod account_flow;
 mod call_flow;
@@ -46,66 +43,12 @@ mod location_flow;
 mod network_flow;
 pub mod persist;
 
+pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{
     Input, MediaDone, MediaRequest, Now, Output, Restored, SipRequest, StoreRequest, Stored, Work,
 };
 
-/// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
-const COMMAND_QUEUE: usize = 64;
-/// Events buffered towards a slow reader before the engine waits for it.
-const EVENT_QUEUE: usize = 1024;
-
-/// What the shells hold: a way to send commands and the stream of events.
-pub struct EngineHandle {
-    pub commands: mpsc::Sender<Command>,
-    pub events: mpsc::Receiver<Event>,
-}
-
-/// How the shell wants the engine run, beyond its configuration.
-#[derive(Debug, Clone, Default)]
-pub struct EngineOptions {
-    pub audio: AudioSetup,
-    /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
-    pub policy_file: Option<PathBuf>,
-}
-
-/// Starts the engine on the current tokio runtime, with the system's audio devices.
-pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
-    spawn_with(cfg, store, EngineOptions::default())
-}
-
-/// Starts the engine on the current tokio runtime.
-pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
-    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
-    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let (audio, audio_error) = match AudioLine::start(opts.audio) {
-        Ok(line) => (line, None),
-        Err(e) => (
-            AudioLine::Silent,
-            Some(Event::error(
-                ErrorCode::AudioDevice,
-                format!("audio is off: {e}"),
-                &[("detail", e.to_string())],
-            )),
-        ),
-    };
-    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
-    let mut core = Core::new(cfg, audio, driver::now());
-    core.set_policy(policy);
-    core.pending.extend(audio_error);
-    let wakeup = Arc::new(tokio::sync::Notify::new());
-    let worker = driver::start_notify_worker(&core.policy, &core.cfg, wakeup.clone());
-    tokio::spawn(driver::run(core, store, cmd_rx, ev_tx, wakeup, worker));
-    EngineHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-    }
-}
-
-/// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
-/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the core,
-/// the SIP task and the window's channel log under it). Its lines never name the number.
-pub const TIMING: &str = "lifeline::timing";
+pub use crate::TIMING;
 
 /// How often the core wants a tick (guard expiry, audio devices, the location's refresh).
 const TICK: Duration = Duration::from_millis(250);

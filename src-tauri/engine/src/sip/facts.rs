@@ -3,7 +3,7 @@
 
 use ezk_sip_types::Name;
 
-use super::message::{self, SipMessage};
+use super::message::SipMessage;
 use super::request::split_commas;
 
 /// The facts of an incoming INVITE that decide how it is handled (ring, ring as the emergency services'
@@ -109,6 +109,7 @@ fn asserted_uri(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::message;
 
     fn invite(extra: &str) -> SipMessage {
         let text = format!(
