@@ -6,11 +6,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::devices::{list_devices, CpalAudio, DeviceError, DeviceInfo, Ringer};
+use super::devices::{CpalAudio, DeviceError, Ringer};
 use super::wav::{WavConfig, WavDevice, WavError};
+use super::worker::DeviceWork;
 use super::{AudioEvent, AudioPort, DeviceRole};
 
-/// Opening the sound card for a call, to run off the owner task.
+/// Opening the sound card for a call, for the device worker ([`super::worker`]).
 pub struct DeviceOpening {
     mic: Option<String>,
     speaker: Option<String>,
@@ -66,12 +67,15 @@ pub enum AudioSetup {
     Silent,
 }
 
+/// The engine's choice of audio and what it has asked of the sound card. The device work itself (open,
+/// move, check, close, list) is [`DeviceWork`] for the device worker: the methods here say what to ask.
 pub enum AudioLine {
     Devices {
         mic: Option<String>,
         speaker: Option<String>,
         ringer: Option<String>,
-        open: Option<CpalAudio>,
+        /// A call's devices are open (held by the device worker).
+        open: bool,
         ringing: Vec<Ringer>,
     },
     Files(WavDevice),
@@ -85,7 +89,7 @@ impl AudioLine {
                 mic: None,
                 speaker: None,
                 ringer: None,
-                open: None,
+                open: false,
                 ringing: Vec::new(),
             },
             AudioSetup::Files(cfg) => {
@@ -97,9 +101,9 @@ impl AudioLine {
     }
 
     /// A port for a call that starts now; the previous call's port (if any) goes quiet. Never waits for a
-    /// sound card: with real devices the port starts silent and [`DeviceOpening::open`] (run it on a
-    /// blocking thread; opening PulseAudio devices takes a second or two) connects it, then hand the
-    /// result to [`AudioLine::devices_opened`]. The call's INVITE does not wait for any of this.
+    /// sound card: with real devices the port starts silent and [`DeviceWork::Open`] (the device worker
+    /// closes the last call's devices and opens these; a second or two on PulseAudio) connects it, then
+    /// hand the result to [`AudioLine::devices_opened`]. The call's INVITE does not wait for any of this.
     pub fn port_for_call(&mut self) -> (AudioPort, Option<DeviceOpening>) {
         match self {
             AudioLine::Files(dev) => (dev.new_port(), None),
@@ -107,7 +111,7 @@ impl AudioLine {
             AudioLine::Devices {
                 mic, speaker, open, ..
             } => {
-                *open = None;
+                *open = false;
                 let (media_ends, _no_device_yet) = super::ring_pair();
                 let (port, swap) = AudioPort::new(media_ends);
                 (
@@ -122,85 +126,85 @@ impl AudioLine {
         }
     }
 
-    /// The devices for a call's port are open: they feed it from now on (unless the call is gone).
-    pub fn devices_opened(&mut self, opened: OpenedDevices, still_wanted: bool) -> Vec<AudioEvent> {
+    /// The devices for a call's port are open: they feed it from now on (unless the call is gone). Gives
+    /// them back for the device worker to keep (or close).
+    pub fn devices_opened(
+        &mut self,
+        opened: OpenedDevices,
+        still_wanted: bool,
+    ) -> (Vec<AudioEvent>, Option<DeviceWork>) {
         let OpenedDevices { result, swap } = opened;
         match result {
             Ok((mut audio, device_port, events)) => {
                 if !still_wanted {
-                    return vec![];
+                    return (vec![], Some(DeviceWork::Discard(audio)));
                 }
                 audio.rebind(swap.clone());
                 swap.swap(device_port.into_ends());
                 if let AudioLine::Devices { open, .. } = self {
-                    *open = Some(audio);
+                    *open = true;
                 }
-                events
+                (events, Some(DeviceWork::Keep(audio)))
             }
-            Err(e) => vec![unavailable(&e)],
+            Err(e) => (vec![unavailable(&e)], None),
         }
     }
 
-    /// No call needs audio any more: release the sound card.
-    pub fn release(&mut self) {
-        if let AudioLine::Devices { open, .. } = self {
-            *open = None;
+    /// No call needs audio any more: the sound card is to be released.
+    pub fn release(&mut self) -> Option<DeviceWork> {
+        match self {
+            AudioLine::Devices { open, .. } if *open => {
+                *open = false;
+                Some(DeviceWork::Release)
+            }
+            _ => None,
         }
     }
 
     /// Choose devices (by id or name; `""` = the system default again); an open call moves to a named
-    /// device at once.
+    /// device at once (the work returned).
     pub fn choose(
         &mut self,
         new_mic: Option<String>,
         new_speaker: Option<String>,
         new_ringer: Option<String>,
-    ) -> Result<Vec<AudioEvent>, DeviceError> {
-        match self {
-            AudioLine::Devices {
-                mic,
-                speaker,
-                ringer,
-                open,
-                ..
-            } => {
-                // "" means: follow the system default again (from the next call on).
-                let pick = |choice: &mut Option<String>, new: &Option<String>| match new.as_deref()
-                {
-                    Some("") => *choice = None,
-                    Some(name) => *choice = Some(name.to_owned()),
-                    None => {}
-                };
-                pick(mic, &new_mic);
-                pick(speaker, &new_speaker);
-                pick(ringer, &new_ringer);
-                let new_mic = new_mic.filter(|n| !n.is_empty());
-                let new_speaker = new_speaker.filter(|n| !n.is_empty());
-                match open {
-                    Some(audio) => audio.switch(new_mic.as_deref(), new_speaker.as_deref()),
-                    None => Ok(vec![]),
-                }
-            }
-            _ => Ok(vec![]),
-        }
+    ) -> Option<DeviceWork> {
+        let AudioLine::Devices {
+            mic,
+            speaker,
+            ringer,
+            open,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        // "" means: follow the system default again (from the next call on).
+        let pick = |choice: &mut Option<String>, new: &Option<String>| match new.as_deref() {
+            Some("") => *choice = None,
+            Some(name) => *choice = Some(name.to_owned()),
+            None => {}
+        };
+        pick(mic, &new_mic);
+        pick(speaker, &new_speaker);
+        pick(ringer, &new_ringer);
+        let mic = new_mic.filter(|n| !n.is_empty());
+        let speaker = new_speaker.filter(|n| !n.is_empty());
+        (*open && (mic.is_some() || speaker.is_some()))
+            .then_some(DeviceWork::Switch { mic, speaker })
     }
 
-    /// The devices there are and the ones chosen (microphone, speaker, ringer); empty with audio files.
-    pub fn devices(&self) -> (Vec<DeviceInfo>, [Option<String>; 3]) {
+    /// The devices chosen (microphone, speaker, ringer); `None` with audio files or no audio, where there
+    /// are no devices to list.
+    pub fn chosen(&self) -> Option<[Option<String>; 3]> {
         match self {
             AudioLine::Devices {
                 mic,
                 speaker,
                 ringer,
                 ..
-            } => {
-                let list = list_devices().unwrap_or_else(|e| {
-                    tracing::warn!("listing audio devices: {e}");
-                    Vec::new()
-                });
-                (list, [mic.clone(), speaker.clone(), ringer.clone()])
-            }
-            _ => (Vec::new(), [None, None, None]),
+            } => Some([mic.clone(), speaker.clone(), ringer.clone()]),
+            _ => None,
         }
     }
 
@@ -244,14 +248,9 @@ impl AudioLine {
         }
     }
 
-    /// Lost devices, with the default taking over (call about every 100 ms to a second).
-    pub fn poll(&mut self, now: Instant) -> Vec<AudioEvent> {
-        match self {
-            AudioLine::Devices {
-                open: Some(audio), ..
-            } => audio.poll(now),
-            _ => vec![],
-        }
+    /// Lost devices, with the default taking over (ask about every 100 ms to a second).
+    pub fn poll(&self, now: Instant) -> Option<DeviceWork> {
+        matches!(self, AudioLine::Devices { open: true, .. }).then_some(DeviceWork::Poll(now))
     }
 
     /// Stop and finalise (the WAV output file is complete after this).

@@ -11,6 +11,7 @@ pub mod line;
 pub mod pacing;
 pub mod processing;
 pub mod wav;
+pub mod worker;
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::mpsc;

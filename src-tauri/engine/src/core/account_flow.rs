@@ -1,54 +1,19 @@
-//! The remembered account: server, domain and user in `account.json` in the data directory, the password
-//! in the OS keychain (never in a file). At start, a remembered account signs in by itself, so the line is
-//! ready for an emergency call without anyone typing. Keychain calls block (D-Bus, an unlock prompt), so
-//! they are [`Work`] for the driver and come back as inputs.
-
-use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
+//! The remembered account: server, domain and user in `account.json` in the data directory (read and
+//! written by the driver, [`crate::account_file`]), the password in the OS keychain (never in a file). At
+//! start, a remembered account signs in by itself, so the line is ready for an emergency call without
+//! anyone typing. The file and the keychain block (disk, D-Bus, an unlock prompt), so they are [`Work`] for
+//! the driver and come back as inputs.
 
 use super::{Core, Output, Work};
+use crate::account_file::RememberedAccount;
 use crate::api::{ErrorCode, Event};
 use crate::secrets::sip_account;
-
-const ACCOUNT_FILE: &str = "account.json";
-
-/// The non-secret half of a remembered account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RememberedAccount {
-    pub server: String,
-    pub domain: String,
-    pub user: String,
-}
-
-fn account_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(ACCOUNT_FILE)
-}
-
-pub fn load_account(data_dir: &Path) -> Option<RememberedAccount> {
-    let text = std::fs::read_to_string(account_path(data_dir)).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(a) => Some(a),
-        Err(e) => {
-            tracing::warn!("the remembered account file is not valid and is ignored: {e}");
-            None
-        }
-    }
-}
-
-fn save_account(data_dir: &Path, a: &RememberedAccount) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(a).map_err(std::io::Error::other)?;
-    let path = account_path(data_dir);
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, path)
-}
 
 impl Core {
     /// Fills the sign-in defaults from the remembered account and, if its password is in the keychain,
     /// signs in by itself (the answer comes back as [`super::Input::Remembered`]).
-    pub(super) fn resume_remembered_account(&mut self) {
-        let Some(account) = load_account(&self.cfg.data_dir) else {
+    pub(super) fn resume_remembered_account(&mut self, account: Option<RememberedAccount>) {
+        let Some(account) = account else {
             return;
         };
         self.cfg
@@ -88,56 +53,39 @@ impl Core {
         }
     }
 
-    /// `sign_in` with `remember`: the account file now, the password into the keychain in the background.
-    pub(super) fn remember(
-        &mut self,
-        server: &str,
-        domain: &str,
-        user: &str,
-        password: &str,
-    ) -> Vec<Event> {
+    /// `sign_in` with `remember`: the account file first, then (once it is written, see
+    /// [`Core::on_account_saved`]) the password into the keychain, both off the core.
+    pub(super) fn remember(&mut self, server: &str, domain: &str, user: &str, password: &str) {
         let account = RememberedAccount {
             server: server.to_owned(),
             domain: domain.to_owned(),
             user: user.to_owned(),
         };
-        if let Err(e) = save_account(&self.cfg.data_dir, &account) {
+        self.push(Output::Work(Work::SaveAccount {
+            data_dir: self.cfg.data_dir.clone(),
+            account,
+            password: password.to_owned(),
+        }));
+    }
+
+    /// The account file was (or could not be) written; the password follows it into the keychain.
+    pub(super) fn on_account_saved(
+        &mut self,
+        account: RememberedAccount,
+        password: String,
+        result: Result<(), String>,
+    ) -> Vec<Event> {
+        if let Err(e) = result {
             return vec![Event::error(
                 ErrorCode::AccountNotRemembered,
                 format!("The account could not be remembered: {e}"),
-                &[("detail", e.to_string())],
+                &[("detail", e)],
             )];
         }
         self.push(Output::Work(Work::SavePassword {
-            key: sip_account(user, domain),
-            secret: password.to_owned(),
+            key: sip_account(&account.user, &account.domain),
+            secret: password,
         }));
         vec![]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_account_file_round_trips_and_never_holds_the_password() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let a = RememberedAccount {
-            server: "wss://x:443".into(),
-            domain: "x.org".into(),
-            user: "ann".into(),
-        };
-        save_account(dir.path(), &a).expect("save");
-        assert_eq!(load_account(dir.path()), Some(a));
-        let text = std::fs::read_to_string(dir.path().join(ACCOUNT_FILE)).expect("read");
-        assert!(!text.contains("password"));
-    }
-
-    #[test]
-    fn a_broken_account_file_is_ignored() {
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join(ACCOUNT_FILE), "{nope").expect("write");
-        assert_eq!(load_account(dir.path()), None);
     }
 }

@@ -5,12 +5,14 @@
 
 use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
 use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
+use crate::audio::worker::DeviceWork;
 use crate::calls::{
     dial_target, CallEnd, CallEntry, CallId, CallKind, Hold, InvitePlan, LocationPart, Phase,
     Restart, SipId, Talk,
 };
 use crate::media::{MediaConfig, MediaEvent};
 use crate::sip::call::{reason_phrase, CallEvent, EndCause, OutgoingCall};
+use crate::sip::IncomingFacts;
 
 fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
     vec![Event::error(code, message, params)]
@@ -85,15 +87,12 @@ impl Core {
         }
     }
 
-    /// The audio port for a new call; opening the sound card is work for the driver.
+    /// The audio port for a new call; opening the sound card is work for the device worker.
     fn call_port(&mut self) -> crate::audio::AudioPort {
         let (port, opening) = self.audio.port_for_call();
         if let Some(opening) = opening {
             self.audio_generation += 1;
-            self.push(Output::Work(super::Work::OpenDevices(
-                opening,
-                self.audio_generation,
-            )));
+            self.device_work(Some(DeviceWork::Open(opening, self.audio_generation)));
         }
         port
     }
@@ -481,14 +480,8 @@ impl Core {
     }
 
     pub(super) fn on_call_event(&mut self, ev: CallEvent) -> Vec<Event> {
-        if let CallEvent::Incoming {
-            id,
-            from,
-            offer,
-            headers,
-        } = ev
-        {
-            return self.on_incoming(SipId(id), from, offer, headers);
+        if let CallEvent::Incoming { id, offer, facts } = ev {
+            return self.on_incoming(SipId(id), offer, facts);
         }
         let sip = sip_id_of(&ev);
         let Some(id) = self.calls.by_sip(sip) else {
@@ -628,17 +621,16 @@ impl Core {
     fn on_incoming(
         &mut self,
         sip: SipId,
-        from: String,
         offer: Option<String>,
-        headers: Vec<(String, String)>,
+        facts: IncomingFacts,
     ) -> Vec<Event> {
-        let kind = match self.arbitrate_incoming(sip, &from, &headers) {
+        let kind = match self.arbitrate_incoming(sip, &facts) {
             Ok(kind) => kind,
             Err(refused) => return refused,
         };
         let entry = CallEntry::new(
             Direction::In,
-            from,
+            facts.from,
             Phase::Incoming { sip, offer },
             kind,
             self.now.utc,
@@ -749,7 +741,8 @@ impl Core {
             self.audio.stop_ringing();
         }
         if self.calls.is_empty() {
-            self.audio.release();
+            let release = self.audio.release();
+            self.device_work(release);
         }
     }
 

@@ -4,10 +4,13 @@
 //!
 //! Each call's media session lives in a task of its own (a media worker), which takes the core's media
 //! requests one after another and reports their results; so ICE gathering for one call never holds up
-//! the core, a Hangup, or the SIP task's events. Blocking work (the keychain, the sound system) runs on
-//! blocking threads; network work (HELD, the TURN probe, the network watch) in tasks.
+//! the core, a Hangup, or the SIP task's events. Blocking work (the keychain, the account file, the
+//! machine's addresses) runs on blocking threads, the sound devices on the device worker's thread
+//! ([`crate::audio::worker`]); network work (HELD, the TURN probe, the network watch) in tasks. Starting
+//! the engine ([`spawn_with`]: the audio files, the managed policy) is here too, so the core reads nothing.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,8 @@ use tokio::task::JoinHandle;
 use super::{
     persist, Core, Input, MediaDone, MediaRequest, Now, Output, SipRequest, StoreRequest, Work,
 };
-use crate::api::{Command, Event};
+use crate::api::{Command, ErrorCode, Event};
+use crate::audio::line::{AudioLine, AudioSetup};
 use crate::calls::{CallId, SipId};
 use crate::config::EngineConfig;
 use crate::media::{MediaEvent, MediaSession};
@@ -35,6 +39,79 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// handover is several steps (old address gone, new one added, route moved), and acting in the middle
 /// would reconnect twice, or bind sockets on a network with no route yet.
 const SETTLE: Duration = Duration::from_millis(150);
+
+/// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
+pub(super) const COMMAND_QUEUE: usize = 64;
+/// Events buffered towards a slow reader before the engine waits for it.
+pub(super) const EVENT_QUEUE: usize = 1024;
+
+/// What the shells hold: a way to send commands and the stream of events.
+pub struct EngineHandle {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// How the shell wants the engine run, beyond its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub audio: AudioSetup,
+    /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
+    pub policy_file: Option<PathBuf>,
+    /// What was lost opening the store ([`crate::store_recovery::open_or_recover`]): told at start.
+    pub store_loss: Option<crate::store_recovery::StoreLoss>,
+}
+
+/// Starts the engine on the current tokio runtime, with the system's audio devices.
+pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
+    spawn_with(cfg, store, EngineOptions::default())
+}
+
+/// Starts the engine on the current tokio runtime, under a supervisor that restarts its core if it panics.
+pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let wakeup = Arc::new(tokio::sync::Notify::new());
+    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
+    // With the store in memory the worker would find no outbox on disk: nothing to deliver from.
+    let worker = match &opts.store_loss {
+        Some(loss) if loss.in_memory() => None,
+        _ => start_notify_worker(&policy, &cfg, wakeup.clone()),
+    };
+    let mut first = Some(opts.store_loss.as_ref().map(|l| l.event()));
+    let make = move || {
+        let mut core = build(cfg.clone(), &opts);
+        // The store's loss is told once; a restarted core says it was restarted instead.
+        core.pending.extend(first.take().flatten());
+        core
+    };
+    tokio::spawn(super::supervise::run(
+        make, store, cmd_rx, ev_tx, wakeup, worker,
+    ));
+    EngineHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
+}
+
+/// A core with its audio line and the managed policy, as at start (and after a restart).
+fn build(cfg: EngineConfig, opts: &EngineOptions) -> Core {
+    let (audio, audio_error) = match AudioLine::start(opts.audio.clone()) {
+        Ok(line) => (line, None),
+        Err(e) => (
+            AudioLine::Silent,
+            Some(Event::error(
+                ErrorCode::AudioDevice,
+                format!("audio is off: {e}"),
+                &[("detail", e.to_string())],
+            )),
+        ),
+    };
+    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
+    let mut core = Core::new(cfg, audio, now());
+    core.set_policy(policy);
+    core.pending.extend(audio_error);
+    core
+}
 
 /// The clocks, read here only.
 pub fn now() -> Now {
@@ -92,6 +169,8 @@ struct Driver {
     media: HashMap<CallId, MediaWorker>,
     turn_probe: Option<JoinHandle<()>>,
     network_watch: Option<JoinHandle<()>>,
+    /// The sound device worker (started at the first device work); it stops when this is dropped.
+    devices: Option<std::sync::mpsc::Sender<crate::audio::worker::DeviceWork>>,
     wakeup: Arc<tokio::sync::Notify>,
     /// Audit entries and the notifier's wake-up wait until the batch's other outputs are carried out.
     audits: Vec<StoreRequest>,
@@ -116,7 +195,9 @@ pub(super) async fn run(
     let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
     let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
     let (os_user, fingerprint) = core.acceptance_key();
-    let restored = persist::restore(&lock(&store), &os_user, &fingerprint);
+    let mut restored = persist::restore(&lock(&store), &os_user, &fingerprint);
+    restored.account = core.account_dir().and_then(crate::account_file::load);
+    restored.device = crate::notify::DeviceInfo::gather();
     let mut d = Driver {
         store,
         events,
@@ -126,6 +207,7 @@ pub(super) async fn run(
         media: HashMap::new(),
         turn_probe: None,
         network_watch: None,
+        devices: None,
         wakeup,
         audits: Vec::new(),
         wake: false,
@@ -290,6 +372,21 @@ impl Driver {
                     let _ = inputs.send(Input::Remembered(account, result));
                 });
             }
+            Work::SaveAccount {
+                data_dir,
+                account,
+                password,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let result =
+                        crate::account_file::save(&data_dir, &account).map_err(|e| e.to_string());
+                    let _ = inputs.send(Input::AccountSaved {
+                        account,
+                        password,
+                        result,
+                    });
+                });
+            }
             Work::SavePassword { key, secret } => {
                 tokio::task::spawn_blocking(move || {
                     let result = crate::secrets::Keychain::open()
@@ -343,15 +440,29 @@ impl Driver {
                     let _ = inputs.send(Input::TurnProbed(servers, problems));
                 }));
             }
-            Work::OpenDevices(opening, generation) => {
-                tokio::task::spawn_blocking(move || {
-                    let _ = inputs.send(Input::DevicesOpened(opening.open(), generation));
-                });
+            Work::Devices(work) => {
+                if self.devices.is_none() {
+                    let report = move |r| {
+                        let _ = inputs.send(Input::Devices(r));
+                    };
+                    match crate::audio::worker::spawn(report) {
+                        Ok(tx) => self.devices = Some(tx),
+                        Err(e) => tracing::error!("the sound device worker could not start: {e}"),
+                    }
+                }
+                if let Some(tx) = &self.devices {
+                    let _ = tx.send(work);
+                }
             }
             Work::StartRingers(job) => {
                 tokio::task::spawn_blocking(move || {
                     let (ringers, events) = job.start();
                     let _ = inputs.send(Input::RingersStarted(ringers, events));
+                });
+            }
+            Work::LookAtNetwork => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = inputs.send(Input::NetworkSeen(crate::notify::DeviceInfo::gather()));
                 });
             }
             Work::WatchNetwork => {

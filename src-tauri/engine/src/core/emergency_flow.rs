@@ -21,9 +21,8 @@ use crate::location::body::{content_id, geolocation, GEOLOCATION_ROUTING};
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
 use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
-use crate::presence::arbitration::{
-    arbitrate, Arbitration, CallbackRules, IncomingCall, LineState,
-};
+use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, LineState};
+use crate::sip::IncomingFacts;
 
 fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
     vec![Event::error(code, message, params)]
@@ -378,21 +377,8 @@ impl Core {
     pub(super) fn arbitrate_incoming(
         &mut self,
         sip: SipId,
-        from: &str,
-        headers: &[(String, String)],
+        call: &IncomingFacts,
     ) -> Result<CallKind, Vec<Event>> {
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        let call = IncomingCall {
-            from: header("P-Asserted-Identity").unwrap_or_else(|| from.to_owned()),
-            request_uri: header("To").unwrap_or_default(),
-            to: header("To").unwrap_or_default(),
-            priority: header("Priority"),
-        };
         let line = LineState {
             mode: self.guard.mode(),
             presence: self.presence,
@@ -403,7 +389,7 @@ impl Core {
             &self.policy.policy.emergency,
             self.policy.policy.sip.emergency_line.as_deref(),
         );
-        match arbitrate(&call, line, &rules) {
+        match arbitrate(call, line, &rules) {
             Arbitration::Ring => Ok(CallKind::Ordinary),
             Arbitration::RingPriority => {
                 tracing::info!("emergency callback ringing");
@@ -418,10 +404,10 @@ impl Core {
                 self.sip(SipRequest::Reject { sip, code });
                 if missed {
                     // The history write is queued first; its new list reaches the UI after this event.
-                    self.record_missed(from);
+                    self.record_missed(&call.from);
                 }
                 Err(vec![Event::CallRejected {
-                    remote: from.to_owned(),
+                    remote: call.from.clone(),
                     code,
                     reason: reason.phrase().to_owned(),
                     cause: Some(reason),

@@ -3,7 +3,7 @@
 //! (The same paths against the real lab are proved by tests/engine/test_emergency_live.py and
 //! test_sip_calls.py.)
 
-use super::harness::{Harness, Seen};
+use super::harness::{incoming, Harness, Seen};
 use super::*;
 use crate::api::{CallState, EmergencyMode, HistoryOutcome};
 use crate::presence::RejectReason;
@@ -15,15 +15,6 @@ fn us_policy() -> serde_json::Value {
         "location": {"address": {"country": "US", "A1": "TX", "A3": "Austin", "RD": "Main", "STS": "St",
                                   "HNO": "100", "FLR": "3", "ROOM": "301", "PC": "78701"}}
     })
-}
-
-fn incoming(id: u64, from: &str) -> CallEvent {
-    CallEvent::Incoming {
-        id,
-        from: from.into(),
-        offer: Some("v=0\r\n".into()),
-        headers: vec![("To".into(), "<sip:agent@lifeline.lab>".into())],
-    }
 }
 
 fn dial(h: &mut Harness, number: &str) -> Vec<Event> {
@@ -610,4 +601,75 @@ fn a_rejected_incoming_call_is_kept_as_rejected_from_its_code_not_its_words() {
     });
     let hist = h.store.recent_history(10).expect("read");
     assert_eq!(hist[0].outcome, HistoryOutcome::Rejected);
+}
+
+/// Work and events out of the core until it has nothing more to do.
+fn drain(c: &mut Core) -> (Vec<Work>, Vec<Event>) {
+    let (mut work, mut events) = (Vec::new(), Vec::new());
+    while let Some(o) = c.poll_output() {
+        match o {
+            Output::Work(w) => work.push(w),
+            Output::Event(ev) => events.push(ev),
+            _ => {}
+        }
+    }
+    (work, events)
+}
+
+#[test]
+fn a_remembered_password_goes_to_the_keychain_only_once_the_account_file_is_written() {
+    let mut c = Core::with_policy(serde_json::json!({}));
+    let now = driver::now();
+    c.handle_input(
+        Input::Command(Command::SignIn {
+            server: "wss://x.org".into(),
+            domain: "x.org".into(),
+            user: "ann".into(),
+            password: "pw".into(),
+            remember: true,
+        }),
+        now,
+    );
+    let (work, _) = drain(&mut c);
+    let saves: Vec<_> = work
+        .into_iter()
+        .filter_map(|w| match w {
+            Work::SaveAccount {
+                account, password, ..
+            } => Some((account, password)),
+            Work::SavePassword { .. } => panic!("the keychain is asked before the file is written"),
+            _ => None,
+        })
+        .collect();
+    let [(account, password)] = &saves[..] else {
+        panic!("one account file to write: {}", saves.len());
+    };
+    assert_eq!(account.user, "ann");
+
+    let saved = |result| Input::AccountSaved {
+        account: account.clone(),
+        password: password.clone(),
+        result,
+    };
+    c.handle_input(saved(Err("disk full".into())), now);
+    let (work, events) = drain(&mut c);
+    assert!(work.is_empty());
+    assert!(
+        matches!(
+            &events[..],
+            [Event::Error {
+                code: Some(ErrorCode::AccountNotRemembered),
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+
+    c.handle_input(saved(Ok(())), now);
+    let (work, events) = drain(&mut c);
+    assert!(events.is_empty(), "{events:?}");
+    assert!(
+        matches!(&work[..], [Work::SavePassword { secret, .. }] if secret == "pw"),
+        "the password follows the file into the keychain"
+    );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{persist, Core, Input, MediaDone, MediaRequest, Now, Output, SipRequest};
 use crate::api::{Command, Event, RegistrationState};
 use crate::calls::{CallId, SipId};
-use crate::sip::{CallEvent, SipEvent};
+use crate::sip::{CallEvent, IncomingFacts, SipEvent};
 use crate::store::Store;
 
 /// What came out of the core, in order (events in full, the rest by kind).
@@ -228,5 +228,19 @@ impl Harness {
             .filter(|s| !matches!(s, Seen::Event(_)))
             .cloned()
             .collect()
+    }
+}
+
+/// An incoming call to the agent's ordinary line from `from`, as the SIP layer reports it.
+pub fn incoming(id: u64, from: &str) -> CallEvent {
+    CallEvent::Incoming {
+        id,
+        offer: Some("v=0\r\n".into()),
+        facts: IncomingFacts {
+            from: from.into(),
+            request_uri: "sip:agent@lifeline.lab".into(),
+            to: "<sip:agent@lifeline.lab>".into(),
+            ..IncomingFacts::default()
+        },
     }
 }

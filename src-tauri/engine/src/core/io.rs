@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
+use crate::account_file::RememberedAccount;
 use crate::api::{Command, Event, HistoryEntry, MediaPath};
 use crate::audio::devices::Ringer;
-use crate::audio::line::{DeviceOpening, OpenedDevices, RingJob};
+use crate::audio::line::RingJob;
+use crate::audio::worker::{DeviceReport, DeviceWork};
 use crate::audio::{AudioEvent, AudioPort};
 use crate::calls::{CallId, SipId};
 use crate::emergency::guard::GuardSnapshot;
@@ -18,11 +20,9 @@ use crate::media::turn_probe::TurnProbeError;
 use crate::media::turn_tunnel::TunnelOptions;
 use crate::media::{MediaConfig, MediaEvent};
 use crate::notify::policy::NotifyPolicy;
-use crate::notify::EmergencyNotice;
+use crate::notify::{DeviceInfo, EmergencyNotice};
 use crate::sip::{OutgoingCall, SipConfig, SipEvent};
 use crate::store::Acceptance;
-
-use super::account_flow::RememberedAccount;
 
 /// The time an input happens at: the monotonic clock for durations and timers, the wall clock for what
 /// is shown, stored and sent. Only the driver reads the clocks.
@@ -37,6 +37,10 @@ pub struct Restored {
     pub acceptance: Result<Option<Acceptance>, String>,
     pub guard: Result<Option<GuardSnapshot>, String>,
     pub history: Vec<HistoryEntry>,
+    /// The remembered account's file (see [`super::Core::account_dir`]).
+    pub account: Option<RememberedAccount>,
+    /// The machine's names and addresses (where the location starts from).
+    pub device: DeviceInfo,
 }
 
 pub enum Input {
@@ -64,13 +68,22 @@ pub enum Input {
         call: CallId,
         done: MediaDone,
     },
-    /// A call's sound devices are open (tagged with the call's audio generation).
-    DevicesOpened(OpenedDevices, u64),
+    /// What the device worker did for [`Work::Devices`] (a call's devices are open, tagged with the
+    /// call's audio generation; moved; lost; listed).
+    Devices(DeviceReport),
     /// The ring tone plays on these devices (or could not, as the events say).
     RingersStarted(Vec<Ringer>, Vec<AudioEvent>),
     Held(Result<HeldLocation, String>),
+    /// The machine's names and addresses, looked at for [`Work::LookAtNetwork`].
+    NetworkSeen(DeviceInfo),
     /// The keychain's answer for a remembered account (its password, if stored).
     Remembered(RememberedAccount, Result<Option<String>, String>),
+    /// The account file asked by [`Work::SaveAccount`] was (or could not be) written.
+    AccountSaved {
+        account: RememberedAccount,
+        password: String,
+        result: Result<(), String>,
+    },
     /// The password was (or could not be) stored in the keychain.
     Saved(Result<(), String>),
     /// The machine's usable network interfaces changed.
@@ -207,6 +220,13 @@ pub enum Work {
         account: RememberedAccount,
         required: bool,
     },
+    /// Write the remembered account's file in `data_dir` (the password rides along for the keychain,
+    /// which is asked once the file is written: [`Input::AccountSaved`]).
+    SaveAccount {
+        data_dir: std::path::PathBuf,
+        account: RememberedAccount,
+        password: String,
+    },
     SavePassword {
         key: String,
         secret: String,
@@ -228,8 +248,11 @@ pub enum Work {
         options: TunnelOptions,
         key: &'static str,
     },
-    OpenDevices(DeviceOpening, u64),
+    /// For the device worker, in order.
+    Devices(DeviceWork),
     StartRingers(RingJob),
     /// Watch the network interfaces from now on.
     WatchNetwork,
+    /// Read the machine's names and addresses once (for the location).
+    LookAtNetwork,
 }

@@ -52,28 +52,36 @@ pub fn label(a: &CivicAddress) -> String {
 }
 
 impl Core {
-    /// Looks at the network (when due or `force`d), recomputes the location and announces a change.
-    pub(super) fn refresh_location(&mut self, force: bool) -> Vec<Event> {
+    /// Asks the driver to look at the network when due; what it sees comes back as
+    /// [`super::Input::NetworkSeen`] (the machine's names and addresses are system calls, not the core's).
+    pub(super) fn refresh_location(&mut self) {
         let now = self.now.mono;
-        let due = force
-            || self
-                .location
-                .last_check
-                .is_none_or(|t| now.duration_since(t) >= NETWORK_CHECK);
-        if !due {
-            return vec![];
+        let due = self
+            .location
+            .last_check
+            .is_none_or(|t| now.duration_since(t) >= NETWORK_CHECK);
+        if due {
+            self.location.last_check = Some(now);
+            self.push(Output::Work(Work::LookAtNetwork));
         }
-        self.location.last_check = Some(now);
-        let device = DeviceInfo::gather();
+    }
+
+    /// The machine's names and addresses as the driver saw them (`first`: at start, before anything was
+    /// known): recomputes the location and announces a change.
+    pub(super) fn network_seen(&mut self, device: DeviceInfo, first: bool) -> Vec<Event> {
+        let now = self.now.mono;
+        if first {
+            self.location.last_check = Some(now);
+        }
         let old: Vec<IpAddr> = self.location.device.ip_addresses.clone();
         let change = self.location.map.change(&old, &device.ip_addresses);
-        let moved = force
+        let moved = first
             || !matches!(
                 change,
                 NetworkChange::Unchanged | NetworkChange::SameLocation
             );
         self.location.device = device;
-        if moved && !force {
+        if moved && !first {
             tracing::info!(change = ?change, "network change");
             // A location measured on the old network no longer says where the agent is.
             self.location.held = None;

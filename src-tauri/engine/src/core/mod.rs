@@ -17,22 +17,21 @@
 //! and events.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use time::format_description::well_known::Rfc3339;
-use tokio::sync::mpsc;
 
 use crate::agreement::Agreement;
 use crate::api::{Command, ErrorCode, Event, HistoryEntry, Presence, RegistrationState};
-use crate::audio::line::{AudioLine, AudioSetup};
+use crate::audio::devices::DeviceInfo;
+use crate::audio::line::AudioLine;
+use crate::audio::worker::{DeviceReport, DeviceWork};
 use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
 use crate::policy::EffectivePolicy;
 use crate::sip::{CallEvent, SipConfig, SipEvent};
-use crate::store::{Acceptance, Store};
+use crate::store::Acceptance;
 
 mod account_flow;
 mod call_flow;
@@ -45,85 +44,12 @@ mod network_flow;
 pub mod persist;
 mod supervise;
 
+pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{
     Input, MediaDone, MediaRequest, Now, Output, Restored, SipRequest, StoreRequest, Stored, Work,
 };
 
-/// How many commands may wait before a sender has to wait; the UI never sends faster than a person clicks.
-const COMMAND_QUEUE: usize = 64;
-/// Events buffered towards a slow reader before the engine waits for it.
-const EVENT_QUEUE: usize = 1024;
-
-/// What the shells hold: a way to send commands and the stream of events.
-pub struct EngineHandle {
-    pub commands: mpsc::Sender<Command>,
-    pub events: mpsc::Receiver<Event>,
-}
-
-/// How the shell wants the engine run, beyond its configuration.
-#[derive(Debug, Clone, Default)]
-pub struct EngineOptions {
-    pub audio: AudioSetup,
-    /// A managed-policy file applied on top of the machine's (the headless binary's `--policy`).
-    pub policy_file: Option<PathBuf>,
-    /// What was lost opening the store ([`crate::store_recovery::open_or_recover`]): told at start.
-    pub store_loss: Option<crate::store_recovery::StoreLoss>,
-}
-
-/// Starts the engine on the current tokio runtime, with the system's audio devices.
-pub fn spawn(cfg: EngineConfig, store: Store) -> EngineHandle {
-    spawn_with(cfg, store, EngineOptions::default())
-}
-
-/// Starts the engine on the current tokio runtime, under a supervisor that restarts its core if it panics.
-pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> EngineHandle {
-    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
-    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let wakeup = Arc::new(tokio::sync::Notify::new());
-    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
-    // With the store in memory the worker would find no outbox on disk: nothing to deliver from.
-    let worker = match &opts.store_loss {
-        Some(loss) if loss.in_memory() => None,
-        _ => driver::start_notify_worker(&policy, &cfg, wakeup.clone()),
-    };
-    let mut first = Some(opts.store_loss.as_ref().map(|l| l.event()));
-    let make = move || {
-        let mut core = build(cfg.clone(), &opts);
-        // The store's loss is told once; a restarted core says it was restarted instead.
-        core.pending.extend(first.take().flatten());
-        core
-    };
-    tokio::spawn(supervise::run(make, store, cmd_rx, ev_tx, wakeup, worker));
-    EngineHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-    }
-}
-
-/// A core with its audio line and the managed policy, as at start (and after a restart).
-fn build(cfg: EngineConfig, opts: &EngineOptions) -> Core {
-    let (audio, audio_error) = match AudioLine::start(opts.audio.clone()) {
-        Ok(line) => (line, None),
-        Err(e) => (
-            AudioLine::Silent,
-            Some(Event::error(
-                ErrorCode::AudioDevice,
-                format!("audio is off: {e}"),
-                &[("detail", e.to_string())],
-            )),
-        ),
-    };
-    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
-    let mut core = Core::new(cfg, audio, driver::now());
-    core.set_policy(policy);
-    core.pending.extend(audio_error);
-    core
-}
-
-/// Log target of the dial timeline, at debug level: with `LIFELINE_LOG=info,lifeline::timing=debug` the log's
-/// timestamps show where the time from the agent's Call to the INVITE on the wire goes (the shell, the core,
-/// the SIP task and the window's channel log under it). Its lines never name the number.
-pub const TIMING: &str = "lifeline::timing";
+pub use crate::TIMING;
 
 /// How often the core wants a tick (guard expiry, audio devices, the location's refresh).
 const TICK: Duration = Duration::from_millis(250);
@@ -230,6 +156,11 @@ impl Core {
         (self.os_user.clone(), self.agreement.fingerprint())
     }
 
+    /// Where the driver reads the remembered account at start (none without a data directory).
+    pub fn account_dir(&self) -> Option<&std::path::Path> {
+        Some(self.cfg.data_dir.as_path()).filter(|d| !d.as_os_str().is_empty())
+    }
+
     /// Stops the audio devices (at shutdown).
     pub fn stop_audio(self) {
         self.audio.stop();
@@ -245,17 +176,20 @@ impl Core {
             Input::InviteSent { call, result } => self.on_invite_sent(call, result),
             Input::Media { call, event, path } => self.on_media(call, event, path),
             Input::MediaDone { call, done } => self.on_media_done(call, done),
-            Input::DevicesOpened(opened, generation) => {
-                let wanted = generation == self.audio_generation && !self.calls.is_empty();
-                audio_events(self.audio.devices_opened(opened, wanted))
-            }
+            Input::Devices(report) => self.on_devices(report),
             Input::RingersStarted(ringers, events) => {
                 let ringing = self.calls.ringing_incoming().is_some();
                 self.audio.ringers_started(ringers, ringing);
                 audio_events(events)
             }
             Input::Held(r) => self.on_held(r),
+            Input::NetworkSeen(device) => self.network_seen(device, false),
             Input::Remembered(account, r) => self.on_remembered(account, r),
+            Input::AccountSaved {
+                account,
+                password,
+                result,
+            } => self.on_account_saved(account, password, result),
             Input::Saved(Ok(())) => vec![],
             Input::Saved(Err(e)) => vec![Event::error(
                 ErrorCode::Keychain,
@@ -295,12 +229,10 @@ impl Core {
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
         self.history = restored.history;
-        if !self.cfg.data_dir.as_os_str().is_empty() {
-            self.resume_remembered_account();
-        }
+        self.resume_remembered_account(restored.account);
         let mut out = self.start_guard(restored.guard);
         // The snapshot below carries the location: its own announcement would say it twice.
-        let _ = self.refresh_location(true);
+        let _ = self.network_seen(restored.device, true);
         self.next_tick = Some(self.now.mono + TICK);
         let mut first = self.snapshot();
         first.append(&mut out);
@@ -415,18 +347,12 @@ impl Core {
                 output,
                 ringer,
             } => {
-                let mut evs = match self.audio.choose(input, output, ringer) {
-                    Ok(changes) => audio_events(changes),
-                    Err(e) => vec![Event::error(
-                        ErrorCode::AudioDevice,
-                        e.to_string(),
-                        &[("detail", e.to_string())],
-                    )],
-                };
-                evs.push(self.devices_event());
-                evs
+                // The move (if a call has devices open), then the list: the worker answers in order.
+                let switch = self.audio.choose(input, output, ringer);
+                self.device_work(switch);
+                self.list_devices()
             }
-            Command::ListDevices => vec![self.devices_event()],
+            Command::ListDevices => self.list_devices(),
             Command::SignIn {
                 server,
                 domain,
@@ -438,7 +364,7 @@ impl Core {
                     // "Use my remembered password": ask the keychain (off the core), then sign in.
                     self.sip_session = None;
                     self.look_up_password(
-                        account_flow::RememberedAccount {
+                        crate::account_file::RememberedAccount {
                             server,
                             domain,
                             user,
@@ -447,13 +373,11 @@ impl Core {
                     );
                     return vec![];
                 }
-                let evs = if remember {
-                    self.remember(&server, &domain, &user, &password)
-                } else {
-                    vec![]
-                };
+                if remember {
+                    self.remember(&server, &domain, &user, &password);
+                }
                 self.start_sign_in(server, domain, user, password);
-                evs
+                vec![]
             }
             Command::SignOut if self.guard.protecting() => {
                 let outs = self.guard.handle(GuardInput::SignOut, self.now.utc);
@@ -486,13 +410,43 @@ impl Core {
         }
     }
 
-    fn devices_event(&self) -> Event {
-        let (available, [input, output, ringer]) = self.audio.devices();
-        Event::Devices {
-            available,
-            input,
-            output,
-            ringer,
+    /// The devices there are (listed by the device worker) and the ones chosen; none with audio files.
+    fn list_devices(&mut self) -> Vec<Event> {
+        match self.audio.chosen() {
+            Some(_) => {
+                self.device_work(Some(DeviceWork::List));
+                vec![]
+            }
+            None => vec![devices_event(Vec::new(), [None, None, None])],
+        }
+    }
+
+    fn device_work(&mut self, work: Option<DeviceWork>) {
+        if let Some(work) = work {
+            self.push(Output::Work(Work::Devices(work)));
+        }
+    }
+
+    fn on_devices(&mut self, report: DeviceReport) -> Vec<Event> {
+        match report {
+            DeviceReport::Opened(opened, generation) => {
+                let wanted = generation == self.audio_generation && !self.calls.is_empty();
+                let (events, keep) = self.audio.devices_opened(opened, wanted);
+                self.device_work(keep);
+                audio_events(events)
+            }
+            DeviceReport::Switched(Ok(changes)) | DeviceReport::Polled(changes) => {
+                audio_events(changes)
+            }
+            DeviceReport::Switched(Err(e)) => vec![Event::error(
+                ErrorCode::AudioDevice,
+                e.clone(),
+                &[("detail", e)],
+            )],
+            DeviceReport::Listed(available) => {
+                let chosen = self.audio.chosen().unwrap_or_default();
+                vec![devices_event(available, chosen)]
+            }
         }
     }
 
@@ -542,11 +496,13 @@ impl Core {
     fn on_tick(&mut self) -> Vec<Event> {
         let now = self.now.mono;
         self.next_tick = Some(now + TICK);
-        let mut evs = audio_events(self.audio.poll(now));
+        let poll = self.audio.poll(now);
+        self.device_work(poll);
+        let mut evs = Vec::new();
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }
-        evs.extend(self.refresh_location(false));
+        self.refresh_location();
         evs
     }
 
@@ -639,6 +595,18 @@ fn audio_events(changes: Vec<crate::audio::AudioEvent>) -> Vec<Event> {
         .into_iter()
         .map(|change| Event::AudioDevice { change })
         .collect()
+}
+
+fn devices_event(
+    available: Vec<DeviceInfo>,
+    [input, output, ringer]: [Option<String>; 3],
+) -> Event {
+    Event::Devices {
+        available,
+        input,
+        output,
+        ringer,
+    }
 }
 
 fn accepted_event(a: &Acceptance) -> Event {

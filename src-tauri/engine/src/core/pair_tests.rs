@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use super::harness::{Harness, Seen};
+use super::harness::{incoming, Harness, Seen};
 use super::{MediaDone, MediaRequest, SipRequest};
 use crate::api::{CallState, Command, EmergencyMode, Event};
 use crate::calls::{CallId, Phase, SipId};
@@ -233,12 +233,7 @@ impl Pair {
                     self.h.core.guard.mode(),
                     EmergencyMode::Lock | EmergencyMode::Remain
                 ) && !self.h.core.calls.busy();
-                let evs = self.call_event(CallEvent::Incoming {
-                    id: sip.0,
-                    from: from.into(),
-                    offer: Some("v=0\r\n".into()),
-                    headers: vec![("To".into(), "<sip:agent@lifeline.lab>".into())],
-                });
+                let evs = self.call_event(incoming(sip.0, from));
                 if *psap && protecting {
                     assert!(
                         evs.iter().any(|e| matches!(

@@ -4,9 +4,12 @@
 use super::{Restored, StoreRequest, Stored};
 use crate::store::Store;
 
-/// What the store holds at start-up, for [`super::Input::Start`].
+/// What the store holds at start-up, for [`super::Input::Start`] (the account file is the driver's to
+/// read: [`Restored::account`]).
 pub fn restore(store: &Store, os_user: &str, agreement_fingerprint: &str) -> Restored {
     Restored {
+        account: None,
+        device: Default::default(),
         acceptance: store
             .acceptance_of(os_user, agreement_fingerprint)
             .map_err(|e| e.to_string()),

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{driver, Core, COMMAND_QUEUE, EVENT_QUEUE};
+use super::driver::{self, COMMAND_QUEUE, EVENT_QUEUE};
+use super::Core;
 use crate::api::Command;
 use crate::api::Event;
 use crate::store::Store;

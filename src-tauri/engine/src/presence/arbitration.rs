@@ -8,14 +8,16 @@
 //! | off | any | do-not-disturb or working offline: 480 Temporarily Unavailable (RFC 3261 21.4.18 names DND for 480; 486 is kept for "on a call"); a call in progress without call waiting: 486; otherwise ring |
 //!
 //! A callback is a call that, during emergency mode, comes from an identity matching
-//! `emergency.callback_from`, is addressed to the agent's emergency line (`sip.emergency_line`), or carries
-//! `Priority: emergency`.
+//! `emergency.callback_from` (the first P-Asserted-Identity, else From), is addressed to the agent's
+//! emergency line (`sip.emergency_line`, in the Request-URI or To), or carries `Priority: emergency`. The
+//! SIP layer reads these facts from the INVITE ([`IncomingFacts`]); nothing here sees a header.
 
 use serde::{Deserialize, Serialize};
 
 use super::identity::Identity;
 use crate::api::{EmergencyMode, Presence};
 use crate::emergency::EmergencyPolicy;
+use crate::sip::{IncomingFacts, Priority};
 
 /// How to recognise the emergency services calling back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,19 +35,6 @@ impl CallbackRules {
             emergency_line: emergency_line.map(str::to_owned),
         }
     }
-}
-
-/// What the SIP layer saw in the INVITE.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IncomingCall {
-    /// `From` header value (or P-Asserted-Identity when trusted).
-    pub from: String,
-    /// Request-URI.
-    pub request_uri: String,
-    /// `To` header value.
-    pub to: String,
-    /// `Priority` header value, if any.
-    pub priority: Option<String>,
 }
 
 /// The agent's line right now.
@@ -99,15 +88,11 @@ pub enum Arbitration {
 }
 
 /// Is this call the emergency services calling back? (Meaningful during emergency modes.)
-pub fn is_callback(call: &IncomingCall, rules: &CallbackRules) -> bool {
-    if call
-        .priority
-        .as_deref()
-        .is_some_and(|p| p.trim().eq_ignore_ascii_case("emergency"))
-    {
+pub fn is_callback(call: &IncomingFacts, rules: &CallbackRules) -> bool {
+    if call.priority == Some(Priority::Emergency) {
         return true;
     }
-    let from = Identity::parse(&call.from);
+    let from = Identity::parse(call.caller());
     if rules.callback_from.iter().any(|p| from.matches(p)) {
         return true;
     }
@@ -119,7 +104,7 @@ pub fn is_callback(call: &IncomingCall, rules: &CallbackRules) -> bool {
     }
 }
 
-pub fn arbitrate(call: &IncomingCall, line: LineState, rules: &CallbackRules) -> Arbitration {
+pub fn arbitrate(call: &IncomingFacts, line: LineState, rules: &CallbackRules) -> Arbitration {
     let reject = |code, reason| Arbitration::Reject {
         code,
         reason,
@@ -155,12 +140,12 @@ mod tests {
         }
     }
 
-    fn call(from: &str) -> IncomingCall {
-        IncomingCall {
+    fn call(from: &str) -> IncomingFacts {
+        IncomingFacts {
             from: from.into(),
             request_uri: "sip:agent@lifeline.lab".into(),
             to: "<sip:agent@lifeline.lab>".into(),
-            priority: None,
+            ..IncomingFacts::default()
         }
     }
 
@@ -218,12 +203,27 @@ mod tests {
         to_line.request_uri = "sip:agent-e911@lifeline.lab".into();
         assert_eq!(arbitrate(&to_line, l, &rules()), Arbitration::RingPriority);
         let mut prio = call("sip:unknown@elsewhere");
-        prio.priority = Some(" Emergency ".into());
+        prio.priority = Priority::parse(" Emergency ");
         assert_eq!(arbitrate(&prio, l, &rules()), Arbitration::RingPriority);
         let mut urgent = call("sip:unknown@elsewhere");
-        urgent.priority = Some("urgent".into());
+        urgent.priority = Priority::parse("urgent");
         assert!(matches!(
             arbitrate(&urgent, l, &rules()),
+            Arbitration::Reject { code: 486, .. }
+        ));
+    }
+
+    #[test]
+    fn the_asserted_identity_names_the_caller_over_from() {
+        let l = line(EmergencyMode::Lock, Presence::Available, false);
+        let mut asserted = call("sip:anonymous@anonymous.invalid");
+        asserted.asserted_identity = vec!["tel:+15550199".into(), "sip:x@elsewhere".into()];
+        assert_eq!(arbitrate(&asserted, l, &rules()), Arbitration::RingPriority);
+        // A From that matches does not help a caller the network names otherwise.
+        let mut other = call("sip:psap@lifeline.lab");
+        other.asserted_identity = vec!["sip:someone@customers.example".into()];
+        assert!(matches!(
+            arbitrate(&other, l, &rules()),
             Arbitration::Reject { code: 486, .. }
         ));
     }
@@ -303,7 +303,7 @@ mod tests {
             prio in proptest::option::of("[a-z]{0,10}"),
         ) {
             prop_assume!(!prio.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("emergency")));
-            let c = IncomingCall { from, request_uri: "sip:agent@lifeline.lab".into(), to: String::new(), priority: prio };
+            let c = IncomingFacts { from, request_uri: "sip:agent@lifeline.lab".into(), priority: prio.as_deref().and_then(Priority::parse), ..IncomingFacts::default() };
             let l = LineState { mode, presence: p, call_in_progress: busy, call_waiting: waiting };
             let got = arbitrate(&c, l, &rules());
             prop_assert_eq!(got, Arbitration::Reject { code: 486, reason: RejectReason::EmergencyLineProtected, missed: true });
@@ -318,7 +318,7 @@ mod tests {
                 0 => c.from = "\"Dispatch\" <sip:psap@lifeline.lab>;tag=x".into(),
                 1 => c.from = format!("tel:+1555{digits}"),
                 2 => c.request_uri = "sip:agent-e911@lifeline.lab".into(),
-                _ => c.priority = Some("emergency".into()),
+                _ => c.priority = Some(Priority::Emergency),
             }
             let l = LineState { mode, presence: p, call_in_progress: busy, call_waiting: waiting };
             prop_assert_eq!(arbitrate(&c, l, &rules()), Arbitration::RingPriority);

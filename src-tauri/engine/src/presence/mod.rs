@@ -1,7 +1,7 @@
 //! The agent's presence and the arbitration of every incoming call. Pure code.
 //!
 //! Public API (for the engine's owner loop):
-//! - [`arbitration::arbitrate(&IncomingCall, LineState, &CallbackRules)`](arbitration::arbitrate) on every
+//! - [`arbitration::arbitrate(&IncomingFacts, LineState, &CallbackRules)`](arbitration::arbitrate) on every
 //!   incoming INVITE: `Ring`, `RingPriority` (emergency callback: present it over everything, flag the
 //!   `Event::Call` with `emergency_callback: true`, and feed `GuardInput::CallbackAnswered` when answered),
 //!   or `Reject { code, reason, missed }` (answer `code` with `reason.phrase()`, emit `Event::CallRejected`,
@@ -14,5 +14,5 @@ pub mod arbitration;
 pub mod identity;
 
 pub use arbitration::{
-    arbitrate, is_callback, Arbitration, CallbackRules, IncomingCall, LineState, RejectReason,
+    arbitrate, is_callback, Arbitration, CallbackRules, LineState, RejectReason,
 };

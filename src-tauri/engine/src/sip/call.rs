@@ -8,6 +8,7 @@ use std::time::Instant;
 use ezk_sip_types::{Method, Name};
 
 use super::digest::{AuthError, Authorizer};
+use super::facts::IncomingFacts;
 use super::message::{self, SipMessage};
 use super::request::{
     split_commas, write_request, write_request_with_branch, ClientTx, Local, RequestSpec, TxKind,
@@ -17,12 +18,12 @@ use crate::api::Direction;
 /// What a call tells the engine (and the media layer).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallEvent {
-    /// A new incoming call is ringing here. Answer with [`super::ua::UserAgent::answer`] or reject.
+    /// A new incoming call is ringing here, with what its INVITE says (the caller's URI is `facts.from`).
+    /// Answer with [`super::ua::UserAgent::answer`] or reject.
     Incoming {
         id: u64,
-        from: String,
         offer: Option<String>,
-        headers: Vec<(String, String)>,
+        facts: IncomingFacts,
     },
     /// Our outgoing call rings at the far end (180/183), with early media SDP if any.
     Ringing {
@@ -461,21 +462,13 @@ impl Calls {
             ctx.out.push_back(CallOutput::Send(b));
         }
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
-        let headers = req
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_print_str().to_owned(), v.to_string()))
-            .collect();
+        let facts = IncomingFacts::of(&req, from);
         let offer = req.sdp();
         let mut c = c;
         c.pending_in = Some(req);
         self.calls.insert(id, c);
-        ctx.out.push_back(CallOutput::Event(CallEvent::Incoming {
-            id,
-            from,
-            offer,
-            headers,
-        }));
+        ctx.out
+            .push_back(CallOutput::Event(CallEvent::Incoming { id, offer, facts }));
     }
 
     pub(crate) fn on_response(

@@ -273,7 +273,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         Some(w) => w.send(frame).await.is_ok(),
                         None => false,
                     };
-                    tracing::debug!(target: crate::core::TIMING, sent, "SIP: frame written");
+                    tracing::debug!(target: crate::TIMING, sent, "SIP: frame written");
                     if !sent && ws.take().is_some() {
                         ua.handle_disconnected(TransportError::Lost, Instant::now());
                     }

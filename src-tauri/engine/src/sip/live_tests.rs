@@ -219,10 +219,8 @@ async fn live_call_from_the_dispatcher_rings_is_answered_with_media_and_ended_by
     let (h, mut rx) = signed_in("agent2").await;
     psap("dial", "sip:agent2@lifeline.lab").await;
     let (id, offer) = match next_call(&mut rx).await {
-        CallEvent::Incoming {
-            id, offer, from, ..
-        } => {
-            assert!(from.contains("psap"), "{from}");
+        CallEvent::Incoming { id, offer, facts } => {
+            assert!(facts.from.contains("psap"), "{}", facts.from);
             (id, offer.expect("the dispatcher offers SDP"))
         }
         other => panic!("expected an incoming call, got {other:?}"),

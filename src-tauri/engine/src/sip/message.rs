@@ -8,6 +8,7 @@ use bytes::Bytes;
 use ezk_sip_types::header::typed::{CSeq, CallID, FromTo, Via};
 use ezk_sip_types::msg::{Line, MessageLine, PullParser};
 use ezk_sip_types::parse::Parse;
+use ezk_sip_types::print::AppendCtx;
 use ezk_sip_types::{Headers, Method, Name};
 
 /// The largest message we accept; a softphone never needs more, and a bigger frame is an attack or a bug.
@@ -99,6 +100,14 @@ pub fn parse(frame: &[u8]) -> Result<SipMessage, ParseError> {
 impl SipMessage {
     pub fn method(&self) -> Option<&Method> {
         self.line.request_method()
+    }
+
+    /// The Request-URI, for a request (as the parser reads it back).
+    pub fn request_uri(&self) -> Option<String> {
+        match &self.line {
+            MessageLine::Request(l) => Some(l.uri.default_print_ctx().to_string()),
+            MessageLine::Response(_) => None,
+        }
     }
 
     /// The status code, for a response.

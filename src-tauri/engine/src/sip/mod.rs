@@ -3,6 +3,7 @@
 //! - [`message`]: parsing (`ezk-sip-types` grammar) and writing of messages.
 //! - [`digest`]: Digest authentication, MD5 and SHA-256 with qop=auth, 401 and 407.
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
+//! - [`facts`]: what an incoming INVITE says (request URI, priority, asserted identity), typed.
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
 //!
 //! # Wiring calls (for the engine's core)
@@ -14,7 +15,8 @@
 //!   headers such as `Priority: emergency`, `Geolocation`, `Geolocation-Routing`); the reply gives the
 //!   call id. Then [`CallEvent::Ringing`], [`CallEvent::RemoteAnswer`] (give it to
 //!   `media.set_remote_answer`), [`CallEvent::Connected`], eventually [`CallEvent::Ended`] with its typed [`EndCause`].
-//! - incoming: [`CallEvent::Incoming`] (with the offer and all headers, for callback recognition); answer
+//! - incoming: [`CallEvent::Incoming`] (with the offer and the INVITE's typed [`IncomingFacts`]: request URI,
+//!   priority, asserted identity, for callback recognition); answer
 //!   with [`SipCommand::Answer`] carrying `media.accept_offer(offer)`, or [`SipCommand::Reject`] with 486,
 //!   480 or 603.
 //! - hold/resume: [`SipCommand::Reinvite`] with SDP whose direction is `a=sendonly` / `a=sendrecv`; the
@@ -28,6 +30,7 @@
 pub mod call;
 pub mod digest;
 pub mod driver;
+pub mod facts;
 pub mod message;
 pub mod registration;
 pub mod request;
@@ -45,4 +48,5 @@ mod tests;
 
 pub use call::{CallError, CallEvent, EndCause, OutgoingCall};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
+pub use facts::{IncomingFacts, Priority};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};

@@ -581,17 +581,12 @@ fn incoming_call_rings_is_answered_and_ends_on_bye() {
     assert!(ringing[0].starts_with("SIP/2.0 180 Ringing"));
     assert!(ringing[0].contains("Record-Route: <sip:127.0.0.1:8080;transport=ws;r2=on;lr>"));
     let id = match &call_events(&outs)[..] {
-        [CallEvent::Incoming {
-            id,
-            from,
-            offer,
-            headers,
-        }] => {
-            assert_eq!(from, "sip:psap@lifeline.lab");
+        [CallEvent::Incoming { id, offer, facts }] => {
+            assert_eq!(facts.from, "sip:psap@lifeline.lab");
             assert_eq!(offer.as_deref(), Some(SDP));
-            assert!(headers
-                .iter()
-                .any(|(n, v)| n.eq_ignore_ascii_case("priority") && v == "emergency"));
+            assert_eq!(facts.priority, Some(crate::sip::Priority::Emergency));
+            assert_eq!(facts.request_uri, "sip:agent@x.invalid;transport=ws");
+            assert_eq!(facts.to, "<sip:agent@lifeline.lab>");
             *id
         }
         other => panic!("{other:?}"),
