@@ -72,7 +72,7 @@ async fn registration(
             .await
             .expect("an event in time")
             .expect("open");
-        if let SipEvent::Registration { state, reason } = ev {
+        if let SipEvent::Registration { state, reason, .. } = ev {
             return (state, reason);
         }
     }

@@ -47,7 +47,7 @@ fn text(outs: &[Output]) -> Vec<String> {
 fn reg_events(outs: &[Output]) -> Vec<(RegistrationState, Option<String>)> {
     outs.iter()
         .filter_map(|o| match o {
-            Output::Registration { state, reason } => Some((*state, reason.clone())),
+            Output::Registration { state, reason, .. } => Some((*state, reason.clone())),
             _ => None,
         })
         .collect()
