@@ -185,6 +185,67 @@ fn wrong_password_fails_with_a_clear_reason_and_does_not_retry() {
     assert_eq!(ua.poll_timeout(), None, "no retry after a wrong password");
 }
 
+/// The code the UI translates comes from the typed failure, with whether the UA tries again by itself.
+fn reg_causes(outs: &[Output]) -> Vec<(crate::api::RegistrationCode, bool)> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Registration { cause: Some(c), .. } => Some((c.failure.code(), c.retrying)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn registration_failures_carry_a_code_and_whether_they_are_retried() {
+    use crate::api::RegistrationCode;
+    let mut agent = ua();
+    let t0 = Instant::now();
+    agent.register(t0);
+    agent.handle_connected(t0);
+    let first = sent(&drain(&mut agent));
+    agent.handle_frame(&answer(&first[0], 401, &[CHALLENGE], None), t0);
+    let second = sent(&drain(&mut agent));
+    agent.handle_frame(&answer(&second[0], 401, &[CHALLENGE], None), t0);
+    assert_eq!(
+        reg_causes(&drain(&mut agent)),
+        vec![(RegistrationCode::WrongPassword, false)]
+    );
+
+    for (err, want) in [
+        (
+            TransportError::Unreachable("connection refused".into()),
+            RegistrationCode::Unreachable,
+        ),
+        (
+            TransportError::ConnectTimeout,
+            RegistrationCode::ConnectTimeout,
+        ),
+        (
+            TransportError::Refused("HTTP 404".into()),
+            RegistrationCode::WebsocketRefused,
+        ),
+        (
+            TransportError::TlsNotTrusted("UnknownIssuer".into()),
+            RegistrationCode::TlsNotTrusted,
+        ),
+        (
+            TransportError::BadAddress("x is not valid".into()),
+            RegistrationCode::BadAddress,
+        ),
+    ] {
+        let mut agent = ua();
+        agent.register(t0);
+        agent.handle_disconnected(err.clone(), t0);
+        let outs = drain(&mut agent);
+        assert_eq!(reg_causes(&outs), vec![(want, true)], "{err:?}");
+    }
+    let detail = super::registration::RegFailure::TlsNotTrusted("UnknownIssuer".into()).params();
+    assert_eq!(
+        detail.get("detail").map(String::as_str),
+        Some("UnknownIssuer")
+    );
+}
+
 #[test]
 fn refresh_goes_out_at_half_the_granted_lifetime() {
     let mut ua = ua();
