@@ -183,6 +183,10 @@ fn wrong_password_fails_with_a_clear_reason_and_does_not_retry() {
     );
     assert!(outs.contains(&Output::Disconnect));
     assert_eq!(ua.poll_timeout(), None, "no retry after a wrong password");
+    assert_eq!(
+        reg_causes(&outs),
+        vec![(crate::api::RegistrationCode::WrongPassword, false)]
+    );
 }
 
 /// The code the UI translates comes from the typed failure, with whether the UA tries again by itself.
@@ -196,21 +200,9 @@ fn reg_causes(outs: &[Output]) -> Vec<(crate::api::RegistrationCode, bool)> {
 }
 
 #[test]
-fn registration_failures_carry_a_code_and_whether_they_are_retried() {
+fn transport_failures_carry_a_code_and_are_retried() {
     use crate::api::RegistrationCode;
-    let mut agent = ua();
     let t0 = Instant::now();
-    agent.register(t0);
-    agent.handle_connected(t0);
-    let first = sent(&drain(&mut agent));
-    agent.handle_frame(&answer(&first[0], 401, &[CHALLENGE], None), t0);
-    let second = sent(&drain(&mut agent));
-    agent.handle_frame(&answer(&second[0], 401, &[CHALLENGE], None), t0);
-    assert_eq!(
-        reg_causes(&drain(&mut agent)),
-        vec![(RegistrationCode::WrongPassword, false)]
-    );
-
     for (err, want) in [
         (
             TransportError::Unreachable("connection refused".into()),
