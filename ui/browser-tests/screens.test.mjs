@@ -127,7 +127,7 @@ describe("screens", () => {
 
   test("sign-in shows why registration failed", async () => {
     const page = await open("mock=sign-in-failed");
-    await page.getByText("Registration failed: 401 Unauthorized: wrong user or password").waitFor();
+    await page.getByText("Registration failed: the server refused the user name or password. Check both and sign in again.").waitFor();
     await button(page, "Sign in").click();
     await page.getByText("Fill in every field to sign in.").waitFor();
     await check(page, "sign-in-failed");
@@ -294,7 +294,7 @@ describe("the engine's emergency and call events", () => {
     const page = await open("mock=signed-in&mismatch=block");
     await page.getByLabel("Number to call").fill("999");
     await button(page, "Call").click();
-    await page.getByText("999 is not an emergency number in the US").waitFor();
+    await page.getByText("999 is not an emergency number in US, where you are. The emergency number here is 911.").waitFor();
     await expectFocus(page, "Call 911");
     await check(page, "dial-blocked");
     await button(page, "Call 911").click();
@@ -653,6 +653,34 @@ describe("languages and themes", () => {
     await button(page, "Raccrocher").click();
     await page.locator(".last-call", { hasText: "Le dernier appel avec peer est terminé : vous avez raccroché" }).waitFor();
     await check(page, "last-call-fr");
+    await page.closeAll();
+  });
+
+  test("French: a wrong password on the sign-in screen and a blocked number say what to do, in French", async () => {
+    let page = await open("mock=sign-in-failed&lang=fr", { locale: "fr-FR" });
+    await page
+      .getByText("Échec de l'enregistrement : le serveur a refusé le nom d'utilisateur ou le mot de passe. Vérifiez-les et reconnectez-vous.")
+      .waitFor();
+    assert.equal(await page.getByText(/wrong password/).count(), 0, "not the engine's English");
+    await check(page, "sign-in-failed-fr");
+    // A registration failure the engine retries by itself: the translated cause, and that Lifeline keeps trying.
+    await page.evaluate(() =>
+      window.lifelineMock.emit({
+        event: "registration",
+        state: "failed",
+        reason: "TLS certificate not trusted: UnknownIssuer; ask IT to install the server's certificate authority; retrying",
+        code: "tls_not_trusted",
+        params: { detail: "UnknownIssuer" },
+        retrying: true,
+      }),
+    );
+    await page.getByText(/le certificat de sécurité du serveur n'est pas reconnu \(UnknownIssuer\).*Lifeline réessaie\./).waitFor();
+    await page.closeAll();
+    page = await open("mock=signed-in&mismatch=block&lang=fr", { locale: "fr-FR" });
+    await page.getByLabel("Numéro à appeler").fill("999");
+    await button(page, "Appeler").click();
+    await page.getByText("Le 999 n'est pas un numéro d'urgence là où vous êtes (US). Ici, le numéro d'urgence est le 911.").waitFor();
+    await check(page, "dial-blocked-fr");
     await page.closeAll();
   });
 

@@ -161,6 +161,98 @@ pub enum EndCode {
     SignedOut,
 }
 
+/// Why the line could not register: a stable code for the UI to translate into what the agent should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RegistrationCode {
+    /// The server refused the user name or password (401/407 after the credentials were sent).
+    WrongPassword,
+    /// The server asked for an authentication method Lifeline does not support.
+    UnsupportedAuth,
+    /// The server does not allow this account to register (403).
+    Forbidden,
+    /// The server does not know this user (404).
+    UnknownUser,
+    /// The server could not be reached: name, route or port (`params.detail`).
+    Unreachable,
+    /// The server address is not a valid WebSocket address (`params.detail`).
+    BadAddress,
+    /// The server did not answer the connection within 10 s.
+    ConnectTimeout,
+    /// Something answered at the address but refused the SIP WebSocket (`params.detail`, e.g. `HTTP 404`).
+    WebsocketRefused,
+    /// The server's TLS certificate is not trusted (`params.detail`).
+    TlsNotTrusted,
+    /// TLS could not be set up on this machine: the CA file or the system's authorities (`params.detail`).
+    TlsSetup,
+    /// The connection to the server was lost.
+    ConnectionLost,
+    /// The server did not answer the REGISTER in time.
+    Timeout,
+    /// The server answered with a failure status (`params.status`, `params.detail` its reason phrase).
+    ServerError,
+    /// The address is `ws://` (not encrypted) and policy does not allow it (`params.server`).
+    InsecureTransport,
+    /// The server sent a message over the 64 KiB limit.
+    MessageTooLarge,
+}
+
+/// Why a number was not dialled (`dial_blocked`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DialBlockedCode {
+    /// `params.dialled` is not an emergency number in `params.country`, where the number is `params.local`.
+    NotLocal,
+}
+
+/// Why an emergency call could not be completed (`emergency_call_failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EmergencyFailedCode {
+    /// The call could not be sent at all (no line, no audio description, the SIP layer failed).
+    NotSent,
+    /// The call was sent but never connected (`status` says with what, when the server answered).
+    NotConnected,
+}
+
+/// Why a call's audio is missing or being rebuilt (`media`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MediaCode {
+    /// No audio has arrived for `params.seconds`.
+    NoAudio,
+    /// The network changed; the audio path is being rebuilt.
+    NetworkChanged,
+    /// The media connection could not be set up (ICE or DTLS).
+    ConnectionFailed,
+    /// The media connection was lost.
+    ConnectionLost,
+}
+
+/// Why a sound device could not be used (`audio_device` with `device_unavailable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeviceCode {
+    /// The sound system cannot be reached (`params.detail`).
+    SoundSystem,
+    /// The chosen device is not there (`params.name`).
+    NotFound,
+    /// There is no default device for the role.
+    NoDefault,
+    /// The device could not be opened (`params.name`, `params.detail`).
+    OpenFailed,
+}
+
 /// Something that happened in the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -191,7 +283,17 @@ pub enum Event {
     },
     Registration {
         state: RegistrationState,
+        /// Why the line is not registered, in English (kept for scripts; the UI translates `code`).
         reason: Option<String>,
+        /// Why the line is not registered, as a stable code (set with `failed`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<RegistrationCode>,
+        /// The values the code's sentence names (`detail`, `status`, `server`).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        params: std::collections::BTreeMap<String, String>,
+        /// The engine tries again by itself (after a back-off); the agent need not sign in again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retrying: bool,
     },
     Call {
         id: String,
@@ -237,9 +339,16 @@ pub enum Event {
         state: MediaState,
         codec: Option<String>,
         setup_ms: Option<u64>,
+        /// In English (kept for scripts; the UI translates `code`).
         reason: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<MediaPath>,
+        /// Why (with `no_audio`, `reconnecting`, `failed`), as a stable code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<MediaCode>,
+        /// The values the code's sentence names (`seconds`).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        params: std::collections::BTreeMap<String, String>,
     },
     /// A DTMF digit received from the far end (RFC 4733).
     Dtmf {
@@ -274,13 +383,27 @@ pub enum Event {
     },
     /// The number was not dialled (policy `emergency.number_mismatch: block`): why, and what to dial.
     DialBlocked {
+        /// In English (kept for scripts; the UI translates `code`).
         reason: String,
         offer: String,
+        /// Why it was not dialled, as a stable code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<DialBlockedCode>,
+        /// The values the code's sentence names (`dialled`, `country`, `local`).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        params: std::collections::BTreeMap<String, String>,
     },
     /// An emergency call could not be completed: use another phone now; `address` is what to read out.
     EmergencyCallFailed {
+        /// In English (kept for scripts; the UI translates `code`).
         message: String,
         address: Option<String>,
+        /// What went wrong, as a stable code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<EmergencyFailedCode>,
+        /// The SIP status that refused the call, when one did (a parameter of `code`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
     },
     /// Which settings the organisation manages, and problems found in its policy (shown as a banner).
     PolicyStatus {
@@ -389,8 +512,12 @@ pub enum ErrorCode {
     CallNotAnswered,
     /// The incoming call offered no audio description and was refused.
     NoAudioOffer,
-    /// The emergency guard refused it (`params.detail`).
-    EmergencyRefused,
+    /// Not during an emergency call: hold, transfer, other calls and status changes wait until it ends.
+    DuringEmergencyCall,
+    /// The line is kept free for the emergency services to call back until `params.until` (RFC 3339, UTC).
+    CallbackLock,
+    /// Lifeline is not in emergency mode (for an emergency-only command).
+    NotInEmergency,
     /// The far end refused hold or resume (`params.action`, `params.status`).
     HoldRefused,
     /// The far end refused to move the call to the new network (`params.status`).

@@ -1,6 +1,8 @@
 import { useState } from "preact/hooks";
 import { useApp } from "./context";
 import type { Screen, UiState } from "./state";
+import { said } from "../i18n/causes";
+import type { Translate } from "../i18n/i18n";
 
 export function Header({ state, screen }: { state: UiState; screen: Screen["kind"] }) {
   const { t, dispatch } = useApp();
@@ -50,14 +52,24 @@ function LabBadge() {
   );
 }
 
+/**
+ * Why the line failed: the code in the agent's language (and that Lifeline keeps trying), else the engine's
+ * English as it came (which says "retrying" itself).
+ */
+export function failedText(t: Translate, reg: UiState["registration"]): string {
+  const why = said(t, reg.cause, reg.reason);
+  const text = why ? t("registration.failed_reason", { reason: why }) : t("registration.failed");
+  return reg.cause && reg.retrying ? `${text} ${t("registration.retrying")}` : text;
+}
+
 function RegistrationStatus({ state }: { state: UiState }) {
   const { t } = useApp();
-  const { state: reg, reason } = state.registration;
+  const { state: reg } = state.registration;
   const who = state.app && state.app.user ? `${state.app.user}@${state.app.domain}` : "";
   let text: string;
   if (state.signingIn) text = t("registration.signing_in");
   else if (reg === "registered") text = who ? t("registration.registered_as", { who }) : t("registration.registered");
-  else if (reg === "failed") text = reason ? t("registration.failed_reason", { reason }) : t("registration.failed");
+  else if (reg === "failed") text = failedText(t, state.registration);
   else if (reg === "unregistered") text = t("registration.unregistered");
   else text = t("registration.unknown");
   const tone = state.signingIn ? "pending" : reg;

@@ -48,7 +48,7 @@ function warmState(state: UiState): UiState {
   const location = state.live.location ?? { label: "100 Main St, Floor 3", source: "policy", prompt: null };
   const media = {
     ...state.live.media,
-    "prewarm-connected": { state: "receiving" as const, codec: "opus", setupMs: 300, reason: null, path: { candidate: "host", protocol: "udp" }, silentSince: null },
+    "prewarm-connected": { state: "receiving" as const, codec: "opus", setupMs: 300, reason: null, cause: null, path: { candidate: "host", protocol: "udp" }, silentSince: null },
   };
   const devices = state.devices ?? onDevicesEvent(null, {
     event: "devices",

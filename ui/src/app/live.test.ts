@@ -45,7 +45,7 @@ describe("location", () => {
 describe("dial blocked", () => {
   it("shows why and what to dial; dialling (the offer or anything) clears it", () => {
     let s = events(signedIn(), [{ event: "dial_blocked", reason: "999 is not an emergency number here", offer: "911" }]);
-    expect(s.live.dialBlocked).toEqual({ reason: "999 is not an emergency number here", offer: "911" });
+    expect(s.live.dialBlocked).toEqual({ reason: "999 is not an emergency number here", offer: "911", cause: null });
     expect(screenOf(s).kind).toBe("softphone");
     const out = update(s, { type: "intent", command: { cmd: "dial", number: "911" }, now: T0 });
     expect(out.send).toEqual([{ cmd: "dial", number: "911" }]);
@@ -169,7 +169,7 @@ describe("media, DTMF and mute", () => {
     let s = events(signedIn(), [call("c1", "connected")]);
     s = events(s, [{ event: "media", id: "c1", state: "connected", codec: null, setup_ms: 412, reason: null }]);
     s = events(s, [{ event: "media", id: "c1", state: "receiving", codec: "opus/48000/2", setup_ms: null, reason: null }]);
-    expect(s.live.media.c1).toEqual({ state: "receiving", codec: "opus/48000/2", setupMs: 412, reason: null, path: null, silentSince: null });
+    expect(s.live.media.c1).toEqual({ state: "receiving", codec: "opus/48000/2", setupMs: 412, reason: null, cause: null, path: null, silentSince: null });
     s = events(s, [{ event: "media", id: "c1", state: "failed", codec: null, setup_ms: null, reason: "ICE failed" }]);
     expect(s.live.media.c1?.state).toBe("failed");
     expect(s.live.media.c1?.reason).toBe("ICE failed");

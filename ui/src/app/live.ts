@@ -3,8 +3,8 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import { errorKey, type Keyed } from "../i18n/causes";
 import type { AudioDeviceEvent, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
+import { blockedKey, deviceKey, emergencyFailedKey, errorKey, mediaKey, type Keyed } from "../i18n/causes";
 
 export interface LiveLocation {
   label: string | null;
@@ -17,6 +17,8 @@ export interface CallMedia {
   codec: string | null;
   setupMs: number | null;
   reason: string | null;
+  /** `reason` in words this UI has (null: say `reason`). */
+  cause: Keyed | null;
   /** How the audio travels, once the engine said; kept when a later event leaves it out. */
   path: MediaPath | null;
   /**
@@ -49,9 +51,9 @@ export interface StoreLoss {
 export interface LiveState {
   location: LiveLocation | null;
   /** The last dial the policy blocked: why, and the number to offer instead. */
-  dialBlocked: { reason: string; offer: string } | null;
+  dialBlocked: { reason: string; offer: string; cause: Keyed | null } | null;
   /** Shown until the agent closes it: use another phone now, and the address to read out. */
-  emergencyFailed: { message: string; address: string | null; at: number } | null;
+  emergencyFailed: { message: string; address: string | null; at: number; cause: Keyed | null } | null;
   policy: { managed: string[]; warnings: string[] };
   media: Record<string, CallMedia>;
   /** Digits received from the far end, per call (the last 24). */
@@ -69,6 +71,8 @@ export interface LiveToast {
   kind: "error" | "info";
   key: string;
   params: Record<string, string | number>;
+  /** Words said as the `reason` parameter, when the engine sent a code for it (else `params.reason`). */
+  reason?: Keyed;
 }
 
 export interface LiveUpdate {
@@ -115,9 +119,12 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
       return done({ ...live, location: { label: event.label, source: event.source, prompt } });
     }
     case "dial_blocked":
-      return done({ ...live, dialBlocked: { reason: event.reason, offer: event.offer } });
+      return done({ ...live, dialBlocked: { reason: event.reason, offer: event.offer, cause: blockedKey(event.code, event.params) } });
     case "emergency_call_failed":
-      return done({ ...live, emergencyFailed: { message: event.message, address: event.address, at: now } });
+      return done({
+        ...live,
+        emergencyFailed: { message: event.message, address: event.address, at: now, cause: emergencyFailedKey(event.code, event.status) },
+      });
     case "policy_status":
       return done({ ...live, policy: { managed: event.managed, warnings: event.warnings } });
     case "media":
@@ -161,6 +168,7 @@ function nextMedia(before: CallMedia | undefined, event: MediaEvent, now: number
     codec: event.codec ?? before?.codec ?? null,
     setupMs: event.setup_ms ?? before?.setupMs ?? null,
     reason: silent ? event.reason : null,
+    cause: silent ? mediaKey(event.code, event.params) : null,
     // The path comes once it is known and again after a network change; events without it keep the last.
     path: mediaPath(event.path) ?? before?.path ?? null,
     // A repeated no_audio does not restart the silence; only audio arriving ends it.
@@ -181,6 +189,10 @@ export const DEVICE_TOASTS: Record<DeviceRole, { lost: string; unavailable: stri
   ringer: { lost: "toast.ringer_lost", unavailable: "toast.ringer_unavailable" },
 };
 
+function withReason(reason: Keyed | null): { reason?: Keyed } {
+  return reason ? { reason } : {};
+}
+
 function onAudioDevice(live: LiveState, e: AudioDeviceEvent): LiveUpdate {
   const role = e.role;
   const set = (d: DeviceInUse) => ({ ...live, audio: { ...live.audio, [role]: d } });
@@ -197,7 +209,7 @@ function onAudioDevice(live: LiveState, e: AudioDeviceEvent): LiveUpdate {
       const known = live.audio[role]?.problem === e.reason;
       return {
         live: set({ name: null, problem: e.reason }),
-        toast: known ? null : { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason: e.reason } },
+        toast: known ? null : { kind: "error", key: DEVICE_TOASTS[role].unavailable, params: { reason: e.reason }, ...withReason(deviceKey(e.code, e.params)) },
       };
     }
   }

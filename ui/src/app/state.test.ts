@@ -295,7 +295,7 @@ describe("other events", () => {
     expect(s.signingIn).toBe(true);
     s = events(s, [{ event: "registration", state: "failed", reason: "401 Unauthorized" }]);
     expect(s.signingIn).toBe(false);
-    expect(s.registration).toEqual({ state: "failed", reason: "401 Unauthorized" });
+    expect(s.registration).toEqual({ state: "failed", reason: "401 Unauthorized", cause: null, retrying: false });
     expect(screenOf(s).kind).toBe("sign_in");
   });
 

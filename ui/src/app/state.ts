@@ -16,7 +16,7 @@ import type {
 import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, STORE_LOSS_CODES, type LiveState } from "./live";
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
-import { errorKey, rejectedKey } from "../i18n/causes";
+import { errorKey, registrationKey, rejectedKey, type Keyed } from "../i18n/causes";
 import type { Translate } from "../i18n/i18n";
 
 export interface AppInfo {
@@ -65,6 +65,8 @@ export interface Toast {
   kind: "error" | "info";
   key?: string;
   params?: Record<string, string | number>;
+  /** Words said as the `reason` parameter (a code the engine sent), else `params.reason` as it came. */
+  reason?: Keyed;
   message?: string;
   at: number;
 }
@@ -74,7 +76,8 @@ export interface UiState {
   attached: boolean;
   app: AppInfo | null;
   agreement: AgreementState;
-  registration: { state: RegistrationState | "unknown"; reason: string | null };
+  /** `reason` is the engine's English; `cause` the same in words this UI has (null: say `reason`). */
+  registration: { state: RegistrationState | "unknown"; reason: string | null; cause: Keyed | null; retrying: boolean };
   signingIn: boolean;
   /** Live calls (never `ended`), oldest first. */
   calls: CallView[];
@@ -138,7 +141,7 @@ export function initialState(localeChoice: string | null = null): UiState {
     attached: false,
     app: null,
     agreement: { status: "unknown" },
-    registration: { state: "unknown", reason: null },
+    registration: { state: "unknown", reason: null, cause: null, retrying: false },
     signingIn: false,
     calls: [],
     lastEnded: null,
@@ -240,7 +243,16 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
         agreement: { status: "accepted", version: event.version, textSha256: event.text_sha256, at: event.at },
       };
     case "registration":
-      return { ...state, registration: { state: event.state, reason: event.reason }, signingIn: false };
+      return {
+        ...state,
+        registration: {
+          state: event.state,
+          reason: event.reason,
+          cause: registrationKey(event.code, event.params),
+          retrying: event.retrying === true,
+        },
+        signingIn: false,
+      };
     case "call":
       return onCall(state, event, now);
     case "call_rejected": {
@@ -412,7 +424,8 @@ function pushToast(state: UiState, toast: Omit<Toast, "id" | "at">, now: number)
 
 /** A toast's words in the agent's language (the engine's own text only when it sent no code we know). */
 export function toastText(toast: Toast, t: Translate): string {
-  return toast.key ? t(toast.key, toast.params) : (toast.message ?? "");
+  if (!toast.key) return toast.message ?? "";
+  return t(toast.key, toast.reason ? { ...toast.params, reason: t(toast.reason.key, toast.reason.params) } : toast.params);
 }
 
 /** The call the in-call controls act on: the first one that is not still ringing in. */

@@ -3,6 +3,7 @@ import type { MediaPath } from "../engine/api";
 import { useApp } from "../app/context";
 import type { Translate } from "../i18n/i18n";
 import { audioSilent, type CallMedia } from "../app/live";
+import { said } from "../i18n/causes";
 import type { CallView, UiState } from "../app/state";
 
 /**
@@ -41,8 +42,8 @@ function NoAudio({ media }: { media: CallMedia }) {
   const { t } = useApp();
   const text =
     media.state === "failed"
-      ? media.reason
-        ? t("media.failed_reason", { reason: media.reason })
+      ? media.reason || media.cause
+        ? t("media.failed_reason", { reason: said(t, media.cause, media.reason) ?? "" })
         : t("media.failed")
       : t("media.no_audio");
   return (

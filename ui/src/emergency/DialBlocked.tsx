@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { useApp } from "../app/context";
 import type { UiState } from "../app/state";
+import { said } from "../i18n/causes";
 
 /**
  * The policy did not dial that number (`dial_blocked`): why, and a button that dials the number to use
@@ -20,7 +21,7 @@ export function DialBlocked({ state }: { state: UiState }) {
       <h2 id="blocked-title" class="section__title">
         {t("blocked.title")}
       </h2>
-      <p id="blocked-reason">{blocked.reason}</p>
+      <p id="blocked-reason">{said(t, blocked.cause, blocked.reason)}</p>
       <div class="button-row">
         {blocked.offer && (
           <button

@@ -1,5 +1,6 @@
 import { useApp, useFocusOnMount } from "../app/context";
 import type { UiState } from "../app/state";
+import { said } from "../i18n/causes";
 
 /**
  * The emergency call could not be completed: tell the agent to use another phone now, with the address to
@@ -16,7 +17,7 @@ export function EmergencyFailedScreen({ state }: { state: UiState }) {
         <h1 class="emergency-banner__title" tabIndex={-1} ref={heading}>
           {t("failed.title")}
         </h1>
-        <p class="failed__message">{failed.message}</p>
+        <p class="failed__message">{said(t, failed.cause, failed.message)}</p>
       </div>
       <section aria-labelledby="failed-address-title">
         <h2 id="failed-address-title" class="section__title">

@@ -78,7 +78,26 @@ export type Event =
      */
     at: string,
   }
-  | { "event": "registration", state: RegistrationState, reason: string | null, }
+  | {
+    "event": "registration",
+    state: RegistrationState,
+    /**
+     * Why the line is not registered, in English (kept for scripts; the UI translates `code`).
+     */
+    reason: string | null,
+    /**
+     * Why the line is not registered, as a stable code (set with `failed`).
+     */
+    code?: RegistrationCode | null,
+    /**
+     * The values the code's sentence names (`detail`, `status`, `server`).
+     */
+    params?: { [key in string]: string },
+    /**
+     * The engine tries again by itself (after a back-off); the agent need not sign in again.
+     */
+    retrying?: boolean,
+  }
   | {
     "event": "call",
     id: string,
@@ -128,8 +147,19 @@ export type Event =
     state: MediaState,
     codec: string | null,
     setup_ms: number | null,
+    /**
+     * In English (kept for scripts; the UI translates `code`).
+     */
     reason: string | null,
     path?: MediaPath | null,
+    /**
+     * Why (with `no_audio`, `reconnecting`, `failed`), as a stable code.
+     */
+    code?: MediaCode | null,
+    /**
+     * The values the code's sentence names (`seconds`).
+     */
+    params?: { [key in string]: string },
   }
   | { "event": "dtmf", id: string, digit: string, }
   | { "event": "call_muted", id: string, on: boolean, }
@@ -151,10 +181,55 @@ export type Event =
      */
     address: CivicAddress | null,
   }
-  | { "event": "dial_blocked", reason: string, offer: string, }
-  | { "event": "emergency_call_failed", message: string, address: string | null, }
+  | {
+    "event": "dial_blocked",
+    /**
+     * In English (kept for scripts; the UI translates `code`).
+     */
+    reason: string,
+    offer: string,
+    /**
+     * Why it was not dialled, as a stable code.
+     */
+    code?: DialBlockedCode | null,
+    /**
+     * The values the code's sentence names (`dialled`, `country`, `local`).
+     */
+    params?: { [key in string]: string },
+  }
+  | {
+    "event": "emergency_call_failed",
+    /**
+     * In English (kept for scripts; the UI translates `code`).
+     */
+    message: string,
+    address: string | null,
+    /**
+     * What went wrong, as a stable code.
+     */
+    code?: EmergencyFailedCode | null,
+    /**
+     * The SIP status that refused the call, when one did (a parameter of `code`).
+     */
+    status?: number | null,
+  }
   | { "event": "policy_status", managed: Array<string>, warnings: Array<string>, }
-  | { "event": "audio_device", } & ({ "audio_event": "device_active", role: DeviceRole, name: string, } | { "audio_event": "device_lost", role: DeviceRole, name: string, fallback: string, } | { "audio_event": "device_unavailable", role: DeviceRole, reason: string, })
+  | { "event": "audio_device", } & ({ "audio_event": "device_active", role: DeviceRole, name: string, } | { "audio_event": "device_lost", role: DeviceRole, name: string, fallback: string, } | {
+    "audio_event": "device_unavailable",
+    role: DeviceRole,
+    /**
+     * In English (kept for scripts; the UI translates `code`).
+     */
+    reason: string,
+    /**
+     * Why, as a stable code.
+     */
+    code?: DeviceCode | null,
+    /**
+     * The values the code's sentence names (`name`, `detail`).
+     */
+    params?: { [key in string]: string },
+  })
   | {
     "event": "error",
     message: string,
@@ -180,6 +255,11 @@ export type CivicAddress = {
 });
 
 /**
+ * Why a sound device could not be used (`audio_device` with `device_unavailable`).
+ */
+export type DeviceCode = "sound_system" | "not_found" | "no_default" | "open_failed";
+
+/**
  * A device as the settings screen shows it.
  */
 export type DeviceInfo = {
@@ -199,7 +279,17 @@ export type DeviceInfo = {
 
 export type DeviceRole = "microphone" | "speaker" | "ringer";
 
+/**
+ * Why a number was not dialled (`dial_blocked`).
+ */
+export type DialBlockedCode = "not_local";
+
 export type Direction = "out" | "in";
+
+/**
+ * Why an emergency call could not be completed (`emergency_call_failed`).
+ */
+export type EmergencyFailedCode = "not_sent" | "not_connected";
 
 export type EmergencyMode = "off" | "active" | "lock" | "remain";
 
@@ -228,7 +318,9 @@ export type ErrorCode =
   | "call_not_placed"
   | "call_not_answered"
   | "no_audio_offer"
-  | "emergency_refused"
+  | "during_emergency_call"
+  | "callback_lock"
+  | "not_in_emergency"
   | "hold_refused"
   | "move_refused"
   | "call_media"
@@ -277,6 +369,11 @@ export type HistoryEntry = {
 export type HistoryOutcome = "answered" | "missed" | "rejected" | "cancelled" | "failed" | "redial";
 
 /**
+ * Why a call's audio is missing or being rebuilt (`media`).
+ */
+export type MediaCode = "no_audio" | "network_changed" | "connection_failed" | "connection_lost";
+
+/**
  * How a call's audio travels: the local candidate of the selected ICE pair.
  */
 export type MediaPath = {
@@ -301,6 +398,26 @@ export type MediaState = "connected" | "receiving" | "no_audio" | "reconnecting"
  * The agent's presence status.
  */
 export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
+
+/**
+ * Why the line could not register: a stable code for the UI to translate into what the agent should do.
+ */
+export type RegistrationCode =
+  | "wrong_password"
+  | "unsupported_auth"
+  | "forbidden"
+  | "unknown_user"
+  | "unreachable"
+  | "bad_address"
+  | "connect_timeout"
+  | "websocket_refused"
+  | "tls_not_trusted"
+  | "tls_setup"
+  | "connection_lost"
+  | "timeout"
+  | "server_error"
+  | "insecure_transport"
+  | "message_too_large";
 
 export type RegistrationState = "registered" | "unregistered" | "failed";
 

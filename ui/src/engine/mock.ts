@@ -228,7 +228,7 @@ export class MockEngine implements Ipc {
 
   /** Audio stops mid-call: the engine's `no_audio` after 5 s of silence (the call stays up). */
   audioStops(): void {
-    if (this.call) this.emitMedia(this.call.id, "no_audio", { reason: "no audio for 5 s" });
+    if (this.call) this.emitMedia(this.call.id, "no_audio", { reason: "no audio has arrived for 5 s", code: "no_audio", params: { seconds: "5" } });
   }
 
   /** Wi-Fi to wired: `reconnecting`, then the rebuilt path (relay over TCP) and audio again. */
@@ -273,7 +273,7 @@ export class MockEngine implements Ipc {
       this.emit({ event: "agreement_required", version: "1", locale: a.locale, title: a.title, text: a.text });
     }
     if (scenario === "sign-in-failed") {
-      this.emit({ event: "registration", state: "failed", reason: "401 Unauthorized: wrong user or password" });
+      this.emit({ event: "registration", state: "failed", reason: "wrong password: the server rejected the user name or password; check them and sign in again", code: "wrong_password" });
     } else {
       this.emit({ event: "registration", state: this.registered ? "registered" : "unregistered", reason: null });
     }
@@ -364,6 +364,8 @@ export class MockEngine implements Ipc {
       event: "emergency_call_failed",
       message: "The emergency call could not be placed. Use another phone now and give this address.",
       address: this.location.label,
+      code: "not_connected",
+      status: 503,
     });
   }
 
@@ -379,10 +381,10 @@ export class MockEngine implements Ipc {
     }
     this.emitMedia(id, "connected", { setup_ms: 380, path: MOCK_PATHS[this.options.path] });
     const audio = this.options.audio;
-    if (audio === "no-audio") return this.emitMedia(id, "no_audio", { reason: "no audio 3 s after connect" });
+    if (audio === "no-audio") return this.emitMedia(id, "no_audio", { reason: "no audio has arrived for 3 s", code: "no_audio", params: { seconds: "3" } });
     this.emitMedia(id, "receiving", { codec: "opus/48000/2" });
     if (audio === "reconnecting") this.emitMedia(id, "reconnecting");
-    if (audio === "failed") this.emitMedia(id, "failed", { reason: "the media path broke (ICE failed)" });
+    if (audio === "failed") this.emitMedia(id, "failed", { reason: "the media connection failed (ICE or DTLS)", code: "connection_failed" });
   }
 
   private emitMedia(id: string, state: MediaState, extra: Partial<Omit<MediaEvent, "event" | "id" | "state">> = {}): void {
@@ -419,9 +421,10 @@ export class MockEngine implements Ipc {
     this.emit({ event: "error", message, code, params });
   }
 
-  /** The emergency guard said no (its English reason is the detail, as in the engine). */
-  private refused(detail: string): void {
-    this.error("emergency_refused", detail, { detail });
+  /** The emergency guard said no: its code, with the end of the lock when that is why. */
+  private refused(detail: string, until?: string): void {
+    if (until === undefined) this.error("during_emergency_call", detail);
+    else this.error("callback_lock", detail, { until });
   }
 
   private badAddress(detail: string): void {
@@ -444,7 +447,7 @@ export class MockEngine implements Ipc {
       case "sign_in":
         this.later(400, () => {
           if (command.password === "") {
-            this.emit({ event: "registration", state: "failed", reason: "401 Unauthorized: wrong user or password" });
+            this.emit({ event: "registration", state: "failed", reason: "wrong password: the server rejected the user name or password; check them and sign in again", code: "wrong_password" });
             return;
           }
           this.registered = true;
@@ -496,7 +499,8 @@ export class MockEngine implements Ipc {
         if (this.mode === "active") return this.refused(CALL_REFUSAL);
         const over = this.mode === "remain" || (this.mode === "lock" && this.lockUntil !== null && Date.now() >= this.lockUntil);
         if (this.mode === "lock" && !over && this.lockUntil !== null) {
-          return this.refused(LOCK_REFUSAL(new Date(this.lockUntil).toISOString().replace(/\.\d+Z$/, "Z")));
+          const until = new Date(this.lockUntil).toISOString().replace(/\.\d+Z$/, "Z");
+          return this.refused(LOCK_REFUSAL(until), until);
         }
         if (over) return;
         return this.setPresence(command.status, false);
@@ -505,7 +509,8 @@ export class MockEngine implements Ipc {
         return this.setLocation(command.address);
       case "emergency_exit":
         if (this.mode === "lock" && this.lockUntil !== null && Date.now() < this.lockUntil) {
-          return this.refused(LOCK_REFUSAL(new Date(this.lockUntil).toISOString()));
+          const until = new Date(this.lockUntil).toISOString();
+          return this.refused(LOCK_REFUSAL(until), until);
         }
         this.mode = "off";
         this.lockUntil = null;
@@ -547,7 +552,13 @@ export class MockEngine implements Ipc {
       return this.error("not_signed_in", "Sign in before placing a call.");
     }
     if (this.options.blockMismatch && (number === "999" || number === "112")) {
-      return this.emit({ event: "dial_blocked", reason: `${number} is not an emergency number in the US, where you are`, offer: "911" });
+      return this.emit({
+        event: "dial_blocked",
+        reason: `${number} is not an emergency number in US: the emergency number here is 911`,
+        offer: "911",
+        code: "not_local",
+        params: { dialled: number, country: "US", local: "911" },
+      });
     }
     if (this.mode === "active") return this.refused(CALL_REFUSAL);
     const emergency = EMERGENCY.test(number);

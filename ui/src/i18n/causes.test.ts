@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "../engine/api";
 import { initialState, toastText, update, type UiState } from "../app/state";
 import { endKey, errorKey, rejectedKey, said } from "./causes";
+import { failedText } from "../app/Header";
 import { translator } from "./i18n";
 
 const T0 = Date.parse("2026-11-21T21:00:00Z");
@@ -84,5 +85,103 @@ describe("the engine's codes in the agent's language", () => {
     expect(lastReason(events([ended({})]), "fr")).toBeNull();
     const oldRejected = events([{ event: "call_rejected", remote: "sip:a@b", code: 486, reason: "Busy Here" }]);
     expect(oldRejected.toasts.map((t) => toastText(t, translator("en")))).toEqual(["Call with sip:a@b turned away: Busy Here (486)"]);
+  });
+});
+
+describe("registration failures, dial_blocked, emergency_call_failed, media and device causes", () => {
+  const reg = (extra: Record<string, unknown>): EngineEvent => ({ event: "registration", state: "failed", reason: "english", ...extra }) as EngineEvent;
+  const header = (s: UiState, locale: "en" | "fr" | "de") => failedText(translator(locale), s.registration);
+
+  it("a registration failure says what the agent should do, in their language", () => {
+    const wrong = events([reg({ reason: "wrong password: ...", code: "wrong_password" })]);
+    expect(header(wrong, "fr")).toBe(
+      "Échec de l'enregistrement : le serveur a refusé le nom d'utilisateur ou le mot de passe. Vérifiez-les et reconnectez-vous.",
+    );
+    const ws = events([reg({ code: "insecure_transport", params: { server: "ws://sip.example.com" } })]);
+    expect(header(ws, "de")).toContain("Die Adresse ws://sip.example.com ist nicht verschlüsselt (ws://)");
+    const tls = events([reg({ code: "tls_not_trusted", params: { detail: "UnknownIssuer" }, retrying: true })]);
+    expect(header(tls, "en")).toBe(
+      "Registration failed: the server's security certificate is not trusted (UnknownIssuer). Ask IT to install the server's certificate authority. Lifeline keeps trying.",
+    );
+    const server = events([reg({ code: "server_error", params: { status: "503", detail: "Service Unavailable" }, retrying: true })]);
+    expect(header(server, "fr")).toBe(
+      "Échec de l'enregistrement : le serveur SIP a répondu 503 Service Unavailable. Si cela continue, contactez le service informatique. Lifeline réessaie.",
+    );
+    expect(header(events([reg({ code: "connect_timeout", retrying: true })]), "en")).toContain("did not answer within 10 s");
+  });
+
+  it("a registration failure without a code, with an unknown one, or missing a value says the engine's English", () => {
+    expect(header(events([reg({ reason: "server unreachable: x; retrying", retrying: true })]), "fr")).toBe(
+      "Échec de l'enregistrement : server unreachable: x; retrying",
+    );
+    expect(header(events([reg({ reason: "new", code: "quantum_flux" })]), "de")).toBe("Anmeldung fehlgeschlagen: new");
+    expect(header(events([reg({ reason: "the SIP server answered 500 X", code: "server_error" })]), "en")).toBe(
+      "Registration failed: the SIP server answered 500 X",
+    );
+  });
+
+  it("dial_blocked names the number dialled and the one to use", () => {
+    const s = events([
+      {
+        event: "dial_blocked",
+        reason: "999 is not an emergency number in US: the emergency number here is 911",
+        offer: "911",
+        code: "not_local",
+        params: { dialled: "999", country: "US", local: "911" },
+      },
+    ]);
+    const blocked = s.live.dialBlocked;
+    expect(said(translator("fr"), blocked?.cause ?? null, blocked?.reason ?? null)).toBe(
+      "Le 999 n'est pas un numéro d'urgence là où vous êtes (US). Ici, le numéro d'urgence est le 911.",
+    );
+    const old = events([{ event: "dial_blocked", reason: "old words", offer: "911" }]).live.dialBlocked;
+    expect(said(translator("fr"), old?.cause ?? null, old?.reason ?? null)).toBe("old words");
+  });
+
+  it("emergency_call_failed says whether the call was sent, with the SIP status", () => {
+    const failed = (extra: Record<string, unknown>) =>
+      events([{ event: "emergency_call_failed", message: "english", address: null, ...extra } as EngineEvent]).live.emergencyFailed;
+    const say = (f: ReturnType<typeof failed>, locale: "en" | "fr" | "de") => said(translator(locale), f?.cause ?? null, f?.message ?? null);
+    expect(say(failed({ code: "not_connected", status: 503 }), "fr")).toBe(
+      "L'appel d'urgence n'a pas abouti (503). Utilisez un autre téléphone maintenant et donnez cette adresse.",
+    );
+    expect(say(failed({ code: "not_sent" }), "de")).toBe(
+      "Der Notruf konnte nicht gesendet werden. Benutzen Sie jetzt ein anderes Telefon und nennen Sie diese Adresse.",
+    );
+    expect(say(failed({}), "fr")).toBe("english");
+  });
+
+  it("media and device causes are said in the agent's language", () => {
+    const s = events([
+      { event: "media", id: "c1", state: "no_audio", codec: null, setup_ms: null, reason: "no audio has arrived for 5 s", code: "no_audio", params: { seconds: "5" } },
+    ]);
+    const media = s.live.media.c1;
+    expect(said(translator("fr"), media?.cause ?? null, media?.reason ?? null)).toBe("aucun son n'est arrivé depuis 5 s");
+    const d = events([
+      {
+        event: "audio_device",
+        audio_event: "device_unavailable",
+        role: "microphone",
+        reason: "no Microphone device named 'USB' was found; choose another in the audio settings",
+        code: "not_found",
+        params: { name: "USB" },
+      },
+    ]);
+    expect(d.toasts.map((t) => toastText(t, translator("fr")))).toEqual([
+      "Aucun micro n'a pu être ouvert (« USB » n'est pas branché). Vérifiez qu'un micro est branché.",
+    ]);
+    const old = events([{ event: "audio_device", audio_event: "device_unavailable", role: "speaker", reason: "engine words" }]);
+    expect(old.toasts.map((t) => toastText(t, translator("de")))).toEqual([
+      "Kein Lautsprecher konnte geöffnet werden (engine words). Prüfen Sie die Toneinstellungen.",
+    ]);
+  });
+
+  it("the guard's refusals have their own codes", () => {
+    const s = events([
+      { event: "error", message: "the line is kept free ...", code: "callback_lock", params: { until: "2026-11-21T21:30:00Z" } },
+    ]);
+    expect(s.toasts.map((t) => toastText(t, translator("de")))).toEqual([
+      "Die Leitung bleibt bis 2026-11-21T21:30:00Z (UTC) für den Rückruf der Notdienste frei; das kann bis dahin warten.",
+    ]);
   });
 });

@@ -3,7 +3,16 @@
 // and falls back to the English text only when there is no code, or one this UI version has no words for
 // (a newer engine). Pure: the choice of key is made here, the words at render time by `t`.
 
-import type { EndCode, ErrorCode, RejectReason } from "../engine/api";
+import type {
+  DeviceCode,
+  DialBlockedCode,
+  EmergencyFailedCode,
+  EndCode,
+  ErrorCode,
+  MediaCode,
+  RegistrationCode,
+  RejectReason,
+} from "../engine/api";
 import { LOCALES, placeholders, type Params, type Translate } from "./i18n";
 
 /** A translation key with the values it names. */
@@ -63,6 +72,41 @@ export function errorKey(code: ErrorCode | null | undefined, params: Record<stri
 export function rejectedKey(cause: RejectReason | null | undefined, remote: string, code: number): Keyed | null {
   if (typeof cause !== "string") return null;
   return usable(`toast.call_rejected_${cause}`, { remote, code });
+}
+
+/**
+ * `<prefix>.<code>` (or `<prefix>_<code>` for a prefix with a dot) with the values the engine named; null
+ * without a code this UI knows.
+ */
+function coded(prefix: string, code: string | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {
+  const key = prefix.includes(".") ? `${prefix}_${code}` : `${prefix}.${code}`;
+  return typeof code === "string" ? usable(key, { ...(params ?? {}) }) : null;
+}
+
+/** Why the line is not registered, as what the agent should do (`reg.<code>` with its values). */
+export function registrationKey(code: RegistrationCode | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {
+  return coded("reg", code, params);
+}
+
+/** Why a number was not dialled (`blocked.<code>`), with the numbers and country it names. */
+export function blockedKey(code: DialBlockedCode | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {
+  return coded("blocked", code, params);
+}
+
+/** Why the emergency call failed (`failed.<code>`, or `failed.<code>_status` with the SIP status). */
+export function emergencyFailedKey(code: EmergencyFailedCode | null | undefined, status: number | null | undefined): Keyed | null {
+  if (typeof code !== "string") return null;
+  return (typeof status === "number" ? usable(`failed.${code}_status`, { status }) : null) ?? usable(`failed.${code}`, {});
+}
+
+/** Why the call's audio is missing or rebuilt (`media.cause_<code>`). */
+export function mediaKey(code: MediaCode | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {
+  return coded("media.cause", code, params);
+}
+
+/** Why a sound device could not be used (`device.cause_<code>`). */
+export function deviceKey(code: DeviceCode | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {
+  return coded("device.cause", code, params);
 }
 
 /** The words for `keyed` in the agent's language, else the engine's own text (which may be null). */

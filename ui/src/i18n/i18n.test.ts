@@ -65,11 +65,16 @@ describe("every code the engine can send has words in every language", async () 
     ["ErrorCode", (c) => `error.${c}`],
     ["RejectReason", (c) => `toast.call_rejected_${c}`],
     ["HistoryOutcome", (c) => `history.outcome_${c}`],
+    ["RegistrationCode", (c) => `reg.${c}`],
+    ["DialBlockedCode", (c) => `blocked.${c}`],
+    ["EmergencyFailedCode", (c) => `failed.${c}`],
+    ["MediaCode", (c) => `media.cause_${c}`],
+    ["DeviceCode", (c) => `device.cause_${c}`],
   ];
   for (const [type, key] of kinds) {
     it(`${type}: every member has a key in en, fr and de`, () => {
       const codes = unionMembers(contract, type);
-      expect(codes.length, `${type} found in contract.ts`).toBeGreaterThan(3);
+      expect(codes.length, `${type} found in contract.ts`).toBeGreaterThan(0);
       for (const locale of locales) {
         const table: Record<string, string> = LOCALES[locale];
         const missing = codes.map(key).filter((k) => !(k in table));

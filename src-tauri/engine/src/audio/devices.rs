@@ -30,6 +30,31 @@ pub enum DeviceError {
     },
 }
 
+impl DeviceError {
+    /// The `device_unavailable` event for `role`: the English, and a code with the values it names.
+    pub fn unavailable(&self, role: DeviceRole) -> AudioEvent {
+        use crate::api::DeviceCode;
+        let (code, params): (DeviceCode, Vec<(&str, &String)>) = match self {
+            DeviceError::Host(detail) => (DeviceCode::SoundSystem, vec![("detail", detail)]),
+            DeviceError::NotFound { name, .. } => (DeviceCode::NotFound, vec![("name", name)]),
+            DeviceError::NoDefault(_) => (DeviceCode::NoDefault, vec![]),
+            DeviceError::Open { name, reason, .. } => (
+                DeviceCode::OpenFailed,
+                vec![("name", name), ("detail", reason)],
+            ),
+        };
+        AudioEvent::DeviceUnavailable {
+            role,
+            reason: self.to_string(),
+            code: Some(code),
+            params: params
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// A device as the settings screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -361,10 +386,7 @@ impl CpalAudio {
                     name: old,
                     fallback: self.active().0.unwrap_or_default().to_owned(),
                 }),
-                Err(e) => events.push(AudioEvent::DeviceUnavailable {
-                    role: DeviceRole::Microphone,
-                    reason: e.to_string(),
-                }),
+                Err(e) => events.push(e.unavailable(DeviceRole::Microphone)),
             }
         }
         if self.speaker_failed.swap(false, Ordering::Relaxed) {
@@ -376,10 +398,7 @@ impl CpalAudio {
                     name: old,
                     fallback: self.active().1.unwrap_or_default().to_owned(),
                 }),
-                Err(e) => events.push(AudioEvent::DeviceUnavailable {
-                    role: DeviceRole::Speaker,
-                    reason: e.to_string(),
-                }),
+                Err(e) => events.push(e.unavailable(DeviceRole::Speaker)),
             }
         }
         events

@@ -299,10 +299,7 @@ fn unavailable(e: &DeviceError) -> AudioEvent {
         DeviceError::NoDefault(role) => *role,
         _ => DeviceRole::Speaker,
     };
-    AudioEvent::DeviceUnavailable {
-        role,
-        reason: e.to_string(),
-    }
+    e.unavailable(role)
 }
 
 #[cfg(test)]

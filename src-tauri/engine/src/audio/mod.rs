@@ -63,7 +63,17 @@ pub enum AudioEvent {
         fallback: String,
     },
     /// No device could be opened for this role (the call continues without it).
-    DeviceUnavailable { role: DeviceRole, reason: String },
+    DeviceUnavailable {
+        role: DeviceRole,
+        /// In English (kept for scripts; the UI translates `code`).
+        reason: String,
+        /// Why, as a stable code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<crate::api::DeviceCode>,
+        /// The values the code's sentence names (`name`, `detail`).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        params: std::collections::BTreeMap<String, String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -270,7 +270,12 @@ impl Core {
             &[("detail", why.to_owned())],
         );
         if let CallKind::Emergency(call) = c.kind {
-            out.extend(self.emergency_failed(&call, "the call could not be sent"));
+            out.extend(self.emergency_failed(
+                &call,
+                "the call could not be sent",
+                crate::api::EmergencyFailedCode::NotSent,
+                None,
+            ));
         }
         out
     }
@@ -431,11 +436,7 @@ impl Core {
         };
         if on {
             if let Err(r) = self.guard.may(crate::emergency::guard::CallAction::Hold) {
-                return vec![Event::error(
-                    ErrorCode::EmergencyRefused,
-                    r.to_string(),
-                    &[("detail", r.to_string())],
-                )];
+                return vec![r.event()];
             }
         }
         let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase) else {
@@ -769,6 +770,8 @@ impl Core {
                     setup_ms: Some(setup_ms),
                     reason: None,
                     path,
+                    code: None,
+                    params: Default::default(),
                 }]
             }
             MediaEvent::FirstPacket { after_ms, codec } => vec![Event::Media {
@@ -778,6 +781,8 @@ impl Core {
                 setup_ms: Some(after_ms),
                 reason: None,
                 path,
+                code: None,
+                params: Default::default(),
             }],
             MediaEvent::NoAudio { silent_ms } => {
                 tracing::warn!("call {id_s}: no audio for {silent_ms} ms");
@@ -788,6 +793,8 @@ impl Core {
                     setup_ms: None,
                     reason: Some(format!("no audio has arrived for {} s", silent_ms / 1000)),
                     path,
+                    code: Some(crate::api::MediaCode::NoAudio),
+                    params: [("seconds".to_owned(), (silent_ms / 1000).to_string())].into(),
                 }]
             }
             MediaEvent::PathProblem { message } => error(
@@ -804,9 +811,11 @@ impl Core {
                     setup_ms: None,
                     reason: None,
                     path,
+                    code: None,
+                    params: Default::default(),
                 }]
             }
-            MediaEvent::Failed { reason } => {
+            MediaEvent::Failed { reason, code } => {
                 tracing::warn!("call {id_s}: media failed");
                 vec![Event::Media {
                     id: id_s,
@@ -815,6 +824,8 @@ impl Core {
                     setup_ms: None,
                     reason: Some(reason),
                     path: None,
+                    code: Some(code),
+                    params: Default::default(),
                 }]
             }
             MediaEvent::DtmfReceived { digit } => vec![Event::Dtmf {

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::SipRequest;
 use super::{Core, Output, StoreRequest, TIMING};
-use crate::api::{ErrorCode, Event, Presence};
+use crate::api::{EmergencyFailedCode, ErrorCode, Event, Presence};
 use crate::calls::{dial_target, CallKind, EmergencyCall, InvitePlan, LocationPart, SipId};
 use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
 use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput, GuardSnapshot};
@@ -29,13 +29,35 @@ fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)])
 }
 
 /// The guard said no: what it said, as an error.
-fn refused(r: &impl std::fmt::Display) -> Vec<Event> {
-    let detail = r.to_string();
-    error(
-        ErrorCode::EmergencyRefused,
-        detail.clone(),
-        &[("detail", detail)],
-    )
+fn refused(r: &crate::emergency::guard::GuardRefusal) -> Vec<Event> {
+    vec![r.event()]
+}
+
+/// The code and values of a blocked dial, from the classifier's typed reason.
+fn blocked_code(
+    reason: &crate::emergency::classify::BlockReason,
+) -> (
+    crate::api::DialBlockedCode,
+    std::collections::BTreeMap<String, String>,
+) {
+    use crate::emergency::classify::BlockReason;
+    match reason {
+        BlockReason::NotLocal {
+            dialled,
+            country,
+            local,
+        } => (
+            crate::api::DialBlockedCode::NotLocal,
+            [
+                ("dialled", dialled.clone()),
+                ("country", country.to_string()),
+                ("local", local.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        ),
+    }
 }
 
 /// A random token for Content-IDs and the notifications of one emergency call.
@@ -152,7 +174,13 @@ impl Core {
                 Err(r) => refused(&r),
             },
             Classification::Blocked { reason, offer } => {
-                vec![Event::DialBlocked { reason: reason.to_string(), offer }]
+                let (code, params) = blocked_code(&reason);
+                vec![Event::DialBlocked {
+                    reason: reason.to_string(),
+                    offer,
+                    code: Some(code),
+                    params,
+                }]
             }
             Classification::Test(target) => self.place_emergency(target, true),
             Classification::Emergency(target) => {
@@ -312,19 +340,32 @@ impl Core {
         match self.place_call(plan, CallKind::Emergency(call.clone())) {
             Ok(_) => vec![],
             Err(mut evs) => {
-                evs.extend(self.emergency_failed(&call, "the call could not be sent"));
+                evs.extend(self.emergency_failed(
+                    &call,
+                    "the call could not be sent",
+                    EmergencyFailedCode::NotSent,
+                    None,
+                ));
                 evs
             }
         }
     }
 
     /// The emergency call could not be completed: the agent must use another phone now.
-    pub(super) fn emergency_failed(&mut self, call: &EmergencyCall, why: &str) -> Vec<Event> {
+    pub(super) fn emergency_failed(
+        &mut self,
+        call: &EmergencyCall,
+        why: &str,
+        code: EmergencyFailedCode,
+        status: Option<u16>,
+    ) -> Vec<Event> {
         tracing::warn!("emergency call failed: {why}");
         self.notify(NoticeKind::Dropped, call, Some(why.to_owned()));
         let mut evs = vec![Event::EmergencyCallFailed {
             message: "The emergency call could not be placed. Use another phone now and give this address.".to_owned(),
             address: self.location.current.as_ref().map(|l| super::location_flow::label(&l.address)),
+            code: Some(code),
+            status,
         }];
         if !call.test {
             evs.extend(self.guard_input(GuardInput::EmergencyCallEnded));
@@ -365,7 +406,7 @@ impl Core {
             };
             return self.send_emergency_invite(retry);
         }
-        self.emergency_failed(&call, reason)
+        self.emergency_failed(&call, reason, EmergencyFailedCode::NotConnected, code)
     }
 
     pub(super) fn emergency_connected(&mut self, call: &EmergencyCall) {

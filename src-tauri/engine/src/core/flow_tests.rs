@@ -535,6 +535,7 @@ fn after_a_network_change_the_restart_offer_goes_once_the_line_is_back_in_either
     h.sip_event(SipEvent::Registration {
         state: RegistrationState::Registered,
         reason: None,
+        cause: None,
     });
     assert!(!matches!(h.sip.last(), Some(SipRequest::Reinvite { .. })));
     h.media_done(call, MediaDone::RestartOffer(Ok("v=0\r\n".into())));

@@ -182,6 +182,7 @@ impl Harness {
         self.sip_event(SipEvent::Registration {
             state: RegistrationState::Registered,
             reason: None,
+            cause: None,
         });
     }
 

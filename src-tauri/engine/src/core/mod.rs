@@ -30,6 +30,7 @@ use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
 use crate::policy::EffectivePolicy;
+use crate::sip::registration::RegCause;
 use crate::sip::{CallEvent, SipConfig, SipEvent};
 use crate::store::Acceptance;
 
@@ -63,7 +64,8 @@ pub struct Core {
     /// The sign-in whose SIP task is current (events from older ones are dropped), and the last number.
     sip_session: Option<u64>,
     sip_sessions: u64,
-    registration: (RegistrationState, Option<String>),
+    /// The line's state, its English reason and what failed (typed), as last reported.
+    registration: (RegistrationState, Option<String>, Option<RegCause>),
     /// The signed-in account's domain (numbers dialled go there).
     domain: Option<String>,
     calls: CallTable,
@@ -114,7 +116,7 @@ impl Core {
             presence: Presence::Available,
             sip_session: None,
             sip_sessions: 0,
-            registration: (RegistrationState::Unregistered, None),
+            registration: (RegistrationState::Unregistered, None, None),
             domain: None,
             calls: CallTable::default(),
             early_sip: Vec::new(),
@@ -306,10 +308,8 @@ impl Core {
                 text: self.agreement.body.clone(),
             },
         });
-        out.push(Event::Registration {
-            state: self.registration.0,
-            reason: self.registration.1.clone(),
-        });
+        let (state, reason, cause) = self.registration.clone();
+        out.push(registration_event(state, reason, cause));
         if !self.guard.protecting() {
             out.push(Event::Presence {
                 status: self.presence,
@@ -485,10 +485,11 @@ impl Core {
                 self.push(Output::Sip(SipRequest::SignOut));
                 vec![]
             }
-            None => vec![Event::Registration {
-                state: RegistrationState::Unregistered,
-                reason: None,
-            }],
+            None => vec![registration_event(
+                RegistrationState::Unregistered,
+                None,
+                None,
+            )],
         }
     }
 
@@ -512,13 +513,17 @@ impl Core {
             return vec![]; // from a sign-in since replaced or ended
         }
         match ev {
-            SipEvent::Registration { state, reason } => {
+            SipEvent::Registration {
+                state,
+                reason,
+                cause,
+            } => {
                 let newly = state == RegistrationState::Registered && self.registration.0 != state;
-                self.registration = (state, reason.clone());
+                self.registration = (state, reason.clone(), cause.clone());
                 if state == RegistrationState::Registered {
                     self.send_restart_offers();
                 }
-                let mut evs = vec![Event::Registration { state, reason }];
+                let mut evs = vec![registration_event(state, reason, cause)];
                 if newly {
                     // What an emergency call from this line would send, now that there is a line.
                     evs.push(self.location_event());
@@ -587,6 +592,24 @@ impl Core {
                 &[("detail", e)],
             )],
         }
+    }
+}
+
+/// The `registration` event: the English reason for scripts, the typed cause as a code for the UI.
+fn registration_event(
+    state: RegistrationState,
+    reason: Option<String>,
+    cause: Option<RegCause>,
+) -> Event {
+    Event::Registration {
+        state,
+        reason,
+        code: cause.as_ref().map(|c| c.failure.code()),
+        params: cause
+            .as_ref()
+            .map(|c| c.failure.params())
+            .unwrap_or_default(),
+        retrying: cause.is_some_and(|c| c.retrying),
     }
 }
 

@@ -147,6 +147,8 @@ impl Core {
                 setup_ms: None,
                 reason: Some("the network changed".to_owned()),
                 path: None,
+                code: Some(crate::api::MediaCode::NetworkChanged),
+                params: Default::default(),
             });
             self.push(Output::Media {
                 call: id,

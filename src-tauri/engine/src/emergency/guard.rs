@@ -104,6 +104,26 @@ pub enum GuardRefusal {
     NotInEmergency,
 }
 
+impl GuardRefusal {
+    /// The `error` event that says this refusal: a code per refusal, the English as its message.
+    pub fn event(&self) -> crate::api::Event {
+        use crate::api::{ErrorCode, Event};
+        match self {
+            GuardRefusal::DuringEmergencyCall => {
+                Event::error(ErrorCode::DuringEmergencyCall, self.to_string(), &[])
+            }
+            GuardRefusal::CallbackLock { until } => Event::error(
+                ErrorCode::CallbackLock,
+                self.to_string(),
+                &[("until", until.clone())],
+            ),
+            GuardRefusal::NotInEmergency => {
+                Event::error(ErrorCode::NotInEmergency, self.to_string(), &[])
+            }
+        }
+    }
+}
+
 /// Call actions the rest of the engine asks the guard about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallAction {

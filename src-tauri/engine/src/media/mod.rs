@@ -153,6 +153,8 @@ pub enum MediaEvent {
     /// The connection failed or was lost; the call has no audio.
     Failed {
         reason: String,
+        /// The same, as the stable code the UI translates.
+        code: crate::api::MediaCode,
     },
     /// Nothing arrived 3 s after the media connected, or audio stopped for 5 s (the call stays up).
     NoAudio {

@@ -77,9 +77,11 @@ impl PeerConnectionEventHandler for Handler {
             }
             RTCPeerConnectionState::Failed => MediaEvent::Failed {
                 reason: "the media connection failed (ICE or DTLS)".into(),
+                code: crate::api::MediaCode::ConnectionFailed,
             },
             RTCPeerConnectionState::Disconnected => MediaEvent::Failed {
                 reason: "the media connection was lost".into(),
+                code: crate::api::MediaCode::ConnectionLost,
             },
             _ => return,
         };

@@ -19,7 +19,7 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::call::{CallError, CallEvent, OutgoingCall};
 use super::message::MAX_MESSAGE;
-use super::registration::RegFailure;
+use super::registration::{RegCause, RegFailure};
 use super::tls;
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
@@ -143,6 +143,8 @@ pub enum SipEvent {
     Registration {
         state: RegistrationState,
         reason: Option<String>,
+        /// What failed, typed (with `Failed`); `reason` is its English.
+        cause: Option<RegCause>,
     },
     Call(CallEvent),
     /// A call command could not be carried out.
@@ -220,6 +222,10 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
             .send(SipEvent::Registration {
                 state: RegistrationState::Failed,
                 reason: Some(refusal.to_string()),
+                cause: Some(RegCause {
+                    failure: refusal,
+                    retrying: false,
+                }),
             })
             .await;
         return;
@@ -237,10 +243,15 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         match tls::client_config(cfg.tls_ca_file.as_deref()) {
             Ok(c) => Some(c),
             Err(e) => {
+                let failure = RegFailure::TlsSetup(e.to_string());
                 let _ = events
                     .send(SipEvent::Registration {
                         state: RegistrationState::Failed,
-                        reason: Some(e.to_string()),
+                        reason: Some(failure.to_string()),
+                        cause: Some(RegCause {
+                            failure,
+                            retrying: false,
+                        }),
                     })
                     .await;
                 return;
@@ -292,14 +303,24 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         let _ = w.close(None).await;
                     }
                 }
-                Output::Registration { state, reason } => {
+                Output::Registration {
+                    state,
+                    reason,
+                    cause,
+                } => {
                     match (&state, &reason) {
                         (RegistrationState::Failed, Some(r)) => {
                             tracing::warn!("registration failed: {r}")
                         }
                         _ => tracing::info!("registration: {state:?}"),
                     }
-                    let _ = events.send(SipEvent::Registration { state, reason }).await;
+                    let _ = events
+                        .send(SipEvent::Registration {
+                            state,
+                            reason,
+                            cause,
+                        })
+                        .await;
                 }
                 Output::Call(ev) => {
                     let _ = events.send(SipEvent::Call(ev)).await;
@@ -429,16 +450,17 @@ async fn connect(
     server: String,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<Ws, TransportError> {
-    let mut req = server.as_str().into_client_request().map_err(|e| {
-        TransportError::Unreachable(format!("the server address {server} is not valid: {e}"))
-    })?;
+    let mut req = server
+        .as_str()
+        .into_client_request()
+        .map_err(|e| TransportError::BadAddress(format!("{server} is not valid: {e}")))?;
     req.headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
     let connector = tls.map(Connector::Rustls);
     let fut =
         tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), false, connector);
     match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
-        Err(_) => Err(TransportError::Unreachable("no answer within 10 s".into())),
+        Err(_) => Err(TransportError::ConnectTimeout),
         Ok(Ok((ws, _resp))) => Ok(ws),
         Ok(Err(e)) => Err(classify(e)),
     }

@@ -72,7 +72,7 @@ async fn registration(
             .await
             .expect("an event in time")
             .expect("open");
-        if let SipEvent::Registration { state, reason } = ev {
+        if let SipEvent::Registration { state, reason, .. } = ev {
             return (state, reason);
         }
     }
@@ -200,6 +200,14 @@ fn ws_is_refused_off_this_machine_unless_lab_or_policy_allow_it() {
     let far = "ws://sip.example.com:8080";
     let refused = check_server(far, false, false).expect_err("refused");
     assert_eq!(refused, RegFailure::InsecureTransport(far.into()));
+    assert_eq!(
+        refused.code(),
+        crate::api::RegistrationCode::InsecureTransport
+    );
+    assert_eq!(
+        refused.params().get("server").map(String::as_str),
+        Some(far)
+    );
     let text = refused.to_string();
     assert!(
         text.contains("wss://") && text.contains("sip.allow_insecure_ws"),

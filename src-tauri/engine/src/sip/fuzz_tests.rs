@@ -127,7 +127,8 @@ fn sign_in(ua: &mut UserAgent, t: Instant) {
     assert!(
         outs.contains(&Output::Registration {
             state: RegistrationState::Registered,
-            reason: None
+            reason: None,
+            cause: None,
         }) || ua.is_registered(),
         "{outs:?}"
     );

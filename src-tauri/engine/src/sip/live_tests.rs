@@ -40,6 +40,7 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
             SipEvent::Registration {
                 state: RegistrationState::Failed,
                 reason,
+                ..
             } => panic!("registration failed: {reason:?}"),
             _ => {}
         }
@@ -76,7 +77,7 @@ async fn media_until(
             Ok(None) => return Err("media session closed".into()),
             Err(_) => return Err(format!("nothing within {secs} s")),
         };
-        if let MediaEvent::Failed { reason } = &ev {
+        if let MediaEvent::Failed { reason, .. } = &ev {
             return Err(reason.clone());
         }
         if want(&ev) {

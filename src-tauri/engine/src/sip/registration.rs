@@ -1,9 +1,11 @@
 //! Registration state: where the binding stands, when to refresh it, how long to wait before retrying,
 //! and the reasons a person can act on. The UA (`ua.rs`) drives it; this file holds no I/O.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::message;
+use crate::api::RegistrationCode;
 
 /// Longest wait between attempts to get registered again.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -33,7 +35,8 @@ pub enum RegPhase {
     Failed,
 }
 
-/// Why we are not registered, in words for the agent.
+/// Why we are not registered, in words for the agent (the English of the `registration` event) and as a
+/// stable code with its values for the UI to translate ([`RegFailure::code`], [`RegFailure::params`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegFailure {
@@ -45,12 +48,27 @@ pub enum RegFailure {
     Forbidden,
     #[error("the server does not know this user (404); check the user name and domain")]
     UnknownUser,
-    #[error("server unreachable: {0}")]
+    /// The server's name, route or port failed (the OS's or TLS library's words).
+    #[error("server unreachable: cannot reach the SIP server ({0})")]
     Unreachable(String),
+    /// The address is not a WebSocket address at all.
+    #[error("server unreachable: cannot reach the SIP server (the server address {0})")]
+    BadAddress(String),
+    #[error("server unreachable: cannot reach the SIP server (no answer within 10 s)")]
+    ConnectTimeout,
+    /// Something answered (`HTTP 404`...) but not a SIP WebSocket: the address or path is wrong.
+    #[error("server unreachable: the SIP server refused the WebSocket connection ({0})")]
+    WebsocketRefused(String),
+    /// The connection closed before the line was registered.
+    #[error("server unreachable: the connection to the SIP server was lost")]
+    LostBeforeRegistered,
     #[error(
         "TLS certificate not trusted: {0}; ask IT to install the server's certificate authority"
     )]
     TlsNotTrusted(String),
+    /// TLS could not be set up here (the CA file IT configured, or no authorities at all).
+    #[error("{0}")]
+    TlsSetup(String),
     #[error("the connection to the SIP server was lost")]
     ConnectionLost,
     #[error("the SIP server did not answer in time")]
@@ -61,6 +79,56 @@ pub enum RegFailure {
     InsecureTransport(String),
     #[error("the SIP server sent a message larger than 64 KiB, which Lifeline refuses; the connection was closed")]
     MessageTooLarge,
+}
+
+impl RegFailure {
+    /// The stable code the UI translates.
+    pub fn code(&self) -> RegistrationCode {
+        match self {
+            RegFailure::WrongPassword => RegistrationCode::WrongPassword,
+            RegFailure::UnsupportedAuth => RegistrationCode::UnsupportedAuth,
+            RegFailure::Forbidden => RegistrationCode::Forbidden,
+            RegFailure::UnknownUser => RegistrationCode::UnknownUser,
+            RegFailure::Unreachable(_) => RegistrationCode::Unreachable,
+            RegFailure::BadAddress(_) => RegistrationCode::BadAddress,
+            RegFailure::ConnectTimeout => RegistrationCode::ConnectTimeout,
+            RegFailure::WebsocketRefused(_) => RegistrationCode::WebsocketRefused,
+            RegFailure::LostBeforeRegistered | RegFailure::ConnectionLost => {
+                RegistrationCode::ConnectionLost
+            }
+            RegFailure::TlsNotTrusted(_) => RegistrationCode::TlsNotTrusted,
+            RegFailure::TlsSetup(_) => RegistrationCode::TlsSetup,
+            RegFailure::Timeout => RegistrationCode::Timeout,
+            RegFailure::Server(..) => RegistrationCode::ServerError,
+            RegFailure::InsecureTransport(_) => RegistrationCode::InsecureTransport,
+            RegFailure::MessageTooLarge => RegistrationCode::MessageTooLarge,
+        }
+    }
+
+    /// The values the code's sentence names.
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let one = |k: &str, v: &str| BTreeMap::from([(k.to_owned(), v.to_owned())]);
+        match self {
+            RegFailure::Unreachable(d)
+            | RegFailure::BadAddress(d)
+            | RegFailure::WebsocketRefused(d)
+            | RegFailure::TlsNotTrusted(d)
+            | RegFailure::TlsSetup(d) => one("detail", d),
+            RegFailure::Server(status, phrase) => BTreeMap::from([
+                ("status".to_owned(), status.to_string()),
+                ("detail".to_owned(), phrase.clone()),
+            ]),
+            RegFailure::InsecureTransport(server) => one("server", server),
+            _ => BTreeMap::new(),
+        }
+    }
+}
+
+/// A registration failure as the UA reports it: what failed, and whether it tries again by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegCause {
+    pub failure: RegFailure,
+    pub retrying: bool,
 }
 
 #[derive(Debug, Clone)]

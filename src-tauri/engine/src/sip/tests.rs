@@ -47,7 +47,7 @@ fn text(outs: &[Output]) -> Vec<String> {
 fn reg_events(outs: &[Output]) -> Vec<(RegistrationState, Option<String>)> {
     outs.iter()
         .filter_map(|o| match o {
-            Output::Registration { state, reason } => Some((*state, reason.clone())),
+            Output::Registration { state, reason, .. } => Some((*state, reason.clone())),
             _ => None,
         })
         .collect()
@@ -183,6 +183,59 @@ fn wrong_password_fails_with_a_clear_reason_and_does_not_retry() {
     );
     assert!(outs.contains(&Output::Disconnect));
     assert_eq!(ua.poll_timeout(), None, "no retry after a wrong password");
+    assert_eq!(
+        reg_causes(&outs),
+        vec![(crate::api::RegistrationCode::WrongPassword, false)]
+    );
+}
+
+/// The code the UI translates comes from the typed failure, with whether the UA tries again by itself.
+fn reg_causes(outs: &[Output]) -> Vec<(crate::api::RegistrationCode, bool)> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Registration { cause: Some(c), .. } => Some((c.failure.code(), c.retrying)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn transport_failures_carry_a_code_and_are_retried() {
+    use crate::api::RegistrationCode;
+    let t0 = Instant::now();
+    for (err, want) in [
+        (
+            TransportError::Unreachable("connection refused".into()),
+            RegistrationCode::Unreachable,
+        ),
+        (
+            TransportError::ConnectTimeout,
+            RegistrationCode::ConnectTimeout,
+        ),
+        (
+            TransportError::Refused("HTTP 404".into()),
+            RegistrationCode::WebsocketRefused,
+        ),
+        (
+            TransportError::TlsNotTrusted("UnknownIssuer".into()),
+            RegistrationCode::TlsNotTrusted,
+        ),
+        (
+            TransportError::BadAddress("x is not valid".into()),
+            RegistrationCode::BadAddress,
+        ),
+    ] {
+        let mut agent = ua();
+        agent.register(t0);
+        agent.handle_disconnected(err.clone(), t0);
+        let outs = drain(&mut agent);
+        assert_eq!(reg_causes(&outs), vec![(want, true)], "{err:?}");
+    }
+    let detail = super::registration::RegFailure::TlsNotTrusted("UnknownIssuer".into()).params();
+    assert_eq!(
+        detail.get("detail").map(String::as_str),
+        Some("UnknownIssuer")
+    );
 }
 
 #[test]

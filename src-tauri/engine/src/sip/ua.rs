@@ -15,7 +15,7 @@ use ezk_sip_types::{Method, Name};
 use super::call::{CallError, CallOutput, Calls, Ctx, OutgoingCall};
 use super::digest::{AuthError, Authorizer};
 use super::message::{self, param, SipMessage};
-use super::registration::{RegFailure, RegPhase, Registration};
+use super::registration::{RegCause, RegFailure, RegPhase, Registration};
 pub use super::request::TRANSACTION_TIMEOUT;
 use super::request::{split_commas, write_request, ClientTx, Local, RequestSpec, TxKind, ALLOW};
 use crate::api::RegistrationState;
@@ -52,6 +52,11 @@ pub enum TransportError {
     TlsNotTrusted(String),
     #[error("the SIP server refused the WebSocket connection ({0})")]
     Refused(String),
+    /// The server address is not a WebSocket address (the words say why).
+    #[error("cannot reach the SIP server (the server address {0})")]
+    BadAddress(String),
+    #[error("cannot reach the SIP server (no answer within 10 s)")]
+    ConnectTimeout,
     #[error("the connection to the SIP server was lost")]
     Lost,
     /// The server sent a WebSocket message or frame over the SIP limit ([`super::message::MAX_MESSAGE`]).
@@ -71,6 +76,8 @@ pub enum Output {
     Registration {
         state: RegistrationState,
         reason: Option<String>,
+        /// What failed, typed (with `Failed`); `reason` is its English.
+        cause: Option<RegCause>,
     },
     Call(super::call::CallEvent),
 }
@@ -235,7 +242,11 @@ impl UserAgent {
             TransportError::TlsNotTrusted(d) => RegFailure::TlsNotTrusted(d),
             TransportError::TooLarge => RegFailure::MessageTooLarge,
             TransportError::Lost if was_registered => RegFailure::ConnectionLost,
-            other => RegFailure::Unreachable(other.to_string()),
+            TransportError::Lost => RegFailure::LostBeforeRegistered,
+            TransportError::Unreachable(d) => RegFailure::Unreachable(d),
+            TransportError::Refused(d) => RegFailure::WebsocketRefused(d),
+            TransportError::BadAddress(d) => RegFailure::BadAddress(d),
+            TransportError::ConnectTimeout => RegFailure::ConnectTimeout,
         };
         self.retry_later(failure, was_registered, now);
     }
@@ -468,7 +479,13 @@ impl UserAgent {
     fn fail(&mut self, f: RegFailure) {
         self.reg.phase = RegPhase::Failed;
         self.out.push_back(Output::Disconnect);
-        self.emit_reg(RegistrationState::Failed, Some(f.to_string()));
+        self.emit_reg(
+            RegistrationState::Failed,
+            Some(RegCause {
+                failure: f,
+                retrying: false,
+            }),
+        );
     }
 
     fn retry_later(&mut self, f: RegFailure, immediately: bool, now: Instant) {
@@ -478,10 +495,20 @@ impl UserAgent {
             self.reg.next_backoff()
         };
         self.reg.phase = RegPhase::Retry { at: now + delay };
-        self.emit_reg(RegistrationState::Failed, Some(format!("{f}; retrying")));
+        self.emit_reg(
+            RegistrationState::Failed,
+            Some(RegCause {
+                failure: f,
+                retrying: true,
+            }),
+        );
     }
 
-    fn emit_reg(&mut self, state: RegistrationState, reason: Option<String>) {
+    fn emit_reg(&mut self, state: RegistrationState, cause: Option<RegCause>) {
+        let reason = cause.as_ref().map(|c| match c.retrying {
+            true => format!("{}; retrying", c.failure),
+            false => c.failure.to_string(),
+        });
         let ev = (state, reason);
         if self.last_reg_event.as_ref() == Some(&ev) {
             return; // the same news again (e.g. each failed reconnect) is noise
@@ -490,6 +517,7 @@ impl UserAgent {
         self.out.push_back(Output::Registration {
             state: ev.0,
             reason: ev.1,
+            cause,
         });
     }
 }
