@@ -219,6 +219,10 @@ pub enum EmergencyFailedCode {
     NotSent,
     /// The call was sent but never connected (`status` says with what, when the server answered).
     NotConnected,
+    /// The engine stopped unexpectedly and was restarted: an emergency must not wait for it.
+    Restarted,
+    /// Restarted, and the callback lock is still on (the dispatcher's call rings here).
+    RestartedLocked,
 }
 
 /// Why a call's audio is missing or being rebuilt (`media`).

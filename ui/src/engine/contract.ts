@@ -289,7 +289,7 @@ export type Direction = "out" | "in";
 /**
  * Why an emergency call could not be completed (`emergency_call_failed`).
  */
-export type EmergencyFailedCode = "not_sent" | "not_connected";
+export type EmergencyFailedCode = "not_sent" | "not_connected" | "restarted" | "restarted_locked";
 
 export type EmergencyMode = "off" | "active" | "lock" | "remain";
 

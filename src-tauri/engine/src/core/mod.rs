@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
 
 use crate::agreement::Agreement;
-use crate::api::{Command, ErrorCode, Event, HistoryEntry, Presence, RegistrationState};
+use crate::api::{
+    Command, EmergencyFailedCode, ErrorCode, Event, HistoryEntry, Presence, RegistrationState,
+};
 use crate::audio::devices::DeviceInfo;
 use crate::audio::line::AudioLine;
 use crate::audio::worker::{DeviceReport, DeviceWork};
@@ -253,7 +255,8 @@ impl Core {
     /// Use another phone (the engine was gone for a moment, and an emergency must not wait for it), and
     /// whether the callback lock still holds.
     fn restart_notice(&self, detail: String) -> Vec<Event> {
-        let lock = if self.guard.protecting() {
+        let locked = self.guard.protecting();
+        let lock = if locked {
             " The emergency callback lock is still on: the dispatcher's call will ring here."
         } else {
             ""
@@ -269,6 +272,12 @@ impl Core {
                     .current
                     .as_ref()
                     .map(|l| location_flow::label(&l.address)),
+                code: Some(if locked {
+                    EmergencyFailedCode::RestartedLocked
+                } else {
+                    EmergencyFailedCode::Restarted
+                }),
+                status: None,
             },
             Event::error(
                 ErrorCode::EngineRestarted,
