@@ -327,6 +327,14 @@ impl CallTable {
             .map(|(id, _)| *id)
     }
 
+    /// How many incoming calls ring here (or are being answered).
+    pub fn ringing_count(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|c| matches!(c.phase, Phase::Incoming { .. } | Phase::Answering { .. }))
+            .count()
+    }
+
     /// A call is in conversation or being set up (not merely ringing here).
     pub fn busy(&self) -> bool {
         self.calls

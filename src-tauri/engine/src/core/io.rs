@@ -197,7 +197,8 @@ pub enum StoreRequest {
     },
     /// Written after the current batch of outputs: the audit log never delays the emergency path.
     Audit(crate::audit::AuditEvent, OffsetDateTime),
-    History(HistoryEntry),
+    /// Entries written in one transaction (coalesced refusals come several at once).
+    History(Vec<HistoryEntry>),
     Acceptance(Acceptance),
 }
 

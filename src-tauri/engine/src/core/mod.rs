@@ -43,6 +43,7 @@ pub mod io;
 mod location_flow;
 mod network_flow;
 pub mod persist;
+mod refusals;
 
 pub use io::{
     Input, MediaDone, MediaRequest, Now, Output, Restored, SipRequest, StoreRequest, Stored, Work,
@@ -144,6 +145,8 @@ pub struct Core {
     tunnel_options: Option<crate::media::turn_tunnel::TunnelOptions>,
     /// What the TURN probes have shown since sign-in (a probe after a network change repeats nothing).
     turn_problems_shown: std::collections::HashSet<String>,
+    /// Incoming calls refused during a flood, told to the agent together ([`refusals`]).
+    refusals: refusals::Refusals,
     out: VecDeque<Output>,
     /// The time of the input being handled.
     now: Now,
@@ -183,6 +186,7 @@ impl Core {
             ice: crate::media::ice::IceSettings::default(),
             tunnel_options: None,
             turn_problems_shown: Default::default(),
+            refusals: refusals::Refusals::default(),
             out: VecDeque::new(),
             now,
             next_tick: None,
@@ -469,7 +473,8 @@ impl Core {
     fn on_tick(&mut self) -> Vec<Event> {
         let now = self.now.mono;
         self.next_tick = Some(now + TICK);
-        let mut evs = audio_events(self.audio.poll(now));
+        let mut evs = self.tell_held_refusals();
+        evs.extend(audio_events(self.audio.poll(now)));
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }

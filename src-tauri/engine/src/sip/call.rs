@@ -149,6 +149,11 @@ pub(crate) struct Ctx<'a> {
     pub now: Instant,
 }
 
+/// Incoming calls kept ringing or waiting for the engine's decision; more are refused (486) on arrival.
+/// Well above the engine's own limit on ringing calls (`core::emergency_flow::MAX_RINGING`): this one only
+/// bounds the memory a flood can take while the engine is behind.
+pub const MAX_INCOMING: usize = 32;
+
 #[derive(Debug, Default)]
 pub struct Calls {
     calls: BTreeMap<u64, Call>,
@@ -429,6 +434,17 @@ impl Calls {
             reply(ctx, &req, 400, "Missing Contact", None);
             return;
         };
+        let waiting = self
+            .calls
+            .values()
+            .filter(|c| c.phase == Phase::Incoming)
+            .count();
+        if waiting >= MAX_INCOMING {
+            // The engine decides on each new call within moments; this many undecided means a flood it
+            // has not caught up with. Refused here, the call costs no state and no event.
+            reply(ctx, &req, 486, "Busy Here", Some(&message::token(10)));
+            return;
+        }
         self.next_id += 1;
         let id = self.next_id;
         let mut route = Vec::new();
