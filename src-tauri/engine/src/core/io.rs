@@ -142,6 +142,10 @@ pub enum SipRequest {
         call: CallId,
         outgoing: OutgoingCall,
     },
+    /// An incoming call rings here: 180 to the caller.
+    Ring {
+        sip: SipId,
+    },
     Answer {
         sip: SipId,
         sdp: String,

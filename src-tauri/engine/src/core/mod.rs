@@ -473,6 +473,9 @@ impl Core {
     fn on_tick(&mut self) -> Vec<Event> {
         let now = self.now.mono;
         self.next_tick = Some(now + TICK);
+        for sip in self.calls.take_rung_out(now) {
+            self.sip(SipRequest::Reject { sip, code: 480 });
+        }
         let mut evs = self.tell_held_refusals();
         evs.extend(audio_events(self.audio.poll(now)));
         if self.guard.protecting() {

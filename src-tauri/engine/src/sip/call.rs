@@ -247,6 +247,25 @@ impl Calls {
         Ok(())
     }
 
+    /// The engine lets an incoming call ring: 180 Ringing to the caller (once; nothing if it has ended).
+    pub(crate) fn ring(&mut self, id: u64, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get(&id).ok_or(CallError::NoSuchCall)?;
+        if c.phase != Phase::Incoming {
+            return Err(CallError::WrongState);
+        }
+        let req = c.pending_in.as_ref().ok_or(CallError::WrongState)?;
+        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
+        extra.extend(
+            req.raws(&Name::RECORD_ROUTE)
+                .into_iter()
+                .map(|r| ("Record-Route".to_owned(), r)),
+        );
+        let bytes = message::response(req, 180, "Ringing", Some(&c.local_tag), &extra, None)
+            .ok_or(CallError::BadRequest)?;
+        ctx.out.push_back(CallOutput::Send(bytes));
+        Ok(())
+    }
+
     /// Rejects a ringing incoming call (486 busy, 480 unavailable, 603 decline...).
     pub(crate) fn reject(
         &mut self,
@@ -442,7 +461,8 @@ impl Calls {
         if waiting >= MAX_INCOMING {
             // The engine decides on each new call within moments; this many undecided means a flood it
             // has not caught up with. Refused here, the call costs no state and no event.
-            reply(ctx, &req, 486, "Busy Here", Some(&message::token(10)));
+            let tag = message::token(10);
+            reply(ctx, &req, 486, "Busy Here", Some(tag.as_str()));
             return;
         }
         self.next_id += 1;
@@ -467,15 +487,8 @@ impl Calls {
             pending_in: None,
             local_sdp: None,
         };
-        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
-        extra.extend(
-            req.raws(&Name::RECORD_ROUTE)
-                .into_iter()
-                .map(|r| ("Record-Route".to_owned(), r)),
-        );
-        if let Some(b) = message::response(&req, 180, "Ringing", Some(&c.local_tag), &extra, None) {
-            ctx.out.push_back(CallOutput::Send(b));
-        }
+        // No 180 yet: the engine decides first ([`Calls::ring`]). A call it refuses (a flood during the
+        // lock) then costs one 486, not a 180 and a 486, here and at the proxy.
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
         let headers = req
             .headers

@@ -122,6 +122,10 @@ pub enum SipCommand {
         call: OutgoingCall,
         reply: tokio::sync::oneshot::Sender<Result<u64, CallError>>,
     },
+    /// The engine lets this incoming call ring (180 to the caller).
+    Ring {
+        id: u64,
+    },
     Answer {
         id: u64,
         sdp: String,
@@ -360,6 +364,10 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     }
                     Some(SipCommand::Invite { call, reply }) => {
                         let _ = reply.send(ua.invite(call, now));
+                    }
+                    Some(SipCommand::Ring { id }) => {
+                        // The call may have ended meanwhile (the caller gave up): nothing to tell.
+                        let _ = ua.ring(id, now);
                     }
                     Some(SipCommand::Answer { id, sdp }) => report(&events, id, ua.answer(id, &sdp, now)).await,
                     Some(SipCommand::Reject { id, code }) => report(&events, id, ua.reject(id, code, now)).await,
