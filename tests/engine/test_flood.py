@@ -3,8 +3,9 @@ from calling back (issue 13): SIPp floods the agent through Kamailio with ordina
 dials 911 and the dispatcher calls back.
 
 Short and bounded here (100/s for 10 s, then 1000/s for 3 s); the bounds are generous and catch a real
-failure, never a timing: the 911 call connects, the callback rings, the engine's memory does not grow by
-50 MB, no flood call rings. The figures (60 s runs, p99 over 10 dials) come from tests/bench/flood.py.
+failure, never a timing: the 911 call connects, the callback rings, every flood call is refused (none left
+ringing or lost), the refusals reach the agent coalesced (not one event each), the engine's memory does not
+grow by 50 MB, no flood call rings. The figures (60 s runs, p99 over 10 dials) come from tests/bench/flood.py.
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ def test_a_flood_of_ordinary_calls_during_the_lock_never_stops_911_or_the_callba
     )
     assert res.flood_incoming_events == 0 and res.ordinary_incoming_events == 0, (
         f"an ordinary call rang during the lock:\n{res.summary()}"
+    )
+    refused = sum(n for code, n in res.agent_replies.items() if 400 <= code < 500 and code != 481)
+    assert refused >= res.relayed_to_agent, (
+        f"flood calls the agent never refused (left ringing or lost):\n{res.summary()}"
+    )
+    assert res.rejected_events < res.relayed_to_agent // 10, (
+        f"refusals during the flood are not coalesced (one event each):\n{res.summary()}"
     )
     assert res.rss_after_kib - res.rss_before_kib < RSS_GROWTH_LIMIT_KIB, (
         f"the engine's memory grew under the flood:\n{res.summary()}"
