@@ -132,7 +132,14 @@ pub struct CallEntry {
     pub started_at: time::OffsetDateTime,
     /// When the conversation began, if it did (kept when the call ends, for history).
     pub connected_at: Option<Instant>,
+    /// An ordinary incoming call: when it began to ring (it is refused with 480 after
+    /// [`RING_TIMEOUT`]); `None` once refused, or for calls that ring until the caller gives up.
+    pub ring_since: Option<Instant>,
 }
+
+/// How long an ordinary incoming call rings before it is refused (480): together with the limit on
+/// ringing calls, a caller that never gives up cannot hold one of the few ringing places for ever.
+pub const RING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How a call ended: the stable code, its SIP status if any, and the English text (the event's `reason`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +180,7 @@ impl CallEntry {
             muted: false,
             started_at: now,
             connected_at: None,
+            ring_since: None,
         }
     }
 
@@ -325,6 +333,31 @@ impl CallTable {
             .iter()
             .find(|(_, c)| matches!(c.phase, Phase::Incoming { .. }))
             .map(|(id, _)| *id)
+    }
+
+    /// Ordinary incoming calls that have rung for [`RING_TIMEOUT`] at `now`, forgotten as such (each is
+    /// returned once, to be refused).
+    pub fn take_rung_out(&mut self, now: Instant) -> Vec<SipId> {
+        self.calls
+            .values_mut()
+            .filter_map(|c| match (&c.phase, c.ring_since) {
+                (Phase::Incoming { sip, .. }, Some(since))
+                    if now.saturating_duration_since(since) >= RING_TIMEOUT =>
+                {
+                    c.ring_since = None;
+                    Some(*sip)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many incoming calls ring here (or are being answered).
+    pub fn ringing_count(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|c| matches!(c.phase, Phase::Incoming { .. } | Phase::Answering { .. }))
+            .count()
     }
 
     /// A call is in conversation or being set up (not merely ringing here).

@@ -629,7 +629,7 @@ impl Core {
             Ok(kind) => kind,
             Err(refused) => return refused,
         };
-        let entry = CallEntry::new(
+        let mut entry = CallEntry::new(
             Direction::In,
             facts.from,
             Phase::Incoming { sip, offer },
@@ -637,7 +637,12 @@ impl Core {
             self.now.utc,
         );
         let callback = entry.is_callback();
+        if !callback {
+            // The dispatcher's callback rings until they give up; an ordinary call for RING_TIMEOUT.
+            entry.ring_since = Some(self.now.mono);
+        }
         let id = self.calls.add(entry);
+        self.sip(SipRequest::Ring { sip });
         if callback {
             self.audit(crate::audit::AuditEvent::EmergencyCallback {
                 call_id: id.to_string(),

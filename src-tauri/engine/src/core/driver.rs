@@ -323,6 +323,7 @@ impl Driver {
                 });
                 return;
             }
+            SipRequest::Ring { sip } => SipCommand::Ring { id: sip.0 },
             SipRequest::Answer { sip, sdp } => SipCommand::Answer { id: sip.0, sdp },
             SipRequest::Reject { sip, code } => SipCommand::Reject { id: sip.0, code },
             SipRequest::Hangup { sip } => SipCommand::Hangup { id: sip.0 },

@@ -22,7 +22,16 @@ use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
 use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
 use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, LineState};
+use crate::presence::RejectReason;
 use crate::sip::IncomingFacts;
+
+/// Ordinary calls ringing at once; more are refused (486) at once, so a flood never builds a queue of
+/// ringing calls (each would cost the UI, the ringer and an `answer` that picks among them).
+pub const MAX_RINGING: usize = 4;
+/// Calls ringing at once when the next is the emergency services' callback: it still rings over a few
+/// ordinary ones (they are refused during the lock anyway), but a flood of callers that look like
+/// dispatchers cannot make the engine keep thousands of ringing calls.
+pub const MAX_RINGING_CALLBACKS: usize = 8;
 
 fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)]) -> Vec<Event> {
     vec![Event::error(code, message, params)]
@@ -430,7 +439,14 @@ impl Core {
             &self.policy.policy.emergency,
             self.policy.policy.sip.emergency_line.as_deref(),
         );
+        let ringing = self.calls.ringing_count();
         match arbitrate(call, line, &rules) {
+            Arbitration::Ring if ringing >= MAX_RINGING => {
+                Err(self.turn_away(sip, &call.from, 486, RejectReason::Busy, true))
+            }
+            Arbitration::RingPriority if ringing >= MAX_RINGING_CALLBACKS => {
+                Err(self.turn_away(sip, &call.from, 486, RejectReason::Busy, true))
+            }
             Arbitration::Ring => Ok(CallKind::Ordinary),
             Arbitration::RingPriority => {
                 tracing::info!("emergency callback ringing");
@@ -440,21 +456,69 @@ impl Core {
                 code,
                 reason,
                 missed,
-            } => {
-                tracing::info!(code, missed, "incoming call refused: {}", reason.phrase());
-                self.sip(SipRequest::Reject { sip, code });
-                if missed {
-                    // The history write is queued first; its new list reaches the UI after this event.
-                    self.record_missed(&call.from);
-                }
-                Err(vec![Event::CallRejected {
-                    remote: call.from.clone(),
-                    code,
-                    reason: reason.phrase().to_owned(),
-                    cause: Some(reason),
-                }])
-            }
+            } => Err(self.turn_away(sip, &call.from, code, reason, missed)),
         }
+    }
+
+    /// Refuses an incoming call without ringing: the 4xx goes out at once; the agent is told (event, missed
+    /// call in history) at once for a lone refusal, coalesced during a flood ([`super::refusals`]).
+    fn turn_away(
+        &mut self,
+        sip: SipId,
+        from: &str,
+        code: u16,
+        cause: RejectReason,
+        missed: bool,
+    ) -> Vec<Event> {
+        self.sip(SipRequest::Reject { sip, code });
+        let tell = self
+            .refusals
+            .refused(from, code, cause, missed, self.now.mono, self.now.utc);
+        let phrase = cause.phrase();
+        if tell == super::refusals::Tell::Held {
+            return vec![];
+        }
+        tracing::info!(code, missed, "incoming call refused: {phrase}");
+        if missed {
+            // The history write is queued first; its new list reaches the UI after this event.
+            self.record_missed(&[(from.to_owned(), self.now.utc)]);
+        }
+        vec![Event::CallRejected {
+            remote: from.to_owned(),
+            code,
+            reason: phrase.to_owned(),
+            cause: Some(cause),
+        }]
+    }
+
+    /// The refusals held during a flood, told together once their window has ended.
+    pub(super) fn tell_held_refusals(&mut self) -> Vec<Event> {
+        let Some((held, uncounted)) = self.refusals.take_due(self.now.mono) else {
+            return vec![];
+        };
+        let total: u64 = held.iter().map(|h| h.count).sum::<u64>() + uncounted;
+        tracing::info!(
+            total,
+            callers = held.len(),
+            uncounted,
+            "incoming calls refused in the last second (flood)"
+        );
+        let missed: Vec<_> = held
+            .iter()
+            .filter(|h| h.missed)
+            .map(|h| (h.remote.clone(), h.at))
+            .collect();
+        if !missed.is_empty() {
+            self.record_missed(&missed);
+        }
+        held.into_iter()
+            .map(|h| Event::CallRejected {
+                remote: h.remote,
+                code: h.code,
+                reason: h.cause.phrase().to_owned(),
+                cause: Some(h.cause),
+            })
+            .collect()
     }
 
     /// `set_presence`, through the guard (refused or turned into "exit or remain?" while protecting).

@@ -342,6 +342,130 @@ fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
 }
 
 #[test]
+fn a_flood_of_ordinary_calls_during_the_lock_is_refused_at_once_but_told_and_stored_coalesced() {
+    let mut h = Harness::new(us_policy());
+    dial(&mut h, "911");
+    h.sign_in();
+    let from = h.log.len();
+    let mut told = 0;
+    for i in 0..2_000u64 {
+        let caller = format!("sip:spam{}@lifeline.lab", i % 20);
+        told += h.call_event(incoming(100 + i, &caller)).len();
+        h.advance(Duration::from_micros(200));
+    }
+    let actions = h.actions_since(from);
+    let refusals = actions
+        .iter()
+        .filter(|a| **a == Seen::Sip("reject"))
+        .count();
+    let writes = actions
+        .iter()
+        .filter(|a| **a == Seen::Store("history"))
+        .count();
+    assert_eq!(refusals, 2_000, "every call is refused at once");
+    assert_eq!(
+        writes, 1,
+        "one history write for the first refusal: {actions:?}"
+    );
+    assert_eq!(
+        told, 2,
+        "the first refusal and its history, nothing more yet"
+    );
+    assert_eq!(h.core.calls.ringing_count(), 0);
+
+    // The dispatcher still rings in the middle of it.
+    let evs = h.call_event(incoming(9_999, "sip:psap@lifeline.lab"));
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Call {
+                state: CallState::Incoming,
+                emergency_callback: true,
+                ..
+            }
+        )),
+        "the callback rings through the flood: {evs:?}"
+    );
+
+    // When the window ends: one event per caller (bounded) and one history write for them all.
+    h.advance(super::refusals::WINDOW);
+    let from = h.log.len();
+    let evs = h.input(Input::Tick);
+    let rejected = evs
+        .iter()
+        .filter(|e| matches!(e, Event::CallRejected { .. }))
+        .count();
+    assert_eq!(rejected, super::refusals::MAX_CALLERS, "{evs:?}");
+    let writes = h
+        .actions_since(from)
+        .iter()
+        .filter(|a| **a == Seen::Store("history"))
+        .count();
+    assert_eq!(writes, 1);
+}
+
+#[test]
+fn at_most_four_ordinary_calls_ring_at_once() {
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    for i in 0..4u64 {
+        let evs = h.call_event(incoming(10 + i, &format!("sip:caller{i}@lifeline.lab")));
+        assert!(
+            evs.iter().any(|ev| matches!(
+                ev,
+                Event::Call {
+                    state: CallState::Incoming,
+                    ..
+                }
+            )),
+            "{evs:?}"
+        );
+    }
+    let from = h.log.len();
+    let evs = h.call_event(incoming(20, "sip:caller5@lifeline.lab"));
+    assert!(
+        matches!(&evs[..], [Event::CallRejected { code: 486, .. }, ..]),
+        "the fifth is refused: {evs:?}"
+    );
+    assert_eq!(h.actions_since(from)[0], Seen::Sip("reject"));
+    assert_eq!(h.core.calls.ringing_count(), 4);
+}
+
+#[test]
+fn an_ordinary_call_nobody_answers_is_refused_with_480_after_the_ring_timeout_but_a_callback_rings_on(
+) {
+    let rejects = |h: &Harness| -> Vec<(u64, u16)> {
+        h.sip
+            .iter()
+            .filter_map(|r| match r {
+                SipRequest::Reject { sip, code } => Some((sip.0, *code)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut h = Harness::new(us_policy());
+    h.sign_in();
+    h.call_event(incoming(10, "sip:caller@lifeline.lab"));
+    h.advance(crate::calls::RING_TIMEOUT - Duration::from_secs(1));
+    h.input(Input::Tick);
+    assert_eq!(rejects(&h), vec![]);
+    for _ in 0..3 {
+        h.advance(Duration::from_secs(1));
+        h.input(Input::Tick);
+    }
+    assert_eq!(rejects(&h), vec![(10, 480)], "refused once");
+
+    let mut h = Harness::new(us_policy());
+    dial(&mut h, "911");
+    assert_eq!(h.core.guard.mode(), EmergencyMode::Lock);
+    h.sign_in();
+    h.call_event(incoming(11, "sip:psap@lifeline.lab"));
+    h.advance(crate::calls::RING_TIMEOUT * 2);
+    h.input(Input::Tick);
+    assert_eq!(rejects(&h), vec![], "the dispatcher's callback rings on");
+}
+
+#[test]
 fn presence_changes_are_refused_during_the_lock_and_restored_on_exit_after_it() {
     let mut h = Harness::new(us_policy());
     h.core.presence = Presence::Busy;

@@ -96,6 +96,7 @@ impl Harness {
                 Output::Sip(req) => {
                     let kind = match &req {
                         SipRequest::Invite { .. } => "invite",
+                        SipRequest::Ring { .. } => "ring",
                         SipRequest::Answer { .. } => "answer",
                         SipRequest::Reject { .. } => "reject",
                         SipRequest::Hangup { .. } => "hangup",

@@ -30,7 +30,7 @@ impl Core {
 
     /// The store writes the entry and hands back the new list ([`super::Stored::History`]).
     fn add_history(&mut self, entry: HistoryEntry) {
-        self.push(Output::Store(StoreRequest::History(entry)));
+        self.push(Output::Store(StoreRequest::History(vec![entry])));
     }
 
     /// A call ended: into history, as the privacy rule allows.
@@ -67,16 +67,20 @@ impl Core {
         self.add_history(entry)
     }
 
-    /// An incoming call refused without ringing (e.g. while the line is kept free): a missed call,
-    /// never silently dropped.
-    pub(super) fn record_missed(&mut self, remote: &str) {
-        self.add_history(HistoryEntry {
-            direction: Direction::In,
-            remote: remote.to_owned(),
-            at: self.now.utc.format(&Rfc3339).ok(),
-            duration_s: None,
-            outcome: HistoryOutcome::Missed,
-            redial_only: false,
-        })
+    /// Incoming calls refused without ringing (e.g. while the line is kept free), each `(caller, when)`:
+    /// missed calls, never silently dropped, written together (one store write for a coalesced flood).
+    pub(super) fn record_missed(&mut self, calls: &[(String, time::OffsetDateTime)]) {
+        let entries = calls
+            .iter()
+            .map(|(remote, at)| HistoryEntry {
+                direction: Direction::In,
+                remote: remote.clone(),
+                at: at.format(&Rfc3339).ok(),
+                duration_s: None,
+                outcome: HistoryOutcome::Missed,
+                redial_only: false,
+            })
+            .collect();
+        self.push(Output::Store(StoreRequest::History(entries)));
     }
 }

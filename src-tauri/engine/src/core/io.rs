@@ -155,6 +155,10 @@ pub enum SipRequest {
         call: CallId,
         outgoing: OutgoingCall,
     },
+    /// An incoming call rings here: 180 to the caller.
+    Ring {
+        sip: SipId,
+    },
     Answer {
         sip: SipId,
         sdp: String,
@@ -210,7 +214,8 @@ pub enum StoreRequest {
     },
     /// Written after the current batch of outputs: the audit log never delays the emergency path.
     Audit(crate::audit::AuditEvent, OffsetDateTime),
-    History(HistoryEntry),
+    /// Entries written in one transaction (coalesced refusals come several at once).
+    History(Vec<HistoryEntry>),
     Acceptance(Acceptance),
 }
 

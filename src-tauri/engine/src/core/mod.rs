@@ -45,6 +45,7 @@ pub mod io;
 mod location_flow;
 mod network_flow;
 pub mod persist;
+mod refusals;
 mod supervise;
 
 pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
@@ -96,6 +97,8 @@ pub struct Core {
     tunnel_options: Option<crate::media::turn_tunnel::TunnelOptions>,
     /// What the TURN probes have shown since sign-in (a probe after a network change repeats nothing).
     turn_problems_shown: std::collections::HashSet<String>,
+    /// Incoming calls refused during a flood, told to the agent together ([`refusals`]).
+    refusals: refusals::Refusals,
     out: VecDeque<Output>,
     /// The time of the input being handled.
     now: Now,
@@ -136,6 +139,7 @@ impl Core {
             ice: crate::media::ice::IceSettings::default(),
             tunnel_options: None,
             turn_problems_shown: Default::default(),
+            refusals: refusals::Refusals::default(),
             out: VecDeque::new(),
             now,
             next_tick: None,
@@ -506,9 +510,12 @@ impl Core {
     fn on_tick(&mut self) -> Vec<Event> {
         let now = self.now.mono;
         self.next_tick = Some(now + TICK);
+        for sip in self.calls.take_rung_out(now) {
+            self.sip(SipRequest::Reject { sip, code: 480 });
+        }
         let poll = self.audio.poll(now);
         self.device_work(poll);
-        let mut evs = Vec::new();
+        let mut evs = self.tell_held_refusals();
         if self.guard.protecting() {
             evs.extend(self.guard_input(GuardInput::Tick));
         }

@@ -320,6 +320,7 @@ impl Pair {
                     incoming.then_some(CallEvent::Connected { id: sip.0 })
                 }
                 SipRequest::Invite { .. }
+                | SipRequest::Ring { .. }
                 | SipRequest::Reinvite { .. }
                 | SipRequest::NetworkChanged
                 | SipRequest::SignOut => None,

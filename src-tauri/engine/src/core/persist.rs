@@ -52,7 +52,7 @@ pub fn carry_out(store: &Store, request: StoreRequest) -> Option<Stored> {
             }
             None
         }
-        StoreRequest::History(entry) => match store.add_history(&entry) {
+        StoreRequest::History(entries) => match store.add_history(&entries) {
             Ok(()) => Some(Stored::History(recent(store))),
             Err(e) => {
                 tracing::error!("recording the call in history failed: {e}");

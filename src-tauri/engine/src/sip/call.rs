@@ -150,6 +150,11 @@ pub(crate) struct Ctx<'a> {
     pub now: Instant,
 }
 
+/// Incoming calls kept ringing or waiting for the engine's decision; more are refused (486) on arrival.
+/// Well above the engine's own limit on ringing calls (`core::emergency_flow::MAX_RINGING`): this one only
+/// bounds the memory a flood can take while the engine is behind.
+pub const MAX_INCOMING: usize = 32;
+
 #[derive(Debug, Default)]
 pub struct Calls {
     calls: BTreeMap<u64, Call>,
@@ -240,6 +245,25 @@ impl Calls {
             ctx.out
                 .push_back(CallOutput::Event(CallEvent::Connected { id }));
         }
+        Ok(())
+    }
+
+    /// The engine lets an incoming call ring: 180 Ringing to the caller (once; nothing if it has ended).
+    pub(crate) fn ring(&mut self, id: u64, ctx: &mut Ctx<'_>) -> Result<(), CallError> {
+        let c = self.calls.get(&id).ok_or(CallError::NoSuchCall)?;
+        if c.phase != Phase::Incoming {
+            return Err(CallError::WrongState);
+        }
+        let req = c.pending_in.as_ref().ok_or(CallError::WrongState)?;
+        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
+        extra.extend(
+            req.raws(&Name::RECORD_ROUTE)
+                .into_iter()
+                .map(|r| ("Record-Route".to_owned(), r)),
+        );
+        let bytes = message::response(req, 180, "Ringing", Some(&c.local_tag), &extra, None)
+            .ok_or(CallError::BadRequest)?;
+        ctx.out.push_back(CallOutput::Send(bytes));
         Ok(())
     }
 
@@ -430,6 +454,18 @@ impl Calls {
             reply(ctx, &req, 400, "Missing Contact", None);
             return;
         };
+        let waiting = self
+            .calls
+            .values()
+            .filter(|c| c.phase == Phase::Incoming)
+            .count();
+        if waiting >= MAX_INCOMING {
+            // The engine decides on each new call within moments; this many undecided means a flood it
+            // has not caught up with. Refused here, the call costs no state and no event.
+            let tag = message::token(10);
+            reply(ctx, &req, 486, "Busy Here", Some(tag.as_str()));
+            return;
+        }
         self.next_id += 1;
         let id = self.next_id;
         let mut route = Vec::new();
@@ -452,15 +488,8 @@ impl Calls {
             pending_in: None,
             local_sdp: None,
         };
-        let mut extra = vec![("Contact".to_owned(), ctx.local.contact())];
-        extra.extend(
-            req.raws(&Name::RECORD_ROUTE)
-                .into_iter()
-                .map(|r| ("Record-Route".to_owned(), r)),
-        );
-        if let Some(b) = message::response(&req, 180, "Ringing", Some(&c.local_tag), &extra, None) {
-            ctx.out.push_back(CallOutput::Send(b));
-        }
+        // No 180 yet: the engine decides first ([`Calls::ring`]). A call it refuses (a flood during the
+        // lock) then costs one 486, not a 180 and a 486, here and at the proxy.
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
         let facts = IncomingFacts::of(&req, from);
         let offer = req.sdp();

@@ -27,6 +27,9 @@ use crate::api::RegistrationState;
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
 const PONG_WAIT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A WebSocket write (or close) that takes longer than this means the connection is stuck: it counts as
+/// lost, so a server that stops reading cannot stop the SIP task (and the 911 INVITE behind it).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -119,6 +122,10 @@ pub enum SipCommand {
         call: OutgoingCall,
         reply: tokio::sync::oneshot::Sender<Result<u64, CallError>>,
     },
+    /// The engine lets this incoming call ring (180 to the caller).
+    Ring {
+        id: u64,
+    },
     Answer {
         id: u64,
         sdp: String,
@@ -189,6 +196,10 @@ struct Events {
 impl Events {
     async fn send(&self, ev: SipEvent) -> Result<(), mpsc::error::SendError<(u64, SipEvent)>> {
         self.tx.send((self.session, ev)).await
+    }
+
+    fn try_send(&self, ev: SipEvent) -> Result<(), mpsc::error::TrySendError<(u64, SipEvent)>> {
+        self.tx.try_send((self.session, ev))
     }
 }
 
@@ -267,6 +278,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
     let mut keepalive = tokio::time::interval(cfg.keepalive);
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping = false;
+    let mut refused_here: u64 = 0;
 
     ua.register(Instant::now());
     loop {
@@ -281,7 +293,10 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         Err(e) => Message::binary(e.into_bytes()),
                     };
                     let sent = match ws.as_mut() {
-                        Some(w) => w.send(frame).await.is_ok(),
+                        Some(w) => matches!(
+                            tokio::time::timeout(WRITE_TIMEOUT, w.send(frame)).await,
+                            Ok(Ok(()))
+                        ),
                         None => false,
                     };
                     tracing::debug!(target: crate::TIMING, sent, "SIP: frame written");
@@ -300,7 +315,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         c.abort();
                     }
                     if let Some(mut w) = ws.take() {
-                        let _ = w.close(None).await;
+                        let _ = tokio::time::timeout(WRITE_TIMEOUT, w.close(None)).await;
                     }
                 }
                 Output::Registration {
@@ -322,7 +337,23 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         })
                         .await;
                 }
+                Output::Call(CallEvent::Incoming { id, offer, facts }) => {
+                    // Never wait on the core for a new call: if its queue is full (it is behind a flood),
+                    // the call is refused here, before it costs anything more.
+                    let ev = SipEvent::Call(CallEvent::Incoming { id, offer, facts });
+                    if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(ev) {
+                        refused_here += 1;
+                        if refused_here.is_power_of_two() {
+                            tracing::warn!(
+                                refused_here,
+                                "SIP: the engine is behind; incoming calls refused here"
+                            );
+                        }
+                        let _ = ua.reject(id, 486, Instant::now());
+                    }
+                }
                 Output::Call(ev) => {
+                    // Events of calls the core already knows: few, and each one matters.
                     let _ = events.send(SipEvent::Call(ev)).await;
                 }
             }
@@ -332,6 +363,9 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         }
         let deadline = ua.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
+            // The engine's commands first (the 911 INVITE, the refusals of a flood's calls): frames from
+            // the server wait, so a flood of incoming INVITEs cannot starve what the agent asked.
+            biased;
             cmd = commands.recv(), if !stopping => {
                 let now = Instant::now();
                 match cmd {
@@ -341,6 +375,10 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     }
                     Some(SipCommand::Invite { call, reply }) => {
                         let _ = reply.send(ua.invite(call, now));
+                    }
+                    Some(SipCommand::Ring { id }) => {
+                        // The call may have ended meanwhile (the caller gave up): nothing to tell.
+                        let _ = ua.ring(id, now);
                     }
                     Some(SipCommand::Answer { id, sdp }) => report(&events, id, ua.answer(id, &sdp, now)).await,
                     Some(SipCommand::Reject { id, code }) => report(&events, id, ua.reject(id, code, now)).await,

@@ -630,9 +630,10 @@ fn incoming_call_rings_is_answered_and_ends_on_bye() {
     let t = registered(&mut ua);
     ua.handle_frame(incoming_invite("z9hG4bKi1", "", 1, "INVITE").as_bytes(), t);
     let outs = drain(&mut ua);
-    let ringing = text(&outs);
-    assert!(ringing[0].starts_with("SIP/2.0 180 Ringing"));
-    assert!(ringing[0].contains("Record-Route: <sip:127.0.0.1:8080;transport=ws;r2=on;lr>"));
+    assert!(
+        text(&outs).is_empty(),
+        "nothing is sent before the engine decides the call rings"
+    );
     let id = match &call_events(&outs)[..] {
         [CallEvent::Incoming { id, offer, facts }] => {
             assert_eq!(facts.from, "sip:psap@lifeline.lab");
@@ -644,6 +645,10 @@ fn incoming_call_rings_is_answered_and_ends_on_bye() {
         }
         other => panic!("{other:?}"),
     };
+    ua.ring(id, t).expect("ring");
+    let ringing = text(&drain(&mut ua));
+    assert!(ringing[0].starts_with("SIP/2.0 180 Ringing"));
+    assert!(ringing[0].contains("Record-Route: <sip:127.0.0.1:8080;transport=ws;r2=on;lr>"));
     ua.answer(id, "v=0\r\nanswer\r\n", t).expect("answer");
     let outs = drain(&mut ua);
     let ok = parse(text(&outs)[0].as_bytes()).expect("parse");
@@ -929,4 +934,33 @@ fn a_call_still_being_set_up_ends_when_the_network_changes() {
     assert!(call_events(&drain(&mut ua))
         .iter()
         .any(|e| matches!(e, CallEvent::Ended { id: i, .. } if *i == id)));
+}
+
+#[test]
+fn beyond_the_limit_of_undecided_incoming_calls_a_new_one_is_refused_on_arrival_without_state() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    for i in 0..super::call::MAX_INCOMING {
+        let inv = incoming_invite(&format!("z9hG4bKf{i}"), "", 1, "INVITE")
+            .replace("Call-ID: in1", &format!("Call-ID: flood{i}"));
+        ua.handle_frame(inv.as_bytes(), t);
+        let outs = drain(&mut ua);
+        assert_eq!(
+            call_events(&outs).len(),
+            1,
+            "call {i} is handed to the engine"
+        );
+        assert!(text(&outs).is_empty(), "and waits for its decision");
+    }
+    let inv =
+        incoming_invite("z9hG4bKover", "", 1, "INVITE").replace("Call-ID: in1", "Call-ID: over");
+    ua.handle_frame(inv.as_bytes(), t);
+    let outs = drain(&mut ua);
+    assert!(call_events(&outs).is_empty(), "{outs:?}");
+    let sent = text(&outs);
+    assert!(sent[0].starts_with("SIP/2.0 486 Busy Here"), "{sent:?}");
+    assert!(
+        sent[0].contains("To: <sip:agent@lifeline.lab>;tag="),
+        "{sent:?}"
+    );
 }

@@ -196,6 +196,11 @@ impl UserAgent {
         self.with_calls(now, |calls, ctx| calls.answer(id, sdp, ctx))
     }
 
+    /// Lets an incoming call ring (180 to the caller) once the engine has decided it rings.
+    pub fn ring(&mut self, id: u64, now: Instant) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| calls.ring(id, ctx))
+    }
+
     /// Rejects a ringing incoming call with `code` (486, 480, 603...).
     pub fn reject(&mut self, id: u64, code: u16, now: Instant) -> Result<(), CallError> {
         self.with_calls(now, |calls, ctx| calls.reject(id, code, ctx))

@@ -22,28 +22,33 @@ pub(crate) const MIGRATION: &str = "CREATE TABLE call_history (
 pub const HISTORY_KEEP: i64 = 200;
 
 impl Store {
-    pub fn add_history(&self, e: &HistoryEntry) -> Result<(), StoreError> {
-        let dir = match e.direction {
-            Direction::Out => "out",
-            Direction::In => "in",
-        };
-        let duration = e.duration_s.map(|d| i64::try_from(d).unwrap_or(i64::MAX));
-        self.conn().execute(
-            "INSERT INTO call_history (direction, remote, at, duration_s, outcome, redial_only)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                dir,
-                e.remote,
-                e.at,
-                duration,
-                outcome_text(e.outcome),
-                e.redial_only
-            ],
-        )?;
-        self.conn().execute(
+    /// Adds entries in one transaction (one sync to disk however many: refused calls come coalesced).
+    pub fn add_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+        let tx = self.conn().unchecked_transaction()?;
+        for e in entries {
+            let dir = match e.direction {
+                Direction::Out => "out",
+                Direction::In => "in",
+            };
+            let duration = e.duration_s.map(|d| i64::try_from(d).unwrap_or(i64::MAX));
+            tx.execute(
+                "INSERT INTO call_history (direction, remote, at, duration_s, outcome, redial_only)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    dir,
+                    e.remote,
+                    e.at,
+                    duration,
+                    outcome_text(e.outcome),
+                    e.redial_only
+                ],
+            )?;
+        }
+        tx.execute(
             "DELETE FROM call_history WHERE id NOT IN (SELECT id FROM call_history ORDER BY id DESC LIMIT ?1)",
             params![HISTORY_KEEP],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -112,7 +117,7 @@ mod tests {
     fn entries_come_back_newest_first_and_old_ones_are_trimmed() {
         let s = Store::in_memory().expect("store");
         for i in 0..(HISTORY_KEEP + 5) {
-            s.add_history(&entry(&format!("sip:{i}@x"))).expect("add");
+            s.add_history(&[entry(&format!("sip:{i}@x"))]).expect("add");
         }
         let got = s.recent_history(3).expect("read");
         assert_eq!(got[0].remote, format!("sip:{}@x", HISTORY_KEEP + 4));
@@ -138,10 +143,10 @@ mod tests {
             assert_eq!(outcome_text(outcome), word);
             let json = serde_json::to_value(outcome).expect("serialize");
             assert_eq!(json, word, "the wire keeps today's word");
-            s.add_history(&HistoryEntry {
+            s.add_history(&[HistoryEntry {
                 outcome,
                 ..entry("sip:x@y")
-            })
+            }])
             .expect("add");
         }
         s.conn()
