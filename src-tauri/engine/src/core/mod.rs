@@ -12,8 +12,9 @@
 //!   UI, and on an emergency dial the INVITE is the first output once the offer is made.
 //! - Time is an input: nothing here reads a clock (the driver does).
 //!
-//! The async [`driver`] is the only place with `.await`: it carries out the outputs and feeds the
-//! results back, and decides nothing. The shells (desktop app, headless binary) only forward commands
+//! The async [`driver`] (with its supervisor, `driver/supervise.rs`) is the only place with `.await`:
+//! it carries out the outputs and feeds the results back, and decides nothing. The shells (desktop app,
+//! headless binary) only forward commands
 //! and events.
 
 use std::collections::VecDeque;
@@ -46,7 +47,6 @@ mod location_flow;
 mod network_flow;
 pub mod persist;
 mod refusals;
-mod supervise;
 
 pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{

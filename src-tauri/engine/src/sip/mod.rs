@@ -7,7 +7,7 @@
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
 //!
 //! # Wiring calls (for the engine's core)
-//! The core's driver (`core/driver.rs`) holds a [`SipHandle`] per sign-in and feeds `(session, SipEvent)`
+//! The core's driver (`core/driver/`) holds a [`SipHandle`] per sign-in and feeds `(session, SipEvent)`
 //! to the core. A call's SDP is
 //! opaque here; the media layer (`media::MediaSession`) makes and takes it:
 //! - dial: `offer = media.create_offer()`, then [`SipCommand::Invite`] with an [`OutgoingCall`]

@@ -9,6 +9,8 @@
 //! ([`crate::audio::worker`]); network work (HELD, the TURN probe, the network watch) in tasks. Starting
 //! the engine ([`spawn_with`]: the audio files, the managed policy) is here too, so the core reads nothing.
 
+mod supervise;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -84,9 +86,7 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
         core.pending.extend(first.take().flatten());
         core
     };
-    tokio::spawn(super::supervise::run(
-        make, store, cmd_rx, ev_tx, wakeup, worker,
-    ));
+    tokio::spawn(supervise::run(make, store, cmd_rx, ev_tx, wakeup, worker));
     EngineHandle {
         commands: cmd_tx,
         events: ev_rx,

@@ -1,5 +1,5 @@
 //! The engine's supervisor: it owns the shell's ends of the command and event channels and the store, and
-//! runs the [`driver`](super::driver) in a task of its own. If that task panics, the supervisor notices
+//! runs the [`driver`](super) in a task of its own. If that task panics, the supervisor notices
 //! at once (the task's `JoinError`), starts a new core on the same store — the emergency guard's state is
 //! read back from it, so a callback lock is intact — signs in again with the account last signed in, and
 //! the new core tells the agent to use another phone ([`Core::restarted_after`]).
@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::driver::{self, COMMAND_QUEUE, EVENT_QUEUE};
-use super::Core;
+use super::{COMMAND_QUEUE, EVENT_QUEUE};
 use crate::api::Command;
 use crate::api::Event;
+use crate::core::Core;
 use crate::store::Store;
 
 /// Restarts allowed within [`RESTART_WINDOW`]: a core that panics at start would otherwise spin.
@@ -40,7 +40,7 @@ pub(super) async fn run(
     loop {
         let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, mut ev_rx) = mpsc::channel(EVENT_QUEUE);
-        let mut task = tokio::spawn(driver::run(
+        let mut task = tokio::spawn(super::run(
             core,
             store.clone(),
             cmd_rx,
