@@ -66,8 +66,15 @@ pub(super) async fn run(
                 }
                 cmd = commands.recv() => {
                     let Some(cmd) = cmd else {
-                        // The shell has gone: the driver stops when its command channel closes.
+                        // The shell has closed its end (stdin at EOF): the driver stops when its command
+                        // channel closes, after the commands already handed over. What it says until then
+                        // still reaches the shell (the event channel closes when the driver ends).
                         drop(cmd_tx);
+                        while let Some(ev) = ev_rx.recv().await {
+                            if events.send(ev).await.is_err() {
+                                break;
+                            }
+                        }
                         let _ = task.await;
                         return;
                     };
