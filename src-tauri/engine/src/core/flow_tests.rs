@@ -34,6 +34,33 @@ fn ended_reason(evs: &[Event]) -> Option<String> {
     })
 }
 
+/// Whether an incoming call rang (an `incoming` call event).
+fn rings(evs: &[Event]) -> bool {
+    evs.iter().any(|ev| {
+        matches!(
+            ev,
+            Event::Call {
+                state: CallState::Incoming,
+                ..
+            }
+        )
+    })
+}
+
+/// Whether an incoming call rang as the emergency services' callback.
+fn rings_as_callback(evs: &[Event]) -> bool {
+    evs.iter().any(|ev| {
+        matches!(
+            ev,
+            Event::Call {
+                state: CallState::Incoming,
+                emergency_callback: true,
+                ..
+            }
+        )
+    })
+}
+
 fn saved_mode(h: &Harness) -> Option<EmergencyMode> {
     h.store.load_guard().expect("read").map(|s| s.mode)
 }
@@ -152,16 +179,7 @@ fn sip_events_and_ticks_are_handled_while_an_ordinary_offer_gathers() {
     h.advance(Duration::from_secs(1));
     h.input(Input::Tick);
     let evs = h.call_event(incoming(9, "sip:other@lifeline.lab"));
-    assert!(
-        evs.iter().any(|ev| matches!(
-            ev,
-            Event::Call {
-                state: CallState::Incoming,
-                ..
-            }
-        )),
-        "{evs:?}"
-    );
+    assert!(rings(&evs), "{evs:?}");
     let evs = h.command(Command::Hangup);
     assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"), "{evs:?}");
 }
@@ -329,14 +347,7 @@ fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
 
     let evs = h.call_event(incoming(8, "sip:psap@lifeline.lab"));
     assert!(
-        evs.iter().any(|ev| matches!(
-            ev,
-            Event::Call {
-                state: CallState::Incoming,
-                emergency_callback: true,
-                ..
-            }
-        )),
+        rings_as_callback(&evs),
         "the callback rings as an emergency callback: {evs:?}"
     );
 }
@@ -376,14 +387,7 @@ fn a_flood_of_ordinary_calls_during_the_lock_is_refused_at_once_but_told_and_sto
     // The dispatcher still rings in the middle of it.
     let evs = h.call_event(incoming(9_999, "sip:psap@lifeline.lab"));
     assert!(
-        evs.iter().any(|ev| matches!(
-            ev,
-            Event::Call {
-                state: CallState::Incoming,
-                emergency_callback: true,
-                ..
-            }
-        )),
+        rings_as_callback(&evs),
         "the callback rings through the flood: {evs:?}"
     );
 
@@ -410,16 +414,7 @@ fn at_most_four_ordinary_calls_ring_at_once() {
     h.sign_in();
     for i in 0..4u64 {
         let evs = h.call_event(incoming(10 + i, &format!("sip:caller{i}@lifeline.lab")));
-        assert!(
-            evs.iter().any(|ev| matches!(
-                ev,
-                Event::Call {
-                    state: CallState::Incoming,
-                    ..
-                }
-            )),
-            "{evs:?}"
-        );
+        assert!(rings(&evs), "{evs:?}");
     }
     let from = h.log.len();
     let evs = h.call_event(incoming(20, "sip:caller5@lifeline.lab"));

@@ -81,7 +81,7 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     };
     let mut first = Some(opts.store_loss.as_ref().map(|l| l.event()));
     let make = move || {
-        let mut core = build(cfg.clone(), &opts);
+        let mut core = build(cfg.clone(), &opts, policy.clone());
         // The store's loss is told once; a restarted core says it was restarted instead.
         core.pending.extend(first.take().flatten());
         core
@@ -93,8 +93,8 @@ pub fn spawn_with(cfg: EngineConfig, store: Store, opts: EngineOptions) -> Engin
     }
 }
 
-/// A core with its audio line and the managed policy, as at start (and after a restart).
-fn build(cfg: EngineConfig, opts: &EngineOptions) -> Core {
+/// A core with its audio line and the managed policy read at start (the same after a restart).
+fn build(cfg: EngineConfig, opts: &EngineOptions, policy: EffectivePolicy) -> Core {
     let (audio, audio_error) = match AudioLine::start(opts.audio.clone()) {
         Ok(line) => (line, None),
         Err(e) => (
@@ -106,7 +106,6 @@ fn build(cfg: EngineConfig, opts: &EngineOptions) -> Core {
             )),
         ),
     };
-    let policy = crate::policy::load_startup(opts.policy_file.as_deref(), None);
     let mut core = Core::new(cfg, audio, now());
     core.set_policy(policy);
     core.pending.extend(audio_error);
