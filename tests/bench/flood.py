@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parents[1] / "engine"))
 
-from emergency_support import EmergencyAgent, place_emergency_call, wait_lock_after_end, write_policy  # noqa: E402
-from flood_support import flood_during_lock  # noqa: E402
+from emergency_support import EmergencyAgent, write_policy  # noqa: E402
+from flood_support import enter_lock, flood_during_lock  # noqa: E402
 from lablib import Lab  # noqa: E402
 
 
@@ -45,10 +45,7 @@ def main() -> int:
         policy = write_policy(work / "policy.json", lock_minutes=60)
         eng = EmergencyAgent(lab, work, policy)
         try:
-            eng.sign_in(transport="wss")
-            call, _ = place_emergency_call(eng)
-            eng.hangup()
-            wait_lock_after_end(eng, call["id"])
+            enter_lock(eng)
             for rate, seconds in rates:
                 res = flood_during_lock(
                     lab, eng, work / f"flood-{rate}", rate=rate, seconds=seconds,

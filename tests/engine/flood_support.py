@@ -30,12 +30,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emergency_support import CALLER_USER, STEP, Dispatcher, EmergencyAgent, wait_dispatcher_capacity
+from emergency_support import (
+    CALLER_USER, STEP, Dispatcher, EmergencyAgent, place_emergency_call, wait_dispatcher_capacity,
+    wait_lock_after_end,
+)
 from lablib import Lab
 from lablib.siptrace import SipMessage, parse_sipdump
 
 SCENARIO = Path(__file__).resolve().parents[1] / "lab" / "sipp" / "invite-flood.xml"
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def enter_lock(eng: EmergencyAgent) -> None:
+    """Signs the agent in over wss, dials 911 (the dispatcher answers), hangs up and waits for the lock."""
+    eng.sign_in(transport="wss")
+    call, _ = place_emergency_call(eng)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
 
 
 def rss_kib(pid: int) -> int:

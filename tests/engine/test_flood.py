@@ -17,12 +17,10 @@ import pytest
 from emergency_support import (  # noqa: F401 - fixtures
     EmergencyAgent,
     own_calls_ended,
-    place_emergency_call,
     unique_run,
-    wait_lock_after_end,
     write_policy,
 )
-from flood_support import SIPP, flood_during_lock
+from flood_support import SIPP, enter_lock, flood_during_lock
 
 pytestmark = pytest.mark.skipif(shutil.which(SIPP) is None, reason="sipp (Debian: sip-tester) is not installed")
 
@@ -35,10 +33,7 @@ def locked_engine(lab, tmp_path):
     policy = write_policy(tmp_path / "policy.json", lock_minutes=30)
     eng = EmergencyAgent(lab, tmp_path, policy)
     try:
-        eng.sign_in(transport="wss")
-        call, _ = place_emergency_call(eng)
-        eng.hangup()
-        wait_lock_after_end(eng, call["id"])
+        enter_lock(eng)
         yield eng
     finally:
         eng.close()
