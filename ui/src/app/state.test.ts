@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { callEvent } from "./testing";
 import { describe, expect, it } from "vitest";
 import type { Command, EngineEvent } from "../engine/api";
 import {
@@ -35,19 +36,7 @@ const required: EngineEvent = { event: "agreement_required", version: "1", local
 const accepted: EngineEvent = { event: "agreement_accepted", version: "1", text_sha256: "abc", at: "2026-11-21T20:00:00Z" };
 const registered: EngineEvent = { event: "registration", state: "registered", reason: null };
 
-function call(id: string, state: string, extra: Partial<Record<string, unknown>> = {}): EngineEvent {
-  return {
-    event: "call",
-    id,
-    state,
-    direction: "out",
-    remote: "sip:peer@lifeline.lab",
-    emergency: false,
-    emergency_callback: false,
-    reason: null,
-    ...extra,
-  } as EngineEvent;
-}
+const call = callEvent;
 
 const signedIn = () => events(initialState(), [appInfo, accepted, registered]);
 

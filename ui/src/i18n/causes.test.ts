@@ -4,6 +4,7 @@ import { initialState, toastText, update, type UiState } from "../app/state";
 import { endKey, errorKey, rejectedKey, said } from "./causes";
 import { failedText } from "../app/Header";
 import { translator } from "./i18n";
+import { callEvent } from "../app/testing";
 
 const T0 = Date.parse("2026-11-21T21:00:00Z");
 
@@ -11,19 +12,7 @@ function events(list: EngineEvent[], state: UiState = initialState()): UiState {
   return list.reduce((s, event) => update(s, { type: "event", event, now: T0 }).state, state);
 }
 
-function ended(extra: Record<string, unknown>): EngineEvent {
-  return {
-    event: "call",
-    id: "c1",
-    state: "ended",
-    direction: "out",
-    remote: "sip:peer@lifeline.lab",
-    emergency: false,
-    emergency_callback: false,
-    reason: null,
-    ...extra,
-  } as EngineEvent;
-}
+const ended = (extra: Record<string, unknown>): EngineEvent => callEvent("c1", "ended", extra);
 
 /** What the call-ended line says, as Softphone.tsx builds it. */
 function lastReason(state: UiState, locale: "en" | "fr" | "de"): string | null {
