@@ -99,8 +99,10 @@ def engine(lab, tmp_path, policy):
     after the test."""
     started: list[EmergencyAgent] = []
 
-    def make(sign_in: bool = True, name: str = "engine", policy: Path = policy) -> EmergencyAgent:
-        a = EmergencyAgent(lab, tmp_path, policy, name=name)
+    def make(
+        sign_in: bool = True, name: str = "engine", policy: Path = policy, env: dict[str, str] | None = None
+    ) -> EmergencyAgent:
+        a = EmergencyAgent(lab, tmp_path, policy, name=name, env=env)
         started.append(a)
         if sign_in:
             a.sign_in(transport="wss")
@@ -234,6 +236,36 @@ def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine,
     assert invite.part("application/pidf+xml") is None and invite.header("Geolocation") is None, invite.headers
     eng.hangup()
     wait_lock_after_end(eng, call["id"])
+
+
+@pytest.mark.parametrize(
+    "location,locale",
+    [({"country": "GB"}, "C.UTF-8"), ({}, "en_US.UTF-8")],
+    ids=["policy-country-GB", "no-country-on-a-US-English-system"],
+)
+def test_without_a_location_999_is_still_an_emergency_call(lab, engine, tmp_path, location, locale):
+    """Issue 15: the country comes from policy ``location.country`` when no location is known; with no
+    country at all, an emergency number of any supported country is one. The OS region (here a US-English
+    system, common wherever agents are) never makes 999 ordinary."""
+    policy = write_policy(tmp_path / "country.json", location=location)
+    eng = engine(policy=policy, env={"LC_ALL": locale, "LANG": locale})
+    call, sip_call_id = place_emergency_call(eng, number="999")
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.start_line.split()[1].startswith("sip:999@"), invite.start_line
+    assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+
+
+def test_with_a_known_country_another_countrys_emergency_number_is_ordinary(lab, engine, tmp_path):
+    """The other side of the rule: an agent known to be in the US (policy address) dialling 999 makes an
+    ordinary call (the lab routes it to the dispatcher anyway, without the emergency treatment)."""
+    eng = engine(policy=write_policy(tmp_path / "us.json", location={"address": US_ADDRESS, "country": "US"}))
+    call = eng.dial("999")
+    assert call["emergency"] is False, call
+    eng.wait_for(lambda e: e.get("event") == "call" and e.get("id") == call["id"] and e.get("state") in ("connected", "ended"), STEP)
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=call["id"])
 
 
 # ------------------------------------------------------------------ the 911 call

@@ -12,6 +12,7 @@ const NAMES: Record<string, string> = {
   "location.networks": "managed.location_networks",
   "location.held_url": "managed.location_held_url",
   "location.prompt_unknown_network": "managed.location_prompt_unknown_network",
+  "location.country": "managed.location_country",
   "sip.server": "managed.sip_server",
   "sip.domain": "managed.sip_domain",
   "sip.emergency_line": "managed.sip_emergency_line",

@@ -153,9 +153,11 @@ impl Core {
                     .address
                     .as_ref()
                     .and_then(|a| CountryCode::parse(&a.country).ok())
-            });
+            })
+            .or(self.policy.policy.location.country);
         DialContext {
             country,
+            region_hint: self.region_hint,
             home_country: None,
             outside_prefix: self.policy.policy.sip.outside_prefix.clone(),
             mismatch: self.policy.policy.emergency.number_mismatch,

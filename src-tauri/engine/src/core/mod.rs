@@ -32,6 +32,7 @@ use crate::audio::worker::{DeviceReport, DeviceWork};
 use crate::calls::{CallTable, SipId};
 use crate::config::EngineConfig;
 use crate::emergency::guard::{Guard, GuardInput};
+use crate::location::country::CountryCode;
 use crate::policy::EffectivePolicy;
 use crate::sip::registration::RegCause;
 use crate::sip::{CallEvent, SipConfig, SipEvent};
@@ -61,6 +62,8 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct Core {
     cfg: EngineConfig,
     os_user: String,
+    /// The OS's region (a hint for emergency dialling while the country is not known).
+    region_hint: Option<CountryCode>,
     agreement: Agreement,
     accepted: Option<Acceptance>,
     presence: Presence,
@@ -116,6 +119,7 @@ impl Core {
         Core {
             cfg,
             os_user,
+            region_hint: None,
             agreement,
             accepted: None,
             presence: Presence::Available,
@@ -147,6 +151,11 @@ impl Core {
     }
 
     /// The managed policy in force: the guard's rules, the network map, and the banner for its problems.
+    /// The OS's region, read by the driver at start.
+    pub fn set_region_hint(&mut self, region: Option<CountryCode>) {
+        self.region_hint = region;
+    }
+
     pub fn set_policy(&mut self, policy: EffectivePolicy) {
         for w in &policy.warnings {
             tracing::warn!("policy: {w}");

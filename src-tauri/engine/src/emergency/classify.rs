@@ -11,7 +11,11 @@
 //! 4. A native number of the agent's country is dialled as is. 933 is a test call. 112/911 where not native,
 //!    and the home country's numbers when abroad, are mapped to the local primary number (policy `map`)
 //!    or blocked with that number offered (policy `block`): never a silent failure.
-//! 5. With no known country, 112 and 911 are still emergency calls, dialled as they are.
+//! 5. With no known country (no location, no policy `location.country`, or a country without a table), a
+//!    number that is an emergency number in any supported country is an emergency call, dialled as it is
+//!    (999 for a UK agent whose location is not known yet must not go out as an ordinary call). The OS
+//!    region only picks the service URN then: it never maps, blocks or makes a number ordinary, because
+//!    many agents run an English (US) system wherever they are.
 
 use serde::Serialize;
 
@@ -26,8 +30,10 @@ pub const TEST_URN: &str = "urn:service:test.sos";
 /// Where and how the agent dials.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DialContext {
-    /// The country the agent is in (from the location); `None` when unknown.
+    /// The country the agent is in (from the location, else policy `location.country`); `None` when unknown.
     pub country: Option<CountryCode>,
+    /// The OS's region, a hint used only when `country` is unknown (rule 5).
+    pub region_hint: Option<CountryCode>,
     /// The agent's home country, when travelling: its emergency numbers are recognised and mapped.
     pub home_country: Option<CountryCode>,
     /// The outside-line prefix of the dial plan (e.g. "9"); emergency numbers work with or without it.
@@ -167,13 +173,24 @@ fn classify_number(
         .filter(|home| Some(*home) != ctx.country)
         .and_then(|home| table.country(home).ok())
         .is_some_and(|e| e.numbers.contains_key(n));
-    let universal = UNIVERSAL.contains(&n);
-    if !universal && !from_home {
+    if here.is_none() {
+        // Unknown (or unsupported) country: an emergency number anywhere goes out as dialled; the network
+        // knows better than we do where it is.
+        if UNIVERSAL.contains(&n) {
+            return Classification::Emergency(target(n, SOS_URN, false));
+        }
+        return match table.anywhere(n, ctx.region_hint) {
+            Some((country, urn)) => Classification::Emergency(EmergencyTarget {
+                country,
+                ..target(n, urn, false)
+            }),
+            None => Classification::Ordinary,
+        };
+    }
+    if !UNIVERSAL.contains(&n) && !from_home {
         return Classification::Ordinary;
     }
     match here {
-        // Unknown (or unsupported) country: 112/911 go out as dialled; the network knows better than we do.
-        None if universal => Classification::Emergency(target(n, SOS_URN, false)),
         None => Classification::Ordinary,
         Some((cc, entry)) => {
             let local = entry.primary.as_str();
@@ -263,6 +280,70 @@ mod tests {
         assert!(
             matches!(&de_police, Classification::Emergency(t) if t.service_urn == "urn:service:sos.police")
         );
+    }
+
+    #[test]
+    fn with_no_known_country_an_emergency_number_anywhere_is_one() {
+        let unknown = DialContext::default();
+        for n in ["999", "000", "111", "110", "15", "1669", "112", "911"] {
+            let c = classify(n, &unknown, table());
+            let Classification::Emergency(t) = &c else {
+                panic!("{n}: {c:?}")
+            };
+            assert_eq!((t.to_dial.as_str(), t.mapped), (n, false), "{n}");
+        }
+        assert_eq!(
+            classify("4711", &unknown, table()),
+            Classification::Ordinary
+        );
+        // A country without a table counts as unknown.
+        assert!(matches!(
+            classify("999", &ctx("ES"), table()),
+            Classification::Emergency(_)
+        ));
+        // A known country still decides: 999 is an ordinary number in the US.
+        assert_eq!(
+            classify("999", &ctx("US"), table()),
+            Classification::Ordinary
+        );
+    }
+
+    #[test]
+    fn the_os_region_picks_the_service_but_never_makes_a_number_ordinary() {
+        let us_system = DialContext {
+            region_hint: CountryCode::parse("US").ok(),
+            ..Default::default()
+        };
+        // A British agent on a US-English system, location not known yet: 999 is still an emergency call.
+        let c = classify("999", &us_system, table());
+        assert!(
+            matches!(&c, Classification::Emergency(t) if t.to_dial == "999" && t.country.is_none()),
+            "{c:?}"
+        );
+        // 110 is the police in Germany: with a German system the call is placed as Germany's.
+        let de_system = DialContext {
+            region_hint: CountryCode::parse("DE").ok(),
+            ..Default::default()
+        };
+        let c = classify("110", &de_system, table());
+        assert!(
+            matches!(&c, Classification::Emergency(t) if t.service_urn == "urn:service:sos.police"
+                && t.country.map(|c| c.to_string()).as_deref() == Some("DE")),
+            "{c:?}"
+        );
+        let c = classify("110", &us_system, table());
+        assert!(
+            matches!(&c, Classification::Emergency(t) if t.service_urn == "urn:service:sos.police"
+                && t.country.is_none()),
+            "{c:?}"
+        );
+        // The hint never maps or blocks: 911 is dialled as it is.
+        let gb_system = DialContext {
+            region_hint: CountryCode::parse("GB").ok(),
+            mismatch: NumberMismatch::Block,
+            ..Default::default()
+        };
+        assert_eq!(to_dial(&classify("911", &gb_system, table())), Some("911"));
     }
 
     #[test]
@@ -475,7 +556,6 @@ mod tests {
         let none = DialContext::default();
         assert_eq!(to_dial(&classify("112", &none, table())), Some("112"));
         assert_eq!(to_dial(&classify("911", &none, table())), Some("911"));
-        assert_eq!(classify("999", &none, table()), Classification::Ordinary);
         // A country outside the 17 behaves like an unknown one.
         assert_eq!(to_dial(&classify("112", &ctx("JP"), table())), Some("112"));
     }

@@ -103,6 +103,32 @@ impl NumberTable {
         self.countries.get(&cc).ok_or(NumbersError::Unsupported(cc))
     }
 
+    /// The service URN of `number` where the country is not known: the `hint` country's when it lists the
+    /// number, else the one every listing country agrees on, else plain `urn:service:sos`; with the country
+    /// whose URN it is when there is one. `None` when no supported country lists the number.
+    pub fn anywhere(
+        &self,
+        number: &str,
+        hint: Option<CountryCode>,
+    ) -> Option<(Option<CountryCode>, &str)> {
+        let mut listing = self
+            .countries
+            .iter()
+            .filter_map(|(cc, e)| e.numbers.get(number).map(|urn| (*cc, urn.as_str())));
+        let first = listing.next()?;
+        if let Some(urn) = hint
+            .and_then(|h| self.countries.get(&h))
+            .and_then(|e| e.numbers.get(number))
+        {
+            return Some((hint, urn.as_str()));
+        }
+        if listing.all(|(_, urn)| urn == first.1) {
+            Some((None, first.1))
+        } else {
+            Some((None, SOS_URN))
+        }
+    }
+
     pub fn countries(&self) -> impl Iterator<Item = CountryCode> + '_ {
         self.countries.keys().copied()
     }

@@ -88,6 +88,17 @@ impl CountryCode {
     }
 }
 
+/// The region of an OS locale tag ("en_GB.UTF-8", "en-GB", "de_DE@euro", "zh-Hans-CN" -> GB, GB, DE, CN):
+/// the first two-letter subtag after the language. `None` for "C", "POSIX", a bare language or a
+/// numeric region ("es-419"). A hint only: many agents run an English (US) system wherever they are.
+pub fn region_of_locale(tag: &str) -> Option<CountryCode> {
+    let tag = tag.split(['.', '@']).next().unwrap_or_default();
+    tag.split(['_', '-'])
+        .skip(1)
+        .find(|sub| sub.len() == 2 && sub.bytes().all(|b| b.is_ascii_alphabetic()))
+        .and_then(|sub| CountryCode::parse(sub).ok())
+}
+
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -139,6 +150,20 @@ mod tests {
             CountryCode::parse(""),
             Err(CountryError::NotTwoLetters(_))
         ));
+    }
+
+    #[test]
+    fn the_region_of_a_locale_tag_is_its_two_letter_subtag() {
+        let region = |t: &str| region_of_locale(t).map(|c| c.to_string());
+        assert_eq!(region("en_GB.UTF-8").as_deref(), Some("GB"));
+        assert_eq!(region("en-GB").as_deref(), Some("GB"));
+        assert_eq!(region("de_DE@euro").as_deref(), Some("DE"));
+        assert_eq!(region("zh-Hans-CN").as_deref(), Some("CN"));
+        assert_eq!(region("C.UTF-8"), None);
+        assert_eq!(region("POSIX"), None);
+        assert_eq!(region("fr"), None);
+        assert_eq!(region("es-419"), None);
+        assert_eq!(region("en-UK"), None, "UK is not an ISO code");
     }
 
     #[test]

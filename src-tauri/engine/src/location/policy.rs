@@ -7,10 +7,12 @@
 //! | `networks` | `[]` | subnet -> address map, see [`NetworkLocation`] |
 //! | `held_url` | none | a HELD location server (`http://` or `https://`) asked before each emergency call |
 //! | `prompt_unknown_network` | true | ask the agent to confirm their location on a network the map does not know |
+//! | `country` | none | the country agents dial from while no location is known (emergency numbers) |
 
 use serde::{Deserialize, Serialize};
 
 use super::civic::{CivicAddress, CivicErrors};
+use super::country::CountryCode;
 use super::network::{NetworkLocation, NetworkMap, NetworkMapError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +22,9 @@ pub struct LocationPolicy {
     pub networks: Vec<NetworkLocation>,
     pub held_url: Option<String>,
     pub prompt_unknown_network: bool,
+    /// Where the agents this policy reaches dial from when no location is known: which numbers are
+    /// emergency numbers (an ISO 3166 code, e.g. GB).
+    pub country: Option<CountryCode>,
 }
 
 impl Default for LocationPolicy {
@@ -29,6 +34,7 @@ impl Default for LocationPolicy {
             networks: Vec::new(),
             held_url: None,
             prompt_unknown_network: true,
+            country: None,
         }
     }
 }
@@ -82,9 +88,11 @@ mod tests {
         let p: LocationPolicy = serde_json::from_str(
             r#"{"address":{"country":"GB","A3":"London","RD":"Strand","HNO":"1","PC":"WC2N 5DN"},
                 "networks":[{"cidr":"10.1.0.0/16","label":"Austin","address":{"country":"US","A1":"TX","A3":"Austin","RD":"Congress","HNO":"100"}}],
-                "held_url":"http://127.0.0.1:8091/held","prompt_unknown_network":false}"#,
+                "held_url":"http://127.0.0.1:8091/held","prompt_unknown_network":false,"country":"gb"}"#,
         )
         .expect("parse");
+        assert_eq!(p.country.map(|c| c.to_string()).as_deref(), Some("GB"));
+        assert!(serde_json::from_str::<LocationPolicy>(r#"{"country":"UK"}"#).is_err());
         let map = p.validate().expect("valid");
         assert_eq!(map.lookup(&["10.1.2.3".parse().expect("ip")]), Some(0));
     }

@@ -82,6 +82,11 @@ pub struct LocationSchema {
     held_url: Option<String>,
     /// Ask the agent to confirm their location on a network the map does not know.
     prompt_unknown_network: bool,
+    /// The country the agents dial from while no location is known (ISO 3166 alpha-2, e.g. GB): its
+    /// emergency numbers are recognised. Without it and without a location, an emergency number of any
+    /// supported country is treated as one.
+    #[schemars(regex(pattern = r"^[A-Za-z]{2}$"))]
+    country: Option<String>,
 }
 
 /// One `location.networks` entry.

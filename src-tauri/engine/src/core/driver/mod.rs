@@ -108,8 +108,15 @@ fn build(cfg: EngineConfig, opts: &EngineOptions, policy: EffectivePolicy) -> Co
     };
     let mut core = Core::new(cfg, audio, now());
     core.set_policy(policy);
+    core.set_region_hint(os_region());
     core.pending.extend(audio_error);
     core
+}
+
+/// The OS's region from its locale (`LC_ALL`, `LC_MESSAGES`, `LANG` on Linux; the user's locale on Windows
+/// and macOS).
+fn os_region() -> Option<crate::location::country::CountryCode> {
+    sys_locale::get_locale().and_then(|tag| crate::location::country::region_of_locale(&tag))
 }
 
 /// The clocks, read here only.
