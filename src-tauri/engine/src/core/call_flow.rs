@@ -3,6 +3,7 @@
 //! takes time is a request out ([`Output::Media`], [`Output::Sip`]) and its result a step in
 //! ([`Input::MediaDone`](super::Input::MediaDone), [`Input::InviteSent`](super::Input::InviteSent)).
 
+use super::emergency_flow::EMERGENCY_FIRST_RESPONSE;
 use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
 use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
 use crate::audio::worker::DeviceWork;
@@ -192,18 +193,19 @@ impl Core {
             Some(loc) => wrap_with_location(&offer, loc),
             None => ("application/sdp".to_owned(), offer.into_bytes()),
         };
-        let outgoing = OutgoingCall {
-            target: plan.target,
-            content_type,
-            body,
-            extra_headers: plan.headers,
-        };
         let emergency = match self.calls.get_mut(id) {
             Some(c) => {
                 c.phase = Phase::Inviting { cancelled: false };
                 c.emergency().is_some()
             }
             None => false,
+        };
+        let outgoing = OutgoingCall {
+            target: plan.target,
+            content_type,
+            body,
+            extra_headers: plan.headers,
+            first_response_within: emergency.then_some(EMERGENCY_FIRST_RESPONSE),
         };
         self.sip(SipRequest::Invite { call: id, outgoing });
         tracing::debug!(target: TIMING, "dial: INVITE handed to the driver");
@@ -732,9 +734,9 @@ impl Core {
         self.record_call(&c, cancelled, &end);
         let connected = c.connected_at.is_some();
         match c.kind {
-            CallKind::Emergency(call) => {
-                out.extend(self.emergency_call_ended(call, connected, cancelled, code, &end.text))
-            }
+            CallKind::Emergency(call) => out.extend(
+                self.emergency_call_ended(call, connected, cancelled, code, cause, &end.text),
+            ),
             CallKind::Callback if connected => out
                 .extend(self.guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded)),
             CallKind::Callback | CallKind::Ordinary => {}

@@ -23,6 +23,7 @@ use crate::location::CountryCode;
 use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
 use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, LineState};
 use crate::presence::RejectReason;
+use crate::sip::call::EndCause;
 use crate::sip::IncomingFacts;
 
 /// Ordinary calls ringing at once; more are refused (486) at once, so a flood never builds a queue of
@@ -74,9 +75,16 @@ fn token() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
-/// The final responses after which a second try (without the location body) is pointless.
-fn retry_pointless(code: Option<u16>) -> bool {
-    matches!(code, Some(486 | 600 | 603))
+/// How long an emergency INVITE may go without any answer from the server before the agent is told to use
+/// another phone (RFC 6881 ED-47). Every SIP server answers an INVITE with 100 Trying at once; silence
+/// for this long means the server or the path to it is gone.
+pub(super) const EMERGENCY_FIRST_RESPONSE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// The endings after which a second try (without the location body) is pointless: a final refusal, or
+/// the server saying nothing at all (our own timer: a second INVITE would only wait as long again). A 408
+/// from the network is retried: an INVITE grown by the location body may have been lost on a UDP hop.
+fn retry_pointless(code: Option<u16>, cause: EndCause) -> bool {
+    cause == EndCause::NoAnswer || matches!(code, Some(486 | 600 | 603))
 }
 
 impl Core {
@@ -391,6 +399,7 @@ impl Core {
         connected: bool,
         cancelled: bool,
         code: Option<u16>,
+        cause: EndCause,
         reason: &str,
     ) -> Vec<Event> {
         if connected || cancelled {
@@ -409,7 +418,7 @@ impl Core {
                 self.guard_input(GuardInput::EmergencyCallEnded)
             };
         }
-        if call.with_location && !retry_pointless(code) {
+        if call.with_location && !retry_pointless(code, cause) {
             tracing::warn!("emergency call failed; retrying without the location body");
             let retry = EmergencyCall {
                 with_location: false,
@@ -540,11 +549,20 @@ mod tests {
 
     #[test]
     fn busy_and_decline_are_not_retried_but_errors_and_timeouts_are() {
-        assert!(retry_pointless(Some(486)));
-        assert!(retry_pointless(Some(603)));
-        assert!(!retry_pointless(Some(415)));
-        assert!(!retry_pointless(Some(408)));
-        assert!(!retry_pointless(Some(503)));
-        assert!(!retry_pointless(None));
+        use crate::sip::call::EndCause;
+        let refused = EndCause::Refused;
+        assert!(retry_pointless(Some(486), refused));
+        assert!(retry_pointless(Some(603), refused));
+        assert!(!retry_pointless(Some(415), refused));
+        assert!(
+            !retry_pointless(Some(408), refused),
+            "a 408 from the network"
+        );
+        assert!(
+            retry_pointless(Some(408), EndCause::NoAnswer),
+            "our own timer: the server said nothing"
+        );
+        assert!(!retry_pointless(Some(503), refused));
+        assert!(!retry_pointless(None, EndCause::ConnectionLost));
     }
 }

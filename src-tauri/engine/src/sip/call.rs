@@ -3,7 +3,7 @@
 //! behind it without this file knowing anything about media.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ezk_sip_types::{Method, Name};
 
@@ -88,6 +88,10 @@ pub struct OutgoingCall {
     pub content_type: String,
     pub body: Vec<u8>,
     pub extra_headers: Vec<(String, String)>,
+    /// How long the INVITE may go without any answer from the server (not even 100 Trying) before the
+    /// call ends with 408; `None`: RFC 3261 Timer B. An emergency call cannot wait 32 s to learn that
+    /// the server is gone (RFC 6881 ED-47: the agent must be told to use another phone).
+    pub first_response_within: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,8 @@ struct Call {
     /// Their INVITE (initial or re-INVITE) awaiting our final response.
     pending_in: Option<SipMessage>,
     local_sdp: Option<String>,
+    /// See [`OutgoingCall::first_response_within`].
+    first_response_within: Option<Duration>,
 }
 
 /// What the dialogs hand to the user agent, which queues it as its own output, in the same order.
@@ -195,6 +201,7 @@ impl Calls {
                 .ok()
                 .filter(|_| call.content_type == "application/sdp")
                 .map(str::to_owned),
+            first_response_within: call.first_response_within,
         };
         let spec = RequestSpec {
             method: "INVITE".into(),
@@ -209,6 +216,7 @@ impl Calls {
             ..RequestSpec::default()
         };
         let branch = send_tracked(&spec, id, ctx)?;
+        shorten_first_response(&c, &branch, ctx);
         c.invite = Some((branch, spec));
         self.calls.insert(id, c);
         Ok(id)
@@ -487,6 +495,7 @@ impl Calls {
             cancelled: false,
             pending_in: None,
             local_sdp: None,
+            first_response_within: None,
         };
         // No 180 yet: the engine decides first ([`Calls::ring`]). A call it refuses (a flood during the
         // lock) then costs one 486, not a 180 and a 486, here and at the proxy.
@@ -609,6 +618,7 @@ impl Calls {
                         }
                         if let Ok(b) = send_tracked(&again, id, ctx) {
                             if let Some(c) = self.calls.get_mut(&id) {
+                                shorten_first_response(c, &b, ctx);
                                 c.invite = Some((b, again));
                             }
                             return;
@@ -731,6 +741,14 @@ impl Calls {
                 && (to_tag.is_none() || to_tag.as_deref() == Some(c.local_tag.as_str()));
             same.then_some(*id)
         })
+    }
+}
+
+/// An initial INVITE whose call wants an answer sooner than Timer B gets that deadline (until its first
+/// provisional response, after which the user agent waits as for any ringing call).
+fn shorten_first_response(c: &Call, branch: &str, ctx: &mut Ctx<'_>) {
+    if let (Some(limit), Some(tx)) = (c.first_response_within, ctx.txs.get_mut(branch)) {
+        tx.deadline = tx.deadline.min(ctx.now + limit);
     }
 }
 

@@ -265,6 +265,7 @@ fn emergency_call() -> OutgoingCall {
         content_type: "application/sdp".into(),
         body: SDP.as_bytes().to_vec(),
         extra_headers: vec![("Priority".into(), "emergency".into())],
+        ..Default::default()
     }
 }
 

@@ -152,6 +152,7 @@ async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
         content_type: "application/sdp".into(),
         body: offer.clone().into_bytes(),
         extra_headers: vec![],
+        ..Default::default()
     };
     h.commands
         .send(SipCommand::Invite { call, reply })

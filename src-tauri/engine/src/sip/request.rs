@@ -12,6 +12,11 @@ use super::message;
 /// RFC 3261 Timer B / Timer F: how long a request may wait for its final response.
 pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(32);
 
+/// An INVITE that got a provisional response (ringing, queued, 100 Trying) waits this long for its final
+/// one (RFC 3261 Timer B stops at the first provisional; this bound, Timer C's minimum, only guards
+/// against a final response that never comes). A call may ring for minutes: a dispatcher's queue too.
+pub const INVITE_PROCEEDING_TIMEOUT: Duration = Duration::from_secs(180);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TxKind {
     Register,

@@ -9,7 +9,7 @@ use super::call::{CallEvent, EndCause, OutgoingCall};
 use super::message::{self, parse, SipMessage};
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
-use ezk_sip_types::Name;
+use ezk_sip_types::{Method, Name};
 
 pub(super) fn ua() -> UserAgent {
     UserAgent::new(UaConfig {
@@ -430,10 +430,89 @@ fn place_call(ua: &mut UserAgent, t: Instant) -> (u64, SipMessage) {
         content_type: "application/sdp".into(),
         body: SDP.as_bytes().to_vec(),
         extra_headers: vec![("Priority".into(), "emergency".into())],
+        ..Default::default()
     };
     let id = ua.invite(call, t).expect("invite");
     let inv = sent(&drain(ua)).remove(0);
     (id, inv)
+}
+
+fn ended_by_timeout(outs: &[Output], id: u64) -> bool {
+    matches!(call_events(outs)[..], [CallEvent::Ended { id: i, code: Some(408), cause: EndCause::NoAnswer, .. }] if i == id)
+}
+
+#[test]
+fn a_ringing_call_is_not_ended_by_timer_b() {
+    // RFC 3261 17.1.1.2: the first provisional response stops Timer B. A queue or a dispatcher may keep a
+    // call ringing for minutes; the engine used to end it with 408 after 32 s.
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, inv) = place_call(&mut ua, t);
+    ua.handle_frame(&answer(&inv, 100, &[], None), t);
+    ua.handle_frame(&answer(&inv, 180, &[], None), t + Duration::from_secs(2));
+    drain(&mut ua);
+    let later = t + Duration::from_secs(120);
+    ua.handle_timeout(later);
+    assert!(
+        call_events(&drain(&mut ua)).is_empty(),
+        "still ringing after 2 minutes"
+    );
+    // Only a final response that never comes ends it (Timer C's minimum, from the last provisional).
+    let deadline = ua.poll_timeout().expect("a bound");
+    assert!(
+        deadline >= t + Duration::from_secs(180),
+        "{:?}",
+        deadline - t
+    );
+    ua.handle_timeout(deadline);
+    assert!(ended_by_timeout(&drain(&mut ua), id));
+}
+
+#[test]
+fn a_call_that_wants_a_quick_first_answer_ends_when_the_server_says_nothing() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let call = OutgoingCall {
+        target: "sip:911@lifeline.lab".into(),
+        content_type: "application/sdp".into(),
+        body: SDP.as_bytes().to_vec(),
+        first_response_within: Some(Duration::from_secs(8)),
+        ..Default::default()
+    };
+    let id = ua.invite(call, t).expect("invite");
+    drain(&mut ua);
+    assert_eq!(ua.poll_timeout(), Some(t + Duration::from_secs(8)));
+    ua.handle_timeout(t + Duration::from_secs(8));
+    assert!(ended_by_timeout(&drain(&mut ua), id));
+}
+
+#[test]
+fn a_quick_first_answer_is_asked_again_of_the_invite_with_credentials_and_100_trying_is_enough() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let call = OutgoingCall {
+        target: "sip:911@lifeline.lab".into(),
+        content_type: "application/sdp".into(),
+        body: SDP.as_bytes().to_vec(),
+        first_response_within: Some(Duration::from_secs(8)),
+        ..Default::default()
+    };
+    let id = ua.invite(call, t).expect("invite");
+    let inv = sent(&drain(&mut ua)).remove(0);
+    let t1 = t + Duration::from_secs(1);
+    ua.handle_frame(&answer(&inv, 401, &[CHALLENGE], None), t1);
+    let again = sent(&drain(&mut ua));
+    let again = again
+        .iter()
+        .find(|m| m.method() == Some(&Method::INVITE))
+        .expect("INVITE with credentials");
+    assert_eq!(ua.poll_timeout(), Some(t1 + Duration::from_secs(8)));
+    // The server answers 100 Trying: from then on the call may take as long as a ringing call.
+    ua.handle_frame(&answer(again, 100, &[], None), t1 + Duration::from_secs(1));
+    ua.handle_timeout(t1 + Duration::from_secs(60));
+    assert!(call_events(&drain(&mut ua))
+        .iter()
+        .all(|e| !matches!(e, CallEvent::Ended { id: i, .. } if *i == id)));
 }
 
 #[test]
@@ -837,6 +916,7 @@ fn a_call_to_urn_service_sos_keeps_its_dialog_for_the_bye() {
             ("Geolocation".into(), "<cid:loc1@lifeline.lab>".into()),
             ("Geolocation-Routing".into(), "yes".into()),
         ],
+        ..Default::default()
     };
     let id = ua.invite(call, t).expect("invite");
     let outs = drain(&mut ua);

@@ -384,6 +384,10 @@ impl UserAgent {
         }
         if code >= 200 {
             self.txs.remove(&branch);
+        } else if tx.method == Method::INVITE {
+            if let Some(t) = self.txs.get_mut(&branch) {
+                t.deadline = now + super::request::INVITE_PROCEEDING_TIMEOUT;
+            }
         }
         match tx.kind {
             TxKind::Register => self.on_register_response(&resp, code, now),
