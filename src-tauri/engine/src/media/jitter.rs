@@ -84,7 +84,8 @@ pub struct JitterBuffer<T> {
     playing: bool,
     empty_pops: u32,
     delay: DelayEstimator,
-    /// Depth (frames from the next slot to the newest packet) filtered over recent pops.
+    /// Depth (frames from the next slot to the newest packet, when each was due) filtered over recent
+    /// [`Self::tempo`] calls.
     level: f32,
     stats: JitterStats,
 }
@@ -188,15 +189,22 @@ impl<T> JitterBuffer<T> {
         PushOutcome::Queued
     }
 
-    /// The tempo to play the next frame at; `extra_frames`: audio already decoded and waiting to be
-    /// played (it counts towards the depth).
-    pub fn tempo(&self, extra_frames: f32) -> Tempo {
+    /// The tempo to play the next frame at, asked just before popping it. `extra_frames`: audio already
+    /// decoded and waiting to be played (it counts towards the depth). `behind`: frames due now besides
+    /// this one (the media thread catching up after a stall). The packets that arrived while it was late
+    /// are those frames, owed, not a deeper buffer: counted as depth they read as "too deep" and the
+    /// catch-up was time-compressed, then the depth left below target was stretched back, at every stall.
+    /// So the depth is taken on the playout's own clock, as it stood when this frame was due.
+    pub fn tempo(&mut self, extra_frames: f32, behind: usize) -> Tempo {
         if !self.playing {
             return Tempo::Normal;
         }
         let target = self.target() as f32;
-        let now = self.depth() as f32 + extra_frames;
+        let due_depth = (self.depth() as f32 - behind as f32).max(0.0);
+        let now = due_depth + extra_frames;
         let filtered = self.level + extra_frames;
+        // The filter takes this depth in after the decision (it covers the frames played before).
+        self.level += (due_depth - self.level) * LEVEL_WEIGHT;
         // Both the filtered and the present depth must agree: the filter alone lags behind a stretch
         // just made and would overshoot.
         if filtered > target + 1.0 && now > target + 0.5 {
@@ -228,8 +236,6 @@ impl<T> JitterBuffer<T> {
         let Some(next) = self.next else {
             return Playout::Idle;
         };
-        let depth = self.depth() as f32;
-        self.level += (depth - self.level) * LEVEL_WEIGHT;
         if let Some(item) = self.packets.remove(&next) {
             self.next = Some(next + 1);
             self.empty_pops = 0;
