@@ -11,7 +11,10 @@
 //! The target depth follows the measured arrival delays ([`super::jitter_delay`]): up at once on a spike
 //! or a late packet, down one frame a second once the path is calm. The buffer never drops or inserts
 //! frames to reach it; it tells the playout the [`Tempo`] to play at, and the playout time-stretches
-//! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable.
+//! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable. The
+//! depth it reads is the one on the playout's clock: after a stall of the media thread, the packets that
+//! came meanwhile are frames owed, played at once, not a deeper buffer (see [`JitterBuffer::tempo`]).
+//! Lowering the depth is never urgent: a little too deep, it is done in pauses only.
 //!
 //! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
 //! than `max` packets are ever held; a late or duplicate packet never plays.
@@ -45,8 +48,11 @@ pub enum PushOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tempo {
     Normal,
-    /// Too deep: shorten the audio (time-compress) to lower the delay.
+    /// Far too deep: shorten the audio (time-compress) to lower the delay, speech included.
     Faster,
+    /// A little too deep: shorten the audio if it is a pause. Lowering the delay is never urgent, and a
+    /// pitch period cut from a word is heard (offline PESQ on a clean path: 3.9 with cuts, 4.0 without).
+    FasterInPause,
     /// Too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
     Slower,
 }
@@ -69,6 +75,8 @@ const UNDERRUN_CONCEAL_LIMIT: u32 = 3;
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
 /// The smallest target depth: the frame being played.
 pub const MIN_TARGET: usize = 1;
+/// Frames above the target beyond which the depth is lowered in speech too, not only in pauses.
+const URGENT_EXCESS: f32 = 3.0;
 /// Weight of a new depth sample in the filtered depth.
 const LEVEL_WEIGHT: f32 = 0.125;
 
@@ -207,8 +215,10 @@ impl<T> JitterBuffer<T> {
         self.level += (due_depth - self.level) * LEVEL_WEIGHT;
         // Both the filtered and the present depth must agree: the filter alone lags behind a stretch
         // just made and would overshoot.
-        if filtered > target + 1.0 && now > target + 0.5 {
+        if filtered > target + 1.0 && now > target + URGENT_EXCESS {
             Tempo::Faster
+        } else if filtered > target + 1.0 && now > target + 0.5 {
+            Tempo::FasterInPause
         } else if filtered < target - 0.5 && now < target {
             Tempo::Slower
         } else {

@@ -234,7 +234,8 @@ impl Listener {
             pops += 1;
             let tempo = jb.tempo(self.decoded as f32 / 960.0, behind);
             let frame = match tempo {
-                Tempo::Faster => 720,
+                // The upper bound: as if every frame were a pause.
+                Tempo::Faster | Tempo::FasterInPause => 720,
                 Tempo::Slower => 1200,
                 Tempo::Normal => 960,
             };
@@ -248,7 +249,7 @@ impl Listener {
             }
             self.decoded += frame;
             match tempo {
-                Tempo::Faster => self.faster += 1,
+                Tempo::Faster | Tempo::FasterInPause => self.faster += 1,
                 Tempo::Slower => self.slower += 1,
                 Tempo::Normal => {}
             }

@@ -110,6 +110,10 @@ impl PlayoutPath {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
                     }
+                    Tempo::FasterInPause => {
+                        self.stats.shortened_samples +=
+                            timescale::shorten_pause(&mut self.scratch) as u64
+                    }
                     Tempo::Slower => {
                         self.stats.lengthened_samples +=
                             timescale::lengthen(&mut self.scratch) as u64
