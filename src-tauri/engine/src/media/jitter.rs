@@ -14,7 +14,8 @@
 //! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable. The
 //! depth it reads is the one on the playout's clock: after a stall of the media thread, the packets that
 //! came meanwhile are frames owed, played at once, not a deeper buffer (see [`JitterBuffer::tempo`]).
-//! Lowering the depth is never urgent: a little too deep, it is done in pauses only.
+//! A depth a little off its target is moved in pauses only (a cut or a repeat in a word is heard);
+//! lowering it is never urgent, raising it is when it is a frame short or more.
 //!
 //! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
 //! than `max` packets are ever held; a late or duplicate packet never plays.
@@ -53,8 +54,10 @@ pub enum Tempo {
     /// A little too deep: shorten the audio if it is a pause. Lowering the delay is never urgent, and a
     /// pitch period cut from a word is heard (offline PESQ on a clean path: 3.9 with cuts, 4.0 without).
     FasterInPause,
-    /// Too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
+    /// Far too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
     Slower,
+    /// A little too shallow: lengthen the audio if it is a pause (a repeated pitch period is heard too).
+    SlowerInPause,
 }
 
 /// Counters for statistics events.
@@ -77,6 +80,8 @@ pub const FRAME_DURATION: Duration = Duration::from_millis(20);
 pub const MIN_TARGET: usize = 1;
 /// Frames above the target beyond which the depth is lowered in speech too, not only in pauses.
 const URGENT_EXCESS: f32 = 3.0;
+/// Frames below the target beyond which depth is built in speech too, not only in pauses.
+const URGENT_DEFICIT: f32 = 1.0;
 /// Weight of a new depth sample in the filtered depth.
 const LEVEL_WEIGHT: f32 = 0.125;
 
@@ -219,8 +224,10 @@ impl<T> JitterBuffer<T> {
             Tempo::Faster
         } else if filtered > target + 1.0 && now > target + 0.5 {
             Tempo::FasterInPause
-        } else if filtered < target - 0.5 && now < target {
+        } else if filtered < target - 0.5 && now < target - URGENT_DEFICIT {
             Tempo::Slower
+        } else if filtered < target - 0.5 && now < target {
+            Tempo::SlowerInPause
         } else {
             Tempo::Normal
         }

@@ -236,7 +236,7 @@ impl Listener {
             let frame = match tempo {
                 // The upper bound: as if every frame were a pause.
                 Tempo::Faster | Tempo::FasterInPause => 720,
-                Tempo::Slower => 1200,
+                Tempo::Slower | Tempo::SlowerInPause => 1200,
                 Tempo::Normal => 960,
             };
             match jb.pop() {
@@ -250,7 +250,7 @@ impl Listener {
             self.decoded += frame;
             match tempo {
                 Tempo::Faster | Tempo::FasterInPause => self.faster += 1,
-                Tempo::Slower => self.slower += 1,
+                Tempo::Slower | Tempo::SlowerInPause => self.slower += 1,
                 Tempo::Normal => {}
             }
         }
@@ -474,4 +474,29 @@ fn catching_up_after_a_stall_is_not_time_scaled() {
         );
         assert_eq!(stalling.played.len(), steady.played.len());
     }
+}
+
+/// A depth a little above its target waits for a pause to come down; far above, it comes down at once.
+#[test]
+fn a_little_too_deep_waits_for_a_pause_and_far_too_deep_does_not() {
+    let mut jb = JitterBuffer::new(2, 15);
+    for seq in 0u16..5 {
+        jb.put(seq, seq);
+    }
+    assert_eq!(jb.pop(), Playout::Frame(0));
+    // Depth 4 against a target of 2, filtered over a few frames.
+    let mut tempo = Tempo::Normal;
+    for _ in 0..20 {
+        tempo = jb.tempo(0.0, 0);
+    }
+    assert_eq!(tempo, Tempo::FasterInPause);
+    for seq in 5u16..9 {
+        jb.put(seq, seq);
+    }
+    for _ in 0..20 {
+        tempo = jb.tempo(0.0, 0);
+    }
+    assert_eq!(tempo, Tempo::Faster, "depth 8 against 2");
+    // Four of those frames are owed (a stall): the depth on the playout's clock is 4 again.
+    assert_eq!(jb.tempo(0.0, 4), Tempo::FasterInPause);
 }

@@ -118,6 +118,10 @@ impl PlayoutPath {
                         self.stats.lengthened_samples +=
                             timescale::lengthen(&mut self.scratch) as u64
                     }
+                    Tempo::SlowerInPause => {
+                        self.stats.lengthened_samples +=
+                            timescale::lengthen_pause(&mut self.scratch) as u64
+                    }
                     Tempo::Normal => {}
                 }
             }

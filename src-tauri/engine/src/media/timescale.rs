@@ -58,6 +58,15 @@ pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
     lag
 }
 
+/// As [`lengthen`] if `pcm` is a pause (quiet), else leave it (0).
+pub fn lengthen_pause(pcm: &mut Vec<i16>) -> usize {
+    if is_quiet(pcm) {
+        lengthen(pcm)
+    } else {
+        0
+    }
+}
+
 /// The period to cut or repeat, if the frame allows one.
 fn stretch_lag(pcm: &[i16]) -> Option<usize> {
     if pcm.len() < 2 * MAX_LAG {
@@ -180,12 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn only_a_pause_is_cut_when_the_cut_may_wait() {
+    fn only_a_pause_is_cut_or_repeated_when_it_may_wait() {
         let mut voiced = tone(250.0, 960);
         assert_eq!(shorten_pause(&mut voiced), 0);
         assert_eq!(voiced.len(), 960);
         let mut quiet = vec![10i16; 960];
         assert_eq!(shorten_pause(&mut quiet), MAX_LAG);
+        let mut voiced = tone(250.0, 960);
+        assert_eq!(lengthen_pause(&mut voiced), 0);
+        let mut quiet = vec![10i16; 960];
+        assert_eq!(lengthen_pause(&mut quiet), MAX_LAG);
     }
 
     #[test]
