@@ -119,8 +119,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
                 next += 1;
             }
-            for _ in 0..pacer.take_due(now) {
-                playout.frame(&mut pcm);
+            let due = pacer.take_due(now) as usize;
+            for behind in (0..due).rev() {
+                playout.frame(&mut pcm, behind);
                 debug_assert_eq!(pcm.len(), FRAME);
                 targets.push(playout.stats().target_frames);
                 let decision = if args.no_trim {

@@ -11,7 +11,11 @@
 //! The target depth follows the measured arrival delays ([`super::jitter_delay`]): up at once on a spike
 //! or a late packet, down one frame a second once the path is calm. The buffer never drops or inserts
 //! frames to reach it; it tells the playout the [`Tempo`] to play at, and the playout time-stretches
-//! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable.
+//! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable. The
+//! depth it reads is the one on the playout's clock: after a stall of the media thread, the packets that
+//! came meanwhile are frames owed, played at once, not a deeper buffer (see [`JitterBuffer::tempo`]).
+//! A depth a little off its target is moved in pauses only (a cut or a repeat in a word is heard);
+//! lowering it is never urgent, raising it is when it is a frame short or more.
 //!
 //! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
 //! than `max` packets are ever held; a late or duplicate packet never plays.
@@ -45,10 +49,15 @@ pub enum PushOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tempo {
     Normal,
-    /// Too deep: shorten the audio (time-compress) to lower the delay.
+    /// Far too deep: shorten the audio (time-compress) to lower the delay, speech included.
     Faster,
-    /// Too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
+    /// A little too deep: shorten the audio if it is a pause. Lowering the delay is never urgent, and a
+    /// pitch period cut from a word is heard (offline PESQ on a clean path: 3.9 with cuts, 4.0 without).
+    FasterInPause,
+    /// Far too shallow: lengthen the audio (time-stretch) to build depth before it runs dry.
     Slower,
+    /// A little too shallow: lengthen the audio if it is a pause (a repeated pitch period is heard too).
+    SlowerInPause,
 }
 
 /// Counters for statistics events.
@@ -69,6 +78,10 @@ const UNDERRUN_CONCEAL_LIMIT: u32 = 3;
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
 /// The smallest target depth: the frame being played.
 pub const MIN_TARGET: usize = 1;
+/// Frames above the target beyond which the depth is lowered in speech too, not only in pauses.
+const URGENT_EXCESS: f32 = 3.0;
+/// Frames below the target beyond which depth is built in speech too, not only in pauses.
+const URGENT_DEFICIT: f32 = 1.0;
 /// Weight of a new depth sample in the filtered depth.
 const LEVEL_WEIGHT: f32 = 0.125;
 
@@ -84,7 +97,8 @@ pub struct JitterBuffer<T> {
     playing: bool,
     empty_pops: u32,
     delay: DelayEstimator,
-    /// Depth (frames from the next slot to the newest packet) filtered over recent pops.
+    /// Depth (frames from the next slot to the newest packet, when each was due) filtered over recent
+    /// [`Self::tempo`] calls.
     level: f32,
     stats: JitterStats,
 }
@@ -188,21 +202,32 @@ impl<T> JitterBuffer<T> {
         PushOutcome::Queued
     }
 
-    /// The tempo to play the next frame at; `extra_frames`: audio already decoded and waiting to be
-    /// played (it counts towards the depth).
-    pub fn tempo(&self, extra_frames: f32) -> Tempo {
+    /// The tempo to play the next frame at, asked just before popping it. `extra_frames`: audio already
+    /// decoded and waiting to be played (it counts towards the depth). `behind`: frames due now besides
+    /// this one (the media thread catching up after a stall). The packets that arrived while it was late
+    /// are those frames, owed, not a deeper buffer: counted as depth they read as "too deep" and the
+    /// catch-up was time-compressed, then the depth left below target was stretched back, at every stall.
+    /// So the depth is taken on the playout's own clock, as it stood when this frame was due.
+    pub fn tempo(&mut self, extra_frames: f32, behind: usize) -> Tempo {
         if !self.playing {
             return Tempo::Normal;
         }
         let target = self.target() as f32;
-        let now = self.depth() as f32 + extra_frames;
+        let due_depth = (self.depth() as f32 - behind as f32).max(0.0);
+        let now = due_depth + extra_frames;
         let filtered = self.level + extra_frames;
+        // The filter takes this depth in after the decision (it covers the frames played before).
+        self.level += (due_depth - self.level) * LEVEL_WEIGHT;
         // Both the filtered and the present depth must agree: the filter alone lags behind a stretch
         // just made and would overshoot.
-        if filtered > target + 1.0 && now > target + 0.5 {
+        if filtered > target + 1.0 && now > target + URGENT_EXCESS {
             Tempo::Faster
-        } else if filtered < target - 0.5 && now < target {
+        } else if filtered > target + 1.0 && now > target + 0.5 {
+            Tempo::FasterInPause
+        } else if filtered < target - 0.5 && now < target - URGENT_DEFICIT {
             Tempo::Slower
+        } else if filtered < target - 0.5 && now < target {
+            Tempo::SlowerInPause
         } else {
             Tempo::Normal
         }
@@ -228,8 +253,6 @@ impl<T> JitterBuffer<T> {
         let Some(next) = self.next else {
             return Playout::Idle;
         };
-        let depth = self.depth() as f32;
-        self.level += (depth - self.level) * LEVEL_WEIGHT;
         if let Some(item) = self.packets.remove(&next) {
             self.next = Some(next + 1);
             self.empty_pops = 0;

@@ -246,8 +246,9 @@ impl Pipeline {
             for _ in 0..step.frames + usize::from(step.padded) {
                 self.send_frame(&mut mic, &mut encoded);
             }
-            for _ in 0..pacer.take_due(now) {
-                self.play_frame(&mut pcm);
+            let due = pacer.take_due(now) as usize;
+            for behind in (0..due).rev() {
+                self.play_frame(&mut pcm, behind);
             }
             if now >= next_stats {
                 next_stats = now + self.params.stats_interval;
@@ -461,8 +462,9 @@ impl Pipeline {
         let _ = self.out.send(packet);
     }
 
-    fn play_frame(&mut self, pcm: &mut Vec<i16>) {
-        self.playout.frame(pcm);
+    /// `behind`: frames due after this one, about to be played at once (catching up after a stall).
+    fn play_frame(&mut self, pcm: &mut Vec<i16>, behind: usize) {
+        self.playout.frame(pcm, behind);
         if self.held {
             pcm.fill(0);
         }

@@ -89,13 +89,16 @@ impl PlayoutPath {
         }
     }
 
-    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`.
-    pub fn frame(&mut self, out: &mut Vec<i16>) {
+    /// The next frame for the speaker: exactly [`FRAME`] samples in `out`. `behind`: frames due now
+    /// besides this one, played right after it (a stalled media thread catching up): see
+    /// [`JitterBuffer::tempo`].
+    pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize) {
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
             let tempo = if self.adaptive {
-                self.jitter.tempo(self.decoded.len() as f32 / FRAME as f32)
+                self.jitter
+                    .tempo(self.decoded.len() as f32 / FRAME as f32, behind)
             } else {
                 Tempo::Normal
             };
@@ -107,9 +110,17 @@ impl PlayoutPath {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
                     }
+                    Tempo::FasterInPause => {
+                        self.stats.shortened_samples +=
+                            timescale::shorten_pause(&mut self.scratch) as u64
+                    }
                     Tempo::Slower => {
                         self.stats.lengthened_samples +=
                             timescale::lengthen(&mut self.scratch) as u64
+                    }
+                    Tempo::SlowerInPause => {
+                        self.stats.lengthened_samples +=
+                            timescale::lengthen_pause(&mut self.scratch) as u64
                     }
                     Tempo::Normal => {}
                 }

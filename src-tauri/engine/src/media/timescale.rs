@@ -33,6 +33,15 @@ pub fn shorten(pcm: &mut Vec<i16>) -> usize {
     lag
 }
 
+/// As [`shorten`] if `pcm` is a pause (quiet), else leave it (0).
+pub fn shorten_pause(pcm: &mut Vec<i16>) -> usize {
+    if is_quiet(pcm) {
+        shorten(pcm)
+    } else {
+        0
+    }
+}
+
 /// Add about one pitch period to `pcm`; returns the samples added (0: left as it was).
 pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
     let Some(lag) = stretch_lag(pcm) else {
@@ -49,18 +58,32 @@ pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
     lag
 }
 
+/// As [`lengthen`] if `pcm` is a pause (quiet), else leave it (0).
+pub fn lengthen_pause(pcm: &mut Vec<i16>) -> usize {
+    if is_quiet(pcm) {
+        lengthen(pcm)
+    } else {
+        0
+    }
+}
+
 /// The period to cut or repeat, if the frame allows one.
 fn stretch_lag(pcm: &[i16]) -> Option<usize> {
     if pcm.len() < 2 * MAX_LAG {
         return None;
     }
-    let energy: f32 = pcm.iter().map(|&s| f32::from(s).powi(2)).sum();
-    if (energy / pcm.len() as f32).sqrt() < QUIET_RMS {
+    if is_quiet(pcm) {
         // A pause: the longest cut moves the depth fastest and nobody hears it.
         return Some(MAX_LAG);
     }
     let (lag, correlation) = pitch(pcm);
     (correlation >= MIN_CORRELATION).then_some(lag)
+}
+
+/// Too quiet for anything cut or repeated to be heard (a pause between words).
+fn is_quiet(pcm: &[i16]) -> bool {
+    let energy: f32 = pcm.iter().map(|&s| f32::from(s).powi(2)).sum();
+    (energy / pcm.len().max(1) as f32).sqrt() < QUIET_RMS
 }
 
 /// The best period in MIN_LAG..=MAX_LAG and its normalised correlation over one period.
@@ -163,6 +186,19 @@ mod tests {
             .collect();
         assert_eq!(shorten(&mut noise), 0);
         assert_eq!(noise.len(), 960);
+    }
+
+    #[test]
+    fn only_a_pause_is_cut_or_repeated_when_it_may_wait() {
+        let mut voiced = tone(250.0, 960);
+        assert_eq!(shorten_pause(&mut voiced), 0);
+        assert_eq!(voiced.len(), 960);
+        let mut quiet = vec![10i16; 960];
+        assert_eq!(shorten_pause(&mut quiet), MAX_LAG);
+        let mut voiced = tone(250.0, 960);
+        assert_eq!(lengthen_pause(&mut voiced), 0);
+        let mut quiet = vec![10i16; 960];
+        assert_eq!(lengthen_pause(&mut quiet), MAX_LAG);
     }
 
     #[test]
