@@ -66,6 +66,12 @@ pub enum Command {
     /// Lab and debug builds only (refused elsewhere): make the engine's core panic, to prove the shell
     /// restarts it with the emergency lock intact.
     LabPanic,
+    /// Lab and debug builds only (refused elsewhere): block the engine's core for `secs` (for ever
+    /// without), to prove the shell notices a core that stops answering and restarts it.
+    LabHang {
+        #[serde(default)]
+        secs: Option<u64>,
+    },
     Quit,
     /// Start the app when the agent logs in to the computer. Handled by the desktop shell (never reaches the
     /// engine); the shell answers with [`Event::AppSettings`].
@@ -223,6 +229,10 @@ pub enum EmergencyFailedCode {
     Restarted,
     /// Restarted, and the callback lock is still on (the dispatcher's call rings here).
     RestartedLocked,
+    /// The engine stopped responding and was restarted: an emergency must not wait for it.
+    Stalled,
+    /// Stopped responding and restarted; the callback lock is still on.
+    StalledLocked,
 }
 
 /// Why a call's audio is missing or being rebuilt (`media`).
