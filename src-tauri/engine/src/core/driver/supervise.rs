@@ -98,16 +98,17 @@ pub(super) async fn run(
             }
             tokio::select! {
                 biased;
-                done = &mut ended => break Stop::Ended(done.unwrap_or_else(|_| Err(Box::new("the engine's thread ended without a word") as Box<dyn Any + Send>))),
+                done = &mut ended => break Stop::Ended(done.unwrap_or_else(|_| Err(silent_end()))),
+                // Before the events: a core that talks a lot never keeps the watchdog from looking.
+                _ = look.tick() => {
+                    if let Verdict::Stalled { silent } = dog.observe(*beat.borrow(), Instant::now()) {
+                        break Stop::Stalled(silent);
+                    }
+                }
                 Some(ev) = ev_rx.recv() => {
                     if events.send(ev).await.is_err() {
                         leases.end();
                         return;
-                    }
-                }
-                _ = look.tick() => {
-                    if let Verdict::Stalled { silent } = dog.observe(*beat.borrow(), Instant::now()) {
-                        break Stop::Stalled(silent);
                     }
                 }
                 permit = reserve(&cmd_tx), if !queued.is_empty() => {
@@ -183,6 +184,11 @@ fn start(
             let _ = done_tx.send(ended);
         })?;
     Ok(done_rx)
+}
+
+/// The core's thread went without saying how (it always says; this is the type's other case).
+fn silent_end() -> Box<dyn Any + Send> {
+    Box::new("the engine's thread ended without a word")
 }
 
 async fn reserve(
