@@ -49,6 +49,7 @@ from emergency_support import (
     own_calls_ended,
     place_emergency_call,
     psap,
+    recent_messages,
     ringing_psap,
     utc_now,
     wait_dispatcher_capacity,
@@ -220,6 +221,26 @@ def test_a_location_server_answering_500_is_refused_by_name_and_nothing_else_cha
         assert (fields.get("ROOM"), fields.get("source")) == ("301", "policy"), fields
     finally:
         lab.reset_held_location()
+
+
+def test_a_call_challenged_for_a_foreign_realm_is_refused_by_name_and_nothing_else_changes(lab, engine):
+    """The proxy challenges a call for a realm that is not the registrar's (issue 13: digest answered only
+    for the registrar's realm): the password is not sent, the call ends saying why, the line stays
+    registered, and the next 911 goes out."""
+    eng = engine()
+    since = time.time()
+    with lab.fault("foreign_realm", 407):
+        eng.command("dial", number="4242")
+        ended = eng.wait_call("ended", timeout=STEP)
+        assert "not your SIP server's realm" in ended.get("reason", ""), ended
+        assert "did not send it" in ended["reason"], ended
+    invites = [m for m in recent_messages(lab, since) if m.is_request and m.method == "INVITE" and m.direction == "rcv"]
+    assert invites, "the INVITE never reached the proxy"
+    assert not [m for m in invites if "other.example" in (m.header("Proxy-Authorization") or "")], invites
+    state = eng.current_state()
+    assert state["registration"]["state"] == "registered", state
+    fields = invite_of_911(lab, eng)
+    assert fields.get("ROOM") == "301", fields
 
 
 def test_a_mapped_network_gives_its_address(lab, engine, tmp_path):

@@ -165,6 +165,9 @@ pub enum EndCode {
     ConnectionLost,
     /// The account signed out.
     SignedOut,
+    /// The server asked for the password of another realm than the registrar's; it was not sent
+    /// (`status`: 401 or 407; the English reason names both realms).
+    ForeignRealm,
 }
 
 /// Why the line could not register: a stable code for the UI to translate into what the agent should do.
