@@ -312,7 +312,8 @@ export type EndCode =
   | "refused"
   | "no_answer"
   | "connection_lost"
-  | "signed_out";
+  | "signed_out"
+  | "foreign_realm";
 
 /**
  * What an `error` event is about: a stable code for the UI to translate.

@@ -59,9 +59,13 @@ impl Lease {
         let _ = current.wait_for(|g| *g != mine).await;
     }
 
-    /// `task` is aborted when the lease ends.
+    /// `task` is aborted when the lease ends (at once if it already has).
     pub fn hold<T>(&self, task: &JoinHandle<T>) {
         let _ = self.tasks.send(task.abort_handle());
+        // Sent first, then checked: either the reaper finds it when the lease ends, or this sees the end.
+        if !self.held() {
+            task.abort();
+        }
     }
 }
 
@@ -85,6 +89,10 @@ async fn reap(
                 None => open = false,
             },
         }
+    }
+    // Handed over before the end but not yet taken (the end may be seen first).
+    while let Ok(task) = held.try_recv() {
+        tasks.push(task);
     }
     for task in tasks {
         task.abort();
