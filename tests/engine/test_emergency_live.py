@@ -49,6 +49,7 @@ from emergency_support import (
     own_calls_ended,
     place_emergency_call,
     psap,
+    recent_messages,
     ringing_psap,
     utc_now,
     wait_dispatcher_capacity,
@@ -197,6 +198,51 @@ def test_an_unreachable_location_server_leaves_the_policy_address_in_use(lab, en
     assert loc.get("prompt") is None and "301" in loc["label"], loc
     fields = invite_of_911(lab, eng)
     assert (fields.get("ROOM"), fields.get("source")) == ("301", "policy"), fields
+
+
+def test_a_location_server_answering_500_is_refused_by_name_and_nothing_else_changes(lab, engine, tmp_path):
+    """HELD answers 500 (issue 13: non-2xx answers are rejected): the engine says so in its log, keeps the
+    policy's address, stays registered, and the next 911 goes out with the policy's address."""
+    lab.set_held_location(http_status=500)
+    try:
+        asked = len(lab.held_requests())
+        eng = engine(policy=write_policy(tmp_path / "held500.json", location={"address": US_ADDRESS, "held_url": lab.held_url}))
+        loc = location_where(eng, "from the policy", source="policy")
+        assert loc.get("prompt") is None and "301" in loc["label"], loc
+        # The positive signal that the answer was handled: the engine's own words for it in its log.
+        deadline = time.monotonic() + STEP
+        while "the location server answered HTTP 500" not in eng.log_text():
+            assert time.monotonic() < deadline, "the 500 was never named in the log" + eng.log_text()[-2000:]
+            time.sleep(0.1)
+        assert len(lab.held_requests()) > asked, "the HELD server was never asked"
+        assert not [e for e in eng.events_named("location") if e.get("source") == "held"], eng.events_named("location")
+        state = eng.current_state()
+        assert state["registration"]["state"] == "registered", state
+        assert state["location"]["source"] == "policy", state
+        fields = invite_of_911(lab, eng)
+        assert (fields.get("ROOM"), fields.get("source")) == ("301", "policy"), fields
+    finally:
+        lab.reset_held_location()
+
+
+def test_a_call_challenged_for_a_foreign_realm_is_refused_by_name_and_nothing_else_changes(lab, engine):
+    """The proxy challenges a call for a realm that is not the registrar's (issue 13: digest answered only
+    for the registrar's realm): the password is not sent, the call ends saying why, the line stays
+    registered, and the next 911 goes out."""
+    eng = engine()
+    since = time.time()
+    with lab.fault("foreign_realm", 407):
+        eng.command("dial", number="4242")
+        ended = eng.wait_call("ended", timeout=STEP)
+        assert "not your SIP server's realm" in ended.get("reason", ""), ended
+        assert "did not send it" in ended["reason"], ended
+    invites = [m for m in recent_messages(lab, since) if m.is_request and m.method == "INVITE" and m.direction == "rcv"]
+    assert invites, "the INVITE never reached the proxy"
+    assert not [m for m in invites if "other.example" in (m.header("Proxy-Authorization") or "")], invites
+    state = eng.current_state()
+    assert state["registration"]["state"] == "registered", state
+    fields = invite_of_911(lab, eng)
+    assert fields.get("ROOM") == "301", fields
 
 
 def test_a_mapped_network_gives_its_address(lab, engine, tmp_path):

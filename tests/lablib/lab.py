@@ -323,8 +323,8 @@ class Lab:
 
     # ---- fault injection (Kamailio "faults" htable over its ctl socket) --------
     #: faults Kamailio knows (see kamailio.cfg): every emergency INVITE / one with a multipart
-    #: body / one that came over TLS or WSS, every REGISTER
-    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register")
+    #: body / one that came over TLS or WSS, every REGISTER, every INVITE challenged for another realm
+    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register", "foreign_realm")
 
     def _kamcmd(self, *args: str) -> str:
         sock = f"unix:{self.dir / 'kamailio' / 'run' / 'kamailio_ctl'}"

@@ -66,6 +66,12 @@ pub enum Command {
     /// Lab and debug builds only (refused elsewhere): make the engine's core panic, to prove the shell
     /// restarts it with the emergency lock intact.
     LabPanic,
+    /// Lab and debug builds only (refused elsewhere): block the engine's core for `secs` (for ever
+    /// without), to prove the shell notices a core that stops answering and restarts it.
+    LabHang {
+        #[serde(default)]
+        secs: Option<u64>,
+    },
     Quit,
     /// Start the app when the agent logs in to the computer. Handled by the desktop shell (never reaches the
     /// engine); the shell answers with [`Event::AppSettings`].
@@ -159,6 +165,9 @@ pub enum EndCode {
     ConnectionLost,
     /// The account signed out.
     SignedOut,
+    /// The server asked for the password of another realm than the registrar's; it was not sent
+    /// (`status`: 401 or 407; the English reason names both realms).
+    ForeignRealm,
 }
 
 /// Why the line could not register: a stable code for the UI to translate into what the agent should do.
@@ -223,6 +232,10 @@ pub enum EmergencyFailedCode {
     Restarted,
     /// Restarted, and the callback lock is still on (the dispatcher's call rings here).
     RestartedLocked,
+    /// The engine stopped responding and was restarted: an emergency must not wait for it.
+    Stalled,
+    /// Stopped responding and restarted; the callback lock is still on.
+    StalledLocked,
 }
 
 /// Why a call's audio is missing or being rebuilt (`media`).

@@ -40,6 +40,7 @@ export type Command =
   | { "cmd": "set_location", address: CivicAddress, }
   | { "cmd": "snapshot" }
   | { "cmd": "lab_panic" }
+  | { "cmd": "lab_hang", secs: number | null, }
   | { "cmd": "quit" }
   | { "cmd": "set_start_at_login", on: boolean, };
 
@@ -289,7 +290,13 @@ export type Direction = "out" | "in";
 /**
  * Why an emergency call could not be completed (`emergency_call_failed`).
  */
-export type EmergencyFailedCode = "not_sent" | "not_connected" | "restarted" | "restarted_locked";
+export type EmergencyFailedCode =
+  | "not_sent"
+  | "not_connected"
+  | "restarted"
+  | "restarted_locked"
+  | "stalled"
+  | "stalled_locked";
 
 export type EmergencyMode = "off" | "active" | "lock" | "remain";
 
@@ -305,7 +312,8 @@ export type EndCode =
   | "refused"
   | "no_answer"
   | "connection_lost"
-  | "signed_out";
+  | "signed_out"
+  | "foreign_realm";
 
 /**
  * What an `error` event is about: a stable code for the UI to translate.

@@ -69,6 +69,12 @@ fn call_end(code: Option<u16>, cause: EndCause, sip_reason: &str, cancelled: boo
         (EndCause::NoAnswer, _) => end(EndCode::NoAnswer, sip_reason.to_owned()),
         (EndCause::Refused, Some(c)) if c >= 300 => refused(c, EndCode::Refused),
         (EndCause::Refused, _) => end(EndCode::Refused, sip_reason.to_owned()),
+        // The reason names the realm asked for and the registrar's: the agent (or IT) can act on it.
+        (EndCause::ForeignRealm, c) => CallEnd {
+            code: EndCode::ForeignRealm,
+            status: c,
+            text: sip_reason.to_owned(),
+        },
         (EndCause::ConnectionLost, _) => end(EndCode::ConnectionLost, sip_reason.to_owned()),
         (EndCause::SignedOut, _) => end(EndCode::SignedOut, sip_reason.to_owned()),
     }
@@ -886,6 +892,16 @@ mod tests {
         assert_eq!(
             e.media_config(true).voice_processing,
             VoiceProcessing::default()
+        );
+    }
+
+    #[test]
+    fn a_challenge_for_a_foreign_realm_keeps_its_own_words_and_code() {
+        let why = "the far end asked for the password of realm \"x\", which is not your SIP server's realm";
+        let end = call_end(Some(407), EndCause::ForeignRealm, why, false);
+        assert_eq!(
+            (end.code, end.status, end.text.as_str()),
+            (EndCode::ForeignRealm, Some(407), why)
         );
     }
 

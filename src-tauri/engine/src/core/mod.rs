@@ -80,8 +80,8 @@ pub struct Core {
     audio: AudioLine,
     /// Events to hand out with the first batch (e.g. from start-up).
     pending: Vec<Event>,
-    /// This core replaces one that panicked (why): the agent is told at start.
-    restarted: Option<String>,
+    /// This core replaces one that panicked or stopped answering (why): the agent is told at start.
+    restarted: Option<Restart>,
     policy: EffectivePolicy,
     guard: Guard,
     location: location_flow::LocationState,
@@ -254,48 +254,56 @@ impl Core {
         let mut first = self.snapshot();
         first.append(&mut out);
         first.append(&mut self.pending);
-        if let Some(detail) = self.restarted.take() {
-            first.extend(self.restart_notice(detail));
+        if let Some(why) = self.restarted.take() {
+            first.extend(self.restart_notice(why));
         }
         first
     }
 
-    /// This core takes over from one that panicked (`detail`): at start it tells the agent.
-    pub fn restarted_after(&mut self, detail: String) {
-        self.restarted = Some(detail);
+    /// This core takes over from one that failed (`why`): at start it tells the agent.
+    pub fn restarted_after(&mut self, why: Restart) {
+        self.restarted = Some(why);
     }
 
     /// Use another phone (the engine was gone for a moment, and an emergency must not wait for it), and
     /// whether the callback lock still holds.
-    fn restart_notice(&self, detail: String) -> Vec<Event> {
+    fn restart_notice(&self, why: Restart) -> Vec<Event> {
         let locked = self.guard.protecting();
         let lock = if locked {
             " The emergency callback lock is still on: the dispatcher's call will ring here."
         } else {
             ""
         };
+        let (what, code) = match (&why, locked) {
+            (Restart::Panicked(_), false) => {
+                ("stopped unexpectedly", EmergencyFailedCode::Restarted)
+            }
+            (Restart::Panicked(_), true) => {
+                ("stopped unexpectedly", EmergencyFailedCode::RestartedLocked)
+            }
+            (Restart::Stalled(_), false) => ("stopped responding", EmergencyFailedCode::Stalled),
+            (Restart::Stalled(_), true) => {
+                ("stopped responding", EmergencyFailedCode::StalledLocked)
+            }
+        };
         vec![
             Event::EmergencyCallFailed {
                 message: format!(
-                    "Lifeline stopped unexpectedly and has restarted. If you need emergency help now, use \
-                     another phone.{lock}"
+                    "Lifeline {what} and has restarted. If you need emergency help now, use another \
+                     phone.{lock}"
                 ),
                 address: self
                     .location
                     .current
                     .as_ref()
                     .map(|l| location_flow::label(&l.address)),
-                code: Some(if locked {
-                    EmergencyFailedCode::RestartedLocked
-                } else {
-                    EmergencyFailedCode::Restarted
-                }),
+                code: Some(code),
                 status: None,
             },
             Event::error(
                 ErrorCode::EngineRestarted,
-                format!("The phone engine stopped unexpectedly and was restarted.{lock}"),
-                &[("detail", detail)],
+                format!("The phone engine {what} and was restarted.{lock}"),
+                &[("detail", why.to_string())],
             ),
         ]
     }
@@ -306,11 +314,20 @@ impl Core {
         if self.cfg.lab {
             panic!("lab_panic: the engine's core was asked to panic");
         }
-        vec![Event::error(
-            ErrorCode::NotAvailable,
-            "lab_panic is not available in this build".to_owned(),
-            &[("command", "lab_panic".to_owned())],
-        )]
+        not_available("lab_panic")
+    }
+
+    /// Lab and debug builds: `lab_hang` blocks the core's thread for `secs` (for ever without), as an
+    /// endless loop or a call that never returns would (the watchdog's test). Elsewhere refused.
+    fn lab_hang(&self, secs: Option<u64>) -> Vec<Event> {
+        #[cfg(any(feature = "lab", debug_assertions))]
+        if self.cfg.lab {
+            tracing::warn!("lab_hang: the engine's core was asked to hang");
+            std::thread::sleep(secs.map_or(Duration::MAX, Duration::from_secs));
+            return vec![];
+        }
+        let _ = secs;
+        not_available("lab_hang")
     }
 
     fn snapshot(&self) -> Vec<Event> {
@@ -360,6 +377,7 @@ impl Core {
             Command::AcceptAgreement => self.accept_agreement(),
             Command::Snapshot => self.snapshot(),
             Command::LabPanic => self.lab_panic(),
+            Command::LabHang { secs } => self.lab_hang(secs),
             Command::SetPresence { status } => self.request_presence(status),
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
             Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
@@ -655,6 +673,36 @@ fn devices_event(
         output,
         ringer,
     }
+}
+
+/// Why a core took over from another ([`Core::restarted_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Restart {
+    /// The core panicked (the panic's text).
+    Panicked(String),
+    /// The core stopped answering for this long without panicking (the watchdog).
+    Stalled(Duration),
+}
+
+impl std::fmt::Display for Restart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Restart::Panicked(text) => write!(f, "panicked: {text}"),
+            Restart::Stalled(silent) => {
+                write!(f, "stalled: no answer for {:.1} s", silent.as_secs_f64())
+            }
+        }
+    }
+}
+
+/// A lab command refused in this build.
+fn not_available(command: &str) -> Vec<Event> {
+    vec![Event::error(
+        ErrorCode::NotAvailable,
+        format!("{command} is not available in this build"),
+        &[("command", command.to_owned())],
+    )]
 }
 
 fn accepted_event(a: &Acceptance) -> Event {

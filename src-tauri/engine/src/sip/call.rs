@@ -72,6 +72,9 @@ pub enum EndCause {
     CallerCancelled,
     /// Our INVITE got a final error response (the code says which).
     Refused,
+    /// Our INVITE was challenged (401/407) for a realm that is not the registrar's: the password was
+    /// not sent (the reason names both realms).
+    ForeignRealm,
     /// Our INVITE got no final response in time (408).
     NoAnswer,
     /// The connection to the server was lost while the call was being set up.
@@ -601,12 +604,14 @@ impl Calls {
                     ctx.out.push_back(CallOutput::Send(b));
                 }
                 let mut reason = resp.reason();
+                let mut cause = EndCause::Refused;
                 if (code == 401 || code == 407) && !c.cancelled {
                     let had = spec.extra.iter().any(|(n, _)| n.ends_with("Authorization"));
                     let taken = ctx.auth.on_call_challenge(&resp, had);
                     if let Err(e @ AuthError::ForeignRealm { .. }) = &taken {
                         tracing::warn!("call {id}: {e}");
                         reason = e.to_string();
+                        cause = EndCause::ForeignRealm;
                     }
                     if taken.is_ok() {
                         let mut again = spec;
@@ -626,7 +631,7 @@ impl Calls {
                     }
                 }
                 if initial {
-                    self.end(id, Some(code), EndCause::Refused, &reason, ctx.out);
+                    self.end(id, Some(code), cause, &reason, ctx.out);
                 } else {
                     ctx.out
                         .push_back(CallOutput::Event(CallEvent::UpdateFailed { id, code }));

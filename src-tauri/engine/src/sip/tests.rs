@@ -638,7 +638,7 @@ fn invite_challenged_for_a_foreign_realm_is_not_answered_and_ends_with_the_reaso
         [CallEvent::Ended {
             id: i,
             code: Some(407),
-            cause: EndCause::Refused,
+            cause: EndCause::ForeignRealm,
             reason,
         }] if *i == id => {
             assert!(

@@ -9,7 +9,9 @@
 //! ([`crate::audio::worker`]); network work (HELD, the TURN probe, the network watch) in tasks. Starting
 //! the engine ([`spawn_with`]: the audio files, the managed policy) is here too, so the core reads nothing.
 
+mod lease;
 mod supervise;
+mod watchdog;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -168,6 +170,8 @@ struct MediaWorker {
 struct Driver {
     /// Shared with the supervisor, which hands it to the next core if this one panics.
     store: Arc<Mutex<Store>>,
+    /// Whether this core may still act (the supervisor may have given up on it and started another).
+    lease: lease::Lease,
     events: mpsc::Sender<Event>,
     inputs: mpsc::UnboundedSender<Input>,
     sip_events: mpsc::Sender<(u64, SipEvent)>,
@@ -190,22 +194,32 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Runs the core until `Quit` or until the supervisor drops its ends.
+/// Runs the core until `Quit`, until the supervisor drops its ends or until its lease ends. Each turn of
+/// the loop, and every [`watchdog::BEAT_EVERY`] when idle, bumps `beat`: the supervisor's watchdog.
 pub(super) async fn run(
     mut core: Core,
     store: Arc<Mutex<Store>>,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     wakeup: Arc<tokio::sync::Notify>,
+    lease: lease::Lease,
+    beat: tokio::sync::watch::Sender<u64>,
 ) {
     let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
     let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
     let (os_user, fingerprint) = core.acceptance_key();
-    let mut restored = persist::restore(&lock(&store), &os_user, &fingerprint);
+    let mut restored = {
+        let store = lock(&store);
+        if !lease.held() {
+            return;
+        }
+        persist::restore(&store, &os_user, &fingerprint)
+    };
     restored.account = core.account_dir().and_then(crate::account_file::load);
     restored.device = crate::notify::DeviceInfo::gather();
     let mut d = Driver {
         store,
+        lease,
         events,
         inputs: inputs_tx,
         sip_events: sip_tx,
@@ -220,7 +234,10 @@ pub(super) async fn run(
     };
     core.handle_input(Input::Start(restored), now());
     let mut open = d.drain(&mut core).await;
+    let mut idle = tokio::time::interval(watchdog::BEAT_EVERY);
+    idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while open {
+        beat.send_modify(|b| *b = b.wrapping_add(1));
         let deadline = tokio::time::Instant::from_std(core.poll_timeout());
         let mut quit = false;
         let input = tokio::select! {
@@ -234,19 +251,29 @@ pub(super) async fn run(
             Some((session, event)) = sip_events.recv() => Input::Sip { session, event },
             Some(input) = inputs.recv() => input,
             () = tokio::time::sleep_until(deadline) => Input::Tick,
+            _ = idle.tick() => continue,
+            () = d.lease.ended() => break,
         };
         core.handle_input(input, now());
         open = d.drain(&mut core).await && !quit;
     }
-    d.shut_down().await;
+    if d.lease.held() {
+        d.shut_down().await;
+        tracing::info!("engine stopped");
+    } else {
+        // Given up on (a stall): another core has the store and the line; this one's tasks are aborted.
+        tracing::warn!("an engine core given up on has stopped");
+    }
     core.stop_audio();
-    tracing::info!("engine stopped");
 }
 
 impl Driver {
-    /// Carries out the core's outputs in order; `false` once the UI has gone.
+    /// Carries out the core's outputs in order; `false` once the UI has gone or the lease has ended.
     async fn drain(&mut self, core: &mut Core) -> bool {
         while let Some(out) = core.poll_output() {
+            if !self.lease.held() {
+                return false;
+            }
             match out {
                 Output::Event(ev) => {
                     if self.events.send(ev).await.is_err() {
@@ -258,12 +285,18 @@ impl Driver {
                     if let Some(old) = self.sip.take() {
                         let _ = old.commands.try_send(SipCommand::SignOut);
                     }
-                    self.sip = Some(crate::sip::spawn(*config, session, self.sip_events.clone()));
+                    let sip = crate::sip::spawn(*config, session, self.sip_events.clone());
+                    self.lease.hold(&sip.task);
+                    self.sip = Some(sip);
                 }
                 Output::Media { call, request } => self.media(call, request),
                 Output::Store(req @ StoreRequest::Audit(..)) => self.audits.push(req),
                 Output::Store(req) => {
-                    let stored = persist::carry_out(&lock(&self.store), req);
+                    let Some(store) = self.store() else {
+                        return false;
+                    };
+                    let stored = persist::carry_out(&store, req);
+                    drop(store);
                     if let Some(stored) = stored {
                         core.handle_input(Input::Stored(stored), now());
                     }
@@ -274,12 +307,22 @@ impl Driver {
         }
         // After the events (and after any INVITE): the audit log never delays the emergency path.
         for req in std::mem::take(&mut self.audits) {
-            persist::carry_out(&lock(&self.store), req);
+            let Some(store) = self.store() else {
+                return false;
+            };
+            persist::carry_out(&store, req);
         }
         if std::mem::take(&mut self.wake) {
             self.wakeup.notify_one();
         }
         true
+    }
+
+    /// The store, while this core holds its lease: checked with the store held, so a core given up on
+    /// cannot write after the next one has read it.
+    fn store(&self) -> Option<MutexGuard<'_, Store>> {
+        let store = lock(&self.store);
+        self.lease.held().then_some(store)
     }
 
     fn sip(&mut self, req: SipRequest) {
@@ -350,6 +393,7 @@ impl Driver {
             }
             let (tx, rx) = mpsc::unbounded_channel();
             let task = tokio::spawn(media_worker(call, rx, self.inputs.clone()));
+            self.lease.hold(&task);
             self.media.insert(call, MediaWorker { requests: tx, task });
         }
         if let Some(w) = self.media.get(&call) {
@@ -441,11 +485,13 @@ impl Driver {
                 if let Some(older) = self.turn_probe.take() {
                     older.abort();
                 }
-                self.turn_probe = Some(tokio::spawn(async move {
+                let probe = tokio::spawn(async move {
                     let problems =
                         crate::media::turn_probe::probe_ice_servers(&servers, &options, key).await;
                     let _ = inputs.send(Input::TurnProbed(servers, problems));
-                }));
+                });
+                self.lease.hold(&probe);
+                self.turn_probe = Some(probe);
             }
             Work::Devices(work) => {
                 if self.devices.is_none() {
@@ -474,7 +520,9 @@ impl Driver {
             }
             Work::WatchNetwork => {
                 if self.network_watch.is_none() {
-                    self.network_watch = Some(spawn_watch(inputs));
+                    let watch = spawn_watch(inputs);
+                    self.lease.hold(&watch);
+                    self.network_watch = Some(watch);
                 }
             }
         }
@@ -671,6 +719,79 @@ mod tests {
     use crate::media::turn_tunnel::coturn_tests::coturn_listening;
     use crate::media::turn_tunnel::tunnel_tests::lab_cert;
     use crate::media::turn_tunnel::TunnelOptions;
+
+    /// A core the supervisor gave up on and that wakes later: the store write, the event and the SIP
+    /// work it had next are not carried out.
+    #[tokio::test]
+    async fn a_core_whose_lease_has_ended_writes_and_says_nothing() {
+        use crate::api::{EmergencyMode, Presence};
+        let store = Arc::new(Mutex::new(Store::in_memory().expect("store")));
+        let leases = lease::Leases::new();
+        let (events, mut said) = mpsc::channel(8);
+        let (inputs, _inputs) = mpsc::unbounded_channel();
+        let (sip_events, _sip) = mpsc::channel(8);
+        let mut d = Driver {
+            store: store.clone(),
+            lease: leases.grant(),
+            events,
+            inputs,
+            sip_events,
+            sip: None,
+            media: HashMap::new(),
+            turn_probe: None,
+            network_watch: None,
+            devices: None,
+            wakeup: Arc::new(tokio::sync::Notify::new()),
+            audits: Vec::new(),
+            wake: false,
+        };
+        let snapshot = crate::emergency::GuardSnapshot {
+            mode: EmergencyMode::Lock,
+            prior_presence: Some(Presence::Available),
+            lock_secs: 1800,
+            elapsed_ms: 0,
+            observed_at: Some(OffsetDateTime::now_utc()),
+            lock_over: false,
+        };
+        let mut core = Core::with_policy(serde_json::json!({}));
+        core.push(Output::Event(Event::error(
+            ErrorCode::NotAvailable,
+            "x",
+            &[],
+        )));
+        core.push(Output::Store(StoreRequest::PersistGuard(snapshot.clone())));
+        assert!(
+            d.drain(&mut core).await,
+            "while the lease holds, the outputs are carried out"
+        );
+        assert!(said.try_recv().is_ok());
+        assert_eq!(
+            lock(&store).load_guard().expect("load"),
+            Some(snapshot.clone())
+        );
+
+        let next_core = crate::emergency::GuardSnapshot {
+            lock_secs: 900,
+            ..snapshot.clone()
+        };
+        lock(&store)
+            .save_guard(&next_core)
+            .expect("the next core's write");
+        leases.end();
+        core.push(Output::Event(Event::error(
+            ErrorCode::NotAvailable,
+            "x",
+            &[],
+        )));
+        core.push(Output::Store(StoreRequest::PersistGuard(snapshot.clone())));
+        assert!(!d.drain(&mut core).await, "the core stops");
+        assert!(said.try_recv().is_err(), "nothing said");
+        assert_eq!(
+            lock(&store).load_guard().expect("load"),
+            Some(next_core),
+            "the next core's state is not overwritten"
+        );
+    }
 
     #[tokio::test]
     async fn after_sign_in_a_wrong_turn_password_is_named_and_nothing_waited_for_the_probe() {

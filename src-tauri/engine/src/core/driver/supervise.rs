@@ -1,28 +1,49 @@
 //! The engine's supervisor: it owns the shell's ends of the command and event channels and the store, and
-//! runs the [`driver`](super) in a task of its own. If that task panics, the supervisor notices
-//! at once (the task's `JoinError`), starts a new core on the same store — the emergency guard's state is
-//! read back from it, so a callback lock is intact — signs in again with the account last signed in, and
-//! the new core tells the agent to use another phone ([`Core::restarted_after`]).
+//! runs the [`driver`](super) of one core at a time on a thread of its own. If that core panics, the
+//! supervisor notices at once; if it stops answering without panicking (an endless loop, a call that
+//! never returns), the [`watchdog`] notices within
+//! [`STALL_AFTER`](watchdog::STALL_AFTER). Either way it starts a new core on
+//! the same store — the emergency guard's state is read back from it, so a callback lock is intact —
+//! signs in again with the account last signed in, and the new core tells the agent to use another phone
+//! ([`Core::restarted_after`]).
 //!
-//! The shell's channels outlive every core: a panic never closes them, so neither the window nor the
-//! headless binary has to reconnect. A core that panics again and again is restarted each time, at most
+//! Each core runs on its own OS thread (driving its futures on the shared runtime, where the tasks it
+//! starts run), so a core stuck in synchronous code holds no runtime worker and never stops the
+//! supervisor. A stuck thread cannot be killed: it is abandoned, and its [`Lease`] ends first so that
+//! if it ever wakes it writes nothing and sends nothing ([`lease`](super::lease)).
+//!
+//! The shell's channels outlive every core: a restart never closes them, so neither the window nor the
+//! headless binary has to reconnect. A core that fails again and again is restarted each time, at most
 //! [`MAX_RESTARTS`] times a minute; past that the supervisor stops and the shell sees the engine gone.
 
+use std::any::Any;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::lease::{Lease, Leases};
+use super::watchdog::{self, Verdict, Watchdog};
 use super::{COMMAND_QUEUE, EVENT_QUEUE};
 use crate::api::Command;
 use crate::api::Event;
-use crate::core::Core;
+use crate::core::{Core, Restart};
 use crate::store::Store;
 
-/// Restarts allowed within [`RESTART_WINDOW`]: a core that panics at start would otherwise spin.
+/// Restarts allowed within [`RESTART_WINDOW`]: a core that fails at start would otherwise spin.
 pub const MAX_RESTARTS: usize = 5;
 const RESTART_WINDOW: Duration = Duration::from_secs(60);
+
+/// How a core's thread ended: normally, or with a panic's payload.
+type Ended = std::thread::Result<()>;
+
+/// Why the supervisor stopped watching a core.
+enum Stop {
+    Ended(Ended),
+    Stalled(Duration),
+}
 
 /// Runs cores made by `make` until `Quit` or until the shell drops its ends.
 pub(super) async fn run(
@@ -34,69 +55,97 @@ pub(super) async fn run(
     _notify_worker: Option<JoinHandle<()>>,
 ) {
     let store = Arc::new(Mutex::new(store));
+    let leases = Leases::new();
     let mut sign_in: Option<Command> = None;
     let mut restarts: Vec<Instant> = Vec::new();
     let mut core = make();
+    // The shell has closed its end (stdin at EOF): no new commands, the core stops after those taken.
+    let mut closing = false;
     loop {
         let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+        let mut cmd_tx = Some(cmd_tx);
         let (ev_tx, mut ev_rx) = mpsc::channel(EVENT_QUEUE);
-        let mut task = tokio::spawn(super::run(
+        let (beat_tx, beat) = watch::channel(0u64);
+        let lease = leases.grant();
+        let mut ended = match start(
             core,
             store.clone(),
             cmd_rx,
             ev_tx,
             wakeup.clone(),
-        ));
-        match &sign_in {
-            // After a restart: the line the agent had, so the dispatcher's callback reaches this core.
-            Some(again) if !restarts.is_empty() => {
-                let _ = cmd_tx.send(again.clone()).await;
+            lease,
+            beat_tx,
+        ) {
+            Ok(ended) => ended,
+            Err(e) => {
+                tracing::error!("the engine's thread could not start: {e}");
+                return;
             }
-            _ => {}
+        };
+        // Commands wait here, never in the supervisor's own await: a stuck core must not stop the watch.
+        let mut queued: VecDeque<Command> = VecDeque::new();
+        if let Some(again) = sign_in.clone().filter(|_| !restarts.is_empty()) {
+            // After a restart: the line the agent had, so the dispatcher's callback reaches this core.
+            queued.push_back(again);
         }
-        let ended = loop {
+        let mut dog = Watchdog::new(*beat.borrow(), Instant::now());
+        let mut look = tokio::time::interval(watchdog::CHECK_EVERY);
+        look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = loop {
+            if closing && queued.is_empty() {
+                // The driver stops when its command channel closes, after the commands handed over.
+                cmd_tx = None;
+            }
             tokio::select! {
                 biased;
-                ended = &mut task => break ended,
+                done = &mut ended => break Stop::Ended(done.unwrap_or_else(|_| Err(silent_end()))),
+                // Before the events: a core that talks a lot never keeps the watchdog from looking.
+                _ = look.tick() => {
+                    if let Verdict::Stalled { silent } = dog.observe(*beat.borrow(), Instant::now()) {
+                        break Stop::Stalled(silent);
+                    }
+                }
                 Some(ev) = ev_rx.recv() => {
                     if events.send(ev).await.is_err() {
-                        task.abort();
+                        leases.end();
                         return;
                     }
                 }
-                cmd = commands.recv() => {
-                    let Some(cmd) = cmd else {
-                        // The shell has closed its end (stdin at EOF): the driver stops when its command
-                        // channel closes, after the commands already handed over. What it says until then
-                        // still reaches the shell (the event channel closes when the driver ends).
-                        drop(cmd_tx);
-                        while let Some(ev) = ev_rx.recv().await {
-                            if events.send(ev).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = task.await;
-                        return;
-                    };
-                    remember_sign_in(&mut sign_in, &cmd);
-                    if cmd_tx.send(cmd).await.is_err() {
+                permit = reserve(&cmd_tx), if !queued.is_empty() => {
+                    if let (Ok(permit), Some(cmd)) = (permit, queued.pop_front()) {
+                        permit.send(cmd);
+                    } else {
                         tracing::warn!("the engine did not take a command");
                     }
                 }
+                cmd = commands.recv(), if !closing && queued.len() < COMMAND_QUEUE => match cmd {
+                    Some(cmd) => {
+                        remember_sign_in(&mut sign_in, &cmd);
+                        queued.push_back(cmd);
+                    }
+                    // What the driver says until it stops still reaches the shell (its event channel
+                    // closes when it ends).
+                    None => closing = true,
+                },
             }
         };
         // What the core said before it stopped still reaches the shell, in order.
         while let Ok(ev) = ev_rx.try_recv() {
             if events.send(ev).await.is_err() {
-                return;
+                break;
             }
         }
-        let detail = match ended {
-            Ok(()) => return,
-            Err(e) if e.is_panic() => panic_text(e.into_panic()),
-            Err(_) => return,
+        // Before any new core: the old one, if it ever runs again, may no longer act.
+        leases.end();
+        let why = match stop {
+            Stop::Ended(Ok(())) => return,
+            Stop::Ended(Err(payload)) => Restart::Panicked(panic_text(payload)),
+            Stop::Stalled(silent) => Restart::Stalled(silent),
         };
-        tracing::error!("the engine stopped unexpectedly ({detail}); restarting it");
+        if closing {
+            return;
+        }
+        tracing::error!("the engine stopped unexpectedly ({why}); restarting it");
         let at = Instant::now();
         restarts.retain(|t| at.duration_since(*t) < RESTART_WINDOW);
         if restarts.len() >= MAX_RESTARTS {
@@ -107,7 +156,47 @@ pub(super) async fn run(
         }
         restarts.push(at);
         core = make();
-        core.restarted_after(detail);
+        core.restarted_after(why);
+    }
+}
+
+/// Runs a core's driver on a thread of its own; the receiver says how it ended.
+fn start(
+    core: Core,
+    store: Arc<Mutex<Store>>,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    wakeup: Arc<tokio::sync::Notify>,
+    lease: Lease,
+    beat: watch::Sender<u64>,
+) -> std::io::Result<oneshot::Receiver<Ended>> {
+    let runtime = tokio::runtime::Handle::current();
+    let (done_tx, done_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("lifeline-core".to_owned())
+        .spawn(move || {
+            // A panic's unwinding drops the driver (its channels, its SIP handle) as a task's would.
+            let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(super::run(
+                    core, store, commands, events, wakeup, lease, beat,
+                ))
+            }));
+            let _ = done_tx.send(ended);
+        })?;
+    Ok(done_rx)
+}
+
+/// The core's thread went without saying how (it always says; this is the type's other case).
+fn silent_end() -> Box<dyn Any + Send> {
+    Box::new("the engine's thread ended without a word")
+}
+
+async fn reserve(
+    tx: &Option<mpsc::Sender<Command>>,
+) -> Result<mpsc::Permit<'_, Command>, mpsc::error::SendError<()>> {
+    match tx {
+        Some(tx) => tx.reserve().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -135,7 +224,7 @@ fn remember_sign_in(sign_in: &mut Option<Command>, cmd: &Command) {
     }
 }
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+fn panic_text(payload: Box<dyn Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -182,6 +271,20 @@ mod tests {
         store
     }
 
+    /// An engine in lab mode, silent, on a store holding a callback lock.
+    fn lab_engine() -> crate::core::EngineHandle {
+        let cfg = EngineConfig {
+            lab: true,
+            locale: Some("en".into()),
+            ..EngineConfig::default()
+        };
+        let opts = crate::core::EngineOptions {
+            audio: AudioSetup::Silent,
+            ..Default::default()
+        };
+        crate::core::spawn_with(cfg, locked_store(), opts)
+    }
+
     fn is_lock(ev: &Event) -> bool {
         matches!(
             ev,
@@ -192,19 +295,10 @@ mod tests {
         )
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_core_that_panics_is_restarted_on_the_same_store_with_the_lock_and_says_use_another_phone(
     ) {
-        let cfg = EngineConfig {
-            lab: true,
-            locale: Some("en".into()),
-            ..EngineConfig::default()
-        };
-        let opts = crate::core::EngineOptions {
-            audio: AudioSetup::Silent,
-            ..Default::default()
-        };
-        let mut h = crate::core::spawn_with(cfg, locked_store(), opts);
+        let mut h = lab_engine();
         next(&mut h.events, "the lock at start", is_lock).await;
         h.commands.send(Command::LabPanic).await.expect("send");
         let failed = next(&mut h.events, "use another phone", |e| {
@@ -230,6 +324,71 @@ mod tests {
         h.commands.send(Command::Snapshot).await.expect("send");
         next(&mut h.events, "the lock after the restart", is_lock).await;
         h.commands.send(Command::Quit).await.expect("send");
+    }
+
+    /// A core stuck in synchronous code for 3 s: told within the watchdog's limit, a new core answers
+    /// with the lock from the store, and when the old one wakes it says and writes nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_core_that_stops_answering_is_replaced_and_the_old_one_stays_silent_when_it_wakes() {
+        let mut h = lab_engine();
+        next(&mut h.events, "the lock at start", is_lock).await;
+        let hang = Instant::now();
+        h.commands
+            .send(Command::LabHang { secs: Some(3) })
+            .await
+            .expect("send");
+        let failed = next(&mut h.events, "use another phone", |e| {
+            matches!(e, Event::EmergencyCallFailed { .. })
+        })
+        .await;
+        let told = hang.elapsed();
+        let Event::EmergencyCallFailed { message, code, .. } = failed else {
+            unreachable!()
+        };
+        assert_eq!(code, Some(crate::api::EmergencyFailedCode::StalledLocked));
+        assert!(message.contains("stopped responding"), "{message}");
+        assert!(message.contains("lock is still on"), "{message}");
+        assert!(
+            told < Duration::from_secs(3),
+            "told after {told:?}, not before the core woke"
+        );
+        let restarted = next(&mut h.events, "the engine_restarted error", |e| {
+            matches!(
+                e,
+                Event::Error {
+                    code: Some(ErrorCode::EngineRestarted),
+                    ..
+                }
+            )
+        })
+        .await;
+        let Event::Error { params, .. } = restarted else {
+            unreachable!()
+        };
+        assert!(
+            params
+                .get("detail")
+                .is_some_and(|d| d.starts_with("stalled")),
+            "{params:?}"
+        );
+        // Past the old core's wake-up: only the new core speaks, once per command.
+        tokio::time::sleep(
+            Duration::from_secs(3).saturating_sub(hang.elapsed()) + Duration::from_millis(500),
+        )
+        .await;
+        while let Ok(ev) = h.events.try_recv() {
+            assert!(
+                !matches!(ev, Event::AppInfo { .. }),
+                "a second snapshot: {ev:?}"
+            );
+        }
+        h.commands.send(Command::Snapshot).await.expect("send");
+        next(&mut h.events, "the lock after the restart", is_lock).await;
+        h.commands.send(Command::Quit).await.expect("send");
+        println!(
+            "lab_hang -> use another phone after {} ms",
+            told.as_millis()
+        );
     }
 
     #[test]
