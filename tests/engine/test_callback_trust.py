@@ -10,6 +10,7 @@ wss, in the lock after a real 911 call, and callers placed through Kamailio.
   Kamailio's trust boundary (it removes them, as a PBX does) and with it switched off (lab fault
   ``trust_boundary_off``: the engine's own rule alone refuses them; the trace shows the headers reached it).
 - ``reject`` with a call id refuses that call (the caller sees 486).
+- During the 911 call itself, a trunk call with ``Priority: emergency`` gets 486 and never rings.
 
 Identities: the engine signs in as emergency_support.AGENT_USER (peer2). No timing is asserted.
 
@@ -174,6 +175,20 @@ def test_priority_psap_callback_rings_where_policy_refuses_unlisted_numbers(lab,
     marked = Caller(lab, eng.user.uri, "trunk", from_user=UK_NUMBER, extra=["Priority: psap-callback"])
     ringing = ring_then_reject(eng, marked, UK_NUMBER)
     assert ringing["emergency_callback"] is True, ringing
+
+
+def test_priority_emergency_never_rings_over_the_911_call_in_progress(lab, tmp_path, binary):
+    """Issue 13: during the emergency call nothing rings over it, whatever it claims (RFC 6881 ED-66)."""
+    eng = EmergencyAgent(lab, tmp_path, write_policy(tmp_path / "policy.json"), name="on911")
+    try:
+        eng.sign_in(transport="wss")
+        call, _ = place_emergency_call(eng)
+        claims = ["Priority: emergency"]
+        refused(eng, Caller(lab, eng.user.uri, "trunk", from_user=UK_NUMBER, extra=claims), UK_NUMBER)
+        eng.hangup()
+        wait_lock_after_end(eng, call["id"])
+    finally:
+        eng.close()
 
 
 def test_a_policy_check_accepts_the_new_keys(tmp_path: Path, binary):
