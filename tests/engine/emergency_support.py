@@ -362,6 +362,19 @@ def binary() -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def no_stale_contacts(lab: Lab):
+    """(import it, then use it autouse in the module) Start and end with no registered contact of the
+    engine's user: a contact left by a killed engine would otherwise get a fork of every call to it."""
+    from lablib.sip import SipUdpClient
+
+    with SipUdpClient(lab) as c:
+        c.unregister_all(AGENT_USER, lab.users[AGENT_USER].password)
+    yield
+    with SipUdpClient(lab) as c:
+        c.unregister_all(AGENT_USER, lab.users[AGENT_USER].password)
+
+
 @pytest.fixture
 def psap(lab: Lab) -> Dispatcher:
     """Overrides conftest's ``psap`` in the modules that import it: a :class:`Dispatcher` (ctrl_tcp only

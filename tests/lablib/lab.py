@@ -59,7 +59,8 @@ class Lab:
     Attributes worth knowing:
       dir           lab state dir (``$LIFELINE_LAB_DIR`` or /tmp/lifeline-lab)
       ip            the address its services listen on (``$LIFELINE_LAB_IP`` or 127.0.0.1)
-      users         ``{"agent": User(...), "agent2", "peer", "peer2", "peer3", "psap"}``
+      users         ``{"agent": User(...), "agent2", "peer", "peer2", "peer3", "psap", "201", "trunk"}``
+                    (``201``: an extension; ``trunk``: the carrier trunk, which brings outside callers)
                     (password ``<name>-secret``; peer2/peer3 are spares for concurrent tests)
       domain        ``lifeline.lab``
       sip_udp       ``("127.0.0.1", 5060)``  (also TCP)
@@ -95,7 +96,8 @@ class Lab:
     held_url: str = None  # type: ignore[assignment]
     users: dict[str, User] = field(
         default_factory=lambda: {
-            name: User(name, f"{name}-secret") for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap")
+            name: User(name, f"{name}-secret")
+            for name in ("agent", "agent2", "peer", "peer2", "peer3", "psap", "201", "trunk")
         }
     )
 
@@ -323,8 +325,9 @@ class Lab:
 
     # ---- fault injection (Kamailio "faults" htable over its ctl socket) --------
     #: faults Kamailio knows (see kamailio.cfg): every emergency INVITE / one with a multipart
-    #: body / one that came over TLS or WSS, every REGISTER, every INVITE challenged for another realm
-    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register", "foreign_realm")
+    #: body / one that came over TLS or WSS, every REGISTER, every INVITE challenged for another realm,
+    #: registered users' Priority / PAI let through (no trust boundary)
+    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register", "foreign_realm", "trust_boundary_off")
 
     def _kamcmd(self, *args: str) -> str:
         sock = f"unix:{self.dir / 'kamailio' / 'run' / 'kamailio_ctl'}"

@@ -58,6 +58,8 @@ class Dialog:
     remote_target: str
     route_set: list[str] = field(default_factory=list)
     final: Response | None = None
+    #: The From URI of our requests (the caller shown, which may differ from the authenticating user).
+    from_uri: str | None = None
 
 
 def _md5(s: str) -> str:
@@ -241,13 +243,18 @@ class SipUdpClient:
         extra: list[str] | None = None,
         extra_parts: list[tuple[str, str, list[str]]] | None = None,
         timeout: float = 30.0,
+        from_user: str | None = None,
     ) -> Dialog:
         """INVITE ``target`` (``urn:service:sos``, ``sip:911@lifeline.lab``...) as ``user``
         with a PCMU offer (the media goes nowhere), answering one 407 challenge
         (ACKing it). ``extra_parts`` ``[(content_type, body, [part headers])]`` make the
         body multipart/mixed after the SDP (e.g. a PIDF-LO with ``Content-ID: <x@y>``).
+        ``from_user`` puts another caller in From (``+15125550142``, ``anonymous``, or a whole URI) while
+        ``user`` authenticates: the lab's trunk (user ``trunk``) brings outside callers that way.
         Returns the Dialog; ``dialog.final`` is the final response (2xx are ACKed)."""
         aor = f"sip:{user}@{self.lab.domain}"
+        if from_user is not None:
+            aor = from_user if ":" in from_user else f"sip:{from_user}@{self.lab.domain}"
         call_id, tag = secrets.token_hex(8), secrets.token_hex(4)
         sdp = (
             f"v=0\r\no=probe 1 1 IN IP4 {self.host}\r\ns=-\r\nc=IN IP4 {self.host}\r\nt=0 0\r\n"
@@ -307,6 +314,7 @@ class SipUdpClient:
         rr = [v for k, v in resp.headers if k.lower() == "record-route"]
         route = [r.strip() for v in reversed(rr) for r in v.split(",")]
         dialog = Dialog(call_id, tag, to_hdr, f"<{aor}>;tag={tag}", cseq, m.group(1) if m else target, route, resp)
+        dialog.from_uri = aor
         if 200 <= resp.status < 300:
             self._ack_2xx(dialog, user)
         return dialog
@@ -317,7 +325,7 @@ class SipUdpClient:
         return self._request(
             method,
             dialog.remote_target,
-            from_uri=f"sip:{user}@{self.lab.domain}",
+            from_uri=dialog.from_uri or f"sip:{user}@{self.lab.domain}",
             to_uri=to_uri.group(1) if to_uri else dialog.remote_target,
             call_id=dialog.call_id,
             cseq=dialog.cseq,

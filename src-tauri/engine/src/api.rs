@@ -29,8 +29,19 @@ pub enum Command {
     Dial {
         number: String,
     },
-    Answer,
-    Reject,
+    /// Answer the incoming call `call` (an `Event::Call` id, e.g. "c3"); without one, the emergency
+    /// services' callback if it rings, else the oldest incoming call.
+    Answer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
+    /// Refuse the incoming call `call` (486); without one, the call `answer` would pick.
+    Reject {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
     Hangup,
     Dtmf {
         digits: String,

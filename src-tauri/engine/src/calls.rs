@@ -327,11 +327,28 @@ impl CallTable {
             .or_else(|| self.ringing_incoming())
     }
 
-    /// The incoming call ringing here (the oldest, when several do).
+    /// The incoming call ringing here that a command without an id means: the emergency services'
+    /// callback when one rings (ordinary calls ringing first must never stand in front of it: issue 13),
+    /// else the oldest.
     pub fn ringing_incoming(&self) -> Option<CallId> {
+        let ringing = || {
+            self.calls
+                .iter()
+                .filter(|(_, c)| matches!(c.phase, Phase::Incoming { .. }))
+        };
+        ringing()
+            .find(|(_, c)| c.is_callback())
+            .or_else(|| ringing().next())
+            .map(|(id, _)| *id)
+    }
+
+    /// The incoming call ringing here that the UI names `name` (its `Event::Call` id, e.g. "c3").
+    pub fn ringing_named(&self, name: &str) -> Option<CallId> {
         self.calls
             .iter()
-            .find(|(_, c)| matches!(c.phase, Phase::Incoming { .. }))
+            .find(|(id, c)| {
+                matches!(c.phase, Phase::Incoming { .. }) && id.to_string() == name.trim()
+            })
             .map(|(id, _)| *id)
     }
 
@@ -518,5 +535,41 @@ mod tests {
         assert_eq!(t.ringing_incoming(), Some(a));
         assert_eq!(t.by_sip(SipId(2)), Some(b));
         assert!(t.busy());
+    }
+
+    #[test]
+    fn a_command_without_an_id_means_the_callback_never_an_older_ordinary_call() {
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let mut t = CallTable::default();
+        let ring = |sip| Phase::Incoming {
+            sip: SipId(sip),
+            offer: None,
+        };
+        let spam = t.add(CallEntry::new(
+            Direction::In,
+            "sip:spam@x".into(),
+            ring(1),
+            CallKind::Ordinary,
+            now,
+        ));
+        let spam2 = t.add(CallEntry::new(
+            Direction::In,
+            "sip:spam2@x".into(),
+            ring(2),
+            CallKind::Ordinary,
+            now,
+        ));
+        assert_eq!(t.ringing_incoming(), Some(spam), "the oldest, among equals");
+        let psap = t.add(CallEntry::new(
+            Direction::In,
+            "tel:+15125550142".into(),
+            ring(3),
+            CallKind::Callback,
+            now,
+        ));
+        assert_eq!(t.ringing_incoming(), Some(psap));
+        assert_eq!(t.current(), Some(psap));
+        assert_eq!(t.ringing_named(&spam2.to_string()), Some(spam2));
+        assert_eq!(t.ringing_named(" c999 "), None);
     }
 }

@@ -17,7 +17,7 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
           <p class="callback__remote">{displayRemote(call.remote, state.app?.domain)}</p>
           <p>{t("callback.explanation")}</p>
         </div>
-        <button type="button" class="button button--call button--wide button--big" ref={answer} onClick={() => intend({ cmd: "answer" })}>
+        <button type="button" class="button button--call button--wide button--big" ref={answer} onClick={() => intend({ cmd: "answer", call: call.id })}>
           {t("call.answer")}
         </button>
         {state.emergency.lockUntil !== null && <LockCountdown until={state.emergency.lockUntil} />}
@@ -32,10 +32,10 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
       <p class="incoming__remote">{displayRemote(call.remote, state.app?.domain)}</p>
       {current && <p class="notice notice--warn">{t("incoming.while_in_call", { remote: current.remote })}</p>}
       <div class="button-row">
-        <button type="button" class="button button--call button--big" onClick={() => intend({ cmd: "answer" })}>
+        <button type="button" class="button button--call button--big" onClick={() => intend({ cmd: "answer", call: call.id })}>
           {t("call.answer")}
         </button>
-        <button type="button" class="button button--end button--big" onClick={() => intend({ cmd: "reject" })}>
+        <button type="button" class="button button--end button--big" onClick={() => intend({ cmd: "reject", call: call.id })}>
           {t("call.reject")}
         </button>
       </div>

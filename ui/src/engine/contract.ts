@@ -20,8 +20,8 @@ export type Command =
   }
   | { "cmd": "sign_out" }
   | { "cmd": "dial", number: string, }
-  | { "cmd": "answer" }
-  | { "cmd": "reject" }
+  | { "cmd": "answer", call?: string, }
+  | { "cmd": "reject", call?: string, }
   | { "cmd": "hangup" }
   | { "cmd": "dtmf", digits: string, }
   | { "cmd": "hold" }

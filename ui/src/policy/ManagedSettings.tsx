@@ -5,6 +5,10 @@ import type { UiState } from "../app/state";
 const NAMES: Record<string, string> = {
   "emergency.lock_minutes": "managed.emergency_lock_minutes",
   "emergency.callback_from": "managed.emergency_callback_from",
+  // The rest of "who rings during the lock" is the same question for the agent.
+  "emergency.internal_callers": "managed.emergency_callback_from",
+  "emergency.queue_call_header": "managed.emergency_callback_from",
+  "emergency.unlisted_callers": "managed.emergency_callback_from",
   "emergency.status_during": "managed.emergency_status_during",
   "emergency.number_mismatch": "managed.emergency_number_mismatch",
   "emergency.keep_redial_entry": "managed.emergency_keep_redial_entry",

@@ -288,8 +288,16 @@ impl Core {
         out
     }
 
-    pub(super) fn answer(&mut self) -> Vec<Event> {
-        let Some(id) = self.calls.ringing_incoming() else {
+    /// The ringing call a command means: the one it names, else [`crate::calls::Calls::ringing_incoming`].
+    fn ringing_call(&self, name: Option<&str>) -> Option<CallId> {
+        match name {
+            Some(name) => self.calls.ringing_named(name),
+            None => self.calls.ringing_incoming(),
+        }
+    }
+
+    pub(super) fn answer(&mut self, name: Option<&str>) -> Vec<Event> {
+        let Some(id) = self.ringing_call(name) else {
             return no_call("answer", "There is no incoming call to answer.");
         };
         let Some(c) = self.calls.get_mut(id) else {
@@ -358,10 +366,9 @@ impl Core {
         }
     }
 
-    pub(super) fn reject(&mut self) -> Vec<Event> {
+    pub(super) fn reject(&mut self, name: Option<&str>) -> Vec<Event> {
         let sip = self
-            .calls
-            .ringing_incoming()
+            .ringing_call(name)
             .and_then(|id| self.calls.get(id))
             .and_then(|c| c.sip());
         match sip {

@@ -353,6 +353,78 @@ fn during_the_lock_an_ordinary_caller_is_refused_and_the_dispatcher_rings() {
 }
 
 #[test]
+fn during_the_lock_an_unlisted_number_rings_as_the_callback_and_an_extension_claiming_priority_does_not(
+) {
+    let mut h = Harness::new(us_policy());
+    dial(&mut h, "911");
+    h.sign_in();
+    let evs = h.call_event(incoming(7, "<sip:+15125550142@lifeline.lab>;tag=1"));
+    assert!(rings_as_callback(&evs), "issue 15: {evs:?}");
+    let mut forged = incoming(8, "sip:201@lifeline.lab");
+    if let CallEvent::Incoming { facts, .. } = &mut forged {
+        facts.priority = crate::sip::Priority::parse("emergency");
+        facts.asserted_identity = vec!["sip:psap@lifeline.lab".into()];
+    }
+    let evs = h.call_event(forged);
+    assert!(
+        matches!(&evs[..], [Event::CallRejected { code: 486, .. }, ..]),
+        "issue 13: {evs:?}"
+    );
+}
+
+#[test]
+fn answer_and_reject_take_the_call_they_name_and_without_one_the_callback() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    // An ordinary call rings before the emergency begins.
+    assert!(rings(&h.call_event(incoming(7, "sip:peer@lifeline.lab"))));
+    h.core
+        .guard_input(crate::emergency::guard::GuardInput::EmergencyCallPlaced {
+            presence: crate::api::Presence::Available,
+        });
+    h.core
+        .guard_input(crate::emergency::guard::GuardInput::EmergencyCallEnded);
+    assert_eq!(h.core.guard.mode(), EmergencyMode::Lock);
+    assert!(rings_as_callback(
+        &h.call_event(incoming(8, "sip:psap@lifeline.lab"))
+    ));
+    assert!(rings_as_callback(
+        &h.call_event(incoming(9, "tel:+15125550142"))
+    ));
+    let id = |sip| h.core.calls.by_sip(SipId(sip)).expect("rings");
+    let (spam, psap, stranger) = (id(7), id(8), id(9));
+
+    // Reject names the stranger: that one is refused, no other.
+    let before = h.sip.len();
+    h.command(Command::Reject {
+        call: Some(stranger.to_string()),
+    });
+    assert!(
+        matches!(
+            &h.sip[before..],
+            [SipRequest::Reject {
+                sip: SipId(9),
+                code: 486
+            }]
+        ),
+        "only the named call is refused"
+    );
+    // Answer without an id takes the dispatcher's callback, not the older ordinary call.
+    let before = h.media.len();
+    h.command(Command::Answer { call: None });
+    assert!(
+        matches!(&h.media[before..], [(c, MediaRequest::Answer { .. })] if *c == psap),
+        "the callback is answered, not {spam}"
+    );
+    // A name that rings nowhere is an error, not another call.
+    let evs = h.command(Command::Answer {
+        call: Some("c999".into()),
+    });
+    assert!(matches!(&evs[..], [Event::Error { .. }]), "{evs:?}");
+}
+
+#[test]
 fn a_flood_of_ordinary_calls_during_the_lock_is_refused_at_once_but_told_and_stored_coalesced() {
     let mut h = Harness::new(us_policy());
     dial(&mut h, "911");
@@ -708,7 +780,7 @@ fn a_rejected_incoming_call_is_kept_as_rejected_from_its_code_not_its_words() {
     h.command(Command::AcceptAgreement);
     h.sign_in();
     h.call_event(incoming(5, "sip:peer@lifeline.lab"));
-    h.command(Command::Reject);
+    h.command(Command::Reject { call: None });
     assert!(matches!(
         h.sip.last(),
         Some(SipRequest::Reject { code: 486, .. })

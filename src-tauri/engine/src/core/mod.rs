@@ -434,8 +434,8 @@ impl Core {
             // The driver stops after this command's outputs.
             Command::Quit => vec![],
             Command::Dial { number } => self.dial_any(number),
-            Command::Answer => self.answer(),
-            Command::Reject => self.reject(),
+            Command::Answer { call } => self.answer(call.as_deref()),
+            Command::Reject { call } => self.reject(call.as_deref()),
             Command::Hangup => self.hangup(),
             Command::Dtmf { digits } => self.dtmf(digits),
             Command::Hold => self.hold(true),

@@ -250,7 +250,7 @@ impl Pair {
                 }
             }
             Step::Answer => {
-                self.h.command(Command::Answer);
+                self.h.command(Command::Answer { call: None });
             }
             Step::AnswerMade => {
                 let answers: Vec<CallId> = self

@@ -32,6 +32,19 @@ pub enum RequestUri {
     ServiceUrn,
 }
 
+/// Who else rings as the emergency services' callback during the lock, beyond those policy names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlistedCallers {
+    /// Every caller with a telephone number (or a withheld one) not known to be ordinary rings with the
+    /// callback treatment: dispatchers call back from numbers nobody can list in advance (default).
+    #[default]
+    Callback,
+    /// Only `callback_from`, the emergency line and the network's `Priority: emergency`/`psap-callback`
+    /// count; every other caller gets 486 (stricter: IT must know the dispatchers' numbers).
+    Refuse,
+}
+
 /// `emergency.*` in the managed policy.
 ///
 /// | key | default | meaning |
@@ -41,6 +54,9 @@ pub enum RequestUri {
 /// | `status_during` | `do_not_disturb` | presence forced during active, lock and remain (`working_offline` behaves like 8x8) |
 /// | `callback_from` | `[]` | identities of emergency services calling back: SIP URIs (`sip:psap@lifeline.lab`, `sip:*@psap.example`), domains (`@psap.example`) or number patterns (`+1555*`, `911`); `*` matches any run, `?` one character |
 /// | `keep_redial_entry` | false | keep a redial entry (number only) for emergency calls in history |
+/// | `internal_callers` | `[]` | callers known to be ordinary traffic, turned away during the lock (same patterns as `callback_from`); extensions and names need no entry |
+/// | `queue_call_header` | none | a header the call queue adds to the calls it distributes: such calls are ordinary traffic |
+/// | `unlisted_callers` | `callback` | see [`UnlistedCallers`] |
 /// | `request_uri` | `dialled` | the emergency INVITE's Request-URI: `dialled` (the number at the account's domain) or `service_urn` (`urn:service:sos`) |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,6 +67,9 @@ pub struct EmergencyPolicy {
     pub callback_from: Vec<String>,
     pub keep_redial_entry: bool,
     pub request_uri: RequestUri,
+    pub internal_callers: Vec<String>,
+    pub queue_call_header: Option<String>,
+    pub unlisted_callers: UnlistedCallers,
 }
 
 impl Default for EmergencyPolicy {
@@ -62,6 +81,9 @@ impl Default for EmergencyPolicy {
             callback_from: Vec::new(),
             keep_redial_entry: false,
             request_uri: RequestUri::Dialled,
+            internal_callers: Vec::new(),
+            queue_call_header: None,
+            unlisted_callers: UnlistedCallers::Callback,
         }
     }
 }
@@ -75,6 +97,10 @@ pub enum EmergencyPolicyError {
     StatusDuringAvailable,
     #[error("emergency.callback_from entry {index} is empty")]
     EmptyCallbackPattern { index: usize },
+    #[error("emergency.internal_callers entry {index} is empty")]
+    EmptyInternalPattern { index: usize },
+    #[error("emergency.queue_call_header must be a header name (letters, digits and - . ! % * _ + ` ' ~)")]
+    QueueHeaderName,
 }
 
 impl EmergencyPolicy {
@@ -88,6 +114,19 @@ impl EmergencyPolicy {
         }
         if let Some(index) = self.callback_from.iter().position(|p| p.trim().is_empty()) {
             return Err(EmergencyPolicyError::EmptyCallbackPattern { index });
+        }
+        if let Some(index) = self
+            .internal_callers
+            .iter()
+            .position(|p| p.trim().is_empty())
+        {
+            return Err(EmergencyPolicyError::EmptyInternalPattern { index });
+        }
+        if let Some(h) = &self.queue_call_header {
+            let token = |c: char| c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c);
+            if h.is_empty() || !h.chars().all(token) {
+                return Err(EmergencyPolicyError::QueueHeaderName);
+            }
         }
         Ok(())
     }
@@ -136,6 +175,20 @@ mod tests {
         assert_eq!(p.status_during, Presence::WorkingOffline);
         assert!(p.validate().is_ok());
         assert!(serde_json::from_str::<EmergencyPolicy>(r#"{"lock_minuts":5}"#).is_err());
+        let strict: EmergencyPolicy = serde_json::from_str(
+            r#"{"internal_callers":["+1512555*"],"queue_call_header":"X-Queue","unlisted_callers":"refuse"}"#,
+        )
+        .expect("parse");
+        assert_eq!(strict.unlisted_callers, UnlistedCallers::Refuse);
+        assert!(strict.validate().is_ok());
+        let bad_header = EmergencyPolicy {
+            queue_call_header: Some("X Queue".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            bad_header.validate(),
+            Err(EmergencyPolicyError::QueueHeaderName)
+        );
         let avail = EmergencyPolicy {
             status_during: Presence::Available,
             ..Default::default()

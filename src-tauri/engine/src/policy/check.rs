@@ -254,6 +254,10 @@ fn emergency_key(e: &EmergencyPolicyError) -> KeyPath {
         EmergencyPolicyError::EmptyCallbackPattern { index } => {
             base.key("callback_from").index(*index)
         }
+        EmergencyPolicyError::EmptyInternalPattern { index } => {
+            base.key("internal_callers").index(*index)
+        }
+        EmergencyPolicyError::QueueHeaderName => base.key("queue_call_header"),
     }
 }
 

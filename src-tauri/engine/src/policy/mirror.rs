@@ -36,6 +36,27 @@ pub struct EmergencySchema {
     /// The emergency call's Request-URI: dialled = the number dialled at the SIP domain (what PBXs and trunks
     /// route); service_urn = urn:service:sos (NG9-1-1 / NG112 networks).
     request_uri: RequestUriSchema,
+    /// Callers known to be ordinary traffic, turned away during the callback lock (patterns as in
+    /// callback_from). Extensions and names (callers that are not a telephone number) need no entry.
+    #[schemars(inner(length(min = 1)), inner(regex(pattern = r"\S")))]
+    internal_callers: Vec<String>,
+    /// A header the call queue adds to the calls it distributes (e.g. X-Queue): a call that carries it is
+    /// ordinary traffic and is turned away during the callback lock.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9.!%*_+`'~-]+$"))]
+    queue_call_header: Option<String>,
+    /// During the callback lock, a caller with a telephone number (or a withheld one) that nothing marks as
+    /// ordinary: callback = it rings as the dispatcher's callback (dispatchers call back from numbers nobody
+    /// can list); refuse = 486 unless callback_from lists it or the network marks it (Priority).
+    unlisted_callers: UnlistedCallersSchema,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum UnlistedCallersSchema {
+    #[default]
+    Callback,
+    Refuse,
 }
 
 #[allow(dead_code)]

@@ -81,6 +81,55 @@ impl Identity {
     }
 }
 
+/// What kind of caller an identity names, for the callback lock (see `arbitration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// A telephone number: E.164 (`+` and at least [`MIN_NUMBER_DIGITS`] digits), national digits (at least
+    /// as many), or an emergency short number (a PSAP may present one).
+    TelephoneNumber,
+    /// No identity given: anonymous, withheld, an empty From. A PSAP may withhold its number.
+    Withheld,
+    /// An extension (a short digit string) or a name: internal traffic, never a dispatcher by default.
+    Internal,
+}
+
+/// Digits a telephone number has at least; shorter digit strings are extensions (they are 2 to 6 digits
+/// in the PBXs we know, and the shortest national numbers 7).
+pub const MIN_NUMBER_DIGITS: usize = 7;
+
+/// User parts that say the caller's identity is withheld (RFC 3323 `anonymous`, and what carriers print).
+const WITHHELD: [&str; 7] = [
+    "",
+    "anonymous",
+    "unknown",
+    "restricted",
+    "withheld",
+    "private",
+    "unavailable",
+];
+
+impl Identity {
+    /// See [`CallerKind`]. `is_emergency_number` says whether digits are an emergency short number.
+    pub fn kind(&self, is_emergency_number: impl Fn(&str) -> bool) -> CallerKind {
+        if WITHHELD.contains(&self.user.as_str())
+            || self.host.as_deref() == Some("anonymous.invalid")
+        {
+            return CallerKind::Withheld;
+        }
+        match self.number.as_deref() {
+            Some(n) => {
+                let digits = n.trim_start_matches('+');
+                if digits.len() >= MIN_NUMBER_DIGITS || is_emergency_number(digits) {
+                    CallerKind::TelephoneNumber
+                } else {
+                    CallerKind::Internal
+                }
+            }
+            None => CallerKind::Internal,
+        }
+    }
+}
+
 fn host_only(h: &str) -> String {
     h.split([';', '?', '>'])
         .next()
@@ -169,6 +218,40 @@ mod tests {
             let id = Identity::parse(&s);
             let _ = id.matches(&p);
             let _ = id.same_line(&Identity::parse(&p));
+        }
+    }
+
+    #[test]
+    fn numbers_withheld_callers_and_extensions_are_told_apart() {
+        let kind = |s: &str| Identity::parse(s).kind(|d| d == "911");
+        for s in [
+            "tel:+1-512-555-0142",
+            "sip:+15125550142@gw.example;user=phone",
+            "<sip:05125550142@lifeline.lab>",
+            "sip:5550142@lifeline.lab",
+            "sip:911@psap.example",
+        ] {
+            assert_eq!(kind(s), CallerKind::TelephoneNumber, "{s}");
+        }
+        for s in [
+            "<sip:anonymous@anonymous.invalid>;tag=1",
+            "sip:Anonymous@lifeline.lab",
+            "sip:unknown@gw.example",
+            "sip:restricted@gw.example",
+            "sip:lifeline.lab",
+            "",
+        ] {
+            assert_eq!(kind(s), CallerKind::Withheld, "{s}");
+        }
+        for s in [
+            "sip:201@lifeline.lab",
+            "sip:+4420@lifeline.lab",
+            "sip:peer3@lifeline.lab",
+            "\"Bob\" <sip:bob.smith@lifeline.lab>",
+            "sip:psap@psap.example",
+            "sip:555-0142x@lifeline.lab",
+        ] {
+            assert_eq!(kind(s), CallerKind::Internal, "{s}");
         }
     }
 

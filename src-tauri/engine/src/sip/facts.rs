@@ -21,7 +21,13 @@ pub struct IncomingFacts {
     /// The `P-Asserted-Identity` URIs, in order, from every such header (RFC 3325 9.1: one SIP or SIPS
     /// URI and one tel URI at most, in one header or several).
     pub asserted_identity: Vec<String>,
+    /// The names of the request's headers, lower-cased, each once (at most [`MAX_HEADER_NAMES`]): a
+    /// policy may name one that marks ordinary traffic (`emergency.queue_call_header`, set by the queue).
+    pub header_names: Vec<String>,
 }
+
+/// Header names kept per INVITE: a request with more is odd, and the arbitration needs only a few.
+pub const MAX_HEADER_NAMES: usize = 64;
 
 impl IncomingFacts {
     /// Reads the facts of an INVITE (`from`: the URI already read from its `From`).
@@ -43,7 +49,18 @@ impl IncomingFacts {
                 .flat_map(|h| split_commas(h))
                 .filter_map(|v| asserted_uri(&v))
                 .collect(),
+            header_names: header_names(req),
         }
+    }
+
+    /// Does the request carry a header of this name (compared without regard to case)?
+    pub fn has_header(&self, name: &str) -> bool {
+        let name = name.trim();
+        !name.is_empty()
+            && self
+                .header_names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
     }
 
     /// Who the caller is: the network's asserted identity when there is one, else `From`.
@@ -55,11 +72,27 @@ impl IncomingFacts {
     }
 }
 
+fn header_names(req: &SipMessage) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, _) in req.headers.iter() {
+        let n = name.as_print_str().to_ascii_lowercase();
+        if !out.contains(&n) {
+            if out.len() == MAX_HEADER_NAMES {
+                break;
+            }
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// The `Priority` header's value (RFC 3261 20.26, compared without regard to case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Priority {
     Emergency,
+    /// RFC 7090: the emergency services calling back after an emergency call (`psap-callback`).
+    PsapCallback,
     Urgent,
     Normal,
     NonUrgent,
@@ -68,6 +101,12 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Does the sender claim to be the emergency services (`emergency`, RFC 7090 `psap-callback`)? Only a
+    /// claim: who may make it is decided in the arbitration.
+    pub fn claims_emergency_services(&self) -> bool {
+        matches!(self, Priority::Emergency | Priority::PsapCallback)
+    }
+
     /// `None` for an empty value or one that is not a single token (e.g. `emergency;x`, `very urgent`).
     pub fn parse(value: &str) -> Option<Priority> {
         let v = value.trim();
@@ -77,6 +116,7 @@ impl Priority {
         let lower = v.to_ascii_lowercase();
         Some(match lower.as_str() {
             "emergency" => Priority::Emergency,
+            "psap-callback" => Priority::PsapCallback,
             "urgent" => Priority::Urgent,
             "normal" => Priority::Normal,
             "non-urgent" => Priority::NonUrgent,
@@ -151,6 +191,24 @@ mod tests {
             facts("Priority: x-psap\r\n").priority,
             Some(Priority::Other("x-psap".into()))
         );
+    }
+
+    #[test]
+    fn rfc_7090_psap_callback_is_recognised() {
+        let f = facts("Priority: PSAP-Callback\r\n");
+        assert_eq!(f.priority, Some(Priority::PsapCallback));
+        assert!(f.priority.is_some_and(|p| p.claims_emergency_services()));
+        assert!(!Priority::Urgent.claims_emergency_services());
+    }
+
+    #[test]
+    fn header_names_are_kept_once_and_found_without_regard_to_case() {
+        let f = facts("X-Queue: sales\r\nx-queue: again\r\n");
+        assert!(f.has_header("X-QUEUE"));
+        assert!(f.has_header("call-id"));
+        assert!(!f.has_header("X-Other"));
+        assert!(!f.has_header(" "));
+        assert_eq!(f.header_names.iter().filter(|n| *n == "x-queue").count(), 1);
     }
 
     #[test]
