@@ -48,6 +48,11 @@ impl LossFeed {
         }
     }
 
+    /// The smoothed loss (0..1).
+    pub fn current(&self) -> f64 {
+        self.loss
+    }
+
     /// The percentage to tell the encoder, when it changed since last told.
     pub fn poll(&mut self) -> Option<u8> {
         let percent = (self.loss * 100.0).round().clamp(0.0, 100.0) as u8;

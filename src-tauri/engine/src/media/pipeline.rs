@@ -10,6 +10,7 @@ use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
+use super::redundancy::{DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES};
 use super::sdp::AudioFormats;
 use super::speaker_backlog::{SpeakerBacklog, Write};
 use super::timescale;
@@ -80,6 +81,8 @@ pub struct PipelineParams {
     /// The far end's audio formats (payload type -> codec for received packets).
     pub remote: AudioFormats,
     pub dtx: bool,
+    /// When every packet is also sent a second time (RFC 7198; [`Redundancy`]).
+    pub redundancy: RedundancyPolicy,
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     pub stats_interval: Duration,
@@ -117,6 +120,9 @@ pub struct Pipeline {
     encoder: Encoder,
     playout: PlayoutPath,
     loss: LossFeed,
+    redundancy: Redundancy,
+    /// Copies of sent packets waiting for their frame (while `redundancy` is on).
+    copies: DelayedCopies<rtp::Packet>,
     /// Receive counters at the last loss measurement: (played, concealed).
     loss_counted: (u64, u64),
     dtmf_tx: Option<DtmfSender>,
@@ -174,6 +180,8 @@ impl Pipeline {
         Ok(Self {
             playout,
             loss: LossFeed::default(),
+            redundancy: Redundancy::new(params.redundancy),
+            copies: DelayedCopies::new(COPY_DELAY_FRAMES),
             loss_counted: (0, 0),
             #[cfg(test)]
             test_rng: params.test.seed.max(1),
@@ -324,6 +332,9 @@ impl Pipeline {
     }
 
     fn tell_encoder_loss(&mut self) {
+        if self.redundancy.loss(self.loss.current()) {
+            tracing::info!("high loss reported: every packet is sent twice from now on");
+        }
         #[cfg(test)]
         if self.params.test.plain {
             return;
@@ -402,7 +413,16 @@ impl Pipeline {
         }
     }
 
+    /// One frame's packets, then the copies due (RFC 7198): after them, so that a copy never leaves
+    /// before a packet sent later than its original.
     fn send_frame(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
+        self.send_frame_packets(mic, encoded);
+        for copy in self.copies.frame_done() {
+            let _ = self.out.send(copy);
+        }
+    }
+
+    fn send_frame_packets(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
         // Always drain the microphone so that unmuting never plays stale audio.
         self.audio.read_mic(mic);
         if let Some(voice) = &mut self.voice {
@@ -458,6 +478,11 @@ impl Pipeline {
             payload,
         };
         self.seq = self.seq.wrapping_add(1);
+        if self.redundancy.is_on() {
+            // The same packet again (sequence number included): SRTP protects it anew with the same
+            // index, which the receiver's replay check accepts once.
+            self.copies.sent(packet.clone());
+        }
         let _ = self.out.send(packet);
     }
 
