@@ -10,9 +10,11 @@
 //! Why the copy is [`COPY_DELAY_FRAMES`] frames late: a copy sent right behind its packet dies in the same
 //! loss burst. Offline (`tests/bench/voice_offline.py --duplicate 0,1,2`, 5 % loss drawn per datagram as
 //! the lab's relay does) the packets lost with both copies were 0.23 / 0.23 / 0.27 % for random loss and
-//! 3.2 / 1.5 / 0.8 % for bursts (mean 3 datagrams) with the copy 0 / 1 / 2 frames later. 40 ms is within
-//! any jitter buffer's depth (baresip's 100-200 ms in the lab, this engine's 60 ms start), so the late copy
-//! still plays.
+//! 3.2 / 1.5 / 0.8 % for bursts (mean 3 datagrams) with the copy 0 / 1 / 2 frames later; PESQ (wideband,
+//! the far end's libopus concealing, 4 sentences x 2 seeds) at 5 % random loss 2.74 without copies, 3.91 /
+//! 4.16 / 4.12 with them, and with bursts 3.02, then 3.14 / 3.44 / 3.97. 40 ms is within any jitter
+//! buffer's depth (baresip's 100-200 ms in the lab, this engine's 60 ms start), so the late copy still
+//! plays.
 
 use std::collections::VecDeque;
 
