@@ -505,3 +505,66 @@ impl Pipeline {
         self.audio.write_speaker(pcm);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::ring_pair;
+    use crate::media::sdp::audio_formats;
+
+    /// The sequence numbers the media thread's send path puts on the wire for `frames` frames of silence
+    /// (relative to the first), with the far end's loss report `loss` arriving before the first frame.
+    fn wire(redundancy: RedundancyPolicy, loss: Option<f64>, frames: usize) -> Vec<u16> {
+        let (audio, _swap) = AudioPort::new(ring_pair().0);
+        let (_packets_tx, packets) = mpsc::channel();
+        let (_control_tx, control) = mpsc::channel();
+        let (out, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        let (events, _events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let sdp = "m=audio 1 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n";
+        let params = PipelineParams {
+            send_codec: Codec::Opus,
+            send_payload_type: 111,
+            telephone_event: None,
+            ssrc: 1,
+            remote: audio_formats(sdp),
+            dtx: false,
+            redundancy,
+            jitter_target_frames: 3,
+            jitter_max_frames: 15,
+            stats_interval: Duration::from_secs(5),
+            voice_processing: VoiceProcessing::off(),
+            offer_at: Instant::now(),
+            test: TestHooks::default(),
+        };
+        let mut p = Pipeline::new(params, audio, packets, control, out, events).expect("pipeline");
+        if let Some(fraction) = loss {
+            p.on_control(Control::FarEndLoss(fraction));
+        }
+        let (mut mic, mut encoded) = (vec![0i16; FRAME], Vec::new());
+        for _ in 0..frames {
+            p.send_frame(&mut mic, &mut encoded);
+        }
+        let mut seqs = Vec::new();
+        while let Ok(packet) = sent.try_recv() {
+            seqs.push(packet.header.sequence_number);
+        }
+        let first = seqs.first().copied().unwrap_or(0);
+        seqs.iter().map(|s| s.wrapping_sub(first)).collect()
+    }
+
+    #[test]
+    fn an_emergency_call_sends_every_packet_again_two_frames_later() {
+        assert_eq!(
+            wire(RedundancyPolicy::Always, None, 5),
+            [0, 1, 2, 0, 3, 1, 4, 2]
+        );
+    }
+
+    #[test]
+    fn an_ordinary_call_sends_copies_only_after_high_loss_is_reported() {
+        let policy = RedundancyPolicy::AtLoss(0.05);
+        assert_eq!(wire(policy, None, 3), [0, 1, 2]);
+        assert_eq!(wire(policy, Some(0.02), 3), [0, 1, 2]);
+        assert_eq!(wire(policy, Some(0.10), 3), [0, 1, 2, 0]);
+    }
+}
