@@ -10,7 +10,9 @@ use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
-use super::redundancy::{DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES};
+use super::redundancy::{
+    DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
+};
 use super::sdp::AudioFormats;
 use super::speaker_backlog::{SpeakerBacklog, Write};
 use super::timescale;
@@ -309,6 +311,8 @@ impl Pipeline {
             Control::FarEndLoss(fraction) => {
                 self.loss
                     .measured(LossSource::FarEnd, fraction, Instant::now());
+                // A receiver report covers the seconds since the one before (RTCP's ~5 s).
+                self.judge_redundancy(fraction, JUDGED_OVER);
                 self.tell_encoder_loss();
             }
             Control::Close => {}
@@ -326,15 +330,20 @@ impl Pipeline {
         self.loss_counted = (j.played, j.concealed);
         if played + concealed >= 10 {
             let fraction = concealed as f64 / (played + concealed) as f64;
-            self.loss.measured(LossSource::Local, fraction, now);
+            if self.loss.measured(LossSource::Local, fraction, now) {
+                self.judge_redundancy(fraction, LOSS_INTERVAL);
+            }
             self.tell_encoder_loss();
         }
     }
 
-    fn tell_encoder_loss(&mut self) {
-        if self.redundancy.loss(self.loss.current()) {
-            tracing::info!("high loss reported: every packet is sent twice from now on");
+    fn judge_redundancy(&mut self, fraction: f64, covering: Duration) {
+        if self.redundancy.loss(fraction, covering) {
+            tracing::info!("high loss measured: every packet is sent twice from now on");
         }
+    }
+
+    fn tell_encoder_loss(&mut self) {
         #[cfg(test)]
         if self.params.test.plain {
             return;
