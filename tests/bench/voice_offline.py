@@ -7,7 +7,7 @@ rest as a far end would, and scores the result with PESQ (P.862.2 wideband) per 
     source scripts/env.sh
     cargo build --release -p lifeline-engine --example voice-chain --example voice-receive
     $LIFELINE_VENV/bin/python tests/bench/voice_offline.py [--direction a|b] [--conditions 0,2,5,10,burst5]
-        [--seeds 4] [--utterances 6] [--receiver plc|fec] [--config NAME=ARGS ...]
+        [--seeds 4] [--utterances 6] [--receiver plc|fec] [--config NAME=ARGS ...] [--duplicate 0,1,2]
 
 Direction ``b`` is the other way: the dispatcher's encoder (system libopus as baresip runs it) writes the
 packets, loss and jitter (``jitter30``: 40 +/- 30 ms, uniform, reordering) give each an arrival time, and
@@ -23,6 +23,12 @@ The far end's decoder is the system libopus (the lab's dispatcher, baresip 1.0, 
 ``plc`` decodes as baresip does with its default ``opus_packet_loss 0`` (a lost packet is concealed, the
 next packet's in-band FEC is never read: it does not offer ``useinbandfec``), ``fec`` as a receiver that
 rebuilds a lost packet from the next one's FEC when that one arrived (WebRTC, the engine).
+
+``--duplicate D[,D...]`` (direction ``a``) adds, per configuration, rows for RFC 7198 temporal
+redundancy as the engine sends it (``media/redundancy.rs``): every packet is sent twice, the copy right
+after the packet D frames younger (D = 0: back to back). The loss pattern is drawn over the datagrams on
+the wire in that order (as the lab's relay drops datagrams, each copy independently for random loss, both
+at once when a burst spans them), and a packet is lost when both of its datagrams are.
 
 A configuration is a name and the voice-chain options for it; ``{loss}`` in them is replaced by the
 condition's loss percentage (what the far end's receiver reports would tell the encoder) and ``{q}`` by
@@ -76,6 +82,28 @@ def webrtc_loss(p: float) -> int:
         if p >= level:
             return round(100 * level)
     return 0
+
+
+def wire_order(n: int, delay: int) -> list[int]:
+    """The packet index of each datagram sent when every packet is sent twice, the copy of packet i right
+    after packet i + delay (the engine's order: a frame's packet, then the copy it releases)."""
+    out = []
+    for k in range(n + delay):
+        if k < n:
+            out.append(k)
+        if k - delay >= 0:
+            out.append(k - delay)
+    return out
+
+
+def duplicated_loss(n: int, p: float, burst: float | None, seed: int, delay: int) -> list[bool]:
+    """Which of n packets are lost when each is sent twice (see wire_order): both datagrams lost."""
+    order = wire_order(n, delay)
+    dropped = loss_pattern(len(order), p, burst, seed)
+    arrived = [False] * n
+    for i, gone in zip(order, dropped):
+        arrived[i] |= not gone
+    return [not a for a in arrived]
 
 
 def loss_pattern(n: int, p: float, burst: float | None, seed: int) -> list[bool]:
@@ -228,6 +256,8 @@ def main() -> int:
                     help="a: the engine's encoder to the dispatcher's decoder; b: the dispatcher's encoder to the engine's playout")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--config", action="append", default=[], help="NAME=voice-chain options (repeatable; default: the built-in set)")
+    ap.add_argument("--duplicate", default="", help="direction a: also each configuration with every packet sent twice, "
+                    "the copy delayed by these numbers of frames (e.g. 0,1,2)")
     args = ap.parse_args()
     configs = dict(c.split("=", 1) for c in args.config) if args.config else CONFIGS
     work = Path(tempfile.mkdtemp(prefix="voice-offline-"))
@@ -240,7 +270,10 @@ def main() -> int:
         return 0
     print("| configuration | " + " | ".join(keys) + " | bytes/packet at 5 % |")
     print("| --- |" + " ---: |" * (len(keys) + 1))
-    for name, opts in configs.items():
+    delays = [int(d) for d in args.duplicate.split(",") if d.strip()]
+    rows = [(name, opts, None) for name, opts in configs.items()]
+    rows += [(f"{name} + copy {d} frame{'s' if d != 1 else ''} later", opts, d) for name, opts in configs.items() for d in delays]
+    for name, opts, delay in rows:
         row, size = [], "n/a"
         for key in keys:
             p, burst, _ = CONDITIONS[key]
@@ -257,7 +290,10 @@ def main() -> int:
                 size = f"{np.mean([len(x) for x in packets]):.0f}" + (f" (LBRR in {100 * lbrr / len(packets):.0f} %)" if lbrr is not None else "")
             scores = []
             for seed in range(args.seeds):
-                lost = loss_pattern(len(packets), p, burst, 1000 + seed)
+                if delay is None:
+                    lost = loss_pattern(len(packets), p, burst, 1000 + seed)
+                else:
+                    lost = duplicated_loss(len(packets), p, burst, 1000 + seed, delay)
                 x48 = far.decode(packets, lost, args.receiver == "fec")
                 x16 = voice.resample(x48, voice.FS48, voice.FS, work / "deg")
                 scores += voice.pesq_utterances(sig, x16, tmp=work).scores

@@ -7,7 +7,7 @@ headless Chromium, side by side in one run, same far end, same network (issue 16
     mkdir -p /tmp/bench-bin && cp $CARGO_TARGET_DIR/release/lifeline-headless /tmp/bench-bin/
     LIFELINE_HEADLESS=/tmp/bench-bin/lifeline-headless $LIFELINE_VENV/bin/python tests/bench/voice_quality.py
         [--netlab bench] [--impairments 0,2,5,10,burst5,jitter30] [--utterances 4] [--setup-calls 3]
-        [--no-doc] [--json figures.json] [--keep-netlab]
+        [--no-doc] [--json figures.json] [--keep-netlab] [--redundancy policy|always]
 
 Root (network namespaces). The network lab ``--netlab`` (default ``bench``: a topology of its own, never
 the tests' ``ll``) is started if it is down and stopped at the end if this run started it. Both agents
@@ -20,6 +20,11 @@ Impairments on the router, UDP only, both directions: ``0``, ``2``, ``5``, ``10`
 ``jitter30`` (each datagram delayed uniformly in 40 +/- 30 ms, like ``netem delay 40ms 30ms``): the last
 two by ``impair_relay.py`` (a TUN device and policy routing in ``NAME-rtr``; see its docstring), which is
 first measured on 20 ms-spaced test datagrams (``udp_probe.py``) and its figures printed.
+
+The engine's calls are ordinary calls: it sends every packet twice (RFC 7198, ``media/redundancy.rs``) only
+once the measured loss reaches 5 %. ``--redundancy always`` gives it the policy
+``media.redundancy_at_loss_percent: 0``: every packet twice from the start, as on an emergency call. The
+copies that reached the dispatcher's side of rtpengine are counted per call ("copies at the dispatcher").
 
 Per impairment and per agent, two calls:
   A  the agent speaks, the dispatcher is silent: the agent's microphone loops ``--utterances`` espeak-ng
@@ -217,6 +222,8 @@ class EngineSide(Side):
     def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0, name: str | None = None) -> None:
         super().__init__(bench)
         kw = {"mic_wav": mic} if mic else {"tone_hz": tone_hz}
+        if bench.args.redundancy == "always":
+            kw["policy"] = {"media": {"redundancy_at_loss_percent": 0}}
         self.agent = bench.nl.agent(bench.work, user=user, name=name or f"bench-{user}", **kw)
         self.agent.sign_in(transport="ws")
         self.clock = voice.WavClock(self.agent.audio_out)
@@ -410,6 +417,8 @@ class Bench:
             res.notes.append("no RTP reached the dispatcher")
         else:
             res.lost_packets = stream.lost
+            if stream.duplicates:
+                res.notes.append(f"copies at the dispatcher {stream.duplicates} of {stream.packets} packets")
             res.latency_ms = [1000 * x for x in voice.toward_latencies(stream, mouths, self.sig.chirp48)]
         res.notes += self.notes
         self.notes.clear()
@@ -656,6 +665,8 @@ def main() -> int:
     ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--keep-netlab", action="store_true")
+    ap.add_argument("--redundancy", choices=("policy", "always"), default="policy",
+                    help="always: the engine sends every packet twice from the start (as on an emergency call)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (signals, recordings, per-call .npz)")
     args = ap.parse_args()
     keys = [k.strip() for k in args.impairments.split(",") if k.strip()]
@@ -685,7 +696,8 @@ def main() -> int:
     os.environ.update(LIFELINE_NETLAB=nl.name, LIFELINE_LAB_DIR=str(nl.dir), LIFELINE_LAB_IP=nl.prov_ip)
     nl.restore()
     meta = {"date": utc_now(), "commit": commit(),
-            "binary": f"{binary.name} ({build_profile(binary)})",
+            "binary": f"{binary.name} ({build_profile(binary)}"
+                      + (", every packet sent twice: policy media.redundancy_at_loss_percent 0" if args.redundancy == "always" else "") + ")",
             "netlab": nl.name, "utterances": args.utterances, "cpus": os.cpu_count()}
     rows: dict[str, dict] = {}
     relay_checks: dict[str, dict] = {}

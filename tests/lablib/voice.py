@@ -301,6 +301,9 @@ class DecodedStream:
     codec: str
     packets: int
     lost: int
+    #: Packets that arrived a second time (same sequence number; RFC 7198 copies), left out as a receiver
+    #: leaves them: only the first arrival of each is decoded and timed.
+    duplicates: int = 0
 
     def packet_at(self, i: int) -> tuple[int, int, float] | None:
         for f in self.frames:
@@ -418,7 +421,9 @@ class RtpCapture:
             ds = (p.seq - base_seq + 0x8000) % 0x10000 - 0x8000
             dt = (p.ts - base_ts + 0x80000000) % 0x100000000 - 0x80000000
             items.append((ds, dt * scale, p))
-        items.sort(key=lambda it: it[0])
+        items.sort(key=lambda it: (it[0], it[2].t))
+        unique = [it for k, it in enumerate(items) if k == 0 or it[0] != items[k - 1][0]]
+        duplicates, items = len(items) - len(unique), unique
         first_ts = min(it[1] for it in items)
         opus = Opus() if codec == "opus" else None
         chunks: list[tuple[int, np.ndarray, float]] = []
@@ -451,7 +456,7 @@ class RtpCapture:
             if not np.isnan(t):
                 frames.append((pos, len(y), t))
         frames.sort()
-        return DecodedStream(x=x, frames=frames, codec=codec, packets=len(pk), lost=lost)
+        return DecodedStream(x=x, frames=frames, codec=codec, packets=len(items), lost=lost, duplicates=duplicates)
 
 
 # ------------------------------------------------------------------ the engine's WAV clock

@@ -9,6 +9,9 @@ lablib.voice). The bounds are a floor, far from today's figures, never a timing 
 one-way or broken audio (a sentence not found scores 1.0), broken loss concealment or FEC, a jitter
 buffer that adds seconds.
 
+An emergency call sends every RTP packet twice (RFC 7198 temporal redundancy, ``media/redundancy.rs``): the
+second test counts the copies (same sequence number) on the dispatcher's side of rtpengine.
+
 Run: ``tests/netlab/run-tests -k voice_floor`` (needs lifeline-headless built, espeak-ng, sox, pesq).
 """
 
@@ -26,7 +29,9 @@ from lablib.agent import headless_binary, wait_psap_closed
 LOSS_PERCENT = 5
 #: A sentence that never arrives scores 1.0, garbled audio ~1.0-1.3. The engine's mean at 5 % loss measured
 #: 1.9-2.5 here (release and debug builds, before the FEC/jitter-buffer work of issue 16; single sentences
-#: down to 1.5): raise the floor as that work lands. (A debug build needs sonora optimised: Cargo.toml.)
+#: down to 1.5), 2.85 with FEC; 2.60 in one run with packets sent twice once 5 s of loss average 5 % (this
+#: ordinary call's loss sits at that threshold, so when, or whether, they start varies), 4.07 in one run
+#: where they started within seconds: raise the floor as that work lands. (A debug build needs sonora optimised: Cargo.toml.)
 PESQ_FLOOR = 1.5
 #: One way, microphone -> the dispatcher's side of rtpengine. Measured 89-261 ms here, most of it a backlog in
 #: the engine's microphone ring (filled from the dial until the media thread starts, never dropped; the ring
@@ -104,3 +109,37 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
     assert score.mean > PESQ_FLOOR, f"PESQ {score.scores} (mean {score.mean:.2f}) is at the broken-audio floor"
     assert latencies, "the chirp was not found at the dispatcher's side"
     assert max(latencies) < LATENCY_BOUND_MS, f"one-way latency {latencies} ms"
+
+
+#: Share of an emergency call's packets that must reach the dispatcher's side twice (every one is sent twice;
+#: the path is clean, so this leaves room only for the first and last packets of the window).
+COPIES_SHARE = 0.9
+
+
+def test_an_emergency_call_sends_every_packet_twice_and_the_copies_reach_the_dispatcher(
+    netlab: NetLab, netlab_agent, psap, binary
+):
+    cap = voice.RtpCapture((40000, 40499)).start()
+    try:
+        agent = netlab_agent("agent2", tone_hz=1000.0)
+        agent.sign_in(transport="ws")
+        call = agent.dial("911")
+        connected = agent.wait_call("connected", timeout=45, id=call["id"])
+        assert connected["emergency"] is True, connected
+        sip_call_id = agent.last_call_id()
+        psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
+        t_conn = time.time()
+        time.sleep(4.0)
+        t_end = time.time()
+        agent.hangup()
+        agent.wait_call("ended", timeout=20, id=call["id"])
+        wait_psap_closed(psap, sip_call_id, timeout=20)
+        stream = cap.stream(t_conn, t_end, toward=True)
+    finally:
+        cap.stop()
+    assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
+    print(f"emergency call: {stream.duplicates} copies of {stream.packets} packets at the dispatcher's side")
+    assert stream.packets > 100, stream.packets
+    assert stream.duplicates >= COPIES_SHARE * stream.packets, (
+        f"{stream.duplicates} of {stream.packets} packets arrived twice: the copies are not sent"
+    )

@@ -90,6 +90,7 @@ impl Core {
             tls_ca_file: crate::sip::SipConfig::tls_ca_file_for(&self.cfg),
             // The same for emergency calls: the dispatcher hears the agent as on any call.
             voice_processing: self.policy.policy.media.voice_processing(),
+            redundancy_at_loss: Some(self.policy.policy.media.redundancy_at_loss()),
             ..MediaConfig::default()
         }
     }

@@ -30,14 +30,15 @@ pub enum LossSource {
 }
 
 impl LossFeed {
-    /// A measurement (0..1) at `now`; local ones are ignored while receiver reports are fresh.
-    pub fn measured(&mut self, source: LossSource, fraction: f64, now: Instant) {
+    /// A measurement (0..1) at `now`; local ones are ignored while receiver reports are fresh. True when
+    /// it was taken.
+    pub fn measured(&mut self, source: LossSource, fraction: f64, now: Instant) -> bool {
         let fresh_report = self
             .last_report
             .is_some_and(|t| now.saturating_duration_since(t) < REPORT_STALE);
         match source {
             LossSource::FarEnd => self.last_report = Some(now),
-            LossSource::Local if fresh_report => return,
+            LossSource::Local if fresh_report => return false,
             LossSource::Local => {}
         }
         let fraction = fraction.clamp(0.0, 1.0);
@@ -46,6 +47,7 @@ impl LossFeed {
         } else {
             self.loss += (fraction - self.loss) * DECAY;
         }
+        true
     }
 
     /// The percentage to tell the encoder, when it changed since last told.

@@ -35,6 +35,7 @@ pub mod pipeline;
 pub mod playout;
 #[cfg(test)]
 mod quality_tests;
+pub mod redundancy;
 pub mod sdp;
 pub mod session;
 pub mod speaker_backlog;
@@ -76,6 +77,9 @@ pub struct MediaConfig {
     /// When answering: take the DTLS server role (`a=setup:passive`). Set it false for an offer that says
     /// `a=setup:passive` (the offerer wants to be the server).
     pub dtls_answer_passive: bool,
+    /// Ordinary calls send every packet twice (RFC 7198) from a measured loss of this fraction (0..1);
+    /// `None`: never. Emergency calls always do ([`redundancy::RedundancyPolicy`]).
+    pub redundancy_at_loss: Option<f64>,
     /// Loss injected on receive and the receive path without FEC/time-scaling (tests only).
     #[cfg(test)]
     pub test: pipeline::TestHooks,
@@ -95,6 +99,7 @@ impl Default for MediaConfig {
             stats_interval: Duration::from_secs(5),
             voice_processing: crate::audio::processing::VoiceProcessing::default(),
             dtls_answer_passive: true,
+            redundancy_at_loss: Some(redundancy::ORDINARY_CALL_LOSS),
             #[cfg(test)]
             test: pipeline::TestHooks::default(),
         }
@@ -102,6 +107,16 @@ impl Default for MediaConfig {
 }
 
 impl MediaConfig {
+    /// When this call sends every packet twice.
+    pub fn redundancy(&self) -> redundancy::RedundancyPolicy {
+        use redundancy::RedundancyPolicy;
+        match (self.emergency, self.redundancy_at_loss) {
+            (true, _) => RedundancyPolicy::Always,
+            (false, Some(loss)) => RedundancyPolicy::AtLoss(loss),
+            (false, None) => RedundancyPolicy::Never,
+        }
+    }
+
     /// The codecs actually offered: the configured ones, plus G.711 for emergency calls.
     pub fn effective_codecs(&self) -> Vec<Codec> {
         let mut codecs = self.codecs.clone();

@@ -10,6 +10,9 @@ use super::jitter_delay::MediaTime;
 use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
+use super::redundancy::{
+    DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
+};
 use super::sdp::AudioFormats;
 use super::speaker_backlog::{SpeakerBacklog, Write};
 use super::timescale;
@@ -80,6 +83,8 @@ pub struct PipelineParams {
     /// The far end's audio formats (payload type -> codec for received packets).
     pub remote: AudioFormats,
     pub dtx: bool,
+    /// When every packet is also sent a second time (RFC 7198; [`Redundancy`]).
+    pub redundancy: RedundancyPolicy,
     pub jitter_target_frames: usize,
     pub jitter_max_frames: usize,
     pub stats_interval: Duration,
@@ -117,6 +122,9 @@ pub struct Pipeline {
     encoder: Encoder,
     playout: PlayoutPath,
     loss: LossFeed,
+    redundancy: Redundancy,
+    /// Copies of sent packets waiting for their frame (while `redundancy` is on).
+    copies: DelayedCopies<rtp::Packet>,
     /// Receive counters at the last loss measurement: (played, concealed).
     loss_counted: (u64, u64),
     dtmf_tx: Option<DtmfSender>,
@@ -174,6 +182,8 @@ impl Pipeline {
         Ok(Self {
             playout,
             loss: LossFeed::default(),
+            redundancy: Redundancy::new(params.redundancy),
+            copies: DelayedCopies::new(COPY_DELAY_FRAMES),
             loss_counted: (0, 0),
             #[cfg(test)]
             test_rng: params.test.seed.max(1),
@@ -302,6 +312,8 @@ impl Pipeline {
             Control::FarEndLoss(fraction) => {
                 self.loss
                     .measured(LossSource::FarEnd, fraction, Instant::now());
+                // A receiver report covers the seconds since the one before (RTCP's ~5 s).
+                self.judge_redundancy(fraction, JUDGED_OVER);
                 self.tell_encoder_loss();
             }
             Control::Close => {}
@@ -319,8 +331,16 @@ impl Pipeline {
         self.loss_counted = (j.played, j.concealed);
         if played + concealed >= 10 {
             let fraction = concealed as f64 / (played + concealed) as f64;
-            self.loss.measured(LossSource::Local, fraction, now);
+            if self.loss.measured(LossSource::Local, fraction, now) {
+                self.judge_redundancy(fraction, LOSS_INTERVAL);
+            }
             self.tell_encoder_loss();
+        }
+    }
+
+    fn judge_redundancy(&mut self, fraction: f64, covering: Duration) {
+        if self.redundancy.loss(fraction, covering) {
+            tracing::info!("high loss measured: every packet is sent twice from now on");
         }
     }
 
@@ -403,7 +423,16 @@ impl Pipeline {
         }
     }
 
+    /// One frame's packets, then the copies due (RFC 7198): after them, so that a copy never leaves
+    /// before a packet sent later than its original.
     fn send_frame(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
+        self.send_frame_packets(mic, encoded);
+        for copy in self.copies.frame_done() {
+            let _ = self.out.send(copy);
+        }
+    }
+
+    fn send_frame_packets(&mut self, mic: &mut [i16], encoded: &mut Vec<u8>) {
         // Always drain the microphone so that unmuting never plays stale audio.
         self.audio.read_mic(mic);
         if let Some(voice) = &mut self.voice {
@@ -459,6 +488,11 @@ impl Pipeline {
             payload,
         };
         self.seq = self.seq.wrapping_add(1);
+        if self.redundancy.is_on() {
+            // The same packet again (sequence number included): SRTP protects it anew with the same
+            // index, which the receiver's replay check accepts once.
+            self.copies.sent(packet.clone());
+        }
         let _ = self.out.send(packet);
     }
 
@@ -480,5 +514,68 @@ impl Pipeline {
             Write::Drop => return,
         }
         self.audio.write_speaker(pcm);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::ring_pair;
+    use crate::media::sdp::audio_formats;
+
+    /// The sequence numbers the media thread's send path puts on the wire for `frames` frames of silence
+    /// (relative to the first), with the far end's loss report `loss` arriving before the first frame.
+    fn wire(redundancy: RedundancyPolicy, loss: Option<f64>, frames: usize) -> Vec<u16> {
+        let (audio, _swap) = AudioPort::new(ring_pair().0);
+        let (_packets_tx, packets) = mpsc::channel();
+        let (_control_tx, control) = mpsc::channel();
+        let (out, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        let (events, _events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let sdp = "m=audio 1 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n";
+        let params = PipelineParams {
+            send_codec: Codec::Opus,
+            send_payload_type: 111,
+            telephone_event: None,
+            ssrc: 1,
+            remote: audio_formats(sdp),
+            dtx: false,
+            redundancy,
+            jitter_target_frames: 3,
+            jitter_max_frames: 15,
+            stats_interval: Duration::from_secs(5),
+            voice_processing: VoiceProcessing::off(),
+            offer_at: Instant::now(),
+            test: TestHooks::default(),
+        };
+        let mut p = Pipeline::new(params, audio, packets, control, out, events).expect("pipeline");
+        if let Some(fraction) = loss {
+            p.on_control(Control::FarEndLoss(fraction));
+        }
+        let (mut mic, mut encoded) = (vec![0i16; FRAME], Vec::new());
+        for _ in 0..frames {
+            p.send_frame(&mut mic, &mut encoded);
+        }
+        let mut seqs = Vec::new();
+        while let Ok(packet) = sent.try_recv() {
+            seqs.push(packet.header.sequence_number);
+        }
+        let first = seqs.first().copied().unwrap_or(0);
+        seqs.iter().map(|s| s.wrapping_sub(first)).collect()
+    }
+
+    #[test]
+    fn an_emergency_call_sends_every_packet_again_two_frames_later() {
+        assert_eq!(
+            wire(RedundancyPolicy::Always, None, 5),
+            [0, 1, 2, 0, 3, 1, 4, 2]
+        );
+    }
+
+    #[test]
+    fn an_ordinary_call_sends_copies_only_after_high_loss_is_reported() {
+        let policy = RedundancyPolicy::AtLoss(0.05);
+        assert_eq!(wire(policy, None, 3), [0, 1, 2]);
+        assert_eq!(wire(policy, Some(0.02), 3), [0, 1, 2]);
+        assert_eq!(wire(policy, Some(0.10), 3), [0, 1, 2, 0]);
     }
 }

@@ -681,6 +681,7 @@ impl MediaSession {
             ssrc: self.ssrc,
             remote,
             dtx: false,
+            redundancy: self.config.redundancy(),
             jitter_target_frames: self.config.jitter_target_frames,
             jitter_max_frames: self.config.jitter_max_frames,
             stats_interval: self.config.stats_interval,

@@ -42,6 +42,11 @@ pub struct MediaPolicy {
     pub noise_suppression: Option<bool>,
     /// Raise a quiet microphone and limit a loud one. When unset, on.
     pub auto_gain_control: Option<bool>,
+    /// Ordinary calls send every voice packet twice (RFC 7198: the copy 40 ms later, so a lost packet still
+    /// arrives) once the measured loss reaches this percentage; 0: from the start of every call; 100:
+    /// practically never. When unset, 5. Emergency calls always do.
+    #[schemars(range(min = 0, max = 100))]
+    pub redundancy_at_loss_percent: Option<u8>,
 }
 
 impl MediaPolicy {
@@ -54,6 +59,14 @@ impl MediaPolicy {
             noise_suppression: self.noise_suppression.unwrap_or(default.noise_suppression),
             gain_control: self.auto_gain_control.unwrap_or(default.gain_control),
         }
+    }
+
+    /// The loss (0..1) from which an ordinary call sends every packet twice (`MediaConfig::redundancy_at_loss`).
+    pub fn redundancy_at_loss(&self) -> f64 {
+        self.redundancy_at_loss_percent
+            .map_or(crate::media::redundancy::ORDINARY_CALL_LOSS, |p| {
+                f64::from(p.min(100)) / 100.0
+            })
     }
 
     /// What the schema cannot check: each server entry's own rules, with the key of each problem.

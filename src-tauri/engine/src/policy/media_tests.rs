@@ -278,6 +278,15 @@ fn noise_suppression_set_by_policy_is_on_and_unset_keys_keep_the_built_in_defaul
 }
 
 #[test]
+fn ordinary_calls_send_copies_from_5_percent_loss_unless_the_policy_says_another_figure() {
+    assert_eq!(MediaPolicy::default().redundancy_at_loss(), 0.05);
+    let p = check_text(r#"{"media": {"redundancy_at_loss_percent": 0}}"#, "t").expect("valid");
+    assert_eq!(p.media.redundancy_at_loss(), 0.0);
+    let m = check_media(json!({"redundancy_at_loss_percent": 101}));
+    assert!(m.contains("media.redundancy_at_loss_percent"), "{m}");
+}
+
+#[test]
 fn voice_processing_keys_are_booleans_read_from_a_registry_dword() {
     let m = check_media(json!({"noise_suppression": "yes"}));
     assert!(m.contains("media.noise_suppression"), "{m}");
