@@ -16,21 +16,13 @@ import subprocess
 
 import pytest
 
-from lablib.wine import WINE64, WinePrefix, base_prefix, missing, windows_headless
+from lablib.wine import WINE64, missing, windows_headless
 
 APP = windows_headless().with_name("lifeline.exe")
 why_not = missing() or (None if APP.is_file() else f"{APP} is not built (scripts/build-windows --app)")
 if why_not is None and shutil.which("xvfb-run") is None:
     why_not = "xvfb-run is missing (the app's event loop needs a display)"
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
-
-
-@pytest.fixture
-def wine(tmp_path):
-    prefix = WinePrefix.copy_of(base_prefix(), tmp_path / "prefix")
-    prefix.stop()
-    yield prefix
-    prefix.stop()
 
 
 def test_the_app_loads_and_says_its_version(wine):
