@@ -171,6 +171,19 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// On Windows the window is drawn by the Microsoft Edge WebView2 Runtime, which not every machine has (Windows
+/// 10 without Edge updates, some locked-down images, Wine). Without it tauri panics deep in its event loop,
+/// after the engine's plugins started; asked first, the agent and IT get a sentence and an exit code instead.
+#[cfg(windows)]
+fn webview2_installed() -> Result<(), String> {
+    tauri::webview_version().map(|_| ()).map_err(|e| {
+        format!(
+            "the Microsoft Edge WebView2 Runtime, which shows Lifeline's window, is not installed on this \
+             computer ({e}); IT can install it from https://go.microsoft.com/fwlink/p/?LinkId=2124703"
+        )
+    })
+}
+
 /// The start-up file and data directory. Read in `setup`, i.e. only by the instance that runs: a second
 /// launch hands its arguments over before this, so nothing it names is ever opened by it.
 fn load_config(opts: &cli::Options) -> Result<EngineConfig, String> {
@@ -186,6 +199,8 @@ fn load_config(opts: &cli::Options) -> Result<EngineConfig, String> {
 }
 
 fn run(opts: cli::Options) -> Result<(), String> {
+    #[cfg(windows)]
+    webview2_installed()?;
     let redactor = lifeline_engine::redact::Redactor::with_builtin_numbers()
         .map_err(|e| format!("log redaction: {e}"))?;
     let log_spec = std::env::var("LIFELINE_LOG").unwrap_or_else(|_| "info".to_owned());

@@ -1,7 +1,11 @@
 ; Lifeline for Windows: the per-machine installer, built on Linux by Debian's makensis
 ; (scripts/build-windows --installer; tauri's bundler needs the Windows toolchain and downloads NSIS itself).
 ;
-;   makensis -DVERSION=0.1.0 -DHEADLESS_EXE=... [-DAPP_EXE=...] -DROOT=<repo> -DOUTFILE=... lifeline.nsi
+;   makensis -DVERSION=0.1.0 -DHEADLESS_EXE=... [-DAPP_EXE=... -DWEBVIEW2_LOADER=...] -DROOT=<repo> -DOUTFILE=...
+;            lifeline.nsi
+;
+; WEBVIEW2_LOADER: the app built for x86_64-pc-windows-gnu imports WebView2Loader.dll (MSVC builds link it
+; statically), so it ships beside lifeline.exe.
 ;
 ; Per machine (Program Files, HKLM; needs an administrator), silent with /S (install and uninstall),
 ; registers the tel: and sip: links for the app, and puts the Group Policy templates (ADMX/ADML) and the
@@ -88,6 +92,9 @@ Section "Lifeline"
 !ifdef APP_EXE
   File "/oname=lifeline.exe" "${APP_EXE}"
 !endif
+!ifdef WEBVIEW2_LOADER
+  File "/oname=WebView2Loader.dll" "${WEBVIEW2_LOADER}"
+!endif
   SetOutPath "$INSTDIR\policy"
   File "${ROOT}\assets\mdm\lifeline.admx"
   File "${ROOT}\assets\mdm\lifeline-policy.schema.json"
@@ -128,6 +135,7 @@ Section "Uninstall"
 
   Delete "$INSTDIR\lifeline-headless.exe"
   Delete "$INSTDIR\lifeline.exe"
+  Delete "$INSTDIR\WebView2Loader.dll"
   Delete "$INSTDIR\policy\lifeline.admx"
   Delete "$INSTDIR\policy\lifeline-policy.schema.json"
   Delete "$INSTDIR\policy\en-US\lifeline.adml"

@@ -219,7 +219,8 @@ def test_start_at_login_toggle_writes_and_removes_the_autostart_entry(app, shell
 
 def desktop_entry_of_the_deb() -> list[str] | None:
     """The lines of the desktop file in the built .deb, or None when no .deb was built."""
-    debs = sorted((app_binary().parent / "bundle" / "deb").glob("*.deb"))
+    # The packages are built with the `dist` profile (scripts/build-app --bundles), beside release/.
+    debs = sorted((app_binary().parent.parent / "dist" / "bundle" / "deb").glob("*.deb"))
     if not debs:
         return None
     listing = subprocess.run(["dpkg-deb", "-c", str(debs[-1])], capture_output=True, text=True, check=True).stdout

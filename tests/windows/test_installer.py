@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lablib.wine import TARGET, WinePrefix, base_prefix, cache_dir, missing
+from lablib.wine import TARGET, WinePrefix, cache_dir, missing
 
 INSTALL_DIR = r"C:\Program Files\Lifeline"
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,14 +39,6 @@ def installer() -> Path | None:
 
 why_not = missing() if installer() else "no installer built (scripts/build-windows --installer)"
 pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
-
-
-@pytest.fixture
-def wine(tmp_path):
-    prefix = WinePrefix.copy_of(base_prefix(), tmp_path / "prefix")
-    prefix.stop()
-    yield prefix
-    prefix.stop()
 
 
 def wait_for_wine(wine: WinePrefix) -> None:
