@@ -162,7 +162,7 @@ impl Core {
                     .as_ref()
                     .and_then(|a| CountryCode::parse(&a.country).ok())
             })
-            .or(self.policy.policy.location.country);
+            .or_else(|| self.policy.policy.location.country());
         DialContext {
             country,
             region_hint: self.region_hint,

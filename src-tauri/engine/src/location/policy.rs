@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::civic::{CivicAddress, CivicErrors};
-use super::country::CountryCode;
+use super::country::{CountryCode, CountryError};
 use super::network::{NetworkLocation, NetworkMap, NetworkMapError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct LocationPolicy {
     pub prompt_unknown_network: bool,
     /// Where the agents this policy reaches dial from when no location is known: which numbers are
     /// emergency numbers (an ISO 3166 code, e.g. GB).
-    pub country: Option<CountryCode>,
+    pub country: Option<String>,
 }
 
 impl Default for LocationPolicy {
@@ -48,11 +48,23 @@ pub enum LocationPolicyError {
     Network(#[from] NetworkMapError),
     #[error("location.held_url must be an http:// or https:// URL")]
     HeldUrl,
+    #[error("{0}")]
+    Country(CountryError),
 }
 
 impl LocationPolicy {
     /// Checks every address and the HELD URL; returns the network map ready for lookups.
+    /// `country`, read (`None` when unset or not a country code: `validate` names the mistake).
+    pub fn country(&self) -> Option<CountryCode> {
+        self.country
+            .as_deref()
+            .and_then(|c| CountryCode::parse(c).ok())
+    }
+
     pub fn validate(&self) -> Result<NetworkMap, LocationPolicyError> {
+        if let Some(c) = &self.country {
+            CountryCode::parse(c).map_err(LocationPolicyError::Country)?;
+        }
         if let Some(a) = &self.address {
             a.validate().map_err(LocationPolicyError::Address)?;
         }
@@ -91,8 +103,18 @@ mod tests {
                 "held_url":"http://127.0.0.1:8091/held","prompt_unknown_network":false,"country":"gb"}"#,
         )
         .expect("parse");
-        assert_eq!(p.country.map(|c| c.to_string()).as_deref(), Some("GB"));
-        assert!(serde_json::from_str::<LocationPolicy>(r#"{"country":"UK"}"#).is_err());
+        assert_eq!(p.country().map(|c| c.to_string()).as_deref(), Some("GB"));
+        let uk: LocationPolicy = serde_json::from_str(r#"{"country":"UK"}"#).expect("parse");
+        assert!(matches!(
+            uk.validate(),
+            Err(LocationPolicyError::Country(_))
+        ));
+        assert!(uk
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("\"UK\""));
         let map = p.validate().expect("valid");
         assert_eq!(map.lookup(&["10.1.2.3".parse().expect("ip")]), Some(0));
     }

@@ -267,5 +267,6 @@ fn location_key(e: &LocationPolicyError) -> KeyPath {
         LocationPolicyError::Address(_) => base.key("address"),
         LocationPolicyError::Network(n) => base.key("networks").index(n.index),
         LocationPolicyError::HeldUrl => base.key("held_url"),
+        LocationPolicyError::Country(_) => base.key("country"),
     }
 }

@@ -106,7 +106,7 @@ pub struct LocationSchema {
     /// The country the agents dial from while no location is known (ISO 3166 alpha-2, e.g. GB): its
     /// emergency numbers are recognised. Without it and without a location, an emergency number of any
     /// supported country is treated as one.
-    #[schemars(regex(pattern = r"^[A-Za-z]{2}$"))]
+    #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
     country: Option<String>,
 }
 
