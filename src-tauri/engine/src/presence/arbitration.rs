@@ -83,11 +83,7 @@ impl CallbackRules {
 /// An emergency short number of any country we know (a PSAP may call back presenting one).
 fn is_emergency_number(digits: &str) -> bool {
     UNIVERSAL.contains(&digits)
-        || NumberTable::builtin().is_ok_and(|t| {
-            t.countries()
-                .filter_map(|cc| t.country(cc).ok())
-                .any(|e| e.numbers.contains_key(digits))
-        })
+        || NumberTable::builtin().is_ok_and(|t| t.anywhere(digits, None).is_some())
 }
 
 /// The agent's line right now.

@@ -468,18 +468,22 @@ fn a_ringing_call_is_not_ended_by_timer_b() {
     assert!(ended_by_timeout(&drain(&mut ua), id));
 }
 
-#[test]
-fn a_call_that_wants_a_quick_first_answer_ends_when_the_server_says_nothing() {
-    let mut ua = ua();
-    let t = registered(&mut ua);
-    let call = OutgoingCall {
+/// An emergency-style INVITE that wants a first answer within 8 s.
+fn quick_answer_call() -> OutgoingCall {
+    OutgoingCall {
         target: "sip:911@lifeline.lab".into(),
         content_type: "application/sdp".into(),
         body: SDP.as_bytes().to_vec(),
         first_response_within: Some(Duration::from_secs(8)),
         ..Default::default()
-    };
-    let id = ua.invite(call, t).expect("invite");
+    }
+}
+
+#[test]
+fn a_call_that_wants_a_quick_first_answer_ends_when_the_server_says_nothing() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let id = ua.invite(quick_answer_call(), t).expect("invite");
     drain(&mut ua);
     assert_eq!(ua.poll_timeout(), Some(t + Duration::from_secs(8)));
     ua.handle_timeout(t + Duration::from_secs(8));
@@ -490,14 +494,7 @@ fn a_call_that_wants_a_quick_first_answer_ends_when_the_server_says_nothing() {
 fn a_quick_first_answer_is_asked_again_of_the_invite_with_credentials_and_100_trying_is_enough() {
     let mut ua = ua();
     let t = registered(&mut ua);
-    let call = OutgoingCall {
-        target: "sip:911@lifeline.lab".into(),
-        content_type: "application/sdp".into(),
-        body: SDP.as_bytes().to_vec(),
-        first_response_within: Some(Duration::from_secs(8)),
-        ..Default::default()
-    };
-    let id = ua.invite(call, t).expect("invite");
+    let id = ua.invite(quick_answer_call(), t).expect("invite");
     let inv = sent(&drain(&mut ua)).remove(0);
     let t1 = t + Duration::from_secs(1);
     ua.handle_frame(&answer(&inv, 401, &[CHALLENGE], None), t1);
