@@ -289,7 +289,7 @@ impl Core {
         out
     }
 
-    /// The ringing call a command means: the one it names, else [`crate::calls::Calls::ringing_incoming`].
+    /// The ringing call a command means: the one it names, else [`crate::calls::CallTable::ringing_incoming`].
     fn ringing_call(&self, name: Option<&str>) -> Option<CallId> {
         match name {
             Some(name) => self.calls.ringing_named(name),
