@@ -108,8 +108,7 @@ mod tests {
     async fn a_new_lease_ends_the_old_one_and_aborts_its_tasks() {
         let leases = Leases::new();
         let old = leases.grant();
-        let task = tokio::spawn(std::future::pending::<()>());
-        old.hold(&task);
+        let task = a_held_task(&old);
         assert!(old.held());
         let new = leases.grant();
         assert!(!old.held() && new.held());
@@ -117,6 +116,13 @@ mod tests {
             .await
             .expect("the old lease says it ended");
         aborted(task).await;
+    }
+
+    /// A task that never ends by itself, held by `lease`.
+    fn a_held_task(lease: &Lease) -> JoinHandle<()> {
+        let task = tokio::spawn(std::future::pending::<()>());
+        lease.hold(&task);
+        task
     }
 
     async fn aborted(task: JoinHandle<()>) {
@@ -130,8 +136,7 @@ mod tests {
     async fn a_core_that_went_away_still_has_its_tasks_aborted_when_its_lease_ends() {
         let leases = Leases::new();
         let lease = leases.grant();
-        let task = tokio::spawn(std::future::pending::<()>());
-        lease.hold(&task);
+        let task = a_held_task(&lease);
         drop(lease); // the core unwound
         tokio::task::yield_now().await;
         assert!(!task.is_finished());

@@ -205,8 +205,6 @@ pub(super) async fn run(
     lease: lease::Lease,
     beat: tokio::sync::watch::Sender<u64>,
 ) {
-    let (inputs_tx, mut inputs) = mpsc::unbounded_channel();
-    let (sip_tx, mut sip_events) = mpsc::channel(SIP_QUEUE);
     let (os_user, fingerprint) = core.acceptance_key();
     let mut restored = {
         let store = lock(&store);
@@ -217,21 +215,7 @@ pub(super) async fn run(
     };
     restored.account = core.account_dir().and_then(crate::account_file::load);
     restored.device = crate::notify::DeviceInfo::gather();
-    let mut d = Driver {
-        store,
-        lease,
-        events,
-        inputs: inputs_tx,
-        sip_events: sip_tx,
-        sip: None,
-        media: HashMap::new(),
-        turn_probe: None,
-        network_watch: None,
-        devices: None,
-        wakeup,
-        audits: Vec::new(),
-        wake: false,
-    };
+    let (mut d, mut inputs, mut sip_events) = Driver::new(store, lease, events, wakeup);
     core.handle_input(Input::Start(restored), now());
     let mut open = d.drain(&mut core).await;
     let mut idle = tokio::time::interval(watchdog::BEAT_EVERY);
@@ -268,6 +252,37 @@ pub(super) async fn run(
 }
 
 impl Driver {
+    /// A driver with nothing started yet, and the receiving ends of its inputs and of the SIP task's events.
+    fn new(
+        store: Arc<Mutex<Store>>,
+        lease: lease::Lease,
+        events: mpsc::Sender<Event>,
+        wakeup: Arc<tokio::sync::Notify>,
+    ) -> (
+        Driver,
+        mpsc::UnboundedReceiver<Input>,
+        mpsc::Receiver<(u64, SipEvent)>,
+    ) {
+        let (inputs, inputs_rx) = mpsc::unbounded_channel();
+        let (sip_events, sip_rx) = mpsc::channel(SIP_QUEUE);
+        let driver = Driver {
+            store,
+            lease,
+            events,
+            inputs,
+            sip_events,
+            sip: None,
+            media: HashMap::new(),
+            turn_probe: None,
+            network_watch: None,
+            devices: None,
+            wakeup,
+            audits: Vec::new(),
+            wake: false,
+        };
+        (driver, inputs_rx, sip_rx)
+    }
+
     /// Carries out the core's outputs in order; `false` once the UI has gone or the lease has ended.
     async fn drain(&mut self, core: &mut Core) -> bool {
         while let Some(out) = core.poll_output() {
@@ -728,23 +743,12 @@ mod tests {
         let store = Arc::new(Mutex::new(Store::in_memory().expect("store")));
         let leases = lease::Leases::new();
         let (events, mut said) = mpsc::channel(8);
-        let (inputs, _inputs) = mpsc::unbounded_channel();
-        let (sip_events, _sip) = mpsc::channel(8);
-        let mut d = Driver {
-            store: store.clone(),
-            lease: leases.grant(),
+        let (mut d, _inputs, _sip) = Driver::new(
+            store.clone(),
+            leases.grant(),
             events,
-            inputs,
-            sip_events,
-            sip: None,
-            media: HashMap::new(),
-            turn_probe: None,
-            network_watch: None,
-            devices: None,
-            wakeup: Arc::new(tokio::sync::Notify::new()),
-            audits: Vec::new(),
-            wake: false,
-        };
+            Arc::new(tokio::sync::Notify::new()),
+        );
         let snapshot = crate::emergency::GuardSnapshot {
             mode: EmergencyMode::Lock,
             prior_presence: Some(Presence::Available),

@@ -295,6 +295,16 @@ mod tests {
         )
     }
 
+    fn is_restarted(ev: &Event) -> bool {
+        matches!(
+            ev,
+            Event::Error {
+                code: Some(ErrorCode::EngineRestarted),
+                ..
+            }
+        )
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_core_that_panics_is_restarted_on_the_same_store_with_the_lock_and_says_use_another_phone(
     ) {
@@ -310,16 +320,7 @@ mod tests {
         };
         assert!(message.contains("use another phone"), "{message}");
         assert!(message.contains("lock is still on"), "{message}");
-        next(&mut h.events, "the engine_restarted error", |e| {
-            matches!(
-                e,
-                Event::Error {
-                    code: Some(ErrorCode::EngineRestarted),
-                    ..
-                }
-            )
-        })
-        .await;
+        next(&mut h.events, "the engine_restarted error", is_restarted).await;
         // The same channels answer commands again, and the new core holds the lock from the store.
         h.commands.send(Command::Snapshot).await.expect("send");
         next(&mut h.events, "the lock after the restart", is_lock).await;
@@ -354,16 +355,7 @@ mod tests {
         assert!(message.contains("stopped responding"), "{message}");
         assert!(message.contains("lock is still on"), "{message}");
         assert!(told < HANG, "told after {told:?}, not before the core woke");
-        let restarted = next(&mut h.events, "the engine_restarted error", |e| {
-            matches!(
-                e,
-                Event::Error {
-                    code: Some(ErrorCode::EngineRestarted),
-                    ..
-                }
-            )
-        })
-        .await;
+        let restarted = next(&mut h.events, "the engine_restarted error", is_restarted).await;
         let Event::Error { params, .. } = restarted else {
             unreachable!()
         };
