@@ -126,18 +126,10 @@ impl<P> DelayedCopies<P> {
     /// The end of the current frame (its packets are sent): the copies due now, oldest first. The next
     /// frame starts.
     pub fn frame_done(&mut self) -> Vec<P> {
-        let mut due = Vec::new();
-        while self
-            .waiting
-            .front()
-            .is_some_and(|(at, _)| *at <= self.frame)
-        {
-            if let Some((_, p)) = self.waiting.pop_front() {
-                due.push(p);
-            }
-        }
+        // Queued in frame order: the due ones are a prefix.
+        let n = self.waiting.partition_point(|(at, _)| *at <= self.frame);
         self.frame += 1;
-        due
+        self.waiting.drain(..n).map(|(_, p)| p).collect()
     }
 }
 

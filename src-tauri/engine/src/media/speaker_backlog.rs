@@ -62,7 +62,7 @@ impl SpeakerBacklog {
         if backlog >= DROP_ABOVE {
             return Write::Drop;
         }
-        // A full window is needed before judging: right after start (or a gap) the floor is not known.
+        // Half a window is needed before judging: right after start (or a gap) the floor is not known.
         let covered = self
             .seen
             .front()

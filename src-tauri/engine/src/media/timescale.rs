@@ -20,9 +20,26 @@ const QUIET_RMS: f32 = 300.0;
 
 /// Remove about one pitch period from `pcm`; returns the samples removed (0: left as it was).
 pub fn shorten(pcm: &mut Vec<i16>) -> usize {
-    let Some(lag) = stretch_lag(pcm) else {
-        return 0;
-    };
+    stretch_lag(pcm).map_or(0, |lag| cut(pcm, lag))
+}
+
+/// As [`shorten`] if `pcm` is a pause (quiet), else leave it (0).
+pub fn shorten_pause(pcm: &mut Vec<i16>) -> usize {
+    pause_lag(pcm).map_or(0, |lag| cut(pcm, lag))
+}
+
+/// Add about one pitch period to `pcm`; returns the samples added (0: left as it was).
+pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
+    stretch_lag(pcm).map_or(0, |lag| repeat(pcm, lag))
+}
+
+/// As [`lengthen`] if `pcm` is a pause (quiet), else leave it (0).
+pub fn lengthen_pause(pcm: &mut Vec<i16>) -> usize {
+    pause_lag(pcm).map_or(0, |lag| repeat(pcm, lag))
+}
+
+/// Remove `lag` samples (one period) from `pcm`, which holds at least two periods; returns `lag`.
+fn cut(pcm: &mut Vec<i16>, lag: usize) -> usize {
     // out = crossfade(x[0..L] -> x[L..2L]) ++ x[2L..]: continuous at both ends.
     for i in 0..lag {
         let w = (i as f32 + 0.5) / lag as f32;
@@ -33,20 +50,8 @@ pub fn shorten(pcm: &mut Vec<i16>) -> usize {
     lag
 }
 
-/// As [`shorten`] if `pcm` is a pause (quiet), else leave it (0).
-pub fn shorten_pause(pcm: &mut Vec<i16>) -> usize {
-    if is_quiet(pcm) {
-        shorten(pcm)
-    } else {
-        0
-    }
-}
-
-/// Add about one pitch period to `pcm`; returns the samples added (0: left as it was).
-pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
-    let Some(lag) = stretch_lag(pcm) else {
-        return 0;
-    };
+/// Add `lag` samples (one period) to `pcm`, which holds at least two periods; returns `lag`.
+fn repeat(pcm: &mut Vec<i16>, lag: usize) -> usize {
     // out = x[0..L] ++ crossfade(x[L..2L] -> x[0..L]) ++ x[L..]: continuous at both ends.
     let inserted: Vec<i16> = (0..lag)
         .map(|i| {
@@ -58,13 +63,10 @@ pub fn lengthen(pcm: &mut Vec<i16>) -> usize {
     lag
 }
 
-/// As [`lengthen`] if `pcm` is a pause (quiet), else leave it (0).
-pub fn lengthen_pause(pcm: &mut Vec<i16>) -> usize {
-    if is_quiet(pcm) {
-        lengthen(pcm)
-    } else {
-        0
-    }
+/// The period to cut or repeat in a pause: the longest, which moves the depth fastest and nobody hears.
+/// None when `pcm` is not a pause (or too short).
+fn pause_lag(pcm: &[i16]) -> Option<usize> {
+    (pcm.len() >= 2 * MAX_LAG && is_quiet(pcm)).then_some(MAX_LAG)
 }
 
 /// The period to cut or repeat, if the frame allows one.
@@ -72,9 +74,8 @@ fn stretch_lag(pcm: &[i16]) -> Option<usize> {
     if pcm.len() < 2 * MAX_LAG {
         return None;
     }
-    if is_quiet(pcm) {
-        // A pause: the longest cut moves the depth fastest and nobody hears it.
-        return Some(MAX_LAG);
+    if let Some(lag) = pause_lag(pcm) {
+        return Some(lag);
     }
     let (lag, correlation) = pitch(pcm);
     (correlation >= MIN_CORRELATION).then_some(lag)
