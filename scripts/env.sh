@@ -5,6 +5,8 @@ if [ -z "${LIFELINE_CACHE:-}" ]; then
 fi
 export LIFELINE_CACHE
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LIFELINE_CACHE/target}"
+# CI builds each commit once from its own clone: cargo's incremental cache would only take disk there.
+[ "${CI:-}" = true ] && export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export LIFELINE_VENV="${LIFELINE_VENV:-$LIFELINE_CACHE/venv}"
 export LIFELINE_TOOLS="$LIFELINE_CACHE/tools"
 export LIFELINE_LAB_DIR="${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}"
