@@ -45,6 +45,13 @@ def test_valid_policy_prints_ok_and_exits_0(tmp_path: Path) -> None:
     assert r.stdout.strip() == "OK"
 
 
+def test_the_lab_apps_policy_is_valid() -> None:
+    """scripts/run-app gives the app this policy in the lab (the dispatcher's callback rings during the lock)."""
+    r = run("policy", "check", str(REPO / "tests" / "lab" / "app-policy" / "policy.json"))
+    assert (r.returncode, r.stdout.strip()) == (0, "OK"), r.stderr
+    assert "LIFELINE_POLICY_DIR" in (REPO / "scripts" / "run-app").read_text()
+
+
 def test_empty_policy_is_valid(tmp_path: Path) -> None:
     r = check(tmp_path, "{}")
     assert (r.returncode, r.stdout.strip()) == (0, "OK")
