@@ -502,6 +502,10 @@ impl Core {
         let config = SipConfig::for_sign_in(
             &self.cfg,
             self.policy.policy.sip.allow_insecure_ws,
+            crate::presence::arbitration::CallbackRules::new(
+                &self.policy.policy.emergency,
+                self.policy.policy.sip.emergency_line.as_deref(),
+            ),
             server,
             domain,
             user,

@@ -23,6 +23,7 @@ use super::registration::{RegCause, RegFailure};
 use super::tls;
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
+use crate::presence::arbitration::{is_callback, CallbackRules};
 
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
 const PONG_WAIT: Duration = Duration::from_secs(10);
@@ -49,6 +50,9 @@ pub struct SipConfig {
     pub expires: u32,
     /// WebSocket ping interval; no pong within min(10 s, this) means the connection is dead.
     pub keepalive: Duration,
+    /// Who may be the emergency services calling back (the policy at sign-in). Read only when the engine is
+    /// behind a flood: a call that may be the callback waits for room in its queue instead of being refused.
+    pub callback_rules: CallbackRules,
 }
 
 impl std::fmt::Debug for SipConfig {
@@ -92,6 +96,7 @@ impl SipConfig {
     pub fn for_sign_in(
         engine: &crate::config::EngineConfig,
         allow_insecure_ws: bool,
+        callback_rules: CallbackRules,
         server: String,
         domain: String,
         user: String,
@@ -108,6 +113,7 @@ impl SipConfig {
             allow_insecure_ws,
             expires: DEFAULT_EXPIRES,
             keepalive: KEEPALIVE,
+            callback_rules,
         }
     }
 }
@@ -279,6 +285,9 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping = false;
     let mut refused_here: u64 = 0;
+    // Calls refused here: the core never saw them, so their end is not its news (and waiting on its full
+    // queue to say so would block this task behind the very flood the refusal is for).
+    let mut unseen: std::collections::HashSet<u64> = std::collections::HashSet::new();
 
     ua.register(Instant::now());
     loop {
@@ -338,20 +347,29 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         .await;
                 }
                 Output::Call(CallEvent::Incoming { id, offer, facts }) => {
-                    // Never wait on the core for a new call: if its queue is full (it is behind a flood),
-                    // the call is refused here, before it costs anything more.
+                    // Never wait on the core for an ordinary new call: if its queue is full (it is behind a
+                    // flood), the call is refused here, before it costs anything more. A call that may be the
+                    // emergency services calling back is never refused for want of room: it waits for the
+                    // core (the frames behind it wait too; the agent's commands still go first, see below).
+                    let may_be_callback = is_callback(&facts, &cfg.callback_rules);
                     let ev = SipEvent::Call(CallEvent::Incoming { id, offer, facts });
-                    if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(ev) {
-                        refused_here += 1;
-                        if refused_here.is_power_of_two() {
-                            tracing::warn!(
-                                refused_here,
-                                "SIP: the engine is behind; incoming calls refused here"
-                            );
+                    if let Err(mpsc::error::TrySendError::Full((_, ev))) = events.try_send(ev) {
+                        if may_be_callback {
+                            let _ = events.send(ev).await;
+                        } else {
+                            refused_here += 1;
+                            if refused_here.is_power_of_two() {
+                                tracing::warn!(
+                                    refused_here,
+                                    "SIP: the engine is behind; incoming calls refused here"
+                                );
+                            }
+                            unseen.insert(id);
+                            let _ = ua.reject(id, 486, Instant::now());
                         }
-                        let _ = ua.reject(id, 486, Instant::now());
                     }
                 }
+                Output::Call(CallEvent::Ended { id, .. }) if unseen.remove(&id) => {}
                 Output::Call(ev) => {
                     // Events of calls the core already knows: few, and each one matters.
                     let _ = events.send(SipEvent::Call(ev)).await;

@@ -40,6 +40,7 @@ async fn accept(listener: &TcpListener) -> Server {
     .expect("websocket handshake")
 }
 
+/// The next SIP message the driver sends (a request, or a response to the server's request).
 async fn next_request(ws: &mut Server) -> SipMessage {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
@@ -105,6 +106,7 @@ fn config(addr: std::net::SocketAddr, keepalive: Duration) -> SipConfig {
         allow_insecure_ws: false,
         expires: 600,
         keepalive,
+        callback_rules: Default::default(),
     }
 }
 
@@ -276,6 +278,62 @@ async fn a_frame_over_the_sip_limit_closes_the_connection_with_the_reason_and_th
     assert_eq!(
         registration(&mut rx).await,
         (RegistrationState::Registered, None)
+    );
+    handle.task.abort();
+}
+
+fn invite_from(from_user: &str, call_id: &str) -> String {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    format!(
+        "INVITE sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch=z9hG4bK{call_id}\r\n\
+From: <sip:{from_user}@lifeline.lab>;tag=t{call_id}\r\nTo: <sip:agent@lifeline.lab>\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:{from_user}@127.0.0.1:5090>\r\nContent-Type: application/sdp\r\n\
+Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
+/// Behind a flood (the engine's queue full), a colleague's call is refused by the SIP task at once, but a
+/// caller who may be the emergency services calling back (here: a telephone number) is never refused for
+/// want of room: it waits until the engine takes it.
+#[tokio::test]
+async fn behind_a_flood_an_internal_call_is_refused_here_and_a_possible_callback_waits_for_the_engine(
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(1);
+    let handle = spawn(config(addr, super::driver::KEEPALIVE), 3, tx);
+    let mut ws = accept(&listener).await;
+    register_round(&mut ws).await;
+    // The registration event now fills the engine's queue (nobody reads it yet).
+    ws.send(Message::text(invite_from("201", "flood1")))
+        .await
+        .expect("send");
+    let refused = next_request(&mut ws).await; // any SIP message: here the response
+    assert_eq!(
+        (refused.code(), refused.raw(&Name::CALL_ID)),
+        (Some(486), Some("flood1"))
+    );
+
+    ws.send(Message::text(invite_from("+15125550142", "dispatcher")))
+        .await
+        .expect("send");
+    let (_, first) = rx.recv().await.expect("open");
+    assert!(matches!(first, SipEvent::Registration { .. }));
+    let (_, second) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the possible callback reaches the engine")
+        .expect("open");
+    match second {
+        SipEvent::Call(super::call::CallEvent::Incoming { facts, .. }) => {
+            assert_eq!(facts.from, "sip:+15125550142@lifeline.lab")
+        }
+        other => panic!("expected the incoming call, got {other:?}"),
+    }
+    let nothing = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(
+        nothing.is_err(),
+        "the possible callback was answered: {nothing:?}"
     );
     handle.task.abort();
 }

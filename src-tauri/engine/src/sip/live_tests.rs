@@ -29,6 +29,7 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
         allow_insecure_ws: false,
         expires: 600,
         keepalive: super::driver::KEEPALIVE,
+        callback_rules: Default::default(),
     };
     let h = spawn(cfg, 1, tx);
     loop {
