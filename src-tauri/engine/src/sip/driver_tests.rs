@@ -103,6 +103,7 @@ fn config(addr: std::net::SocketAddr, keepalive: Duration) -> SipConfig {
         tls_ca_file: None,
         lab: true,
         allow_insecure_ws: false,
+        emergency_plain_server: None,
         expires: 600,
         keepalive,
     }

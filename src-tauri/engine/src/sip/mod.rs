@@ -32,6 +32,7 @@ pub mod digest;
 pub mod driver;
 pub mod facts;
 pub mod message;
+pub mod plain_leg;
 pub mod registration;
 pub mod request;
 pub mod tls;
@@ -46,7 +47,7 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
-pub use call::{CallError, CallEvent, EndCause, OutgoingCall};
+pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use facts::{IncomingFacts, Priority};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};
