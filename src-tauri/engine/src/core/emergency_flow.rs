@@ -614,11 +614,58 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_pointless;
+    use super::{next_attempt, retry_pointless};
+    use crate::calls::EmergencyCall;
+    use crate::sip::call::EndCause;
+    use crate::sip::CallRoute;
+
+    fn first_attempt() -> EmergencyCall {
+        EmergencyCall {
+            token: "t".into(),
+            with_location: true,
+            test: false,
+            target: "911".into(),
+            service_urn: "urn:service:sos".into(),
+            route: CallRoute::Line,
+        }
+    }
+
+    /// (route, with location) of each attempt while every one is refused with `code`.
+    fn ladder(code: u16, plain_allowed: bool) -> Vec<(CallRoute, bool)> {
+        let mut call = first_attempt();
+        let mut seen = vec![(call.route, call.with_location)];
+        while let Some(next) =
+            next_attempt(&call, Some(code), EndCause::Refused, plain_allowed, true)
+        {
+            seen.push((next.route, next.with_location));
+            call = next;
+        }
+        seen
+    }
+
+    #[test]
+    fn the_retry_ladder_drops_the_location_then_tls_only_where_policy_allows() {
+        use CallRoute::{Line, PlainRetry};
+        assert_eq!(
+            ladder(503, true),
+            [
+                (Line, true),
+                (Line, false),
+                (PlainRetry, true),
+                (PlainRetry, false)
+            ]
+        );
+        assert_eq!(ladder(503, false), [(Line, true), (Line, false)]);
+        assert_eq!(ladder(603, true), [(Line, true)], "a final refusal ends it");
+        let silent = next_attempt(&first_attempt(), Some(408), EndCause::NoAnswer, true, true);
+        assert!(
+            silent.is_none(),
+            "no answer at all ends it: the agent hears at once"
+        );
+    }
 
     #[test]
     fn busy_and_decline_are_not_retried_but_errors_and_timeouts_are() {
-        use crate::sip::call::EndCause;
         let refused = EndCause::Refused;
         assert!(retry_pointless(Some(486), refused));
         assert!(retry_pointless(Some(603), refused));
