@@ -464,6 +464,35 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
     wait_lock_after_end(eng, outcome["id"])
 
 
+def test_with_the_servers_certificate_not_trusted_the_emergency_call_goes_without_tls_and_connects(lab, engine, tmp_path):
+    """RFC 6881 ED-47 for a TLS failure of the connection itself: the engine does not trust the proxy's
+    certificate (the system's authorities only, not the lab's), so the line never registers over wss://;
+    a 911 dial then goes at once over the plain address IT named, with the location, and connects."""
+    policy = write_policy(tmp_path / "plain.json", sip={"emergency_plain_server": lab.ws_url})
+    eng = engine(sign_in=False, policy=policy, env={"LIFELINE_TLS_CA_FILE": "/etc/ssl/certs/ca-certificates.crt"})
+    eng.command("accept_agreement")
+    eng.wait_for("agreement_accepted", timeout=10)
+    eng.command("sign_in", server=lab.wss_url, domain=lab.domain, user=eng.user.name, password=eng.user.password)
+    reg = eng.wait_for(lambda e: e.get("event") == "registration" and e.get("state") == "failed", 20)
+    assert "TLS certificate not trusted" in (reg.get("reason") or ""), reg
+    wait_dispatcher_capacity()
+    since = time.time()
+    t0 = time.monotonic()
+    eng.dial("911")
+    outcome = eng.wait_for(
+        lambda e: e.get("event") == "emergency_call_failed" or (e.get("event") == "call" and e.get("state") == "connected"),
+        STEP,
+    )
+    took = time.monotonic() - t0
+    assert outcome["event"] == "call", f"the 911 call failed instead of going without TLS: {outcome}"
+    print(f"ED-47: certificate not trusted, connected without TLS {took:.2f} s after the dial")
+    invite = emergency_invite(lab, dispatcher_call_id(lab, AGENT_USER, since))
+    assert invite.transport.lower() == "ws", invite.transport
+    assert invite.part("application/pidf+xml") is not None, "the location goes with it"
+    eng.hangup()
+    wait_lock_after_end(eng, outcome["id"])
+
+
 def test_without_the_plain_server_in_policy_an_emergency_call_is_never_sent_without_tls(lab, engine):
     """The default: no address for a plain retry, so none is made; the agent is told to use another
     phone once the wss:// attempts are refused."""
