@@ -11,7 +11,10 @@ engine, marks the lock's minutes as witnessed in ``<data-dir>/lifeline.db`` and 
 Location: the policy address, a HELD answer (the lab server's current one), a mapped network, an unmapped
 one (the agent is asked and their entry is sent) and none at all (911 still goes out, SDP only). The
 ``location`` event's ``source`` values are api.rs's: ``policy``, ``network-map``, ``held``, ``agent``.
-Failures: a 415 for the multipart body is retried without it (ED-47); a dispatcher's 486 ends in
+Failures: a 415 for the multipart body is retried without it (ED-47); a 503 over wss:// and a proxy
+certificate that is not trusted are retried over the plain ws:// address policy names
+(``sip.emergency_plain_server``), never without it; a proxy that drops the emergency INVITE unanswered
+(fault ``emergency_silent``) ends in ``emergency_call_failed`` after the 8 s first-answer limit; a dispatcher's 486 ends in
 ``emergency_call_failed`` (use another phone) and a lock. A 933 test call carries the location, never locks.
 
 Identities: see emergency_support (engine ``peer2``, ordinary caller ``peer3``). No timing is asserted;

@@ -5,6 +5,7 @@
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
 //! - [`facts`]: what an incoming INVITE says (request URI, priority, asserted identity), typed.
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
+//! - [`plain_leg`]: one emergency call retried over a plain `ws://` connection of its own (RFC 6881 ED-47).
 //!
 //! # Wiring calls (for the engine's core)
 //! The core's driver (`core/driver/`) holds a [`SipHandle`] per sign-in and feeds `(session, SipEvent)`
