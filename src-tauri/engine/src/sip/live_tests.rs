@@ -27,6 +27,7 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
         tls_ca_file: None,
         lab: true,
         allow_insecure_ws: false,
+        emergency_plain_server: None,
         expires: 600,
         keepalive: super::driver::KEEPALIVE,
         callback_rules: Default::default(),
