@@ -53,7 +53,9 @@ pub fn on_quit_request(state: &EmergencyState, now: OffsetDateTime) -> Decision 
             Some(until) if until <= now => Decision::Close,
             // An end that cannot be read is no reason to drop the line: keep it, say so without a time.
             until => {
+                // Whole seconds: the agent reads it (the engine's value carries nanoseconds).
                 let until = until
+                    .and_then(|u| u.replace_nanosecond(0).ok())
                     .and_then(|u| u.format(&Rfc3339).ok())
                     .or_else(|| state.lock_until.clone())
                     .unwrap_or_default();
@@ -119,7 +121,7 @@ mod tests {
     #[test]
     fn during_the_lock_the_app_stays_and_says_until_when() {
         let d = on_quit_request(
-            &state(EmergencyMode::Lock, Some("2026-12-04T01:05:00Z")),
+            &state(EmergencyMode::Lock, Some("2026-12-04T01:05:00.382292864Z")),
             NOW,
         );
         let Decision::Keep(Event::Error { code, params, .. }) = d else {

@@ -215,6 +215,51 @@ mod tests {
     }
 
     #[test]
+    fn the_watchers_learn_the_emergency_state_and_the_callback_from_engine_events() {
+        use lifeline_engine::api::{Direction, EmergencyMode};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let (tx, rx) = watch::channel(EmergencyState::default());
+        let rang = Arc::new(AtomicUsize::new(0));
+        let counter = rang.clone();
+        let w = Watchers {
+            emergency: tx,
+            on_callback: Box::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        };
+        w.on_engine_event(&Event::Emergency {
+            mode: EmergencyMode::Lock,
+            lock_until: Some("2026-12-04T01:05:00Z".into()),
+        });
+        assert_eq!(rx.borrow().mode, Some(EmergencyMode::Lock));
+        let call = |callback: bool| Event::Call {
+            id: "c1".into(),
+            state: CallState::Incoming,
+            direction: Direction::In,
+            remote: "sip:psap@lifeline.lab".into(),
+            emergency: false,
+            emergency_callback: callback,
+            reason: None,
+            code: None,
+            status: None,
+        };
+        w.on_engine_event(&call(false));
+        assert_eq!(
+            rang.load(Ordering::SeqCst),
+            0,
+            "an ordinary call does not raise the window"
+        );
+        w.on_engine_event(&call(true));
+        assert_eq!(rang.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            rx.borrow().mode,
+            Some(EmergencyMode::Lock),
+            "kept by other events"
+        );
+    }
+
+    #[test]
     fn the_pending_list_is_bounded() {
         let mut m = Mailbox::default();
         for _ in 0..3 * MAX_PENDING {
