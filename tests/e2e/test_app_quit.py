@@ -1,10 +1,12 @@
 """Closing the real app's window does not abandon the line (issue 15), through tauri-driver on the lab.
 
 The window is asked to close the way a user's window manager does it (WM_DELETE_WINDOW, what the close
-button and Alt+F4 send; WebDriver's own "close window" destroys the web view without asking, so it would
-prove nothing). During the callback lock the app stays: running, registered, the reason and the lock's end
-shown, and the dispatcher's callback still rings and is answered. Outside emergency mode the same request
-closes the app as before, which also shows the request itself works.
+button and Alt+F4 send). WebDriver's own "close window" would prove nothing: WebKit answers it with the web
+view's close signal, which wry handles by destroying the web view, not by asking the window to close. During
+the emergency call the call goes on and the app says why it stays. During the callback lock the app stays:
+running, registered, the reason and the lock's end shown, and the dispatcher's callback still rings and is
+answered. Outside emergency mode the same request closes the app as before, which also shows that the request
+itself works.
 
 Screenshots: tests/artifacts/screens/app-quit-*.png. Run alongside other e2e sessions with their own display
 and ports (LIFELINE_E2E_DISPLAY, LIFELINE_E2E_DRIVER_PORT, LIFELINE_E2E_NATIVE_PORT; see conftest.py).
@@ -12,7 +14,11 @@ and ports (LIFELINE_E2E_DISPLAY, LIFELINE_E2E_DRIVER_PORT, LIFELINE_E2E_NATIVE_P
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import sqlite3
 import time
 
 from selenium.webdriver.common.by import By
@@ -25,6 +31,7 @@ AGENT_URI = "sip:agent@lifeline.lab"
 CALLBACK_TITLE = "Emergency services are calling back"
 CALLBACK_IN_PROGRESS = "Emergency callback in progress"
 KEPT = "Lifeline stays open and signed in"
+KEPT_IN_CALL = "Lifeline stays open during the emergency call"
 
 
 def shot(display: str, name: str) -> None:
@@ -54,13 +61,20 @@ def test_close_during_the_lock_keeps_the_line_and_the_callback_rings(lab, psap, 
     wait_heading(drv, EMERGENCY_TITLE)
     wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP,
              what="connected (call timer)")
-    button(drv, "End call").click()
-    wait_heading(drv, LOCK_TITLE)
     pids = app_pids(data)
     assert pids, "the app runs"
-
-    # The agent closes the window: the app stays, says why and until when.
     window = app_window(display)
+
+    # Closing during the emergency call: the call goes on, the app says why it stays.
+    ask_window_to_close(display, window)
+    wait_for(drv, lambda d: KEPT_IN_CALL in body_text(d), STEP, what="the reason the app stays during the call")
+    assert app_pids(data)[0] == pids[0], "the app still runs during the emergency call"
+    assert button(drv, "End call") is not None, "the emergency call goes on"
+    shot(display, "00-close-refused-in-call")
+    button(drv, "End call").click()
+    wait_heading(drv, LOCK_TITLE)
+
+    # The agent closes the window during the lock: the app stays, says why and until when.
     ask_window_to_close(display, window)
     t0 = time.monotonic()
     try:
@@ -94,6 +108,13 @@ def test_close_during_the_lock_keeps_the_line_and_the_callback_rings(lab, psap, 
              what="callback connected")
     button(drv, "End call").click()
     wait_heading(drv, LOCK_TITLE)
+
+    # Logging off (the session sends SIGTERM) still ends the app, lock or not: the lock is on disk.
+    os.kill(pids[0], signal.SIGTERM)
+    wait_app_gone(data)
+    with sqlite3.connect(data / "lifeline.db", timeout=10) as db:
+        row = db.execute("SELECT snapshot FROM emergency_guard WHERE id = 1").fetchone()
+    assert row is not None and json.loads(row[0])["mode"] == "lock", f"the lock is on disk for the next start: {row}"
 
 
 def test_close_outside_emergency_mode_closes_the_app(launch_app, display, tmp_path):
