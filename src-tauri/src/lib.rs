@@ -175,7 +175,7 @@ fn on_close_requested<R: Runtime>(window: &tauri::Window<R>, api: &tauri::CloseR
     }
 }
 
-/// The last window went without asking (destroyed by code or a test driver) and the app would exit: in
+/// The last window went without a close request (destroyed by code) and the app would exit: in
 /// emergency mode it stays, with a new window so the agent sees the callback.
 fn on_exit_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::ExitRequestApi) {
     if !keep_running(app) {

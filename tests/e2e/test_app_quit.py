@@ -1,8 +1,9 @@
 """Closing the real app's window does not abandon the line (issue 15), through tauri-driver on the lab.
 
 The window is asked to close the way a user's window manager does it (WM_DELETE_WINDOW, what the close
-button and Alt+F4 send). WebDriver's own "close window" would prove nothing: WebKit answers it with the web
-view's close signal, which wry handles by destroying the web view, not by asking the window to close. During
+button and Alt+F4 send). WebDriver's own "close window" is not that request: it goes through WebKit's
+automation to the web view's close signal, which wry answers by destroying the web view (wry's webkitgtk
+code; not tried here), so it would prove nothing. During
 the emergency call the call goes on and the app says why it stays. During the callback lock the app stays:
 running, registered, the reason and the lock's end shown, and the dispatcher's callback still rings and is
 answered. Outside emergency mode the same request closes the app as before, which also shows that the request
