@@ -385,6 +385,10 @@ impl Core {
         let Some(id) = self.calls.current() else {
             return no_call("hangup", "There is no call to end.");
         };
+        self.hangup_call(id)
+    }
+
+    fn hangup_call(&mut self, id: CallId) -> Vec<Event> {
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
@@ -464,6 +468,51 @@ impl Core {
         talk.hold = Hold::Making(on);
         self.media(id, MediaRequest::HoldOffer(on));
         vec![]
+    }
+
+    /// An emergency call (`emergency`) has just been asked for: every other call makes way for it, after
+    /// its offer was asked (nothing here stands before its INVITE, and nothing waits for an answer). A
+    /// call in conversation is put on hold (its re-INVITE goes whenever its offer is made), an ordinary
+    /// call ringing here is refused (486), one being set up is cancelled. The dispatcher's callback is
+    /// never touched. The emergency call has the newest audio port, so it has the sound devices.
+    pub(super) fn make_way_for(&mut self, emergency: CallId) -> Vec<Event> {
+        let others: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(id, c)| *id != emergency && !c.is_callback() && !c.is_emergency())
+            .map(|(id, _)| id)
+            .collect();
+        let mut out = Vec::new();
+        for id in others {
+            let Some(c) = self.calls.get_mut(id) else {
+                continue;
+            };
+            match &mut c.phase {
+                Phase::Talking { talk, .. } => {
+                    if matches!(talk.hold, Hold::Off | Hold::Making(false)) {
+                        talk.hold = Hold::Making(true);
+                        tracing::info!("call {id}: put on hold for an emergency call");
+                        self.media(id, MediaRequest::HoldOffer(true));
+                    }
+                }
+                Phase::Incoming { sip, .. } => {
+                    let sip = *sip;
+                    tracing::info!("call {id}: refused, an emergency call is being placed");
+                    self.sip(SipRequest::Reject { sip, code: 486 });
+                }
+                Phase::Offering(_)
+                | Phase::Inviting { .. }
+                | Phase::Early { .. }
+                | Phase::Answering { .. } => {
+                    tracing::info!("call {id}: ended, an emergency call is being placed");
+                    out.extend(self.hangup_call(id));
+                }
+            }
+        }
+        if self.calls.iter().all(|(_, c)| !c.is_callback()) {
+            self.audio.stop_ringing();
+        }
+        out
     }
 
     fn hold_offer_ready(

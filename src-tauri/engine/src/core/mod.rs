@@ -745,6 +745,8 @@ mod harness;
 #[cfg(test)]
 #[path = "flow_tests.rs"]
 mod flow_tests;
+#[cfg(test)]
+mod make_way_tests;
 
 #[cfg(test)]
 mod pair_tests;
