@@ -183,6 +183,27 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("in a call and while one rings an emergency number can be dialled; digits typed there are not tones (issue 15)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "End call").waitFor();
+    await button(page, "Keypad").click();
+    await page.getByLabel("Emergency number").pressSequentially("911");
+    await page.getByText("Type or press keys to send tones.").waitFor();
+    assert.equal(await page.getByText(/^Sent:/).count(), 0, "digits typed in the emergency field went out as tones");
+    await check(page, "in-call-emergency-dial");
+    await button(page, "Call emergency number").click();
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.closeAll();
+
+    const ringing = await open("mock=incoming");
+    await button(ringing, "Answer").waitFor();
+    await ringing.getByLabel("Emergency number").fill("911");
+    await check(ringing, "incoming-emergency-dial");
+    await button(ringing, "Call emergency number").click();
+    await ringing.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await ringing.closeAll();
+  });
+
   test("emergency call: reduced panel with banner, location, devices and End call only", async () => {
     const page = await open("mock=emergency-active");
     await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
