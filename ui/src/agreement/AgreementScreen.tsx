@@ -34,7 +34,7 @@ export function AgreementScreen({ state }: { state: UiState }) {
       >
         {t("agreement.accept")}
       </button>
-      {dialBox && <EmergencyDialBox hint="agreement.emergency_hint" />}
+      <EmergencyDialBox hint={dialBox ? "agreement.emergency_hint" : "signin.emergency_hint"} />
     </main>
   );
 }
