@@ -95,14 +95,46 @@ impl Core {
         }
     }
 
-    /// The audio port for a new call; opening the sound card is work for the device worker.
-    fn call_port(&mut self) -> crate::audio::AudioPort {
-        let (port, opening) = self.audio.port_for_call();
+    /// The audio port for a new call, which takes the devices from any other; opening the sound card is
+    /// work for the device worker.
+    fn call_port(&mut self, id: CallId) -> crate::audio::AudioPort {
+        let (port, swap, opening) = self.audio.port_and_swap_for_call();
+        if let Some(swap) = swap {
+            self.call_audio.insert(id, swap);
+        }
+        self.devices_with = Some(id);
+        self.open_devices(opening);
+        port
+    }
+
+    fn open_devices(&mut self, opening: Option<crate::audio::line::DeviceOpening>) {
         if let Some(opening) = opening {
             self.audio_generation += 1;
             self.device_work(Some(DeviceWork::Open(opening, self.audio_generation)));
         }
-        port
+    }
+
+    /// A call is gone: if it had the devices, they go back to the call it took them from (the call in
+    /// conversation, on hold or not), so a call resumed after an emergency call is heard again.
+    fn forget_call_audio(&mut self, id: CallId) {
+        self.call_audio.remove(&id);
+        if self.devices_with != Some(id) {
+            return;
+        }
+        self.devices_with = None;
+        let heir = self
+            .calls
+            .current()
+            .filter(|c| self.calls.get(*c).is_some_and(|c| c.talking()));
+        let Some(heir) = heir else {
+            return;
+        };
+        self.devices_with = Some(heir);
+        if let Some(swap) = self.call_audio.get(&heir).cloned() {
+            tracing::info!("call {heir}: the audio devices are back with this call");
+            let opening = self.audio.reconnect(&swap);
+            self.open_devices(opening);
+        }
     }
 
     fn media(&mut self, call: CallId, request: MediaRequest) {
@@ -162,9 +194,6 @@ impl Core {
             ));
         }
         let emergency = matches!(&kind, CallKind::Emergency(e) if !e.test);
-        let port = self.call_port();
-        let mut config = self.media_config(emergency);
-        config.dtls_answer_passive = true;
         let entry = CallEntry::new(
             Direction::Out,
             plan.target.clone(),
@@ -173,6 +202,9 @@ impl Core {
             self.now.utc,
         );
         let id = self.calls.add(entry);
+        let port = self.call_port(id);
+        let mut config = self.media_config(emergency);
+        config.dtls_answer_passive = true;
         self.media(
             id,
             MediaRequest::Offer {
@@ -273,6 +305,7 @@ impl Core {
             return vec![];
         };
         self.release_audio_if_idle();
+        self.forget_call_audio(id);
         let mut out = error(
             ErrorCode::CallNotPlaced,
             format!("The call could not be placed: {why}"),
@@ -327,7 +360,7 @@ impl Core {
         };
         c.phase = Phase::Answering { sip };
         self.audio.stop_ringing();
-        let port = self.call_port();
+        let port = self.call_port(id);
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !offer.contains("a=setup:passive");
         self.media(
@@ -792,6 +825,7 @@ impl Core {
             return vec![];
         };
         self.release_audio_if_idle();
+        self.forget_call_audio(id);
         let end = call_end(code, cause, reason, cancelled);
         let mut out = vec![c.ended_event(id, &end)];
         self.record_call(&c, cancelled, &end);

@@ -112,3 +112,32 @@ fn an_ordinary_call_being_set_up_is_cancelled_for_the_emergency_call() {
         h.log
     );
 }
+
+#[test]
+fn the_call_held_for_the_emergency_call_gets_the_devices_back_when_it_ends() {
+    let mut h = Harness::new(us_policy());
+    let (ordinary, _) = talking_call(&mut h);
+    assert_eq!(h.core.devices_with, Some(ordinary));
+    dial(&mut h, "911");
+    let call = emergency_call(&h);
+    assert_eq!(
+        h.core.devices_with,
+        Some(call),
+        "the emergency call has the devices"
+    );
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let sip = h.invite_sent(call);
+    h.call_event(crate::sip::CallEvent::Connected { id: sip.0 });
+    h.call_event(crate::sip::CallEvent::Ended {
+        id: sip.0,
+        code: None,
+        cause: crate::sip::EndCause::RemoteHungUp,
+        reason: "bye".into(),
+    });
+    assert!(h.core.calls.get(call).is_none());
+    assert_eq!(
+        h.core.devices_with,
+        Some(ordinary),
+        "the call on hold has them back"
+    );
+}
