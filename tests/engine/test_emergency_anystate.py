@@ -4,7 +4,7 @@ with the Chromium/JsSIP peer as the other party:
 - 911 during an ordinary call: the emergency INVITE leaves, the ordinary call is put on hold (the peer sees
   the engine's hold re-INVITE, the engine shows the call ``held``), the dispatcher answers and hears the
   engine's microphone (its recording holds the engine's own tone), and the held call is still there after
-  the emergency call;
+  the emergency call and, resumed, carries the engine's microphone to the peer again;
 - 911 while an ordinary call rings: the ringing call is refused (the peer gets 486), the emergency call
   connects and the dispatcher hears the engine.
 
@@ -107,6 +107,11 @@ def test_911_during_an_ordinary_call_holds_it_and_the_dispatcher_hears_the_agent
     assert dispatcher_recording(lab, sip_call_id, tone).is_file()
     ended = [e for e in eng.call_events() if e.get("id") == ordinary["id"] and e.get("state") == "ended"]
     assert not ended, f"the call on hold was ended: {ended}"
+    # Resumed after the emergency call, the first call has the microphone again: the peer hears the tone.
+    eng.command("resume")
+    peer.wait_for(lambda e: e.get("event") == "unhold" and e.get("originator") == "remote", STEP)
+    eng.wait_call("connected", timeout=STEP, id=ordinary["id"])
+    peer.wait_audio(tone, timeout=STEP)
     peer.hangup()
     eng.wait_call("ended", timeout=STEP, id=ordinary["id"])
 

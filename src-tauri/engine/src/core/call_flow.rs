@@ -248,14 +248,17 @@ impl Core {
         };
         self.sip(SipRequest::Invite { call: id, outgoing });
         tracing::debug!(target: TIMING, "dial: INVITE handed to the driver");
+        let mut out = match self.calls.get(id) {
+            Some(c) => vec![c.event(id, CallState::Dialing)],
+            None => vec![],
+        };
         if emergency {
             // The notices were queued before the offer; their delivery starts once the INVITE is out.
             self.push(Output::WakeNotifier);
+            // The other calls make way only now: nothing of theirs goes out before this INVITE.
+            out.extend(self.make_way_for(id));
         }
-        match self.calls.get(id) {
-            Some(c) => vec![c.event(id, CallState::Dialing)],
-            None => vec![],
-        }
+        out
     }
 
     /// The SIP task named the INVITE's dialog (or could not send it).
@@ -503,11 +506,11 @@ impl Core {
         vec![]
     }
 
-    /// An emergency call (`emergency`) has just been asked for: every other call makes way for it, after
-    /// its offer was asked (nothing here stands before its INVITE, and nothing waits for an answer). A
-    /// call in conversation is put on hold (its re-INVITE goes whenever its offer is made), an ordinary
-    /// call ringing here is refused (486), one being set up is cancelled. The dispatcher's callback is
-    /// never touched. The emergency call has the newest audio port, so it has the sound devices.
+    /// The INVITE of an emergency call (`emergency`) has just gone to the driver: every other call makes
+    /// way for it now (nothing of theirs goes out before that INVITE, and it waits for nothing of theirs).
+    /// A call in conversation is put on hold (its re-INVITE goes once its offer is made), an ordinary call
+    /// ringing here is refused (486), one being set up is cancelled. The dispatcher's callback is never
+    /// touched. The emergency call took the sound devices when it was dialled (the newest audio port).
     pub(super) fn make_way_for(&mut self, emergency: CallId) -> Vec<Event> {
         let others: Vec<CallId> = self
             .calls

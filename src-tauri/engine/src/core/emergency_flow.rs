@@ -357,7 +357,7 @@ impl Core {
             location,
         };
         match self.place_call(plan, CallKind::Emergency(call.clone())) {
-            Ok(id) => self.make_way_for(id),
+            Ok(_) => vec![],
             Err(mut evs) => {
                 evs.extend(self.emergency_failed(
                     &call,
