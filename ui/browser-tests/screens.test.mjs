@@ -88,15 +88,24 @@ async function check(page, screen) {
 const button = (page, name) => page.getByRole("button", { name, exact: true });
 
 describe("screens", () => {
-  test("agreement: title, scrollable text and one Accept; nothing else usable", async () => {
+  test("agreement without a line: title, scrollable text, one Accept and the emergency field only", async () => {
     const page = await open("mock=agreement");
     await page.getByRole("heading", { level: 1 }).waitFor();
     assert.match(await page.getByRole("heading", { level: 1 }).innerText(), /Emergency calls from Lifeline/);
     await button(page, "Accept").waitFor();
     assert.equal(await button(page, "Call").count(), 0);
     assert.equal(await button(page, "Settings").count(), 0);
-    assert.equal(await page.getByLabel("Emergency number").count(), 0, "no emergency dialling without a line");
+    await page.getByText("Not signed in: this line cannot call yet.", { exact: false }).waitFor();
     await check(page, "agreement");
+    await page.closeAll();
+  });
+
+  test("before sign-in an emergency number says use another phone, with the address (issue 15)", async () => {
+    const page = await open("mock=signed-out");
+    await page.getByLabel("Emergency number").fill("911");
+    await check(page, "sign-in-emergency-dial");
+    await button(page, "Call emergency number").click();
+    await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
     await page.closeAll();
   });
 
@@ -181,6 +190,27 @@ describe("screens", () => {
     await button(page, "Reject").click();
     await button(page, "Call").waitFor();
     await page.closeAll();
+  });
+
+  test("in a call and while one rings an emergency number can be dialled; digits typed there are not tones (issue 15)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "End call").waitFor();
+    await button(page, "Keypad").click();
+    await page.getByLabel("Emergency number").pressSequentially("911");
+    await page.getByText("Type or press keys to send tones.").waitFor();
+    assert.equal(await page.getByText(/^Sent:/).count(), 0, "digits typed in the emergency field went out as tones");
+    await check(page, "in-call-emergency-dial");
+    await button(page, "Call emergency number").click();
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.closeAll();
+
+    const ringing = await open("mock=incoming");
+    await button(ringing, "Answer").waitFor();
+    await ringing.getByLabel("Emergency number").fill("911");
+    await check(ringing, "incoming-emergency-dial");
+    await button(ringing, "Call emergency number").click();
+    await ringing.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await ringing.closeAll();
   });
 
   test("emergency call: reduced panel with banner, location, devices and End call only", async () => {

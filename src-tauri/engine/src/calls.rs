@@ -2,8 +2,9 @@
 //! core ([`crate::core::Core`]) holds the table; nothing else touches it. The media session of a call is
 //! not here: the driver owns it, the core asks for media work by [`CallId`].
 //!
-//! Commands without a call id (`hangup`, `hold`, `dtmf`, ...) act on [`CallTable::current`]: the call in
-//! conversation, else the outgoing call being set up, else the incoming call ringing.
+//! Commands without a call id (`hangup`, `hold`, `dtmf`, ...) act on [`CallTable::current`]: the emergency
+//! call placed here, else the call in conversation (one not on hold first), else the outgoing call being
+//! set up, else the incoming call ringing.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -319,7 +320,13 @@ impl CallTable {
         let pick = |pred: &dyn Fn(&CallEntry) -> bool| {
             self.calls.iter().find(|(_, c)| pred(c)).map(|(id, _)| *id)
         };
-        pick(&|c| c.talking())
+        // The emergency call first: the call it made way for is on hold beside it (issue 15), and a
+        // hang-up or digit meant for the dispatcher must never reach that one.
+        pick(&|c| c.emergency().is_some() && c.dir == Direction::Out)
+            .or_else(|| {
+                pick(&|c| matches!(&c.phase, Phase::Talking { talk, .. } if !talk.hold.on()))
+            })
+            .or_else(|| pick(&|c| c.talking()))
             .or_else(|| {
                 pick(&|c| {
                     matches!(

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { useApp, useFocusOnMount } from "../app/context";
 import type { UiState } from "../app/state";
+import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
 
 interface Form {
   server: string;
@@ -99,6 +100,7 @@ export function SignInScreen({ state }: { state: UiState }) {
           {state.signingIn ? t("signin.signing_in") : t("signin.submit")}
         </button>
       </form>
+      <EmergencyDialBox hint="signin.emergency_hint" />
     </main>
   );
 }

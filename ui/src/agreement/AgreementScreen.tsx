@@ -1,6 +1,6 @@
-import { useState } from "preact/hooks";
 import { useApp, useFocusOnMount } from "../app/context";
 import { canDialEmergencyBeforeAgreement, type UiState } from "../app/state";
+import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
 
 export function AgreementScreen({ state }: { state: UiState }) {
   const { t, intend } = useApp();
@@ -34,42 +34,8 @@ export function AgreementScreen({ state }: { state: UiState }) {
       >
         {t("agreement.accept")}
       </button>
-      {dialBox && <EmergencyDialBox />}
+      <EmergencyDialBox hint={dialBox ? "agreement.emergency_hint" : "signin.emergency_hint"} />
     </main>
-  );
-}
-
-/** Typing an emergency number is the one thing that works before the agreement is accepted. */
-export function EmergencyDialBox() {
-  const { t, intend } = useApp();
-  const [number, setNumber] = useState("");
-  return (
-    <form
-      class="emergency-dial"
-      onSubmit={(e) => {
-        e.preventDefault();
-        intend({ cmd: "dial", number });
-      }}
-    >
-      <label for="emergency-number">{t("agreement.emergency_label")}</label>
-      <p class="hint" id="emergency-number-hint">
-        {t("agreement.emergency_hint")}
-      </p>
-      <div class="field-row">
-        <input
-          id="emergency-number"
-          type="tel"
-          inputMode="tel"
-          autoComplete="off"
-          aria-describedby="emergency-number-hint"
-          value={number}
-          onInput={(e) => setNumber(e.currentTarget.value)}
-        />
-        <button type="submit" class="button button--danger">
-          {t("agreement.emergency_call")}
-        </button>
-      </div>
-    </form>
   );
 }
 

@@ -167,6 +167,31 @@ describe("calls", () => {
     expect(intend(s, { cmd: "hold" }).send).toEqual([]);
   });
 
+  it("dials an emergency number during a call and shows the emergency call, not the call on hold (issue 15)", () => {
+    let s = events(signedIn(), [call("c1", "connected", { remote: "sip:peer@lifeline.lab" })]);
+    expect(screenOf(s).kind).toBe("in_call");
+    const dial = intend(s, { cmd: "dial", number: "911" });
+    expect(dial.send).toEqual([{ cmd: "dial", number: "911" }]);
+    s = events(dial.state, [
+      { event: "emergency", mode: "active", lock_until: null },
+      call("c2", "dialing", { remote: "911", emergency: true }),
+      call("c1", "held", { remote: "sip:peer@lifeline.lab" }),
+      call("c2", "connected", { remote: "911", emergency: true }),
+    ]);
+    const screen = screenOf(s);
+    expect(screen.kind).toBe("emergency_call");
+    expect(screen.kind === "emergency_call" && screen.call?.id).toBe("c2");
+    // After the emergency call the held call is the one on screen again.
+    s = events(s, [call("c2", "ended", { remote: "911", emergency: true }), { event: "emergency", mode: "lock", lock_until: "2026-11-21T21:30:00Z" }]);
+    expect(screenOf(s)).toMatchObject({ kind: "in_call", call: { id: "c1", state: "held" } });
+  });
+
+  it("dials an emergency number while an ordinary call rings", () => {
+    const s = events(signedIn(), [call("c1", "incoming", { direction: "in" })]);
+    expect(screenOf(s).kind).toBe("incoming");
+    expect(intend(s, { cmd: "dial", number: "911" }).send).toEqual([{ cmd: "dial", number: "911" }]);
+  });
+
   it("refuses to dial nothing and says so", () => {
     const out = intend(signedIn(), { cmd: "dial", number: "   " });
     expect(out.send).toEqual([]);

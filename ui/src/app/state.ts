@@ -429,8 +429,13 @@ export function toastText(toast: Toast, t: Translate): string {
 }
 
 /** The call the in-call controls act on: the first one that is not still ringing in. */
+/**
+ * The call on screen: an emergency call first (the call it made way for is on hold beside it), else one
+ * not on hold, else any call that is up.
+ */
 export function activeCall(state: UiState): CallView | undefined {
-  return state.calls.find((c) => c.state !== "incoming");
+  const up = state.calls.filter((c) => c.state !== "incoming");
+  return up.find(isEmergencyCall) ?? up.find((c) => c.state !== "held") ?? up[0];
 }
 
 export function incomingCall(state: UiState): CallView | undefined {

@@ -5,6 +5,7 @@ import type { CallView, UiState } from "../app/state";
 import { CallTimer } from "./CallTimer";
 import { DialPad, useTypedDigits } from "./DialPad";
 import { MediaStatus } from "./MediaStatus";
+import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
 
 export function InCallScreen({ state, call }: { state: UiState; call: CallView }) {
   const { t, intend } = useApp();
@@ -76,6 +77,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
       <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
         {t("call.end")}
       </button>
+      <EmergencyDialBox hint="call.emergency_hint" />
     </main>
   );
 }

@@ -2,6 +2,7 @@ import { displayRemote } from "./remote";
 import { useApp, useFocusOnMount } from "../app/context";
 import { activeCall, type CallView, type UiState } from "../app/state";
 import { LockCountdown } from "../emergency/EmergencyBanner";
+import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
 
 export function IncomingScreen({ state, call }: { state: UiState; call: CallView }) {
   const { t, intend } = useApp();
@@ -39,6 +40,7 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
           {t("call.reject")}
         </button>
       </div>
+      <EmergencyDialBox hint="incoming.emergency_hint" />
     </main>
   );
 }

@@ -548,6 +548,13 @@ export class MockEngine implements Ipc {
   }
 
   private dial(number: string): void {
+    if (!this.registered && EMERGENCY.test(number)) {
+      // As the engine: no line to call on, so the agent is told to use another phone, with the address.
+      this.mode = "lock";
+      this.lockUntil = Date.now() + LOCK_MS;
+      this.emitEmergency();
+      return this.emitFailed();
+    }
     if (!this.registered) {
       return this.error("not_signed_in", "Sign in before placing a call.");
     }

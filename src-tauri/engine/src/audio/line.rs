@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::devices::{CpalAudio, DeviceError, Ringer};
 use super::wav::{WavConfig, WavDevice, WavError};
 use super::worker::DeviceWork;
-use super::{AudioEvent, AudioPort, DeviceRole};
+use super::{AudioEvent, AudioPort, AudioSwap, DeviceRole};
 
 /// Opening the sound card for a call, for the device worker ([`super::worker`]).
 pub struct DeviceOpening {
@@ -105,23 +105,48 @@ impl AudioLine {
     /// closes the last call's devices and opens these; a second or two on PulseAudio) connects it, then
     /// hand the result to [`AudioLine::devices_opened`]. The call's INVITE does not wait for any of this.
     pub fn port_for_call(&mut self) -> (AudioPort, Option<DeviceOpening>) {
+        let (port, _swap, opening) = self.port_and_swap_for_call();
+        (port, opening)
+    }
+
+    /// [`AudioLine::port_for_call`], with the handle that gives the devices back to this port later
+    /// ([`AudioLine::reconnect`]); `None` with no audio at all.
+    pub fn port_and_swap_for_call(
+        &mut self,
+    ) -> (AudioPort, Option<AudioSwap>, Option<DeviceOpening>) {
         match self {
-            AudioLine::Files(dev) => (dev.new_port(), None),
-            AudioLine::Silent => (AudioPort::detached(), None),
+            AudioLine::Files(dev) => {
+                let (port, swap) = dev.new_port_with_swap();
+                (port, Some(swap), None)
+            }
+            AudioLine::Silent => (AudioPort::detached(), None, None),
+            AudioLine::Devices { .. } => {
+                let (media_ends, _no_device_yet) = super::ring_pair();
+                let (port, swap) = AudioPort::new(media_ends);
+                let opening = self.reconnect(&swap);
+                (port, Some(swap), opening)
+            }
+        }
+    }
+
+    /// The devices go (back) to an existing call's port: at once for audio files, through the device
+    /// worker ([`DeviceWork::Open`]) for the sound card. The call that had them goes quiet.
+    pub fn reconnect(&mut self, port: &AudioSwap) -> Option<DeviceOpening> {
+        match self {
+            AudioLine::Files(dev) => {
+                dev.feed(port);
+                None
+            }
+            AudioLine::Silent => None,
             AudioLine::Devices {
                 mic, speaker, open, ..
             } => {
                 *open = false;
-                let (media_ends, _no_device_yet) = super::ring_pair();
-                let (port, swap) = AudioPort::new(media_ends);
-                (
-                    port,
-                    Some(DeviceOpening {
-                        mic: mic.clone(),
-                        speaker: speaker.clone(),
-                        swap,
-                    }),
-                )
+                Some(DeviceOpening {
+                    mic: mic.clone(),
+                    speaker: speaker.clone(),
+                    swap: port.clone(),
+                })
             }
         }
     }

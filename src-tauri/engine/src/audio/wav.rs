@@ -208,11 +208,25 @@ impl WavDevice {
     /// A fresh port for the next call: the device moves to it at its next 20 ms tick and the previous
     /// port goes quiet (the WAV files run on across calls, as a sound card would).
     pub fn new_port(&self) -> AudioPort {
+        self.new_port_with_swap().0
+    }
+
+    /// [`WavDevice::new_port`], with the handle that gives the files back to that port later
+    /// ([`WavDevice::feed`]).
+    pub fn new_port_with_swap(&self) -> (AudioPort, AudioSwap) {
         let (media, device) = ring_pair();
         if self.ends_tx.send(device).is_err() {
             tracing::warn!("the audio file device has stopped; the new port is silent");
         }
-        AudioPort::new(media).0
+        AudioPort::new(media)
+    }
+
+    /// The files feed an existing port again (the call that had them before another took them).
+    pub fn feed(&self, port: &AudioSwap) {
+        let (media, device) = ring_pair();
+        if self.ends_tx.send(device).is_err() || !port.swap(media) {
+            tracing::warn!("the audio files could not be given back to the call");
+        }
     }
 
     /// The swap handle of the port this device feeds (for tests of device switching).

@@ -95,14 +95,46 @@ impl Core {
         }
     }
 
-    /// The audio port for a new call; opening the sound card is work for the device worker.
-    fn call_port(&mut self) -> crate::audio::AudioPort {
-        let (port, opening) = self.audio.port_for_call();
+    /// The audio port for a new call, which takes the devices from any other; opening the sound card is
+    /// work for the device worker.
+    fn call_port(&mut self, id: CallId) -> crate::audio::AudioPort {
+        let (port, swap, opening) = self.audio.port_and_swap_for_call();
+        if let Some(swap) = swap {
+            self.call_audio.insert(id, swap);
+        }
+        self.devices_with = Some(id);
+        self.open_devices(opening);
+        port
+    }
+
+    fn open_devices(&mut self, opening: Option<crate::audio::line::DeviceOpening>) {
         if let Some(opening) = opening {
             self.audio_generation += 1;
             self.device_work(Some(DeviceWork::Open(opening, self.audio_generation)));
         }
-        port
+    }
+
+    /// A call is gone: if it had the devices, they go back to the call it took them from (the call in
+    /// conversation, on hold or not), so a call resumed after an emergency call is heard again.
+    fn forget_call_audio(&mut self, id: CallId) {
+        self.call_audio.remove(&id);
+        if self.devices_with != Some(id) {
+            return;
+        }
+        self.devices_with = None;
+        let heir = self
+            .calls
+            .current()
+            .filter(|c| self.calls.get(*c).is_some_and(|c| c.talking()));
+        let Some(heir) = heir else {
+            return;
+        };
+        self.devices_with = Some(heir);
+        if let Some(swap) = self.call_audio.get(&heir).cloned() {
+            tracing::info!("call {heir}: the audio devices are back with this call");
+            let opening = self.audio.reconnect(&swap);
+            self.open_devices(opening);
+        }
     }
 
     fn media(&mut self, call: CallId, request: MediaRequest) {
@@ -163,9 +195,6 @@ impl Core {
             ));
         }
         let emergency = matches!(&kind, CallKind::Emergency(e) if !e.test);
-        let port = self.call_port();
-        let mut config = self.media_config(emergency);
-        config.dtls_answer_passive = true;
         let entry = CallEntry::new(
             Direction::Out,
             plan.target.clone(),
@@ -174,6 +203,9 @@ impl Core {
             self.now.utc,
         );
         let id = self.calls.add(entry);
+        let port = self.call_port(id);
+        let mut config = self.media_config(emergency);
+        config.dtls_answer_passive = true;
         self.media(
             id,
             MediaRequest::Offer {
@@ -218,14 +250,17 @@ impl Core {
         };
         self.sip(SipRequest::Invite { call: id, outgoing });
         tracing::debug!(target: TIMING, "dial: INVITE handed to the driver");
+        let mut out = match self.calls.get(id) {
+            Some(c) => vec![c.event(id, CallState::Dialing)],
+            None => vec![],
+        };
         if emergency {
             // The notices were queued before the offer; their delivery starts once the INVITE is out.
             self.push(Output::WakeNotifier);
+            // The other calls make way only now: nothing of theirs goes out before this INVITE.
+            out.extend(self.make_way_for(id));
         }
-        match self.calls.get(id) {
-            Some(c) => vec![c.event(id, CallState::Dialing)],
-            None => vec![],
-        }
+        out
     }
 
     /// The SIP task named the INVITE's dialog (or could not send it).
@@ -275,6 +310,7 @@ impl Core {
             return vec![];
         };
         self.release_audio_if_idle();
+        self.forget_call_audio(id);
         let mut out = error(
             ErrorCode::CallNotPlaced,
             format!("The call could not be placed: {why}"),
@@ -324,7 +360,7 @@ impl Core {
         };
         c.phase = Phase::Answering { sip };
         self.audio.stop_ringing();
-        let port = self.call_port();
+        let port = self.call_port(id);
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !offer.contains("a=setup:passive");
         self.media(
@@ -382,6 +418,10 @@ impl Core {
         let Some(id) = self.calls.current() else {
             return no_call("hangup", "There is no call to end.");
         };
+        self.hangup_call(id)
+    }
+
+    fn hangup_call(&mut self, id: CallId) -> Vec<Event> {
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
@@ -461,6 +501,51 @@ impl Core {
         talk.hold = Hold::Making(on);
         self.media(id, MediaRequest::HoldOffer(on));
         vec![]
+    }
+
+    /// The INVITE of an emergency call (`emergency`) has just gone to the driver: every other call makes
+    /// way for it now (nothing of theirs goes out before that INVITE, and it waits for nothing of theirs).
+    /// A call in conversation is put on hold (its re-INVITE goes once its offer is made), an ordinary call
+    /// ringing here is refused (486), one being set up is cancelled. The dispatcher's callback is never
+    /// touched. The emergency call took the sound devices when it was dialled (the newest audio port).
+    pub(super) fn make_way_for(&mut self, emergency: CallId) -> Vec<Event> {
+        let others: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(id, c)| *id != emergency && !c.is_callback() && !c.is_emergency())
+            .map(|(id, _)| id)
+            .collect();
+        let mut out = Vec::new();
+        for id in others {
+            let Some(c) = self.calls.get_mut(id) else {
+                continue;
+            };
+            match &mut c.phase {
+                Phase::Talking { talk, .. } => {
+                    if matches!(talk.hold, Hold::Off | Hold::Making(false)) {
+                        talk.hold = Hold::Making(true);
+                        tracing::info!("call {id}: put on hold for an emergency call");
+                        self.media(id, MediaRequest::HoldOffer(true));
+                    }
+                }
+                Phase::Incoming { sip, .. } => {
+                    let sip = *sip;
+                    tracing::info!("call {id}: refused, an emergency call is being placed");
+                    self.sip(SipRequest::Reject { sip, code: 486 });
+                }
+                Phase::Offering(_)
+                | Phase::Inviting { .. }
+                | Phase::Early { .. }
+                | Phase::Answering { .. } => {
+                    tracing::info!("call {id}: ended, an emergency call is being placed");
+                    out.extend(self.hangup_call(id));
+                }
+            }
+        }
+        if self.calls.iter().all(|(_, c)| !c.is_callback()) {
+            self.audio.stop_ringing();
+        }
+        out
     }
 
     fn hold_offer_ready(
@@ -740,6 +825,7 @@ impl Core {
             return vec![];
         };
         self.release_audio_if_idle();
+        self.forget_call_audio(id);
         let end = call_end(code, cause, reason, cancelled);
         let mut out = vec![c.ended_event(id, &end)];
         self.record_call(&c, cancelled, &end);

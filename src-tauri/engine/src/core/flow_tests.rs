@@ -9,7 +9,7 @@ use crate::api::{CallState, EmergencyMode, HistoryOutcome};
 use crate::presence::RejectReason;
 use crate::sip::{CallEvent, CallRoute};
 
-fn us_policy() -> serde_json::Value {
+pub(super) fn us_policy() -> serde_json::Value {
     serde_json::json!({
         "emergency": {"lock_minutes": 5, "callback_from": ["sip:psap@lifeline.lab"]},
         "location": {"address": {"country": "US", "A1": "TX", "A3": "Austin", "RD": "Main", "STS": "St",
@@ -17,7 +17,7 @@ fn us_policy() -> serde_json::Value {
     })
 }
 
-fn dial(h: &mut Harness, number: &str) -> Vec<Event> {
+pub(super) fn dial(h: &mut Harness, number: &str) -> Vec<Event> {
     h.command(Command::Dial {
         number: number.into(),
     })
@@ -35,7 +35,7 @@ fn ended_reason(evs: &[Event]) -> Option<String> {
 }
 
 /// Whether an incoming call rang (an `incoming` call event).
-fn rings(evs: &[Event]) -> bool {
+pub(super) fn rings(evs: &[Event]) -> bool {
     evs.iter().any(|ev| {
         matches!(
             ev,
@@ -813,7 +813,7 @@ fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
 }
 
 /// An ordinary outgoing call up to conversation: its id and SIP dialog.
-fn talking_call(h: &mut Harness) -> (crate::calls::CallId, SipId) {
+pub(super) fn talking_call(h: &mut Harness) -> (crate::calls::CallId, SipId) {
     h.command(Command::AcceptAgreement);
     h.sign_in();
     dial(h, "sip:peer@lifeline.lab");

@@ -94,6 +94,10 @@ pub struct Core {
     history: Vec<HistoryEntry>,
     /// Counts calls' device openings, so a late one for a call since replaced is dropped.
     audio_generation: u64,
+    /// Each call's way back to the sound devices, and the call that has them: a call another took them
+    /// from (put on hold for an emergency call) gets them back when that one ends.
+    call_audio: std::collections::BTreeMap<crate::calls::CallId, crate::audio::AudioSwap>,
+    devices_with: Option<crate::calls::CallId>,
     /// The network changed and the line has not registered again yet (calls' restart offers wait for it).
     reregistration_pending: bool,
     network_watched: bool,
@@ -142,6 +146,8 @@ impl Core {
             account_user: None,
             history: Vec::new(),
             audio_generation: 0,
+            call_audio: Default::default(),
+            devices_with: None,
             reregistration_pending: false,
             network_watched: false,
             ice: crate::media::ice::IceSettings::default(),
@@ -754,6 +760,8 @@ mod harness;
 #[cfg(test)]
 #[path = "flow_tests.rs"]
 mod flow_tests;
+#[cfg(test)]
+mod make_way_tests;
 
 #[cfg(test)]
 mod pair_tests;
