@@ -46,7 +46,7 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
-pub use call::{CallError, CallEvent, EndCause, OutgoingCall};
+pub use call::{CallError, CallEvent, EndCause, OutgoingCall, ReinviteBody};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use facts::{IncomingFacts, Priority};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};
