@@ -80,6 +80,18 @@ pub struct Talk {
     /// When the conversation began (for the duration in history).
     pub since: Instant,
     pub restart: Restart,
+    /// Sending an emergency call's new location in the dialog ([`crate::core`]'s relocate flow).
+    pub relocate: Relocate,
+}
+
+/// An emergency call's new location on its way to the dispatcher (a re-INVITE with SDP + PIDF-LO).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relocate {
+    Idle,
+    /// The media session makes the SDP to send beside it (our description as it is, a new version).
+    Making,
+    /// Our re-INVITE carrying this location is out.
+    Sent(crate::location::Location),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +175,12 @@ pub struct EmergencyCall {
     pub test: bool,
     /// The number or URN dialled (after mapping).
     pub target: String,
+    /// The location the dispatcher has (from the INVITE or a later re-INVITE); never logged. When the
+    /// location changes during the call, the new one is sent in the dialog.
+    pub sent_location: Option<crate::location::Location>,
+    /// The far end refused a location (the INVITE was retried without it, or an update was refused):
+    /// no more are sent to it.
+    pub location_refused: bool,
     /// Its RFC 5031 service URN (`urn:service:sos`, `urn:service:test.sos`).
     pub service_urn: String,
     /// This attempt's connection: the line's, or the retry without TLS (RFC 6881 ED-47).
@@ -530,6 +548,7 @@ mod tests {
             shown: CallState::Connected,
             since: Instant::now(),
             restart: Restart::Idle,
+            relocate: Relocate::Idle,
         };
         let talking = Phase::Talking {
             sip: SipId(2),

@@ -66,6 +66,11 @@ pub enum AuditEvent {
         call_id: String,
         reason: Option<String>,
     },
+    /// The location changed during the call and the dispatcher received the new one (never the address).
+    EmergencyLocationChanged {
+        call_id: String,
+        location_source: Option<String>,
+    },
     /// The emergency guard changed mode (active, lock, remain, off).
     EmergencyMode {
         mode: EmergencyMode,

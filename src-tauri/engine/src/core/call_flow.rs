@@ -137,7 +137,7 @@ impl Core {
         }
     }
 
-    fn media(&mut self, call: CallId, request: MediaRequest) {
+    pub(super) fn media(&mut self, call: CallId, request: MediaRequest) {
         self.push(Output::Media { call, request });
     }
 
@@ -562,7 +562,11 @@ impl Core {
         match sdp {
             Ok(sdp) => {
                 talk.hold = if on { Hold::On } else { Hold::Off };
-                self.sip(SipRequest::Reinvite { sip, sdp });
+                self.sip(SipRequest::Reinvite {
+                    sip,
+                    sdp,
+                    wrapped: None,
+                });
                 vec![]
             }
             Err(e) => {
@@ -608,6 +612,7 @@ impl Core {
             }
             CallEvent::RemoteAnswer { sdp, .. } => {
                 self.apply_answer(id, sdp);
+                self.relocate_answered(id);
                 let Some(c) = self.calls.get_mut(id) else {
                     return vec![];
                 };
@@ -630,6 +635,7 @@ impl Core {
                 vec![]
             }
             CallEvent::Connected { .. } => self.on_connected(id, sip),
+            CallEvent::UpdateFailed { code, .. } if self.relocate_failed(id, Some(code)) => vec![],
             CallEvent::UpdateFailed { code, .. } => {
                 let Some(c) = self.calls.get_mut(id) else {
                     return vec![];
@@ -693,6 +699,7 @@ impl Core {
                 shown: CallState::Connected,
                 since: now,
                 restart: Restart::Idle,
+                relocate: crate::calls::Relocate::Idle,
             },
         };
         let shown = if talk.hold.on() {
@@ -710,7 +717,11 @@ impl Core {
         let kind = c.kind.clone();
         let dir = c.dir;
         match kind {
-            CallKind::Emergency(call) if first => self.emergency_connected(&call),
+            CallKind::Emergency(call) if first => {
+                self.emergency_connected(&call);
+                // The location may have changed while it rang.
+                self.relocate_calls();
+            }
             CallKind::Callback if dir == Direction::In => out.extend(self.callback_answered()),
             _ => {}
         }
@@ -807,6 +818,7 @@ impl Core {
             },
             MediaDone::Reanswer(Err(e)) => media_error(id, e),
             MediaDone::HoldOffer { on, result } => self.hold_offer_ready(id, on, result),
+            MediaDone::Reoffer(result) => self.relocate_offer_ready(id, result),
             MediaDone::RestartOffer(r) => self.restart_offer_ready(id, r),
             MediaDone::Failed(e) => media_error(id, e),
         }

@@ -72,7 +72,7 @@ fn blocked_code(
 }
 
 /// A random token for Content-IDs and the notifications of one emergency call.
-fn token() -> String {
+pub(super) fn token() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
@@ -107,6 +107,8 @@ fn next_attempt(
     if call.with_location {
         return Some(EmergencyCall {
             with_location: false,
+            sent_location: None,
+            location_refused: true,
             ..call.clone()
         });
     }
@@ -122,6 +124,9 @@ fn plain_attempt(
     (plain_allowed && call.route == CallRoute::Line).then(|| EmergencyCall {
         route: CallRoute::PlainRetry,
         with_location: location_known,
+        // A new dialog: it carries the location (when known) and may be sent a changed one.
+        sent_location: None,
+        location_refused: false,
         ..call.clone()
     })
 }
@@ -281,11 +286,12 @@ impl Core {
             },
             caller_id: line.clone(),
             callback_number: self.policy.policy.sip.emergency_line.clone().or(line),
-            location: if call.with_location {
-                self.location.current.clone()
-            } else {
-                None
-            },
+            // What the dispatcher was sent; before the INVITE is out, what it will carry.
+            location: call.sent_location.clone().or_else(|| {
+                call.with_location
+                    .then(|| self.location.current.clone())
+                    .flatten()
+            }),
             device: self.location.device.clone(),
             at: now,
             agent_utc_offset: offset,
@@ -294,7 +300,12 @@ impl Core {
         }
     }
 
-    fn notify(&mut self, kind: NoticeKind, call: &EmergencyCall, reason: Option<String>) {
+    pub(super) fn notify(
+        &mut self,
+        kind: NoticeKind,
+        call: &EmergencyCall,
+        reason: Option<String>,
+    ) {
         self.queue_notice(kind, call, reason);
         self.push(Output::WakeNotifier);
     }
@@ -330,6 +341,8 @@ impl Core {
             test,
             target: target.to_dial.clone(),
             service_urn: target.service_urn.clone(),
+            sent_location: None,
+            location_refused: false,
             route: CallRoute::Line,
         };
         self.queue_notice(NoticeKind::Dialed, &call, None);
@@ -340,7 +353,7 @@ impl Core {
 
     /// Starts the call (the INVITE carries the location when the call has one); if it cannot even
     /// start, tells the agent at once.
-    fn send_emergency_invite(&mut self, call: EmergencyCall) -> Vec<Event> {
+    fn send_emergency_invite(&mut self, mut call: EmergencyCall) -> Vec<Event> {
         let domain = self.domain.clone().unwrap_or_else(|| "invalid".to_owned());
         let uri = if call.target.starts_with("urn:") {
             call.target.clone()
@@ -352,32 +365,16 @@ impl Core {
         };
         let mut headers = vec![("Priority".to_owned(), "emergency".to_owned())];
         let pidf = match (&self.location.current, call.with_location) {
-            (Some(loc), true) => {
-                let entity = match &self.account_user {
-                    Some(u) => format!("sip:{u}@{domain}"),
-                    None => format!("sip:{}@{domain}", self.os_user),
-                };
-                let tuple = format!("loc-{}", call.token);
-                let doc = PidfLo {
-                    entity: &entity,
-                    tuple_id: &tuple,
-                    address: &loc.address,
-                    source: &loc.source,
-                    timestamp: self.now.utc,
-                };
-                match doc.to_xml() {
-                    Ok(xml) => Some(xml),
-                    Err(e) => {
-                        tracing::error!("the location document could not be written: {e}");
-                        None
-                    }
-                }
-            }
+            (Some(loc), true) => self
+                .location_document(loc, &call.token, &domain)
+                .map(|xml| (xml, loc.clone())),
             _ => None,
         };
-        let wrapped = pidf.and_then(|xml| Some((xml, content_id(&call.token, &domain).ok()?)));
+        let wrapped =
+            pidf.and_then(|(xml, loc)| Some((xml, content_id(&call.token, &domain).ok()?, loc)));
         let location = match wrapped {
-            Some((xml, cid)) => {
+            Some((xml, cid, loc)) => {
+                call.sent_location = Some(loc);
                 headers.push(("Geolocation".to_owned(), geolocation(&cid)));
                 headers.push((
                     "Geolocation-Routing".to_owned(),
@@ -413,6 +410,36 @@ impl Core {
                     None,
                 ));
                 evs
+            }
+        }
+    }
+
+    /// The PIDF-LO for `loc` (tuple `loc-<token>`), dated when the location was determined; `None` (logged)
+    /// if it cannot be written.
+    pub(super) fn location_document(
+        &self,
+        loc: &crate::location::Location,
+        token: &str,
+        domain: &str,
+    ) -> Option<String> {
+        let entity = match &self.account_user {
+            Some(u) => format!("sip:{u}@{domain}"),
+            None => format!("sip:{}@{domain}", self.os_user),
+        };
+        let tuple = format!("loc-{token}");
+        let doc = PidfLo {
+            entity: &entity,
+            tuple_id: &tuple,
+            address: &loc.address,
+            source: &loc.source,
+            timestamp: loc.determined_at,
+            sent_at: self.now.utc,
+        };
+        match doc.to_xml() {
+            Ok(xml) => Some(xml),
+            Err(e) => {
+                tracing::error!("the location document could not be written: {e}");
+                None
             }
         }
     }
@@ -627,6 +654,8 @@ mod tests {
             target: "911".into(),
             service_urn: "urn:service:sos".into(),
             route: CallRoute::Line,
+            sent_location: None,
+            location_refused: false,
         }
     }
 

@@ -120,6 +120,7 @@ impl Harness {
                         MediaRequest::HoldOffer(_) => "hold_offer",
                         MediaRequest::Hold(_) => "hold",
                         MediaRequest::RestartOffer => "restart_offer",
+                        MediaRequest::Reoffer { .. } => "reoffer",
                         MediaRequest::Mute(_) => "mute",
                         MediaRequest::Dtmf(_) => "dtmf",
                         MediaRequest::Close => "close",

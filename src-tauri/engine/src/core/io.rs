@@ -126,6 +126,7 @@ pub enum MediaDone {
         result: Result<String, String>,
     },
     RestartOffer(Result<String, String>),
+    Reoffer(Result<String, String>),
     /// Mute, DTMF or a local hold change could not be carried out.
     Failed(String),
 }
@@ -173,6 +174,8 @@ pub enum SipRequest {
     Reinvite {
         sip: SipId,
         sdp: String,
+        /// The body when it is more than the SDP (an emergency call's new location), with its headers.
+        wrapped: Option<crate::sip::ReinviteBody>,
     },
     NetworkChanged,
     SignOut,
@@ -199,6 +202,11 @@ pub enum MediaRequest {
     /// Go back to (`true`) or out of hold locally, after the far end refused the change.
     Hold(bool),
     RestartOffer,
+    /// Our description as it is (held or not), with a new version: the SDP of a re-INVITE that only
+    /// brings something else (an emergency call's new location).
+    Reoffer {
+        held: bool,
+    },
     Mute(bool),
     Dtmf(String),
     Close,

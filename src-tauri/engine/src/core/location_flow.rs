@@ -5,6 +5,8 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
 use super::{Core, Output, Work};
 use crate::api::{ErrorCode, Event};
 use crate::location::network::{NetworkChange, NetworkMap};
@@ -20,8 +22,14 @@ pub const HELD_REFRESH: Duration = Duration::from_secs(300);
 #[derive(Default)]
 pub struct LocationState {
     pub map: NetworkMap,
-    pub held: Option<(CivicAddress, String)>,
-    pub agent_entry: Option<CivicAddress>,
+    /// The location server's answer, its method and when it answered.
+    pub held: Option<(CivicAddress, String, OffsetDateTime)>,
+    /// The agent's own entry and when they made it.
+    pub agent_entry: Option<(CivicAddress, OffsetDateTime)>,
+    /// When the machine was first seen on the network it is on (a network-map address is as old as that).
+    network_since: Option<OffsetDateTime>,
+    /// When the policy in force was taken (its fixed address is as old as that).
+    pub policy_at: Option<OffsetDateTime>,
     pub device: DeviceInfo,
     pub current: Option<Location>,
     pub prompt: Option<&'static str>,
@@ -73,6 +81,7 @@ impl Core {
         if first {
             self.location.last_check = Some(now);
         }
+        let utc = self.now.utc;
         let old: Vec<IpAddr> = self.location.device.ip_addresses.clone();
         let change = self.location.map.change(&old, &device.ip_addresses);
         let moved = first
@@ -81,6 +90,9 @@ impl Core {
                 NetworkChange::Unchanged | NetworkChange::SameLocation
             );
         self.location.device = device;
+        if moved || self.location.network_since.is_none() {
+            self.location.network_since = Some(utc);
+        }
         if moved && !first {
             tracing::info!(change = ?change, "network change");
             // A location measured on the old network no longer says where the agent is.
@@ -115,7 +127,7 @@ impl Core {
         self.location.held_in_flight = false;
         match result {
             Ok(h) => match h.address.validate() {
-                Ok(_) => self.location.held = Some((h.address, h.method)),
+                Ok(_) => self.location.held = Some((h.address, h.method, self.now.utc)),
                 Err(e) => tracing::warn!("the location server's address is not dispatchable: {e}"),
             },
             Err(e) => tracing::warn!("location server: {e}"),
@@ -131,12 +143,21 @@ impl Core {
             .map
             .lookup(&ips)
             .and_then(|i| self.location.map.entry(i))
-            .map(|e| e.address.clone());
+            .map(|e| {
+                let since = self.location.network_since.unwrap_or(self.now.utc);
+                (e.address.clone(), since)
+            });
         let candidates = Candidates {
             held: self.location.held.clone(),
             network_map,
             agent_entry: self.location.agent_entry.clone(),
-            policy: self.policy.policy.location.address.clone(),
+            policy: self
+                .policy
+                .policy
+                .location
+                .address
+                .clone()
+                .map(|a| (a, self.location.policy_at.unwrap_or(self.now.utc))),
         };
         self.location.current = choose(&candidates);
         // Without a network map every network is "unknown": only ask when IT maps its networks (or nothing
@@ -159,6 +180,8 @@ impl Core {
             }
             Some(_) => None,
         };
+        // The dispatcher of a call in progress gets the new location too.
+        self.relocate_calls();
         let ev = self.location_event();
         if self.location.announced.as_ref() == Some(&ev) {
             return vec![];
@@ -189,7 +212,7 @@ impl Core {
                 &[("detail", e.to_string())],
             )];
         }
-        self.location.agent_entry = Some(address);
+        self.location.agent_entry = Some((address, self.now.utc));
         self.location.prompt = None;
         self.recompute_location(false)
     }

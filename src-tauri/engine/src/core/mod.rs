@@ -48,6 +48,7 @@ mod location_flow;
 mod network_flow;
 pub mod persist;
 mod refusals;
+mod relocate_flow;
 
 pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{
@@ -171,6 +172,7 @@ impl Core {
             tracing::warn!("policy: {w}");
         }
         self.guard.set_policy(&policy.policy.emergency);
+        self.location.policy_at = Some(self.now.utc);
         match policy.policy.location.validate() {
             Ok(map) => self.location.map = map,
             Err(e) => tracing::warn!("policy: {e}"),
@@ -589,6 +591,7 @@ impl Core {
                 evs
             }
             SipEvent::Call(ev) => self.on_call_event(ev),
+            SipEvent::CallError { id, .. } if self.relocate_not_sent(SipId(id)) => vec![],
             SipEvent::CallError { id, error } => {
                 let name = self
                     .calls

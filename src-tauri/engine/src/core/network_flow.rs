@@ -208,7 +208,11 @@ impl Core {
         };
         let sip = *sip;
         tracing::info!("call {id}: moving the media to the new network");
-        self.sip(SipRequest::Reinvite { sip, sdp });
+        self.sip(SipRequest::Reinvite {
+            sip,
+            sdp,
+            wrapped: None,
+        });
     }
 }
 

@@ -15,7 +15,8 @@
 //! - [`held::location_request()`] / [`held::parse_response(xml)`](held::parse_response): HELD (RFC 5985)
 //!   bodies; [`held_fetch::fetch`] does the HTTP POST (https only, 64 KiB, 2xx only). Its result enters as `LocationSource::Held`.
 //! - [`resolve::choose(&Candidates)`](resolve::choose): HELD > network map > agent entry > policy, skipping
-//!   addresses that do not validate.
+//!   addresses that do not validate; each candidate carries when it was determined, and so does the
+//!   [`Location`] chosen (the PIDF-LO's `<timestamp>`).
 
 pub mod body;
 pub mod civic;
@@ -28,6 +29,7 @@ pub mod policy;
 pub mod resolve;
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 pub use civic::{CivicAddress, CivicError, CivicErrors, CivicField};
 pub use country::CountryCode;
@@ -76,4 +78,21 @@ pub struct Location {
     pub address: CivicAddress,
     #[serde(flatten)]
     pub source: LocationSource,
+    /// When it was determined (the agent confirmed it, the location server answered, the policy or the
+    /// network it maps was taken): the PIDF-LO's `<timestamp>`, which tells the dispatcher how fresh it
+    /// is. Notices queued by an older version have none: the Unix epoch then.
+    #[serde(with = "time::serde::rfc3339", default = "unknown_time")]
+    pub determined_at: OffsetDateTime,
+}
+
+impl Location {
+    /// The same place from the same source (when it was determined aside): what the dispatcher would
+    /// receive is unchanged.
+    pub fn same_place(&self, other: &Location) -> bool {
+        self.address == other.address && self.source == other.source
+    }
+}
+
+fn unknown_time() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
 }

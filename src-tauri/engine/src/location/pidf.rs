@@ -56,8 +56,12 @@ pub struct PidfLo<'a> {
     pub tuple_id: &'a str,
     pub address: &'a CivicAddress,
     pub source: &'a LocationSource,
-    /// When the location was determined.
+    /// When the location was determined ([`super::Location::determined_at`]), not when the document is
+    /// written: RFC 4119's `<timestamp>` tells the dispatcher how old the location is.
     pub timestamp: OffsetDateTime,
+    /// When the document is sent: the recipients' retention (`retention-expiry`) counts from here, so an
+    /// address confirmed days ago is not already expired on arrival.
+    pub sent_at: OffsetDateTime,
 }
 
 impl PidfLo<'_> {
@@ -124,7 +128,7 @@ impl PidfLo<'_> {
         text_element(
             &mut w,
             "gbp:retention-expiry",
-            &(self.timestamp + RETENTION).format(&Rfc3339)?,
+            &(self.sent_at + RETENTION).format(&Rfc3339)?,
         )?;
         w.write_event(Event::End(BytesEnd::new("gp:usage-rules")))?;
         text_element(&mut w, "gp:method", self.source.method())?;

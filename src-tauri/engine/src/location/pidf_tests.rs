@@ -82,6 +82,7 @@ fn doc(source: &LocationSource) -> String {
         address: &address(),
         source,
         timestamp: datetime!(2026-11-21 21:00 UTC),
+        sent_at: datetime!(2026-11-23 08:30 UTC),
     }
     .to_xml()
     .expect("document")
@@ -113,10 +114,12 @@ fn pidf_lo_has_the_rfc_4119_structure_and_namespaces() {
     let text = |ns: &str, n: &str| els[pos(ns, n)].2.clone();
     assert_eq!(text(NS_GEOPRIV, "method"), "Manual");
     assert_eq!(text(NS_LIFELINE, "source"), "policy");
+    // The time the location was determined, not the time the document was written.
     assert_eq!(text(NS_PIDF, "timestamp"), "2026-11-21T21:00:00Z");
+    // Recipients keep it for a day from when they received it.
     assert_eq!(
         text(NS_BASIC_POLICY, "retention-expiry"),
-        "2026-11-22T21:00:00Z"
+        "2026-11-24T08:30:00Z"
     );
 }
 
@@ -173,6 +176,7 @@ fn an_invalid_address_or_entity_yields_no_document() {
         address: &bad,
         source: &src,
         timestamp: ts,
+        sent_at: ts,
     };
     assert!(matches!(p.to_xml(), Err(PidfError::Address(_))));
     let a = address();
@@ -182,6 +186,7 @@ fn an_invalid_address_or_entity_yields_no_document() {
         address: &a,
         source: &src,
         timestamp: ts,
+        sent_at: ts,
     };
     assert!(matches!(p.to_xml(), Err(PidfError::Entity)));
     let p = PidfLo {
@@ -190,6 +195,7 @@ fn an_invalid_address_or_entity_yields_no_document() {
         address: &a,
         source: &src,
         timestamp: ts,
+        sent_at: ts,
     };
     assert!(matches!(p.to_xml(), Err(PidfError::TupleId)));
 }

@@ -5,38 +5,47 @@
 //! fixed address is the last resort. An address that does not validate is skipped, never sent.
 //! `None` means: ask the agent before (or while) dialling — but never block the call itself.
 
+use time::OffsetDateTime;
+
 use super::civic::CivicAddress;
 use super::{Location, LocationSource};
+
+/// An address and when it was determined (the PIDF-LO's `<timestamp>`).
+pub type Dated = (CivicAddress, OffsetDateTime);
 
 /// Everything known about where the agent is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Candidates {
-    /// From the location server, with its method.
-    pub held: Option<(CivicAddress, String)>,
-    /// From `location.networks` for the current addresses.
-    pub network_map: Option<CivicAddress>,
-    /// Typed or confirmed by the agent for the current network.
-    pub agent_entry: Option<CivicAddress>,
-    /// The policy's fixed address.
-    pub policy: Option<CivicAddress>,
+    /// From the location server, with its method; dated when the server answered.
+    pub held: Option<(CivicAddress, String, OffsetDateTime)>,
+    /// From `location.networks` for the current addresses; dated when the machine was first seen there.
+    pub network_map: Option<Dated>,
+    /// Typed or confirmed by the agent for the current network; dated when the agent did.
+    pub agent_entry: Option<Dated>,
+    /// The policy's fixed address; dated when the policy was taken.
+    pub policy: Option<Dated>,
 }
 
 pub fn choose(c: &Candidates) -> Option<Location> {
     let held = c
         .held
         .as_ref()
-        .map(|(a, m)| (a, LocationSource::Held { method: m.clone() }));
+        .map(|(a, m, t)| (a, *t, LocationSource::Held { method: m.clone() }));
     let rest = [
         (c.network_map.as_ref(), LocationSource::NetworkMap),
         (c.agent_entry.as_ref(), LocationSource::AgentEntry),
         (c.policy.as_ref(), LocationSource::Policy),
     ];
     held.into_iter()
-        .chain(rest.into_iter().filter_map(|(a, s)| a.map(|a| (a, s))))
-        .find(|(a, _)| a.validate().is_ok())
-        .map(|(a, source)| Location {
+        .chain(
+            rest.into_iter()
+                .filter_map(|(d, s)| d.map(|(a, t)| (a, *t, s))),
+        )
+        .find(|(a, _, _)| a.validate().is_ok())
+        .map(|(a, determined_at, source)| Location {
             address: a.clone(),
             source,
+            determined_at,
         })
 }
 
@@ -44,6 +53,7 @@ pub fn choose(c: &Candidates) -> Option<Location> {
 mod tests {
     use super::*;
     use crate::location::civic::CivicField;
+    use time::macros::datetime;
 
     fn addr(city: &str) -> CivicAddress {
         CivicAddress {
@@ -63,11 +73,12 @@ mod tests {
 
     #[test]
     fn held_wins_then_network_map_then_agent_then_policy() {
+        let t = datetime!(2026-12-01 09:00 UTC);
         let mut c = Candidates {
-            held: Some((addr("Held"), "Wiremap".into())),
-            network_map: Some(addr("Map")),
-            agent_entry: Some(addr("Agent")),
-            policy: Some(addr("Policy")),
+            held: Some((addr("Held"), "Wiremap".into(), t)),
+            network_map: Some((addr("Map"), t)),
+            agent_entry: Some((addr("Agent"), t)),
+            policy: Some((addr("Policy"), t)),
         };
         let got = choose(&c).expect("some");
         assert_eq!(
@@ -99,11 +110,29 @@ mod tests {
     fn an_invalid_address_is_skipped_not_sent() {
         let mut bad = addr("Held");
         bad.fields.remove(&CivicField::A1);
+        let t = datetime!(2026-12-01 09:00 UTC);
         let c = Candidates {
-            held: Some((bad, "DHCP".into())),
-            policy: Some(addr("Policy")),
+            held: Some((bad, "DHCP".into(), t)),
+            policy: Some((addr("Policy"), t)),
             ..Default::default()
         };
         assert_eq!(choose(&c).map(|l| l.source), Some(LocationSource::Policy));
+    }
+
+    #[test]
+    fn the_location_keeps_the_time_its_own_source_determined_it() {
+        let policy_at = datetime!(2026-12-01 08:00 UTC);
+        let agent_at = datetime!(2026-12-01 09:30 UTC);
+        let held_at = datetime!(2026-12-01 10:15 UTC);
+        let mut c = Candidates {
+            agent_entry: Some((addr("Agent"), agent_at)),
+            policy: Some((addr("Policy"), policy_at)),
+            ..Default::default()
+        };
+        assert_eq!(choose(&c).map(|l| l.determined_at), Some(agent_at));
+        c.agent_entry = None;
+        assert_eq!(choose(&c).map(|l| l.determined_at), Some(policy_at));
+        c.held = Some((addr("Held"), "DHCP".into(), held_at));
+        assert_eq!(choose(&c).map(|l| l.determined_at), Some(held_at));
     }
 }

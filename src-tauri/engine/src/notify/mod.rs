@@ -105,6 +105,13 @@ fn audit_event(notice: &EmergencyNotice, queued: usize) -> AuditEvent {
             call_id,
             reason: notice.reason.clone(),
         },
+        NoticeKind::LocationChanged => AuditEvent::EmergencyLocationChanged {
+            call_id,
+            location_source: notice
+                .location
+                .as_ref()
+                .map(|l| l.source.label().to_owned()),
+        },
     }
 }
 
@@ -145,6 +152,7 @@ pub(crate) fn sample_notice() -> EmergencyNotice {
                 fields,
             },
             source: LocationSource::NetworkMap,
+            determined_at: time::macros::datetime!(2026-11-21 20:40 UTC),
         }),
         device: DeviceInfo {
             host_name: "lab-host".into(),

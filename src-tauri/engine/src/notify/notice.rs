@@ -22,6 +22,8 @@ pub enum NoticeKind {
     Ended,
     /// The call failed or dropped (network loss, error answer).
     Dropped,
+    /// The location changed during the call and the dispatcher accepted the new one (re-INVITE).
+    LocationChanged,
 }
 
 impl NoticeKind {
@@ -31,6 +33,7 @@ impl NoticeKind {
             NoticeKind::Connected => "connected",
             NoticeKind::Ended => "ended",
             NoticeKind::Dropped => "dropped",
+            NoticeKind::LocationChanged => "location_changed",
         }
     }
 }
@@ -113,7 +116,16 @@ impl EmergencyNotice {
     /// A stable id for this notice: the same call and moment always give the same id, so enqueuing
     /// it twice (a retry in the engine) delivers it once.
     pub fn notice_id(&self) -> String {
-        stable_hash(&["notice", &self.call_id, self.kind.as_str()])
+        match self.kind {
+            // A call may change location more than once: each update is its own notice.
+            NoticeKind::LocationChanged => stable_hash(&[
+                "notice",
+                &self.call_id,
+                self.kind.as_str(),
+                &self.at.unix_timestamp_nanos().to_string(),
+            ]),
+            _ => stable_hash(&["notice", &self.call_id, self.kind.as_str()]),
+        }
     }
 }
 

@@ -357,6 +357,28 @@ mod tests {
     }
 
     #[test]
+    fn a_location_change_says_so_with_the_new_location_and_each_change_is_its_own_notice() {
+        let mut n = sample_notice();
+        n.kind = NoticeKind::LocationChanged;
+        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        assert!(r.subject.contains("LOCATION CHANGED"), "{}", r.subject);
+        assert!(r.chat_text.contains("CHANGED"), "{}", r.chat_text);
+        assert!(!r.chat_text.contains("DROPPED"), "{}", r.chat_text);
+        assert!(
+            r.body.contains("CHANGED during the emergency call"),
+            "{}",
+            r.body
+        );
+        let first = n.notice_id();
+        n.at += time::Duration::minutes(3);
+        assert_ne!(
+            n.notice_id(),
+            first,
+            "a second change is not deduplicated away"
+        );
+    }
+
+    #[test]
     fn policy_template_overrides_the_builtin_one() {
         let o = TemplateOverrides {
             email_subject: Some("SOS {{ agent.user }} {{ kind }}".into()),

@@ -111,6 +111,16 @@ pub enum CallRoute {
     PlainRetry,
 }
 
+/// A re-INVITE body other than the bare SDP, with the headers that go with it: an emergency call whose
+/// location changed sends the SDP and the new PIDF-LO as `multipart/mixed`, `Geolocation: <cid:…>` and
+/// `Geolocation-Routing` (RFC 6442 section 3.2: a location may be updated in a re-INVITE or UPDATE).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReinviteBody {
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Calling,
@@ -364,18 +374,24 @@ impl Calls {
         Ok(())
     }
 
-    /// Sends a re-INVITE with new SDP (hold: `a=sendonly`; resume: `a=sendrecv`).
+    /// Sends a re-INVITE with new SDP (hold: `a=sendonly`; resume: `a=sendrecv`), as the body or inside
+    /// `wrapped` (which then also brings its headers).
     pub(crate) fn reinvite(
         &mut self,
         id: u64,
         sdp: &str,
+        wrapped: Option<ReinviteBody>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), CallError> {
         let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
         if c.phase != Phase::Confirmed || c.invite.is_some() || c.pending_in.is_some() {
             return Err(CallError::WrongState);
         }
-        let spec = in_dialog(c, "INVITE", Some(sdp));
+        let mut spec = in_dialog(c, "INVITE", Some(sdp));
+        if let Some(w) = wrapped {
+            spec.body = Some((w.content_type, w.body));
+            spec.extra = w.extra_headers;
+        }
         let branch = send_tracked(&spec, id, ctx)?;
         c.local_sdp = Some(sdp.to_owned());
         c.invite = Some((branch, spec));

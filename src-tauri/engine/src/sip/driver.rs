@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::call::{CallError, CallEvent, CallRoute, OutgoingCall};
+use super::call::{CallError, CallEvent, CallRoute, OutgoingCall, ReinviteBody};
 use super::message::MAX_MESSAGE;
 use super::plain_leg;
 use super::registration::{RegCause, RegFailure};
@@ -152,6 +152,8 @@ pub enum SipCommand {
     Reinvite {
         id: u64,
         sdp: String,
+        /// The body when it is more than the SDP (an emergency call's new location), with its headers.
+        wrapped: Option<ReinviteBody>,
     },
     /// The machine's network changed: reconnect and register again now, keep calls in conversation.
     NetworkChanged,
@@ -438,7 +440,8 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     Some(SipCommand::Answer { id, sdp }) => report(&events, id, ua.answer(id, &sdp, now)).await,
                     Some(SipCommand::Reject { id, code }) => report(&events, id, ua.reject(id, code, now)).await,
                     Some(SipCommand::Hangup { id }) => report(&events, id, ua.hangup(id, now)).await,
-                    Some(SipCommand::Reinvite { id, sdp }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
+                    Some(SipCommand::Reinvite { id, sdp, wrapped: None }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
+                    Some(SipCommand::Reinvite { id, sdp, wrapped: Some(w) }) => report(&events, id, ua.reinvite_with(id, &sdp, w, now)).await,
                     Some(SipCommand::NetworkChanged) => {
                         tracing::info!("network changed: reconnecting to the SIP server");
                         ua.network_changed(now);

@@ -194,7 +194,11 @@ async fn live_call_to_933_reaches_the_dispatcher_with_media_and_hangs_up() {
     for (ours, held) in [("a=sendonly", true), ("a=sendrecv", false)] {
         let sdp = offer.replace("a=sendrecv", ours);
         h.commands
-            .send(SipCommand::Reinvite { id, sdp })
+            .send(SipCommand::Reinvite {
+                id,
+                sdp,
+                wrapped: None,
+            })
             .await
             .expect("send");
         match next_call(&mut rx).await {

@@ -48,7 +48,7 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
-pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall};
+pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall, ReinviteBody};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use facts::{IncomingFacts, Priority};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};

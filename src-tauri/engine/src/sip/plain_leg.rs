@@ -139,7 +139,9 @@ async fn run(
                     None | Some(SipCommand::SignOut) => ua.hangup(id, now),
                     Some(SipCommand::Hangup { id: c }) => ua.hangup(c, now),
                     Some(SipCommand::Answer { id: c, sdp }) => ua.answer(c, &sdp, now),
-                    Some(SipCommand::Reinvite { id: c, sdp }) => ua.reinvite(c, &sdp, now),
+                    Some(SipCommand::Reinvite { id: c, sdp, wrapped: None }) => ua.reinvite(c, &sdp, now),
+                    // The emergency call's changed location goes on this leg too.
+                    Some(SipCommand::Reinvite { id: c, sdp, wrapped: Some(w) }) => ua.reinvite_with(c, &sdp, w, now),
                     Some(SipCommand::Reject { id: c, code }) => ua.reject(c, code, now),
                     Some(SipCommand::Ring { .. } | SipCommand::Invite { .. } | SipCommand::NetworkChanged) => Ok(()),
                 };

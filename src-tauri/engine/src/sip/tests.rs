@@ -690,6 +690,44 @@ fn hold_is_a_reinvite_with_the_new_sdp_and_its_answer_comes_back() {
     );
 }
 
+#[test]
+fn a_reinvite_with_a_wrapped_body_sends_that_body_and_its_headers_in_the_dialog() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, inv) = place_call(&mut ua, t);
+    ua.handle_frame(
+        &answer(
+            &inv,
+            200,
+            &[("Contact", "<sip:psap@127.0.0.1:5080>")],
+            Some("v=0\r\n"),
+        ),
+        t,
+    );
+    drain(&mut ua);
+    let body = format!("--b\r\nContent-Type: application/sdp\r\n\r\n{SDP}\r\n--b--\r\n");
+    let wrapped = crate::sip::ReinviteBody {
+        content_type: "multipart/mixed;boundary=b".into(),
+        body: body.clone().into_bytes(),
+        extra_headers: vec![("Geolocation".into(), "<cid:loc-1@lifeline.lab>".into())],
+    };
+    ua.reinvite_with(id, SDP, wrapped, t).expect("reinvite");
+    let outs = drain(&mut ua);
+    let wire = text(&outs).remove(0);
+    let re = sent(&outs).remove(0);
+    assert_eq!(re.cseq().map(|c| c.cseq), Some(2), "in the dialog");
+    assert!(
+        wire.contains("Geolocation: <cid:loc-1@lifeline.lab>"),
+        "{wire}"
+    );
+    assert!(
+        wire.contains("Content-Type: multipart/mixed;boundary=b"),
+        "{wire}"
+    );
+    assert!(wire.ends_with(&body), "{wire}");
+    assert_eq!(re.call_id(), inv.call_id());
+}
+
 fn incoming_invite(branch: &str, to_tag: &str, cseq: u32, method: &str) -> String {
     format!(
         "{method} sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch={branch}\r\n\

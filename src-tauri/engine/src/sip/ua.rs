@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ezk_sip_types::{Method, Name};
 
-use super::call::{CallError, CallOutput, Calls, Ctx, OutgoingCall};
+use super::call::{CallError, CallOutput, Calls, Ctx, OutgoingCall, ReinviteBody};
 use super::digest::{AuthError, Authorizer};
 use super::message::{self, param, SipMessage};
 use super::registration::{RegCause, RegFailure, RegPhase, Registration};
@@ -212,7 +212,20 @@ impl UserAgent {
 
     /// Re-INVITE with new SDP: hold (`a=sendonly`/`a=inactive`) or resume (`a=sendrecv`).
     pub fn reinvite(&mut self, id: u64, sdp: &str, now: Instant) -> Result<(), CallError> {
-        self.with_calls(now, |calls, ctx| calls.reinvite(id, sdp, ctx))
+        self.with_calls(now, |calls, ctx| calls.reinvite(id, sdp, None, ctx))
+    }
+
+    /// Re-INVITE whose body is `wrapped` (which holds `sdp`, e.g. beside a new PIDF-LO), with its headers.
+    pub fn reinvite_with(
+        &mut self,
+        id: u64,
+        sdp: &str,
+        wrapped: ReinviteBody,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| {
+            calls.reinvite(id, sdp, Some(wrapped), ctx)
+        })
     }
 
     pub fn handle_connected(&mut self, now: Instant) {

@@ -67,6 +67,7 @@ pub fn notice(call_id: &str, kind: NoticeKind) -> EmergencyNotice {
             source: LocationSource::Held {
                 method: "Wiremap".into(),
             },
+            determined_at: time::OffsetDateTime::UNIX_EPOCH,
         }),
         device: DeviceInfo {
             host_name: "lab-host".into(),

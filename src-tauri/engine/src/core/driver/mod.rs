@@ -391,7 +391,11 @@ impl Driver {
             SipRequest::Answer { sip, sdp } => SipCommand::Answer { id: sip.0, sdp },
             SipRequest::Reject { sip, code } => SipCommand::Reject { id: sip.0, code },
             SipRequest::Hangup { sip } => SipCommand::Hangup { id: sip.0 },
-            SipRequest::Reinvite { sip, sdp } => SipCommand::Reinvite { id: sip.0, sdp },
+            SipRequest::Reinvite { sip, sdp, wrapped } => SipCommand::Reinvite {
+                id: sip.0,
+                sdp,
+                wrapped,
+            },
             SipRequest::NetworkChanged => SipCommand::NetworkChanged,
             SipRequest::SignOut => SipCommand::SignOut,
         };
@@ -679,6 +683,11 @@ async fn serve(
             }
             None
         }
+        // The same description with a new version: `hold_offer` with the hold state the call is in.
+        MediaRequest::Reoffer { held } => Some(MediaDone::Reoffer(match session.as_mut() {
+            Some(s) => s.hold_offer(held).await.map_err(text),
+            None => Err(gone()),
+        })),
         MediaRequest::RestartOffer => Some(MediaDone::RestartOffer(match session.as_mut() {
             Some(s) => s.restart_offer().await.map_err(text),
             None => Err(gone()),
