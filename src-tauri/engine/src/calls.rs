@@ -158,6 +158,9 @@ pub struct EmergencyCall {
     pub with_location: bool,
     /// A test call (933, `urn:service:test.sos`): no guard, no notifications.
     pub test: bool,
+    /// The test call of a self-test: hung up once answered, judged by the core's self-test flow, never
+    /// "use another phone".
+    pub self_test: bool,
     /// The number or URN dialled (after mapping).
     pub target: String,
     /// Its RFC 5031 service URN (`urn:service:sos`, `urn:service:test.sos`).

@@ -628,7 +628,12 @@ impl Core {
         let kind = c.kind.clone();
         let dir = c.dir;
         match kind {
-            CallKind::Emergency(call) if first => self.emergency_connected(&call),
+            CallKind::Emergency(call) if first => {
+                self.emergency_connected(&call);
+                if call.self_test {
+                    out.extend(self.self_test_answered(&call, sip));
+                }
+            }
             CallKind::Callback if dir == Direction::In => out.extend(self.callback_answered()),
             _ => {}
         }
