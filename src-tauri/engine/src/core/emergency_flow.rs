@@ -215,7 +215,7 @@ impl Core {
         }
     }
 
-    fn notice(
+    pub(super) fn notice(
         &self,
         kind: NoticeKind,
         call: &EmergencyCall,

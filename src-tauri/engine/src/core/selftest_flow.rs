@@ -13,13 +13,14 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Core, SipRequest};
+use super::{Core, Output, SipRequest, StoreRequest};
 use crate::api::{ErrorCode, Event, RegistrationState};
 use crate::calls::{CallKind, EmergencyCall, SipId};
 use crate::emergency::classify::TEST_URN;
 use crate::emergency::selftest::{
     SelfTestFailure, SelfTestResult, SelfTestSchedule, SelfTestTrigger,
 };
+use crate::notify::NoticeKind;
 
 /// How long the route has to answer the test call. A test service answers at once; a dispatcher that is
 /// down leaves the INVITE to the SIP timers (32 s and more), which the agent should not wait for.
@@ -32,10 +33,12 @@ pub(super) struct SelfTestState {
     schedule: SelfTestSchedule,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Running {
     trigger: SelfTestTrigger,
     started: Instant,
+    /// The test call as first placed (its token and whether it carried the location), for the notice.
+    call: EmergencyCall,
 }
 
 impl SelfTestState {
@@ -83,10 +86,6 @@ impl Core {
             )];
         }
         tracing::info!(?trigger, "emergency self-test: starting");
-        self.self_test.running = Some(Running {
-            trigger,
-            started: self.now.mono,
-        });
         let call = EmergencyCall {
             token: format!("{:016x}", rand::random::<u64>()),
             with_location: self.location.current.is_some(),
@@ -95,6 +94,11 @@ impl Core {
             target: TEST_URN.to_owned(),
             service_urn: TEST_URN.to_owned(),
         };
+        self.self_test.running = Some(Running {
+            trigger,
+            started: self.now.mono,
+            call: call.clone(),
+        });
         let mut evs = vec![self.self_test_event()];
         evs.extend(self.send_emergency_invite(call));
         evs
@@ -132,7 +136,7 @@ impl Core {
     /// Each tick: give up on a test call the route has not answered in time, and start a due scheduled run
     /// when the line is free.
     pub(super) fn self_test_tick(&mut self) -> Vec<Event> {
-        if let Some(run) = self.self_test.running {
+        if let Some(run) = &self.self_test.running {
             if self.now.mono.saturating_duration_since(run.started) < ANSWER_WITHIN {
                 return vec![];
             }
@@ -176,7 +180,40 @@ impl Core {
         self.audit(crate::audit::AuditEvent::SelfTest {
             result: result.clone(),
         });
+        self.notify_self_test(&result, &run.call);
         self.self_test.last = Some(result);
         vec![self.self_test_event()]
+    }
+
+    /// The notification contacts get the result (pass or fail), from the durable outbox as for an
+    /// emergency call.
+    fn notify_self_test(&mut self, result: &SelfTestResult, call: &EmergencyCall) {
+        let kind = if result.passed {
+            NoticeKind::SelfTestPassed
+        } else {
+            NoticeKind::SelfTestFailed
+        };
+        let reason = result.failure.map(|f| {
+            let why = match f {
+                SelfTestFailure::NotSent => "the test call could not be sent",
+                SelfTestFailure::NoAnswer => "the emergency route did not answer",
+                SelfTestFailure::LocationNotDelivered => {
+                    "the route answered only without the location"
+                }
+                SelfTestFailure::NoLocation => "no location is known to send",
+            };
+            match result.status {
+                Some(code) => format!("{why}: SIP {code}"),
+                None => why.to_owned(),
+            }
+        });
+        let now = self.now.utc;
+        let notice = self.notice(kind, call, now, reason);
+        self.push(Output::Store(StoreRequest::QueueNotice {
+            policy: Box::new(self.policy.policy.notify.clone()),
+            notice: Box::new(notice),
+            at: now,
+        }));
+        self.push(Output::WakeNotifier);
     }
 }

@@ -292,3 +292,49 @@ fn without_a_schedule_nothing_runs_by_itself() {
     h.input(Input::Tick);
     assert!(h.offers_asked().is_empty());
 }
+
+#[test]
+fn the_result_goes_to_the_notification_contacts_pass_or_fail() {
+    let mut p = policy(None);
+    p["notify"] = serde_json::json!({"email_to": ["it@example.com"]});
+    let mut h = Harness::new(p);
+    h.sign_in();
+    let (_, sip) = self_test_invited(&mut h);
+    h.call_event(CallEvent::Connected { id: sip.0 });
+    h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: None,
+        cause: EndCause::HungUpHere,
+        reason: "hung up here".into(),
+    });
+    let (_, sip) = self_test_invited(&mut h);
+    h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(486),
+        cause: EndCause::Refused,
+        reason: "Busy Here".into(),
+    });
+    let rows = h
+        .store
+        .outbox_due(h.now.utc + Duration::from_secs(3600), 10)
+        .expect("outbox");
+    let kinds: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let n: serde_json::Value = serde_json::from_str(&r.notice).expect("notice");
+            format!("{} {}", n["kind"].as_str().unwrap_or_default(), n["reason"])
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "self_test_passed null".to_owned(),
+            "self_test_failed \"the emergency route did not answer: SIP 486\"".to_owned()
+        ]
+    );
+    assert_eq!(
+        audit_types(&h),
+        vec!["self_test", "self_test"],
+        "one audit entry per run, none per notice"
+    );
+}

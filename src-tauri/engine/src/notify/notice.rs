@@ -22,6 +22,10 @@ pub enum NoticeKind {
     Ended,
     /// The call failed or dropped (network loss, error answer).
     Dropped,
+    /// The emergency self-test's test call passed (RFC 6881 ED-81): route and location work.
+    SelfTestPassed,
+    /// The emergency self-test failed (`reason` says how): a real emergency call may not get through.
+    SelfTestFailed,
 }
 
 impl NoticeKind {
@@ -31,7 +35,17 @@ impl NoticeKind {
             NoticeKind::Connected => "connected",
             NoticeKind::Ended => "ended",
             NoticeKind::Dropped => "dropped",
+            NoticeKind::SelfTestPassed => "self_test_passed",
+            NoticeKind::SelfTestFailed => "self_test_failed",
         }
+    }
+
+    /// A moment of an emergency call (threaded under its first mail), not a self-test's report.
+    pub fn of_a_call(self) -> bool {
+        !matches!(
+            self,
+            NoticeKind::SelfTestPassed | NoticeKind::SelfTestFailed
+        )
     }
 }
 
