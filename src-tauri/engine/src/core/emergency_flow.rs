@@ -215,7 +215,7 @@ impl Core {
         }
     }
 
-    pub(super) fn notice(
+    fn notice(
         &self,
         kind: NoticeKind,
         call: &EmergencyCall,
@@ -270,6 +270,16 @@ impl Core {
         if call.test {
             return;
         }
+        self.queue_any_notice(kind, call, reason);
+    }
+
+    /// Queues a notice, a test call's too (the self-test reports its result this way).
+    pub(super) fn queue_any_notice(
+        &mut self,
+        kind: NoticeKind,
+        call: &EmergencyCall,
+        reason: Option<String>,
+    ) {
         let now = self.now.utc;
         let notice = self.notice(kind, call, now, reason);
         self.push(Output::Store(StoreRequest::QueueNotice {

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Core, Output, SipRequest, StoreRequest};
+use super::{Core, Output, SipRequest};
 use crate::api::{ErrorCode, Event, RegistrationState};
 use crate::calls::{CallKind, EmergencyCall, SipId};
 use crate::emergency::classify::TEST_URN;
@@ -207,13 +207,7 @@ impl Core {
                 None => why.to_owned(),
             }
         });
-        let now = self.now.utc;
-        let notice = self.notice(kind, call, now, reason);
-        self.push(Output::Store(StoreRequest::QueueNotice {
-            policy: Box::new(self.policy.policy.notify.clone()),
-            notice: Box::new(notice),
-            at: now,
-        }));
+        self.queue_any_notice(kind, call, reason);
         self.push(Output::WakeNotifier);
     }
 }
