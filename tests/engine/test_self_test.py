@@ -7,6 +7,8 @@ dispatcher like an emergency call. Proved here:
   the result again after a restart;
 - failure (dispatcher down: the lab's ``psap`` part stopped): nobody answers, the engine reports
   ``self_test`` failed with ``no_answer`` (it gives the route 20 s) and never says "use another phone".
+Test calls dialled by the agent: ``urn:service:test.sos`` reaches the dispatcher with the location and never
+locks; 933 is a test call only in the US (for a UK agent it is an ordinary call: no ``Priority: emergency``).
 
 Run (a private lab in its own network namespace; stopping the dispatcher must not touch a shared lab):
     source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
@@ -46,12 +48,16 @@ def _clean_contacts(no_stale_contacts):
     yield
 
 
+#: An address in the UK, where 933 is not a test number.
+GB_ADDRESS = {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "FLR": "2", "ROOM": "201", "PC": "WC2N 5DN"}
+
+
 @pytest.fixture
 def engine(lab, tmp_path, binary):
-    policy = write_policy(tmp_path / "policy.json")
     started: list[EmergencyAgent] = []
 
-    def make() -> EmergencyAgent:
+    def make(location: dict | None = None) -> EmergencyAgent:
+        policy = write_policy(tmp_path / "policy.json", location=location)
         a = EmergencyAgent(lab, tmp_path, policy, name="selftest")
         started.append(a)
         a.sign_in(transport="wss")
@@ -119,3 +125,32 @@ def test_the_self_test_reports_a_failure_when_the_dispatcher_is_down(lab, engine
     assert {e["mode"] for e in eng.events_named("emergency")} <= {"off"}
     entries = audit_self_tests(eng)
     assert [(e["passed"], e.get("failure")) for e in entries] == [(False, "no_answer")], entries
+
+
+def test_a_dialled_test_sos_urn_reaches_the_dispatcher_with_the_location_and_never_locks(lab, engine):
+    eng = engine()
+    wait_dispatcher_capacity()
+    since = time.time()
+    call = eng.dial("urn:service:test.sos")
+    eng.wait_call("connected", timeout=STEP, id=call["id"])
+    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since)
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.start_line.split()[1].startswith("urn:service:test.sos"), invite.start_line
+    assert invite.part("application/pidf+xml") is not None, "a test call sends what a real one would"
+    assert invite.header("Priority") == "emergency", invite.header("Priority")
+    eng.hangup()
+    eng.wait_call("ended", timeout=STEP, id=call["id"])
+    time.sleep(2.0)  # a lock, had one started, would be announced with the end of the call
+    assert {e["mode"] for e in eng.events_named("emergency")} <= {"off"}
+
+
+def test_933_is_an_ordinary_number_for_a_uk_agent(lab, engine):
+    eng = engine(location={"address": GB_ADDRESS})
+    wait_dispatcher_capacity()
+    since = time.time()
+    eng.dial("933")
+    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since, answered=False)
+    invite = emergency_invite(lab, sip_call_id)
+    assert invite.header("Priority") != "emergency", "933 is not a test number in the UK"
+    assert invite.part("application/pidf+xml") is None, "an ordinary call carries no location"
+    eng.hangup()
