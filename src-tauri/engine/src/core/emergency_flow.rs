@@ -210,7 +210,9 @@ impl Core {
                 if let Err(r) = self.guard.may(CallAction::DialEmergency) {
                     return refused(&r);
                 }
-                self.place_emergency(target, false)
+                let mut evs = self.abandon_self_test();
+                evs.extend(self.place_emergency(target, false));
+                evs
             }
         }
     }

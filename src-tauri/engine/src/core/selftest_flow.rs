@@ -133,6 +133,25 @@ impl Core {
         self.finish_self_test(Some(SelfTestFailure::NoAnswer), status)
     }
 
+    /// A real emergency call is being dialled: it wins. The self-test's call is hung up and the run ends
+    /// with no result (the route was not tested; the last result stays what it was).
+    pub(super) fn abandon_self_test(&mut self) -> Vec<Event> {
+        if self.self_test.running.take().is_none() {
+            return vec![];
+        }
+        tracing::info!("emergency self-test: abandoned for an emergency call");
+        let mut evs = vec![self.self_test_event()];
+        let test_call = self
+            .calls
+            .iter()
+            .find(|(_, c)| matches!(&c.kind, CallKind::Emergency(e) if e.self_test))
+            .map(|(id, _)| id);
+        if test_call.is_some() && self.calls.current() == test_call {
+            evs.extend(self.hangup());
+        }
+        evs
+    }
+
     /// Each tick: give up on a test call the route has not answered in time, and start a due scheduled run
     /// when the line is free.
     pub(super) fn self_test_tick(&mut self) -> Vec<Event> {

@@ -338,3 +338,41 @@ fn the_result_goes_to_the_notification_contacts_pass_or_fail() {
         "one audit entry per run, none per notice"
     );
 }
+
+#[test]
+fn an_emergency_dial_during_the_self_test_ends_the_test_call_and_goes_out() {
+    let mut h = Harness::new(policy(None));
+    h.sign_in();
+    let (_, test_sip) = self_test_invited(&mut h);
+    let invites = h.invites();
+    let evs = dial(&mut h, "911");
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::SelfTest {
+                running: false,
+                last: None
+            }
+        )),
+        "the run ends without a result: {evs:?}"
+    );
+    assert!(h
+        .sip
+        .iter()
+        .any(|r| matches!(r, SipRequest::Hangup { sip } if *sip == test_sip)));
+    assert_eq!(h.core.guard.mode(), EmergencyMode::Active);
+    let call = *h.offers_asked().last().expect("the emergency offer");
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert_eq!(h.invites(), invites + 1, "the emergency INVITE left");
+    let evs = h.call_event(CallEvent::Ended {
+        id: test_sip.0,
+        code: Some(487),
+        cause: EndCause::HungUpHere,
+        reason: "Request Terminated".into(),
+    });
+    assert!(
+        results(&evs).is_empty() && !use_another_phone(&evs),
+        "{evs:?}"
+    );
+    assert!(h.store.last_self_test().expect("read").is_none());
+}
