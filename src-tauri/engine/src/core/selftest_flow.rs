@@ -141,15 +141,23 @@ impl Core {
         }
         tracing::info!("emergency self-test: abandoned for an emergency call");
         let mut evs = vec![self.self_test_event()];
+        evs.extend(self.hang_up_test_call());
+        evs
+    }
+
+    /// Hangs up the self-test's call, if it is still there: cancels the INVITE (or drops an offer still
+    /// gathering). Its end then finds no run to judge.
+    fn hang_up_test_call(&mut self) -> Vec<Event> {
         let test_call = self
             .calls
             .iter()
             .find(|(_, c)| matches!(&c.kind, CallKind::Emergency(e) if e.self_test))
             .map(|(id, _)| id);
         if test_call.is_some() && self.calls.current() == test_call {
-            evs.extend(self.hangup());
+            self.hangup()
+        } else {
+            vec![]
         }
-        evs
     }
 
     /// Each tick: give up on a test call the route has not answered in time, and start a due scheduled run
@@ -160,16 +168,8 @@ impl Core {
                 return vec![];
             }
             tracing::warn!("emergency self-test: the route did not answer in time");
-            let pending = self
-                .calls
-                .iter()
-                .find(|(_, c)| matches!(&c.kind, CallKind::Emergency(e) if e.self_test))
-                .map(|(id, _)| id);
             let mut evs = self.finish_self_test(Some(SelfTestFailure::NoAnswer), None);
-            if pending.is_some() && self.calls.current() == pending {
-                // Cancels the INVITE (or drops an offer still gathering); its end is then unjudged.
-                evs.extend(self.hangup());
-            }
+            evs.extend(self.hang_up_test_call());
             return evs;
         }
         let free = self.calls.iter().next().is_none()

@@ -65,6 +65,22 @@ fn self_test_invited(h: &mut Harness) -> (crate::calls::CallId, SipId) {
     (call, h.invite_sent(call))
 }
 
+/// The SIP layer reports the dialog ended (with this status, cause and reason).
+fn ended(
+    h: &mut Harness,
+    sip: SipId,
+    code: Option<u16>,
+    cause: EndCause,
+    reason: &str,
+) -> Vec<Event> {
+    h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code,
+        cause,
+        reason: reason.into(),
+    })
+}
+
 fn audit_types(h: &Harness) -> Vec<String> {
     h.store
         .audit_entries(0, 100)
@@ -121,12 +137,7 @@ fn the_self_test_passes_when_the_route_answers_a_call_with_the_location_and_hang
     };
     assert!(r.passed && r.failure.is_none(), "{r:?}");
     assert_eq!(r.trigger, SelfTestTrigger::OnDemand);
-    h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: None,
-        cause: EndCause::HungUpHere,
-        reason: "hung up here".into(),
-    });
+    ended(&mut h, sip, None, EndCause::HungUpHere, "hung up here");
     assert_eq!(h.core.guard.mode(), EmergencyMode::Off, "never a lock");
     assert_eq!(audit_types(&h), vec!["self_test"]);
     assert_eq!(
@@ -140,12 +151,13 @@ fn a_refused_test_call_is_a_failed_self_test_not_use_another_phone() {
     let mut h = Harness::new(policy(None));
     h.sign_in();
     let (_, sip) = self_test_invited(&mut h);
-    let evs = h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: Some(503),
-        cause: EndCause::Refused,
-        reason: "Service Unavailable".into(),
-    });
+    let evs = ended(
+        &mut h,
+        sip,
+        Some(503),
+        EndCause::Refused,
+        "Service Unavailable",
+    );
     assert!(
         results(&evs).is_empty(),
         "retried without the location first"
@@ -153,12 +165,13 @@ fn a_refused_test_call_is_a_failed_self_test_not_use_another_phone() {
     let retry = *h.offers_asked().last().expect("a retry");
     h.media_done(retry, MediaDone::Offer(Ok("v=0\r\n".into())));
     let sip = h.invite_sent(retry);
-    let evs = h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: Some(503),
-        cause: EndCause::Refused,
-        reason: "Service Unavailable".into(),
-    });
+    let evs = ended(
+        &mut h,
+        sip,
+        Some(503),
+        EndCause::Refused,
+        "Service Unavailable",
+    );
     assert!(!use_another_phone(&evs), "{evs:?}");
     let [r] = &results(&evs)[..] else {
         panic!("one result: {evs:?}")
@@ -175,12 +188,13 @@ fn a_route_answering_only_without_the_location_fails_the_self_test() {
     let mut h = Harness::new(policy(None));
     h.sign_in();
     let (_, sip) = self_test_invited(&mut h);
-    h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: Some(415),
-        cause: EndCause::Refused,
-        reason: "Unsupported Media Type".into(),
-    });
+    ended(
+        &mut h,
+        sip,
+        Some(415),
+        EndCause::Refused,
+        "Unsupported Media Type",
+    );
     let retry = *h.offers_asked().last().expect("a retry");
     h.media_done(retry, MediaDone::Offer(Ok("v=0\r\n".into())));
     let sip = h.invite_sent(retry);
@@ -208,12 +222,13 @@ fn a_route_that_does_not_answer_in_time_fails_the_self_test_and_the_call_is_canc
         matches!(h.sip.last(), Some(SipRequest::Hangup { sip: s }) if *s == sip),
         "the INVITE is cancelled"
     );
-    let evs = h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: Some(487),
-        cause: EndCause::HungUpHere,
-        reason: "Request Terminated".into(),
-    });
+    let evs = ended(
+        &mut h,
+        sip,
+        Some(487),
+        EndCause::HungUpHere,
+        "Request Terminated",
+    );
     assert!(
         results(&evs).is_empty() && !use_another_phone(&evs),
         "{evs:?}"
@@ -256,12 +271,7 @@ fn the_schedule_runs_when_due_and_a_restart_neither_repeats_nor_skips_it() {
         results(&evs).first().map(|r| r.trigger),
         Some(SelfTestTrigger::Scheduled)
     );
-    h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: None,
-        cause: EndCause::HungUpHere,
-        reason: "hung up here".into(),
-    });
+    ended(&mut h, sip, None, EndCause::HungUpHere, "hung up here");
 
     let mut h = h.restart(policy(Some(30)));
     let snapshot = h.command(Command::Snapshot);
@@ -301,19 +311,9 @@ fn the_result_goes_to_the_notification_contacts_pass_or_fail() {
     h.sign_in();
     let (_, sip) = self_test_invited(&mut h);
     h.call_event(CallEvent::Connected { id: sip.0 });
-    h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: None,
-        cause: EndCause::HungUpHere,
-        reason: "hung up here".into(),
-    });
+    ended(&mut h, sip, None, EndCause::HungUpHere, "hung up here");
     let (_, sip) = self_test_invited(&mut h);
-    h.call_event(CallEvent::Ended {
-        id: sip.0,
-        code: Some(486),
-        cause: EndCause::Refused,
-        reason: "Busy Here".into(),
-    });
+    ended(&mut h, sip, Some(486), EndCause::Refused, "Busy Here");
     let rows = h
         .store
         .outbox_due(h.now.utc + Duration::from_secs(3600), 10)
@@ -364,12 +364,13 @@ fn an_emergency_dial_during_the_self_test_ends_the_test_call_and_goes_out() {
     let call = *h.offers_asked().last().expect("the emergency offer");
     h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
     assert_eq!(h.invites(), invites + 1, "the emergency INVITE left");
-    let evs = h.call_event(CallEvent::Ended {
-        id: test_sip.0,
-        code: Some(487),
-        cause: EndCause::HungUpHere,
-        reason: "Request Terminated".into(),
-    });
+    let evs = ended(
+        &mut h,
+        test_sip,
+        Some(487),
+        EndCause::HungUpHere,
+        "Request Terminated",
+    );
     assert!(
         results(&evs).is_empty() && !use_another_phone(&evs),
         "{evs:?}"
