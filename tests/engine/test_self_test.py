@@ -33,6 +33,7 @@ from emergency_support import (
     emergency_invite,
     no_stale_contacts,
     own_calls_ended,
+    wait_recent,
     wait_dispatcher_capacity,
     write_policy,
 )
@@ -149,8 +150,19 @@ def test_933_is_an_ordinary_number_for_a_uk_agent(lab, engine):
     wait_dispatcher_capacity()
     since = time.time()
     eng.dial("933")
-    sip_call_id = dispatcher_call_id(lab, AGENT_USER, since, answered=False)
-    invite = emergency_invite(lab, sip_call_id)
+    # This call's INVITE as the engine sent it (by its Request-URI: an earlier test's dialog may still send
+    # in-dialog requests to the dispatcher).
+    mine = wait_recent(
+        lab,
+        since,
+        lambda m: m.is_request
+        and m.method == "INVITE"
+        and m.direction == "rcv"
+        and f"sip:{AGENT_USER}@" in (m.header("From") or "")
+        and m.start_line.split()[1].startswith("sip:933@"),
+        STEP,
+    )
+    invite = emergency_invite(lab, mine[-1].call_id or "", since=since)
     assert invite.header("Priority") != "emergency", "933 is not a test number in the UK"
     assert invite.part("application/pidf+xml") is None, "an ordinary call carries no location"
     eng.hangup()
