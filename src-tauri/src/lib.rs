@@ -1,6 +1,7 @@
 //! The desktop shell: a window with the web UI, forwarding [`Command`]s to the engine and its
 //! [`Event`]s back. No softphone logic lives here; the shell adds what only a desktop app has: one instance
-//! per session, `tel:`/`sip:` links, start at login, the window's size and place, and log files.
+//! per session, `tel:`/`sip:` links, start at login, the window's size and place, log files, and a window
+//! that will not close while emergency mode keeps the line (`quit_guard`).
 
 use std::process::ExitCode;
 
@@ -9,22 +10,26 @@ use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::TIMING;
 use lifeline_engine::store_recovery::open_or_recover;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_autostart::ManagerExt as _;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 mod cli;
 mod deep_link;
 mod logging;
+mod quit_guard;
 mod ui_events;
 mod window_state;
 
+use quit_guard::{Decision, EmergencyState};
 use ui_events::ToUi;
 
 /// The engine and the UI owner as the shell's commands see them.
 struct Bridge {
     commands: mpsc::Sender<Command>,
     ui: mpsc::Sender<ToUi>,
+    /// The emergency state from the engine's events (written by `ui_events` only).
+    emergency: watch::Receiver<EmergencyState>,
 }
 
 const ENGINE_STOPPED: &str = "the engine has stopped; restart Lifeline";
@@ -140,6 +145,62 @@ fn handle_links<R: Runtime>(app: &AppHandle<R>, links: &[&str]) {
     });
 }
 
+/// The quit rule (`quit_guard`) for a close or exit request: true when the app must keep running; the UI is
+/// then told why and until when.
+fn keep_running<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let Some(bridge) = app.try_state::<Bridge>() else {
+        return false;
+    };
+    let state = bridge.emergency.borrow().clone();
+    match quit_guard::on_quit_request(&state, time::OffsetDateTime::now_utc()) {
+        Decision::Close => false,
+        Decision::Keep(reason) => {
+            log::info!("a request to close Lifeline was refused: emergency mode keeps the line");
+            if bridge.ui.try_send(ToUi::Shell(reason)).is_err() {
+                log::warn!("could not tell the window why Lifeline stays open");
+            }
+            true
+        }
+    }
+}
+
+/// The user's window manager asked to close the window (the close button, Alt+F4): in emergency mode the
+/// window is minimised instead and the app stays registered.
+fn on_close_requested<R: Runtime>(window: &tauri::Window<R>, api: &tauri::CloseRequestApi) {
+    if keep_running(window.app_handle()) {
+        api.prevent_close();
+        if let Err(e) = window.minimize() {
+            log::warn!("could not minimise the window: {e}");
+        }
+    }
+}
+
+/// The last window went without a close request (destroyed by code) and the app would exit: in
+/// emergency mode it stays, with a new window so the agent sees the callback.
+fn on_exit_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::ExitRequestApi) {
+    if !keep_running(app) {
+        return;
+    }
+    api.prevent_exit();
+    if app.get_webview_window("main").is_some() {
+        return;
+    }
+    let made = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .map(|config| {
+            tauri::WebviewWindowBuilder::from_config(app, config).and_then(|b| b.build())
+        });
+    match made {
+        Some(Ok(_)) => log::info!("the window was opened again: emergency mode keeps the line"),
+        Some(Err(e)) => log::warn!("could not open the window again: {e}"),
+        None => log::warn!("no main window in the app's configuration"),
+    }
+}
+
 fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.unminimize();
@@ -238,7 +299,12 @@ fn run(opts: cli::Options) -> Result<(), String> {
                 .build(),
         )
         .plugin(window_state::plugin())
-        .on_window_event(move |window, event| save_window.on_window_event(window, event))
+        .on_window_event(move |window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                on_close_requested(window, api);
+            }
+            save_window.on_window_event(window, event)
+        })
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
             let cfg = load_config(&opts)?;
@@ -253,10 +319,18 @@ fn run(opts: cli::Options) -> Result<(), String> {
                 lifeline_engine::core::spawn_with(cfg, opened.store, opts)
             });
             let (ui_tx, ui_rx) = mpsc::channel(64);
-            tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events));
+            let (emergency_tx, emergency_rx) = watch::channel(EmergencyState::default());
+            let handle = app.handle().clone();
+            let watchers = ui_events::Watchers {
+                emergency: emergency_tx,
+                // A window minimised by a close comes back when the dispatcher calls.
+                on_callback: Box::new(move || show_main_window(&handle)),
+            };
+            tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events, watchers));
             app.manage(Bridge {
                 commands: engine.commands,
                 ui: ui_tx,
+                emergency: emergency_rx,
             });
             // macOS delivers clicked links as events; Linux and Windows pass them as arguments.
             #[cfg(target_os = "macos")]
@@ -276,12 +350,14 @@ fn run(opts: cli::Options) -> Result<(), String> {
         })
         .build(tauri::generate_context!())
         .map_err(|e| format!("cannot start the window: {e}"))?
-        .run(|app, event| {
-            if let tauri::RunEvent::Exit = event {
+        .run(|app, event| match event {
+            tauri::RunEvent::ExitRequested { api, .. } => on_exit_requested(app, &api),
+            tauri::RunEvent::Exit => {
                 if let Some(bridge) = app.try_state::<Bridge>() {
                     let _ = bridge.commands.try_send(Command::Quit);
                 }
             }
+            _ => {}
         });
     Ok(())
 }

@@ -4,10 +4,12 @@
 //! [`Mailbox`] is the pure part (what to send now, what to keep for a subscriber that is not there yet);
 //! [`run`] is the task that owns the Tauri channel and feeds the mailbox.
 
-use lifeline_engine::api::Event;
+use lifeline_engine::api::{CallState, Event};
 use lifeline_engine::core::TIMING;
 use tauri::ipc::Channel;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+
+use crate::quit_guard::EmergencyState;
 
 /// Shell events kept for a UI that has not subscribed yet (a link opened while the window loads).
 const MAX_PENDING: usize = 8;
@@ -70,8 +72,38 @@ impl Mailbox {
     }
 }
 
+/// What the shell learns from the engine's events on their way to the window.
+pub struct Watchers {
+    /// The emergency state, for the quit rule (`quit_guard`).
+    pub emergency: watch::Sender<EmergencyState>,
+    /// Called when the dispatcher's callback rings: the window may have been minimised by a close.
+    pub on_callback: Box<dyn Fn() + Send>,
+}
+
+impl Watchers {
+    fn on_engine_event(&self, ev: &Event) {
+        if let Some(state) = EmergencyState::from_event(ev) {
+            self.emergency.send_replace(state);
+        }
+        if matches!(
+            ev,
+            Event::Call {
+                state: CallState::Incoming,
+                emergency_callback: true,
+                ..
+            }
+        ) {
+            (self.on_callback)();
+        }
+    }
+}
+
 /// Runs until both inputs close: the shell's messages and the engine's events.
-pub async fn run(mut shell: mpsc::Receiver<ToUi>, mut engine: mpsc::Receiver<Event>) {
+pub async fn run(
+    mut shell: mpsc::Receiver<ToUi>,
+    mut engine: mpsc::Receiver<Event>,
+    watchers: Watchers,
+) {
     let mut mailbox = Mailbox::default();
     let mut channel: Option<Channel<Event>> = None;
     let mut engine_open = true;
@@ -92,7 +124,10 @@ pub async fn run(mut shell: mpsc::Receiver<ToUi>, mut engine: mpsc::Receiver<Eve
                 None => break,
             },
             ev = engine.recv(), if engine_open => match ev {
-                Some(ev) => (ev, Origin::Engine),
+                Some(ev) => {
+                    watchers.on_engine_event(&ev);
+                    (ev, Origin::Engine)
+                }
                 None => {
                     engine_open = false;
                     continue;
@@ -177,6 +212,51 @@ mod tests {
         m.on_send_failed(dial("911"), Origin::Shell);
         assert_eq!(m.on_event(engine_error(), Origin::Engine), None);
         assert_eq!(m.on_subscribe(), vec![dial("911")]);
+    }
+
+    #[test]
+    fn the_watchers_learn_the_emergency_state_and_the_callback_from_engine_events() {
+        use lifeline_engine::api::{Direction, EmergencyMode};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let (tx, rx) = watch::channel(EmergencyState::default());
+        let rang = Arc::new(AtomicUsize::new(0));
+        let counter = rang.clone();
+        let w = Watchers {
+            emergency: tx,
+            on_callback: Box::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        };
+        w.on_engine_event(&Event::Emergency {
+            mode: EmergencyMode::Lock,
+            lock_until: Some("2026-12-04T01:05:00Z".into()),
+        });
+        assert_eq!(rx.borrow().mode, Some(EmergencyMode::Lock));
+        let call = |callback: bool| Event::Call {
+            id: "c1".into(),
+            state: CallState::Incoming,
+            direction: Direction::In,
+            remote: "sip:psap@lifeline.lab".into(),
+            emergency: false,
+            emergency_callback: callback,
+            reason: None,
+            code: None,
+            status: None,
+        };
+        w.on_engine_event(&call(false));
+        assert_eq!(
+            rang.load(Ordering::SeqCst),
+            0,
+            "an ordinary call does not raise the window"
+        );
+        w.on_engine_event(&call(true));
+        assert_eq!(rang.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            rx.borrow().mode,
+            Some(EmergencyMode::Lock),
+            "kept by other events"
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ rest as a far end would, and scores the result with PESQ (P.862.2 wideband) per 
 Direction ``b`` is the other way: the dispatcher's encoder (system libopus as baresip runs it) writes the
 packets, loss and jitter (``jitter30``: 40 +/- 30 ms, uniform, reordering) give each an arrival time, and
 the engine's playout path (``examples/voice-receive.rs``: jitter buffer, FEC, concealment, time-scaling)
-plays them a frame per simulated 20 ms; PESQ and the playout delay of the chirp are printed. A loaded
+plays them a frame per simulated 20 ms; PESQ and the playout delay of the chirp are printed, below a
+first row that decodes every packet in order with libopus' PLC for the lost ones (no jitter buffer, no
+time-scaling): about the best a playout path can do against this far end, which writes no FEC. A loaded
 machine's media thread is simulated with ``--config`` and voice-receive's ``--stall-every MS --stall MS``
 (the speaker keeps its own clock; ``--no-trim``: the speaker's backlog as before), e.g.
 
@@ -216,6 +218,19 @@ def direction_b(args: argparse.Namespace, sig: voice.TestSignal, work: Path, key
           f"{args.utterances} sentences x {args.seeds} seeds; PESQ / playout delay of the chirp (ms)")
     print("| receiver | " + " | ".join(keys) + " |")
     print("| --- |" + " ---: |" * len(keys))
+    # The bound for this far end (it writes no FEC): every packet decoded in order by libopus, a lost one
+    # concealed by its PLC, no jitter buffer, no time-scaling. A playout path scores at most about this;
+    # a gap to it is the jitter buffer's or time-scaling's doing (delay: the 40 ms path only).
+    far = FarEnd()
+    cells = []
+    for key in keys:
+        p, burst, _ = CONDITIONS[key]
+        scores = []
+        for seed in range(args.seeds):
+            x48 = far.decode(packets, loss_pattern(len(packets), p, burst, 1000 + seed), False)
+            scores += voice.pesq_utterances(sig, voice.resample(x48, voice.FS48, voice.FS, work / "deg"), tmp=work).scores
+        cells.append(f"{np.mean(scores):.2f} / n/a")
+    print("| libopus in order, PLC (bound) | " + " | ".join(cells) + " |", flush=True)
     for name, opts in variants.items():
         cells = []
         for key in keys:

@@ -327,7 +327,7 @@ class Lab:
     #: faults Kamailio knows (see kamailio.cfg): every emergency INVITE / one with a multipart
     #: body / one that came over TLS or WSS, every REGISTER, every INVITE challenged for another realm,
     #: registered users' Priority / PAI let through (no trust boundary)
-    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "register", "foreign_realm", "trust_boundary_off")
+    FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "emergency_silent", "register", "foreign_realm", "trust_boundary_off")
 
     def _kamcmd(self, *args: str) -> str:
         sock = f"unix:{self.dir / 'kamailio' / 'run' / 'kamailio_ctl'}"

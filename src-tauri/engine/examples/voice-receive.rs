@@ -7,10 +7,11 @@
 //! With `--stall-every N --stall M` the media thread also stalls for M ms every N ms (a loaded machine)
 //! while the speaker keeps its own 20 ms clock: its catch-up frames queue for the speaker as in the
 //! pipeline, and what is written is the speaker's output, trimmed as the pipeline trims it
-//! ([`SpeakerBacklog`]; `--no-trim`: only the old bound of 8 frames).
+//! ([`SpeakerBacklog`]; `--no-trim`: only the old bound of 8 frames). `--stall-at T --stall M`: one stall
+//! at T ms (the media thread held up while the call is set up: the backlog it leaves is trimmed later).
 //!
 //! `cargo run --release -p lifeline-engine --example voice-receive -- --packets in.rtp --output out.wav
-//!  [--initial 3] [--max 15] [--plain] [--stall-every 2000 --stall 120 [--no-trim]]`
+//!  [--initial 3] [--max 15] [--plain] [--stall-every 2000 --stall 120 [--no-trim]] [--stall-at 300 --stall 100]`
 //!
 //! Packet file: for every packet, arrival (ms, u32), sequence number (u16), RTP timestamp (u32), payload
 //! length (u16), all big-endian, then the payload (Opus).
@@ -49,6 +50,10 @@ struct Args {
     /// For this many ms.
     #[arg(long, default_value_t = 0)]
     stall: u64,
+    /// Without --stall-every: one stall of --stall ms at this time (ms), e.g. the media thread held up
+    /// while the call is set up.
+    #[arg(long)]
+    stall_at: Option<u64>,
     /// Do not trim the speaker's backlog (only drop frames beyond 8 queued, as before).
     #[arg(long)]
     no_trim: bool,
@@ -101,8 +106,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut trimmed, mut dropped, mut backlog_sum) = (0usize, 0usize, 0usize);
     for ms in 0..=end {
         let now = t0 + Duration::from_millis(ms);
-        let stalled =
-            args.stall_every > 0 && ms % args.stall_every >= args.stall_every - args.stall;
+        let stalled = match args.stall_at {
+            _ if args.stall_every > 0 => ms % args.stall_every >= args.stall_every - args.stall,
+            Some(at) => ms >= at && ms < at + args.stall,
+            None => false,
+        };
         if !stalled && ms % 4 == 0 {
             while next < packets.len() && packets[next].at_ms <= ms {
                 let p = &packets[next];
@@ -136,6 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 match decision {
                     Write::Whole => {}
                     Write::Shorten => trimmed += timescale::shorten(&mut pcm),
+                    Write::ShortenInPause => trimmed += timescale::shorten_pause(&mut pcm),
                     Write::Drop => {
                         dropped += 1;
                         continue;

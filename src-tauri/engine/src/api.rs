@@ -557,6 +557,11 @@ pub enum ErrorCode {
     CallbackLock,
     /// Lifeline is not in emergency mode (for an emergency-only command).
     NotInEmergency,
+    /// The window was asked to close during the emergency call: the app stays open (minimised).
+    QuitDuringEmergencyCall,
+    /// The window was asked to close during the callback lock: the app stays open and registered (minimised)
+    /// until `params.until` (RFC 3339, UTC); logging off or shutting down still ends it.
+    QuitDuringCallbackLock,
     /// The far end refused hold or resume (`params.action`, `params.status`).
     HoldRefused,
     /// The far end refused to move the call to the new network (`params.status`).

@@ -57,6 +57,8 @@ pub struct InvitePlan {
     pub headers: Vec<(String, String)>,
     /// For an emergency call with a location: the PIDF-LO to send beside the SDP (multipart body).
     pub location: Option<LocationPart>,
+    /// The line's connection, or the plain-transport retry of an emergency call.
+    pub route: crate::sip::CallRoute,
 }
 
 /// A PIDF-LO document for the INVITE's multipart body, and the Content-ID parts that name it.
@@ -165,6 +167,8 @@ pub struct EmergencyCall {
     pub target: String,
     /// Its RFC 5031 service URN (`urn:service:sos`, `urn:service:test.sos`).
     pub service_urn: String,
+    /// This attempt's connection: the line's, or the retry without TLS (RFC 6881 ED-47).
+    pub route: crate::sip::CallRoute,
 }
 
 impl CallEntry {

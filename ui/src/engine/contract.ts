@@ -331,6 +331,8 @@ export type ErrorCode =
   | "during_emergency_call"
   | "callback_lock"
   | "not_in_emergency"
+  | "quit_during_emergency_call"
+  | "quit_during_callback_lock"
   | "hold_refused"
   | "move_refused"
   | "call_media"

@@ -140,6 +140,7 @@ impl Core {
             target,
             headers: Vec::new(),
             location: None,
+            route: crate::sip::CallRoute::Line,
         };
         match self.place_call(plan, CallKind::Ordinary) {
             Ok(_) => vec![],
@@ -213,6 +214,7 @@ impl Core {
             body,
             extra_headers: plan.headers,
             first_response_within: emergency.then_some(EMERGENCY_FIRST_RESPONSE),
+            route: plan.route,
         };
         self.sip(SipRequest::Invite { call: id, outgoing });
         tracing::debug!(target: TIMING, "dial: INVITE handed to the driver");
@@ -279,12 +281,7 @@ impl Core {
             &[("detail", why.to_owned())],
         );
         if let CallKind::Emergency(call) = c.kind {
-            out.extend(self.emergency_failed(
-                &call,
-                "the call could not be sent",
-                crate::api::EmergencyFailedCode::NotSent,
-                None,
-            ));
+            out.extend(self.emergency_not_sent(call));
         }
         out
     }

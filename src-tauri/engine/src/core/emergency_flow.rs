@@ -25,6 +25,7 @@ use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
 use crate::presence::arbitration::{arbitrate, Arbitration, CallbackRules, LineState};
 use crate::presence::RejectReason;
 use crate::sip::call::EndCause;
+use crate::sip::CallRoute;
 use crate::sip::IncomingFacts;
 
 /// Ordinary calls ringing at once; more are refused (486) at once, so a flood never builds a queue of
@@ -81,11 +82,49 @@ fn token() -> String {
 /// for this long means the server or the path to it is gone.
 pub(super) const EMERGENCY_FIRST_RESPONSE: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// The endings after which a second try (without the location body) is pointless: a final refusal, or
-/// the server saying nothing at all (our own timer: a second INVITE would only wait as long again). A 408
-/// from the network is retried: an INVITE grown by the location body may have been lost on a UDP hop.
+/// The endings after which another try is pointless: a final refusal, or the server saying nothing at
+/// all (our own timer: a second INVITE would only wait as long again, and the agent must hear "use
+/// another phone" within seconds). A 408 from the network is retried: an INVITE grown by the location
+/// body may have been lost on a UDP hop.
 fn retry_pointless(code: Option<u16>, cause: EndCause) -> bool {
     cause == EndCause::NoAnswer || matches!(code, Some(486 | 600 | 603))
+}
+
+/// The next attempt after a failed one (RFC 6881 ED-47: retry without the location body or without TLS
+/// rather than fail), or none. The ladder: over the line (wss://) with the location, then without it;
+/// then, when `plain_allowed`, over the plain transport with the location (if one is known), then without
+/// it. A plain attempt that never reached the server (no SIP answer) ends the ladder: a second one would
+/// only fail to connect again. Pure: the core supplies what policy and the line allow.
+fn next_attempt(
+    call: &EmergencyCall,
+    code: Option<u16>,
+    cause: EndCause,
+    plain_allowed: bool,
+    location_known: bool,
+) -> Option<EmergencyCall> {
+    if retry_pointless(code, cause) || (call.route == CallRoute::PlainRetry && code.is_none()) {
+        return None;
+    }
+    if call.with_location {
+        return Some(EmergencyCall {
+            with_location: false,
+            ..call.clone()
+        });
+    }
+    plain_attempt(call, plain_allowed, location_known)
+}
+
+/// The retry without TLS of an attempt made over the line, when allowed.
+fn plain_attempt(
+    call: &EmergencyCall,
+    plain_allowed: bool,
+    location_known: bool,
+) -> Option<EmergencyCall> {
+    (plain_allowed && call.route == CallRoute::Line).then(|| EmergencyCall {
+        route: CallRoute::PlainRetry,
+        with_location: location_known,
+        ..call.clone()
+    })
 }
 
 impl Core {
@@ -308,6 +347,7 @@ impl Core {
             self_test: false,
             target: target.to_dial.clone(),
             service_urn: target.service_urn.clone(),
+            route: CallRoute::Line,
         };
         self.queue_notice(NoticeKind::Dialed, &call, None);
         tracing::debug!(target: TIMING, "dial: notifications queued");
@@ -368,10 +408,17 @@ impl Core {
             }
             None => None,
         };
+        if call.route == CallRoute::PlainRetry {
+            tracing::warn!(
+                with_location = call.with_location,
+                "emergency call: trying again without TLS"
+            );
+        }
         let plan = InvitePlan {
             target: uri,
             headers,
             location,
+            route: call.route,
         };
         match self.place_call(plan, CallKind::Emergency(call.clone())) {
             Ok(_) => vec![],
@@ -445,15 +492,37 @@ impl Core {
                 self.guard_input(GuardInput::EmergencyCallEnded)
             };
         }
-        if call.with_location && !retry_pointless(code, cause) {
-            tracing::warn!("emergency call failed; retrying without the location body");
-            let retry = EmergencyCall {
-                with_location: false,
-                ..call
-            };
+        let location_known = self.location.current.is_some();
+        if let Some(retry) = next_attempt(&call, code, cause, self.plain_allowed(), location_known)
+        {
+            if retry.route == call.route {
+                tracing::warn!("emergency call failed; retrying without the location body");
+            }
             return self.send_emergency_invite(retry);
         }
         self.emergency_failed(&call, reason, EmergencyFailedCode::NotConnected, code)
+    }
+
+    /// An emergency call could not even be sent (the line has no connection: a TLS handshake or
+    /// certificate failure keeps it down): straight to the retry without TLS when allowed, else the agent
+    /// is told to use another phone.
+    pub(super) fn emergency_not_sent(&mut self, call: EmergencyCall) -> Vec<Event> {
+        let location_known = self.location.current.is_some();
+        match plain_attempt(&call, self.plain_allowed(), location_known) {
+            Some(retry) => self.send_emergency_invite(retry),
+            None => self.emergency_failed(
+                &call,
+                "the call could not be sent",
+                EmergencyFailedCode::NotSent,
+                None,
+            ),
+        }
+    }
+
+    /// May a failed emergency call be tried again without TLS: the line is TLS and IT named the plain
+    /// address (`sip.emergency_plain_server`; unset, the default, means no).
+    fn plain_allowed(&self) -> bool {
+        self.line_tls && self.policy.policy.sip.emergency_plain_server.is_some()
     }
 
     pub(super) fn emergency_connected(&mut self, call: &EmergencyCall) {
@@ -572,11 +641,58 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_pointless;
+    use super::{next_attempt, retry_pointless};
+    use crate::calls::EmergencyCall;
+    use crate::sip::call::EndCause;
+    use crate::sip::CallRoute;
+
+    fn first_attempt() -> EmergencyCall {
+        EmergencyCall {
+            token: "t".into(),
+            with_location: true,
+            test: false,
+            target: "911".into(),
+            service_urn: "urn:service:sos".into(),
+            route: CallRoute::Line,
+        }
+    }
+
+    /// (route, with location) of each attempt while every one is refused with `code`.
+    fn ladder(code: u16, plain_allowed: bool) -> Vec<(CallRoute, bool)> {
+        let mut call = first_attempt();
+        let mut seen = vec![(call.route, call.with_location)];
+        while let Some(next) =
+            next_attempt(&call, Some(code), EndCause::Refused, plain_allowed, true)
+        {
+            seen.push((next.route, next.with_location));
+            call = next;
+        }
+        seen
+    }
+
+    #[test]
+    fn the_retry_ladder_drops_the_location_then_tls_only_where_policy_allows() {
+        use CallRoute::{Line, PlainRetry};
+        assert_eq!(
+            ladder(503, true),
+            [
+                (Line, true),
+                (Line, false),
+                (PlainRetry, true),
+                (PlainRetry, false)
+            ]
+        );
+        assert_eq!(ladder(503, false), [(Line, true), (Line, false)]);
+        assert_eq!(ladder(603, true), [(Line, true)], "a final refusal ends it");
+        let silent = next_attempt(&first_attempt(), Some(408), EndCause::NoAnswer, true, true);
+        assert!(
+            silent.is_none(),
+            "no answer at all ends it: the agent hears at once"
+        );
+    }
 
     #[test]
     fn busy_and_decline_are_not_retried_but_errors_and_timeouts_are() {
-        use crate::sip::call::EndCause;
         let refused = EndCause::Refused;
         assert!(retry_pointless(Some(486), refused));
         assert!(retry_pointless(Some(603), refused));

@@ -7,7 +7,7 @@ use super::harness::{incoming, Harness, Seen};
 use super::*;
 use crate::api::{CallState, EmergencyMode, HistoryOutcome};
 use crate::presence::RejectReason;
-use crate::sip::CallEvent;
+use crate::sip::{CallEvent, CallRoute};
 
 fn us_policy() -> serde_json::Value {
     serde_json::json!({
@@ -319,6 +319,165 @@ fn a_failed_emergency_call_is_retried_without_the_location_then_the_agent_uses_a
         .iter()
         .any(|ev| matches!(ev, Event::EmergencyCallFailed { .. })));
     assert_eq!(saved_mode(&h), Some(EmergencyMode::Lock));
+}
+
+/// US policy with the plain-transport retry allowed (RFC 6881 ED-47).
+fn plain_policy() -> serde_json::Value {
+    let mut p = us_policy();
+    p["sip"] = serde_json::json!({"emergency_plain_server": "ws://127.0.0.1:8080"});
+    p
+}
+
+/// The next INVITE after the attempt before it failed: its offer is made, and the INVITE's route and
+/// whether it carries the location come back.
+fn next_invite(
+    h: &mut Harness,
+    previous: crate::calls::CallId,
+) -> (crate::calls::CallId, CallRoute, bool) {
+    let call = *h.offers_asked().last().expect("another offer");
+    assert_ne!(call, previous, "a new attempt");
+    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
+    let Some(SipRequest::Invite { outgoing, .. }) = h.sip.last() else {
+        panic!("another INVITE");
+    };
+    let with_location = outgoing.content_type.starts_with("multipart/");
+    (call, outgoing.route, with_location)
+}
+
+fn refused(h: &mut Harness, call: crate::calls::CallId, code: u16) -> Vec<Event> {
+    let sip = h.invite_sent(call);
+    h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(code),
+        cause: crate::sip::EndCause::Refused,
+        reason: "Lab fault".into(),
+    })
+}
+
+/// Signs in over wss://, dials 911 and has its offer made: the first INVITE is out.
+fn dial_911_over_tls(h: &mut Harness) -> crate::calls::CallId {
+    h.sign_in_over("wss://127.0.0.1:4443");
+    dial(h, "911");
+    let first = h.offers_asked()[0];
+    h.media_done(first, MediaDone::Offer(Ok("v=0\r\n".into())));
+    first
+}
+
+fn failed(evs: &[Event]) -> bool {
+    evs.iter()
+        .any(|ev| matches!(ev, Event::EmergencyCallFailed { .. }))
+}
+
+#[test]
+fn an_emergency_call_refused_over_tls_is_tried_without_tls_with_the_location_when_policy_names_the_plain_server(
+) {
+    let mut h = Harness::new(plain_policy());
+    let first = dial_911_over_tls(&mut h);
+    let Some(SipRequest::Invite { outgoing, .. }) = h.sip.last() else {
+        panic!("the first INVITE");
+    };
+    assert_eq!(
+        outgoing.route,
+        CallRoute::Line,
+        "the first attempt goes over the line, at once"
+    );
+    assert!(!failed(&refused(&mut h, first, 503)));
+    let (second, route, with_location) = next_invite(&mut h, first);
+    assert_eq!(
+        (route, with_location),
+        (CallRoute::Line, false),
+        "over TLS without the location first"
+    );
+    assert!(!failed(&refused(&mut h, second, 503)));
+    let (third, route, with_location) = next_invite(&mut h, second);
+    assert_eq!(
+        (route, with_location),
+        (CallRoute::PlainRetry, true),
+        "then without TLS, with the location"
+    );
+    assert!(!failed(&refused(&mut h, third, 415)));
+    let (fourth, route, with_location) = next_invite(&mut h, third);
+    assert_eq!((route, with_location), (CallRoute::PlainRetry, false));
+    assert!(
+        failed(&refused(&mut h, fourth, 503)),
+        "then the agent is told to use another phone"
+    );
+    assert_eq!(saved_mode(&h), Some(EmergencyMode::Lock));
+}
+
+#[test]
+fn without_the_plain_server_in_policy_an_emergency_call_is_never_sent_without_tls() {
+    let mut h = Harness::new(us_policy());
+    let first = dial_911_over_tls(&mut h);
+    assert!(!failed(&refused(&mut h, first, 503)));
+    let (second, route, _) = next_invite(&mut h, first);
+    assert_eq!(route, CallRoute::Line);
+    assert!(failed(&refused(&mut h, second, 503)));
+    let routes: Vec<_> = h
+        .sip
+        .iter()
+        .filter_map(|r| match r {
+            SipRequest::Invite { outgoing, .. } => Some(outgoing.route),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(routes, [CallRoute::Line, CallRoute::Line], "{routes:?}");
+}
+
+#[test]
+fn a_line_over_plain_ws_has_no_retry_without_tls_to_make() {
+    let mut h = Harness::new(plain_policy());
+    h.sign_in();
+    dial(&mut h, "911");
+    let first = h.offers_asked()[0];
+    h.media_done(first, MediaDone::Offer(Ok("v=0\r\n".into())));
+    assert!(!failed(&refused(&mut h, first, 503)));
+    let (second, route, _) = next_invite(&mut h, first);
+    assert_eq!(route, CallRoute::Line);
+    assert!(failed(&refused(&mut h, second, 503)));
+}
+
+#[test]
+fn with_the_tls_line_down_the_emergency_call_goes_without_tls_at_once_and_a_plain_connection_failure_ends_it(
+) {
+    let mut h = Harness::new(plain_policy());
+    let first = dial_911_over_tls(&mut h);
+    let evs = h.input(Input::InviteSent {
+        call: first,
+        result: Err("not connected to the SIP server".into()),
+    });
+    assert!(!failed(&evs), "{evs:?}");
+    let (plain, route, with_location) = next_invite(&mut h, first);
+    assert_eq!((route, with_location), (CallRoute::PlainRetry, true));
+    let sip = h.invite_sent(plain);
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: None,
+        cause: crate::sip::EndCause::ConnectionLost,
+        reason: "cannot reach the SIP server".into(),
+    });
+    assert!(
+        failed(&evs),
+        "no second plain attempt when the first never reached the server: {evs:?}"
+    );
+}
+
+#[test]
+fn an_emergency_invite_that_gets_no_answer_at_all_is_not_retried_without_tls() {
+    let mut h = Harness::new(plain_policy());
+    let first = dial_911_over_tls(&mut h);
+    let sip = h.invite_sent(first);
+    let evs = h.call_event(CallEvent::Ended {
+        id: sip.0,
+        code: Some(408),
+        cause: crate::sip::EndCause::NoAnswer,
+        reason: "no answer".into(),
+    });
+    assert!(
+        failed(&evs),
+        "silence ends the call at once (ED-47: within 10 s): {evs:?}"
+    );
+    assert_eq!(h.invites(), 1);
 }
 
 #[test]

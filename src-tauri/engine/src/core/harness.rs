@@ -173,8 +173,13 @@ impl Harness {
 
     /// Signs in to `lifeline.lab` and has the line registered.
     pub fn sign_in(&mut self) {
+        self.sign_in_over("ws://127.0.0.1:5066");
+    }
+
+    /// The same through `server` (`wss://...` for a line over TLS).
+    pub fn sign_in_over(&mut self, server: &str) {
         self.command(Command::SignIn {
-            server: "ws://127.0.0.1:5066".into(),
+            server: server.into(),
             domain: "lifeline.lab".into(),
             user: "agent".into(),
             password: "secret".into(),

@@ -75,6 +75,9 @@ pub struct Core {
     registration: (RegistrationState, Option<String>, Option<RegCause>),
     /// The signed-in account's domain (numbers dialled go there).
     domain: Option<String>,
+    /// The line runs over TLS (a `wss://` server): an emergency call that fails on it may be retried
+    /// without TLS (RFC 6881 ED-47, policy `sip.emergency_plain_server`).
+    line_tls: bool,
     calls: CallTable,
     /// SIP call events for a dialog not yet named to us (the INVITE's reply may come after its 180).
     early_sip: Vec<CallEvent>,
@@ -130,6 +133,7 @@ impl Core {
             sip_sessions: 0,
             registration: (RegistrationState::Unregistered, None, None),
             domain: None,
+            line_tls: false,
             calls: CallTable::default(),
             early_sip: Vec::new(),
             audio,
@@ -511,11 +515,16 @@ impl Core {
 
     fn start_sign_in(&mut self, server: String, domain: String, user: String, password: String) {
         self.domain = Some(domain.clone());
+        self.line_tls = server.trim().to_ascii_lowercase().starts_with("wss://");
         self.account_user = Some(user.clone());
         self.refresh_ice(&server);
         let config = SipConfig::for_sign_in(
             &self.cfg,
-            self.policy.policy.sip.allow_insecure_ws,
+            &self.policy.policy.sip,
+            crate::presence::arbitration::CallbackRules::new(
+                &self.policy.policy.emergency,
+                self.policy.policy.sip.emergency_line.as_deref(),
+            ),
             server,
             domain,
             user,

@@ -511,6 +511,7 @@ impl Pipeline {
         match self.speaker_backlog.before_write(backlog, Instant::now()) {
             Write::Whole => {}
             Write::Shorten => self.speaker_trimmed += timescale::shorten(pcm) as u64,
+            Write::ShortenInPause => self.speaker_trimmed += timescale::shorten_pause(pcm) as u64,
             Write::Drop => return,
         }
         self.audio.write_speaker(pcm);

@@ -17,6 +17,13 @@
 //! such stalls recur, and then the floor is low and the backlog is kept (trimming it made the offline
 //! receive path, with a 90 ms stall every 1.5 s, score PESQ 2.3 instead of 4.0: a gap at every stall
 //! and a cut after it). Above [`DROP_ABOVE`] whole frames are dropped as before: the hard bound.
+//!
+//! Trimming is not urgent: a floor a little above [`KEEP`] is cut in pauses only ([`Write::ShortenInPause`]),
+//! as the jitter buffer lowers its depth (a pitch period cut from a word is heard). A stall while the call
+//! is set up leaves such a backlog, and the floor is first judged 2.5 s into the call, about when the far
+//! end's first words come. Only a floor of [`URGENT_ABOVE`] or more, a delay heard in the conversation, is
+//! cut in speech too. (Offline, a 100 ms stall at 300 ms: the trimmed frames were pauses either way, the
+//! PESQ is unchanged; this bounds what a worse-placed stall could do.)
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -27,6 +34,9 @@ use super::codec::FRAME;
 pub const KEEP: usize = FRAME;
 /// Beyond this backlog (samples) a frame is not queued at all (the bound whatever happens).
 pub const DROP_ABOVE: usize = FRAME * 8;
+/// A floor from this (samples, 120 ms) up is trimmed in speech too, not only in pauses: pauses take
+/// 10 ms off each quiet frame, so a smaller backlog is gone within the next pause or two.
+pub const URGENT_ABOVE: usize = FRAME * 6;
 /// How far back the floor looks: longer than any device's block and than the gap between stalls that
 /// recur; a backlog left by a one-off stall is gone a few seconds later.
 pub const WINDOW: Duration = Duration::from_secs(5);
@@ -36,8 +46,12 @@ pub const WINDOW: Duration = Duration::from_secs(5);
 pub enum Write {
     /// Queue it as it is.
     Whole,
-    /// Queue it shortened (time-compressed): the backlog stands above what the device needs.
+    /// Queue it shortened (time-compressed), speech included: the backlog stands far above what the
+    /// device needs.
     Shorten,
+    /// Queue it shortened if it is a pause, else whole: the backlog stands a little above what the device
+    /// needs.
+    ShortenInPause,
     /// Do not queue it: the backlog is at its bound.
     Drop,
 }
@@ -68,10 +82,12 @@ impl SpeakerBacklog {
             .front()
             .is_some_and(|&(t, _)| now.saturating_duration_since(t) >= WINDOW / 2);
         let floor = self.seen.iter().map(|&(_, b)| b).min().unwrap_or(0);
-        if covered && floor > KEEP {
+        if !covered || floor <= KEEP {
+            Write::Whole
+        } else if floor >= URGENT_ABOVE {
             Write::Shorten
         } else {
-            Write::Whole
+            Write::ShortenInPause
         }
     }
 }
@@ -82,7 +98,8 @@ mod tests {
 
     /// A device that takes `block` samples whenever its clock says so, and a media thread writing one
     /// frame per 20 ms that stalls for `stall` ms at `stall_at` ms; returns the backlog just before each
-    /// write (in samples) and the writes' decisions. A shortened frame loses 300 samples.
+    /// write (in samples) and the writes' decisions. A shortened frame loses 300 samples; in a pause
+    /// (every other frame) 480.
     fn simulate(
         block: usize,
         stall_at: u64,
@@ -128,6 +145,9 @@ mod tests {
                 queue += match w {
                     Write::Whole => FRAME,
                     Write::Shorten => FRAME - 300,
+                    // Every other frame is a pause, cut by the longest step (timescale::shorten_pause).
+                    Write::ShortenInPause if writes.len() % 2 == 0 => FRAME - 480,
+                    Write::ShortenInPause => FRAME,
                     Write::Drop => 0,
                 };
                 writes.push(w);
@@ -160,10 +180,35 @@ mod tests {
             "floor {}",
             floor_of_last_second(&before)
         );
-        let shortened = writes.iter().filter(|&&w| w == Write::Shorten).count();
-        // 4-5 frames to remove at 300 samples a frame: about 15 frames shortened, not the whole call.
+        let shortened = writes.iter().filter(|&&w| w != Write::Whole).count();
+        // 4-5 frames to remove at 480 samples a pause: about 20 frames asked to shorten, not the whole call.
         assert!((5..=40).contains(&shortened), "{shortened} shortened");
         assert!(!writes.contains(&Write::Drop));
+    }
+
+    #[test]
+    fn a_small_backlog_is_trimmed_in_pauses_only() {
+        // 100 ms left by a stall while the call was set up: not worth a cut in a word.
+        let (before, writes) = simulate(FRAME, 300, 100, true, 15);
+        assert!(!writes.contains(&Write::Shorten), "{before:?}");
+        assert!(writes.contains(&Write::ShortenInPause));
+        assert!(floor_of_last_second(&before) <= KEEP);
+    }
+
+    #[test]
+    fn a_large_backlog_is_trimmed_in_speech_too() {
+        let mut backlog = SpeakerBacklog::default();
+        let t0 = Instant::now();
+        let mut last = Write::Whole;
+        for i in 0..200 {
+            last = backlog.before_write(URGENT_ABOVE, t0 + Duration::from_millis(20 * i));
+        }
+        assert_eq!(last, Write::Shorten);
+        let mut backlog = SpeakerBacklog::default();
+        for i in 0..200 {
+            last = backlog.before_write(URGENT_ABOVE - 1, t0 + Duration::from_millis(20 * i));
+        }
+        assert_eq!(last, Write::ShortenInPause);
     }
 
     #[test]

@@ -60,6 +60,12 @@ pub struct SipPolicy {
     /// Accept an unencrypted ws:// SIP server on the network: signalling, caller identities and the
     /// password's digest then cross it in clear. Only for a network IT trusts; off by default (wss:// only).
     pub allow_insecure_ws: bool,
+    /// The same proxy's plain ws:// address (e.g. ws://sip.example.com:8080), used only to try an emergency
+    /// call again when it could not be made over wss:// (RFC 6881 ED-47: retry without TLS rather than
+    /// fail). That call's signalling and location then cross the network in clear (its audio stays
+    /// encrypted); ordinary calls and sign-in never use it. Unset: no retry without TLS.
+    #[schemars(regex(pattern = r"^ws://[^\s/]+(/\S*)?$"))]
+    pub emergency_plain_server: Option<String>,
 }
 
 /// `audit.*`

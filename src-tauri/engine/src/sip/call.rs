@@ -95,6 +95,20 @@ pub struct OutgoingCall {
     /// call ends with 408; `None`: RFC 3261 Timer B. An emergency call cannot wait 32 s to learn that
     /// the server is gone (RFC 6881 ED-47: the agent must be told to use another phone).
     pub first_response_within: Option<Duration>,
+    /// Which connection carries it: the line's own, or the plain-transport retry of an emergency call.
+    pub route: CallRoute,
+}
+
+/// The connection an outgoing call is sent over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallRoute {
+    /// The signed-in line's WebSocket (wss:// as a rule).
+    #[default]
+    Line,
+    /// A connection of its own to policy's `sip.emergency_plain_server` (ws://), for this call only: an
+    /// emergency call that failed over TLS is tried once more without it (RFC 6881 ED-47).
+    PlainRetry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +130,9 @@ pub enum CallError {
     BadRequest,
     #[error("not connected to the SIP server")]
     NotConnected,
+    /// A plain-transport retry was asked for, but policy names no usable `sip.emergency_plain_server`.
+    #[error("no plain (ws://) server is set for retrying an emergency call without TLS")]
+    NoPlainRoute,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +188,12 @@ pub struct Calls {
 }
 
 impl Calls {
+    /// The next call made or taken gets id `first` (then `first + 1`, ...): a second user agent in the
+    /// same driver numbers its calls apart from the line's, so one id never names two calls.
+    pub(crate) fn number_from(&mut self, first: u64) {
+        self.next_id = first.saturating_sub(1);
+    }
+
     pub fn ids(&self) -> Vec<u64> {
         self.calls.keys().copied().collect()
     }

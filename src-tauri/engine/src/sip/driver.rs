@@ -3,6 +3,7 @@
 //! asks (send, connect, disconnect). Keepalive is a WebSocket ping every 25 s; no answer within 10 s
 //! counts as a lost connection.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,12 +18,14 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::call::{CallError, CallEvent, OutgoingCall};
+use super::call::{CallError, CallEvent, CallRoute, OutgoingCall};
 use super::message::MAX_MESSAGE;
+use super::plain_leg;
 use super::registration::{RegCause, RegFailure};
 use super::tls;
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
+use crate::presence::arbitration::{is_callback, CallbackRules};
 
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
 const PONG_WAIT: Duration = Duration::from_secs(10);
@@ -31,7 +34,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// lost, so a server that stops reading cannot stop the SIP task (and the 911 INVITE behind it).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(super) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Everything needed to sign in.
 #[derive(Clone)]
@@ -46,9 +49,15 @@ pub struct SipConfig {
     pub lab: bool,
     /// IT's policy `sip.allow_insecure_ws`: a `ws://` server off this machine is accepted.
     pub allow_insecure_ws: bool,
+    /// IT's policy `sip.emergency_plain_server`: where an emergency call that failed over TLS is tried
+    /// again without it ([`super::plain_leg`]); never used for anything else.
+    pub emergency_plain_server: Option<String>,
     pub expires: u32,
     /// WebSocket ping interval; no pong within min(10 s, this) means the connection is dead.
     pub keepalive: Duration,
+    /// Who may be the emergency services calling back (the policy at sign-in). Read only when the engine is
+    /// behind a flood: a call that may be the callback waits for room in its queue instead of being refused.
+    pub callback_rules: CallbackRules,
 }
 
 impl std::fmt::Debug for SipConfig {
@@ -87,11 +96,12 @@ impl SipConfig {
 
     /// The account from a sign-in, with TLS trust from the environment: `LIFELINE_TLS_CA_FILE` (a PEM
     /// file of extra trusted/pinned certificates), else in lab mode the lab's own certificate
-    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists. `allow_insecure_ws` is the
-    /// managed policy's `sip.allow_insecure_ws`.
+    /// (`${LIFELINE_LAB_DIR:-/tmp/lifeline-lab}/certs/lab.crt`) when it exists. `policy` is the
+    /// managed `sip.*` (`allow_insecure_ws`, `emergency_plain_server`).
     pub fn for_sign_in(
         engine: &crate::config::EngineConfig,
-        allow_insecure_ws: bool,
+        policy: &crate::policy::model::SipPolicy,
+        callback_rules: CallbackRules,
         server: String,
         domain: String,
         user: String,
@@ -105,9 +115,11 @@ impl SipConfig {
             password,
             tls_ca_file,
             lab: engine.lab,
-            allow_insecure_ws,
+            allow_insecure_ws: policy.allow_insecure_ws,
+            emergency_plain_server: policy.emergency_plain_server.clone(),
             expires: DEFAULT_EXPIRES,
             keepalive: KEEPALIVE,
+            callback_rules,
         }
     }
 }
@@ -188,13 +200,17 @@ pub fn spawn(cfg: SipConfig, session: u64, events: mpsc::Sender<(u64, SipEvent)>
 }
 
 /// The engine's event queue, with this sign-in's tag.
-struct Events {
+#[derive(Clone)]
+pub(super) struct Events {
     session: u64,
     tx: mpsc::Sender<(u64, SipEvent)>,
 }
 
 impl Events {
-    async fn send(&self, ev: SipEvent) -> Result<(), mpsc::error::SendError<(u64, SipEvent)>> {
+    pub(super) async fn send(
+        &self,
+        ev: SipEvent,
+    ) -> Result<(), mpsc::error::SendError<(u64, SipEvent)>> {
         self.tx.send((self.session, ev)).await
     }
 
@@ -242,14 +258,18 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         return;
     }
     let secure = cfg.server.trim().to_ascii_lowercase().starts_with("wss://");
-    let mut ua = UserAgent::new(UaConfig {
+    let ua_cfg = UaConfig {
         domain: cfg.domain.clone(),
         user: cfg.user.clone(),
         password: cfg.password.clone(),
         secure,
         expires: cfg.expires,
         user_agent: format!("Lifeline/{}", env!("CARGO_PKG_VERSION")),
-    });
+    };
+    let mut ua = UserAgent::new(ua_cfg.clone());
+    // Emergency calls retried over the plain transport, each on its own task: call id -> its commands.
+    let mut legs: HashMap<u64, mpsc::Sender<SipCommand>> = HashMap::new();
+    let mut legs_made: u64 = 0;
     let tls = if secure {
         match tls::client_config(cfg.tls_ca_file.as_deref()) {
             Ok(c) => Some(c),
@@ -279,6 +299,9 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping = false;
     let mut refused_here: u64 = 0;
+    // Calls refused here: the core never saw them, so their end is not its news (and waiting on its full
+    // queue to say so would block this task behind the very flood the refusal is for).
+    let mut unseen: std::collections::HashSet<u64> = std::collections::HashSet::new();
 
     ua.register(Instant::now());
     loop {
@@ -307,7 +330,11 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                 Output::Connect => {
                     ws = None;
                     if connecting.is_none() {
-                        connecting = Some(tokio::spawn(connect(cfg.server.clone(), tls.clone())));
+                        connecting = Some(tokio::spawn(connect(
+                            cfg.server.clone(),
+                            tls.clone(),
+                            CONNECT_TIMEOUT,
+                        )));
                     }
                 }
                 Output::Disconnect => {
@@ -338,20 +365,29 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         .await;
                 }
                 Output::Call(CallEvent::Incoming { id, offer, facts }) => {
-                    // Never wait on the core for a new call: if its queue is full (it is behind a flood),
-                    // the call is refused here, before it costs anything more.
+                    // Never wait on the core for an ordinary new call: if its queue is full (it is behind a
+                    // flood), the call is refused here, before it costs anything more. A call that may be the
+                    // emergency services calling back is never refused for want of room: it waits for the
+                    // core (the frames behind it wait too; the agent's commands still go first, see below).
+                    let may_be_callback = is_callback(&facts, &cfg.callback_rules);
                     let ev = SipEvent::Call(CallEvent::Incoming { id, offer, facts });
-                    if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(ev) {
-                        refused_here += 1;
-                        if refused_here.is_power_of_two() {
-                            tracing::warn!(
-                                refused_here,
-                                "SIP: the engine is behind; incoming calls refused here"
-                            );
+                    if let Err(mpsc::error::TrySendError::Full((_, ev))) = events.try_send(ev) {
+                        if may_be_callback {
+                            let _ = events.send(ev).await;
+                        } else {
+                            refused_here += 1;
+                            if refused_here.is_power_of_two() {
+                                tracing::warn!(
+                                    refused_here,
+                                    "SIP: the engine is behind; incoming calls refused here"
+                                );
+                            }
+                            unseen.insert(id);
+                            let _ = ua.reject(id, 486, Instant::now());
                         }
-                        let _ = ua.reject(id, 486, Instant::now());
                     }
                 }
+                Output::Call(CallEvent::Ended { id, .. }) if unseen.remove(&id) => {}
                 Output::Call(ev) => {
                     // Events of calls the core already knows: few, and each one matters.
                     let _ = events.send(SipEvent::Call(ev)).await;
@@ -368,10 +404,29 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
             biased;
             cmd = commands.recv(), if !stopping => {
                 let now = Instant::now();
+                // A command for a call on a plain-transport leg goes to that leg's task.
+                let cmd = match cmd.and_then(|c| forward_to_leg(c, &mut legs)) {
+                    Some(Forward::Leg) => continue,
+                    Some(Forward::Line(c)) => Some(c),
+                    None => None,
+                };
                 match cmd {
                     None | Some(SipCommand::SignOut) => {
                         stopping = true;
                         ua.unregister(now);
+                    }
+                    Some(SipCommand::Invite { call, reply }) if call.route == CallRoute::PlainRetry => {
+                        let server = cfg.emergency_plain_server.as_deref().filter(|s| plain_leg::usable_plain_server(s));
+                        let Some(server) = server else {
+                            let _ = reply.send(Err(CallError::NoPlainRoute));
+                            continue;
+                        };
+                        legs_made += 1;
+                        let first_id = LEG_IDS.saturating_mul(legs_made);
+                        legs.retain(|_, leg| !leg.is_closed());
+                        let leg = plain_leg::spawn(server.to_owned(), ua_cfg.clone(), call, first_id, events.clone());
+                        legs.insert(first_id, leg);
+                        let _ = reply.send(Ok(first_id));
                     }
                     Some(SipCommand::Invite { call, reply }) => {
                         let _ = reply.send(ua.invite(call, now));
@@ -445,6 +500,42 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
     tracing::info!("SIP task stopped");
 }
 
+/// Call ids of the line's own calls stay below this; the n-th plain-transport leg numbers its calls from
+/// n times this (see [`super::call::Calls::number_from`]).
+const LEG_IDS: u64 = 1 << 40;
+
+enum Forward {
+    /// The command went to a plain-transport leg.
+    Leg,
+    /// The command is the line's.
+    Line(SipCommand),
+}
+
+/// Sends a command naming a plain-transport leg's call to that leg; anything else stays with the line.
+fn forward_to_leg(
+    cmd: SipCommand,
+    legs: &mut HashMap<u64, mpsc::Sender<SipCommand>>,
+) -> Option<Forward> {
+    let id = match &cmd {
+        SipCommand::Ring { id }
+        | SipCommand::Answer { id, .. }
+        | SipCommand::Reject { id, .. }
+        | SipCommand::Hangup { id }
+        | SipCommand::Reinvite { id, .. } => *id,
+        SipCommand::SignOut | SipCommand::Invite { .. } | SipCommand::NetworkChanged => {
+            return Some(Forward::Line(cmd))
+        }
+    };
+    let Some(leg) = legs.get(&id) else {
+        return Some(Forward::Line(cmd));
+    };
+    if leg.try_send(cmd).is_err() {
+        // The leg has ended (its call is over): nothing left to command.
+        legs.remove(&id);
+    }
+    Some(Forward::Leg)
+}
+
 async fn report(events: &Events, id: u64, r: Result<(), CallError>) {
     if let Err(e) = r {
         let _ = events
@@ -470,23 +561,24 @@ async fn join_connect(
     }
 }
 
-async fn next_frame(ws: &mut Option<Ws>) -> Option<Result<Message, tungstenite::Error>> {
+pub(super) async fn next_frame(ws: &mut Option<Ws>) -> Option<Result<Message, tungstenite::Error>> {
     match ws {
         Some(w) => w.next().await,
         None => std::future::pending().await,
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+pub(super) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }
 
-async fn connect(
+pub(super) async fn connect(
     server: String,
     tls: Option<Arc<rustls::ClientConfig>>,
+    within: Duration,
 ) -> Result<Ws, TransportError> {
     let mut req = server
         .as_str()
@@ -497,7 +589,7 @@ async fn connect(
     let connector = tls.map(Connector::Rustls);
     let fut =
         tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), false, connector);
-    match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
+    match tokio::time::timeout(within, fut).await {
         Err(_) => Err(TransportError::ConnectTimeout),
         Ok(Ok((ws, _resp))) => Ok(ws),
         Ok(Err(e)) => Err(classify(e)),

@@ -40,6 +40,7 @@ async fn accept(listener: &TcpListener) -> Server {
     .expect("websocket handshake")
 }
 
+/// The next SIP message the driver sends (a request, or a response to the server's request).
 async fn next_request(ws: &mut Server) -> SipMessage {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
@@ -103,8 +104,10 @@ fn config(addr: std::net::SocketAddr, keepalive: Duration) -> SipConfig {
         tls_ca_file: None,
         lab: true,
         allow_insecure_ws: false,
+        emergency_plain_server: None,
         expires: 600,
         keepalive,
+        callback_rules: Default::default(),
     }
 }
 
@@ -277,5 +280,181 @@ async fn a_frame_over_the_sip_limit_closes_the_connection_with_the_reason_and_th
         registration(&mut rx).await,
         (RegistrationState::Registered, None)
     );
+    handle.task.abort();
+}
+
+fn invite_from(from_user: &str, call_id: &str) -> String {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    format!(
+        "INVITE sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch=z9hG4bK{call_id}\r\n\
+From: <sip:{from_user}@lifeline.lab>;tag=t{call_id}\r\nTo: <sip:agent@lifeline.lab>\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:{from_user}@127.0.0.1:5090>\r\nContent-Type: application/sdp\r\n\
+Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
+/// Behind a flood (the engine's queue full), a colleague's call is refused by the SIP task at once, but a
+/// caller who may be the emergency services calling back (here: a telephone number) is never refused for
+/// want of room: it waits until the engine takes it.
+#[tokio::test]
+async fn behind_a_flood_an_internal_call_is_refused_here_and_a_possible_callback_waits_for_the_engine(
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, mut rx) = mpsc::channel(1);
+    let handle = spawn(config(addr, super::driver::KEEPALIVE), 3, tx);
+    let mut ws = accept(&listener).await;
+    register_round(&mut ws).await;
+    // The registration event now fills the engine's queue (nobody reads it yet).
+    ws.send(Message::text(invite_from("201", "flood1")))
+        .await
+        .expect("send");
+    let refused = next_request(&mut ws).await; // any SIP message: here the response
+    assert_eq!(
+        (refused.code(), refused.raw(&Name::CALL_ID)),
+        (Some(486), Some("flood1"))
+    );
+
+    ws.send(Message::text(invite_from("+15125550142", "dispatcher")))
+        .await
+        .expect("send");
+    let (_, first) = rx.recv().await.expect("open");
+    assert!(matches!(first, SipEvent::Registration { .. }));
+    let (_, second) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the possible callback reaches the engine")
+        .expect("open");
+    match second {
+        SipEvent::Call(super::call::CallEvent::Incoming { facts, .. }) => {
+            assert_eq!(facts.from, "sip:+15125550142@lifeline.lab")
+        }
+        other => panic!("expected the incoming call, got {other:?}"),
+    }
+    let nothing = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(
+        nothing.is_err(),
+        "the possible callback was answered: {nothing:?}"
+    );
+    handle.task.abort();
+}
+
+/// The next call event, skipping registration news.
+async fn call_event(rx: &mut mpsc::Receiver<(u64, SipEvent)>) -> (u64, super::call::CallEvent) {
+    loop {
+        let (session, ev) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("open");
+        if let SipEvent::Call(ev) = ev {
+            return (session, ev);
+        }
+    }
+}
+
+async fn invite_over(
+    handle: &super::driver::SipHandle,
+    route: super::call::CallRoute,
+) -> Result<u64, super::call::CallError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let call = super::call::OutgoingCall {
+        target: "sip:911@lifeline.lab".into(),
+        content_type: "application/sdp".into(),
+        body: b"v=0\r\n".to_vec(),
+        route,
+        ..Default::default()
+    };
+    handle
+        .commands
+        .send(SipCommand::Invite { call, reply })
+        .await
+        .expect("send");
+    answer.await.expect("a reply")
+}
+
+#[tokio::test]
+async fn a_plain_retry_goes_over_its_own_unregistered_connection_and_takes_the_calls_commands() {
+    use super::call::{CallEvent, CallRoute};
+    let line = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut cfg = config(line.local_addr().expect("addr"), super::driver::KEEPALIVE);
+    cfg.emergency_plain_server = Some(format!("ws://{}", plain.local_addr().expect("addr")));
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = spawn(cfg, 9, tx);
+    let mut line_ws = accept(&line).await;
+    register_round(&mut line_ws).await;
+    assert_eq!(registration(&mut rx).await.0, RegistrationState::Registered);
+
+    let id = invite_over(&handle, CallRoute::PlainRetry)
+        .await
+        .expect("an id at once");
+    assert!(id >= 1 << 40, "numbered apart from the line's calls: {id}");
+    let mut plain_ws = accept(&plain).await;
+    let invite = next_request(&mut plain_ws).await;
+    assert_eq!(
+        invite.method().map(|m| m.to_string()).as_deref(),
+        Some("INVITE"),
+        "no REGISTER first: the retry never registers"
+    );
+    let via = invite.raw(&Name::VIA).unwrap_or_default().to_owned();
+    assert!(via.contains("SIP/2.0/WS "), "Via says plain WS: {via}");
+    let ringing = message::response(&invite, 180, "Ringing", Some("psap"), &[], None).expect("180");
+    plain_ws
+        .send(Message::text(String::from_utf8(ringing).expect("utf8")))
+        .await
+        .expect("send");
+    let (session, ev) = call_event(&mut rx).await;
+    assert_eq!(session, 9, "the line's session tag");
+    assert!(
+        matches!(ev, CallEvent::Ringing { id: r, .. } if r == id),
+        "{ev:?}"
+    );
+
+    // A hangup naming the retried call goes to its connection (a CANCEL there), not the line's.
+    handle
+        .commands
+        .send(SipCommand::Hangup { id })
+        .await
+        .expect("send");
+    let cancel = next_request(&mut plain_ws).await;
+    assert_eq!(
+        cancel.method().map(|m| m.to_string()).as_deref(),
+        Some("CANCEL")
+    );
+    reply(&mut plain_ws, &cancel, 200, &[]).await;
+    let terminated = message::response(&invite, 487, "Request Terminated", Some("psap"), &[], None)
+        .expect("487");
+    plain_ws
+        .send(Message::text(String::from_utf8(terminated).expect("utf8")))
+        .await
+        .expect("send");
+    let (_, ev) = call_event(&mut rx).await;
+    assert!(
+        matches!(ev, CallEvent::Ended { id: e, code: Some(487), .. } if e == id),
+        "{ev:?}"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), line_ws.next())
+            .await
+            .is_err(),
+        "nothing of the retry went over the line"
+    );
+    handle.task.abort();
+}
+
+#[tokio::test]
+async fn without_a_plain_server_a_plain_retry_is_refused_by_name() {
+    let line = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (tx, mut rx) = mpsc::channel(64);
+    let handle = spawn(
+        config(line.local_addr().expect("addr"), super::driver::KEEPALIVE),
+        1,
+        tx,
+    );
+    let mut line_ws = accept(&line).await;
+    register_round(&mut line_ws).await;
+    assert_eq!(registration(&mut rx).await.0, RegistrationState::Registered);
+    let refused = invite_over(&handle, super::call::CallRoute::PlainRetry).await;
+    assert_eq!(refused, Err(super::call::CallError::NoPlainRoute));
     handle.task.abort();
 }

@@ -27,8 +27,10 @@ async fn signed_in(user: &str) -> (SipHandle, Events) {
         tls_ca_file: None,
         lab: true,
         allow_insecure_ws: false,
+        emergency_plain_server: None,
         expires: 600,
         keepalive: super::driver::KEEPALIVE,
+        callback_rules: Default::default(),
     };
     let h = spawn(cfg, 1, tx);
     loop {

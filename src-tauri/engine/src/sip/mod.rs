@@ -5,6 +5,7 @@
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
 //! - [`facts`]: what an incoming INVITE says (request URI, priority, asserted identity), typed.
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
+//! - [`plain_leg`]: one emergency call retried over a plain `ws://` connection of its own (RFC 6881 ED-47).
 //!
 //! # Wiring calls (for the engine's core)
 //! The core's driver (`core/driver/`) holds a [`SipHandle`] per sign-in and feeds `(session, SipEvent)`
@@ -32,6 +33,7 @@ pub mod digest;
 pub mod driver;
 pub mod facts;
 pub mod message;
+pub mod plain_leg;
 pub mod registration;
 pub mod request;
 pub mod tls;
@@ -46,7 +48,7 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
-pub use call::{CallError, CallEvent, EndCause, OutgoingCall};
+pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use facts::{IncomingFacts, Priority};
 pub use ua::{Output, TransportError, UaConfig, UserAgent};
