@@ -651,6 +651,7 @@ mod tests {
             token: "t".into(),
             with_location: true,
             test: false,
+            self_test: false,
             target: "911".into(),
             service_urn: "urn:service:sos".into(),
             route: CallRoute::Line,

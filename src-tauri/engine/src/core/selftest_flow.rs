@@ -93,6 +93,7 @@ impl Core {
             self_test: true,
             target: TEST_URN.to_owned(),
             service_urn: TEST_URN.to_owned(),
+            route: crate::sip::CallRoute::Line,
         };
         self.self_test.running = Some(Running {
             trigger,
