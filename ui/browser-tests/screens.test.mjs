@@ -280,6 +280,21 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("settings run the emergency self-test and show its result; not during the lock", async () => {
+    const page = await open("mock=signed-in");
+    await button(page, "Settings").click();
+    await page.getByText("No self-test has run yet.").waitFor();
+    await button(page, "Run self-test").click();
+    await page.getByText(/Last self-test passed on/).waitFor();
+    await check(page, "settings-self-test");
+    await page.closeAll();
+    const locked = await open("mock=lock");
+    await button(locked, "Settings").click();
+    await locked.getByText("The self-test cannot run during emergency mode or a call.").waitFor();
+    assert.equal(await button(locked, "Run self-test").isDisabled(), true);
+    await locked.closeAll();
+  });
+
   test("signing out during the callback lock warns and asks twice", async () => {
     const page = await open("mock=lock");
     await button(page, "Settings").click();

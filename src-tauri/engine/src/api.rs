@@ -56,6 +56,11 @@ pub enum Command {
     },
     EmergencyExit,
     EmergencyRemain,
+    /// Run the emergency self-test now (RFC 6881 ED-80/81): a test call to `urn:service:test.sos` checks
+    /// that the route answers and the location is delivered; `self_test` events tell it running, then
+    /// its result. Refused (an `error`) during an emergency call, the callback lock, another call, or
+    /// with no line.
+    RunSelfTest,
     /// Choose audio devices by id (`None` keeps the current choice, `""` goes back to the system default);
     /// a call in progress moves at once.
     SetDevices {
@@ -462,6 +467,12 @@ pub enum Event {
     AppSettings {
         start_at_login: bool,
     },
+    /// The emergency self-test: `running` while its test call is up; `last` is the latest result (also
+    /// from before a restart), sent at start, when a run starts and when it ends.
+    SelfTest {
+        running: bool,
+        last: Option<crate::emergency::selftest::SelfTestResult>,
+    },
 }
 
 /// One line of the call history.
@@ -586,6 +597,8 @@ pub enum ErrorCode {
     SipCall,
     /// A line on stdin was not a command (headless).
     BadCommand,
+    /// The self-test waits: another call or a self-test is in progress.
+    SelfTestBusy,
 }
 
 impl Event {

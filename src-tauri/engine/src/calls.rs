@@ -173,6 +173,9 @@ pub struct EmergencyCall {
     pub with_location: bool,
     /// A test call (933, `urn:service:test.sos`): no guard, no notifications.
     pub test: bool,
+    /// The test call of a self-test: hung up once answered, judged by the core's self-test flow, never
+    /// "use another phone".
+    pub self_test: bool,
     /// The number or URN dialled (after mapping).
     pub target: String,
     /// The location the dispatcher has (from the INVITE or a later re-INVITE); never logged. When the

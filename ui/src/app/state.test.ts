@@ -483,4 +483,15 @@ describe("links and app settings from the desktop shell", () => {
     expect(out.send).toEqual([{ cmd: "set_start_at_login", on: false }]);
     expect(out.state.startAtLogin).toBe(true);
   });
+
+  it("the self-test's last result is kept, and Run self-test goes to the engine", () => {
+    expect(signedIn().selfTest).toEqual({ running: false, last: null });
+    const out = intend(signedIn(), { cmd: "run_self_test" });
+    expect(out.send).toEqual([{ cmd: "run_self_test" }]);
+    const failed = { at: "2026-11-21T21:00:00Z", trigger: "on_demand", passed: false, failure: "no_answer" } as const;
+    let s = events(out.state, [{ event: "self_test", running: true, last: null }]);
+    expect(s.selfTest.running).toBe(true);
+    s = events(s, [{ event: "self_test", running: false, last: failed }]);
+    expect(s.selfTest).toEqual({ running: false, last: failed });
+  });
 });

@@ -12,6 +12,7 @@ import type {
   EventOf,
   Presence,
   RegistrationState,
+  SelfTestResult,
 } from "../engine/api";
 import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, onLiveIntent, STORE_LOSS_CODES, type LiveState } from "./live";
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
@@ -110,6 +111,8 @@ export interface UiState {
   dialRequest: { number: string; seq: number } | null;
   /** "Start at login" as the desktop shell reports it; null outside the desktop app (no such setting). */
   startAtLogin: boolean | null;
+  /** The emergency self-test (RFC 6881 ED-80/81): whether one runs now, and the last result. */
+  selfTest: { running: boolean; last: SelfTestResult | null };
   /** The last event of each kind this UI does not understand yet: kept so that later features can use them. */
   other: Record<string, EngineEvent>;
 }
@@ -158,6 +161,7 @@ export function initialState(localeChoice: string | null = null): UiState {
     localeChoice,
     dialRequest: null,
     startAtLogin: null,
+    selfTest: { running: false, last: null },
     other: {},
   };
 }
@@ -299,6 +303,8 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     }
     case "app_settings":
       return { ...state, startAtLogin: event.start_at_login };
+    case "self_test":
+      return { ...state, selfTest: { running: event.running, last: event.last } };
     // Their slices (live.ts, history.ts) took them above.
     case "location":
     case "dial_blocked":

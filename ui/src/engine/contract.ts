@@ -30,6 +30,7 @@ export type Command =
   | { "cmd": "set_presence", status: Presence, }
   | { "cmd": "emergency_exit" }
   | { "cmd": "emergency_remain" }
+  | { "cmd": "run_self_test" }
   | {
     "cmd": "set_devices",
     input: string | null,
@@ -238,7 +239,8 @@ export type Event =
     params?: { [key in string]: string },
   }
   | { "event": "dial_request", number: string, }
-  | { "event": "app_settings", start_at_login: boolean, };
+  | { "event": "app_settings", start_at_login: boolean, }
+  | { "event": "self_test", running: boolean, last: SelfTestResult | null, };
 
 export type CallState = "dialing" | "ringing" | "incoming" | "connected" | "held" | "ended";
 
@@ -347,7 +349,8 @@ export type ErrorCode =
   | "location_invalid"
   | "not_available"
   | "sip_call"
-  | "bad_command";
+  | "bad_command"
+  | "self_test_busy";
 
 /**
  * One line of the call history.
@@ -435,3 +438,33 @@ export type RegistrationState = "registered" | "unregistered" | "failed";
  * Why an incoming call is turned away; also the `cause` of `Event::CallRejected` (the UI translates it).
  */
 export type RejectReason = "emergency_line_protected" | "do_not_disturb" | "working_offline" | "busy";
+
+/**
+ * Why a self-test failed, as a stable code (the UI says it in the agent's language).
+ */
+export type SelfTestFailure = "not_sent" | "no_answer" | "location_not_delivered" | "no_location";
+
+/**
+ * How a self-test ended.
+ */
+export type SelfTestResult = {
+  /**
+   * When it ended (RFC 3339, UTC).
+   */
+  at: string,
+  trigger: SelfTestTrigger,
+  passed: boolean,
+  /**
+   * Why it failed (none when it passed).
+   */
+  failure?: SelfTestFailure | null,
+  /**
+   * The SIP status that refused the test call, when one did.
+   */
+  status?: number | null,
+};
+
+/**
+ * What started a self-test.
+ */
+export type SelfTestTrigger = "on_demand" | "scheduled";

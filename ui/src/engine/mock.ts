@@ -19,6 +19,7 @@ import type {
   MediaPath,
   MediaState,
   Presence,
+  SelfTestResult,
 } from "./api";
 import type { Ipc } from "./ipc";
 import agreementEn from "../../../assets/agreement/en/1.txt?raw";
@@ -131,6 +132,7 @@ export class MockEngine implements Ipc {
   private listeners: ((event: EngineEvent) => void)[] = [];
   private registered = false;
   private accepted = false;
+  private lastSelfTest: SelfTestResult | null = null;
   private presence: Presence = "available";
   private forced = false;
   private mode: EmergencyMode = "off";
@@ -520,6 +522,18 @@ export class MockEngine implements Ipc {
         this.mode = "remain";
         this.lockUntil = Date.now() + REMAIN_MS;
         return this.emitEmergency();
+      case "run_self_test": {
+        // As the engine: refused during emergency mode or a call; otherwise running, then passed.
+        if (!this.registered) return this.error("not_signed_in", "The self-test needs a registered line: sign in first.");
+        if (this.mode === "active") return this.refused(CALL_REFUSAL);
+        if (this.call) return this.error("self_test_busy", "The self-test waits until the call in progress (or the self-test running) ends.");
+        this.emit({ event: "self_test", running: true, last: this.lastSelfTest });
+        this.later(600, () => {
+          this.lastSelfTest = { at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), trigger: "on_demand", passed: true };
+          this.emit({ event: "self_test", running: false, last: this.lastSelfTest });
+        });
+        return;
+      }
       case "list_devices":
         return this.emitDevices();
       case "set_devices":

@@ -6,6 +6,8 @@ import { DeviceSettings } from "../devices/DeviceSettings";
 import { LocationSettings } from "../location/LocationPrompt";
 import { ManagedSettings } from "../policy/ManagedSettings";
 import { isManaged } from "../app/live";
+import { SelfTestSettings } from "./SelfTestSettings";
+import { dateTime } from "./dateTime";
 
 const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
 
@@ -84,6 +86,8 @@ export function SettingsScreen({ state }: { state: UiState }) {
 
       <LocationSettings state={state} />
 
+      <SelfTestSettings state={state} />
+
       {state.startAtLogin !== null && (
         <section aria-labelledby="startup-title">
           <h2 id="startup-title" class="section__title">
@@ -155,10 +159,4 @@ function SignOut({ emergency }: { emergency: boolean }) {
       )}
     </div>
   );
-}
-
-function dateTime(rfc3339: string, locale: string): string {
-  const ms = Date.parse(rfc3339);
-  if (Number.isNaN(ms)) return rfc3339;
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(ms);
 }

@@ -76,6 +76,11 @@ pub enum AuditEvent {
         mode: EmergencyMode,
         lock_until: Option<String>,
     },
+    /// An emergency self-test ended (RFC 6881 ED-80/81). The latest of these is the schedule's last run.
+    SelfTest {
+        #[serde(flatten)]
+        result: crate::emergency::selftest::SelfTestResult,
+    },
     /// A callback from the emergency services rang.
     EmergencyCallback {
         call_id: String,
@@ -171,6 +176,28 @@ impl Store {
         Ok(id)
     }
 
+    /// The latest self-test's result: what the agent is shown at start, and the schedule's last run
+    /// (kept here, in the append-only log, rather than in a second copy that could disagree with it).
+    pub fn last_self_test(
+        &self,
+    ) -> Result<Option<crate::emergency::selftest::SelfTestResult>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT event FROM audit_log WHERE event LIKE '{\"type\":\"self_test\"%' \
+                 ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(
+            json.and_then(|j| match serde_json::from_str::<AuditEvent>(&j) {
+                Ok(AuditEvent::SelfTest { result }) => Some(result),
+                _ => None,
+            }),
+        )
+    }
+
     /// Entries with `id > after`, oldest first.
     pub fn audit_entries(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
@@ -246,6 +273,27 @@ mod tests {
             location_source: Some("held".into()),
             notifications_queued: 2,
         }
+    }
+
+    #[test]
+    fn the_latest_self_test_is_read_back_from_the_log() {
+        use crate::emergency::selftest::{SelfTestFailure, SelfTestResult, SelfTestTrigger};
+        let s = Store::in_memory().expect("store");
+        assert_eq!(s.last_self_test().expect("read"), None);
+        let t = datetime!(2026-11-21 21:00 UTC);
+        let first = SelfTestResult::passed(SelfTestTrigger::Scheduled, t);
+        let second = SelfTestResult::failed(
+            SelfTestTrigger::OnDemand,
+            t + time::Duration::hours(1),
+            SelfTestFailure::NoAnswer,
+            Some(408),
+        );
+        for r in [&first, &second] {
+            s.audit_append(&AuditEvent::SelfTest { result: r.clone() }, t)
+                .expect("append");
+        }
+        s.audit_append(&dialed("c1"), t).expect("append");
+        assert_eq!(s.last_self_test().expect("read"), Some(second));
     }
 
     #[test]

@@ -721,6 +721,9 @@ impl Core {
                 self.emergency_connected(&call);
                 // The location may have changed while it rang.
                 self.relocate_calls();
+                if call.self_test {
+                    out.extend(self.self_test_answered(&call, sip));
+                }
             }
             CallKind::Callback if dir == Direction::In => out.extend(self.callback_answered()),
             _ => {}

@@ -17,6 +17,7 @@ use crate::emergency::classify::{classify, Classification, DialContext, Emergenc
 use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput, GuardSnapshot};
 use crate::emergency::numbers::NumberTable;
 use crate::emergency::policy::RequestUri;
+use crate::emergency::selftest::SelfTestFailure;
 use crate::location::body::{content_id, geolocation, GEOLOCATION_ROUTING};
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
@@ -245,12 +246,17 @@ impl Core {
                     params,
                 }]
             }
-            Classification::Test(target) => self.place_emergency(target, true),
+            Classification::Test(target) => match self.guard.may(CallAction::TestCall) {
+                Ok(()) => self.place_emergency(target, true),
+                Err(r) => refused(&r),
+            },
             Classification::Emergency(target) => {
                 if let Err(r) = self.guard.may(CallAction::DialEmergency) {
                     return refused(&r);
                 }
-                self.place_emergency(target, false)
+                let mut evs = self.abandon_self_test();
+                evs.extend(self.place_emergency(target, false));
+                evs
             }
         }
     }
@@ -316,6 +322,16 @@ impl Core {
         if call.test {
             return;
         }
+        self.queue_any_notice(kind, call, reason);
+    }
+
+    /// Queues a notice, a test call's too (the self-test reports its result this way).
+    pub(super) fn queue_any_notice(
+        &mut self,
+        kind: NoticeKind,
+        call: &EmergencyCall,
+        reason: Option<String>,
+    ) {
         let now = self.now.utc;
         let notice = self.notice(kind, call, now, reason);
         self.push(Output::Store(StoreRequest::QueueNotice {
@@ -339,6 +355,7 @@ impl Core {
             token: token(),
             with_location: self.location.current.is_some(),
             test,
+            self_test: false,
             target: target.to_dial.clone(),
             service_urn: target.service_urn.clone(),
             sent_location: None,
@@ -353,7 +370,7 @@ impl Core {
 
     /// Starts the call (the INVITE carries the location when the call has one); if it cannot even
     /// start, tells the agent at once.
-    fn send_emergency_invite(&mut self, mut call: EmergencyCall) -> Vec<Event> {
+    pub(super) fn send_emergency_invite(&mut self, mut call: EmergencyCall) -> Vec<Event> {
         let domain = self.domain.clone().unwrap_or_else(|| "invalid".to_owned());
         let uri = if call.target.starts_with("urn:") {
             call.target.clone()
@@ -452,6 +469,13 @@ impl Core {
         code: EmergencyFailedCode,
         status: Option<u16>,
     ) -> Vec<Event> {
+        if call.self_test {
+            let failure = match code {
+                EmergencyFailedCode::NotSent => SelfTestFailure::NotSent,
+                _ => SelfTestFailure::NoAnswer,
+            };
+            return self.self_test_failed(failure, status);
+        }
         tracing::warn!("emergency call failed: {why}");
         self.notify(NoticeKind::Dropped, call, Some(why.to_owned()));
         let mut evs = vec![Event::EmergencyCallFailed {
@@ -476,6 +500,9 @@ impl Core {
         cause: EndCause,
         reason: &str,
     ) -> Vec<Event> {
+        if call.self_test && (connected || cancelled) {
+            return self.self_test_call_ended(code);
+        }
         if connected || cancelled {
             self.notify(
                 if connected {
@@ -651,6 +678,7 @@ mod tests {
             token: "t".into(),
             with_location: true,
             test: false,
+            self_test: false,
             target: "911".into(),
             service_urn: "urn:service:sos".into(),
             route: CallRoute::Line,

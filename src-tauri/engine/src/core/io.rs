@@ -41,6 +41,8 @@ pub struct Restored {
     pub account: Option<RememberedAccount>,
     /// The machine's names and addresses (where the location starts from).
     pub device: DeviceInfo,
+    /// The latest emergency self-test (from the audit log).
+    pub self_test: Option<crate::emergency::selftest::SelfTestResult>,
 }
 
 pub enum Input {

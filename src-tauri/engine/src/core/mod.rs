@@ -49,6 +49,7 @@ mod network_flow;
 pub mod persist;
 mod refusals;
 mod relocate_flow;
+mod selftest_flow;
 
 pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{
@@ -110,6 +111,8 @@ pub struct Core {
     turn_problems_shown: std::collections::HashSet<String>,
     /// Incoming calls refused during a flood, told to the agent together ([`refusals`]).
     refusals: refusals::Refusals,
+    /// The emergency self-test: the run in progress, the last result, the schedule.
+    self_test: selftest_flow::SelfTestState,
     out: VecDeque<Output>,
     /// The time of the input being handled.
     now: Now,
@@ -155,6 +158,7 @@ impl Core {
             tunnel_options: None,
             turn_problems_shown: Default::default(),
             refusals: refusals::Refusals::default(),
+            self_test: Default::default(),
             out: VecDeque::new(),
             now,
             next_tick: None,
@@ -173,6 +177,8 @@ impl Core {
         }
         self.guard.set_policy(&policy.policy.emergency);
         self.location.policy_at = Some(self.now.utc);
+        self.self_test
+            .set_days(policy.policy.emergency.self_test_days);
         match policy.policy.location.validate() {
             Ok(map) => self.location.map = map,
             Err(e) => tracing::warn!("policy: {e}"),
@@ -258,6 +264,10 @@ impl Core {
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
         self.history = restored.history;
+        self.self_test = selftest_flow::SelfTestState::restore(
+            restored.self_test,
+            self.policy.policy.emergency.self_test_days,
+        );
         self.resume_remembered_account(restored.account);
         let mut out = self.start_guard(restored.guard);
         // The snapshot below carries the location: its own announcement would say it twice.
@@ -372,6 +382,7 @@ impl Core {
         out.push(self.location_event());
         out.push(self.policy_event());
         out.push(self.history_event());
+        out.push(self.self_test_event());
         out.extend(self.calls.iter().map(|(id, c)| c.event(id, c.state())));
         out
     }
@@ -393,6 +404,9 @@ impl Core {
             Command::SetPresence { status } => self.request_presence(status),
             Command::EmergencyExit => self.guard_input(GuardInput::Exit),
             Command::EmergencyRemain => self.guard_input(GuardInput::Remain),
+            Command::RunSelfTest => {
+                self.run_self_test(crate::emergency::selftest::SelfTestTrigger::OnDemand)
+            }
             Command::SetLocation { address } => self.set_location(address),
             Command::SetDevices {
                 input,
@@ -564,6 +578,7 @@ impl Core {
             evs.extend(self.guard_input(GuardInput::Tick));
         }
         self.refresh_location();
+        evs.extend(self.self_test_tick());
         evs
     }
 
@@ -768,3 +783,6 @@ mod make_way_tests;
 
 #[cfg(test)]
 mod pair_tests;
+
+#[cfg(test)]
+mod selftest_tests;

@@ -18,6 +18,10 @@ pub fn restore(store: &Store, os_user: &str, agreement_fingerprint: &str) -> Res
             e.to_string()
         }),
         history: recent(store),
+        self_test: store.last_self_test().unwrap_or_else(|e| {
+            tracing::error!("reading the last self-test failed: {e}");
+            None
+        }),
     }
 }
 

@@ -8,7 +8,9 @@
 //!    separators (space, `-`, `.`, `(`, `)`) are ignored.
 //! 3. The number is tried as dialled, then without the outside-line prefix: with prefix "9", both "911"
 //!    and "9911" are emergency calls. Direct dial always wins.
-//! 4. A native number of the agent's country is dialled as is. 933 is a test call. 112/911 where not native,
+//! 4. A native number of the agent's country is dialled as is. 933 is a test call only in the US, where it
+//!    is one (elsewhere it is an ordinary number); with no known country it is a test call, as rule 5 treats
+//!    an emergency number of any country as one. 112/911 where not native,
 //!    and the home country's numbers when abroad, are mapped to the local primary number (policy `map`)
 //!    or blocked with that number offered (policy `block`): never a silent failure.
 //! 5. With no known country (no location, no policy `location.country`, or a country without a table), a
@@ -25,6 +27,8 @@ use crate::location::country::CountryCode;
 
 /// The US test number for emergency calls (placed to the lab's dispatcher, or the PSAP's test service).
 pub const TEST_NUMBER: &str = "933";
+/// The only country where [`TEST_NUMBER`] is a test number.
+const TEST_NUMBER_COUNTRY: &str = "US";
 pub const TEST_URN: &str = "urn:service:test.sos";
 
 /// Where and how the agent dials.
@@ -165,7 +169,7 @@ fn classify_number(
             return Classification::Emergency(target(n, urn, false));
         }
     }
-    if n == TEST_NUMBER {
+    if n == TEST_NUMBER && test_number_here(ctx) {
         return Classification::Test(target(n, TEST_URN, false));
     }
     let from_home = ctx
@@ -212,6 +216,13 @@ fn classify_number(
             }
         }
     }
+}
+
+/// 933 is a test call in the US only; with no known country it is one anywhere (rule 5). The OS region
+/// never makes it ordinary, for the same reason it never makes 999 ordinary.
+fn test_number_here(ctx: &DialContext) -> bool {
+    ctx.country
+        .is_none_or(|c| c.as_str() == TEST_NUMBER_COUNTRY)
 }
 
 fn strip_angle_brackets(s: &str) -> &str {
@@ -419,6 +430,38 @@ mod tests {
         ));
         assert!(matches!(
             classify("urn:service:test.sos.fire", &ctx("GB"), table()),
+            Classification::Test(_)
+        ));
+    }
+
+    #[test]
+    fn nine_three_three_is_a_test_only_in_the_us() {
+        assert!(matches!(
+            classify("933", &ctx("US"), table()),
+            Classification::Test(_)
+        ));
+        for cc in ["GB", "DE", "AU", "FR", "CA"] {
+            assert_eq!(
+                classify("933", &ctx(cc), table()),
+                Classification::Ordinary,
+                "{cc}"
+            );
+        }
+        // Unknown country: a test number anywhere is one (as rule 5 does for emergency numbers), whatever
+        // the OS region says.
+        for hint in [None, CountryCode::parse("GB").ok()] {
+            let unknown = DialContext {
+                region_hint: hint,
+                ..Default::default()
+            };
+            assert!(matches!(
+                classify("933", &unknown, table()),
+                Classification::Test(_)
+            ));
+        }
+        // The test service URN is a test call everywhere.
+        assert!(matches!(
+            classify(TEST_URN, &ctx("GB"), table()),
             Classification::Test(_)
         ));
     }

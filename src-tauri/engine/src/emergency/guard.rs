@@ -135,6 +135,9 @@ pub enum CallAction {
     DialEmergency,
     /// Accept a second (ordinary) incoming call while one is in progress.
     CallWaiting,
+    /// Place a test call (933, `urn:service:test.sos`): never during the emergency call, which it would
+    /// put on hold or compete with for the line.
+    TestCall,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -264,6 +267,17 @@ impl Guard {
         match (self.snap.mode, action) {
             (EmergencyMode::Active, _) => Err(GuardRefusal::DuringEmergencyCall),
             _ => Ok(()),
+        }
+    }
+
+    /// May the periodic or on-demand self-test run now? Not during the emergency call, and not while the
+    /// line is kept for the callback (lock or remain): a test call then would make the dispatcher's
+    /// callback find the line busy.
+    pub fn may_self_test(&self, now: OffsetDateTime) -> Result<(), GuardRefusal> {
+        match self.snap.mode {
+            EmergencyMode::Active => Err(GuardRefusal::DuringEmergencyCall),
+            EmergencyMode::Lock | EmergencyMode::Remain => Err(self.lock_refusal(now)),
+            EmergencyMode::Off => Ok(()),
         }
     }
 

@@ -114,11 +114,36 @@ fn hold_transfer_and_a_second_call_are_refused_during_the_emergency_call_only() 
         CallAction::Dial,
         CallAction::DialEmergency,
         CallAction::CallWaiting,
+        CallAction::TestCall,
     ] {
         assert_eq!(g.may(a), Err(GuardRefusal::DuringEmergencyCall), "{a:?}");
     }
     g.handle(GuardInput::EmergencyCallEnded, T0 + Duration::minutes(3));
     assert_eq!(g.may(CallAction::Dial), Ok(()));
+}
+
+#[test]
+fn the_self_test_waits_for_the_emergency_call_and_the_callback_lock_to_end() {
+    let mut g = Guard::new(&policy());
+    assert_eq!(g.may_self_test(T0), Ok(()));
+    g.handle(
+        GuardInput::EmergencyCallPlaced {
+            presence: Presence::Available,
+        },
+        T0,
+    );
+    assert_eq!(g.may_self_test(T0), Err(GuardRefusal::DuringEmergencyCall));
+    let ended = T0 + Duration::minutes(3);
+    g.handle(GuardInput::EmergencyCallEnded, ended);
+    assert!(
+        matches!(
+            g.may_self_test(ended + Duration::minutes(1)),
+            Err(GuardRefusal::CallbackLock { .. })
+        ),
+        "a test call during the lock would make the callback find the line busy"
+    );
+    // A manual test call is allowed in the lock (the agent chose it); only the emergency call refuses it.
+    assert_eq!(g.may(CallAction::TestCall), Ok(()));
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub mod guard;
 pub mod numbers;
 pub mod policy;
 pub mod privacy;
+pub mod selftest;
 
 pub use classify::{classify, Classification, DialContext, EmergencyTarget};
 pub use guard::{CallAction, Guard, GuardInput, GuardOutput, GuardRefusal, GuardSnapshot};

@@ -57,6 +57,7 @@ pub enum UnlistedCallers {
 /// | `internal_callers` | `[]` | callers known to be ordinary traffic, turned away during the lock (same patterns as `callback_from`); extensions and names need no entry |
 /// | `queue_call_header` | none | a header the call queue adds to the calls it distributes: such calls are ordinary traffic |
 /// | `unlisted_callers` | `callback` | see [`UnlistedCallers`] |
+/// | `self_test_days` | none (off) | run the emergency self-test (a test call to `urn:service:test.sos`) every this many days, 1..=365 |
 /// | `request_uri` | `dialled` | the emergency INVITE's Request-URI: `dialled` (the number at the account's domain) or `service_urn` (`urn:service:sos`) |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,6 +71,7 @@ pub struct EmergencyPolicy {
     pub internal_callers: Vec<String>,
     pub queue_call_header: Option<String>,
     pub unlisted_callers: UnlistedCallers,
+    pub self_test_days: Option<u32>,
 }
 
 impl Default for EmergencyPolicy {
@@ -84,6 +86,7 @@ impl Default for EmergencyPolicy {
             internal_callers: Vec::new(),
             queue_call_header: None,
             unlisted_callers: UnlistedCallers::Callback,
+            self_test_days: None,
         }
     }
 }
@@ -101,7 +104,13 @@ pub enum EmergencyPolicyError {
     EmptyInternalPattern { index: usize },
     #[error("emergency.queue_call_header must be a header name (letters, digits and - . ! % * _ + ` ' ~)")]
     QueueHeaderName,
+    #[error("emergency.self_test_days is {0}: it must be between {SELF_TEST_DAYS_MIN} and {SELF_TEST_DAYS_MAX} days (leave it out for no scheduled self-test)")]
+    SelfTestDays(u32),
 }
+
+/// The scheduled self-test's interval range, in days.
+pub const SELF_TEST_DAYS_MIN: u32 = 1;
+pub const SELF_TEST_DAYS_MAX: u32 = 365;
 
 impl EmergencyPolicy {
     /// Checks the values IT set; the engine refuses a policy that fails (and keeps the defaults).
@@ -128,6 +137,12 @@ impl EmergencyPolicy {
                 return Err(EmergencyPolicyError::QueueHeaderName);
             }
         }
+        if let Some(d) = self
+            .self_test_days
+            .filter(|d| !(SELF_TEST_DAYS_MIN..=SELF_TEST_DAYS_MAX).contains(d))
+        {
+            return Err(EmergencyPolicyError::SelfTestDays(d));
+        }
         Ok(())
     }
 
@@ -151,6 +166,18 @@ mod tests {
         assert_eq!(p.status_during, Presence::DoNotDisturb);
         assert_eq!(p.number_mismatch, NumberMismatch::Map);
         assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn the_self_test_schedule_is_off_by_default_and_1_to_365_days() {
+        assert_eq!(EmergencyPolicy::default().self_test_days, None);
+        for (d, ok) in [(0, false), (1, true), (30, true), (365, true), (366, false)] {
+            let p = EmergencyPolicy {
+                self_test_days: Some(d),
+                ..Default::default()
+            };
+            assert_eq!(p.validate().is_ok(), ok, "{d}");
+        }
     }
 
     #[test]

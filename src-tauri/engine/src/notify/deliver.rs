@@ -100,11 +100,12 @@ impl Deliverer {
                     .as_ref()
                     .ok_or(DeliveryError::NoSmtpServer)?;
                 // Follow-ups reply to the first mail of the call, so clients thread them.
-                let thread = (notice.kind != NoticeKind::Dialed).then(|| {
-                    let mut first = notice.clone();
-                    first.kind = NoticeKind::Dialed;
-                    idempotency_key(&first.notice_id(), "email", &row.recipient)
-                });
+                let thread =
+                    (notice.kind != NoticeKind::Dialed && notice.kind.of_a_call()).then(|| {
+                        let mut first = notice.clone();
+                        first.kind = NoticeKind::Dialed;
+                        idempotency_key(&first.notice_id(), "email", &row.recipient)
+                    });
                 let msg = email::build_message(
                     smtp,
                     &row.recipient,

@@ -54,7 +54,9 @@ pub fn record_emergency(
             rusqlite::TransactionBehavior::Immediate,
         )?;
         let queued = Outbox::enqueue_in(&tx, policy, notice, now)?;
-        audit_append_in(&tx, &audit_event(notice, queued), now)?;
+        if let Some(ev) = audit_event(notice, queued) {
+            audit_append_in(&tx, &ev, now)?;
+        }
         tx.commit()?;
         Ok(queued)
     };
@@ -66,7 +68,7 @@ pub fn record_emergency(
                 call_id: notice.call_id.clone(),
                 error: e.to_string(),
             };
-            for ev in [failed, audit_event(notice, 0)] {
+            for ev in std::iter::once(failed).chain(audit_event(notice, 0)) {
                 if let Err(e) = store.audit_append(&ev, now) {
                     tracing::error!(error = %e, "audit: cannot append");
                 }
@@ -85,9 +87,11 @@ pub fn record_emergency(
     queued
 }
 
-fn audit_event(notice: &EmergencyNotice, queued: usize) -> AuditEvent {
+/// The audit entry of this moment of an emergency call; none for a self-test's report, whose result the
+/// core audits itself (with or without anybody to notify).
+fn audit_event(notice: &EmergencyNotice, queued: usize) -> Option<AuditEvent> {
     let call_id = notice.call_id.clone();
-    match notice.kind {
+    Some(match notice.kind {
         NoticeKind::Dialed => AuditEvent::EmergencyDialed {
             call_id,
             location_source: notice
@@ -112,7 +116,8 @@ fn audit_event(notice: &EmergencyNotice, queued: usize) -> AuditEvent {
                 .as_ref()
                 .map(|l| l.source.label().to_owned()),
         },
-    }
+        NoticeKind::SelfTestPassed | NoticeKind::SelfTestFailed => return None,
+    })
 }
 
 /// Shared test fixture: a dialled notice with every field set.

@@ -24,6 +24,10 @@ pub enum NoticeKind {
     Dropped,
     /// The location changed during the call and the dispatcher accepted the new one (re-INVITE).
     LocationChanged,
+    /// The emergency self-test's test call passed (RFC 6881 ED-81): route and location work.
+    SelfTestPassed,
+    /// The emergency self-test failed (`reason` says how): a real emergency call may not get through.
+    SelfTestFailed,
 }
 
 impl NoticeKind {
@@ -34,7 +38,17 @@ impl NoticeKind {
             NoticeKind::Ended => "ended",
             NoticeKind::Dropped => "dropped",
             NoticeKind::LocationChanged => "location_changed",
+            NoticeKind::SelfTestPassed => "self_test_passed",
+            NoticeKind::SelfTestFailed => "self_test_failed",
         }
+    }
+
+    /// A moment of an emergency call (threaded under its first mail), not a self-test's report.
+    pub fn of_a_call(self) -> bool {
+        !matches!(
+            self,
+            NoticeKind::SelfTestPassed | NoticeKind::SelfTestFailed
+        )
     }
 }
 

@@ -379,6 +379,20 @@ mod tests {
     }
 
     #[test]
+    fn self_test_reports_say_passed_or_failed_and_why() {
+        let mut n = sample_notice();
+        n.kind = NoticeKind::SelfTestPassed;
+        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        assert!(r.subject.contains("self-test passed"), "{}", r.subject);
+        assert!(!r.subject.contains("DROPPED") && !r.chat_text.contains("DROPPED"));
+        n.kind = NoticeKind::SelfTestFailed;
+        n.reason = Some("the emergency route did not answer".into());
+        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        assert!(r.subject.contains("self-test FAILED"), "{}", r.subject);
+        assert!(r.body.contains("did not answer") && r.chat_text.contains("FAILED"));
+    }
+
+    #[test]
     fn policy_template_overrides_the_builtin_one() {
         let o = TemplateOverrides {
             email_subject: Some("SOS {{ agent.user }} {{ kind }}".into()),

@@ -258,6 +258,7 @@ fn emergency_key(e: &EmergencyPolicyError) -> KeyPath {
             base.key("internal_callers").index(*index)
         }
         EmergencyPolicyError::QueueHeaderName => base.key("queue_call_header"),
+        EmergencyPolicyError::SelfTestDays(_) => base.key("self_test_days"),
     }
 }
 

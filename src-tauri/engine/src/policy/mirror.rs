@@ -48,6 +48,11 @@ pub struct EmergencySchema {
     /// ordinary: callback = it rings as the dispatcher's callback (dispatchers call back from numbers nobody
     /// can list); refuse = 486 unless callback_from lists it or the network marks it (Priority).
     unlisted_callers: UnlistedCallersSchema,
+    /// Run the emergency self-test every this many days (RFC 6881 ED-80/81: a test call to
+    /// urn:service:test.sos checks the route answers and the location is delivered; the result goes to the
+    /// audit log and the notification contacts). Leave it out for no scheduled self-test.
+    #[schemars(range(min = 1, max = 365))]
+    self_test_days: Option<u32>,
 }
 
 #[allow(dead_code)]
