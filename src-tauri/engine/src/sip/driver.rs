@@ -201,6 +201,22 @@ pub fn spawn(cfg: SipConfig, session: u64, events: mpsc::Sender<(u64, SipEvent)>
     }
 }
 
+/// Writes one SIP message to the connection (none: not sent): a text frame for UTF-8 messages (all of
+/// ours unless a body is binary), else a binary frame (RFC 7118 5.1 allows both), within WRITE_TIMEOUT.
+pub(super) async fn write_frame(ws: Option<&mut Ws>, bytes: Vec<u8>) -> bool {
+    let frame = match String::from_utf8(bytes) {
+        Ok(text) => Message::text(text),
+        Err(e) => Message::binary(e.into_bytes()),
+    };
+    match ws {
+        Some(w) => matches!(
+            tokio::time::timeout(WRITE_TIMEOUT, w.send(frame)).await,
+            Ok(Ok(()))
+        ),
+        None => false,
+    }
+}
+
 /// The engine's event queue, with this sign-in's tag.
 #[derive(Clone)]
 pub(super) struct Events {
@@ -311,19 +327,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
         while let Some(out) = ua.poll_output() {
             match out {
                 Output::Send(bytes) => {
-                    // Text frames for UTF-8 messages (all of ours unless a body is binary), else binary
-                    // frames: RFC 7118 5.1 allows both.
-                    let frame = match String::from_utf8(bytes) {
-                        Ok(text) => Message::text(text),
-                        Err(e) => Message::binary(e.into_bytes()),
-                    };
-                    let sent = match ws.as_mut() {
-                        Some(w) => matches!(
-                            tokio::time::timeout(WRITE_TIMEOUT, w.send(frame)).await,
-                            Ok(Ok(()))
-                        ),
-                        None => false,
-                    };
+                    let sent = write_frame(ws.as_mut(), bytes).await;
                     tracing::debug!(target: crate::TIMING, sent, "SIP: frame written");
                     if !sent && ws.take().is_some() {
                         ua.handle_disconnected(TransportError::Lost, Instant::now());

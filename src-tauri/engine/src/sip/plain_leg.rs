@@ -18,7 +18,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::call::{CallEvent, OutgoingCall};
-use super::driver::{connect, next_frame, sleep_until, Events, SipCommand, SipEvent, Ws};
+use super::driver::{
+    connect, next_frame, sleep_until, write_frame, Events, SipCommand, SipEvent, Ws,
+};
 use super::ua::{Output, UaConfig, UserAgent};
 
 /// How long the plain connection may take to open. Shorter than the line's 10 s: the agent is waiting
@@ -99,17 +101,7 @@ async fn run(
         while let Some(out) = ua.poll_output() {
             match out {
                 Output::Send(bytes) => {
-                    let frame = match String::from_utf8(bytes) {
-                        Ok(text) => Message::text(text),
-                        Err(e) => Message::binary(e.into_bytes()),
-                    };
-                    let sent = match link.as_mut() {
-                        Some(w) => matches!(
-                            tokio::time::timeout(WRITE_TIMEOUT, w.send(frame)).await,
-                            Ok(Ok(()))
-                        ),
-                        None => false,
-                    };
+                    let sent = write_frame(link.as_mut(), bytes).await;
                     if !sent && link.take().is_some() {
                         ua.handle_disconnected(super::ua::TransportError::Lost, Instant::now());
                     }
