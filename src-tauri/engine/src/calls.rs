@@ -190,6 +190,29 @@ pub struct EmergencyCall {
     pub route: crate::sip::CallRoute,
 }
 
+impl EmergencyCall {
+    /// The first attempt of a call to `target`: over the line, nothing sent or refused yet.
+    pub fn first(
+        token: String,
+        target: String,
+        service_urn: String,
+        with_location: bool,
+        test: bool,
+    ) -> EmergencyCall {
+        EmergencyCall {
+            token,
+            with_location,
+            test,
+            self_test: false,
+            target,
+            sent_location: None,
+            location_refused: false,
+            service_urn,
+            route: crate::sip::CallRoute::Line,
+        }
+    }
+}
+
 impl CallEntry {
     pub fn new(
         dir: Direction,

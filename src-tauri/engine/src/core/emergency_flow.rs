@@ -351,17 +351,13 @@ impl Core {
             evs.extend(self.guard_input(GuardInput::EmergencyCallPlaced { presence: prior }));
             tracing::debug!(target: TIMING, "dial: guard persisted");
         }
-        let call = EmergencyCall {
-            token: token(),
-            with_location: self.location.current.is_some(),
+        let call = EmergencyCall::first(
+            token(),
+            target.to_dial.clone(),
+            target.service_urn.clone(),
+            self.location.current.is_some(),
             test,
-            self_test: false,
-            target: target.to_dial.clone(),
-            service_urn: target.service_urn.clone(),
-            sent_location: None,
-            location_refused: false,
-            route: CallRoute::Line,
-        };
+        );
         self.queue_notice(NoticeKind::Dialed, &call, None);
         tracing::debug!(target: TIMING, "dial: notifications queued");
         evs.extend(self.send_emergency_invite(call));
@@ -674,17 +670,13 @@ mod tests {
     use crate::sip::CallRoute;
 
     fn first_attempt() -> EmergencyCall {
-        EmergencyCall {
-            token: "t".into(),
-            with_location: true,
-            test: false,
-            self_test: false,
-            target: "911".into(),
-            service_urn: "urn:service:sos".into(),
-            route: CallRoute::Line,
-            sent_location: None,
-            location_refused: false,
-        }
+        EmergencyCall::first(
+            "t".into(),
+            "911".into(),
+            "urn:service:sos".into(),
+            true,
+            false,
+        )
     }
 
     /// (route, with location) of each attempt while every one is refused with `code`.

@@ -87,15 +87,14 @@ impl Core {
         }
         tracing::info!(?trigger, "emergency self-test: starting");
         let call = EmergencyCall {
-            token: format!("{:016x}", rand::random::<u64>()),
-            with_location: self.location.current.is_some(),
-            test: true,
             self_test: true,
-            target: TEST_URN.to_owned(),
-            service_urn: TEST_URN.to_owned(),
-            sent_location: None,
-            location_refused: false,
-            route: crate::sip::CallRoute::Line,
+            ..EmergencyCall::first(
+                super::emergency_flow::token(),
+                TEST_URN.to_owned(),
+                TEST_URN.to_owned(),
+                self.location.current.is_some(),
+                true,
+            )
         };
         self.self_test.running = Some(Running {
             trigger,
