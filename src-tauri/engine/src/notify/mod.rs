@@ -94,10 +94,7 @@ fn audit_event(notice: &EmergencyNotice, queued: usize) -> Option<AuditEvent> {
     Some(match notice.kind {
         NoticeKind::Dialed => AuditEvent::EmergencyDialed {
             call_id,
-            location_source: notice
-                .location
-                .as_ref()
-                .map(|l| l.source.label().to_owned()),
+            location_source: location_source(notice),
             notifications_queued: queued,
         },
         NoticeKind::Connected => AuditEvent::EmergencyConnected { call_id },
@@ -111,13 +108,18 @@ fn audit_event(notice: &EmergencyNotice, queued: usize) -> Option<AuditEvent> {
         },
         NoticeKind::LocationChanged => AuditEvent::EmergencyLocationChanged {
             call_id,
-            location_source: notice
-                .location
-                .as_ref()
-                .map(|l| l.source.label().to_owned()),
+            location_source: location_source(notice),
         },
         NoticeKind::SelfTestPassed | NoticeKind::SelfTestFailed => return None,
     })
+}
+
+/// Where the notice's location came from (the audit names the source, never the address).
+fn location_source(notice: &EmergencyNotice) -> Option<String> {
+    notice
+        .location
+        .as_ref()
+        .map(|l| l.source.label().to_owned())
 }
 
 /// Shared test fixture: a dialled notice with every field set.
