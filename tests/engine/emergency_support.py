@@ -362,6 +362,23 @@ def binary() -> Path:
     return path
 
 
+@pytest.fixture
+def signed_in_agents(lab: Lab, tmp_path: Path, binary: Path):
+    """Factory: ``signed_in_agents(policy, **kwargs)`` -> an :class:`EmergencyAgent` signed in over wss
+    (``kwargs`` go to the agent); every one started is closed after the test."""
+    started: list[EmergencyAgent] = []
+
+    def make(policy: Path, **kwargs: Any) -> EmergencyAgent:
+        a = EmergencyAgent(lab, tmp_path, policy, **kwargs)
+        started.append(a)
+        a.sign_in(transport="wss")
+        return a
+
+    yield make
+    for a in started:
+        a.close()
+
+
 @pytest.fixture(scope="module")
 def no_stale_contacts(lab: Lab):
     """(import it, then use it autouse in the module) Start and end with no registered contact of the

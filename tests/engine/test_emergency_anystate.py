@@ -23,17 +23,18 @@ import pytest
 from emergency_support import (
     CALLER_USER,
     STEP,
-    EmergencyAgent,
+    binary,
     dispatcher_recording,
     no_stale_contacts,
     own_calls_ended,
     place_emergency_call,
     recent_messages,
+    signed_in_agents,
     wait_lock_after_end,
     write_policy,
 )
 
-_ = (own_calls_ended, no_stale_contacts)
+_ = (binary, own_calls_ended, no_stale_contacts, signed_in_agents)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,21 +43,10 @@ def _clean_contacts(no_stale_contacts):
 
 
 @pytest.fixture
-def agent(lab, tmp_path):
+def agent(signed_in_agents, tmp_path):
     """Factory: a signed-in engine playing ``tone`` into its microphone (a tone no other test plays, to find
     the dispatcher's recording of this call)."""
-    started: list[EmergencyAgent] = []
-
-    def make(tone: float) -> EmergencyAgent:
-        policy = write_policy(tmp_path / "policy.json")
-        a = EmergencyAgent(lab, tmp_path, policy, tone_hz=tone)
-        started.append(a)
-        a.sign_in(transport="wss")
-        return a
-
-    yield make
-    for a in started:
-        a.close()
+    return lambda tone: signed_in_agents(write_policy(tmp_path / "policy.json"), tone_hz=tone)
 
 
 def first_invite_at(lab, sip_call_id: str, method: str = "INVITE") -> float:

@@ -26,6 +26,7 @@ import pytest
 from emergency_support import (
     STEP,
     US_ADDRESS,
+    binary,
     EmergencyAgent,
     emergency_invite,
     no_stale_contacts,
@@ -40,20 +41,10 @@ from emergency_support import (
     write_policy,
 )
 
-from lablib.agent import headless_binary
-
-_ = (psap, own_calls_ended, no_stale_contacts)
+_ = (binary, psap, own_calls_ended, no_stale_contacts)
 
 #: The lab dispatcher's port (auto-answering baresip, tests/lab/psap).
 DISPATCHER_PORT = ":5080"
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    return path
 
 
 @pytest.fixture

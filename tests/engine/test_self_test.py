@@ -33,12 +33,13 @@ from emergency_support import (
     emergency_invite,
     no_stale_contacts,
     own_calls_ended,
+    signed_in_agents,
     wait_recent,
     wait_dispatcher_capacity,
     write_policy,
 )
 
-_ = (binary, no_stale_contacts, own_calls_ended)
+_ = (binary, no_stale_contacts, own_calls_ended, signed_in_agents)
 
 #: The engine's own deadline for the route to answer (core/selftest_flow.rs ANSWER_WITHIN) plus slack.
 NO_ANSWER_WAIT = 20.0 + STEP
@@ -54,19 +55,11 @@ GB_ADDRESS = {"country": "GB", "A3": "London", "RD": "Strand", "HNO": "1", "FLR"
 
 
 @pytest.fixture
-def engine(lab, tmp_path, binary):
-    started: list[EmergencyAgent] = []
-
-    def make(location: dict | None = None) -> EmergencyAgent:
-        policy = write_policy(tmp_path / "policy.json", location=location)
-        a = EmergencyAgent(lab, tmp_path, policy, name="selftest")
-        started.append(a)
-        a.sign_in(transport="wss")
-        return a
-
-    yield make
-    for a in started:
-        a.close()
+def engine(signed_in_agents, tmp_path):
+    """Factory: ``engine(location=None)`` -> a signed-in engine under the test policy with that location."""
+    return lambda location=None: signed_in_agents(
+        write_policy(tmp_path / "policy.json", location=location), name="selftest"
+    )
 
 
 def self_test_result(eng: EmergencyAgent, since: set[int], timeout: float) -> dict:
