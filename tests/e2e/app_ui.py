@@ -19,6 +19,8 @@ STEP = 30.0
 
 LOCK_TITLE = "Line kept free for the emergency callback"
 EMERGENCY_TITLE = "Emergency call in progress"
+CALLBACK_TITLE = "Emergency services are calling back"
+CALLBACK_IN_PROGRESS = "Emergency callback in progress"
 
 
 def body_text(drv: WebDriver) -> str:
@@ -47,6 +49,12 @@ def wait_heading(drv: WebDriver, text: str, timeout: float = STEP):
 
 def wait_button(drv: WebDriver, name: str, timeout: float = STEP):
     return wait_for(drv, lambda d: button(d, name), timeout, what=f"the {name!r} button")
+
+
+def wait_connected(drv: WebDriver, what: str = "the call connected (call timer)"):
+    """Waits until the call screen's timer runs (m:ss): the call is connected."""
+    return wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP,
+                    what=what)
 
 
 def sign_in(drv: WebDriver, password: str, user: str | None = None) -> None:

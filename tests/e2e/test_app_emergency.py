@@ -26,12 +26,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from app_support import LAB_PROFILE, LOCATION_LABEL, age_the_lock_on_disk, app_pids, rss_kib, wait_app_gone, wait_for, write_policy
-from app_ui import EMERGENCY_TITLE, LOCK_TITLE, STEP, body_text, button, heading, sign_in, wait_button, wait_heading, window_shot
+from app_ui import (CALLBACK_IN_PROGRESS, CALLBACK_TITLE, EMERGENCY_TITLE, LOCK_TITLE, STEP, body_text, button, heading,
+                    sign_in, wait_button, wait_connected, wait_heading, window_shot)
 from lablib.sip import SipError, SipUdpClient
 
 AGENT_URI = "sip:agent@lifeline.lab"
-CALLBACK_TITLE = "Emergency services are calling back"
-CALLBACK_IN_PROGRESS = "Emergency callback in progress"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -126,7 +125,7 @@ def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch
     assert ms >= 0, "the reduced panel did not appear after Call"
     print(f"Call click to the reduced emergency panel: {ms:.0f} ms (in the page, until painted)")
     wait_heading(drv, EMERGENCY_TITLE)
-    wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP, what="connected (call timer)")
+    wait_connected(drv, "connected (call timer)")
     text = body_text(drv)
     assert "Location being sent" in text and LOCATION_LABEL in text, text
     assert heading(drv, "Audio devices") is not None
@@ -175,7 +174,7 @@ def test_emergency_call_lock_callback_and_exit_in_the_real_app(lab, psap, launch
     shot(display, "07-callback")
     button(drv, "Answer").click()
     wait_heading(drv, CALLBACK_IN_PROGRESS)
-    wait_for(drv, lambda d: re.search(r"\b\d+:\d\d\b", d.find_element(By.CLASS_NAME, "timer").text), STEP, what="callback connected")
+    wait_connected(drv, "callback connected")
     for absent in ("Mute", "Hold", "Keypad"):
         assert button(drv, absent) is None, f"{absent} must not be on the callback panel"
     shot(display, "08-callback-connected")
