@@ -439,6 +439,17 @@ def test_a_refused_location_body_is_retried_without_it_and_the_call_connects(lab
     wait_lock_after_end(eng, connected["id"])
 
 
+def dial_until_connected_or_failed(eng: EmergencyAgent) -> tuple[dict, float]:
+    """Dials 911 and waits for the call to connect or for `emergency_call_failed`: (that event, seconds)."""
+    t0 = time.monotonic()
+    eng.dial("911")
+    outcome = eng.wait_for(
+        lambda e: e.get("event") == "emergency_call_failed" or (e.get("event") == "call" and e.get("state") == "connected"),
+        STEP,
+    )
+    return outcome, time.monotonic() - t0
+
+
 def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connects(lab, engine, tmp_path):
     """RFC 6881 ED-47 (DESIGN section 4): retry without TLS rather than fail, over the plain address IT
     named (policy ``sip.emergency_plain_server``). The lab answers 503 to every emergency INVITE that came
@@ -449,13 +460,7 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
     wait_dispatcher_capacity()
     since = time.time()
     with lab.fault("emergency_tls", 503):
-        t0 = time.monotonic()
-        eng.dial("911")
-        outcome = eng.wait_for(
-            lambda e: e.get("event") == "emergency_call_failed" or (e.get("event") == "call" and e.get("state") == "connected"),
-            STEP,
-        )
-        took = time.monotonic() - t0
+        outcome, took = dial_until_connected_or_failed(eng)
     assert outcome["event"] == "call", f"the 911 call failed instead of being retried without TLS: {outcome}"
     print(f"ED-47: connected without TLS {took:.2f} s after the dial (two refusals over wss first)")
     sip_call_id = dispatcher_call_id(lab, AGENT_USER, since)
@@ -480,13 +485,7 @@ def test_with_the_servers_certificate_not_trusted_the_emergency_call_goes_withou
     assert "TLS certificate not trusted" in (reg.get("reason") or ""), reg
     wait_dispatcher_capacity()
     since = time.time()
-    t0 = time.monotonic()
-    eng.dial("911")
-    outcome = eng.wait_for(
-        lambda e: e.get("event") == "emergency_call_failed" or (e.get("event") == "call" and e.get("state") == "connected"),
-        STEP,
-    )
-    took = time.monotonic() - t0
+    outcome, took = dial_until_connected_or_failed(eng)
     assert outcome["event"] == "call", f"the 911 call failed instead of going without TLS: {outcome}"
     print(f"ED-47: certificate not trusted, connected without TLS {took:.2f} s after the dial")
     invite = emergency_invite(lab, dispatcher_call_id(lab, AGENT_USER, since))
