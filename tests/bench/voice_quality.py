@@ -6,7 +6,7 @@ headless Chromium, side by side in one run, same far end, same network (issue 16
     cargo build --release -p lifeline-engine --features lab --bin lifeline-headless
     mkdir -p /tmp/bench-bin && cp $CARGO_TARGET_DIR/release/lifeline-headless /tmp/bench-bin/
     LIFELINE_HEADLESS=/tmp/bench-bin/lifeline-headless $LIFELINE_VENV/bin/python tests/bench/voice_quality.py
-        [--netlab bench] [--impairments 0,2,5,10,burst5,jitter30] [--utterances 4] [--setup-calls 3]
+        [--netlab bench] [--impairments 0,2,5,10,burst5,jitter30] [--utterances 4] [--calls 3] [--setup-calls 3]
         [--no-doc] [--json figures.json] [--keep-netlab] [--redundancy policy|always]
 
 Root (network namespaces). The network lab ``--netlab`` (default ``bench``: a topology of its own, never
@@ -26,7 +26,7 @@ once the measured loss reaches 5 %. ``--redundancy always`` gives it the policy
 ``media.redundancy_at_loss_percent: 0``: every packet twice from the start, as on an emergency call. The
 copies that reached the dispatcher's side of rtpengine are counted per call ("copies at the dispatcher").
 
-Per impairment and per agent, two calls:
+Per impairment and per agent, ``--calls`` (default 3) of each of two kinds, their figures pooled:
   A  the agent speaks, the dispatcher is silent: the agent's microphone loops ``--utterances`` espeak-ng
      sentences (16 kHz master, padded with silence) and a chirp; PESQ of what the dispatcher decoded
      (baresip's recorder, converted with sox), P.862.2 wideband for Opus (P.862 narrowband for G.711);
@@ -167,6 +167,17 @@ class CallResult:
     codec: str | None = None
     lost_packets: int = 0
     notes: list[str] = field(default_factory=list)
+    calls: int = 1
+
+    def merge(self, other: "CallResult") -> None:
+        """Adds another call's figures to this one (several calls per condition, pooled)."""
+        self.pesq += other.pesq
+        self.missing += other.missing
+        self.latency_ms += other.latency_ms
+        self.codec = self.codec or other.codec
+        self.lost_packets += other.lost_packets
+        self.notes += other.notes
+        self.calls += other.calls
 
     @property
     def pesq_mean(self) -> float | None:
@@ -519,11 +530,11 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
     L.append(f"Measured {meta['date']} at commit {meta['commit']} ({meta['binary']}); load average {meta['load']} on "
              f"{meta['cpus']} cores (a shared machine: figures move with it). Far end: the network lab's dispatcher "
              f"(baresip behind rtpengine) as `{TARGET}`; both agents in `{meta['netlab']}-agent` behind the router "
-             f"(routed); {meta['utterances']} espeak-ng sentences + a chirp per direction and call; one call per "
-             f"direction, agent and impairment.")
+             f"(routed); {meta['utterances']} espeak-ng sentences + a chirp per direction and call; {meta['calls']} "
+             f"call(s) per direction, agent and impairment, their sentences and chirps pooled.")
     L.append("")
     L.append("PESQ (MOS-LQO; P.862.2 wideband for Opus, P.862 narrowband for G.711), mean over the sentences, and one-way "
-             "latency (ms, median of the chirps of the call; the dispatcher counted as an ideal device with no buffering):")
+             "latency (ms, median of the chirps of the calls; the dispatcher counted as an ideal device with no buffering):")
     L.append("")
     L.append("| impairment | codec (e/c) | A: agent → dispatcher PESQ engine | Chromium | ratio | B: dispatcher → agent PESQ engine | Chromium | ratio | A latency engine | Chromium | B latency engine | Chromium |")
     L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -655,12 +666,23 @@ def write_doc(body: str, command: str) -> None:
     write_section("voice_quality.py", head + body)
 
 
+def pooled(r: dict, key: str, got: CallResult | None) -> None:
+    """The call's figures added to those of the condition's earlier calls."""
+    if got is None:
+        return
+    if r.get(key) is None:
+        r[key] = got
+    else:
+        r[key].merge(got)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--netlab", default="bench", help="the topology to use (started if down)")
     ap.add_argument("--impairments", default="0,2,5,10,burst5,jitter30")
     ap.add_argument("--utterances", type=int, default=4)
     ap.add_argument("--setup-calls", type=int, default=3)
+    ap.add_argument("--calls", type=int, default=3, help="calls per direction, agent and impairment (pooled)")
     ap.add_argument("--no-relay-check", action="store_true")
     ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
     ap.add_argument("--json", type=Path)
@@ -698,7 +720,7 @@ def main() -> int:
     meta = {"date": utc_now(), "commit": commit(),
             "binary": f"{binary.name} ({build_profile(binary)}"
                       + (", every packet sent twice: policy media.redundancy_at_loss_percent 0" if args.redundancy == "always" else "") + ")",
-            "netlab": nl.name, "utterances": args.utterances, "cpus": os.cpu_count()}
+            "netlab": nl.name, "utterances": args.utterances, "calls": args.calls, "cpus": os.cpu_count()}
     rows: dict[str, dict] = {}
     relay_checks: dict[str, dict] = {}
     setup: dict[str, list] = {}
@@ -739,14 +761,15 @@ def main() -> int:
             try:
                 r: dict = {}
                 for side in (eng, web):
-                    got = b.attempt(b.call_a, side, usage=(key == "0"))
-                    if got is not None:
-                        r[f"{side.name}_a"], u = got
-                        if u is not None:
-                            usage[side.name] = u
-                    time.sleep(1.0)
-                    r[f"{side.name}_b"] = b.attempt(b.call_b, side)
-                    time.sleep(1.0)
+                    for call in range(args.calls):
+                        got = b.attempt(b.call_a, side, usage=(key == "0" and call == 0))
+                        if got is not None:
+                            pooled(r, f"{side.name}_a", got[0])
+                            if got[1] is not None:
+                                usage[side.name] = got[1]
+                        time.sleep(1.0)
+                        pooled(r, f"{side.name}_b", b.attempt(b.call_b, side))
+                        time.sleep(1.0)
                     ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
                     say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
                         f"B PESQ {fmt(rb.pesq_mean if rb else None)} latency {fmt(rb.latency if rb else None, '.0f')} ms")

@@ -66,6 +66,9 @@ def start_tauri_driver(env: dict[str, str], port: int, native_port: int, log_pat
         [tauri_driver_exe(), "--port", str(port), "--native-port", str(native_port)], stdout=log, stderr=log, env=env
     )
     wait_port(port, 30)
+    # tauri-driver listens before the WebKitWebDriver it starts does: a session asked for in between is
+    # refused (seen on a loaded CI machine as the module's first test failing to open the app).
+    wait_port(native_port, 30)
     return proc
 
 

@@ -273,9 +273,13 @@ async fn speech_under_loss_is_better_with_fec_and_the_adaptive_playout() {
             "audio flowed"
         );
         assert_eq!(plain.3.packets_recovered, 0);
+        // Measured against the packets this test dropped (`percent` of those that arrived, about),
+        // not against all concealment: on a loaded machine packets also arrive late, and a late packet
+        // is concealed whether or not FEC could have rebuilt a dropped one.
+        let dropped = better.3.packets_received * u64::from(better.0) / 100;
         assert!(
-            better.3.packets_recovered * 2 >= better.3.packets_concealed,
-            "most lost packets rebuilt by FEC: {:?}",
+            better.3.packets_recovered * 2 >= dropped,
+            "most of the about {dropped} dropped packets rebuilt by FEC: {:?}",
             better.3
         );
         // The SNR figure is printed, not asserted: its block alignment loses lock (Opus SILK is not

@@ -245,14 +245,17 @@ mod tests {
         what: &str,
         pred: impl Fn(&Event) -> bool,
     ) -> Event {
+        // What went by, for the failure's message (a loaded machine reorders nothing, but may add).
+        let mut seen: Vec<String> = Vec::new();
         loop {
             let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
                 .await
-                .unwrap_or_else(|_| panic!("no {what} within 10 s"))
-                .unwrap_or_else(|| panic!("the engine's events ended before {what}"));
+                .unwrap_or_else(|_| panic!("no {what} within 10 s; seen: {seen:#?}"))
+                .unwrap_or_else(|| panic!("the engine's events ended before {what}; seen: {seen:#?}"));
             if pred(&ev) {
                 return ev;
             }
+            seen.push(format!("{ev:?}"));
         }
     }
 
