@@ -170,3 +170,34 @@ def test_kamailio_killed_and_restarted_registers_again_within_10s(engine, lab, d
         f"({t_reg - t_kill:.2f}s after the kill)"
     )
     assert t_reg - t_up <= 10
+
+
+
+def _bindings_seconds_left(lab, user: str) -> list[int]:
+    """Seconds left on each of the registrar's bindings of ``user``."""
+    try:
+        out = lab._kamcmd("ul.lookup", "location", f"{user}@{lab.domain}")
+    except Exception:  # noqa: BLE001 (kamcmd fails when there is no binding)
+        return []
+    return [int(line.split(":", 1)[1].strip()) for line in out.splitlines() if line.strip().startswith("Expires:")]
+
+
+def test_a_refresh_that_meets_an_expired_nonce_answers_again_and_keeps_the_line(engine, lab):
+    """The lab's nonces live 20 s; with the registration granted 44 s, the refresh at 22 s reuses an
+    expired nonce and Kamailio answers it 401. The engine answers the new challenge and stays registered
+    (it used to give up with "wrong password" after the first five minutes on a real server)."""
+    user = "agent"
+    try:  # earlier tests' bindings of this user (their engines are gone): only this engine's is looked at
+        lab._kamcmd("ul.rm", "location", f"{user}@{lab.domain}")
+    except Exception:  # noqa: BLE001 (none to remove)
+        pass
+    eng = engine()
+    with lab.fault("register_expires", 44):
+        sign_in(eng, lab, lab.wss_url, user=user)
+        eng.wait_for(_registration("registered"), timeout=10)
+        time.sleep(30)
+        news = [e for e in eng.drain() if e.get("event") == "registration"]
+        left = _bindings_seconds_left(lab, user)
+    print(f"registration events during the refresh: {news}; binding: {left} s left 30 s after a 44 s grant")
+    assert not [e for e in news if e.get("state") != "registered"], news
+    assert len(left) == 1 and left[0] > 44 - 30 + 5, f"the binding was refreshed: {left}"

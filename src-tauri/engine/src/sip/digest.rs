@@ -191,6 +191,12 @@ impl Authorizer {
         self.current = None;
     }
 
+    /// The last [`authorization`](Self::authorization) was the first answer to the current challenge
+    /// (not a reuse of its nonce for a later request).
+    pub fn first_answer(&self) -> bool {
+        self.current.is_some() && self.nc == 1
+    }
+
     /// The `(header name, value)` answering the current challenge for this request, if any.
     pub fn authorization(&mut self, method: &str, uri: &str) -> Option<(&'static str, String)> {
         let cnonce = super::message::token(16);

@@ -140,7 +140,11 @@ pub struct Registration {
     pub from_tag: String,
     cseq: u32,
     backoff: Duration,
-    /// The REGISTER in flight carried an Authorization header.
+    /// The REGISTER in flight carried the first answer to a challenge: another challenge then means the
+    /// password is wrong (unless the server calls the nonce stale). A refresh that reused an earlier
+    /// nonce does not count: servers let nonces expire (Kamailio after `nonce_expire`, often 300 s,
+    /// half of a common registration lifetime) and answer 401 without `stale=true`; that challenge is
+    /// answered once more, as every common SIP phone does.
     pub sent_credentials: bool,
 }
 

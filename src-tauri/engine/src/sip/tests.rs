@@ -281,6 +281,63 @@ fn a_stale_nonce_is_answered_again_without_failing() {
     assert!(ua.is_registered());
 }
 
+/// Kamailio lets a nonce expire (its `nonce_expire`, 300 s by default: the refresh of a 600 s
+/// registration) and answers the refresh that reuses it with a plain 401, no `stale=true`. The line
+/// must stay up: the challenge is answered once more; only a refusal of that fresh answer is a wrong
+/// password.
+#[test]
+fn a_refresh_whose_reused_nonce_is_refused_answers_the_new_challenge_and_stays_registered() {
+    let mut ua = ua();
+    let t0 = registered(&mut ua);
+    let t1 = t0 + Duration::from_secs(300);
+    ua.handle_timeout(t1);
+    let refresh = sent(&drain(&mut ua));
+    let fresh = (
+        "WWW-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"n2\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&refresh[0], 401, &[fresh], None), t1);
+    let outs = drain(&mut ua);
+    assert!(reg_events(&outs).is_empty(), "no failure: {outs:?}");
+    let again = sent(&outs);
+    assert_eq!(again.len(), 1, "the new challenge is answered");
+    let auth = again[0].raw(&Name::AUTHORIZATION).expect("auth");
+    assert!(
+        auth.contains("nonce=\"n2\"") && auth.contains("nc=00000001"),
+        "{auth}"
+    );
+    ua.handle_frame(&answer(&again[0], 200, &[("Expires", "600")], None), t1);
+    assert!(
+        reg_events(&drain(&mut ua)).is_empty(),
+        "still registered: no news"
+    );
+    assert!(ua.is_registered());
+
+    // The next refresh reuses n2; refused, answered again; that fresh answer refused too: the
+    // password really is wrong now.
+    let t2 = t1 + Duration::from_secs(300);
+    ua.handle_timeout(t2);
+    let refresh = sent(&drain(&mut ua));
+    let n3 = (
+        "WWW-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"n3\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&refresh[0], 401, &[n3], None), t2);
+    let again = sent(&drain(&mut ua));
+    let n4 = (
+        "WWW-Authenticate",
+        "Digest realm=\"lifeline.lab\", nonce=\"n4\", qop=\"auth\"",
+    );
+    ua.handle_frame(&answer(&again[0], 401, &[n4], None), t2);
+    let evs = reg_events(&drain(&mut ua));
+    assert_eq!(evs.len(), 1, "{evs:?}");
+    assert_eq!(evs[0].0, RegistrationState::Failed);
+    assert!(
+        evs[0].1.as_deref().unwrap_or("").contains("wrong password"),
+        "{evs:?}"
+    );
+}
+
 #[test]
 fn lost_connection_reconnects_at_once_then_backs_off_and_registers_again() {
     let mut ua = ua();

@@ -480,7 +480,7 @@ impl UserAgent {
             TxKind::Register
         };
         let auth = self.auth.authorization("REGISTER", &spec.uri);
-        self.reg.sent_credentials = auth.is_some();
+        self.reg.sent_credentials = auth.is_some() && self.auth.first_answer();
         if let Some((_, bytes)) = write_request(&self.local, &spec, auth, &mut self.txs, kind, now)
         {
             self.out.push_back(Output::Send(bytes));
