@@ -747,9 +747,9 @@ def main() -> int:
         for n, key in enumerate(keys):
             label, how = IMPAIRMENTS[key]
             say(f"{label}")
-            # A fresh engine for every impairment: the engine's registration refresh 300 s after sign-in
-            # is answered 401 by Kamailio and the engine gives up ("wrong password"), after which its
-            # calls fail. (Found by this benchmark; JsSIP answers the challenge.)
+            # A fresh engine for every impairment, so each starts from the same state. (This benchmark
+            # found that the engine's registration refresh, which met an expired nonce, gave up as
+            # "wrong password"; fixed in d6cc65e, proved by tests/engine/test_sip_register.py.)
             if eng is not None:
                 eng.close()
                 sides.remove(eng)
