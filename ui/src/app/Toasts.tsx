@@ -18,12 +18,12 @@ export function Toasts({ toasts }: { toasts: Toast[] }) {
 }
 
 function ToastItem({ toast }: { toast: Toast }) {
-  const { t, dispatch } = useApp();
+  const { t, locale, dispatch } = useApp();
   useEffect(() => {
     const id = setTimeout(() => dispatch({ type: "dismiss_toast", id: toast.id }), toast.kind === "error" ? ERROR_MS : INFO_MS);
     return () => clearTimeout(id);
   }, [toast.id, toast.kind, dispatch]);
-  const text = toastText(toast, t);
+  const text = toastText(toast, t, locale);
   return (
     <div class={`toast toast--${toast.kind}`} role={toast.kind === "error" ? "alert" : "status"}>
       <p class="toast__text">{text}</p>

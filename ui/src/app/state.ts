@@ -19,6 +19,7 @@ import { initialHistory, onHistoryEvent, type HistoryState } from "../history/hi
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
 import { errorKey, registrationKey, rejectedKey, type Keyed } from "../i18n/causes";
 import type { Translate } from "../i18n/i18n";
+import { dateTime } from "../settings/dateTime";
 
 export interface AppInfo {
   version: string;
@@ -429,9 +430,17 @@ function pushToast(state: UiState, toast: Omit<Toast, "id" | "at">, now: number)
 // ---- Derived views -------------------------------------------------------------------------------------
 
 /** A toast's words in the agent's language (the engine's own text only when it sent no code we know). */
-export function toastText(toast: Toast, t: Translate): string {
+/** Values the engine sends as RFC 3339 times (UTC): shown in the agent's own time and locale. */
+const TIME_PARAMS = ["until"];
+
+export function toastText(toast: Toast, t: Translate, locale = "en"): string {
   if (!toast.key) return toast.message ?? "";
-  return t(toast.key, toast.reason ? { ...toast.params, reason: t(toast.reason.key, toast.reason.params) } : toast.params);
+  const params = { ...toast.params };
+  for (const name of TIME_PARAMS) {
+    const value = params[name];
+    if (typeof value === "string") params[name] = dateTime(value, locale);
+  }
+  return t(toast.key, toast.reason ? { ...params, reason: t(toast.reason.key, toast.reason.params) } : params);
 }
 
 /** The call the in-call controls act on: the first one that is not still ringing in. */

@@ -21,6 +21,22 @@ function lastReason(state: UiState, locale: "en" | "fr" | "de"): string | null {
 }
 
 describe("the engine's codes in the agent's language", () => {
+  it("the end of the callback lock is said in the agent's own time and locale, not as the engine's UTC text", () => {
+    const until = "2026-11-21T21:30:00Z";
+    const s = events([
+      { event: "error", message: "Lifeline stays open ...", code: "quit_during_callback_lock", params: { until } },
+      { event: "error", message: "the line is kept free ...", code: "callback_lock", params: { until } },
+    ]);
+    for (const locale of ["en", "fr", "de"] as const) {
+      const local = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(Date.parse(until));
+      for (const text of s.toasts.map((t) => toastText(t, translator(locale), locale))) {
+        expect(text).toContain(local);
+        expect(text).not.toContain(until);
+        expect(text).not.toContain("UTC");
+      }
+    }
+  });
+
   it("a French UI shows a French reason for an error code, with its parameters", () => {
     const s = events([
       { event: "error", message: "The call could not be placed: no route", code: "call_not_placed", params: { detail: "no route" } },
@@ -169,8 +185,9 @@ describe("registration failures, dial_blocked, emergency_call_failed, media and 
     const s = events([
       { event: "error", message: "the line is kept free ...", code: "callback_lock", params: { until: "2026-11-21T21:30:00Z" } },
     ]);
-    expect(s.toasts.map((t) => toastText(t, translator("de")))).toEqual([
-      "Die Leitung bleibt bis 2026-11-21T21:30:00Z (UTC) für den Rückruf der Notdienste frei; das kann bis dahin warten.",
+    const local = new Intl.DateTimeFormat("de", { dateStyle: "medium", timeStyle: "short" }).format(Date.parse("2026-11-21T21:30:00Z"));
+    expect(s.toasts.map((t) => toastText(t, translator("de"), "de"))).toEqual([
+      `Die Leitung bleibt bis ${local} für den Rückruf der Notdienste frei; das kann bis dahin warten.`,
     ]);
   });
 });
