@@ -224,7 +224,12 @@ pub(super) async fn run(
         beat.send_modify(|b| *b = b.wrapping_add(1));
         let deadline = tokio::time::Instant::from_std(core.poll_timeout());
         let mut quit = false;
+        // In order: what the agent asked (a 911 dial never waits behind a flood of incoming calls), the
+        // results of the engine's own work, due timers, then the network's news. Each of those is bounded
+        // or driven by the agent, so the SIP events still come through.
         let input = tokio::select! {
+            biased;
+            () = d.lease.ended() => break,
             cmd = commands.recv() => match cmd {
                 Some(cmd) => {
                     quit = cmd == Command::Quit;
@@ -232,11 +237,10 @@ pub(super) async fn run(
                 }
                 None => break,
             },
-            Some((session, event)) = sip_events.recv() => Input::Sip { session, event },
             Some(input) = inputs.recv() => input,
             () = tokio::time::sleep_until(deadline) => Input::Tick,
+            Some((session, event)) = sip_events.recv() => Input::Sip { session, event },
             _ = idle.tick() => continue,
-            () = d.lease.ended() => break,
         };
         core.handle_input(input, now());
         open = d.drain(&mut core).await && !quit;
