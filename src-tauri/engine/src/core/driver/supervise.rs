@@ -251,7 +251,9 @@ mod tests {
             let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
                 .await
                 .unwrap_or_else(|_| panic!("no {what} within 10 s; seen: {seen:#?}"))
-                .unwrap_or_else(|| panic!("the engine's events ended before {what}; seen: {seen:#?}"));
+                .unwrap_or_else(|| {
+                    panic!("the engine's events ended before {what}; seen: {seen:#?}")
+                });
             if pred(&ev) {
                 return ev;
             }
