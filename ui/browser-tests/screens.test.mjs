@@ -397,6 +397,15 @@ describe("the engine's emergency and call events", () => {
     assert.deepEqual(sent, [{ cmd: "set_location", address: { country: "US", A1: "TX", A3: "Austin", HNO: "100", RD: "Main", STS: "St", FLR: "3", ROOM: "301", PC: "78701" } }]);
     await page.closeAll();
     page = await open("mock=confirm-entry");
+    // Dialling before answering is not held up; the emergency screen says the address is unconfirmed.
+    await page.getByLabel("Number to call").fill("911");
+    await button(page, "Call").click();
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.getByText("have not confirmed it here", { exact: false }).waitFor();
+    await check(page, "emergency-active-unconfirmed-entry");
+    await button(page, "End call").click();
+    await page.closeAll();
+    page = await open("mock=confirm-entry");
     await button(page, "Enter another address").click();
     await page.getByLabel("Street").waitFor();
     await check(page, "location-confirm-entry-change");
