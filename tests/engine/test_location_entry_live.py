@@ -9,16 +9,20 @@ change (every 10 s, ``NETWORK_CHECK``).
   PIDF-LO); the notice queued for the contacts says it was not confirmed on this network.
 - Back on A: valid again without asking.
 
-Needs a private network namespace (it changes the machine's addresses): it skips when it sees any interface
-but ``lo``. Run (after building lifeline-headless):
-  unshare --net -- sh -c 'ip link set lo up; LIFELINE_LAB_DIR=/tmp/lifeline-lab-$USER \
-      $LIFELINE_VENV/bin/python -m pytest tests/engine/test_location_entry_live.py -v'
+It changes the machine's addresses, so it runs only in a private network namespace (nothing but ``lo``).
+Started anywhere else (``scripts/test-all``, CI), it starts itself again under ``unshare --net`` with a lab of
+its own in a new lab dir (skipped where namespaces cannot be made). Run (after building lifeline-headless):
+  $LIFELINE_VENV/bin/python -m pytest tests/engine/test_location_entry_live.py -v
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import sys
+import tempfile
 import time
 
 import pytest
@@ -57,10 +61,11 @@ def addr(op: str, cidr: str) -> None:
     subprocess.run(["ip", "addr", op, cidr, "dev", "lo"], check=True, capture_output=True)
 
 
+IN_PRIVATE_NAMESPACE = only_loopback()
+
+
 @pytest.fixture
 def home_network():
-    if not only_loopback():
-        pytest.skip("changes the machine's addresses: run in a private network namespace (unshare --net)")
     addr("add", HOME)
     yield
     for cidr in (HOME, CAFE):
@@ -88,6 +93,7 @@ def dialed_notice(lab, run: str) -> dict:
     return json.loads(rec["body"])
 
 
+@pytest.mark.skipif(not IN_PRIVATE_NAMESPACE, reason="run by the test below, in a namespace of its own")
 def test_an_entry_made_on_another_network_is_asked_again_sent_meanwhile_and_valid_back_home(
     lab, tmp_path, binary, home_network
 ):
@@ -125,3 +131,25 @@ def test_an_entry_made_on_another_network_is_asked_again_sent_meanwhile_and_vali
         assert back["source"] == "agent", back
     finally:
         agent.close()
+
+
+@pytest.mark.skipif(IN_PRIVATE_NAMESPACE, reason="already in a private network namespace")
+def test_the_same_in_a_network_namespace_of_its_own():
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot make a network namespace here (unshare --net needs root or user namespaces)")
+    # A lab of its own: the loopback lab of the namespace the suite runs in is not reachable from the new one.
+    lab_dir = tempfile.mkdtemp(prefix="lifeline-lab-entry-", dir="/tmp")
+    me = f"{__file__}::test_an_entry_made_on_another_network_is_asked_again_sent_meanwhile_and_valid_back_home"
+    try:
+        res = subprocess.run(
+            ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+            + [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", me],
+            env={**os.environ, "LIFELINE_LAB_DIR": lab_dir},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(lab_dir, ignore_errors=True)
+    assert res.returncode == 0 and "1 passed" in res.stdout, res.stdout[-6000:] + res.stderr[-2000:]
