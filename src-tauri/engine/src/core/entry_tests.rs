@@ -209,3 +209,99 @@ fn during_an_emergency_call_a_network_change_keeps_the_dispatchers_location_and_
     h.media_done(call, MediaDone::Reoffer(Ok("v=0\r\n".into())));
     assert_eq!(reinvites(&h).len(), 1);
 }
+
+#[test]
+fn in_the_callback_lock_a_network_change_asks_but_keeps_the_location() {
+    let mut h = entered_at_home();
+    let (_, sip, _, _) = emergency_talking(&mut h);
+    h.call_event(crate::sip::CallEvent::Ended {
+        id: sip.0,
+        code: None,
+        cause: crate::sip::EndCause::RemoteHungUp,
+        reason: "the dispatcher hung up".into(),
+    });
+    assert_eq!(
+        h.core.guard.mode(),
+        crate::api::EmergencyMode::Lock,
+        "the line is kept for the callback"
+    );
+    on(&mut h, CAFE);
+    assert_eq!(prompt(&h), Some("confirm_entry"));
+    assert_eq!(
+        road(&h).as_deref(),
+        Some("Elm"),
+        "what a callback's dispatcher was told"
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// The machine is now on network 0, 1 or 2.
+    Move(usize),
+    Offline,
+    /// The agent enters (or confirms) the address.
+    Enter,
+    Wait(u64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0usize..3).prop_map(Op::Move),
+        Just(Op::Offline),
+        Just(Op::Enter),
+        (0u64..7200).prop_map(Op::Wait),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the moves: once entered, the entry is never lost (it is what a call would carry), and it
+    /// asks for confirmation exactly when the last network seen is not the one it was entered or confirmed
+    /// on (an entry made offline belongs to the first network seen after).
+    #[test]
+    fn the_entry_asks_exactly_when_off_its_network_and_is_never_lost(ops in proptest::collection::vec(op(), 1..30)) {
+        const NETS: [&str; 3] = ["192.168.1.5", "172.16.4.9", "10.99.0.4"];
+        let mut h = Harness::new(serde_json::json!({}));
+        let (mut entered, mut tied, mut last_online): (bool, Option<usize>, Option<usize>) = (false, None, None);
+        for op in ops {
+            match op {
+                Op::Move(i) => {
+                    on(&mut h, NETS[i]);
+                    last_online = Some(i);
+                    if entered && tied.is_none() {
+                        tied = Some(i);
+                    }
+                }
+                Op::Offline => {
+                    h.input(Input::NetworkSeen(DeviceInfo {
+                        host_name: "laptop".into(),
+                        ip_addresses: vec!["127.0.0.1".parse().expect("ip")],
+                    }));
+                }
+                Op::Enter => {
+                    h.command(Command::SetLocation { address: address("Elm") });
+                    entered = true;
+                    tied = last_online;
+                }
+                Op::Wait(s) => h.advance(Duration::from_secs(s)),
+            }
+            let off_its_network = matches!((tied, last_online), (Some(t), Some(n)) if t != n);
+            let want = match (entered, off_its_network) {
+                (false, _) => Some("missing"),
+                (true, true) => Some("confirm_entry"),
+                (true, false) => None,
+            };
+            proptest::prop_assert_eq!(prompt(&h), want);
+            if entered {
+                let sent = road(&h);
+                proptest::prop_assert_eq!(sent.as_deref(), Some("Elm"));
+                proptest::prop_assert_eq!(
+                    h.core.location.current.as_ref().map(|l| l.unconfirmed),
+                    Some(off_its_network)
+                );
+            }
+        }
+    }
+}
