@@ -375,6 +375,43 @@ describe("the engine's emergency and call events", () => {
     await page.closeAll();
   });
 
+  test("an entry made on another network: 'are you still at …?', confirmed from the keyboard, or changed", async () => {
+    let page = await open("mock=confirm-entry");
+    await page.getByRole("heading", { name: "Are you still at this address?" }).waitFor();
+    await page.getByText("100 Main St, Floor 3, Room 301").waitFor();
+    await check(page, "location-confirm-entry");
+    await page.evaluate(() => {
+      const mock = window.lifelineMock;
+      const send = mock.send.bind(mock);
+      window.sentCommands = [];
+      mock.send = (command) => {
+        window.sentCommands.push(command);
+        return send(command);
+      };
+    });
+    await pressUntilFocus(page, "Tab", "Yes, I am still here");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Are you still at this address?" }).waitFor({ state: "detached" });
+    // Confirming sends the same address back: the engine ties it to the network the machine is on now.
+    const sent = await page.evaluate(() => window.sentCommands.filter((c) => c.cmd === "set_location"));
+    assert.deepEqual(sent, [{ cmd: "set_location", address: { country: "US", A1: "TX", A3: "Austin", HNO: "100", RD: "Main", STS: "St", FLR: "3", ROOM: "301", PC: "78701" } }]);
+    await page.closeAll();
+    page = await open("mock=confirm-entry");
+    // Dialling before answering is not held up; the emergency screen says the address is unconfirmed.
+    await page.getByLabel("Number to call").fill("911");
+    await button(page, "Call").click();
+    await page.getByRole("heading", { name: "Emergency call in progress" }).waitFor();
+    await page.getByText("have not confirmed it here", { exact: false }).waitFor();
+    await check(page, "emergency-active-unconfirmed-entry");
+    await button(page, "End call").click();
+    await page.closeAll();
+    page = await open("mock=confirm-entry");
+    await button(page, "Enter another address").click();
+    await page.getByLabel("Street").waitFor();
+    await check(page, "location-confirm-entry-change");
+    await page.closeAll();
+  });
+
   test("the organisation's policy: warnings as a banner, managed settings locked in Settings", async () => {
     const page = await open("mock=signed-in&managed=1&policywarn=1");
     await page.getByRole("heading", { name: "Some of your organisation's settings could not be used" }).waitFor();

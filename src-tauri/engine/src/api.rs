@@ -405,7 +405,8 @@ pub enum Event {
     },
     /// Where the agent is, as it would be sent with an emergency call. `label` is one line to show or read
     /// out; `source` is `policy`, `network-map`, `held` or `agent`; `prompt` asks the agent to enter or
-    /// confirm the address (`missing`, `unknown_network`).
+    /// confirm the address (`missing`, `unknown_network`; `confirm_entry`: the agent's own entry was made on
+    /// another network: "are you still at `label`?", answered by `set_location` with it or another).
     Location {
         label: Option<String>,
         source: Option<String>,

@@ -17,6 +17,7 @@ pub(crate) const SCHEMA: &[Migration] = &[
     crate::notify::OUTBOX_MIGRATION,
     crate::audit::MIGRATION,
     crate::store::HISTORY_MIGRATION,
+    crate::store::AGENT_ENTRY_MIGRATION,
 ];
 
 impl Store {
@@ -44,6 +45,7 @@ mod tests {
             "notify_outbox",
             "audit_log",
             "call_history",
+            "agent_location",
         ];
         assert_eq!(SCHEMA.len(), tables.len());
         for (step, table) in SCHEMA.iter().zip(tables) {

@@ -45,7 +45,7 @@ const WARM_CALLS: CallView[] = [
 
 /** The agent's state with what the panel shows during a call: a location, audio arriving, devices to choose. */
 function warmState(state: UiState): UiState {
-  const location = state.live.location ?? { label: "100 Main St, Floor 3", source: "policy", prompt: null };
+  const location = state.live.location ?? { label: "100 Main St, Floor 3", source: "policy", prompt: null, address: null };
   const media = {
     ...state.live.media,
     "prewarm-connected": { state: "receiving" as const, codec: "opus", setupMs: 300, reason: null, cause: null, path: { candidate: "host", protocol: "udp" }, silentSince: null },

@@ -24,7 +24,7 @@ function call(id: string, state: string, extra: Record<string, unknown> = {}): E
 describe("location", () => {
   it("keeps the label, the source and the prompt exactly as the engine sends them", () => {
     const s = events(signedIn(), [{ event: "location", label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null, address: null }]);
-    expect(s.live.location).toEqual({ label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null });
+    expect(s.live.location).toEqual({ label: "100 Main St, Floor 3, Room 301, Austin, TX, US", source: "network-map", prompt: null, address: null });
     expect(s.other).toEqual({});
   });
 
@@ -33,6 +33,12 @@ describe("location", () => {
     expect(s.live.location?.prompt).toBe("missing");
     s = events(s, [{ event: "location", label: "x", source: "held", prompt: "something_new", address: null }]);
     expect(s.live.location?.prompt).toBeNull();
+  });
+
+  it("an entry made on another network asks to be confirmed, keeping the address to confirm", () => {
+    const address = { country: "US", A1: "TX", A3: "Austin", RD: "Elm", HNO: "7" };
+    const s = events(signedIn(), [{ event: "location", label: "7 Elm, Austin, TX, US", source: "agent", prompt: "confirm_entry", address }]);
+    expect(s.live.location).toEqual({ label: "7 Elm, Austin, TX, US", source: "agent", prompt: "confirm_entry", address });
   });
 
   it("the agent's address goes to the engine as set_location with RFC 5139 keys", () => {

@@ -3,13 +3,15 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import type { AudioDeviceEvent, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
+import type { AudioDeviceEvent, CivicAddress, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
 import { blockedKey, deviceKey, emergencyFailedKey, errorKey, mediaKey, type Keyed } from "../i18n/causes";
 
 export interface LiveLocation {
   label: string | null;
   source: string | null;
   prompt: LocationPrompt | null;
+  /** Field by field, for "Confirm" (`set_location` with the same address ties it to this network). */
+  address: CivicAddress | null;
 }
 
 export interface CallMedia {
@@ -100,7 +102,7 @@ export function initialLive(): LiveState {
 /** The engine's codes for a store it could not use as it was: a banner, not a toast that fades. */
 export const STORE_LOSS_CODES: readonly string[] = ["store_replaced", "store_in_memory"] satisfies ErrorCode[];
 
-const PROMPTS: readonly string[] = ["missing", "unknown_network"] satisfies LocationPrompt[];
+const PROMPTS: readonly string[] = ["missing", "unknown_network", "confirm_entry"] satisfies LocationPrompt[];
 const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"] satisfies MediaState[];
 
 function without<T>(map: Record<string, T>, key: string): Record<string, T> {
@@ -116,7 +118,7 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
   switch (event.event) {
     case "location": {
       const prompt = event.prompt !== null && PROMPTS.includes(event.prompt) ? (event.prompt as LocationPrompt) : null;
-      return done({ ...live, location: { label: event.label, source: event.source, prompt } });
+      return done({ ...live, location: { label: event.label, source: event.source, prompt, address: event.address ?? null } });
     }
     case "dial_blocked":
       return done({ ...live, dialBlocked: { reason: event.reason, offer: event.offer, cause: blockedKey(event.code, event.params) } });

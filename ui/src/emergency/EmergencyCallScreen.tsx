@@ -35,6 +35,9 @@ export function EmergencyCallScreen({ state, call }: { state: UiState; call: Cal
           </h2>
           <p class="location__label">{location.label}</p>
           {location.source && <p class="hint">{t("emergency.location_source", { source: locationSourceName(t, location.source) })}</p>}
+          {/* The agent's entry from another network goes out all the same (the call never waits for the
+              question); the call taker hears where the agent really is. */}
+          {location.prompt === "confirm_entry" && <p class="notice notice--warn">{t("emergency.location_unconfirmed")}</p>}
         </section>
       )}
       {!silent && !location?.label && <p class="notice notice--warn">{t("emergency.location_unknown")}</p>}

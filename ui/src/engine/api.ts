@@ -31,4 +31,4 @@ export const PRESENCES_COMPLETE: Exclude<Presence, (typeof PRESENCES)[number]> e
 /** `location.source` as the engine documents it (a string in api.rs). */
 export type LocationSource = "policy" | "network-map" | "held" | "agent";
 /** `location.prompt` as the engine documents it (a string in api.rs). */
-export type LocationPrompt = "missing" | "unknown_network";
+export type LocationPrompt = "missing" | "unknown_network" | "confirm_entry";

@@ -43,6 +43,7 @@ export const SCENARIOS = [
   "emergency-failed",
   "location-missing",
   "unknown-network",
+  "confirm-entry",
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -151,7 +152,10 @@ export class MockEngine implements Ipc {
     this.lang = (options.lang ?? navigator.language ?? "en").slice(0, 2).toLowerCase();
     this.lab = options.lab;
     this.location = options.location
-      ? { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null, address: LOCATION_ADDRESS }
+      ? options.scenario === "confirm-entry"
+        ? // The agent's own entry, made on another network (the engine's `prompt: confirm_entry`).
+          { label: LOCATION_LABEL, source: "agent", prompt: "confirm_entry", address: LOCATION_ADDRESS }
+        : { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null, address: LOCATION_ADDRESS }
       : { label: null, source: null, prompt: "missing", address: null };
     this.history = sampleHistory(options.history, Date.now());
     this.setUp(options.scenario);

@@ -2,14 +2,24 @@ import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../app/context";
 import type { UiState } from "../app/state";
 import { locationSourceName } from "../emergency/EmergencyCallScreen";
+import type { LocationPrompt as LocationPromptKind } from "../engine/api";
 import { LocationForm } from "./LocationForm";
 
+/** The title and the text of each question. */
+const QUESTIONS: Record<LocationPromptKind, { title: string; text: string }> = {
+  missing: { title: "location.prompt_missing_title", text: "location.prompt_missing" },
+  unknown_network: { title: "location.prompt_unknown_title", text: "location.prompt_unknown" },
+  confirm_entry: { title: "location.prompt_confirm_title", text: "location.prompt_confirm" },
+};
+
 /**
- * Asks the agent to say where they are when the engine cannot (`prompt: missing`) or the network is one it
- * does not know (`prompt: unknown_network`): emergency calls carry this address.
+ * Asks the agent to say where they are when the engine cannot (`prompt: missing`), the network is one it
+ * does not know (`prompt: unknown_network`), or their own entry was made on another network
+ * (`prompt: confirm_entry`: "are you still at …?", Confirm sends the same address back, which ties it to
+ * this network). Emergency calls carry the address shown meanwhile: the question never holds one up.
  */
 export function LocationPrompt({ state }: { state: UiState }) {
-  const { t } = useApp();
+  const { t, intend } = useApp();
   const location = state.live.location;
   const prompt = location?.prompt ?? null;
   const [editing, setEditing] = useState(false);
@@ -21,9 +31,9 @@ export function LocationPrompt({ state }: { state: UiState }) {
   return (
     <section class="location-prompt" aria-labelledby="location-prompt-title">
       <h2 id="location-prompt-title" class="section__title">
-        {prompt === "missing" ? t("location.prompt_missing_title") : t("location.prompt_unknown_title")}
+        {t(QUESTIONS[prompt].title)}
       </h2>
-      <p>{prompt === "missing" ? t("location.prompt_missing") : t("location.prompt_unknown")}</p>
+      <p>{t(QUESTIONS[prompt].text)}</p>
       {prompt !== "missing" && location?.label && (
         <p class="location__label">
           {location.label}
@@ -32,6 +42,15 @@ export function LocationPrompt({ state }: { state: UiState }) {
       )}
       {editing ? (
         <LocationForm idPrefix="prompt-address" onCancel={() => setEditing(false)} />
+      ) : prompt === "confirm_entry" && location?.address ? (
+        <div class="button-row">
+          <button type="button" class="button button--primary" onClick={() => location.address && intend({ cmd: "set_location", address: location.address })}>
+            {t("location.confirm")}
+          </button>
+          <button type="button" class="button" onClick={() => setEditing(true)}>
+            {t("location.change")}
+          </button>
+        </div>
       ) : (
         <button type="button" class="button button--primary" onClick={() => setEditing(true)}>
           {t("location.enter")}

@@ -138,6 +138,7 @@ impl Harness {
                         super::StoreRequest::Audit(..) => "audit",
                         super::StoreRequest::History(_) => "history",
                         super::StoreRequest::Acceptance(_) => "acceptance",
+                        super::StoreRequest::AgentEntry(_) => "agent_entry",
                     };
                     if let Some(stored) = persist::carry_out(&self.store, req) {
                         self.core.handle_input(Input::Stored(stored), self.now);

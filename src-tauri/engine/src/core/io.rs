@@ -43,6 +43,8 @@ pub struct Restored {
     pub device: DeviceInfo,
     /// The latest emergency self-test (from the audit log).
     pub self_test: Option<crate::emergency::selftest::SelfTestResult>,
+    /// The agent's own entry of where they are, with the network it was made on.
+    pub agent_entry: Option<crate::location::entry::AgentEntry>,
 }
 
 pub enum Input {
@@ -227,6 +229,8 @@ pub enum StoreRequest {
     /// Entries written in one transaction (coalesced refusals come several at once).
     History(Vec<HistoryEntry>),
     Acceptance(Acceptance),
+    /// The agent's entry (new, confirmed, or tied to its first network).
+    AgentEntry(crate::location::entry::AgentEntry),
 }
 
 pub enum Work {

@@ -1,6 +1,20 @@
 //! Where the agent is, kept ready before anyone dials: the core recomputes the location when the
 //! machine's addresses change (checked every [`NETWORK_CHECK`]) and asks the HELD server in the background
 //! when one is configured. An emergency dial only reads [`LocationState::current`]; it never waits here.
+//!
+//! The agent's own entry is tied to the network it was made on (`location::entry`). On another network it
+//! needs confirming: the UI is asked (`prompt: confirm_entry`) "are you still at …?", and the agent
+//! confirms (the same address again, tied to this network) or enters another. Back on the entry's network
+//! it is valid again without asking.
+//!
+//! An unconfirmed entry never blocks or delays an emergency call. If the agent dials before answering, the
+//! order of `resolve::choose` still applies: a location measured from the network (HELD, IT's subnet map)
+//! wins when there is one; otherwise the unconfirmed entry is sent, dated when the agent last confirmed it
+//! (the PIDF-LO's `<timestamp>` tells the dispatcher its age), and the notices to the contacts say it was
+//! not confirmed on this network. An address that was right an hour ago is more use to a dispatcher than
+//! none, and the policy's fixed address is the one the agent had already overridden. During a call, a
+//! network change alone never replaces or drops the entry the dispatcher has: only the agent's correction
+//! does, through the mid-call update (`relocate_flow`).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -9,9 +23,10 @@ use time::OffsetDateTime;
 
 use super::{Core, Output, Work};
 use crate::api::{ErrorCode, Event};
+use crate::location::entry::{AgentEntry, NetworkFingerprint};
 use crate::location::network::{NetworkChange, NetworkMap};
 use crate::location::resolve::{choose, Candidates};
-use crate::location::{held, CivicAddress, Location};
+use crate::location::{held, CivicAddress, Location, LocationSource};
 use crate::notify::{address_lines, DeviceInfo};
 
 /// How often the machine's addresses are compared with the last look.
@@ -24,8 +39,10 @@ pub struct LocationState {
     pub map: NetworkMap,
     /// The location server's answer, its method and when it answered.
     pub held: Option<(CivicAddress, String, OffsetDateTime)>,
-    /// The agent's own entry and when they made it.
-    pub agent_entry: Option<(CivicAddress, OffsetDateTime)>,
+    /// The agent's own entry, when they made or confirmed it, and on which network.
+    pub agent_entry: Option<AgentEntry>,
+    /// The last network the machine was on (kept while offline: going offline is not moving).
+    pub network: NetworkFingerprint,
     /// When the machine was first seen on the network it is on (a network-map address is as old as that).
     network_since: Option<OffsetDateTime>,
     /// When the policy in force was taken (its fixed address is as old as that).
@@ -89,7 +106,18 @@ impl Core {
                 change,
                 NetworkChange::Unchanged | NetworkChange::SameLocation
             );
+        let fingerprint = NetworkFingerprint::of(&device.ip_addresses);
+        if !fingerprint.is_empty() {
+            self.location.network = fingerprint;
+        }
         self.location.device = device;
+        let network = &self.location.network;
+        if let Some(e) = self.location.agent_entry.as_mut() {
+            if e.adopt(network) {
+                let e = e.clone();
+                self.push(Output::Store(super::StoreRequest::AgentEntry(e)));
+            }
+        }
         if moved || self.location.network_since.is_none() {
             self.location.network_since = Some(utc);
         }
@@ -150,7 +178,11 @@ impl Core {
         let candidates = Candidates {
             held: self.location.held.clone(),
             network_map,
-            agent_entry: self.location.agent_entry.clone(),
+            agent_entry: self
+                .location
+                .agent_entry
+                .as_ref()
+                .map(|e| (e.address.clone(), e.at)),
             policy: self
                 .policy
                 .policy
@@ -159,15 +191,30 @@ impl Core {
                 .clone()
                 .map(|a| (a, self.location.policy_at.unwrap_or(self.now.utc))),
         };
-        self.location.current = choose(&candidates);
+        let unconfirmed = self
+            .location
+            .agent_entry
+            .as_ref()
+            .is_some_and(|e| !e.confirmed_on(&self.location.network));
+        self.location.current = choose(&candidates).map(|mut l| {
+            // Still sent (see the module doc), marked so the notices can say it.
+            l.unconfirmed = unconfirmed && l.source == LocationSource::AgentEntry;
+            l
+        });
+        let confirm_entry = self
+            .location
+            .current
+            .as_ref()
+            .is_some_and(|l| l.unconfirmed);
         // Without a network map every network is "unknown": only ask when IT maps its networks (or nothing
         // but the agent's word can say where they are).
         let trusted = candidates.held.is_some()
             || candidates.network_map.is_some()
-            || candidates.agent_entry.is_some()
+            || (candidates.agent_entry.is_some() && !unconfirmed)
             || (self.location.map.is_empty() && candidates.policy.is_some());
         self.location.prompt = match &self.location.current {
             None => Some("missing"),
+            Some(_) if confirm_entry => Some("confirm_entry"),
             Some(_)
                 if unknown_network
                     && !trusted
@@ -212,7 +259,10 @@ impl Core {
                 &[("detail", e.to_string())],
             )];
         }
-        self.location.agent_entry = Some((address, self.now.utc));
+        // Typed or confirmed here: tied to the network the machine is on now.
+        let entry = AgentEntry::made(address, self.now.utc, &self.location.network);
+        self.location.agent_entry = Some(entry.clone());
+        self.push(Output::Store(super::StoreRequest::AgentEntry(entry)));
         self.location.prompt = None;
         self.recompute_location(false)
     }
@@ -244,3 +294,7 @@ mod tests {
         assert_eq!(label(&a), "100 Main St, Floor 3, Room 301, Austin, TX, US");
     }
 }
+
+#[cfg(test)]
+#[path = "entry_tests.rs"]
+mod entry_tests;

@@ -270,6 +270,7 @@ impl Core {
         );
         self.resume_remembered_account(restored.account);
         let mut out = self.start_guard(restored.guard);
+        self.location.agent_entry = restored.agent_entry;
         // The snapshot below carries the location: its own announcement would say it twice.
         let _ = self.network_seen(restored.device, true);
         self.next_tick = Some(self.now.mono + TICK);

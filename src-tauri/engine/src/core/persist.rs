@@ -22,6 +22,10 @@ pub fn restore(store: &Store, os_user: &str, agreement_fingerprint: &str) -> Res
             tracing::error!("reading the last self-test failed: {e}");
             None
         }),
+        agent_entry: store.agent_entry().unwrap_or_else(|e| {
+            tracing::error!("reading the agent's location entry failed: {e}");
+            None
+        }),
     }
 }
 
@@ -63,6 +67,13 @@ pub fn carry_out(store: &Store, request: StoreRequest) -> Option<Stored> {
                 None
             }
         },
+        StoreRequest::AgentEntry(e) => {
+            if let Err(e) = store.save_agent_entry(&e) {
+                // Kept in memory for this run: only a restart would ask the agent again.
+                tracing::error!("saving the agent's location entry failed: {e}");
+            }
+            None
+        }
         StoreRequest::Acceptance(a) => Some(Stored::Acceptance(
             store
                 .record_acceptance(&a)

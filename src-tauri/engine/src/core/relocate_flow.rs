@@ -175,4 +175,4 @@ impl Core {
 
 #[cfg(test)]
 #[path = "relocate_tests.rs"]
-mod tests;
+pub(super) mod tests;

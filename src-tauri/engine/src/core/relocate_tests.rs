@@ -13,14 +13,14 @@ use crate::calls::{CallId, SipId};
 use crate::location::{CivicAddress, CivicField};
 use crate::sip::{CallEvent, SipEvent};
 
-fn us_policy() -> serde_json::Value {
+pub(in crate::core) fn us_policy() -> serde_json::Value {
     serde_json::json!({
         "location": {"address": {"country": "US", "A1": "TX", "A3": "Austin", "RD": "Main", "STS": "St",
                                   "HNO": "100", "PC": "78701"}}
     })
 }
 
-fn address(road: &str) -> CivicAddress {
+pub(in crate::core) fn address(road: &str) -> CivicAddress {
     CivicAddress {
         country: "US".into(),
         lang: None,
@@ -37,7 +37,7 @@ fn address(road: &str) -> CivicAddress {
 }
 
 /// A 911 call up to conversation; the INVITE's content type and body.
-fn emergency_talking(h: &mut Harness) -> (CallId, SipId, String, String) {
+pub(in crate::core) fn emergency_talking(h: &mut Harness) -> (CallId, SipId, String, String) {
     h.sign_in();
     h.command(Command::Dial {
         number: "911".into(),
@@ -60,20 +60,20 @@ fn emergency_talking(h: &mut Harness) -> (CallId, SipId, String, String) {
     (call, sip, ct, body)
 }
 
-fn timestamp_of(body: &str) -> &str {
+pub(in crate::core) fn timestamp_of(body: &str) -> &str {
     let from = body.find("<timestamp>").expect("a timestamp") + "<timestamp>".len();
     let to = body[from..].find("</timestamp>").expect("closed") + from;
     &body[from..to]
 }
 
-fn reoffers(h: &Harness) -> usize {
+pub(in crate::core) fn reoffers(h: &Harness) -> usize {
     h.media
         .iter()
         .filter(|(_, r)| matches!(r, MediaRequest::Reoffer { .. }))
         .count()
 }
 
-fn reinvites(h: &Harness) -> Vec<&SipRequest> {
+pub(in crate::core) fn reinvites(h: &Harness) -> Vec<&SipRequest> {
     h.sip
         .iter()
         .filter(|r| matches!(r, SipRequest::Reinvite { .. }))

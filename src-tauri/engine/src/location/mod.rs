@@ -14,6 +14,8 @@
 //!
 //! - [`held::location_request()`] / [`held::parse_response(xml)`](held::parse_response): HELD (RFC 5985)
 //!   bodies; [`held_fetch::fetch`] does the HTTP POST (https only, 64 KiB, 2xx only). Its result enters as `LocationSource::Held`.
+//! - [`entry::AgentEntry`]: the agent's entry tied to the [`entry::NetworkFingerprint`] it was made on;
+//!   `confirmed_on(network)` says whether it needs the agent's confirmation again.
 //! - [`resolve::choose(&Candidates)`](resolve::choose): HELD > network map > agent entry > policy, skipping
 //!   addresses that do not validate; each candidate carries when it was determined, and so does the
 //!   [`Location`] chosen (the PIDF-LO's `<timestamp>`).
@@ -21,6 +23,7 @@
 pub mod body;
 pub mod civic;
 pub mod country;
+pub mod entry;
 pub mod held;
 pub mod held_fetch;
 pub mod network;
@@ -83,6 +86,10 @@ pub struct Location {
     /// is. Notices queued by an older version have none: the Unix epoch then.
     #[serde(with = "time::serde::rfc3339", default = "unknown_time")]
     pub determined_at: OffsetDateTime,
+    /// The agent's entry, made on another network than the one the machine is on now and not confirmed
+    /// since ([`entry`]): still sent (see `core::location_flow`), and the notices say so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 impl Location {

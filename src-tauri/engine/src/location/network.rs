@@ -110,7 +110,7 @@ impl NetworkMap {
 }
 
 /// Loopback, link-local and unspecified addresses say nothing about where the machine is.
-fn usable(a: &IpAddr) -> bool {
+pub(super) fn usable(a: &IpAddr) -> bool {
     match a {
         IpAddr::V4(v4) => !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
         IpAddr::V6(v6) => {

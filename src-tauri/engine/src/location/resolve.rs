@@ -46,6 +46,7 @@ pub fn choose(c: &Candidates) -> Option<Location> {
             address: a.clone(),
             source,
             determined_at,
+            unconfirmed: false,
         })
 }
 

@@ -160,6 +160,7 @@ pub(crate) fn sample_notice() -> EmergencyNotice {
             },
             source: LocationSource::NetworkMap,
             determined_at: time::macros::datetime!(2026-11-21 20:40 UTC),
+            unconfirmed: false,
         }),
         device: DeviceInfo {
             host_name: "lab-host".into(),

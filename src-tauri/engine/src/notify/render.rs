@@ -83,6 +83,7 @@ pub fn webhook_body(
                 "room": loc.as_ref().and_then(|v| v.room.clone()),
                 "source": l.source.label(),
                 "method": l.source.method(),
+                "confirmed": !l.unconfirmed,
                 "civic": l.address,
             })),
             "device": notice.device,
@@ -191,6 +192,9 @@ impl LocationView {
         let source_text = match l.source.label() {
             "network-map" => "network map".to_owned(),
             "held" => format!("location server (HELD, method {})", l.source.method()),
+            "agent" if l.unconfirmed => {
+                "entered by the agent, not confirmed on the network they are on now".to_owned()
+            }
             "agent" => "entered by the agent".to_owned(),
             other => other.to_owned(),
         };
@@ -314,6 +318,21 @@ fn template_context(n: &EmergencyNotice, key: &str) -> minijinja::Value {
 mod tests {
     use super::*;
     use crate::notify::{sample_notice, NoticeKind};
+
+    #[test]
+    fn an_agent_entry_not_confirmed_on_this_network_is_said_so() {
+        let mut n = sample_notice();
+        if let Some(l) = n.location.as_mut() {
+            l.source = crate::location::LocationSource::AgentEntry;
+            l.unconfirmed = true;
+        }
+        let r = render(&n, "k123", &TemplateOverrides::default()).expect("render");
+        let want = "entered by the agent, not confirmed on the network they are on now";
+        assert!(r.body.contains(want), "{}", r.body);
+        assert!(r.chat_text.contains(want), "{}", r.chat_text);
+        let g = webhook_body(WebhookFormat::Generic, &n, "k123", &r);
+        assert_eq!(g["location"]["confirmed"], false);
+    }
 
     #[test]
     fn email_names_every_field_the_issue_asks_for() {

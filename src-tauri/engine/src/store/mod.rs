@@ -9,9 +9,11 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+mod agent_entry;
 mod guard;
 mod history;
 
+pub(crate) use agent_entry::MIGRATION as AGENT_ENTRY_MIGRATION;
 pub(crate) use guard::MIGRATION as GUARD_MIGRATION;
 pub(crate) use history::MIGRATION as HISTORY_MIGRATION;
 

@@ -68,6 +68,7 @@ pub fn notice(call_id: &str, kind: NoticeKind) -> EmergencyNotice {
                 method: "Wiremap".into(),
             },
             determined_at: time::OffsetDateTime::UNIX_EPOCH,
+            unconfirmed: false,
         }),
         device: DeviceInfo {
             host_name: "lab-host".into(),
