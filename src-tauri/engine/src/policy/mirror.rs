@@ -66,17 +66,25 @@ pub struct AdditionalDataSchema {
     /// Send the RFC 7852 additional-data blocks with every emergency call (on by default).
     enabled: bool,
     /// The organisation's name as the dispatcher reads it (the SIP domain when unset).
-    #[schemars(length(min = 1, max = 256), regex(pattern = r"\S"))]
+    #[schemars(
+        length(min = 1, max = 256),
+        regex(pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")
+    )]
     organisation: Option<String>,
     /// The organisation's 24/7 telephone number for the dispatcher, E.164 (e.g. +15125550100).
     #[schemars(regex(pattern = r"^\+[0-9]{8,15}$"))]
     contact_tel: Option<String>,
     /// The organisation's 24/7 SIP address for the dispatcher (sip: or sips:).
-    #[schemars(regex(pattern = r"^[sS][iI][pP][sS]?:\S+$"), length(max = 256))]
+    #[schemars(
+        regex(pattern = r#"^[sS][iI][pP][sS]?:[^\s<>"\x00-\x1F\x7F-\x9F]+$"#),
+        length(max = 256)
+    )]
     contact_uri: Option<String>,
     /// The organisation's 24/7 email address for the dispatcher.
     #[schemars(
-        regex(pattern = r#"^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$"#),
+        regex(
+            pattern = r#"^[^\s@<>"\x00-\x1F\x7F-\x9F]+@[^\s@<>"\x00-\x1F\x7F-\x9F]+\.[^\s@<>"\x00-\x1F\x7F-\x9F]+$"#
+        ),
         length(max = 256)
     )]
     contact_email: Option<String>,

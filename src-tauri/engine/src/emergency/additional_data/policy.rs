@@ -117,21 +117,22 @@ pub fn language_tag(s: &str) -> bool {
 fn sip_uri(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     (lower.starts_with("sip:") || lower.starts_with("sips:"))
-        && s.len() <= TEXT_MAX
+        && s.chars().count() <= TEXT_MAX
         && s.split_once(':').is_some_and(|(_, rest)| !rest.is_empty())
         && !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
 }
 
+/// `local@host.tld`: one `@`, a dot inside the host, no spaces, controls or `<>"`.
 fn email(s: &str) -> bool {
-    s.len() <= TEXT_MAX
-        && s.split_once('@').is_some_and(|(local, host)| {
-            !local.is_empty()
-                && host.contains('.')
-                && !host.starts_with('.')
-                && !host.ends_with('.')
-        })
+    let host_ok = |h: &str| {
+        let chars: Vec<char> = h.chars().collect();
+        chars.len() >= 3 && chars[1..chars.len() - 1].contains(&'.')
+    };
+    s.chars().count() <= TEXT_MAX
+        && s.split_once('@')
+            .is_some_and(|(local, host)| !local.is_empty() && !host.contains('@') && host_ok(host))
         && !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
