@@ -133,7 +133,7 @@ def test_the_911_invite_carries_the_four_rfc_7852_blocks_valid_against_their_sch
     service = docs["ServiceInfo"]
     assert (text(service, "ServiceEnvironment"), text(service, "ServiceType"), text(service, "ServiceMobility")) == (
         ["Business"],
-        ["VOIP"],
+        ["MLTS-hosted"],
         ["Nomadic"],
     )
     device = docs["DeviceInfo"]

@@ -254,6 +254,8 @@ fn schema_and_engine_agree_on_the_additional_data_values() {
         json!({"languages": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}),
         json!({"device_classification": "laptop"}),
         json!({"device_classification": "softphone"}),
+        json!({"service_type": "mlts_local"}),
+        json!({"service_type": "voip"}),
     ];
     for sample in samples {
         let by_schema =

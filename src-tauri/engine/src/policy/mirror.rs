@@ -94,10 +94,22 @@ pub struct AdditionalDataSchema {
         inner(regex(pattern = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"))
     )]
     languages: Vec<String>,
+    /// The agents' phone system (RFC 7852 service type): mlts_hosted = a hosted PBX (MLTS-hosted), mlts_local =
+    /// the organisation's own PBX (MLTS-local).
+    service_type: ServiceTypeSchema,
     /// What the agent's computer is (RFC 7852 device classification); left out when unset.
     device_classification: Option<DeviceClassificationSchema>,
     /// Ask the dispatcher to keep the agent's data private (the SubscriberInfo block's privacyRequested).
     privacy_requested: bool,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ServiceTypeSchema {
+    #[default]
+    MltsHosted,
+    MltsLocal,
 }
 
 #[allow(dead_code)]

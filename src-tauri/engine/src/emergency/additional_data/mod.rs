@@ -4,8 +4,8 @@
 //! header (RFC 7852 sections 4 and 6):
 //! - ProviderInfo: the organisation (policy `emergency.additional_data`: its name, 24/7 contact as an
 //!   xCard, languages); ProviderID = the SIP domain (series `domain`), TypeOfProvider `Other`.
-//! - ServiceInfo: `Business`, service type `VOIP` (an over-the-top service on any Internet connection),
-//!   mobility `Nomadic` (a softphone moves with its computer).
+//! - ServiceInfo: `Business`, the policy's service type (`MLTS-hosted` by default: the agents' lines are a
+//!   multi-line telephone system), mobility `Nomadic` (a softphone moves with its computer).
 //! - DeviceInfo: manufacturer `Lifeline`, the model (version and OS), the policy's classification.
 //! - SubscriberInfo: the agent as the account knows them (display name, SIP address, callback line) as an
 //!   xCard, and whether policy asks for privacy. Never the OS account's name.
@@ -19,7 +19,7 @@ pub mod policy;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-pub use policy::{AdditionalDataError, AdditionalDataPolicy, DeviceClassification};
+pub use policy::{AdditionalDataError, AdditionalDataPolicy, DeviceClassification, ServiceType};
 
 pub const NS_VCARD: &str = "urn:ietf:params:xml:ns:vcard-4.0";
 /// `Content-Disposition` of every block's part: referenced from `Call-Info`, optional to the recipient
@@ -148,7 +148,7 @@ pub fn build(
         .map(|&block| {
             let xml = match block {
                 Block::ProviderInfo => provider_info(policy, facts),
-                Block::ServiceInfo => service_info(facts),
+                Block::ServiceInfo => service_info(policy, facts),
                 Block::DeviceInfo => device_info(policy, facts),
                 Block::SubscriberInfo => subscriber_info(policy, facts),
             }
@@ -286,11 +286,11 @@ fn provider_info(p: &AdditionalDataPolicy, f: &Facts<'_>) -> Result<String, Fail
     d.finish(Block::ProviderInfo)
 }
 
-fn service_info(f: &Facts<'_>) -> Result<String, Fail> {
+fn service_info(p: &AdditionalDataPolicy, f: &Facts<'_>) -> Result<String, Fail> {
     let mut d = Doc::new(Block::ServiceInfo, false, &[])?;
     d.text("DataProviderReference", &f.reference())?;
     d.text("ServiceEnvironment", "Business")?;
-    d.text("ServiceType", "VOIP")?;
+    d.text("ServiceType", p.service_type.token())?;
     d.text("ServiceMobility", "Nomadic")?;
     d.finish(Block::ServiceInfo)
 }

@@ -33,6 +33,28 @@ impl DeviceClassification {
     }
 }
 
+/// RFC 7852 section 4.2.2 (registry "Service Type"): the multi-line telephone system the agents' lines
+/// belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceType {
+    /// "MLTS-hosted": a hosted multi-line telephone system (a hosted PBX, Centrex).
+    #[default]
+    MltsHosted,
+    /// "MLTS-local": the organisation's own PBX.
+    MltsLocal,
+}
+
+impl ServiceType {
+    /// The registry's token.
+    pub fn token(self) -> &'static str {
+        match self {
+            ServiceType::MltsHosted => "MLTS-hosted",
+            ServiceType::MltsLocal => "MLTS-local",
+        }
+    }
+}
+
 /// `emergency.additional_data`
 ///
 /// | key | default | meaning |
@@ -43,6 +65,7 @@ impl DeviceClassification {
 /// | `contact_uri` | none | the organisation's 24/7 SIP address (`sip:`/`sips:`) |
 /// | `contact_email` | none | the organisation's 24/7 email address |
 /// | `languages` | `[]` | languages spoken at that contact (BCP 47: `en`, `fr-CA`) |
+/// | `service_type` | `mlts_hosted` | the agents' phone system: `mlts_hosted` (hosted PBX) or `mlts_local` (own PBX) |
 /// | `device_classification` | none | `desktop`, `laptop` or `tablet` (left out when unset) |
 /// | `privacy_requested` | false | the SubscriberInfo block asks the dispatcher to keep the agent's data private |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +77,7 @@ pub struct AdditionalDataPolicy {
     pub contact_uri: Option<String>,
     pub contact_email: Option<String>,
     pub languages: Vec<String>,
+    pub service_type: ServiceType,
     pub device_classification: Option<DeviceClassification>,
     pub privacy_requested: bool,
 }
@@ -67,6 +91,7 @@ impl Default for AdditionalDataPolicy {
             contact_uri: None,
             contact_email: None,
             languages: Vec::new(),
+            service_type: ServiceType::MltsHosted,
             device_classification: None,
             privacy_requested: false,
         }

@@ -116,7 +116,7 @@ fn the_four_blocks_are_well_formed_each_in_its_namespace_with_one_shared_referen
         service[1..],
         [
             ("ServiceEnvironment".to_owned(), "Business".to_owned()),
-            ("ServiceType".to_owned(), "VOIP".to_owned()),
+            ("ServiceType".to_owned(), "MLTS-hosted".to_owned()),
             ("ServiceMobility".to_owned(), "Nomadic".to_owned()),
         ]
     );
