@@ -271,7 +271,7 @@ def test_on_an_unmapped_network_the_agent_is_asked_and_their_entry_is_sent(lab, 
     assert (fields.get("FLR"), fields.get("ROOM"), fields.get("source")) == ("2", "204", "agent"), fields
 
 
-def test_without_any_location_911_still_connects_with_the_sdp_alone(lab, engine, tmp_path):
+def test_without_any_location_911_still_connects_without_a_location_body(lab, engine, tmp_path):
     eng = engine(policy=write_policy(tmp_path / "nowhere.json", location={}))
     missing = location_where(eng, "missing", prompt="missing")
     assert missing.get("label") is None, missing
@@ -467,6 +467,7 @@ def test_an_emergency_invite_refused_over_tls_is_retried_without_tls_and_connect
     invite = emergency_invite(lab, sip_call_id)
     assert invite.transport.lower() in ("ws", "tcp", "udp"), f"the retry still went over {invite.transport}"
     assert invite.part("application/pidf+xml") is not None, "the retry without TLS carries the location again"
+    assert invite.part("application/EmergencyCallData.ProviderInfo+xml") is not None, "and the RFC 7852 blocks"
     assert (invite.header("Priority") or "").lower() == "emergency", invite.headers
     eng.hangup()
     wait_lock_after_end(eng, outcome["id"])
@@ -491,6 +492,7 @@ def test_with_the_servers_certificate_not_trusted_the_emergency_call_goes_withou
     invite = emergency_invite(lab, dispatcher_call_id(lab, AGENT_USER, since))
     assert invite.transport.lower() == "ws", invite.transport
     assert invite.part("application/pidf+xml") is not None, "the location goes with it"
+    assert invite.part("application/EmergencyCallData.ProviderInfo+xml") is not None, "so do the RFC 7852 blocks"
     eng.hangup()
     wait_lock_after_end(eng, outcome["id"])
 

@@ -56,18 +56,19 @@ pub enum Phase {
 pub struct InvitePlan {
     pub target: String,
     pub headers: Vec<(String, String)>,
-    /// For an emergency call with a location: the PIDF-LO to send beside the SDP (multipart body).
-    pub location: Option<LocationPart>,
+    /// For an emergency call: the parts to send beside the SDP (the PIDF-LO, the RFC 7852 blocks), as a
+    /// `multipart/mixed` body whose parts the plan's headers name by Content-ID.
+    pub parts: Option<BodyParts>,
     /// The line's connection, or the plain-transport retry of an emergency call.
     pub route: crate::sip::CallRoute,
 }
 
-/// A PIDF-LO document for the INVITE's multipart body, and the Content-ID parts that name it.
+/// The parts of an emergency INVITE's multipart body beside the SDP, and the call's token (the boundary
+/// is made from it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocationPart {
-    pub xml: String,
+pub struct BodyParts {
     pub token: String,
-    pub domain: String,
+    pub parts: Vec<crate::location::body::Part>,
 }
 
 /// A call in conversation.
@@ -171,6 +172,9 @@ pub struct EmergencyCall {
     pub token: String,
     /// The INVITE carries the PIDF-LO (false on the retry without it, or when no location is known).
     pub with_location: bool,
+    /// The INVITE carries the RFC 7852 additional data (false on the retry without the multipart body,
+    /// or when policy turned it off or no block could be written).
+    pub with_data: bool,
     /// A test call (933, `urn:service:test.sos`): no guard, no notifications.
     pub test: bool,
     /// The test call of a self-test: hung up once answered, judged by the core's self-test flow, never
@@ -202,6 +206,7 @@ impl EmergencyCall {
         EmergencyCall {
             token,
             with_location,
+            with_data: true,
             test,
             self_test: false,
             target,

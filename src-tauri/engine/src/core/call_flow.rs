@@ -8,8 +8,8 @@ use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
 use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
 use crate::audio::worker::DeviceWork;
 use crate::calls::{
-    dial_target, CallEnd, CallEntry, CallId, CallKind, Hold, InvitePlan, LocationPart, Phase,
-    Restart, SipId, Talk,
+    dial_target, BodyParts, CallEnd, CallEntry, CallId, CallKind, Hold, InvitePlan, Phase, Restart,
+    SipId, Talk,
 };
 use crate::media::{MediaConfig, MediaEvent};
 use crate::sip::call::{reason_phrase, CallEvent, EndCause, OutgoingCall};
@@ -171,7 +171,7 @@ impl Core {
         let plan = InvitePlan {
             target,
             headers: Vec::new(),
-            location: None,
+            parts: None,
             route: crate::sip::CallRoute::Line,
         };
         match self.place_call(plan, CallKind::Ordinary) {
@@ -229,9 +229,13 @@ impl Core {
             Err(e) => return self.call_not_placed(id, &e),
         };
         tracing::debug!(target: TIMING, "dial: offer made");
-        let (content_type, body) = match &plan.location {
-            Some(loc) => wrap_with_location(&offer, loc),
-            None => ("application/sdp".to_owned(), offer.into_bytes()),
+        let (content_type, body, headers) = match &plan.parts {
+            Some(parts) => wrap_parts(offer, parts, plan.headers),
+            None => (
+                "application/sdp".to_owned(),
+                offer.into_bytes(),
+                plan.headers,
+            ),
         };
         let emergency = match self.calls.get_mut(id) {
             Some(c) => {
@@ -244,7 +248,7 @@ impl Core {
             target: plan.target,
             content_type,
             body,
-            extra_headers: plan.headers,
+            extra_headers: headers,
             first_response_within: emergency.then_some(EMERGENCY_FIRST_RESPONSE),
             route: plan.route,
         };
@@ -956,12 +960,26 @@ impl Core {
     }
 }
 
-/// The INVITE body for an emergency call with a location: multipart with the SDP and the PIDF-LO (the
-/// SDP alone if the multipart cannot be written).
-fn wrap_with_location(sdp: &str, loc: &LocationPart) -> (String, Vec<u8>) {
-    match crate::location::body::invite_body(sdp, &loc.xml, &loc.token, &loc.domain) {
-        Ok(b) => (b.content_type, b.body.into_bytes()),
-        Err(_) => ("application/sdp".to_owned(), sdp.as_bytes().to_vec()),
+/// The INVITE body for an emergency call: multipart with the SDP, the PIDF-LO and the RFC 7852 blocks.
+/// If the multipart cannot be written, the SDP alone, and the headers that named its parts go too (the
+/// call must leave whatever happens).
+fn wrap_parts(
+    sdp: String,
+    parts: &BodyParts,
+    headers: Vec<(String, String)>,
+) -> (String, Vec<u8>, Vec<(String, String)>) {
+    match crate::location::body::multipart(&sdp, &parts.parts, &parts.token) {
+        Ok((content_type, body)) => (content_type, body.into_bytes(), headers),
+        Err(e) => {
+            tracing::error!(
+                "the emergency INVITE's body parts cannot be written ({e}); sending the SDP alone"
+            );
+            let headers = headers
+                .into_iter()
+                .filter(|(n, v)| !v.contains("<cid:") && n != "Geolocation-Routing")
+                .collect();
+            ("application/sdp".to_owned(), sdp.into_bytes(), headers)
+        }
     }
 }
 

@@ -12,13 +12,16 @@ use time::OffsetDateTime;
 use super::SipRequest;
 use super::{Core, Output, StoreRequest, TIMING};
 use crate::api::{EmergencyFailedCode, ErrorCode, Event, Presence};
-use crate::calls::{dial_target, CallKind, EmergencyCall, InvitePlan, LocationPart, SipId};
+use crate::calls::{dial_target, BodyParts, CallKind, EmergencyCall, InvitePlan, SipId};
+use crate::emergency::additional_data::{self, DataBlock};
 use crate::emergency::classify::{classify, Classification, DialContext, EmergencyTarget};
 use crate::emergency::guard::{CallAction, Guard, GuardInput, GuardOutput, GuardSnapshot};
 use crate::emergency::numbers::NumberTable;
 use crate::emergency::policy::RequestUri;
 use crate::emergency::selftest::SelfTestFailure;
-use crate::location::body::{content_id, geolocation, GEOLOCATION_ROUTING};
+use crate::location::body::{
+    content_id, geolocation, Part, CONTENT_TYPE_PIDF, GEOLOCATION_ROUTING,
+};
 use crate::location::pidf::PidfLo;
 use crate::location::CountryCode;
 use crate::notify::{AgentInfo, EmergencyNotice, NoticeKind};
@@ -105,11 +108,13 @@ fn next_attempt(
     if retry_pointless(code, cause) || (call.route == CallRoute::PlainRetry && code.is_none()) {
         return None;
     }
-    if call.with_location {
+    if call.with_location || call.with_data {
+        // The retry without the multipart body: no location, no additional data.
         return Some(EmergencyCall {
             with_location: false,
+            with_data: false,
             sent_location: None,
-            location_refused: true,
+            location_refused: call.location_refused || call.with_location,
             ..call.clone()
         });
     }
@@ -125,6 +130,7 @@ fn plain_attempt(
     (plain_allowed && call.route == CallRoute::Line).then(|| EmergencyCall {
         route: CallRoute::PlainRetry,
         with_location: location_known,
+        with_data: true,
         // A new dialog: it carries the location (when known) and may be sent a changed one.
         sent_location: None,
         location_refused: false,
@@ -385,22 +391,44 @@ impl Core {
         };
         let wrapped =
             pidf.and_then(|(xml, loc)| Some((xml, content_id(&call.token, &domain).ok()?, loc)));
-        let location = match wrapped {
-            Some((xml, cid, loc)) => {
-                call.sent_location = Some(loc);
-                headers.push(("Geolocation".to_owned(), geolocation(&cid)));
-                headers.push((
-                    "Geolocation-Routing".to_owned(),
-                    GEOLOCATION_ROUTING.to_owned(),
-                ));
-                Some(LocationPart {
-                    xml,
-                    token: call.token.clone(),
-                    domain: domain.clone(),
-                })
-            }
-            None => None,
+        let mut parts = Vec::new();
+        if let Some((xml, cid, loc)) = wrapped {
+            call.sent_location = Some(loc);
+            headers.push(("Geolocation".to_owned(), geolocation(&cid)));
+            headers.push((
+                "Geolocation-Routing".to_owned(),
+                GEOLOCATION_ROUTING.to_owned(),
+            ));
+            parts.push(Part {
+                content_type: CONTENT_TYPE_PIDF.to_owned(),
+                content_id: cid,
+                disposition: None,
+                content: xml,
+            });
+        }
+        let blocks = if call.with_data {
+            self.additional_data(&call.token, &domain)
+        } else {
+            vec![]
         };
+        call.with_data = !blocks.is_empty();
+        for b in blocks {
+            let cid = b.block.content_id(&call.token, &domain);
+            headers.push((
+                "Call-Info".to_owned(),
+                format!("<cid:{cid}>;purpose={}", b.block.purpose()),
+            ));
+            parts.push(Part {
+                content_type: b.block.content_type(),
+                content_id: cid,
+                disposition: Some(additional_data::DISPOSITION.to_owned()),
+                content: b.xml,
+            });
+        }
+        let parts = (!parts.is_empty()).then(|| BodyParts {
+            token: call.token.clone(),
+            parts,
+        });
         if call.route == CallRoute::PlainRetry {
             tracing::warn!(
                 with_location = call.with_location,
@@ -410,7 +438,7 @@ impl Core {
         let plan = InvitePlan {
             target: uri,
             headers,
-            location,
+            parts,
             route: call.route,
         };
         match self.place_call(plan, CallKind::Emergency(call.clone())) {
@@ -425,6 +453,42 @@ impl Core {
                 evs
             }
         }
+    }
+
+    /// The RFC 7852 blocks for this call (policy `emergency.additional_data`, the account, this build);
+    /// a block that cannot be written is left out with a warning that names it, never its content. No
+    /// I/O: everything is at hand, so the INVITE is not delayed.
+    fn additional_data(&self, token: &str, domain: &str) -> Vec<DataBlock> {
+        // The Content-IDs must follow the location body's rules (token and domain checked there).
+        if content_id(token, domain).is_err() {
+            tracing::warn!(
+                "emergency call: no additional data (the call's domain cannot name its parts)"
+            );
+            return vec![];
+        }
+        let agent_uri = self
+            .account_user
+            .as_ref()
+            .map(|u| format!("sip:{u}@{domain}"));
+        let model = additional_data::device_model();
+        let facts = additional_data::Facts {
+            token,
+            domain,
+            agent_name: self.cfg.display_name.as_deref(),
+            agent_uri: agent_uri.as_deref(),
+            callback: self.policy.policy.sip.emergency_line.as_deref(),
+            device_model: &model,
+        };
+        additional_data::build(&self.policy.policy.emergency.additional_data, &facts)
+            .into_iter()
+            .filter_map(|b| match b {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    tracing::warn!("emergency call: {e}");
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The PIDF-LO for `loc` (tuple `loc-<token>`), dated when the location was determined; `None` (logged)

@@ -787,3 +787,6 @@ mod pair_tests;
 
 #[cfg(test)]
 mod selftest_tests;
+
+#[cfg(test)]
+mod additional_data_tests;

@@ -14,10 +14,14 @@
 //! - [`guard::Guard`]: `handle(GuardInput, now) -> Vec<GuardOutput>`; `may(CallAction)` before hold,
 //!   transfer or dialling; `restore(snapshot, policy, now)` at start. See the module for the wiring order.
 //! - [`privacy::history_decision`]: whether a finished call goes into history.
+//! - [`additional_data::build(policy, facts)`](additional_data::build): the RFC 7852 blocks
+//!   (ProviderInfo, ServiceInfo, DeviceInfo, SubscriberInfo) for the emergency INVITE, each written or
+//!   left out on its own.
 //!
 //! Incoming-call arbitration (ring / reject / ring with priority) is in [`crate::presence`]; civic
 //! address, PIDF-LO and the INVITE body are in [`crate::location`]; persistence in `store::guard`.
 
+pub mod additional_data;
 pub mod classify;
 pub mod guard;
 pub mod numbers;

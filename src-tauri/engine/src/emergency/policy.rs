@@ -58,6 +58,7 @@ pub enum UnlistedCallers {
 /// | `queue_call_header` | none | a header the call queue adds to the calls it distributes: such calls are ordinary traffic |
 /// | `unlisted_callers` | `callback` | see [`UnlistedCallers`] |
 /// | `self_test_days` | none (off) | run the emergency self-test (a test call to `urn:service:test.sos`) every this many days, 1..=365 |
+/// | `additional_data` | on | the RFC 7852 blocks for the dispatcher: see [`super::additional_data::AdditionalDataPolicy`] |
 /// | `request_uri` | `dialled` | the emergency INVITE's Request-URI: `dialled` (the number at the account's domain) or `service_urn` (`urn:service:sos`) |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -72,6 +73,7 @@ pub struct EmergencyPolicy {
     pub queue_call_header: Option<String>,
     pub unlisted_callers: UnlistedCallers,
     pub self_test_days: Option<u32>,
+    pub additional_data: super::additional_data::AdditionalDataPolicy,
 }
 
 impl Default for EmergencyPolicy {
@@ -87,6 +89,7 @@ impl Default for EmergencyPolicy {
             queue_call_header: None,
             unlisted_callers: UnlistedCallers::Callback,
             self_test_days: None,
+            additional_data: Default::default(),
         }
     }
 }
@@ -106,6 +109,8 @@ pub enum EmergencyPolicyError {
     QueueHeaderName,
     #[error("emergency.self_test_days is {0}: it must be between {SELF_TEST_DAYS_MIN} and {SELF_TEST_DAYS_MAX} days (leave it out for no scheduled self-test)")]
     SelfTestDays(u32),
+    #[error(transparent)]
+    AdditionalData(#[from] super::additional_data::AdditionalDataError),
 }
 
 /// The scheduled self-test's interval range, in days.
@@ -143,6 +148,7 @@ impl EmergencyPolicy {
         {
             return Err(EmergencyPolicyError::SelfTestDays(d));
         }
+        self.additional_data.validate()?;
         Ok(())
     }
 

@@ -1,6 +1,8 @@
 //! The emergency INVITE's body and location headers (RFC 6442): `multipart/mixed` with the SDP offer and
 //! the PIDF-LO, the latter referenced by `Geolocation: <cid:…>`, plus `Geolocation-Routing: yes` so proxies
-//! may route on it. Pure: the caller supplies the unique token (the SIP layer has the randomness).
+//! may route on it. [`multipart`] writes the same body with further parts (the RFC 7852 additional-data
+//! blocks, each named by a `Call-Info` header). Pure: the caller supplies the unique token (the SIP layer
+//! has the randomness).
 //!
 //! If the far end refuses the multipart body (415) or the location (424), RFC 6881 ED-47 says to retry
 //! without it rather than fail: send the plain SDP body then.
@@ -66,21 +68,71 @@ pub fn invite_body(
     domain: &str,
 ) -> Result<InviteBody, BodyError> {
     let content_id = content_id(token, domain)?;
-    let boundary = format!("lifeline-{token}");
-    if sdp.contains(&boundary) || pidf.contains(&boundary) {
-        return Err(BodyError::BoundaryInPart);
-    }
-    // Each part keeps its own bytes; the CRLF before each delimiter belongs to the delimiter (RFC 2046).
-    let body = format!(
-        "--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: {CONTENT_TYPE_PIDF}\r\nContent-ID: <{content_id}>\r\n\r\n{pidf}\r\n--{boundary}--\r\n"
-    );
+    let part = Part {
+        content_type: CONTENT_TYPE_PIDF.to_owned(),
+        content_id: content_id.clone(),
+        disposition: None,
+        content: pidf.to_owned(),
+    };
+    let (content_type, body) = multipart(sdp, &[part], token)?;
     Ok(InviteBody {
-        content_type: format!("multipart/mixed;boundary={boundary}"),
+        content_type,
         body,
         geolocation: geolocation(&content_id),
         geolocation_routing: GEOLOCATION_ROUTING,
         content_id,
     })
+}
+
+/// One body part beside the SDP: a PIDF-LO, an RFC 7852 block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub content_type: String,
+    /// Without angle brackets; the headers that name the part say `cid:` and this.
+    pub content_id: String,
+    /// `Content-Disposition`, when the part has one (RFC 7852's blocks: `by-reference`).
+    pub disposition: Option<String>,
+    pub content: String,
+}
+
+/// `multipart/mixed` with the SDP first, then `parts` in order: its `Content-Type` header value and the
+/// body. The boundary is `lifeline-<token>` (`token` as for [`content_id`]); a part that contains it, or
+/// a header value with a line break, is refused (the caller sends the SDP alone then).
+pub fn multipart(sdp: &str, parts: &[Part], token: &str) -> Result<(String, String), BodyError> {
+    if !(8..=64).contains(&token.len())
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(BodyError::Token);
+    }
+    let boundary = format!("lifeline-{token}");
+    let header_ok = |h: &str| !h.contains(['\r', '\n']);
+    if sdp.contains(&boundary)
+        || parts.iter().any(|p| {
+            p.content.contains(&boundary)
+                || !header_ok(&p.content_type)
+                || !header_ok(&p.content_id)
+                || !p.disposition.as_deref().is_none_or(header_ok)
+        })
+    {
+        return Err(BodyError::BoundaryInPart);
+    }
+    // Each part keeps its own bytes; the CRLF before each delimiter belongs to the delimiter (RFC 2046).
+    let mut body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}");
+    for p in parts {
+        body.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-ID: <{}>\r\n",
+            p.content_type, p.content_id
+        ));
+        if let Some(d) = &p.disposition {
+            body.push_str(&format!("Content-Disposition: {d}\r\n"));
+        }
+        body.push_str("\r\n");
+        body.push_str(&p.content);
+    }
+    body.push_str(&format!("\r\n--{boundary}--\r\n"));
+    Ok((format!("multipart/mixed;boundary={boundary}"), body))
 }
 
 #[cfg(test)]
@@ -145,5 +197,49 @@ mod tests {
             invite_body(evil, PIDF, "0123456789abcdef", "lifeline.lab"),
             Err(BodyError::BoundaryInPart)
         );
+    }
+
+    #[test]
+    fn further_parts_follow_in_order_with_their_content_id_and_disposition() {
+        let block = Part {
+            content_type: "application/EmergencyCallData.DeviceInfo+xml".into(),
+            content_id: "di-0123456789abcdef@lifeline.lab".into(),
+            disposition: Some("by-reference;handling=optional".into()),
+            content: "<EmergencyCallData.DeviceInfo/>".into(),
+        };
+        let (ct, body) = multipart(SDP, &[block.clone()], "0123456789abcdef").expect("body");
+        let ps = parts(
+            &body,
+            ct.strip_prefix("multipart/mixed;boundary=").expect("mixed"),
+        );
+        assert_eq!(ps.len(), 2);
+        assert_eq!(
+            ps[1].0,
+            "Content-Type: application/EmergencyCallData.DeviceInfo+xml\r\nContent-ID: <di-0123456789abcdef@lifeline.lab>\r\nContent-Disposition: by-reference;handling=optional"
+        );
+        assert_eq!(ps[1].1, block.content);
+    }
+
+    #[test]
+    fn a_part_that_holds_the_boundary_or_breaks_a_header_line_is_refused() {
+        let part = |content: &str, cid: &str| Part {
+            content_type: "application/x+xml".into(),
+            content_id: cid.into(),
+            disposition: None,
+            content: content.into(),
+        };
+        assert_eq!(
+            multipart(
+                SDP,
+                &[part("x --lifeline-0123456789abcdef", "a@b")],
+                "0123456789abcdef"
+            ),
+            Err(BodyError::BoundaryInPart)
+        );
+        assert_eq!(
+            multipart(SDP, &[part("x", "a@b\r\nX-Evil: 1")], "0123456789abcdef"),
+            Err(BodyError::BoundaryInPart)
+        );
+        assert_eq!(multipart(SDP, &[], "tiny"), Err(BodyError::Token));
     }
 }

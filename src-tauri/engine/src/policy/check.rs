@@ -259,6 +259,24 @@ fn emergency_key(e: &EmergencyPolicyError) -> KeyPath {
         }
         EmergencyPolicyError::QueueHeaderName => base.key("queue_call_header"),
         EmergencyPolicyError::SelfTestDays(_) => base.key("self_test_days"),
+        EmergencyPolicyError::AdditionalData(e) => {
+            additional_data_key(base.key("additional_data"), e)
+        }
+    }
+}
+
+fn additional_data_key(
+    base: KeyPath,
+    e: &crate::emergency::additional_data::AdditionalDataError,
+) -> KeyPath {
+    use crate::emergency::additional_data::AdditionalDataError as E;
+    match e {
+        E::Text(field) => base.key(field),
+        E::Tel => base.key("contact_tel"),
+        E::Uri => base.key("contact_uri"),
+        E::Email => base.key("contact_email"),
+        E::Language(i) => base.key("languages").index(*i),
+        E::TooManyLanguages => base.key("languages"),
     }
 }
 

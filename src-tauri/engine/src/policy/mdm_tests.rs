@@ -229,3 +229,40 @@ fn schema_defaults_are_the_engine_defaults() {
         assert_eq!(prop.get("default"), defaults.pointer(&pointer), "{key}");
     }
 }
+
+#[test]
+fn schema_and_engine_agree_on_the_additional_data_values() {
+    use crate::emergency::additional_data::AdditionalDataPolicy;
+    let samples = [
+        json!({"organisation": "Acme <Support> & Co"}),
+        json!({"organisation": "Acme\u{7}"}),
+        json!({"organisation": "   "}),
+        json!({"organisation": "x".repeat(257)}),
+        json!({"contact_tel": "+15125550100"}),
+        json!({"contact_tel": "5125550100"}),
+        json!({"contact_tel": "+1234567"}),
+        json!({"contact_uri": "sip:desk@acme.example"}),
+        json!({"contact_uri": "SIPS:desk@acme.example"}),
+        json!({"contact_uri": "https://acme.example"}),
+        json!({"contact_uri": "sip:desk <x>"}),
+        json!({"contact_email": "desk@acme.example"}),
+        json!({"contact_email": "desk@acme"}),
+        json!({"contact_email": "a@b@c.d"}),
+        json!({"contact_email": "desk\u{7}@acme.example"}),
+        json!({"languages": ["en", "fr-CA", "zh-Hant-TW"]}),
+        json!({"languages": ["english language"]}),
+        json!({"languages": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}),
+        json!({"device_classification": "laptop"}),
+        json!({"device_classification": "softphone"}),
+        json!({"service_type": "mlts_local"}),
+        json!({"service_type": "voip"}),
+    ];
+    for sample in samples {
+        let by_schema =
+            check_value(&json!({"emergency": {"additional_data": sample.clone()}})).is_empty();
+        let by_engine = serde_json::from_value::<AdditionalDataPolicy>(sample.clone())
+            .map(|p| p.validate().is_ok())
+            .unwrap_or(false);
+        assert_eq!(by_schema, by_engine, "{sample}");
+    }
+}

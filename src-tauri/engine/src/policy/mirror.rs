@@ -53,6 +53,72 @@ pub struct EmergencySchema {
     /// audit log and the notification contacts). Leave it out for no scheduled self-test.
     #[schemars(range(min = 1, max = 365))]
     self_test_days: Option<u32>,
+    /// What the dispatcher receives about the organisation, the service, the device and the agent with every
+    /// emergency call (RFC 7852 ProviderInfo, ServiceInfo, DeviceInfo and SubscriberInfo blocks in the INVITE).
+    additional_data: AdditionalDataSchema,
+}
+
+/// `emergency.additional_data.*`
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdditionalDataSchema {
+    /// Send the RFC 7852 additional-data blocks with every emergency call (on by default).
+    enabled: bool,
+    /// The organisation's name as the dispatcher reads it (the SIP domain when unset).
+    #[schemars(
+        length(min = 1, max = 256),
+        regex(pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")
+    )]
+    organisation: Option<String>,
+    /// The organisation's 24/7 telephone number for the dispatcher, E.164 (e.g. +15125550100).
+    #[schemars(regex(pattern = r"^\+[0-9]{8,15}$"))]
+    contact_tel: Option<String>,
+    /// The organisation's 24/7 SIP address for the dispatcher (sip: or sips:).
+    #[schemars(
+        regex(pattern = r#"^[sS][iI][pP][sS]?:[^\s<>"\x00-\x1F\x7F-\x9F]+$"#),
+        length(max = 256)
+    )]
+    contact_uri: Option<String>,
+    /// The organisation's 24/7 email address for the dispatcher.
+    #[schemars(
+        regex(
+            pattern = r#"^[^\s@<>"\x00-\x1F\x7F-\x9F]+@[^\s@<>"\x00-\x1F\x7F-\x9F]+\.[^\s@<>"\x00-\x1F\x7F-\x9F]+$"#
+        ),
+        length(max = 256)
+    )]
+    contact_email: Option<String>,
+    /// Languages spoken at that contact, as language tags (en, fr-CA); at most 8.
+    #[schemars(
+        length(max = 8),
+        inner(regex(pattern = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"))
+    )]
+    languages: Vec<String>,
+    /// The agents' phone system (RFC 7852 service type): mlts_hosted = a hosted PBX (MLTS-hosted), mlts_local =
+    /// the organisation's own PBX (MLTS-local).
+    service_type: ServiceTypeSchema,
+    /// What the agent's computer is (RFC 7852 device classification); left out when unset.
+    device_classification: Option<DeviceClassificationSchema>,
+    /// Ask the dispatcher to keep the agent's data private (the SubscriberInfo block's privacyRequested).
+    privacy_requested: bool,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ServiceTypeSchema {
+    #[default]
+    MltsHosted,
+    MltsLocal,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum DeviceClassificationSchema {
+    Desktop,
+    Laptop,
+    Tablet,
 }
 
 #[allow(dead_code)]
