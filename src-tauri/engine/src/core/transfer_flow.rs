@@ -30,7 +30,12 @@ pub(super) enum LegNews {
     Failed(Option<u16>),
 }
 
-fn transfer_event(id: CallId, role: TransferRole, state: TransferState, status: Option<u16>) -> Event {
+fn transfer_event(
+    id: CallId,
+    role: TransferRole,
+    state: TransferState,
+    status: Option<u16>,
+) -> Event {
     Event::Transfer {
         id: id.to_string(),
         role,
@@ -109,7 +114,12 @@ impl Core {
     }
 
     /// Our REFER's news: a NOTIFY's status, or the REFER's own refusal.
-    pub(super) fn on_transfer_progress(&mut self, id: CallId, status: u16, done: bool) -> Vec<Event> {
+    pub(super) fn on_transfer_progress(
+        &mut self,
+        id: CallId,
+        status: u16,
+        done: bool,
+    ) -> Vec<Event> {
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
@@ -176,7 +186,11 @@ impl Core {
             return refuse(self, ErrorCode::NoCall, "the call is not in conversation");
         }
         if self.accepted.is_none() {
-            return refuse(self, ErrorCode::AgreementRequired, "the agreement is not accepted");
+            return refuse(
+                self,
+                ErrorCode::AgreementRequired,
+                "the agreement is not accepted",
+            );
         }
         if self.is_emergency_target(&target) {
             return refuse(self, ErrorCode::InvalidTarget, "an emergency number");

@@ -47,6 +47,8 @@ mod fuzz_tests;
 mod live_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transfer_tests;
 
 pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall, ReinviteBody};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};

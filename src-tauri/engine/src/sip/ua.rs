@@ -248,7 +248,9 @@ impl UserAgent {
         phrase: &str,
         now: Instant,
     ) -> Result<(), CallError> {
-        self.with_calls(now, |calls, ctx| calls.notify_refer(id, status, phrase, ctx))
+        self.with_calls(now, |calls, ctx| {
+            calls.notify_refer(id, status, phrase, ctx)
+        })
     }
 
     pub fn handle_connected(&mut self, now: Instant) {

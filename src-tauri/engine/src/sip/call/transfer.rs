@@ -79,7 +79,11 @@ impl Calls {
     }
 
     /// Our REFER got no final response in time.
-    pub(super) fn on_refer_timeout(&mut self, id: u64, out: &mut std::collections::VecDeque<CallOutput>) {
+    pub(super) fn on_refer_timeout(
+        &mut self,
+        id: u64,
+        out: &mut std::collections::VecDeque<CallOutput>,
+    ) {
         if let Some(c) = self.calls.get_mut(&id).filter(|c| c.refer_out) {
             c.refer_out = false;
             out.push_back(CallOutput::Event(CallEvent::TransferProgress {
@@ -118,18 +122,16 @@ impl Calls {
             c.refer_out = false;
         }
         ctx.out
-            .push_back(CallOutput::Event(CallEvent::TransferProgress { id, status, done }));
+            .push_back(CallOutput::Event(CallEvent::TransferProgress {
+                id,
+                status,
+                done,
+            }));
         if done && (200..300).contains(&status) {
             // The transferee talks to the target now: our leg has nothing left to carry.
             let bye = in_dialog(c, "BYE", None);
             let _ = send_tracked(&bye, id, ctx);
-            self.end(
-                id,
-                None,
-                EndCause::Transferred,
-                "transferred",
-                ctx.out,
-            );
+            self.end(id, None, EndCause::Transferred, "transferred", ctx.out);
         }
     }
 
@@ -229,7 +231,11 @@ impl Calls {
 
 /// The package of an `Event` header (`refer;id=5` is `refer`).
 fn event_package(v: &str) -> String {
-    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    v.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// The status code of a `message/sipfrag` body's first line (`SIP/2.0 180 Ringing`).
@@ -257,7 +263,9 @@ fn refer_target(v: &str) -> Option<String> {
     };
     let uri = inner.split('?').next().unwrap_or(inner).trim();
     let lower = uri.to_ascii_lowercase();
-    let scheme_ok = ["sip:", "sips:", "tel:"].iter().any(|s| lower.starts_with(s));
+    let scheme_ok = ["sip:", "sips:", "tel:"]
+        .iter()
+        .any(|s| lower.starts_with(s));
     let clean = !uri
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
