@@ -788,3 +788,5 @@ mod pair_tests;
 
 #[cfg(test)]
 mod selftest_tests;
+#[cfg(test)]
+mod transfer_tests;
