@@ -243,6 +243,7 @@ mod tests {
             reason: None,
             code: None,
             status: None,
+            transferred_from: None,
         };
         w.on_engine_event(&call(false));
         assert_eq!(

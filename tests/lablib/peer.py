@@ -10,7 +10,8 @@
 Events (see peer.mjs): ready, registered, registration_failed, incoming (remote,
 request_uri, to, headers{priority, call-info, geolocation, ...}), progress (status),
 accepted, confirmed, ended (cause, originator, status if failed), dtmf (digits),
-hold / unhold (originator).
+hold / unhold (originator), refer (target, referred_by, followed: being transferred),
+refer_progress (stage, status, final: our transfer's progress).
 """
 
 from __future__ import annotations
@@ -107,6 +108,16 @@ class BrowserPeer(JsonLinesProcess):
 
     def answer(self) -> Event:
         return self.command("answer")
+
+    def refer(self, target: str) -> Event:
+        """Blind transfer of the current call (REFER to ``target``); ``refer_progress`` events follow
+        (``stage``: accepted_202, trying, progress, accepted, failed, request_failed; ``status``; ``final``)."""
+        return self.command("refer", target=target)
+
+    def set_refer(self, follow: bool) -> Event:
+        """Whether a REFER from the far end is followed (the default: JsSIP calls the target, and that new
+        call becomes the page's call; a ``refer`` event tells it) or refused (NOTIFY 603)."""
+        return self.command("set_refer", follow=follow)
 
     def hangup(self, status: int | None = None) -> Event:
         """End the call (BYE), cancel it (CANCEL) or, with ``status``, reject a ringing

@@ -182,6 +182,25 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("transfer: a target field behind the Transfer button; a failure keeps the call, success ends it (issue 20)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "End call").waitFor();
+    const transfer = button(page, "Transfer");
+    await transfer.focus();
+    await page.keyboard.press("Enter");
+    await page.locator('button[aria-expanded="true"]', { hasText: "Transfer" }).waitFor();
+    const field = page.getByLabel("Transfer to (number or address)");
+    await field.fill("busy");
+    await check(page, "in-call-transfer");
+    await field.press("Enter");
+    await page.locator(".transfer__status", { hasText: "The transfer failed (486); the call is still with you." }).waitFor();
+    await button(page, "End call").waitFor();
+    await field.fill("201");
+    await button(page, "Transfer the call").click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
   test("incoming call: Answer and Reject", async () => {
     const page = await open("mock=incoming");
     await button(page, "Answer").waitFor();
@@ -219,7 +238,7 @@ describe("screens", () => {
     await button(page, "End call").waitFor();
     await page.getByText("100 Main St, Floor 3, Room 301, Austin, TX, 78701, US").waitFor();
     await page.getByRole("heading", { name: "Audio devices" }).waitFor();
-    for (const name of ["Mute", "Hold", "Keypad", "Call", "Settings"]) {
+    for (const name of ["Mute", "Hold", "Keypad", "Transfer", "Call", "Settings"]) {
       assert.equal(await button(page, name).count(), 0, `${name} must not be on the reduced panel`);
     }
     await check(page, "emergency-active");

@@ -48,6 +48,16 @@ pub enum Command {
     },
     Hold,
     Resume,
+    /// Blind transfer (REFER, RFC 3515) of call `call` (without one, the call in conversation) to `target`,
+    /// dialled like `dial` (digits, a user part, a `sip:`/`tel:` URI). `transfer` events tell how it goes;
+    /// on success the call ends with code `transferred`, on failure it stays. Refused (an `error`) during
+    /// an emergency call (`during_emergency_call`), and to an emergency number (`invalid_target`).
+    Transfer {
+        target: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
     Mute {
         on: bool,
     },
@@ -184,6 +194,9 @@ pub enum EndCode {
     /// The server asked for the password of another realm than the registrar's; it was not sent
     /// (`status`: 401 or 407; the English reason names both realms).
     ForeignRealm,
+    /// The call was transferred: by the agent (the far end reached the transfer target), or by the far
+    /// end (the engine's new call to the target was answered).
+    Transferred,
 }
 
 /// Why the line could not register: a stable code for the UI to translate into what the agent should do.
@@ -343,6 +356,28 @@ pub enum Event {
         /// The SIP status that ended it, when one did (a parameter of `code`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
+        /// A call the engine placed because the far end of call `transferred_from` transferred it here
+        /// (its REFER).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        transferred_from: Option<String>,
+    },
+    /// How a transfer goes. `role` `transferor`: the agent's `transfer` of call `id` (`trying`, `ringing`,
+    /// then `succeeded`, after which the call ends with `transferred`, or `failed`, after which the call
+    /// stays). `role` `transferee`: the far end of call `id` transferred it (`trying` while the engine
+    /// calls the target, `refused` when the engine would not follow: `code` says why). `status`: the
+    /// SIP status reported, when there is one.
+    Transfer {
+        id: String,
+        role: TransferRole,
+        state: TransferState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        status: Option<u16>,
+        /// Why a transfer was refused here (`during_emergency_call`, `callback_lock`, `invalid_target`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        code: Option<ErrorCode>,
     },
     CallRejected {
         remote: String,
@@ -532,6 +567,31 @@ pub struct MediaPath {
     pub server: Option<String>,
 }
 
+/// Which side of a transfer the agent is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferRole {
+    /// The agent transfers the call.
+    Transferor,
+    /// The far end transfers the agent.
+    Transferee,
+}
+
+/// Where a transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TransferState {
+    Trying,
+    Ringing,
+    Succeeded,
+    Failed,
+    /// The far end's transfer was not followed (the engine answered its REFER 403).
+    Refused,
+}
+
 /// What an `error` event is about: a stable code for the UI to translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -669,6 +729,7 @@ mod tests {
             reason: None,
             code: None,
             status: None,
+            transferred_from: None,
         };
         let json = serde_json::to_value(&ev).expect("serialize");
         assert_eq!(json["event"], "call");

@@ -151,6 +151,21 @@ pub struct CallEntry {
     /// An ordinary incoming call: when it began to ring (it is refused with 480 after
     /// [`RING_TIMEOUT`]); `None` once refused, or for calls that ring until the caller gives up.
     pub ring_since: Option<Instant>,
+    /// A call placed on the far end's REFER in that call (being transferred).
+    pub transferred_from: Option<CallId>,
+    /// A transfer of this call under way, or done.
+    pub transfer: Option<TransferOf>,
+}
+
+/// A call's transfer, as far as the core follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferOf {
+    /// The agent's REFER is out; its NOTIFYs tell how it goes.
+    Referring,
+    /// The far end's REFER was accepted: the engine's call `new` goes to the target.
+    Referred { new: CallId },
+    /// The transfer succeeded: the call ends as `transferred`.
+    Done,
 }
 
 /// How long an ordinary incoming call rings before it is refused (480): together with the limit on
@@ -235,6 +250,8 @@ impl CallEntry {
             started_at: now,
             connected_at: None,
             ring_since: None,
+            transferred_from: None,
+            transfer: None,
         }
     }
 
@@ -313,6 +330,7 @@ impl CallEntry {
             reason: end.map(|e| e.text.clone()),
             code: end.map(|e| e.code),
             status: end.and_then(|e| e.status),
+            transferred_from: self.transferred_from.map(|c| c.to_string()),
         }
     }
 }
@@ -400,6 +418,14 @@ impl CallTable {
             .find(|(_, c)| c.is_callback())
             .or_else(|| ringing().next())
             .map(|(id, _)| *id)
+    }
+
+    /// The call the UI names `name` (its `Event::Call` id, e.g. "c3"), whatever its state.
+    pub fn named(&self, name: &str) -> Option<CallId> {
+        self.calls
+            .keys()
+            .find(|id| id.to_string() == name.trim())
+            .copied()
     }
 
     /// The incoming call ringing here that the UI names `name` (its `Event::Call` id, e.g. "c3").

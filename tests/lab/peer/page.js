@@ -74,7 +74,18 @@ function wireSession(s, direction) {
   s.on('peerconnection', (e) => {
     e.peerconnection.addEventListener('track', () => attachRemote(e.peerconnection));
   });
+  // Being transferred (REFER in this call): JsSIP has answered 202; follow it (call the Refer-To target,
+  // the new call becomes this page's call) unless told to refuse (a 603 NOTIFY).
+  s.on('refer', (e) => {
+    const target = e.request.refer_to ? e.request.refer_to.uri.toString() : null;
+    const referredBy = e.request.hasHeader('Referred-By') ? e.request.getHeader('Referred-By') : null;
+    emit({ event: 'refer', target, referred_by: referredBy, followed: followRefer });
+    if (followRefer) e.accept((next) => wireSession(next, 'outgoing'), mediaOptions);
+    else e.reject();
+  });
 }
+
+let followRefer = true;
 
 function requireSession() {
   if (!session) throw new Error('no call in progress');
@@ -201,6 +212,27 @@ window.lab = {
   },
   answer() {
     requireSession().answer(mediaOptions);
+    return {};
+  },
+  // Blind transfer of the current call (REFER): progress comes as `refer_progress` events (status, final).
+  refer({ target }) {
+    const sub = requireSession().refer(target);
+    if (!sub) throw new Error('the call cannot be transferred now');
+    const say = (stage, final) => (e) => emit({
+      event: 'refer_progress', stage, final,
+      status: e && e.response ? e.response.status_code : (e && e.status_line ? e.status_line.status_code : null),
+    });
+    sub.on('requestSucceeded', say('accepted_202', false));
+    sub.on('requestFailed', say('request_failed', true));
+    sub.on('trying', say('trying', false));
+    sub.on('progress', say('progress', false));
+    sub.on('accepted', say('accepted', true));
+    sub.on('failed', say('failed', true));
+    return {};
+  },
+  // Whether a REFER from the far end is followed (default) or refused.
+  set_refer({ follow }) {
+    followRefer = !!follow;
     return {};
   },
   hangup({ status } = {}) {

@@ -301,3 +301,53 @@ describe("the engine restarted after a panic", () => {
     expect(after.toasts).toEqual([]);
   });
 });
+
+describe("transfer", () => {
+  const connected = () => events(signedIn(), [call("c1", "dialing", { remote: "sip:peer@lifeline.lab" }), call("c1", "connected", { remote: "sip:peer@lifeline.lab" })]);
+  const transfer = (state: string, extra: Record<string, unknown> = {}): EngineEvent =>
+    ({ event: "transfer", id: "c1", role: "transferor", state, ...extra }) as EngineEvent;
+
+  it("the agent's transfer goes to the engine with the call it is for", () => {
+    const out = update(connected(), { type: "intent", command: { cmd: "transfer", target: "201", call: "c1" }, now: T0 });
+    expect(out.send).toEqual([{ cmd: "transfer", target: "201", call: "c1" }]);
+  });
+
+  it("follows the progress per call and forgets it when the call ends as transferred", () => {
+    let s = events(connected(), [transfer("trying")]);
+    expect(s.live.transfer.c1).toEqual({ role: "transferor", state: "trying", status: null });
+    s = events(s, [transfer("ringing", { status: 180 })]);
+    expect(s.live.transfer.c1).toEqual({ role: "transferor", state: "ringing", status: 180 });
+    s = events(s, [transfer("succeeded", { status: 200 }), call("c1", "ended", { remote: "sip:peer@lifeline.lab", reason: "transferred", code: "transferred" })]);
+    expect(s.live.transfer).toEqual({});
+    expect(s.toasts).toEqual([]);
+  });
+
+  it("a failed transfer keeps the call and says so once, with the status", () => {
+    const s = events(connected(), [transfer("trying"), transfer("failed", { status: 486 })]);
+    expect(s.live.transfer.c1?.state).toBe("failed");
+    expect(screenOf(s).kind).toBe("in_call");
+    expect(s.toasts.map((t) => [t.kind, t.key, t.params])).toEqual([["error", "toast.transfer_failed", { status: 486 }]]);
+  });
+
+  it("the far end's transfer refused during emergency mode is shown, a state this UI does not know is ignored", () => {
+    let s = events(connected(), [{ event: "transfer", id: "c1", role: "transferee", state: "refused", status: 403, code: "callback_lock" } as EngineEvent]);
+    expect(s.live.transfer.c1).toEqual({ role: "transferee", state: "refused", status: 403 });
+    s = events(s, [transfer("something_new")]);
+    expect(s.live.transfer.c1?.state).toBe("refused");
+  });
+
+  it("every transfer line the call screen can show has words in every language", () => {
+    for (const role of ["transferor", "transferee"]) {
+      for (const state of ["trying", "ringing", "succeeded", "failed", "refused"]) {
+        for (const [lang, words] of Object.entries(LOCALES)) {
+          expect(words, `${lang}: call.transfer_${role}_${state}`).toHaveProperty([`call.transfer_${role}_${state}`]);
+        }
+      }
+    }
+    for (const words of Object.values(LOCALES)) {
+      for (const key of ["call.transfer", "call.transfer_target", "call.transfer_send", "toast.transfer_failed", "end.transferred"]) {
+        expect(words).toHaveProperty([key]);
+      }
+    }
+  });
+});

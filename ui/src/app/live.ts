@@ -3,7 +3,20 @@
 // the organisation's policy status, media and DTMF per call, audio devices, and calls turned away while the
 // line was protected. Pure: (slice, event, now) -> (slice, toast to show); state.ts owns the whole state.
 
-import type { AudioDeviceEvent, CivicAddress, Command, DeviceRole, ErrorCode, EngineEvent, LocationPrompt, MediaEvent, MediaPath, MediaState } from "../engine/api";
+import type {
+  AudioDeviceEvent,
+  CivicAddress,
+  Command,
+  DeviceRole,
+  ErrorCode,
+  EngineEvent,
+  LocationPrompt,
+  MediaEvent,
+  MediaPath,
+  MediaState,
+  TransferRole,
+  TransferState,
+} from "../engine/api";
 import { blockedKey, deviceKey, emergencyFailedKey, errorKey, mediaKey, type Keyed } from "../i18n/causes";
 
 export interface LiveLocation {
@@ -28,6 +41,12 @@ export interface CallMedia {
    * or `failed`); kept through `reconnecting` and `connected`, cleared only when audio arrives again.
    */
   silentSince: number | null;
+}
+
+export interface CallTransfer {
+  role: TransferRole;
+  state: TransferState;
+  status: number | null;
 }
 
 export interface DeviceInUse {
@@ -60,6 +79,8 @@ export interface LiveState {
   media: Record<string, CallMedia>;
   /** Digits received from the far end, per call (the last 24). */
   dtmfIn: Record<string, string>;
+  /** How the last transfer of each call goes (the agent's, or the far end's), until the call ends. */
+  transfer: Record<string, CallTransfer>;
   audio: Partial<Record<DeviceRole, DeviceInUse>>;
   /** Calls turned away while emergency mode protected the line; cleared when emergency mode ends. */
   missed: MissedCall[];
@@ -93,6 +114,7 @@ export function initialLive(): LiveState {
     policy: { managed: [], warnings: [] },
     media: {},
     dtmfIn: {},
+    transfer: {},
     audio: {},
     missed: [],
     storeLoss: null,
@@ -103,6 +125,7 @@ export function initialLive(): LiveState {
 export const STORE_LOSS_CODES: readonly string[] = ["store_replaced", "store_in_memory"] satisfies ErrorCode[];
 
 const PROMPTS: readonly string[] = ["missing", "unknown_network", "confirm_entry"] satisfies LocationPrompt[];
+const TRANSFER_STATES: readonly string[] = ["trying", "ringing", "succeeded", "failed", "refused"] satisfies TransferState[];
 const MEDIA_STATES: readonly string[] = ["connected", "receiving", "no_audio", "reconnecting", "failed"] satisfies MediaState[];
 
 function without<T>(map: Record<string, T>, key: string): Record<string, T> {
@@ -137,6 +160,14 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
       const digits = ((live.dtmfIn[event.id] ?? "") + event.digit).slice(-MAX_DIGITS);
       return done({ ...live, dtmfIn: { ...live.dtmfIn, [event.id]: digits } });
     }
+    case "transfer": {
+      // A state this UI does not know changes nothing.
+      if (!TRANSFER_STATES.includes(event.state)) return null;
+      const next: CallTransfer = { role: event.role, state: event.state, status: event.status ?? null };
+      const failed = event.role === "transferor" && event.state === "failed";
+      const toast: LiveToast | null = failed ? { kind: "error", key: "toast.transfer_failed", params: { status: event.status ?? "" } } : null;
+      return done({ ...live, transfer: { ...live.transfer, [event.id]: next } }, toast);
+    }
     case "audio_device":
       return onAudioDevice(live, event);
     case "call_rejected": {
@@ -146,7 +177,12 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
     }
     case "call":
       if (event.state !== "ended") return null;
-      return done({ ...live, media: without(live.media, event.id), dtmfIn: without(live.dtmfIn, event.id) });
+      return done({
+        ...live,
+        media: without(live.media, event.id),
+        dtmfIn: without(live.dtmfIn, event.id),
+        transfer: without(live.transfer, event.id),
+      });
     case "emergency":
       return event.mode === "off" && live.missed.length > 0 ? done({ ...live, missed: [] }) : null;
     case "error":

@@ -313,6 +313,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     case "policy_status":
     case "media":
     case "dtmf":
+    case "transfer":
     case "audio_device":
     case "history":
       return state;

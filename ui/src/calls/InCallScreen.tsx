@@ -12,6 +12,10 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const [keypad, setKeypad] = useState(false);
   const [sent, setSent] = useState("");
+  const [transferOpen, setTransferOpen] = useState(false);
+  const [target, setTarget] = useState("");
+  const transfer = state.live.transfer[call.id];
+  const transferring = transfer?.role === "transferor" && (transfer.state === "trying" || transfer.state === "ringing");
   const tone = useCallback(
     (digits: string) => {
       intend({ cmd: "dtmf", digits });
@@ -65,7 +69,47 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
         >
           {t("call.keypad")}
         </button>
+        <button
+          type="button"
+          class="button button--toggle"
+          aria-expanded={transferOpen}
+          aria-controls={transferOpen && up ? "transfer-form" : undefined}
+          disabled={!up}
+          onClick={() => setTransferOpen(!transferOpen)}
+        >
+          {t("call.transfer")}
+        </button>
       </div>
+      {transferOpen && up && (
+        <form
+          id="transfer-form"
+          class="transfer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const number = target.trim();
+            if (number === "") return;
+            intend({ cmd: "transfer", target: number, call: call.id });
+          }}
+        >
+          <label for="transfer-target">{t("call.transfer_target")}</label>
+          <input
+              id="transfer-target"
+              type="text"
+              inputMode="tel"
+              autoComplete="off"
+              value={target}
+              onInput={(e) => setTarget((e.target as HTMLInputElement).value)}
+            />
+          <button type="submit" class="button" disabled={transferring || target.trim() === ""}>
+            {t("call.transfer_send")}
+          </button>
+        </form>
+      )}
+      {transfer && (
+        <p class="hint transfer__status" aria-live="polite">
+          {t(`call.transfer_${transfer.role}_${transfer.state}`, { status: transfer.status ?? "" })}
+        </p>
+      )}
       {keypad && call.state === "connected" && (
         <div id="dtmf-pad" class="dtmf">
           <p class="dtmf__sent" aria-live="polite">

@@ -26,6 +26,7 @@ export type Command =
   | { "cmd": "dtmf", digits: string, }
   | { "cmd": "hold" }
   | { "cmd": "resume" }
+  | { "cmd": "transfer", target: string, call?: string, }
   | { "cmd": "mute", on: boolean, }
   | { "cmd": "set_presence", status: Presence, }
   | { "cmd": "emergency_exit" }
@@ -120,6 +121,22 @@ export type Event =
      * The SIP status that ended it, when one did (a parameter of `code`).
      */
     status?: number | null,
+    /**
+     * A call the engine placed because the far end of call `transferred_from` transferred it here
+     * (its REFER).
+     */
+    transferred_from?: string,
+  }
+  | {
+    "event": "transfer",
+    id: string,
+    role: TransferRole,
+    state: TransferState,
+    status?: number,
+    /**
+     * Why a transfer was refused here (`during_emergency_call`, `callback_lock`, `invalid_target`).
+     */
+    code?: ErrorCode,
   }
   | {
     "event": "call_rejected",
@@ -315,7 +332,8 @@ export type EndCode =
   | "no_answer"
   | "connection_lost"
   | "signed_out"
-  | "foreign_realm";
+  | "foreign_realm"
+  | "transferred";
 
 /**
  * What an `error` event is about: a stable code for the UI to translate.
@@ -468,3 +486,13 @@ export type SelfTestResult = {
  * What started a self-test.
  */
 export type SelfTestTrigger = "on_demand" | "scheduled";
+
+/**
+ * Which side of a transfer the agent is on.
+ */
+export type TransferRole = "transferor" | "transferee";
+
+/**
+ * Where a transfer stands.
+ */
+export type TransferState = "trying" | "ringing" | "succeeded" | "failed" | "refused";

@@ -494,6 +494,26 @@ export class MockEngine implements Ipc {
           this.emitCall();
         }
         return;
+      case "transfer": {
+        // As the engine: refused during an emergency call; trying, ringing, then the call ends as
+        // transferred (the target "busy" refuses: the call stays).
+        const c = this.call;
+        if (!c || c.emergency || c.callback) return this.error("no_call", "There is no call in conversation to transfer.", { command: "transfer" });
+        const transfer = (state: "trying" | "ringing" | "succeeded" | "failed", status?: number) =>
+          this.emit({ event: "transfer", id: c.id, role: "transferor", state, ...(status ? { status } : {}) });
+        transfer("trying");
+        this.later(400, () => {
+          if (this.call !== c) return;
+          transfer("ringing", 180);
+          this.later(400, () => {
+            if (this.call !== c) return;
+            if (command.target === "busy") return transfer("failed", 486);
+            transfer("succeeded", 200);
+            this.endCall({ code: "transferred", reason: "transferred" });
+          });
+        });
+        return;
+      }
       case "mute":
         if (this.call) {
           this.call.muted = command.on;

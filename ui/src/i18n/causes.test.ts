@@ -84,8 +84,8 @@ describe("the engine's codes in the agent's language", () => {
       "an engine without codes",
       "The call could not be placed: ?",
     ]);
-    const newer = events([ended({ reason: "transferred away", code: "transferred" })]);
-    expect(lastReason(newer, "fr")).toBe("transferred away");
+    const newer = events([ended({ reason: "parked elsewhere", code: "parked" })]);
+    expect(lastReason(newer, "fr")).toBe("parked elsewhere");
     expect(lastReason(events([ended({ reason: "hung up" })]), "fr")).toBe("hung up");
     expect(lastReason(events([ended({})]), "fr")).toBeNull();
     const oldRejected = events([{ event: "call_rejected", remote: "sip:a@b", code: 486, reason: "Busy Here" }]);

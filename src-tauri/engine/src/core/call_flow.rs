@@ -4,6 +4,7 @@
 //! ([`Input::MediaDone`](super::Input::MediaDone), [`Input::InviteSent`](super::Input::InviteSent)).
 
 use super::emergency_flow::EMERGENCY_FIRST_RESPONSE;
+use super::transfer_flow::LegNews;
 use super::{Core, MediaDone, MediaRequest, Output, SipRequest, TIMING};
 use crate::api::{CallState, Direction, EndCode, ErrorCode, Event, MediaPath, MediaState};
 use crate::audio::worker::DeviceWork;
@@ -77,6 +78,7 @@ fn call_end(code: Option<u16>, cause: EndCause, sip_reason: &str, cancelled: boo
         },
         (EndCause::ConnectionLost, _) => end(EndCode::ConnectionLost, sip_reason.to_owned()),
         (EndCause::SignedOut, _) => end(EndCode::SignedOut, sip_reason.to_owned()),
+        (EndCause::Transferred, _) => end(EndCode::Transferred, "transferred".to_owned()),
     }
 }
 
@@ -609,6 +611,7 @@ impl Core {
                         if !*ringing {
                             *ringing = true;
                             out.push(c.event(id, CallState::Ringing));
+                            out.extend(self.on_transfer_leg(id, LegNews::Ringing));
                         }
                     }
                 }
@@ -639,6 +642,14 @@ impl Core {
                 vec![]
             }
             CallEvent::Connected { .. } => self.on_connected(id, sip),
+            CallEvent::TransferProgress { status, done, .. } => {
+                self.on_transfer_progress(id, status, done)
+            }
+            CallEvent::Referred {
+                target,
+                referred_by,
+                ..
+            } => self.on_referred(id, sip, target, referred_by),
             CallEvent::UpdateFailed { code, .. } if self.relocate_failed(id, Some(code)) => vec![],
             CallEvent::UpdateFailed { code, .. } => {
                 let Some(c) = self.calls.get_mut(id) else {
@@ -718,6 +729,12 @@ impl Core {
             talk: Talk { shown, ..talk },
         };
         let mut out = vec![c.event(id, shown)];
+        if first {
+            out.extend(self.on_transfer_leg(id, LegNews::Answered));
+        }
+        let Some(c) = self.calls.get(id) else {
+            return out;
+        };
         let kind = c.kind.clone();
         let dir = c.dir;
         match kind {
@@ -840,13 +857,21 @@ impl Core {
         reason: &str,
         cancelled: bool,
     ) -> Vec<Event> {
+        let mut out = match self.calls.get(id) {
+            Some(c) if c.connected_at.is_none() => self.on_transfer_leg(id, LegNews::Failed(code)),
+            _ => vec![],
+        };
         let Some(c) = self.calls.remove(id) else {
-            return vec![];
+            return out;
         };
         self.release_audio_if_idle();
         self.forget_call_audio(id);
-        let end = call_end(code, cause, reason, cancelled);
-        let mut out = vec![c.ended_event(id, &end)];
+        let mut end = call_end(code, cause, reason, cancelled);
+        if c.transfer == Some(crate::calls::TransferOf::Done) && cause == EndCause::HungUpHere {
+            // Our BYE after the far end's transfer succeeded.
+            end = call_end(None, EndCause::Transferred, reason, false);
+        }
+        out.insert(0, c.ended_event(id, &end));
         self.record_call(&c, cancelled, &end);
         let connected = c.connected_at.is_some();
         match c.kind {
@@ -992,6 +1017,8 @@ fn sip_id_of(ev: &CallEvent) -> SipId {
         | CallEvent::RemoteOffer { id, .. }
         | CallEvent::Connected { id }
         | CallEvent::UpdateFailed { id, .. }
+        | CallEvent::TransferProgress { id, .. }
+        | CallEvent::Referred { id, .. }
         | CallEvent::Ended { id, .. } => *id,
     })
 }

@@ -199,6 +199,20 @@ impl Core {
         self.apply_guard(outs)
     }
 
+    /// Would dialling `target` reach the emergency services (or their test service, or be blocked as a
+    /// mistaken emergency number)? Such a number is never a transfer target either way: the emergency
+    /// path places it, with its location, from the agent's own line.
+    pub(super) fn is_emergency_target(&self, target: &str) -> bool {
+        match NumberTable::builtin() {
+            Ok(table) => !matches!(
+                classify(target, &self.dial_context(), table),
+                Classification::Ordinary
+            ),
+            // The table is unusable: the number cannot be told apart, so it is not followed.
+            Err(_) => true,
+        }
+    }
+
     fn dial_context(&self) -> DialContext {
         let country = self
             .location

@@ -101,6 +101,9 @@ impl Harness {
                         SipRequest::Reject { .. } => "reject",
                         SipRequest::Hangup { .. } => "hangup",
                         SipRequest::Reinvite { .. } => "reinvite",
+                        SipRequest::Refer { .. } => "refer",
+                        SipRequest::AnswerRefer { .. } => "answer_refer",
+                        SipRequest::NotifyRefer { .. } => "notify_refer",
                         SipRequest::NetworkChanged => "network_changed",
                         SipRequest::SignOut => "sign_out",
                     };

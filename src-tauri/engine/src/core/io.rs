@@ -181,6 +181,22 @@ pub enum SipRequest {
         /// The body when it is more than the SDP (an emergency call's new location), with its headers.
         wrapped: Option<crate::sip::ReinviteBody>,
     },
+    /// Blind transfer: REFER the far end to `target`.
+    Refer {
+        sip: SipId,
+        target: String,
+    },
+    /// Accept (202) or refuse the far end's REFER.
+    AnswerRefer {
+        sip: SipId,
+        code: u16,
+    },
+    /// Tell the far end that referred this call how the new call goes.
+    NotifyRefer {
+        sip: SipId,
+        status: u16,
+        phrase: String,
+    },
     NetworkChanged,
     SignOut,
 }

@@ -50,6 +50,7 @@ pub mod persist;
 mod refusals;
 mod relocate_flow;
 mod selftest_flow;
+mod transfer_flow;
 
 pub use driver::{spawn, spawn_with, EngineHandle, EngineOptions};
 pub use io::{
@@ -467,6 +468,7 @@ impl Core {
             Command::Dtmf { digits } => self.dtmf(digits),
             Command::Hold => self.hold(true),
             Command::Resume => self.hold(false),
+            Command::Transfer { target, call } => self.transfer(call.as_deref(), &target),
             Command::Mute { on } => self.mute(on),
             // The desktop shell handles it; the headless engine has no login items.
             cmd @ Command::SetStartAtLogin { .. } => vec![Event::error(
@@ -790,3 +792,5 @@ mod selftest_tests;
 
 #[cfg(test)]
 mod additional_data_tests;
+#[cfg(test)]
+mod transfer_tests;

@@ -322,6 +322,9 @@ impl Pair {
                 SipRequest::Invite { .. }
                 | SipRequest::Ring { .. }
                 | SipRequest::Reinvite { .. }
+                | SipRequest::Refer { .. }
+                | SipRequest::AnswerRefer { .. }
+                | SipRequest::NotifyRefer { .. }
                 | SipRequest::NetworkChanged
                 | SipRequest::SignOut => None,
             };

@@ -281,6 +281,14 @@ impl Guard {
         }
     }
 
+    /// May the engine follow the far end's REFER (place a call on its request)? Not during the emergency
+    /// call (RFC 6881 ED-66: no transfer of or around it), and not while the line is kept for the
+    /// callback: the transferred-in call would be a call the agent did not choose that makes the
+    /// dispatcher's callback find the line busy. The REFER is refused and the line stays free.
+    pub fn may_follow_refer(&self, now: OffsetDateTime) -> Result<(), GuardRefusal> {
+        self.may_self_test(now)
+    }
+
     pub fn handle(&mut self, input: GuardInput, now: OffsetDateTime) -> Vec<GuardOutput> {
         let mut out = Vec::new();
         if self.witness(now) {

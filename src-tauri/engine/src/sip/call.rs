@@ -15,6 +15,9 @@ use super::request::{
 };
 use crate::api::Direction;
 
+mod transfer;
+use transfer::ReferIn;
+
 /// What a call tells the engine (and the media layer).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallEvent {
@@ -47,6 +50,21 @@ pub enum CallEvent {
     UpdateFailed {
         id: u64,
         code: u16,
+    },
+    /// How our blind transfer goes: the transferee's NOTIFY said `status` (100, 180, 200, a failure),
+    /// or the REFER itself was refused (its code, 408 for no answer). `done`: nothing more will come;
+    /// a 2xx that is `done` ends the call ([`EndCause::Transferred`]) right after this event.
+    TransferProgress {
+        id: u64,
+        status: u16,
+        done: bool,
+    },
+    /// The far end asks us to call `target` (its REFER, with its `Referred-By` if any); the engine
+    /// answers with [`super::ua::UserAgent::answer_refer`].
+    Referred {
+        id: u64,
+        target: String,
+        referred_by: Option<String>,
     },
     /// The call is over: why (`cause`), the SIP status that ended it if any, and the reason as text (the
     /// far end's reason phrase for a refusal; for logs, never parsed).
@@ -81,6 +99,8 @@ pub enum EndCause {
     ConnectionLost,
     /// The account signed out.
     SignedOut,
+    /// Our blind transfer succeeded (the transferee reached the target); we sent BYE.
+    Transferred,
 }
 
 /// An outgoing call: where, what body (SDP, or multipart with a PIDF-LO for emergencies) and extra
@@ -167,6 +187,10 @@ struct Call {
     local_sdp: Option<String>,
     /// See [`OutgoingCall::first_response_within`].
     first_response_within: Option<Duration>,
+    /// Our REFER is out (or accepted) and its NOTIFYs are awaited.
+    refer_out: bool,
+    /// Their REFER, if any.
+    refer_in: ReferIn,
 }
 
 /// What the dialogs hand to the user agent, which queues it as its own output, in the same order.
@@ -238,6 +262,8 @@ impl Calls {
                 .filter(|_| call.content_type == "application/sdp")
                 .map(str::to_owned),
             first_response_within: call.first_response_within,
+            refer_out: false,
+            refer_in: ReferIn::Idle,
         };
         let spec = RequestSpec {
             method: "INVITE".into(),
@@ -462,6 +488,18 @@ impl Calls {
             );
             return;
         }
+        if method == Method::REFER {
+            self.on_refer(id, req, ctx);
+            return;
+        }
+        if method == Method::NOTIFY {
+            self.on_notify(id, req, ctx);
+            return;
+        }
+        if method != Method::INVITE {
+            reply(ctx, &req, 405, "Method Not Allowed", None);
+            return;
+        }
         // re-INVITE
         let Some(c) = self.calls.get_mut(&id) else {
             return;
@@ -538,6 +576,8 @@ impl Calls {
             pending_in: None,
             local_sdp: None,
             first_response_within: None,
+            refer_out: false,
+            refer_in: ReferIn::Idle,
         };
         // No 180 yet: the engine decides first ([`Calls::ring`]). A call it refuses (a flood during the
         // lock) then costs one 486, not a 180 and a 486, here and at the proxy.
@@ -566,8 +606,14 @@ impl Calls {
             .cseq()
             .map(|s| s.method == Method::INVITE)
             .unwrap_or(false);
+        if resp.cseq().is_some_and(|s| s.method == Method::REFER) {
+            if code >= 200 {
+                self.on_refer_response(id, code, ctx);
+            }
+            return;
+        }
         if !is_invite {
-            return; // BYE's answer: the call already ended when we sent it
+            return; // BYE's answer: the call already ended when we sent it; NOTIFY's: nothing to do
         }
         let initial = c.phase != Phase::Confirmed;
         match code {
@@ -704,6 +750,9 @@ impl Calls {
     }
 
     pub(crate) fn on_timeout(&mut self, id: u64, method: &Method, out: &mut VecDeque<CallOutput>) {
+        if *method == Method::REFER {
+            self.on_refer_timeout(id, out);
+        }
         if *method == Method::INVITE {
             let initial = self
                 .calls

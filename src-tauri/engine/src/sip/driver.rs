@@ -155,6 +155,22 @@ pub enum SipCommand {
         /// The body when it is more than the SDP (an emergency call's new location), with its headers.
         wrapped: Option<ReinviteBody>,
     },
+    /// Blind transfer of call `id` to `target` (a SIP or tel URI).
+    Refer {
+        id: u64,
+        target: String,
+    },
+    /// Accept (202) or refuse (another code) the far end's REFER in call `id`.
+    AnswerRefer {
+        id: u64,
+        code: u16,
+    },
+    /// Tell the far end that referred call `id` how the new call goes.
+    NotifyRefer {
+        id: u64,
+        status: u16,
+        phrase: String,
+    },
     /// The machine's network changed: reconnect and register again now, keep calls in conversation.
     NetworkChanged,
 }
@@ -446,6 +462,12 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     Some(SipCommand::Hangup { id }) => report(&events, id, ua.hangup(id, now)).await,
                     Some(SipCommand::Reinvite { id, sdp, wrapped: None }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
                     Some(SipCommand::Reinvite { id, sdp, wrapped: Some(w) }) => report(&events, id, ua.reinvite_with(id, &sdp, w, now)).await,
+                    Some(SipCommand::Refer { id, target }) => report(&events, id, ua.refer(id, &target, now)).await,
+                    Some(SipCommand::AnswerRefer { id, code }) => report(&events, id, ua.answer_refer(id, code, now)).await,
+                    Some(SipCommand::NotifyRefer { id, status, phrase }) => {
+                        // The transferor may have hung up meanwhile: nothing to tell then.
+                        let _ = ua.notify_refer(id, status, &phrase, now);
+                    }
                     Some(SipCommand::NetworkChanged) => {
                         tracing::info!("network changed: reconnecting to the SIP server");
                         ua.network_changed(now);
@@ -528,7 +550,10 @@ fn forward_to_leg(
         | SipCommand::Answer { id, .. }
         | SipCommand::Reject { id, .. }
         | SipCommand::Hangup { id }
-        | SipCommand::Reinvite { id, .. } => *id,
+        | SipCommand::Reinvite { id, .. }
+        | SipCommand::Refer { id, .. }
+        | SipCommand::AnswerRefer { id, .. }
+        | SipCommand::NotifyRefer { id, .. } => *id,
         SipCommand::SignOut | SipCommand::Invite { .. } | SipCommand::NetworkChanged => {
             return Some(Forward::Line(cmd))
         }

@@ -24,6 +24,10 @@
 //!   answer comes as [`CallEvent::RemoteAnswer`]. A far-end re-INVITE comes as [`CallEvent::RemoteOffer`]
 //!   and is answered with [`SipCommand::Answer`].
 //! - hang up: [`SipCommand::Hangup`] (CANCEL before answer, BYE after, 486 for one still ringing here).
+//! - blind transfer (RFC 3515, `call/transfer.rs`): [`SipCommand::Refer`]; the far end's NOTIFYs come as
+//!   [`CallEvent::TransferProgress`], and a final 2xx ends the call ([`EndCause::Transferred`], BYE sent).
+//!   The far end's REFER comes as [`CallEvent::Referred`]; answer it with [`SipCommand::AnswerRefer`]
+//!   (202, or 403 when the engine will not follow) and report the new call with [`SipCommand::NotifyRefer`].
 //!
 //! Lab finding (see `live_tests.rs`): an SDP with `c=IN IP4 0.0.0.0` and `m=audio 9` (what the WebRTC
 //! stack writes) is taken by rtpengine as "on hold"; the default candidate must be in `c=`/`m=`.
@@ -47,6 +51,8 @@ mod fuzz_tests;
 mod live_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transfer_tests;
 
 pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall, ReinviteBody};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};

@@ -135,6 +135,10 @@ async fn run(
                     // The emergency call's changed location goes on this leg too.
                     Some(SipCommand::Reinvite { id: c, sdp, wrapped: Some(w) }) => ua.reinvite_with(c, &sdp, w, now),
                     Some(SipCommand::Reject { id: c, code }) => ua.reject(c, code, now),
+                    // The far end's REFER in an emergency call is refused by the engine: that answer must go.
+                    Some(SipCommand::AnswerRefer { id: c, code }) => ua.answer_refer(c, code, now),
+                    // Never for an emergency call (RFC 6881 ED-66): the engine refuses them before this.
+                    Some(SipCommand::Refer { .. } | SipCommand::NotifyRefer { .. }) => Ok(()),
                     Some(SipCommand::Ring { .. } | SipCommand::Invite { .. } | SipCommand::NetworkChanged) => Ok(()),
                 };
                 if let Err(e) = done {

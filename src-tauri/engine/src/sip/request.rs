@@ -73,7 +73,7 @@ pub struct RequestSpec {
     pub body: Option<(String, Vec<u8>)>,
 }
 
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER, NOTIFY";
 
 /// Writes a request with a fresh Via branch and records its client transaction.
 pub(crate) fn write_request(

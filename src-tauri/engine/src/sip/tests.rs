@@ -26,7 +26,7 @@ pub(super) fn drain(ua: &mut UserAgent) -> Vec<Output> {
     std::iter::from_fn(|| ua.poll_output()).collect()
 }
 
-fn sent(outs: &[Output]) -> Vec<SipMessage> {
+pub(super) fn sent(outs: &[Output]) -> Vec<SipMessage> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Send(b) => Some(parse(b).expect("we only send parseable messages")),
@@ -35,7 +35,7 @@ fn sent(outs: &[Output]) -> Vec<SipMessage> {
         .collect()
 }
 
-fn text(outs: &[Output]) -> Vec<String> {
+pub(super) fn text(outs: &[Output]) -> Vec<String> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Send(b) => Some(String::from_utf8_lossy(b).into_owned()),
@@ -53,7 +53,7 @@ fn reg_events(outs: &[Output]) -> Vec<(RegistrationState, Option<String>)> {
         .collect()
 }
 
-fn call_events(outs: &[Output]) -> Vec<CallEvent> {
+pub(super) fn call_events(outs: &[Output]) -> Vec<CallEvent> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Call(e) => Some(e.clone()),
@@ -63,7 +63,12 @@ fn call_events(outs: &[Output]) -> Vec<CallEvent> {
 }
 
 /// The server's answer to one of our requests.
-fn answer(req: &SipMessage, code: u16, extra: &[(&str, &str)], body: Option<&str>) -> Vec<u8> {
+pub(super) fn answer(
+    req: &SipMessage,
+    code: u16,
+    extra: &[(&str, &str)],
+    body: Option<&str>,
+) -> Vec<u8> {
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -85,7 +90,7 @@ const CHALLENGE: (&str, &str) = (
 );
 
 /// Signs in and gets registered with one 401 round; returns the time at registration.
-fn registered(ua: &mut UserAgent) -> Instant {
+pub(super) fn registered(ua: &mut UserAgent) -> Instant {
     let t0 = Instant::now();
     ua.register(t0);
     assert_eq!(drain(ua), vec![Output::Connect]);
@@ -481,7 +486,7 @@ fn garbage_is_dropped_without_an_answer() {
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=sendrecv\r\n";
 
-fn place_call(ua: &mut UserAgent, t: Instant) -> (u64, SipMessage) {
+pub(super) fn place_call(ua: &mut UserAgent, t: Instant) -> (u64, SipMessage) {
     let call = OutgoingCall {
         target: "sip:933@lifeline.lab".into(),
         content_type: "application/sdp".into(),
@@ -785,7 +790,7 @@ fn a_reinvite_with_a_wrapped_body_sends_that_body_and_its_headers_in_the_dialog(
     assert_eq!(re.call_id(), inv.call_id());
 }
 
-fn incoming_invite(branch: &str, to_tag: &str, cseq: u32, method: &str) -> String {
+pub(super) fn incoming_invite(branch: &str, to_tag: &str, cseq: u32, method: &str) -> String {
     format!(
         "{method} sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch={branch}\r\n\
 Record-Route: <sip:127.0.0.1:8080;transport=ws;r2=on;lr>\r\nFrom: <sip:psap@lifeline.lab>;tag=ptag\r\n\

@@ -228,6 +228,31 @@ impl UserAgent {
         })
     }
 
+    /// Blind transfer: REFER the far end of call `id` to `target` (a SIP or tel URI); the outcome comes as
+    /// [`super::call::CallEvent::TransferProgress`].
+    pub fn refer(&mut self, id: u64, target: &str, now: Instant) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| calls.refer(id, target, ctx))
+    }
+
+    /// The engine's answer to the far end's REFER ([`super::call::CallEvent::Referred`]): 202 accepts it,
+    /// another code refuses it.
+    pub fn answer_refer(&mut self, id: u64, code: u16, now: Instant) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| calls.answer_refer(id, code, ctx))
+    }
+
+    /// Tells the far end that referred call `id` how the new call goes (a NOTIFY with a sipfrag).
+    pub fn notify_refer(
+        &mut self,
+        id: u64,
+        status: u16,
+        phrase: &str,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| {
+            calls.notify_refer(id, status, phrase, ctx)
+        })
+    }
+
     pub fn handle_connected(&mut self, now: Instant) {
         self.connected = true;
         // A new connection may reach a restarted server: old nonces mean nothing there.
@@ -356,7 +381,16 @@ impl UserAgent {
                 ("Accept".to_owned(), "application/sdp".to_owned()),
             ];
             self.reply(&req, 200, "OK", &extra, None);
-        } else if [Method::INVITE, Method::ACK, Method::BYE, Method::CANCEL].contains(&method) {
+        } else if [
+            Method::INVITE,
+            Method::ACK,
+            Method::BYE,
+            Method::CANCEL,
+            Method::REFER,
+            Method::NOTIFY,
+        ]
+        .contains(&method)
+        {
             self.with_calls(now, |calls, ctx| calls.on_request(req, ctx));
         } else {
             self.reply(

@@ -400,6 +400,17 @@ impl Driver {
                 sdp,
                 wrapped,
             },
+            SipRequest::Refer { sip, target } => SipCommand::Refer { id: sip.0, target },
+            SipRequest::AnswerRefer { sip, code } => SipCommand::AnswerRefer { id: sip.0, code },
+            SipRequest::NotifyRefer {
+                sip,
+                status,
+                phrase,
+            } => SipCommand::NotifyRefer {
+                id: sip.0,
+                status,
+                phrase,
+            },
             SipRequest::NetworkChanged => SipCommand::NetworkChanged,
             SipRequest::SignOut => SipCommand::SignOut,
         };
