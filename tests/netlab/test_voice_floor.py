@@ -79,6 +79,11 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
             agent.sign_in(transport="ws")
             call = agent.dial("sip:psap@lifeline.lab")
             agent.wait_call("connected", timeout=45, id=call["id"])
+            # The window starts when the media is up (ICE and DTLS), not at the SIP answer: at 5 % loss a lost
+            # DTLS flight costs a second each (the handshake retransmits every 1 s), and the sentences spoken
+            # before it never left the engine — that is the handshake's cost, not the voice path's.
+            media = agent.wait_media(timeout=20, id=call["id"])
+            assert media.get("state") == "connected", media
             sip_call_id = agent.last_call_id()
             psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
             t_conn = time.time()
