@@ -256,6 +256,10 @@ impl DtlsTransport {
                 .with_verify_peer_certificate(verify_peer_certificate)
                 .with_extended_master_secret(::dtls::config::ExtendedMasterSecretType::Require)
                 .with_replay_protection_window(self.replay_protection.dtls)
+                // A lost handshake flight is sent again after 100 ms, then 200, 400, 800 ms and
+                // each second (rtc-dtls doubles it, patched): with the crate's fixed 1 s, each flight
+                // lost on a lossy network held the call's audio back a whole second.
+                .with_flight_interval(std::time::Duration::from_millis(100))
                 .build(self.dtls_role == RTCDtlsRole::Client, None)?,
         ))
     }
