@@ -47,34 +47,30 @@ fn ended_code(evs: &[Event]) -> Option<EndCode> {
     })
 }
 
+/// What the core asked of the SIP task, picked by `pick`.
+fn sip_asked<T>(h: &Harness, pick: impl Fn(&SipRequest) -> Option<T>) -> Vec<T> {
+    h.sip.iter().filter_map(pick).collect()
+}
+
 fn refers(h: &Harness) -> Vec<String> {
-    h.sip
-        .iter()
-        .filter_map(|r| match r {
-            SipRequest::Refer { target, .. } => Some(target.clone()),
-            _ => None,
-        })
-        .collect()
+    sip_asked(h, |r| match r {
+        SipRequest::Refer { target, .. } => Some(target.clone()),
+        _ => None,
+    })
 }
 
 fn refer_answers(h: &Harness, sip: SipId) -> Vec<u16> {
-    h.sip
-        .iter()
-        .filter_map(|r| match r {
-            SipRequest::AnswerRefer { sip: s, code } if *s == sip => Some(*code),
-            _ => None,
-        })
-        .collect()
+    sip_asked(h, |r| match r {
+        SipRequest::AnswerRefer { sip: s, code } if *s == sip => Some(*code),
+        _ => None,
+    })
 }
 
 fn notified(h: &Harness, sip: SipId) -> Vec<u16> {
-    h.sip
-        .iter()
-        .filter_map(|r| match r {
-            SipRequest::NotifyRefer { sip: s, status, .. } if *s == sip => Some(*status),
-            _ => None,
-        })
-        .collect()
+    sip_asked(h, |r| match r {
+        SipRequest::NotifyRefer { sip: s, status, .. } if *s == sip => Some(*status),
+        _ => None,
+    })
 }
 
 fn referred(sip: SipId, target: &str) -> CallEvent {
