@@ -201,6 +201,44 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("second line: Add call holds this call; Swap and End act on the call they name (issue 20)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "End call").waitFor();
+    const add = button(page, "Add call");
+    await add.focus();
+    await page.keyboard.press("Enter");
+    const field = page.getByLabel("Number to call (this call is put on hold)");
+    await field.fill("202");
+    await field.press("Enter");
+    // The new call is on screen; the first waits on hold under "Other calls".
+    const others = page.getByRole("region", { name: "Other calls" });
+    await others.getByText("On hold").waitFor();
+    await page.getByRole("heading", { name: /202/ }).waitFor();
+    await page.getByText("Connected").first().waitFor();
+    await check(page, "in-call-second-line");
+    await others.getByRole("button", { name: /^Swap to peer/ }).click();
+    await page.getByRole("heading", { name: /peer/ }).waitFor();
+    await others.getByText("202").waitFor();
+    await others.getByRole("button", { name: /^End call with 202/ }).click();
+    await others.waitFor({ state: "detached" });
+    await button(page, "End call").click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
+  test("call waiting: the incoming screen over a call answers and holds", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "End call").waitFor();
+    await page.evaluate(() => window.lifelineMock.emit({
+      event: "call", id: "c7", state: "incoming", direction: "in", remote: "sip:waiting@lifeline.lab",
+      emergency: false, emergency_callback: false, reason: null,
+    }));
+    await button(page, "Answer and hold").waitFor();
+    await button(page, "Reject").waitFor();
+    await check(page, "incoming-call-waiting");
+    await page.closeAll();
+  });
+
   test("incoming call: Answer and Reject", async () => {
     const page = await open("mock=incoming");
     await button(page, "Answer").waitFor();

@@ -42,12 +42,32 @@ pub enum Command {
         #[cfg_attr(test, ts(optional))]
         call: Option<String>,
     },
-    Hangup,
+    /// End call `call` (ringing out, in conversation or on hold); without one, the call
+    /// [`Command::Hold`] would pick (the emergency call first, else the call in conversation).
+    Hangup {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
     Dtmf {
         digits: String,
     },
-    Hold,
-    Resume,
+    /// Put call `call` on hold (without one, the call in conversation). Refused during an emergency call.
+    Hold {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
+    /// Take call `call` off hold (without one, the call on screen); any other call in conversation is put
+    /// on hold first and the sound devices move to this one (the second line). Refused during an
+    /// emergency call.
+    Resume {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        call: Option<String>,
+    },
+    /// With one call in conversation and another on hold: hold the first, resume the other.
+    Swap,
     /// Blind transfer (REFER, RFC 3515) of call `call` (without one, the call in conversation) to `target`,
     /// dialled like `dial` (digits, a user part, a `sip:`/`tel:` URI). `transfer` events tell how it goes;
     /// on success the call ends with code `transferred`, on failure it stays. Refused (an `error`) during
@@ -794,7 +814,7 @@ mod tests {
             );
         }
         assert_eq!(
-            format!("{:?}", Command::Hangup),
+            format!("{:?}", Command::Hangup { call: None }),
             r#"Command({"cmd":"hangup"})"#
         );
     }

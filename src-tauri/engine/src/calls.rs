@@ -113,6 +113,11 @@ impl Hold {
             Hold::Making(on) => !on,
         }
     }
+
+    /// Held, or being put on hold: what the agent asked for last.
+    pub fn wanted(self) -> bool {
+        matches!(self, Hold::On | Hold::Making(true))
+    }
 }
 
 /// Moving the media to a new network (ICE restart).
@@ -391,9 +396,9 @@ impl CallTable {
         // hang-up or digit meant for the dispatcher must never reach that one.
         pick(&|c| c.emergency().is_some() && c.dir == Direction::Out)
             .or_else(|| {
-                pick(&|c| matches!(&c.phase, Phase::Talking { talk, .. } if !talk.hold.on()))
+                pick(&|c| matches!(&c.phase, Phase::Talking { talk, .. } if !talk.hold.wanted()))
             })
-            .or_else(|| pick(&|c| c.talking()))
+            // A second call being placed comes before the call it put on hold.
             .or_else(|| {
                 pick(&|c| {
                     matches!(
@@ -402,6 +407,7 @@ impl CallTable {
                     )
                 })
             })
+            .or_else(|| pick(&|c| c.talking()))
             .or_else(|| self.ringing_incoming())
     }
 

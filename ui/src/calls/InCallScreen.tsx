@@ -6,6 +6,7 @@ import { CallTimer } from "./CallTimer";
 import { DialPad, useTypedDigits } from "./DialPad";
 import { MediaStatus } from "./MediaStatus";
 import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
+import { OtherCalls } from "./OtherCalls";
 
 export function InCallScreen({ state, call }: { state: UiState; call: CallView }) {
   const { t, intend } = useApp();
@@ -14,6 +15,8 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
   const [sent, setSent] = useState("");
   const [transferOpen, setTransferOpen] = useState(false);
   const [target, setTarget] = useState("");
+  const [addOpen, setAddOpen] = useState(false);
+  const [added, setAdded] = useState("");
   const transfer = state.live.transfer[call.id];
   const transferring = transfer?.role === "transferor" && (transfer.state === "trying" || transfer.state === "ringing");
   const tone = useCallback(
@@ -55,7 +58,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
           class="button button--toggle"
           aria-pressed={held}
           disabled={!up}
-          onClick={() => intend({ cmd: held ? "resume" : "hold" })}
+          onClick={() => intend({ cmd: held ? "resume" : "hold", call: call.id })}
         >
           {t("call.hold")}
         </button>
@@ -79,7 +82,45 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
         >
           {t("call.transfer")}
         </button>
+        <button
+          type="button"
+          class="button button--toggle"
+          aria-expanded={addOpen}
+          aria-controls={addOpen && up ? "add-call-form" : undefined}
+          disabled={!up}
+          onClick={() => setAddOpen(!addOpen)}
+        >
+          {t("call.add")}
+        </button>
       </div>
+      {addOpen && up && (
+        <form
+          id="add-call-form"
+          class="transfer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const number = added.trim();
+            if (number === "") return;
+            // The engine puts this call on hold and places the new one (the second line).
+            intend({ cmd: "dial", number });
+            setAddOpen(false);
+            setAdded("");
+          }}
+        >
+          <label for="add-call-number">{t("call.add_number")}</label>
+          <input
+            id="add-call-number"
+            type="tel"
+            inputMode="tel"
+            autoComplete="off"
+            value={added}
+            onInput={(e) => setAdded((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class="button button--call" disabled={added.trim() === ""}>
+            {t("call.add_send")}
+          </button>
+        </form>
+      )}
       {transferOpen && up && (
         <form
           id="transfer-form"
@@ -118,9 +159,10 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
           <DialPad onKey={tone} label={t("call.keypad")} />
         </div>
       )}
-      <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup" })}>
+      <button type="button" class="button button--end button--wide button--big" onClick={() => intend({ cmd: "hangup", call: call.id })}>
         {t("call.end")}
       </button>
+      <OtherCalls state={state} current={call} />
       <EmergencyDialBox hint="call.emergency_hint" />
     </main>
   );

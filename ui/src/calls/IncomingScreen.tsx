@@ -34,7 +34,8 @@ export function IncomingScreen({ state, call }: { state: UiState; call: CallView
       {current && <p class="notice notice--warn">{t("incoming.while_in_call", { remote: current.remote })}</p>}
       <div class="button-row">
         <button type="button" class="button button--call button--big" onClick={() => intend({ cmd: "answer", call: call.id })}>
-          {t("call.answer")}
+          {/* The engine puts the call in progress on hold when this one is answered. */}
+          {current ? t("call.answer_hold") : t("call.answer")}
         </button>
         <button type="button" class="button button--end button--big" onClick={() => intend({ cmd: "reject", call: call.id })}>
           {t("call.reject")}

@@ -22,10 +22,11 @@ export type Command =
   | { "cmd": "dial", number: string, }
   | { "cmd": "answer", call?: string, }
   | { "cmd": "reject", call?: string, }
-  | { "cmd": "hangup" }
+  | { "cmd": "hangup", call?: string, }
   | { "cmd": "dtmf", digits: string, }
-  | { "cmd": "hold" }
-  | { "cmd": "resume" }
+  | { "cmd": "hold", call?: string, }
+  | { "cmd": "resume", call?: string, }
+  | { "cmd": "swap" }
   | { "cmd": "transfer", target: string, call?: string, }
   | { "cmd": "mute", on: boolean, }
   | { "cmd": "set_presence", status: Presence, }

@@ -144,6 +144,8 @@ export class MockEngine implements Ipc {
   private devicesAnnounced = false;
   private history: HistoryEntry[];
   private callStarted: { at: number; connectedAt: number | null } | null = null;
+  /** The second line: the call put on hold when another was placed (as the engine does). */
+  private held: MockEngine["call"] = null;
   private chosenDevices: { input: string | null; output: string | null; ringer: string | null } = { input: null, output: null, ringer: null };
   private readonly lang: string;
   private readonly lab: boolean;
@@ -481,6 +483,7 @@ export class MockEngine implements Ipc {
         if (this.call?.state !== "incoming") return this.error("no_call", "There is no incoming call to reject.", { command: "reject" });
         return this.endCall({ code: "rejected", status: 486, reason: "rejected (486)" });
       case "hangup": {
+        if (this.held && command.call === this.held.id) return this.endHeld();
         const c = this.call;
         if (!c) return this.error("no_call", "There is no call to end.", { command: "hangup" });
         // As the engine: an outgoing call not yet answered is cancelled; otherwise hung up here.
@@ -489,6 +492,7 @@ export class MockEngine implements Ipc {
       }
       case "hold":
       case "resume":
+        if (command.cmd === "resume" && this.held && command.call === this.held.id) return this.swap();
         if (this.call && !this.call.emergency) {
           this.call.state = command.cmd === "hold" ? "held" : "connected";
           this.emitCall();
@@ -610,6 +614,12 @@ export class MockEngine implements Ipc {
     if (!emergency && !this.accepted) {
       return this.error("agreement_required", "Accept the emergency-services agreement before placing calls (emergency numbers always work).");
     }
+    if (this.call && (this.call.state === "connected" || this.call.state === "held") && !this.held) {
+      // As the engine: the call in conversation waits on hold beside the new one.
+      this.call.state = "held";
+      this.emitCall();
+      this.held = this.call;
+    }
     this.seq += 1;
     this.call = { id: `o${this.seq}`, state: "dialing", direction: "out", remote: number, emergency, callback: false, muted: false };
     if (emergency) {
@@ -641,12 +651,36 @@ export class MockEngine implements Ipc {
     });
   }
 
+  /** Resume the call on hold; the one on screen goes on hold in its place. */
+  private swap(): void {
+    const held = this.held;
+    const current = this.call;
+    if (!held || !current || current.emergency) return;
+    current.state = "held";
+    this.emitCall();
+    held.state = "connected";
+    this.call = held;
+    this.held = current;
+    this.emitCall();
+  }
+
+  private endHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    const current = this.call;
+    this.call = held;
+    this.endCall({ code: "hung_up", reason: "hung up" });
+    this.call = current;
+  }
+
   private endCall(end: CallEnd): void {
     const c = this.call;
     if (!c) return;
     c.state = "ended";
     this.emitCall(end);
-    this.call = null;
+    // The call on hold stays on hold (never resumed on its own).
+    this.call = this.held === c ? null : this.held;
+    this.held = null;
     this.record(c, end.code);
     if (c.emergency || (c.callback && this.mode === "active")) {
       this.mode = "lock";

@@ -77,6 +77,8 @@ pub enum AudioLine {
         /// A call's devices are open (held by the device worker).
         open: bool,
         ringing: Vec<Ringer>,
+        /// What is ringing now (asked by [`AudioLine::ring_job`], until [`AudioLine::stop_ringing`]).
+        ring: Option<Ring>,
     },
     Files(WavDevice),
     Silent,
@@ -91,6 +93,7 @@ impl AudioLine {
                 ringer: None,
                 open: false,
                 ringing: Vec::new(),
+                ring: None,
             },
             AudioSetup::Files(cfg) => {
                 let (dev, _first_port) = WavDevice::start(cfg)?;
@@ -234,14 +237,16 @@ impl AudioLine {
     }
 
     /// Ring: on the ringer device; a callback from the emergency services also on the speaker, with its
-    /// own tone, so it is heard whatever the agent wears. Opening the devices blocks (a second or two on
+    /// own tone, so it is heard whatever the agent wears; a call waiting (another call is in conversation)
+    /// only as soft beeps on the speaker, over the call. Opening the devices blocks (a second or two on
     /// PulseAudio), so this only says what to open: run [`RingJob::start`] on a blocking thread and hand
     /// the ringers to [`AudioLine::ringers_started`].
-    pub fn ring_job(&self, callback: bool) -> Option<RingJob> {
+    pub fn ring_job(&mut self, kind: Ring) -> Option<RingJob> {
         let AudioLine::Devices {
             speaker,
             ringer,
             ringing,
+            ring,
             ..
         } = self
         else {
@@ -250,14 +255,29 @@ impl AudioLine {
         if !ringing.is_empty() {
             return None;
         }
-        let mut targets = vec![ringer.clone()];
-        if callback && speaker != ringer {
-            targets.push(speaker.clone());
-        }
+        *ring = Some(kind);
+        let targets = match kind {
+            Ring::Ordinary => vec![ringer.clone()],
+            Ring::Callback if speaker != ringer => vec![ringer.clone(), speaker.clone()],
+            Ring::Callback => vec![ringer.clone()],
+            Ring::Waiting => vec![speaker.clone()],
+        };
         Some(RingJob {
             targets,
-            tone: ring_tone(callback),
+            tone: match kind {
+                Ring::Ordinary => ring_tone(false),
+                Ring::Callback => ring_tone(true),
+                Ring::Waiting => waiting_tone(),
+            },
         })
+    }
+
+    /// What rings now, if anything.
+    pub fn ringing_as(&self) -> Option<Ring> {
+        match self {
+            AudioLine::Devices { ring, .. } => *ring,
+            _ => None,
+        }
     }
 
     /// Ringers opened by a [`RingJob`]; dropped (silenced) when the call stopped ringing meanwhile.
@@ -268,8 +288,9 @@ impl AudioLine {
     }
 
     pub fn stop_ringing(&mut self) {
-        if let AudioLine::Devices { ringing, .. } = self {
+        if let AudioLine::Devices { ringing, ring, .. } = self {
             ringing.clear();
+            *ring = None;
         }
     }
 
@@ -290,6 +311,35 @@ impl AudioLine {
 
 /// 48 kHz ring tones: the usual two-tone ring (440 + 480 Hz, 2 s on, 4 s off), or for an emergency callback
 /// a fast alternating 960/770 Hz warble (2 s on, 1 s off) that cannot be mistaken for an ordinary call.
+/// Why the engine rings: it decides the tone and the devices ([`AudioLine::ring_job`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ring {
+    /// An incoming call, nothing else going on.
+    Ordinary,
+    /// The emergency services calling back.
+    Callback,
+    /// An ordinary call while the agent talks on another: call waiting.
+    Waiting,
+}
+
+/// Call waiting: two short 440 Hz beeps, then quiet for 4 s; soft, so the caller the agent is talking to
+/// is still heard over it.
+pub fn waiting_tone() -> Arc<[i16]> {
+    let rate = super::RATE as f32;
+    let total = (4.6 * rate) as usize;
+    let amp = 0.12 * 32767.0;
+    (0..total)
+        .map(|i| {
+            let t = i as f32 / rate;
+            let beep = t < 0.2 || (0.4..0.6).contains(&t);
+            if !beep {
+                return 0;
+            }
+            ((2.0 * std::f32::consts::PI * 440.0 * t).sin() * amp) as i16
+        })
+        .collect()
+}
+
 pub fn ring_tone(callback: bool) -> Arc<[i16]> {
     let rate = super::RATE as f32;
     let (on, off) = if callback { (2.0, 1.0) } else { (2.0, 4.0) };
@@ -329,7 +379,7 @@ fn unavailable(e: &DeviceError) -> AudioEvent {
 
 #[cfg(test)]
 mod tests {
-    use super::{ring_tone, AudioLine, AudioSetup};
+    use super::{ring_tone, waiting_tone, AudioLine, AudioSetup, Ring};
 
     #[test]
     fn a_call_on_real_devices_gets_its_port_at_once_and_opens_the_devices_later() {
@@ -359,5 +409,32 @@ mod tests {
             ordinary[3 * 48_000..].iter().all(|s| *s == 0),
             "silent after 2 s"
         );
+    }
+
+    #[test]
+    fn call_waiting_beeps_softly_on_the_speaker_only() {
+        let tone = waiting_tone();
+        let loudest = tone.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        let ring_loudest = ring_tone(false)
+            .iter()
+            .map(|s| s.unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        assert!(loudest > 1_000 && loudest < ring_loudest / 2, "{loudest}");
+        assert!(tone[(0.7 * 48_000.0) as usize..].iter().all(|s| *s == 0));
+
+        let mut line = AudioLine::start(AudioSetup::Devices).expect("line");
+        line.choose(None, Some("headset".into()), Some("speakers".into()));
+        let job = line.ring_job(Ring::Waiting).expect("a job");
+        assert_eq!(job.targets, vec![Some("headset".to_owned())]);
+        assert_eq!(line.ringing_as(), Some(Ring::Waiting));
+        line.stop_ringing();
+        assert_eq!(line.ringing_as(), None);
+        let job = line.ring_job(Ring::Ordinary).expect("a job");
+        assert_eq!(job.targets, vec![Some("speakers".to_owned())]);
+        let mut line = AudioLine::start(AudioSetup::Devices).expect("line");
+        line.choose(None, Some("headset".into()), Some("speakers".into()));
+        let job = line.ring_job(Ring::Callback).expect("a job");
+        assert_eq!(job.targets.len(), 2, "the callback is heard whatever the agent wears");
     }
 }

@@ -21,7 +21,7 @@ fn error(code: ErrorCode, message: impl Into<String>, params: &[(&str, String)])
 }
 
 /// There is no call for this command.
-fn no_call(command: &str, message: &str) -> Vec<Event> {
+pub(super) fn no_call(command: &str, message: &str) -> Vec<Event> {
     error(
         ErrorCode::NoCall,
         message,
@@ -128,12 +128,19 @@ impl Core {
             .calls
             .current()
             .filter(|c| self.calls.get(*c).is_some_and(|c| c.talking()));
-        let Some(heir) = heir else {
+        if let Some(heir) = heir {
+            self.give_devices_to(heir);
+        }
+    }
+
+    /// The sound devices go to call `id` (back from the call that took them).
+    pub(super) fn give_devices_to(&mut self, id: CallId) {
+        if self.devices_with == Some(id) {
             return;
-        };
-        self.devices_with = Some(heir);
-        if let Some(swap) = self.call_audio.get(&heir).cloned() {
-            tracing::info!("call {heir}: the audio devices are back with this call");
+        }
+        self.devices_with = Some(id);
+        if let Some(swap) = self.call_audio.get(&id).cloned() {
+            tracing::info!("call {id}: the audio devices are with this call");
             let opening = self.audio.reconnect(&swap);
             self.open_devices(opening);
         }
@@ -177,7 +184,11 @@ impl Core {
             route: crate::sip::CallRoute::Line,
         };
         match self.place_call(plan, CallKind::Ordinary) {
-            Ok(_) => vec![],
+            Ok(id) => {
+                // A second call: the one in conversation waits on hold.
+                self.hold_others(id);
+                vec![]
+            }
             Err(e) => e,
         }
     }
@@ -365,7 +376,9 @@ impl Core {
             );
         };
         c.phase = Phase::Answering { sip };
-        self.audio.stop_ringing();
+        self.ring();
+        // Answer and hold: the call in conversation waits on hold.
+        self.hold_others(id);
         let port = self.call_port(id);
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !offer.contains("a=setup:passive");
@@ -420,14 +433,7 @@ impl Core {
         }
     }
 
-    pub(super) fn hangup(&mut self) -> Vec<Event> {
-        let Some(id) = self.calls.current() else {
-            return no_call("hangup", "There is no call to end.");
-        };
-        self.hangup_call(id)
-    }
-
-    fn hangup_call(&mut self, id: CallId) -> Vec<Event> {
+    pub(super) fn hangup_call(&mut self, id: CallId) -> Vec<Event> {
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
@@ -483,30 +489,6 @@ impl Core {
             id: id.to_string(),
             on,
         }]
-    }
-
-    /// Hold (`true`) or resume: a re-INVITE with our description set to `sendonly` / `sendrecv`.
-    pub(super) fn hold(&mut self, on: bool) -> Vec<Event> {
-        let Some(id) = self.connected_call() else {
-            return no_call(
-                "hold",
-                "There is no call in conversation to hold or resume.",
-            );
-        };
-        if on {
-            if let Err(r) = self.guard.may(crate::emergency::guard::CallAction::Hold) {
-                return vec![r.event()];
-            }
-        }
-        let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase) else {
-            return vec![];
-        };
-        if matches!(talk.hold, Hold::Making(_)) || talk.hold.on() == on {
-            return vec![];
-        }
-        talk.hold = Hold::Making(on);
-        self.media(id, MediaRequest::HoldOffer(on));
-        vec![]
     }
 
     /// The INVITE of an emergency call (`emergency`) has just gone to the driver: every other call makes
@@ -785,9 +767,7 @@ impl Core {
             Some(c) => vec![c.event(id, CallState::Incoming)],
             None => vec![],
         };
-        if let Some(job) = self.audio.ring_job(callback) {
-            self.push(Output::Work(super::Work::StartRingers(job)));
-        }
+        self.ring();
         out
     }
 
@@ -886,9 +866,7 @@ impl Core {
     }
 
     fn release_audio_if_idle(&mut self) {
-        if self.calls.ringing_incoming().is_none() {
-            self.audio.stop_ringing();
-        }
+        self.ring();
         if self.calls.is_empty() {
             let release = self.audio.release();
             self.device_work(release);

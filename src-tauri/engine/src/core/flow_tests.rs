@@ -151,7 +151,7 @@ fn a_hangup_is_handled_while_the_emergency_offer_is_still_gathering() {
     assert_eq!(h.invites(), 0, "nothing leaves before the offer is made");
 
     // ICE is still gathering: the agent hangs up.
-    let evs = h.command(Command::Hangup);
+    let evs = h.command(Command::Hangup { call: None });
     assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"), "{evs:?}");
     assert!(h
         .media
@@ -180,7 +180,7 @@ fn sip_events_and_ticks_are_handled_while_an_ordinary_offer_gathers() {
     h.input(Input::Tick);
     let evs = h.call_event(incoming(9, "sip:other@lifeline.lab"));
     assert!(rings(&evs), "{evs:?}");
-    let evs = h.command(Command::Hangup);
+    let evs = h.command(Command::Hangup { call: None });
     assert_eq!(ended_reason(&evs).as_deref(), Some("cancelled"), "{evs:?}");
 }
 
@@ -236,7 +236,7 @@ fn a_hangup_before_the_sip_task_names_the_dialog_cancels_it_once_named() {
     };
     h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
     assert_eq!(h.invites(), 1);
-    h.command(Command::Hangup);
+    h.command(Command::Hangup { call: None });
     let sip = h.invite_sent(call);
     assert!(matches!(h.sip.last(), Some(SipRequest::Hangup { sip: s }) if *s == sip));
     let evs = h.call_event(CallEvent::Ended {
@@ -760,7 +760,7 @@ fn policy_can_keep_a_redial_entry_with_the_number_only() {
     let mut h = Harness::new(p);
     h.sign_in();
     dial(&mut h, "911");
-    h.command(Command::Hangup);
+    h.command(Command::Hangup { call: None });
     let hist = h.store.recent_history(10).expect("read");
     assert_eq!(
         (
@@ -816,7 +816,12 @@ fn before_the_agreement_only_emergency_numbers_can_be_dialled() {
 pub(super) fn talking_call(h: &mut Harness) -> (crate::calls::CallId, SipId) {
     h.command(Command::AcceptAgreement);
     h.sign_in();
-    dial(h, "sip:peer@lifeline.lab");
+    answered_call(h, "sip:peer@lifeline.lab")
+}
+
+/// Dials `to` (agreement accepted, line up) and takes the call to conversation: (its id, its dialog).
+pub(super) fn answered_call(h: &mut Harness, to: &str) -> (crate::calls::CallId, SipId) {
+    dial(h, to);
     let call = *h.offers_asked().last().expect("an offer asked");
     h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
     let sip = h.invite_sent(call);
@@ -832,9 +837,9 @@ pub(super) fn talking_call(h: &mut Harness) -> (crate::calls::CallId, SipId) {
 fn hold_sends_the_offer_once_made_and_shows_held_when_the_far_end_agrees() {
     let mut h = Harness::new(us_policy());
     let (call, sip) = talking_call(&mut h);
-    h.command(Command::Hold);
+    h.command(Command::Hold { call: None });
     assert!(matches!(h.media.last(), Some((c, MediaRequest::HoldOffer(true))) if *c == call));
-    h.command(Command::Hold);
+    h.command(Command::Hold { call: None });
     let asked = h
         .media
         .iter()

@@ -54,7 +54,7 @@ fn an_emergency_dial_during_a_call_holds_it_and_the_invite_does_not_wait_for_the
 
     // A hang-up without an id means the emergency call, never the call on hold beside it.
     let emergency_sip = h.invite_sent(call);
-    h.command(Command::Hangup);
+    h.command(Command::Hangup { call: None });
     assert!(
         matches!(h.sip.last(), Some(SipRequest::Hangup { sip: s }) if *s == emergency_sip),
         "{:?}",

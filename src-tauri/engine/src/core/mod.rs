@@ -43,6 +43,7 @@ mod call_flow;
 pub mod driver;
 mod emergency_flow;
 mod history_flow;
+mod line_flow;
 pub mod io;
 mod location_flow;
 mod network_flow;
@@ -464,10 +465,11 @@ impl Core {
             Command::Dial { number } => self.dial_any(number),
             Command::Answer { call } => self.answer(call.as_deref()),
             Command::Reject { call } => self.reject(call.as_deref()),
-            Command::Hangup => self.hangup(),
+            Command::Hangup { call } => self.hangup(call.as_deref()),
             Command::Dtmf { digits } => self.dtmf(digits),
-            Command::Hold => self.hold(true),
-            Command::Resume => self.hold(false),
+            Command::Hold { call } => self.hold(call.as_deref(), true),
+            Command::Resume { call } => self.hold(call.as_deref(), false),
+            Command::Swap => self.swap(),
             Command::Transfer { target, call } => self.transfer(call.as_deref(), &target),
             Command::Mute { on } => self.mute(on),
             // The desktop shell handles it; the headless engine has no login items.
@@ -783,6 +785,8 @@ mod harness;
 mod flow_tests;
 #[cfg(test)]
 mod make_way_tests;
+#[cfg(test)]
+mod line_tests;
 
 #[cfg(test)]
 mod pair_tests;

@@ -143,7 +143,7 @@ impl Pair {
                         self.s.hung_up_offering.insert(id);
                     }
                 }
-                self.h.command(Command::Hangup);
+                self.h.command(Command::Hangup { call: None });
             }
             Step::OfferMade(ok) => {
                 let offers = self.h.offers_asked();

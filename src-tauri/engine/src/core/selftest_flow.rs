@@ -156,7 +156,7 @@ impl Core {
             .find(|(_, c)| matches!(&c.kind, CallKind::Emergency(e) if e.self_test))
             .map(|(id, _)| id);
         if test_call.is_some() && self.calls.current() == test_call {
-            self.hangup()
+            self.hangup(None)
         } else {
             vec![]
         }

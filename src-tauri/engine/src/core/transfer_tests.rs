@@ -162,16 +162,7 @@ fn transfer_is_refused_during_an_emergency_call_and_never_to_an_emergency_number
 
 /// An emergency call up to conversation, beside the ordinary call `talking_call` made.
 fn emergency_talking(h: &mut Harness) -> SipId {
-    dial(h, "911");
-    let call = *h.offers_asked().last().expect("offer");
-    h.media_done(call, MediaDone::Offer(Ok("v=0\r\n".into())));
-    let sip = h.invite_sent(call);
-    h.call_event(CallEvent::RemoteAnswer {
-        id: sip.0,
-        sdp: "v=0\r\n".into(),
-    });
-    h.call_event(CallEvent::Connected { id: sip.0 });
-    sip
+    super::flow_tests::answered_call(h, "911").1
 }
 
 #[test]
