@@ -4,6 +4,8 @@ JsSIP far ends in headless Chromium, each with its own tone.
 * The engine transfers: it calls peer A, then ``transfer`` to peer B. A follows the REFER and calls B; B
   answers; the engine's call ends with the ``transferred`` code, its ``transfer`` events go trying ->
   succeeded, and A and B hear each other's tone.
+* Attended: the engine holds A to consult B, then puts A through to B (REFER with Replaces, RFC 3891);
+  A's new call replaces the engine's dialog with B, A and B hear each other, both engine calls end.
 * The engine is transferred: it calls peer A; A REFERs it to peer B; the engine calls B (the new call
   names the first in ``transferred_from``), B answers and hears the engine's tone, the first call ends as
   ``transferred`` and A's transfer is reported accepted.
@@ -91,6 +93,38 @@ def test_the_engine_transfers_its_call_and_the_two_far_ends_talk(lab, engine, pe
     assert states[0] == "trying" and states[-1] == "succeeded", engine.events_named("transfer")
     # A's first call ended by the engine's BYE; A and B talk.
     assert a.wait_for("ended", timeout=20)["originator"] == "remote"
+    heard_by_b = b.wait_audio(A_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    heard_by_a = a.wait_audio(B_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    assert heard_by_b["packets_received"] > 0 and heard_by_a["packets_received"] > 0
+    b.hangup()
+
+
+def test_attended_transfer_puts_the_held_caller_through_to_the_consulted_party(lab, engine, peers):
+    """The engine talks to A, puts A on hold to call B (the consultation), then transfers A to B: A's
+    INVITE carries Replaces naming the engine's dialog with B; A and B talk, both engine calls end."""
+    a, b = peers
+    first = call_a(engine, a)
+    consult = engine.dial(PEER_B)
+    b.wait_for("incoming", timeout=30)
+    b.answer()
+    engine.wait_call("connected", timeout=30, id=consult["id"])
+    engine.wait_call("held", timeout=30, id=first["id"])
+
+    engine.command("transfer", target="", call=first["id"], to_call=consult["id"])
+    refer = a.wait_for("refer", timeout=20)
+    assert refer["target"].startswith(f"sip:{PEER_B}@") and "Replaces=" in refer["target"], refer
+    b.wait_for("replaces", timeout=30)
+    incoming = b.wait_for("incoming", timeout=30)
+    assert incoming["remote"].startswith(f"sip:{PEER_A}@"), incoming
+    replaces = {k.lower(): v for k, v in (incoming.get("headers") or {}).items()}.get("replaces")
+    assert replaces, incoming
+    b.answer()
+
+    ended = engine.wait_call("ended", timeout=30, id=first["id"])
+    assert ended["code"] == "transferred", ended
+    engine.wait_call("ended", timeout=30, id=consult["id"])
+    states = transfer_states(engine, first["id"])
+    assert states[0] == "trying" and states[-1] == "succeeded", engine.events_named("transfer")
     heard_by_b = b.wait_audio(A_TONE_HZ, tolerance=TOLERANCE, timeout=30)
     heard_by_a = a.wait_audio(B_TONE_HZ, tolerance=TOLERANCE, timeout=30)
     assert heard_by_b["packets_received"] > 0 and heard_by_a["packets_received"] > 0

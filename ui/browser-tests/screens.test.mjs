@@ -226,6 +226,23 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("attended transfer: the call on hold is put through to the consulted call (issue 20)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "Add call").click();
+    const field = page.getByLabel("Number to call (this call is put on hold)");
+    await field.fill("202");
+    await field.press("Enter");
+    await page.getByRole("region", { name: "Other calls" }).getByText("On hold").waitFor();
+    await page.getByText("Connected").first().waitFor();
+    await button(page, "Transfer").click();
+    const join = button(page, "Transfer peer to 202");
+    await join.waitFor();
+    await check(page, "in-call-attended-transfer");
+    await join.click();
+    await button(page, "Call").waitFor();
+    await page.closeAll();
+  });
+
   test("call waiting: the incoming screen over a call answers and holds", async () => {
     const page = await open("mock=in-call");
     await button(page, "End call").waitFor();

@@ -72,11 +72,19 @@ pub enum Command {
     /// dialled like `dial` (digits, a user part, a `sip:`/`tel:` URI). `transfer` events tell how it goes;
     /// on success the call ends with code `transferred`, on failure it stays. Refused (an `error`) during
     /// an emergency call (`during_emergency_call`), and to an emergency number (`invalid_target`).
+    ///
+    /// Attended transfer with `to_call` (the call the agent consulted, e.g. "c4"): the far end of `call` is
+    /// asked to call the far end of `to_call`, replacing that dialog (RFC 3891 `Replaces`); `target` is then
+    /// not needed. On success both calls end with code `transferred` and the two far ends talk.
     Transfer {
+        #[serde(default)]
         target: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(test, ts(optional))]
         call: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        to_call: Option<String>,
     },
     Mute {
         on: bool,

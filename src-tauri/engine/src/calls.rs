@@ -171,6 +171,9 @@ pub enum TransferOf {
     Referred { new: CallId },
     /// The transfer succeeded: the call ends as `transferred`.
     Done,
+    /// The consultation call of an attended transfer of call `by`: ended (`transferred`) when that one
+    /// succeeds, since the far end here is then talking to the transferred party.
+    Consulted { by: CallId },
 }
 
 /// How long an ordinary incoming call rings before it is refused (480): together with the limit on

@@ -9,7 +9,7 @@ JsSIP.debug.disable('JsSIP:*');
 // SIP headers worth reporting on an incoming call (emergency callbacks etc.)
 const HEADERS_OF_INTEREST = [
   'Priority', 'Call-Info', 'Alert-Info', 'Geolocation', 'Geolocation-Routing',
-  'P-Asserted-Identity', 'Subject', 'User-Agent', 'Content-Type',
+  'P-Asserted-Identity', 'Subject', 'User-Agent', 'Content-Type', 'Replaces',
 ];
 
 let ua = null;
@@ -69,6 +69,12 @@ function wireSession(s, direction) {
     if (session === s) session = null;
   });
   s.on('newDTMF', (e) => { if (e.originator === 'remote') emit({ event: 'dtmf', digits: e.dtmf.tone }); });
+  // Attended transfer to this page: an INVITE with Replaces naming this call. Take it (the new call comes
+  // as an 'incoming' to answer; JsSIP ends this one once that is confirmed).
+  s.on('replaces', (e) => {
+    emit({ event: 'replaces' });
+    e.accept();
+  });
   s.on('hold', (e) => emit({ event: 'hold', originator: e.originator }));
   s.on('unhold', (e) => emit({ event: 'unhold', originator: e.originator }));
   s.on('peerconnection', (e) => {

@@ -28,6 +28,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
   );
   useTypedDigits(tone, call.state === "connected");
   const held = call.state === "held";
+  const others = state.calls.filter((c) => c.id !== call.id && (c.state === "held" || c.state === "connected"));
   const up = call.state === "connected" || held;
 
   return (
@@ -144,6 +145,21 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
           <button type="submit" class="button" disabled={transferring || target.trim() === ""}>
             {t("call.transfer_send")}
           </button>
+          {others.map((o) => (
+            // Attended transfer: the other call's party is put through to this call's (RFC 3891 Replaces).
+            <button
+              key={o.id}
+              type="button"
+              class="button"
+              disabled={transferring}
+              onClick={() => intend({ cmd: "transfer", target: "", call: o.id, to_call: call.id })}
+            >
+              {t("call.transfer_join", {
+                other: displayRemote(o.remote, state.app?.domain),
+                remote: displayRemote(call.remote, state.app?.domain),
+              })}
+            </button>
+          ))}
         </form>
       )}
       {transfer && (

@@ -27,7 +27,7 @@ export type Command =
   | { "cmd": "hold", call?: string, }
   | { "cmd": "resume", call?: string, }
   | { "cmd": "swap" }
-  | { "cmd": "transfer", target: string, call?: string, }
+  | { "cmd": "transfer", target: string, call?: string, to_call?: string, }
   | { "cmd": "mute", on: boolean, }
   | { "cmd": "set_presence", status: Presence, }
   | { "cmd": "emergency_exit" }

@@ -499,6 +499,17 @@ export class MockEngine implements Ipc {
         }
         return;
       case "transfer": {
+        if (command.to_call && this.held && command.call === this.held.id) {
+          // Attended: the call on hold is put through to the one on screen; both end as transferred.
+          const trying = this.held.id;
+          this.emit({ event: "transfer", id: trying, role: "transferor", state: "trying" });
+          this.later(400, () => {
+            this.emit({ event: "transfer", id: trying, role: "transferor", state: "succeeded", status: 200 });
+            this.endHeld("transferred");
+            this.endCall({ code: "transferred", reason: "transferred" });
+          });
+          return;
+        }
         // As the engine: refused during an emergency call; trying, ringing, then the call ends as
         // transferred (the target "busy" refuses: the call stays).
         const c = this.call;
@@ -664,12 +675,12 @@ export class MockEngine implements Ipc {
     this.emitCall();
   }
 
-  private endHeld(): void {
+  private endHeld(code: "hung_up" | "transferred" = "hung_up"): void {
     const held = this.held;
     if (!held) return;
     const current = this.call;
     this.call = held;
-    this.endCall({ code: "hung_up", reason: "hung up" });
+    this.endCall({ code, reason: code === "hung_up" ? "hung up" : "transferred" });
     this.call = current;
   }
 

@@ -847,8 +847,10 @@ impl Core {
         self.release_audio_if_idle();
         self.forget_call_audio(id);
         let mut end = call_end(code, cause, reason, cancelled);
-        if c.transfer == Some(crate::calls::TransferOf::Done) && cause == EndCause::HungUpHere {
-            // Our BYE after the far end's transfer succeeded.
+        if c.transfer == Some(crate::calls::TransferOf::Done)
+            && matches!(cause, EndCause::HungUpHere | EndCause::RemoteHungUp)
+        {
+            // Our BYE after the transfer succeeded, or the replaced consultation call's BYE.
             end = call_end(None, EndCause::Transferred, reason, false);
         }
         out.insert(0, c.ended_event(id, &end));

@@ -185,6 +185,9 @@ pub enum SipRequest {
     Refer {
         sip: SipId,
         target: String,
+        /// Attended transfer: the target is the far end of this other call, whose dialog the transferee's
+        /// INVITE replaces (RFC 3891 `Replaces` in the `Refer-To`); `target` is then unused.
+        replaces: Option<SipId>,
     },
     /// Accept (202) or refuse the far end's REFER.
     AnswerRefer {

@@ -470,7 +470,12 @@ impl Core {
             Command::Hold { call } => self.hold(call.as_deref(), true),
             Command::Resume { call } => self.hold(call.as_deref(), false),
             Command::Swap => self.swap(),
-            Command::Transfer { target, call } => self.transfer(call.as_deref(), &target),
+            Command::Transfer {
+                target,
+                call,
+                to_call: Some(to),
+            } if target.trim().is_empty() => self.transfer_to_call(call.as_deref(), &to),
+            Command::Transfer { target, call, .. } => self.transfer(call.as_deref(), &target),
             Command::Mute { on } => self.mute(on),
             // The desktop shell handles it; the headless engine has no login items.
             cmd @ Command::SetStartAtLogin { .. } => vec![Event::error(

@@ -46,10 +46,12 @@ fn transfer_event(
 }
 
 impl Core {
-    /// `transfer`: REFER the far end of the named call (or the call in conversation) to `target`.
-    pub(super) fn transfer(&mut self, name: Option<&str>, target: &str) -> Vec<Event> {
+    /// The call a `transfer` names (or the call in conversation), if it may be transferred now: not during
+    /// an emergency call, never the emergency call, a test call or the callback, only in conversation and
+    /// not already being transferred. `Ok(None)`: a transfer of it is under way already.
+    fn transferable(&self, name: Option<&str>) -> Result<Option<(CallId, SipId)>, Vec<Event>> {
         if let Err(r) = self.guard.may(CallAction::Transfer) {
-            return vec![r.event()];
+            return Err(vec![r.event()]);
         }
         let id = match name {
             Some(n) => self.calls.named(n),
@@ -59,26 +61,75 @@ impl Core {
                 .filter(|id| self.calls.get(*id).is_some_and(|c| c.talking())),
         };
         let Some((id, c)) = id.and_then(|id| self.calls.get(id).map(|c| (id, c))) else {
-            return vec![Event::error(
+            return Err(vec![Event::error(
                 ErrorCode::NoCall,
                 "There is no call in conversation to transfer.",
                 &[("command", "transfer".to_owned())],
-            )];
+            )]);
         };
         if c.is_emergency() || c.is_callback() || matches!(c.kind, CallKind::Emergency(_)) {
             // The guard refuses during the call already; a test call or a callback is never transferred.
-            return vec![crate::emergency::guard::GuardRefusal::DuringEmergencyCall.event()];
+            return Err(vec![
+                crate::emergency::guard::GuardRefusal::DuringEmergencyCall.event()
+            ]);
         }
         let Phase::Talking { sip, .. } = c.phase else {
-            return vec![Event::error(
+            return Err(vec![Event::error(
                 ErrorCode::NoCall,
                 "Only a call in conversation can be transferred.",
                 &[("command", "transfer".to_owned())],
-            )];
+            )]);
         };
-        if c.transfer.is_some() {
-            return vec![];
+        Ok(c.transfer.is_none().then_some((id, sip)))
+    }
+
+    /// Attended transfer: the far end of call `name` (else the call in conversation) is referred to the far
+    /// end of call `to`, the consultation, whose dialog its INVITE replaces. Both calls must be ordinary
+    /// calls in conversation (one of them on hold, as a consultation leaves them).
+    pub(super) fn transfer_to_call(&mut self, name: Option<&str>, to: &str) -> Vec<Event> {
+        let (id, sip) = match self.transferable(name) {
+            Ok(Some(found)) => found,
+            Ok(None) => return vec![],
+            Err(e) => return e,
+        };
+        let consult = match self.transferable(Some(to)) {
+            Ok(Some((other, other_sip))) if other != id => (other, other_sip),
+            Ok(_) => {
+                return vec![Event::error(
+                    ErrorCode::InvalidTarget,
+                    "Not transferred: choose another call in conversation to transfer to.",
+                    &[("detail", "the call to transfer to is this one, or is busy".to_owned())],
+                )]
+            }
+            Err(e) => return e,
+        };
+        if let Some(c) = self.calls.get_mut(id) {
+            c.transfer = Some(TransferOf::Referring);
         }
+        if let Some(c) = self.calls.get_mut(consult.0) {
+            c.transfer = Some(TransferOf::Consulted { by: id });
+        }
+        tracing::info!("call {id}: attended transfer to call {} asked", consult.0);
+        self.sip(SipRequest::Refer {
+            sip,
+            target: String::new(),
+            replaces: Some(consult.1),
+        });
+        vec![transfer_event(
+            id,
+            TransferRole::Transferor,
+            TransferState::Trying,
+            None,
+        )]
+    }
+
+    /// `transfer`: REFER the far end of the named call (or the call in conversation) to `target`.
+    pub(super) fn transfer(&mut self, name: Option<&str>, target: &str) -> Vec<Event> {
+        let (id, sip) = match self.transferable(name) {
+            Ok(Some(found)) => found,
+            Ok(None) => return vec![],
+            Err(e) => return e,
+        };
         let Some(domain) = self.domain.clone() else {
             return vec![Event::error(ErrorCode::NotSignedIn, "Sign in first.", &[])];
         };
@@ -104,7 +155,11 @@ impl Core {
             c.transfer = Some(TransferOf::Referring);
         }
         tracing::info!("call {id}: blind transfer asked");
-        self.sip(SipRequest::Refer { sip, target: uri });
+        self.sip(SipRequest::Refer {
+            sip,
+            target: uri,
+            replaces: None,
+        });
         vec![transfer_event(
             id,
             TransferRole::Transferor,
@@ -130,11 +185,17 @@ impl Core {
             (true, 200..=299) => {
                 // The SIP layer hangs up now; the call's end says `transferred`.
                 c.transfer = Some(TransferOf::Done);
-                TransferState::Succeeded
+                let mut out = self.consultation_over(id, true);
+                out.insert(
+                    0,
+                    transfer_event(id, TransferRole::Transferor, TransferState::Succeeded, Some(status)),
+                );
+                return out;
             }
             (true, _) => {
                 c.transfer = None;
                 tracing::info!("call {id}: the transfer failed ({status}); the call goes on");
+                self.consultation_over(id, false);
                 TransferState::Failed
             }
             (false, 180..=183) => TransferState::Ringing,
@@ -146,6 +207,28 @@ impl Core {
             state,
             Some(status),
         )]
+    }
+
+    /// The attended transfer of call `by` is over: on success its consultation call is done too (hung up
+    /// here if the replaced dialog's BYE has not ended it yet, and shown as `transferred`); on failure
+    /// the consultation goes on as an ordinary call.
+    fn consultation_over(&mut self, by: CallId, succeeded: bool) -> Vec<Event> {
+        let consult = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.transfer == Some(TransferOf::Consulted { by }))
+            .map(|(id, _)| id);
+        let Some(consult) = consult else {
+            return vec![];
+        };
+        if let Some(c) = self.calls.get_mut(consult) {
+            c.transfer = succeeded.then_some(TransferOf::Done);
+        }
+        if succeeded {
+            self.hangup_call(consult)
+        } else {
+            vec![]
+        }
     }
 
     /// The far end's REFER: follow it (202, a new call to the target) or refuse it (403).

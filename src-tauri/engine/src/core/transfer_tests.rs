@@ -2,16 +2,18 @@
 //! rules that win over both (RFC 6881 ED-66). SIP and media are played by the test.
 //! (Against the real lab: tests/engine/test_transfer.py.)
 
-use super::flow_tests::{dial, talking_call, us_policy};
+use super::flow_tests::{answered_call, dial, talking_call, us_policy};
 use super::harness::Harness;
 use super::*;
 use crate::api::{CallState, EmergencyMode, EndCode, ErrorCode, TransferRole, TransferState};
+use crate::calls::CallId;
 use crate::sip::{CallEvent, EndCause};
 
 fn transfer(h: &mut Harness, target: &str) -> Vec<Event> {
     h.command(Command::Transfer {
         target: target.into(),
         call: None,
+        to_call: None,
     })
 }
 
@@ -318,4 +320,91 @@ fn being_transferred_to_a_target_that_fails_keeps_the_first_call_and_tells_the_t
         h.core.calls.get(orig_call).is_some(),
         "the first call stays"
     );
+}
+
+/// A call on hold (the first) and the consultation call in conversation: (harness, first, its dialog,
+/// consultation, its dialog).
+fn consulting() -> (Harness, CallId, SipId, CallId, SipId) {
+    let mut h = Harness::new(us_policy());
+    let (held, held_sip) = talking_call(&mut h);
+    let (consult, consult_sip) = answered_call(&mut h, "sip:supervisor@lifeline.lab");
+    (h, held, held_sip, consult, consult_sip)
+}
+
+fn attended(h: &mut Harness, call: CallId, to: CallId) -> Vec<Event> {
+    h.command(Command::Transfer {
+        target: String::new(),
+        call: Some(call.to_string()),
+        to_call: Some(to.to_string()),
+    })
+}
+
+#[test]
+fn an_attended_transfer_refers_the_held_call_with_replaces_and_ends_both_calls_as_transferred() {
+    let (mut h, held, held_sip, consult, consult_sip) = consulting();
+    let evs = attended(&mut h, held, consult);
+    assert_eq!(
+        transfer_states(&evs),
+        vec![(TransferRole::Transferor, TransferState::Trying, None)]
+    );
+    let asked = sip_asked(&h, |r| match r {
+        SipRequest::Refer { sip, replaces, .. } => Some((*sip, *replaces)),
+        _ => None,
+    });
+    assert_eq!(asked, vec![(held_sip, Some(consult_sip))]);
+
+    // The transferee reached the consulted party: both our calls are over, as transferred.
+    let evs = h.call_event(CallEvent::TransferProgress {
+        id: held_sip.0,
+        status: 200,
+        done: true,
+    });
+    assert!(
+        h.sip
+            .iter()
+            .any(|r| matches!(r, SipRequest::Hangup { sip } if *sip == consult_sip)),
+        "{evs:?}"
+    );
+    for (sip, cause) in [
+        (held_sip, EndCause::Transferred),
+        (consult_sip, EndCause::RemoteHungUp),
+    ] {
+        let evs = h.call_event(CallEvent::Ended {
+            id: sip.0,
+            code: None,
+            cause,
+            reason: "ended".into(),
+        });
+        assert_eq!(ended_code(&evs), Some(EndCode::Transferred), "{evs:?}");
+    }
+}
+
+#[test]
+fn a_failed_attended_transfer_keeps_both_calls_and_one_cannot_transfer_a_call_to_itself() {
+    let (mut h, held, held_sip, consult, consult_sip) = consulting();
+    let evs = attended(&mut h, held, held);
+    assert_eq!(error_code(&evs), Some(ErrorCode::InvalidTarget));
+    attended(&mut h, held, consult);
+    let evs = h.call_event(CallEvent::TransferProgress {
+        id: held_sip.0,
+        status: 481,
+        done: true,
+    });
+    assert_eq!(
+        transfer_states(&evs),
+        vec![(TransferRole::Transferor, TransferState::Failed, Some(481))]
+    );
+    assert!(!h.sip.iter().any(|r| matches!(r, SipRequest::Hangup { .. })));
+    // The consultation is an ordinary call again: it can itself be transferred later.
+    let evs = h.command(Command::Transfer {
+        target: "201".into(),
+        call: Some(consult.to_string()),
+        to_call: None,
+    });
+    assert_eq!(
+        transfer_states(&evs),
+        vec![(TransferRole::Transferor, TransferState::Trying, None)]
+    );
+    assert!(refers(&h).last().is_some_and(|t| t.contains("201")));
+    let _ = consult_sip;
 }

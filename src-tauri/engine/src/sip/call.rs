@@ -166,7 +166,7 @@ pub enum CallError {
 }
 
 #[derive(Debug, Clone)]
-struct Call {
+pub(super) struct Call {
     dir: Direction,
     phase: Phase,
     call_id: String,
@@ -885,7 +885,7 @@ fn reply(ctx: &mut Ctx<'_>, req: &SipMessage, code: u16, reason: &str, tag: Opti
 }
 
 /// The URI inside `<...>`, or the value up to its first `;`.
-fn uri_of(v: &str) -> Option<String> {
+pub(super) fn uri_of(v: &str) -> Option<String> {
     let v = v.trim();
     let u = match (v.find('<'), v.find('>')) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],

@@ -155,10 +155,12 @@ pub enum SipCommand {
         /// The body when it is more than the SDP (an emergency call's new location), with its headers.
         wrapped: Option<ReinviteBody>,
     },
-    /// Blind transfer of call `id` to `target` (a SIP or tel URI).
+    /// Blind transfer of call `id` to `target` (a SIP or tel URI); attended when `replaces` names the
+    /// consultation call, whose far end is then the target.
     Refer {
         id: u64,
         target: String,
+        replaces: Option<u64>,
     },
     /// Accept (202) or refuse (another code) the far end's REFER in call `id`.
     AnswerRefer {
@@ -462,7 +464,7 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                     Some(SipCommand::Hangup { id }) => report(&events, id, ua.hangup(id, now)).await,
                     Some(SipCommand::Reinvite { id, sdp, wrapped: None }) => report(&events, id, ua.reinvite(id, &sdp, now)).await,
                     Some(SipCommand::Reinvite { id, sdp, wrapped: Some(w) }) => report(&events, id, ua.reinvite_with(id, &sdp, w, now)).await,
-                    Some(SipCommand::Refer { id, target }) => report(&events, id, ua.refer(id, &target, now)).await,
+                    Some(SipCommand::Refer { id, target, replaces }) => report(&events, id, ua.refer(id, &target, replaces, now)).await,
                     Some(SipCommand::AnswerRefer { id, code }) => report(&events, id, ua.answer_refer(id, code, now)).await,
                     Some(SipCommand::NotifyRefer { id, status, phrase }) => {
                         // The transferor may have hung up meanwhile: nothing to tell then.

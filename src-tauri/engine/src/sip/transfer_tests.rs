@@ -57,7 +57,7 @@ fn the_agents_transfer_sends_refer_reports_each_notify_and_hangs_up_on_200() {
     let mut ua = ua();
     let t = registered(&mut ua);
     let (id, tag, cid) = connected_out(&mut ua, t);
-    ua.refer(id, "sip:bob@lifeline.lab", t).expect("refer");
+    ua.refer(id, "sip:bob@lifeline.lab", None, t).expect("refer");
     let refer = sent(&drain(&mut ua)).remove(0);
     assert_eq!(
         refer.cseq().map(|c| (c.cseq, c.method.to_string())),
@@ -143,7 +143,7 @@ fn a_failed_transfer_leaves_the_call_up() {
     let t = registered(&mut ua);
     let (id, tag, cid) = connected_out(&mut ua, t);
     // The REFER itself refused.
-    ua.refer(id, "sip:bob@lifeline.lab", t).expect("refer");
+    ua.refer(id, "sip:bob@lifeline.lab", None, t).expect("refer");
     let refer = sent(&drain(&mut ua)).remove(0);
     ua.handle_frame(&answer(&refer, 603, &[], None), t);
     assert_eq!(
@@ -155,7 +155,7 @@ fn a_failed_transfer_leaves_the_call_up() {
         }]
     );
     // Accepted, but the target is busy.
-    ua.refer(id, "sip:bob@lifeline.lab", t)
+    ua.refer(id, "sip:bob@lifeline.lab", None, t)
         .expect("refer again");
     let refer = sent(&drain(&mut ua)).remove(0);
     ua.handle_frame(&answer(&refer, 202, &[], None), t);
@@ -188,18 +188,18 @@ fn a_transfer_needs_a_call_in_conversation_and_a_clean_target() {
     let t = registered(&mut ua);
     let (id, _inv) = place_call(&mut ua, t);
     assert_eq!(
-        ua.refer(id, "sip:bob@lifeline.lab", t),
+        ua.refer(id, "sip:bob@lifeline.lab", None, t),
         Err(CallError::WrongState)
     );
     assert_eq!(
-        ua.refer(99, "sip:bob@lifeline.lab", t),
+        ua.refer(99, "sip:bob@lifeline.lab", None, t),
         Err(CallError::NoSuchCall)
     );
     let mut ua2 = super::tests::ua();
     let t = registered(&mut ua2);
     let (id, _, _) = connected_out(&mut ua2, t);
     assert_eq!(
-        ua2.refer(id, "sip:bob@x>\r\nEvil: 1", t),
+        ua2.refer(id, "sip:bob@x>\r\nEvil: 1", None, t),
         Err(CallError::BadRequest)
     );
 }
@@ -327,4 +327,39 @@ fn refer_and_notify_outside_a_dialog_get_481_and_other_methods_in_a_dialog_405()
         .replace("REFER", "INFO");
     ua.handle_frame(info.as_bytes(), t);
     assert!(text(&drain(&mut ua))[0].starts_with("SIP/2.0 405"));
+}
+
+#[test]
+fn an_attended_transfer_refers_the_held_call_to_the_consulted_party_with_replaces() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (held, _, held_cid) = connected_out(&mut ua, t);
+    let (consult, consult_tag, consult_cid) = connected_out(&mut ua, t);
+    ua.refer(held, "", Some(consult), t).expect("refer");
+    let refer = sent(&drain(&mut ua)).remove(0);
+    assert_eq!(
+        refer.cseq().map(|c| c.method.to_string()).as_deref(),
+        Some("REFER")
+    );
+    assert_eq!(
+        refer.call_id().as_deref(),
+        Some(held_cid.as_str()),
+        "in the held call's dialog"
+    );
+    let to = header(&refer, "Refer-To").expect("Refer-To");
+    let want = format!(
+        "?Replaces={consult_cid}%3Bto-tag%3Dsrvtag%3Bfrom-tag%3D{consult_tag}>"
+    );
+    assert!(to.starts_with("<sip:") && to.ends_with(&want), "{to}");
+    assert!(!to.contains('@') || to.find('@') < to.find('?'), "{to}");
+
+    // Not to itself, nor to a call that is not in conversation.
+    assert!(matches!(
+        ua.refer(consult, "", Some(consult), t),
+        Err(CallError::WrongState)
+    ));
+    assert!(matches!(
+        ua.refer(consult, "", Some(99), t),
+        Err(CallError::NoSuchCall)
+    ));
 }

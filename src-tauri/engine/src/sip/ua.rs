@@ -230,8 +230,14 @@ impl UserAgent {
 
     /// Blind transfer: REFER the far end of call `id` to `target` (a SIP or tel URI); the outcome comes as
     /// [`super::call::CallEvent::TransferProgress`].
-    pub fn refer(&mut self, id: u64, target: &str, now: Instant) -> Result<(), CallError> {
-        self.with_calls(now, |calls, ctx| calls.refer(id, target, ctx))
+    pub fn refer(
+        &mut self,
+        id: u64,
+        target: &str,
+        replaces: Option<u64>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        self.with_calls(now, |calls, ctx| calls.refer(id, target, replaces, ctx))
     }
 
     /// The engine's answer to the far end's REFER ([`super::call::CallEvent::Referred`]): 202 accepts it,

@@ -400,7 +400,15 @@ impl Driver {
                 sdp,
                 wrapped,
             },
-            SipRequest::Refer { sip, target } => SipCommand::Refer { id: sip.0, target },
+            SipRequest::Refer {
+                sip,
+                target,
+                replaces,
+            } => SipCommand::Refer {
+                id: sip.0,
+                target,
+                replaces: replaces.map(|r| r.0),
+            },
             SipRequest::AnswerRefer { sip, code } => SipCommand::AnswerRefer { id: sip.0, code },
             SipRequest::NotifyRefer {
                 sip,

@@ -14,7 +14,7 @@
 
 use ezk_sip_types::Name;
 
-use super::{in_dialog, reply, send_tracked, CallError, CallEvent, CallOutput, Calls, Ctx};
+use super::{in_dialog, reply, send_tracked, uri_of, Call, CallError, CallEvent, CallOutput, Calls, Ctx};
 use super::{EndCause, Phase};
 use crate::sip::message::SipMessage;
 
@@ -34,17 +34,31 @@ const REFERRED_BY: &str = "Referred-By";
 
 impl Calls {
     /// Blind transfer: asks the far end of call `id` (in conversation) to call `target`, a SIP/tel URI.
+    /// Attended transfer when `replaces` names another call in conversation: the far end of call `id` is
+    /// asked to call that call's far end with `Replaces` naming its dialog (RFC 3891, RFC 5589 7), so the
+    /// two far ends end up talking and both of our calls end.
     pub(crate) fn refer(
         &mut self,
         id: u64,
         target: &str,
+        replaces: Option<u64>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), CallError> {
+        let target = match replaces {
+            Some(other) => {
+                let o = self.calls.get(&other).ok_or(CallError::NoSuchCall)?;
+                if other == id || o.phase != Phase::Confirmed {
+                    return Err(CallError::WrongState);
+                }
+                replacing_target(o).ok_or(CallError::WrongState)?
+            }
+            None => target.trim().to_owned(),
+        };
         let c = self.calls.get_mut(&id).ok_or(CallError::NoSuchCall)?;
         if c.phase != Phase::Confirmed || c.refer_out {
             return Err(CallError::WrongState);
         }
-        let target = target.trim();
+        let target = target.as_str();
         if target.is_empty() || target.contains(['\r', '\n', '<', '>']) {
             return Err(CallError::BadRequest);
         }
@@ -270,4 +284,33 @@ fn refer_target(v: &str) -> Option<String> {
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
     (scheme_ok && clean && uri.len() > 4).then(|| uri.to_owned())
+}
+
+/// The `Refer-To` URI of an attended transfer to the far end of dialog `c`: its address (through the proxy,
+/// like any call to it) with the dialog in a `Replaces` header parameter (RFC 3891 3: to-tag is the far
+/// end's tag, the one the INVITE's recipient knows as its own; from-tag is ours), escaped for a URI.
+fn replacing_target(c: &Call) -> Option<String> {
+    let uri = uri_of(&c.remote_party)?;
+    let uri = uri.split('?').next().unwrap_or(&uri).to_owned();
+    let remote_tag = c.remote_tag.as_deref()?;
+    let replaces = format!(
+        "{};to-tag={};from-tag={}",
+        c.call_id, remote_tag, c.local_tag
+    );
+    Some(format!("{uri}?Replaces={}", escape_header_value(&replaces)))
+}
+
+/// Escapes a URI header value (RFC 3261 25.1 `hvalue`: unreserved and a few marks as they are, the rest
+/// %-escaped), so `;`, `=` and `@` of a Replaces value stay inside it.
+fn escape_header_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() * 2);
+    for b in v.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-_.!~*'()[]/:+$".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
