@@ -435,6 +435,10 @@ mod tests {
         let mut line = AudioLine::start(AudioSetup::Devices).expect("line");
         line.choose(None, Some("headset".into()), Some("speakers".into()));
         let job = line.ring_job(Ring::Callback).expect("a job");
-        assert_eq!(job.targets.len(), 2, "the callback is heard whatever the agent wears");
+        assert_eq!(
+            job.targets.len(),
+            2,
+            "the callback is heard whatever the agent wears"
+        );
     }
 }

@@ -3,11 +3,11 @@
 //! conversation and moves the sound devices to it (swap). None of it during an emergency call: the guard
 //! refuses hold and resume there, and the emergency call keeps the devices.
 
+use super::MediaRequest;
 use crate::api::Event;
 use crate::audio::line::Ring;
 use crate::calls::{CallId, Hold, Phase};
 use crate::emergency::guard::CallAction;
-use super::MediaRequest;
 
 use super::call_flow::no_call;
 use super::{Core, Output, Work};
@@ -27,9 +27,10 @@ impl Core {
     /// The call a hold, resume or hang-up names, else the call [`crate::calls::CallTable::current`] picks.
     fn named_or_current(&self, command: &str, name: Option<&str>) -> Result<CallId, Vec<Event>> {
         match name {
-            Some(name) => self.calls.named(name).ok_or_else(|| {
-                no_call(command, &format!("There is no call {}.", name.trim()))
-            }),
+            Some(name) => self
+                .calls
+                .named(name)
+                .ok_or_else(|| no_call(command, &format!("There is no call {}.", name.trim()))),
             None => self
                 .calls
                 .current()
@@ -124,15 +125,11 @@ impl Core {
     /// Rings as [`ring_for`] says for the calls there are now (after a call came, was answered or ended).
     pub(super) fn ring(&mut self) {
         let ringing = |callback: bool| {
-            self.calls
-                .iter()
-                .any(|(_, c)| matches!(c.phase, Phase::Incoming { .. }) && c.is_callback() == callback)
+            self.calls.iter().any(|(_, c)| {
+                matches!(c.phase, Phase::Incoming { .. }) && c.is_callback() == callback
+            })
         };
-        let want = ring_for(
-            ringing(true),
-            ringing(false),
-            self.calls.busy(),
-        );
+        let want = ring_for(ringing(true), ringing(false), self.calls.busy());
         if self.audio.ringing_as() == want {
             return;
         }

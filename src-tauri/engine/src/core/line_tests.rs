@@ -44,7 +44,11 @@ fn placing_a_second_call_holds_the_first_and_hangup_without_an_id_means_the_new_
     dial(&mut h, "sip:second@lifeline.lab");
     let second = *h.offers_asked().last().expect("an offer asked");
     assert_ne!(second, first);
-    assert_eq!(held_offer_asked(&h, first, true), 1, "the first call goes on hold");
+    assert_eq!(
+        held_offer_asked(&h, first, true),
+        1,
+        "the first call goes on hold"
+    );
     let evs = hold_done(&mut h, first, first_sip, true);
     assert_eq!(state_of(&evs, first), Some(CallState::Held), "{evs:?}");
 
@@ -93,7 +97,13 @@ fn resume_swaps_the_calls_and_hangup_names_the_call_it_ends() {
         call: Some("c99".into()),
     });
     assert!(
-        evs.iter().any(|ev| matches!(ev, Event::Error { code: Some(ErrorCode::NoCall), .. })),
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Error {
+                code: Some(ErrorCode::NoCall),
+                ..
+            }
+        )),
         "{evs:?}"
     );
 }
@@ -103,7 +113,10 @@ fn answering_a_waiting_call_holds_the_one_in_conversation() {
     let mut h = Harness::new(us_policy());
     let (first, first_sip) = talking_call(&mut h);
     let evs = h.call_event(incoming(9, "sip:waiting@lifeline.lab"));
-    assert!(rings(&evs), "an ordinary call rings while the agent talks (call waiting)");
+    assert!(
+        rings(&evs),
+        "an ordinary call rings while the agent talks (call waiting)"
+    );
     let waiting = h.core.calls.by_sip(SipId(9)).expect("the waiting call");
     h.command(Command::Answer {
         call: Some(waiting.to_string()),
@@ -129,7 +142,10 @@ fn rejecting_the_waiting_call_leaves_the_call_in_conversation_alone() {
     h.command(Command::Reject { call: None });
     assert!(matches!(
         h.sip.last(),
-        Some(SipRequest::Reject { sip: SipId(9), code: 486 })
+        Some(SipRequest::Reject {
+            sip: SipId(9),
+            code: 486
+        })
     ));
     assert_eq!(held_offer_asked(&h, first, true), 0);
 }

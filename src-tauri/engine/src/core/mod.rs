@@ -43,8 +43,8 @@ mod call_flow;
 pub mod driver;
 mod emergency_flow;
 mod history_flow;
-mod line_flow;
 pub mod io;
+mod line_flow;
 mod location_flow;
 mod network_flow;
 pub mod persist;
@@ -789,9 +789,9 @@ mod harness;
 #[path = "flow_tests.rs"]
 mod flow_tests;
 #[cfg(test)]
-mod make_way_tests;
-#[cfg(test)]
 mod line_tests;
+#[cfg(test)]
+mod make_way_tests;
 
 #[cfg(test)]
 mod pair_tests;

@@ -70,7 +70,7 @@ impl Core {
         if c.is_emergency() || c.is_callback() || matches!(c.kind, CallKind::Emergency(_)) {
             // The guard refuses during the call already; a test call or a callback is never transferred.
             return Err(vec![
-                crate::emergency::guard::GuardRefusal::DuringEmergencyCall.event()
+                crate::emergency::guard::GuardRefusal::DuringEmergencyCall.event(),
             ]);
         }
         let Phase::Talking { sip, .. } = c.phase else {
@@ -98,7 +98,10 @@ impl Core {
                 return vec![Event::error(
                     ErrorCode::InvalidTarget,
                     "Not transferred: choose another call in conversation to transfer to.",
-                    &[("detail", "the call to transfer to is this one, or is busy".to_owned())],
+                    &[(
+                        "detail",
+                        "the call to transfer to is this one, or is busy".to_owned(),
+                    )],
                 )]
             }
             Err(e) => return e,
@@ -188,7 +191,12 @@ impl Core {
                 let mut out = self.consultation_over(id, true);
                 out.insert(
                     0,
-                    transfer_event(id, TransferRole::Transferor, TransferState::Succeeded, Some(status)),
+                    transfer_event(
+                        id,
+                        TransferRole::Transferor,
+                        TransferState::Succeeded,
+                        Some(status),
+                    ),
                 );
                 return out;
             }

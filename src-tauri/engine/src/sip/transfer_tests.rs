@@ -57,7 +57,8 @@ fn the_agents_transfer_sends_refer_reports_each_notify_and_hangs_up_on_200() {
     let mut ua = ua();
     let t = registered(&mut ua);
     let (id, tag, cid) = connected_out(&mut ua, t);
-    ua.refer(id, "sip:bob@lifeline.lab", None, t).expect("refer");
+    ua.refer(id, "sip:bob@lifeline.lab", None, t)
+        .expect("refer");
     let refer = sent(&drain(&mut ua)).remove(0);
     assert_eq!(
         refer.cseq().map(|c| (c.cseq, c.method.to_string())),
@@ -143,7 +144,8 @@ fn a_failed_transfer_leaves_the_call_up() {
     let t = registered(&mut ua);
     let (id, tag, cid) = connected_out(&mut ua, t);
     // The REFER itself refused.
-    ua.refer(id, "sip:bob@lifeline.lab", None, t).expect("refer");
+    ua.refer(id, "sip:bob@lifeline.lab", None, t)
+        .expect("refer");
     let refer = sent(&drain(&mut ua)).remove(0);
     ua.handle_frame(&answer(&refer, 603, &[], None), t);
     assert_eq!(
@@ -347,9 +349,7 @@ fn an_attended_transfer_refers_the_held_call_to_the_consulted_party_with_replace
         "in the held call's dialog"
     );
     let to = header(&refer, "Refer-To").expect("Refer-To");
-    let want = format!(
-        "?Replaces={consult_cid}%3Bto-tag%3Dsrvtag%3Bfrom-tag%3D{consult_tag}>"
-    );
+    let want = format!("?Replaces={consult_cid}%3Bto-tag%3Dsrvtag%3Bfrom-tag%3D{consult_tag}>");
     assert!(to.starts_with("<sip:") && to.ends_with(&want), "{to}");
     assert!(!to.contains('@') || to.find('@') < to.find('?'), "{to}");
 

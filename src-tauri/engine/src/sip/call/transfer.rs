@@ -14,7 +14,9 @@
 
 use ezk_sip_types::Name;
 
-use super::{in_dialog, reply, send_tracked, uri_of, Call, CallError, CallEvent, CallOutput, Calls, Ctx};
+use super::{
+    in_dialog, reply, send_tracked, uri_of, Call, CallError, CallEvent, CallOutput, Calls, Ctx,
+};
 use super::{EndCause, Phase};
 use crate::sip::message::SipMessage;
 
