@@ -156,8 +156,12 @@ pub struct CallEntry {
     /// An ordinary incoming call: when it began to ring (it is refused with 480 after
     /// [`RING_TIMEOUT`]); `None` once refused, or for calls that ring until the caller gives up.
     pub ring_since: Option<Instant>,
-    /// A call placed on the far end's REFER in that call (being transferred).
+    /// A call placed on the far end's REFER in that call (being transferred), or the call an incoming
+    /// INVITE with `Replaces` takes over (transferred to the agent).
     pub transferred_from: Option<CallId>,
+    /// Taking over that call (`Replaces`): answered without ringing, and that call is hung up once this
+    /// one is in conversation.
+    pub replacing: bool,
     /// A transfer of this call under way, or done.
     pub transfer: Option<TransferOf>,
 }
@@ -171,6 +175,9 @@ pub enum TransferOf {
     Referred { new: CallId },
     /// The transfer succeeded: the call ends as `transferred`.
     Done,
+    /// An incoming INVITE with `Replaces` takes this call over; it ends (`transferred`) once that one
+    /// is in conversation.
+    Replaced,
     /// The consultation call of an attended transfer of call `by`: ended (`transferred`) when that one
     /// succeeds, since the far end here is then talking to the transferred party.
     Consulted { by: CallId },
@@ -259,6 +266,7 @@ impl CallEntry {
             connected_at: None,
             ring_since: None,
             transferred_from: None,
+            replacing: false,
             transfer: None,
         }
     }

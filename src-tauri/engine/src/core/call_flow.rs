@@ -710,9 +710,13 @@ impl Core {
             sip,
             talk: Talk { shown, ..talk },
         };
+        let replaced = c.transferred_from.filter(|_| c.replacing && first);
         let mut out = vec![c.event(id, shown)];
         if first {
             out.extend(self.on_transfer_leg(id, LegNews::Answered));
+        }
+        if let Some(old) = replaced {
+            out.extend(self.replaced(old));
         }
         let Some(c) = self.calls.get(id) else {
             return out;
@@ -740,10 +744,17 @@ impl Core {
         offer: Option<String>,
         facts: IncomingFacts,
     ) -> Vec<Event> {
+        let replaced = match self.replaced_call(sip, facts.replaces) {
+            Ok(replaced) => replaced,
+            Err(refused) => return refused,
+        };
         let kind = match self.arbitrate_incoming(sip, &facts) {
             Ok(kind) => kind,
             Err(refused) => return refused,
         };
+        if let (Some(old), CallKind::Ordinary) = (replaced, &kind) {
+            return self.take_over(old, sip, offer, facts.from);
+        }
         let mut entry = CallEntry::new(
             Direction::In,
             facts.from,

@@ -6,7 +6,7 @@
 use super::MediaRequest;
 use crate::api::Event;
 use crate::audio::line::Ring;
-use crate::calls::{CallId, Hold, Phase};
+use crate::calls::{CallId, Hold, Phase, TransferOf};
 use crate::emergency::guard::CallAction;
 
 use super::call_flow::no_call;
@@ -96,6 +96,7 @@ impl Core {
             .iter()
             .filter(|(id, c)| {
                 *id != keep
+                    && !(c.transfer == Some(TransferOf::Replaced))
                     && !c.is_emergency()
                     && !c.is_callback()
                     && matches!(&c.phase, Phase::Talking { talk, .. } if !talk.hold.wanted())

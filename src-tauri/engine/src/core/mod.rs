@@ -50,6 +50,7 @@ mod network_flow;
 pub mod persist;
 mod refusals;
 mod relocate_flow;
+mod replaces_flow;
 mod selftest_flow;
 mod transfer_flow;
 

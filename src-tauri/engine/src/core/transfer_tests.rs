@@ -408,3 +408,78 @@ fn a_failed_attended_transfer_keeps_both_calls_and_one_cannot_transfer_a_call_to
     assert!(refers(&h).last().is_some_and(|t| t.contains("201")));
     let _ = consult_sip;
 }
+
+/// An INVITE whose `Replaces` names our call `replaces` (the SIP layer found it).
+fn replacing_invite(id: u64, replaces: SipId) -> CallEvent {
+    let CallEvent::Incoming { id, offer, facts } =
+        super::harness::incoming(id, "sip:supervisor@lifeline.lab")
+    else {
+        unreachable!("an incoming call")
+    };
+    CallEvent::Incoming {
+        id,
+        offer,
+        facts: crate::sip::IncomingFacts {
+            replaces: Some(replaces.0),
+            ..facts
+        },
+    }
+}
+
+#[test]
+fn an_invite_with_replaces_takes_over_the_call_without_ringing_and_ends_it_as_transferred() {
+    let mut h = Harness::new(us_policy());
+    let (old, old_sip) = talking_call(&mut h);
+    let evs = h.call_event(replacing_invite(7, old_sip));
+    let new = h.core.calls.by_sip(SipId(7)).expect("the new call");
+    assert!(
+        h.media
+            .iter()
+            .any(|(c, r)| *c == new && matches!(r, MediaRequest::Answer { .. })),
+        "answered at once: {evs:?}"
+    );
+    assert!(
+        !h.media
+            .iter()
+            .any(|(c, r)| *c == old && matches!(r, MediaRequest::HoldOffer(_))),
+        "the replaced call is not put on hold"
+    );
+    assert!(!h.sip.iter().any(|r| matches!(r, SipRequest::Ring { .. })));
+    h.media_done(new, MediaDone::Answer(Ok("v=0\r\n".into())));
+    let evs = h.call_event(CallEvent::Connected { id: 7 });
+    assert!(
+        evs.iter().any(
+            |ev| matches!(ev, Event::Call { id, transferred_from: Some(from), .. }
+            if *id == new.to_string() && *from == old.to_string())
+        ),
+        "{evs:?}"
+    );
+    assert!(h
+        .sip
+        .iter()
+        .any(|r| matches!(r, SipRequest::Hangup { sip } if *sip == old_sip)));
+    let evs = h.call_event(CallEvent::Ended {
+        id: old_sip.0,
+        code: None,
+        cause: EndCause::HungUpHere,
+        reason: "hung up here".into(),
+    });
+    assert_eq!(ended_code(&evs), Some(EndCode::Transferred), "{evs:?}");
+}
+
+#[test]
+fn an_invite_replacing_the_emergency_call_is_refused_and_the_call_stays() {
+    let mut h = Harness::new(us_policy());
+    h.command(Command::AcceptAgreement);
+    h.sign_in();
+    let sip = emergency_talking(&mut h);
+    h.call_event(replacing_invite(7, sip));
+    assert!(matches!(
+        h.sip.last(),
+        Some(SipRequest::Reject {
+            sip: SipId(7),
+            code: 403
+        })
+    ));
+    assert!(!h.sip.iter().any(|r| matches!(r, SipRequest::Hangup { .. })));
+}

@@ -15,6 +15,7 @@ use super::request::{
 };
 use crate::api::Direction;
 
+mod replaces;
 mod transfer;
 use transfer::ReferIn;
 
@@ -542,6 +543,21 @@ impl Calls {
             reply(ctx, &req, 400, "Missing Contact", None);
             return;
         };
+        // Attended transfer to us: the dialog it replaces must be one of ours in conversation.
+        let replaces = match req.raw(&Name::from("Replaces")) {
+            None => None,
+            Some(v) => match replaces::Replaces::parse(v).map(|r| self.replaced_by(&r)) {
+                Some(Some(id)) => Some(id),
+                Some(None) => {
+                    reply(ctx, &req, 481, "Call/Transaction Does Not Exist", None);
+                    return;
+                }
+                None => {
+                    reply(ctx, &req, 400, "Bad Replaces", None);
+                    return;
+                }
+            },
+        };
         let waiting = self
             .calls
             .values()
@@ -582,7 +598,10 @@ impl Calls {
         // No 180 yet: the engine decides first ([`Calls::ring`]). A call it refuses (a flood during the
         // lock) then costs one 486, not a 180 and a 486, here and at the proxy.
         let from = uri_of(from_raw).unwrap_or_else(|| from_raw.to_owned());
-        let facts = IncomingFacts::of(&req, from);
+        let facts = IncomingFacts {
+            replaces,
+            ..IncomingFacts::of(&req, from)
+        };
         let offer = req.sdp();
         let mut c = c;
         c.pending_in = Some(req);

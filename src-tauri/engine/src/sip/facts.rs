@@ -24,6 +24,8 @@ pub struct IncomingFacts {
     /// The names of the request's headers, lower-cased, each once (at most [`MAX_HEADER_NAMES`]): a
     /// policy may name one that marks ordinary traffic (`emergency.queue_call_header`, set by the queue).
     pub header_names: Vec<String>,
+    /// The SIP layer's id of our call in conversation that this INVITE's `Replaces` (RFC 3891) takes over.
+    pub replaces: Option<u64>,
 }
 
 /// Header names kept per INVITE: a request with more is odd, and the arbitration needs only a few.
@@ -50,6 +52,7 @@ impl IncomingFacts {
                 .filter_map(|v| asserted_uri(&v))
                 .collect(),
             header_names: header_names(req),
+            replaces: None,
         }
     }
 

@@ -363,3 +363,54 @@ fn an_attended_transfer_refers_the_held_call_to_the_consulted_party_with_replace
         Err(CallError::NoSuchCall)
     ));
 }
+
+/// A new INVITE (its own Call-ID) whose `Replaces` names dialog `replaces`.
+fn invite_replacing(call_id: &str, replaces: &str) -> Vec<u8> {
+    let sdp = "v=0\r\n";
+    format!(
+        "INVITE sip:agent@x.invalid;transport=ws SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1:4443;branch=z9hG4bKr1\r\n\
+From: <sip:supervisor@lifeline.lab>;tag=sup1\r\nTo: <sip:agent@lifeline.lab>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:supervisor@127.0.0.1:5090>\r\nReplaces: {replaces}\r\nContent-Type: application/sdp\r\n\
+Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn an_invite_with_replaces_names_our_call_in_conversation_or_gets_481() {
+    let mut ua = ua();
+    let t = registered(&mut ua);
+    let (id, tag, cid) = connected_out(&mut ua, t);
+    // From our side the dialog's to-tag is ours, its from-tag the far end's (RFC 3891 3).
+    ua.handle_frame(
+        &invite_replacing("new0", &format!("{cid};to-tag={tag};from-tag=srvtag")),
+        t,
+    );
+    let outs = drain(&mut ua);
+    match &call_events(&outs)[..] {
+        [CallEvent::Incoming { facts, .. }] => assert_eq!(facts.replaces, Some(id)),
+        other => panic!("{other:?}"),
+    }
+    for (n, (replaces, code)) in [
+        (format!("{cid};to-tag=srvtag;from-tag={tag}"), "481"),
+        ("nosuch;to-tag=a;from-tag=b".to_owned(), "481"),
+        (format!("{cid};to-tag={tag}"), "400"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ua.handle_frame(&invite_replacing(&format!("new{}", n + 1), &replaces), t);
+        let outs = drain(&mut ua);
+        assert!(call_events(&outs).is_empty(), "{replaces}");
+        let sent = sent(&outs);
+        assert_eq!(
+            sent.first()
+                .and_then(|m| m.code())
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some(code),
+            "{replaces}"
+        );
+    }
+}
