@@ -18,6 +18,7 @@ mod cli;
 mod deep_link;
 mod logging;
 mod quit_guard;
+mod startup_failure;
 mod ui_events;
 mod window_state;
 
@@ -226,7 +227,7 @@ pub fn main() -> ExitCode {
     match run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("lifeline: {msg}");
+            startup_failure::report(&msg);
             ExitCode::FAILURE
         }
     }
@@ -234,7 +235,8 @@ pub fn main() -> ExitCode {
 
 /// On Windows the window is drawn by the Microsoft Edge WebView2 Runtime, which not every machine has (Windows
 /// 10 without Edge updates, some locked-down images, Wine). Without it tauri panics deep in its event loop,
-/// after the engine's plugins started; asked first, the agent and IT get a sentence and an exit code instead.
+/// after the engine's plugins started; asked first, the agent and IT get a sentence (a message box, the log:
+/// `startup_failure`) and an exit code instead.
 #[cfg(windows)]
 fn webview2_installed() -> Result<(), String> {
     tauri::webview_version().map(|_| ()).map_err(|e| {

@@ -16,6 +16,10 @@
 Unicode true
 Target amd64-unicode
 SetCompressor /SOLID lzma
+; A dictionary that holds both programs: lifeline.exe and lifeline-headless.exe each carry the whole engine, and
+; with the default 8 MB window the second copy could not be matched against the first. The dist installer
+; went from 10,047,887 bytes to 6,717,736 (README "Building installers"); installing needs 32 MB of memory to unpack.
+SetCompressorDictSize 32
 RequestExecutionLevel admin
 ManifestDPIAware true
 

@@ -25,8 +25,9 @@ import time
 from selenium.webdriver.common.by import By
 
 from app_support import LAB_PROFILE, app_pids, wait_app_gone, wait_for, write_policy
-from app_ui import (CALLBACK_IN_PROGRESS, CALLBACK_TITLE, EMERGENCY_TITLE, LOCK_TITLE, STEP, app_window,
-                    ask_window_to_close, body_text, button, wait_button, wait_connected, wait_heading, window_shot)
+from app_ui import (CALLBACK_IN_PROGRESS, CALLBACK_TITLE, EMERGENCY_TITLE, LOCK_TITLE, STEP, app_window, body_text,
+                    button, wait_button, wait_connected, wait_heading, window_shot)
+from lablib.xwindow import ask_window_to_close
 
 AGENT_URI = "sip:agent@lifeline.lab"
 KEPT = "Lifeline stays open and signed in"
