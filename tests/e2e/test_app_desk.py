@@ -160,6 +160,7 @@ def test_closed_to_the_tray_the_line_stays_up_and_a_call_comes_forward_answered_
     wait_connected(drv, "answered from the notification")
     wait_for(None, lambda _: incoming["id"] in desk.closed(), STEP, what="the notification to be withdrawn")
     peer.hangup()
+    peer.wait_for("ended", timeout=STEP)
     wait_button(drv, "Call")
 
     # A caller who gives up before the agent answers leaves a missed-call notification.
@@ -167,6 +168,7 @@ def test_closed_to_the_tray_the_line_stays_up_and_a_call_comes_forward_answered_
     second = wait_notification(desk, "Incoming call", after=incoming["id"])
     time.sleep(1)
     peer.hangup()
+    peer.wait_for("ended", timeout=STEP)
     missed = wait_notification(desk, "Missed call", after=second["id"])
     assert missed["body"] == PEER_USER and "answer" not in missed["actions"], missed
     assert second["id"] in desk.closed(), "the ringing notification went with the call"
@@ -177,6 +179,7 @@ def test_closed_to_the_tray_the_line_stays_up_and_a_call_comes_forward_answered_
     desk.invoke(third["id"], "reject")
     ended = peer.wait_for("ended", timeout=STEP)
     print(f"rejected from the notification: the peer saw {ended}", flush=True)
+    assert ended["originator"] == "remote", ended
     time.sleep(1)
     assert not [n for n in desk.notifications() if n["summary"] == "Missed call" and n["id"] > third["id"]], \
         "a call the agent rejected is not a missed call"
