@@ -126,7 +126,8 @@ impl CallAlerts {
                         connected: false,
                     },
                 );
-                let caller = (!(emergency || callback || self.private())).then(|| caller_name(remote));
+                let caller =
+                    (!(emergency || callback || self.private())).then(|| caller_name(remote));
                 let (kind, title, body) = if callback {
                     (
                         NoticeKind::CallbackIncoming,
@@ -182,7 +183,8 @@ impl CallAlerts {
                     );
                 if missed {
                     self.next_id = self.next_id.wrapping_add(1);
-                    let caller = (!(emergency || c.callback || self.private())).then(|| caller_name(remote));
+                    let caller =
+                        (!(emergency || c.callback || self.private())).then(|| caller_name(remote));
                     let (kind, title, body) = if c.callback {
                         (
                             NoticeKind::CallbackMissed,
@@ -193,7 +195,9 @@ impl CallAlerts {
                         (
                             NoticeKind::Missed,
                             "Missed call",
-                            caller.unwrap_or_else(|| "A caller hung up before you answered.".to_owned()),
+                            caller.unwrap_or_else(|| {
+                                "A caller hung up before you answered.".to_owned()
+                            }),
                         )
                     };
                     out.push(Alert::Notify(Notice {
@@ -232,18 +236,7 @@ mod tests {
     use super::*;
 
     fn call(id: &str, state: CallState, remote: &str, callback: bool) -> Event {
-        Event::Call {
-            id: id.into(),
-            state,
-            direction: Direction::In,
-            remote: remote.into(),
-            emergency: false,
-            emergency_callback: callback,
-            reason: None,
-            code: None,
-            status: None,
-            transferred_from: None,
-        }
+        crate::test_support::call_event(id, state, Direction::In, remote, callback)
     }
 
     fn ended(id: &str, remote: &str, callback: bool, code: EndCode) -> Event {
@@ -274,7 +267,12 @@ mod tests {
     #[test]
     fn an_incoming_call_shows_the_window_and_a_notification_with_the_caller_and_answer_reject() {
         let mut a = CallAlerts::default();
-        let out = a.on_event(&call("c1", CallState::Incoming, "sip:bob@lifeline.lab", false));
+        let out = a.on_event(&call(
+            "c1",
+            CallState::Incoming,
+            "sip:bob@lifeline.lab",
+            false,
+        ));
         assert_eq!(
             out[0],
             Alert::Raise {
@@ -283,7 +281,10 @@ mod tests {
             }
         );
         let n = notices(&out)[0];
-        assert_eq!((n.kind, n.body.as_str(), n.actions), (NoticeKind::Incoming, "bob", true));
+        assert_eq!(
+            (n.kind, n.body.as_str(), n.actions),
+            (NoticeKind::Incoming, "bob", true)
+        );
         assert_eq!(n.call, "c1", "the actions answer this call");
     }
 
@@ -311,10 +312,18 @@ mod tests {
     fn a_caller_who_hangs_up_first_leaves_a_missed_call_notification_without_actions() {
         let mut a = CallAlerts::default();
         let _ = a.on_event(&call("c1", CallState::Incoming, "tel:+15550100", false));
-        let out = a.on_event(&ended("c1", "tel:+15550100", false, EndCode::CallerCancelled));
+        let out = a.on_event(&ended(
+            "c1",
+            "tel:+15550100",
+            false,
+            EndCode::CallerCancelled,
+        ));
         assert!(matches!(out[0], Alert::Withdraw { .. }));
         let n = notices(&out)[0];
-        assert_eq!((n.kind, n.body.as_str(), n.actions), (NoticeKind::Missed, "+15550100", false));
+        assert_eq!(
+            (n.kind, n.body.as_str(), n.actions),
+            (NoticeKind::Missed, "+15550100", false)
+        );
     }
 
     #[test]
@@ -329,7 +338,12 @@ mod tests {
     fn the_dispatchers_callback_comes_to_the_front_critically_and_names_nobody() {
         let mut a = CallAlerts::default();
         let _ = a.on_event(&mode(EmergencyMode::Lock));
-        let out = a.on_event(&call("c2", CallState::Incoming, "sip:psap@lifeline.lab", true));
+        let out = a.on_event(&call(
+            "c2",
+            CallState::Incoming,
+            "sip:psap@lifeline.lab",
+            true,
+        ));
         assert_eq!(
             out[0],
             Alert::Raise {
@@ -339,8 +353,16 @@ mod tests {
         );
         let n = notices(&out)[0];
         assert_eq!(n.kind, NoticeKind::CallbackIncoming);
-        assert!(!n.body.contains("psap") && !n.title.contains("psap"), "{n:?}");
-        let missed = a.on_event(&ended("c2", "sip:psap@lifeline.lab", true, EndCode::CallerCancelled));
+        assert!(
+            !n.body.contains("psap") && !n.title.contains("psap"),
+            "{n:?}"
+        );
+        let missed = a.on_event(&ended(
+            "c2",
+            "sip:psap@lifeline.lab",
+            true,
+            EndCode::CallerCancelled,
+        ));
         let n = notices(&missed)[0];
         assert_eq!(n.kind, NoticeKind::CallbackMissed);
         assert!(!n.body.contains("psap"), "{n:?}");
@@ -349,7 +371,12 @@ mod tests {
     #[test]
     fn outgoing_calls_the_agents_own_emergency_call_among_them_never_notify() {
         let mut a = CallAlerts::default();
-        for state in [CallState::Dialing, CallState::Ringing, CallState::Connected, CallState::Ended] {
+        for state in [
+            CallState::Dialing,
+            CallState::Ringing,
+            CallState::Connected,
+            CallState::Ended,
+        ] {
             let ev = Event::Call {
                 id: "c1".into(),
                 state,
@@ -371,9 +398,19 @@ mod tests {
     #[test]
     fn no_notification_carries_a_number_during_emergency_mode_or_for_emergency_calls() {
         let remote = "sip:5550199@lifeline.lab";
-        for m in [None, Some(EmergencyMode::Off), Some(EmergencyMode::Active), Some(EmergencyMode::Lock), Some(EmergencyMode::Remain)] {
+        for m in [
+            None,
+            Some(EmergencyMode::Off),
+            Some(EmergencyMode::Active),
+            Some(EmergencyMode::Lock),
+            Some(EmergencyMode::Remain),
+        ] {
             for (emergency, callback) in [(false, false), (true, false), (false, true)] {
-                for end in [EndCode::CallerCancelled, EndCode::NoAnswer, EndCode::ConnectionLost] {
+                for end in [
+                    EndCode::CallerCancelled,
+                    EndCode::NoAnswer,
+                    EndCode::ConnectionLost,
+                ] {
                     let mut a = CallAlerts::default();
                     if let Some(m) = m {
                         let _ = a.on_event(&mode(m));
@@ -387,9 +424,13 @@ mod tests {
                     }
                     let mut out = a.on_event(&ring);
                     out.extend(a.on_event(&gone));
-                    let shown: Vec<_> = notices(&out).into_iter().map(|n| format!("{} {}", n.title, n.body)).collect();
+                    let shown: Vec<_> = notices(&out)
+                        .into_iter()
+                        .map(|n| format!("{} {}", n.title, n.body))
+                        .collect();
                     assert_eq!(shown.len(), 2, "rang and missed: {shown:?}");
-                    let private = emergency || callback || !matches!(m, None | Some(EmergencyMode::Off));
+                    let private =
+                        emergency || callback || !matches!(m, None | Some(EmergencyMode::Off));
                     assert_eq!(
                         shown.iter().any(|s| s.contains("5550199")),
                         !private,

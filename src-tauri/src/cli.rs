@@ -101,7 +101,10 @@ mod tests {
             matches!(parse(&["--data-dir", "/tmp/d", "--minimized"]), Ok(Parsed::Run(o)) if o.minimized),
             "the start-at-login entry's flag"
         );
-        assert!(parse(&["tel:911", "--minimized"]).is_err(), "a link is taken alone");
+        assert!(
+            parse(&["tel:911", "--minimized"]).is_err(),
+            "a link is taken alone"
+        );
     }
 
     #[test]

@@ -167,11 +167,13 @@ pub fn raise_window<R: Runtime>(app: &AppHandle<R>, focus: bool, attention: Atte
 }
 
 fn build_tray<R: Runtime>(app: &AppHandle<R>, tray: &TrayStatus) -> Result<MenuItem<R>, String> {
-    let show = MenuItem::with_id(app, "show", "Show Lifeline", true, None::<&str>).map_err(|e| e.to_string())?;
+    let show = MenuItem::with_id(app, "show", "Show Lifeline", true, None::<&str>)
+        .map_err(|e| e.to_string())?;
     let status = MenuItem::with_id(app, "status", tray.status_line(), false, None::<&str>)
         .map_err(|e| e.to_string())?;
     let sep = PredefinedMenuItem::separator(app).map_err(|e| e.to_string())?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Lifeline", true, None::<&str>).map_err(|e| e.to_string())?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Lifeline", true, None::<&str>)
+        .map_err(|e| e.to_string())?;
     let menu = Menu::with_items(app, &[&show, &status, &sep, &quit]).map_err(|e| e.to_string())?;
     let icon = Image::from_bytes(icon_bytes(tray.icon())).map_err(|e| e.to_string())?;
     let builder = TrayIconBuilder::with_id(TRAY_ID)

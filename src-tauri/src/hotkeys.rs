@@ -53,7 +53,9 @@ pub fn bindings(policy: &HotkeysPolicy) -> (Vec<(HotkeyAction, Shortcut)>, Vec<S
         let shortcut = match text.parse::<Shortcut>() {
             Ok(s) => s,
             Err(e) => {
-                problems.push(format!("hotkeys.{key}: {text:?} is not a shortcut ({e}); {default} is used"));
+                problems.push(format!(
+                    "hotkeys.{key}: {text:?} is not a shortcut ({e}); {default} is used"
+                ));
                 match default.parse::<Shortcut>() {
                     Ok(s) => s,
                     Err(_) => continue,
@@ -61,7 +63,9 @@ pub fn bindings(policy: &HotkeysPolicy) -> (Vec<(HotkeyAction, Shortcut)>, Vec<S
             }
         };
         if out.iter().any(|(_, s)| *s == shortcut) {
-            problems.push(format!("hotkeys.{key}: {text} is already used by another action; left out"));
+            problems.push(format!(
+                "hotkeys.{key}: {text} is already used by another action; left out"
+            ));
             continue;
         }
         out.push((action, shortcut));
@@ -106,20 +110,22 @@ pub fn register<R: Runtime>(
     for (action, shortcut) in bound {
         let commands = commands.clone();
         let muted = muted.clone();
-        let registered = app.global_shortcut().on_shortcut(shortcut, move |app, _, event| {
-            if event.state != ShortcutState::Pressed {
-                return;
-            }
-            log::info!("hotkey: {action:?}");
-            if action == HotkeyAction::FocusDial {
-                focus_dial(app);
-            }
-            if let Some(cmd) = command_for(action, *muted.borrow()) {
-                if commands.try_send(cmd).is_err() {
-                    log::warn!("a hotkey could not reach the engine");
+        let registered = app
+            .global_shortcut()
+            .on_shortcut(shortcut, move |app, _, event| {
+                if event.state != ShortcutState::Pressed {
+                    return;
                 }
-            }
-        });
+                log::info!("hotkey: {action:?}");
+                if action == HotkeyAction::FocusDial {
+                    focus_dial(app);
+                }
+                if let Some(cmd) = command_for(action, *muted.borrow()) {
+                    if commands.try_send(cmd).is_err() {
+                        log::warn!("a hotkey could not reach the engine");
+                    }
+                }
+            });
         match registered {
             Ok(()) => log::info!("hotkey {action:?}: {shortcut}"),
             Err(e) => log::warn!("hotkey {action:?} ({shortcut}) not available: {e}"),
@@ -163,7 +169,11 @@ mod tests {
     fn no_default_is_ctrl_alt_which_is_altgr_on_european_keyboards() {
         let (b, _) = bindings(&HotkeysPolicy::default());
         for (_, s) in b {
-            assert!(!s.mods.contains(tauri_plugin_global_shortcut::Modifiers::ALT), "{s}");
+            assert!(
+                !s.mods
+                    .contains(tauri_plugin_global_shortcut::Modifiers::ALT),
+                "{s}"
+            );
         }
     }
 
@@ -194,9 +204,18 @@ mod tests {
             command_for(HotkeyAction::Answer, false),
             Some(Command::Answer { call: None })
         );
-        assert_eq!(command_for(HotkeyAction::Hangup, false), Some(Command::Hangup));
-        assert_eq!(command_for(HotkeyAction::Mute, false), Some(Command::Mute { on: true }));
-        assert_eq!(command_for(HotkeyAction::Mute, true), Some(Command::Mute { on: false }));
+        assert_eq!(
+            command_for(HotkeyAction::Hangup, false),
+            Some(Command::Hangup)
+        );
+        assert_eq!(
+            command_for(HotkeyAction::Mute, false),
+            Some(Command::Mute { on: true })
+        );
+        assert_eq!(
+            command_for(HotkeyAction::Mute, true),
+            Some(Command::Mute { on: false })
+        );
         assert_eq!(command_for(HotkeyAction::FocusDial, false), None);
     }
 
@@ -210,19 +229,17 @@ mod tests {
             false,
         );
         assert!(muted);
-        assert!(muted_after(&Event::DialRequest { number: "1".into() }, muted));
-        let ended = Event::Call {
-            id: "c1".into(),
-            state: CallState::Ended,
-            direction: lifeline_engine::api::Direction::In,
-            remote: "sip:bob@x".into(),
-            emergency: false,
-            emergency_callback: false,
-            reason: None,
-            code: None,
-            status: None,
-            transferred_from: None,
-        };
+        assert!(muted_after(
+            &Event::DialRequest { number: "1".into() },
+            muted
+        ));
+        let ended = crate::test_support::call_event(
+            "c1",
+            CallState::Ended,
+            lifeline_engine::api::Direction::In,
+            "sip:bob@x",
+            false,
+        );
         assert!(!muted_after(&ended, true));
     }
 }

@@ -41,7 +41,10 @@ impl TrayStatus {
     }
 
     fn in_emergency(&self) -> bool {
-        matches!(self.emergency, Some(EmergencyMode::Active | EmergencyMode::Lock))
+        matches!(
+            self.emergency,
+            Some(EmergencyMode::Active | EmergencyMode::Lock)
+        )
     }
 
     pub fn icon(&self) -> TrayIcon {
@@ -68,7 +71,9 @@ impl TrayStatus {
         }
         match self.emergency {
             Some(EmergencyMode::Active) => parts.push("Emergency call".to_owned()),
-            Some(EmergencyMode::Lock) => parts.push("Line kept for the emergency callback".to_owned()),
+            Some(EmergencyMode::Lock) => {
+                parts.push("Line kept for the emergency callback".to_owned())
+            }
             _ => {}
         }
         parts.join(" · ")
