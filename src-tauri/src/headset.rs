@@ -226,10 +226,10 @@ impl Headset {
                 direction,
                 ..
             } => match state {
-                CallState::Incoming if *direction == Direction::In => {
-                    if !self.ringing.contains(id) {
-                        self.ringing.push(id.clone());
-                    }
+                CallState::Incoming
+                    if *direction == Direction::In && !self.ringing.contains(id) =>
+                {
+                    self.ringing.push(id.clone());
                 }
                 CallState::Dialing
                 | CallState::Ringing
