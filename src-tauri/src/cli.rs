@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub struct Options {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
+    /// Start with the window hidden in the tray (what the start-at-login entry passes).
+    pub minimized: bool,
     /// `tel:`/`sip:`/`sips:` links to show in the dialler (the OS passes a clicked link as an argument).
     pub links: Vec<String>,
 }
@@ -18,10 +20,14 @@ pub enum Parsed {
     Exit(String),
 }
 
+/// The start-at-login entry's flag: open in the tray.
+pub const MINIMIZED: &str = "--minimized";
+
 const HELP: &str =
     "Usage: lifeline [--config FILE] [--data-dir DIR] [tel:NUMBER | sip:USER@HOST]\n\
   --config FILE    start-up configuration (server, domain, user, lab)\n\
   --data-dir DIR   where the local database lives\n\
+  --minimized      start in the tray, the window hidden (the start-at-login entry uses it)\n\
   --version        print the version and exit\n\
   tel:/sip: link   fill the dialler with this number (never dials); handed to a running Lifeline;
                    given alone (no other option is taken with a link)";
@@ -55,6 +61,7 @@ impl Options {
                 }
                 "--help" | "-h" => return Ok(Parsed::Exit(HELP.to_owned())),
                 "--config" => o.config = Some(it.next().ok_or("--config needs a file")?.into()),
+                MINIMIZED => o.minimized = true,
                 "--data-dir" => {
                     o.data_dir = Some(it.next().ok_or("--data-dir needs a directory")?.into())
                 }
@@ -83,11 +90,20 @@ mod tests {
         let want = Options {
             config: Some("c.json".into()),
             data_dir: Some("/tmp/d".into()),
+            minimized: false,
             links: vec![],
         };
         assert_eq!(
             parse(&["--config", "c.json", "--data-dir", "/tmp/d"]),
             Ok(Parsed::Run(want))
+        );
+        assert!(
+            matches!(parse(&["--data-dir", "/tmp/d", "--minimized"]), Ok(Parsed::Run(o)) if o.minimized),
+            "the start-at-login entry's flag"
+        );
+        assert!(
+            parse(&["tel:911", "--minimized"]).is_err(),
+            "a link is taken alone"
         );
     }
 

@@ -14,11 +14,21 @@ use tauri::{AppHandle, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_autostart::ManagerExt as _;
 use tokio::sync::{mpsc, watch};
 
+mod call_alerts;
 mod cli;
 mod deep_link;
+mod desk;
+// The headset's buttons and lights as a pure state machine; the device side (hidapi) is not wired yet, so
+// only its tests use it.
+#[allow(dead_code)]
+mod headset;
+mod hotkeys;
 mod logging;
 mod quit_guard;
 mod startup_failure;
+#[cfg(test)]
+mod test_support;
+mod tray_status;
 mod ui_events;
 mod window_state;
 
@@ -165,14 +175,33 @@ fn keep_running<R: Runtime>(app: &AppHandle<R>) -> bool {
     }
 }
 
-/// The user's window manager asked to close the window (the close button, Alt+F4): in emergency mode the
-/// window is minimised instead and the app stays registered.
+/// The user's window manager asked to close the window (the close button, Alt+F4). With a tray icon the
+/// window goes to the tray and the line stays up; in emergency mode it is minimised instead (the agent
+/// must see why Lifeline stays and the callback); without a tray it closes, as before the tray existed.
 fn on_close_requested<R: Runtime>(window: &tauri::Window<R>, api: &tauri::CloseRequestApi) {
-    if keep_running(window.app_handle()) {
+    let app = window.app_handle();
+    if keep_running(app) {
         api.prevent_close();
         if let Err(e) = window.minimize() {
             log::warn!("could not minimise the window: {e}");
         }
+    } else if app.try_state::<desk::TrayPresent>().is_some_and(|t| t.0) {
+        api.prevent_close();
+        log::info!("the window was closed to the tray; the line stays up");
+        if let Err(e) = window.hide() {
+            log::warn!("could not hide the window: {e}");
+        }
+    }
+}
+
+/// Quit from the tray menu: the same rule as closing. Refused during the emergency call and the lock,
+/// and the window comes forward to say why and until when.
+fn quit_from_tray<R: Runtime>(app: &AppHandle<R>) {
+    if keep_running(app) {
+        desk::raise_window(app, true, call_alerts::Attention::Informational);
+    } else {
+        log::info!("quit from the tray");
+        app.exit(0);
     }
 }
 
@@ -275,7 +304,10 @@ fn run(opts: cli::Options) -> Result<(), String> {
     if let Some(d) = &opts.data_dir {
         autostart_args.extend(["--data-dir".to_owned(), d.display().to_string()]);
     }
+    // ...and in the tray, out of the way until a call comes.
+    autostart_args.push(cli::MINIMIZED.to_owned());
     let links = opts.links.clone();
+    let minimized = opts.minimized;
     let save_window = window_state::SaveWhenStill::default();
 
     tauri::Builder::default()
@@ -301,6 +333,8 @@ fn run(opts: cli::Options) -> Result<(), String> {
                 .build(),
         )
         .plugin(window_state::plugin())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .on_window_event(move |window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
                 on_close_requested(window, api);
@@ -322,12 +356,28 @@ fn run(opts: cli::Options) -> Result<(), String> {
             });
             let (ui_tx, ui_rx) = mpsc::channel(64);
             let (emergency_tx, emergency_rx) = watch::channel(EmergencyState::default());
-            let handle = app.handle().clone();
+            let (muted_tx, muted_rx) = watch::channel(false);
+            let mut desk_view = desk::Desk::new(app.handle(), engine.commands.clone(), muted_tx);
+            // The same managed policy the engine reads; only `hotkeys` is the shell's.
+            let policy = lifeline_engine::policy::load_startup(None, None);
+            hotkeys::register(
+                app.handle(),
+                &policy.policy.hotkeys,
+                engine.commands.clone(),
+                muted_rx,
+            );
             let watchers = ui_events::Watchers {
                 emergency: emergency_tx,
-                // A window minimised by a close comes back when the dispatcher calls.
-                on_callback: Box::new(move || show_main_window(&handle)),
+                desk: Box::new(move |ev| desk_view.on_engine_event(ev)),
             };
+            if minimized && app.try_state::<desk::TrayPresent>().is_some_and(|t| t.0) {
+                if let Some(w) = app.get_webview_window("main") {
+                    log::info!("started in the tray");
+                    if let Err(e) = w.hide() {
+                        log::warn!("could not start in the tray: {e}");
+                    }
+                }
+            }
             tauri::async_runtime::spawn(ui_events::run(ui_rx, engine.events, watchers));
             app.manage(Bridge {
                 commands: engine.commands,

@@ -4,7 +4,7 @@
 //! [`Mailbox`] is the pure part (what to send now, what to keep for a subscriber that is not there yet);
 //! [`run`] is the task that owns the Tauri channel and feeds the mailbox.
 
-use lifeline_engine::api::{CallState, Event};
+use lifeline_engine::api::Event;
 use lifeline_engine::core::TIMING;
 use tauri::ipc::Channel;
 use tokio::sync::{mpsc, watch};
@@ -76,25 +76,17 @@ impl Mailbox {
 pub struct Watchers {
     /// The emergency state, for the quit rule (`quit_guard`).
     pub emergency: watch::Sender<EmergencyState>,
-    /// Called when the dispatcher's callback rings: the window may have been minimised by a close.
-    pub on_callback: Box<dyn Fn() + Send>,
+    /// The tray and the call notifications (`desk`): every engine event, after the emergency state. The
+    /// window, hidden in the tray or minimised by a close, comes back from there when a call rings.
+    pub desk: Box<dyn FnMut(&Event) + Send>,
 }
 
 impl Watchers {
-    fn on_engine_event(&self, ev: &Event) {
+    fn on_engine_event(&mut self, ev: &Event) {
         if let Some(state) = EmergencyState::from_event(ev) {
             self.emergency.send_replace(state);
         }
-        if matches!(
-            ev,
-            Event::Call {
-                state: CallState::Incoming,
-                emergency_callback: true,
-                ..
-            }
-        ) {
-            (self.on_callback)();
-        }
+        (self.desk)(ev);
     }
 }
 
@@ -102,7 +94,7 @@ impl Watchers {
 pub async fn run(
     mut shell: mpsc::Receiver<ToUi>,
     mut engine: mpsc::Receiver<Event>,
-    watchers: Watchers,
+    mut watchers: Watchers,
 ) {
     let mut mailbox = Mailbox::default();
     let mut channel: Option<Channel<Event>> = None;
@@ -215,17 +207,18 @@ mod tests {
     }
 
     #[test]
-    fn the_watchers_learn_the_emergency_state_and_the_callback_from_engine_events() {
-        use lifeline_engine::api::{Direction, EmergencyMode};
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
+    fn the_watchers_learn_the_emergency_state_and_hand_every_event_to_the_desk() {
+        use lifeline_engine::api::{CallState, Direction, EmergencyMode};
+        use std::sync::{Arc, Mutex};
         let (tx, rx) = watch::channel(EmergencyState::default());
-        let rang = Arc::new(AtomicUsize::new(0));
-        let counter = rang.clone();
-        let w = Watchers {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let mut w = Watchers {
             emergency: tx,
-            on_callback: Box::new(move || {
-                counter.fetch_add(1, Ordering::SeqCst);
+            desk: Box::new(move |ev| {
+                if let (Ok(mut l), Event::Call { id, .. }) = (log.lock(), ev) {
+                    l.push(id.clone());
+                }
             }),
         };
         w.on_engine_event(&Event::Emergency {
@@ -233,26 +226,19 @@ mod tests {
             lock_until: Some("2026-12-04T01:05:00Z".into()),
         });
         assert_eq!(rx.borrow().mode, Some(EmergencyMode::Lock));
-        let call = |callback: bool| Event::Call {
+        w.on_engine_event(&Event::Call {
             id: "c1".into(),
             state: CallState::Incoming,
             direction: Direction::In,
             remote: "sip:psap@lifeline.lab".into(),
             emergency: false,
-            emergency_callback: callback,
+            emergency_callback: true,
             reason: None,
             code: None,
             status: None,
             transferred_from: None,
-        };
-        w.on_engine_event(&call(false));
-        assert_eq!(
-            rang.load(Ordering::SeqCst),
-            0,
-            "an ordinary call does not raise the window"
-        );
-        w.on_engine_event(&call(true));
-        assert_eq!(rang.load(Ordering::SeqCst), 1);
+        });
+        assert_eq!(*seen.lock().expect("lock"), vec!["c1".to_owned()]);
         assert_eq!(
             rx.borrow().mode,
             Some(EmergencyMode::Lock),

@@ -6,8 +6,8 @@ automation to the web view's close signal, which wry answers by destroying the w
 code; not tried here), so it would prove nothing. During
 the emergency call the call goes on and the app says why it stays. During the callback lock the app stays:
 running, registered, the reason and the lock's end shown, and the dispatcher's callback still rings and is
-answered. Outside emergency mode the same request closes the app as before, which also shows that the request
-itself works.
+answered. Outside emergency mode the same request hides the window in the tray (issue 17), which also shows that the
+request itself works.
 
 Screenshots: tests/artifacts/screens/app-quit-*.png. Run alongside other e2e sessions with their own display
 and ports (LIFELINE_E2E_DISPLAY, LIFELINE_E2E_DRIVER_PORT, LIFELINE_E2E_NATIVE_PORT; see conftest.py).
@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import time
 
 from selenium.webdriver.common.by import By
@@ -116,12 +117,22 @@ def test_close_during_the_lock_keeps_the_line_and_the_callback_rings(lab, psap, 
     assert row is not None and json.loads(row[0])["mode"] == "lock", f"the lock is on disk for the next start: {row}"
 
 
-def test_close_outside_emergency_mode_closes_the_app(launch_app, display, tmp_path):
+def test_close_outside_emergency_mode_hides_the_window_in_the_tray(launch_app, display, tmp_path):
+    """Outside emergency mode a close goes to the tray (issue 17): the app runs on, its window unmapped; quit
+    is the tray menu's (test_app_desk.py) or the session's SIGTERM."""
     data = tmp_path / "agent-data"
     drv = launch_app("--config", LAB_PROFILE, data_dir=data)
     wait_button(drv, "Accept")
-    assert app_pids(data), "the app runs"
-    ask_window_to_close(display, app_window(display))
+    pids = app_pids(data)
+    assert pids, "the app runs"
+    window = app_window(display)
+    ask_window_to_close(display, window)
     t0 = time.monotonic()
+    wait_for(drv, lambda d: "IsUnMapped" in subprocess.run(["xwininfo", "-id", window, "-display", display],
+                                                            capture_output=True, text=True).stdout,
+             STEP, what="the window to go to the tray")
+    print(f"close request outside emergency mode: in the tray after {time.monotonic() - t0:.1f} s", flush=True)
+    time.sleep(2)
+    assert app_pids(data)[0] == pids[0], "the app still runs"
+    os.kill(pids[0], signal.SIGTERM)
     wait_app_gone(data)
-    print(f"close request outside emergency mode: the app was gone after {time.monotonic() - t0:.1f} s", flush=True)

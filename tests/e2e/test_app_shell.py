@@ -211,6 +211,7 @@ def test_start_at_login_toggle_writes_and_removes_the_autostart_entry(app, shell
     print(f"autostart entry {entries()[0].name}: " + " | ".join(text.splitlines()))
     # Started at login, the app comes up with the profile it was started with.
     assert f"Exec={app_binary()} " in text and str(data) in text and LAB_PROFILE in text
+    assert "--minimized" in text, "started at login, the app opens in the tray"
     wait_for(drv, lambda d: d.find_element(By.ID, "start-at-login").is_selected(), what="the toggle to show on")
     drv.find_element(By.ID, "start-at-login").click()
     wait_for(drv, lambda d: not entries(), timeout=10, what="the autostart entry to go")

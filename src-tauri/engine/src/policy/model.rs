@@ -38,6 +38,8 @@ pub struct Policy {
     pub ui: UiPolicy,
     /// How call audio finds a path: STUN/TURN servers, relay only, interfaces to leave out.
     pub media: MediaPolicy,
+    /// System-wide keyboard shortcuts of the desktop app (they work while another application has focus).
+    pub hotkeys: HotkeysPolicy,
 }
 
 /// `sip.*`
@@ -97,4 +99,24 @@ pub struct UiPolicy {
     /// Language of the interface and the agreement, e.g. "en", "fr-CA"; the system's when unset.
     #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     pub locale: Option<String>,
+}
+
+/// `hotkeys.*`: each a shortcut such as "Ctrl+Shift+F9" (modifiers Ctrl, Shift, Alt, Super, joined with "+", then
+/// one key), or "" to turn that shortcut off. Unset: the app's default (README "Tray, notifications and
+/// hotkeys"). A shortcut another program already holds is reported in the app's log and left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotkeysPolicy {
+    /// Answer the ringing call (the emergency services' callback first).
+    #[schemars(length(max = 64))]
+    pub answer: Option<String>,
+    /// Hang up the call in progress.
+    #[schemars(length(max = 64))]
+    pub hangup: Option<String>,
+    /// Mute or unmute the microphone in the call.
+    #[schemars(length(max = 64))]
+    pub mute: Option<String>,
+    /// Bring the window forward with the cursor in the number field.
+    #[schemars(length(max = 64))]
+    pub focus_dial: Option<String>,
 }
