@@ -129,7 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let due = pacer.take_due(now) as usize;
             for behind in (0..due).rev() {
-                playout.frame(&mut pcm, behind, now);
+                playout.frame(&mut pcm, behind);
                 debug_assert_eq!(pcm.len(), FRAME);
                 targets.push(playout.stats().target_frames);
                 let decision = if args.no_trim {

