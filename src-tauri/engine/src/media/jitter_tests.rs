@@ -214,6 +214,11 @@ struct Listener {
     /// Frames played shortened and lengthened.
     faster: usize,
     slower: usize,
+    /// The time of the period being played (ms), set by the driver (frames owed after a stall are all
+    /// played then: their heard times are not meaningful).
+    now_ms: u64,
+    /// Each frame played and when its first sample is heard (ms): after the audio decoded before it.
+    heard: Vec<(u16, f64)>,
 }
 
 impl Listener {
@@ -224,6 +229,8 @@ impl Listener {
             concealed: 0,
             faster: 0,
             slower: 0,
+            now_ms: 0,
+            heard: Vec::new(),
         }
     }
 
@@ -244,7 +251,11 @@ impl Listener {
                     self.decoded = 960;
                     break;
                 }
-                Playout::Frame(f) => self.played.push(f),
+                Playout::Frame(f) => {
+                    self.played.push(f);
+                    self.heard
+                        .push((f, self.now_ms as f64 + self.decoded as f64 / 48.0));
+                }
                 Playout::Conceal => self.concealed += 1,
             }
             self.decoded += frame;
@@ -316,6 +327,7 @@ fn run_stalling(
             next += 1;
         }
         for behind in (0..owed).rev() {
+            listener.now_ms = now;
             listener.period(jb, behind);
         }
         owed = 0;
@@ -499,4 +511,113 @@ fn a_little_too_deep_waits_for_a_pause_and_far_too_deep_does_not() {
     assert_eq!(tempo, Tempo::Faster, "depth 8 against 2");
     // Four of those frames are owed (a stall): the depth on the playout's clock is 4 again.
     assert_eq!(jb.tempo(0.0, 4), Tempo::FasterInPause);
+}
+
+/// What a jitter trace costs: how late the audio is heard beyond the quickest packet's transit, and
+/// how many packets came after their slot.
+#[derive(Debug)]
+struct TraceFigures {
+    /// Mean and 95th percentile of (heard - sent - quickest transit), ms, over the last two thirds.
+    mean_delay_ms: f64,
+    p95_delay_ms: f64,
+    /// Packets dropped as late, in % of those sent.
+    late_percent: f64,
+    concealed: usize,
+    /// Target depth (frames) once a second.
+    targets: Vec<usize>,
+}
+
+/// Plays `extra` (packet `n` sent at `n * 20` ms, arriving `30 + extra[n]` ms later) through a buffer.
+fn trace_figures(extra: &[u64]) -> TraceFigures {
+    let mut jb = JitterBuffer::new(3, 15);
+    let mut listener = Listener::new();
+    let trace = run(&mut jb, &mut listener, extra, 100);
+    let quickest = extra.iter().copied().min().unwrap_or(0) as f64;
+    let skip = extra.len() / 3;
+    let mut delays: Vec<f64> = listener
+        .heard
+        .iter()
+        .filter(|(n, _)| usize::from(*n) >= skip)
+        .map(|&(n, at)| at - f64::from(n) * 20.0 - 30.0 - quickest)
+        .collect();
+    delays.sort_by(f64::total_cmp);
+    let mean_delay_ms = delays.iter().sum::<f64>() / delays.len().max(1) as f64;
+    let p95_delay_ms = delays
+        .get(delays.len() * 95 / 100)
+        .copied()
+        .unwrap_or(0.0);
+    TraceFigures {
+        mean_delay_ms,
+        p95_delay_ms,
+        late_percent: jb.stats().late as f64 * 100.0 / extra.len() as f64,
+        concealed: listener.concealed,
+        targets: (1..extra.len() / 50).map(|s| trace[s * 50].0).collect(),
+    }
+}
+
+/// Uniform delays in 0..`spread` ms (the benchmark's 40 +/- 30 ms is a spread of 60 ms; the relay
+/// measured 10-76 ms on the loaded machine).
+fn uniform_trace(spread: u64, seconds: usize) -> Vec<u64> {
+    (0..seconds * 50).map(|n| jitter(n, spread + 1)).collect()
+}
+
+/// A calm path (0-10 ms) where every `every` packets a queue builds up: a spike of `height` ms that
+/// the following packets drain at one frame per packet.
+fn spiky_trace(every: usize, height: u64, seconds: usize) -> Vec<u64> {
+    (0..seconds * 50)
+        .map(|n| {
+            let into = n % every;
+            let spike = height.saturating_sub(into as u64 * 20);
+            jitter(n, 11).max(if n >= every { spike } else { 0 })
+        })
+        .collect()
+}
+
+#[test]
+fn jitter_trace_figures() {
+    for (name, extra) in [
+        ("uniform 0-60 ms", uniform_trace(60, 60)),
+        ("uniform 0-66 ms", uniform_trace(66, 60)),
+        ("calm 0-10 ms", uniform_trace(10, 60)),
+        ("spikes of 200 ms every 10 s", spiky_trace(500, 200, 60)),
+        ("spikes of 120 ms every 2 s", spiky_trace(100, 120, 60)),
+    ] {
+        let f = trace_figures(&extra);
+        println!(
+            "{name}: heard {:.0} ms (p95 {:.0}) after the quickest transit; late {:.2} %, concealed {}; targets {:?}",
+            f.mean_delay_ms, f.p95_delay_ms, f.late_percent, f.concealed, f.targets
+        );
+    }
+}
+
+/// The benchmark's 30 ms jitter (40 +/- 30 ms; the relay measured a spread of up to 66 ms): audio is
+/// heard little more than the spread after the quickest packet, and hardly any packet comes late.
+/// Today 0-60 ms is heard 100 ms and 0-66 ms 120 ms after the quickest transit, 40-55 ms more than
+/// needed (the lab's mouth-to-ear: 158-172 ms against Chromium's 114-122). The depth is counted in
+/// packets to the newest one, which is itself late by up to the spread, the target is rounded up to
+/// whole frames and the depth may sit a frame above it. Steering by the time the next slot's audio
+/// has waited met these bounds (0.1 % late; offline PESQ unchanged, delay 121 -> 86 ms) but lost PESQ
+/// in the lab (3.02 against Chromium's 4.26): see the branch `jitter`'s history.
+#[test]
+#[ignore = "the target, not met: 0-60 ms is heard 100 ms and 0-66 ms 120 ms after the quickest transit"]
+fn uniform_jitter_is_heard_little_after_its_spread_with_few_late_packets() {
+    for spread in [60, 66] {
+        let f = trace_figures(&uniform_trace(spread, 60));
+        println!("0-{spread} ms: {f:?}");
+        assert!(
+            f.mean_delay_ms <= spread as f64 + 20.0,
+            "0-{spread} ms heard {:.0} ms after the quickest transit",
+            f.mean_delay_ms
+        );
+        assert!(f.late_percent <= 0.3, "late {:.2} %", f.late_percent);
+    }
+}
+
+/// A calm path (0-10 ms): a frame and its spread, not two more frames.
+#[test]
+#[ignore = "the target, not met: heard 50 ms after the quickest transit"]
+fn a_calm_path_is_heard_within_a_frame_and_its_spread() {
+    let f = trace_figures(&uniform_trace(10, 30));
+    assert!(f.mean_delay_ms <= 30.0, "{f:?}");
+    assert_eq!(f.late_percent, 0.0, "{f:?}");
 }
