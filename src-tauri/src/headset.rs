@@ -262,7 +262,7 @@ impl Headset {
             out.push(Command::Answer { call: None });
         }
         if !b.off_hook && self.last.off_hook && self.in_call.is_some() {
-            out.push(Command::Hangup);
+            out.push(Command::Hangup { call: None });
         }
         if b.mute && !self.last.mute && self.in_call.is_some() {
             out.push(Command::Mute { on: !self.muted });

@@ -147,7 +147,7 @@ fn off_hook_answers_the_ringing_call_and_on_hook_hangs_up() {
             ..Leds::default()
         })
     );
-    assert_eq!(h.on_buttons(buttons(false, false)), vec![Command::Hangup]);
+    assert_eq!(h.on_buttons(buttons(false, false)), vec![Command::Hangup { call: None }]);
     assert_eq!(
         h.on_event(&call("c1", CallState::Ended)),
         Some(Leds::default())

@@ -77,7 +77,7 @@ pub fn bindings(policy: &HotkeysPolicy) -> (Vec<(HotkeyAction, Shortcut)>, Vec<S
 pub fn command_for(action: HotkeyAction, muted: bool) -> Option<Command> {
     match action {
         HotkeyAction::Answer => Some(Command::Answer { call: None }),
-        HotkeyAction::Hangup => Some(Command::Hangup),
+        HotkeyAction::Hangup => Some(Command::Hangup { call: None }),
         HotkeyAction::Mute => Some(Command::Mute { on: !muted }),
         HotkeyAction::FocusDial => None,
     }
@@ -206,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             command_for(HotkeyAction::Hangup, false),
-            Some(Command::Hangup)
+            Some(Command::Hangup { call: None })
         );
         assert_eq!(
             command_for(HotkeyAction::Mute, false),
