@@ -170,7 +170,7 @@ pub struct CallEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferOf {
     /// The agent's REFER is out; its NOTIFYs tell how it goes.
-    Referring,
+    Referring { since: Instant },
     /// The far end's REFER was accepted: the engine's call `new` goes to the target.
     Referred { new: CallId },
     /// The transfer succeeded: the call ends as `transferred`.
@@ -182,6 +182,10 @@ pub enum TransferOf {
     /// succeeds, since the far end here is then talking to the transferred party.
     Consulted { by: CallId },
 }
+
+/// How long the agent's transfer waits for the far end's final word (a final NOTIFY, RFC 3515 2.4.5)
+/// before it is reported failed: the call stays with the agent, who can try again or hang up.
+pub const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long an ordinary incoming call rings before it is refused (480): together with the limit on
 /// ringing calls, a caller that never gives up cannot hold one of the few ringing places for ever.

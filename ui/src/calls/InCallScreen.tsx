@@ -164,7 +164,9 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
       )}
       {transfer && (
         <p class="hint transfer__status" aria-live="polite">
-          {t(`call.transfer_${transfer.role}_${transfer.state}`, { status: transfer.status ?? "" })}
+          {transfer.role === "transferor" && transfer.state === "failed" && transfer.status == null
+            ? t("call.transfer_transferor_failed_unconfirmed")
+            : t(`call.transfer_${transfer.role}_${transfer.state}`, { status: transfer.status ?? "" })}
         </p>
       )}
       {keypad && call.state === "connected" && (

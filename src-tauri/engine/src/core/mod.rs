@@ -590,6 +590,7 @@ impl Core {
         }
         self.refresh_location();
         evs.extend(self.self_test_tick());
+        evs.extend(self.transfer_timeouts());
         evs
     }
 

@@ -17,7 +17,9 @@
 
 use super::Core;
 use crate::api::{ErrorCode, Event, TransferRole, TransferState};
-use crate::calls::{dial_target, CallId, CallKind, InvitePlan, Phase, SipId, TransferOf};
+use crate::calls::{
+    dial_target, CallId, CallKind, InvitePlan, Phase, SipId, TransferOf, TRANSFER_TIMEOUT,
+};
 use crate::core::io::SipRequest;
 use crate::emergency::guard::CallAction;
 
@@ -107,7 +109,9 @@ impl Core {
             Err(e) => return e,
         };
         if let Some(c) = self.calls.get_mut(id) {
-            c.transfer = Some(TransferOf::Referring);
+            c.transfer = Some(TransferOf::Referring {
+                since: self.now.mono,
+            });
         }
         if let Some(c) = self.calls.get_mut(consult.0) {
             c.transfer = Some(TransferOf::Consulted { by: id });
@@ -155,7 +159,9 @@ impl Core {
             )];
         }
         if let Some(c) = self.calls.get_mut(id) {
-            c.transfer = Some(TransferOf::Referring);
+            c.transfer = Some(TransferOf::Referring {
+                since: self.now.mono,
+            });
         }
         tracing::info!("call {id}: blind transfer asked");
         self.sip(SipRequest::Refer {
@@ -181,7 +187,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(id) else {
             return vec![];
         };
-        if c.transfer != Some(TransferOf::Referring) {
+        if !matches!(c.transfer, Some(TransferOf::Referring { .. })) {
             return vec![];
         }
         let state = match (done, status) {
@@ -215,6 +221,36 @@ impl Core {
             state,
             Some(status),
         )]
+    }
+
+    /// Transfers whose far end has not said how they ended within [`TRANSFER_TIMEOUT`] are over, failed:
+    /// the calls stay with the agent (a late final NOTIFY of success still ends the call, as transferred).
+    pub(super) fn transfer_timeouts(&mut self) -> Vec<Event> {
+        let now = self.now.mono;
+        let late: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                matches!(c.transfer, Some(TransferOf::Referring { since })
+                    if now.saturating_duration_since(since) >= TRANSFER_TIMEOUT)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let mut out = Vec::new();
+        for id in late {
+            if let Some(c) = self.calls.get_mut(id) {
+                c.transfer = None;
+            }
+            tracing::info!("call {id}: no final word on the transfer in time; the call goes on");
+            self.consultation_over(id, false);
+            out.push(transfer_event(
+                id,
+                TransferRole::Transferor,
+                TransferState::Failed,
+                None,
+            ));
+        }
+        out
     }
 
     /// The attended transfer of call `by` is over: on success its consultation call is done too (hung up

@@ -483,3 +483,25 @@ fn an_invite_replacing_the_emergency_call_is_refused_and_the_call_stays() {
     ));
     assert!(!h.sip.iter().any(|r| matches!(r, SipRequest::Hangup { .. })));
 }
+
+#[test]
+fn a_transfer_without_a_final_notify_fails_after_the_timeout_and_the_calls_stay() {
+    let (mut h, held, _held_sip, consult, _) = consulting();
+    attended(&mut h, held, consult);
+    h.advance(crate::calls::TRANSFER_TIMEOUT / 2);
+    let evs = h.input(Input::Tick);
+    assert!(transfer_states(&evs).is_empty(), "{evs:?}");
+    h.advance(crate::calls::TRANSFER_TIMEOUT);
+    let evs = h.input(Input::Tick);
+    assert_eq!(
+        transfer_states(&evs),
+        vec![(TransferRole::Transferor, TransferState::Failed, None)]
+    );
+    assert!(!h.sip.iter().any(|r| matches!(r, SipRequest::Hangup { .. })));
+    // Both calls are ordinary again: a new transfer may be asked.
+    let evs = attended(&mut h, held, consult);
+    assert_eq!(
+        transfer_states(&evs),
+        vec![(TransferRole::Transferor, TransferState::Trying, None)]
+    );
+}

@@ -542,10 +542,7 @@ fn trace_figures(extra: &[u64]) -> TraceFigures {
         .collect();
     delays.sort_by(f64::total_cmp);
     let mean_delay_ms = delays.iter().sum::<f64>() / delays.len().max(1) as f64;
-    let p95_delay_ms = delays
-        .get(delays.len() * 95 / 100)
-        .copied()
-        .unwrap_or(0.0);
+    let p95_delay_ms = delays.get(delays.len() * 95 / 100).copied().unwrap_or(0.0);
     TraceFigures {
         mean_delay_ms,
         p95_delay_ms,
