@@ -226,6 +226,24 @@ describe("screens", () => {
     await page.closeAll();
   });
 
+  test("conference: Merge calls joins the two, Split puts the older on hold again (issue 20)", async () => {
+    const page = await open("mock=in-call");
+    await button(page, "Add call").click();
+    const field = page.getByLabel("Number to call (this call is put on hold)");
+    await field.fill("202");
+    await field.press("Enter");
+    const others = page.getByRole("region", { name: "Other calls" });
+    await others.getByText("On hold").waitFor();
+    await page.getByText("Connected").first().waitFor();
+    await button(page, "Merge calls").click();
+    await page.getByText(/^Conference: you, this caller and (peer|202) all hear each other\.$/).waitFor();
+    await check(page, "in-call-conference");
+    await button(page, "Split").click();
+    await others.getByText("On hold").waitFor();
+    await button(page, "Merge calls").waitFor();
+    await page.closeAll();
+  });
+
   test("attended transfer: the call on hold is put through to the consulted call (issue 20)", async () => {
     const page = await open("mock=in-call");
     await button(page, "Add call").click();

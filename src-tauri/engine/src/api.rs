@@ -68,6 +68,11 @@ pub enum Command {
     },
     /// With one call in conversation and another on hold: hold the first, resume the other.
     Swap,
+    /// Three-way conference: the two ordinary calls up (one on hold) are joined, mixed here: each far end
+    /// hears the agent and the other. A `conference` event names them. Refused during an emergency call.
+    Merge,
+    /// End the conference: both calls stay, the older one goes on hold.
+    Split,
     /// Blind transfer (REFER, RFC 3515) of call `call` (without one, the call in conversation) to `target`,
     /// dialled like `dial` (digits, a user part, a `sip:`/`tel:` URI). `transfer` events tell how it goes;
     /// on success the call ends with code `transferred`, on failure it stays. Refused (an `error`) during
@@ -406,6 +411,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(test, ts(optional))]
         code: Option<ErrorCode>,
+    },
+    /// The calls joined in the three-way conference (`merge`); empty once it is over (`split`, a call
+    /// ended, an emergency call).
+    Conference {
+        calls: Vec<String>,
     },
     CallRejected {
         remote: String,

@@ -81,6 +81,8 @@ export interface LiveState {
   dtmfIn: Record<string, string>;
   /** How the last transfer of each call goes (the agent's, or the far end's), until the call ends. */
   transfer: Record<string, CallTransfer>;
+  /** The calls joined in the three-way conference (empty: none). */
+  conference: string[];
   audio: Partial<Record<DeviceRole, DeviceInUse>>;
   /** Calls turned away while emergency mode protected the line; cleared when emergency mode ends. */
   missed: MissedCall[];
@@ -115,6 +117,7 @@ export function initialLive(): LiveState {
     media: {},
     dtmfIn: {},
     transfer: {},
+    conference: [],
     audio: {},
     missed: [],
     storeLoss: null,
@@ -168,6 +171,8 @@ export function onLiveEvent(live: LiveState, event: EngineEvent, now: number): L
       const toast: LiveToast | null = failed ? { kind: "error", key: "toast.transfer_failed", params: { status: event.status ?? "" } } : null;
       return done({ ...live, transfer: { ...live.transfer, [event.id]: next } }, toast);
     }
+    case "conference":
+      return done({ ...live, conference: event.calls });
     case "audio_device":
       return onAudioDevice(live, event);
     case "call_rejected": {

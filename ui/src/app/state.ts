@@ -314,6 +314,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     case "media":
     case "dtmf":
     case "transfer":
+    case "conference":
     case "audio_device":
     case "history":
       return state;

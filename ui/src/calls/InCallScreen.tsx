@@ -29,6 +29,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
   useTypedDigits(tone, call.state === "connected");
   const held = call.state === "held";
   const others = state.calls.filter((c) => c.id !== call.id && (c.state === "held" || c.state === "connected"));
+  const conference = state.live.conference.includes(call.id);
   const up = call.state === "connected" || held;
 
   return (
@@ -93,7 +94,23 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
         >
           {t("call.add")}
         </button>
+        {conference ? (
+          <button type="button" class="button" onClick={() => intend({ cmd: "split" })}>
+            {t("call.split")}
+          </button>
+        ) : (
+          others.length === 1 && (
+            <button type="button" class="button" onClick={() => intend({ cmd: "merge" })}>
+              {t("call.merge")}
+            </button>
+          )
+        )}
       </div>
+      {conference && (
+        <p class="hint conference__status" aria-live="polite">
+          {t("call.conference_with", { remote: others.map((o) => displayRemote(o.remote, state.app?.domain)).join(", ") })}
+        </p>
+      )}
       {addOpen && up && (
         <form
           id="add-call-form"

@@ -27,6 +27,8 @@ export type Command =
   | { "cmd": "hold", call?: string, }
   | { "cmd": "resume", call?: string, }
   | { "cmd": "swap" }
+  | { "cmd": "merge" }
+  | { "cmd": "split" }
   | { "cmd": "transfer", target: string, call?: string, to_call?: string, }
   | { "cmd": "mute", on: boolean, }
   | { "cmd": "set_presence", status: Presence, }
@@ -139,6 +141,7 @@ export type Event =
      */
     code?: ErrorCode,
   }
+  | { "event": "conference", calls: Array<string>, }
   | {
     "event": "call_rejected",
     remote: string,

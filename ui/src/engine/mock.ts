@@ -498,6 +498,19 @@ export class MockEngine implements Ipc {
           this.emitCall();
         }
         return;
+      case "merge":
+      case "split": {
+        // As the engine: merge resumes the call on hold and mixes both; split holds the older one again.
+        const held = this.held;
+        const current = this.call;
+        if (!held || !current) return this.error("no_call", "A conference needs two calls.", { command: command.cmd });
+        held.state = command.cmd === "merge" ? "connected" : "held";
+        this.call = held;
+        this.emitCall();
+        this.call = current;
+        this.emit({ event: "conference", calls: command.cmd === "merge" ? [held.id, current.id] : [] });
+        return;
+      }
       case "transfer": {
         if (command.to_call && this.held && command.call === this.held.id) {
           // Attended: the call on hold is put through to the one on screen; both end as transferred.

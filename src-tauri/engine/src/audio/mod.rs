@@ -6,6 +6,7 @@
 //! rings and hands the media side its ends through [`AudioPort`]'s swap channel, so the call never stops
 //! and no real-time callback ever waits for the media thread.
 
+pub mod bridge;
 pub mod devices;
 pub mod line;
 pub mod pacing;

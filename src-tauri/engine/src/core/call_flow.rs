@@ -109,7 +109,7 @@ impl Core {
         port
     }
 
-    fn open_devices(&mut self, opening: Option<crate::audio::line::DeviceOpening>) {
+    pub(super) fn open_devices(&mut self, opening: Option<crate::audio::line::DeviceOpening>) {
         if let Some(opening) = opening {
             self.audio_generation += 1;
             self.device_work(Some(DeviceWork::Open(opening, self.audio_generation)));
@@ -184,11 +184,8 @@ impl Core {
             route: crate::sip::CallRoute::Line,
         };
         match self.place_call(plan, CallKind::Ordinary) {
-            Ok(id) => {
-                // A second call: the one in conversation waits on hold.
-                self.hold_others(id);
-                vec![]
-            }
+            // A second call: the one in conversation waits on hold.
+            Ok(id) => self.hold_others(id),
             Err(e) => e,
         }
     }
@@ -378,7 +375,7 @@ impl Core {
         c.phase = Phase::Answering { sip };
         self.ring();
         // Answer and hold: the call in conversation waits on hold.
-        self.hold_others(id);
+        let out = self.hold_others(id);
         let port = self.call_port(id);
         let mut config = self.media_config(emergency);
         config.dtls_answer_passive = !offer.contains("a=setup:passive");
@@ -390,7 +387,7 @@ impl Core {
                 offer,
             },
         );
-        vec![]
+        out
     }
 
     fn answer_ready(&mut self, id: CallId, answer: Result<String, String>) -> Vec<Event> {
@@ -503,7 +500,8 @@ impl Core {
             .filter(|(id, c)| *id != emergency && !c.is_callback() && !c.is_emergency())
             .map(|(id, _)| id)
             .collect();
-        let mut out = Vec::new();
+        // A conference ends: its calls are held like any; the emergency call has the devices already.
+        let mut out = self.unbridge();
         for id in others {
             let Some(c) = self.calls.get_mut(id) else {
                 continue;
@@ -856,6 +854,7 @@ impl Core {
             return out;
         };
         self.release_audio_if_idle();
+        out.extend(self.conference_call_ended(id));
         self.forget_call_audio(id);
         let mut end = call_end(code, cause, reason, cancelled);
         if c.transfer == Some(crate::calls::TransferOf::Done)

@@ -61,19 +61,24 @@ impl Core {
         };
         // The emergency call is never held, and nothing is resumed beside it: it keeps the line and the
         // devices. Resuming the emergency call itself changes nothing, so it is not refused.
+        if self.in_conference() {
+            return vec![Event::error(
+                crate::api::ErrorCode::NotAvailable,
+                "The calls are in a conference: split it first.",
+                &[("command", if on { "hold" } else { "resume" }.to_owned())],
+            )];
+        }
         let emergency_call = self.calls.get(id).is_some_and(|c| c.is_emergency());
         if on || !emergency_call {
             if let Err(r) = self.guard.may(CallAction::Hold) {
                 return vec![r.event()];
             }
         }
-        if !on {
-            self.hold_others(id);
-        }
+        let out = if on { vec![] } else { self.hold_others(id) };
         if self.ask_hold(id, on) && !on {
             self.give_devices_to(id);
         }
-        vec![]
+        out
     }
 
     /// The call in conversation goes on hold, the oldest call on hold is resumed.
@@ -90,7 +95,9 @@ impl Core {
 
     /// Puts every call in conversation other than `keep` on hold (a second call is being placed,
     /// answered or resumed). The emergency call and the dispatcher's callback are never held here.
-    pub(super) fn hold_others(&mut self, keep: CallId) {
+    pub(super) fn hold_others(&mut self, keep: CallId) -> Vec<Event> {
+        // A conference ends when another call is placed or answered: its calls go on hold like any.
+        let out = self.unbridge();
         let others: Vec<CallId> = self
             .calls
             .iter()
@@ -107,11 +114,12 @@ impl Core {
             tracing::info!("call {id}: put on hold for another call");
             self.ask_hold(id, true);
         }
+        out
     }
 
     /// Asks the media session for the hold (or resume) offer of call `id`, unless it is already held
     /// (resumed) or being; true when asked.
-    fn ask_hold(&mut self, id: CallId, on: bool) -> bool {
+    pub(super) fn ask_hold(&mut self, id: CallId, on: bool) -> bool {
         let Some(Phase::Talking { talk, .. }) = self.calls.get_mut(id).map(|c| &mut c.phase) else {
             return false;
         };

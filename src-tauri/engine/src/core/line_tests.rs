@@ -180,3 +180,44 @@ fn during_an_emergency_call_the_held_call_cannot_be_resumed_nor_swapped_to() {
         "{evs:?}"
     );
 }
+
+#[test]
+fn merge_needs_two_calls_and_is_refused_during_an_emergency_call() {
+    let mut h = Harness::new(us_policy());
+    let (ordinary, ordinary_sip) = talking_call(&mut h);
+    let evs = h.command(Command::Merge);
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Error {
+                code: Some(ErrorCode::NoCall),
+                ..
+            }
+        )),
+        "one call is no conference: {evs:?}"
+    );
+    assert!(h.command(Command::Split).iter().any(|ev| matches!(
+        ev,
+        Event::Error {
+            code: Some(ErrorCode::NoCall),
+            ..
+        }
+    )));
+    dial(&mut h, "911");
+    let emergency = *h.offers_asked().last().expect("an offer asked");
+    h.media_done(emergency, MediaDone::Offer(Ok("v=0\r\n".into())));
+    hold_done(&mut h, ordinary, ordinary_sip, true);
+    let asked = h.media.len();
+    let evs = h.command(Command::Merge);
+    assert!(
+        evs.iter().any(|ev| matches!(
+            ev,
+            Event::Error {
+                code: Some(ErrorCode::DuringEmergencyCall),
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+    assert_eq!(h.media.len(), asked, "nothing asked of any call's media");
+}

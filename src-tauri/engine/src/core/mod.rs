@@ -40,6 +40,7 @@ use crate::store::Acceptance;
 
 mod account_flow;
 mod call_flow;
+mod conference_flow;
 pub mod driver;
 mod emergency_flow;
 mod history_flow;
@@ -103,6 +104,8 @@ pub struct Core {
     /// from (put on hold for an emergency call) gets them back when that one ends.
     call_audio: std::collections::BTreeMap<crate::calls::CallId, crate::audio::AudioSwap>,
     devices_with: Option<crate::calls::CallId>,
+    /// The three-way conference, when two calls are merged (`conference_flow`).
+    conference: Option<conference_flow::Conference>,
     /// The network changed and the line has not registered again yet (calls' restart offers wait for it).
     reregistration_pending: bool,
     network_watched: bool,
@@ -155,6 +158,7 @@ impl Core {
             audio_generation: 0,
             call_audio: Default::default(),
             devices_with: None,
+            conference: None,
             reregistration_pending: false,
             network_watched: false,
             ice: crate::media::ice::IceSettings::default(),
@@ -471,6 +475,8 @@ impl Core {
             Command::Hold { call } => self.hold(call.as_deref(), true),
             Command::Resume { call } => self.hold(call.as_deref(), false),
             Command::Swap => self.swap(),
+            Command::Merge => self.merge(),
+            Command::Split => self.split(),
             Command::Transfer {
                 target,
                 call,

@@ -1,0 +1,100 @@
+"""Three-way conference (issue 20) through lifeline-headless against the lab: real Kamailio, two JsSIP far
+ends in headless Chromium with their own tones. The engine's microphone is silent here, so what each far end
+hears of the other can only have come through the engine's mix.
+
+The engine talks to A, holds A to call B, then ``merge``: A and B are both resumed and each hears the other's
+tone; a ``conference`` event names both calls. ``split`` ends the mix: A (the older call) goes on hold and
+stops hearing B. The refusals (during an emergency call; without two calls) are unit tests in
+src-tauri/engine/src/core/line_tests.rs; the mix itself in src-tauri/engine/src/audio/bridge.rs.
+
+Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
+     $LIFELINE_VENV/bin/python -m pytest tests/engine/test_conference.py -v
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from lablib import wav
+from lablib.agent import Agent, headless_binary
+
+A_TONE_HZ = 440.0
+B_TONE_HZ = 700.0
+TOLERANCE = 0.02
+USER = os.environ.get("LIFELINE_CONF_USER", "agent")
+PEER_A = os.environ.get("LIFELINE_CONF_PEER_A", "peer")
+PEER_B = os.environ.get("LIFELINE_CONF_PEER_B", "peer2")
+
+
+@pytest.fixture
+def engine(lab, tmp_path):
+    path = headless_binary()
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+    (tmp_path / "engine").mkdir(parents=True, exist_ok=True)
+    silent = wav.write_tone(tmp_path / "engine" / "silence.wav", 1000.0, seconds=10, amplitude=0.0)
+    a = Agent(lab, tmp_path / "engine", user=USER, mic_wav=silent, binary=path)
+    a.sign_in(transport="wss")
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def peers(lab, browser_peer):
+    a = browser_peer("conf-a", audio=wav.write_tone(lab.dir / "gen" / "tone-440.wav", A_TONE_HZ, seconds=90))
+    a.register(PEER_A, transport="wss")
+    b = browser_peer("conf-b", audio=wav.write_tone(lab.dir / "gen" / "tone-700.wav", B_TONE_HZ, seconds=90))
+    b.register(PEER_B, transport="wss")
+    return a, b
+
+
+def engine_calls(engine: Agent, peer, user: str) -> dict:
+    call = engine.dial(user)
+    peer.wait_for("incoming", timeout=30)
+    peer.answer()
+    engine.wait_call("connected", timeout=30, id=call["id"])
+    peer.wait_for("confirmed", timeout=30)
+    return call
+
+
+def stops_hearing(peer, freq_hz: float, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        s = peer.stats()
+        f = s.get("freq_hz")
+        hears = bool(f) and abs(f - freq_hz) <= TOLERANCE * freq_hz and (s.get("level_dbfs") or -999) > -60
+        quiet = 0 if hears else quiet + 1
+        if quiet >= 3:
+            return
+        time.sleep(0.7)
+    raise AssertionError(f"{peer.name} still hears {freq_hz} Hz: {peer.stats()}")
+
+
+def test_merge_lets_both_far_ends_hear_each_other_and_split_holds_the_older(lab, engine, peers):
+    a, b = peers
+    first = engine_calls(engine, a, PEER_A)
+    second = engine_calls(engine, b, PEER_B)
+    engine.wait_call("held", timeout=20, id=first["id"])
+
+    engine.command("merge")
+    conf = engine.wait_for(lambda e: e.get("event") == "conference" and e.get("calls"), timeout=20)
+    assert sorted(conf["calls"]) == sorted([first["id"], second["id"]]), conf
+    assert a.wait_for("unhold", timeout=20)["originator"] == "remote"
+    engine.wait_call("connected", timeout=20, id=first["id"])
+    heard_by_b = b.wait_audio(A_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    heard_by_a = a.wait_audio(B_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    assert heard_by_a["packets_received"] > 0 and heard_by_b["packets_received"] > 0
+
+    engine.command("split")
+    engine.wait_for(lambda e: e.get("event") == "conference" and e.get("calls") == [], timeout=20)
+    assert a.wait_for("hold", timeout=20)["originator"] == "remote"
+    engine.wait_call("held", timeout=20, id=first["id"])
+    stops_hearing(a, B_TONE_HZ)
+    stops_hearing(b, A_TONE_HZ)
+    engine.command("hangup", call=second["id"])
+    engine.command("hangup", call=first["id"])
+    engine.wait_call("ended", timeout=20, id=first["id"])
