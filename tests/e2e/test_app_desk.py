@@ -24,7 +24,8 @@ import time
 import pytest
 
 from app_support import LAB_PROFILE, app_pids, wait_for, write_policy
-from app_ui import (CALLBACK_TITLE, EMERGENCY_TITLE, LOCK_TITLE, STEP, app_window, ask_window_to_close, button,
+from lablib.xwindow import ask_window_to_close
+from app_ui import (CALLBACK_TITLE, EMERGENCY_TITLE, LOCK_TITLE, STEP, app_window, button,
                     wait_button, wait_connected, wait_heading, window_shot)
 from desk_bus import DeskBus
 from selenium.webdriver.common.by import By

@@ -1,10 +1,11 @@
 """Three-way conference (issue 20) through lifeline-headless against the lab: real Kamailio, two JsSIP far
-ends in headless Chromium with their own tones. The engine's microphone is silent here, so what each far end
-hears of the other can only have come through the engine's mix.
+ends in headless Chromium with their own tones. What each far end hears of the other can only have come
+through the engine's mix.
 
 The engine talks to A, holds A to call B, then ``merge``: A and B are both resumed and each hears the other's
-tone; a ``conference`` event names both calls. ``split`` ends the mix: A (the older call) goes on hold and
-stops hearing B. The refusals (during an emergency call; without two calls) are unit tests in
+tone (the engine muted: in a conference that takes only the agent's microphone out of the mix); a
+``conference`` event names both calls. Then each far end hears the engine (its tone, the other far end muted).
+``split`` ends the mix: A (the older call) goes on hold and stops hearing B. The refusals (during an emergency call; without two calls) are unit tests in
 src-tauri/engine/src/core/line_tests.rs; the mix itself in src-tauri/engine/src/audio/bridge.rs.
 
 Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-headless &&
@@ -21,6 +22,7 @@ import pytest
 from lablib import wav
 from lablib.agent import Agent, headless_binary
 
+ENGINE_TONE_HZ = 1000.0
 A_TONE_HZ = 440.0
 B_TONE_HZ = 700.0
 TOLERANCE = 0.02
@@ -34,9 +36,7 @@ def engine(lab, tmp_path):
     path = headless_binary()
     if not path.is_file():
         pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    (tmp_path / "engine").mkdir(parents=True, exist_ok=True)
-    silent = wav.write_tone(tmp_path / "engine" / "silence.wav", 1000.0, seconds=10, amplitude=0.0)
-    a = Agent(lab, tmp_path / "engine", user=USER, mic_wav=silent, binary=path)
+    a = Agent(lab, tmp_path / "engine", user=USER, tone_hz=ENGINE_TONE_HZ, binary=path)
     a.sign_in(transport="wss")
     yield a
     a.close()
@@ -85,9 +85,20 @@ def test_merge_lets_both_far_ends_hear_each_other_and_split_holds_the_older(lab,
     assert sorted(conf["calls"]) == sorted([first["id"], second["id"]]), conf
     assert a.wait_for("unhold", timeout=20)["originator"] == "remote"
     engine.wait_call("connected", timeout=20, id=first["id"])
+
+    # The agent muted: the far ends still hear each other.
+    engine.command("mute", on=True)
     heard_by_b = b.wait_audio(A_TONE_HZ, tolerance=TOLERANCE, timeout=30)
     heard_by_a = a.wait_audio(B_TONE_HZ, tolerance=TOLERANCE, timeout=30)
     assert heard_by_a["packets_received"] > 0 and heard_by_b["packets_received"] > 0
+    # The agent again, each far end in turn muted: the other hears the engine.
+    engine.command("mute", on=False)
+    a.mute(True)
+    b.wait_audio(ENGINE_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    a.mute(False)
+    b.mute(True)
+    a.wait_audio(ENGINE_TONE_HZ, tolerance=TOLERANCE, timeout=30)
+    b.mute(False)
 
     engine.command("split")
     engine.wait_for(lambda e: e.get("event") == "conference" and e.get("calls") == [], timeout=20)

@@ -40,6 +40,9 @@ pub fn mix(
 /// the devices back to a call).
 pub struct Bridge {
     stop: Arc<AtomicBool>,
+    /// The agent's microphone is left out of the mix (mute in a conference: the far ends still hear each
+    /// other).
+    muted: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -53,17 +56,26 @@ impl Bridge {
         b.swap(b_media);
         let (devices, devices_swap) = AudioPort::new(ring_pair().0);
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let muted = Arc::new(AtomicBool::new(false));
+        let (flag, mute) = (stop.clone(), muted.clone());
         let thread = std::thread::Builder::new()
             .name("conference".into())
-            .spawn(move || run(devices, a_bridge, b_bridge, &flag))?;
+            .spawn(move || run(devices, a_bridge, b_bridge, &flag, &mute))?;
         Ok((
             Bridge {
                 stop,
+                muted,
                 thread: Some(thread),
             },
             devices_swap,
         ))
+    }
+}
+
+impl Bridge {
+    /// Mute (`true`) or unmute the agent's microphone in the mix.
+    pub fn mute(&self, on: bool) {
+        self.muted.store(on, Ordering::Relaxed);
     }
 }
 
@@ -100,7 +112,13 @@ fn write_call(ends: &mut DeviceEnds, samples: &[i16]) {
     }
 }
 
-fn run(mut devices: AudioPort, mut a: DeviceEnds, mut b: DeviceEnds, stop: &AtomicBool) {
+fn run(
+    mut devices: AudioPort,
+    mut a: DeviceEnds,
+    mut b: DeviceEnds,
+    stop: &AtomicBool,
+    muted: &AtomicBool,
+) {
     let start = Instant::now();
     let mut blocks: u64 = 0;
     let [mut mic, mut from_a, mut from_b, mut to_a, mut to_b, mut to_agent] = [[0i16; BLOCK]; 6];
@@ -116,6 +134,9 @@ fn run(mut devices: AudioPort, mut a: DeviceEnds, mut b: DeviceEnds, stop: &Atom
             devices.read_mic(&mut drop);
         }
         devices.read_mic(&mut mic);
+        if muted.load(Ordering::Relaxed) {
+            mic.fill(0);
+        }
         read_call(&mut a, &mut from_a);
         read_call(&mut b, &mut from_b);
         mix(&mic, &from_a, &from_b, &mut to_a, &mut to_b, &mut to_agent);

@@ -469,6 +469,9 @@ impl Core {
     }
 
     pub(super) fn mute(&mut self, on: bool) -> Vec<Event> {
+        if let Some(out) = self.conference_mute(on) {
+            return out;
+        }
         let Some(id) = self.calls.current() else {
             return no_call("mute", "There is no call to mute.");
         };

@@ -15,7 +15,7 @@ use crate::emergency::guard::CallAction;
 /// The conference: its two calls and the running mix.
 pub struct Conference {
     pub calls: [CallId; 2],
-    _bridge: Bridge,
+    bridge: Bridge,
 }
 
 impl Core {
@@ -75,7 +75,7 @@ impl Core {
         tracing::info!("calls {a} and {b}: conference");
         self.conference = Some(Conference {
             calls: [a, b],
-            _bridge: bridge,
+            bridge,
         });
         vec![conference_event(&[a, b])]
     }
@@ -98,10 +98,35 @@ impl Core {
             Some(c) => {
                 tracing::info!("calls {} and {}: conference over", c.calls[0], c.calls[1]);
                 self.devices_with = None;
+                // A mute set in the conference was the mix's: each call keeps it on its own now.
+                for id in c.calls {
+                    if self.calls.get(id).is_some_and(|c| c.muted) {
+                        self.media(id, crate::core::MediaRequest::Mute(true));
+                    }
+                }
                 vec![conference_event(&[])]
             }
             None => vec![],
         }
+    }
+
+    /// Mute in a conference: the agent's microphone leaves the mix, the far ends still hear each other.
+    /// `None` when there is no conference (the call's own mute applies).
+    pub(super) fn conference_mute(&mut self, on: bool) -> Option<Vec<Event>> {
+        let conf = self.conference.as_ref()?;
+        conf.bridge.mute(on);
+        let calls = conf.calls;
+        let mut out = Vec::new();
+        for id in calls {
+            if let Some(c) = self.calls.get_mut(id) {
+                c.muted = on;
+                out.push(Event::CallMuted {
+                    id: id.to_string(),
+                    on,
+                });
+            }
+        }
+        Some(out)
     }
 
     /// A call of the conference ended: the other goes on alone, with the devices.
