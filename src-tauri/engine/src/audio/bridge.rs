@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{ring_pair, AudioPort, AudioSwap, DeviceEnds, RATE};
+use super::{ring_pair, AudioPort, AudioSwap, DeviceEnds, MediaEnds, RATE};
 
 /// One block of the mix: 10 ms.
 const BLOCK: usize = RATE as usize / 100;
@@ -60,7 +60,7 @@ impl Bridge {
         let (flag, mute) = (stop.clone(), muted.clone());
         let thread = std::thread::Builder::new()
             .name("conference".into())
-            .spawn(move || run(devices, a_bridge, b_bridge, &flag, &mute))?;
+            .spawn(move || run(devices, leg(a_bridge), leg(b_bridge), &flag, &mute))?;
         Ok((
             Bridge {
                 stop,
@@ -88,34 +88,20 @@ impl Drop for Bridge {
     }
 }
 
-/// Reads up to `out.len()` samples a call wrote for its speaker; the rest is silence.
-fn read_call(ends: &mut DeviceEnds, out: &mut [i16]) {
-    let n = ends.speaker.slots().min(out.len());
-    if let Ok(chunk) = ends.speaker.read_chunk(n) {
-        let (x, y) = chunk.as_slices();
-        out[..x.len()].copy_from_slice(x);
-        out[x.len()..x.len() + y.len()].copy_from_slice(y);
-        chunk.commit_all();
-    }
-    out[n..].fill(0);
-}
-
-/// Gives a call what it is to send (as its microphone); what does not fit is dropped.
-fn write_call(ends: &mut DeviceEnds, samples: &[i16]) {
-    let n = ends.mic.slots().min(samples.len());
-    if let Ok(mut chunk) = ends.mic.write_chunk(n) {
-        let (x, y) = chunk.as_mut_slices();
-        let split = x.len();
-        x.copy_from_slice(&samples[..split]);
-        y.copy_from_slice(&samples[split..split + y.len()]);
-        chunk.commit_all();
-    }
+/// The bridge's side of a call's rings, as a port: what the call plays reads as its "microphone", what the
+/// call is to send is written as its "speaker" (the call's [`AudioPort`] sees the other ends).
+fn leg(call: DeviceEnds) -> AudioPort {
+    AudioPort::new(MediaEnds {
+        mic: call.speaker,
+        speaker: call.mic,
+    })
+    .0
 }
 
 fn run(
     mut devices: AudioPort,
-    mut a: DeviceEnds,
-    mut b: DeviceEnds,
+    mut a: AudioPort,
+    mut b: AudioPort,
     stop: &AtomicBool,
     muted: &AtomicBool,
 ) {
@@ -128,20 +114,21 @@ fn run(
             std::thread::sleep(wait);
         }
         blocks += 1;
-        let backlog = devices.mic_available();
-        if backlog > MAX_MIC_BACKLOG {
-            let mut drop = vec![0i16; backlog - BLOCK];
-            devices.read_mic(&mut drop);
+        // The devices' clock ran ahead: drop the oldest audio, a block at a time, down to one block.
+        if devices.mic_available() > MAX_MIC_BACKLOG {
+            while devices.mic_available() > BLOCK {
+                devices.read_mic(&mut mic);
+            }
         }
         devices.read_mic(&mut mic);
         if muted.load(Ordering::Relaxed) {
             mic.fill(0);
         }
-        read_call(&mut a, &mut from_a);
-        read_call(&mut b, &mut from_b);
+        a.read_mic(&mut from_a);
+        b.read_mic(&mut from_b);
         mix(&mic, &from_a, &from_b, &mut to_a, &mut to_b, &mut to_agent);
-        write_call(&mut a, &to_a);
-        write_call(&mut b, &to_b);
+        a.write_speaker(&to_a);
+        b.write_speaker(&to_b);
         devices.write_speaker(&to_agent);
     }
 }
