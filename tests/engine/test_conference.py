@@ -15,16 +15,12 @@ Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-head
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
-from lablib import wav
-from lablib.agent import Agent, headless_binary
+from lablib.lines import ENGINE_TONE_HZ, PEER_TONES_HZ, engine_calls, signed_in_engine, tone_peers
 
-ENGINE_TONE_HZ = 1000.0
-A_TONE_HZ = 440.0
-B_TONE_HZ = 700.0
+A_TONE_HZ, B_TONE_HZ = PEER_TONES_HZ
 TOLERANCE = 0.02
 USER = os.environ.get("LIFELINE_CONF_USER", "agent")
 PEER_A = os.environ.get("LIFELINE_CONF_PEER_A", "peer")
@@ -33,45 +29,14 @@ PEER_B = os.environ.get("LIFELINE_CONF_PEER_B", "peer2")
 
 @pytest.fixture
 def engine(lab, tmp_path):
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    a = Agent(lab, tmp_path / "engine", user=USER, tone_hz=ENGINE_TONE_HZ, binary=path)
-    a.sign_in(transport="wss")
+    a = signed_in_engine(lab, tmp_path / "engine", USER)
     yield a
     a.close()
 
 
 @pytest.fixture
 def peers(lab, browser_peer):
-    a = browser_peer("conf-a", audio=wav.write_tone(lab.dir / "gen" / "tone-440.wav", A_TONE_HZ, seconds=90))
-    a.register(PEER_A, transport="wss")
-    b = browser_peer("conf-b", audio=wav.write_tone(lab.dir / "gen" / "tone-700.wav", B_TONE_HZ, seconds=90))
-    b.register(PEER_B, transport="wss")
-    return a, b
-
-
-def engine_calls(engine: Agent, peer, user: str) -> dict:
-    call = engine.dial(user)
-    peer.wait_for("incoming", timeout=30)
-    peer.answer()
-    engine.wait_call("connected", timeout=30, id=call["id"])
-    peer.wait_for("confirmed", timeout=30)
-    return call
-
-
-def stops_hearing(peer, freq_hz: float, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline:
-        s = peer.stats()
-        f = s.get("freq_hz")
-        hears = bool(f) and abs(f - freq_hz) <= TOLERANCE * freq_hz and (s.get("level_dbfs") or -999) > -60
-        quiet = 0 if hears else quiet + 1
-        if quiet >= 3:
-            return
-        time.sleep(0.7)
-    raise AssertionError(f"{peer.name} still hears {freq_hz} Hz: {peer.stats()}")
+    return tone_peers(lab, browser_peer, "conf", [PEER_A, PEER_B])
 
 
 def test_merge_lets_both_far_ends_hear_each_other_and_split_holds_the_older(lab, engine, peers):
@@ -104,8 +69,8 @@ def test_merge_lets_both_far_ends_hear_each_other_and_split_holds_the_older(lab,
     engine.wait_for(lambda e: e.get("event") == "conference" and e.get("calls") == [], timeout=20)
     assert a.wait_for("hold", timeout=20)["originator"] == "remote"
     engine.wait_call("held", timeout=20, id=first["id"])
-    stops_hearing(a, B_TONE_HZ)
-    stops_hearing(b, A_TONE_HZ)
+    a.wait_not_hearing(B_TONE_HZ, tolerance=TOLERANCE)
+    b.wait_not_hearing(A_TONE_HZ, tolerance=TOLERANCE)
     engine.command("hangup", call=second["id"])
     engine.command("hangup", call=first["id"])
     engine.wait_call("ended", timeout=20, id=first["id"])

@@ -20,31 +20,20 @@ import os
 
 import pytest
 
-from lablib import wav
-from lablib.agent import Agent, headless_binary
+from lablib.lines import engine_calls, signed_in_engine, tone_peers
 
 ENGINE1_TONE_HZ = 1000.0
 ENGINE2_TONE_HZ = 600.0
-A_TONE_HZ = 440.0
 TOLERANCE = 0.02
 USER1 = os.environ.get("LIFELINE_PUT_USER1", "agent")
 USER2 = os.environ.get("LIFELINE_PUT_USER2", "agent2")
 PEER_A = os.environ.get("LIFELINE_PUT_PEER_A", "peer")
 
 
-def started(lab, dir, user: str, tone: float) -> Agent:
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    a = Agent(lab, dir, user=user, tone_hz=tone, binary=path)
-    a.sign_in(transport="wss")
-    return a
-
-
 @pytest.fixture
 def engines(lab, tmp_path):
-    one = started(lab, tmp_path / "engine1", USER1, ENGINE1_TONE_HZ)
-    two = started(lab, tmp_path / "engine2", USER2, ENGINE2_TONE_HZ)
+    one = signed_in_engine(lab, tmp_path / "engine1", USER1, tone_hz=ENGINE1_TONE_HZ)
+    two = signed_in_engine(lab, tmp_path / "engine2", USER2, tone_hz=ENGINE2_TONE_HZ)
     yield one, two
     two.close()
     one.close()
@@ -52,13 +41,9 @@ def engines(lab, tmp_path):
 
 def test_an_invite_with_replaces_takes_over_the_call_without_ringing(lab, engines, browser_peer):
     one, two = engines
-    a = browser_peer("put-a", audio=wav.write_tone(lab.dir / "gen" / "tone-440.wav", A_TONE_HZ, seconds=90))
-    a.register(PEER_A, transport="wss")
+    (a,) = tone_peers(lab, browser_peer, "put", [PEER_A])
 
-    first = one.dial(PEER_A)
-    a.wait_for("incoming", timeout=30)
-    a.answer()
-    one.wait_call("connected", timeout=30, id=first["id"])
+    first = engine_calls(one, a, PEER_A)
 
     consult = one.dial(USER2)
     incoming = two.wait_call("incoming", timeout=30)

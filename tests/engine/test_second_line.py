@@ -18,16 +18,12 @@ Run: source scripts/env.sh && cargo build -p lifeline-engine --bin lifeline-head
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
-from lablib import wav
-from lablib.agent import Agent, headless_binary
+from lablib.lines import ENGINE_TONE_HZ, PEER_TONES_HZ, engine_calls, signed_in_engine, tone_peers
 
-ENGINE_TONE_HZ = 1000.0
-A_TONE_HZ = 440.0
-B_TONE_HZ = 700.0
+A_TONE_HZ, B_TONE_HZ = PEER_TONES_HZ
 TOLERANCE = 0.02
 USER = os.environ.get("LIFELINE_LINE2_USER", "agent")
 PEER_A = os.environ.get("LIFELINE_LINE2_PEER_A", "peer")
@@ -36,49 +32,14 @@ PEER_B = os.environ.get("LIFELINE_LINE2_PEER_B", "peer2")
 
 @pytest.fixture
 def engine(lab, tmp_path):
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    a = Agent(lab, tmp_path / "engine", user=USER, tone_hz=ENGINE_TONE_HZ, binary=path)
-    a.sign_in(transport="wss")
+    a = signed_in_engine(lab, tmp_path / "engine", USER)
     yield a
     a.close()
 
 
 @pytest.fixture
 def peers(lab, browser_peer):
-    a = browser_peer("line2-a", audio=wav.write_tone(lab.dir / "gen" / "tone-440.wav", A_TONE_HZ, seconds=90))
-    a.register(PEER_A, transport="wss")
-    b = browser_peer("line2-b", audio=wav.write_tone(lab.dir / "gen" / "tone-700.wav", B_TONE_HZ, seconds=90))
-    b.register(PEER_B, transport="wss")
-    return a, b
-
-
-def engine_calls(engine: Agent, peer, user: str) -> dict:
-    call = engine.dial(user)
-    peer.wait_for("incoming", timeout=30)
-    peer.answer()
-    engine.wait_call("connected", timeout=30, id=call["id"])
-    peer.wait_for("confirmed", timeout=30)
-    return call
-
-
-def hears_engine(peer) -> bool:
-    s = peer.stats()
-    f = s.get("freq_hz")
-    return bool(f) and abs(f - ENGINE_TONE_HZ) <= TOLERANCE * ENGINE_TONE_HZ and (s.get("level_dbfs") or -999) > -60
-
-
-def stops_hearing_engine(peer, timeout: float = 20.0) -> None:
-    """The engine's tone is gone for three samples in a row (the peer's analyser keeps the last second)."""
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline:
-        quiet = quiet + 1 if not hears_engine(peer) else 0
-        if quiet >= 3:
-            return
-        time.sleep(0.7)
-    raise AssertionError(f"{peer.name} still hears the engine: {peer.stats()}")
+    return tone_peers(lab, browser_peer, "line2", [PEER_A, PEER_B])
 
 
 def test_a_second_call_holds_the_first_and_swap_brings_it_back(lab, engine, peers):
@@ -93,14 +54,14 @@ def test_a_second_call_holds_the_first_and_swap_brings_it_back(lab, engine, peer
     engine_heard = engine.wait_for(lambda e: e.get("event") == "media" and e.get("id") == second["id"]
                                    and e.get("state") == "receiving", timeout=30)
     assert engine_heard
-    stops_hearing_engine(a)
+    a.wait_not_hearing(ENGINE_TONE_HZ, tolerance=TOLERANCE)
 
     engine.command("swap")
     assert b.wait_for("hold", timeout=20)["originator"] == "remote"
     assert a.wait_for("unhold", timeout=20)["originator"] == "remote"
     engine.wait_call("connected", timeout=20, id=first["id"])
     a.wait_audio(ENGINE_TONE_HZ, tolerance=TOLERANCE, timeout=30)
-    stops_hearing_engine(b)
+    b.wait_not_hearing(ENGINE_TONE_HZ, tolerance=TOLERANCE)
 
     engine.command("hangup", call=second["id"])
     assert engine.wait_call("ended", timeout=20, id=second["id"])["code"] == "hung_up"
@@ -124,7 +85,7 @@ def test_call_waiting_answer_and_hold(lab, engine, peers):
     assert a.wait_for("hold", timeout=20)["originator"] == "remote"
     engine.wait_call("held", timeout=20, id=first["id"])
     b.wait_audio(ENGINE_TONE_HZ, tolerance=TOLERANCE, timeout=30)
-    stops_hearing_engine(a)
+    a.wait_not_hearing(ENGINE_TONE_HZ, tolerance=TOLERANCE)
     engine.command("hangup", call=waiting["id"])
     engine.command("hangup", call=first["id"])
     engine.wait_call("ended", timeout=20, id=first["id"])

@@ -28,12 +28,10 @@ import os
 
 import pytest
 
-from lablib import wav
-from lablib.agent import Agent, headless_binary
+from lablib.agent import Agent
+from lablib.lines import ENGINE_TONE_HZ, PEER_TONES_HZ, engine_calls, signed_in_engine, tone_peers
 
-ENGINE_TONE_HZ = 1000.0
-A_TONE_HZ = 440.0
-B_TONE_HZ = 700.0
+A_TONE_HZ, B_TONE_HZ = PEER_TONES_HZ
 TOLERANCE = 0.02
 USER = os.environ.get("LIFELINE_XFER_USER", "agent")
 PEER_A = os.environ.get("LIFELINE_XFER_PEER_A", "peer")
@@ -42,11 +40,7 @@ PEER_B = os.environ.get("LIFELINE_XFER_PEER_B", "peer2")
 
 @pytest.fixture
 def engine(lab, tmp_path):
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    a = Agent(lab, tmp_path / "engine", user=USER, tone_hz=ENGINE_TONE_HZ, binary=path)
-    a.sign_in(transport="wss")
+    a = signed_in_engine(lab, tmp_path / "engine", USER)
     yield a
     a.close()
 
@@ -54,20 +48,11 @@ def engine(lab, tmp_path):
 @pytest.fixture
 def peers(lab, browser_peer):
     """Peers A and B, registered, each playing its own tone."""
-    a = browser_peer("xfer-a", audio=wav.write_tone(lab.dir / "gen" / "tone-440.wav", A_TONE_HZ, seconds=60))
-    a.register(PEER_A, transport="wss")
-    b = browser_peer("xfer-b", audio=wav.write_tone(lab.dir / "gen" / "tone-700.wav", B_TONE_HZ, seconds=60))
-    b.register(PEER_B, transport="wss")
-    return a, b
+    return tone_peers(lab, browser_peer, "xfer", [PEER_A, PEER_B])
 
 
 def call_a(engine: Agent, a) -> dict:
-    call = engine.dial(PEER_A)
-    a.wait_for("incoming", timeout=30)
-    a.answer()
-    engine.wait_call("connected", timeout=30, id=call["id"])
-    a.wait_for("confirmed", timeout=30)
-    return call
+    return engine_calls(engine, a, PEER_A)
 
 
 def transfer_states(engine: Agent, call_id: str) -> list[str]:

@@ -216,6 +216,23 @@ class BrowserPeer(JsonLinesProcess):
             time.sleep(0.5)
         raise JsonLinesError(f"{self.name}: never heard {freq_hz} Hz within {timeout}s; last stats {last}")
 
+    def wait_not_hearing(self, freq_hz: float, *, tolerance: float = 0.02, timeout: float = 20.0) -> None:
+        """Poll ``stats`` until ``freq_hz`` is gone from the received audio for three samples in a row (the
+        analyser keeps the last second); raises if it is still heard at ``timeout``."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            s = self.stats()
+            f = s.get("freq_hz")
+            hears = bool(f) and abs(f - freq_hz) <= tolerance * freq_hz and (s.get("level_dbfs") or -999) > -60
+            quiet = 0 if hears else quiet + 1
+            if quiet >= 3:
+                return
+            time.sleep(0.7)
+        raise JsonLinesError(f"{self.name}: still hears {freq_hz} Hz after {timeout}s; last stats {self.stats()}")
+
     def close(self, quit_command: dict[str, Any] | None = None, timeout: float = 20.0) -> int | None:
         return super().close(quit_command or {"cmd": "quit"}, timeout)
 
