@@ -388,6 +388,7 @@ mod tests {
                 code: Some(EndCode::NoAnswer),
                 status: None,
                 transferred_from: None,
+                auto_answered: None,
             };
             assert!(a.on_event(&ev).is_empty(), "{state:?}");
         }

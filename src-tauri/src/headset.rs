@@ -4,8 +4,8 @@
 //! does about it ([`Headset`], a state machine: engine events and button reports in, engine commands and
 //! the lights to set out).
 //!
-//! Pure; the device side (hidapi: open the headset, read input reports, write output reports) is not
-//! wired yet.
+//! Pure; the device side (hidapi: open the headset, read input reports, write output reports) is
+//! `headset_device`.
 
 use lifeline_engine::api::{CallState, Command, Direction, Event};
 
@@ -282,4 +282,4 @@ impl Headset {
 
 #[cfg(test)]
 #[path = "headset_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -3,7 +3,7 @@ use lifeline_engine::api::{CallState, Direction, Event};
 
 /// A call-control headset as USB headsets describe themselves (Telephony page: hook switch, phone mute,
 /// flash; LED page: ring, off-hook, mute), report id 2 both ways.
-const HEADSET: &[u8] = &[
+pub(crate) const HEADSET: &[u8] = &[
     0x05, 0x0B, // Usage Page (Telephony)
     0x09, 0x05, // Usage (Headset)
     0xA1, 0x01, // Collection (Application)
@@ -147,7 +147,10 @@ fn off_hook_answers_the_ringing_call_and_on_hook_hangs_up() {
             ..Leds::default()
         })
     );
-    assert_eq!(h.on_buttons(buttons(false, false)), vec![Command::Hangup { call: None }]);
+    assert_eq!(
+        h.on_buttons(buttons(false, false)),
+        vec![Command::Hangup { call: None }]
+    );
     assert_eq!(
         h.on_event(&call("c1", CallState::Ended)),
         Some(Leds::default())

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use lifeline_engine::api::{Command, Event};
+use lifeline_engine::api::{Command, Event, HotkeyAction};
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::TIMING;
 use lifeline_engine::store_recovery::open_or_recover;
@@ -18,10 +18,8 @@ mod call_alerts;
 mod cli;
 mod deep_link;
 mod desk;
-// The headset's buttons and lights as a pure state machine; the device side (hidapi) is not wired yet, so
-// only its tests use it.
-#[allow(dead_code)]
 mod headset;
+mod headset_device;
 mod hotkeys;
 mod logging;
 mod quit_guard;
@@ -44,17 +42,23 @@ struct Bridge {
 }
 
 const ENGINE_STOPPED: &str = "the engine has stopped; restart Lifeline";
+const HOTKEYS_STOPPED: &str = "the hotkeys cannot be changed now; restart Lifeline";
+
+/// The global hotkeys' one owner (Settings changes them while the app runs).
+struct HotkeysOwner(std::sync::Mutex<hotkeys::Hotkeys>);
 
 /// Where a command from the UI goes: the shell's own settings stay here, everything else to the engine.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
     StartAtLogin(bool),
+    Hotkey(HotkeyAction, Option<String>),
     Engine(Command),
 }
 
 fn route(command: Command) -> Route {
     match command {
         Command::SetStartAtLogin { on } => Route::StartAtLogin(on),
+        Command::SetHotkey { action, keys } => Route::Hotkey(action, keys),
         other => Route::Engine(other),
     }
 }
@@ -67,6 +71,18 @@ async fn send_command(
 ) -> Result<(), String> {
     match route(command) {
         Route::StartAtLogin(on) => set_start_at_login(&app, &bridge, on).await,
+        Route::Hotkey(action, keys) => {
+            let event = {
+                let hotkeys = app.state::<HotkeysOwner>();
+                let mut hotkeys = hotkeys.0.lock().map_err(|_| HOTKEYS_STOPPED.to_owned())?;
+                hotkeys.set(&app, action, keys)
+            };
+            bridge
+                .ui
+                .send(ToUi::Shell(event))
+                .await
+                .map_err(|_| ENGINE_STOPPED.to_owned())
+        }
         Route::Engine(cmd) => {
             log::debug!(target: TIMING, "send_command: taken from the window");
             bridge
@@ -86,7 +102,13 @@ async fn subscribe(
     app: AppHandle,
     bridge: State<'_, Bridge>,
 ) -> Result<(), String> {
-    let first = vec![app_settings(&app)];
+    let mut first = vec![app_settings(&app)];
+    if let Some(hotkeys) = app.try_state::<HotkeysOwner>() {
+        match hotkeys.0.lock() {
+            Ok(h) => first.push(h.event(None)),
+            Err(_) => log::warn!("{HOTKEYS_STOPPED}"),
+        }
+    }
     bridge
         .ui
         .send(ToUi::Subscribe {
@@ -344,6 +366,7 @@ fn run(opts: cli::Options) -> Result<(), String> {
         .invoke_handler(tauri::generate_handler![send_command, subscribe])
         .setup(move |app| {
             let cfg = load_config(&opts)?;
+            let hotkeys_file = cfg.data_dir.join("hotkeys.json");
             // A damaged, read-only or full data folder never stops the app: the engine says what is lost.
             let opened = open_or_recover(&cfg.data_dir, time::OffsetDateTime::now_utc())
                 .map_err(|e| e.to_string())?;
@@ -360,15 +383,25 @@ fn run(opts: cli::Options) -> Result<(), String> {
             let mut desk_view = desk::Desk::new(app.handle(), engine.commands.clone(), muted_tx);
             // The same managed policy the engine reads; only `hotkeys` is the shell's.
             let policy = lifeline_engine::policy::load_startup(None, None);
-            hotkeys::register(
+            let hotkeys = hotkeys::Hotkeys::start(
                 app.handle(),
-                &policy.policy.hotkeys,
+                policy.policy.hotkeys,
+                hotkeys_file,
                 engine.commands.clone(),
                 muted_rx,
             );
+            app.manage(HotkeysOwner(std::sync::Mutex::new(hotkeys)));
+            // USB headsets' call buttons and lights: found, and found again after a replug, by their thread.
+            let headset = headset_device::start(engine.commands.clone());
             let watchers = ui_events::Watchers {
                 emergency: emergency_tx,
-                desk: Box::new(move |ev| desk_view.on_engine_event(ev)),
+                desk: Box::new(move |ev| {
+                    desk_view.on_engine_event(ev);
+                    // The headset's thread; it never blocks this one (an unbounded queue).
+                    if headset_device::wants(ev) {
+                        let _ = headset.send(ev.clone());
+                    }
+                }),
             };
             if minimized && app.try_state::<desk::TrayPresent>().is_some_and(|t| t.0) {
                 if let Some(w) = app.get_webview_window("main") {

@@ -53,13 +53,16 @@ fn append_to_log(message: &str) {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let line = format!("{stamp} ERROR {}: {text}\n", module_path!());
-    let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?
-            .write_all(line.as_bytes())
-    });
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?
+                .write_all(line.as_bytes())
+        });
     if let Err(e) = written {
         eprintln!("lifeline: could not write {}: {e}", path.display());
     }
@@ -97,15 +100,35 @@ mod tests {
 
     #[test]
     fn the_log_file_is_where_the_logging_plugin_writes_it() {
-        let win = log_file("windows", env(&[("LOCALAPPDATA", r"C:\Users\a\AppData\Local")])).unwrap();
-        assert!(win.ends_with("app.lifeline.softphone/logs/lifeline.log"), "{win:?}");
+        let win = log_file(
+            "windows",
+            env(&[("LOCALAPPDATA", r"C:\Users\a\AppData\Local")]),
+        )
+        .unwrap();
+        assert!(
+            win.ends_with("app.lifeline.softphone/logs/lifeline.log"),
+            "{win:?}"
+        );
         assert!(win.starts_with(r"C:\Users\a\AppData\Local"));
         let mac = log_file("macos", env(&[("HOME", "/Users/a")])).unwrap();
-        assert_eq!(mac, PathBuf::from("/Users/a/Library/Logs/app.lifeline.softphone/lifeline.log"));
+        assert_eq!(
+            mac,
+            PathBuf::from("/Users/a/Library/Logs/app.lifeline.softphone/lifeline.log")
+        );
         let linux = log_file("linux", env(&[("HOME", "/home/a")])).unwrap();
-        assert_eq!(linux, PathBuf::from("/home/a/.local/share/app.lifeline.softphone/logs/lifeline.log"));
-        let xdg = log_file("linux", env(&[("HOME", "/home/a"), ("XDG_DATA_HOME", "/d")])).unwrap();
-        assert_eq!(xdg, PathBuf::from("/d/app.lifeline.softphone/logs/lifeline.log"));
+        assert_eq!(
+            linux,
+            PathBuf::from("/home/a/.local/share/app.lifeline.softphone/logs/lifeline.log")
+        );
+        let xdg = log_file(
+            "linux",
+            env(&[("HOME", "/home/a"), ("XDG_DATA_HOME", "/d")]),
+        )
+        .unwrap();
+        assert_eq!(
+            xdg,
+            PathBuf::from("/d/app.lifeline.softphone/logs/lifeline.log")
+        );
     }
 
     #[test]

@@ -21,5 +21,6 @@ pub fn call_event(
         code: None,
         status: None,
         transferred_from: None,
+        auto_answered: None,
     }
 }

@@ -237,6 +237,7 @@ mod tests {
             code: None,
             status: None,
             transferred_from: None,
+            auto_answered: None,
         });
         assert_eq!(*seen.lock().expect("lock"), vec!["c1".to_owned()]);
         assert_eq!(

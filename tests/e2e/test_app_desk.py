@@ -293,6 +293,99 @@ def test_global_hotkeys_answer_mute_and_hang_up_while_the_window_is_in_the_tray(
              what="the number field focused")
 
 
+def open_hotkeys(drv, display: str, name: str) -> None:
+    """Settings, scrolled to the Hotkeys section, and a screenshot of it."""
+    wait_button(drv, "Settings").click()
+    wait_heading(drv, "Hotkeys")
+    # Below the sticky header.
+    drv.execute_script("document.getElementById('hotkeys-title').scrollIntoView({block: 'start'}); scrollBy(0, -90)")
+    shot(display, name)
+
+
+def keys_down_in_page(drv) -> list[str]:
+    return drv.execute_script("return window.__keysSeen ?? []")
+
+
+def test_a_hotkey_changed_in_settings_answers_and_the_old_one_is_released_and_policy_ones_are_locked(
+        lab, launch_app, browser_peer, display, desk, tmp_path):
+    policy_dir = tmp_path / "policy"
+    policy_dir.mkdir()
+    (policy_dir / "policy.json").write_text('{"hotkeys": {"focus_dial": "Ctrl+Shift+F7"}}')
+    data = tmp_path / "agent-data"
+    audio = {k: v for k, v in lab.audio_env({}).items() if k in ("PULSE_SERVER", "XDG_RUNTIME_DIR")}
+    drv = launch_app("--config", LAB_PROFILE, data_dir=data,
+                     env={"LIFELINE_POLICY_DIR": str(policy_dir), "DBUS_SESSION_BUS_ADDRESS": desk.address, **audio})
+    signed_in(drv)
+    window = app_window(display)
+    open_hotkeys(drv, display, "03-hotkeys-settings")
+
+    # IT's hotkey: shown, locked, no Change.
+    assert drv.find_element(By.ID, "hotkey-focus_dial-keys").text == "Ctrl+Shift+F7"
+    assert drv.find_elements(By.ID, "hotkey-focus_dial-managed")
+    assert not drv.find_elements(By.ID, "hotkey-focus_dial-change")
+
+    # The agent takes Ctrl+Shift+F8 for answer: the next keys pressed in the field.
+    assert drv.find_element(By.ID, "hotkey-answer-keys").text == "Ctrl+Shift+F9"
+    drv.find_element(By.ID, "hotkey-answer-change").click()
+    wait_for(drv, lambda d: d.execute_script("return document.activeElement?.id") == "hotkey-answer-capture", STEP,
+             what="the field that takes the new keys")
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env={"DISPLAY": display}, check=True, timeout=10)
+    press(display, "ctrl+shift+F8")
+    wait_for(drv, lambda d: d.find_element(By.ID, "hotkey-answer-keys").text == "Ctrl+Shift+F8", STEP,
+             what="answer on Ctrl+Shift+F8")
+    assert (data / "hotkeys.json").exists(), "the choice is kept for the next start"
+    drv.execute_script("scrollTo(0, 0)")
+    wait_button(drv, "Back").click()
+    wait_button(drv, "Call")
+
+    peer = browser_peer("hotkeys-changed")
+    peer.register(PEER_USER, transport="wss")
+    peer.call(AGENT_URI)
+    wait_button(drv, "Answer")
+    # The old keys are nobody's now: the X server gives them to the focused window (a grab would have taken
+    # them), so the page sees them, and the call still rings.
+    drv.execute_script("window.__keysSeen = []; addEventListener('keydown', e => window.__keysSeen.push(e.code))")
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env={"DISPLAY": display}, check=True, timeout=10)
+    press(display, "ctrl+shift+F9")
+    wait_for(drv, lambda d: "F9" in keys_down_in_page(d), STEP, what="Ctrl+Shift+F9 to reach the window, ungrabbed")
+    assert button(drv, "Answer") is not None, "the old answer keys answered"
+    # The new keys answer.
+    press(display, "ctrl+shift+F8")
+    peer.wait_for("confirmed", timeout=STEP)
+    wait_connected(drv, "answered by the new hotkey")
+    assert "F8" not in keys_down_in_page(drv), "the new keys are grabbed: the window never sees them"
+    press(display, "ctrl+shift+F10")  # hang up: unchanged
+    peer.wait_for("ended", timeout=STEP)
+    wait_button(drv, "Call")
+
+    # A clash: mute takes the freed Ctrl+Shift+F9, then answer back to its default (the same keys) is refused
+    # and said next to answer; answer keeps Ctrl+Shift+F8.
+    open_hotkeys(drv, display, "04-hotkeys-changed")
+    drv.find_element(By.ID, "hotkey-mute-change").click()
+    wait_for(drv, lambda d: d.execute_script("return document.activeElement?.id") == "hotkey-mute-capture", STEP,
+             what="the field that takes mute's new keys")
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env={"DISPLAY": display}, check=True, timeout=10)
+    press(display, "ctrl+shift+F9")
+    wait_for(drv, lambda d: d.find_element(By.ID, "hotkey-mute-keys").text == "Ctrl+Shift+F9", STEP,
+             what="mute on Ctrl+Shift+F9")
+    drv.find_element(By.ID, "hotkey-answer-default").click()
+    clash = wait_for(drv, lambda d: d.find_elements(By.ID, "hotkey-answer-problem"), STEP, what="the clash message")
+    assert clash[0].text == ("Ctrl+Shift+F9 is already the hotkey for “Mute or unmute”. Choose another combination."), \
+        clash[0].text
+    assert drv.find_element(By.ID, "hotkey-answer-keys").text == "Ctrl+Shift+F8"
+    shot(display, "05-hotkeys-clash")
+
+
+def test_the_hotkeys_section_reads_in_the_dark_theme(lab, launch_app, display, desk, tmp_path):
+    drv = launch_app("--config", LAB_PROFILE, data_dir=tmp_path / "agent-data",
+                     env={"DBUS_SESSION_BUS_ADDRESS": desk.address, "GTK_THEME": "Adwaita:dark"})
+    signed_in(drv)
+    dark = drv.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches")
+    print(f"prefers-color-scheme dark: {dark}", flush=True)
+    open_hotkeys(drv, display, "06-hotkeys-settings-dark")
+    assert dark, "the app did not take the dark theme (GTK_THEME=Adwaita:dark)"
+
+
 def test_started_at_login_it_opens_in_the_tray_and_show_brings_the_window(launch_app, display, desk, tmp_path):
     data = tmp_path / "agent-data"
     drv = launch_app("--config", LAB_PROFILE, "--minimized", data_dir=data,

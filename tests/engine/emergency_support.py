@@ -68,6 +68,8 @@ def write_policy(
     notify: dict[str, Any] | None = None,
     sip: dict[str, Any] | None = None,
     emergency: dict[str, Any] | None = None,
+    calls: dict[str, Any] | None = None,
+    presence: dict[str, Any] | None = None,
 ) -> Path:
     """Write the managed policy the engine runs under and check it with ``lifeline-headless policy check``
     (a typo in a key would otherwise make the test prove nothing). ``location`` is the whole
@@ -80,6 +82,10 @@ def write_policy(
         doc["notify"] = notify
     if sip is not None:
         doc["sip"] = sip
+    if calls is not None:
+        doc["calls"] = calls
+    if presence is not None:
+        doc["presence"] = presence
     path.write_text(json.dumps(doc, indent=1))
     res = subprocess.run(
         [str(headless_binary()), "policy", "check", str(path)], capture_output=True, text=True, timeout=30, check=False

@@ -223,10 +223,12 @@ def check_email(msg: EmailMessage, started: dt.datetime) -> None:
     listed = {str(ipaddress.ip_address(a.strip())) for a in ips.group(1).split(",")}
     mine = machine_ips()
     assert not mine or listed & mine, f"IP addresses {listed} name none of this machine's {mine}"
-    local = re.search(r"Agent's time:\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC([+-]\d\d:\d\d)", text)
+    # The agent's time as English writes it (CLDR, "Nov 21, 2026, 4:00:00 PM"); UTC as ISO 8601.
+    local = re.search(r"Agent's time:\s+(\w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d\u202f[AP]M) UTC([+-]\d\d:\d\d)", text)
     utc = re.search(r"^\s*UTC:\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", text, re.M)
     assert local and utc, f"times missing from the email:\n{text}"
-    check_times(f"{local.group(1)}{local.group(2)}", f"{utc.group(1)}+00:00", started)
+    local_iso = dt.datetime.strptime(local.group(1), "%b %d, %Y, %I:%M:%S\u202f%p").isoformat(sep=" ")
+    check_times(f"{local_iso}{local.group(2)}", f"{utc.group(1)}+00:00", started)
 
 
 def check_generic(body: dict, started: dt.datetime) -> None:
@@ -265,7 +267,7 @@ def check_teams(body: dict) -> None:
     assert (facts.get("Floor"), facts.get("Room")) == ("3", "301"), facts
     assert "policy" in (facts.get("Location source") or ""), facts
     assert "100 Main St" in (facts.get("Location") or ""), facts
-    assert facts.get("Host") == socket.gethostname(), facts
+    assert facts.get("Host name") == socket.gethostname(), facts
     assert facts.get("IP addresses") and facts.get("UTC") and facts.get("Agent's time"), facts
 
 
@@ -438,3 +440,43 @@ def test_a_location_from_the_location_server_is_reported_with_that_source(lab, e
     assert f"Room:             {held['civic']['ROOM']}" in text, text
     body = next(h["json"] for h in hooks_of(lab, run) if h["json"]["kind"] == "dialed")
     assert (body["location"]["source"], body["location"]["method"]) == ("held", held["method"]), body["location"]
+
+
+PT_MONTHS = ["jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"]
+
+
+def test_each_contact_is_told_in_their_language_with_the_time_as_they_write_it(lab, engine, tmp_path):
+    """Issue 19: a 911 notice to an email contact with ``locale: pt-BR`` arrives in Portuguese, and one to a
+    webhook with ``locale: th`` in Thai, each with the agent's local time written as that language writes it
+    (Portuguese "21 de nov. de 2026, 15:00:00"; Thai in the Buddhist era, 2026 is 2569)."""
+    run = unique_run("notify-i18n")
+    notify = smtp_and_webhooks(run)
+    notify["email_to"] = []
+    notify["email_contacts"] = [{"address": f"security+{run}@example.com", "locale": "pt-BR"}]
+    notify["webhooks"] = [{"url": webhook_url(run, "json"), "format": "json", "locale": "th"}]
+    eng = engine(write_policy(tmp_path / "policy.json", notify=notify, location={"address": US_ADDRESS}))
+    call, _ = place_emergency_call(eng)
+    eng.hangup()
+    wait_lock_after_end(eng, call["id"])
+    deadline = time.monotonic() + STEP
+    while True:
+        mail = next((m for m in mails_of(lab, run) if str(m["Subject"]).startswith("CHAMADA DE EMERGÊNCIA feita por")), None)
+        hook = next((h["json"] for h in hooks_of(lab, run) if (h["json"] or {}).get("kind") == "dialed"), None)
+        if mail is not None and hook is not None:
+            break
+        assert time.monotonic() < deadline, f"not delivered: {[str(m['Subject']) for m in mails_of(lab, run)]}"
+        time.sleep(0.3)
+
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "discou um número de emergência em" in text and "Localização enviada aos serviços de emergência" in text, text
+    utc_m = re.search(r"^\s*UTC:\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", text, re.M)
+    assert utc_m, text
+    utc = dt.datetime.fromisoformat(f"{utc_m.group(1)}+00:00")
+    local = utc.astimezone(zoneinfo.ZoneInfo(AGENT_ZONE))
+    want_pt = f"{local.day} de {PT_MONTHS[local.month - 1]}. de {local.year}, {local:%H:%M:%S}"
+    assert f"Horário do agente: {want_pt} UTC" in " ".join(text.split()), text
+
+    chat = hook["text"]
+    assert chat.startswith(":rotating_light: *มีการโทรฉุกเฉิน* โดย"), chat
+    assert f"{local.day} " in chat and f" {local.year + 543} {local:%H:%M:%S} UTC" in chat, chat
+    assert hook["subject"].startswith("มีการโทรฉุกเฉินโดย"), hook["subject"]

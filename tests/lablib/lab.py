@@ -326,9 +326,10 @@ class Lab:
     # ---- fault injection (Kamailio "faults" htable over its ctl socket) --------
     #: faults Kamailio knows (see kamailio.cfg): every emergency INVITE / one with a multipart
     #: body / one that came over TLS or WSS, every REGISTER, every INVITE challenged for another realm,
-    #: registered users' Priority / PAI let through (no trust boundary), a registration granted only N s
+    #: registered users' Priority / PAI let through (no trust boundary), a registration granted only N s,
+    #: PUBLISH/SUBSCRIBE answered 489 (a proxy without presence; the code given is not used)
     FAULTS = ("emergency", "emergency_multipart", "emergency_tls", "emergency_silent", "register", "register_expires",
-              "foreign_realm", "trust_boundary_off")
+              "foreign_realm", "trust_boundary_off", "presence_off")
 
     def _kamcmd(self, *args: str) -> str:
         sock = f"unix:{self.dir / 'kamailio' / 'run' / 'kamailio_ctl'}"

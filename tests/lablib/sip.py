@@ -30,6 +30,24 @@ class SipError(RuntimeError):
     """No (final) answer in time, or an answer that cannot be parsed."""
 
 
+def find_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or None."""
+    n = name.lower()
+    return next((v for k, v in headers if k.lower() == n), None)
+
+
+def split_message(data: str) -> tuple[str, list[tuple[str, str]], str]:
+    """A SIP message's start line, its headers (name, value) in order, and its body."""
+    head, _, body = data.replace("\r\n", "\n").partition("\n\n")
+    lines = head.split("\n")
+    headers = []
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers.append((k.strip(), v.strip()))
+    return lines[0], headers, body
+
+
 @dataclass
 class Response:
     status: int
@@ -39,11 +57,7 @@ class Response:
     raw: str
 
     def header(self, name: str) -> str | None:
-        n = name.lower()
-        for k, v in self.headers:
-            if k.lower() == n:
-                return v
-        return None
+        return find_header(self.headers, name)
 
 
 @dataclass
@@ -87,16 +101,10 @@ def digest_header(challenge: str, method: str, uri: str, user: str, password: st
 
 
 def parse_response(data: str) -> Response:
-    head, _, body = data.replace("\r\n", "\n").partition("\n\n")
-    lines = head.split("\n")
-    m = re.match(r"SIP/2\.0 (\d{3}) ?(.*)", lines[0])
+    start, headers, body = split_message(data)
+    m = re.match(r"SIP/2\.0 (\d{3}) ?(.*)", start)
     if not m:
-        raise SipError(f"not a SIP response: {lines[0]!r}")
-    headers = []
-    for line in lines[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            headers.append((k.strip(), v.strip()))
+        raise SipError(f"not a SIP response: {start!r}")
     return Response(int(m.group(1)), m.group(2), headers, body, data)
 
 

@@ -517,6 +517,40 @@ describe("the engine's emergency and call events", () => {
     await page.closeAll();
   });
 
+  test("settings: hotkeys change from the next keys pressed, a clash is said, one the policy sets is locked", async () => {
+    const page = await open("mock=signed-in&managed=1");
+    await button(page, "Settings").click();
+    await page.getByRole("heading", { name: "Hotkeys" }).waitFor();
+    assert.equal(await page.locator("#hotkey-answer-keys").innerText(), "Ctrl+Shift+F9");
+    // Managed: locked, no Change button.
+    assert.equal(await page.locator("#hotkey-focus_dial-keys").innerText(), "Ctrl+Alt+Shift+N");
+    assert.equal(await page.locator("#hotkey-focus_dial-change").count(), 0);
+    await page.locator("#hotkey-focus_dial-managed").waitFor();
+    await page.getByText("Hotkeys", { exact: true }).last().waitFor();
+    await page.locator("#hotkey-answer-change").click();
+    await page.locator("#hotkey-answer-capture").waitFor();
+    await expectFocus(page, "Press the new keys (Esc cancels)");
+    // A letter alone would take typing from other programs: asked for a modifier, still capturing.
+    await page.keyboard.press("KeyQ");
+    await page.locator("#hotkey-answer-bare").waitFor();
+    await check(page, "settings-hotkeys-capture");
+    await page.keyboard.press("Control+Shift+F8");
+    await page.locator("#hotkey-answer-keys", { hasText: "Ctrl+Shift+F8" }).waitFor();
+    await expectFocus(page, "Change");
+    // Back to the default is offered once it differs.
+    await button(page, "Use Ctrl+Shift+F9").waitFor();
+    // Mute on answer's new keys: refused, said next to mute.
+    await page.locator("#hotkey-mute-change").click();
+    await page.keyboard.press("Control+Shift+F8");
+    await page.getByText("Ctrl+Shift+F8 is already the hotkey for “Answer”. Choose another combination.").waitFor();
+    assert.equal(await page.locator("#hotkey-mute-keys").innerText(), "Ctrl+Shift+F11");
+    await page.locator("#hotkeys-title").scrollIntoViewIfNeeded();
+    await check(page, "settings-hotkeys");
+    await button(page, "Use Ctrl+Shift+F9").click();
+    await page.locator("#hotkey-answer-keys", { hasText: "Ctrl+Shift+F9" }).waitFor();
+    await page.closeAll();
+  });
+
   test("in a call: audio state and codec, digits received, mute as the engine reports it", async () => {
     const page = await open("mock=in-call");
     await page.getByText("Audio connected, sound arriving (Opus)").waitFor();
@@ -548,7 +582,7 @@ describe("the engine's emergency and call events", () => {
         cause: "emergency_line_protected",
       }),
     );
-    await page.getByText("Calls turned away meanwhile: 1").waitFor();
+    await page.getByText("One call turned away meanwhile").waitFor();
     // Said by its cause, not the engine's SIP reason phrase.
     await page.getByRole("status").getByText("turned away: the line is kept free for the emergency services to call back (486)").waitFor();
     await page.getByText(/^peer3 at /).waitFor();
@@ -790,11 +824,126 @@ describe("keyboard only: callback", () => {
 });
 
 describe("languages and themes", () => {
+  // Every offered language on the screens that matter most in an emergency, light and dark: axe-core clean,
+  // and no text wider than its box, read from the layout (a clipped End call button or address is a failure
+  // nobody would see in a screenshot review of twelve languages).
+  const LANGUAGES = [
+    ["en-US", "en"], ["fr-FR", "fr"], ["fr-CA", "fr-CA"], ["de-DE", "de"], ["it-IT", "it"], ["es-US", "es"],
+    ["pt-BR", "pt-BR"], ["th-TH", "th"], ["da-DK", "da"], ["sl-SI", "sl"], ["ms-MY", "ms"], ["fil-PH", "fil"],
+  ];
+  // Every mock screen, and Settings, in light and in dark.
+  const ALL_SCREENS = [
+    "agreement", "agreement-registered", "sign-in", "sign-in-failed", "signed-in", "incoming", "in-call",
+    "emergency-active", "lock", "lock-over", "remain", "callback", "callback-connected", "emergency-failed",
+    "location-missing", "unknown-network", "confirm-entry", "settings",
+  ];
+  const screensByTheme = () => ({ light: ALL_SCREENS, dark: ALL_SCREENS });
+
+  /** Elements whose text is wider than their own box, or than the box of a button or field holding them. */
+  async function overflowing(page) {
+    return page.evaluate(() => {
+      const found = [];
+      const visible = (el) => {
+        const r = el.getBoundingClientRect();
+        const cs = getComputedStyle(el);
+        // Screen-reader-only text (1 px, clipped on purpose) is not laid out for the eye.
+        return r.width > 1 && r.height > 1 && cs.visibility !== "hidden" && cs.display !== "none" && !el.closest(".visually-hidden");
+      };
+      const name = (el) => `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""} "${(el.textContent ?? "").trim().slice(0, 40)}"`;
+      if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+        found.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+      }
+      for (const el of document.body.querySelectorAll("*")) {
+        if (!visible(el)) continue;
+        const cs = getComputedStyle(el);
+        const clips = cs.overflowX !== "visible" || cs.textOverflow === "ellipsis";
+        if (clips && el.scrollWidth > el.clientWidth + 1 && el.tagName !== "TEXTAREA") {
+          found.push(`${name(el)} clipped: text ${el.scrollWidth}px in ${el.clientWidth}px`);
+        }
+      }
+      for (const box of document.body.querySelectorAll("button, [role=button], a, label, h1, h2, h3")) {
+        if (!visible(box)) continue;
+        const outer = box.getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(box);
+        const inner = range.getBoundingClientRect();
+        if (inner.width > 0 && (inner.left < outer.left - 1 || inner.right > outer.right + 1)) {
+          found.push(`${name(box)} text ${Math.round(inner.width)}px spills out of its ${Math.round(outer.width)}px box`);
+        }
+      }
+      return found;
+    });
+  }
+
+  /** Characters of the page's text that the browser has no font for (drawn as the missing-glyph box). */
+  async function missingGlyphs(page) {
+    return page.evaluate(() => {
+      const chars = [...new Set(document.body.innerText)].filter((c) => !/[\s\p{Cf}\p{Cc}]/u.test(c) && c.codePointAt(0) > 0x7f);
+      const canvas = document.createElement("canvas");
+      canvas.width = 48;
+      canvas.height = 48;
+      const g = canvas.getContext("2d", { willReadFrequently: true });
+      g.font = `32px ${getComputedStyle(document.body).fontFamily}`;
+      const draw = (c) => {
+        g.clearRect(0, 0, 48, 48);
+        g.fillText(c, 4, 36);
+        return g.getImageData(0, 0, 48, 48).data.join(",");
+      };
+      const missing = draw("\u{10FFFD}");
+      return chars.filter((c) => draw(c) === missing);
+    });
+  }
+
+  for (const [browserLocale, lang] of LANGUAGES) {
+    test(`${lang}: every screen fits, light and dark, axe-core clean`, async () => {
+      for (const [theme, screens] of Object.entries(screensByTheme())) {
+        for (const screen of screens) {
+          const page = await open(`mock=${screen === "settings" ? "signed-in" : screen}`, { locale: browserLocale, colorScheme: theme });
+          await page.locator("main, [role=main], h1").first().waitFor();
+          if (screen === "settings") {
+            await page.locator(".header__row .button--quiet").click();
+            await page.locator("h1, h2").first().waitFor();
+          }
+          await page.waitForTimeout(150);
+          if (!screen.startsWith("agreement")) {
+            assert.equal(await page.evaluate(() => document.documentElement.lang), lang, `${screen}: UI language`);
+          }
+          await axe(page);
+          await page.screenshot({ path: resolve(SCREENS, `lang-${lang}-${screen}-${theme}.png`) });
+          assert.deepEqual(await overflowing(page), [], `${lang} ${screen} (${theme}): text outside its box`);
+          assert.deepEqual(await missingGlyphs(page), [], `${lang} ${screen}: characters without a font (scripts/apt-packages.txt)`);
+          assert.deepEqual(page.problems, [], `problems on ${lang} ${screen} (${theme})`);
+          await page.closeAll();
+        }
+      }
+    });
+  }
+
   test("French agreement from the browser language", async () => {
     const page = await open("mock=agreement&lang=fr", { locale: "fr-FR" });
     await button(page, "Accepter").waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), "fr");
+    // fr.ftl says "-reviewed = no": the agreement says so, in French.
+    await page.getByText("Cette traduction a été faite par une machine et n'a pas été relue par un locuteur natif.").waitFor();
     await check(page, "agreement-fr");
+    await page.closeAll();
+  });
+
+  test("Portuguese (Brazil) and Thai from the browser language; Canadian French takes its own words and French for the rest", async () => {
+    let page = await open("mock=signed-in", { locale: "pt-BR" });
+    await button(page, "Ligar").waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "pt-BR");
+    await check(page, "softphone-pt-BR");
+    await page.closeAll();
+    // Thai: the platform's Thai font, the layout checked by check() like every screen.
+    page = await open("mock=signed-in", { locale: "th-TH" });
+    await button(page, "โทร").waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "th");
+    await check(page, "softphone-th");
+    await page.closeAll();
+    page = await open("mock=signed-in", { locale: "fr-CA" });
+    await button(page, "Appeler").waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "fr-CA");
     await page.closeAll();
   });
 

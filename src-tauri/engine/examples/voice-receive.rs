@@ -54,6 +54,9 @@ struct Args {
     /// while the call is set up.
     #[arg(long)]
     stall_at: Option<u64>,
+    /// Conceal with libopus's own PLC instead of pitch repetition (the concealment before NetEq's).
+    #[arg(long)]
+    libopus_plc: bool,
     /// Do not trim the speaker's backlog (only drop frames beyond 8 queued, as before).
     #[arg(long)]
     no_trim: bool,
@@ -94,6 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let packets = read_packets(&args.packets)?;
     let mut playout = PlayoutPath::new(Codec::Opus, args.initial, args.max)?;
     playout.set_adaptive(!args.plain);
+    playout.use_opus_plc(args.libopus_plc);
     let t0 = Instant::now();
     let end = packets.last().map_or(0, |p| p.at_ms) + 1000;
     let (mut out, mut pcm) = (Vec::new(), Vec::new());
@@ -129,7 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let due = pacer.take_due(now) as usize;
             for behind in (0..due).rev() {
-                playout.frame(&mut pcm, behind);
+                playout.frame(&mut pcm, behind, now);
                 debug_assert_eq!(pcm.len(), FRAME);
                 targets.push(playout.stats().target_frames);
                 let decision = if args.no_trim {

@@ -5,14 +5,52 @@
 
 use sha2::{Digest, Sha256};
 
-/// The agreement version this build ships. Bump it together with new files under assets/agreement.
-pub const CURRENT_VERSION: &str = "1";
+/// The agreement version this build ships. Bump it together with new files under assets/agreement: a text
+/// new or changed in any language is a new version, and every agent is asked again.
+/// Version 2 added it, es, pt-BR, th, da, sl, ms and fil; en, fr and de are as in version 1.
+pub const CURRENT_VERSION: &str = "2";
 
+/// The shipped texts: a locale tag as the UI catalogues name it (assets/i18n), and the text.
 const TEXTS: &[(&str, &str)] = &[
-    ("en", include_str!("../../../assets/agreement/en/1.txt")),
-    ("fr", include_str!("../../../assets/agreement/fr/1.txt")),
-    ("de", include_str!("../../../assets/agreement/de/1.txt")),
+    ("en", include_str!("../../../assets/agreement/en/2.txt")),
+    ("fr", include_str!("../../../assets/agreement/fr/2.txt")),
+    ("de", include_str!("../../../assets/agreement/de/2.txt")),
+    ("it", include_str!("../../../assets/agreement/it/2.txt")),
+    ("es", include_str!("../../../assets/agreement/es/2.txt")),
+    (
+        "pt-BR",
+        include_str!("../../../assets/agreement/pt-BR/2.txt"),
+    ),
+    ("th", include_str!("../../../assets/agreement/th/2.txt")),
+    ("da", include_str!("../../../assets/agreement/da/2.txt")),
+    ("sl", include_str!("../../../assets/agreement/sl/2.txt")),
+    ("ms", include_str!("../../../assets/agreement/ms/2.txt")),
+    ("fil", include_str!("../../../assets/agreement/fil/2.txt")),
 ];
+
+/// The shipped text for a locale: the whole tag ("pt-BR"), else its language ("pt", "fil"), else English.
+/// "de_DE.UTF-8" (a POSIX locale) and "pt_BR" read as "de-DE" and "pt-BR".
+fn text_for(locale: &str) -> &'static (&'static str, &'static str) {
+    let tag = locale
+        .split(['.', '@'])
+        .next()
+        .unwrap_or_default()
+        .replace('_', "-");
+    let lang = tag.split('-').next().unwrap_or_default();
+    TEXTS
+        .iter()
+        .find(|(l, _)| l.eq_ignore_ascii_case(&tag))
+        .or_else(|| TEXTS.iter().find(|(l, _)| l.eq_ignore_ascii_case(lang)))
+        .or_else(|| {
+            // A language with a regional text only (pt-PT asks, pt-BR is shipped).
+            TEXTS.iter().find(|(l, _)| {
+                l.split('-')
+                    .next()
+                    .is_some_and(|base| base.eq_ignore_ascii_case(lang))
+            })
+        })
+        .unwrap_or(&TEXTS[0])
+}
 
 /// One agreement text as shown to the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +64,7 @@ pub struct Agreement {
 impl Agreement {
     /// The shipped text for `locale` ("fr", "fr-CA", "de_DE.UTF-8" ...), English when there is none.
     pub fn shipped(locale: &str) -> Agreement {
-        let lang = locale.get(..2).unwrap_or("en").to_ascii_lowercase();
-        let (loc, raw) = TEXTS.iter().find(|(l, _)| *l == lang).unwrap_or(&TEXTS[0]);
+        let (loc, raw) = text_for(locale);
         Agreement::from_text(CURRENT_VERSION, loc, raw)
     }
 
@@ -73,6 +110,60 @@ mod tests {
         assert_eq!(Agreement::shipped("xx_YY").locale, "en");
         assert_eq!(Agreement::shipped("").locale, "en");
         assert_eq!(Agreement::shipped("de_DE.UTF-8").locale, "de");
+    }
+
+    #[test]
+    fn every_language_of_the_ui_has_its_agreement_picked_by_tag_then_language() {
+        for (asked, shipped) in [
+            ("pt-BR", "pt-BR"),
+            ("pt_BR.UTF-8", "pt-BR"),
+            ("pt-PT", "pt-BR"),
+            ("fil-PH", "fil"),
+            ("fil", "fil"),
+            ("fi-FI", "en"),
+            ("th_TH.UTF-8", "th"),
+            ("es-US", "es"),
+            ("es-PR", "es"),
+            ("sl-SI", "sl"),
+            ("da-DK", "da"),
+            ("ms-MY", "ms"),
+            ("it-IT", "it"),
+            ("fr-CA", "fr"),
+            ("EN-us", "en"),
+        ] {
+            assert_eq!(Agreement::shipped(asked).locale, shipped, "{asked}");
+        }
+    }
+
+    #[test]
+    fn each_language_has_its_own_text_and_english_french_german_are_as_in_version_1() {
+        let mut fingerprints: Vec<String> = TEXTS
+            .iter()
+            .map(|(l, _)| Agreement::shipped(l).fingerprint())
+            .collect();
+        fingerprints.sort();
+        fingerprints.dedup();
+        assert_eq!(
+            fingerprints.len(),
+            TEXTS.len(),
+            "two languages share a text"
+        );
+        for (version_1, version_2) in [
+            (
+                include_str!("../../../assets/agreement/en/1.txt"),
+                include_str!("../../../assets/agreement/en/2.txt"),
+            ),
+            (
+                include_str!("../../../assets/agreement/fr/1.txt"),
+                include_str!("../../../assets/agreement/fr/2.txt"),
+            ),
+            (
+                include_str!("../../../assets/agreement/de/1.txt"),
+                include_str!("../../../assets/agreement/de/2.txt"),
+            ),
+        ] {
+            assert_eq!(version_1, version_2);
+        }
     }
 
     #[test]

@@ -137,6 +137,65 @@ pub enum Command {
     SetStartAtLogin {
         on: bool,
     },
+    /// Change a global hotkey: `keys` such as "Ctrl+Shift+F8"; empty turns it off; none (null) goes back to
+    /// the default. Handled by the desktop shell (never reaches the engine); answered with
+    /// [`Event::Hotkeys`]. A hotkey the organisation sets (policy `hotkeys.*`) is refused.
+    SetHotkey {
+        action: HotkeyAction,
+        #[serde(default)]
+        keys: Option<String>,
+    },
+}
+
+/// What a global hotkey does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum HotkeyAction {
+    Answer,
+    Hangup,
+    Mute,
+    FocusDial,
+}
+
+/// Why a hotkey does not work, or why a change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HotkeyProblem {
+    /// Not a key combination the app can read.
+    Invalid,
+    /// The same combination is another action's.
+    Clash { with: HotkeyAction },
+    /// The system would not register it (another program holds it, or the desktop refuses global keys).
+    Refused,
+    /// The organisation sets this hotkey (policy); the agent cannot change it.
+    Managed,
+}
+
+/// One global hotkey as the desktop shell has it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct HotkeyStatus {
+    pub action: HotkeyAction,
+    /// The combination in use ("" when off).
+    pub keys: String,
+    /// The combination it has without a choice of the agent's or the organisation's.
+    pub default_keys: String,
+    /// Set by the organisation's policy: shown locked.
+    pub managed: bool,
+    /// Why it does not work as shown, if it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<HotkeyProblem>,
+}
+
+/// A hotkey change the shell did not make, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct HotkeyRefusal {
+    pub action: HotkeyAction,
+    pub keys: String,
+    pub problem: HotkeyProblem,
 }
 
 impl std::fmt::Debug for Command {
@@ -159,6 +218,16 @@ pub enum Presence {
     DoNotDisturb,
     Away,
     WorkingOffline,
+}
+
+/// Where the presence publication stands (`presence_publishing` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PublishingState {
+    Published,
+    Failing,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +267,21 @@ pub enum EmergencyMode {
     Active,
     Lock,
     Remain,
+}
+
+/// Why the engine answered an incoming call by itself (policy `calls.*`): the call panel says "Answered
+/// automatically".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AutoAnswered {
+    /// A call the call queue marked (`calls.auto_answer: queue`).
+    Queue,
+    /// `calls.auto_answer: all`.
+    All,
+    /// The server asked for it (`calls.auto_answer_header_hints`).
+    ServerHint,
 }
 
 /// Why a call ended: a stable code for the UI to translate (the event's `reason` stays, in English).
@@ -347,6 +431,11 @@ pub enum Event {
         server: Option<String>,
         domain: Option<String>,
         user: Option<String>,
+        /// The interface language fixed by the managed policy (`ui.locale`, e.g. "fr-CA"); absent when the
+        /// agent may choose (the OS's language, or their choice in Settings).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        locale: Option<String>,
     },
     AgreementRequired {
         version: String,
@@ -394,6 +483,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(test, ts(optional))]
         transferred_from: Option<String>,
+        /// An incoming call the engine answered by itself, and why (policy `calls.*`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        auto_answered: Option<AutoAnswered>,
     },
     /// How a transfer goes. `role` `transferor`: the agent's `transfer` of call `id` (`trying`, `ringing`,
     /// then `succeeded`, after which the call ends with `transferred`, or `failed`, after which the call
@@ -429,6 +522,26 @@ pub enum Event {
     Presence {
         status: Presence,
         forced: bool,
+    },
+    /// The agent's status on the SIP server's presence service (RFC 3903 PUBLISH): `published`,
+    /// `failing` (retried by itself; `code` is the server's answer, none for no answer), or `off` (the
+    /// server has no presence, `code` 489/405/501: nothing is published until the next sign-in). Calls
+    /// and the emergency path never depend on it.
+    PresencePublishing {
+        state: PublishingState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<u16>,
+    },
+    /// A status set elsewhere for the agent's address (another device of the agent, the contact center's
+    /// web app PUBLISHing for it), seen on the presence server, which the engine watches after sign-in
+    /// (RFC 6665 SUBSCRIBE to its own presence). `overridden`: during emergency modes it was written
+    /// over and the forced status published again within a second (the agent is told why). `adopted`:
+    /// outside emergency modes it became the agent's status (a `presence` event follows); a status that
+    /// was already there at sign-in, or one another Lifeline forces, is shown but not adopted.
+    PresenceElsewhere {
+        status: Presence,
+        overridden: bool,
+        adopted: bool,
     },
     Emergency {
         mode: EmergencyMode,
@@ -540,6 +653,13 @@ pub enum Event {
     /// The desktop shell's own settings, sent when the UI subscribes and after each change.
     AppSettings {
         start_at_login: bool,
+    },
+    /// The global hotkeys (desktop shell only), sent when the UI subscribes and after each change;
+    /// `refused` is the last change not made, in answer to it.
+    Hotkeys {
+        hotkeys: Vec<HotkeyStatus>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused: Option<HotkeyRefusal>,
     },
     /// The emergency self-test: `running` while its test call is up; `last` is the latest result (also
     /// from before a restart), sent at start, when a run starts and when it ends.
@@ -768,6 +888,7 @@ mod tests {
             code: None,
             status: None,
             transferred_from: None,
+            auto_answered: None,
         };
         let json = serde_json::to_value(&ev).expect("serialize");
         assert_eq!(json["event"], "call");
@@ -802,6 +923,56 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&ev).expect("serialize"),
             r#"{"event":"app_settings","start_at_login":false}"#
+        );
+    }
+
+    #[test]
+    fn hotkey_commands_and_events_have_the_documented_json() {
+        let got: Command = serde_json::from_str(
+            r#"{"cmd":"set_hotkey","action":"focus_dial","keys":"Ctrl+Shift+F8"}"#,
+        )
+        .expect("parse");
+        assert_eq!(
+            got,
+            Command::SetHotkey {
+                action: HotkeyAction::FocusDial,
+                keys: Some("Ctrl+Shift+F8".into())
+            }
+        );
+        // No keys (or null): back to the default.
+        let got: Command =
+            serde_json::from_str(r#"{"cmd":"set_hotkey","action":"answer"}"#).expect("parse");
+        assert_eq!(
+            got,
+            Command::SetHotkey {
+                action: HotkeyAction::Answer,
+                keys: None
+            }
+        );
+        let ev = Event::Hotkeys {
+            hotkeys: vec![HotkeyStatus {
+                action: HotkeyAction::Mute,
+                keys: "Ctrl+Shift+F11".into(),
+                default_keys: "Ctrl+Shift+F11".into(),
+                managed: false,
+                problem: Some(HotkeyProblem::Refused),
+            }],
+            refused: Some(HotkeyRefusal {
+                action: HotkeyAction::Answer,
+                keys: "Ctrl+Shift+F11".into(),
+                problem: HotkeyProblem::Clash {
+                    with: HotkeyAction::Mute,
+                },
+            }),
+        };
+        assert_eq!(
+            serde_json::to_string(&ev).expect("serialize"),
+            concat!(
+                r#"{"event":"hotkeys","hotkeys":[{"action":"mute","keys":"Ctrl+Shift+F11","#,
+                r#""default_keys":"Ctrl+Shift+F11","managed":false,"problem":{"kind":"refused"}}],"#,
+                r#""refused":{"action":"answer","keys":"Ctrl+Shift+F11","#,
+                r#""problem":{"kind":"clash","with":"mute"}}}"#
+            )
         );
     }
 

@@ -164,6 +164,18 @@ pub struct CallEntry {
     pub replacing: bool,
     /// A transfer of this call under way, or done.
     pub transfer: Option<TransferOf>,
+    /// An incoming call the engine answers by itself (policy `calls.*`, the core's `auto_answer`).
+    pub auto_answer: Option<AutoAnswer>,
+}
+
+/// An incoming call answered without the agent: due at `at` while it rings, then done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoAnswer {
+    Due {
+        at: Instant,
+        why: crate::api::AutoAnswered,
+    },
+    Done(crate::api::AutoAnswered),
 }
 
 /// A call's transfer, as far as the core follows it.
@@ -272,6 +284,7 @@ impl CallEntry {
             transferred_from: None,
             replacing: false,
             transfer: None,
+            auto_answer: None,
         }
     }
 
@@ -351,6 +364,10 @@ impl CallEntry {
             code: end.map(|e| e.code),
             status: end.and_then(|e| e.status),
             transferred_from: self.transferred_from.map(|c| c.to_string()),
+            auto_answered: match self.auto_answer {
+                Some(AutoAnswer::Done(why)) => Some(why),
+                _ => None,
+            },
         }
     }
 }

@@ -18,6 +18,7 @@ pub(crate) const SCHEMA: &[Migration] = &[
     crate::audit::MIGRATION,
     crate::store::HISTORY_MIGRATION,
     crate::store::AGENT_ENTRY_MIGRATION,
+    crate::store::PUBLICATION_MIGRATION,
 ];
 
 impl Store {
@@ -46,6 +47,7 @@ mod tests {
             "audit_log",
             "call_history",
             "agent_location",
+            "presence_publication",
         ];
         assert_eq!(SCHEMA.len(), tables.len());
         for (step, table) in SCHEMA.iter().zip(tables) {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod core;
 mod database;
 pub mod emergency;
+pub mod i18n;
 pub mod lab;
 pub mod location;
 pub mod media;

@@ -49,7 +49,10 @@ fn start_announces_itself_and_asks_for_the_agreement() {
         .iter()
         .find(|e| e["event"] == "agreement_required")
         .expect("agreement");
-    assert_eq!(agreement["version"], "1");
+    assert_eq!(
+        agreement["version"],
+        lifeline_engine::agreement::CURRENT_VERSION
+    );
     assert!(agreement["text"].as_str().expect("text").len() > 200);
 }
 

@@ -48,6 +48,7 @@ fn policy(emails: usize, hooks: usize) -> NotifyPolicy {
             .map(|i| WebhookTarget {
                 url: format!("http://127.0.0.1:8090/bench/{i}"),
                 format: WebhookFormat::Slack,
+                locale: None,
             })
             .collect(),
         ..Default::default()

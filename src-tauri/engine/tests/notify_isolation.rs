@@ -73,6 +73,7 @@ async fn a_hanging_audit_server_does_not_hold_up_an_emergency_notice() {
         webhooks: vec![WebhookTarget {
             url: format!("{hook_url}/hook"),
             format: WebhookFormat::Generic,
+            locale: None,
         }],
         ..Default::default()
     };
@@ -103,6 +104,7 @@ async fn a_plain_http_webhook_on_the_network_is_refused_for_good_with_the_reason
         webhooks: vec![WebhookTarget {
             url: url.into(),
             format: WebhookFormat::Generic,
+            locale: None,
         }],
         ..Default::default()
     };

@@ -121,7 +121,7 @@ async fn email_with_every_field_reaches_the_lab_smtp_sink_plain_and_with_auth() 
             "Source:           location server (HELD, method Wiremap)".into(),
             "Host name:        lab-host".into(),
             "IP addresses:     192.0.2.10".into(),
-            "Agent's time:     2026-11-21 15:00:05 UTC-06:00 (America/Chicago)".into(),
+            "Agent's time:     Nov 21, 2026, 3:00:05\u{202f}PM UTC-06:00 (America/Chicago)".into(),
             "UTC:              2026-11-21 21:00:05 UTC".into(),
         ] {
             assert!(text.contains(&want), "{tag}: missing {want:?} in\n{text}");
@@ -170,6 +170,7 @@ async fn each_webhook_format_reaches_the_lab_webhook_sink() {
     .map(|f| WebhookTarget {
         url: format!("http://127.0.0.1:8090/lifeline/{run}/{}", f.as_str()),
         format: f,
+        locale: None,
     })
     .collect();
     let call_id = unique("hook-call");
@@ -239,6 +240,7 @@ async fn a_failing_webhook_is_retried_until_it_is_accepted_then_never_again() {
         webhooks: vec![WebhookTarget {
             url: url.clone(),
             format: WebhookFormat::Generic,
+            locale: None,
         }],
         ..Default::default()
     };

@@ -1,6 +1,7 @@
 import { useApp, useFocusOnMount } from "../app/context";
 import { canDialEmergencyBeforeAgreement, type UiState } from "../app/state";
 import { EmergencyDialBox } from "../emergency/EmergencyDialBox";
+import { isReviewed, pickLocale, translator } from "../i18n/i18n";
 
 export function AgreementScreen({ state }: { state: UiState }) {
   const { t, intend } = useApp();
@@ -26,6 +27,7 @@ export function AgreementScreen({ state }: { state: UiState }) {
         })}
       </div>
       <p class="hint">{t("agreement.version", { version })}</p>
+      <UnreviewedNote locale={locale} />
       <button
         type="button"
         class="button button--primary button--wide"
@@ -36,6 +38,17 @@ export function AgreementScreen({ state }: { state: UiState }) {
       </button>
       <EmergencyDialBox hint={dialBox ? "agreement.emergency_hint" : "signin.emergency_hint"} />
     </main>
+  );
+}
+
+/** Said under a text whose translation no native speaker has reviewed, in that text's language. */
+function UnreviewedNote({ locale }: { locale: string }) {
+  const textLocale = pickLocale([locale]);
+  if (isReviewed(textLocale)) return null;
+  return (
+    <p class="hint agreement__unreviewed" lang={textLocale}>
+      {translator(textLocale)("agreement.unreviewed")}
+    </p>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useContext, useEffect, useMemo, useState } from "preact/hooks";
 import { AppContext, type AppContextValue } from "./context";
-import { pickLocale, translator } from "../i18n/i18n";
-import { screenOf, type UiState } from "./state";
+import { translator } from "../i18n/i18n";
+import { screenOf, uiLocale, type UiState } from "./state";
 import type { Store } from "./store";
 import { AgreementScreen } from "../agreement/AgreementScreen";
 import { EmergencyBanner } from "../emergency/EmergencyBanner";
@@ -55,11 +55,7 @@ export function App({ store }: { store: Store }) {
   useEffect(() => {
     if (state.attached && warm === "waiting") setWarm("now");
   }, [state.attached, warm]);
-  const locale = pickLocale([
-    state.localeChoice,
-    state.agreement.status === "required" ? state.agreement.locale : null,
-    ...(typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language]),
-  ]);
+  const locale = uiLocale(state, typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language]);
   const ctx = useMemo<AppContextValue>(
     () => ({
       t: translator(locale),

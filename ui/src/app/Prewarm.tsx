@@ -39,8 +39,8 @@ export function Prewarm({ state, onDone }: { state: UiState; onDone: () => void 
 
 /** The panel as it first shows (dialling) and once connected (timer, audio status). */
 const WARM_CALLS: CallView[] = [
-  { id: "prewarm-dialing", state: "dialing", direction: "out", remote: "911", emergency: true, emergencyCallback: false, reason: null, muted: false, connectedAt: null },
-  { id: "prewarm-connected", state: "connected", direction: "out", remote: "911", emergency: true, emergencyCallback: false, reason: null, muted: false, connectedAt: 0 },
+  { id: "prewarm-dialing", state: "dialing", direction: "out", remote: "911", emergency: true, emergencyCallback: false, reason: null, muted: false, connectedAt: null, autoAnswered: false },
+  { id: "prewarm-connected", state: "connected", direction: "out", remote: "911", emergency: true, emergencyCallback: false, reason: null, muted: false, connectedAt: 0, autoAnswered: false },
 ];
 
 /** The agent's state with what the panel shows during a call: a location, audio arriving, devices to choose. */

@@ -12,6 +12,7 @@ import {
   update,
   type Action,
   type UiState,
+  uiLocale,
 } from "./state";
 
 const T0 = Date.parse("2026-11-21T21:00:00Z");
@@ -128,6 +129,17 @@ describe("calls", () => {
     expect(s.calls[0]?.connectedAt).toBe(T0 + 4000);
     s = events(s, [call("c1", "held")], T0 + 9000);
     expect(s.calls[0]?.connectedAt).toBe(T0 + 4000);
+  });
+
+  it("marks a call the engine answered by itself, and keeps the mark on later updates", () => {
+    let s = events(signedIn(), [call("c1", "incoming", { direction: "in" })], T0);
+    expect(s.calls[0]?.autoAnswered).toBe(false);
+    s = events(s, [call("c1", "connected", { direction: "in", auto_answered: "queue" })], T0 + 100);
+    expect(s.calls[0]?.autoAnswered).toBe(true);
+    s = events(s, [call("c1", "held", { direction: "in" })], T0 + 900);
+    expect(s.calls[0]?.autoAnswered).toBe(true);
+    s = events(s, [call("c2", "connected")], T0 + 1000);
+    expect(s.calls.find((c) => c.id === "c2")?.autoAnswered).toBe(false);
   });
 
   it("removes an ended call and remembers how it ended", () => {
@@ -295,6 +307,14 @@ describe("other events", () => {
     expect(s.toasts.some((t) => t.id === id)).toBe(false);
   });
 
+  it("keeps what the engine says of the status on the presence server, for Settings", () => {
+    expect(signedIn().presencePublishing).toBeNull();
+    const s = events(signedIn(), [{ event: "presence_publishing", state: "off", code: 489 }]);
+    expect(s.presencePublishing).toEqual({ state: "off", code: 489 });
+    const t = events(s, [{ event: "presence_publishing", state: "published" }]);
+    expect(t.presencePublishing).toEqual({ state: "published", code: null });
+  });
+
   it("keeps events it does not know yet instead of failing", () => {
     // Not in the contract: what a newer engine could send to this UI.
     const s = events(signedIn(), [{ event: "voicemail", messages: [] } as unknown as EngineEvent]);
@@ -315,7 +335,15 @@ describe("other events", () => {
 
   it("fills missing app_info fields with empty strings", () => {
     const s = events(initialState(), [{ event: "app_info", version: "1", lab: false, server: null, domain: null, user: null }]);
-    expect(s.app).toEqual({ version: "1", lab: false, server: "", domain: "", user: "" });
+    expect(s.app).toEqual({ version: "1", lab: false, server: "", domain: "", user: "", managedLocale: null });
+  });
+
+  it("keeps the interface language the organisation fixed (ui.locale)", () => {
+    const s = events(initialState("fr"), [{ event: "app_info", version: "1", lab: false, server: null, domain: null, user: null, locale: "de-AT" }]);
+    expect(s.app?.managedLocale).toBe("de-AT");
+    expect(uiLocale(s, ["en-US"])).toBe("de");
+    expect(uiLocale(initialState("fr"), ["de-DE"])).toBe("fr");
+    expect(uiLocale(initialState(), ["xx", "de-DE", "fr"])).toBe("de");
   });
 });
 
@@ -482,6 +510,20 @@ describe("links and app settings from the desktop shell", () => {
     const out = intend(s, { cmd: "set_start_at_login", on: false });
     expect(out.send).toEqual([{ cmd: "set_start_at_login", on: false }]);
     expect(out.state.startAtLogin).toBe(true);
+  });
+
+  it("the hotkeys are unknown until the shell reports them; a change goes to the shell; a refusal is kept until the next report", () => {
+    expect(signedIn().hotkeys).toBeNull();
+    const list = [{ action: "answer", keys: "Ctrl+Shift+F9", default_keys: "Ctrl+Shift+F9", managed: false }] as const;
+    let s = events(signedIn(), [{ event: "hotkeys", hotkeys: [...list] }]);
+    expect(s.hotkeys).toEqual({ list, refused: null });
+    const out = intend(s, { cmd: "set_hotkey", action: "answer", keys: "Ctrl+Shift+F10" });
+    expect(out.send).toEqual([{ cmd: "set_hotkey", action: "answer", keys: "Ctrl+Shift+F10" }]);
+    const refused = { action: "answer", keys: "Ctrl+Shift+F10", problem: { kind: "clash", with: "hangup" } } as const;
+    s = events(out.state, [{ event: "hotkeys", hotkeys: [...list], refused }]);
+    expect(s.hotkeys?.refused).toEqual(refused);
+    s = events(s, [{ event: "hotkeys", hotkeys: [...list] }]);
+    expect(s.hotkeys?.refused).toBeNull();
   });
 
   it("the self-test's last result is kept, and Run self-test goes to the engine", () => {

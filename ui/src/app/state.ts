@@ -10,6 +10,8 @@ import type {
   EndCode,
   EngineEvent,
   EventOf,
+  HotkeyRefusal,
+  HotkeyStatus,
   Presence,
   RegistrationState,
   SelfTestResult,
@@ -18,7 +20,7 @@ import { dismissDialBlocked, dismissEmergencyFailed, initialLive, onLiveEvent, o
 import { initialHistory, onHistoryEvent, type HistoryState } from "../history/history";
 import { onDevicesEvent, onDevicesIntent, type DevicesState } from "../devices/devices";
 import { errorKey, registrationKey, rejectedKey, type Keyed } from "../i18n/causes";
-import type { Translate } from "../i18n/i18n";
+import { pickLocale, type Locale, type Translate } from "../i18n/i18n";
 import { dateTime } from "../settings/dateTime";
 
 export interface AppInfo {
@@ -27,6 +29,8 @@ export interface AppInfo {
   server: string;
   domain: string;
   user: string;
+  /** The interface language the organisation fixed (policy `ui.locale`); null when the agent may choose. */
+  managedLocale: string | null;
 }
 
 export type AgreementState =
@@ -45,6 +49,8 @@ export interface CallView {
   muted: boolean;
   /** When this UI first saw the call connected (ms); drives the call timer. */
   connectedAt: number | null;
+  /** The engine answered this incoming call by itself (policy `calls.auto_answer`). */
+  autoAnswered: boolean;
 }
 
 export interface EndedCall {
@@ -87,6 +93,11 @@ export interface UiState {
   presence: { status: Presence; forced: boolean } | null;
   /** Why the last presence change was not made, if it was refused. */
   presenceNotice: "emergency" | null;
+  /**
+   * A status set elsewhere (another device, the contact center): `overridden` during emergency mode (the
+   * engine set the forced status back), else it became the agent's status. Null when none is to be shown.
+   */
+  presenceElsewhere: { status: Presence; overridden: boolean } | null;
   /** A presence change went to the engine during emergency mode and it has not answered yet. */
   presenceAsked: boolean;
   /**
@@ -112,6 +123,13 @@ export interface UiState {
   dialRequest: { number: string; seq: number } | null;
   /** "Start at login" as the desktop shell reports it; null outside the desktop app (no such setting). */
   startAtLogin: boolean | null;
+  /**
+   * The global hotkeys as the desktop shell reports them (null outside the desktop app), and the agent's
+   * last change it refused, with why.
+   */
+  hotkeys: { list: HotkeyStatus[]; refused: HotkeyRefusal | null } | null;
+  /** The agent's status on the SIP server's presence service (null: not told yet). */
+  presencePublishing: { state: "published" | "failing" | "off"; code: number | null } | null;
   /** The emergency self-test (RFC 6881 ED-80/81): whether one runs now, and the last result. */
   selfTest: { running: boolean; last: SelfTestResult | null };
   /** The last event of each kind this UI does not understand yet: kept so that later features can use them. */
@@ -140,6 +158,19 @@ export interface Update {
 
 export const MAX_TOASTS = 4;
 
+/**
+ * The interface language: the organisation's (`ui.locale`) when it fixed one, else the agent's choice in
+ * Settings, else the agreement's language, else the OS's languages (`system`, most wanted first).
+ */
+export function uiLocale(state: UiState, system: readonly string[]): Locale {
+  return pickLocale([
+    state.app?.managedLocale,
+    state.localeChoice,
+    state.agreement.status === "required" ? state.agreement.locale : null,
+    ...system,
+  ]);
+}
+
 export function initialState(localeChoice: string | null = null): UiState {
   return {
     attached: false,
@@ -151,6 +182,7 @@ export function initialState(localeChoice: string | null = null): UiState {
     lastEnded: null,
     presence: null,
     presenceNotice: null,
+    presenceElsewhere: null,
     presenceAsked: false,
     emergency: { mode: "off", lockUntil: null, choosing: false, asking: false },
     live: initialLive(),
@@ -162,6 +194,8 @@ export function initialState(localeChoice: string | null = null): UiState {
     localeChoice,
     dialRequest: null,
     startAtLogin: null,
+    hotkeys: null,
+    presencePublishing: null,
     selfTest: { running: false, last: null },
     other: {},
   };
@@ -228,6 +262,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
           server: event.server ?? "",
           domain: event.domain ?? "",
           user: event.user ?? "",
+          managedLocale: event.locale ?? null,
         },
       };
     case "agreement_required":
@@ -267,10 +302,18 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
       };
       return pushToast(state, { kind: "info", ...said }, now);
     }
+    case "presence_elsewhere":
+      if (!event.overridden && !event.adopted) return state;
+      return { ...state, presenceElsewhere: { status: event.status, overridden: event.overridden } };
     case "presence":
       return {
         ...state,
         presence: { status: event.status, forced: event.forced },
+        // A status adopted from elsewhere is said until the status changes again.
+        presenceElsewhere:
+          state.presenceElsewhere && !state.presenceElsewhere.overridden && state.presenceElsewhere.status !== event.status
+            ? null
+            : state.presenceElsewhere,
         presenceNotice: state.emergency.mode === "off" ? null : state.presenceNotice,
         presenceAsked: false,
       };
@@ -281,6 +324,7 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
         emergency: { mode: event.mode, lockUntil: Number.isNaN(lockUntil) ? null : lockUntil, choosing: false, asking: false },
         // A refusal answered the agent's last try in the previous mode; a new mode starts without it.
         presenceNotice: event.mode === state.emergency.mode ? state.presenceNotice : null,
+        presenceElsewhere: event.mode === "off" && state.presenceElsewhere?.overridden ? null : state.presenceElsewhere,
         presenceAsked: event.mode === "off" ? false : state.presenceAsked,
       };
     }
@@ -304,6 +348,10 @@ function onEvent(before: UiState, event: EngineEvent, now: number): UiState {
     }
     case "app_settings":
       return { ...state, startAtLogin: event.start_at_login };
+    case "hotkeys":
+      return { ...state, hotkeys: { list: event.hotkeys, refused: event.refused ?? null } };
+    case "presence_publishing":
+      return { ...state, presencePublishing: { state: event.state, code: event.code ?? null } };
     case "self_test":
       return { ...state, selfTest: { running: event.running, last: event.last } };
     // Their slices (live.ts, history.ts) took them above.
@@ -354,6 +402,7 @@ function onCall(state: UiState, event: EventOf<"call">, now: number): UiState {
     // Mute comes as its own event (`call_muted`); a call update keeps what the agent chose.
     muted: existing?.muted ?? false,
     connectedAt: existing?.connectedAt ?? (live ? now : null),
+    autoAnswered: event.auto_answered !== undefined || (existing?.autoAnswered ?? false),
   };
   const calls = existing ? state.calls.map((c) => (c.id === event.id ? view : c)) : [...state.calls, view];
   return { ...state, calls };

@@ -38,6 +38,7 @@ export function InCallScreen({ state, call }: { state: UiState; call: CallView }
         <span class="call__eyebrow">{call.direction === "in" ? t("call.title_in") : t("call.title_out")}</span>
         <span class="call__remote">{displayRemote(call.remote, state.app?.domain)}</span>
       </h1>
+      {call.autoAnswered && <p class="hint call__auto-answered">{t("call.auto_answered")}</p>}
       <CallTimer call={call} />
       <MediaStatus state={state} call={call} />
       {state.live.dtmfIn[call.id] && (

@@ -47,7 +47,8 @@ export type Command =
   | { "cmd": "lab_panic" }
   | { "cmd": "lab_hang", secs: number | null, }
   | { "cmd": "quit" }
-  | { "cmd": "set_start_at_login", on: boolean, };
+  | { "cmd": "set_start_at_login", on: boolean, }
+  | { "cmd": "set_hotkey", action: HotkeyAction, keys: string | null, };
 
 /**
  * Something that happened in the engine.
@@ -67,6 +68,11 @@ export type Event =
     server: string | null,
     domain: string | null,
     user: string | null,
+    /**
+     * The interface language fixed by the managed policy (`ui.locale`, e.g. "fr-CA"); absent when the
+     * agent may choose (the OS's language, or their choice in Settings).
+     */
+    locale?: string,
   }
   | {
     "event": "agreement_required",
@@ -129,6 +135,10 @@ export type Event =
      * (its REFER).
      */
     transferred_from?: string,
+    /**
+     * An incoming call the engine answered by itself, and why (policy `calls.*`).
+     */
+    auto_answered?: AutoAnswered,
   }
   | {
     "event": "transfer",
@@ -156,6 +166,8 @@ export type Event =
     cause?: RejectReason | null,
   }
   | { "event": "presence", status: Presence, forced: boolean, }
+  | { "event": "presence_publishing", state: PublishingState, code?: number | null, }
+  | { "event": "presence_elsewhere", status: Presence, overridden: boolean, adopted: boolean, }
   | {
     "event": "emergency",
     mode: EmergencyMode,
@@ -261,7 +273,14 @@ export type Event =
   }
   | { "event": "dial_request", number: string, }
   | { "event": "app_settings", start_at_login: boolean, }
+  | { "event": "hotkeys", hotkeys: Array<HotkeyStatus>, refused?: HotkeyRefusal | null, }
   | { "event": "self_test", running: boolean, last: SelfTestResult | null, };
+
+/**
+ * Why the engine answered an incoming call by itself (policy `calls.*`): the call panel says "Answered
+ * automatically".
+ */
+export type AutoAnswered = "queue" | "all" | "server_hint";
 
 export type CallState = "dialing" | "ringing" | "incoming" | "connected" | "held" | "ended";
 
@@ -404,6 +423,48 @@ export type HistoryEntry = {
 export type HistoryOutcome = "answered" | "missed" | "rejected" | "cancelled" | "failed" | "redial";
 
 /**
+ * What a global hotkey does.
+ */
+export type HotkeyAction = "answer" | "hangup" | "mute" | "focus_dial";
+
+/**
+ * Why a hotkey does not work, or why a change was refused.
+ */
+export type HotkeyProblem =
+  | { "kind": "invalid" }
+  | { "kind": "clash", with: HotkeyAction, }
+  | { "kind": "refused" }
+  | { "kind": "managed" };
+
+/**
+ * A hotkey change the shell did not make, and why.
+ */
+export type HotkeyRefusal = { action: HotkeyAction, keys: string, problem: HotkeyProblem, };
+
+/**
+ * One global hotkey as the desktop shell has it now.
+ */
+export type HotkeyStatus = {
+  action: HotkeyAction,
+  /**
+   * The combination in use ("" when off).
+   */
+  keys: string,
+  /**
+   * The combination it has without a choice of the agent's or the organisation's.
+   */
+  default_keys: string,
+  /**
+   * Set by the organisation's policy: shown locked.
+   */
+  managed: boolean,
+  /**
+   * Why it does not work as shown, if it does not.
+   */
+  problem?: HotkeyProblem | null,
+};
+
+/**
  * Why a call's audio is missing or being rebuilt (`media`).
  */
 export type MediaCode = "no_audio" | "network_changed" | "connection_failed" | "connection_lost";
@@ -433,6 +494,11 @@ export type MediaState = "connected" | "receiving" | "no_audio" | "reconnecting"
  * The agent's presence status.
  */
 export type Presence = "available" | "busy" | "do_not_disturb" | "away" | "working_offline";
+
+/**
+ * Where the presence publication stands (`presence_publishing` event).
+ */
+export type PublishingState = "published" | "failing" | "off";
 
 /**
  * Why the line could not register: a stable code for the UI to translate into what the agent should do.

@@ -15,6 +15,9 @@ import type {
   EventOf,
   HistoryEntry,
   HistoryOutcome,
+  HotkeyAction,
+  HotkeyProblem,
+  HotkeyStatus,
   MediaEvent,
   MediaPath,
   MediaState,
@@ -149,6 +152,13 @@ export class MockEngine implements Ipc {
   private chosenDevices: { input: string | null; output: string | null; ringer: string | null } = { input: null, output: null, ringer: null };
   private readonly lang: string;
   private readonly lab: boolean;
+  /** The desktop shell's global hotkeys, as it reports them (`hotkeys` event); focus_dial set by policy when managed. */
+  private hotkeys: HotkeyStatus[] = [
+    { action: "answer", keys: "Ctrl+Shift+F9", default_keys: "Ctrl+Shift+F9", managed: false },
+    { action: "hangup", keys: "Ctrl+Shift+F10", default_keys: "Ctrl+Shift+F10", managed: false },
+    { action: "mute", keys: "Ctrl+Shift+F11", default_keys: "Ctrl+Shift+F11", managed: false },
+    { action: "focus_dial", keys: "Ctrl+Shift+F12", default_keys: "Ctrl+Shift+F12", managed: false },
+  ];
 
   constructor(private readonly options: MockOptions) {
     this.lang = (options.lang ?? navigator.language ?? "en").slice(0, 2).toLowerCase();
@@ -160,6 +170,9 @@ export class MockEngine implements Ipc {
         : { label: LOCATION_LABEL, source: "policy", prompt: options.scenario === "unknown-network" ? "unknown_network" : null, address: LOCATION_ADDRESS }
       : { label: null, source: null, prompt: "missing", address: null };
     this.history = sampleHistory(options.history, Date.now());
+    if (options.managed) {
+      this.hotkeys = this.hotkeys.map((h) => (h.action === "focus_dial" ? { ...h, keys: "Ctrl+Alt+Shift+N", managed: true } : h));
+    }
     this.setUp(options.scenario);
   }
 
@@ -290,13 +303,28 @@ export class MockEngine implements Ipc {
     this.emitLocation();
     this.emit({
       event: "policy_status",
-      managed: this.options.managed ? ["emergency.callback_from", "emergency.lock_minutes", "location.address", "ui.locale"] : [],
+      managed: this.options.managed ? ["emergency.callback_from", "emergency.lock_minutes", "hotkeys.focus_dial", "location.address", "ui.locale"] : [],
       warnings: this.options.policyWarning ? ["notify.smtp.port: expected a number from 1 to 65535, found \"twenty-five\" (the rest of the policy applies)"] : [],
     });
     this.emitCall();
     if (this.call && (this.call.state === "connected" || this.call.state === "held")) this.emitMediaUp(this.call.id);
     if (scenario === "emergency-failed") this.emitFailed();
     this.emitHistory();
+    this.emit({ event: "hotkeys", hotkeys: this.hotkeys });
+  }
+
+  /** As the shell: refused when the policy sets it or another action has the combination. */
+  private setHotkey(action: HotkeyAction, keys: string | null): void {
+    const same = (a: string, b: string) => a.toLowerCase().replace(/control/g, "ctrl") === b.toLowerCase().replace(/control/g, "ctrl");
+    const mine = this.hotkeys.find((h) => h.action === action);
+    if (!mine) return;
+    const wanted = keys === null ? mine.default_keys : keys.trim();
+    const refuse = (problem: HotkeyProblem) => this.emit({ event: "hotkeys", hotkeys: this.hotkeys, refused: { action, keys: wanted, problem } });
+    if (mine.managed) return refuse({ kind: "managed" });
+    const other = this.hotkeys.find((h) => h.action !== action && wanted !== "" && same(h.keys, wanted));
+    if (other) return refuse({ kind: "clash", with: other.action });
+    this.hotkeys = this.hotkeys.map((h) => (h.action === action ? { ...h, keys: wanted } : h));
+    this.emit({ event: "hotkeys", hotkeys: this.hotkeys });
   }
 
   private emitHistory(): void {
@@ -590,6 +618,8 @@ export class MockEngine implements Ipc {
         return this.emitDevices();
       case "set_devices":
         return this.setDevices(command);
+      case "set_hotkey":
+        return this.setHotkey(command.action, command.keys ?? null);
       case "dtmf":
       case "quit":
         return;

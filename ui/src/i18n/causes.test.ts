@@ -181,6 +181,31 @@ describe("registration failures, dial_blocked, emergency_call_failed, media and 
     ]);
   });
 
+  it("a TURN server refusing the credentials is said in the agent's language; another TURN problem keeps the engine's detail", () => {
+    const detail = 'TURN server turns:turn.example.com:443 refused the credentials (user "lifeline"); check media.ice_servers';
+    const s = events([
+      {
+        event: "error",
+        message: `Call audio settings: ${detail}; calls use the other paths.`,
+        code: "audio_settings",
+        params: { detail, problem: "turn_credentials_refused", url: "turns:turn.example.com:443", key: "media.ice_servers" },
+      },
+      {
+        event: "error",
+        message: "Call audio settings: TURN server x did not answer; calls use the other paths.",
+        code: "audio_settings",
+        params: { detail: "TURN server x did not answer", problem: "turn_no_answer", url: "x", transport: "udp", seconds: "3" },
+      },
+    ]);
+    expect(s.toasts.map((t) => toastText(t, translator("th")))).toEqual([
+      "เซิร์ฟเวอร์ TURN turns:turn.example.com:443 ปฏิเสธชื่อผู้ใช้หรือรหัสผ่าน: ตรวจสอบ media.ice_servers การโทรจะใช้เส้นทางอื่น",
+      "การตั้งค่าเสียงของการโทร: TURN server x did not answer การโทรจะใช้เส้นทางอื่น",
+    ]);
+    expect(s.toasts.map((t) => toastText(t, translator("pt-BR")))[0]).toBe(
+      "O servidor TURN turns:turn.example.com:443 recusou o nome de usuário ou a senha: verifique media.ice_servers. As chamadas usam os outros caminhos.",
+    );
+  });
+
   it("the guard's refusals have their own codes", () => {
     const s = events([
       { event: "error", message: "the line is kept free ...", code: "callback_lock", params: { until: "2026-11-21T21:30:00Z" } },

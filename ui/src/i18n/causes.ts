@@ -56,7 +56,12 @@ export function endKey(code: EndCode | null | undefined, status: number | null |
  * The parameter that picks a more specific sentence for some codes: which command found no call, whether
  * hold or resume was refused. Its value is one of a few words the engine sends, never free text.
  */
-const VARIANT: Partial<Record<ErrorCode, string>> = { no_call: "command", hold_refused: "action", store_in_memory: "carried" };
+const VARIANT: Partial<Record<ErrorCode, string>> = {
+  no_call: "command",
+  hold_refused: "action",
+  store_in_memory: "carried",
+  audio_settings: "problem",
+};
 
 /** An `error` event's words: `error.<code>_<variant>`, then `error.<code>`; null without a known code. */
 export function errorKey(code: ErrorCode | null | undefined, params: Record<string, string> | null | undefined): Keyed | null {

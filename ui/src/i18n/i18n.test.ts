@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { LOCALES, pickLocale, placeholders, translator } from "./i18n";
+import { LOCALES, isReviewed, pickLocale, placeholders, translator, variablesOf } from "./i18n";
 
 const locales = Object.keys(LOCALES) as (keyof typeof LOCALES)[];
 
 describe("locales", () => {
-  it("has English, French and German", () => {
-    expect(locales.sort()).toEqual(["de", "en", "fr"]);
+  it("has English, French (and its Canadian variant), German, Italian, Spanish, Thai, Portuguese (Brazil), Danish, Slovenian, Malay and Filipino", () => {
+    expect(locales.sort()).toEqual(["da", "de", "en", "es", "fil", "fr", "fr-CA", "it", "ms", "pt-BR", "sl", "th"]);
   });
 
   for (const locale of locales) {
@@ -86,8 +86,9 @@ describe("every code the engine can send has words in every language", async () 
 
 describe("choosing a language", () => {
   it("takes the first candidate we speak, by language only", () => {
-    expect(pickLocale([null, "fr-CA", "de"])).toBe("fr");
-    expect(pickLocale(["es-ES", "de_AT"])).toBe("de");
+    expect(pickLocale([null, "fr-BE", "de"])).toBe("fr");
+    expect(pickLocale(["ja-JP", "de_AT"])).toBe("de");
+    expect(pickLocale(["es-PR"])).toBe("es");
     expect(pickLocale(["ja", undefined])).toBe("en");
   });
 
@@ -95,6 +96,48 @@ describe("choosing a language", () => {
     const t = translator("de");
     expect(t("registration.registered_as", { who: "agent@lifeline.lab" })).toBe("Angemeldet als agent@lifeline.lab");
     expect(t("no.such_key")).toBe("no.such_key");
-    expect(t("lock.countdown", { time: "1:00" })).toContain("{until}");
+    expect(t("lock.countdown", { time: "1:00" })).toContain("{$until}");
+  });
+
+  it("negotiates regions and POSIX names, in the order given", () => {
+    expect(pickLocale(["de-AT"])).toBe("de");
+    expect(pickLocale(["de_DE.UTF-8"])).toBe("de");
+    expect(pickLocale(["", "  ", "fr"])).toBe("fr");
+    expect(pickLocale([])).toBe("en");
+    expect(pickLocale(["da-DK"])).toBe("da");
+    expect(pickLocale(["sl-SI"])).toBe("sl");
+    expect(pickLocale(["ms-MY"])).toBe("ms");
+    expect(pickLocale(["fil-PH"])).toBe("fil");
+  });
+
+  it("says counts with the language's plural forms", () => {
+    const en = translator("en");
+    expect(en("lock.missed_title", { count: 1 })).toBe("One call turned away meanwhile");
+    expect(en("lock.missed_title", { count: 3 })).toBe("3 calls turned away meanwhile");
+    // French: 0 and 1 are singular ("one"), unlike English.
+    expect(translator("fr")("lock.missed_title", { count: 0 })).toBe("0 appel refusé pendant ce temps");
+    expect(translator("de")("lock.missed_title", { count: 2 })).toBe("2 Anrufe wurden in dieser Zeit abgewiesen");
+    // Slovenian: one (1, 101), two (2, 102), few (3, 4) and other.
+    const sl = translator("sl");
+    expect(sl("lock.missed_title", { count: 1 })).toBe("1 klic je bil medtem zavrnjen");
+    expect(sl("lock.missed_title", { count: 102 })).toBe("102 klica sta bila medtem zavrnjena");
+    expect(sl("lock.missed_title", { count: 3 })).toBe("3 klici so bili medtem zavrnjeni");
+    expect(sl("lock.missed_title", { count: 5 })).toBe("5 klicev je bilo medtem zavrnjenih");
+    expect(translator("da")("lock.missed_title", { count: 1 })).toBe("Ét opkald afvist i mellemtiden");
+    expect(translator("ms")("lock.missed_title", { count: 1 })).toBe("1 panggilan ditolak sementara itu");
+    expect(variablesOf("en", "lock.missed_title")).toEqual(["count"]);
+  });
+
+  it("takes a regional variant's own words and its language's for the rest", () => {
+    expect(pickLocale(["fr-CA"])).toBe("fr-CA");
+    const ca = translator("fr-CA");
+    expect(ca("failed.explanation")).toContain("cellulaire");
+    expect(ca("call.end")).toBe(translator("fr")("call.end"));
+  });
+
+  it("knows which translations no native speaker has reviewed", () => {
+    expect(isReviewed("en")).toBe(true);
+    expect(isReviewed("fr")).toBe(false);
+    for (const locale of ["da", "sl", "ms", "fil"] as const) expect(isReviewed(locale)).toBe(false);
   });
 });

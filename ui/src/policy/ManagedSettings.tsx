@@ -25,6 +25,13 @@ const NAMES: Record<string, string> = {
   "agreement.text": "managed.agreement",
   "agreement.version": "managed.agreement",
   "audit.url": "managed.audit",
+  "calls.auto_answer": "managed.calls_auto_answer",
+  "calls.auto_answer_delay_ms": "managed.calls_auto_answer",
+  "calls.auto_answer_header_hints": "managed.calls_auto_answer",
+  "hotkeys.answer": "managed.hotkeys",
+  "hotkeys.hangup": "managed.hotkeys",
+  "hotkeys.mute": "managed.hotkeys",
+  "hotkeys.focus_dial": "managed.hotkeys",
 };
 
 /** The settings the organisation manages: listed, locked, with who to ask. */

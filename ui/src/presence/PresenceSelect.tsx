@@ -26,6 +26,20 @@ export function PresenceSelect({ state }: { state: UiState }) {
           </option>
         ))}
       </select>
+      {state.presenceElsewhere && (
+        <p
+          id="presence-elsewhere"
+          class={state.presenceElsewhere.overridden ? "notice notice--warn" : "hint"}
+          role="status"
+        >
+          {state.presenceElsewhere.overridden
+            ? t("presence.overridden_elsewhere", {
+                status: t(`presence.${state.presenceElsewhere.status}`),
+                current: t(`presence.${current}`),
+              })
+            : t("presence.set_elsewhere")}
+        </p>
+      )}
       {notice && (
         <p id="presence-notice" class={state.presenceNotice ? "notice notice--warn" : "hint"} role="status">
           {state.presenceNotice ? t("presence.refused_emergency", { status: t(`presence.${current}`) }) : t("presence.forced")}

@@ -1,15 +1,24 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useApp, useFocusOnMount } from "../app/context";
-import { LOCALES } from "../i18n/i18n";
+import { CATALOGUES } from "../i18n/i18n";
 import type { UiState } from "../app/state";
 import { DeviceSettings } from "../devices/DeviceSettings";
 import { LocationSettings } from "../location/LocationPrompt";
 import { ManagedSettings } from "../policy/ManagedSettings";
 import { isManaged } from "../app/live";
 import { SelfTestSettings } from "./SelfTestSettings";
+import { HotkeySettings } from "./HotkeySettings";
 import { dateTime } from "./dateTime";
 
-const LANGUAGE_NAMES: Record<string, string> = { en: "English", fr: "Français", de: "Deutsch" };
+/** A language's name in that language ("Português (Brasil)"), as the platform's CLDR data says it. */
+function languageName(code: string): string {
+  try {
+    const name = new Intl.DisplayNames([code], { type: "language" }).of(code) ?? code;
+    return name.charAt(0).toLocaleUpperCase(code) + name.slice(1);
+  } catch {
+    return code;
+  }
+}
 
 export function SettingsScreen({ state }: { state: UiState }) {
   const { t, dispatch, intend, locale, ipcKind } = useApp();
@@ -38,6 +47,16 @@ export function SettingsScreen({ state }: { state: UiState }) {
           <dd>{app?.user ? `${app.user}@${app.domain}` : t("settings.none")}</dd>
           <dt>{t("signin.server")}</dt>
           <dd>{app?.server || t("settings.none")}</dd>
+          {state.presencePublishing && (
+            <>
+              <dt>{t("settings.presence_server")}</dt>
+              <dd id="presence-publishing">
+                {t(`settings.presence_server_${state.presencePublishing.state}`, {
+                  code: String(state.presencePublishing.code ?? ""),
+                })}
+              </dd>
+            </>
+          )}
         </dl>
         {registered && <SignOut emergency={state.emergency.mode !== "off"} />}
       </section>
@@ -62,7 +81,7 @@ export function SettingsScreen({ state }: { state: UiState }) {
         </label>
         <select
           id="language"
-          value={state.localeChoice ?? ""}
+          value={localeManaged && state.app?.managedLocale ? locale : (state.localeChoice ?? "")}
           disabled={localeManaged}
           aria-describedby={localeManaged ? "language-managed" : undefined}
           onChange={(e) => {
@@ -71,9 +90,9 @@ export function SettingsScreen({ state }: { state: UiState }) {
           }}
         >
           <option value="">{t("settings.language_auto")}</option>
-          {Object.keys(LOCALES).map((code) => (
+          {Object.keys(CATALOGUES).map((code) => (
             <option value={code} key={code} lang={code}>
-              {LANGUAGE_NAMES[code] ?? code}
+              {languageName(code)}
             </option>
           ))}
         </select>
@@ -104,6 +123,8 @@ export function SettingsScreen({ state }: { state: UiState }) {
           </label>
         </section>
       )}
+
+      <HotkeySettings state={state} />
 
       <DeviceSettings state={state} />
 

@@ -32,6 +32,10 @@ pub enum DeviceWork {
 }
 
 /// What the worker found, for the core.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moved once through a channel, never held in bulk; boxing would only add an allocation"
+)]
 pub enum DeviceReport {
     Opened(OpenedDevices, u64),
     /// The devices the call moved to (or why it could not move).

@@ -417,10 +417,14 @@ impl Core {
     }
 
     pub(super) fn reject(&mut self, name: Option<&str>) -> Vec<Event> {
-        let sip = self
+        let call = self
             .ringing_call(name)
-            .and_then(|id| self.calls.get(id))
-            .and_then(|c| c.sip());
+            .and_then(|id| self.calls.get_mut(id));
+        let sip = call.and_then(|c| {
+            // The agent acted: no auto-answer while the refusal is on its way.
+            c.auto_answer = None;
+            c.sip()
+        });
         match sip {
             Some(sip) => {
                 self.sip(SipRequest::Reject { sip, code: 486 });
@@ -454,6 +458,9 @@ impl Core {
             }
             Phase::Incoming { sip, .. } | Phase::Answering { sip } | Phase::Talking { sip, .. } => {
                 let sip = *sip;
+                if matches!(c.auto_answer, Some(crate::calls::AutoAnswer::Due { .. })) {
+                    c.auto_answer = None;
+                }
                 self.sip(SipRequest::Hangup { sip });
                 vec![]
             }
@@ -758,7 +765,7 @@ impl Core {
         }
         let mut entry = CallEntry::new(
             Direction::In,
-            facts.from,
+            facts.from.clone(),
             Phase::Incoming { sip, offer },
             kind,
             self.now.utc,
@@ -775,11 +782,12 @@ impl Core {
                 call_id: id.to_string(),
             });
         }
-        let out = match self.calls.get(id) {
+        let mut out = match self.calls.get(id) {
             Some(c) => vec![c.event(id, CallState::Incoming)],
             None => vec![],
         };
         self.ring();
+        out.extend(self.plan_auto_answer(id, &facts));
         out
     }
 

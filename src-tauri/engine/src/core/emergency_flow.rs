@@ -288,10 +288,8 @@ impl Core {
         now: OffsetDateTime,
         reason: Option<String>,
     ) -> EmergencyNotice {
-        let (user, line) = match (&self.account_user, &self.domain) {
-            (Some(u), Some(d)) => (u.clone(), Some(format!("sip:{u}@{d}"))),
-            _ => (self.os_user.clone(), None),
-        };
+        let agent = self.agent_info();
+        let line = agent.line.clone();
         // The wall clock of this input, in the machine's time zone (the zone is configuration, not a clock).
         let zoned = jiff::Timestamp::from_second(now.unix_timestamp())
             .unwrap_or_default()
@@ -301,15 +299,7 @@ impl Core {
         EmergencyNotice {
             kind,
             call_id: call.token.clone(),
-            agent: AgentInfo {
-                user,
-                display_name: self
-                    .cfg
-                    .display_name
-                    .clone()
-                    .or_else(|| crate::config::os_display_name(&self.os_user)),
-                line: line.clone(),
-            },
+            agent,
             caller_id: line.clone(),
             callback_number: self.policy.policy.sip.emergency_line.clone().or(line),
             // What the dispatcher was sent; before the INVITE is out, what it will carry.
@@ -323,6 +313,24 @@ impl Core {
             agent_utc_offset: offset,
             agent_time_zone: zoned.time_zone().iana_name().map(str::to_owned),
             reason,
+        }
+    }
+
+    /// Who the agent is, as notices and presence changes name them: the SIP account (and its address of
+    /// record) when signed in, the OS user otherwise.
+    pub(super) fn agent_info(&self) -> AgentInfo {
+        let (user, line) = match (&self.account_user, &self.domain) {
+            (Some(u), Some(d)) => (u.clone(), Some(format!("sip:{u}@{d}"))),
+            _ => (self.os_user.clone(), None),
+        };
+        AgentInfo {
+            user,
+            display_name: self
+                .cfg
+                .display_name
+                .clone()
+                .or_else(|| crate::config::os_display_name(&self.os_user)),
+            line,
         }
     }
 

@@ -69,8 +69,25 @@ fn saved_mode(h: &Harness) -> Option<EmergencyMode> {
 fn a_new_agent_is_asked_to_accept_the_agreement() {
     let h = Harness::new(serde_json::json!({}));
     assert!(h.log.iter().any(
-        |s| matches!(s, Seen::Event(Event::AgreementRequired { version, .. }) if version == "1")
+        |s| matches!(s, Seen::Event(Event::AgreementRequired { version, .. }) if version == crate::agreement::CURRENT_VERSION)
     ));
+}
+
+#[test]
+fn its_ui_locale_picks_the_agreements_language_and_a_text_in_another_language_is_asked_again() {
+    let h = Harness::new(serde_json::json!({ "ui": { "locale": "pt-BR" } }));
+    assert!(h.log.iter().any(|s| matches!(
+        s,
+        Seen::Event(Event::AgreementRequired { locale, .. }) if locale == "pt-BR"
+    )));
+    // Accepted in English; IT then fixes Thai: a text the agent has not read, so it is asked again, in Thai.
+    let mut h = Harness::new(serde_json::json!({ "ui": { "locale": "en" } }));
+    h.command(Command::AcceptAgreement);
+    let again = Harness::with_store(serde_json::json!({ "ui": { "locale": "th" } }), h.store);
+    assert!(again.log.iter().any(|s| matches!(
+        s,
+        Seen::Event(Event::AgreementRequired { locale, .. }) if locale == "th"
+    )));
 }
 
 #[test]

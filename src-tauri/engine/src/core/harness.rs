@@ -28,6 +28,11 @@ pub struct Harness {
     pub now: Now,
     pub log: Vec<Seen>,
     pub sip: Vec<SipRequest>,
+    /// What the core asked to publish (`SipRequest::Publish` / `ResumePublication`, kept apart from
+    /// `sip` so the call flows' tests read their own requests), with the position in `log`.
+    pub published: Vec<(usize, SipRequest)>,
+    /// The same for the dialogs (`SipRequest::PublishDialogs`).
+    pub dialogs_published: Vec<(usize, SipRequest)>,
     pub media: Vec<(CallId, MediaRequest)>,
     session: u64,
     next_sip: u64,
@@ -62,6 +67,8 @@ impl Harness {
             now,
             log: Vec::new(),
             sip: Vec::new(),
+            published: Vec::new(),
+            dialogs_published: Vec::new(),
             media: Vec::new(),
             session: 0,
             next_sip,
@@ -93,6 +100,19 @@ impl Harness {
                     }
                     Seen::Event(ev)
                 }
+                Output::Sip(req @ SipRequest::PublishDialogs(_)) => {
+                    self.dialogs_published.push((self.log.len(), req));
+                    Seen::Sip("publish")
+                }
+                Output::Sip(
+                    req @ (SipRequest::Publish(_)
+                    | SipRequest::ResumePublication(_)
+                    | SipRequest::WatchOwnPresence(_)
+                    | SipRequest::OverridePresence(_)),
+                ) => {
+                    self.published.push((self.log.len(), req));
+                    Seen::Sip("publish")
+                }
                 Output::Sip(req) => {
                     let kind = match &req {
                         SipRequest::Invite { .. } => "invite",
@@ -106,6 +126,11 @@ impl Harness {
                         SipRequest::NotifyRefer { .. } => "notify_refer",
                         SipRequest::NetworkChanged => "network_changed",
                         SipRequest::SignOut => "sign_out",
+                        SipRequest::Publish(_)
+                        | SipRequest::PublishDialogs(_)
+                        | SipRequest::ResumePublication(_)
+                        | SipRequest::WatchOwnPresence(_)
+                        | SipRequest::OverridePresence(_) => "publish",
                     };
                     self.sip.push(req);
                     Seen::Sip(kind)
@@ -142,6 +167,8 @@ impl Harness {
                         super::StoreRequest::History(_) => "history",
                         super::StoreRequest::Acceptance(_) => "acceptance",
                         super::StoreRequest::AgentEntry(_) => "agent_entry",
+                        super::StoreRequest::Publication(_) => "publication",
+                        super::StoreRequest::PresenceChange { .. } => "presence_change",
                     };
                     if let Some(stored) = persist::carry_out(&self.store, req) {
                         self.core.handle_input(Input::Stored(stored), self.now);
@@ -210,6 +237,17 @@ impl Harness {
             result: Ok(sip),
         });
         sip
+    }
+
+    /// The call `sip` connects, then the far end hangs up.
+    pub fn connected_then_hung_up(&mut self, sip: SipId) {
+        self.call_event(CallEvent::Connected { id: sip.0 });
+        self.call_event(CallEvent::Ended {
+            id: sip.0,
+            code: None,
+            cause: crate::sip::EndCause::RemoteHungUp,
+            reason: "hung up".into(),
+        });
     }
 
     pub fn advance(&mut self, d: Duration) {

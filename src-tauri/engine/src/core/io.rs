@@ -45,8 +45,14 @@ pub struct Restored {
     pub self_test: Option<crate::emergency::selftest::SelfTestResult>,
     /// The agent's own entry of where they are, with the network it was made on.
     pub agent_entry: Option<crate::location::entry::AgentEntry>,
+    /// The presence publication this engine last held: (entity, SIP-ETag).
+    pub publication: Option<(String, String)>,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moved once through a channel, never held in bulk; boxing would only add an allocation"
+)]
 pub enum Input {
     /// The first input: what the store held.
     Start(Restored),
@@ -135,6 +141,10 @@ pub enum MediaDone {
     Failed(String),
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moved once through a channel, never held in bulk; boxing would only add an allocation"
+)]
 pub enum Output {
     /// For the UI.
     Event(Event),
@@ -201,6 +211,18 @@ pub enum SipRequest {
         phrase: String,
     },
     NetworkChanged,
+    /// Publish the agent's presence (RFC 3903); the SIP task keeps only the latest.
+    Publish(crate::presence::publish::PresenceDoc),
+    /// Publish the agent's dialogs (RFC 4235); the SIP task keeps only the latest.
+    PublishDialogs(crate::presence::dialog_info::DialogDoc),
+    /// After sign-in, before any `Publish`: the publication a previous run left (its SIP-ETag), to
+    /// modify rather than add another beside it.
+    ResumePublication(String),
+    /// After sign-in: watch the agent's own presence, publishing under this tuple id
+    /// (`presence/seen.rs`).
+    WatchOwnPresence(String),
+    /// While forced: write the status over these foreign tuples too, and publish again now.
+    OverridePresence(Vec<String>),
     SignOut,
 }
 
@@ -250,8 +272,20 @@ pub enum StoreRequest {
     Acceptance(Acceptance),
     /// The agent's entry (new, confirmed, or tied to its first network).
     AgentEntry(crate::location::entry::AgentEntry),
+    /// The presence publication now held: (entity, SIP-ETag), or none.
+    Publication(Option<(String, String)>),
+    /// Queue a presence change for the `presence.webhooks` receivers (after the batch, like the audit).
+    PresenceChange {
+        urls: Vec<String>,
+        change: Box<crate::notify::PresenceChange>,
+        at: OffsetDateTime,
+    },
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moved once through a channel, never held in bulk; boxing would only add an allocation"
+)]
 pub enum Work {
     /// Ask the keychain for the account's password (`required`: none stored is an error to show).
     LookUpPassword {

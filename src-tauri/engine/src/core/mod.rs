@@ -39,6 +39,7 @@ use crate::sip::{CallEvent, SipConfig, SipEvent};
 use crate::store::Acceptance;
 
 mod account_flow;
+mod auto_answer;
 mod call_flow;
 mod conference_flow;
 pub mod driver;
@@ -48,7 +49,9 @@ pub mod io;
 mod line_flow;
 mod location_flow;
 mod network_flow;
+mod own_presence_flow;
 pub mod persist;
+mod presence_flow;
 mod refusals;
 mod relocate_flow;
 mod replaces_flow;
@@ -73,6 +76,18 @@ pub struct Core {
     agreement: Agreement,
     accepted: Option<Acceptance>,
     presence: Presence,
+    /// The presence last handed to the SIP task for publishing (`presence_flow`), and what the SIP task
+    /// said of the publication since sign-in.
+    published: Option<crate::presence::publish::PresenceDoc>,
+    /// The dialogs last handed to the SIP task for publishing (RFC 4235, `presence_flow`).
+    published_dialogs: Option<crate::presence::dialog_info::DialogDoc>,
+    publishing: Option<(crate::api::PublishingState, Option<u16>)>,
+    /// The publication last held (entity, SIP-ETag), as stored: a restart takes it over.
+    publication: Option<(String, String)>,
+    /// What the presence server says was set elsewhere, and the overrides (`own_presence_flow`).
+    own_presence: own_presence_flow::OwnPresence,
+    /// The state last queued for the presence webhooks (`presence_flow`).
+    hooked: Option<presence_flow::Hooked>,
     /// The sign-in whose SIP task is current (events from older ones are dropped), and the last number.
     sip_session: Option<u64>,
     sip_sessions: u64,
@@ -140,6 +155,12 @@ impl Core {
             agreement,
             accepted: None,
             presence: Presence::Available,
+            published: None,
+            published_dialogs: None,
+            publishing: None,
+            publication: None,
+            own_presence: Default::default(),
+            hooked: None,
             sip_session: None,
             sip_sessions: 0,
             registration: (RegistrationState::Unregistered, None, None),
@@ -189,6 +210,13 @@ impl Core {
         match policy.policy.location.validate() {
             Ok(map) => self.location.map = map,
             Err(e) => tracing::warn!("policy: {e}"),
+        }
+        // IT's `ui.locale` picks the agreement's language too, until it is accepted (an accepted text stays
+        // what the agent read).
+        if let Some(locale) = policy.policy.ui.locale.as_deref() {
+            if self.accepted.is_none() {
+                self.agreement = Agreement::shipped(locale);
+            }
         }
         self.policy = policy;
     }
@@ -245,6 +273,9 @@ impl Core {
             Input::Tick => self.on_tick(),
         };
         self.emit(evs);
+        self.sync_publication();
+        self.sync_override();
+        self.sync_presence_hook();
     }
 
     /// The next thing to do, in order.
@@ -254,7 +285,8 @@ impl Core {
 
     /// When the core wants the next [`Input::Tick`].
     pub fn poll_timeout(&self) -> Instant {
-        self.next_tick.unwrap_or(self.now.mono)
+        let tick = self.next_tick.unwrap_or(self.now.mono);
+        self.next_auto_answer().map_or(tick, |at| at.min(tick))
     }
 
     fn emit(&mut self, evs: Vec<Event>) {
@@ -271,6 +303,7 @@ impl Core {
             Err(e) => tracing::error!("reading agreement acceptance failed: {e}"),
         }
         self.history = restored.history;
+        self.publication = restored.publication;
         self.self_test = selftest_flow::SelfTestState::restore(
             restored.self_test,
             self.policy.policy.emergency.self_test_days,
@@ -367,6 +400,7 @@ impl Core {
             server: self.cfg.server.clone(),
             domain: self.cfg.domain.clone(),
             user: self.cfg.user.clone(),
+            locale: self.policy.policy.ui.locale.clone(),
         }];
         out.push(match &self.accepted {
             Some(a) => accepted_event(a),
@@ -389,6 +423,7 @@ impl Core {
         out.extend(self.guard.current_events(self.now.utc));
         out.push(self.location_event());
         out.push(self.policy_event());
+        out.extend(self.publishing.map(presence_flow::publishing_event));
         out.push(self.history_event());
         out.push(self.self_test_event());
         out.extend(self.calls.iter().map(|(id, c)| c.event(id, c.state())));
@@ -485,11 +520,13 @@ impl Core {
             Command::Transfer { target, call, .. } => self.transfer(call.as_deref(), &target),
             Command::Mute { on } => self.mute(on),
             // The desktop shell handles it; the headless engine has no login items.
-            cmd @ Command::SetStartAtLogin { .. } => vec![Event::error(
-                ErrorCode::NotAvailable,
-                format!("{} is not available in this build yet", name(&cmd)),
-                &[("command", name(&cmd))],
-            )],
+            cmd @ (Command::SetStartAtLogin { .. } | Command::SetHotkey { .. }) => {
+                vec![Event::error(
+                    ErrorCode::NotAvailable,
+                    format!("{} is not available in this build yet", name(&cmd)),
+                    &[("command", name(&cmd))],
+                )]
+            }
         }
     }
 
@@ -557,10 +594,15 @@ impl Core {
         );
         self.sip_sessions += 1;
         self.sip_session = Some(self.sip_sessions);
+        self.published = None;
+        self.published_dialogs = None;
+        self.publishing = None;
         self.push(Output::StartSip {
             session: self.sip_sessions,
             config: Box::new(config),
         });
+        self.resume_publication();
+        self.watch_own_presence();
         if !self.network_watched {
             self.network_watched = true;
             self.push(Output::Work(Work::WatchNetwork));
@@ -597,6 +639,7 @@ impl Core {
         self.refresh_location();
         evs.extend(self.self_test_tick());
         evs.extend(self.transfer_timeouts());
+        evs.extend(self.auto_answer_due());
         evs
     }
 
@@ -624,6 +667,12 @@ impl Core {
                 evs
             }
             SipEvent::Call(ev) => self.on_call_event(ev),
+            SipEvent::Publishing(news) => self.on_publishing(news),
+            SipEvent::PublicationTag(etag) => {
+                self.on_publication_tag(etag);
+                vec![]
+            }
+            SipEvent::OwnPresence(foreign) => self.on_own_presence(foreign),
             SipEvent::CallError { id, .. } if self.relocate_not_sent(SipId(id)) => vec![],
             SipEvent::CallError { id, error } => {
                 let name = self
@@ -800,6 +849,13 @@ mod flow_tests;
 mod line_tests;
 #[cfg(test)]
 mod make_way_tests;
+#[cfg(test)]
+mod own_presence_tests;
+#[cfg(test)]
+mod presence_hook_tests;
+#[cfg(test)]
+#[path = "presence_tests.rs"]
+mod presence_tests;
 
 #[cfg(test)]
 mod pair_tests;
@@ -809,5 +865,7 @@ mod selftest_tests;
 
 #[cfg(test)]
 mod additional_data_tests;
+#[cfg(test)]
+mod auto_answer_tests;
 #[cfg(test)]
 mod transfer_tests;

@@ -37,6 +37,18 @@ fn settings_problem(problem: &impl std::fmt::Display) -> Event {
     )
 }
 
+/// A TURN server's problem: the `audio_settings` error with `problem` naming it and its values, so the UI
+/// can say it in the agent's language (the English `detail` stays for a UI without words for it).
+fn turn_problem(problem: &TurnProbeError) -> Event {
+    let mut event = settings_problem(problem);
+    if let Event::Error { params, .. } = &mut event {
+        let (word, values) = problem.problem();
+        params.insert("problem".to_owned(), word.to_owned());
+        params.extend(values.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    }
+    event
+}
+
 impl Core {
     /// The ICE settings calls use from now on: policy over the sign-in profile, loopback only for a
     /// loopback server. Set at once without the keychain (a call placed right away still has every server,
@@ -114,7 +126,7 @@ impl Core {
         problems
             .into_iter()
             .filter(|p| self.turn_problems_shown.insert(p.to_string()))
-            .map(|p| settings_problem(&p))
+            .map(|p| turn_problem(&p))
             .collect()
     }
 

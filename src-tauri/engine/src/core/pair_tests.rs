@@ -326,6 +326,11 @@ impl Pair {
                 | SipRequest::AnswerRefer { .. }
                 | SipRequest::NotifyRefer { .. }
                 | SipRequest::NetworkChanged
+                | SipRequest::Publish(_)
+                | SipRequest::PublishDialogs(_)
+                | SipRequest::ResumePublication(_)
+                | SipRequest::WatchOwnPresence(_)
+                | SipRequest::OverridePresence(_)
                 | SipRequest::SignOut => None,
             };
             self.s.sip_seen += 1;

@@ -26,6 +26,10 @@ pub fn restore(store: &Store, os_user: &str, agreement_fingerprint: &str) -> Res
             tracing::error!("reading the agent's location entry failed: {e}");
             None
         }),
+        publication: store.publication().unwrap_or_else(|e| {
+            tracing::error!("reading the presence publication failed: {e}");
+            None
+        }),
     }
 }
 
@@ -48,10 +52,25 @@ pub fn carry_out(store: &Store, request: StoreRequest) -> Option<Stored> {
                 Some(Stored::GuardNotSaved(e.to_string()))
             }
         },
+        StoreRequest::Publication(p) => {
+            let p = p
+                .as_ref()
+                .map(|(entity, etag)| (entity.as_str(), etag.as_str()));
+            if let Err(e) = store.save_publication(p) {
+                tracing::warn!("saving the presence publication failed: {e}");
+            }
+            None
+        }
         StoreRequest::QueueNotice { policy, notice, at } => {
             // The delivery worker is woken separately (after the INVITE): this Notify wakes nobody.
             let later = tokio::sync::Notify::new();
             crate::notify::record_emergency(store, &policy, &notice, at, &later);
+            None
+        }
+        StoreRequest::PresenceChange { urls, change, at } => {
+            if let Err(e) = crate::notify::queue_presence_change(store, &urls, &change, at) {
+                tracing::error!("queueing the presence change for its webhooks failed: {e}");
+            }
             None
         }
         StoreRequest::Audit(ev, at) => {

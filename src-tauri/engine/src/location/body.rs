@@ -207,7 +207,8 @@ mod tests {
             disposition: Some("by-reference;handling=optional".into()),
             content: "<EmergencyCallData.DeviceInfo/>".into(),
         };
-        let (ct, body) = multipart(SDP, &[block.clone()], "0123456789abcdef").expect("body");
+        let (ct, body) =
+            multipart(SDP, std::slice::from_ref(&block), "0123456789abcdef").expect("body");
         let ps = parts(
             &body,
             ct.strip_prefix("multipart/mixed;boundary=").expect("mixed"),

@@ -4,7 +4,9 @@
 //! Opus uses the `opus` crate (libopus); G.711 is in [`super::g711`]; the 48 kHz <-> 8 kHz conversion for
 //! G.711 uses rubato's FFT resampler (a fixed 960 <-> 160 sample chunk fits it exactly).
 
+use super::conceal::Fade;
 use super::g711::{self, Law};
+use super::pitch_plc::PitchPlc;
 use rubato::{FftFixedInOut, Resampler};
 
 /// Internal sample rate.
@@ -271,13 +273,17 @@ fn set_opus_loss(
     Ok(())
 }
 
-/// Decodes packets of one codec into internal frames, with loss concealment.
+/// Decodes packets of one codec into internal frames, with loss concealment: a lost frame is rebuilt
+/// from the next packet's Opus in-band FEC when it is here, otherwise concealed by pitch repetition of
+/// the audio before it ([`super::pitch_plc`], as WebRTC's NetEq expands Opus, and G.711 Appendix I);
+/// a long run of it fades out and real audio merges back in ([`super::conceal::Fade`]).
 pub struct Decoder {
     kind: DecoderKind,
     scratch: Vec<i16>,
-    /// Last decoded frame, for G.711 concealment (a fading repeat).
-    last: Vec<i16>,
-    concealed_in_row: u32,
+    fade: Fade,
+    plc: Box<PitchPlc>,
+    /// Opus: conceal with libopus's own PLC instead of pitch repetition (for comparisons).
+    opus_plc: bool,
 }
 
 enum DecoderKind {
@@ -285,41 +291,56 @@ enum DecoderKind {
     G711(Law, Box<RateConverter>),
 }
 
+/// G.711 samples in one 20 ms frame.
+const G711_FRAME: usize = 160;
+
 impl Decoder {
     pub fn new(codec: Codec) -> Result<Self, CodecError> {
+        let g711 = |law| -> Result<DecoderKind, CodecError> {
+            Ok(DecoderKind::G711(
+                law,
+                Box::new(RateConverter::new(8_000, 48_000, G711_FRAME)?),
+            ))
+        };
         let kind = match codec {
             Codec::Opus => DecoderKind::Opus(opus::Decoder::new(RATE, opus::Channels::Mono)?),
-            Codec::Pcmu => {
-                DecoderKind::G711(Law::Mu, Box::new(RateConverter::new(8_000, 48_000, 160)?))
-            }
-            Codec::Pcma => {
-                DecoderKind::G711(Law::A, Box::new(RateConverter::new(8_000, 48_000, 160)?))
-            }
+            Codec::Pcmu => g711(Law::Mu)?,
+            Codec::Pcma => g711(Law::A)?,
         };
+        let plc = Box::new(PitchPlc::new(match codec {
+            Codec::Opus => RATE,
+            Codec::Pcmu | Codec::Pcma => 8_000,
+        }));
         Ok(Self {
             kind,
             scratch: Vec::with_capacity(FRAME),
-            last: vec![0; FRAME],
-            concealed_in_row: 0,
+            fade: Fade::default(),
+            plc,
+            opus_plc: false,
         })
+    }
+
+    /// Conceal Opus with libopus's own PLC rather than pitch repetition (to compare them).
+    pub fn use_opus_plc(&mut self, on: bool) {
+        self.opus_plc = on;
     }
 
     /// Decode one packet into `out` (48 kHz mono; 960 samples for 20 ms packets).
     pub fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<(), CodecError> {
-        self.concealed_in_row = 0;
         match &mut self.kind {
             DecoderKind::Opus(dec) => {
                 out.resize(FRAME * 6, 0); // up to 120 ms
                 let n = dec.decode(payload, out, false)?;
                 out.truncate(n);
+                self.plc.good(out);
             }
             DecoderKind::G711(law, conv) => {
                 g711::decode(*law, payload, &mut self.scratch);
+                self.plc.good(&mut self.scratch);
                 conv.process(&self.scratch, out)?;
             }
         }
-        self.last.clear();
-        self.last.extend_from_slice(out);
+        self.fade.real(out);
         Ok(())
     }
 
@@ -328,38 +349,39 @@ impl Decoder {
     pub fn recover(&mut self, next_payload: &[u8], out: &mut Vec<i16>) -> Result<(), CodecError> {
         match &mut self.kind {
             DecoderKind::Opus(dec) => {
-                self.concealed_in_row = 0;
                 // The output length tells libopus the lost frame's duration (ours: 20 ms packets).
                 out.resize(FRAME, 0);
                 let n = dec.decode(next_payload, out, true)?;
                 out.truncate(n);
-                self.last.clear();
-                self.last.extend_from_slice(out);
+                self.plc.good(out);
+                self.fade.real(out);
                 Ok(())
             }
             DecoderKind::G711(..) => self.conceal(out),
         }
     }
 
-    /// Produce one frame in place of a lost packet.
+    /// Produce one frame in place of a lost packet (faded when it is one of a long run).
     pub fn conceal(&mut self, out: &mut Vec<i16>) -> Result<(), CodecError> {
-        self.concealed_in_row += 1;
         match &mut self.kind {
             DecoderKind::Opus(dec) => {
+                // libopus learns of the loss either way (its state then follows the gap).
                 out.resize(FRAME, 0);
                 let n = dec.decode(&[], out, false)?;
                 out.truncate(n);
-            }
-            DecoderKind::G711(..) => {
-                // Repeat the last frame, halving its level each time: short gaps stay smooth, long ones fade.
-                let shift = self.concealed_in_row.min(15);
-                out.clear();
-                out.extend(self.last.iter().map(|&s| s >> shift));
-                if out.len() < FRAME {
-                    out.resize(FRAME, 0);
+                if !self.opus_plc {
+                    self.plc.conceal(n.max(FRAME), out);
                 }
             }
+            DecoderKind::G711(_, conv) => {
+                self.plc.conceal(G711_FRAME, &mut self.scratch);
+                conv.process(&self.scratch, out)?;
+            }
         }
+        if out.len() < FRAME {
+            out.resize(FRAME, 0);
+        }
+        self.fade.concealed(out);
         Ok(())
     }
 }

@@ -16,6 +16,9 @@
 
 pub mod audio_watch;
 pub mod codec;
+pub mod conceal;
+#[cfg(test)]
+mod conceal_tests;
 pub mod dtmf;
 #[cfg(test)]
 mod fec_tests;
@@ -32,6 +35,7 @@ pub mod mic_clock;
 #[cfg(test)]
 mod pair_tests;
 pub mod pipeline;
+pub mod pitch_plc;
 pub mod playout;
 #[cfg(test)]
 mod quality_tests;

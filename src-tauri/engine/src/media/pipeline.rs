@@ -265,13 +265,13 @@ impl Pipeline {
                 let PlayoutStats {
                     jitter,
                     fec_recovered,
-                    target_frames,
+                    target_ms,
                     ..
                 } = self.playout.stats();
                 self.stats.packets_concealed = jitter.concealed;
                 self.stats.packets_late = jitter.late;
                 self.stats.packets_recovered = fec_recovered;
-                self.stats.jitter_target_ms = target_frames as u64 * u64::from(PTIME_MS);
+                self.stats.jitter_target_ms = target_ms;
                 let _ = self.events.send(MediaEvent::Stats(self.stats.clone()));
                 if self.speaker_trimmed > 0 {
                     tracing::debug!(
@@ -498,7 +498,7 @@ impl Pipeline {
 
     /// `behind`: frames due after this one, about to be played at once (catching up after a stall).
     fn play_frame(&mut self, pcm: &mut Vec<i16>, behind: usize) {
-        self.playout.frame(pcm, behind);
+        self.playout.frame(pcm, behind, Instant::now());
         if self.held {
             pcm.fill(0);
         }

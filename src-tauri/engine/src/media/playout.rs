@@ -8,7 +8,7 @@
 //! packet whose successor is here is rebuilt from the successor's Opus in-band FEC before concealment.
 
 use super::codec::{Codec, CodecError, Decoder, FRAME};
-use super::jitter::{JitterBuffer, JitterStats, Playout, PushOutcome, Tempo};
+use super::jitter::{JitterBuffer, JitterStats, Playout, PushOutcome, Tempo, FRAME_DURATION};
 use super::jitter_delay::MediaTime;
 use super::timescale;
 use bytes::Bytes;
@@ -36,8 +36,10 @@ pub struct PlayoutStats {
     /// Samples removed (faster) and added (slower) by time-scaling.
     pub shortened_samples: u64,
     pub lengthened_samples: u64,
-    /// Target depth of the jitter buffer now, in frames.
+    /// Target depth of the jitter buffer now, in whole frames (rounded up).
     pub target_frames: usize,
+    /// The same in milliseconds, not rounded.
+    pub target_ms: u64,
 }
 
 pub struct PlayoutPath {
@@ -48,6 +50,7 @@ pub struct PlayoutPath {
     scratch: Vec<i16>,
     /// FEC recovery and time-scaling on (off only to measure what they bring).
     adaptive: bool,
+    opus_plc: bool,
     stats: PlayoutStats,
 }
 
@@ -62,8 +65,17 @@ impl PlayoutPath {
             decoded: VecDeque::with_capacity(FRAME * 3),
             scratch: Vec::with_capacity(FRAME * 6),
             adaptive: true,
+            opus_plc: false,
             stats: PlayoutStats::default(),
         })
+    }
+
+    /// Conceal Opus with libopus's own PLC rather than pitch repetition (for comparisons).
+    pub fn use_opus_plc(&mut self, on: bool) {
+        self.opus_plc = on;
+        for dec in self.decoders.values_mut() {
+            dec.use_opus_plc(on);
+        }
     }
 
     /// Without FEC recovery and time-scaling: a fixed-depth buffer with concealment (for comparisons).
@@ -85,20 +97,22 @@ impl PlayoutPath {
         PlayoutStats {
             jitter: self.jitter.stats(),
             target_frames: self.jitter.target(),
+            target_ms: (self.jitter.target_frames() * FRAME_DURATION.as_secs_f64() * 1000.0).round()
+                as u64,
             ..self.stats
         }
     }
 
     /// The next frame for the speaker: exactly [`FRAME`] samples in `out`. `behind`: frames due now
     /// besides this one, played right after it (a stalled media thread catching up): see
-    /// [`JitterBuffer::tempo`].
-    pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize) {
+    /// [`JitterBuffer::tempo`]. `now`: when this frame is played (on the clock of the packets' arrivals).
+    pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize, now: Instant) {
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
             let tempo = if self.adaptive {
                 self.jitter
-                    .tempo(self.decoded.len() as f32 / FRAME as f32, behind)
+                    .tempo(self.decoded.len() as f32 / FRAME as f32, behind, now)
             } else {
                 Tempo::Normal
             };
@@ -182,7 +196,10 @@ impl PlayoutPath {
         match self.decoders.entry(codec) {
             MapEntry::Occupied(e) => Some(e.into_mut()),
             MapEntry::Vacant(v) => match Decoder::new(codec) {
-                Ok(d) => Some(v.insert(d)),
+                Ok(mut d) => {
+                    d.use_opus_plc(self.opus_plc);
+                    Some(v.insert(d))
+                }
                 Err(e) => {
                     tracing::warn!("cannot decode {codec:?}: {e}");
                     None

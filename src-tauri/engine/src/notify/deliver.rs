@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use super::email;
 use super::notice::{idempotency_key, EmergencyNotice, NoticeKind};
-use super::outbox::OutboxRow;
+use super::outbox::{Channel, OutboxRow};
 use super::policy::{NotifyPolicy, SecretError, SecretSource, WebhookFormat};
+use super::presence::presence_body;
 use super::render::{render, webhook_body, RenderError};
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -37,9 +38,9 @@ pub enum DeliveryError {
     HttpStatus { status: u16 },
     #[error("the webhook could not be reached: {0}")]
     Http(String),
-    /// A `notify.webhooks` URL that is not https:// (http:// is allowed only to this machine). The URL is
-    /// not in the text: it may carry the webhook's secret.
-    #[error("a webhook URL is not https://: emergency notices are posted only over https; IT must change notify.webhooks")]
+    /// A `notify.webhooks` or `presence.webhooks` URL that is not https:// (http:// is allowed only to this
+    /// machine). The URL is not in the text: it may carry the webhook's secret.
+    #[error("a webhook URL is not https://: notices are posted only over https; IT must change notify.webhooks or presence.webhooks")]
     InsecureUrl,
 }
 
@@ -89,9 +90,19 @@ impl Deliverer {
 
     /// Sends `row` once.
     pub async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
+        if row.channel == Channel::Presence.as_str() {
+            let body = presence_body(row).map_err(|e| DeliveryError::Corrupt(e.to_string()))?;
+            return self.post(row, "presence.changed", &body).await;
+        }
         let notice: EmergencyNotice =
             serde_json::from_str(&row.notice).map_err(|e| DeliveryError::Corrupt(e.to_string()))?;
-        let rendered = render(&notice, &row.idempotency_key, &self.policy.templates)?;
+        let locale = self.policy.locale_of(&row.channel, &row.recipient);
+        let rendered = render(
+            &notice,
+            &row.idempotency_key,
+            &self.policy.templates,
+            locale,
+        )?;
         match row.channel.as_str() {
             "email" => {
                 let smtp = self
@@ -116,33 +127,41 @@ impl Deliverer {
                 email::send(smtp, self.secrets.as_ref(), msg).await
             }
             _ => {
-                if !crate::net_url::is_https_or_loopback_http(&row.recipient) {
-                    return Err(DeliveryError::InsecureUrl);
-                }
                 let format = WebhookFormat::parse(&row.format)
                     .ok_or_else(|| DeliveryError::UnknownFormat(row.format.clone()))?;
                 let body = webhook_body(format, &notice, &row.idempotency_key, &rendered);
-                let resp = self
-                    .http
-                    .post(&row.recipient)
-                    .header("X-Lifeline-Idempotency-Key", &row.idempotency_key)
-                    .header(
-                        "X-Lifeline-Event",
-                        format!("emergency.{}", notice.kind.as_str()),
-                    )
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| DeliveryError::Http(without_url(e)))?;
-                let status = resp.status();
-                if status.is_success() {
-                    Ok(())
-                } else {
-                    Err(DeliveryError::HttpStatus {
-                        status: status.as_u16(),
-                    })
-                }
+                let event = format!("emergency.{}", notice.kind.as_str());
+                self.post(row, &event, &body).await
             }
+        }
+    }
+
+    /// POSTs `body` to the row's URL (https://, or http:// to this machine only) with its idempotency key.
+    async fn post(
+        &self,
+        row: &OutboxRow,
+        event: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), DeliveryError> {
+        if !crate::net_url::is_https_or_loopback_http(&row.recipient) {
+            return Err(DeliveryError::InsecureUrl);
+        }
+        let resp = self
+            .http
+            .post(&row.recipient)
+            .header("X-Lifeline-Idempotency-Key", &row.idempotency_key)
+            .header("X-Lifeline-Event", event)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Http(without_url(e)))?;
+        let status = resp.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::HttpStatus {
+                status: status.as_u16(),
+            })
         }
     }
 }

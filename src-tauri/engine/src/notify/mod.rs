@@ -7,6 +7,8 @@
 //! 2. Once at start: [`spawn_worker`], which delivers from the durable outbox with retries
 //!    ([`Backoff`]), across crashes and restarts; see `outbox.rs` for the exact guarantee.
 //!
+//! The presence webhook (`presence.rs`, policy `presence.webhooks`) goes through the same outbox and worker.
+//!
 //! Dependencies run one way: notify uses the audit log and the store; neither knows notices.
 
 mod backoff;
@@ -15,6 +17,7 @@ mod email;
 mod notice;
 mod outbox;
 pub mod policy;
+mod presence;
 mod render;
 mod worker;
 
@@ -28,9 +31,10 @@ pub use notice::{idempotency_key, AgentInfo, DeviceInfo, EmergencyNotice, Notice
 pub(crate) use outbox::MIGRATION as OUTBOX_MIGRATION;
 pub use outbox::{Channel, DeliveryState, Outbox, OutboxRow};
 pub use policy::{
-    NoSecrets, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls, TemplateOverrides,
-    WebhookFormat, WebhookTarget,
+    EmailContact, NoSecrets, NotifyPolicy, SecretError, SecretSource, SmtpPolicy, SmtpTls,
+    TemplateOverrides, WebhookFormat, WebhookTarget,
 };
+pub use presence::{queue_presence_change, PresenceChange, PresenceReason};
 pub use render::{address_lines, render, webhook_body, RenderError, Rendered};
 pub use worker::{spawn_worker, WorkerConfig};
 

@@ -11,6 +11,10 @@
 //!    it see each message exactly once; others may see that one duplicate. Nothing is ever lost.
 //!
 //! The notice body (which holds the address) is erased from the row once it is delivered.
+//!
+//! Presence changes (channel `presence`, [`super::presence`]) share the table and the guarantee, plus order:
+//! a receiver's change is not sent while an earlier one to it is still pending, and their bodies (no address)
+//! are kept, so a restart does not post the state the receiver already has.
 
 use rusqlite::{params, OptionalExtension};
 use time::format_description::well_known::Rfc3339;
@@ -42,6 +46,8 @@ pub(crate) const MIGRATION: &str = "CREATE TABLE notify_outbox (
 pub enum Channel {
     Email,
     Webhook,
+    /// A presence change for a `presence.webhooks` receiver.
+    Presence,
 }
 
 impl Channel {
@@ -49,6 +55,7 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Presence => "presence",
         }
     }
 }
@@ -135,38 +142,50 @@ impl Outbox {
         let json = serde_json::to_string(notice).map_err(json_error)?;
         let notice_id = notice.notice_id();
         let now_s = rfc3339(now);
-        let mut insert = conn.prepare_cached(
-            "INSERT OR IGNORE INTO notify_outbox (notice_id, idempotency_key, channel, recipient, format,
-                 notice, created_at, attempts, next_attempt_at, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?7, 'pending')",
-        )?;
-        for to in &policy.email_to {
-            let key = idempotency_key(&notice_id, Channel::Email.as_str(), to);
-            insert.execute(params![
-                notice_id,
-                key,
-                Channel::Email.as_str(),
-                to,
-                "email",
-                json,
-                now_s
-            ])?;
+        let mut emails = 0;
+        for to in policy.email_addresses() {
+            emails += 1;
+            insert_row(conn, &notice_id, Channel::Email, to, "email", &json, &now_s)?;
         }
         for hook in &policy.webhooks {
-            let key = idempotency_key(&notice_id, Channel::Webhook.as_str(), &hook.url);
-            insert.execute(params![
-                notice_id,
-                key,
-                Channel::Webhook.as_str(),
-                hook.url,
+            insert_row(
+                conn,
+                &notice_id,
+                Channel::Webhook,
+                &hook.url,
                 hook.format.as_str(),
-                json,
-                now_s
-            ])?;
+                &json,
+                &now_s,
+            )?;
         }
-        Ok(policy.email_to.len() + policy.webhooks.len())
+        Ok(emails + policy.webhooks.len())
     }
 }
+
+/// One pending row, due at once; ignored when a row with its idempotency key is already there.
+pub(super) fn insert_row(
+    conn: &rusqlite::Connection,
+    notice_id: &str,
+    channel: Channel,
+    recipient: &str,
+    format: &str,
+    json: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    let key = idempotency_key(notice_id, channel.as_str(), recipient);
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO notify_outbox (notice_id, idempotency_key, channel, recipient, format,
+             notice, created_at, attempts, next_attempt_at, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?7, 'pending')",
+    )?
+    .execute(params![notice_id, key, channel.as_str(), recipient, format, json, now])?;
+    Ok(())
+}
+
+/// The rows that may go now: a presence change waits while an earlier one to the same receiver is pending
+/// (a receiver sees its changes in order). `o` is the row considered.
+const NOT_WAITING: &str = "NOT (o.channel = 'presence' AND EXISTS (SELECT 1 FROM notify_outbox e
+    WHERE e.channel = 'presence' AND e.recipient = o.recipient AND e.state = 'pending' AND e.id < o.id))";
 
 impl Store {
     /// Pending rows due at `now`, oldest first.
@@ -175,11 +194,12 @@ impl Store {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT id, notice_id, idempotency_key, channel, recipient, format, notice, attempts,
-                    next_attempt_at, state, last_error
-             FROM notify_outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT o.id, o.notice_id, o.idempotency_key, o.channel, o.recipient, o.format, o.notice,
+                    o.attempts, o.next_attempt_at, o.state, o.last_error
+             FROM notify_outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 AND {NOT_WAITING}
+             ORDER BY o.id LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![rfc3339(now), limit as i64], row_from_sql)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
@@ -189,7 +209,10 @@ impl Store {
         let t: Option<String> = self
             .conn()
             .query_row(
-                "SELECT next_attempt_at FROM notify_outbox WHERE state = 'pending' ORDER BY next_attempt_at LIMIT 1",
+                &format!(
+                    "SELECT o.next_attempt_at FROM notify_outbox o WHERE o.state = 'pending' AND {NOT_WAITING}
+                     ORDER BY o.next_attempt_at LIMIT 1"
+                ),
                 [],
                 |r| r.get(0),
             )
@@ -212,7 +235,8 @@ impl Store {
     /// The server accepted the message: never send it again, and forget the notice body.
     pub fn outbox_mark_delivered(&self, id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE notify_outbox SET state = 'delivered', delivered_at = ?2, notice = '', last_error = NULL
+            "UPDATE notify_outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL,
+                 notice = CASE channel WHEN 'presence' THEN notice ELSE '' END
              WHERE id = ?1",
             params![id, rfc3339(now)],
         )?;
@@ -271,7 +295,7 @@ fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 }
 
 /// RFC 3339 in UTC with fixed-width fractional seconds, so text order is time order in SQL.
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(super) fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
@@ -285,7 +309,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
     )
 }
 
-fn json_error(e: serde_json::Error) -> StoreError {
+pub(super) fn json_error(e: serde_json::Error) -> StoreError {
     StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
@@ -302,6 +326,7 @@ mod tests {
             webhooks: vec![WebhookTarget {
                 url: "http://127.0.0.1:8090/x".into(),
                 format: WebhookFormat::Slack,
+                locale: None,
             }],
             ..NotifyPolicy::default()
         }

@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 pub struct NotifyPolicy {
     /// `notify.smtp`: the mail server; without it, `email_to` cannot be delivered.
     pub smtp: Option<SmtpPolicy>,
-    /// `notify.email_to`: addresses that get an email for each emergency call and its follow-ups.
+    /// `notify.email_to`: addresses that get an email for each emergency call and its follow-ups (in
+    /// English).
     pub email_to: Vec<String>,
+    /// `notify.email_contacts`: more addresses like `email_to`, each with the language its mails are
+    /// written in (`{"address": ..., "locale": "pt-BR"}`).
+    pub email_contacts: Vec<EmailContact>,
     /// `notify.webhooks`: URLs that get a POST for each emergency call and its follow-ups.
     pub webhooks: Vec<WebhookTarget>,
     /// `notify.templates`: overrides of the built-in templates (minijinja syntax).
@@ -24,7 +28,44 @@ pub struct NotifyPolicy {
 impl NotifyPolicy {
     /// True when an emergency call would notify nobody.
     pub fn has_recipients(&self) -> bool {
-        !self.email_to.is_empty() || !self.webhooks.is_empty()
+        !self.email_to.is_empty() || !self.email_contacts.is_empty() || !self.webhooks.is_empty()
+    }
+
+    /// The language of the notices to outbox recipient `recipient` of `channel` ("email" or "webhook"):
+    /// the contact's `locale`, English when it has none (or is no longer in the policy).
+    pub fn locale_of(&self, channel: &str, recipient: &str) -> &str {
+        let found = if channel == "email" {
+            self.email_contacts
+                .iter()
+                .find(|c| c.address == recipient)
+                .and_then(|c| c.locale.as_deref())
+        } else {
+            self.webhooks
+                .iter()
+                .find(|w| w.url == recipient)
+                .and_then(|w| w.locale.as_deref())
+        };
+        found.unwrap_or("en")
+    }
+}
+
+/// One entry of `notify.email_contacts`: an address and the language to write to it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailContact {
+    pub address: String,
+    /// The language of the mails to this contact, e.g. "pt-BR"; English when unset.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+impl NotifyPolicy {
+    /// Every address that gets an email: `email_to`, then `email_contacts`.
+    pub fn email_addresses(&self) -> impl Iterator<Item = &str> {
+        self.email_to
+            .iter()
+            .map(String::as_str)
+            .chain(self.email_contacts.iter().map(|c| c.address.as_str()))
     }
 }
 
@@ -81,6 +122,9 @@ pub struct WebhookTarget {
     pub url: String,
     #[serde(default)]
     pub format: WebhookFormat,
+    /// The language of the texts posted (e.g. "pt-BR"); English when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// The body a webhook receives.
@@ -169,6 +213,30 @@ mod tests {
         assert_eq!(smtp.effective_port(), 587);
         assert_eq!(p.webhooks[1].format, WebhookFormat::Generic);
         assert!(p.has_recipients());
+    }
+
+    #[test]
+    fn each_contact_may_say_its_language() {
+        let p: NotifyPolicy = serde_json::from_str(
+            r#"{"email_to":["a@example.com"],"email_contacts":[{"address":"b@example.com","locale":"pt-BR"}],
+                "webhooks":[{"url":"https://hooks.example.com/a","format":"slack","locale":"th"}]}"#,
+        )
+        .expect("parse");
+        assert_eq!(p.locale_of("email", "a@example.com"), "en");
+        assert_eq!(p.locale_of("email", "b@example.com"), "pt-BR");
+        assert_eq!(p.locale_of("webhook", "https://hooks.example.com/a"), "th");
+        assert_eq!(p.locale_of("webhook", "https://gone.example.com"), "en");
+        assert_eq!(
+            p.email_addresses().collect::<Vec<_>>(),
+            ["a@example.com", "b@example.com"]
+        );
+        for typo in [
+            r#"{"adress":"x@example.com"}"#,
+            r#"{"address":"x@example.com","locale":"th","lang":"th"}"#,
+        ] {
+            let doc = format!(r#"{{"email_contacts":[{typo}]}}"#);
+            assert!(serde_json::from_str::<NotifyPolicy>(&doc).is_err(), "{doc}");
+        }
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! Turns an [`EmergencyNotice`] into what each channel sends: an email (subject + text body), a generic
-//! JSON body, a Slack message, a Teams Workflows Adaptive Card. Texts come from minijinja templates
-//! (built-in ones in `assets/templates/notify/`, each overridable by `notify.templates`).
+//! JSON body, a Slack message, a Teams Workflows Adaptive Card, in the recipient's language. The layout
+//! comes from minijinja templates (built-in ones in `assets/templates/notify/`, each overridable by
+//! `notify.templates`); their words from the shared catalogue (`assets/i18n/<locale>/notify.ftl`) through
+//! the templates' `t(id, name=value...)` function; dates and times are formatted for the recipient's locale.
 
+use std::sync::Arc;
+
+use minijinja::value::Kwargs;
 use minijinja::{context, Environment};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -10,12 +15,16 @@ use time::OffsetDateTime;
 
 use super::notice::EmergencyNotice;
 use super::policy::{TemplateOverrides, WebhookFormat};
+use crate::i18n::Messages;
 use crate::location::{CivicAddress, CivicField, Location};
 
 const EMAIL_SUBJECT: &str =
     include_str!("../../../../assets/templates/notify/email_subject.txt.j2");
 const EMAIL_BODY: &str = include_str!("../../../../assets/templates/notify/email_body.txt.j2");
 const CHAT_TEXT: &str = include_str!("../../../../assets/templates/notify/chat_text.md.j2");
+
+/// Where the values of the email's fields start ("  User:" then spaces to this column).
+const FIELD_WIDTH: usize = 18;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -32,19 +41,55 @@ pub struct Rendered {
     pub subject: String,
     pub body: String,
     pub chat_text: String,
+    /// The language it was written in (the recipient's, e.g. "pt-BR").
+    pub locale: String,
 }
 
-/// Renders the texts; `key` is the delivery's idempotency key (shown in the mail footer).
+/// Renders the texts in `locale` (a contact's, e.g. "pt-BR"; English when none we know); `key` is the
+/// delivery's idempotency key (shown in the mail footer).
 pub fn render(
     notice: &EmergencyNotice,
     key: &str,
     overrides: &TemplateOverrides,
+    locale: &str,
 ) -> Result<Rendered, RenderError> {
-    let ctx = template_context(notice, key);
+    let messages = Arc::new(Messages::for_locale(locale));
+    let ctx = template_context(notice, key, &messages);
     let one =
         |name: &'static str, builtin: &str, over: &Option<String>| -> Result<String, RenderError> {
             let mut env = Environment::new();
             env.set_keep_trailing_newline(false);
+            let words = Arc::clone(&messages);
+            env.add_function(
+                "t",
+                move |id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                    let mut args = Vec::new();
+                    for name in kwargs.args() {
+                        let value: minijinja::Value = kwargs.get(name)?;
+                        args.push((
+                            name.to_owned(),
+                            if value.is_none() {
+                                String::new()
+                            } else {
+                                value.to_string()
+                            },
+                        ));
+                    }
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                    Ok(words.text(id, &args))
+                },
+            );
+            // A field name with its colon, padded so that the values line up (column 18, as before).
+            let labels = Arc::clone(&messages);
+            env.add_function("field", move |id: &str| -> String {
+                let label = format!("{}:", labels.text(id, &[]));
+                let width = label.chars().count();
+                format!(
+                    "{label}{}",
+                    " ".repeat(FIELD_WIDTH.saturating_sub(width).max(1))
+                )
+            });
             let src = over.as_deref().unwrap_or(builtin);
             env.render_str(src, &ctx)
                 .map_err(|source| RenderError::Template { name, source })
@@ -54,6 +99,7 @@ pub fn render(
             .replace(['\r', '\n'], " "),
         body: one("email_body", EMAIL_BODY, &overrides.email_body)?,
         chat_text: one("chat_text", CHAT_TEXT, &overrides.chat_text)?,
+        locale: locale.to_owned(),
     })
 }
 
@@ -64,7 +110,8 @@ pub fn webhook_body(
     key: &str,
     r: &Rendered,
 ) -> Value {
-    let loc = LocationView::of(notice.location.as_ref());
+    let messages = &Messages::for_locale(&r.locale);
+    let loc = LocationView::of(notice.location.as_ref(), messages);
     match format {
         WebhookFormat::Generic => json!({
             "type": "lifeline.emergency",
@@ -101,7 +148,7 @@ pub fn webhook_body(
             ],
         }),
         WebhookFormat::Teams => {
-            let facts: Vec<Value> = facts(notice, loc.as_ref())
+            let facts: Vec<Value> = facts(notice, loc.as_ref(), messages)
                 .into_iter()
                 .map(|(title, value)| json!({"title": title, "value": value}))
                 .collect();
@@ -128,35 +175,42 @@ pub fn webhook_body(
     }
 }
 
-fn facts(n: &EmergencyNotice, loc: Option<&LocationView>) -> Vec<(&'static str, String)> {
+fn facts(n: &EmergencyNotice, loc: Option<&LocationView>, m: &Messages) -> Vec<(String, String)> {
     let dash = || "-".to_owned();
+    let label = |id: &str| m.text(id, &[]);
     vec![
-        ("Agent", agent_name(n)),
-        ("Extension/line", n.agent.line.clone().unwrap_or_else(dash)),
-        ("Caller ID sent", n.caller_id.clone().unwrap_or_else(dash)),
+        (label("notify-heading-agent"), agent_name(n)),
         (
-            "Callback number",
+            label("notify-field-line"),
+            n.agent.line.clone().unwrap_or_else(dash),
+        ),
+        (
+            label("notify-field-caller_id"),
+            n.caller_id.clone().unwrap_or_else(dash),
+        ),
+        (
+            label("notify-field-callback"),
             n.callback_number.clone().unwrap_or_else(dash),
         ),
         (
-            "Location",
-            loc.map_or_else(|| "none sent".to_owned(), |l| l.lines.join(", ")),
+            label("notify-field-location"),
+            loc.map_or_else(|| label("notify-none_sent"), |l| l.lines.join(", ")),
         ),
         (
-            "Floor",
+            label("notify-field-floor"),
             loc.and_then(|l| l.floor.clone()).unwrap_or_else(dash),
         ),
         (
-            "Room",
+            label("notify-field-room"),
             loc.and_then(|l| l.room.clone()).unwrap_or_else(dash),
         ),
         (
-            "Location source",
+            label("notify-field-location_source"),
             loc.map_or_else(dash, |l| l.source_text.clone()),
         ),
-        ("Host", n.device.host_name.clone()),
+        (label("notify-field-host"), n.device.host_name.clone()),
         (
-            "IP addresses",
+            label("notify-field-ip"),
             n.device
                 .ip_addresses
                 .iter()
@@ -164,8 +218,8 @@ fn facts(n: &EmergencyNotice, loc: Option<&LocationView>) -> Vec<(&'static str, 
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        ("Agent's time", local_text(n)),
-        ("UTC", utc_text(n)),
+        (label("notify-field-agent_time"), local_text(n, m)),
+        (label("notify-field-utc"), utc_text(n)),
     ]
 }
 
@@ -186,16 +240,14 @@ struct LocationView {
 }
 
 impl LocationView {
-    fn of(l: Option<&Location>) -> Option<LocationView> {
+    fn of(l: Option<&Location>, m: &Messages) -> Option<LocationView> {
         let l = l?;
         let a = &l.address;
         let source_text = match l.source.label() {
-            "network-map" => "network map".to_owned(),
-            "held" => format!("location server (HELD, method {})", l.source.method()),
-            "agent" if l.unconfirmed => {
-                "entered by the agent, not confirmed on the network they are on now".to_owned()
-            }
-            "agent" => "entered by the agent".to_owned(),
+            "network-map" => m.text("notify-source-network_map", &[]),
+            "held" => m.text("notify-source-held", &[("method", l.source.method())]),
+            "agent" if l.unconfirmed => m.text("notify-source-agent_unconfirmed", &[]),
+            "agent" => m.text("notify-source-agent", &[]),
             other => other.to_owned(),
         };
         Some(LocationView {
@@ -257,13 +309,16 @@ fn local_time(n: &EmergencyNotice) -> OffsetDateTime {
     n.at.to_offset(n.agent_utc_offset)
 }
 
-fn local_text(n: &EmergencyNotice) -> String {
+/// The agent's local time for the reader: the date and time as `m`'s locale writes them, the UTC offset,
+/// and the agent's time zone when known ("21 de nov. de 2026 16:00:00 UTC-05:00 (America/New_York)").
+fn local_text(n: &EmergencyNotice, m: &Messages) -> String {
     let t = local_time(n);
     let off = t.offset();
     let sign = if off.is_negative() { '-' } else { '+' };
     let text = format!(
         "{} UTC{sign}{:02}:{:02}",
-        clock(t),
+        m.date_time(time::PrimitiveDateTime::new(t.date(), t.time()))
+            .unwrap_or_else(|| clock(t)),
         off.whole_hours().unsigned_abs(),
         off.minutes_past_hour().unsigned_abs()
     );
@@ -273,6 +328,7 @@ fn local_text(n: &EmergencyNotice) -> String {
     }
 }
 
+/// UTC as ISO 8601 in every language: the reference time the readers and their tools compare.
 fn utc_text(n: &EmergencyNotice) -> String {
     format!("{} UTC", clock(n.at.to_offset(time::UtcOffset::UTC)))
 }
@@ -289,7 +345,7 @@ fn clock(t: OffsetDateTime) -> String {
     )
 }
 
-fn template_context(n: &EmergencyNotice, key: &str) -> minijinja::Value {
+fn template_context(n: &EmergencyNotice, key: &str, m: &Messages) -> minijinja::Value {
     context! {
         kind => n.kind.as_str(),
         call_id => n.call_id,
@@ -302,13 +358,14 @@ fn template_context(n: &EmergencyNotice, key: &str) -> minijinja::Value {
         },
         caller_id => n.caller_id,
         callback_number => n.callback_number,
-        location => LocationView::of(n.location.as_ref()),
+        location => LocationView::of(n.location.as_ref(), m),
         device => context! {
             host_name => n.device.host_name,
             ip_addresses => n.device.ip_addresses.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(),
         },
-        time_local => local_text(n),
+        time_local => local_text(n, m),
         time_utc => utc_text(n),
+        locale => m.catalogue(),
         time_zone => n.agent_time_zone,
         reason => n.reason,
     }
@@ -326,7 +383,7 @@ mod tests {
             l.source = crate::location::LocationSource::AgentEntry;
             l.unconfirmed = true;
         }
-        let r = render(&n, "k123", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k123", &TemplateOverrides::default(), "en").expect("render");
         let want = "entered by the agent, not confirmed on the network they are on now";
         assert!(r.body.contains(want), "{}", r.body);
         assert!(r.chat_text.contains(want), "{}", r.chat_text);
@@ -337,7 +394,7 @@ mod tests {
     #[test]
     fn email_names_every_field_the_issue_asks_for() {
         let n = sample_notice();
-        let r = render(&n, "k123", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k123", &TemplateOverrides::default(), "en").expect("render");
         assert!(
             r.subject
                 .starts_with("EMERGENCY CALL placed by Ada Agent (agent)"),
@@ -357,7 +414,7 @@ mod tests {
             "network map",
             "lab-host",
             "192.0.2.10",
-            "2026-11-21 16:00:00 UTC-05:00 (America/New_York)",
+            "Nov 21, 2026, 4:00:00\u{202f}PM UTC-05:00 (America/New_York)",
             "2026-11-21 21:00:00 UTC",
             "k123",
         ] {
@@ -366,11 +423,84 @@ mod tests {
     }
 
     #[test]
+    fn a_notice_is_written_in_the_contacts_language_with_the_time_as_they_write_it() {
+        let n = sample_notice();
+        let pt = render(&n, "k1", &TemplateOverrides::default(), "pt-BR").expect("render");
+        assert_eq!(
+            pt.subject,
+            "CHAMADA DE EMERGÊNCIA feita por Ada Agent (agent) (sip:agent@lifeline.lab)"
+        );
+        // Field names are padded to line the values up: compare with single spaces.
+        let squeezed = |t: &str| {
+            t.split(' ')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let pt_body = squeezed(&pt.body);
+        for want in [
+            "Ada Agent (agent) discou um número de emergência em 21 de nov. de 2026, 16:00:00 UTC-05:00 (America/New_York).",
+            "Localização enviada aos serviços de emergência",
+            "Andar: 3",
+            "mapa da rede",
+            "Horário do agente: 21 de nov. de 2026, 16:00:00 UTC-05:00 (America/New_York)",
+            "Chave da mensagem k1",
+        ] {
+            assert!(pt_body.contains(want), "missing {want:?} in\n{}", pt.body);
+        }
+        assert!(
+            pt.chat_text.contains("*CHAMADA DE EMERGÊNCIA* feita por"),
+            "{}",
+            pt.chat_text
+        );
+
+        let th = render(&n, "k2", &TemplateOverrides::default(), "th").expect("render");
+        assert!(
+            th.subject.starts_with("มีการโทรฉุกเฉินโดย Ada Agent (agent)"),
+            "{}",
+            th.subject
+        );
+        // The Thai date: the Buddhist era (2026 is 2569), Thai month abbreviation.
+        let local = "21 พ.ย. 2569 16:00:00 UTC-05:00 (America/New_York)";
+        assert!(
+            th.body.contains(&format!("กดหมายเลขฉุกเฉินเมื่อ {local}")),
+            "{}",
+            th.body
+        );
+        assert!(
+            squeezed(&th.body).contains("ชั้น: 3") && th.body.contains("แผนผังเครือข่าย"),
+            "{}",
+            th.body
+        );
+
+        let teams = webhook_body(WebhookFormat::Teams, &n, "k2", &th);
+        let facts = &teams["attachments"][0]["content"]["body"][1]["facts"];
+        assert_eq!(facts[0]["title"], "เจ้าหน้าที่");
+        assert_eq!(
+            render(&n, "k3", &TemplateOverrides::default(), "xx")
+                .expect("render")
+                .locale,
+            "xx"
+        );
+    }
+
+    #[test]
+    fn an_unknown_language_gets_english() {
+        let r =
+            render(&sample_notice(), "k", &TemplateOverrides::default(), "tlh").expect("render");
+        assert!(
+            r.subject.starts_with("EMERGENCY CALL placed by"),
+            "{}",
+            r.subject
+        );
+    }
+
+    #[test]
     fn follow_ups_say_what_happened() {
         let mut n = sample_notice();
         n.kind = NoticeKind::Dropped;
         n.reason = Some("network lost".into());
-        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k", &TemplateOverrides::default(), "en").expect("render");
         assert!(r.subject.contains("DROPPED"));
         assert!(r.body.contains("network lost"));
     }
@@ -379,7 +509,7 @@ mod tests {
     fn a_location_change_says_so_with_the_new_location_and_each_change_is_its_own_notice() {
         let mut n = sample_notice();
         n.kind = NoticeKind::LocationChanged;
-        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k", &TemplateOverrides::default(), "en").expect("render");
         assert!(r.subject.contains("LOCATION CHANGED"), "{}", r.subject);
         assert!(r.chat_text.contains("CHANGED"), "{}", r.chat_text);
         assert!(!r.chat_text.contains("DROPPED"), "{}", r.chat_text);
@@ -401,12 +531,12 @@ mod tests {
     fn self_test_reports_say_passed_or_failed_and_why() {
         let mut n = sample_notice();
         n.kind = NoticeKind::SelfTestPassed;
-        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k", &TemplateOverrides::default(), "en").expect("render");
         assert!(r.subject.contains("self-test passed"), "{}", r.subject);
         assert!(!r.subject.contains("DROPPED") && !r.chat_text.contains("DROPPED"));
         n.kind = NoticeKind::SelfTestFailed;
         n.reason = Some("the emergency route did not answer".into());
-        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k", &TemplateOverrides::default(), "en").expect("render");
         assert!(r.subject.contains("self-test FAILED"), "{}", r.subject);
         assert!(r.body.contains("did not answer") && r.chat_text.contains("FAILED"));
     }
@@ -417,7 +547,7 @@ mod tests {
             email_subject: Some("SOS {{ agent.user }} {{ kind }}".into()),
             ..Default::default()
         };
-        let r = render(&sample_notice(), "k", &o).expect("render");
+        let r = render(&sample_notice(), "k", &o, "en").expect("render");
         assert_eq!(r.subject, "SOS agent dialed");
     }
 
@@ -427,14 +557,14 @@ mod tests {
             chat_text: Some("{% if %}".into()),
             ..Default::default()
         };
-        let e = render(&sample_notice(), "k", &o).expect_err("must fail");
+        let e = render(&sample_notice(), "k", &o, "en").expect_err("must fail");
         assert!(e.to_string().contains("chat_text"));
     }
 
     #[test]
     fn teams_card_is_an_adaptive_card_attachment() {
         let n = sample_notice();
-        let r = render(&n, "k", &TemplateOverrides::default()).expect("render");
+        let r = render(&n, "k", &TemplateOverrides::default(), "en").expect("render");
         let v = webhook_body(WebhookFormat::Teams, &n, "k", &r);
         assert_eq!(
             v["attachments"][0]["contentType"],

@@ -249,10 +249,26 @@ pub struct NotifySchema {
     /// Addresses that get an email for each emergency call and its follow-ups.
     #[schemars(inner(regex(pattern = r"^[^@]+@[^@]+$")))]
     email_to: Vec<String>,
+    /// More addresses like email_to, each with the language its mails are written in: {"address",
+    /// "locale"} (e.g. "pt-BR", "th"; English when unset).
+    email_contacts: Vec<EmailContactSchema>,
     /// URLs that get a POST for each emergency call and its follow-ups.
     webhooks: Vec<WebhookSchema>,
     /// Overrides of the built-in notification templates (minijinja syntax).
     templates: TemplatesSchema,
+}
+
+/// One `notify.email_contacts` entry.
+#[allow(dead_code)]
+#[derive(JsonSchema, Serialize)]
+#[serde(deny_unknown_fields)]
+struct EmailContactSchema {
+    #[schemars(regex(pattern = r"^[^@]+@[^@]+$"))]
+    address: String,
+    /// Language tag of the notices to this contact, e.g. "pt-BR", "th"; English when unset.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
+    locale: Option<String>,
 }
 
 /// `notify.smtp`
@@ -306,6 +322,10 @@ struct WebhookSchema {
     /// Body format: generic (Lifeline's JSON; "json" is accepted too), slack, or teams (Adaptive Card).
     #[serde(default)]
     format: WebhookFormatSchema,
+    /// Language tag of the texts posted, e.g. "pt-BR", "th"; English when unset.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
+    locale: Option<String>,
 }
 
 #[allow(dead_code)]

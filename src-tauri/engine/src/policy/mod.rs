@@ -1,7 +1,7 @@
 //! Managed policy: what IT sets for every agent, and the effective settings the engine runs with.
 //!
 //! - [`model::Policy`] is the root (`emergency`, `location`, `sip`, `notify`, `audit`, `agreement`, `ui`,
-//!   `media`, `hotkeys`);
+//!   `media`, `hotkeys`, `calls`);
 //!   the emergency and location tables are `emergency::policy::EmergencyPolicy` and
 //!   `location::policy::LocationPolicy`, embedded as they are.
 //! - [`schema`] generates the JSON Schema from those types; `assets/mdm/` holds it with the ADMX/ADML

@@ -40,6 +40,29 @@ pub struct Policy {
     pub media: MediaPolicy,
     /// System-wide keyboard shortcuts of the desktop app (they work while another application has focus).
     pub hotkeys: HotkeysPolicy,
+    /// How incoming calls are taken: answered without the agent (auto-answer) or not.
+    pub calls: CallsPolicy,
+    /// The agent's status as the contact center sees it.
+    pub presence: PresencePolicy,
+}
+
+/// `presence.*`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresencePolicy {
+    /// URLs that get a POST (JSON) for each change of the agent's status: agent, status, forced (by the
+    /// emergency call or the callback lock), on the phone, reason, time and a sequence number; never a number
+    /// dialled or an address. Delivered like `notify.webhooks`: durably, retried, once per change, in order.
+    pub webhooks: Vec<PresenceWebhook>,
+}
+
+/// One `presence.webhooks` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceWebhook {
+    /// https:// URL (http:// only to the agent's own machine, for a lab; other http:// URLs are refused).
+    #[schemars(regex(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+(/\S*)?$"))]
+    pub url: String,
 }
 
 /// `sip.*`
@@ -119,4 +142,52 @@ pub struct HotkeysPolicy {
     /// Bring the window forward with the cursor in the number field.
     #[schemars(length(max = 64))]
     pub focus_dial: Option<String>,
+}
+
+/// `calls.*`: auto-answer for contact-center agents. Whatever these say, a call is never answered by itself
+/// during emergency mode (the emergency call, the callback lock, remain in emergency mode; the dispatcher's
+/// callback always rings), while the agent is on a call (it rings as a waiting call) or in do-not-disturb,
+/// nor before the agent has accepted the emergency-services agreement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsPolicy {
+    /// off (default): every call rings until the agent answers; queue: calls carrying the call queue's
+    /// header (`emergency.queue_call_header`, which must then be set) are answered by themselves; all: every
+    /// ordinary incoming call is.
+    pub auto_answer: AutoAnswerMode,
+    /// How long a call rings before it is answered by itself, in milliseconds (0-30000). When unset, 0: at
+    /// once. Answering or rejecting it first, or the caller hanging up, cancels it.
+    #[schemars(range(min = 0, max = 30000))]
+    pub auto_answer_delay_ms: Option<u32>,
+    /// Also answer by itself a call whose server asks for it (`Call-Info: <...>;answer-after=N`,
+    /// `Alert-Info` naming auto-answer or `info=alert-autoanswer`, `Answer-Mode: Auto`), after the time it
+    /// gives (at most 30 s; when it gives none, `auto_answer_delay_ms`). The SIP proxy must remove these
+    /// headers from callers' own requests. Off by default.
+    pub auto_answer_header_hints: bool,
+}
+
+/// `calls.auto_answer`
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(inline)]
+pub enum AutoAnswerMode {
+    #[default]
+    Off,
+    Queue,
+    All,
+}
+
+/// The longest a call rings before it is answered by itself (`calls.auto_answer_delay_ms`, a server's
+/// `answer-after`).
+pub const AUTO_ANSWER_MAX_DELAY_MS: u32 = 30_000;
+
+impl CallsPolicy {
+    /// `calls.auto_answer_delay_ms`, bounded.
+    pub fn auto_answer_delay(&self) -> std::time::Duration {
+        let ms = self
+            .auto_answer_delay_ms
+            .unwrap_or(0)
+            .min(AUTO_ANSWER_MAX_DELAY_MS);
+        std::time::Duration::from_millis(u64::from(ms))
+    }
 }

@@ -11,7 +11,11 @@
 //!   forced status and the prior one during emergency modes.
 
 pub mod arbitration;
+pub mod dialog_info;
 pub mod identity;
+pub mod publish;
+pub mod seen;
+pub mod subscribe;
 
 pub use arbitration::{
     arbitrate, is_callback, Arbitration, CallbackRules, LineState, RejectReason,

@@ -26,6 +26,7 @@ use super::tls;
 use super::ua::{Output, TransportError, UaConfig, UserAgent};
 use crate::api::RegistrationState;
 use crate::presence::arbitration::{is_callback, CallbackRules};
+use crate::presence::publish::{PresenceDoc, PublishNews};
 
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
 const PONG_WAIT: Duration = Duration::from_secs(10);
@@ -175,6 +176,16 @@ pub enum SipCommand {
     },
     /// The machine's network changed: reconnect and register again now, keep calls in conversation.
     NetworkChanged,
+    /// Publish the agent's presence (RFC 3903); only the latest matters.
+    Publish(PresenceDoc),
+    /// Publish the agent's dialogs (RFC 4235); only the latest matters.
+    PublishDialogs(crate::presence::dialog_info::DialogDoc),
+    /// The publication a previous run left (its SIP-ETag): the first PUBLISH modifies it.
+    ResumePublication(String),
+    /// Watch the agent's own presence (SUBSCRIBE once registered); publish under this tuple id.
+    WatchOwnPresence(String),
+    /// While forced, write the status over these foreign tuples too, and publish again now.
+    OverridePresence(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +202,12 @@ pub enum SipEvent {
         id: u64,
         error: String,
     },
+    /// News of the agent's presence publication.
+    Publishing(PublishNews),
+    /// The publication's entity tag changed (`None`: no publication), to keep across restarts.
+    PublicationTag(Option<String>),
+    /// What a NOTIFY of the agent's own presence says was set elsewhere (`None`: nothing).
+    OwnPresence(Option<crate::presence::seen::Foreign>),
 }
 
 /// The engine's handle on a signed-in account. Dropping it stops the task (after unregistering).
@@ -250,6 +267,10 @@ impl Events {
         self.tx.send((self.session, ev)).await
     }
 
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error hands the event back to the caller, as tokio's try_send does"
+    )]
     fn try_send(&self, ev: SipEvent) -> Result<(), mpsc::error::TrySendError<(u64, SipEvent)>> {
         self.tx.try_send((self.session, ev))
     }
@@ -411,6 +432,24 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         }
                     }
                 }
+                Output::Publishing(news) => {
+                    match &news {
+                        PublishNews::TurnedOff { code } => tracing::warn!(
+                            "presence: the SIP server does not take PUBLISH ({code}); publishing is off until the next sign-in"
+                        ),
+                        PublishNews::Failing { code } => {
+                            tracing::warn!("presence: PUBLISH failed ({code:?}); retrying")
+                        }
+                        PublishNews::Published => tracing::info!("presence: published"),
+                    }
+                    let _ = events.send(SipEvent::Publishing(news)).await;
+                }
+                Output::PublicationTag(etag) => {
+                    let _ = events.send(SipEvent::PublicationTag(etag)).await;
+                }
+                Output::OwnPresence(foreign) => {
+                    let _ = events.send(SipEvent::OwnPresence(foreign)).await;
+                }
                 Output::Call(CallEvent::Ended { id, .. }) if unseen.remove(&id) => {}
                 Output::Call(ev) => {
                     // Events of calls the core already knows: few, and each one matters.
@@ -474,6 +513,11 @@ async fn run(cfg: SipConfig, mut commands: mpsc::Receiver<SipCommand>, events: E
                         tracing::info!("network changed: reconnecting to the SIP server");
                         ua.network_changed(now);
                     }
+                    Some(SipCommand::Publish(doc)) => ua.publish(doc, now),
+                    Some(SipCommand::PublishDialogs(doc)) => ua.publish_dialogs(doc, now),
+                    Some(SipCommand::ResumePublication(etag)) => ua.resume_publication(etag),
+                    Some(SipCommand::WatchOwnPresence(id)) => ua.watch_own_presence(id, now),
+                    Some(SipCommand::OverridePresence(ids)) => ua.override_presence(ids, now),
                 }
             }
             res = join_connect(&mut connecting) => {
@@ -556,9 +600,14 @@ fn forward_to_leg(
         | SipCommand::Refer { id, .. }
         | SipCommand::AnswerRefer { id, .. }
         | SipCommand::NotifyRefer { id, .. } => *id,
-        SipCommand::SignOut | SipCommand::Invite { .. } | SipCommand::NetworkChanged => {
-            return Some(Forward::Line(cmd))
-        }
+        SipCommand::SignOut
+        | SipCommand::Invite { .. }
+        | SipCommand::NetworkChanged
+        | SipCommand::Publish(_)
+        | SipCommand::PublishDialogs(_)
+        | SipCommand::ResumePublication(_)
+        | SipCommand::WatchOwnPresence(_)
+        | SipCommand::OverridePresence(_) => return Some(Forward::Line(cmd)),
     };
     let Some(leg) = legs.get(&id) else {
         return Some(Forward::Line(cmd));

@@ -24,6 +24,9 @@ pub struct IncomingFacts {
     /// The names of the request's headers, lower-cased, each once (at most [`MAX_HEADER_NAMES`]): a
     /// policy may name one that marks ordinary traffic (`emergency.queue_call_header`, set by the queue).
     pub header_names: Vec<String>,
+    /// The server asks the phone to answer by itself (`Call-Info` `answer-after`, `Alert-Info`
+    /// auto-answer, `Answer-Mode: Auto`); honoured only as policy says (`calls.auto_answer_header_hints`).
+    pub answer_hint: Option<super::answer_hint::AnswerHint>,
     /// The SIP layer's id of our call in conversation that this INVITE's `Replaces` (RFC 3891) takes over.
     pub replaces: Option<u64>,
 }
@@ -52,6 +55,7 @@ impl IncomingFacts {
                 .filter_map(|v| asserted_uri(&v))
                 .collect(),
             header_names: header_names(req),
+            answer_hint: super::answer_hint::AnswerHint::of(req),
             replaces: None,
         }
     }

@@ -3,7 +3,8 @@
 //! - [`message`]: parsing (`ezk-sip-types` grammar) and writing of messages.
 //! - [`digest`]: Digest authentication, MD5 and SHA-256 with qop=auth, 401 and 407.
 //! - [`registration`], [`ua`], [`call`]: the sans-IO core (time is an input; no sockets).
-//! - [`facts`]: what an incoming INVITE says (request URI, priority, asserted identity), typed.
+//! - [`facts`]: what an incoming INVITE says (request URI, priority, asserted identity), typed;
+//!   [`answer_hint`]: a server asking for auto-answer.
 //! - [`driver`] and [`tls`]: the tokio task that owns the WebSocket and feeds the core.
 //! - [`plain_leg`]: one emergency call retried over a plain `ws://` connection of its own (RFC 6881 ED-47).
 //!
@@ -32,6 +33,7 @@
 //! Lab finding (see `live_tests.rs`): an SDP with `c=IN IP4 0.0.0.0` and `m=audio 9` (what the WebRTC
 //! stack writes) is taken by rtpengine as "on hold"; the default candidate must be in `c=`/`m=`.
 
+pub mod answer_hint;
 pub mod call;
 pub mod digest;
 pub mod driver;
@@ -54,6 +56,7 @@ mod tests;
 #[cfg(test)]
 mod transfer_tests;
 
+pub use answer_hint::AnswerHint;
 pub use call::{CallError, CallEvent, CallRoute, EndCause, OutgoingCall, ReinviteBody};
 pub use driver::{spawn, SipCommand, SipConfig, SipEvent, SipHandle};
 pub use facts::{IncomingFacts, Priority};

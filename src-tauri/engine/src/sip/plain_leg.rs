@@ -115,7 +115,12 @@ async fn run(
                     let _ = events.send(SipEvent::Call(ev)).await;
                 }
                 // This agent never registers: its registration news is not the line's.
-                Output::Registration { .. } | Output::Connect | Output::Disconnect => {}
+                Output::Registration { .. }
+                | Output::Publishing(_)
+                | Output::PublicationTag(_)
+                | Output::OwnPresence(_)
+                | Output::Connect
+                | Output::Disconnect => {}
             }
         }
         if ended || link.is_none() {
@@ -139,7 +144,7 @@ async fn run(
                     Some(SipCommand::AnswerRefer { id: c, code }) => ua.answer_refer(c, code, now),
                     // Never for an emergency call (RFC 6881 ED-66): the engine refuses them before this.
                     Some(SipCommand::Refer { .. } | SipCommand::NotifyRefer { .. }) => Ok(()),
-                    Some(SipCommand::Ring { .. } | SipCommand::Invite { .. } | SipCommand::NetworkChanged) => Ok(()),
+                    Some(SipCommand::Ring { .. } | SipCommand::Invite { .. } | SipCommand::NetworkChanged | SipCommand::Publish(_) | SipCommand::PublishDialogs(_) | SipCommand::ResumePublication(_) | SipCommand::WatchOwnPresence(_) | SipCommand::OverridePresence(_)) => Ok(()),
                 };
                 if let Err(e) = done {
                     let _ = events.send(SipEvent::CallError { id, error: e.to_string() }).await;

@@ -21,6 +21,12 @@ pub const INVITE_PROCEEDING_TIMEOUT: Duration = Duration::from_secs(180);
 pub(crate) enum TxKind {
     Register,
     Unregister,
+    /// A PUBLISH of the agent's presence (`presence/publish.rs`).
+    Publish,
+    /// A PUBLISH of the agent's dialogs (`presence/dialog_info.rs`).
+    PublishDialog,
+    /// A SUBSCRIBE to the agent's own presence (`presence/subscribe.rs`).
+    Subscribe,
     Call(u64),
 }
 

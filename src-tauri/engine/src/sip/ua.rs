@@ -19,6 +19,15 @@ use super::registration::{RegCause, RegFailure, RegPhase, Registration};
 pub use super::request::TRANSACTION_TIMEOUT;
 use super::request::{split_commas, write_request, ClientTx, Local, RequestSpec, TxKind, ALLOW};
 use crate::api::RegistrationState;
+use crate::presence::dialog_info::DialogDoc;
+use crate::presence::publish::{
+    PresenceDoc, PublishAnswer, PublishNews, PublishRequest, Published, Publisher, Tuples,
+};
+use crate::presence::seen::Foreign;
+use crate::presence::subscribe::{NotifyVerdict, SubscribeRequest, Subscriber};
+
+/// RFC 3903's entity tag of a publication.
+const SIP_ETAG: Name = Name::custom("SIP-ETag", &["sip-etag"]);
 
 /// What the UA needs to know about the account.
 #[derive(Clone)]
@@ -80,6 +89,12 @@ pub enum Output {
         cause: Option<RegCause>,
     },
     Call(super::call::CallEvent),
+    /// News of the presence publication (published, failing, turned off).
+    Publishing(PublishNews),
+    /// The publication's entity tag changed (`None`: none held), for the engine to keep across restarts.
+    PublicationTag(Option<String>),
+    /// A NOTIFY of the agent's own presence: what was set elsewhere (`None`: nothing, only the engine's).
+    OwnPresence(Option<Foreign>),
 }
 
 impl From<CallOutput> for Output {
@@ -91,6 +106,43 @@ impl From<CallOutput> for Output {
     }
 }
 
+/// One event package's publication: its publisher, the PUBLISHes' Call-ID, From tag and CSeq, the
+/// documents written, and whether the PUBLISH in flight carried an answer to a challenge.
+struct Publication<D> {
+    publisher: Publisher<D>,
+    kind: TxKind,
+    call_id: String,
+    tag: String,
+    cseq: u32,
+    version: u32,
+    had_auth: bool,
+}
+
+impl<D: Published> Publication<D> {
+    fn new(kind: TxKind) -> Publication<D> {
+        Publication {
+            publisher: Publisher::default(),
+            kind,
+            call_id: message::token(20),
+            tag: message::token(10),
+            cseq: 0,
+            version: 0,
+            had_auth: false,
+        }
+    }
+}
+
+/// Picks one of the UA's publications.
+type Pick<D> = fn(&mut UserAgent) -> &mut Publication<D>;
+
+fn presence(ua: &mut UserAgent) -> &mut Publication<PresenceDoc> {
+    &mut ua.presence
+}
+
+fn dialogs(ua: &mut UserAgent) -> &mut Publication<DialogDoc> {
+    &mut ua.dialogs
+}
+
 pub struct UserAgent {
     pub(crate) local: Local,
     pub(crate) auth: Authorizer,
@@ -100,6 +152,24 @@ pub struct UserAgent {
     pub(crate) txs: HashMap<String, ClientTx>,
     out: VecDeque<Output>,
     last_reg_event: Option<(RegistrationState, Option<String>)>,
+    /// The agent's presence on the server (RFC 3903), and its dialogs (RFC 4235).
+    presence: Publication<PresenceDoc>,
+    dialogs: Publication<DialogDoc>,
+    /// The entity tag last reported ([`Output::PublicationTag`]).
+    reported_etag: Option<String>,
+    /// Watching the agent's own presence (`presence/subscribe.rs`): the subscription, the tuple id the
+    /// engine publishes under, the foreign tuples to write over while forced, and the SUBSCRIBEs' From
+    /// tag, CSeq and whether the one in flight answered a challenge.
+    own: OwnWatch,
+}
+
+struct OwnWatch {
+    subscriber: Subscriber,
+    tuple_id: String,
+    overrides: Vec<String>,
+    tag: String,
+    cseq: u32,
+    had_auth: bool,
 }
 
 impl UserAgent {
@@ -120,6 +190,17 @@ impl UserAgent {
             txs: HashMap::new(),
             out: VecDeque::new(),
             last_reg_event: None,
+            presence: Publication::new(TxKind::Publish),
+            dialogs: Publication::new(TxKind::PublishDialog),
+            reported_etag: None,
+            own: OwnWatch {
+                subscriber: Subscriber::new(message::token(16)),
+                tuple_id: "lifeline".to_owned(),
+                overrides: Vec::new(),
+                tag: message::token(10),
+                cseq: 0,
+                had_auth: false,
+            },
         }
     }
 
@@ -152,7 +233,60 @@ impl UserAgent {
     /// The earliest instant at which `handle_timeout` has something to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tx = self.txs.values().map(|t| t.deadline).min();
-        [tx, self.reg.next_timer()].into_iter().flatten().min()
+        [
+            tx,
+            self.reg.next_timer(),
+            self.presence.publisher.next_timer(),
+            self.dialogs.publisher.next_timer(),
+            self.own.subscriber.next_timer(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The publication a previous run left: the first PUBLISH names it (a 412 starts afresh).
+    pub fn resume_publication(&mut self, etag: String) {
+        self.reported_etag = Some(etag.clone());
+        self.presence.publisher.resume(etag);
+    }
+
+    /// Publish this presence (RFC 3903): now if the line is registered and no PUBLISH is out, else as
+    /// soon as it can go. Only the latest state matters.
+    pub fn publish(&mut self, doc: PresenceDoc, now: Instant) {
+        self.publish_doc(presence, doc, now);
+    }
+
+    /// Publish the agent's dialogs (RFC 4235, `Event: dialog`), as [`UserAgent::publish`] does presence.
+    pub fn publish_dialogs(&mut self, doc: DialogDoc, now: Instant) {
+        self.publish_doc(dialogs, doc, now);
+    }
+
+    fn publish_doc<D: Published>(&mut self, pick: Pick<D>, doc: D, now: Instant) {
+        if let Some(req) = pick(self).publisher.set(doc, now) {
+            self.send_publish(pick, req, None, now);
+        }
+    }
+
+    /// Watch the agent's own presence (RFC 6665 SUBSCRIBE) once registered, and publish under `tuple_id`
+    /// (`presence/seen.rs` tells the engine's own parts from the foreign ones by it).
+    pub fn watch_own_presence(&mut self, tuple_id: String, now: Instant) {
+        self.own.tuple_id = tuple_id;
+        if let Some(req) = self.own.subscriber.enable(now) {
+            self.send_subscribe(req, None, now);
+        }
+    }
+
+    /// While the status is forced, write it over these foreign tuples too (`publish::pidf_as`), and
+    /// publish again now.
+    pub fn override_presence(&mut self, tuple_ids: Vec<String>, now: Instant) {
+        let again = !tuple_ids.is_empty();
+        self.own.overrides = tuple_ids;
+        if again {
+            if let Some(req) = self.presence.publisher.republish(now) {
+                self.send_publish(presence, req, None, now);
+            }
+        }
     }
 
     pub fn is_registered(&self) -> bool {
@@ -174,6 +308,13 @@ impl UserAgent {
     pub fn unregister(&mut self, now: Instant) {
         self.calls_say(|calls, out| calls.end_all(out, "signed out"));
         if self.connected && self.is_registered() {
+            if let Some(req) = self.dialogs.publisher.remove() {
+                self.send_publish(dialogs, req, None, now);
+            }
+            if let Some(req) = self.presence.publisher.remove() {
+                self.send_publish(presence, req, None, now);
+                self.report_etag();
+            }
             self.send_register(now, true);
         } else {
             self.reg.phase = RegPhase::Off;
@@ -273,6 +414,9 @@ impl UserAgent {
 
     pub fn handle_disconnected(&mut self, err: TransportError, now: Instant) {
         self.connected = false;
+        self.presence.publisher.transport_lost();
+        self.dialogs.publisher.transport_lost();
+        self.own.subscriber.transport_lost();
         let had_unregister = self.txs.values().any(|t| t.kind == TxKind::Unregister);
         self.txs.clear();
         self.calls_say(|calls, out| {
@@ -314,6 +458,9 @@ impl UserAgent {
         let _ = now;
         self.out.push_back(Output::Disconnect);
         self.connected = false;
+        self.presence.publisher.transport_lost();
+        self.dialogs.publisher.transport_lost();
+        self.own.subscriber.transport_lost();
         self.txs.clear();
         self.calls_say(|calls, out| {
             calls.connection_lost(out, "the connection to the server was lost")
@@ -352,9 +499,29 @@ impl UserAgent {
             match tx.kind {
                 TxKind::Register => self.retry_later(RegFailure::Timeout, false, now),
                 TxKind::Unregister => self.finish_unregister(),
+                TxKind::Publish => {
+                    let (next, news) = self.presence.publisher.on_request_timeout(now);
+                    self.after_publish(presence, next, news, now);
+                }
+                TxKind::PublishDialog => {
+                    let (next, news) = self.dialogs.publisher.on_request_timeout(now);
+                    self.after_publish(dialogs, next, news, now);
+                }
+                TxKind::Subscribe => self.own.subscriber.on_request_timeout(now),
                 TxKind::Call(id) => {
                     self.calls_say(|calls, out| calls.on_timeout(id, &tx.method, out))
                 }
+            }
+        }
+        if self.connected {
+            if let Some(req) = self.presence.publisher.on_timeout(now) {
+                self.send_publish(presence, req, None, now);
+            }
+            if let Some(req) = self.dialogs.publisher.on_timeout(now) {
+                self.send_publish(dialogs, req, None, now);
+            }
+            if let Some(req) = self.own.subscriber.on_timeout(now) {
+                self.send_subscribe(req, None, now);
             }
         }
         match self.reg.phase {
@@ -387,6 +554,8 @@ impl UserAgent {
                 ("Accept".to_owned(), "application/sdp".to_owned()),
             ];
             self.reply(&req, 200, "OK", &extra, None);
+        } else if method == Method::NOTIFY && is_presence_event(&req) {
+            self.on_presence_notify(&req, now);
         } else if [
             Method::INVITE,
             Method::ACK,
@@ -446,6 +615,9 @@ impl UserAgent {
             TxKind::Register => self.on_register_response(&resp, code, now),
             TxKind::Unregister if code >= 200 => self.finish_unregister(),
             TxKind::Unregister => {}
+            TxKind::Publish => self.on_publish_response(presence, &resp, code, now),
+            TxKind::PublishDialog => self.on_publish_response(dialogs, &resp, code, now),
+            TxKind::Subscribe => self.on_subscribe_response(&resp, code, now),
             TxKind::Call(id) => {
                 self.with_calls(now, |calls, ctx| calls.on_response(id, &branch, resp, ctx));
             }
@@ -459,6 +631,15 @@ impl UserAgent {
                 let granted = self.granted_expires(resp);
                 self.reg.on_registered(granted, now);
                 self.emit_reg(RegistrationState::Registered, None);
+                if let Some(req) = self.presence.publisher.ready(now) {
+                    self.send_publish(presence, req, None, now);
+                }
+                if let Some(req) = self.dialogs.publisher.ready(now) {
+                    self.send_publish(dialogs, req, None, now);
+                }
+                if let Some(req) = self.own.subscriber.ready(now) {
+                    self.send_subscribe(req, None, now);
+                }
             }
             401 | 407 => match self.auth.on_challenge(resp, self.reg.sent_credentials) {
                 Ok(()) => self.send_register(now, false),
@@ -532,6 +713,222 @@ impl UserAgent {
         };
     }
 
+    /// The answer to our PUBLISH: a digest challenge is answered here (once per request, as for calls),
+    /// everything else is the publisher's.
+    fn on_publish_response<D: Published>(
+        &mut self,
+        pick: Pick<D>,
+        resp: &SipMessage,
+        code: u16,
+        now: Instant,
+    ) {
+        if code < 200 {
+            return;
+        }
+        if code == 401 || code == 407 {
+            let retry = pick(self).publisher.in_flight().cloned();
+            let had_auth = pick(self).had_auth;
+            match (self.auth.on_call_challenge(resp, had_auth), retry) {
+                (Ok(()), Some(req)) => {
+                    let uri = self.local.aor();
+                    let auth = self.auth.authorization("PUBLISH", &uri);
+                    self.send_publish(pick, req, auth, now);
+                    return;
+                }
+                (Err(e), _) => tracing::warn!("{}: PUBLISH not authorized: {e}", D::EVENT),
+                (Ok(()), None) => return,
+            }
+        }
+        let answer = PublishAnswer {
+            code,
+            etag: resp.raw(&SIP_ETAG).map(|v| v.trim().to_owned()),
+            expires: if code == 423 {
+                resp.raw(&Name::MIN_EXPIRES)
+            } else {
+                resp.raw(&Name::EXPIRES)
+            }
+            .and_then(|v| v.trim().parse::<u32>().ok()),
+        };
+        let (next, news) = pick(self).publisher.on_answer(&answer, now);
+        self.after_publish(pick, next, news, now);
+    }
+
+    /// What follows an answer (or its absence): the presence's news go to the engine (Settings shows
+    /// them) and its entity tag is kept; the dialogs' are only logged — their publishing is a courtesy
+    /// to watchers, and a server without it turns it off quietly.
+    fn after_publish<D: Published>(
+        &mut self,
+        pick: Pick<D>,
+        next: Option<PublishRequest<D>>,
+        news: Option<PublishNews>,
+        now: Instant,
+    ) {
+        if pick(self).kind == TxKind::Publish {
+            self.report_etag();
+            if let Some(news) = news {
+                self.out.push_back(Output::Publishing(news));
+            }
+        } else {
+            match news {
+                Some(PublishNews::TurnedOff { code }) => tracing::info!(
+                    "dialog state: the server does not take it ({code}); not published until the next sign-in"
+                ),
+                Some(PublishNews::Failing { code }) => {
+                    tracing::debug!("dialog state: PUBLISH failed ({code:?}); retrying")
+                }
+                Some(PublishNews::Published) => tracing::debug!("dialog state: published"),
+                None => {}
+            }
+        }
+        if let Some(req) = next {
+            self.send_publish(pick, req, None, now);
+        }
+    }
+
+    fn report_etag(&mut self) {
+        let etag = self.presence.publisher.etag().map(str::to_owned);
+        if etag != self.reported_etag {
+            self.reported_etag = etag.clone();
+            self.out.push_back(Output::PublicationTag(etag));
+        }
+    }
+
+    /// Writes a PUBLISH (`auth`: the answer to a challenge). Out of any dialog, one Call-ID per event
+    /// package for the sign-in's publications.
+    fn send_publish<D: Published>(
+        &mut self,
+        pick: Pick<D>,
+        req: PublishRequest<D>,
+        auth: Option<(&'static str, String)>,
+        now: Instant,
+    ) {
+        let aor = self.local.aor();
+        let tuples = Tuples {
+            id: self.own.tuple_id.clone(),
+            overrides: self.own.overrides.clone(),
+        };
+        let p = pick(self);
+        let kind = p.kind;
+        p.cseq = p.cseq.wrapping_add(1);
+        p.had_auth = auth.is_some();
+        let mut extra = vec![
+            ("Event".to_owned(), D::EVENT.to_owned()),
+            ("Expires".to_owned(), req.expires.to_string()),
+        ];
+        if let Some(etag) = &req.if_match {
+            extra.push(("SIP-If-Match".to_owned(), etag.clone()));
+        }
+        let body = req.body.map(|doc| {
+            p.version = p.version.wrapping_add(1);
+            (
+                D::CONTENT_TYPE.to_owned(),
+                doc.body(&aor, p.version, &tuples).into_bytes(),
+            )
+        });
+        let spec = RequestSpec {
+            method: "PUBLISH".into(),
+            uri: aor.clone(),
+            from: format!("<{aor}>;tag={}", p.tag),
+            to: format!("<{aor}>"),
+            call_id: p.call_id.clone(),
+            cseq: p.cseq,
+            extra,
+            body,
+            ..RequestSpec::default()
+        };
+        self.txs.retain(|_, t| t.kind != kind);
+        if let Some((_, bytes)) = write_request(&self.local, &spec, auth, &mut self.txs, kind, now)
+        {
+            self.out.push_back(Output::Send(bytes));
+        }
+    }
+
+    /// The answer to our SUBSCRIBE: a digest challenge is answered here (once per request), everything else
+    /// is the subscriber's.
+    fn on_subscribe_response(&mut self, resp: &SipMessage, code: u16, now: Instant) {
+        if code < 200 {
+            return;
+        }
+        if code == 401 || code == 407 {
+            let retry = self.own.subscriber.in_flight().cloned();
+            match (self.auth.on_call_challenge(resp, self.own.had_auth), retry) {
+                (Ok(()), Some(req)) => {
+                    let auth = self.auth.authorization("SUBSCRIBE", &self.local.aor());
+                    self.send_subscribe(req, auth, now);
+                    return;
+                }
+                (Err(e), _) => tracing::warn!("presence: SUBSCRIBE not authorized: {e}"),
+                (Ok(()), None) => return,
+            }
+        }
+        let expires = resp
+            .raw(&Name::EXPIRES)
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if let Some(code) = self.own.subscriber.on_answer(code, expires, now) {
+            tracing::warn!(
+                "presence: the SIP server does not take SUBSCRIBE ({code}); a status set elsewhere is not followed until the next sign-in"
+            );
+        }
+    }
+
+    /// A NOTIFY of the agent's own presence: 200 and what it says, or 481 for a subscription not ours
+    /// (any more), which ends it at the server.
+    fn on_presence_notify(&mut self, req: &SipMessage, now: Instant) {
+        let call_id = req.call_id().unwrap_or_default();
+        let terminated = req
+            .raw(&Name::SUBSCRIPTION_STATE)
+            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("terminated"));
+        match self.own.subscriber.on_notify(&call_id, terminated, now) {
+            NotifyVerdict::Unknown => {
+                self.reply(req, 481, "Subscription Does Not Exist", &[], None)
+            }
+            NotifyVerdict::Ours => {
+                self.reply(req, 200, "OK", &[], None);
+                let body = std::str::from_utf8(&req.body).unwrap_or_default();
+                let foreign = crate::presence::seen::foreign(body, &self.own.tuple_id);
+                self.out.push_back(Output::OwnPresence(foreign));
+            }
+        }
+    }
+
+    /// Writes a SUBSCRIBE (`auth`: the answer to a challenge) starting the subscription `req.call_id`.
+    fn send_subscribe(
+        &mut self,
+        req: SubscribeRequest,
+        auth: Option<(&'static str, String)>,
+        now: Instant,
+    ) {
+        self.txs.retain(|_, t| t.kind != TxKind::Subscribe);
+        self.own.cseq = self.own.cseq.wrapping_add(1);
+        let aor = self.local.aor();
+        let spec = RequestSpec {
+            method: "SUBSCRIBE".into(),
+            uri: aor.clone(),
+            from: format!("<{aor}>;tag={}", self.own.tag),
+            to: format!("<{aor}>"),
+            call_id: req.call_id.clone(),
+            cseq: self.own.cseq,
+            contact: true,
+            extra: vec![
+                ("Event".to_owned(), "presence".to_owned()),
+                ("Accept".to_owned(), "application/pidf+xml".to_owned()),
+                ("Expires".to_owned(), req.expires.to_string()),
+            ],
+            ..RequestSpec::default()
+        };
+        self.own.had_auth = auth.is_some();
+        if let Some((_, bytes)) = write_request(
+            &self.local,
+            &spec,
+            auth,
+            &mut self.txs,
+            TxKind::Subscribe,
+            now,
+        ) {
+            self.out.push_back(Output::Send(bytes));
+        }
+    }
+
     fn finish_unregister(&mut self) {
         self.reg.phase = RegPhase::Off;
         self.out.push_back(Output::Disconnect);
@@ -582,4 +979,13 @@ impl UserAgent {
             cause,
         });
     }
+}
+
+/// A request of the presence event package (`Event: presence`, parameters aside).
+fn is_presence_event(req: &SipMessage) -> bool {
+    req.raw(&Name::EVENT).is_some_and(|v| {
+        v.split(';')
+            .next()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("presence"))
+    })
 }

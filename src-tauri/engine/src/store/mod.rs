@@ -12,10 +12,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 mod agent_entry;
 mod guard;
 mod history;
+mod publication;
 
 pub(crate) use agent_entry::MIGRATION as AGENT_ENTRY_MIGRATION;
 pub(crate) use guard::MIGRATION as GUARD_MIGRATION;
 pub(crate) use history::MIGRATION as HISTORY_MIGRATION;
+pub(crate) use publication::MIGRATION as PUBLICATION_MIGRATION;
 
 /// One step of a schema: SQL applied once. A schema is the list of every step in order; the index + 1 of
 /// the last one applied is stored as `PRAGMA user_version`. Append to it, never edit.

@@ -135,7 +135,10 @@ pub(super) fn start_notify_worker(
     cfg: &EngineConfig,
     wakeup: Arc<tokio::sync::Notify>,
 ) -> Option<JoinHandle<()>> {
-    if !policy.policy.notify.has_recipients() && policy.policy.audit.url.is_none() {
+    if !policy.policy.notify.has_recipients()
+        && policy.policy.audit.url.is_none()
+        && policy.policy.presence.webhooks.is_empty()
+    {
         return None;
     }
     let needs_secret = policy
@@ -309,7 +312,9 @@ impl Driver {
                     self.sip = Some(sip);
                 }
                 Output::Media { call, request } => self.media(call, request),
-                Output::Store(req @ StoreRequest::Audit(..)) => self.audits.push(req),
+                Output::Store(
+                    req @ (StoreRequest::Audit(..) | StoreRequest::PresenceChange { .. }),
+                ) => self.audits.push(req),
                 Output::Store(req) => {
                     let Some(store) = self.store() else {
                         return false;
@@ -324,7 +329,8 @@ impl Driver {
                 Output::WakeNotifier => self.wake = true,
             }
         }
-        // After the events (and after any INVITE): the audit log never delays the emergency path.
+        // After the events (and after any INVITE): the audit log and the presence webhooks' queue never
+        // delay the emergency path.
         for req in std::mem::take(&mut self.audits) {
             let Some(store) = self.store() else {
                 return false;
@@ -420,6 +426,11 @@ impl Driver {
                 phrase,
             },
             SipRequest::NetworkChanged => SipCommand::NetworkChanged,
+            SipRequest::Publish(doc) => SipCommand::Publish(doc),
+            SipRequest::PublishDialogs(doc) => SipCommand::PublishDialogs(doc),
+            SipRequest::ResumePublication(etag) => SipCommand::ResumePublication(etag),
+            SipRequest::WatchOwnPresence(id) => SipCommand::WatchOwnPresence(id),
+            SipRequest::OverridePresence(ids) => SipCommand::OverridePresence(ids),
             SipRequest::SignOut => SipCommand::SignOut,
         };
         if h.commands.try_send(cmd).is_err() {
@@ -882,12 +893,18 @@ mod tests {
                     "Call audio settings: TURN server {url} refused the credentials (user \"u\"); check \
                      media.ice_servers; calls use the other paths."
                 ),
-                &[(
-                    "detail",
-                    format!(
-                        "TURN server {url} refused the credentials (user \"u\"); check media.ice_servers"
-                    )
-                )]
+                &[
+                    (
+                        "detail",
+                        format!(
+                            "TURN server {url} refused the credentials (user \"u\"); check media.ice_servers"
+                        )
+                    ),
+                    // What the UI says in the agent's language (the user name is not sent).
+                    ("problem", "turn_credentials_refused".to_owned()),
+                    ("url", url.clone()),
+                    ("key", "media.ice_servers".to_owned()),
+                ]
             )]
         );
         core.handle_input(Input::TurnProbed(servers, problems), now());

@@ -64,6 +64,41 @@ pub enum TurnProbeError {
 }
 
 impl TurnProbeError {
+    /// A stable word for what is wrong, and the values the UI's sentence for it names (`params` of the
+    /// `audio_settings` error): the UI says it in the agent's language, the English text stays the fallback.
+    /// None of them is a secret (the user name is not sent).
+    pub fn problem(&self) -> (&'static str, Vec<(&'static str, String)>) {
+        match self {
+            TurnProbeError::CredentialsRefused { url, key, .. } => (
+                "turn_credentials_refused",
+                vec![("url", url.clone()), ("key", key.clone())],
+            ),
+            TurnProbeError::Refused { url, code, key, .. } => (
+                "turn_refused",
+                vec![
+                    ("url", url.clone()),
+                    ("status", code.to_string()),
+                    ("key", key.clone()),
+                ],
+            ),
+            TurnProbeError::NoAnswer {
+                url,
+                transport,
+                seconds,
+                ..
+            } => (
+                "turn_no_answer",
+                vec![
+                    ("url", url.clone()),
+                    ("transport", (*transport).to_owned()),
+                    ("seconds", seconds.to_string()),
+                ],
+            ),
+            TurnProbeError::Unusable { url, .. } => ("turn_unusable", vec![("url", url.clone())]),
+            TurnProbeError::Reach(e) => ("turn_unreachable", vec![("url", e.url().to_owned())]),
+        }
+    }
+
     /// The TURN server concerned, as configured.
     pub fn url(&self) -> &str {
         match self {

@@ -115,7 +115,7 @@ impl Calls {
         let Some(c) = self.calls.get_mut(&id) else {
             return;
         };
-        let event = req.raw(&Name::EVENT).map(|e| event_package(e));
+        let event = req.raw(&Name::EVENT).map(event_package);
         if event.as_deref() != Some("refer") {
             reply(ctx, &req, 489, "Bad Event", None);
             return;
