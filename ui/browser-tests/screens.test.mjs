@@ -541,6 +541,9 @@ describe("the engine's emergency and call events", () => {
     await button(page, "Use Ctrl+Shift+F9").waitFor();
     // Mute on answer's new keys: refused, said next to mute.
     await page.locator("#hotkey-mute-change").click();
+    // The capture field takes focus once it is drawn; keys pressed before that go elsewhere.
+    await page.locator("#hotkey-mute-capture").waitFor();
+    await expectFocus(page, "Press the new keys (Esc cancels)");
     await page.keyboard.press("Control+Shift+F8");
     await page.getByText("Ctrl+Shift+F8 is already the hotkey for “Answer”. Choose another combination.").waitFor();
     assert.equal(await page.locator("#hotkey-mute-keys").innerText(), "Ctrl+Shift+F11");
