@@ -79,13 +79,15 @@ fn lost_packets_rebuilt_from_fec_sound_closer_to_the_original_than_concealment()
     }
 }
 
-/// Packets carrying in-band FEC (libopus' own test of a packet).
+/// Whether a packet carries in-band FEC, by libopus' own test.
+fn libopus_fec(p: &[u8]) -> bool {
+    // SAFETY: libopus reads `len` bytes of the slice and nothing else.
+    unsafe { opusic_sys::opus_packet_has_lbrr(p.as_ptr(), p.len() as i32) > 0 }
+}
+
+/// Packets carrying in-band FEC.
 fn with_lbrr(packets: &[Vec<u8>]) -> usize {
-    packets
-        .iter()
-        // SAFETY: libopus reads `len` bytes of the slice and nothing else.
-        .filter(|p| unsafe { opusic_sys::opus_packet_has_lbrr(p.as_ptr(), p.len() as i32) } > 0)
-        .count()
+    packets.iter().filter(|p| libopus_fec(p)).count()
 }
 
 fn encode_without_fec(signal: &[i16]) -> Vec<Vec<u8>> {
@@ -169,4 +171,24 @@ fn the_far_ends_fmtp_sets_fec_and_caps_the_bitrate() {
     // G.711 has no bitrate to set.
     let mut pcmu = send_encoder(Codec::Pcmu, 0, &audio_formats(baresip), false).expect("encoder");
     assert_eq!(pcmu.bitrate(), None);
+}
+
+/// The playout's own reading of a packet's FEC bit (`opus_packet`) agrees with libopus' on every packet
+/// the encoder writes, with FEC and without.
+#[test]
+fn the_fec_bit_is_read_as_libopus_reads_it() {
+    let signal = voiced(FRAME * 100);
+    for packets in [
+        encode(&signal, 5),
+        encode(&signal, 20),
+        encode_without_fec(&signal),
+    ] {
+        for p in &packets {
+            assert_eq!(
+                super::opus_packet::carries_fec(p),
+                libopus_fec(p),
+                "{p:02x?}"
+            );
+        }
+    }
 }

@@ -26,6 +26,10 @@
 //! A depth a little off its target is moved in pauses only (a cut or a repeat in a word is heard);
 //! lowering it is never urgent, raising it is when it is a frame short or more.
 //!
+//! When the far end writes Opus in-band FEC (its packets say so), a lost frame keeps the target one frame
+//! deeper for a while ([`super::jitter_delay::FEC_HOLD`]): with the shallow target of a calm path the lost
+//! frame's successor, whose FEC rebuilds it, comes a frame after the slot and the frame was concealed.
+//!
 //! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
 //! than `max` packets are ever held; a late or duplicate packet never plays.
 
@@ -125,6 +129,8 @@ pub struct JitterBuffer<T> {
     /// stood in for the slot at `next` without moving past it: a packet that was only late still plays.
     empty_pops: u32,
     delay: DelayEstimator,
+    /// The far end writes in-band FEC: a loss whose successor is not here yet asks for more depth.
+    fec: bool,
     /// Depth ([`Self::depth_at`], when each frame was due) filtered over recent [`Self::tempo`] calls.
     level: f32,
     stats: JitterStats,
@@ -146,6 +152,7 @@ impl<T> JitterBuffer<T> {
             playing: false,
             empty_pops: 0,
             delay: DelayEstimator::new(FRAME_DURATION, initial, MIN_TARGET, max - 1),
+            fec: false,
             level: 0.0,
             stats: JitterStats::default(),
         }
@@ -153,6 +160,13 @@ impl<T> JitterBuffer<T> {
 
     pub fn stats(&self) -> JitterStats {
         self.stats
+    }
+
+    /// Whether the far end writes in-band FEC (the packets say so): then a lost frame keeps one more
+    /// frame of depth for a while
+    /// ([`DelayEstimator::fec_loss`]), so that the next loss is rebuilt rather than concealed.
+    pub fn expect_fec(&mut self, on: bool) {
+        self.fec = on;
     }
 
     pub fn len(&self) -> usize {
@@ -367,6 +381,11 @@ impl<T> JitterBuffer<T> {
             self.empty_pops = 0;
             match resumed {
                 Some(slot) => {
+                    if slot > next && self.fec {
+                        // The slot waited at was lost (the packet after it came first) and was
+                        // concealed: its successor's FEC came too late for it.
+                        self.delay.fec_loss();
+                    }
                     next = slot;
                     self.next = Some(slot);
                 }
@@ -386,6 +405,9 @@ impl<T> JitterBuffer<T> {
         if !self.packets.is_empty() {
             // Something newer is waiting: this one is lost (or so late it no longer matters).
             self.next = Some(next + 1);
+            if self.fec {
+                self.delay.fec_loss();
+            }
             self.stats.concealed += 1;
             return Playout::Conceal;
         }

@@ -29,6 +29,9 @@ pub const LATE_HOLD: Duration = Duration::from_secs(3);
 const LATE_MARGIN: f64 = 0.25;
 /// Packets seen before the statistics replace the initial target.
 const WARM_UP: usize = 25;
+/// How long a loss, when the far end writes in-band FEC, keeps one more frame
+/// in the target, so that the next loss finds its successor buffered ([`DelayEstimator::fec_loss`]).
+pub const FEC_HOLD: Duration = Duration::from_secs(10);
 
 /// A packet's place on the sender's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,10 @@ pub struct DelayEstimator {
     quickest: f64,
     /// The least target for a while after a late packet: (frames, until when).
     late_floor: Option<(f64, Instant)>,
+    /// One frame more in the target until then, for the next packet's FEC (a recent loss).
+    fec_until: Option<Instant>,
+    /// When the newest packet arrived.
+    last_arrival: Option<Instant>,
     scratch: Vec<f64>,
 }
 
@@ -76,6 +83,8 @@ impl DelayEstimator {
             last_spread: 0.0,
             quickest: 0.0,
             late_floor: None,
+            fec_until: None,
+            last_arrival: None,
             scratch: Vec::with_capacity(WINDOW),
         }
     }
@@ -128,6 +137,7 @@ impl DelayEstimator {
             None => 0,
         };
         self.last = Some((media.timestamp, ticks, media.clock_rate));
+        self.last_arrival = Some(now);
         let origin = *self.origin.get_or_insert(now);
         let arrived_ms = now.saturating_duration_since(origin).as_secs_f64() * 1000.0;
         let media_ms = ticks as f64 * 1000.0 / f64::from(media.clock_rate);
@@ -167,6 +177,31 @@ impl DelayEstimator {
         self.last_shrink = Some(now);
     }
 
+    /// A frame was lost and the far end writes in-band FEC: for [`FEC_HOLD`] from the newest arrival the
+    /// target is one frame deeper than the delays alone ask for, so that a lost frame's successor (whose
+    /// FEC rebuilds it) is buffered at its slot. With a shallow target it comes a frame too late, and the
+    /// frame is concealed. Raised at once (the playout stretches audio to build the depth); every loss
+    /// while it lasts renews it, and it comes down like any target once the path has been clean for that
+    /// long. The price is one frame of delay while the path loses packets; a clean path keeps the
+    /// shallow target.
+    pub fn fec_loss(&mut self) {
+        let Some(now) = self.last_arrival else {
+            return;
+        };
+        self.fec_until = Some(now + FEC_HOLD);
+        if self.transits.len() >= WARM_UP {
+            self.retarget(now);
+        }
+    }
+
+    /// Frames added to what the delays ask for while a recent loss wants the next packet's FEC.
+    fn fec_extra(&self, now: Instant) -> f64 {
+        match self.fec_until {
+            Some(until) if now < until => 1.0,
+            _ => 0.0,
+        }
+    }
+
     /// The least target a recent late packet asks for (the minimum when none).
     fn held_floor(&self, now: Instant) -> f64 {
         match self.late_floor {
@@ -190,7 +225,9 @@ impl DelayEstimator {
         };
         let index = ((self.scratch.len() - 1) as f64 * QUANTILE).round() as usize;
         let spread = self.scratch.get(index).copied().unwrap_or(quickest) - quickest;
-        let wanted = self.frames_for(spread).max(self.held_floor(now));
+        let wanted = (self.frames_for(spread) + self.fec_extra(now))
+            .min(self.max)
+            .max(self.held_floor(now));
         if wanted > self.target {
             self.target = wanted;
             self.last_shrink = Some(now);

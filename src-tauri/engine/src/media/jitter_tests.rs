@@ -219,6 +219,8 @@ struct Listener {
     clock: Instant,
     /// Each frame played and when its first sample is heard (ms): after the audio decoded before it.
     heard: Vec<(u16, f64)>,
+    /// Concealed slots whose successor was buffered (its in-band FEC could rebuild them).
+    fec_usable: usize,
 }
 
 impl Listener {
@@ -232,6 +234,7 @@ impl Listener {
             now_ms: 0,
             clock: Instant::now(),
             heard: Vec::new(),
+            fec_usable: 0,
         }
     }
 
@@ -257,7 +260,12 @@ impl Listener {
                     self.heard
                         .push((f, self.now_ms as f64 + self.decoded as f64 / 48.0));
                 }
-                Playout::Conceal => self.concealed += 1,
+                Playout::Conceal => {
+                    self.concealed += 1;
+                    if jb.following().is_some() {
+                        self.fec_usable += 1;
+                    }
+                }
             }
             self.decoded += frame;
             match tempo {
@@ -691,5 +699,68 @@ fn a_talkspurt_after_a_pause_is_prefetched_again() {
     assert_eq!(
         frames(&mut jb, 2),
         vec![Playout::Frame(4), Playout::Frame(5)]
+    );
+}
+
+/// A packet that never arrives, for [`run`].
+const LOST: u64 = 1 << 40;
+
+/// A calm path (up to 5 ms of jitter) losing one packet in 25, played with and without FEC expected:
+/// (packets lost, concealed slots rebuildable from the successor's FEC, highest target). The slots
+/// concealed after the stream's end are not losses.
+fn single_losses(fec: bool, seconds: usize) -> (usize, usize, usize) {
+    let extra: Vec<u64> = (0..seconds * 50)
+        .map(|n| if n % 25 == 12 { LOST } else { jitter(n, 5) })
+        .collect();
+    let mut jb = JitterBuffer::new(2, 10);
+    jb.expect_fec(fec);
+    let mut listener = Listener::new();
+    let trace = run(&mut jb, &mut listener, &extra, 500);
+    let highest = trace.iter().map(|t| t.0).max().unwrap_or(0);
+    let lost = extra.iter().filter(|&&e| e == LOST).count();
+    (lost, listener.fec_usable, highest)
+}
+
+/// With a calm path the buffer is about a frame deep, and a lost frame's successor arrives a frame after
+/// its slot: concealed, never rebuilt. When the far end writes FEC, a loss adds a frame of depth and
+/// the losses are rebuilt from the successor; without FEC the depth stays shallow.
+#[test]
+fn when_the_far_end_writes_fec_a_loss_keeps_one_more_frame_so_the_next_is_rebuilt() {
+    let (lost, usable, highest) = single_losses(false, 20);
+    println!("without FEC: {lost} lost, {usable} rebuildable, target up to {highest} frames");
+    assert!(
+        usable <= 2,
+        "{usable} of {lost} rebuildable without the extra frame"
+    );
+    assert!(highest <= 2);
+    let (lost, usable, highest) = single_losses(true, 20);
+    println!("FEC expected: {lost} lost, {usable} rebuildable, target up to {highest} frames");
+    assert!(
+        usable + 1 >= lost,
+        "{usable} of {lost} rebuildable with the extra frame"
+    );
+    assert!(
+        highest <= 3,
+        "one frame more, not a growing delay: {highest}"
+    );
+}
+
+/// The extra frame lasts while losses keep coming: once the path is clean for [`FEC_HOLD`] the target
+/// comes back down.
+#[test]
+fn the_frame_kept_for_fec_goes_once_the_losses_stop() {
+    let mut extra: Vec<u64> = (0..50 * 10)
+        .map(|n| if n % 25 == 12 { LOST } else { jitter(n, 5) })
+        .collect();
+    extra.extend((500..50 * 30).map(|n| jitter(n, 5)));
+    let mut jb = JitterBuffer::new(2, 10);
+    jb.expect_fec(true);
+    let mut listener = Listener::new();
+    let trace = run(&mut jb, &mut listener, &extra, 7);
+    let lossy = trace[400].0;
+    let calm = trace[extra.len() - 10].0;
+    assert!(
+        lossy > calm,
+        "target while losing {lossy}, after 20 s clean {calm}"
     );
 }

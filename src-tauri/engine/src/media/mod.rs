@@ -32,6 +32,7 @@ pub mod jitter;
 pub mod jitter_delay;
 pub mod loss_feed;
 pub mod mic_clock;
+pub mod opus_packet;
 #[cfg(test)]
 mod pair_tests;
 pub mod pipeline;

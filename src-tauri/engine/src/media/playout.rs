@@ -10,14 +10,18 @@
 use super::codec::{Codec, CodecError, Decoder, FRAME};
 use super::jitter::{JitterBuffer, JitterStats, Playout, PushOutcome, Tempo, FRAME_DURATION};
 use super::jitter_delay::MediaTime;
+use super::opus_packet;
 use super::timescale;
 use bytes::Bytes;
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Packets popped at most for one frame (a few shortened frames, never a loop).
 const MAX_POPS_PER_FRAME: usize = 4;
+/// A packet with in-band FEC seen this recently: the far end writes FEC (an encoder writes it only while
+/// it is told of loss, so it comes and goes).
+const FEC_SEEN_FOR: Duration = Duration::from_secs(5);
 
 /// What a jitter buffer slot holds.
 #[derive(Debug, Clone)]
@@ -51,6 +55,8 @@ pub struct PlayoutPath {
     /// FEC recovery and time-scaling on (off only to measure what they bring).
     adaptive: bool,
     opus_plc: bool,
+    /// When the last packet carrying in-band FEC arrived.
+    fec_seen: Option<Instant>,
     stats: PlayoutStats,
 }
 
@@ -66,6 +72,7 @@ impl PlayoutPath {
             scratch: Vec::with_capacity(FRAME * 6),
             adaptive: true,
             opus_plc: false,
+            fec_seen: None,
             stats: PlayoutStats::default(),
         })
     }
@@ -90,6 +97,15 @@ impl PlayoutPath {
         entry: Entry,
         now: Instant,
     ) -> PushOutcome {
+        if let Entry::Audio(Codec::Opus, payload) = &entry {
+            if opus_packet::carries_fec(payload) {
+                self.fec_seen = Some(now);
+            }
+        }
+        let fec = self
+            .fec_seen
+            .is_some_and(|t| now.saturating_duration_since(t) < FEC_SEEN_FOR);
+        self.jitter.expect_fec(fec && self.adaptive);
         self.jitter.push(seq, media, entry, now)
     }
 

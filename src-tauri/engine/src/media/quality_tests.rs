@@ -273,14 +273,15 @@ async fn speech_under_loss_is_better_with_fec_and_the_adaptive_playout() {
             "audio flowed"
         );
         assert_eq!(plain.3.packets_recovered, 0);
-        // FEC is written and used. How many of the dropped packets it rebuilds is printed, not asserted:
-        // a dropped frame is rebuilt only when the packet after it is already buffered at its slot, and
-        // with the adaptive buffer about one frame deep that depends on this machine's scheduling (on a
-        // quieter machine 28 rebuilt at 10 % and 7 of about 13 at 5 %; under a full CI run 3 of about 13).
-        // The fec_tests measure the rebuild itself without real time.
+        // FEC is written and used: a loss keeps one more frame in the buffer while the far end writes
+        // FEC (jitter_delay::FEC_HOLD), so a dropped frame's successor is buffered at its slot. Without
+        // that frame (the buffer about one frame deep) it depended on this machine's scheduling: 0 of 14
+        // rebuilt at 5 % under a full CI run; with it 12 of 12 at 5 % and 28 of 30 at 10 % beside one.
+        // A quarter is asserted: a media thread starved for longer than a frame still misses some (the
+        // jitter tests prove the extra frame without real time).
         assert!(
-            better.3.packets_recovered > 0,
-            "no dropped packet rebuilt by FEC: {:?}",
+            better.3.packets_recovered * 4 >= better.3.packets_concealed,
+            "fewer than a quarter of the dropped packets rebuilt by FEC: {:?}",
             better.3
         );
         // The SNR figure is printed, not asserted: its block alignment loses lock (Opus SILK is not
