@@ -379,6 +379,10 @@ settings-presence_server_published = Vises for kontaktcenteret
 settings-presence_server_failing = Vises ikke i øjeblikket; prøver igen
 settings-presence_server_off = Vises ikke: serveren understøtter ikke tilstedeværelse ({ $code }). Opkald påvirkes ikke.
 error-audio_settings_turn_credentials_refused = TURN-serveren { $url } afviste brugernavnet eller adgangskoden: kontrollér { $key }. Opkald bruger de andre veje.
+error-audio_settings_turn_refused = TURN-serveren { $url } afviste et relæ (fejl { $status }): kontrollér { $key } og serverens indstillinger. Opkald bruger de andre veje.
+error-audio_settings_turn_no_answer = TURN-serveren { $url } svarede ikke over { $transport } inden for { $seconds } s: kontrollér, at firewallen lukker den igennem. Opkald bruger de andre veje.
+error-audio_settings_turn_unusable = TURN-serveren { $url } svarede på en måde, som denne app ikke kan bruge. Opkald bruger de andre veje.
+error-audio_settings_turn_unreachable = TURN-serveren { $url } kunne ikke nås. Opkald bruger de andre veje.
 
 ## hotkeys
 hotkeys-title = Genvejstaster

@@ -482,6 +482,10 @@ settings-presence_server_published = Für das Contact Center sichtbar
 settings-presence_server_failing = Zurzeit nicht sichtbar; wird erneut versucht
 settings-presence_server_off = Nicht sichtbar: Der Server unterstützt keine Präsenz ({ $code }). Anrufe sind nicht betroffen.
 error-audio_settings_turn_credentials_refused = Der TURN-Server { $url } hat Benutzername oder Passwort abgelehnt: Prüfen Sie { $key }. Anrufe nutzen die anderen Wege.
+error-audio_settings_turn_refused = Der TURN-Server { $url } hat ein Relay abgelehnt (Fehler { $status }): Prüfen Sie { $key } und die Einstellungen des Servers. Anrufe nutzen die anderen Wege.
+error-audio_settings_turn_no_answer = Der TURN-Server { $url } hat über { $transport } nicht innerhalb von { $seconds } s geantwortet: Prüfen Sie, ob die Firewall ihn durchlässt. Anrufe nutzen die anderen Wege.
+error-audio_settings_turn_unusable = Der TURN-Server { $url } hat so geantwortet, dass diese App es nicht verwenden kann. Anrufe nutzen die anderen Wege.
+error-audio_settings_turn_unreachable = Der TURN-Server { $url } war nicht erreichbar. Anrufe nutzen die anderen Wege.
 
 ## hotkeys
 hotkeys-title = Tastenkürzel

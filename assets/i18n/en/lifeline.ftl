@@ -482,6 +482,10 @@ settings-presence_server_published = Shown to the contact center
 settings-presence_server_failing = Not shown at the moment; trying again
 settings-presence_server_off = Not shown: the server does not support presence ({ $code }). Calls are not affected.
 error-audio_settings_turn_credentials_refused = The TURN server { $url } refused the user name or password: check { $key }. Calls use the other paths.
+error-audio_settings_turn_refused = The TURN server { $url } refused a relay (error { $status }): check { $key } and the server's settings. Calls use the other paths.
+error-audio_settings_turn_no_answer = The TURN server { $url } did not answer over { $transport } within { $seconds } s: check that the firewall lets it through. Calls use the other paths.
+error-audio_settings_turn_unusable = The TURN server { $url } answered in a way this app cannot use. Calls use the other paths.
+error-audio_settings_turn_unreachable = The TURN server { $url } could not be reached. Calls use the other paths.
 
 ## hotkeys
 hotkeys-title = Hotkeys

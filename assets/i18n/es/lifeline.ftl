@@ -381,6 +381,10 @@ settings-presence_server_published = Visible para el centro de contacto
 settings-presence_server_failing = No visible por ahora; se vuelve a intentar
 settings-presence_server_off = No visible: el servidor no admite presencia ({ $code }). Las llamadas no se ven afectadas.
 error-audio_settings_turn_credentials_refused = El servidor TURN { $url } rechazó el nombre de usuario o la contraseña: revise { $key }. Las llamadas usan las otras rutas.
+error-audio_settings_turn_refused = El servidor TURN { $url } rechazó un relé (error { $status }): revise { $key } y la configuración del servidor. Las llamadas usan las otras rutas.
+error-audio_settings_turn_no_answer = El servidor TURN { $url } no respondió por { $transport } en { $seconds } s: compruebe que el cortafuegos lo deja pasar. Las llamadas usan las otras rutas.
+error-audio_settings_turn_unusable = El servidor TURN { $url } respondió de una forma que esta aplicación no puede usar. Las llamadas usan las otras rutas.
+error-audio_settings_turn_unreachable = No se pudo contactar con el servidor TURN { $url }. Las llamadas usan las otras rutas.
 
 ## hotkeys
 hotkeys-title = Atajos de teclado

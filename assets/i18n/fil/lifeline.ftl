@@ -379,6 +379,10 @@ settings-presence_server_published = Ipinapakita sa contact center
 settings-presence_server_failing = Hindi ipinapakita sa ngayon; sumusubok muli
 settings-presence_server_off = Hindi ipinapakita: hindi sinusuportahan ng server ang presence ({ $code }). Hindi apektado ang mga tawag.
 error-audio_settings_turn_credentials_refused = Tinanggihan ng TURN server na { $url } ang user name o password: suriin ang { $key }. Ginagamit ng mga tawag ang ibang daan.
+error-audio_settings_turn_refused = Tinanggihan ng TURN server na { $url } ang relay (error { $status }): suriin ang { $key } at ang mga setting ng server. Ginagamit ng mga tawag ang ibang daan.
+error-audio_settings_turn_no_answer = Hindi sumagot ang TURN server na { $url } sa { $transport } sa loob ng { $seconds } s: tiyaking pinapadaan ito ng firewall. Ginagamit ng mga tawag ang ibang daan.
+error-audio_settings_turn_unusable = Sumagot ang TURN server na { $url } sa paraang hindi magamit ng app na ito. Ginagamit ng mga tawag ang ibang daan.
+error-audio_settings_turn_unreachable = Hindi maabot ang TURN server na { $url }. Ginagamit ng mga tawag ang ibang daan.
 
 ## hotkeys
 hotkeys-title = Mga hotkey

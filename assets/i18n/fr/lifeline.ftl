@@ -482,6 +482,10 @@ settings-presence_server_published = Visible par le centre de contact
 settings-presence_server_failing = Non visible pour l’instant ; nouvel essai en cours
 settings-presence_server_off = Non visible : le serveur ne prend pas en charge la présence ({ $code }). Les appels ne sont pas concernés.
 error-audio_settings_turn_credentials_refused = Le serveur TURN { $url } a refusé le nom d’utilisateur ou le mot de passe : vérifiez { $key }. Les appels passent par les autres chemins.
+error-audio_settings_turn_refused = Le serveur TURN { $url } a refusé un relais (erreur { $status }) : vérifiez { $key } et les réglages du serveur. Les appels passent par les autres chemins.
+error-audio_settings_turn_no_answer = Le serveur TURN { $url } n’a pas répondu en { $transport } en { $seconds } s : vérifiez que le pare-feu le laisse passer. Les appels passent par les autres chemins.
+error-audio_settings_turn_unusable = Le serveur TURN { $url } a répondu d’une façon que cette application ne peut pas utiliser. Les appels passent par les autres chemins.
+error-audio_settings_turn_unreachable = Le serveur TURN { $url } est injoignable. Les appels passent par les autres chemins.
 
 ## hotkeys
 hotkeys-title = Raccourcis clavier

@@ -381,6 +381,10 @@ settings-presence_server_published = Visibile al contact center
 settings-presence_server_failing = Non visibile al momento; nuovo tentativo in corso
 settings-presence_server_off = Non visibile: il server non supporta la presenza ({ $code }). Le chiamate non sono interessate.
 error-audio_settings_turn_credentials_refused = Il server TURN { $url } ha rifiutato nome utente o password: controllate { $key }. Le chiamate usano gli altri percorsi.
+error-audio_settings_turn_refused = Il server TURN { $url } ha rifiutato un relay (errore { $status }): controllate { $key } e le impostazioni del server. Le chiamate usano gli altri percorsi.
+error-audio_settings_turn_no_answer = Il server TURN { $url } non ha risposto via { $transport } entro { $seconds } s: controllate che il firewall lo lasci passare. Le chiamate usano gli altri percorsi.
+error-audio_settings_turn_unusable = Il server TURN { $url } ha risposto in un modo che questa app non può usare. Le chiamate usano gli altri percorsi.
+error-audio_settings_turn_unreachable = Il server TURN { $url } non è raggiungibile. Le chiamate usano gli altri percorsi.
 
 ## hotkeys
 hotkeys-title = Tasti di scelta rapida

@@ -378,6 +378,10 @@ settings-presence_server_published = Dipaparkan kepada pusat hubungan
 settings-presence_server_failing = Tidak dipaparkan buat masa ini; mencuba semula
 settings-presence_server_off = Tidak dipaparkan: pelayan tidak menyokong kehadiran ({ $code }). Panggilan tidak terjejas.
 error-audio_settings_turn_credentials_refused = Pelayan TURN { $url } menolak nama pengguna atau kata laluan: semak { $key }. Panggilan menggunakan laluan lain.
+error-audio_settings_turn_refused = Pelayan TURN { $url } menolak geganti (ralat { $status }): semak { $key } dan tetapan pelayan. Panggilan menggunakan laluan lain.
+error-audio_settings_turn_no_answer = Pelayan TURN { $url } tidak menjawab melalui { $transport } dalam { $seconds } s: semak bahawa tembok api membenarkannya. Panggilan menggunakan laluan lain.
+error-audio_settings_turn_unusable = Pelayan TURN { $url } menjawab dengan cara yang tidak dapat digunakan oleh aplikasi ini. Panggilan menggunakan laluan lain.
+error-audio_settings_turn_unreachable = Pelayan TURN { $url } tidak dapat dihubungi. Panggilan menggunakan laluan lain.
 
 ## hotkeys
 hotkeys-title = Kekunci pintas

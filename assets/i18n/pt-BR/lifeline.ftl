@@ -381,6 +381,10 @@ settings-presence_server_published = Visível para a central de atendimento
 settings-presence_server_failing = Não visível no momento; tentando novamente
 settings-presence_server_off = Não visível: o servidor não oferece suporte a presença ({ $code }). As chamadas não são afetadas.
 error-audio_settings_turn_credentials_refused = O servidor TURN { $url } recusou o nome de usuário ou a senha: verifique { $key }. As chamadas usam os outros caminhos.
+error-audio_settings_turn_refused = O servidor TURN { $url } recusou um relay (erro { $status }): verifique { $key } e as configurações do servidor. As chamadas usam os outros caminhos.
+error-audio_settings_turn_no_answer = O servidor TURN { $url } não respondeu via { $transport } em { $seconds } s: verifique se o firewall o deixa passar. As chamadas usam os outros caminhos.
+error-audio_settings_turn_unusable = O servidor TURN { $url } respondeu de um jeito que este aplicativo não consegue usar. As chamadas usam os outros caminhos.
+error-audio_settings_turn_unreachable = Não foi possível alcançar o servidor TURN { $url }. As chamadas usam os outros caminhos.
 
 ## hotkeys
 hotkeys-title = Atalhos de teclado

@@ -381,6 +381,10 @@ settings-presence_server_published = Prikazano kontaktnemu centru
 settings-presence_server_failing = Trenutno ni prikazano; poskušam znova
 settings-presence_server_off = Ni prikazano: strežnik ne podpira prisotnosti ({ $code }). Na klice to ne vpliva.
 error-audio_settings_turn_credentials_refused = Strežnik TURN { $url } je zavrnil uporabniško ime ali geslo: preverite { $key }. Klici uporabljajo druge poti.
+error-audio_settings_turn_refused = Strežnik TURN { $url } je zavrnil posredovanje (napaka { $status }): preverite { $key } in nastavitve strežnika. Klici uporabljajo druge poti.
+error-audio_settings_turn_no_answer = Strežnik TURN { $url } se ni odzval prek { $transport } v { $seconds } s: preverite, ali ga požarni zid prepušča. Klici uporabljajo druge poti.
+error-audio_settings_turn_unusable = Strežnik TURN { $url } se je odzval na način, ki ga ta aplikacija ne more uporabiti. Klici uporabljajo druge poti.
+error-audio_settings_turn_unreachable = Strežnik TURN { $url } ni dosegljiv. Klici uporabljajo druge poti.
 
 ## hotkeys
 hotkeys-title = Bližnjične tipke

@@ -380,6 +380,10 @@ settings-presence_server_published = ศูนย์ติดต่อมอง�
 settings-presence_server_failing = ยังมองไม่เห็นในขณะนี้ กำลังลองอีกครั้ง
 settings-presence_server_off = มองไม่เห็น: เซิร์ฟเวอร์ไม่รองรับสถานะการออนไลน์ ({ $code }) การโทรไม่ได้รับผลกระทบ
 error-audio_settings_turn_credentials_refused = เซิร์ฟเวอร์ TURN { $url } ปฏิเสธชื่อผู้ใช้หรือรหัสผ่าน: ตรวจสอบ { $key } การโทรจะใช้เส้นทางอื่น
+error-audio_settings_turn_refused = เซิร์ฟเวอร์ TURN { $url } ปฏิเสธการส่งต่อ (ข้อผิดพลาด { $status }): ตรวจสอบ { $key } และการตั้งค่าของเซิร์ฟเวอร์ การโทรจะใช้เส้นทางอื่น
+error-audio_settings_turn_no_answer = เซิร์ฟเวอร์ TURN { $url } ไม่ตอบผ่าน { $transport } ภายใน { $seconds } วินาที: ตรวจสอบว่าไฟร์วอลล์อนุญาตให้ผ่าน การโทรจะใช้เส้นทางอื่น
+error-audio_settings_turn_unusable = เซิร์ฟเวอร์ TURN { $url } ตอบกลับในแบบที่แอปนี้ใช้ไม่ได้ การโทรจะใช้เส้นทางอื่น
+error-audio_settings_turn_unreachable = ติดต่อเซิร์ฟเวอร์ TURN { $url } ไม่ได้ การโทรจะใช้เส้นทางอื่น
 
 ## hotkeys
 hotkeys-title = ปุ่มลัด

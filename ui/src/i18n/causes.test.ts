@@ -181,7 +181,7 @@ describe("registration failures, dial_blocked, emergency_call_failed, media and 
     ]);
   });
 
-  it("a TURN server refusing the credentials is said in the agent's language; another TURN problem keeps the engine's detail", () => {
+  it("a TURN server's problem is said in the agent's language; a problem the UI does not know keeps the engine's detail", () => {
     const detail = 'TURN server turns:turn.example.com:443 refused the credentials (user "lifeline"); check media.ice_servers';
     const s = events([
       {
@@ -196,13 +196,23 @@ describe("registration failures, dial_blocked, emergency_call_failed, media and 
         code: "audio_settings",
         params: { detail: "TURN server x did not answer", problem: "turn_no_answer", url: "x", transport: "udp", seconds: "3" },
       },
+      {
+        event: "error",
+        message: "Call audio settings: TURN server x is new trouble; calls use the other paths.",
+        code: "audio_settings",
+        params: { detail: "TURN server x is new trouble", problem: "turn_something_new", url: "x" },
+      },
     ]);
     expect(s.toasts.map((t) => toastText(t, translator("th")))).toEqual([
       "เซิร์ฟเวอร์ TURN turns:turn.example.com:443 ปฏิเสธชื่อผู้ใช้หรือรหัสผ่าน: ตรวจสอบ media.ice_servers การโทรจะใช้เส้นทางอื่น",
-      "การตั้งค่าเสียงของการโทร: TURN server x did not answer การโทรจะใช้เส้นทางอื่น",
+      "เซิร์ฟเวอร์ TURN x ไม่ตอบผ่าน udp ภายใน 3 วินาที: ตรวจสอบว่าไฟร์วอลล์อนุญาตให้ผ่าน การโทรจะใช้เส้นทางอื่น",
+      "การตั้งค่าเสียงของการโทร: TURN server x is new trouble การโทรจะใช้เส้นทางอื่น",
     ]);
     expect(s.toasts.map((t) => toastText(t, translator("pt-BR")))[0]).toBe(
       "O servidor TURN turns:turn.example.com:443 recusou o nome de usuário ou a senha: verifique media.ice_servers. As chamadas usam os outros caminhos.",
+    );
+    expect(s.toasts.map((t) => toastText(t, translator("de")))[1]).toBe(
+      "Der TURN-Server x hat über udp nicht innerhalb von 3 s geantwortet: Prüfen Sie, ob die Firewall ihn durchlässt. Anrufe nutzen die anderen Wege.",
     );
   });
 

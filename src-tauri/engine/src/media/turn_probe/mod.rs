@@ -121,3 +121,57 @@ fn refusal_hint(code: u16) -> &'static str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+mod problem_words {
+    use super::*;
+
+    /// Every problem word the engine sends with `audio_settings` has a sentence in the UI's catalogue (the
+    /// catalogue check then makes sure every language has it), so the agent never reads the English detail.
+    #[test]
+    fn every_problem_has_a_sentence_in_the_ui_catalogue() {
+        let catalogue = include_str!("../../../../../assets/i18n/en/lifeline.ftl");
+        let url = || "turn:turn.example.com:3478".to_owned();
+        let all = [
+            TurnProbeError::CredentialsRefused {
+                url: url(),
+                username: "u".into(),
+                key: "k".into(),
+            },
+            TurnProbeError::Refused {
+                url: url(),
+                code: 403,
+                reason: "Forbidden".into(),
+                key: "k".into(),
+            },
+            TurnProbeError::NoAnswer {
+                url: url(),
+                transport: "udp",
+                host_port: "turn.example.com:3478".into(),
+                seconds: 3,
+                key: "k".into(),
+            },
+            TurnProbeError::Unusable {
+                url: url(),
+                reason: "r".into(),
+            },
+            TurnProbeError::Reach(TunnelError::NotTunnelled { url: url() }),
+        ];
+        for problem in &all {
+            let (word, params) = problem.problem();
+            let message = format!("\nerror-audio_settings_{word} = ");
+            let line = catalogue
+                .split_once(message.as_str())
+                .and_then(|(_, rest)| rest.lines().next())
+                .unwrap_or_else(|| {
+                    panic!("no `error-audio_settings_{word}` in the English catalogue")
+                });
+            for (name, _) in params {
+                assert!(
+                    line.contains(&format!("{{ ${name} }}")),
+                    "`error-audio_settings_{word}` does not say {name}: {line}"
+                );
+            }
+        }
+    }
+}
