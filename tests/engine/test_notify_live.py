@@ -106,16 +106,9 @@ def mails_of(lab: Lab, run: str) -> list[EmailMessage]:
 
 
 def hooks_of(lab: Lab, run: str) -> list[dict]:
-    out = []
-    for p in sorted(lab.webhooks.glob("*.json")):
-        try:
-            rec = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if rec.get("path", "").startswith(f"/lifeline/{run}/"):
-            rec["format"] = rec["path"].rsplit("/", 1)[-1]
-            rec["json"] = json.loads(rec.get("body") or "null")
-            out.append(rec)
+    out = lab.webhook_requests(f"/lifeline/{run}/")
+    for rec in out:
+        rec["format"] = rec["path"].rsplit("/", 1)[-1]
     return out
 
 

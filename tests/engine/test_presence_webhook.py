@@ -69,16 +69,7 @@ def presence_policy(tmp_path, url: str):
 
 def requests_of(lab: Lab, run: str) -> list[dict]:
     """Every request the sink got for ``run``, in arrival order, with its JSON body."""
-    out = []
-    for p in sorted(lab.webhooks.glob("*.json")):
-        try:
-            rec = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if f"/{run}/" in rec.get("path", ""):
-            rec["json"] = json.loads(rec.get("body") or "null")
-            out.append(rec)
-    return sorted(out, key=lambda r: r["time"])
+    return sorted(lab.webhook_requests(f"/{run}/"), key=lambda r: r["time"])
 
 
 def accepted(lab: Lab, run: str) -> list[dict]:

@@ -157,6 +157,22 @@ class Lab:
                 raise TimeoutError(f"no matching mail in {self.mail} within {timeout}s")
             time.sleep(0.2)
 
+    def webhook_requests(self, path_part: str) -> list[dict]:
+        """Every request the sink saved whose path holds ``path_part`` (e.g. a test's run id), oldest first,
+        each with its JSON body parsed as ``json`` (None for an empty body); unreadable files are skipped."""
+        import json
+
+        out = []
+        for p in sorted(self.webhooks.glob("*.json")):
+            try:
+                rec = json.loads(p.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            if path_part in rec.get("path", ""):
+                rec["json"] = json.loads(rec.get("body") or "null")
+                out.append(rec)
+        return out
+
     def webhook_names(self) -> set[str]:
         return {p.name for p in self.webhooks.glob("*.json")}
 
