@@ -6,6 +6,7 @@
 use super::codec::{Codec, Decoder, Encoder, FRAME};
 use super::jitter_delay::MediaTime;
 use super::playout::{Entry, PlayoutPath};
+use super::test_signal::encode_frames;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -33,14 +34,7 @@ fn encode(codec: Codec, signal: &[i16]) -> Vec<Vec<u8>> {
 fn encode_at(codec: Codec, signal: &[i16], bitrate: Option<u32>) -> Vec<Vec<u8>> {
     let mut enc = Encoder::new(codec, false).expect("encoder");
     enc.set_max_average_bitrate(bitrate).expect("bitrate");
-    signal
-        .chunks_exact(FRAME)
-        .map(|f| {
-            let mut p = Vec::new();
-            enc.encode(f, &mut p).expect("encode");
-            p
-        })
-        .collect()
+    encode_frames(&mut enc, signal)
 }
 
 fn rms(x: &[i16]) -> f64 {

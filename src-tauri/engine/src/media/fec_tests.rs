@@ -2,7 +2,7 @@
 //! FEC data sounds closer to what was sent than the decoder's concealment alone.
 
 use super::codec::{Codec, Decoder, Encoder, FRAME};
-use super::test_signal::{loss_pattern, segmental_snr, voiced};
+use super::test_signal::{encode_frames, loss_pattern, segmental_snr, voiced};
 
 /// Decode `packets`, treating `lost` ones as missing; with `fec`, a missing packet whose successor
 /// arrived is rebuilt from it (as the pipeline does), otherwise concealed.
@@ -32,14 +32,7 @@ fn encode_with(signal: &[i16], loss_perc: u8, fec: bool) -> Vec<Vec<u8>> {
     let mut enc = Encoder::new(Codec::Opus, false).expect("encoder");
     enc.set_inband_fec(fec).expect("fec");
     enc.set_expected_loss(loss_perc).expect("loss");
-    signal
-        .chunks_exact(FRAME)
-        .map(|f| {
-            let mut p = Vec::new();
-            enc.encode(f, &mut p).expect("encode");
-            p
-        })
-        .collect()
+    encode_frames(&mut enc, signal)
 }
 
 #[test]

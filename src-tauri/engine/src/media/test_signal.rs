@@ -72,3 +72,15 @@ pub fn loss_pattern(count: usize, percent: u32, seed: u64) -> Vec<bool> {
         })
         .collect()
 }
+
+/// `signal` through `enc`, one packet per 20 ms frame.
+pub fn encode_frames(enc: &mut super::codec::Encoder, signal: &[i16]) -> Vec<Vec<u8>> {
+    signal
+        .chunks_exact(super::codec::FRAME)
+        .map(|f| {
+            let mut p = Vec::new();
+            enc.encode(f, &mut p).expect("encode");
+            p
+        })
+        .collect()
+}
