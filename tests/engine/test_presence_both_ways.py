@@ -37,25 +37,16 @@ from test_presence_server import (  # noqa: F401 (fixtures)
     watcher,
 )
 
-from lablib.presence import pidf_doc, publish
+from lablib.presence import WATCHING_OWN as WATCHING
+from lablib.presence import pidf_doc, publish, wait_watching_own
 
 #: The issue's bound between the foreign PUBLISH and the watcher seeing the forced status again.
 OVERRIDDEN_WITHIN = 1.0
-WATCHING = "watching the agent's own presence"
-
-
-def watching(eng, timeout: float = STEP) -> None:
-    """Wait until the engine's subscription to its own presence has had its first NOTIFY."""
-    deadline = time.monotonic() + timeout
-    while WATCHING not in eng.stderr_log.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the engine did not watch its own presence within {timeout}s ({eng.stderr_log})")
-        time.sleep(0.05)
 
 
 def test_during_the_lock_a_status_published_elsewhere_is_overridden_within_1s(lab, engine, watcher):
     eng = engine()
-    watching(eng)
+    wait_watching_own(eng, STEP)
     watch(watcher, eng)
     watcher.wait(is_("available", forced=False), STEP)
 
@@ -92,7 +83,7 @@ def test_during_the_lock_a_status_published_elsewhere_is_overridden_within_1s(la
 
 def test_outside_emergency_modes_a_status_published_elsewhere_shows_in_lifeline(lab, engine, watcher):
     eng = engine()
-    watching(eng)
+    wait_watching_own(eng, STEP)
 
     since = eng.mark()
     resp = publish(lab, eng.user.name, pidf_doc(eng.user.uri, activities=("away",), note="Away"))

@@ -354,3 +354,16 @@ class DialogWatcher(PresenceWatcher):
     EVENT = "dialog"
     ACCEPT = "application/dialog-info+xml"
     parse = staticmethod(parse_dialog_info)
+
+
+#: What the engine logs once its subscription to its own presence has had its first NOTIFY.
+WATCHING_OWN = "watching the agent's own presence"
+
+
+def wait_watching_own(agent, timeout: float = 30.0) -> None:
+    """Wait until ``agent`` (a lablib.agent.Agent) watches its own presence: its first NOTIFY arrived."""
+    deadline = time.monotonic() + timeout
+    while WATCHING_OWN not in agent.log_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the engine did not watch its own presence within {timeout}s ({agent.stderr_log})")
+        time.sleep(0.05)

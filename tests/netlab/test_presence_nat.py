@@ -25,14 +25,13 @@ import pytest
 
 from lablib import NetLab
 from lablib.agent import headless_binary
-from lablib.presence import PresenceState, PresenceWatcher, pidf_doc, publish
+from lablib.presence import PresenceState, PresenceWatcher, pidf_doc, publish, wait_watching_own
 
 USER = "agent"
 WATCHER = "peer3"
 #: The issue's bound: from the dial, and from the foreign PUBLISH, to what the watcher sees.
 WITHIN = 1.0
 STEP = 30.0
-WATCHING = "watching the agent's own presence"
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +46,13 @@ def forced_dnd(s: PresenceState) -> bool:
     return s.status == "do_not_disturb" and s.forced
 
 
-def wait_watching(agent, timeout: float = STEP) -> None:
-    """The engine's subscription to its own presence has had its first NOTIFY (through the NAT)."""
-    deadline = time.monotonic() + timeout
-    while WATCHING not in agent.log_text():
-        assert time.monotonic() < deadline, f"the engine did not watch its own presence within {timeout}s"
-        time.sleep(0.05)
-
-
 def test_behind_nat_911_is_seen_forced_and_a_status_set_elsewhere_is_overridden_within_1s(
     netlab: NetLab, netlab_agent, psap, lab, binary
 ):
     with netlab.mode("nat"):
         agent = netlab_agent(USER, config={})
         agent.sign_in(transport="ws")
-        wait_watching(agent)
+        wait_watching_own(agent, STEP)
         uri = f"sip:{USER}@{lab.domain}"
         watcher = PresenceWatcher(lab, user=WATCHER)
         try:
