@@ -304,6 +304,8 @@ class DecodedStream:
     #: Packets that arrived a second time (same sequence number; RFC 7198 copies), left out as a receiver
     #: leaves them: only the first arrival of each is decoded and timed.
     duplicates: int = 0
+    #: The sequence number of the stream's first packet (some receivers misbehave in parts of the range).
+    first_seq: int = 0
 
     def packet_at(self, i: int) -> tuple[int, int, float] | None:
         for f in self.frames:
@@ -456,7 +458,8 @@ class RtpCapture:
             if not np.isnan(t):
                 frames.append((pos, len(y), t))
         frames.sort()
-        return DecodedStream(x=x, frames=frames, codec=codec, packets=len(items), lost=lost, duplicates=duplicates)
+        return DecodedStream(x=x, frames=frames, codec=codec, packets=len(items), lost=lost, duplicates=duplicates,
+                             first_seq=base_seq)
 
 
 # ------------------------------------------------------------------ the engine's WAV clock

@@ -108,6 +108,17 @@ def _netlab_restored(request: pytest.FixtureRequest) -> Iterator[None]:
             nl.restore()
 
 
+@pytest.fixture(scope="module")
+def headless() -> Path:
+    """The ``lifeline-headless`` binary the network tests run (skipped when it is not built)."""
+    from lablib.agent import headless_binary
+
+    path = headless_binary()
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+    return path
+
+
 @pytest.fixture
 def netlab_agent(netlab: NetLab, tmp_path: Path):
     """Factory: ``agent = netlab_agent(config={...}, policy={...})`` -> lifeline-headless in

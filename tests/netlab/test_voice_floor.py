@@ -94,13 +94,7 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
             agent.hangup()
             agent.wait_call("ended", timeout=20, id=call["id"])
         wait_psap_closed(psap, sip_call_id, timeout=20)
-        heard, _sent = psap.recording_for(sip_call_id)
-        deadline = time.monotonic() + 10  # the recorder finalises its file a moment after the call closed
-        while True:
-            time.sleep(0.5)
-            deg = voice.read_wav(voice.sox_convert(heard, tmp_path / "heard-16k.wav", voice.FS))[0]
-            if len(deg) > voice.FS or time.monotonic() > deadline:
-                break
+        deg = decoded(psap, sip_call_id, tmp_path)
         score = voice.pesq_utterances(sig, deg, mode="wb")
         stream = cap.stream(t_conn - 1.0, t_end, toward=True)
     finally:
@@ -116,25 +110,36 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
     assert max(latencies) < LATENCY_BOUND_MS, f"one-way latency {latencies} ms"
 
 
-#: Share of an emergency call's packets that must reach the dispatcher's side twice (every one is sent twice;
-#: the path is clean, so this leaves room only for the first and last packets of the window).
-COPIES_SHARE = 0.9
+def decoded(psap, sip_call_id: str, tmp_path):
+    """What the dispatcher's decoder produced for the call (its recording, once finalised), at 16 kHz."""
+    heard, _sent = psap.recording_for(sip_call_id)
+    deadline = time.monotonic() + 10  # the recorder finalises its file a moment after the call closed
+    while True:
+        time.sleep(0.5)
+        deg = voice.read_wav(voice.sox_convert(heard, tmp_path / "heard-16k.wav", voice.FS))[0]
+        if len(deg) > voice.FS or time.monotonic() > deadline:
+            return deg
 
 
-def test_an_emergency_call_sends_every_packet_twice_and_the_copies_reach_the_dispatcher(
-    netlab: NetLab, netlab_agent, psap, binary
-):
+def decoded_seconds(psap, sip_call_id: str, tmp_path) -> float:
+    return len(decoded(psap, sip_call_id, tmp_path)) / voice.FS
+
+
+def emergency_call(netlab_agent, psap, seconds: float, env: dict[str, str] | None = None):
+    """A 911 call from an agent whose microphone is a tone, ``seconds`` long once established: ``(stream at
+    the dispatcher's side, seconds from dial to hang-up, seconds of audio the dispatcher decoded)``."""
     cap = voice.RtpCapture((40000, 40499)).start()
     try:
-        agent = netlab_agent("agent2", tone_hz=1000.0)
+        agent = netlab_agent("agent2", tone_hz=1000.0, env=env)
         agent.sign_in(transport="ws")
+        t_dial = time.time()
         call = agent.dial("911")
         connected = agent.wait_call("connected", timeout=45, id=call["id"])
         assert connected["emergency"] is True, connected
         sip_call_id = agent.last_call_id()
         psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
         t_conn = time.time()
-        time.sleep(4.0)
+        time.sleep(seconds)
         t_end = time.time()
         agent.hangup()
         agent.wait_call("ended", timeout=20, id=call["id"])
@@ -142,9 +147,47 @@ def test_an_emergency_call_sends_every_packet_twice_and_the_copies_reach_the_dis
         stream = cap.stream(t_conn, t_end, toward=True)
     finally:
         cap.stop()
+    return stream, t_end - t_dial, sip_call_id
+
+
+#: Share of an emergency call's packets that must reach the dispatcher's side twice (every one is sent twice;
+#: the path is clean, so this leaves room only for the first and last packets of the window).
+COPIES_SHARE = 0.9
+
+
+def test_an_emergency_call_sends_every_packet_twice_and_the_copies_reach_the_dispatcher(
+    netlab: NetLab, netlab_agent, psap, binary, tmp_path
+):
+    stream, call_s, sip_call_id = emergency_call(netlab_agent, psap, 4.0)
     assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
-    print(f"emergency call: {stream.duplicates} copies of {stream.packets} packets at the dispatcher's side")
+    decoded = decoded_seconds(psap, sip_call_id, tmp_path)
+    print(f"emergency call: {stream.duplicates} copies of {stream.packets} packets at the dispatcher's side "
+          f"(sequence numbers from {stream.first_seq}); the dispatcher decoded {decoded:.1f} s of a {call_s:.1f} s call")
     assert stream.packets > 100, stream.packets
     assert stream.duplicates >= COPIES_SHARE * stream.packets, (
         f"{stream.duplicates} of {stream.packets} packets arrived twice: the copies are not sent"
     )
+    assert decoded <= call_s + 1.0, f"the dispatcher decoded {decoded:.1f} s of audio in a {call_s:.1f} s call"
+
+
+#: The call's first RTP sequence number in the test below: 2.7 s of packets before the margin of the wrap
+#: (media/redundancy.rs: WRAP_MARGIN) begins at 62436.
+NEAR_THE_WRAP = 62300
+
+
+def test_copies_near_the_sequence_wrap_do_not_stretch_the_dispatchers_audio(
+    netlab: NetLab, netlab_agent, psap, binary, tmp_path
+):
+    """The lab's dispatcher (baresip 1.0) turns every copy of a packet numbered near the wrap into an extra
+    20 ms of concealment (media/redundancy.rs, WRAP_MARGIN): with the copies sent on here, this call's 8.1 s
+    decoded as 10.9 s (its last 160 copies numbered 62537 and up). The engine stops them there."""
+    stream, call_s, sip_call_id = emergency_call(
+        netlab_agent, psap, 8.0, env={"LIFELINE_LAB_FIRST_SEQ": str(NEAR_THE_WRAP)}
+    )
+    assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
+    decoded = decoded_seconds(psap, sip_call_id, tmp_path)
+    print(f"emergency call from sequence number {stream.first_seq}: {stream.duplicates} copies of {stream.packets} "
+          f"packets at the dispatcher's side; the dispatcher decoded {decoded:.1f} s of a {call_s:.1f} s call")
+    assert stream.first_seq >= NEAR_THE_WRAP, stream.first_seq  # the hook took effect
+    assert decoded <= call_s + 1.0, f"the dispatcher decoded {decoded:.1f} s of audio in a {call_s:.1f} s call"
+    assert 0 < stream.duplicates < 200, f"{stream.duplicates} copies: expected only those before the margin"

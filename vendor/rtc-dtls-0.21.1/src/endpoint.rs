@@ -90,6 +90,32 @@ impl Endpoint {
         }
     }
 
+    /// Whether the association with `remote` is a client that has sent its final flight (5: its
+    /// Finished, under the new keys) and waits for the server's ChangeCipherSpec and Finished.
+    pub fn awaits_server_finished(&self, remote: SocketAddr) -> bool {
+        self.connections
+            .get(&remote)
+            .is_some_and(DTLSConn::awaits_server_finished)
+    }
+
+    /// Complete the client's handshake with `remote` without the server's final flight, once the server
+    /// has shown that it holds the keys this handshake derived: the caller authenticated a packet that
+    /// the server protected with keys exported from this handshake's master secret (an SRTP packet, RFC
+    /// 5764). The server's certificate and its signed key exchange were verified before this side sent
+    /// its final flight, and a server only uses the keys after verifying this side's Finished, so the
+    /// transcripts matched. It is for servers that never send their final flight again when it is lost
+    /// (RFC 6347 4.2.4 requires it; rtpengine does not): without it such a call never completes.
+    /// Returns true when it completed the handshake now.
+    pub fn complete_on_key_confirmation(&mut self, remote: SocketAddr) -> bool {
+        match self.connections.get_mut(&remote) {
+            Some(conn) if conn.awaits_server_finished() => {
+                conn.complete_without_server_finished();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Initiate an Association
     pub fn connect(
         &mut self,

@@ -277,6 +277,28 @@ impl DTLSConn {
         Ok(HandshakeState::Finished)
     }
 
+    /// A client whose final flight is sent and that waits for the server's (see
+    /// [`crate::endpoint::Endpoint::complete_on_key_confirmation`]).
+    pub(crate) fn awaits_server_finished(&self) -> bool {
+        self.state.is_client
+            && !self.is_handshake_completed()
+            && self.current_handshake_state == HandshakeState::Waiting
+            && self.current_flight.is_last_recv_flight()
+            && self.state.local_epoch > 0
+    }
+
+    /// The handshake is complete although the server's final flight never arrived: stop sending ours.
+    pub(crate) fn complete_without_server_finished(&mut self) {
+        debug!(
+            "[handshake:{}] {} completed by key confirmation, without the server's Finished",
+            srv_cli_str(self.state.is_client),
+            self.current_flight
+        );
+        self.current_retransmit_timer = None;
+        self.current_handshake_state = HandshakeState::Finished;
+        self.set_handshake_completed();
+    }
+
     pub(crate) fn handshake_timeout(&mut self, now: Instant) -> Result<()> {
         let next_handshake_state = if self.current_handshake_state == HandshakeState::Waiting {
             debug!(

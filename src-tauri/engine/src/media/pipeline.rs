@@ -11,7 +11,7 @@ use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::redundancy::{
-    DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
+    copy_is_safe, DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
 };
 use super::sdp::AudioFormats;
 use super::speaker_backlog::{SpeakerBacklog, Write};
@@ -191,7 +191,7 @@ impl Pipeline {
                 codec: Some(params.send_codec),
                 ..MediaStats::default()
             },
-            seq: rand::random(),
+            seq: first_sequence_number(),
             timestamp,
             encoder,
             dtmf_tx,
@@ -488,7 +488,7 @@ impl Pipeline {
             payload,
         };
         self.seq = self.seq.wrapping_add(1);
-        if self.redundancy.is_on() {
+        if self.redundancy.is_on() && copy_is_safe(packet.header.sequence_number) {
             // The same packet again (sequence number included): SRTP protects it anew with the same
             // index, which the receiver's replay check accepts once.
             self.copies.sent(packet.clone());
@@ -518,19 +518,34 @@ impl Pipeline {
     }
 }
 
+/// The call's first RTP sequence number ([`super::redundancy::first_sequence_number`]). In lab and debug
+/// builds `LIFELINE_LAB_FIRST_SEQ` sets it: the network lab's test of the copies near the wrap.
+fn first_sequence_number() -> u16 {
+    #[cfg(any(feature = "lab", debug_assertions))]
+    if let Some(seq) = std::env::var("LIFELINE_LAB_FIRST_SEQ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return seq;
+    }
+    super::redundancy::first_sequence_number(rand::random())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::audio::ring_pair;
+    use crate::media::redundancy::WRAP_MARGIN;
     use crate::media::sdp::audio_formats;
 
-    /// The sequence numbers the media thread's send path puts on the wire for `frames` frames of silence
-    /// (relative to the first), with the far end's loss report `loss` arriving before the first frame.
-    fn wire(redundancy: RedundancyPolicy, loss: Option<f64>, frames: usize) -> Vec<u16> {
+    /// A pipeline sending Opus with this redundancy, and what it puts on the wire.
+    fn sender(
+        redundancy: RedundancyPolicy,
+    ) -> (Pipeline, tokio::sync::mpsc::UnboundedReceiver<rtp::Packet>) {
         let (audio, _swap) = AudioPort::new(ring_pair().0);
         let (_packets_tx, packets) = mpsc::channel();
         let (_control_tx, control) = mpsc::channel();
-        let (out, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        let (out, sent) = tokio::sync::mpsc::unbounded_channel();
         let (events, _events_rx) = tokio::sync::mpsc::unbounded_channel();
         let sdp = "m=audio 1 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n";
         let params = PipelineParams {
@@ -548,7 +563,22 @@ mod tests {
             offer_at: Instant::now(),
             test: TestHooks::default(),
         };
-        let mut p = Pipeline::new(params, audio, packets, control, out, events).expect("pipeline");
+        let p = Pipeline::new(params, audio, packets, control, out, events).expect("pipeline");
+        (p, sent)
+    }
+
+    fn sent_seqs(sent: &mut tokio::sync::mpsc::UnboundedReceiver<rtp::Packet>) -> Vec<u16> {
+        let mut seqs = Vec::new();
+        while let Ok(packet) = sent.try_recv() {
+            seqs.push(packet.header.sequence_number);
+        }
+        seqs
+    }
+
+    /// The sequence numbers the media thread's send path puts on the wire for `frames` frames of silence
+    /// (relative to the first), with the far end's loss report `loss` arriving before the first frame.
+    fn wire(redundancy: RedundancyPolicy, loss: Option<f64>, frames: usize) -> Vec<u16> {
+        let (mut p, mut sent) = sender(redundancy);
         if let Some(fraction) = loss {
             p.on_control(Control::FarEndLoss(fraction));
         }
@@ -556,10 +586,7 @@ mod tests {
         for _ in 0..frames {
             p.send_frame(&mut mic, &mut encoded);
         }
-        let mut seqs = Vec::new();
-        while let Ok(packet) = sent.try_recv() {
-            seqs.push(packet.header.sequence_number);
-        }
+        let seqs = sent_seqs(&mut sent);
         let first = seqs.first().copied().unwrap_or(0);
         seqs.iter().map(|s| s.wrapping_sub(first)).collect()
     }
@@ -570,6 +597,20 @@ mod tests {
             wire(RedundancyPolicy::Always, None, 5),
             [0, 1, 2, 0, 3, 1, 4, 2]
         );
+    }
+
+    #[test]
+    fn no_copies_for_the_packets_near_the_sequence_wrap() {
+        let (mut p, mut sent) = sender(RedundancyPolicy::Always);
+        assert!((WRAP_MARGIN..0x8000).contains(&p.seq));
+        p.seq = u16::MAX - WRAP_MARGIN - 1;
+        let (mut mic, mut encoded) = (vec![0i16; FRAME], Vec::new());
+        for _ in 0..4 {
+            p.send_frame(&mut mic, &mut encoded);
+        }
+        let seqs = sent_seqs(&mut sent);
+        // 62434 and 62435 are copied; from 62436 on, within the margin, no more copies.
+        assert_eq!(seqs, [62434, 62435, 62436, 62434, 62437, 62435]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use crate::peer_connection::configuration::setting_engine::ReplayProtection;
 use crate::peer_connection::event::{RTCEventInternal, TaggedRTCEventInternal};
 use crate::peer_connection::message::internal::{
-    DTLSMessage, RTCMessageInternal, TaggedRTCMessageInternal,
+    DTLSMessage, RTCMessageInternal, RTPMessage, TaggedRTCMessageInternal,
 };
 use crate::peer_connection::transport::dtls::DtlsTransport;
 use crate::peer_connection::transport::dtls::role::RTCDtlsRole;
@@ -329,6 +329,9 @@ impl<'a>
                 });
             }
         } else {
+            if let RTCMessageInternal::Rtp(RTPMessage::Raw(packet)) = &msg.message {
+                self.complete_by_peer_srtp(msg.now, msg.transport.peer_addr, packet)?;
+            }
             // Bypass
             debug!("bypass dtls read {:?}", msg.transport.peer_addr);
             self.ctx.read_outs.push_back(msg);
@@ -462,6 +465,70 @@ impl<'a>
 }
 
 impl<'a> DtlsHandler<'a> {
+    /// An SRTP or SRTCP packet from `peer` while this side, the DTLS client, has sent its final flight
+    /// and still waits for the server's: if the packet authenticates under the keys this handshake
+    /// derived, the server has accepted our Finished and uses those keys, so its own final flight was
+    /// lost. Servers that never send it again (rtpengine) would otherwise leave the call without media
+    /// for good. The handshake completes as if the server's Finished had arrived
+    /// ([`dtls::endpoint::Endpoint::complete_on_key_confirmation`]).
+    fn complete_by_peer_srtp(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        packet: &[u8],
+    ) -> Result<()> {
+        if self.ctx.dtls_transport.state != RTCDtlsTransportState::Connecting {
+            return Ok(());
+        }
+        let Some(dtls_endpoint) = self.ctx.dtls_transport.dtls_endpoint.as_mut() else {
+            return Ok(());
+        };
+        if !dtls_endpoint.awaits_server_finished(peer) {
+            return Ok(());
+        }
+        let Some(state) = dtls_endpoint.get_connection_state(peer) else {
+            return Ok(());
+        };
+        let replay_protection = &self.ctx.dtls_transport.replay_protection;
+        let crypto_provider = &self.ctx.dtls_transport.crypto_provider;
+        let Ok((_, mut trial)) =
+            DtlsHandler::update_srtp_contexts(state, replay_protection, crypto_provider)
+        else {
+            return Ok(());
+        };
+        let authentic = if shared::util::is_rtcp(packet) {
+            trial.decrypt_rtcp(packet).is_ok()
+        } else {
+            trial.decrypt_rtp(packet).is_ok()
+        };
+        if !authentic {
+            return Ok(());
+        }
+        // Fresh contexts: the trial one has this packet in its replay window.
+        let (local_srtp_context, remote_srtp_context) =
+            DtlsHandler::update_srtp_contexts(state, replay_protection, crypto_provider)?;
+        let srtp_profile = state.srtp_protection_profile();
+        let peer_certificates = state.peer_certificates.clone();
+        let dtls_cipher = state.cipher_suite().map(|cs| cs.to_string());
+        if !dtls_endpoint.complete_on_key_confirmation(peer) {
+            return Ok(());
+        }
+        warn!(
+            "dtls handshake completed by the peer's SRTP: its final flight was lost and not sent again"
+        );
+        self.ctx
+            .dtls_transport
+            .state_change(RTCDtlsTransportState::Connected);
+        self.ctx.event_outs.push_back(TaggedRTCEventInternal {
+            now,
+            event: RTCEventInternal::DTLSHandshakeComplete(
+                Some(local_srtp_context),
+                Some(remote_srtp_context),
+            ),
+        });
+        self.update_dtls_stats_from_profile(srtp_profile, &peer_certificates, dtls_cipher)
+    }
+
     const DEFAULT_SESSION_SRTP_REPLAY_PROTECTION_WINDOW: usize = 64;
     const DEFAULT_SESSION_SRTCP_REPLAY_PROTECTION_WINDOW: usize = 64;
     pub(crate) fn update_srtp_contexts(
