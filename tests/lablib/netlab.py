@@ -225,21 +225,21 @@ class NetLab:
         self._script("loss", f"{percent:g}")
         return Change(f"loss {percent:g}% (was {prev:g}%)", lambda: self._script("loss", f"{prev:g}"))
 
-    #: iptables u32: the first byte of a UDP datagram's payload is 20, a DTLS ChangeCipherSpec record. From
-    #: the provider's side this is a DTLS server's final flight (RFC 6347 flight 6: ChangeCipherSpec,
-    #: Finished); no other datagram there starts with it (DTLS handshakes start with 22, RTP with 128-191).
-    DTLS_CCS_U32 = "0>>22&0x3C@8>>24=0x14"
+    #: iptables u32 on the first byte of a UDP datagram's payload. 20: a DTLS ChangeCipherSpec record, which
+    #: from the provider's side is a DTLS server's final flight (RFC 6347 flight 6: ChangeCipherSpec,
+    #: Finished; no other datagram there starts with it: handshakes start with 22, RTP with 128-191).
+    #: 20-63: any DTLS record (RFC 7983).
+    DTLS_U32 = {"final_flight": "0>>22&0x3C@8>>24=0x14", "all": "0>>22&0x3C@8>>24=0x14:0x3F"}
 
-    def drop_dtls_final_flight(self) -> Change:
-        """Drop the DTLS server's final flight on its way from the provider's side to the agents, every
-        time it is sent (``iptables -m u32`` in the router's NL_LOSS chain; a later ``loss()`` clears
-        it). :meth:`dtls_final_flights_dropped` counts what it dropped."""
-        rule = ["NL_LOSS", "-i", "wan", "-p", "udp", "-m", "u32", "--u32", self.DTLS_CCS_U32, "-j", "DROP"]
+    def drop_dtls(self, which: str = "final_flight") -> Change:
+        """Drop DTLS on its way from the provider's side to the agents: ``final_flight``, the server's
+        final flight each time it is sent, or ``all`` of it (``iptables -m u32`` in the router's NL_LOSS
+        chain; a later ``loss()`` clears it). :meth:`dtls_dropped` counts what it dropped."""
+        rule = ["NL_LOSS", "-i", "wan", "-p", "udp", "-m", "u32", "--u32", self.DTLS_U32[which], "-j", "DROP"]
         self.run("rtr", ["iptables", "-w", "-A", *rule], check=True)
-        return Change("DTLS final flights dropped",
-                      lambda: self.run("rtr", ["iptables", "-w", "-D", *rule], check=False))
+        return Change(f"DTLS dropped ({which})", lambda: self.run("rtr", ["iptables", "-w", "-D", *rule], check=False))
 
-    def dtls_final_flights_dropped(self) -> int:
+    def dtls_dropped(self) -> int:
         out = self.run("rtr", ["iptables", "-w", "-L", "NL_LOSS", "-v", "-n", "-x"], check=True,
                        capture_output=True, text=True).stdout
         return sum(int(line.split()[0]) for line in out.splitlines() if "u32" in line and line.split()[0].isdigit())

@@ -9,7 +9,10 @@ retransmissions, tests/bench/voice_quality.py). The engine now completes the han
 from the far end authenticates under the keys the handshake derived (the vendored rtc-dtls and rtc,
 vendor/README.md). Here the router drops every such final flight.
 
-Run: ``tests/netlab/run-tests -k final_flight`` (needs lifeline-headless built).
+A handshake that fails for good (here: no DTLS from the far end at all) makes the media ``failed`` instead
+of leaving a call that looks set up and carries nothing.
+
+Run: ``tests/netlab/run-tests -k dtls`` (needs lifeline-headless built).
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ def test_an_emergency_call_has_audio_when_the_dtls_servers_final_flight_is_lost(
 ):
     cap = voice.RtpCapture((40000, 40499)).start()
     try:
-        with netlab.drop_dtls_final_flight():
+        with netlab.drop_dtls("final_flight"):
             agent = netlab_agent("agent2", tone_hz=1000.0)
             agent.sign_in(transport="ws")
             call = agent.dial("911")
             agent.wait_call("connected", timeout=45, id=call["id"])
             media = agent.wait_media(timeout=20, id=call["id"])
-            dropped = netlab.dtls_final_flights_dropped()
+            dropped = netlab.dtls_dropped()
             sip_call_id = agent.last_call_id()
             psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
             t_conn = time.time()
@@ -52,3 +55,19 @@ def test_an_emergency_call_has_audio_when_the_dtls_servers_final_flight_is_lost(
     assert stream is not None and stream.packets > 100, "no audio reached the dispatcher"
     assert heard is not None and heard.packets > 100, "no audio came from the dispatcher"
     assert "completed by the peer's SRTP" in log, "connected, but not by the path under test"
+
+
+def test_a_dtls_handshake_that_never_completes_fails_the_media(netlab: NetLab, netlab_agent, psap, headless):
+    with netlab.drop_dtls("all"):
+        agent = netlab_agent("agent2", tone_hz=1000.0)
+        agent.sign_in(transport="ws")
+        call = agent.dial("sip:psap@lifeline.lab")
+        agent.wait_call("connected", timeout=45, id=call["id"])
+        # The engine's flight is sent 11 times over about 8.5 s (rtc-dtls, vendor/README.md) before it gives up.
+        media = agent.wait_media(timeout=30, id=call["id"])
+        dropped = netlab.dtls_dropped()
+        agent.hangup()
+        agent.wait_call("ended", timeout=20, id=call["id"])
+    print(f"DTLS datagrams dropped: {dropped}; media {media}")
+    assert dropped > 0, "the router dropped no DTLS: the test did not happen"
+    assert media.get("state") == "failed", f"expected the media to fail: {media}"

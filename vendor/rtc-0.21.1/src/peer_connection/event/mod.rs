@@ -572,6 +572,10 @@ pub(crate) enum RTCEventInternal {
     /// the data channel handler closes every data channel.
     DTLSClosed,
 
+    /// The DTLS handshake failed for good (its retransmissions ran out, or the peer's messages were
+    /// refused): the transport is `Failed`, and so is the peer connection.
+    DTLSHandshakeFailed,
+
     /// SCTP handshake completed successfully
     ///
     /// Parameter: Association handle

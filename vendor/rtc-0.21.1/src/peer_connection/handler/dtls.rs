@@ -428,14 +428,33 @@ impl<'a>
         };
 
         let remotes: Vec<SocketAddr> = dtls_endpoint.get_connections_keys().copied().collect();
+        let mut failed = None;
         for remote in remotes {
-            dtls_endpoint.handle_timeout(remote, now)?;
+            if let Err(err) = dtls_endpoint.handle_timeout(remote, now) {
+                failed = Some(err);
+            }
         }
         while let Some(transmit) = dtls_endpoint.poll_transmit() {
             self.ctx.write_outs.push_back(TaggedRTCMessageInternal {
                 now: transmit.now,
                 transport: transmit.transport,
                 message: RTCMessageInternal::Dtls(DTLSMessage::Raw(transmit.message)),
+            });
+        }
+        if let Some(err) = failed {
+            // During the handshake an error here is final (the flight's retransmissions ran out): say so
+            // rather than leave the transport `Connecting` for ever, a call that looks set up and carries
+            // nothing. Once connected, report it as before.
+            if self.ctx.dtls_transport.state != RTCDtlsTransportState::Connecting {
+                return Err(err);
+            }
+            warn!("dtls handshake failed: {err}");
+            self.ctx
+                .dtls_transport
+                .state_change(RTCDtlsTransportState::Failed);
+            self.ctx.event_outs.push_back(TaggedRTCEventInternal {
+                now,
+                event: RTCEventInternal::DTLSHandshakeFailed,
             });
         }
 

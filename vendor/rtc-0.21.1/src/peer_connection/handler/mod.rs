@@ -377,6 +377,7 @@ impl RTCPeerConnection {
                     RTCPeerConnectionEvent::OnIceConnectionStateChangeEvent(_),
                 )
                 | RTCEventInternal::DTLSHandshakeComplete(_, _)
+                | RTCEventInternal::DTLSHandshakeFailed
                 | RTCEventInternal::DTLSClosed => {
                     self.update_connection_state(false);
                 }
