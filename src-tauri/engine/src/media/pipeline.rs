@@ -11,7 +11,7 @@ use super::loss_feed::{LossFeed, LossSource};
 use super::mic_clock::MicClock;
 use super::playout::{Entry, PlayoutPath, PlayoutStats};
 use super::redundancy::{
-    copy_is_safe, DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
+    DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
 };
 use super::sdp::AudioFormats;
 use super::speaker_backlog::{SpeakerBacklog, Write};
@@ -488,7 +488,7 @@ impl Pipeline {
             payload,
         };
         self.seq = self.seq.wrapping_add(1);
-        if self.redundancy.is_on() && copy_is_safe(packet.header.sequence_number) {
+        if self.redundancy.sends_copy_of(packet.header.sequence_number) {
             // The same packet again (sequence number included): SRTP protects it anew with the same
             // index, which the receiver's replay check accepts once.
             self.copies.sent(packet.clone());

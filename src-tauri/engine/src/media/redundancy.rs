@@ -100,6 +100,12 @@ impl Redundancy {
         self.on
     }
 
+    /// Whether the packet numbered `seq` is sent a second time: copies are on, and it is not near the
+    /// wrap ([`copy_is_safe`]).
+    pub fn sends_copy_of(&self, seq: u16) -> bool {
+        self.on && copy_is_safe(seq)
+    }
+
     /// A loss measurement (0..1) over the last `covering` of the call (a far-end report: its interval;
     /// our own: one second): true when it turned copies on.
     pub fn loss(&mut self, fraction: f64, covering: Duration) -> bool {

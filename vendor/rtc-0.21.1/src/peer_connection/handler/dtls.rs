@@ -510,22 +510,21 @@ impl<'a> DtlsHandler<'a> {
         };
         let replay_protection = &self.ctx.dtls_transport.replay_protection;
         let crypto_provider = &self.ctx.dtls_transport.crypto_provider;
-        let Ok((_, mut trial)) =
+        let Ok((local_srtp_context, mut remote_srtp_context)) =
             DtlsHandler::update_srtp_contexts(state, replay_protection, crypto_provider)
         else {
             return Ok(());
         };
+        // This packet goes on to the SRTP handler before the contexts do, and is dropped there: having it
+        // in the remote context's replay window already changes nothing.
         let authentic = if shared::util::is_rtcp(packet) {
-            trial.decrypt_rtcp(packet).is_ok()
+            remote_srtp_context.decrypt_rtcp(packet).is_ok()
         } else {
-            trial.decrypt_rtp(packet).is_ok()
+            remote_srtp_context.decrypt_rtp(packet).is_ok()
         };
         if !authentic {
             return Ok(());
         }
-        // Fresh contexts: the trial one has this packet in its replay window.
-        let (local_srtp_context, remote_srtp_context) =
-            DtlsHandler::update_srtp_contexts(state, replay_protection, crypto_provider)?;
         let srtp_profile = state.srtp_protection_profile();
         let peer_certificates = state.peer_certificates.clone();
         let dtls_cipher = state.cipher_suite().map(|cs| cs.to_string());
