@@ -424,10 +424,10 @@ class Bench:
         p = voice.pesq_utterances(self.sig, deg, mode=mode, tmp=self.work)
         res.pesq, res.pesq_mode, res.missing = p.scores, p.mode, p.missing
         stream = self.cap.stream(t_conn - 1.0, t_end, toward=True)
-        if len(deg) / 16000 > (t_end - t_dial) + 1.0:
+        if len(deg) / voice.FS > (t_end - t_dial) + 1.0:
             # Its decoder made more audio than the call lasted: it decoded something twice or concealed
             # packets it had.
-            res.notes.append(f"the dispatcher decoded {len(deg) / 16000:.1f} s in a {t_end - t_dial:.1f} s call")
+            res.notes.append(f"the dispatcher decoded {len(deg) / voice.FS:.1f} s in a {t_end - t_dial:.1f} s call")
         if stream is None:
             res.notes.append("no RTP reached the dispatcher")
         else:

@@ -109,7 +109,7 @@ def _netlab_restored(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def headless() -> Path:
+def binary() -> Path:
     """The ``lifeline-headless`` binary the network tests run (skipped when it is not built)."""
     from lablib.agent import headless_binary
 

@@ -23,17 +23,23 @@ from lablib import NetLab, voice
 from lablib.agent import wait_psap_closed
 
 
+def dial_until_media(netlab_agent, target: str, timeout: float):
+    """An agent whose microphone is a tone dials ``target``: ``(agent, call, its first media event that says
+    connected or failed)``."""
+    agent = netlab_agent("agent2", tone_hz=1000.0)
+    agent.sign_in(transport="ws")
+    call = agent.dial(target)
+    agent.wait_call("connected", timeout=45, id=call["id"])
+    return agent, call, agent.wait_media(timeout=timeout, id=call["id"])
+
+
 def test_an_emergency_call_has_audio_when_the_dtls_servers_final_flight_is_lost(
-    netlab: NetLab, netlab_agent, psap, headless
+    netlab: NetLab, netlab_agent, psap, binary
 ):
     cap = voice.RtpCapture((40000, 40499)).start()
     try:
         with netlab.drop_dtls("final_flight"):
-            agent = netlab_agent("agent2", tone_hz=1000.0)
-            agent.sign_in(transport="ws")
-            call = agent.dial("911")
-            agent.wait_call("connected", timeout=45, id=call["id"])
-            media = agent.wait_media(timeout=20, id=call["id"])
+            agent, call, media = dial_until_media(netlab_agent, "911", timeout=20)
             dropped = netlab.dtls_dropped()
             sip_call_id = agent.last_call_id()
             psap.wait_event("CALL_ESTABLISHED", timeout=20, id=sip_call_id)
@@ -57,14 +63,10 @@ def test_an_emergency_call_has_audio_when_the_dtls_servers_final_flight_is_lost(
     assert "completed by the peer's SRTP" in log, "connected, but not by the path under test"
 
 
-def test_a_dtls_handshake_that_never_completes_fails_the_media(netlab: NetLab, netlab_agent, psap, headless):
+def test_a_dtls_handshake_that_never_completes_fails_the_media(netlab: NetLab, netlab_agent, psap, binary):
     with netlab.drop_dtls("all"):
-        agent = netlab_agent("agent2", tone_hz=1000.0)
-        agent.sign_in(transport="ws")
-        call = agent.dial("sip:psap@lifeline.lab")
-        agent.wait_call("connected", timeout=45, id=call["id"])
         # The engine's flight is sent 11 times over about 8.5 s (rtc-dtls, vendor/README.md) before it gives up.
-        media = agent.wait_media(timeout=30, id=call["id"])
+        agent, call, media = dial_until_media(netlab_agent, "sip:psap@lifeline.lab", timeout=30)
         dropped = netlab.dtls_dropped()
         agent.hangup()
         agent.wait_call("ended", timeout=20, id=call["id"])

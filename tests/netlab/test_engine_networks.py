@@ -24,20 +24,12 @@ from typing import Any
 import pytest
 
 from lablib import NetLab
-from lablib.agent import heard_tone, headless_binary, tone_windows, wait_psap_closed, within
+from lablib.agent import heard_tone, tone_windows, wait_psap_closed, within
 
 ENGINE_TONE_HZ = 1000.0
 PEER_TONE_HZ = 440.0
 TOLERANCE = 0.02
 TALK_SECONDS = 4.0
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    return path
 
 
 def ice_config(netlab: NetLab, transports: list[str] | None = None, *, stun: bool = False, relay: bool = False) -> dict[str, Any]:

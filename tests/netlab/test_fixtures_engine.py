@@ -7,18 +7,7 @@ mapping). Skipped when the binary is not built.
 
 from __future__ import annotations
 
-import pytest
-
 from lablib import NetLab
-from lablib.agent import headless_binary, psap_call_from  # noqa: F401 (re-exported for engine tests)
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    return path
 
 
 def test_engine_in_the_agent_namespace_signs_in_and_calls_the_dispatcher_through_nat(

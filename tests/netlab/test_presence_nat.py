@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from lablib import NetLab
-from lablib.agent import headless_binary
 from lablib.presence import PresenceState, PresenceWatcher, pidf_doc, publish, wait_watching_own
 
 USER = "agent"
@@ -32,14 +29,6 @@ WATCHER = "peer3"
 #: The issue's bound: from the dial, and from the foreign PUBLISH, to what the watcher sees.
 WITHIN = 1.0
 STEP = 30.0
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
-    return path
 
 
 def forced_dnd(s: PresenceState) -> bool:

@@ -24,7 +24,7 @@ import time
 import pytest
 
 from lablib import NetLab, voice
-from lablib.agent import headless_binary, wait_psap_closed
+from lablib.agent import wait_psap_closed
 
 LOSS_PERCENT = 5
 #: A sentence that never arrives scores 1.0, garbled audio ~1.0-1.3. The engine's mean at 5 % loss measured
@@ -40,15 +40,13 @@ LATENCY_BOUND_MS = 1000
 
 
 @pytest.fixture(scope="module")
-def binary():
-    path = headless_binary()
-    if not path.is_file():
-        pytest.skip(f"{path} is not built (cargo build -p lifeline-engine --bin lifeline-headless)")
+def binary(binary):
+    """The network tests' binary (conftest), and the tools that make and score the speech."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (scripts/apt-packages.txt)")
     pytest.importorskip("pesq")
-    return path
+    return binary
 
 
 @pytest.fixture
@@ -121,11 +119,7 @@ def decoded(psap, sip_call_id: str, tmp_path):
             return deg
 
 
-def decoded_seconds(psap, sip_call_id: str, tmp_path) -> float:
-    return len(decoded(psap, sip_call_id, tmp_path)) / voice.FS
-
-
-def emergency_call(netlab_agent, psap, seconds: float, env: dict[str, str] | None = None):
+def emergency_call(netlab_agent, psap, tmp_path, seconds: float, env: dict[str, str] | None = None):
     """A 911 call from an agent whose microphone is a tone, ``seconds`` long once established: ``(stream at
     the dispatcher's side, seconds from dial to hang-up, seconds of audio the dispatcher decoded)``."""
     cap = voice.RtpCapture((40000, 40499)).start()
@@ -147,7 +141,7 @@ def emergency_call(netlab_agent, psap, seconds: float, env: dict[str, str] | Non
         stream = cap.stream(t_conn, t_end, toward=True)
     finally:
         cap.stop()
-    return stream, t_end - t_dial, sip_call_id
+    return stream, t_end - t_dial, len(decoded(psap, sip_call_id, tmp_path)) / voice.FS
 
 
 #: Share of an emergency call's packets that must reach the dispatcher's side twice (every one is sent twice;
@@ -158,16 +152,15 @@ COPIES_SHARE = 0.9
 def test_an_emergency_call_sends_every_packet_twice_and_the_copies_reach_the_dispatcher(
     netlab: NetLab, netlab_agent, psap, binary, tmp_path
 ):
-    stream, call_s, sip_call_id = emergency_call(netlab_agent, psap, 4.0)
+    stream, call_s, decoded_s = emergency_call(netlab_agent, psap, tmp_path, 4.0)
     assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
-    decoded = decoded_seconds(psap, sip_call_id, tmp_path)
     print(f"emergency call: {stream.duplicates} copies of {stream.packets} packets at the dispatcher's side "
-          f"(sequence numbers from {stream.first_seq}); the dispatcher decoded {decoded:.1f} s of a {call_s:.1f} s call")
+          f"(sequence numbers from {stream.first_seq}); the dispatcher decoded {decoded_s:.1f} s of a {call_s:.1f} s call")
     assert stream.packets > 100, stream.packets
     assert stream.duplicates >= COPIES_SHARE * stream.packets, (
         f"{stream.duplicates} of {stream.packets} packets arrived twice: the copies are not sent"
     )
-    assert decoded <= call_s + 1.0, f"the dispatcher decoded {decoded:.1f} s of audio in a {call_s:.1f} s call"
+    assert decoded_s <= call_s + 1.0, f"the dispatcher decoded {decoded_s:.1f} s of audio in a {call_s:.1f} s call"
 
 
 #: The call's first RTP sequence number in the test below: 2.7 s of packets before the margin of the wrap
@@ -181,13 +174,12 @@ def test_copies_near_the_sequence_wrap_do_not_stretch_the_dispatchers_audio(
     """The lab's dispatcher (baresip 1.0) turns every copy of a packet numbered near the wrap into an extra
     20 ms of concealment (media/redundancy.rs, WRAP_MARGIN): with the copies sent on here, this call's 8.1 s
     decoded as 10.9 s (its last 160 copies numbered 62537 and up). The engine stops them there."""
-    stream, call_s, sip_call_id = emergency_call(
-        netlab_agent, psap, 8.0, env={"LIFELINE_LAB_FIRST_SEQ": str(NEAR_THE_WRAP)}
+    stream, call_s, decoded_s = emergency_call(
+        netlab_agent, psap, tmp_path, 8.0, env={"LIFELINE_LAB_FIRST_SEQ": str(NEAR_THE_WRAP)}
     )
     assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
-    decoded = decoded_seconds(psap, sip_call_id, tmp_path)
     print(f"emergency call from sequence number {stream.first_seq}: {stream.duplicates} copies of {stream.packets} "
-          f"packets at the dispatcher's side; the dispatcher decoded {decoded:.1f} s of a {call_s:.1f} s call")
+          f"packets at the dispatcher's side; the dispatcher decoded {decoded_s:.1f} s of a {call_s:.1f} s call")
     assert stream.first_seq >= NEAR_THE_WRAP, stream.first_seq  # the hook took effect
-    assert decoded <= call_s + 1.0, f"the dispatcher decoded {decoded:.1f} s of audio in a {call_s:.1f} s call"
+    assert decoded_s <= call_s + 1.0, f"the dispatcher decoded {decoded_s:.1f} s of audio in a {call_s:.1f} s call"
     assert 0 < stream.duplicates < 200, f"{stream.duplicates} copies: expected only those before the margin"
