@@ -167,10 +167,7 @@ pub(crate) fn audit_append_in(
 impl Store {
     /// Appends one entry (one transaction, chained to the last one); returns its id.
     pub fn audit_append(&self, event: &AuditEvent, now: OffsetDateTime) -> Result<i64, StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(
-            self.conn(),
-            rusqlite::TransactionBehavior::Immediate,
-        )?;
+        let tx = self.write_transaction()?;
         let id = audit_append_in(&tx, event, now)?;
         tx.commit()?;
         Ok(id)

@@ -53,10 +53,7 @@ pub fn record_emergency(
 ) -> usize {
     // One transaction (one fsync) for the outbox rows and the audit entry: this sits before the INVITE.
     let together = || -> Result<usize, StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(
-            store.conn(),
-            rusqlite::TransactionBehavior::Immediate,
-        )?;
+        let tx = store.write_transaction()?;
         let queued = Outbox::enqueue_in(&tx, policy, notice, now)?;
         if let Some(ev) = audit_event(notice, queued) {
             audit_append_in(&tx, &ev, now)?;

@@ -123,7 +123,7 @@ impl Outbox {
         if !policy.has_recipients() {
             return Ok(0);
         }
-        let tx = store.conn().unchecked_transaction()?;
+        let tx = store.write_transaction()?;
         let n = Outbox::enqueue_in(&tx, policy, notice, now)?;
         tx.commit()?;
         Ok(n)

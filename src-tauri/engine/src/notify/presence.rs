@@ -98,7 +98,7 @@ pub fn queue_presence_change(
     if urls.is_empty() {
         return Ok(0);
     }
-    let tx = store.conn().unchecked_transaction()?;
+    let tx = store.write_transaction()?;
     let json = serde_json::to_string(change).map_err(json_error)?;
     // Unique per change: the newest row id is part of it, so the same state at the same instant later on
     // is a change of its own.
@@ -256,6 +256,64 @@ mod tests {
             .map(|id| s.outbox_rows(id).expect("rows").len())
             .sum();
         assert_eq!(kept, 1, "only the newest change stays");
+    }
+
+    #[test]
+    fn changes_are_queued_while_the_worker_writes_on_its_own_connection() {
+        // The engine queues on its connection while the notification worker marks rows delivered on its
+        // own: a queueing transaction that read before the worker's commit must wait, not fail (CI lost one
+        // of a callback's changes this way).
+        let dir = tempfile::tempdir().expect("tempdir");
+        let engine = Store::open(dir.path()).expect("open");
+        let t = datetime!(2026-12-04 15:00 UTC);
+        let one = vec!["https://a.example/p".to_owned()];
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker = std::thread::spawn({
+            let path = dir.path().to_owned();
+            let stop = stop.clone();
+            move || {
+                let w = Store::attach(&path).expect("attach");
+                let mut writes = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let newest: Option<i64> = w
+                        .conn()
+                        .query_row("SELECT MAX(id) FROM notify_outbox", [], |r| r.get(0))
+                        .expect("newest");
+                    if let Some(id) = newest {
+                        w.outbox_mark_delivered(id, t).expect("the worker's write");
+                        writes += 1;
+                    }
+                }
+                writes
+            }
+        });
+        let rounds = 2000;
+        let mut failed = Vec::new();
+        for i in 0..rounds {
+            let forced = i % 2 == 0;
+            let status = if forced {
+                Presence::DoNotDisturb
+            } else {
+                Presence::Available
+            };
+            if let Err(e) = queue_presence_change(&engine, &one, &change(status, forced, t), t) {
+                failed.push(e.to_string());
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writes = worker.join().expect("worker");
+        assert!(writes > 0, "the worker wrote meanwhile");
+        assert!(
+            failed.is_empty(),
+            "{} of {rounds} changes lost: {:?}",
+            failed.len(),
+            &failed[..1]
+        );
+        let queued: i64 = engine
+            .conn()
+            .query_row("SELECT MAX(id) FROM notify_outbox", [], |r| r.get(0))
+            .expect("rows");
+        assert_eq!(queued, rounds);
     }
 
     #[tokio::test]

@@ -24,7 +24,7 @@ pub const HISTORY_KEEP: i64 = 200;
 impl Store {
     /// Adds entries in one transaction (one sync to disk however many: refused calls come coalesced).
     pub fn add_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_transaction()?;
         for e in entries {
             let dir = match e.direction {
                 Direction::Out => "out",

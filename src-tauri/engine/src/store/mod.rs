@@ -132,6 +132,17 @@ impl Store {
         &self.conn
     }
 
+    /// A transaction that writes: it takes the write lock at `BEGIN IMMEDIATE`, waiting (busy timeout)
+    /// while the other connection (the notification worker's) writes. A deferred one that reads first
+    /// would hold a snapshot, and if the other connection commits before its first write, SQLite cannot
+    /// upgrade it and fails at once (SQLITE_BUSY, no waiting): the write would be lost.
+    pub(crate) fn write_transaction(&self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?)
+    }
+
     pub fn record_acceptance(&self, a: &Acceptance) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO agreement_acceptance (os_user, version, locale, text_sha256, accepted_at)
