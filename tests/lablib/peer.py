@@ -102,9 +102,11 @@ class BrowserPeer(JsonLinesProcess):
         ``relay_protocol`` ``tcp``/``tls``/``udp``)."""
         return self.command("set_ice", ice_servers=ice_servers, policy=policy)
 
-    def call(self, target: str, headers: list[str] | None = None) -> Event:
-        """Start a call (``sip:911@lifeline.lab`` or a plain user/number)."""
-        return self.command("call", target=target, headers=headers or [])
+    def call(self, target: str, headers: list[str] | None = None, audio: dict | None = None) -> Event:
+        """Start a call (``sip:911@lifeline.lab`` or a plain user/number); ``audio``: getUserMedia's audio
+        constraints for it (default: ``true``, Chromium's voice processing on)."""
+        extra = {} if audio is None else {"audio": audio}
+        return self.command("call", target=target, headers=headers or [], **extra)
 
     def answer(self) -> Event:
         return self.command("answer")

@@ -209,9 +209,11 @@ window.lab = {
     if (ua) ua.unregister();
     return {};
   },
-  call({ target, headers }) {
+  // audio: getUserMedia's audio constraints for this call (default true: the browser's voice processing on)
+  call({ target, headers, audio }) {
     if (!ua) throw new Error('register first');
-    const s = ua.call(target, { ...mediaOptions, extraHeaders: headers || [] });
+    const media = audio === undefined ? {} : { mediaConstraints: { audio, video: false } };
+    const s = ua.call(target, { ...mediaOptions, ...media, extraHeaders: headers || [] });
     wireSession(s, 'outgoing');
     // the SIP Call-ID (JsSIP's session id is Call-ID + local tag)
     return { call_id: s._request ? s._request.call_id : null, session_id: s.id };
