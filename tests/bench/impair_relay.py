@@ -19,6 +19,14 @@ How it works (run it inside ``NAME-rtr`` as root; ``voice_quality.py`` does):
 * delay: ``--delay D --jitter J`` draws each packet's delay uniformly in [D-J, D+J] ms,
   independently, like ``netem delay D J`` (so packets may be reordered, as with netem).
 
+Paired calls: a line ``seed LABEL`` on stdin starts a new loss draw for the datagrams that follow: in
+each direction, the media (RTP) datagrams meet one sequence of draws from a generator seeded with LABEL and
+the direction, and every other datagram (STUN, DTLS, RTCP) its own, so the media's pattern does not shift
+with the number of ICE checks before it. Two calls given the same LABEL (one per agent) lose the same
+media datagrams by their order in each direction: the same number of losses in the same bursts.
+``count`` prints the datagrams seen and dropped since the last ``seed`` (``media_in``, ``media_dropped``
+per direction). Each command is answered with one JSON line.
+
 It prints one JSON line when ready (``{"ready": true, ...}``) and, on SIGTERM/SIGINT, removes its
 rules and prints its counters. Prove what it does with ``udp_probe.py`` (``voice_quality.py --relay-check``
 prints loss, burst lengths, delay and jitter measured on 20 ms-spaced test datagrams).
@@ -76,6 +84,16 @@ class LossModel:
         return self.bad
 
 
+def is_rtp(pkt: bytes) -> bool:
+    """An IPv4 UDP datagram carrying RTP or SRTP (RFC 7983: first byte 128-191), not RTCP (second byte
+    192-223, RFC 5761)."""
+    ihl = (pkt[0] & 0x0F) * 4
+    if pkt[9] != 17 or len(pkt) < ihl + 10:
+        return False
+    b0, b1 = pkt[ihl + 8], pkt[ihl + 9]
+    return 128 <= b0 <= 191 and not 192 <= b1 <= 223
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tun", default="impair0")
@@ -94,12 +112,18 @@ def main() -> int:
         ap.error("--jitter must not exceed --delay (delays cannot be negative)")
 
     rng = random.Random(args.seed)
-    if args.burst_loss:
-        models = {d: LossModel(args.burst_loss / 100, args.burst_len, rng) for d in ("up", "down")}
-    else:
-        models = {d: LossModel(args.loss / 100, None, rng) for d in ("up", "down")}
+    p, burst = (args.burst_loss / 100, args.burst_len) if args.burst_loss else (args.loss / 100, None)
+
+    def models_for(label: str | None) -> dict:
+        """Per direction, the loss model of the media datagrams and that of the others."""
+        def one(d: str, kind: str) -> LossModel:
+            return LossModel(p, burst, random.Random(f"{label}/{d}/{kind}") if label is not None else rng)
+        return {d: {"media": one(d, "media"), "other": one(d, "other")} for d in ("up", "down")}
+
+    models = models_for(None)
     agent_prefix = bytes(int(x) for x in args.agent_net.strip(".").split("."))
     counters = {d: {"in": 0, "dropped": 0, "out": 0} for d in ("up", "down")}
+    period = {d: {"media_in": 0, "media_dropped": 0, "other_in": 0, "other_dropped": 0} for d in ("up", "down")}
 
     fd = open_tun(args.tun)
     sh("ip", "link", "set", args.tun, "up")
@@ -134,8 +158,11 @@ def main() -> int:
                 continue
             direction = "down" if pkt[16 : 16 + len(agent_prefix)] == agent_prefix else "up"
             counters[direction]["in"] += 1
-            if models[direction].lose():
+            kind = "media" if is_rtp(pkt) else "other"
+            period[direction][f"{kind}_in"] += 1
+            if models[direction][kind].lose():
                 counters[direction]["dropped"] += 1
+                period[direction][f"{kind}_dropped"] += 1
                 continue
             delay = args.delay + (rng.uniform(-args.jitter, args.jitter) if args.jitter else 0.0)
             if delay <= 0:
@@ -143,7 +170,34 @@ def main() -> int:
             else:
                 loop.call_later(delay / 1000.0, deliver, pkt, direction)
 
+    pending = b""
+
+    def command() -> None:
+        nonlocal models, pending
+        chunk = os.read(sys.stdin.fileno(), 4096)
+        if not chunk:
+            loop.remove_reader(sys.stdin.fileno())
+            return
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            words = line.decode().split(maxsplit=1)
+            if not words:
+                continue
+            if words[0] == "seed" and len(words) == 2:
+                models = models_for(words[1])
+                for c in period.values():
+                    for k in c:
+                        c[k] = 0
+                print(json.dumps({"seeded": words[1]}), flush=True)
+            elif words[0] == "count":
+                print(json.dumps({"period": period}), flush=True)
+            else:
+                print(json.dumps({"error": f"unknown command {line.decode()!r}"}), flush=True)
+
     loop.add_reader(fd, readable)
+    if not sys.stdin.isatty():
+        loop.add_reader(sys.stdin.fileno(), command)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(json.dumps({"ready": True, "pid": os.getpid(), "tun": args.tun, "iif": iifs, "loss": args.loss,

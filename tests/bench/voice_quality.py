@@ -15,11 +15,13 @@ run in ``NAME-agent`` behind the router (routed mode, host candidates); the far 
 dispatcher (baresip behind rtpengine, auto-answer), called as ``sip:psap@lifeline.lab``. This script
 runs in ``NAME-prov`` (it moves itself there), beside the dispatcher.
 
-Impairments on the router, UDP only, both directions: ``0``, ``2``, ``5``, ``10`` % random loss (iptables
-``statistic``: ``tests/netlab/loss``), ``burst5`` (5 % loss in bursts of 3 packets on average) and
-``jitter30`` (each datagram delayed uniformly in 40 +/- 30 ms, like ``netem delay 40ms 30ms``): the last
-two by ``impair_relay.py`` (a TUN device and policy routing in ``NAME-rtr``; see its docstring), which is
-first measured on 20 ms-spaced test datagrams (``udp_probe.py``) and its figures printed.
+Impairments on the router, UDP only, both directions: ``0``, ``2``, ``5``, ``10`` % random loss, ``burst5``
+(5 % loss in bursts of 3 packets on average) and ``jitter30`` (each datagram delayed uniformly in 40 +/- 30
+ms, like ``netem delay 40ms 30ms``), all by ``impair_relay.py`` (a TUN device and policy routing in
+``NAME-rtr``; see its docstring), which is first measured on test datagrams (``udp_probe.py``) and its
+figures printed. The loss is paired: before each call the relay is given a seed made of the impairment,
+the direction and the call's number, so call k of each agent meets the same loss draws over its media
+datagrams (see ``impair_relay.py``); the loss each call's media met is counted and printed per agent.
 
 The engine's calls are ordinary calls: it sends every packet twice (RFC 7198, ``media/redundancy.rs``) only
 once the measured loss reaches 5 %. ``--redundancy always`` gives it the policy
@@ -98,9 +100,9 @@ RAW_MEDIA = {"echo_cancellation": False, "noise_suppression": False, "auto_gain_
 IMPAIRMENTS = {
     "0": ("no impairment", {"loss": 0}),
     "0raw": ("no impairment, voice processing off in both", {"loss": 0, "raw": True}),
-    "2": ("2 % random loss", {"loss": 2}),
-    "5": ("5 % random loss", {"loss": 5}),
-    "10": ("10 % random loss", {"loss": 10}),
+    "2": ("2 % random loss", {"relay": ["--loss", "2"]}),
+    "5": ("5 % random loss", {"relay": ["--loss", "5"]}),
+    "10": ("10 % random loss", {"relay": ["--loss", "10"]}),
     "burst5": ("5 % bursty loss (mean burst 3)", {"relay": ["--burst-loss", "5", "--burst-len", "3"]}),
     "jitter30": ("30 ms jitter (40 +/- 30 ms)", {"relay": ["--delay", "40", "--jitter", "30"]}),
 }
@@ -113,11 +115,29 @@ def say(msg: str) -> None:
 # ------------------------------------------------------------------ the impairment relay
 class Relay:
     def __init__(self, nl: NetLab, args: list[str]) -> None:
-        self.proc = nl.popen("rtr", [sys.executable, HERE / "impair_relay.py", *args], stdout=subprocess.PIPE, text=True)
+        self.proc = nl.popen("rtr", [sys.executable, HERE / "impair_relay.py", *args], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line or not json.loads(line).get("ready"):
             raise RuntimeError(f"impair_relay.py did not start: {line!r}")
         self.counters: dict = {}
+
+    def _ask(self, command: str) -> dict:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self.proc.stdout.readline())
+        if "error" in reply:
+            raise RuntimeError(f"impair_relay.py: {reply['error']}")
+        return reply
+
+    def seed(self, label: str) -> None:
+        """The datagrams from now on meet the loss draws of ``label`` (the same for both agents' call)."""
+        self._ask(f"seed {label}")
+
+    def count(self) -> dict:
+        """Per direction: datagrams seen and dropped since the last :meth:`seed`."""
+        return self._ask("count")["period"]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -181,6 +201,8 @@ class CallResult:
     lost_packets: int = 0
     notes: list[str] = field(default_factory=list)
     calls: int = 1
+    #: Media (RTP) datagrams the relay saw and dropped, per direction ("up", "down"), calls summed.
+    media: dict = field(default_factory=dict)
 
     def merge(self, other: "CallResult") -> None:
         """Adds another call's figures to this one (several calls per condition, pooled)."""
@@ -191,6 +213,16 @@ class CallResult:
         self.lost_packets += other.lost_packets
         self.notes += other.notes
         self.calls += other.calls
+        for d, c in other.media.items():
+            mine = self.media.setdefault(d, {"in": 0, "dropped": 0})
+            mine["in"] += c["in"]
+            mine["dropped"] += c["dropped"]
+
+    def media_loss(self, direction: str) -> str:
+        c = self.media.get(direction)
+        if not c or not c["in"]:
+            return "n/a"
+        return f"{100 * c['dropped'] / c['in']:.1f} ({c['dropped']}/{c['in']})"
 
     @property
     def pesq_mean(self) -> float | None:
@@ -574,6 +606,21 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
             f"{ratio(g(eb, 'pesq_mean'), g(cb, 'pesq_mean'))} | {fmt(g(ea, 'latency'), '.0f')} | {fmt(g(ca, 'latency'), '.0f')} | "
             f"{fmt(g(eb, 'latency'), '.0f')} | {fmt(g(cb, 'latency'), '.0f')} |")
     L.append("")
+    lossy = [(k, r) for k, r in rows.items() if any(v is not None and v.media for v in r.values())]
+    if lossy:
+        L.append("Loss the media met, per agent: % of the RTP datagrams the relay dropped (dropped/seen), the calls of the "
+                 "row summed. Call k of each agent met the same loss draws, in the order of its media datagrams "
+                 "(impair_relay.py's seed); the engine's A count includes its RFC 7198 copies when it sent them.")
+        L.append("")
+        L.append("| impairment | A (up): engine | Chromium | B (down): engine | Chromium |")
+        L.append("| --- | ---: | ---: | ---: | ---: |")
+        for key, r in lossy:
+            def m(k, d):
+                v = r.get(k)
+                return v.media_loss(d) if v is not None else "n/a"
+            L.append(f"| {IMPAIRMENTS[key][0]} | {m('engine_a', 'up')} | {m('chromium_a', 'up')} | "
+                     f"{m('engine_b', 'down')} | {m('chromium_b', 'down')} |")
+        L.append("")
     es, cs = setup.get("engine", []), setup.get("chromium", [])
 
     def med(rows_, k):
@@ -667,12 +714,18 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
 
 
 METHOD = """How (details in the script's docstring):
-- Impairments on the network lab's router, UDP only, both ways: random loss with iptables' `statistic` match;
-  bursty loss (Gilbert-Elliott, mean burst 3 packets) and jitter (each datagram delayed 40 +/- 30 ms, uniform,
-  like `netem delay 40ms 30ms`, so reordering happens) by `tests/bench/impair_relay.py`: a TUN device in the
+- Impairments on the network lab's router, UDP only, both ways: random loss (Bernoulli), bursty loss
+  (Gilbert-Elliott, mean burst 3 packets) and jitter (each datagram delayed 40 +/- 30 ms, uniform, like
+  `netem delay 40ms 30ms`, so reordering happens) by `tests/bench/impair_relay.py`: a TUN device in the
   router's namespace and `ip rule ... iif <lan1|lan2|wan> ipproto udp lookup <table>` send every forwarded UDP
   datagram through a Python asyncio process that drops or delays it and writes it back. Its effect is measured
   on test datagrams below.
+- Paired loss: the relay draws the losses of each call from a generator seeded per call (the impairment, the
+  direction of speech and the call's number, the same for both agents), over the media datagrams in their order
+  in each direction (STUN, DTLS and RTCP draw from a sequence of their own). Call k of the engine and call k of
+  Chromium thus lose the same datagrams by rank: the same number of losses in the same bursts. What remains
+  different is where the losses fall in the speech (each agent's media starts at its own moment). The loss each
+  agent's media met is counted and shown.
 - PESQ: espeak-ng sentences at 16 kHz padded with silence; A = what the dispatcher's decoder produced (baresip's
   recorder, sox-converted), B = what the agent played (engine: its speaker WAV; Chromium: the remote track tapped
   by an AudioWorklet). Each sentence is found by cross-correlation and scored with 0.3 s of context; a sentence not
@@ -703,6 +756,21 @@ def write_doc(body: str, command: str) -> None:
             f"Written by `{command}` (tests/bench/voice_quality.py). Do not edit by hand: run it again.\n\n"
             f"{METHOD}\n\n")
     write_section("voice_quality.py", head + body)
+
+
+def paired(relay: "Relay | None", label: str, fn):
+    """``fn`` (a call) with the relay's loss draws of ``label`` and its media counted into the result."""
+    def run(*a, **kw):
+        if relay is None:
+            return fn(*a, **kw)
+        relay.seed(label)
+        got = fn(*a, **kw)
+        res = got[0] if isinstance(got, tuple) else got
+        period = relay.count()
+        res.media = {d: {"in": period[d]["media_in"], "dropped": period[d]["media_dropped"]} for d in period}
+        return got
+    run.__name__ = fn.__name__
+    return run
 
 
 def pooled(r: dict, key: str, got: CallResult | None) -> None:
@@ -806,13 +874,14 @@ def main() -> int:
                 r: dict = {}
                 for side in [s for s in (eng, web) if s is not None]:
                     for call in range(args.calls):
-                        got = b.attempt(b.call_a, side, usage=(key == "0" and call == 0))
+                        # Call `call` of each agent meets the same loss draws (impair_relay.py's seed).
+                        got = b.attempt(paired(relay, f"{key}/a/{call}", b.call_a), side, usage=(key == "0" and call == 0))
                         if got is not None:
                             pooled(r, f"{side.name}_a", got[0])
                             if got[1] is not None:
                                 usage[side.name] = got[1]
                         time.sleep(1.0)
-                        pooled(r, f"{side.name}_b", b.attempt(b.call_b, side))
+                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b), side))
                         time.sleep(1.0)
                     ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
                     say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
