@@ -8,6 +8,7 @@ headless Chromium, side by side in one run, same far end, same network (issue 16
     LIFELINE_HEADLESS=/tmp/bench-bin/lifeline-headless $LIFELINE_VENV/bin/python tests/bench/voice_quality.py
         [--netlab bench] [--impairments 0,0raw,2,5,10,burst5,jitter30] [--utterances 4] [--calls 3] [--setup-calls 3]
         [--no-doc] [--json figures.json] [--keep-netlab] [--redundancy policy|always]
+    $LIFELINE_VENV/bin/python tests/bench/voice_quality.py --report figures.json   # the report again, nothing measured
 
 Root (network namespaces). The network lab ``--netlab`` (default ``bench``: a topology of its own, never
 the tests' ``ll``) is started if it is down and stopped at the end if this run started it. Both agents
@@ -72,6 +73,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -669,7 +671,7 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
         for d in ("a", "b"):
             e, c = row(key, f"engine_{d}"), row(key, f"chromium_{d}")
             if e and c and e.pesq_mean is not None and c.pesq_mean is not None and e.pesq_mean < c.pesq_mean:
-                worse.append(f"{IMPAIRMENTS[key][0]} {d.upper()}")
+                worse.append(f"{IMPAIRMENTS[key][0]} {d.upper()} by {c.pesq_mean - e.pesq_mean:.3f}")
     check("PESQ ≥ Chromium's at every impairment" + (f" (below at: {', '.join(worse)})" if worse else ""), not worse if impaired else None)
     check(f"PESQ ≥ 4.0 at 0 % (A: {fmt(e0.pesq_mean if e0 else None)})", None if not e0 or e0.pesq_mean is None else e0.pesq_mean >= 4.0)
     e5 = row("5", "engine_a")
@@ -783,6 +785,20 @@ def pooled(r: dict, key: str, got: CallResult | None) -> None:
         r[key].merge(got)
 
 
+def report_again(args: argparse.Namespace) -> int:
+    """The report of an earlier run, from its --json (its figures and metadata, nothing measured now)."""
+    saved = json.loads(args.report.read_text())
+    rows = {key: {k: CallResult(**v) if v is not None else None for k, v in r.items()} for key, r in saved["rows"].items()}
+    usage = {k: SimpleNamespace(**v) for k, v in saved["usage"].items()}
+    body = report(saved["meta"], saved["relay_checks"], rows, saved["setup"], usage, saved["failures"])
+    print(body)
+    keys = list(rows)
+    if not args.no_doc:
+        write_doc(body, "tests/bench/voice_quality.py" + (f" --impairments {','.join(keys)}" if keys != list(IMPAIRMENTS) else ""))
+        say(f"written to {DOC}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--netlab", default="bench", help="the topology to use (started if down)")
@@ -797,10 +813,14 @@ def main() -> int:
     ap.add_argument("--redundancy", choices=("policy", "always"), default="policy",
                     help="always: the engine sends every packet twice from the start (as on an emergency call)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (signals, recordings, per-call .npz)")
+    ap.add_argument("--report", type=Path, metavar="FIGURES_JSON",
+                    help="measure nothing: write the report again from a run's --json (after a change to the report)")
     ap.add_argument("--engine-only", action="store_true",
                     help="leave Chromium out (investigating the engine; the figures are not written to the doc)")
     args = ap.parse_args()
     keys = [k.strip() for k in args.impairments.split(",") if k.strip()]
+    if args.report:
+        return report_again(args)
     for k in keys:
         if k not in IMPAIRMENTS:
             ap.error(f"impairment {k!r}: one of {', '.join(IMPAIRMENTS)}")
