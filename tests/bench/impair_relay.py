@@ -24,8 +24,8 @@ each direction, the media (RTP) datagrams meet one sequence of draws from a gene
 the direction, and every other datagram (STUN, DTLS, RTCP) its own, so the media's pattern does not shift
 with the number of ICE checks before it. Two calls given the same LABEL (one per agent) lose the same
 media datagrams by their order in each direction: the same number of losses in the same bursts.
-``count`` prints the datagrams seen and dropped since the last ``seed`` (``media_in``, ``media_dropped``
-per direction). Each command is answered with one JSON line.
+``count`` prints the datagrams seen and dropped since the last ``seed`` (per direction, ``media`` and
+``other``, each ``in`` and ``dropped``). Each command is answered with one JSON line.
 
 It prints one JSON line when ready (``{"ready": true, ...}``) and, on SIGTERM/SIGINT, removes its
 rules and prints its counters. Prove what it does with ``udp_probe.py`` (``voice_quality.py --relay-check``
@@ -123,7 +123,7 @@ def main() -> int:
     models = models_for(None)
     agent_prefix = bytes(int(x) for x in args.agent_net.strip(".").split("."))
     counters = {d: {"in": 0, "dropped": 0, "out": 0} for d in ("up", "down")}
-    period = {d: {"media_in": 0, "media_dropped": 0, "other_in": 0, "other_dropped": 0} for d in ("up", "down")}
+    period = {d: {kind: {"in": 0, "dropped": 0} for kind in ("media", "other")} for d in ("up", "down")}
 
     fd = open_tun(args.tun)
     sh("ip", "link", "set", args.tun, "up")
@@ -159,10 +159,10 @@ def main() -> int:
             direction = "down" if pkt[16 : 16 + len(agent_prefix)] == agent_prefix else "up"
             counters[direction]["in"] += 1
             kind = "media" if is_rtp(pkt) else "other"
-            period[direction][f"{kind}_in"] += 1
+            period[direction][kind]["in"] += 1
             if models[direction][kind].lose():
                 counters[direction]["dropped"] += 1
-                period[direction][f"{kind}_dropped"] += 1
+                period[direction][kind]["dropped"] += 1
                 continue
             delay = args.delay + (rng.uniform(-args.jitter, args.jitter) if args.jitter else 0.0)
             if delay <= 0:
@@ -186,9 +186,9 @@ def main() -> int:
                 continue
             if words[0] == "seed" and len(words) == 2:
                 models = models_for(words[1])
-                for c in period.values():
-                    for k in c:
-                        c[k] = 0
+                for kinds in period.values():
+                    for c in kinds.values():
+                        c.update({"in": 0, "dropped": 0})
                 print(json.dumps({"seeded": words[1]}), flush=True)
             elif words[0] == "count":
                 print(json.dumps({"period": period}), flush=True)

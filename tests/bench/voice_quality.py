@@ -100,8 +100,8 @@ RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainCont
 RAW_MEDIA = {"echo_cancellation": False, "noise_suppression": False, "auto_gain_control": False}
 
 IMPAIRMENTS = {
-    "0": ("no impairment", {"loss": 0}),
-    "0raw": ("no impairment, voice processing off in both", {"loss": 0, "raw": True}),
+    "0": ("no impairment", {}),
+    "0raw": ("no impairment, voice processing off in both", {"raw": True}),
     "2": ("2 % random loss", {"relay": ["--loss", "2"]}),
     "5": ("5 % random loss", {"relay": ["--loss", "5"]}),
     "10": ("10 % random loss", {"relay": ["--loss", "10"]}),
@@ -753,7 +753,9 @@ METHOD = """How (details in the script's docstring):
   Chromium's processes (the node driver not counted)."""
 
 
-def write_doc(body: str, command: str) -> None:
+def write_doc(body: str, keys: list[str]) -> None:
+    """``body`` into docs/performance.md, with the command that measured the impairments ``keys``."""
+    command = "tests/bench/voice_quality.py" + (f" --impairments {','.join(keys)}" if keys != list(IMPAIRMENTS) else "")
     head = ("## Voice quality and speed: engine vs JsSIP in Chromium\n\n"
             f"Written by `{command}` (tests/bench/voice_quality.py). Do not edit by hand: run it again.\n\n"
             f"{METHOD}\n\n")
@@ -769,7 +771,7 @@ def paired(relay: "Relay | None", label: str, fn):
         got = fn(*a, **kw)
         res = got[0] if isinstance(got, tuple) else got
         period = relay.count()
-        res.media = {d: {"in": period[d]["media_in"], "dropped": period[d]["media_dropped"]} for d in period}
+        res.media = {d: period[d]["media"] for d in period}
         return got
     run.__name__ = fn.__name__
     return run
@@ -792,9 +794,8 @@ def report_again(args: argparse.Namespace) -> int:
     usage = {k: SimpleNamespace(**v) for k, v in saved["usage"].items()}
     body = report(saved["meta"], saved["relay_checks"], rows, saved["setup"], usage, saved["failures"])
     print(body)
-    keys = list(rows)
     if not args.no_doc:
-        write_doc(body, "tests/bench/voice_quality.py" + (f" --impairments {','.join(keys)}" if keys != list(IMPAIRMENTS) else ""))
+        write_doc(body, list(rows))
         say(f"written to {DOC}")
     return 0
 
@@ -887,7 +888,6 @@ def main() -> int:
             sides.append(eng)
             if web is not None:
                 web.raw = bool(how.get("raw"))
-            change = nl.loss(how["loss"]) if "loss" in how else None
             if "relay" in how:
                 relay = Relay(nl, how["relay"])
             try:
@@ -911,8 +911,6 @@ def main() -> int:
                 if relay is not None:
                     relay.stop()
                     relay = None
-                if change is not None:
-                    change.undo()
         for side in sides:
             side.close()
         sides.clear()
@@ -957,9 +955,8 @@ def main() -> int:
     meta["load"] = load_average()
     body = report(meta, relay_checks, rows, setup, usage, b.failures)
     print(body)
-    command = "tests/bench/voice_quality.py" + (f" --impairments {args.impairments}" if keys != list(IMPAIRMENTS) else "")
     if not args.no_doc and not args.engine_only:
-        write_doc(body, command)
+        write_doc(body, keys)
         say(f"written to {DOC}")
     if args.json:
         def plain(o):
