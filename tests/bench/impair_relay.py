@@ -27,6 +27,18 @@ media datagrams by their order in each direction: the same number of losses in t
 ``count`` prints the datagrams seen and dropped since the last ``seed`` (per direction, ``media`` and
 ``other``, each ``in`` and ``dropped``). Each command is answered with one JSON line.
 
+Losses where the speech is: by rank, the media's losses fall at different places in the far end's
+speech for two calls whose media started at different moments (a slower call setup skips more of the
+dispatcher's first packets). ``hold`` (after ``seed``) lets the media toward the agent through until
+``anchor SEQ SKIP``: SEQ is the RTP sequence number of the dispatcher's first packet of the call (the bench
+sees it on the provider's side; rtpengine keeps sequence numbers) and from then on the media datagram with
+sequence number SEQ + i meets draw i of the direction's sequence, none lost for i < SKIP (the silence
+before the first sentence, while the anchor is on its way). Two calls anchored so lose the same packets of
+the dispatcher's speech, whatever their setup time. The reply counts the datagrams that passed while held
+with i >= SKIP (``late``: draws not applied; 0 when the anchor came in time); ``count`` adds the lowest and
+highest i seen since the anchor (``anchored_indexes``: the first a few packets after 0 when the sequence
+numbers are the dispatcher's).
+
 It prints one JSON line when ready (``{"ready": true, ...}``) and, on SIGTERM/SIGINT, removes its
 rules and prints its counters. Prove what it does with ``udp_probe.py`` (``voice_quality.py --relay-check``
 prints loss, burst lengths, delay and jitter measured on 20 ms-spaced test datagrams).
@@ -121,6 +133,35 @@ def main() -> int:
         return {d: {"media": one(d, "media"), "other": one(d, "other")} for d in ("up", "down")}
 
     models = models_for(None)
+    #: ``hold``/``anchor`` for the media toward the agent: held (None: by rank), the anchor (seq, skip),
+    #: the draws by index since the anchor, and the sequence numbers that passed while held.
+    held = False
+    anchor: tuple[int, int] | None = None
+    draws: list[bool] = []
+    passed: list[int] = []
+    #: The lowest and highest index seen since the anchor (a check that the sequence numbers are the
+    #: dispatcher's: the first arrives a few packets after the anchor).
+    seen: list[int] = []
+
+    def rtp_seq(pkt: bytes) -> int:
+        ihl = (pkt[0] & 0x0F) * 4
+        return struct.unpack_from("!H", pkt, ihl + 10)[0]
+
+    def lose(direction: str, kind: str, pkt: bytes) -> bool:
+        if not (held and direction == "down" and kind == "media"):
+            return models[direction][kind].lose()
+        seq = rtp_seq(pkt)
+        if anchor is None:
+            passed.append(seq)
+            return False
+        i = (seq - anchor[0]) & 0xFFFF
+        seen[:] = [min(seen[0], i), max(seen[1], i)] if seen else [i, i]
+        if i < anchor[1] or i >= 0x8000:  # before the skip, or older than the anchor
+            return False
+        while len(draws) <= i:
+            draws.append(models[direction][kind].lose())
+        return draws[i]
+
     agent_prefix = bytes(int(x) for x in args.agent_net.strip(".").split("."))
     counters = {d: {"in": 0, "dropped": 0, "out": 0} for d in ("up", "down")}
     period = {d: {kind: {"in": 0, "dropped": 0} for kind in ("media", "other")} for d in ("up", "down")}
@@ -160,7 +201,7 @@ def main() -> int:
             counters[direction]["in"] += 1
             kind = "media" if is_rtp(pkt) else "other"
             period[direction][kind]["in"] += 1
-            if models[direction][kind].lose():
+            if lose(direction, kind, pkt):
                 counters[direction]["dropped"] += 1
                 period[direction][kind]["dropped"] += 1
                 continue
@@ -173,7 +214,7 @@ def main() -> int:
     pending = b""
 
     def command() -> None:
-        nonlocal models, pending
+        nonlocal models, pending, held, anchor, draws
         chunk = os.read(sys.stdin.fileno(), 4096)
         if not chunk:
             loop.remove_reader(sys.stdin.fileno())
@@ -186,12 +227,23 @@ def main() -> int:
                 continue
             if words[0] == "seed" and len(words) == 2:
                 models = models_for(words[1])
+                held, anchor, draws = False, None, []
+                passed.clear()
+                seen.clear()
                 for kinds in period.values():
                     for c in kinds.values():
                         c.update({"in": 0, "dropped": 0})
                 print(json.dumps({"seeded": words[1]}), flush=True)
+            elif words[0] == "hold":
+                held = True
+                print(json.dumps({"held": True}), flush=True)
+            elif words[0] == "anchor" and len(words) == 2 and len(words[1].split()) == 2 and held:
+                seq, skip = (int(w) for w in words[1].split())
+                anchor = (seq & 0xFFFF, skip)
+                late = sum(1 for q in passed if skip <= (q - anchor[0]) & 0xFFFF < 0x8000)
+                print(json.dumps({"anchored": anchor[0], "skip": skip, "passed": len(passed), "late": late}), flush=True)
             elif words[0] == "count":
-                print(json.dumps({"period": period}), flush=True)
+                print(json.dumps({"period": period, "anchored_indexes": seen or None}), flush=True)
             else:
                 print(json.dumps({"error": f"unknown command {line.decode()!r}"}), flush=True)
 

@@ -22,7 +22,9 @@ ms, like ``netem delay 40ms 30ms``), all by ``impair_relay.py`` (a TUN device an
 ``NAME-rtr``; see its docstring), which is first measured on test datagrams (``udp_probe.py``) and its
 figures printed. The loss is paired: before each call the relay is given a seed made of the impairment,
 the direction and the call's number, so call k of each agent meets the same loss draws over its media
-datagrams (see ``impair_relay.py``); the loss each call's media met is counted and printed per agent.
+datagrams (see ``impair_relay.py``); toward the agent the draws are anchored in the dispatcher's speech (the
+RTP sequence number of its first packet, read on the provider's side), so both agents lose the same packets
+of it. The loss each call's media met is counted and printed per agent.
 
 The engine's calls are ordinary calls: it sends every packet twice (RFC 7198, ``media/redundancy.rs``) only
 once the measured loss reaches 5 %. ``--redundancy always`` gives it the policy
@@ -99,6 +101,10 @@ RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainCont
 #: The engine's media policy with its voice processing off (the ``0raw`` condition).
 RAW_MEDIA = {"echo_cancellation": False, "noise_suppression": False, "auto_gain_control": False}
 
+#: Call B: no loss toward the agent in the dispatcher's first packets (1.2 s, within the speech's 1.5 s lead
+#: of silence) while the relay's anchor is on its way.
+ANCHOR_SKIP = 60
+
 IMPAIRMENTS = {
     "0": ("no impairment", {}),
     "0raw": ("no impairment, voice processing off in both", {"raw": True}),
@@ -137,9 +143,20 @@ class Relay:
         """The datagrams from now on meet the loss draws of ``label`` (the same for both agents' call)."""
         self._ask(f"seed {label}")
 
+    def hold(self) -> None:
+        """The media toward the agent pass until :meth:`anchor`, then lose by their place in the speech."""
+        self._ask("hold")
+
+    def anchor(self, seq: int, skip: int) -> dict:
+        """The dispatcher's first RTP sequence number of the call: its packet SEQ + i meets draw i (none below
+        ``skip``). The reply's ``late``: packets that passed held beyond the skip (0: in time)."""
+        return self._ask(f"anchor {seq} {skip}")
+
     def count(self) -> dict:
-        """Per direction: datagrams seen and dropped since the last :meth:`seed`."""
-        return self._ask("count")["period"]
+        """Per direction: datagrams seen and dropped since the last :meth:`seed`; ``anchored_indexes``:
+        the lowest and highest packet index toward the agent since :meth:`anchor` (None without one)."""
+        got = self._ask("count")
+        return {**got["period"], "anchored_indexes": got.get("anchored_indexes")}
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -438,6 +455,8 @@ class Bench:
         self.failures: list[str] = []
         self.notes: list[str] = []
         self.calls = 0
+        #: The impairment's relay while one runs (call B anchors its losses in the dispatcher's speech).
+        self.relay: Relay | None = None
 
     def psap_recording16(self, call_id: str) -> np.ndarray:
         wait_psap_closed(self.psap, call_id, timeout=20)
@@ -499,6 +518,13 @@ class Bench:
         """The dispatcher speaks: PESQ at the agent, latency dispatcher -> agent."""
         self.voice.use(self.voice.speech)
         sip, t_dial, t_conn = side.dial()
+        if self.relay is not None:
+            first = self.cap.first_from_dispatcher(t_dial)
+            if first is None:
+                raise RuntimeError("no RTP from the dispatcher within 3 s of the dial: losses not anchored")
+            got = self.relay.anchor(first.seq, ANCHOR_SKIP)
+            if got.get("late"):
+                self.notes.append(f"{got['late']} packets passed before the loss draws were anchored")
         side.mute()
         side.start_audio()
         time.sleep(self.sig.period_s + 1.5)
@@ -583,6 +609,24 @@ def ratio(a, b, spec=".2f") -> str:
     return "n/a" if a is None or b is None or b == 0 else format(a / b, spec)
 
 
+#: Student's t, two-sided 95 %, by degrees of freedom (beyond 30: the normal's 1.96).
+T975 = [12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.20, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.10,
+        2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04]
+
+
+def paired_difference(e: CallResult | None, c: CallResult | None) -> tuple[float, float, int] | None:
+    """Engine minus Chromium PESQ, sentence by sentence: sentence j of call k of one agent against the same
+    sentence of the same call number of the other (the same loss draws): the mean difference, the half width
+    of its 95 % interval (Student's t over the pairs) and the number of pairs. None without the same number
+    of scores on both sides (a call lost on one side breaks the pairing)."""
+    if e is None or c is None or len(e.pesq) != len(c.pesq) or len(e.pesq) < 2:
+        return None
+    d = [x - y for x, y in zip(e.pesq, c.pesq)]
+    n = len(d)
+    t = T975[n - 2] if n - 1 <= len(T975) else 1.96
+    return statistics.fmean(d), t * statistics.stdev(d) / n**0.5, n
+
+
 def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict, failures: list[str]) -> str:
     L = []
     L.append(f"Measured {meta['date']} at commit {meta['commit']} ({meta['binary']}); load average {meta['load']} on "
@@ -608,11 +652,31 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
             f"{ratio(g(eb, 'pesq_mean'), g(cb, 'pesq_mean'))} | {fmt(g(ea, 'latency'), '.0f')} | {fmt(g(ca, 'latency'), '.0f')} | "
             f"{fmt(g(eb, 'latency'), '.0f')} | {fmt(g(cb, 'latency'), '.0f')} |")
     L.append("")
+    diffs = {key: {d: paired_difference(r.get(f"engine_{d}"), r.get(f"chromium_{d}")) for d in ("a", "b")}
+             for key, r in rows.items()}
+    if any(v is not None for dd in diffs.values() for v in dd.values()):
+        L.append("Engine minus Chromium, sentence by sentence (sentence j of call k of each agent: the same speech and "
+                 "the same loss draws): the mean difference and its 95 % interval (Student's t over the pairs). An "
+                 "interval that holds 0 is a difference this run cannot tell from the noise: where in the speech the "
+                 "losses fall, jitter buffer and render timing.")
+        L.append("")
+        L.append("| impairment | A: engine − Chromium | B: engine − Chromium | pairs (A/B) |")
+        L.append("| --- | ---: | ---: | ---: |")
+
+        def ci(v):
+            return "n/a" if v is None else f"{v[0]:+.3f} ± {v[1]:.3f}"
+
+        for key, dd in diffs.items():
+            a, b = dd["a"], dd["b"]
+            L.append(f"| {IMPAIRMENTS[key][0]} | {ci(a)} | {ci(b)} | {a[2] if a else 0}/{b[2] if b else 0} |")
+        L.append("")
     lossy = [(k, r) for k, r in rows.items() if any(v is not None and v.media for v in r.values())]
     if lossy:
         L.append("Loss the media met, per agent: % of the RTP datagrams the relay dropped (dropped/seen), the calls of the "
-                 "row summed. Call k of each agent met the same loss draws, in the order of its media datagrams "
-                 "(impair_relay.py's seed); the engine's A count includes its RFC 7198 copies when it sent them.")
+                 "row summed. Call k of each agent met the same loss draws (impair_relay.py's seed): toward the "
+                 "dispatcher (A) in the order of its media datagrams, toward the agent (B) by the dispatcher's packets "
+                 "counted from its first of the call. The engine's A count includes its RFC 7198 copies when it sent "
+                 "them.")
         L.append("")
         L.append("| impairment | A (up): engine | Chromium | B (down): engine | Chromium |")
         L.append("| --- | ---: | ---: | ---: | ---: |")
@@ -665,14 +729,21 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
     check(f"mouth-to-ear (A, 0 %) ≤ Chromium's and ≤ 60 ms, like for like (voice processing off in both): engine "
           f"{fmt(lat_e, '.0f')} ms, Chromium {fmt(lat_c, '.0f')} ms; {on}",
           None if lat_e is None or lat_c is None else (lat_e <= lat_c and lat_e <= 60))
-    worse = []
+    worse, beyond = [], []
     impaired = [k for k in rows if not IMPAIRMENTS[k][1].get("raw")]
     for key in impaired:
         for d in ("a", "b"):
             e, c = row(key, f"engine_{d}"), row(key, f"chromium_{d}")
             if e and c and e.pesq_mean is not None and c.pesq_mean is not None and e.pesq_mean < c.pesq_mean:
                 worse.append(f"{IMPAIRMENTS[key][0]} {d.upper()} by {c.pesq_mean - e.pesq_mean:.3f}")
+            v = diffs[key][d]
+            if v is not None and v[0] + v[1] < 0:
+                beyond.append(f"{IMPAIRMENTS[key][0]} {d.upper()} ({v[0]:+.3f} ± {v[1]:.3f})")
     check("PESQ ≥ Chromium's at every impairment" + (f" (below at: {', '.join(worse)})" if worse else ""), not worse if impaired else None)
+    paired_known = [v for key in impaired for v in diffs[key].values() if v is not None]
+    check("PESQ not below Chromium's beyond this run's noise at any impairment (the paired interval above 0 or "
+          "holding it)" + (f" (below at: {', '.join(beyond)})" if beyond else ""),
+          not beyond if paired_known else None)
     check(f"PESQ ≥ 4.0 at 0 % (A: {fmt(e0.pesq_mean if e0 else None)})", None if not e0 or e0.pesq_mean is None else e0.pesq_mean >= 4.0)
     e5 = row("5", "engine_a")
     check(f"PESQ ≥ 3.5 at 5 % loss (A: {fmt(e5.pesq_mean if e5 else None)})", None if not e5 or e5.pesq_mean is None else e5.pesq_mean >= 3.5)
@@ -725,9 +796,13 @@ METHOD = """How (details in the script's docstring):
 - Paired loss: the relay draws the losses of each call from a generator seeded per call (the impairment, the
   direction of speech and the call's number, the same for both agents), over the media datagrams in their order
   in each direction (STUN, DTLS and RTCP draw from a sequence of their own). Call k of the engine and call k of
-  Chromium thus lose the same datagrams by rank: the same number of losses in the same bursts. What remains
-  different is where the losses fall in the speech (each agent's media starts at its own moment). The loss each
-  agent's media met is counted and shown.
+  Chromium thus lose the same datagrams: the same number of losses in the same bursts. Toward the agent (B) the
+  draws are also anchored in the dispatcher's speech: the bench reads the RTP sequence number of the
+  dispatcher's first packet of the call on the provider's side and the relay gives draw i to the packet i
+  after it (rtpengine keeps the sequence numbers), so both agents lose the same 20 ms of the same sentences
+  whatever their call setup time (none in the first 1.2 s, silence, while the anchor is on its way). Toward
+  the dispatcher (A) the draws go by the media datagrams' order, and where they fall in the speech differs
+  with the moment each agent's media started. The loss each agent's media met is counted and shown.
 - PESQ: espeak-ng sentences at 16 kHz padded with silence; A = what the dispatcher's decoder produced (baresip's
   recorder, sox-converted), B = what the agent played (engine: its speaker WAV; Chromium: the remote track tapped
   by an AudioWorklet). Each sentence is found by cross-correlation and scored with 0.3 s of context; a sentence not
@@ -762,16 +837,23 @@ def write_doc(body: str, keys: list[str]) -> None:
     write_section("voice_quality.py", head + body)
 
 
-def paired(relay: "Relay | None", label: str, fn):
-    """``fn`` (a call) with the relay's loss draws of ``label`` and its media counted into the result."""
+def paired(relay: "Relay | None", label: str, fn, *, hold: bool = False):
+    """``fn`` (a call) with the relay's loss draws of ``label`` and its media counted into the result;
+    ``hold``: the media toward the agent wait for the call's anchor (:meth:`Relay.hold`)."""
     def run(*a, **kw):
         if relay is None:
             return fn(*a, **kw)
         relay.seed(label)
+        if hold:
+            relay.hold()
         got = fn(*a, **kw)
         res = got[0] if isinstance(got, tuple) else got
         period = relay.count()
-        res.media = {d: period[d]["media"] for d in period}
+        res.media = {d: period[d]["media"] for d in ("up", "down")}
+        seen = period["anchored_indexes"]
+        if hold and seen and not 0 <= seen[0] <= ANCHOR_SKIP:
+            res.notes.append(f"the media toward the agent began at index {seen[0]} of the anchor: its sequence "
+                             "numbers are not the dispatcher's, its losses are not where the other agent's were")
         return got
     run.__name__ = fn.__name__
     return run
@@ -859,6 +941,13 @@ def main() -> int:
     relay: Relay | None = None
     try:
         b.psap = Psap(nl.lab)
+        # A call an interrupted run left up would keep streaming to a dead agent: through the relay, and
+        # mistaken for the new call's media.
+        for _ in range(10):
+            if b.psap.active_call_count() == 0:
+                break
+            b.psap.hangup()
+            time.sleep(0.5)
         b.voice = PsapVoice(nl, b.sig, b.work)
         b.cap = voice.RtpCapture(PSAP_PORTS).start()
         if not args.no_relay_check:
@@ -890,6 +979,7 @@ def main() -> int:
                 web.raw = bool(how.get("raw"))
             if "relay" in how:
                 relay = Relay(nl, how["relay"])
+            b.relay = relay
             try:
                 r: dict = {}
                 for side in [s for s in (eng, web) if s is not None]:
@@ -901,13 +991,14 @@ def main() -> int:
                             if got[1] is not None:
                                 usage[side.name] = got[1]
                         time.sleep(1.0)
-                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b), side))
+                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b, hold=True), side))
                         time.sleep(1.0)
                     ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
                     say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
                         f"B PESQ {fmt(rb.pesq_mean if rb else None)} latency {fmt(rb.latency if rb else None, '.0f')} ms")
                 rows[key] = r
             finally:
+                b.relay = None
                 if relay is not None:
                     relay.stop()
                     relay = None

@@ -396,6 +396,30 @@ class RtpCapture:
         self._thread.join(timeout=2)
         self._sock.close()
 
+    def first_from_dispatcher(self, t_from: float, timeout: float = 3.0) -> Packet | None:
+        """The first RTP packet of a stream the dispatcher started at or after ``t_from`` (epoch s; a
+        stream it was already sending in the second before is an older call's), waiting up to ``timeout``
+        s for it."""
+        lo, hi = self.ports
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                recent, older = [], set()
+                for p in reversed(self.packets):
+                    if p.t < t_from - 1.0:
+                        break
+                    if not lo <= p.src <= hi:
+                        continue
+                    if p.t >= t_from:
+                        recent.append(p)
+                    else:
+                        older.add(p.ssrc)
+                new = [p for p in recent if p.ssrc not in older]
+                first = min(new, key=lambda p: p.t) if new else None
+            if first is not None or time.monotonic() > deadline:
+                return first
+            time.sleep(0.005)
+
     def stream(self, t_from: float, t_to: float, *, toward: bool) -> DecodedStream | None:
         """The main RTP stream between ``t_from`` and ``t_to`` (epoch s) toward the dispatcher
         (``toward``) or from it, decoded (Opus, PCMU, PCMA; gaps concealed by Opus PLC)."""
