@@ -182,7 +182,7 @@ class FarEndEncoder:
         return out
 
 
-def arrivals(n: int, lost: list[bool], jitter: int | None, seed: int) -> list[tuple[int, int]]:
+def arrivals(n: int, lost: list[bool], jitter: float | None, seed: int) -> list[tuple[int, int]]:
     """(arrival ms, packet index) of the packets not lost: packet i sent at 20 i ms, delayed 40 +/- jitter
     ms (uniform, like netem's delay 40ms <jitter>ms and the lab's relay: reordering happens)."""
     rng = random.Random(seed * 7919)
@@ -238,7 +238,8 @@ def direction_b(args: argparse.Namespace, sig: voice.TestSignal, work: Path, key
             scores, delays, notes = [], [], []
             for seed in range(args.seeds):
                 lost = loss_pattern(len(packets), p, burst, 1000 + seed)
-                x48, stats = receive(receiver, packets, arrivals(len(packets), lost, jitter, seed), opts.split(), work)
+                x48, stats = receive(receiver, packets, arrivals(len(packets), lost, jitter or args.timing_jitter, seed),
+                                     opts.split(), work)
                 notes.append(stats)
                 hits = voice.find(x48, sig.chirp48)
                 if hits:
@@ -270,6 +271,9 @@ def main() -> int:
     ap.add_argument("--direction", choices=("a", "b"), default="a",
                     help="a: the engine's encoder to the dispatcher's decoder; b: the dispatcher's encoder to the engine's playout")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--timing-jitter", type=float, default=None, metavar="MS",
+                    help="direction b: arrivals +/- MS where the condition has no jitter of its own (a real "
+                         "path's and a loaded machine's few ms; 0: every packet exactly 40 ms after its send)")
     ap.add_argument("--config", action="append", default=[], help="NAME=voice-chain options (repeatable; default: the built-in set)")
     ap.add_argument("--duplicate", default="", help="direction a: also each configuration with every packet sent twice, "
                     "the copy delayed by these numbers of frames (e.g. 0,1,2)")

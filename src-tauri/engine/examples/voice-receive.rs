@@ -11,7 +11,10 @@
 //! at T ms (the media thread held up while the call is set up: the backlog it leaves is trimmed later).
 //!
 //! `cargo run --release -p lifeline-engine --example voice-receive -- --packets in.rtp --output out.wav
-//!  [--initial 3] [--max 15] [--plain] [--stall-every 2000 --stall 120 [--no-trim]] [--stall-at 300 --stall 100]`
+//!  [--initial 3] [--max 15] [--plain] [--pause-frames 5] [--stall-every 2000 --stall 120 [--no-trim]] [--stall-at 300 --stall 100]`
+//!
+//! With `VOICE_RECEIVE_TRACE` set, every frame that was time-scaled or changed the target depth is
+//! printed (stderr): when, how many samples, the target and the frames concealed so far.
 //!
 //! Packet file: for every packet, arrival (ms, u32), sequence number (u16), RTP timestamp (u32), payload
 //! length (u16), all big-endian, then the payload (Opus).
@@ -57,6 +60,9 @@ struct Args {
     /// Conceal with libopus's own PLC instead of pitch repetition (the concealment before NetEq's).
     #[arg(long)]
     libopus_plc: bool,
+    /// Quiet frames before a pause may be stretched or cut (the engine's PAUSE_FRAMES by default).
+    #[arg(long)]
+    pause_frames: Option<u32>,
     /// Do not trim the speaker's backlog (only drop frames beyond 8 queued, as before).
     #[arg(long)]
     no_trim: bool,
@@ -98,6 +104,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut playout = PlayoutPath::new(Codec::Opus, args.initial, args.max)?;
     playout.set_adaptive(!args.plain);
     playout.use_opus_plc(args.libopus_plc);
+    if let Some(n) = args.pause_frames {
+        playout.set_pause_frames(n);
+    }
+    let trace = std::env::var_os("VOICE_RECEIVE_TRACE").is_some();
     let t0 = Instant::now();
     let end = packets.last().map_or(0, |p| p.at_ms) + 1000;
     let (mut out, mut pcm) = (Vec::new(), Vec::new());
@@ -133,8 +143,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let due = pacer.take_due(now) as usize;
             for behind in (0..due).rev() {
+                let before = playout.stats();
                 playout.frame(&mut pcm, behind, now);
                 debug_assert_eq!(pcm.len(), FRAME);
+                if trace {
+                    let after = playout.stats();
+                    let (s, l) = (
+                        after.shortened_samples - before.shortened_samples,
+                        after.lengthened_samples - before.lengthened_samples,
+                    );
+                    if s + l > 0 || after.target_frames != before.target_frames {
+                        eprintln!(
+                            "trace ms {ms} out_ms {} shortened {s} lengthened {l} target {} concealed {}",
+                            out.len() / 48,
+                            after.target_frames,
+                            after.jitter.concealed
+                        );
+                    }
+                }
                 targets.push(playout.stats().target_frames);
                 let decision = if args.no_trim {
                     if speaker.len() < DROP_ABOVE {

@@ -23,7 +23,8 @@
 //! decoded audio ([`super::timescale`]) so the depth moves without a gap or a skipped syllable. The
 //! depth it reads is the one on the playout's clock: after a stall of the media thread, the packets that
 //! came meanwhile are frames owed, played at once, not a deeper buffer (see [`JitterBuffer::tempo`]).
-//! A depth a little off its target is moved in pauses only (a cut or a repeat in a word is heard);
+//! A depth a little off its target is moved in pauses only (a cut or a repeat in a word is heard; a pause
+//! is [`super::playout::PAUSE_FRAMES`] quiet frames, not the gap between two words);
 //! lowering it is never urgent, raising it is when it is a frame short or more.
 //!
 //! When the far end writes Opus in-band FEC (its packets say so), a lost frame keeps the target one frame

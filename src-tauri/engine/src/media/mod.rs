@@ -35,6 +35,8 @@ pub mod mic_clock;
 pub mod opus_packet;
 #[cfg(test)]
 mod pair_tests;
+#[cfg(test)]
+mod pause_tests;
 pub mod pipeline;
 pub mod pitch_plc;
 pub mod playout;

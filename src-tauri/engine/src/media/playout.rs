@@ -19,6 +19,12 @@ use std::time::{Duration, Instant};
 
 /// Packets popped at most for one frame (a few shortened frames, never a loop).
 const MAX_POPS_PER_FRAME: usize = 4;
+/// Quiet frames that must come before one for it to be a pause the depth may be moved in. A gap between
+/// two words (40-80 ms) is quiet too, and a period cut from it moves the rest of the sentence against its
+/// start: PESQ, which aligns a short sentence as a whole, then marks the sentence down. In the lab's
+/// bursty-loss calls a sentence whose first word gap was cut scored 1.96-2.03 where the same losses
+/// without the cut scored 2.7. A pause between phrases is longer, and nothing in it can be heard.
+pub const PAUSE_FRAMES: u32 = 5;
 /// A packet with in-band FEC seen this recently: the far end writes FEC (an encoder writes it only while
 /// it is told of loss, so it comes and goes).
 const FEC_SEEN_FOR: Duration = Duration::from_secs(5);
@@ -57,6 +63,9 @@ pub struct PlayoutPath {
     opus_plc: bool,
     /// When the last packet carrying in-band FEC arrived.
     fec_seen: Option<Instant>,
+    /// Quiet frames decoded in a row, up to the last one ([`PAUSE_FRAMES`]).
+    quiet_run: u32,
+    pause_frames: u32,
     stats: PlayoutStats,
 }
 
@@ -73,6 +82,8 @@ impl PlayoutPath {
             adaptive: true,
             opus_plc: false,
             fec_seen: None,
+            quiet_run: 0,
+            pause_frames: PAUSE_FRAMES,
             stats: PlayoutStats::default(),
         })
     }
@@ -83,6 +94,11 @@ impl PlayoutPath {
         for dec in self.decoders.values_mut() {
             dec.use_opus_plc(on);
         }
+    }
+
+    /// Quiet frames before a pause's frame may be stretched or cut ([`PAUSE_FRAMES`]; for comparisons).
+    pub fn set_pause_frames(&mut self, frames: u32) {
+        self.pause_frames = frames;
     }
 
     /// Without FEC recovery and time-scaling: a fixed-depth buffer with concealment (for comparisons).
@@ -135,12 +151,19 @@ impl PlayoutPath {
             let playout = self.jitter.pop();
             let idle = matches!(playout, Playout::Idle);
             let audible = self.decode(playout);
+            let quiet = !audible || timescale::is_quiet(&self.scratch);
+            let in_pause = self.quiet_run >= self.pause_frames;
+            self.quiet_run = if quiet {
+                self.quiet_run.saturating_add(1)
+            } else {
+                0
+            };
             if audible && self.scratch.len() == FRAME {
                 match tempo {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
                     }
-                    Tempo::FasterInPause => {
+                    Tempo::FasterInPause if in_pause => {
                         self.stats.shortened_samples +=
                             timescale::shorten_pause(&mut self.scratch) as u64
                     }
@@ -148,11 +171,11 @@ impl PlayoutPath {
                         self.stats.lengthened_samples +=
                             timescale::lengthen(&mut self.scratch) as u64
                     }
-                    Tempo::SlowerInPause => {
+                    Tempo::SlowerInPause if in_pause => {
                         self.stats.lengthened_samples +=
                             timescale::lengthen_pause(&mut self.scratch) as u64
                     }
-                    Tempo::Normal => {}
+                    Tempo::FasterInPause | Tempo::SlowerInPause | Tempo::Normal => {}
                 }
             }
             if self.scratch.is_empty() {

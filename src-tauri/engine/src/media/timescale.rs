@@ -82,7 +82,7 @@ fn stretch_lag(pcm: &[i16]) -> Option<usize> {
 }
 
 /// Too quiet for anything cut or repeated to be heard (a pause between words).
-fn is_quiet(pcm: &[i16]) -> bool {
+pub fn is_quiet(pcm: &[i16]) -> bool {
     let energy: f32 = pcm.iter().map(|&s| f32::from(s).powi(2)).sum();
     (energy / pcm.len().max(1) as f32).sqrt() < QUIET_RMS
 }
