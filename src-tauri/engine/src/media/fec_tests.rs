@@ -87,11 +87,12 @@ fn encode_without_fec(signal: &[i16]) -> Vec<Vec<u8>> {
     encode_with(signal, 2, false)
 }
 
-/// A far end that does not ask for FEC (no `useinbandfec=1`: the lab's dispatcher) gets none, and the
-/// encoder keeps telling itself of heavy loss: frames lean less on the ones before, so its concealment
-/// recovers sooner.
+/// A far end that does not ask for FEC (no `useinbandfec=1`: the lab's dispatcher) gets none. The
+/// encoder starts telling itself of heavy loss (frames lean less on the ones before, so the far end's
+/// concealment recovers sooner) and keeps that while loss is measured; on a clean path it is told little,
+/// which costs clean speech nothing.
 #[test]
-fn without_fec_no_packet_carries_it_and_the_encoder_expects_heavy_loss() {
+fn without_fec_no_packet_carries_it_and_the_encoder_expects_heavy_loss_where_there_is_loss() {
     let signal = voiced(FRAME * 100);
     let fec = encode(&signal, 5);
     let plain = encode_without_fec(&signal);
@@ -99,7 +100,18 @@ fn without_fec_no_packet_carries_it_and_the_encoder_expects_heavy_loss() {
     assert_eq!(with_lbrr(&plain), 0);
     let mut enc = Encoder::new(Codec::Opus, false).expect("encoder");
     enc.set_inband_fec(false).expect("no fec");
+    assert_eq!(
+        enc.expected_loss(),
+        Some(super::codec::OPUS_MAX_LOSS_PERC),
+        "before any measurement"
+    );
     enc.set_expected_loss(1).expect("loss");
+    assert_eq!(enc.expected_loss(), Some(5), "a clean path");
+    enc.set_expected_loss(0).expect("loss");
+    assert_eq!(enc.expected_loss(), Some(5), "no loss at all");
+    enc.set_expected_loss(2).expect("loss");
+    assert_eq!(enc.expected_loss(), Some(super::codec::OPUS_MAX_LOSS_PERC));
+    enc.set_expected_loss(9).expect("loss");
     assert_eq!(enc.expected_loss(), Some(super::codec::OPUS_MAX_LOSS_PERC));
 }
 
