@@ -517,6 +517,8 @@ class Bench:
     def call_b(self, side: Side) -> CallResult:
         """The dispatcher speaks: PESQ at the agent, latency dispatcher -> agent."""
         self.voice.use(self.voice.speech)
+        if self.relay is not None:
+            self.relay.hold()
         sip, t_dial, t_conn = side.dial()
         if self.relay is not None:
             first = self.cap.first_from_dispatcher(t_dial)
@@ -837,21 +839,18 @@ def write_doc(body: str, keys: list[str]) -> None:
     write_section("voice_quality.py", head + body)
 
 
-def paired(relay: "Relay | None", label: str, fn, *, hold: bool = False):
-    """``fn`` (a call) with the relay's loss draws of ``label`` and its media counted into the result;
-    ``hold``: the media toward the agent wait for the call's anchor (:meth:`Relay.hold`)."""
+def paired(relay: "Relay | None", label: str, fn):
+    """``fn`` (a call) with the relay's loss draws of ``label`` and its media counted into the result."""
     def run(*a, **kw):
         if relay is None:
             return fn(*a, **kw)
         relay.seed(label)
-        if hold:
-            relay.hold()
         got = fn(*a, **kw)
         res = got[0] if isinstance(got, tuple) else got
         period = relay.count()
         res.media = {d: period[d]["media"] for d in ("up", "down")}
         seen = period["anchored_indexes"]
-        if hold and seen and not 0 <= seen[0] <= ANCHOR_SKIP:
+        if seen and not 0 <= seen[0] <= ANCHOR_SKIP:
             res.notes.append(f"the media toward the agent began at index {seen[0]} of the anchor: its sequence "
                              "numbers are not the dispatcher's, its losses are not where the other agent's were")
         return got
@@ -991,7 +990,7 @@ def main() -> int:
                             if got[1] is not None:
                                 usage[side.name] = got[1]
                         time.sleep(1.0)
-                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b, hold=True), side))
+                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b), side))
                         time.sleep(1.0)
                     ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
                     say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "

@@ -143,11 +143,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let due = pacer.take_due(now) as usize;
             for behind in (0..due).rev() {
-                let before = playout.stats();
+                let before = trace.then(|| playout.stats());
                 playout.frame(&mut pcm, behind, now);
                 debug_assert_eq!(pcm.len(), FRAME);
-                if trace {
-                    let after = playout.stats();
+                let after = playout.stats();
+                if let Some(before) = before {
                     let (s, l) = (
                         after.shortened_samples - before.shortened_samples,
                         after.lengthened_samples - before.lengthened_samples,
@@ -161,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         );
                     }
                 }
-                targets.push(playout.stats().target_frames);
+                targets.push(after.target_frames);
                 let decision = if args.no_trim {
                     if speaker.len() < DROP_ABOVE {
                         Write::Whole
