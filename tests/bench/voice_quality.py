@@ -303,6 +303,10 @@ class EngineSide(Side):
             media["redundancy_at_loss_percent"] = 0
         if media:
             kw["policy"] = {"media": media}
+        if bench.args.keep:
+            # every concealment, late packet and time-scaled frame, by frame of the call, in its log
+            kw["env"] = {"LIFELINE_LOG": "info,lifeline_engine::sip=debug,lifeline_engine::media=debug,"
+                                         "lifeline_engine::media::playout=trace,lifeline_engine::media::jitter_delay=trace"}
         self.agent = bench.nl.agent(bench.work, user=user, name=name or f"bench-{user}", **kw)
         self.agent.sign_in(transport="ws")
         self.clock = voice.WavClock(self.agent.audio_out)
@@ -894,7 +898,7 @@ def main() -> int:
     ap.add_argument("--keep-netlab", action="store_true")
     ap.add_argument("--redundancy", choices=("policy", "always"), default="policy",
                     help="always: the engine sends every packet twice from the start (as on an emergency call)")
-    ap.add_argument("--keep", action="store_true", help="keep the work directory (signals, recordings, per-call .npz)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (signals, recordings, per-call .npz; the engine's log traces its playout)")
     ap.add_argument("--report", type=Path, metavar="FIGURES_JSON",
                     help="measure nothing: write the report again from a run's --json (after a change to the report)")
     ap.add_argument("--engine-only", action="store_true",

@@ -705,12 +705,18 @@ fn a_talkspurt_after_a_pause_is_prefetched_again() {
 /// A packet that never arrives, for [`run`].
 const LOST: u64 = 1 << 40;
 
-/// A calm path (up to 5 ms of jitter) losing one packet in 25, played with and without FEC expected:
+/// A path with 5-20 ms of jitter losing one packet in 25, played with and without FEC expected:
 /// (packets lost, concealed slots rebuildable from the successor's FEC, highest target). The slots
 /// concealed after the stream's end are not losses.
 fn single_losses(fec: bool, seconds: usize) -> (usize, usize, usize) {
     let extra: Vec<u64> = (0..seconds * 50)
-        .map(|n| if n % 25 == 12 { LOST } else { jitter(n, 5) })
+        .map(|n| {
+            if n % 25 == 12 {
+                LOST
+            } else {
+                5 + jitter(n, 15)
+            }
+        })
         .collect();
     let mut jb = JitterBuffer::new(2, 10);
     jb.expect_fec(fec);
@@ -721,15 +727,15 @@ fn single_losses(fec: bool, seconds: usize) -> (usize, usize, usize) {
     (lost, listener.fec_usable, highest)
 }
 
-/// With a calm path the buffer is about a frame deep, and a lost frame's successor arrives a frame after
-/// its slot: concealed, never rebuilt. When the far end writes FEC, a loss adds a frame of depth and
-/// the losses are rebuilt from the successor; without FEC the depth stays shallow.
+/// With a shallow target (a frame and the path's spread) a lost frame's successor often arrives after its
+/// slot: concealed, not rebuilt. When the far end writes FEC, a loss adds a frame of depth and the losses
+/// are rebuilt from the successor; without FEC the depth stays shallow.
 #[test]
 fn when_the_far_end_writes_fec_a_loss_keeps_one_more_frame_so_the_next_is_rebuilt() {
     let (lost, usable, highest) = single_losses(false, 20);
     println!("without FEC: {lost} lost, {usable} rebuildable, target up to {highest} frames");
     assert!(
-        usable <= 2,
+        usable <= lost / 2,
         "{usable} of {lost} rebuildable without the extra frame"
     );
     assert!(highest <= 2);
@@ -762,5 +768,22 @@ fn the_frame_kept_for_fec_goes_once_the_losses_stop() {
     assert!(
         lossy > calm,
         "target while losing {lossy}, after 20 s clean {calm}"
+    );
+}
+
+/// On a calm path (0-4 ms of jitter) a packet now and then comes a few ms later than the usual spread (a
+/// short stall at the sender, in the network or in the receive task: 6-8 ms in the lab, once or twice a
+/// call). The target covers it: with a frame and the quantile's 4 ms, its slot was gone, and the frame
+/// was concealed in the middle of a word and the rest of the sentence heard 20 ms later.
+#[test]
+fn a_calm_path_keeps_room_for_a_packet_a_few_ms_later_than_its_spread() {
+    let mut jb = JitterBuffer::new(2, 15);
+    let mut listener = Listener::new();
+    let trace = run(&mut jb, &mut listener, &uniform_trace(4, 20), 100);
+    let target_ms = jb.target_frames() * 20.0;
+    assert!(target_ms >= 20.0 + 8.0, "target {target_ms:.1} ms");
+    assert!(
+        trace.iter().skip(100).all(|&(t, _)| t <= 2),
+        "a frame and a half, not more"
     );
 }

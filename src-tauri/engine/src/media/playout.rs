@@ -66,6 +66,10 @@ pub struct PlayoutPath {
     /// Quiet frames decoded in a row, up to the last one ([`PAUSE_FRAMES`]).
     quiet_run: u32,
     pause_frames: u32,
+    /// Frames played so far (the call's playout time, for the trace).
+    played: u64,
+    /// The sequence number pushed last (for the trace).
+    last_seq: Option<u16>,
     stats: PlayoutStats,
 }
 
@@ -84,6 +88,8 @@ impl PlayoutPath {
             fec_seen: None,
             quiet_run: 0,
             pause_frames: PAUSE_FRAMES,
+            played: 0,
+            last_seq: None,
             stats: PlayoutStats::default(),
         })
     }
@@ -122,7 +128,26 @@ impl PlayoutPath {
             .fec_seen
             .is_some_and(|t| now.saturating_duration_since(t) < FEC_SEEN_FOR);
         self.jitter.expect_fec(fec && self.adaptive);
-        self.jitter.push(seq, media, entry, now)
+        if let Some(last) = self.last_seq {
+            if seq != last.wrapping_add(1) {
+                tracing::trace!(
+                    frame = self.played,
+                    seq,
+                    last,
+                    "playout: sequence not in order"
+                );
+            }
+        }
+        self.last_seq = Some(seq);
+        let outcome = self.jitter.push(seq, media, entry, now);
+        if outcome == PushOutcome::Late {
+            tracing::trace!(
+                frame = self.played,
+                seq,
+                "playout: packet too late, dropped"
+            );
+        }
+        outcome
     }
 
     pub fn stats(&self) -> PlayoutStats {
@@ -139,6 +164,7 @@ impl PlayoutPath {
     /// besides this one, played right after it (a stalled media thread catching up): see
     /// [`JitterBuffer::tempo`]. `now`: when this frame is played (on the clock of the packets' arrivals).
     pub fn frame(&mut self, out: &mut Vec<i16>, behind: usize, now: Instant) {
+        self.played += 1;
         let mut pops = 0;
         while self.decoded.len() < FRAME && pops < MAX_POPS_PER_FRAME {
             pops += 1;
@@ -159,6 +185,7 @@ impl PlayoutPath {
                 0
             };
             if audible && self.scratch.len() == FRAME {
+                let before = self.stats.shortened_samples + self.stats.lengthened_samples;
                 match tempo {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
@@ -176,6 +203,15 @@ impl PlayoutPath {
                             timescale::lengthen_pause(&mut self.scratch) as u64
                     }
                     Tempo::FasterInPause | Tempo::SlowerInPause | Tempo::Normal => {}
+                }
+                if self.stats.shortened_samples + self.stats.lengthened_samples != before {
+                    tracing::trace!(
+                        frame = self.played,
+                        ?tempo,
+                        samples = self.scratch.len() as i64 - FRAME as i64,
+                        target = self.jitter.target(),
+                        "playout: time-scaled"
+                    );
                 }
             }
             if self.scratch.is_empty() {
@@ -217,6 +253,11 @@ impl PlayoutPath {
                         Some(p) => dec.recover(p, &mut scratch),
                         None => dec.conceal(&mut scratch),
                     };
+                    tracing::trace!(
+                        frame = self.played,
+                        from_fec = next.is_some(),
+                        "playout: concealed"
+                    );
                     match result {
                         Ok(()) if next.is_some() => self.stats.fec_recovered += 1,
                         Ok(()) => {}
