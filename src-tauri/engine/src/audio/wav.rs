@@ -17,10 +17,16 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-const FRAME: usize = 960;
-const PERIOD: Duration = Duration::from_millis(20);
-/// Rewrite the output header every this many frames (200 ms).
-const FLUSH_EVERY: u64 = 10;
+/// The speaker's block: 10 ms, the period sound cards most often run at (WASAPI's default, CoreAudio's
+/// 512 frames, PulseAudio's fragments), so the calls' 20 ms frames meet it as on an agent's machine.
+const FRAME: usize = 480;
+const PERIOD: Duration = Duration::from_millis(10);
+/// The microphone delivers every this many periods (20 ms, a call's frame at once, as before).
+const MIC_EVERY: u64 = 2;
+/// Rewrite the output header every this many blocks (200 ms).
+const FLUSH_EVERY: u64 = 20;
+/// Blocks caught up at most after the device's thread stalled (100 ms).
+const MAX_BURST: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
@@ -270,8 +276,10 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) -> Result<(), WavError> {
-        let mut pacer = Pacer::new(Instant::now(), PERIOD, 5);
+        let mut pacer = Pacer::new(Instant::now(), PERIOD, MAX_BURST);
         let mut frame = vec![0i16; FRAME];
+        let mut mic = vec![0i16; FRAME * MIC_EVERY as usize];
+        let mut period = 0u64;
         let mut result = Ok(());
         while !self.stop.load(Ordering::SeqCst) {
             while let Ok(ends) = self.ends_rx.try_recv() {
@@ -279,7 +287,10 @@ impl Worker {
             }
             let due = pacer.take_due(Instant::now());
             for _ in 0..due {
-                self.mic_frame(&mut frame);
+                if period % MIC_EVERY == 0 {
+                    self.mic_frame(&mut mic);
+                }
+                period += 1;
                 if let Err(e) = self.speaker_frame(&mut frame) {
                     result = Err(e);
                     self.writer = None;
@@ -393,7 +404,7 @@ mod tests {
         // 1 s of audio = 48 000 samples (+ the frame due at t=0). The exact arithmetic is proven in
         // pacing.rs; here threads really sleep, so allow 100 ms of scheduling slack on a loaded machine.
         assert!(
-            (48_000 - 5 * 960..=48_000 + 5 * 960).contains(&got),
+            (48_000 - 10 * FRAME..=48_000 + 10 * FRAME).contains(&got),
             "got {got} samples in 1 s"
         );
     }

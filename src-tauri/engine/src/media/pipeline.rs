@@ -14,7 +14,7 @@ use super::redundancy::{
     DelayedCopies, Redundancy, RedundancyPolicy, COPY_DELAY_FRAMES, JUDGED_OVER,
 };
 use super::sdp::AudioFormats;
-use super::speaker_backlog::{SpeakerBacklog, Write};
+use super::speaker_backlog::{SpeakerBacklog, Write, LEAD};
 use super::timescale;
 use super::{MediaError, MediaEvent, MediaStats};
 use crate::audio::pacing::Pacer;
@@ -507,6 +507,10 @@ impl Pipeline {
         }
         // After the echo canceller's render side: it must see every sample, the speaker just fewer of
         // them while a backlog drains (its delay estimate follows a step of a few ms).
+        let lead = self.speaker_backlog.lead();
+        if lead > 0 {
+            self.audio.write_speaker(&[0; LEAD][..lead.min(LEAD)]);
+        }
         let backlog = self.audio.speaker_backlog();
         match self.speaker_backlog.before_write(backlog, Instant::now()) {
             Write::Whole => {}
