@@ -489,13 +489,16 @@ class RtpCapture:
 # ------------------------------------------------------------------ the engine's WAV clock
 class WavClock:
     """The epoch of sample 0 of the engine's file devices (``lifeline-headless --audio-in/--audio-out``):
-    microphone and speaker are paced by one thread from one start instant, a 20 ms frame each per tick,
-    and the speaker file is flushed every 10 frames. Polling the speaker file's size gives, for every
-    observation at time t with n samples on disk, ``t0 <= t - n/48000 + 0.02`` (tick k writes frame k,
-    samples up to (k+1)*960, at t0 + k*20 ms); right after a flush it is an equality, so the minimum
-    over a few seconds of 1 ms polling is t0 within ~1-2 ms. Run :meth:`poll` in a thread during a call
-    (a stall of the engine's audio thread longer than 100 ms would shift its time line: the spread of
-    the estimate per second is kept to tell)."""
+    microphone and speaker are paced by one thread from one start instant, the speaker a 10 ms block per
+    tick (the microphone a 20 ms frame every other tick), and the speaker file is flushed every 20 blocks.
+    Polling the speaker file's size gives, for every observation at time t with n samples on disk,
+    ``t0 <= t - n/48000 + BLOCK_S`` (tick k writes block k, samples up to (k+1)*480, at t0 + k*10 ms);
+    right after a flush it is an equality, so the minimum over a few seconds of 1 ms polling is t0 within
+    ~1-2 ms. Run :meth:`poll` in a thread during a call (a stall of the engine's audio thread longer than
+    100 ms would shift its time line: the spread of the estimate per second is kept to tell)."""
+
+    #: The speaker's block (src-tauri/engine/src/audio/wav.rs): the file runs that far ahead of the clock.
+    BLOCK_S = 0.01
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -537,7 +540,7 @@ class WavClock:
                 if bucket:
                     out.append(min(bucket))
                 bucket, start = [], t
-            bucket.append(t - n / FS48 + 0.02)
+            bucket.append(t - n / FS48 + self.BLOCK_S)
         if bucket:
             out.append(min(bucket))
         return out
@@ -545,7 +548,7 @@ class WavClock:
     def t0(self) -> float:
         if not self.obs:
             raise RuntimeError(f"no observation of {self.path}")
-        return min(t - n / FS48 + 0.02 for t, n in self.obs)
+        return min(t - n / FS48 + self.BLOCK_S for t, n in self.obs)
 
 
 # ------------------------------------------------------------------ one-way latency from chirps
