@@ -30,9 +30,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from lablib import voice  # noqa: E402
+from voice_offline import PROCESSING_OFF  # noqa: E402
 
 FRAME48 = 960
-PROCESSING_OFF = ["--no-aec", "--no-ns", "--no-agc", "--codec", "opus"]
 CONFIGS = {
     # what the engine sends the lab's dispatcher: its maxaveragebitrate (32 kbit/s), no FEC (not offered),
     # told 5 % loss on a clean path (media/codec.rs), voice, complexity 9
@@ -45,7 +45,7 @@ def scores(chain: Path, sig: voice.TestSignal, opts: list[str], offset: int, wor
     x = np.concatenate([np.zeros(offset), sig.x48])
     inp = voice.write_wav(work / "in.wav", x, voice.FS48)
     out = work / "out.wav"
-    subprocess.run([str(chain), "--input", str(inp), "--output", str(out), *PROCESSING_OFF, *opts],
+    subprocess.run([str(chain), "--input", str(inp), "--output", str(out), *PROCESSING_OFF.split(), "--codec", "opus", *opts],
                    check=True, capture_output=True)
     y = voice.read_wav(out)[0]
     return voice.pesq_utterances(sig, voice.resample(y, voice.FS48, voice.FS, work / "r")).scores

@@ -86,7 +86,7 @@ sys.path.insert(0, str(HERE))
 from call_setup import children_of, comm, measure  # noqa: E402
 from lablib import NetLab, Psap  # noqa: E402
 from lablib import voice  # noqa: E402
-from lablib.agent import headless_binary, wait_psap_closed  # noqa: E402
+from lablib.agent import LOG_FILTER, headless_binary, wait_psap_closed  # noqa: E402
 from lablib.netlab import enter_netns  # noqa: E402
 from perf_doc import DOC, build_profile, commit, load_average, utc_now, write_section  # noqa: E402
 
@@ -305,8 +305,8 @@ class EngineSide(Side):
             kw["policy"] = {"media": media}
         if bench.args.keep:
             # every concealment, late packet and time-scaled frame, by frame of the call, in its log
-            kw["env"] = {"LIFELINE_LOG": "info,lifeline_engine::sip=debug,lifeline_engine::media=debug,"
-                                         "lifeline_engine::media::playout=trace,lifeline_engine::media::jitter_delay=trace"}
+            kw["env"] = {"LIFELINE_LOG": f"{LOG_FILTER},lifeline_engine::media::playout=trace,"
+                                         "lifeline_engine::media::jitter_delay=trace"}
         self.agent = bench.nl.agent(bench.work, user=user, name=name or f"bench-{user}", **kw)
         self.agent.sign_in(transport="ws")
         self.clock = voice.WavClock(self.agent.audio_out)

@@ -32,6 +32,9 @@ from .jsonlines import Event, JsonLinesError
 from .lab import Lab
 from .psap import Psap
 
+#: The engine's log filter in the lab: info, with SIP and media at debug.
+LOG_FILTER = "info,lifeline_engine::sip=debug,lifeline_engine::media=debug"
+
 
 def headless_binary() -> Path:
     """``$LIFELINE_HEADLESS``, else ``$CARGO_TARGET_DIR/debug/lifeline-headless`` (the shared target
@@ -95,7 +98,7 @@ class Agent(Headless):
         self.config_path.write_text(json.dumps(cfg))
         self.mic_wav = mic_wav or wav.write_tone(self.workdir / f"{self.name_}-mic-{tone_hz:g}hz.wav", tone_hz, seconds=10)
         self.audio_out = self.workdir / f"{self.name_}-speaker.wav"
-        log_env = {"LIFELINE_LOG": "info,lifeline_engine::sip=debug,lifeline_engine::media=debug"}
+        log_env = {"LIFELINE_LOG": LOG_FILTER}
         super().__init__(
             binary,
             "--config",

@@ -5,9 +5,9 @@
 //! packet would have needed buffering for. The target depth covers the [`QUANTILE`] of those delays (at
 //! least [`SPREAD_FLOOR_MS`]) plus the frame being played, in milliseconds (fractions of a frame), like
 //! WebRTC's NetEq: the playout time-scales by pitch periods, so a target rounded up to whole frames was
-//! up to a frame of delay for nothing. It grows at once (the window's quantile, or a late packet: one more frame) and shrinks by one
-//! frame per [`SHRINK_EVERY`] at most, so a jittery path is followed quickly and a calm one brings the
-//! delay back down without the depth see-sawing.
+//! up to a frame of delay for nothing. It grows at once (the window's quantile, or a late packet: one
+//! more frame) and shrinks by one frame per [`SHRINK_EVERY`] at most, so a jittery path is followed
+//! quickly and a calm one brings the delay back down without the depth see-sawing.
 //!
 //! The same statistics tell how long a slot's audio has waited ([`DelayEstimator::waited_frames`]): the
 //! depth the playout steers by, comparable with the target.

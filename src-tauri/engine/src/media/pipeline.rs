@@ -509,7 +509,7 @@ impl Pipeline {
         // them while a backlog drains (its delay estimate follows a step of a few ms).
         let lead = self.speaker_backlog.lead();
         if lead > 0 {
-            self.audio.write_speaker(&[0; LEAD][..lead.min(LEAD)]);
+            self.audio.write_speaker(&[0; LEAD][..lead]);
         }
         let backlog = self.audio.speaker_backlog();
         match self.speaker_backlog.before_write(backlog, Instant::now()) {

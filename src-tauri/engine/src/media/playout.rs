@@ -185,7 +185,6 @@ impl PlayoutPath {
                 0
             };
             if audible && self.scratch.len() == FRAME {
-                let before = self.stats.shortened_samples + self.stats.lengthened_samples;
                 match tempo {
                     Tempo::Faster => {
                         self.stats.shortened_samples += timescale::shorten(&mut self.scratch) as u64
@@ -204,7 +203,7 @@ impl PlayoutPath {
                     }
                     Tempo::FasterInPause | Tempo::SlowerInPause | Tempo::Normal => {}
                 }
-                if self.stats.shortened_samples + self.stats.lengthened_samples != before {
+                if self.scratch.len() != FRAME {
                     tracing::trace!(
                         frame = self.played,
                         ?tempo,
