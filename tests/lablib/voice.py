@@ -23,6 +23,7 @@ import struct
 import subprocess
 import threading
 import time
+import re
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -549,6 +550,21 @@ class WavClock:
         if not self.obs:
             raise RuntimeError(f"no observation of {self.path}")
         return min(t - n / FS48 + self.BLOCK_S for t, n in self.obs)
+
+
+#: The engine's log line when its WAV microphone starts its file over for a call (``--audio-in-each-call``,
+#: src-tauri/engine/src/audio/wav.rs), with the speaker file's sample at that tick.
+MIC_START = re.compile(r"the microphone file starts over for a new call.*?output_sample=(\d+)")
+#: The colours the engine's log may carry.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def mic_started_at(log: str) -> int | None:
+    """The speaker-file sample at whose tick the engine's WAV microphone last started its file over (its
+    log, ``lablib.agent.Agent.log_text``): with :class:`WavClock`'s t0, the file's sample 0 went to the
+    call at ``t0 + n / FS48``. None if it never did."""
+    found = MIC_START.findall(ANSI.sub("", log))
+    return int(found[-1]) if found else None
 
 
 # ------------------------------------------------------------------ one-way latency from chirps

@@ -73,7 +73,8 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
     cap = voice.RtpCapture((40000, 40499)).start()
     try:
         with netlab.loss(LOSS_PERCENT):
-            agent = netlab_agent("agent2", mic_wav=sig.wav48)
+            # Its speech file starts with the call, as in the benchmark (the log gives the tick: the chirps' times)
+            agent = netlab_agent("agent2", mic_wav=sig.wav48, extra_args=["--audio-in-each-call"])
             agent.sign_in(transport="ws")
             call = agent.dial("sip:psap@lifeline.lab")
             agent.wait_call("connected", timeout=45, id=call["id"])
@@ -98,7 +99,9 @@ def test_speech_from_the_engine_reaches_the_dispatcher_intelligibly_under_5_perc
     finally:
         cap.stop()
     assert stream is not None, "no RTP from the engine reached the dispatcher (one-way audio)"
-    mouths = voice.looped_mic_chirps(sig, clock.t0(), t_conn - 30, t_end)
+    started = voice.mic_started_at(agent.log_text())
+    assert started is not None, "the engine's microphone file did not start over for the call"
+    mouths = voice.looped_mic_chirps(sig, clock.t0() + started / voice.FS48, t_conn - 30, t_end)
     latencies = [1000 * x for x in voice.toward_latencies(stream, mouths, sig.chirp48)]
     print(f"voice floor at {LOSS_PERCENT} % loss: PESQ {[round(s, 2) for s in score.scores]} (mean {score.mean:.2f}), "
           f"one-way latency {[round(x) for x in latencies]} ms, concealed packets {stream.lost}/{stream.packets}")

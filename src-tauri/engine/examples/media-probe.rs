@@ -75,6 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             InputEnd::Loop
         },
+        ..WavConfig::default()
     })?;
     let voice_processing = if args.voice_processing {
         VoiceProcessing::default()

@@ -4,6 +4,9 @@
 //! - Input: any PCM WAV (16-bit integer or 32-bit float, any rate, any channel count); it is mixed to
 //!   mono and resampled to 48 kHz (rubato) when loaded, then paced at one 20 ms frame per 20 ms. At the
 //!   end of the file it either loops (the default: a call may outlast the file) or continues with silence.
+//!   It runs on across calls, as a sound card's microphone does, or starts over at each call
+//!   ([`InputStart::EachCall`], as a browser's fake capture device opened for each call: the lab's
+//!   voice benchmark puts both agents' speech on the same 20 ms frame phase with it).
 //! - Output: 48 kHz mono 16-bit. One frame is written per 20 ms whether or not the far end sent anything
 //!   (silence when the speaker ring is empty), exactly as a sound card would play it. The header is
 //!   rewritten every 200 ms, so the file stays readable when the process is killed at the end of a call.
@@ -48,11 +51,23 @@ pub enum InputEnd {
     Silence,
 }
 
+/// Where the microphone file is when a call starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputStart {
+    /// Wherever it has got to: it runs for the whole session.
+    #[default]
+    Session,
+    /// At its first sample: each new call's port starts it over, on the device's next microphone tick
+    /// (a port given back to a call does not).
+    EachCall,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct WavConfig {
     pub input: Option<PathBuf>,
     pub output: Option<PathBuf>,
     pub input_end: InputEnd,
+    pub input_start: InputStart,
 }
 
 /// Counters a test can read.
@@ -60,12 +75,21 @@ pub struct WavConfig {
 pub struct WavCounters {
     pub mic_frames: AtomicU64,
     pub speaker_frames: AtomicU64,
+    /// With [`InputStart::EachCall`]: the output sample at whose tick the microphone file last started
+    /// over (its first sample went to the call then), `u64::MAX` before any call.
+    pub mic_started_at: AtomicU64,
+}
+
+/// The device's rings for a port, and whether that port is a new call's.
+struct PortEnds {
+    ends: DeviceEnds,
+    new_call: bool,
 }
 
 /// The running device; stopping it (or dropping it) finalises the output file.
 pub struct WavDevice {
     stop: Arc<AtomicBool>,
-    ends_tx: std::sync::mpsc::Sender<DeviceEnds>,
+    ends_tx: std::sync::mpsc::Sender<PortEnds>,
     thread: Option<JoinHandle<Result<(), WavError>>>,
     pub counters: Arc<WavCounters>,
     swap: AudioSwap,
@@ -182,13 +206,18 @@ impl WavDevice {
         let (media, device) = ring_pair();
         let (port, swap) = AudioPort::new(media);
         let stop = Arc::new(AtomicBool::new(false));
-        let counters = Arc::new(WavCounters::default());
+        let counters = Arc::new(WavCounters {
+            mic_started_at: AtomicU64::new(u64::MAX),
+            ..WavCounters::default()
+        });
         let (ends_tx, ends_rx) = std::sync::mpsc::channel();
         let worker = Worker {
             ends_rx,
             input,
             input_end: config.input_end,
+            input_start: config.input_start,
             pos: 0,
+            start_over: false,
             writer,
             output_path: config.output.clone().unwrap_or_default(),
             device,
@@ -220,8 +249,12 @@ impl WavDevice {
     /// [`WavDevice::new_port`], with the handle that gives the files back to that port later
     /// ([`WavDevice::feed`]).
     pub fn new_port_with_swap(&self) -> (AudioPort, AudioSwap) {
-        let (media, device) = ring_pair();
-        if self.ends_tx.send(device).is_err() {
+        let (media, ends) = ring_pair();
+        let sent = self.ends_tx.send(PortEnds {
+            ends,
+            new_call: true,
+        });
+        if sent.is_err() {
             tracing::warn!("the audio file device has stopped; the new port is silent");
         }
         AudioPort::new(media)
@@ -229,8 +262,12 @@ impl WavDevice {
 
     /// The files feed an existing port again (the call that had them before another took them).
     pub fn feed(&self, port: &AudioSwap) {
-        let (media, device) = ring_pair();
-        if self.ends_tx.send(device).is_err() || !port.swap(media) {
+        let (media, ends) = ring_pair();
+        let sent = self.ends_tx.send(PortEnds {
+            ends,
+            new_call: false,
+        });
+        if sent.is_err() || !port.swap(media) {
             tracing::warn!("the audio files could not be given back to the call");
         }
     }
@@ -263,10 +300,13 @@ impl Drop for WavDevice {
 }
 
 struct Worker {
-    ends_rx: std::sync::mpsc::Receiver<DeviceEnds>,
+    ends_rx: std::sync::mpsc::Receiver<PortEnds>,
     input: Option<Vec<i16>>,
     input_end: InputEnd,
+    input_start: InputStart,
     pos: usize,
+    /// A new call's port came: the microphone file starts over at the next microphone tick.
+    start_over: bool,
     writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
     output_path: PathBuf,
     device: DeviceEnds,
@@ -282,12 +322,16 @@ impl Worker {
         let mut period = 0u64;
         let mut result = Ok(());
         while !self.stop.load(Ordering::SeqCst) {
-            while let Ok(ends) = self.ends_rx.try_recv() {
-                self.device = ends;
+            while let Ok(port) = self.ends_rx.try_recv() {
+                self.device = port.ends;
+                self.start_over |= port.new_call && self.input_start == InputStart::EachCall;
             }
             let due = pacer.take_due(Instant::now());
             for _ in 0..due {
                 if period % MIC_EVERY == 0 {
+                    if std::mem::take(&mut self.start_over) {
+                        self.start_input(period * FRAME as u64);
+                    }
                     self.mic_frame(&mut mic);
                 }
                 period += 1;
@@ -309,6 +353,18 @@ impl Worker {
             })?;
         }
         result
+    }
+
+    /// The microphone file starts over on this tick, whose speaker block begins at `output_sample`.
+    fn start_input(&mut self, output_sample: u64) {
+        self.pos = 0;
+        self.counters
+            .mic_started_at
+            .store(output_sample, Ordering::Relaxed);
+        tracing::info!(
+            output_sample,
+            "the microphone file starts over for a new call"
+        );
     }
 
     fn mic_frame(&mut self, frame: &mut [i16]) {
@@ -390,6 +446,7 @@ mod tests {
             input: Some(input),
             output: None,
             input_end: InputEnd::Loop,
+            ..WavConfig::default()
         })
         .expect("start");
         let t0 = Instant::now();
@@ -419,6 +476,7 @@ mod tests {
             input: Some(input),
             output: Some(output.clone()),
             input_end: InputEnd::Loop,
+            ..WavConfig::default()
         })
         .expect("start");
         std::thread::sleep(Duration::from_millis(100));
@@ -446,6 +504,94 @@ mod tests {
         assert_eq!(samples.iter().filter(|&&s| s == 777).count(), 960);
     }
 
+    /// A device whose microphone file is a ramp (sample i is i: its value says where in the file a
+    /// sample came from), 20 000 samples long.
+    fn ramp_device(input_start: InputStart) -> (tempfile::TempDir, WavDevice) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("ramp.wav");
+        let ramp: Vec<i16> = (0..20_000).map(|i| i as i16).collect();
+        save_mono_48k(&input, &ramp).expect("write ramp");
+        let (dev, _port) = WavDevice::start(WavConfig {
+            input: Some(input),
+            input_start,
+            ..WavConfig::default()
+        })
+        .expect("start");
+        (dir, dev)
+    }
+
+    /// The first microphone samples a port gets.
+    fn first_mic_samples(port: &mut AudioPort) -> Vec<i16> {
+        let t0 = Instant::now();
+        while port.mic_available() < 2 * 960 && t0.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut got = vec![0i16; 2 * 960];
+        let n = port.read_mic(&mut got);
+        got.truncate(n);
+        got
+    }
+
+    #[test]
+    fn each_call_starts_the_microphone_file_over_on_a_frame_of_the_output() {
+        let (_dir, dev) = ramp_device(InputStart::EachCall);
+        assert_eq!(
+            dev.counters.mic_started_at.load(Ordering::Relaxed),
+            u64::MAX
+        );
+        std::thread::sleep(Duration::from_millis(130));
+        let (mut second, swap) = dev.new_port_with_swap();
+        let ramp: Vec<i16> = (0..2 * 960).map(|i| i as i16).collect();
+        assert_eq!(
+            first_mic_samples(&mut second),
+            ramp,
+            "the new call hears the file from its start"
+        );
+        let at = dev.counters.mic_started_at.load(Ordering::Relaxed);
+        assert!(
+            at >= 6 * 960 && at % 960 == 0,
+            "started over at output sample {at}: after 130 ms, on a microphone tick"
+        );
+        // A call given the files back goes on where the file is.
+        std::thread::sleep(Duration::from_millis(100));
+        let _third = dev.new_port();
+        std::thread::sleep(Duration::from_millis(100));
+        let restarted = dev.counters.mic_started_at.load(Ordering::Relaxed);
+        assert!(restarted > at);
+        dev.feed(&swap);
+        let mut back = second;
+        let _ = back.read_mic(&mut vec![0i16; 48_000]); // what it had before the third call took over
+        let resumed = first_mic_samples(&mut back);
+        assert!(
+            resumed.first().is_some_and(|&s| s > 0),
+            "{:?}",
+            resumed.first()
+        );
+        assert_eq!(
+            dev.counters.mic_started_at.load(Ordering::Relaxed),
+            restarted
+        );
+        dev.stop().expect("stop");
+    }
+
+    #[test]
+    fn by_default_the_microphone_file_runs_on_across_calls() {
+        let (_dir, dev) = ramp_device(InputStart::Session);
+        std::thread::sleep(Duration::from_millis(130));
+        let mut second = dev.new_port();
+        let got = first_mic_samples(&mut second);
+        assert!(
+            got.first().is_some_and(|&s| s >= 6 * 960),
+            "{:?}",
+            got.first()
+        );
+        assert_eq!(
+            dev.counters.mic_started_at.load(Ordering::Relaxed),
+            u64::MAX
+        );
+        dev.stop().expect("stop");
+    }
+
     #[test]
     fn input_at_another_rate_is_resampled_to_48k() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -467,6 +613,7 @@ mod tests {
             input: None,
             output: Some(output.clone()),
             input_end: InputEnd::Silence,
+            ..WavConfig::default()
         })
         .expect("start");
         port.write_speaker(&vec![1000i16; 4800]);

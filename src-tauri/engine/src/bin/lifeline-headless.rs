@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use lifeline_engine::api::{Command, ErrorCode, Event};
 use lifeline_engine::audio::line::AudioSetup;
-use lifeline_engine::audio::wav::WavConfig;
+use lifeline_engine::audio::wav::{InputStart, WavConfig};
 use lifeline_engine::config::{default_data_dir, EngineConfig};
 use lifeline_engine::core::EngineOptions;
 use lifeline_engine::redact;
@@ -36,6 +36,10 @@ struct Args {
     /// Write what the speaker would play to this WAV file.
     #[arg(long)]
     audio_out: Option<PathBuf>,
+    /// Start the microphone file over at each call (as a browser's fake capture device does) instead
+    /// of running it on across calls like a sound card's microphone.
+    #[arg(long)]
+    audio_in_each_call: bool,
     #[command(subcommand)]
     sub: Option<Sub>,
 }
@@ -137,6 +141,11 @@ async fn serve(args: Args) -> Result<(), String> {
         AudioSetup::Files(WavConfig {
             input: args.audio_in.clone(),
             output: args.audio_out.clone(),
+            input_start: if args.audio_in_each_call {
+                InputStart::EachCall
+            } else {
+                InputStart::Session
+            },
             ..WavConfig::default()
         })
     } else {

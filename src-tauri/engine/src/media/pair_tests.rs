@@ -94,6 +94,7 @@ pub(super) async fn side(dir: &Path, name: &str, tone_hz: f32, config: MediaConf
         input: Some(input),
         output: Some(output.clone()),
         input_end: InputEnd::Loop,
+        ..WavConfig::default()
     })
     .expect("wav device");
     let (session, events) = MediaSession::new(config, port).await.expect("session");

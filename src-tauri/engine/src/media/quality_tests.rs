@@ -77,6 +77,7 @@ async fn the_first_syllable_after_the_media_connects_reaches_the_far_end() {
         input: None,
         output: Some(b_out.clone()),
         input_end: InputEnd::Silence,
+        ..WavConfig::default()
     })
     .expect("wav b");
     let (mut b_session, _b_events) = MediaSession::new(config, b_port).await.expect("session b");
@@ -225,6 +226,7 @@ async fn speech_under_loss(dir: &Path, percent: u32, plain: bool) -> (f64, f64, 
         input: Some(input),
         output: None,
         input_end: InputEnd::Loop,
+        ..WavConfig::default()
     };
     let (speech_device, speech_port) = WavDevice::start(speech).expect("speech device");
     a.device.swap_handle().swap(speech_port.into_ends());
