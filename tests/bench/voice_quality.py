@@ -36,9 +36,10 @@ Per impairment and per agent, ``--calls`` (default 3) of each of two kinds, thei
      sentences (16 kHz master, padded with silence) and a chirp; PESQ of what the dispatcher decoded
      (baresip's recorder, converted with sox), P.862.2 wideband for Opus (P.862 narrowband for G.711).
      Both agents start the file with each call (Chromium opens its fake capture per call, the engine's
-     lab microphone is told ``--audio-in-each-call``), so every sentence falls on the same phase of the
-     20 ms frames in both: on a clean path a sentence's score moves by up to 0.3 with that phase alone
-     (``voice_phase.py``);
+     lab microphone is told ``--audio-in-each-call``), so each puts a sentence on one phase of the 20 ms
+     frames in every call (Chromium on one of two, 480 samples apart; the agents' voice processing delays
+     the speech by 9.0 and 9.6 ms), not wherever a looping file had got to: on a clean path a sentence's
+     score moves by up to 0.3 with that phase alone (``voice_phase.py``);
   B  the dispatcher speaks (the same sentences and chirp from its file), the agent is muted: PESQ of what
      the agent played (the engine's speaker WAV; Chromium's remote track, tapped in the page).
 One-way latency in both directions from the chirp, with one clock (every namespace shares this machine's
@@ -302,8 +303,8 @@ class EngineSide(Side):
     def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0, name: str | None = None,
                  raw: bool = False) -> None:
         super().__init__(bench)
-        # The speech file starts over with each call, as Chromium's fake capture does: call k of both agents
-        # puts the same sentence on the same phase of the 20 ms frames (lablib.voice.mic_started_at).
+        # The speech file starts over with each call, as Chromium's fake capture does: each agent puts a
+        # sentence on one phase of the 20 ms frames in every call (lablib.voice.mic_started_at times it).
         kw: dict = {"mic_wav": mic, "extra_args": ["--audio-in-each-call"]} if mic else {"tone_hz": tone_hz}
         media: dict = dict(RAW_MEDIA) if raw else {}
         if bench.args.redundancy == "always":

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import socket
 import struct
 import subprocess
 import threading
 import time
-import re
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
