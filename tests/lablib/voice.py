@@ -70,8 +70,10 @@ def write_wav(path: Path, x: np.ndarray, rate: int) -> Path:
 
 
 def sox_convert(src: Path, dst: Path, rate: int) -> Path:
-    """Any WAV sox reads (WAVE_FORMAT_EXTENSIBLE, float, stereo...) -> 16-bit mono ``rate``."""
-    subprocess.run(["sox", "-q", str(src), "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(dst)],
+    """Any WAV sox reads (WAVE_FORMAT_EXTENSIBLE, float, stereo...) -> 16-bit mono ``rate``, without dither
+    (``-D``): sox's default dither is random, so the benchmark's sentences differed in their last bits from run
+    to run, and with them each codec's frames and a clean path's scores."""
+    subprocess.run(["sox", "-q", "-D", str(src), "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(dst)],
                    check=True, capture_output=True)
     return dst
 
