@@ -349,10 +349,7 @@ class EngineSide(Side):
         return self.clock.t0()
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
-        started = voice.mic_started_at(self.agent.log_text())
-        if started is None:
-            raise RuntimeError("the engine's microphone file did not start over for the call")
-        return voice.looped_mic_chirps(self.b.sig, self._t0() + started / voice.FS48, t_from, t_to)
+        return voice.each_call_mic_chirps(self.b.sig, self._t0(), self.agent.log_text(), t_from, t_to)
 
     def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
         t0 = self._t0()

@@ -569,6 +569,15 @@ def mic_started_at(log: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def each_call_mic_chirps(sig: TestSignal, t0: float, log: str, t_from: float, t_to: float) -> list[float]:
+    """:func:`looped_mic_chirps` for the engine's WAV microphone told ``--audio-in-each-call``: its file
+    started over at the tick :func:`mic_started_at` reads from ``log``, ``t0`` being :class:`WavClock`'s."""
+    started = mic_started_at(log)
+    if started is None:
+        raise RuntimeError("the engine's microphone file did not start over for the call")
+    return looped_mic_chirps(sig, t0 + started / FS48, t_from, t_to)
+
+
 # ------------------------------------------------------------------ one-way latency from chirps
 def read_wav_slice(path: Path, start: int, count: int) -> np.ndarray:
     """Samples ``start .. start+count`` of a 16-bit mono WAV that is still being written (the
