@@ -670,8 +670,16 @@ pub(super) async fn connect(
     req.headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
     let connector = tls.map(Connector::Rustls);
-    let fut =
-        tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), false, connector);
+    // Nagle's algorithm off (TCP_NODELAY): with it, a request written while the previous one's segment is
+    // still unacknowledged (a SUBSCRIBE or PUBLISH just before an INVITE) waits for that ACK, which the
+    // proxy's delayed ACK holds back 40 ms on Linux. SIP messages are whole and small; each goes at once.
+    let disable_nagle = true;
+    let fut = tokio_tungstenite::connect_async_tls_with_config(
+        req,
+        Some(ws_config()),
+        disable_nagle,
+        connector,
+    );
     match tokio::time::timeout(within, fut).await {
         Err(_) => Err(TransportError::ConnectTimeout),
         Ok(Ok((ws, _resp))) => Ok(ws),

@@ -156,6 +156,23 @@ async fn driver_registers_survives_a_dropped_connection_and_signs_out() {
 }
 
 #[tokio::test]
+async fn the_connection_sends_each_message_at_once_without_nagle() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { accept(&listener).await });
+    let ws = super::driver::connect(format!("ws://{addr}"), None, Duration::from_secs(10))
+        .await
+        .expect("connects");
+    let _server = server.await.expect("the server accepts");
+    match ws.get_ref() {
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => {
+            assert!(tcp.nodelay().expect("nodelay"), "TCP_NODELAY is set");
+        }
+        _ => panic!("a ws:// connection is plain TCP"),
+    }
+}
+
+#[tokio::test]
 async fn a_server_that_stops_answering_pings_is_left_and_a_live_one_is_kept() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
