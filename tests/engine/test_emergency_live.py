@@ -876,3 +876,5 @@ def test_the_engine_log_names_neither_the_address_nor_the_number_dialled(engine)
     assert text, "the engine wrote no log at all"
     for secret in ("Main St", "78701", "Austin", "sip:911@", "tel:911", '"911"'):
         assert secret not in text, f"the engine's log contains {secret!r} ({eng.stderr_log})"
+    # stderr is a file here, not a terminal: plain text, no colour codes for grep or a reader to wade through
+    assert "\x1b[" not in text, f"the engine's log file has terminal colour codes ({eng.stderr_log})"

@@ -108,13 +108,18 @@ fn init_logging() {
     let cap = tracing_subscriber::filter::filter_fn(|m| {
         redact::third_party_allowed(m.target(), *m.level() > tracing::Level::INFO)
     });
+    // Colours only for a person at a terminal: a log file (the usual place of stderr: a service, the lab)
+    // gets plain text that grep and a reader see as written.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let layer = match redact::Redactor::with_builtin_numbers() {
         Ok(r) => tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
             .with_writer(redact::RedactingStderr(std::sync::Arc::new(r)))
             .boxed(),
         Err(e) => {
             eprintln!("lifeline-headless: log redaction unavailable ({e}); logging warnings only");
             tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
                 .with_writer(std::io::stderr)
                 .with_filter(tracing_subscriber::filter::LevelFilter::WARN)
                 .boxed()
