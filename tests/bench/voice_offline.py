@@ -61,6 +61,7 @@ from lablib import voice  # noqa: E402
 #: loss, mean burst (None: random), jitter (ms either side of 40 ms; None: no delay variation)
 CONDITIONS = {
     "0": (0.0, None, None),
+    "1": (0.01, None, None),
     "2": (0.02, None, None),
     "5": (0.05, None, None),
     "10": (0.10, None, None),
