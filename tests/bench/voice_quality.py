@@ -31,17 +31,20 @@ once the measured loss reaches 5 %. ``--redundancy always`` gives it the policy
 ``media.redundancy_at_loss_percent: 0``: every packet twice from the start, as on an emergency call. The
 copies that reached the dispatcher's side of rtpengine are counted per call ("copies at the dispatcher").
 
-Per impairment and per agent, ``--calls`` (default 3) of each of two kinds, their figures pooled:
+Per impairment and per agent, ``--calls`` (default 4) of each of two kinds, their figures pooled:
   A  the agent speaks, the dispatcher is silent: the agent's microphone loops ``--utterances`` espeak-ng
      sentences (16 kHz master, padded with silence) and a chirp; PESQ of what the dispatcher decoded
-     (baresip's recorder, converted with sox), P.862.2 wideband for Opus (P.862 narrowband for G.711).
-     Both agents start the file with each call (Chromium opens its fake capture per call, the engine's
-     lab microphone is told ``--audio-in-each-call``), so each puts a sentence on one phase of the 20 ms
-     frames in every call (Chromium on one of two, 480 samples apart; the agents' voice processing delays
-     the speech by 9.0 and 9.6 ms), not wherever a looping file had got to: on a clean path a sentence's
-     score moves by up to 0.3 with that phase alone (``voice_phase.py``);
+     (baresip's recorder, converted with sox), P.862.2 wideband for Opus (P.862 narrowband for G.711);
   B  the dispatcher speaks (the same sentences and chirp from its file), the agent is muted: PESQ of what
      the agent played (the engine's speaker WAV; Chromium's remote track, tapped in the page).
+The phase of the 20 ms frames a sentence falls on moves its score on a clean path by up to 0.3
+(``voice_phase.py``), so the calls spread it: call k of n speaks the file delayed by k * 960 / n samples
+(``delays``; the dispatcher's file in call B too), from an agent started for that call (a Chromium per call,
+as its fake capture file is fixed at launch). Both agents start the file with the call (Chromium opens its
+fake capture per call, the engine's lab microphone is told ``--audio-in-each-call``); where in its 20 ms
+frames that lands is each agent's own: Chromium's on one of two phases 480 samples apart, the engine's where
+its device's 10 ms ticks fall against its media loop, which is set when the agent starts. With an even n the
+delays cover both of Chromium's phases alike.
 One-way latency in both directions from the chirp, with one clock (every namespace shares this machine's
 CLOCK_REALTIME): the RTP between rtpengine and the dispatcher is captured in ``NAME-prov`` with kernel
 timestamps and decoded (libopus); the far end counts as an ideal device with no buffering (a packet's
@@ -97,10 +100,20 @@ from lablib.netlab import enter_netns  # noqa: E402
 from perf_doc import DOC, build_profile, commit, load_average, utc_now, write_section  # noqa: E402
 
 TARGET = "sip:psap@lifeline.lab"
-PSAP_PORTS = (40000, 40499)
+PSAP_PORTS = (40000, 40499)  # the auto-answering dispatcher's RTP range (tests/lab/start)
 #: Chromium's taps are timed by the WebAudio render clock; a chirp after it stepped by more than this against
 #: the wall clock (the renderer glitched on a loaded machine) is not timed.
-RENDER_STEP_LIMIT = 0.015  # the auto-answering dispatcher's RTP range (tests/lab/start)
+RENDER_STEP_LIMIT = 0.015
+
+#: One Opus frame at 48 kHz: call k of ``n`` speaks the sentences ``k * FRAME48 // n`` samples later.
+FRAME48 = 960
+
+
+def delays(calls: int) -> list[int]:
+    """The delay of each call's speech, in samples: the calls spread the sentences evenly over the phases
+    of the 20 ms frames (with an even number of calls, Chromium's second phase, 480 samples from its
+    first, is one of them too)."""
+    return [k * FRAME48 // calls for k in range(calls)]
 
 #: getUserMedia's audio constraints with the browser's voice processing off (the ``0raw`` condition).
 RAW_AUDIO = {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False}
@@ -199,11 +212,13 @@ class PsapVoice:
     """What the lab's dispatcher says: its aufile source (``gen/psap-tone.wav``, opened at every call)
     replaced atomically between calls; the original is put back at the end."""
 
-    def __init__(self, nl: NetLab, sig: voice.TestSignal, work: Path) -> None:
+    def __init__(self, nl: NetLab, sig: voice.TestSignal, work: Path, call_delays: list[int]) -> None:
         self.path = nl.dir / "gen" / "psap-tone.wav"
         self.backup = work / "psap-tone.orig.wav"
         shutil.copy2(self.path, self.backup)
-        self.speech = voice.repeated_wav(work / "psap-speech.wav", sig.x48, voice.FS48, 120)
+        #: What it says in call k (the sentences delayed as the agents' are in their call k).
+        self.speech = [voice.repeated_wav(work / f"psap-speech-{d}.wav", sig.delayed48(d), voice.FS48, 120)
+                       for d in call_delays]
         self.silence = voice.silence_wav(work / "psap-silence.wav", voice.FS48, 300)
 
     def use(self, which: Path) -> None:
@@ -228,6 +243,8 @@ class CallResult:
     calls: int = 1
     #: Media (RTP) datagrams the relay saw and dropped, per direction ("up", "down"), calls summed.
     media: dict = field(default_factory=dict)
+    #: Per call A: what the agent's encoder put on the wire (lablib.voice.opus_wire).
+    wire: list[str] = field(default_factory=list)
 
     def merge(self, other: "CallResult") -> None:
         """Adds another call's figures to this one (several calls per condition, pooled)."""
@@ -238,6 +255,7 @@ class CallResult:
         self.lost_packets += other.lost_packets
         self.notes += other.notes
         self.calls += other.calls
+        self.wire += other.wire
         for d, c in other.media.items():
             mine = self.media.setdefault(d, {"in": 0, "dropped": 0})
             mine["in"] += c["in"]
@@ -263,8 +281,10 @@ class Side:
 
     name = "?"
 
-    def __init__(self, bench: Bench) -> None:
+    def __init__(self, bench: Bench, call: int = 0) -> None:
         self.b = bench
+        #: The number of the call it is made for in its row (its speech's delay: Bench.delays).
+        self.call = call
 
     # a call: returns (sip call id, t_dial, t_connected)
     def dial(self) -> tuple[str, float, float]:
@@ -301,10 +321,10 @@ class EngineSide(Side):
     name = "engine"
 
     def __init__(self, bench: Bench, user: str, mic: Path | None, tone_hz: float = 1000.0, name: str | None = None,
-                 raw: bool = False) -> None:
-        super().__init__(bench)
-        # The speech file starts over with each call, as Chromium's fake capture does: each agent puts a
-        # sentence on one phase of the 20 ms frames in every call (lablib.voice.mic_started_at times it).
+                 raw: bool = False, call: int = 0) -> None:
+        super().__init__(bench, call)
+        # The speech file starts over with each call, as Chromium's fake capture does, so the call's delay
+        # of it (Bench.delays) is where its sentences fall (lablib.voice.mic_started_at times it).
         kw: dict = {"mic_wav": mic, "extra_args": ["--audio-in-each-call"]} if mic else {"tone_hz": tone_hz}
         media: dict = dict(RAW_MEDIA) if raw else {}
         if bench.args.redundancy == "always":
@@ -349,7 +369,8 @@ class EngineSide(Side):
         return self.clock.t0()
 
     def mouth_chirps(self, t_from: float, t_to: float) -> list[float]:
-        return voice.each_call_mic_chirps(self.b.sig, self._t0(), self.agent.log_text(), t_from, t_to)
+        return voice.each_call_mic_chirps(self.b.sig, self._t0(), self.agent.log_text(), t_from, t_to,
+                                          delay=self.b.delays[self.call])
 
     def ear(self, t_from: float, t_to: float) -> tuple[np.ndarray, list[float]]:
         t0 = self._t0()
@@ -376,14 +397,14 @@ class EngineSide(Side):
 class ChromiumSide(Side):
     name = "chromium"
 
-    def __init__(self, bench: Bench, user: str, audio: Path | None) -> None:
-        super().__init__(bench)
+    def __init__(self, bench: Bench, user: str, audio: Path | None, raw: bool = False, call: int = 0) -> None:
+        super().__init__(bench, call)
         self.peer = bench.nl.browser_peer(f"bench-{user}", where="agent", audio=audio)
         self.peer.register(user, transport="ws")
         self.rec: dict | None = None
         self.recording = False
         #: Calls without the browser's voice processing (the ``0raw`` condition).
-        self.raw = False
+        self.raw = raw
 
     def dial(self) -> tuple[str, float, float]:
         self.peer.drain()
@@ -461,6 +482,10 @@ class Bench:
         self.nl = NetLab(args.netlab)
         self.work = Path(tempfile.mkdtemp(prefix="lifeline-voice-"))
         self.sig = voice.TestSignal.build(self.work, count=args.utterances)
+        #: Call k's delay of the speech (samples at 48 kHz) and the microphone file that has it.
+        self.delays = delays(args.calls)
+        self.mics = [voice.write_wav(self.work / f"speech-48k-{d}.wav", self.sig.delayed48(d), voice.FS48)
+                     for d in self.delays]
         self.psap: Psap | None = None
         self.voice: PsapVoice | None = None
         self.cap: voice.RtpCapture | None = None
@@ -516,6 +541,7 @@ class Bench:
             res.notes.append("no RTP reached the dispatcher")
         else:
             res.lost_packets = stream.lost
+            res.wire = [stream.wire] if stream.wire else []
             if stream.duplicates:
                 res.notes.append(f"copies at the dispatcher {stream.duplicates} of {stream.packets} packets"
                                  f" (sequence numbers from {stream.first_seq})")
@@ -528,7 +554,7 @@ class Bench:
 
     def call_b(self, side: Side) -> CallResult:
         """The dispatcher speaks: PESQ at the agent, latency dispatcher -> agent."""
-        self.voice.use(self.voice.speech)
+        self.voice.use(self.voice.speech[side.call])
         if self.relay is not None:
             self.relay.hold()
         sip, t_dial, t_conn = side.dial()
@@ -647,7 +673,9 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
              f"{meta['cpus']} cores (a shared machine: figures move with it). Far end: the network lab's dispatcher "
              f"(baresip behind rtpengine) as `{TARGET}`; both agents in `{meta['netlab']}-agent` behind the router "
              f"(routed); {meta['utterances']} espeak-ng sentences + a chirp per direction and call; {meta['calls']} "
-             f"call(s) per direction, agent and impairment, their sentences and chirps pooled.")
+             f"call(s) per direction, agent and impairment, their sentences and chirps pooled; call k of n speaks "
+             f"the sentences k × 960 / n samples later (delays {meta.get('delays', 'n/a')}), from an agent started "
+             f"for it.")
     L.append("")
     L.append("PESQ (MOS-LQO; P.862.2 wideband for Opus, P.862 narrowband for G.711), mean over the sentences, and one-way "
              "latency (ms, median of the chirps of the calls; the dispatcher counted as an ideal device with no buffering):")
@@ -700,6 +728,20 @@ def report(meta: dict, relay_checks: dict, rows: dict, setup: dict, usage: dict,
                 return v.media_loss(d) if v is not None else "n/a"
             L.append(f"| {IMPAIRMENTS[key][0]} | {m('engine_a', 'up')} | {m('chromium_a', 'up')} | "
                      f"{m('engine_b', 'down')} | {m('chromium_b', 'down')} |")
+        L.append("")
+    wired = [(k, r) for k, r in rows.items() if any(v is not None and v.wire for v in r.values())]
+    if wired:
+        L.append("What each agent's encoder sent toward the dispatcher (A), read from the RTP at the dispatcher: the "
+                 "Opus mode, audio bandwidth and frame length most packets of a call carry (their TOC byte, RFC 6716 "
+                 "section 3.1), the share of packets with it and the mean payload, call by call.")
+        L.append("")
+        L.append("| impairment | engine | Chromium |")
+        L.append("| --- | --- | --- |")
+        for key, r in wired:
+            def w(k):
+                v = r.get(k)
+                return "; ".join(v.wire) if v is not None and v.wire else "n/a"
+            L.append(f"| {IMPAIRMENTS[key][0]} | {w('engine_a')} | {w('chromium_a')} |")
         L.append("")
     es, cs = setup.get("engine", []), setup.get("chromium", [])
 
@@ -822,6 +864,9 @@ METHOD = """How (details in the script's docstring):
   whatever their call setup time (none in the first 1.2 s, silence, while the anchor is on its way). Toward
   the dispatcher (A) the draws go by the media datagrams' order, and where they fall in the speech differs
   with the moment each agent's media started. The loss each agent's media met is counted and shown.
+- Phase: a sentence's score on a clean path moves by up to 0.3 with the phase of the 20 ms frames it falls on,
+  so call k of n speaks the sentences k × 960 / n samples (48 kHz) later, in both directions, from an agent (an
+  engine, a Chromium) started for that call; each agent's own frames fall where its pipeline puts them.
 - PESQ: espeak-ng sentences at 16 kHz padded with silence; A = what the dispatcher's decoder produced (baresip's
   recorder, sox-converted), B = what the agent played (engine: its speaker WAV; Chromium: the remote track tapped
   by an AudioWorklet). Each sentence is found by cross-correlation and scored with 0.3 s of context; a sentence not
@@ -904,7 +949,8 @@ def main() -> int:
     ap.add_argument("--impairments", default="0,0raw,2,5,10,burst5,jitter30")
     ap.add_argument("--utterances", type=int, default=4)
     ap.add_argument("--setup-calls", type=int, default=3)
-    ap.add_argument("--calls", type=int, default=3, help="calls per direction, agent and impairment (pooled)")
+    ap.add_argument("--calls", type=int, default=4,
+                    help="calls per direction, agent and impairment (pooled; call k's speech delayed k * 960 / calls samples)")
     ap.add_argument("--no-relay-check", action="store_true")
     ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md alone")
     ap.add_argument("--json", type=Path)
@@ -948,7 +994,8 @@ def main() -> int:
     meta = {"date": utc_now(), "commit": commit(),
             "binary": f"{binary.name} ({build_profile(binary)}"
                       + (", every packet sent twice: policy media.redundancy_at_loss_percent 0" if args.redundancy == "always" else "") + ")",
-            "netlab": nl.name, "utterances": args.utterances, "calls": args.calls, "cpus": os.cpu_count()}
+            "netlab": nl.name, "utterances": args.utterances, "calls": args.calls, "delays": b.delays,
+            "cpus": os.cpu_count()}
     rows: dict[str, dict] = {}
     relay_checks: dict[str, dict] = {}
     setup: dict[str, list] = {}
@@ -964,7 +1011,7 @@ def main() -> int:
                 break
             b.psap.hangup()
             time.sleep(0.5)
-        b.voice = PsapVoice(nl, b.sig, b.work)
+        b.voice = PsapVoice(nl, b.sig, b.work, b.delays)
         b.cap = voice.RtpCapture(PSAP_PORTS).start()
         if not args.no_relay_check:
             for key in [k for k in keys if "relay" in IMPAIRMENTS[k][1]]:
@@ -975,42 +1022,44 @@ def main() -> int:
                 finally:
                     relay.stop()
                     relay = None
-        say(f"signing in: engine ({binary}) and Chromium, both in {nl.agent_ns}")
-        web = None if args.engine_only else ChromiumSide(b, "peer", b.sig.wav48)
-        if web is not None:
-            sides.append(web)
-        eng = None
+        say(f"engine ({binary}) and Chromium, both in {nl.agent_ns}; each call from an agent signed in for it")
         for n, key in enumerate(keys):
             label, how = IMPAIRMENTS[key]
             say(f"{label}")
-            # A fresh engine for every impairment, so each starts from the same state. (This benchmark
-            # found that the engine's registration refresh, which met an expired nonce, gave up as
-            # "wrong password"; fixed in d6cc65e, proved by tests/engine/test_sip_register.py.)
-            if eng is not None:
-                eng.close()
-                sides.remove(eng)
-            eng = EngineSide(b, "agent", b.sig.wav48, name=f"bench-agent-{n}", raw=bool(how.get("raw")))
-            sides.append(eng)
-            if web is not None:
-                web.raw = bool(how.get("raw"))
+            raw = bool(how.get("raw"))
             if "relay" in how:
                 relay = Relay(nl, how["relay"])
             b.relay = relay
             try:
                 r: dict = {}
-                for side in [s for s in (eng, web) if s is not None]:
+                for kind in ["engine"] + ([] if args.engine_only else ["chromium"]):
                     for call in range(args.calls):
-                        # Call `call` of each agent meets the same loss draws (impair_relay.py's seed).
-                        got = b.attempt(paired(relay, f"{key}/a/{call}", b.call_a), side, usage=(key == "0" and call == 0))
-                        if got is not None:
-                            pooled(r, f"{side.name}_a", got[0])
-                            if got[1] is not None:
-                                usage[side.name] = got[1]
+                        # A fresh agent for every call, its microphone file the sentences delayed for that
+                        # call (Chromium's fake capture file is fixed at the browser's launch); each starts
+                        # from the same state. (This benchmark found that the engine's registration refresh,
+                        # which met an expired nonce, gave up as "wrong password"; fixed in d6cc65e, proved
+                        # by tests/engine/test_sip_register.py.)
+                        if kind == "engine":
+                            side: Side = EngineSide(b, "agent", b.mics[call], name=f"bench-agent-{n}-{call}",
+                                                    raw=raw, call=call)
+                        else:
+                            side = ChromiumSide(b, "peer", b.mics[call], raw=raw, call=call)
+                        sides.append(side)
+                        try:
+                            # Call `call` of each agent meets the same loss draws (impair_relay.py's seed).
+                            got = b.attempt(paired(relay, f"{key}/a/{call}", b.call_a), side, usage=(key == "0" and call == 0))
+                            if got is not None:
+                                pooled(r, f"{kind}_a", got[0])
+                                if got[1] is not None:
+                                    usage[kind] = got[1]
+                            time.sleep(1.0)
+                            pooled(r, f"{kind}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b), side))
+                        finally:
+                            sides.remove(side)
+                            side.close()
                         time.sleep(1.0)
-                        pooled(r, f"{side.name}_b", b.attempt(paired(relay, f"{key}/b/{call}", b.call_b), side))
-                        time.sleep(1.0)
-                    ra, rb = r.get(f"{side.name}_a"), r.get(f"{side.name}_b")
-                    say(f"  {side.name}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
+                    ra, rb = r.get(f"{kind}_a"), r.get(f"{kind}_b")
+                    say(f"  {kind}: A PESQ {fmt(ra.pesq_mean if ra else None)} latency {fmt(ra.latency if ra else None, '.0f')} ms; "
                         f"B PESQ {fmt(rb.pesq_mean if rb else None)} latency {fmt(rb.latency if rb else None, '.0f')} ms")
                 rows[key] = r
             finally:
@@ -1018,9 +1067,6 @@ def main() -> int:
                 if relay is not None:
                     relay.stop()
                     relay = None
-        for side in sides:
-            side.close()
-        sides.clear()
         if args.setup_calls:
             say("dial -> speech heard (tone agents)")
             eng2 = EngineSide(b, "agent2", None, tone_hz=1000.0)

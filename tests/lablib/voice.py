@@ -59,8 +59,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def write_wav(path: Path, x: np.ndarray, rate: int) -> Path:
+    """16-bit mono PCM, the inverse of :func:`read_wav`: a file read and written again is the same samples."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
+    pcm = np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -148,6 +149,14 @@ class TestSignal:
 
     def chirp_at48(self) -> int:
         return self.chirp_at * 3
+
+    def delayed48(self, samples: int) -> np.ndarray:
+        """The 48 kHz period with everything ``samples`` later (silence added before the lead, as much taken
+        from the tail's): the same length, so a looping file keeps its period, and the sentences fall on
+        another phase of a codec's frames."""
+        if not 0 <= samples < len(self.x48) - np.flatnonzero(np.abs(self.x48) > 1e-4)[-1]:
+            raise ValueError(f"a delay of {samples} samples does not fit in the period's silent tail")
+        return np.concatenate([np.zeros(samples), self.x48[: len(self.x48) - samples]])
 
 
 def repeated_wav(path: Path, x: np.ndarray, rate: int, seconds: float) -> Path:
@@ -294,6 +303,24 @@ class Packet:
     payload: bytes
 
 
+def opus_wire(payloads: list[bytes]) -> str:
+    """The mode, bandwidth and frame length most of the Opus ``payloads`` carry (their TOC byte), the share of
+    packets with it and their mean size: what a sender's encoder chose, e.g. ``SILK WB 20 ms (100 %), 80 B``."""
+    tocs = [b[0] >> 3 for b in payloads if b]
+    if not tocs:
+        return ""
+    config = max(set(tocs), key=tocs.count)
+    # RFC 6716 section 3.1, table 2
+    if config < 12:
+        mode, ms = f"SILK {('NB', 'MB', 'WB')[config // 4]}", (10, 20, 40, 60)[config % 4]
+    elif config < 16:
+        mode, ms = f"hybrid {('SWB', 'FB')[(config - 12) // 2]}", (10, 20)[config % 2]
+    else:
+        mode, ms = f"CELT {('NB', 'WB', 'SWB', 'FB')[(config - 16) // 4]}", (2.5, 5, 10, 20)[config % 4]
+    return (f"{mode} {ms:g} ms ({100 * tocs.count(config) / len(tocs):.0f} %), "
+            f"{np.mean([len(b) for b in payloads]):.0f} B")
+
+
 @dataclass
 class DecodedStream:
     """One RTP stream decoded onto its RTP-timestamp time line at 48 kHz: ``x[i]`` is the audio of
@@ -309,6 +336,8 @@ class DecodedStream:
     duplicates: int = 0
     #: The sequence number of the stream's first packet (some receivers misbehave in parts of the range).
     first_seq: int = 0
+    #: What the sender's encoder chose (Opus: :func:`opus_wire`), e.g. ``SILK WB 20 ms (84 %), 54 B``.
+    wire: str = ""
 
     def packet_at(self, i: int) -> tuple[int, int, float] | None:
         for f in self.frames:
@@ -486,7 +515,7 @@ class RtpCapture:
                 frames.append((pos, len(y), t))
         frames.sort()
         return DecodedStream(x=x, frames=frames, codec=codec, packets=len(items), lost=lost, duplicates=duplicates,
-                             first_seq=base_seq)
+                             first_seq=base_seq, wire=opus_wire([p.payload for _, _, p in items]) if opus else "")
 
 
 # ------------------------------------------------------------------ the engine's WAV clock
@@ -569,13 +598,15 @@ def mic_started_at(log: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def each_call_mic_chirps(sig: TestSignal, t0: float, log: str, t_from: float, t_to: float) -> list[float]:
+def each_call_mic_chirps(sig: TestSignal, t0: float, log: str, t_from: float, t_to: float,
+                         delay: int = 0) -> list[float]:
     """:func:`looped_mic_chirps` for the engine's WAV microphone told ``--audio-in-each-call``: its file
-    started over at the tick :func:`mic_started_at` reads from ``log``, ``t0`` being :class:`WavClock`'s."""
+    started over at the tick :func:`mic_started_at` reads from ``log``, ``t0`` being :class:`WavClock`'s;
+    ``delay``: the file is ``sig`` delayed by that many samples (:meth:`TestSignal.delayed48`)."""
     started = mic_started_at(log)
     if started is None:
         raise RuntimeError("the engine's microphone file did not start over for the call")
-    return looped_mic_chirps(sig, t0 + started / FS48, t_from, t_to)
+    return looped_mic_chirps(sig, t0 + (started + delay) / FS48, t_from, t_to)
 
 
 # ------------------------------------------------------------------ one-way latency from chirps
