@@ -96,6 +96,7 @@ from call_setup import children_of, comm, measure  # noqa: E402
 from lablib import NetLab, Psap  # noqa: E402
 from lablib import voice  # noqa: E402
 from lablib.agent import LOG_FILTER, headless_binary, wait_psap_closed  # noqa: E402
+from lablib.impair import Relay  # noqa: E402
 from lablib.netlab import enter_netns  # noqa: E402
 from perf_doc import DOC, build_profile, commit, load_average, utc_now, write_section  # noqa: E402
 
@@ -140,51 +141,6 @@ def say(msg: str) -> None:
 
 
 # ------------------------------------------------------------------ the impairment relay
-class Relay:
-    def __init__(self, nl: NetLab, args: list[str]) -> None:
-        self.proc = nl.popen("rtr", [sys.executable, HERE / "impair_relay.py", *args], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line or not json.loads(line).get("ready"):
-            raise RuntimeError(f"impair_relay.py did not start: {line!r}")
-        self.counters: dict = {}
-
-    def _ask(self, command: str) -> dict:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        reply = json.loads(self.proc.stdout.readline())
-        if "error" in reply:
-            raise RuntimeError(f"impair_relay.py: {reply['error']}")
-        return reply
-
-    def seed(self, label: str) -> None:
-        """The datagrams from now on meet the loss draws of ``label`` (the same for both agents' call)."""
-        self._ask(f"seed {label}")
-
-    def hold(self) -> None:
-        """The media toward the agent pass until :meth:`anchor`, then lose by their place in the speech."""
-        self._ask("hold")
-
-    def anchor(self, seq: int, skip: int) -> dict:
-        """The dispatcher's first RTP sequence number of the call: its packet SEQ + i meets draw i (none below
-        ``skip``). The reply's ``late``: packets that passed held beyond the skip (0: in time)."""
-        return self._ask(f"anchor {seq} {skip}")
-
-    def count(self) -> dict:
-        """Per direction: datagrams seen and dropped since the last :meth:`seed`; ``anchored_indexes``:
-        the lowest and highest packet index toward the agent since :meth:`anchor` (None without one)."""
-        got = self._ask("count")
-        return {**got["period"], "anchored_indexes": got.get("anchored_indexes")}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=10)
-        for line in out.splitlines():
-            if '"stopped"' in line:
-                self.counters = json.loads(line)["counters"]
-
-
 def probe(nl: NetLab, count: int = 1500, interval: float = 0.01) -> dict:
     """Test datagrams both ways at once (agent -> provider = up, provider -> agent = down)."""
     py = sys.executable

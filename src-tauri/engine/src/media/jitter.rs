@@ -34,6 +34,7 @@
 //! Properties (tested): frames play at most once and in sequence order, across the 16-bit wrap; no more
 //! than `max` packets are ever held; a late or duplicate packet never plays.
 
+use super::arrivals::Arrivals;
 use super::jitter_delay::{DelayEstimator, MediaTime};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -84,6 +85,9 @@ pub struct JitterStats {
     pub duplicates: u64,
     /// Dropped because the buffer grew beyond its maximum depth.
     pub overflow_dropped: u64,
+    /// Packets expected and arrived, each once, late ones included: the path's loss (not what was
+    /// concealed, which counts late packets and the buffer running empty too).
+    pub arrivals: Arrivals,
 }
 
 /// Frames counted as concealed (lost) while the buffer is empty: the loss measure the encoder is told
@@ -232,6 +236,7 @@ impl<T> JitterBuffer<T> {
             .highest
             .is_none_or(|h| seq.wrapping_sub(h as u16) as i16 > 0);
         let ext = self.extend(seq);
+        self.stats.arrivals.saw(ext);
         if let (true, Some(m)) = (newest, media) {
             self.anchor = self.delay.last_media_ms().map(|ms| (ext, ms));
             self.note_timestamp(ext, m);

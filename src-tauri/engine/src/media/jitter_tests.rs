@@ -87,6 +87,29 @@ fn a_packet_arriving_after_its_slot_is_dropped_as_late() {
 }
 
 #[test]
+fn packets_held_up_are_concealed_but_not_counted_lost_and_missing_ones_are() {
+    let mut jb = JitterBuffer::new(2, 10);
+    for seq in [1u16, 2, 4] {
+        jb.put(seq, seq);
+    }
+    frames(&mut jb, 3); // 1, 2, and 3 concealed
+    jb.put(3, 3); // late: it came, after its slot
+    jb.pop(); // 4
+    frames(&mut jb, 2); // the buffer runs empty: concealed while it waits for 5
+    jb.put(5, 5); // held up, not lost: it plays
+    jb.put(7, 7); // 6 never comes
+    frames(&mut jb, 3);
+    let s = jb.stats();
+    assert!(s.concealed >= 3, "concealed {}", s.concealed);
+    assert_eq!(s.late, 1);
+    assert_eq!(
+        (s.arrivals.expected(), s.arrivals.arrived()),
+        (7, 6),
+        "only 6 was lost"
+    );
+}
+
+#[test]
 fn sequence_numbers_wrap_around() {
     let mut jb = JitterBuffer::new(2, 10);
     for seq in [65534u16, 65535, 0, 1] {

@@ -14,6 +14,7 @@
 //! session.mute(true); session.send_dtmf("123#")?; session.close().await;
 //! ```
 
+pub mod arrivals;
 pub mod audio_watch;
 pub mod codec;
 pub mod conceal;

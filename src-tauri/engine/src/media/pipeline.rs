@@ -3,6 +3,7 @@
 //! outgoing RTP sequence numbers and timestamps; the peer connection only moves packets. It never blocks
 //! on the network: packets leave through an unbounded channel to the async writer task.
 
+use super::arrivals::{loss_between, Arrivals};
 use super::audio_watch::{AudioWatch, Watch};
 use super::codec::{Codec, CodecError, Encoder, FRAME, PTIME_MS};
 use super::dtmf::{DtmfReceiver, DtmfSender, DtmfTick};
@@ -33,6 +34,8 @@ const PERIOD: Duration = Duration::from_millis(PTIME_MS as u64);
 const MIC_POLL: Duration = Duration::from_millis(4);
 /// How often our own receive loss is measured (the fallback for the encoder's expected loss).
 const LOSS_INTERVAL: Duration = Duration::from_secs(1);
+/// Packets expected in an interval below which it tells nothing about loss (a pause, hold).
+const MIN_LOSS_SAMPLE: u64 = 10;
 
 /// One received RTP packet, as the media thread needs it.
 #[derive(Debug, Clone)]
@@ -125,8 +128,8 @@ pub struct Pipeline {
     redundancy: Redundancy,
     /// Copies of sent packets waiting for their frame (while `redundancy` is on).
     copies: DelayedCopies<rtp::Packet>,
-    /// Receive counters at the last loss measurement: (played, concealed).
-    loss_counted: (u64, u64),
+    /// The received stream's counters at the last loss measurement.
+    loss_counted: Arrivals,
     dtmf_tx: Option<DtmfSender>,
     dtmf_rx: DtmfReceiver,
     seq: u16,
@@ -184,7 +187,7 @@ impl Pipeline {
             loss: LossFeed::default(),
             redundancy: Redundancy::new(params.redundancy),
             copies: DelayedCopies::new(COPY_DELAY_FRAMES),
-            loss_counted: (0, 0),
+            loss_counted: Arrivals::default(),
             #[cfg(test)]
             test_rng: params.test.seed.max(1),
             stats: MediaStats {
@@ -321,16 +324,13 @@ impl Pipeline {
     }
 
     /// Our own receive loss over the last interval: the encoder's fallback when no receiver report
-    /// arrives (see [`LossFeed`]).
+    /// arrives (see [`LossFeed`]). It counts the packets that never came, not the frames the playout concealed: on a path that
+    /// delays packets irregularly the playout conceals while its buffer deepens, and counted as loss
+    /// that told the encoder to trade clean speech for robustness on a path that lost nothing.
     fn measure_receive_loss(&mut self, now: Instant) {
-        let j = self.playout.stats().jitter;
-        let (played, concealed) = (
-            j.played - self.loss_counted.0,
-            j.concealed - self.loss_counted.1,
-        );
-        self.loss_counted = (j.played, j.concealed);
-        if played + concealed >= 10 {
-            let fraction = concealed as f64 / (played + concealed) as f64;
+        let counted = self.playout.stats().jitter.arrivals;
+        let since = std::mem::replace(&mut self.loss_counted, counted);
+        if let Some(fraction) = loss_between(&since, &counted, MIN_LOSS_SAMPLE) {
             if self.loss.measured(LossSource::Local, fraction, now) {
                 self.judge_redundancy(fraction, LOSS_INTERVAL);
             }
@@ -350,6 +350,7 @@ impl Pipeline {
             return;
         }
         if let Some(percent) = self.loss.poll() {
+            tracing::debug!("loss measured toward the far end: {percent} %");
             if let Err(e) = self.encoder.set_expected_loss(percent) {
                 tracing::debug!("the encoder did not take the expected loss: {e}");
             }
