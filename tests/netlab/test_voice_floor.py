@@ -139,7 +139,7 @@ def test_a_path_that_only_delays_packets_is_not_taken_for_loss(netlab: NetLab, n
     down = seen["down"]["media"]
     assert down["in"] > 200 and down["dropped"] == 0, f"the dispatcher's media did not cross the jitter: {seen}"
     log = agent.log_text()
-    told = re.findall(r"loss measured toward the far end: (\d+) %", log)
+    told = re.findall(r"path loss for the encoder: (\d+) %", log)
     assert told, "the engine never measured its receive loss"
     assert set(told) == {"0"}, f"the engine measured loss on a path that lost nothing: {told} %"
     assert "high loss measured" not in log, "the engine started sending every packet twice"

@@ -350,7 +350,7 @@ impl Pipeline {
             return;
         }
         if let Some(percent) = self.loss.poll() {
-            tracing::debug!("loss measured toward the far end: {percent} %");
+            tracing::debug!("path loss for the encoder: {percent} %");
             if let Err(e) = self.encoder.set_expected_loss(percent) {
                 tracing::debug!("the encoder did not take the expected loss: {e}");
             }
