@@ -10,10 +10,11 @@ one-way or broken audio (a sentence not found scores 1.0), broken loss concealme
 buffer that adds seconds.
 
 A path that delays packets irregularly (30 ms of jitter, nothing lost) is not taken for a lossy one: the
-engine tells its encoder no loss and sends no copies (the third test).
+engine tells its encoder no loss and sends no copies
+(``test_a_path_that_only_delays_packets_is_not_taken_for_loss``).
 
 An emergency call sends every RTP packet twice (RFC 7198 temporal redundancy, ``media/redundancy.rs``): the
-second test counts the copies (same sequence number) on the dispatcher's side of rtpengine.
+emergency tests count the copies (same sequence number) on the dispatcher's side of rtpengine.
 
 Run: ``tests/netlab/run-tests -k voice_floor`` (needs lifeline-headless built, espeak-ng, sox, pesq).
 """

@@ -49,7 +49,7 @@ impl Arrivals {
         if far {
             if self.probe.is_some_and(|p| p.checked_add(1) == Some(ext)) {
                 // Two in sequence: the sender numbers anew from the probe.
-                self.expected_before += high - first + 1;
+                self.expected_before += self.span_len();
                 self.start(ext - 1);
                 return self.saw(ext);
             }
@@ -88,9 +88,14 @@ impl Arrivals {
         self.probe = None;
     }
 
+    /// Numbers from the first to the highest (since the sender last numbered anew).
+    fn span_len(&self) -> u64 {
+        self.span.map_or(0, |(first, high)| high - first + 1)
+    }
+
     /// Packets expected so far: the first sequence number to the highest.
     pub fn expected(&self) -> u64 {
-        self.expected_before + self.span.map_or(0, |(first, high)| high - first + 1)
+        self.expected_before + self.span_len()
     }
 
     /// Distinct packets arrived so far.
@@ -100,8 +105,7 @@ impl Arrivals {
 
     /// (expected, arrived) without the [`SETTLE`] newest numbers, whose stragglers may still come.
     fn settled(&self) -> (u64, u64) {
-        let span = self.span.map_or(0, |(first, high)| high - first + 1);
-        let newest = span.min(SETTLE);
+        let newest = self.span_len().min(SETTLE);
         let newest_arrived = u64::from((self.seen & ((1u64 << newest) - 1)).count_ones());
         (
             self.expected() - newest,

@@ -90,8 +90,8 @@ pub struct JitterStats {
     pub arrivals: Arrivals,
 }
 
-/// Frames counted as concealed (lost) while the buffer is empty: the loss measure the encoder is told
-/// about does not count a pause of the sender's as loss.
+/// Frames counted as concealed while the buffer is empty: the statistics do not count a pause of the
+/// sender's as concealment. (The path's loss, for the encoder, is [`JitterStats::arrivals`].)
 const UNDERRUN_CONCEAL_LIMIT: u32 = 3;
 /// Frames concealed while the buffer is empty, as a fading continuation ([`super::conceal`]); after them
 /// (when the fade has reached silence) it plays silence while it waits.

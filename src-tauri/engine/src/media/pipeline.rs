@@ -324,9 +324,10 @@ impl Pipeline {
     }
 
     /// Our own receive loss over the last interval: the encoder's fallback when no receiver report
-    /// arrives (see [`LossFeed`]). It counts the packets that never came, not the frames the playout concealed: on a path that
-    /// delays packets irregularly the playout conceals while its buffer deepens, and counted as loss
-    /// that told the encoder to trade clean speech for robustness on a path that lost nothing.
+    /// arrives (see [`LossFeed`]). It counts the packets that never came, not the frames the playout
+    /// concealed: on a path that delays packets irregularly the playout conceals while its buffer
+    /// deepens, and counted as loss that told the encoder to trade clean speech for robustness on a path
+    /// that lost nothing.
     fn measure_receive_loss(&mut self, now: Instant) {
         let counted = self.playout.stats().jitter.arrivals;
         let since = std::mem::replace(&mut self.loss_counted, counted);
